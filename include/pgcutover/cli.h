@@ -1,0 +1,66 @@
+/*
+ * cli.h -- what the command files in src/cli share: the global options parsed
+ * by main.c and a context that loads the config, runbook and state the same
+ * way for every command (and for the console).
+ */
+#ifndef PGCUTOVER_CLI_H
+#define PGCUTOVER_CLI_H
+
+#include <stdio.h>
+#include "pgcutover/util.h"
+#include "pgcutover/config.h"
+#include "pgcutover/runbook.h"
+#include "pgcutover/state.h"
+#include "pgcutover/ledger.h"
+
+typedef struct cli_opts {
+	const char *config_path;   /* -c; NULL = ./pgcutover.json */
+	const char *runbook_path;  /* -r */
+	const char *state_path;    /* -s */
+	const char *operator_name; /* --operator; default login name */
+	bool json;                 /* --json */
+	bool no_color;             /* --no-color or NO_COLOR */
+	bool quiet;                /* -q */
+} cli_opts;
+
+enum {
+	CLI_NEED_CONFIG   = 1 << 0,  /* a config file must exist */
+	CLI_NEED_RUNBOOK  = 1 << 1,
+	CLI_STATE_RO      = 1 << 2,  /* open state read-only */
+	CLI_STATE_RW      = 1 << 3,  /* open/create state read-write, sync runbook */
+	CLI_WANT_CONFIG   = 1 << 4,  /* load config when present */
+};
+
+typedef struct cli_ctx {
+	cli_opts *opts;
+	config *cfg;       /* may be NULL without CLI_NEED_CONFIG */
+	runbook *rb;
+	state *st;
+	ledger *lg;        /* built when state and runbook are loaded */
+	char *runbook_change_report; /* human text when the runbook changed, or NULL */
+} cli_ctx;
+
+/* Loads what `need` asks for.  On error prints "pgcutover: msg" to stderr and
+ * returns the exit code (> 0); returns 0 on success. */
+int cli_load(cli_ctx *ctx, cli_opts *o, int need);
+void cli_unload(cli_ctx *ctx);
+
+/* Prints "pgcutover: <msg>" on stderr, returns e->code. */
+int cli_report(const pgc_err *e);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Commands: argv[0] is the command name; global options already removed. */
+typedef int (*cli_cmd_fn)(int argc, char **argv, cli_opts *o);
+
+int cmd_check(int argc, char **argv, cli_opts *o);
+int cmd_init(int argc, char **argv, cli_opts *o);
+int cmd_status(int argc, char **argv, cli_opts *o);
+int cmd_log(int argc, char **argv, cli_opts *o);
+int cmd_tick(int argc, char **argv, cli_opts *o);
+int cmd_untick(int argc, char **argv, cli_opts *o);
+int cmd_note(int argc, char **argv, cli_opts *o);
+int cmd_demo(int argc, char **argv, cli_opts *o);
+int cmd_console(int argc, char **argv, cli_opts *o);
+int cmd_counts(int argc, char **argv, cli_opts *o);
+
+#endif

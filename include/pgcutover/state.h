@@ -1,0 +1,81 @@
+/*
+ * state.h -- the SQLite state file: an append-only, hash-chained audit log of
+ * events.  Everything the console shows is derived from these events (see
+ * ledger.h).  state_append() is the one function that writes events.
+ *
+ * The file is opened in WAL mode with synchronous=FULL so a kill -9 or power
+ * loss never loses an event that state_append() reported written.
+ */
+#ifndef PGCUTOVER_STATE_H
+#define PGCUTOVER_STATE_H
+
+#include "pgcutover/util.h"
+
+typedef struct state state;
+
+enum {
+	STATE_OPEN_READONLY = 1 << 0,  /* SQLITE_OPEN_READONLY: monitors */
+	STATE_OPEN_CREATE   = 1 << 1,  /* create file (0600) and dir (0700) */
+};
+
+/* One event as stored.  Strings owned by the event. */
+typedef struct st_event {
+	int64_t id;          /* 1, 2, 3 ... */
+	double ts;           /* unix seconds */
+	char *operator_name;
+	char *host;
+	int pid;
+	char *kind;          /* see EV_* below */
+	char *phase;         /* NULL when not about a phase */
+	char *item;          /* NULL when not about an item */
+	char *payload;       /* JSON object text, "{}" when empty */
+	char prev_hash[65];
+	char hash[65];
+} st_event;
+
+/* Event kinds. */
+#define EV_STATE_CREATED   "state_created"
+#define EV_RUNBOOK_LOADED  "runbook_loaded"   /* payload: sha256, items [[id,hash],..] */
+#define EV_RUNBOOK_CHANGED "runbook_changed"  /* payload: moved/appeared/vanished */
+#define EV_TICK            "tick"             /* payload: hash, note? */
+#define EV_UNTICK          "untick"           /* payload: hash, reason */
+#define EV_NOTE            "note"             /* payload: text */
+#define EV_PHASE_COMPLETE  "phase_complete"
+#define EV_PHASE_OVERRIDE  "phase_override"   /* payload: reason */
+#define EV_COUNTS          "counts"           /* payload: snapshot of all tables */
+#define EV_SESSION_START   "session_start"
+#define EV_SESSION_END     "session_end"
+
+int state_open(const char *path, int flags, state **out, pgc_err *e);
+void state_close(state *st);
+const char *state_path(const state *st);
+
+/* Who writes: recorded in every event appended through this handle. */
+void state_set_actor(state *st, const char *operator_name, const char *host);
+
+/* Appends one event in its own transaction, fsynced before returning.
+ * phase/item may be NULL; payload_json NULL means "{}".  On success *id_out
+ * (when non-NULL) is the new event id. */
+int state_append(state *st, const char *kind, const char *phase, const char *item,
+                 const char *payload_json, int64_t *id_out, pgc_err *e);
+
+/* Calls fn for each event with id > after_id, in id order, until fn returns
+ * non-zero (that value is returned).  The event is only valid during fn. */
+typedef int (*state_event_fn)(const st_event *ev, void *ud);
+int state_foreach(state *st, int64_t after_id, state_event_fn fn, void *ud, pgc_err *e);
+
+int64_t state_last_id(state *st);
+
+/* Re-computes the hash chain.  Returns 0 when intact; -1 with e naming the
+ * first bad event id (and *bad_id set) otherwise. */
+int state_verify(state *st, int64_t *bad_id, pgc_err *e);
+
+/* Cheap change detection for followers (PRAGMA data_version). */
+int state_data_version(state *st);
+
+/* The canonical text hashed for an event (exposed for export/import). */
+char *state_event_canonical(const st_event *ev);
+
+void st_event_free(st_event *ev);
+
+#endif

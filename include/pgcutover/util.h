@@ -1,0 +1,86 @@
+/*
+ * util.h -- small shared helpers for every core module: error values that
+ * carry a message (file:line:col when they come from a file), checked
+ * allocation, a growable string buffer, and the sysexits codes the commands
+ * return.  Nothing here prints or exits; callers decide.
+ */
+#ifndef PGCUTOVER_UTIL_H
+#define PGCUTOVER_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes (sysexits.h values, named for what they mean here). */
+enum {
+	PGC_EXIT_OK = 0,
+	PGC_EXIT_DIFFERENT = 1,   /* checked and found a difference */
+	PGC_EXIT_USAGE = 64,
+	PGC_EXIT_DATAERR = 65,    /* bad runbook / config / input */
+	PGC_EXIT_NOINPUT = 66,
+	PGC_EXIT_UNAVAILABLE = 69,/* a server unavailable */
+	PGC_EXIT_SOFTWARE = 70,
+	PGC_EXIT_CANTCREAT = 73,  /* cannot create or open state */
+	PGC_EXIT_IOERR = 74,
+	PGC_EXIT_TEMPFAIL = 75,   /* state locked by another driver */
+	PGC_EXIT_NOPERM = 77,
+	PGC_EXIT_CONFIG = 78,
+};
+
+#define PGC_ERR_MAX 1024
+
+/* An error travelling up as a value.  code is one of PGC_EXIT_*. */
+typedef struct pgc_err {
+	int code;
+	char msg[PGC_ERR_MAX];
+} pgc_err;
+
+/* Sets e (when non-NULL) and returns -1, so callers can `return pgc_fail(...)`. */
+int pgc_fail(pgc_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void pgc_err_clear(pgc_err *e);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable NUL-terminated buffer. */
+typedef struct strbuf {
+	char *buf;
+	size_t len, cap;
+} strbuf;
+
+void sb_init(strbuf *sb);
+void sb_add(strbuf *sb, const char *s, size_t n);
+void sb_puts(strbuf *sb, const char *s);
+void sb_putc(strbuf *sb, char c);
+void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *sb_steal(strbuf *sb);   /* returns buf (never NULL), resets sb */
+void sb_free(strbuf *sb);
+
+/* Reads a whole file (max_bytes limit, 0 = none).  Returns 0 or -1 with e set. */
+int pgc_read_file(const char *path, size_t max_bytes, char **out, size_t *len, pgc_err *e);
+
+/* Wall clock in seconds since the epoch, with sub-second precision. */
+double pgc_now(void);
+/* "2026-11-24T02:05:07.123Z" into buf (at least 32 bytes). */
+void pgc_iso8601(double t, char *buf, size_t n);
+/* Parses ISO-8601 / "YYYY-MM-DD HH:MM[:SS]" / unix seconds. -1 on error. */
+int pgc_parse_time(const char *s, double *out);
+
+/* Login name for --operator default; host name. Never NULL. */
+const char *pgc_login_name(void);
+const char *pgc_host_name(void);
+
+/* Lower-case hex SHA-256 of data (out has 65 bytes). */
+void pgc_sha256_hex(const void *data, size_t n, char out[65]);
+
+/* Replaces control characters and escape sequences with '?' so text from a
+ * runbook or a database can be drawn or printed safely.  Returns new string. */
+char *pgc_sanitize(const char *s);
+
+#endif

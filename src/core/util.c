@@ -1,0 +1,299 @@
+/*
+ * util.c -- shared helpers for the core: error values, checked allocation,
+ * string buffers, file reading, time formatting, identity, SHA-256 (OpenSSL
+ * libcrypto) and sanitising text before it reaches a terminal.
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include "pgcutover/util.h"
+
+int pgc_fail(pgc_err *e, int code, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+		va_end(ap);
+		e->code = code;
+	}
+	return -1;
+}
+
+void pgc_err_clear(pgc_err *e)
+{
+	if (e) {
+		e->code = 0;
+		e->msg[0] = '\0';
+	}
+}
+
+static void oom(void)
+{
+	static const char msg[] = "pgcutover: out of memory\n";
+	if (write(2, msg, sizeof msg - 1) < 0) { /* nothing more to do */ }
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+	if (!p) oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *p = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void sb_init(strbuf *sb)
+{
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+}
+
+static void sb_grow(strbuf *sb, size_t extra)
+{
+	if (sb->len + extra + 1 <= sb->cap)
+		return;
+	size_t cap = sb->cap ? sb->cap : 64;
+	while (cap < sb->len + extra + 1)
+		cap *= 2;
+	sb->buf = xrealloc(sb->buf, cap);
+	sb->cap = cap;
+}
+
+void sb_add(strbuf *sb, const char *s, size_t n)
+{
+	sb_grow(sb, n);
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+void sb_puts(strbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+void sb_putc(strbuf *sb, char c)
+{
+	sb_add(sb, &c, 1);
+}
+
+void sb_printf(strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	sb_grow(sb, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+}
+
+char *sb_steal(strbuf *sb)
+{
+	char *p = sb->buf ? sb->buf : xstrdup("");
+	sb_init(sb);
+	return p;
+}
+
+void sb_free(strbuf *sb)
+{
+	free(sb->buf);
+	sb_init(sb);
+}
+
+int pgc_read_file(const char *path, size_t max_bytes, char **out, size_t *len, pgc_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pgc_fail(e, errno == ENOENT ? PGC_EXIT_NOINPUT : PGC_EXIT_IOERR,
+		                "%s: %s", path, strerror(errno));
+	struct stat sb;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return pgc_fail(e, PGC_EXIT_NOINPUT, "%s: not a regular file", path);
+	}
+	if (max_bytes && (size_t)sb.st_size > max_bytes) {
+		close(fd);
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s:1:1: file is %lld bytes, larger than the %zu byte limit",
+		                path, (long long)sb.st_size, max_bytes);
+	}
+	strbuf b;
+	sb_init(&b);
+	sb_grow(&b, (size_t)sb.st_size);
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = errno;
+			close(fd);
+			sb_free(&b);
+			return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", path, strerror(err));
+		}
+		if (n == 0)
+			break;
+		if (max_bytes && b.len + (size_t)n > max_bytes) {
+			close(fd);
+			sb_free(&b);
+			return pgc_fail(e, PGC_EXIT_DATAERR, "%s:1:1: file larger than the %zu byte limit", path, max_bytes);
+		}
+		sb_add(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	*len = b.len;
+	*out = sb_steal(&b);
+	return 0;
+}
+
+double pgc_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void pgc_iso8601(double t, char *buf, size_t n)
+{
+	time_t s = (time_t)t;
+	int ms = (int)((t - (double)s) * 1000.0);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	char tmp[32];
+	strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%03dZ", tmp, ms < 0 ? 0 : ms > 999 ? 999 : ms);
+}
+
+int pgc_parse_time(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (*s && *end == '\0' && strchr(s, '-') == NULL) {
+		*out = v;
+		return 0;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p) p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!p) { memset(&tm, 0, sizeof tm); p = strptime(s, "%Y-%m-%dT%H:%M", &tm); }
+	if (!p) { memset(&tm, 0, sizeof tm); p = strptime(s, "%Y-%m-%d %H:%M", &tm); }
+	if (!p) { memset(&tm, 0, sizeof tm); p = strptime(s, "%Y-%m-%d", &tm); }
+	if (!p)
+		return -1;
+	double frac = 0;
+	if (*p == '.') {
+		frac = strtod(p, &end);
+		p = end;
+	}
+	bool utc = (*p == 'Z' || *p == '\0');
+	if (*p == 'Z') p++;
+	if (*p != '\0')
+		return -1;
+	time_t t = utc ? timegm(&tm) : mktime(&tm);
+	*out = (double)t + frac;
+	return 0;
+}
+
+const char *pgc_login_name(void)
+{
+	static char name[256];
+	if (name[0])
+		return name;
+	const char *u = getenv("USER");
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_name)
+		u = pw->pw_name;
+	snprintf(name, sizeof name, "%s", u && *u ? u : "unknown");
+	return name;
+}
+
+const char *pgc_host_name(void)
+{
+	static char host[256];
+	if (!host[0] && gethostname(host, sizeof host - 1) != 0)
+		snprintf(host, sizeof host, "localhost");
+	return host;
+}
+
+void pgc_sha256_hex(const void *data, size_t n, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL);
+	static const char hex[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+char *pgc_sanitize(const char *s)
+{
+	strbuf b;
+	sb_init(&b);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == 0x1b || (*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			sb_putc(&b, '?');
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			sb_putc(&b, '?');   /* C1 controls (CSI as U+009B) */
+			p++;
+		} else if (*p == '\t') {
+			sb_putc(&b, ' ');
+		} else {
+			sb_putc(&b, (char)*p);
+		}
+	}
+	return sb_steal(&b);
+}

@@ -1,0 +1,3 @@
+/* ui.c -- placeholder. */
+#include "config.h"
+typedef int pgc_placeholder_ui;
