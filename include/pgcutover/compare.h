@@ -1,0 +1,189 @@
+/*
+ * compare.h -- live source/target comparison of row counts.
+ *
+ * A cmp_session holds, for every table in the config (config order = the
+ * dependency order), the latest figure from each side: rows, exact or
+ * estimate, when it was measured, the last error, a short history (for
+ * rows/s, the ETA to parity and a sparkline) and a validation state as DMS
+ * users know them.  The console pane and `pgcutover counts` both drive a
+ * session inside the one poll() loop (loop.h); nothing here blocks except
+ * the brief PQcancel() of a query in flight.
+ *
+ * Each side is a pluggable driver (cmp_side_ops): PostgreSQL through async
+ * libpq (compare.c) or Supabase/PostgREST through curl multi (rest.c).  A
+ * driver is asked for one table's figure at a time and answers, from the
+ * loop, with cmp_side_report().  When every table has an answer from both
+ * sides the refresh is a complete snapshot: it is recorded as one EV_COUNTS
+ * event (when a state is attached) and the listener is told.
+ */
+#ifndef PGCUTOVER_COMPARE_H
+#define PGCUTOVER_COMPARE_H
+
+#include "pgcutover/util.h"
+#include "pgcutover/config.h"
+#include "pgcutover/loop.h"
+#include "pgcutover/state.h"
+
+typedef struct cmp_session cmp_session;
+typedef struct cmp_side cmp_side;
+
+typedef enum cmp_which { CMP_SOURCE = 0, CMP_TARGET = 1, CMP_N_SIDES = 2 } cmp_which;
+
+/* Validation state of one table (names as in DMS; see cmp_state_name()). */
+typedef enum cmp_state {
+	CMP_NOT_CHECKED,   /* no figure yet */
+	CMP_COUNTING,      /* a request is in flight, nothing for this refresh yet */
+	CMP_ESTIMATED,     /* both figures known, at least one an estimate */
+	CMP_MATCHED,       /* both exact and equal */
+	CMP_MISMATCHED,    /* both exact and different */
+	CMP_ERROR,         /* a side failed for this refresh (see the figure's error) */
+	CMP_NO_PK,         /* counts equal and exact, but the table has no primary key */
+} cmp_state;
+
+/* Rows in history kept per side and table (rows/s, ETA, sparkline). */
+#define CMP_HISTORY 32
+/* In estimate mode, tables estimated below this many rows are counted
+ * exactly anyway: it costs little and avoids false mismatches. */
+#define CMP_CHEAP_EXACT_ROWS 100000
+/* rows/s is measured over history points no older than this. */
+#define CMP_RATE_WINDOW_S 120.0
+
+typedef struct cmp_point {
+	double ts;          /* unix seconds */
+	int64_t rows;
+} cmp_point;
+
+/* One side's figure for one table. */
+typedef struct cmp_figure {
+	int64_t rows;         /* last good figure; -1 = never known */
+	bool exact;           /* rows is a count(*) (else an estimate) */
+	double measured_at;   /* unix seconds of rows; 0 = never */
+	unsigned gen;         /* refresh generation rows belong to */
+	bool pending;         /* a request for this refresh is in flight */
+	bool done;            /* this refresh has its final answer (figure or error) */
+	char *error;          /* error of this refresh, or NULL; names the server */
+	double error_at;
+	int has_pk;           /* -1 unknown, 0 no, 1 yes (drivers that know) */
+	cmp_point hist[CMP_HISTORY];  /* ring, oldest at hist_start */
+	size_t hist_start, hist_len;
+} cmp_figure;
+
+typedef struct cmp_table {
+	char *name;           /* as in the config, maybe "schema.table" */
+	char *pk;             /* config's pk column or NULL */
+	cmp_figure side[CMP_N_SIDES];
+	cmp_state state;
+	double rate;          /* target rows/s over CMP_RATE_WINDOW_S; 0 = unknown */
+	double eta_s;         /* seconds until target reaches source at rate; -1 unknown */
+} cmp_table;
+
+/*
+ * Driver interface.  The session fills in cs, which, lp, ep and label, then
+ * calls the driver's init function (cmp_pg_side_init, cmp_rest_side_init),
+ * which sets ops and impl.  All callbacks run on the loop's thread.
+ */
+typedef struct cmp_side_ops {
+	const char *kind;   /* "postgres", "postgrest" */
+	/* Begin connecting (non-blocking).  Errors here are configuration
+	 * errors; an unreachable server is reported later through
+	 * cmp_side_report_status()/cmp_side_report(). */
+	int (*start)(cmp_side *sd, pgc_err *e);
+	/* Ask for a figure of table table_idx: exact = count(*), else the
+	 * cheapest estimate.  The answer comes through cmp_side_report(),
+	 * maybe before this returns; a new request for a table replaces one
+	 * still queued.  Drivers may batch estimates into one query. */
+	void (*request_count)(cmp_side *sd, size_t table_idx, bool exact);
+	/* Drop queued requests and cancel queries in flight; no reports are
+	 * due for them afterwards. */
+	void (*cancel)(cmp_side *sd);
+	/* Cancel, close connections, unwatch fds, free impl. */
+	void (*free)(cmp_side *sd);
+} cmp_side_ops;
+
+struct cmp_side {
+	const cmp_side_ops *ops;
+	cmp_session *cs;
+	cmp_which which;
+	loop *lp;
+	const cfg_endpoint *ep;
+	const config *cfg;      /* pool_size, statement_timeout_ms, tables */
+	char *label;            /* "source", "target" */
+	char *server;           /* "host:port/db" or URL, no secrets; set by driver */
+	void *impl;             /* driver state */
+	/* connectivity, kept by cmp_side_report_status() */
+	bool up;                /* connected at least once and not lost since */
+	bool ever_tried;
+	char *error;            /* last connection error (names the server) or NULL */
+	double down_since;      /* unix seconds; 0 when up */
+};
+
+/* Driver -> session: a figure (err == NULL; rows >= 0) or an error for one
+ * table (err names the server; rows ignored).  Stale answers (for a refresh
+ * that was superseded) must not be reported; drivers drop them. */
+void cmp_side_report(cmp_session *cs, cmp_which which, size_t table_idx,
+                     int64_t rows, bool exact, const char *err);
+/* Driver -> session: whether the table has a primary key (when known). */
+void cmp_side_report_pk(cmp_session *cs, cmp_which which, size_t table_idx, bool has_pk);
+/* Driver -> session: the side's connection came up (err NULL) or was lost
+ * or refused (err names the server, never a password). */
+void cmp_side_report_status(cmp_session *cs, cmp_which which, bool up, const char *err);
+
+/* Driver init functions. */
+int cmp_pg_side_init(cmp_side *sd, pgc_err *e);     /* compare.c */
+int cmp_rest_side_init(cmp_side *sd, pgc_err *e);   /* rest.c */
+
+/* Called after every change of figures (for a redraw) and with
+ * snapshot_done when a refresh has completed. */
+typedef void (*cmp_listener_fn)(cmp_session *cs, bool snapshot_done, void *ud);
+
+/* Creates the session and both sides (not yet connected).  cfg and lp must
+ * outlive the session.  Fails when a side is not configured. */
+cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e);
+void cmp_session_free(cmp_session *cs);   /* cancels what is in flight */
+/* When set, every completed snapshot is appended as one EV_COUNTS event. */
+void cmp_session_set_state(cmp_session *cs, state *st);
+void cmp_session_set_listener(cmp_session *cs, cmp_listener_fn fn, void *ud);
+/* Starts connecting both sides.  Returns -1 on a configuration error. */
+int cmp_start(cmp_session *cs, pgc_err *e);
+/* Starts a new refresh: cancels what is in flight, asks for estimates of all
+ * tables, then exact counts of all tables (exact) or only of those with no
+ * estimate or one below CMP_CHEAP_EXACT_ROWS. */
+void cmp_refresh(cmp_session *cs, bool exact);
+/* Cancels the refresh in flight (figures kept). */
+void cmp_cancel(cmp_session *cs);
+
+/* Reading the model. */
+size_t cmp_n_tables(const cmp_session *cs);
+const cmp_table *cmp_table_at(const cmp_session *cs, size_t i);
+const cmp_side *cmp_side_at(const cmp_session *cs, cmp_which which);
+bool cmp_snapshot_complete(const cmp_session *cs);  /* current refresh done */
+bool cmp_refresh_exact(const cmp_session *cs);      /* current refresh asked exact */
+double cmp_snapshot_at(const cmp_session *cs);      /* unix s of last complete; 0 */
+bool cmp_all_match(const cmp_session *cs);          /* every table's counts equal */
+bool cmp_any_unreachable(const cmp_session *cs);    /* a side is down */
+/* "8/8 tables match", "clients: source 120, target 118 (-2)", ... into buf. */
+const char *cmp_summary(const cmp_session *cs, char *buf, size_t n);
+const char *cmp_state_name(cmp_state s);   /* "matched", "no primary key" ... */
+const char *cmp_state_key(cmp_state s);    /* JSON: "matched", "no_primary_key" */
+/* History of one side's figures, oldest first; returns how many (<= max). */
+size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, size_t max);
+
+/*
+ * The snapshot as JSON (malloc'd):
+ *   {"match":bool, "exact":bool, "complete":bool, "summary":"…", "at":"ISO",
+ *    "tables":[{"table":"clients","source":N|null,"target":N|null,
+ *               "delta":N|null,"exact":bool,"match":bool,"state":"matched",
+ *               "source_error":"…"|null,"target_error":"…"|null,
+ *               "source_age_s":S|null,"target_age_s":S|null,
+ *               "rate":R|null,"eta_s":S|null}]}
+ * The EV_COUNTS payload is the compact form (full = false):
+ *   {"match":bool,"exact":bool,"tables":[{"table","source","target","exact",
+ *    "match","state"}]}
+ */
+char *cmp_snapshot_json(const cmp_session *cs, bool full);
+
+/* Folds earlier EV_COUNTS events of st into the tables' history (figures of
+ * tables no longer configured are ignored). */
+int cmp_session_load_history(cmp_session *cs, state *st, pgc_err *e);
+
+#endif
