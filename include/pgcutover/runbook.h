@@ -26,6 +26,7 @@ typedef struct rb_flag_edit {
 	char *name;
 	char *value;
 	int line;
+	int item;             /* index in phase->items of the block's item, -1 if none */
 } rb_flag_edit;
 
 /* A fenced code block. */
@@ -51,6 +52,7 @@ typedef struct rb_item {
 	bool health_check;    /* the item is only a `curl URL` */
 	char *recurring;      /* "Every 2 hours: Error logs" -> "2 hours", or NULL */
 	bool rollback;        /* inside a rollback step */
+	char *detail;         /* continuation lines under the item ("\n"-joined), or NULL */
 } rb_item;
 
 typedef struct rb_step {
@@ -68,7 +70,7 @@ typedef struct rb_step {
 
 typedef struct rb_phase {
 	char id[RB_ID_MAX];   /* "0", "0.8", "3", or a slug "post-migration" */
-	char *title;          /* without "Phase N:" prefix? no: heading text minus emoji */
+	char *title;          /* heading text minus emoji and the "Phase N:" prefix */
 	int level;            /* 2 or 3 */
 	int line;
 	bool numbered;
@@ -82,6 +84,8 @@ typedef struct rb_phase {
 	int done;             /* items marked [x] in the file */
 	int commands;         /* runnable blocks attached to items */
 	bool has_rollback;
+	char *checkpoint;     /* **Checkpoint:** before any step, or NULL */
+	int checkpoint_line;
 } rb_phase;
 
 typedef struct rb_section {      /* a ## section without checkboxes: context */
@@ -97,6 +101,7 @@ typedef struct runbook {
 	bool repaired_encoding;
 	int repaired_lines;
 	char *status;                /* top-level **Status:** etc. */
+	char *goal, *duration, *risk, *date;
 	rb_phase *phases;   size_t n_phases;
 	rb_section *sections; size_t n_sections;
 	char **warnings;    size_t n_warnings;  /* "file:line:col: text" */
