@@ -78,4 +78,34 @@ char *state_event_canonical(const st_event *ev);
 
 void st_event_free(st_event *ev);
 
+/* Schema version stored in PRAGMA user_version; older files are migrated
+ * forward on a read-write open, newer ones are refused. */
+#define STATE_SCHEMA_VERSION 1
+int state_schema_version(state *st);
+bool state_is_readonly(const state *st);
+
+/* Explicit transaction for appending many events at once (import, bench):
+ * state_append() inside state_begin()..state_commit() does not commit (or
+ * fsync) each event; either all of them are written or none. */
+int state_begin(state *st, pgc_err *e);
+int state_commit(state *st, pgc_err *e);
+void state_rollback(state *st);
+
+/* The newest event of a kind.  Returns 1 and *out (free with st_event_free),
+ * 0 when there is none, -1 on error. */
+int state_last_of_kind(state *st, const char *kind, st_event **out, pgc_err *e);
+
+/* Fetches one event by id: 1 found, 0 missing, -1 error. */
+int state_get_event(state *st, int64_t id, st_event **out, pgc_err *e);
+
+/* Snapshots of derived state (ledger JSON) as of an event, so replay and
+ * open need no full fold.  They are a cache, not part of the hash chain:
+ * deleting them loses nothing.  runbook_sha256 says which runbook the
+ * ledger was folded over.  state_snapshot_read finds the newest snapshot
+ * with event_id <= max_event_id for that runbook: 1 found, 0 none, -1 error. */
+int state_snapshot_write(state *st, int64_t event_id, const char *runbook_sha256,
+                         const char *ledger_json, pgc_err *e);
+int state_snapshot_read(state *st, int64_t max_event_id, const char *runbook_sha256,
+                        int64_t *event_id, char **ledger_json, pgc_err *e);
+
 #endif

@@ -1,4 +1,870 @@
-/* state.c -- placeholder, being written. */
+/*
+ * state.c -- the SQLite state file: an append-only, SHA-256 chained audit log
+ * of events, plus a cache of ledger snapshots.  cli_load(), the console, the
+ * monitor and replay open it; state_append() is the only code that writes an
+ * event.
+ *
+ * Durability: WAL with synchronous=FULL, every append in a BEGIN IMMEDIATE
+ * transaction (or a caller's batch), so a kill -9, a full disk or an I/O
+ * error never leaves half an event.  Tamper evidence: each event's hash
+ * covers its canonical text and the previous hash; triggers refuse UPDATE and
+ * DELETE; the `meta` table records the chain head (last id and hash) in the
+ * same transaction as each append, which is what reveals a truncated tail.
+ * None of this stops someone who rewrites the whole file and recomputes every
+ * hash: anchor the head elsewhere (`log --verify` prints it) for that.
+ */
 #include "config.h"
-#include "pgcutover/util.h"
-typedef int pgc_placeholder_state;
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include "pgcutover/state.h"
+
+/* "PGCU": PRAGMA application_id marks the file as ours. */
+#define STATE_APPLICATION_ID 0x50474355
+/* How long a writer waits for another writer's transaction. */
+#define STATE_BUSY_TIMEOUT_MS 5000
+#define STATE_DIR_MODE 0700
+#define STATE_FILE_MODE 0600
+/* Timestamps are stored rounded to microseconds so their canonical text is
+ * the same wherever the double goes (export, import). */
+#define STATE_TS_SCALE 1e6
+#define STATE_CANON_MAGIC "pgcutover-event-v1\n"
+#define STATE_GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Migration i takes the schema from version i to i + 1.  Never edit one that
+ * has shipped; append a new one and bump STATE_SCHEMA_VERSION. */
+static const char *const state_migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ts REAL NOT NULL,"
+	"  operator TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  phase TEXT,"
+	"  item TEXT,"
+	"  payload TEXT NOT NULL CHECK (json_valid(payload) AND json_type(payload) = 'object'),"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);"
+	"CREATE INDEX events_kind ON events(kind, id);"
+	"CREATE INDEX events_ts ON events(ts);"
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE snapshots ("
+	"  event_id INTEGER NOT NULL,"
+	"  runbook_sha256 TEXT NOT NULL,"
+	"  created REAL NOT NULL,"
+	"  ledger TEXT NOT NULL,"
+	"  PRIMARY KEY (runbook_sha256, event_id));",
+};
+_Static_assert(sizeof state_migrations / sizeof state_migrations[0] == STATE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+#define EVENT_COLUMNS "id, ts, operator, host, pid, kind, phase, item, payload, prev_hash, hash"
+
+struct state {
+	sqlite3 *db;
+	char *path;
+	bool readonly;
+	char *operator_name;
+	char *host;
+	int pid;
+	bool in_batch;      /* inside state_begin() .. state_commit() */
+	bool batch_failed;  /* an append failed and rolled the batch back */
+	int64_t head_id;    /* chain head, valid inside a write transaction */
+	char head_hash[65];
+	sqlite3_stmt *q_insert, *q_head_events, *q_head_meta, *q_set_head,
+	             *q_data_version, *q_last_of_kind, *q_get;
+};
+
+/* ---- helpers ---- */
+
+static int db_fail(state *st, pgc_err *e, const char *what)
+{
+	int rc = sqlite3_extended_errcode(st->db);
+	int code = PGC_EXIT_IOERR;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		code = PGC_EXIT_TEMPFAIL;
+	else if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+		code = PGC_EXIT_DATAERR;
+	else if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY ||
+	         (rc & 0xff) == SQLITE_PERM)
+		code = PGC_EXIT_CANTCREAT;
+	return pgc_fail(e, code, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+static int exec_sql(state *st, const char *sql, pgc_err *e)
+{
+	char *err = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		int code = PGC_EXIT_IOERR;
+		int rc = sqlite3_errcode(st->db);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			code = PGC_EXIT_TEMPFAIL;
+		else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+			code = PGC_EXIT_DATAERR;
+		pgc_fail(e, code, "%s: %s", st->path, err ? err : sqlite3_errmsg(st->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs a query returning one integer (PRAGMAs). */
+static int query_int(state *st, const char *sql, int64_t *out, pgc_err *e)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot read the state file");
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		*out = 0;
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, e, "cannot read the state file");
+	return 0;
+}
+
+static int prepare(state *st, sqlite3_stmt **q, const char *sql, pgc_err *e)
+{
+	if (*q) {
+		sqlite3_reset(*q);
+		sqlite3_clear_bindings(*q);
+		return 0;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot prepare a statement");
+	return 0;
+}
+
+static const char *col_text(sqlite3_stmt *q, int i)
+{
+	return (const char *)sqlite3_column_text(q, i);
+}
+
+/* Fills ev from a row of EVENT_COLUMNS; strings point into the statement. */
+static void row_to_event(sqlite3_stmt *q, st_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->id = sqlite3_column_int64(q, 0);
+	ev->ts = sqlite3_column_double(q, 1);
+	ev->operator_name = (char *)col_text(q, 2);
+	ev->host = (char *)col_text(q, 3);
+	ev->pid = sqlite3_column_int(q, 4);
+	ev->kind = (char *)col_text(q, 5);
+	ev->phase = (char *)col_text(q, 6);
+	ev->item = (char *)col_text(q, 7);
+	ev->payload = (char *)col_text(q, 8);
+	snprintf(ev->prev_hash, sizeof ev->prev_hash, "%s", col_text(q, 9) ? col_text(q, 9) : "");
+	snprintf(ev->hash, sizeof ev->hash, "%s", col_text(q, 10) ? col_text(q, 10) : "");
+	if (!ev->operator_name) ev->operator_name = "";
+	if (!ev->host) ev->host = "";
+	if (!ev->kind) ev->kind = "";
+	if (!ev->payload) ev->payload = "{}";
+}
+
+static st_event *event_dup(const st_event *src)
+{
+	st_event *ev = xcalloc(1, sizeof *ev);
+	*ev = *src;
+	ev->operator_name = xstrdup(src->operator_name);
+	ev->host = xstrdup(src->host);
+	ev->kind = xstrdup(src->kind);
+	ev->phase = src->phase ? xstrdup(src->phase) : NULL;
+	ev->item = src->item ? xstrdup(src->item) : NULL;
+	ev->payload = xstrdup(src->payload);
+	return ev;
+}
+
+void st_event_free(st_event *ev)
+{
+	if (!ev)
+		return;
+	free(ev->operator_name);
+	free(ev->host);
+	free(ev->kind);
+	free(ev->phase);
+	free(ev->item);
+	free(ev->payload);
+	free(ev);
+}
+
+/* JSON string escaping for the canonical form: fixed forever, so it is
+ * written out here rather than left to a library's choices. */
+static void canon_str(strbuf *b, const char *s)
+{
+	if (!s) {
+		sb_puts(b, "null");
+		return;
+	}
+	sb_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			sb_putc(b, '\\');
+			sb_putc(b, (char)*p);
+		} else if (*p < 0x20) {
+			sb_printf(b, "\\u%04x", *p);
+		} else {
+			sb_putc(b, (char)*p);
+		}
+	}
+	sb_putc(b, '"');
+}
+
+char *state_event_canonical(const st_event *ev)
+{
+	strbuf b;
+	sb_init(&b);
+	sb_puts(&b, STATE_CANON_MAGIC);
+	sb_printf(&b, "{\"id\":%lld,\"ts\":\"%.6f\",\"operator\":", (long long)ev->id, ev->ts);
+	canon_str(&b, ev->operator_name);
+	sb_puts(&b, ",\"host\":");
+	canon_str(&b, ev->host);
+	sb_printf(&b, ",\"pid\":%d,\"kind\":", ev->pid);
+	canon_str(&b, ev->kind);
+	sb_puts(&b, ",\"phase\":");
+	canon_str(&b, ev->phase);
+	sb_puts(&b, ",\"item\":");
+	canon_str(&b, ev->item);
+	sb_puts(&b, ",\"payload\":");
+	canon_str(&b, ev->payload ? ev->payload : "{}");
+	sb_puts(&b, ",\"prev_hash\":");
+	canon_str(&b, ev->prev_hash);
+	sb_puts(&b, "}");
+	return sb_steal(&b);
+}
+
+static void event_hash(const st_event *ev, char out[65])
+{
+	char *canon = state_event_canonical(ev);
+	pgc_sha256_hex(canon, strlen(canon), out);
+	free(canon);
+}
+
+/* ---- opening, schema ---- */
+
+/* mkdir -p for the directory part of path; new directories get 0700. */
+static int make_parent_dirs(const char *path, pgc_err *e)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir) {
+		free(dir);
+		return 0;
+	}
+	*slash = '\0';
+	for (char *p = dir + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(dir, STATE_DIR_MODE) != 0 && errno != EEXIST) {
+				int err = errno;
+				pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create directory: %s", dir, strerror(err));
+				free(dir);
+				return -1;
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	free(dir);
+	return 0;
+}
+
+static int migrate(state *st, pgc_err *e)
+{
+	if (exec_sql(st, "BEGIN IMMEDIATE", e) < 0)
+		return -1;
+	int64_t version = 0, n_objects = 0, app_id = 0;
+	if (query_int(st, "PRAGMA user_version", &version, e) < 0 ||
+	    query_int(st, "PRAGMA application_id", &app_id, e) < 0 ||
+	    query_int(st, "SELECT count(*) FROM sqlite_master", &n_objects, e) < 0)
+		goto fail;
+	if ((app_id != 0 && app_id != STATE_APPLICATION_ID) || (version == 0 && n_objects > 0)) {
+		pgc_fail(e, PGC_EXIT_DATAERR, "%s: not a pgcutover state file", st->path);
+		goto fail;
+	}
+	if (version > STATE_SCHEMA_VERSION) {
+		pgc_fail(e, PGC_EXIT_DATAERR, "%s: state schema version %lld is newer than this "
+		         "pgcutover understands (%d); upgrade pgcutover", st->path,
+		         (long long)version, STATE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (version == STATE_SCHEMA_VERSION) {
+		exec_sql(st, "COMMIT", NULL);
+		return 0;
+	}
+	for (int64_t v = version; v < STATE_SCHEMA_VERSION; v++)
+		if (exec_sql(st, state_migrations[v], e) < 0)
+			goto fail;
+	char sql[128];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d",
+	         STATE_SCHEMA_VERSION, STATE_APPLICATION_ID);
+	if (exec_sql(st, sql, e) < 0 || exec_sql(st, "COMMIT", e) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(st->db))
+		exec_sql(st, "ROLLBACK", NULL);
+	return -1;
+}
+
+/* A read-only handle checks the schema without changing anything. */
+static int check_schema_readonly(state *st, pgc_err *e)
+{
+	int64_t version = 0, app_id = 0;
+	if (query_int(st, "PRAGMA user_version", &version, e) < 0 ||
+	    query_int(st, "PRAGMA application_id", &app_id, e) < 0)
+		return -1;
+	if (app_id != STATE_APPLICATION_ID || version == 0)
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s: not a pgcutover state file", st->path);
+	if (version > STATE_SCHEMA_VERSION)
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s: state schema version %lld is newer than this "
+		                "pgcutover understands (%d); upgrade pgcutover", st->path,
+		                (long long)version, STATE_SCHEMA_VERSION);
+	if (version < STATE_SCHEMA_VERSION)
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s: state schema version %lld is older than %d; "
+		                "open it once read-write (e.g. `pgcutover status`) to migrate it",
+		                st->path, (long long)version, STATE_SCHEMA_VERSION);
+	return 0;
+}
+
+int state_open(const char *path, int flags, state **out, pgc_err *e)
+{
+	*out = NULL;
+	bool ro = (flags & STATE_OPEN_READONLY) != 0;
+	struct stat sb;
+	if (stat(path, &sb) != 0) {
+		if (errno != ENOENT)
+			return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", path, strerror(errno));
+		if (ro || !(flags & STATE_OPEN_CREATE))
+			return pgc_fail(e, PGC_EXIT_NOINPUT, "%s: no such state file", path);
+		if (make_parent_dirs(path, e) < 0)
+			return -1;
+		/* Created here, not by SQLite, so the mode is 0600 whatever the
+		 * umask; SQLite gives the -wal and -shm files the same mode. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, STATE_FILE_MODE);
+		if (fd < 0 && errno != EEXIST)
+			return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create state file: %s",
+			                path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	} else if (!S_ISREG(sb.st_mode)) {
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: not a regular file", path);
+	}
+
+	state *st = xcalloc(1, sizeof *st);
+	st->path = xstrdup(path);
+	st->readonly = ro;
+	st->operator_name = xstrdup(pgc_login_name());
+	st->host = xstrdup(pgc_host_name());
+	st->pid = (int)getpid();
+	int oflags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open state file: %s", path,
+		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		state_close(st);
+		return -1;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STATE_BUSY_TIMEOUT_MS);
+	if (ro) {
+		if (check_schema_readonly(st, e) < 0) {
+			state_close(st);
+			return -1;
+		}
+	} else {
+		/* journal_mode can only change outside a transaction. */
+		if (exec_sql(st, "PRAGMA journal_mode=WAL", e) < 0 ||
+		    exec_sql(st, "PRAGMA synchronous=FULL", e) < 0 ||
+		    migrate(st, e) < 0) {
+			state_close(st);
+			return -1;
+		}
+	}
+	*out = st;
+	return 0;
+}
+
+void state_close(state *st)
+{
+	if (!st)
+		return;
+	if (st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_stmt *qs[] = {st->q_insert, st->q_head_events, st->q_head_meta, st->q_set_head,
+	                      st->q_data_version, st->q_last_of_kind, st->q_get};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+		sqlite3_finalize(qs[i]);
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st->operator_name);
+	free(st->host);
+	free(st);
+}
+
+const char *state_path(const state *st)
+{
+	return st->path;
+}
+
+bool state_is_readonly(const state *st)
+{
+	return st->readonly;
+}
+
+int state_schema_version(state *st)
+{
+	int64_t v = 0;
+	if (query_int(st, "PRAGMA user_version", &v, NULL) < 0)
+		return -1;
+	return (int)v;
+}
+
+void state_set_actor(state *st, const char *operator_name, const char *host)
+{
+	if (operator_name) {
+		free(st->operator_name);
+		st->operator_name = xstrdup(operator_name);
+	}
+	if (host) {
+		free(st->host);
+		st->host = xstrdup(host);
+	}
+}
+
+/* ---- appending ---- */
+
+/* Reads the chain head from the events and from meta; they must agree, or
+ * appending would silently extend a truncated or edited log. */
+static int read_head(state *st, pgc_err *e)
+{
+	if (prepare(st, &st->q_head_events, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1", e) < 0)
+		return -1;
+	int rc = sqlite3_step(st->q_head_events);
+	int64_t ev_id = 0;
+	char ev_hash[65] = STATE_GENESIS_HASH;
+	if (rc == SQLITE_ROW) {
+		ev_id = sqlite3_column_int64(st->q_head_events, 0);
+		snprintf(ev_hash, sizeof ev_hash, "%s", col_text(st->q_head_events, 1));
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(st->q_head_events);
+		return db_fail(st, e, "cannot read the last event");
+	}
+	sqlite3_reset(st->q_head_events);
+
+	if (prepare(st, &st->q_head_meta, "SELECT (SELECT value FROM meta WHERE key = 'head_id'),"
+	            " (SELECT value FROM meta WHERE key = 'head_hash')", e) < 0)
+		return -1;
+	rc = sqlite3_step(st->q_head_meta);
+	int64_t meta_id = 0;
+	char meta_hash[65] = STATE_GENESIS_HASH;
+	if (rc == SQLITE_ROW && sqlite3_column_type(st->q_head_meta, 0) != SQLITE_NULL) {
+		meta_id = sqlite3_column_int64(st->q_head_meta, 0);
+		snprintf(meta_hash, sizeof meta_hash, "%s",
+		         col_text(st->q_head_meta, 1) ? col_text(st->q_head_meta, 1) : "");
+	} else if (rc != SQLITE_ROW) {
+		sqlite3_reset(st->q_head_meta);
+		return db_fail(st, e, "cannot read the chain head");
+	}
+	sqlite3_reset(st->q_head_meta);
+	if (meta_id != ev_id || strcmp(meta_hash, ev_hash) != 0)
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s: the log ends at event %lld but its recorded head "
+		                "is event %lld: it was truncated or edited; refusing to append "
+		                "(see `pgcutover log --verify`)", st->path, (long long)ev_id, (long long)meta_id);
+	st->head_id = ev_id;
+	memcpy(st->head_hash, ev_hash, sizeof st->head_hash);
+	return 0;
+}
+
+static int begin_write(state *st, pgc_err *e)
+{
+	if (st->readonly)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: opened read-only", st->path);
+	if (exec_sql(st, "BEGIN IMMEDIATE", e) < 0) {
+		if (e && e->code == PGC_EXIT_TEMPFAIL)
+			pgc_fail(e, PGC_EXIT_TEMPFAIL, "%s: locked by another writer for more than %d ms",
+			         st->path, STATE_BUSY_TIMEOUT_MS);
+		return -1;
+	}
+	if (read_head(st, e) < 0) {
+		exec_sql(st, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void abort_write(state *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int commit_write(state *st, pgc_err *e)
+{
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(st, e, "cannot commit (nothing was written)");
+		abort_write(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* Inserts one event after the cached head and moves the head (in meta too). */
+static int insert_event(state *st, const char *kind, const char *phase, const char *item,
+                        const char *payload, int64_t *id_out, pgc_err *e)
+{
+	st_event ev = {0};
+	ev.id = st->head_id + 1;
+	ev.ts = floor(pgc_now() * STATE_TS_SCALE + 0.5) / STATE_TS_SCALE;
+	ev.operator_name = st->operator_name;
+	ev.host = st->host;
+	ev.pid = st->pid;
+	ev.kind = (char *)kind;
+	ev.phase = (char *)phase;
+	ev.item = (char *)item;
+	ev.payload = (char *)(payload ? payload : "{}");
+	memcpy(ev.prev_hash, st->head_hash, sizeof ev.prev_hash);
+	event_hash(&ev, ev.hash);
+
+	if (prepare(st, &st->q_insert, "INSERT INTO events (" EVENT_COLUMNS ") "
+	            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e) < 0)
+		return -1;
+	sqlite3_stmt *q = st->q_insert;
+	sqlite3_bind_int64(q, 1, ev.id);
+	sqlite3_bind_double(q, 2, ev.ts);
+	sqlite3_bind_text(q, 3, ev.operator_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, ev.host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 5, ev.pid);
+	sqlite3_bind_text(q, 6, ev.kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, ev.phase, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, ev.item, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, ev.payload, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 10, ev.prev_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, ev.hash, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		if ((sqlite3_extended_errcode(st->db)) == SQLITE_CONSTRAINT_CHECK)
+			return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: %s event: payload is not a JSON object",
+			                st->path, kind);
+		return db_fail(st, e, "cannot append an event (nothing was written)");
+	}
+
+	if (prepare(st, &st->q_set_head, "INSERT INTO meta (key, value) VALUES "
+	            "('head_id', ?1), ('head_hash', ?2) "
+	            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", e) < 0)
+		return -1;
+	sqlite3_bind_int64(st->q_set_head, 1, ev.id);
+	sqlite3_bind_text(st->q_set_head, 2, ev.hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st->q_set_head);
+	sqlite3_reset(st->q_set_head);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, e, "cannot record the chain head (nothing was written)");
+	st->head_id = ev.id;
+	memcpy(st->head_hash, ev.hash, sizeof st->head_hash);
+	if (id_out)
+		*id_out = ev.id;
+	return 0;
+}
+
+/* A new file's first event says so; it is written with the first append
+ * so that it carries the actor of whoever first wrote. */
+static int insert_with_genesis(state *st, const char *kind, const char *phase, const char *item,
+                               const char *payload, int64_t *id_out, pgc_err *e)
+{
+	if (st->head_id == 0 && strcmp(kind, EV_STATE_CREATED) != 0) {
+		char created[128];
+		snprintf(created, sizeof created, "{\"schema\":%d,\"version\":\"%s\"}",
+		         STATE_SCHEMA_VERSION, PACKAGE_VERSION);
+		if (insert_event(st, EV_STATE_CREATED, NULL, NULL, created, NULL, e) < 0)
+			return -1;
+	}
+	return insert_event(st, kind, phase, item, payload, id_out, e);
+}
+
+int state_append(state *st, const char *kind, const char *phase, const char *item,
+                 const char *payload_json, int64_t *id_out, pgc_err *e)
+{
+	if (st->in_batch) {
+		if (st->batch_failed)
+			return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: the batch was already rolled back", st->path);
+		if (insert_with_genesis(st, kind, phase, item, payload_json, id_out, e) < 0) {
+			/* One failed event fails the whole batch: all or nothing. */
+			abort_write(st);
+			st->batch_failed = true;
+			return -1;
+		}
+		return 0;
+	}
+	if (begin_write(st, e) < 0)
+		return -1;
+	if (insert_with_genesis(st, kind, phase, item, payload_json, id_out, e) < 0) {
+		abort_write(st);
+		return -1;
+	}
+	return commit_write(st, e);
+}
+
+int state_begin(state *st, pgc_err *e)
+{
+	if (st->in_batch)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: batch already open", st->path);
+	if (begin_write(st, e) < 0)
+		return -1;
+	st->in_batch = true;
+	st->batch_failed = false;
+	return 0;
+}
+
+int state_commit(state *st, pgc_err *e)
+{
+	if (!st->in_batch)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: no batch open", st->path);
+	st->in_batch = false;
+	if (st->batch_failed)
+		return pgc_fail(e, PGC_EXIT_IOERR, "%s: an append failed, nothing in the batch was written",
+		                st->path);
+	return commit_write(st, e);
+}
+
+void state_rollback(state *st)
+{
+	if (st->in_batch)
+		abort_write(st);
+	st->in_batch = false;
+	st->batch_failed = false;
+}
+
+/* ---- reading ---- */
+
+int state_foreach(state *st, int64_t after_id, state_event_fn fn, void *ud, pgc_err *e)
+{
+	/* Not cached: a callback may itself read the state. */
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT " EVENT_COLUMNS " FROM events WHERE id > ? ORDER BY id",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot read events");
+	sqlite3_bind_int64(q, 1, after_id);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		st_event ev;
+		row_to_event(q, &ev);
+		if ((ret = fn(&ev, ud)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(st, e, "cannot read events");
+		sqlite3_finalize(q);
+		return -1;
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int64_t state_last_id(state *st)
+{
+	int64_t id = 0;
+	if (query_int(st, "SELECT coalesce(max(id), 0) FROM events", &id, NULL) < 0)
+		return -1;
+	return id;
+}
+
+static int get_one(state *st, sqlite3_stmt *q, st_event **out, pgc_err *e)
+{
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		st_event ev;
+		row_to_event(q, &ev);
+		*out = event_dup(&ev);
+		sqlite3_reset(q);
+		return 1;
+	}
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_fail(st, e, "cannot read events");
+}
+
+int state_last_of_kind(state *st, const char *kind, st_event **out, pgc_err *e)
+{
+	*out = NULL;
+	if (prepare(st, &st->q_last_of_kind, "SELECT " EVENT_COLUMNS " FROM events WHERE kind = ? "
+	            "ORDER BY id DESC LIMIT 1", e) < 0)
+		return -1;
+	sqlite3_bind_text(st->q_last_of_kind, 1, kind, -1, SQLITE_TRANSIENT);
+	return get_one(st, st->q_last_of_kind, out, e);
+}
+
+int state_get_event(state *st, int64_t id, st_event **out, pgc_err *e)
+{
+	*out = NULL;
+	if (prepare(st, &st->q_get, "SELECT " EVENT_COLUMNS " FROM events WHERE id = ?", e) < 0)
+		return -1;
+	sqlite3_bind_int64(st->q_get, 1, id);
+	return get_one(st, st->q_get, out, e);
+}
+
+int state_data_version(state *st)
+{
+	if (prepare(st, &st->q_data_version, "PRAGMA data_version", NULL) < 0)
+		return -1;
+	int v = -1;
+	if (sqlite3_step(st->q_data_version) == SQLITE_ROW)
+		v = sqlite3_column_int(st->q_data_version, 0);
+	sqlite3_reset(st->q_data_version);
+	return v;
+}
+
+/* ---- verification ---- */
+
+typedef struct verify_ctx {
+	int64_t expect_id;
+	char prev_hash[65];
+	int64_t bad_id;
+	pgc_err *e;
+	const char *path;
+} verify_ctx;
+
+static int verify_one(const st_event *ev, void *ud)
+{
+	verify_ctx *v = ud;
+	if (ev->id != v->expect_id) {
+		v->bad_id = v->expect_id;
+		pgc_fail(v->e, PGC_EXIT_DIFFERENT, "%s: event %lld is missing (ids jump from %lld to %lld): "
+		                "events were deleted", v->path, (long long)v->expect_id,
+		                (long long)v->expect_id - 1, (long long)ev->id);
+		return 1;
+	}
+	if (strcmp(ev->prev_hash, v->prev_hash) != 0) {
+		v->bad_id = ev->id;
+		pgc_fail(v->e, PGC_EXIT_DIFFERENT, "%s: event %lld: previous hash does not match "
+		                "event %lld: the chain is broken", v->path, (long long)ev->id,
+		                (long long)ev->id - 1);
+		return 1;
+	}
+	char h[65];
+	event_hash(ev, h);
+	if (strcmp(h, ev->hash) != 0) {
+		v->bad_id = ev->id;
+		pgc_fail(v->e, PGC_EXIT_DIFFERENT, "%s: event %lld: hash does not match its contents: "
+		                "the event was edited", v->path, (long long)ev->id);
+		return 1;
+	}
+	memcpy(v->prev_hash, ev->hash, sizeof v->prev_hash);
+	v->expect_id++;
+	return 0;
+}
+
+int state_verify(state *st, int64_t *bad_id, pgc_err *e)
+{
+	if (bad_id)
+		*bad_id = 0;
+	/* One read transaction so a concurrent writer cannot move the head
+	 * between the chain walk and the meta comparison. */
+	bool own_txn = sqlite3_get_autocommit(st->db);
+	if (own_txn && exec_sql(st, "BEGIN", e) < 0)
+		return -1;
+	verify_ctx v = {.expect_id = 1, .e = e, .path = st->path};
+	memcpy(v.prev_hash, STATE_GENESIS_HASH, sizeof v.prev_hash);
+	int rc = state_foreach(st, 0, verify_one, &v, e);
+	if (rc == 0) {
+		int64_t last = v.expect_id - 1;
+		int64_t meta_id = 0;
+		char *meta_hash = NULL;
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(st->db, "SELECT (SELECT value FROM meta WHERE key = 'head_id'),"
+		                       " (SELECT value FROM meta WHERE key = 'head_hash')", -1, &q, NULL) != SQLITE_OK) {
+			rc = db_fail(st, e, "cannot read the chain head");
+		} else {
+			if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+				meta_id = sqlite3_column_int64(q, 0);
+				meta_hash = xstrdup(col_text(q, 1) ? col_text(q, 1) : "");
+			}
+			sqlite3_finalize(q);
+			if (meta_id > last) {
+				v.bad_id = last + 1;
+				rc = pgc_fail(e, PGC_EXIT_DIFFERENT, "%s: events after %lld are missing: the recorded "
+				              "head is event %lld: the log was truncated", st->path,
+				              (long long)last, (long long)meta_id);
+			} else if (meta_id < last) {
+				v.bad_id = meta_id + 1;
+				rc = pgc_fail(e, PGC_EXIT_DIFFERENT, "%s: event %lld: not recorded in the chain head "
+				              "(head is event %lld): written outside pgcutover or the head was edited",
+				              st->path, (long long)meta_id + 1, (long long)meta_id);
+			} else if (last > 0 && strcmp(meta_hash ? meta_hash : "", v.prev_hash) != 0) {
+				v.bad_id = last;
+				rc = pgc_fail(e, PGC_EXIT_DIFFERENT, "%s: event %lld: hash differs from the recorded "
+				              "chain head", st->path, (long long)last);
+			}
+			free(meta_hash);
+		}
+	} else if (rc > 0) {
+		rc = -1;
+	}
+	if (own_txn)
+		exec_sql(st, "COMMIT", NULL);
+	if (bad_id)
+		*bad_id = v.bad_id;
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- snapshots ---- */
+
+int state_snapshot_write(state *st, int64_t event_id, const char *runbook_sha256,
+                         const char *ledger_json, pgc_err *e)
+{
+	if (st->readonly)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: opened read-only", st->path);
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO snapshots (event_id, runbook_sha256, "
+	                       "created, ledger) VALUES (?, ?, ?, ?)", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot write a snapshot");
+	sqlite3_bind_int64(q, 1, event_id);
+	sqlite3_bind_text(q, 2, runbook_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_double(q, 3, pgc_now());
+	sqlite3_bind_text(q, 4, ledger_json, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, e, "cannot write a snapshot");
+	return 0;
+}
+
+int state_snapshot_read(state *st, int64_t max_event_id, const char *runbook_sha256,
+                        int64_t *event_id, char **ledger_json, pgc_err *e)
+{
+	*ledger_json = NULL;
+	*event_id = 0;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT event_id, ledger FROM snapshots WHERE runbook_sha256 = ? "
+	                       "AND event_id <= ? ORDER BY event_id DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot read snapshots");
+	sqlite3_bind_text(q, 1, runbook_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, max_event_id);
+	int rc = sqlite3_step(q);
+	int ret = 0;
+	if (rc == SQLITE_ROW) {
+		*event_id = sqlite3_column_int64(q, 0);
+		*ledger_json = xstrdup(col_text(q, 1) ? col_text(q, 1) : "{}");
+		ret = 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(st, e, "cannot read snapshots");
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
