@@ -1,0 +1,74 @@
+/*
+ * config.h -- pgcutover.json: where the runbook and state are, how to reach
+ * the source and target, the tables to compare, the .env flags, health URLs
+ * and the notification webhook.  Parsed with cJSON; errors carry line:col.
+ * Passwords are never accepted here (see pgcutover.json(5)).
+ */
+#ifndef PGCUTOVER_CONFIG_H
+#define PGCUTOVER_CONFIG_H
+
+#include "pgcutover/util.h"
+
+typedef enum cfg_endpoint_kind {
+	CFG_EP_NONE,
+	CFG_EP_POSTGRES,  /* libpq conninfo or "service=NAME" */
+	CFG_EP_SUPABASE,  /* PostgREST over HTTP */
+} cfg_endpoint_kind;
+
+typedef struct cfg_endpoint {
+	cfg_endpoint_kind kind;
+	char *conninfo;   /* CFG_EP_POSTGRES */
+	char *url;        /* CFG_EP_SUPABASE: base URL, e.g. https://x.supabase.co */
+	char *key_env;    /* CFG_EP_SUPABASE: environment variable holding the key */
+	char *count;      /* CFG_EP_SUPABASE: "exact" | "planned" | "estimated" */
+} cfg_endpoint;
+
+typedef struct cfg_table {
+	char *name;       /* may be schema-qualified "public.clients" */
+	char *pk;         /* optional primary key column */
+} cfg_table;
+
+typedef struct cfg_health {
+	char *name;
+	char *url;
+	int expect_status;   /* 0 = any 2xx */
+	char *expect_body;   /* substring, or NULL */
+	int timeout_ms;
+} cfg_health;
+
+typedef struct config {
+	char *path;          /* file it was read from */
+	char *dir;           /* directory of path: relative paths resolve here */
+	char *runbook;       /* absolute after load */
+	char *state;         /* absolute; NULL = default under XDG_STATE_HOME */
+	cfg_endpoint source, target;
+	cfg_table *tables;   size_t n_tables;
+	char *env_file;
+	char **flags;        size_t n_flags;
+	cfg_health *health;  size_t n_health;
+	char *notify_url;
+	char *operator_name;
+	char *workdir;       /* for commands; default: config dir */
+	int command_timeout_s;
+	int pool_size;       /* connections per side for counts (default 4) */
+	int statement_timeout_ms;
+	char *point_of_no_return; /* item id */
+	char **gates;        size_t n_gates; /* phase ids requiring tables matched */
+} config;
+
+#define CFG_DEFAULT_NAME "pgcutover.json"
+#define CFG_DEFAULT_POOL 4
+#define CFG_DEFAULT_STATEMENT_TIMEOUT_MS 60000
+#define CFG_DEFAULT_COMMAND_TIMEOUT_S 600
+#define CFG_DEFAULT_HEALTH_TIMEOUT_MS 5000
+
+/* Parses text; path is used for messages and for resolving relative paths. */
+int config_parse(const char *text, size_t len, const char *path, config **out, pgc_err *e);
+int config_load(const char *path, config **out, pgc_err *e);
+void config_free(config *c);
+
+/* Default state path for a runbook: $XDG_STATE_HOME/pgcutover/<name>.db
+ * (or ~/.local/state/...).  Creates the directory 0700.  Returns malloc'd. */
+char *config_default_state_path(const char *runbook_path, pgc_err *e);
+
+#endif
