@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""postgrest-mini.py -- a small PostgREST-compatible HTTP server, FOR TESTS ONLY.
+
+It answers the requests pgcutover makes to count rows of a Supabase source
+(HEAD or GET /rest/v1/<table>?select=*&limit=N with `Prefer: count=...`)
+from a REAL PostgreSQL database, by running psql.  It behaves the way
+PostgREST behind the Supabase gateway does in the points the client relies
+on (see issue 5):
+
+  * counts: exact = count(*); planned = the planner's row estimate (EXPLAIN,
+    as PostgREST does); estimated = exact up to --max-rows, planned above;
+  * Content-Range "0-0/N" (206 when rows are left out, else 200), "*/0" for
+    an empty table, "0-0/*" when no count was asked; HEAD has no body and
+    ignores Range (use limit);
+  * auth: the key comes from the environment variable --key-env.  A missing
+    or wrong `apikey` is a gateway 401 whose JSON body has message and hint
+    but no code.  A Bearer token, when sent, must equal the key, and
+    non-JWT keys (sb_...) are refused as Bearer tokens;
+  * unknown table: 404 {"code":"PGRST205",...}; schema not exposed
+    (Accept-Profile): 406 PGRST106;
+  * --fail-table T answers 500 with a PostgREST-style body; --slow-table T
+    sleeps --slow-seconds before answering (to hit client timeouts).
+
+It listens on 127.0.0.1 only, writes the chosen port to --port-file, logs
+one line per request to --log (header names and whether auth was sent, never
+the key), and exits by itself after --lifetime seconds or when its parent
+process (the test) goes away.  Standard library only.
+"""
+
+import argparse
+import difflib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PARENT_CHECK_S = 0.5
+PSQL_TIMEOUT_S = 60
+
+
+def is_jwt(key):
+    parts = key.split(".")
+    ok_chars = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+    return len(parts) == 3 and all(p and set(p) <= ok_chars for p in parts)
+
+
+class PsqlError(Exception):
+    pass
+
+
+class Database:
+    """Runs SQL through psql; identifiers travel as psql variables (:'t')."""
+
+    def __init__(self, psql, conninfo):
+        self.psql = psql
+        self.conninfo = conninfo
+
+    def run(self, sql, **variables):
+        cmd = [self.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.conninfo]
+        for name, value in variables.items():
+            cmd += ["-v", "%s=%s" % (name, value)]
+        try:
+            p = subprocess.run(cmd, input=sql, capture_output=True, text=True,
+                               timeout=PSQL_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PsqlError(str(exc))
+        if p.returncode != 0:
+            raise PsqlError(p.stderr.strip())
+        return p.stdout.strip()
+
+    def table_exists(self, schema, table):
+        out = self.run("select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                       " where n.nspname = :'s' and c.relname = :'t'"
+                       " and c.relkind in ('r','p','v','m','f');\n", s=schema, t=table)
+        return out == "1"
+
+    def tables(self, schema):
+        out = self.run("select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                       " where n.nspname = :'s' and c.relkind in ('r','p','v','m','f')"
+                       " order by 1;\n", s=schema)
+        return [line for line in out.splitlines() if line]
+
+    def exact(self, schema, table, limit=None):
+        inner = "select 1 from %I.%I" + (" limit %s" % int(limit) if limit is not None else "")
+        out = self.run("select format('select count(*) from (" + inner + ") c', :'s', :'t') \\gexec\n",
+                       s=schema, t=table)
+        return int(out)
+
+    def planned(self, schema, table):
+        out = self.run("select format('explain (format json) select * from %I.%I', :'s', :'t') \\gexec\n",
+                       s=schema, t=table)
+        return int(json.loads(out)[0]["Plan"]["Plan Rows"])
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "postgrest-mini"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    # -- plumbing --------------------------------------------------------
+    def log_message(self, fmt, *args):
+        pass  # requests are logged by log_request_line, without secrets
+
+    def log_request_line(self, status):
+        cfg = self.server.cfg
+        if not cfg.log:
+            return
+        auth = self.headers.get("Authorization")
+        line = "%s %s status=%d apikey=%s bearer=%s prefer=%s profile=%s\n" % (
+            self.command, self.path, status,
+            "present" if self.headers.get("apikey") is not None else "absent",
+            "present" if auth is not None else "absent",
+            self.headers.get("Prefer", "-"), self.headers.get("Accept-Profile", "-"))
+        with self.server.log_lock, open(cfg.log, "a") as f:
+            f.write(line)
+
+    def send(self, status, body=None, headers=None):
+        data = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD" and data:
+            self.wfile.write(data)
+        self.log_request_line(status)
+
+    def pgrst_error(self, status, code, message, hint=None, details=None):
+        self.send(status, {"code": code, "details": details, "hint": hint, "message": message})
+
+    # -- requests --------------------------------------------------------
+    def do_HEAD(self):
+        self.handle_read()
+
+    def do_GET(self):
+        self.handle_read()
+
+    def auth_ok(self):
+        """Gateway behaviour: 401 bodies with message and hint, no code."""
+        key = self.server.key
+        apikey = self.headers.get("apikey")
+        if apikey is None:
+            self.send(401, {"message": "No API key found in request",
+                            "hint": "No `apikey` request header or url param was found."})
+            return False
+        if apikey != key:
+            self.send(401, {"message": "Invalid API key",
+                            "hint": "Double check your Supabase `anon` or `service_role` API key."})
+            return False
+        auth = self.headers.get("Authorization")
+        if auth is not None:
+            token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+            if not is_jwt(token):
+                # What the gateway says to an sb_ key (or junk) sent as a JWT.
+                self.send(401, {"message": "Invalid JWT: the Authorization header is not a JWT",
+                                "hint": "New API keys (sb_...) belong in the apikey header only."})
+                return False
+            if token != key:
+                self.pgrst_error(401, "PGRST301", "JWSError JWSInvalidSignature")
+                return False
+        return True
+
+    def handle_read(self):
+        cfg = self.server.cfg
+        url = urllib.parse.urlsplit(self.path)
+        prefix = "/rest/v1/"
+        if not url.path.startswith(prefix) or len(url.path) == len(prefix):
+            self.send(404, {"message": "no Route matched with those values"})
+            return
+        if not self.auth_ok():
+            return
+        table = urllib.parse.unquote(url.path[len(prefix):])
+        query = urllib.parse.parse_qs(url.query)
+        schema = self.headers.get("Accept-Profile", cfg.schemas[0])
+        if schema not in cfg.schemas:
+            self.pgrst_error(406, "PGRST106", "Invalid schema: %s" % schema,
+                             "Only the following schemas are exposed: %s" % ", ".join(cfg.schemas))
+            return
+        try:
+            limit = int(query.get("limit", [str(cfg.max_rows or 1 << 62)])[0])
+            if limit < 0:
+                raise ValueError
+        except ValueError:
+            self.pgrst_error(400, "PGRST103", "Requested range not satisfiable")
+            return
+        if table in cfg.slow_table:
+            time.sleep(cfg.slow_seconds)
+        if table in cfg.fail_table:
+            self.pgrst_error(500, "XX000", "internal error (postgrest-mini --fail-table)")
+            return
+        db = self.server.db
+        try:
+            if not db.table_exists(schema, table):
+                close = difflib.get_close_matches(table, db.tables(schema), n=1)
+                hint = ("Perhaps you meant the table '%s.%s'" % (schema, close[0])) if close else None
+                self.pgrst_error(404, "PGRST205",
+                                 "Could not find the table '%s.%s' in the schema cache" % (schema, table),
+                                 hint)
+                return
+            total = self.count(schema, table)
+            rows = db.exact(schema, table, limit) if limit else 0  # rows a GET returns
+        except PsqlError as exc:
+            self.pgrst_error(503, "PGRST000", "Could not connect with the database", None, str(exc))
+            return
+        rng = "0-%d" % (rows - 1) if rows > 0 else "*"
+        total_s = "*" if total is None else str(total)
+        # PostgREST: 206 Partial Content when the count says rows were left out.
+        status = 206 if total is not None and rows < total else 200
+        # A GET returns the rows; counts need none, so columns are elided.
+        body = [{} for _ in range(rows)] if self.command == "GET" else None
+        self.send(status, body, {"Content-Range": "%s/%s" % (rng, total_s)})
+
+    def count(self, schema, table):
+        cfg = self.server.cfg
+        prefer = self.headers.get("Prefer", "")
+        mode = None
+        for part in prefer.split(","):
+            part = part.strip()
+            if part.startswith("count="):
+                mode = part[len("count="):]
+        db = self.server.db
+        if mode == "exact":
+            return db.exact(schema, table)
+        if mode == "planned":
+            return db.planned(schema, table)
+        if mode == "estimated":
+            if cfg.max_rows:
+                n = db.exact(schema, table, cfg.max_rows + 1)
+                if n <= cfg.max_rows:
+                    return n
+            return db.planned(schema, table)
+        return None
+
+
+def watch_parent(parent, deadline):
+    while True:
+        if time.monotonic() > deadline:
+            os._exit(0)
+        if os.getppid() != parent:
+            os._exit(0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass
+        time.sleep(PARENT_CHECK_S)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="PostgREST-compatible test server (tests only)")
+    ap.add_argument("--conninfo", required=True, help="libpq conninfo of the real database")
+    ap.add_argument("--psql", default="psql")
+    ap.add_argument("--port", type=int, default=0, help="0 = pick a free port")
+    ap.add_argument("--port-file", help="write the port here once listening")
+    ap.add_argument("--key-env", default="SUPABASE_KEY", help="environment variable holding the key")
+    ap.add_argument("--schemas", default="public", help="exposed schemas, comma-separated")
+    ap.add_argument("--max-rows", type=int, default=0, help="db-max-rows (0 = unlimited)")
+    ap.add_argument("--fail-table", action="append", default=[])
+    ap.add_argument("--slow-table", action="append", default=[])
+    ap.add_argument("--slow-seconds", type=float, default=10.0)
+    ap.add_argument("--log", help="append one line per request (no secrets)")
+    ap.add_argument("--lifetime", type=float, default=300.0, help="exit after this many seconds")
+    cfg = ap.parse_args()
+    cfg.schemas = [s.strip() for s in cfg.schemas.split(",") if s.strip()]
+
+    key = os.environ.get(cfg.key_env)
+    if not key:
+        print("postgrest-mini: environment variable %s is not set" % cfg.key_env, file=sys.stderr)
+        return 2
+
+    srv = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
+    srv.daemon_threads = True
+    srv.cfg = cfg
+    srv.key = key
+    srv.db = Database(cfg.psql, cfg.conninfo)
+    srv.log_lock = threading.Lock()
+    port = srv.server_address[1]
+
+    threading.Thread(target=watch_parent, args=(os.getppid(), time.monotonic() + cfg.lifetime),
+                     daemon=True).start()
+    if cfg.port_file:
+        tmp = cfg.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, cfg.port_file)
+    print("postgrest-mini listening on 127.0.0.1:%d" % port, flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+/*
+ * test_rest.c -- the pure parts of the Supabase/PostgREST client: reading
+ * the total from Content-Range, telling JWTs from new sb_ keys, splitting
+ * schema-qualified names, building count URLs with the table URL-encoded,
+ * masking the key in messages, and how errors are described.  The HTTP side
+ * is tested against a real server in tests/integration/rest_*.sh.
+ */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+#include "pgcutover/rest.h"
+#include "tap.h"
+
+static void test_content_range(void)
+{
+	int64_t t = 12345;
+
+	is_int(rest_parse_content_range("0-0/3573", &t), 0, "0-0/3573 parses");
+	is_int(t, 3573, "0-0/3573 total is what follows the slash");
+	t = 12345;
+	is_int(rest_parse_content_range("*/0", &t), 0, "*/0 parses (empty table)");
+	is_int(t, 0, "*/0 total 0");
+	is_int(rest_parse_content_range("0-24/*", &t), 0, "0-24/* parses");
+	is_int(t, -1, "'*' total means unknown (-1)");
+	is_int(rest_parse_content_range("0-0/9000000000", &t), 0, "64-bit total parses");
+	ok(t == 9000000000LL, "64-bit total kept");
+	is_int(rest_parse_content_range(" 0-0/7\r\n", &t), 0, "surrounding whitespace tolerated");
+	is_int(t, 7, "total with CRLF");
+	is_int(rest_parse_content_range("items 0-0/5", &t), 0, "a range unit is tolerated");
+	is_int(t, 5, "total after unit");
+	t = 42;
+	is_int(rest_parse_content_range("0-0", &t), -1, "no slash is malformed");
+	is_int(rest_parse_content_range("0-0/", &t), -1, "empty total is malformed");
+	is_int(rest_parse_content_range("0-0/12x", &t), -1, "trailing junk is malformed");
+	is_int(rest_parse_content_range("a-b/3", &t), -1, "non-numeric range is malformed");
+	is_int(rest_parse_content_range("0-0/-3", &t), -1, "negative total is malformed");
+	is_int(rest_parse_content_range("", &t), -1, "empty value is malformed");
+	is_int(rest_parse_content_range(NULL, &t), -1, "NULL is malformed");
+	is_int(rest_parse_content_range("0-0/99999999999999999999999", &t), -1,
+	       "overflowing total is malformed");
+	is_int(t, 42, "total untouched on error");
+}
+
+static void test_jwt(void)
+{
+	ok(rest_key_is_jwt("eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnLV9zaWc"),
+	   "three base64url parts are a JWT");
+	ok(rest_key_is_jwt("a-b.c_d.e"), "'-' and '_' are base64url");
+	ok(!rest_key_is_jwt("sb_publishable_AbCdEf123"), "sb_publishable key is not a JWT");
+	ok(!rest_key_is_jwt("sb_secret_x.y"), "two parts are not a JWT");
+	ok(!rest_key_is_jwt("a.b.c.d"), "four parts are not a JWT");
+	ok(!rest_key_is_jwt("a..c"), "an empty middle part is not a JWT");
+	ok(!rest_key_is_jwt("a.b."), "an empty last part is not a JWT");
+	ok(!rest_key_is_jwt(".b.c"), "an empty first part is not a JWT");
+	ok(!rest_key_is_jwt("a.b+/.c"), "'+' and '/' (plain base64) are not base64url");
+	ok(!rest_key_is_jwt(""), "empty is not a JWT");
+	ok(!rest_key_is_jwt(NULL), "NULL is not a JWT");
+}
+
+static void test_split(void)
+{
+	char *s, *t;
+
+	is_int(rest_split_table("clients", &s, &t), 0, "plain name");
+	ok(s == NULL, "no schema for a plain name");
+	is_str(t, "clients", "plain table");
+	free(t);
+	is_int(rest_split_table("sales.orders", &s, &t), 0, "qualified name");
+	is_str(s, "sales", "schema part");
+	is_str(t, "orders", "table part");
+	free(s); free(t);
+	is_int(rest_split_table("\"a.b\"", &s, &t), 0, "quoted name with a dot");
+	ok(s == NULL, "quoted dot is not a schema separator");
+	is_str(t, "a.b", "quotes removed");
+	free(t);
+	is_int(rest_split_table("\"My Schema\".\"Mixed Case; x\"", &s, &t), 0, "both parts quoted");
+	is_str(s, "My Schema", "quoted schema");
+	is_str(t, "Mixed Case; x", "quoted table");
+	free(s); free(t);
+	is_int(rest_split_table("\"say \"\"hi\"\"\"", &s, &t), 0, "doubled quote inside quotes");
+	is_str(t, "say \"hi\"", "doubled quote becomes one");
+	free(t);
+	is_int(rest_split_table("Sales.Orders", &s, &t), 0, "plain mixed-case name");
+	is_str(s, "sales", "plain schema folded to lower case, as SQL does");
+	is_str(t, "orders", "plain table folded to lower case");
+	free(s); free(t);
+	is_int(rest_split_table("a.b.c", &s, &t), -1, "three parts refused");
+	is_int(rest_split_table("", &s, &t), -1, "empty name refused");
+	is_int(rest_split_table("\"open", &s, &t), -1, "unterminated quote refused");
+	is_int(rest_split_table("public.", &s, &t), -1, "empty table part refused");
+	is_int(rest_split_table(".t", &s, &t), -1, "empty schema part refused");
+	is_int(rest_split_table("\"a\"x", &s, &t), -1, "junk after a closing quote refused");
+}
+
+static void test_url(void)
+{
+	char *u;
+
+	u = rest_count_url("http://127.0.0.1:5000", "clients", 1);
+	is_str(u, "http://127.0.0.1:5000/rest/v1/clients?select=*&limit=1", "plain URL");
+	free(u);
+	u = rest_count_url("https://x.supabase.co/", "clients", 0);
+	is_str(u, "https://x.supabase.co/rest/v1/clients?select=*&limit=0", "trailing slash dropped");
+	free(u);
+	u = rest_count_url("https://x.supabase.co/rest/v1", "clients", 1);
+	is_str(u, "https://x.supabase.co/rest/v1/clients?select=*&limit=1",
+	       "/rest/v1 in the base not doubled");
+	free(u);
+	u = rest_count_url("http://h", "\"Mixed Case; x\"", 1);
+	is_str(u, "http://h/rest/v1/Mixed%20Case%3B%20x?select=*&limit=1",
+	       "spaces and ';' are percent-encoded, case kept when quoted");
+	free(u);
+	u = rest_count_url("http://h", "sales.\"a/b?c\"", 1);
+	is_str(u, "http://h/rest/v1/a%2Fb%3Fc?select=*&limit=1",
+	       "schema goes elsewhere; '/' and '?' encoded");
+	free(u);
+	u = rest_count_url("http://h", "caf\xc3\xa9", 1);
+	is_str(u, "http://h/rest/v1/caf%C3%A9?select=*&limit=1", "UTF-8 bytes encoded");
+	free(u);
+	ok(rest_count_url("http://h", "", 1) == NULL, "empty table gives no URL");
+}
+
+static void test_mask_and_modes(void)
+{
+	char *m;
+	rest_count_mode mode;
+
+	m = rest_mask_secret("bad key sb_secret_123 and sb_secret_123!", "sb_secret_123");
+	is_str(m, "bad key *** and ***!", "every occurrence of the key masked");
+	free(m);
+	m = rest_mask_secret("nothing here", "k3y");
+	is_str(m, "nothing here", "text without the key unchanged");
+	free(m);
+	ok(rest_mask_secret(NULL, "k") == NULL, "NULL text stays NULL");
+
+	is_int(rest_parse_mode("planned", &mode), 0, "planned parses");
+	is_int(mode, REST_COUNT_PLANNED, "planned mode");
+	is_int(rest_parse_mode("estimated", &mode), 0, "estimated parses");
+	is_int(mode, REST_COUNT_ESTIMATED, "estimated mode");
+	is_int(rest_parse_mode(NULL, &mode), 0, "no mode means exact");
+	is_int(mode, REST_COUNT_EXACT, "default exact");
+	is_int(rest_parse_mode("fast", &mode), -1, "unknown mode refused");
+	is_str(rest_mode_name(REST_COUNT_ESTIMATED), "estimated", "mode name for Prefer");
+}
+
+static void test_describe(void)
+{
+	rest_result r;
+	char *d;
+
+	memset(&r, 0, sizeof r);
+	r.outcome = REST_ERR_NOT_FOUND;
+	r.http_status = 404;
+	r.code = "PGRST205";
+	r.message = "Could not find the table 'public.x' in the schema cache";
+	r.hint = "Perhaps you meant the table 'public.clients'";
+	d = rest_result_describe(&r);
+	is_str(d, "HTTP 404 PGRST205: Could not find the table 'public.x' in the schema cache "
+		  "(hint: Perhaps you meant the table 'public.clients')",
+	       "PostgREST error shown with code, message and hint as they are");
+	free(d);
+	ok(!rest_outcome_unreachable(&r), "a missing table does not make the source unreachable");
+
+	r.outcome = REST_ERR_AUTH;
+	r.http_status = 401;
+	r.code = NULL;
+	r.message = "Invalid API key";
+	r.hint = NULL;
+	d = rest_result_describe(&r);
+	is_str(d, "HTTP 401: Invalid API key", "gateway 401 without a code");
+	free(d);
+	ok(rest_outcome_unreachable(&r), "a rejected key makes the source unusable");
+
+	r.outcome = REST_ERR_HTTP;
+	r.http_status = 500;
+	r.message = "boom\x1b[2J";
+	d = rest_result_describe(&r);
+	ok(d && !strchr(d, '\x1b'), "escape sequences from the server are neutralised");
+	free(d);
+	ok(rest_outcome_unreachable(&r), "5xx makes the source unreachable");
+	r.http_status = 406;
+	ok(!rest_outcome_unreachable(&r), "4xx other than auth does not");
+}
+
+int main(void)
+{
+	test_content_range();
+	test_jwt();
+	test_split();
+	test_url();
+	test_mask_and_modes();
+	test_describe();
+	return done_testing();
+}
