@@ -71,4 +71,8 @@ void config_free(config *c);
  * (or ~/.local/state/...).  Creates the directory 0700.  Returns malloc'd. */
 char *config_default_state_path(const char *runbook_path, pgc_err *e);
 
+/* True for "table" or "schema.table", each part a plain or "quoted"
+ * identifier: what the "tables" key accepts. */
+bool config_is_table_name(const char *s);
+
 #endif

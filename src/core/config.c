@@ -264,7 +264,7 @@ static const char *skip_ident(const char *s)
 }
 
 /* "table", "schema.table", each part plain or quoted. */
-static bool is_table_name(const char *s)
+bool config_is_table_name(const char *s)
 {
 	const char *p = skip_ident(s);
 	if (p && *p == '.')
@@ -549,13 +549,13 @@ static int table_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 	if (which == TB_NAME) {
 		if (want_string(w, v, &t->name) < 0)
 			return -1;
-		if (!is_table_name(t->name))
+		if (!config_is_table_name(t->name))
 			return cfg_fail(w, false, "not a table name (\"table\" or \"schema.table\")");
 		return 0;
 	}
 	if (want_string(w, v, &t->pk) < 0)
 		return -1;
-	if (!is_table_name(t->pk) || strchr(t->pk, '.'))
+	if (!config_is_table_name(t->pk) || strchr(t->pk, '.'))
 		return cfg_fail(w, false, "not a column name");
 	return 0;
 }
