@@ -37,6 +37,10 @@ typedef struct lg_phase {
 	int done, total;
 	double started_at;        /* first tick in the phase */
 	double completed_at;      /* phase_complete event */
+	lg_note *notes; size_t n_notes;   /* notes about the phase, not an item */
+	lg_phase_status forced;   /* phase_override {"status":..}; NOT_STARTED = none */
+	bool has_forced;
+	int file_done;            /* counted items marked [x] in the file */
 } lg_phase;
 
 typedef struct ledger {
@@ -49,7 +53,18 @@ typedef struct ledger {
 	lg_note *general_notes; size_t n_general_notes;
 	/* last counts snapshot payload (JSON text) and its time, or NULL */
 	char *last_counts; double last_counts_ts;
+	int items_done, items_total;  /* over every phase, as in lg_phase */
+	/* tick/untick/note events naming an item that is not in this runbook
+	 * (or whose text changed and cannot be found again) */
+	int n_unmatched;
 } ledger;
+
+/* Counting rule: an item counts towards its phase's done/total unless it is
+ * in a rollback step or marked [-] or [N/A] in the file (those are not work
+ * to finish the phase).  A tick carries the item's hash; when the item at
+ * that id now has another hash, the tick follows the hash to the one item
+ * that has it (the item moved) or, when none or several do, is not applied
+ * and the item at the id is flagged changed_in_runbook. */
 
 ledger *ledger_new(const runbook *rb);
 void ledger_free(ledger *lg);
@@ -60,5 +75,55 @@ int ledger_catch_up(ledger *lg, state *st, pgc_err *e);
 
 lg_item *ledger_item(ledger *lg, size_t phase_idx, size_t item_idx);
 const char *lg_phase_status_name(lg_phase_status s);
+/* "not_started" ... back to the enum; -1 when unknown. */
+int lg_phase_status_parse(const char *name);
+/* Whether an item counts towards done/total (see the counting rule). */
+bool ledger_item_counts(const rb_item *it);
+
+/* Finds an item by id ("3.7", "post-migration.2").  Returns 0 and the
+ * indexes, -1 when there is no such item. */
+int ledger_find_item(const ledger *lg, const char *id, size_t *phase_idx, size_t *item_idx);
+/* Finds a phase by id; -1 when none. */
+int ledger_find_phase(const ledger *lg, const char *id, size_t *phase_idx);
+
+/* Serialises the derived state as of lg->last_event_id for the snapshots
+ * table, and restores it into a fresh ledger over the same runbook. */
+char *ledger_snapshot_json(const ledger *lg);
+int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_err *e);
+
+/* ---- runbook change detection ---- */
+
+typedef struct lg_item_ref {
+	char id[RB_ID_MAX];
+	char hash[17];
+} lg_item_ref;
+
+typedef struct lg_moved {
+	char from[RB_ID_MAX], to[RB_ID_MAX];
+	char hash[17];
+} lg_moved;
+
+typedef struct lg_runbook_diff {
+	lg_moved *moved;        size_t n_moved;     /* same text, other id */
+	lg_item_ref *appeared;  size_t n_appeared;  /* text not in the old runbook */
+	lg_item_ref *vanished;  size_t n_vanished;  /* text no longer in the runbook */
+} lg_runbook_diff;
+
+/* The (id, hash) of every item, in runbook order. */
+lg_item_ref *ledger_runbook_refs(const runbook *rb, size_t *n);
+/* Parses the "items":[[id,hash],...] of a runbook_loaded payload. */
+int ledger_refs_from_payload(const char *payload_json, lg_item_ref **refs, size_t *n, pgc_err *e);
+/* Compares old and new item lists by text hash: an item whose (id, hash) is
+ * in both is unchanged; otherwise a hash in both moved, one only in new
+ * appeared, one only in old vanished (a text edited in place shows as one
+ * vanished and one appeared with the same id). */
+void ledger_runbook_diff(const lg_item_ref *old_refs, size_t n_old,
+                         const lg_item_ref *new_refs, size_t n_new, lg_runbook_diff *out);
+bool ledger_diff_empty(const lg_runbook_diff *d);
+/* {"moved":[[from,to,hash],..],"appeared":[[id,hash],..],"vanished":[[id,hash],..]} */
+char *ledger_diff_json(const lg_runbook_diff *d);
+/* A few lines a person reads on stderr. */
+char *ledger_diff_summary(const lg_runbook_diff *d);
+void ledger_diff_free(lg_runbook_diff *d);
 
 #endif

@@ -1,4 +1,670 @@
-/* ledger.c -- placeholder, being written. */
+/*
+ * ledger.c -- the derived state: folds events over the runbook into what is
+ * ticked (by whom, when), notes, phase status and times, and the last counts
+ * snapshot.  `status`, the console, the monitor and replay read a ledger;
+ * nothing else interprets events.  Also here: serialising a ledger for the
+ * snapshots table, and the runbook diff (moved / appeared / vanished items)
+ * cli_load() records when the runbook changes under a state file.
+ *
+ * Items are matched by id AND text hash, so editing the runbook never moves
+ * a tick silently onto a different item (see the counting rule in ledger.h).
+ */
 #include "config.h"
-#include "pgcutover/util.h"
-typedef int pgc_placeholder_ledger;
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/ledger.h"
+
+#define LG_SNAPSHOT_FORMAT 1
+/* Items listed per category in the human diff summary before "+N more". */
+#define LG_SUMMARY_MAX_IDS 8
+
+static const char *const phase_status_names[] = {
+	[LG_PHASE_NOT_STARTED] = "not_started",
+	[LG_PHASE_IN_PROGRESS] = "in_progress",
+	[LG_PHASE_DONE] = "done",
+	[LG_PHASE_ROLLED_BACK] = "rolled_back",
+};
+#define N_PHASE_STATUS (sizeof phase_status_names / sizeof phase_status_names[0])
+
+const char *lg_phase_status_name(lg_phase_status s)
+{
+	return (size_t)s < N_PHASE_STATUS ? phase_status_names[s] : "unknown";
+}
+
+int lg_phase_status_parse(const char *name)
+{
+	for (size_t i = 0; name && i < N_PHASE_STATUS; i++)
+		if (strcmp(name, phase_status_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool ledger_item_counts(const rb_item *it)
+{
+	return !it->rollback && it->mark != RB_MARK_SKIPPED && it->mark != RB_MARK_NA;
+}
+
+/* ---- construction ---- */
+
+/* A phase's status follows from its counts unless an override forced it. */
+static void update_statuses(ledger *lg)
+{
+	for (size_t q = 0; q < lg->rb->n_phases; q++) {
+		lg_phase *lp = &lg->phases[q];
+		if (lp->has_forced)
+			lp->status = lp->forced;
+		else if (lp->total > 0 && lp->done == lp->total)
+			lp->status = LG_PHASE_DONE;
+		else if (lp->done > 0 || lp->started_at > 0)
+			lp->status = LG_PHASE_IN_PROGRESS;
+		else
+			lp->status = LG_PHASE_NOT_STARTED;
+	}
+}
+
+ledger *ledger_new(const runbook *rb)
+{
+	ledger *lg = xcalloc(1, sizeof *lg);
+	lg->rb = rb;
+	size_t n = 0;
+	lg->phase_offset = xcalloc(rb->n_phases + 1, sizeof *lg->phase_offset);
+	for (size_t p = 0; p < rb->n_phases; p++) {
+		lg->phase_offset[p] = n;
+		n += rb->phases[p].n_items;
+	}
+	lg->phase_offset[rb->n_phases] = n;
+	lg->items = xcalloc(n ? n : 1, sizeof *lg->items);
+	lg->phases = xcalloc(rb->n_phases ? rb->n_phases : 1, sizeof *lg->phases);
+	for (size_t p = 0; p < rb->n_phases; p++) {
+		const rb_phase *ph = &rb->phases[p];
+		lg_phase *lp = &lg->phases[p];
+		for (size_t i = 0; i < ph->n_items; i++) {
+			const rb_item *it = &ph->items[i];
+			bool done = it->mark == RB_MARK_DONE;
+			lg->items[lg->phase_offset[p] + i].done = done;
+			if (!ledger_item_counts(it))
+				continue;
+			lp->total++;
+			if (done)
+				lp->done++;
+		}
+		lp->file_done = lp->done;
+		lg->items_total += lp->total;
+		lg->items_done += lp->done;
+	}
+	update_statuses(lg);
+	return lg;
+}
+
+static void notes_free(lg_note *notes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(notes[i].operator_name);
+		free(notes[i].text);
+	}
+	free(notes);
+}
+
+void ledger_free(ledger *lg)
+{
+	if (!lg)
+		return;
+	size_t n = lg->phase_offset[lg->rb->n_phases];
+	for (size_t i = 0; i < n; i++) {
+		free(lg->items[i].done_by);
+		notes_free(lg->items[i].notes, lg->items[i].n_notes);
+	}
+	for (size_t p = 0; p < lg->rb->n_phases; p++)
+		notes_free(lg->phases[p].notes, lg->phases[p].n_notes);
+	notes_free(lg->general_notes, lg->n_general_notes);
+	free(lg->items);
+	free(lg->phases);
+	free(lg->phase_offset);
+	free(lg->last_counts);
+	free(lg);
+}
+
+lg_item *ledger_item(ledger *lg, size_t phase_idx, size_t item_idx)
+{
+	return &lg->items[lg->phase_offset[phase_idx] + item_idx];
+}
+
+int ledger_find_phase(const ledger *lg, const char *id, size_t *phase_idx)
+{
+	for (size_t p = 0; id && p < lg->rb->n_phases; p++)
+		if (strcmp(lg->rb->phases[p].id, id) == 0) {
+			*phase_idx = p;
+			return 0;
+		}
+	return -1;
+}
+
+int ledger_find_item(const ledger *lg, const char *id, size_t *phase_idx, size_t *item_idx)
+{
+	/* "<phase id>.<ordinal>": the phase id may itself contain dots ("0.8"). */
+	const char *dot = id ? strrchr(id, '.') : NULL;
+	if (!dot || dot == id || !dot[1])
+		return -1;
+	char *end;
+	unsigned long ord = strtoul(dot + 1, &end, 10);
+	if (*end || ord == 0)
+		return -1;
+	for (size_t p = 0; p < lg->rb->n_phases; p++) {
+		const rb_phase *ph = &lg->rb->phases[p];
+		if (strlen(ph->id) != (size_t)(dot - id) || strncmp(ph->id, id, (size_t)(dot - id)) != 0)
+			continue;
+		/* Ordinals are normally position + 1; search in case they are not. */
+		if (ord <= ph->n_items && strcmp(ph->items[ord - 1].id, id) == 0) {
+			*phase_idx = p;
+			*item_idx = ord - 1;
+			return 0;
+		}
+		for (size_t i = 0; i < ph->n_items; i++)
+			if (strcmp(ph->items[i].id, id) == 0) {
+				*phase_idx = p;
+				*item_idx = i;
+				return 0;
+			}
+	}
+	return -1;
+}
+
+/* The one item whose text hash is `hash`; -1 when none or several. */
+static int find_unique_hash(const ledger *lg, const char *hash, size_t *phase_idx, size_t *item_idx)
+{
+	int found = 0;
+	for (size_t p = 0; p < lg->rb->n_phases; p++)
+		for (size_t i = 0; i < lg->rb->phases[p].n_items; i++)
+			if (strcmp(lg->rb->phases[p].items[i].hash, hash) == 0) {
+				if (found++)
+					return -1;
+				*phase_idx = p;
+				*item_idx = i;
+			}
+	return found == 1 ? 0 : -1;
+}
+
+/* ---- folding ---- */
+
+static void add_note(lg_note **notes, size_t *n, double ts, const char *op, const char *text)
+{
+	*notes = xrealloc(*notes, (*n + 1) * sizeof **notes);
+	(*notes)[*n].ts = ts;
+	(*notes)[*n].operator_name = xstrdup(op ? op : "");
+	(*notes)[*n].text = xstrdup(text ? text : "");
+	(*n)++;
+}
+
+static void set_done(ledger *lg, size_t p, size_t i, bool done)
+{
+	lg_item *it = ledger_item(lg, p, i);
+	if (it->done == done)
+		return;
+	it->done = done;
+	if (ledger_item_counts(&lg->rb->phases[p].items[i])) {
+		int d = done ? 1 : -1;
+		lg->phases[p].done += d;
+		lg->items_done += d;
+	}
+}
+
+/* Which item an event about an item means now (see ledger.h).  Returns 0
+ * with the indexes, -1 when it cannot be placed. */
+static int resolve_item(ledger *lg, const st_event *ev, const char *hash, size_t *p, size_t *i)
+{
+	if (ev->item && ledger_find_item(lg, ev->item, p, i) == 0) {
+		if (!hash || strcmp(lg->rb->phases[*p].items[*i].hash, hash) == 0)
+			return 0;
+		size_t p2, i2;
+		if (find_unique_hash(lg, hash, &p2, &i2) == 0) {
+			*p = p2;
+			*i = i2;
+			return 0;
+		}
+		ledger_item(lg, *p, *i)->changed_in_runbook = true;
+		lg->n_unmatched++;
+		return -1;
+	}
+	if (hash && find_unique_hash(lg, hash, p, i) == 0)
+		return 0;
+	lg->n_unmatched++;
+	return -1;
+}
+
+static const char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void apply_tick(ledger *lg, const st_event *ev, const cJSON *pl, bool tick)
+{
+	size_t p, i;
+	if (resolve_item(lg, ev, json_str(pl, "hash"), &p, &i) < 0)
+		return;
+	lg_item *it = ledger_item(lg, p, i);
+	lg_phase *lp = &lg->phases[p];
+	set_done(lg, p, i, tick);
+	free(it->done_by);
+	it->done_by = NULL;
+	it->done_at = 0;
+	if (tick) {
+		it->done_by = xstrdup(ev->operator_name);
+		it->done_at = ev->ts;
+		if (lp->started_at == 0)
+			lp->started_at = ev->ts;
+		const char *note = json_str(pl, "note");
+		if (note && *note)
+			add_note(&it->notes, &it->n_notes, ev->ts, ev->operator_name, note);
+	} else {
+		if (lp->done < lp->total)
+			lp->completed_at = 0;
+		const char *reason = json_str(pl, "reason");
+		if (reason && *reason) {
+			char *text = xasprintf("unticked: %s", reason);
+			add_note(&it->notes, &it->n_notes, ev->ts, ev->operator_name, text);
+			free(text);
+		}
+	}
+}
+
+static void apply_note(ledger *lg, const st_event *ev, const cJSON *pl)
+{
+	const char *text = json_str(pl, "text");
+	if (!text)
+		return;
+	size_t p, i;
+	if (ev->item) {
+		if (resolve_item(lg, ev, json_str(pl, "hash"), &p, &i) == 0) {
+			lg_item *it = ledger_item(lg, p, i);
+			add_note(&it->notes, &it->n_notes, ev->ts, ev->operator_name, text);
+			return;
+		}
+		/* The item is gone: keep the note, at the general level. */
+	} else if (ev->phase && ledger_find_phase(lg, ev->phase, &p) == 0) {
+		add_note(&lg->phases[p].notes, &lg->phases[p].n_notes, ev->ts, ev->operator_name, text);
+		return;
+	}
+	add_note(&lg->general_notes, &lg->n_general_notes, ev->ts, ev->operator_name, text);
+}
+
+void ledger_apply(ledger *lg, const st_event *ev)
+{
+	lg->last_event_id = ev->id;
+	lg->last_event_ts = ev->ts;
+	const char *k = ev->kind;
+	bool tick = strcmp(k, EV_TICK) == 0, untick = strcmp(k, EV_UNTICK) == 0;
+	bool note = strcmp(k, EV_NOTE) == 0, complete = strcmp(k, EV_PHASE_COMPLETE) == 0;
+	bool override = strcmp(k, EV_PHASE_OVERRIDE) == 0, counts = strcmp(k, EV_COUNTS) == 0;
+	if (!(tick || untick || note || complete || override || counts))
+		return;
+	if (counts) {
+		free(lg->last_counts);
+		lg->last_counts = xstrdup(ev->payload ? ev->payload : "{}");
+		lg->last_counts_ts = ev->ts;
+		return;
+	}
+	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+	size_t p;
+	if (tick || untick)
+		apply_tick(lg, ev, pl, tick);
+	else if (note)
+		apply_note(lg, ev, pl);
+	else if (complete && ledger_find_phase(lg, ev->phase, &p) == 0)
+		lg->phases[p].completed_at = ev->ts;
+	else if (override && ledger_find_phase(lg, ev->phase, &p) == 0) {
+		int s = lg_phase_status_parse(json_str(pl, "status"));
+		lg->phases[p].has_forced = s >= 0;
+		lg->phases[p].forced = s >= 0 ? (lg_phase_status)s : LG_PHASE_NOT_STARTED;
+		if (s == LG_PHASE_IN_PROGRESS && lg->phases[p].started_at == 0)
+			lg->phases[p].started_at = ev->ts;
+		if (s == LG_PHASE_DONE && lg->phases[p].completed_at == 0)
+			lg->phases[p].completed_at = ev->ts;
+		const char *reason = json_str(pl, "reason");
+		if (reason && *reason) {
+			char *text = xasprintf("phase marked %s: %s", lg_phase_status_name((lg_phase_status)(s < 0 ? 0 : s)), reason);
+			add_note(&lg->phases[p].notes, &lg->phases[p].n_notes, ev->ts, ev->operator_name, text);
+			free(text);
+		}
+	}
+	cJSON_Delete(pl);
+	update_statuses(lg);
+}
+
+static int catch_up_one(const st_event *ev, void *ud)
+{
+	ledger_apply(ud, ev);
+	return 0;
+}
+
+int ledger_catch_up(ledger *lg, state *st, pgc_err *e)
+{
+	if (state_foreach(st, lg->last_event_id, catch_up_one, lg, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- snapshots ---- */
+
+static cJSON *notes_json(const lg_note *notes, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateArray();
+		cJSON_AddItemToArray(o, cJSON_CreateNumber(notes[i].ts));
+		cJSON_AddItemToArray(o, cJSON_CreateString(notes[i].operator_name));
+		cJSON_AddItemToArray(o, cJSON_CreateString(notes[i].text));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static void notes_restore(const cJSON *a, lg_note **notes, size_t *n)
+{
+	const cJSON *o;
+	cJSON_ArrayForEach(o, a) {
+		const cJSON *ts = cJSON_GetArrayItem(o, 0), *op = cJSON_GetArrayItem(o, 1),
+		            *text = cJSON_GetArrayItem(o, 2);
+		if (cJSON_IsNumber(ts) && cJSON_IsString(op) && cJSON_IsString(text))
+			add_note(notes, n, ts->valuedouble, op->valuestring, text->valuestring);
+	}
+}
+
+char *ledger_snapshot_json(const ledger *lg)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "format", LG_SNAPSHOT_FORMAT);
+	cJSON_AddNumberToObject(root, "event_id", (double)lg->last_event_id);
+	cJSON_AddNumberToObject(root, "last_ts", lg->last_event_ts);
+	cJSON_AddNumberToObject(root, "unmatched", lg->n_unmatched);
+	cJSON *items = cJSON_AddArrayToObject(root, "items");
+	size_t n = lg->phase_offset[lg->rb->n_phases];
+	for (size_t i = 0; i < n; i++) {
+		const lg_item *it = &lg->items[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "d", it->done);
+		if (it->done_at)
+			cJSON_AddNumberToObject(o, "t", it->done_at);
+		if (it->done_by)
+			cJSON_AddStringToObject(o, "b", it->done_by);
+		if (it->changed_in_runbook)
+			cJSON_AddBoolToObject(o, "c", true);
+		if (it->n_notes)
+			cJSON_AddItemToObject(o, "n", notes_json(it->notes, it->n_notes));
+		cJSON_AddItemToArray(items, o);
+	}
+	cJSON *phases = cJSON_AddArrayToObject(root, "phases");
+	for (size_t p = 0; p < lg->rb->n_phases; p++) {
+		const lg_phase *lp = &lg->phases[p];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "s", lp->started_at);
+		cJSON_AddNumberToObject(o, "c", lp->completed_at);
+		if (lp->has_forced)
+			cJSON_AddStringToObject(o, "f", lg_phase_status_name(lp->forced));
+		if (lp->n_notes)
+			cJSON_AddItemToObject(o, "n", notes_json(lp->notes, lp->n_notes));
+		cJSON_AddItemToArray(phases, o);
+	}
+	cJSON_AddItemToObject(root, "notes", notes_json(lg->general_notes, lg->n_general_notes));
+	if (lg->last_counts) {
+		cJSON_AddStringToObject(root, "counts", lg->last_counts);
+		cJSON_AddNumberToObject(root, "counts_ts", lg->last_counts_ts);
+	}
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_err *e)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
+	const cJSON *phases = cJSON_GetObjectItemCaseSensitive(root, "phases");
+	const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+	size_t n = lg->phase_offset[lg->rb->n_phases];
+	if (!root || !cJSON_IsNumber(fmt) || fmt->valueint != LG_SNAPSHOT_FORMAT ||
+	    (size_t)cJSON_GetArraySize(items) != n ||
+	    (size_t)cJSON_GetArraySize(phases) != lg->rb->n_phases) {
+		cJSON_Delete(root);
+		return pgc_fail(e, PGC_EXIT_DATAERR, "snapshot at event %lld does not fit this runbook",
+		                (long long)event_id);
+	}
+	for (size_t p = 0; p < lg->rb->n_phases; p++) {
+		const cJSON *o = cJSON_GetArrayItem(phases, (int)p);
+		for (size_t i = 0; i < lg->rb->phases[p].n_items; i++) {
+			const cJSON *io = cJSON_GetArrayItem(items, (int)(lg->phase_offset[p] + i));
+			lg_item *it = ledger_item(lg, p, i);
+			set_done(lg, p, i, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(io, "d")));
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(io, "t");
+			it->done_at = cJSON_IsNumber(t) ? t->valuedouble : 0;
+			const char *by = json_str(io, "b");
+			free(it->done_by);
+			it->done_by = by ? xstrdup(by) : NULL;
+			it->changed_in_runbook = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(io, "c"));
+			notes_restore(cJSON_GetObjectItemCaseSensitive(io, "n"), &it->notes, &it->n_notes);
+		}
+		lg_phase *lp = &lg->phases[p];
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "s"), *c = cJSON_GetObjectItemCaseSensitive(o, "c");
+		lp->started_at = cJSON_IsNumber(s) ? s->valuedouble : 0;
+		lp->completed_at = cJSON_IsNumber(c) ? c->valuedouble : 0;
+		int f = lg_phase_status_parse(json_str(o, "f"));
+		lp->has_forced = f >= 0;
+		lp->forced = f >= 0 ? (lg_phase_status)f : LG_PHASE_NOT_STARTED;
+		notes_restore(cJSON_GetObjectItemCaseSensitive(o, "n"), &lp->notes, &lp->n_notes);
+	}
+	notes_restore(cJSON_GetObjectItemCaseSensitive(root, "notes"), &lg->general_notes, &lg->n_general_notes);
+	const char *counts = json_str(root, "counts");
+	if (counts) {
+		free(lg->last_counts);
+		lg->last_counts = xstrdup(counts);
+		const cJSON *cts = cJSON_GetObjectItemCaseSensitive(root, "counts_ts");
+		lg->last_counts_ts = cJSON_IsNumber(cts) ? cts->valuedouble : 0;
+	}
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "unmatched");
+	lg->n_unmatched = cJSON_IsNumber(u) ? u->valueint : 0;
+	const cJSON *lts = cJSON_GetObjectItemCaseSensitive(root, "last_ts");
+	lg->last_event_ts = cJSON_IsNumber(lts) ? lts->valuedouble : 0;
+	lg->last_event_id = event_id;
+	cJSON_Delete(root);
+	update_statuses(lg);
+	return 0;
+}
+
+/* ---- runbook diff ---- */
+
+lg_item_ref *ledger_runbook_refs(const runbook *rb, size_t *n)
+{
+	size_t total = 0;
+	for (size_t p = 0; p < rb->n_phases; p++)
+		total += rb->phases[p].n_items;
+	lg_item_ref *refs = xcalloc(total ? total : 1, sizeof *refs);
+	size_t k = 0;
+	for (size_t p = 0; p < rb->n_phases; p++)
+		for (size_t i = 0; i < rb->phases[p].n_items; i++, k++) {
+			snprintf(refs[k].id, sizeof refs[k].id, "%s", rb->phases[p].items[i].id);
+			snprintf(refs[k].hash, sizeof refs[k].hash, "%s", rb->phases[p].items[i].hash);
+		}
+	*n = total;
+	return refs;
+}
+
+int ledger_refs_from_payload(const char *payload_json, lg_item_ref **refs, size_t *n, pgc_err *e)
+{
+	*refs = NULL;
+	*n = 0;
+	cJSON *root = cJSON_Parse(payload_json);
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
+	if (!cJSON_IsArray(items)) {
+		cJSON_Delete(root);
+		return pgc_fail(e, PGC_EXIT_DATAERR, "runbook_loaded event without an items list");
+	}
+	size_t cap = (size_t)cJSON_GetArraySize(items);
+	*refs = xcalloc(cap ? cap : 1, sizeof **refs);
+	const cJSON *pair;
+	cJSON_ArrayForEach(pair, items) {
+		const cJSON *id = cJSON_GetArrayItem(pair, 0), *hash = cJSON_GetArrayItem(pair, 1);
+		if (!cJSON_IsString(id) || !cJSON_IsString(hash))
+			continue;
+		snprintf((*refs)[*n].id, sizeof (*refs)[*n].id, "%s", id->valuestring);
+		snprintf((*refs)[*n].hash, sizeof (*refs)[*n].hash, "%s", hash->valuestring);
+		(*n)++;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+typedef struct ref_idx {
+	const lg_item_ref *ref;
+	size_t pos;
+} ref_idx;
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const ref_idx *)a)->ref->id, ((const ref_idx *)b)->ref->id);
+}
+
+static int by_hash_pos(const void *a, const void *b)
+{
+	const ref_idx *x = a, *y = b;
+	int c = strcmp(x->ref->hash, y->ref->hash);
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+void ledger_runbook_diff(const lg_item_ref *old_refs, size_t n_old,
+                         const lg_item_ref *new_refs, size_t n_new, lg_runbook_diff *out)
+{
+	memset(out, 0, sizeof *out);
+	bool *old_used = xcalloc(n_old + 1, sizeof *old_used);
+	bool *new_used = xcalloc(n_new + 1, sizeof *new_used);
+	ref_idx *nx = xcalloc(n_new + 1, sizeof *nx);
+	for (size_t i = 0; i < n_new; i++)
+		nx[i] = (ref_idx){&new_refs[i], i};
+
+	/* Unchanged: same id, same text. */
+	qsort(nx, n_new, sizeof *nx, by_id);
+	for (size_t i = 0; i < n_old; i++) {
+		ref_idx key = {&old_refs[i], 0};
+		ref_idx *hit = bsearch(&key, nx, n_new, sizeof *nx, by_id);
+		if (hit && strcmp(hit->ref->hash, old_refs[i].hash) == 0 && !new_used[hit->pos]) {
+			old_used[i] = true;
+			new_used[hit->pos] = true;
+		}
+	}
+	/* Moved: the same text at another id, matched in runbook order. */
+	qsort(nx, n_new, sizeof *nx, by_hash_pos);
+	out->moved = xcalloc(n_old + 1, sizeof *out->moved);
+	for (size_t i = 0; i < n_old; i++) {
+		if (old_used[i])
+			continue;
+		size_t lo = 0, hi = n_new;
+		while (lo < hi) {   /* first entry with hash >= old hash */
+			size_t mid = (lo + hi) / 2;
+			if (strcmp(nx[mid].ref->hash, old_refs[i].hash) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t j = lo; j < n_new && strcmp(nx[j].ref->hash, old_refs[i].hash) == 0; j++) {
+			if (new_used[nx[j].pos])
+				continue;
+			new_used[nx[j].pos] = old_used[i] = true;
+			lg_moved *m = &out->moved[out->n_moved++];
+			snprintf(m->from, sizeof m->from, "%s", old_refs[i].id);
+			snprintf(m->to, sizeof m->to, "%s", nx[j].ref->id);
+			snprintf(m->hash, sizeof m->hash, "%s", old_refs[i].hash);
+			break;
+		}
+	}
+	out->vanished = xcalloc(n_old + 1, sizeof *out->vanished);
+	for (size_t i = 0; i < n_old; i++)
+		if (!old_used[i])
+			out->vanished[out->n_vanished++] = old_refs[i];
+	out->appeared = xcalloc(n_new + 1, sizeof *out->appeared);
+	for (size_t i = 0; i < n_new; i++)
+		if (!new_used[i])
+			out->appeared[out->n_appeared++] = new_refs[i];
+	free(old_used);
+	free(new_used);
+	free(nx);
+}
+
+bool ledger_diff_empty(const lg_runbook_diff *d)
+{
+	return d->n_moved == 0 && d->n_appeared == 0 && d->n_vanished == 0;
+}
+
+static cJSON *ref_pairs(const lg_item_ref *refs, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *pair = cJSON_CreateArray();
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].id));
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].hash));
+		cJSON_AddItemToArray(a, pair);
+	}
+	return a;
+}
+
+char *ledger_diff_json(const lg_runbook_diff *d)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *moved = cJSON_AddArrayToObject(root, "moved");
+	for (size_t i = 0; i < d->n_moved; i++) {
+		cJSON *m = cJSON_CreateArray();
+		cJSON_AddItemToArray(m, cJSON_CreateString(d->moved[i].from));
+		cJSON_AddItemToArray(m, cJSON_CreateString(d->moved[i].to));
+		cJSON_AddItemToArray(m, cJSON_CreateString(d->moved[i].hash));
+		cJSON_AddItemToArray(moved, m);
+	}
+	cJSON_AddItemToObject(root, "appeared", ref_pairs(d->appeared, d->n_appeared));
+	cJSON_AddItemToObject(root, "vanished", ref_pairs(d->vanished, d->n_vanished));
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+static void summary_ids(strbuf *b, const char *label, const lg_item_ref *refs, size_t n)
+{
+	if (!n)
+		return;
+	sb_printf(b, "  %zu %s:", n, label);
+	for (size_t i = 0; i < n && i < LG_SUMMARY_MAX_IDS; i++)
+		sb_printf(b, " %s", refs[i].id);
+	if (n > LG_SUMMARY_MAX_IDS)
+		sb_printf(b, " (+%zu more)", n - LG_SUMMARY_MAX_IDS);
+	sb_putc(b, '\n');
+}
+
+char *ledger_diff_summary(const lg_runbook_diff *d)
+{
+	strbuf b;
+	sb_init(&b);
+	if (d->n_moved) {
+		sb_printf(&b, "  %zu moved:", d->n_moved);
+		for (size_t i = 0; i < d->n_moved && i < LG_SUMMARY_MAX_IDS; i++)
+			sb_printf(&b, " %s->%s", d->moved[i].from, d->moved[i].to);
+		if (d->n_moved > LG_SUMMARY_MAX_IDS)
+			sb_printf(&b, " (+%zu more)", d->n_moved - LG_SUMMARY_MAX_IDS);
+		sb_putc(&b, '\n');
+	}
+	summary_ids(&b, "appeared (new or edited text)", d->appeared, d->n_appeared);
+	summary_ids(&b, "vanished (removed or edited text)", d->vanished, d->n_vanished);
+	if (d->n_moved || d->n_vanished)
+		sb_puts(&b, "  ticks follow an item's text; ticks on vanished items stay in the log "
+		            "but are no longer shown\n");
+	return sb_steal(&b);
+}
+
+void ledger_diff_free(lg_runbook_diff *d)
+{
+	free(d->moved);
+	free(d->appeared);
+	free(d->vanished);
+	memset(d, 0, sizeof *d);
+}

@@ -113,6 +113,7 @@ static void test_create_and_append(void)
 		is_str(tick->item, "3.1", "item recorded");
 		is_str(tick->payload, "{\"hash\":\"abcd\"}", "payload stored as given");
 	}
+	st_event_free(tick);
 	ok(append_n(st, 10, &e) == 0, "append 10 notes");
 	ok(state_append(st, EV_NOTE, NULL, NULL, NULL, NULL, &e) == 0, "NULL payload allowed");
 	st_event *last = NULL;
