@@ -1,10 +1,245 @@
-/* cmd_counts.c -- placeholder, being written. */
+/*
+ * cmd_counts.c -- `pgcutover counts [--json] [--exact] [--watch SECONDS]
+ * [--timeout MS]`: row counts of every configured table on source and
+ * target, through the same comparison core (compare.h) the console's counts
+ * pane uses, run on the one poll() loop until the snapshot is complete.
+ *
+ * Exit status: 0 every table matches, 1 a table differs or could not be
+ * counted, 69 a side is unreachable (the message names the server).  Each
+ * completed snapshot is recorded as one EV_COUNTS event when the state file
+ * exists.  --watch repeats every SECONDS until interrupted, printing one
+ * JSON object per line (--json) or a refreshed table.
+ */
 #include "config.h"
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/compare.h"
+
+#define COUNTS_MS_PER_S 1000
+#define COUNTS_MAX_WATCH_S 86400
+#define COUNTS_MAX_TIMEOUT_MS 86400000
+#define COUNTS_EXIT_INTERRUPTED 130
+
+typedef struct counts_run {
+	cli_opts *o;
+	cmp_session *cs;
+	loop *lp;
+	bool exact;
+	int watch_s;          /* 0 = once */
+	bool tty;
+	bool interrupted;
+	int rc;               /* of the last snapshot */
+	unsigned snapshots;
+} counts_run;
+
+static void counts_usage(void)
+{
+	fprintf(stderr, "usage: pgcutover counts [--json] [--exact] [--watch SECONDS] [--timeout MS]\n");
+}
+
+static int counts_exit_code(cmp_session *cs)
+{
+	if (cmp_any_unreachable(cs))
+		return PGC_EXIT_UNAVAILABLE;
+	return cmp_all_match(cs) ? PGC_EXIT_OK : PGC_EXIT_DIFFERENT;
+}
+
+static void counts_print_rows(FILE *f, int64_t v, int width)
+{
+	if (v >= 0)
+		fprintf(f, " %*lld", width, (long long)v);
+	else
+		fprintf(f, " %*s", width, "-");
+}
+
+static void counts_print_text(counts_run *r)
+{
+	const cmp_session *cs = r->cs;
+	size_t namew = strlen("TABLE");
+	for (size_t i = 0; i < cmp_n_tables(cs); i++) {
+		size_t l = strlen(cmp_table_at(cs, i)->name);
+		if (l > namew)
+			namew = l;
+	}
+	enum { NUMW = 12 };
+	if (r->watch_s > 0 && r->tty)
+		fputs("\033[H\033[2J", stdout);   /* refresh in place */
+	else if (r->snapshots > 1)
+		putchar('\n');
+	printf("%-*s %*s %*s %*s  %s\n", (int)namew, "TABLE", NUMW, "SOURCE", NUMW, "TARGET",
+	       NUMW, "DELTA", "STATE");
+	for (size_t i = 0; i < cmp_n_tables(cs); i++) {
+		const cmp_table *t = cmp_table_at(cs, i);
+		const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
+		char *name = pgc_sanitize(t->name);
+		printf("%-*s", (int)namew, name);
+		free(name);
+		counts_print_rows(stdout, s->rows, NUMW);
+		counts_print_rows(stdout, g->rows, NUMW);
+		if (s->rows >= 0 && g->rows >= 0)
+			printf(" %+*lld", NUMW, (long long)(g->rows - s->rows));
+		else
+			printf(" %*s", NUMW, "-");
+		printf("  %s%s\n", cmp_state_name(t->state),
+		       (s->rows >= 0 && g->rows >= 0 && !(s->exact && g->exact)) ? " (estimate)" : "");
+	}
+	for (size_t i = 0; i < cmp_n_tables(cs); i++) {
+		const cmp_table *t = cmp_table_at(cs, i);
+		for (int w = 0; w < CMP_N_SIDES; w++)
+			if (t->side[w].error)
+				printf("%s: %s\n", t->name, t->side[w].error);
+	}
+	char buf[PGC_ERR_MAX];
+	printf("%s\n", cmp_summary(cs, buf, sizeof buf));
+	fflush(stdout);
+}
+
+static void counts_print(counts_run *r)
+{
+	if (r->o->json) {
+		char *j = cmp_snapshot_json(r->cs, true);
+		puts(j);
+		free(j);
+		fflush(stdout);
+	} else {
+		counts_print_text(r);
+	}
+	if (cmp_any_unreachable(r->cs) && !r->o->quiet) {
+		for (int w = 0; w < CMP_N_SIDES; w++) {
+			const cmp_side *sd = cmp_side_at(r->cs, (cmp_which)w);
+			if (!sd->up && sd->error)
+				fprintf(stderr, "pgcutover: %s unreachable: %s\n", sd->label, sd->error);
+		}
+	}
+}
+
+static void counts_refresh_timer(loop *lp, void *ud)
+{
+	counts_run *r = ud;
+	cmp_refresh(r->cs, r->exact);
+}
+
+static void counts_on_change(cmp_session *cs, bool snapshot_done, void *ud)
+{
+	counts_run *r = ud;
+	if (!snapshot_done)
+		return;
+	r->snapshots++;
+	r->rc = counts_exit_code(cs);
+	counts_print(r);
+	if (r->watch_s > 0)
+		loop_timer(r->lp, r->watch_s * COUNTS_MS_PER_S, counts_refresh_timer, r);
+	else
+		loop_stop(r->lp);
+}
+
+static void counts_on_signal(loop *lp, int signo, void *ud)
+{
+	counts_run *r = ud;
+	r->interrupted = true;
+	loop_stop(lp);
+}
+
+static int counts_parse_int(const char *opt, const char *v, int min, int max, int *out)
+{
+	char *end;
+	long n = v ? strtol(v, &end, 10) : 0;
+	if (!v || *v == '\0' || *end != '\0' || n < min || n > max) {
+		cli_usage_error("counts", "%s needs a number from %d to %d", opt, min, max);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+/* Opens the state to record snapshots in, only when it already exists:
+ * counting must not create a state file for a runbook nobody started. */
+static state *counts_open_state(cli_ctx *ctx)
+{
+	const char *path = ctx->opts->state_path ? ctx->opts->state_path : ctx->cfg->state;
+	char *owned = NULL;
+	if (!path && ctx->cfg->runbook) {
+		pgc_err e = {0};
+		owned = config_default_state_path(ctx->cfg->runbook, &e);
+		path = owned;
+	}
+	state *st = NULL;
+	if (path && access(path, F_OK) == 0) {
+		pgc_err e = {0};
+		if (state_open(path, 0, &st, &e) == 0)
+			state_set_actor(st, ctx->opts->operator_name, pgc_host_name());
+		else if (!ctx->opts->quiet)
+			fprintf(stderr, "pgcutover: counts not recorded: %s\n", e.msg);
+	}
+	free(owned);
+	return st;
+}
 
 int cmd_counts(int argc, char **argv, cli_opts *o)
 {
-	fprintf(stderr, "pgcutover: counts: not implemented yet\n");
-	return PGC_EXIT_SOFTWARE;
+	counts_run r = {.o = o, .rc = PGC_EXIT_SOFTWARE};
+	int timeout_ms = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--exact") == 0)
+			r.exact = true;
+		else if (strcmp(a, "--watch") == 0 || strncmp(a, "--watch=", 8) == 0) {
+			const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
+			if (counts_parse_int("--watch", v, 1, COUNTS_MAX_WATCH_S, &r.watch_s) < 0)
+				return PGC_EXIT_USAGE;
+		} else if (strcmp(a, "--timeout") == 0 || strncmp(a, "--timeout=", 10) == 0) {
+			const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+			if (counts_parse_int("--timeout", v, 1, COUNTS_MAX_TIMEOUT_MS, &timeout_ms) < 0)
+				return PGC_EXIT_USAGE;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			counts_usage();
+			return PGC_EXIT_OK;
+		} else {
+			counts_usage();
+			return cli_usage_error("counts", "unknown argument '%s'", a);
+		}
+	}
+	cli_ctx ctx = {0};
+	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG);
+	if (rc != 0)
+		return rc;
+	if (timeout_ms > 0)
+		ctx.cfg->statement_timeout_ms = timeout_ms;
+	pgc_err e = {0};
+	r.lp = loop_new();
+	r.cs = cmp_session_new(ctx.cfg, r.lp, &e);
+	if (!r.cs) {
+		rc = cli_report(&e);
+		goto done;
+	}
+	r.tty = isatty(STDOUT_FILENO);
+	state *st = counts_open_state(&ctx);
+	cmp_session_set_state(r.cs, st);
+	cmp_session_set_listener(r.cs, counts_on_change, &r);
+	loop_signal(r.lp, SIGINT, counts_on_signal, &r);
+	loop_signal(r.lp, SIGTERM, counts_on_signal, &r);
+	if (cmp_start(r.cs, &e) != 0) {
+		rc = cli_report(&e);
+		cmp_session_free(r.cs);
+		if (st)
+			state_close(st);
+		goto done;
+	}
+	cmp_refresh(r.cs, r.exact);
+	if (r.watch_s > 0 || r.snapshots == 0)   /* loop_run would miss an early stop */
+		loop_run(r.lp);
+	rc = r.rc;
+	if (r.interrupted && r.snapshots == 0)
+		rc = COUNTS_EXIT_INTERRUPTED;
+	cmp_session_free(r.cs);   /* cancels counts still running */
+	if (st)
+		state_close(st);
+done:
+	loop_free(r.lp);
+	cli_unload(&ctx);
+	return rc;
 }

@@ -1,4 +1,642 @@
-/* compare.c -- placeholder, being written. */
+/*
+ * compare.c -- the comparison model behind the counts pane and `pgcutover
+ * counts`: per table, each side's latest figure, its history, the derived
+ * validation state, rows/s and ETA, the summary line, and the snapshot that
+ * is recorded as one EV_COUNTS event per completed refresh.
+ *
+ * The model does no I/O of its own: each side is a driver (cmp_side_ops) --
+ * PostgreSQL in compare_pg.c, PostgREST in rest.c -- that answers requests
+ * through cmp_side_report() from the poll() loop.  A refresh asks every
+ * table for an estimate, then for an exact count where the mode or the
+ * estimate calls for one; it is complete when both sides have a final
+ * answer (figure or error) for every table.
+ */
 #include "config.h"
-#include "pgcutover/util.h"
-typedef int pgc_placeholder_compare;
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/compare.h"
+
+struct cmp_session {
+	const config *cfg;
+	loop *lp;
+	state *st;
+	cmp_listener_fn listener;
+	void *listener_ud;
+	cmp_table *tables;
+	size_t n_tables;
+	cmp_side sides[CMP_N_SIDES];
+	unsigned gen;          /* refresh generation; 0 = never refreshed */
+	bool exact;            /* current refresh wants exact counts */
+	bool refreshing;       /* requests of the current refresh outstanding */
+	bool complete;         /* current refresh complete */
+	double snapshot_at;    /* unix s of the last complete snapshot */
+	bool started;
+};
+
+static const char *const cmp_side_label[CMP_N_SIDES] = {"source", "target"};
+
+static void cmp_figure_reset(cmp_figure *f)
+{
+	memset(f, 0, sizeof *f);
+	f->rows = -1;
+	f->has_pk = -1;
+}
+
+cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e)
+{
+	if (cfg->n_tables == 0) {
+		pgc_fail(e, PGC_EXIT_CONFIG, "%s: no tables to compare (\"tables\" is empty)",
+		         cfg->path ? cfg->path : "config");
+		return NULL;
+	}
+	cmp_session *cs = xcalloc(1, sizeof *cs);
+	cs->cfg = cfg;
+	cs->lp = lp;
+	cs->n_tables = cfg->n_tables;
+	cs->tables = xcalloc(cs->n_tables, sizeof *cs->tables);
+	for (size_t i = 0; i < cs->n_tables; i++) {
+		cmp_table *t = &cs->tables[i];
+		t->name = xstrdup(cfg->tables[i].name);
+		t->pk = cfg->tables[i].pk ? xstrdup(cfg->tables[i].pk) : NULL;
+		for (int w = 0; w < CMP_N_SIDES; w++)
+			cmp_figure_reset(&t->side[w]);
+		t->eta_s = -1;
+	}
+	const cfg_endpoint *eps[CMP_N_SIDES] = {&cfg->source, &cfg->target};
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		cmp_side *sd = &cs->sides[w];
+		sd->cs = cs;
+		sd->which = (cmp_which)w;
+		sd->lp = lp;
+		sd->ep = eps[w];
+		sd->cfg = cfg;
+		sd->label = xstrdup(cmp_side_label[w]);
+		int rc;
+		switch (eps[w]->kind) {
+		case CFG_EP_POSTGRES:
+			rc = cmp_pg_side_init(sd, e);
+			break;
+		case CFG_EP_SUPABASE:
+			rc = cmp_rest_side_init(sd, e);
+			break;
+		default:
+			rc = pgc_fail(e, PGC_EXIT_CONFIG, "%s: no %s configured (\"%s\" needs a conninfo or a url)",
+			              cfg->path ? cfg->path : "config", cmp_side_label[w], cmp_side_label[w]);
+		}
+		if (rc != 0) {
+			cmp_session_free(cs);
+			return NULL;
+		}
+		if (!sd->server)
+			sd->server = xstrdup(cmp_side_label[w]);
+	}
+	return cs;
+}
+
+void cmp_session_free(cmp_session *cs)
+{
+	if (!cs)
+		return;
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		cmp_side *sd = &cs->sides[w];
+		if (sd->ops && sd->ops->free)
+			sd->ops->free(sd);
+		free(sd->label);
+		free(sd->server);
+		free(sd->error);
+	}
+	for (size_t i = 0; i < cs->n_tables; i++) {
+		free(cs->tables[i].name);
+		free(cs->tables[i].pk);
+		for (int w = 0; w < CMP_N_SIDES; w++)
+			free(cs->tables[i].side[w].error);
+	}
+	free(cs->tables);
+	free(cs);
+}
+
+void cmp_session_set_state(cmp_session *cs, state *st) { cs->st = st; }
+
+void cmp_session_set_listener(cmp_session *cs, cmp_listener_fn fn, void *ud)
+{
+	cs->listener = fn;
+	cs->listener_ud = ud;
+}
+
+int cmp_start(cmp_session *cs, pgc_err *e)
+{
+	if (cs->started)
+		return 0;
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		cmp_side *sd = &cs->sides[w];
+		sd->ever_tried = true;
+		if (sd->ops->start && sd->ops->start(sd, e) != 0)
+			return -1;
+	}
+	cs->started = true;
+	return 0;
+}
+
+/* ---- history, rate, state ---- */
+
+static void cmp_hist_push(cmp_figure *f, double ts, int64_t rows)
+{
+	size_t pos = (f->hist_start + f->hist_len) % CMP_HISTORY;
+	f->hist[pos] = (cmp_point){ts, rows};
+	if (f->hist_len < CMP_HISTORY)
+		f->hist_len++;
+	else
+		f->hist_start = (f->hist_start + 1) % CMP_HISTORY;
+}
+
+size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, size_t max)
+{
+	const cmp_figure *f = &t->side[which];
+	size_t n = f->hist_len < max ? f->hist_len : max;
+	size_t skip = f->hist_len - n;   /* keep the newest */
+	for (size_t i = 0; i < n; i++)
+		out[i] = f->hist[(f->hist_start + skip + i) % CMP_HISTORY];
+	return n;
+}
+
+/* Minimum span of history for a rate: shorter spans are mostly noise. */
+#define CMP_RATE_MIN_SPAN_S 1.0
+
+static void cmp_update_rate(cmp_table *t)
+{
+	const cmp_figure *tf = &t->side[CMP_TARGET];
+	const cmp_figure *sf = &t->side[CMP_SOURCE];
+	t->rate = 0;
+	t->eta_s = -1;
+	if (tf->hist_len >= 2) {
+		const cmp_point *last = &tf->hist[(tf->hist_start + tf->hist_len - 1) % CMP_HISTORY];
+		const cmp_point *first = last;
+		for (size_t i = tf->hist_len; i-- > 0;) {
+			const cmp_point *p = &tf->hist[(tf->hist_start + i) % CMP_HISTORY];
+			if (last->ts - p->ts > CMP_RATE_WINDOW_S)
+				break;
+			first = p;
+		}
+		double span = last->ts - first->ts;
+		if (span >= CMP_RATE_MIN_SPAN_S && last->rows > first->rows)
+			t->rate = (double)(last->rows - first->rows) / span;
+	}
+	if (sf->rows >= 0 && tf->rows >= 0) {
+		if (tf->rows >= sf->rows)
+			t->eta_s = 0;
+		else if (t->rate > 0)
+			t->eta_s = (double)(sf->rows - tf->rows) / t->rate;
+	}
+}
+
+static void cmp_update_state(cmp_session *cs, cmp_table *t)
+{
+	const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
+	bool pending = s->pending || g->pending;
+	if (s->error || g->error)
+		t->state = CMP_ERROR;
+	else if (s->rows < 0 || g->rows < 0)
+		t->state = pending ? CMP_COUNTING : CMP_NOT_CHECKED;
+	else if (cs->refreshing && (s->gen != cs->gen || g->gen != cs->gen))
+		t->state = CMP_COUNTING;   /* figures of the previous refresh */
+	else if (!s->exact || !g->exact)
+		t->state = CMP_ESTIMATED;
+	else if (s->rows != g->rows)
+		t->state = CMP_MISMATCHED;
+	else if (s->has_pk == 0 || g->has_pk == 0)
+		t->state = CMP_NO_PK;
+	else
+		t->state = CMP_MATCHED;
+	cmp_update_rate(t);
+}
+
+static bool cmp_table_match(const cmp_table *t)
+{
+	const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
+	return !s->error && !g->error && s->rows >= 0 && g->rows >= 0 && s->rows == g->rows;
+}
+
+/* ---- snapshot recording ---- */
+
+static void cmp_notify(cmp_session *cs, bool done)
+{
+	if (cs->listener)
+		cs->listener(cs, done, cs->listener_ud);
+}
+
+static void cmp_record(cmp_session *cs)
+{
+	if (!cs->st)
+		return;
+	char *payload = cmp_snapshot_json(cs, false);
+	pgc_err e = {0};
+	/* A failed append leaves the figures on screen; the state layer keeps
+	 * the reason, and the next snapshot tries again. */
+	(void)state_append(cs->st, EV_COUNTS, NULL, NULL, payload, NULL, &e);
+	free(payload);
+}
+
+static void cmp_check_complete(cmp_session *cs)
+{
+	if (!cs->refreshing)
+		return;
+	for (size_t i = 0; i < cs->n_tables; i++)
+		for (int w = 0; w < CMP_N_SIDES; w++)
+			if (!cs->tables[i].side[w].done)
+				return;
+	cs->refreshing = false;
+	cs->complete = true;
+	cs->snapshot_at = pgc_now();
+	for (size_t i = 0; i < cs->n_tables; i++)
+		cmp_update_state(cs, &cs->tables[i]);
+	cmp_record(cs);
+	cmp_notify(cs, true);
+}
+
+/* ---- driver -> session ---- */
+
+void cmp_side_report(cmp_session *cs, cmp_which which, size_t table_idx,
+                     int64_t rows, bool exact, const char *err)
+{
+	if (table_idx >= cs->n_tables || which >= CMP_N_SIDES)
+		return;
+	cmp_table *t = &cs->tables[table_idx];
+	cmp_figure *f = &t->side[which];
+	double now = pgc_now();
+	bool ask_exact = false;
+	if (err) {
+		free(f->error);
+		f->error = pgc_sanitize(err);
+		f->error_at = now;
+		f->pending = false;
+		f->done = true;
+	} else {
+		free(f->error);
+		f->error = NULL;
+		f->rows = rows;
+		f->exact = exact;
+		f->measured_at = now;
+		f->gen = cs->gen;
+		cmp_hist_push(f, now, rows);
+		if (exact || !cs->refreshing) {
+			f->pending = false;
+			f->done = true;
+		} else if (cs->exact || rows < CMP_CHEAP_EXACT_ROWS) {
+			ask_exact = true;   /* pending stays set */
+		} else {
+			f->pending = false;
+			f->done = true;
+		}
+	}
+	cmp_update_state(cs, t);
+	if (ask_exact) {
+		cmp_side *sd = &cs->sides[which];
+		sd->ops->request_count(sd, table_idx, true);
+	}
+	cmp_notify(cs, false);
+	cmp_check_complete(cs);
+}
+
+void cmp_side_report_pk(cmp_session *cs, cmp_which which, size_t table_idx, bool has_pk)
+{
+	if (table_idx < cs->n_tables && which < CMP_N_SIDES)
+		cs->tables[table_idx].side[which].has_pk = has_pk ? 1 : 0;
+}
+
+void cmp_side_report_status(cmp_session *cs, cmp_which which, bool up, const char *err)
+{
+	if (which >= CMP_N_SIDES)
+		return;
+	cmp_side *sd = &cs->sides[which];
+	bool was_up = sd->up;
+	sd->up = up;
+	free(sd->error);
+	sd->error = NULL;
+	if (up) {
+		sd->down_since = 0;
+	} else {
+		sd->error = pgc_sanitize(err ? err : "connection lost");
+		if (was_up || sd->down_since == 0)
+			sd->down_since = pgc_now();
+	}
+	cmp_notify(cs, false);
+}
+
+/* ---- refresh ---- */
+
+void cmp_cancel(cmp_session *cs)
+{
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		cmp_side *sd = &cs->sides[w];
+		if (sd->ops && sd->ops->cancel)
+			sd->ops->cancel(sd);
+	}
+	for (size_t i = 0; i < cs->n_tables; i++) {
+		for (int w = 0; w < CMP_N_SIDES; w++)
+			cs->tables[i].side[w].pending = false;
+	}
+	cs->refreshing = false;
+	for (size_t i = 0; i < cs->n_tables; i++)
+		cmp_update_state(cs, &cs->tables[i]);
+}
+
+void cmp_refresh(cmp_session *cs, bool exact)
+{
+	if (cs->refreshing)
+		cmp_cancel(cs);
+	cs->gen++;
+	cs->exact = exact;
+	cs->refreshing = true;
+	cs->complete = false;
+	for (size_t i = 0; i < cs->n_tables; i++) {
+		cmp_table *t = &cs->tables[i];
+		for (int w = 0; w < CMP_N_SIDES; w++) {
+			cmp_figure *f = &t->side[w];
+			free(f->error);
+			f->error = NULL;
+			f->pending = true;
+			f->done = false;
+		}
+		cmp_update_state(cs, t);
+	}
+	/* Drivers may answer synchronously (a side known to be down), which can
+	 * complete the refresh inside this loop; that is fine: later requests
+	 * of a finished refresh are not made because done is set. */
+	unsigned gen = cs->gen;
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		cmp_side *sd = &cs->sides[w];
+		for (size_t i = 0; i < cs->n_tables && cs->gen == gen; i++)
+			if (!cs->tables[i].side[w].done)
+				sd->ops->request_count(sd, i, false);
+	}
+	cmp_notify(cs, false);
+}
+
+/* ---- reading ---- */
+
+size_t cmp_n_tables(const cmp_session *cs) { return cs->n_tables; }
+
+const cmp_table *cmp_table_at(const cmp_session *cs, size_t i)
+{
+	return i < cs->n_tables ? &cs->tables[i] : NULL;
+}
+
+const cmp_side *cmp_side_at(const cmp_session *cs, cmp_which which)
+{
+	return which < CMP_N_SIDES ? &cs->sides[which] : NULL;
+}
+
+bool cmp_snapshot_complete(const cmp_session *cs) { return cs->complete; }
+bool cmp_refresh_exact(const cmp_session *cs) { return cs->exact; }
+double cmp_snapshot_at(const cmp_session *cs) { return cs->snapshot_at; }
+
+bool cmp_all_match(const cmp_session *cs)
+{
+	for (size_t i = 0; i < cs->n_tables; i++)
+		if (!cmp_table_match(&cs->tables[i]))
+			return false;
+	return true;
+}
+
+bool cmp_any_unreachable(const cmp_session *cs)
+{
+	for (int w = 0; w < CMP_N_SIDES; w++)
+		if (cs->sides[w].ever_tried && !cs->sides[w].up)
+			return true;
+	return false;
+}
+
+const char *cmp_state_name(cmp_state s)
+{
+	switch (s) {
+	case CMP_NOT_CHECKED: return "not checked";
+	case CMP_COUNTING:    return "counting";
+	case CMP_ESTIMATED:   return "estimated";
+	case CMP_MATCHED:     return "matched";
+	case CMP_MISMATCHED:  return "mismatched";
+	case CMP_ERROR:       return "error";
+	case CMP_NO_PK:       return "no primary key";
+	}
+	return "?";
+}
+
+const char *cmp_state_key(cmp_state s)
+{
+	switch (s) {
+	case CMP_NOT_CHECKED: return "not_checked";
+	case CMP_COUNTING:    return "counting";
+	case CMP_ESTIMATED:   return "estimated";
+	case CMP_MATCHED:     return "matched";
+	case CMP_MISMATCHED:  return "mismatched";
+	case CMP_ERROR:       return "error";
+	case CMP_NO_PK:       return "no_primary_key";
+	}
+	return "?";
+}
+
+static cmp_state cmp_state_from_key(const char *k)
+{
+	for (int s = CMP_NOT_CHECKED; s <= CMP_NO_PK; s++)
+		if (strcmp(cmp_state_key((cmp_state)s), k) == 0)
+			return (cmp_state)s;
+	return CMP_NOT_CHECKED;
+}
+
+const char *cmp_summary(const cmp_session *cs, char *buf, size_t n)
+{
+	size_t matched = 0, known = 0;
+	for (size_t i = 0; i < cs->n_tables; i++) {
+		const cmp_table *t = &cs->tables[i];
+		if (cmp_table_match(t))
+			matched++;
+		if (t->side[CMP_SOURCE].rows >= 0 || t->side[CMP_TARGET].rows >= 0)
+			known++;
+	}
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		const cmp_side *sd = &cs->sides[w];
+		if (sd->ever_tried && !sd->up && sd->error) {
+			snprintf(buf, n, "%s unreachable: %s", sd->label, sd->error);
+			return buf;
+		}
+	}
+	if (cs->refreshing && known == 0) {
+		snprintf(buf, n, "counting %zu tables…", cs->n_tables);
+		return buf;
+	}
+	if (matched == cs->n_tables) {
+		bool all_exact = true;
+		for (size_t i = 0; i < cs->n_tables; i++)
+			for (int w = 0; w < CMP_N_SIDES; w++)
+				if (!cs->tables[i].side[w].exact)
+					all_exact = false;
+		snprintf(buf, n, "%zu/%zu tables match%s", matched, cs->n_tables,
+		         all_exact ? "" : " (estimates)");
+		return buf;
+	}
+	/* Name the first table (dependency order) that does not match. */
+	for (size_t i = 0; i < cs->n_tables; i++) {
+		const cmp_table *t = &cs->tables[i];
+		if (cmp_table_match(t))
+			continue;
+		const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
+		if (s->error || g->error)
+			snprintf(buf, n, "%zu/%zu tables match; %s: %s error: %s", matched, cs->n_tables,
+			         t->name, s->error ? "source" : "target", s->error ? s->error : g->error);
+		else if (s->rows < 0 || g->rows < 0)
+			snprintf(buf, n, "%zu/%zu tables match; %s: %s", matched, cs->n_tables, t->name,
+			         cmp_state_name(t->state));
+		else
+			snprintf(buf, n, "%zu/%zu tables match; first mismatch %s: source %lld, target %lld (%+lld)%s",
+			         matched, cs->n_tables, t->name, (long long)s->rows, (long long)g->rows,
+			         (long long)(g->rows - s->rows), (s->exact && g->exact) ? "" : " (estimates)");
+		return buf;
+	}
+	snprintf(buf, n, "%zu/%zu tables match", matched, cs->n_tables);
+	return buf;
+}
+
+/* ---- JSON ---- */
+
+static void cmp_json_rows(cJSON *o, const char *key, int64_t rows)
+{
+	if (rows >= 0)
+		cJSON_AddNumberToObject(o, key, (double)rows);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void cmp_json_str(cJSON *o, const char *key, const char *s)
+{
+	if (s)
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+char *cmp_snapshot_json(const cmp_session *cs, bool full)
+{
+	cJSON *root = cJSON_CreateObject();
+	bool all_exact = true;
+	for (size_t i = 0; i < cs->n_tables; i++)
+		for (int w = 0; w < CMP_N_SIDES; w++)
+			if (!cs->tables[i].side[w].exact || cs->tables[i].side[w].rows < 0)
+				all_exact = false;
+	bool match = cmp_all_match(cs);
+	cJSON_AddBoolToObject(root, "match", match);
+	cJSON_AddBoolToObject(root, "exact", all_exact);
+	double now = pgc_now();
+	if (full) {
+		char buf[PGC_ERR_MAX], at[32];
+		cJSON_AddBoolToObject(root, "complete", cs->complete);
+		cJSON_AddStringToObject(root, "summary", cmp_summary(cs, buf, sizeof buf));
+		if (cs->snapshot_at > 0) {
+			pgc_iso8601(cs->snapshot_at, at, sizeof at);
+			cJSON_AddStringToObject(root, "at", at);
+		} else {
+			cJSON_AddNullToObject(root, "at");
+		}
+		for (int w = 0; w < CMP_N_SIDES; w++) {
+			const cmp_side *sd = &cs->sides[w];
+			cJSON *so = cJSON_AddObjectToObject(root, cmp_side_label[w]);
+			cJSON_AddStringToObject(so, "server", sd->server ? sd->server : "");
+			cJSON_AddStringToObject(so, "kind", sd->ops && sd->ops->kind ? sd->ops->kind : "");
+			cJSON_AddBoolToObject(so, "up", sd->up);
+			cmp_json_str(so, "error", sd->error);
+		}
+	}
+	cJSON *arr = cJSON_AddArrayToObject(root, "tables");
+	for (size_t i = 0; i < cs->n_tables; i++) {
+		const cmp_table *t = &cs->tables[i];
+		const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "table", t->name);
+		cmp_json_rows(o, "source", s->rows);
+		cmp_json_rows(o, "target", g->rows);
+		if (full) {
+			if (s->rows >= 0 && g->rows >= 0)
+				cJSON_AddNumberToObject(o, "delta", (double)(g->rows - s->rows));
+			else
+				cJSON_AddNullToObject(o, "delta");
+		}
+		cJSON_AddBoolToObject(o, "exact", s->exact && g->exact && s->rows >= 0 && g->rows >= 0);
+		cJSON_AddBoolToObject(o, "match", cmp_table_match(t));
+		cJSON_AddStringToObject(o, "state", cmp_state_key(t->state));
+		if (full) {
+			cmp_json_str(o, "source_error", s->error);
+			cmp_json_str(o, "target_error", g->error);
+			const cmp_figure *fs[CMP_N_SIDES] = {s, g};
+			for (int w = 0; w < CMP_N_SIDES; w++) {
+				char key[32];
+				snprintf(key, sizeof key, "%s_age_s", cmp_side_label[w]);
+				if (fs[w]->measured_at > 0)
+					cJSON_AddNumberToObject(o, key, round((now - fs[w]->measured_at) * 10) / 10);
+				else
+					cJSON_AddNullToObject(o, key);
+			}
+			if (t->rate > 0)
+				cJSON_AddNumberToObject(o, "rate", round(t->rate));
+			else
+				cJSON_AddNullToObject(o, "rate");
+			if (t->eta_s >= 0)
+				cJSON_AddNumberToObject(o, "eta_s", round(t->eta_s));
+			else
+				cJSON_AddNullToObject(o, "eta_s");
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	char *txt = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(txt);
+	cJSON_free(txt);
+	return out;
+}
+
+/* ---- history from the state ---- */
+
+static int cmp_history_event(const st_event *ev, void *ud)
+{
+	cmp_session *cs = ud;
+	if (strcmp(ev->kind, EV_COUNTS) != 0)
+		return 0;
+	cJSON *root = cJSON_Parse(ev->payload);
+	cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL;
+	cJSON *o;
+	cJSON_ArrayForEach(o, arr) {
+		cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "table");
+		if (!cJSON_IsString(name))
+			continue;
+		for (size_t i = 0; i < cs->n_tables; i++) {
+			cmp_table *t = &cs->tables[i];
+			if (strcmp(t->name, name->valuestring) != 0)
+				continue;
+			static const char *const keys[CMP_N_SIDES] = {"source", "target"};
+			cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "exact");
+			for (int w = 0; w < CMP_N_SIDES; w++) {
+				cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[w]);
+				if (!cJSON_IsNumber(v))
+					continue;
+				cmp_figure *f = &t->side[w];
+				f->rows = (int64_t)v->valuedouble;
+				f->exact = cJSON_IsTrue(ex);
+				f->measured_at = ev->ts;
+				cmp_hist_push(f, ev->ts, f->rows);
+			}
+			cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
+			if (cJSON_IsString(st))
+				t->state = cmp_state_from_key(st->valuestring);
+			cmp_update_rate(t);
+		}
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+int cmp_session_load_history(cmp_session *cs, state *st, pgc_err *e)
+{
+	if (state_foreach(st, 0, cmp_history_event, cs, e) < 0)
+		return -1;
+	return 0;
+}

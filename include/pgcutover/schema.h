@@ -1,0 +1,105 @@
+/*
+ * schema.h -- schema parity and sequence parity between source and target.
+ *
+ * sch_fetch() reads one side's catalog (tables, columns with type and
+ * nullability, indexes, constraints, functions, triggers, sequences) into a
+ * sch_snapshot of named objects; sch_compare() lists what differs.  The
+ * sequence check finds every serial/identity column on the target and says
+ * whether its sequence is ahead of max(column) -- after a data import the
+ * bug that breaks the first INSERT after cutover.
+ *
+ * The catalog queries are exposed (sch_queries) with a function that reads
+ * their results (sch_snapshot_add), so the console can run them on its
+ * async connections; sch_fetch() is the blocking convenience used by
+ * `pgcutover schema`.  Nothing here prints.
+ */
+#ifndef PGCUTOVER_SCHEMA_H
+#define PGCUTOVER_SCHEMA_H
+
+#include <libpq-fe.h>
+#include "pgcutover/util.h"
+#include "pgcutover/config.h"
+
+typedef enum sch_kind {
+	SCH_TABLE, SCH_COLUMN, SCH_INDEX, SCH_CONSTRAINT, SCH_FUNCTION, SCH_TRIGGER,
+	SCH_SEQUENCE, SCH_N_KINDS
+} sch_kind;
+
+/* One object: name identifies it across sides ("public.clients.email");
+ * detail is what must also be equal ("text not null", an index definition). */
+typedef struct sch_object {
+	char *name;
+	char *detail;
+} sch_object;
+
+typedef struct sch_snapshot {
+	sch_object *objs[SCH_N_KINDS];   /* sorted by name */
+	size_t n[SCH_N_KINDS];
+} sch_snapshot;
+
+/* A difference: only on one side, or on both with different details. */
+typedef struct sch_diff {
+	sch_kind kind;
+	char *name;
+	char *source_detail;   /* NULL when missing on the source */
+	char *target_detail;   /* NULL when missing on the target */
+} sch_diff;
+
+/* One serial/identity column of the target. */
+typedef struct sch_seq_check {
+	char *table;           /* schema.table */
+	char *column;
+	char *sequence;        /* schema.sequence */
+	int64_t last_value;    /* sequence last_value */
+	bool is_called;        /* false: nextval returns last_value itself */
+	bool has_max;          /* false when the table is empty */
+	int64_t max;           /* max(column) */
+	bool ok;               /* next value > max, or table empty */
+	char *error;           /* query failed for this one, or NULL */
+} sch_seq_check;
+
+const char *sch_kind_name(sch_kind k);   /* "tables", "columns", ... (JSON keys) */
+
+/* Schemas compared: those of the config's tables ("public" when a name has
+ * no schema), or every non-system schema when the config lists none.
+ * Returns a NULL-terminated malloc'd array of malloc'd names. */
+char **sch_schemas_of(const config *cfg);
+void sch_strv_free(char **v);
+
+/* The catalog query for kind, restricted to schemas: the result has two
+ * text columns, name and detail.  malloc'd; NULL on an escaping error. */
+char *sch_query(PGconn *c, sch_kind kind, char *const *schemas);
+/* Adds the rows of a sch_query() result to snap. */
+void sch_snapshot_add(sch_snapshot *snap, sch_kind kind, const PGresult *res);
+void sch_snapshot_sort(sch_snapshot *snap);
+void sch_snapshot_clear(sch_snapshot *snap);
+
+/* Blocking: runs every catalog query on c.  who names the side in errors. */
+int sch_fetch(PGconn *c, char *const *schemas, sch_snapshot *out, const char *who, pgc_err *e);
+
+/* Differences, in kind then name order.  Returns how many (*out malloc'd). */
+size_t sch_compare(const sch_snapshot *src, const sch_snapshot *dst, sch_diff **out);
+void sch_diffs_free(sch_diff *d, size_t n);
+
+/* Blocking: checks every serial/identity column of c in schemas. */
+int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, size_t *n,
+                        pgc_err *e);
+void sch_seq_checks_free(sch_seq_check *v, size_t n);
+
+/* Blocking connect for the headless commands: read-only session,
+ * application_name=pgcutover, statement_timeout from the config.  who is
+ * "source"/"target"; errors name host, port and database, never a password,
+ * with code PGC_EXIT_UNAVAILABLE. */
+PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, pgc_err *e);
+
+/* The config's "table" / "schema.table" (parts plain or "quoted", as in
+ * SQL: plain parts fold to lower case) as a safely quoted SQL name, e.g.
+ * "Mixed Case; x" stays one identifier.  malloc'd; NULL when malformed.
+ * (compare_pg.c) */
+char *cmp_pg_quote_table(PGconn *c, const char *name);
+/* libpq "options" for every pgcutover session: the conninfo's own options,
+ * then default_transaction_read_only=on and statement_timeout (when > 0).
+ * NULL with *errmsg (malloc'd) when the conninfo does not parse. */
+char *cmp_pg_session_options(const char *conninfo, int statement_timeout_ms, char **errmsg);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * schema.c -- schema parity (tables, columns, indexes, constraints,
+ * functions, triggers, sequences) and sequence parity between source and
+ * target, from catalog queries.  `pgcutover schema` calls the blocking
+ * sch_fetch()/sch_check_sequences(); the console can send sch_query() texts
+ * on its own async connections and feed the results to sch_snapshot_add().
+ *
+ * Objects are named the way SQL would write them (format('%I')), so names
+ * line up with the config's table names; each carries a detail (type and
+ * nullability, an index or constraint definition, ...) that must also match.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pgcutover/schema.h"
+
+#define SCH_DEFAULT_SCHEMA "public"
+
+static const char *const sch_kind_names[SCH_N_KINDS] = {
+	"tables", "columns", "indexes", "constraints", "functions", "triggers", "sequences",
+};
+
+const char *sch_kind_name(sch_kind k) { return k < SCH_N_KINDS ? sch_kind_names[k] : "?"; }
+
+void sch_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+/* The schema part of a config table name, unquoted (plain parts fold). */
+static char *sch_schema_part(const char *name)
+{
+	strbuf sb;
+	sb_init(&sb);
+	const char *p = name;
+	if (*p == '"') {
+		for (p++; *p; p++) {
+			if (*p == '"') {
+				if (p[1] != '"')
+					break;
+				p++;
+			}
+			sb_putc(&sb, *p);
+		}
+		if (*p == '"')
+			p++;
+	} else {
+		for (; *p && *p != '.'; p++)
+			sb_putc(&sb, (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p);
+	}
+	if (*p != '.') {
+		sb_free(&sb);
+		return xstrdup(SCH_DEFAULT_SCHEMA);
+	}
+	return sb_steal(&sb);
+}
+
+char **sch_schemas_of(const config *cfg)
+{
+	char **v = xcalloc(cfg->n_tables + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->n_tables; i++) {
+		char *s = sch_schema_part(cfg->tables[i].name);
+		bool seen = false;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = strcmp(v[k], s) == 0;
+		if (seen)
+			free(s);
+		else
+			v[n++] = s;
+	}
+	return v;
+}
+
+/* WHERE fragment restricting namespace alias `n`. */
+static char *sch_filter(PGconn *c, char *const *schemas)
+{
+	strbuf sb;
+	sb_init(&sb);
+	if (!schemas || !schemas[0]) {
+		sb_puts(&sb, "n.nspname NOT IN ('pg_catalog', 'information_schema') "
+		        "AND n.nspname NOT LIKE 'pg\\_%'");
+		return sb_steal(&sb);
+	}
+	sb_puts(&sb, "n.nspname IN (");
+	for (size_t i = 0; schemas[i]; i++) {
+		char *lit = PQescapeLiteral(c, schemas[i], strlen(schemas[i]));
+		if (!lit) {
+			sb_free(&sb);
+			return NULL;
+		}
+		sb_printf(&sb, "%s%s", i ? ", " : "", lit);
+		PQfreemem(lit);
+	}
+	sb_putc(&sb, ')');
+	return sb_steal(&sb);
+}
+
+/* Objects that belong to an extension are the extension's business. */
+#define SCH_NOT_EXTENSION(classid, objid) \
+	"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '" classid \
+	"'::regclass AND e.objid = " objid " AND e.deptype = 'e')"
+
+char *sch_query(PGconn *c, sch_kind kind, char *const *schemas)
+{
+	char *f = sch_filter(c, schemas);
+	if (!f)
+		return NULL;
+	char *q = NULL;
+	switch (kind) {
+	case SCH_TABLE:
+		q = xasprintf(
+			"SELECT format('%%I.%%I', n.nspname, c.relname), "
+			"CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' "
+			"WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'foreign table' END "
+			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND %s AND "
+			SCH_NOT_EXTENSION("pg_class", "c.oid"), f);
+		break;
+	case SCH_COLUMN:
+		q = xasprintf(
+			"SELECT format('%%I.%%I.%%I', n.nspname, c.relname, a.attname), "
+			"pg_catalog.format_type(a.atttypid, a.atttypmod) || "
+			"CASE WHEN a.attnotnull THEN ' not null' ELSE '' END "
+			"FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 "
+			"AND NOT a.attisdropped AND %s AND " SCH_NOT_EXTENSION("pg_class", "c.oid"), f);
+		break;
+	case SCH_INDEX:
+		q = xasprintf(
+			"SELECT format('%%I.%%I', n.nspname, i.relname), pg_catalog.pg_get_indexdef(i.oid) "
+			"FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace WHERE %s AND "
+			SCH_NOT_EXTENSION("pg_class", "x.indrelid"), f);
+		break;
+	case SCH_CONSTRAINT:
+		q = xasprintf(
+			"SELECT format('%%I.%%I.%%I', n.nspname, c.relname, k.conname), "
+			"pg_catalog.pg_get_constraintdef(k.oid) "
+			"FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE %s AND "
+			SCH_NOT_EXTENSION("pg_class", "c.oid"), f);
+		break;
+	case SCH_FUNCTION:
+		/* The body's hash stands for the body: equal text, equal function. */
+		q = xasprintf(
+			"SELECT format('%%I.%%I(%%s)', n.nspname, p.proname, "
+			"pg_catalog.pg_get_function_identity_arguments(p.oid)), "
+			"coalesce(pg_catalog.pg_get_function_result(p.oid), 'procedure') || ' ' || l.lanname "
+			"|| ' body ' || left(md5(coalesce(p.prosrc, '')), 12) "
+			"FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+			"JOIN pg_catalog.pg_language l ON l.oid = p.prolang WHERE %s AND "
+			SCH_NOT_EXTENSION("pg_proc", "p.oid"), f);
+		break;
+	case SCH_TRIGGER:
+		q = xasprintf(
+			"SELECT format('%%I.%%I.%%I', n.nspname, c.relname, t.tgname), "
+			"pg_catalog.pg_get_triggerdef(t.oid) "
+			"FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"WHERE NOT t.tgisinternal AND %s", f);
+		break;
+	case SCH_SEQUENCE:
+		/* Not last_value: that differs by design until the cutover. */
+		q = xasprintf(
+			"SELECT format('%%I.%%I', n.nspname, c.relname), "
+			"pg_catalog.format_type(s.seqtypid, NULL) || ' increment ' || s.seqincrement "
+			"FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE %s AND "
+			SCH_NOT_EXTENSION("pg_class", "c.oid"), f);
+		break;
+	default:
+		break;
+	}
+	free(f);
+	return q;
+}
+
+void sch_snapshot_add(sch_snapshot *snap, sch_kind kind, const PGresult *res)
+{
+	int n = PQntuples(res);
+	if (n <= 0 || PQnfields(res) < 2)
+		return;
+	snap->objs[kind] = xrealloc(snap->objs[kind], (snap->n[kind] + (size_t)n) * sizeof(sch_object));
+	for (int r = 0; r < n; r++) {
+		sch_object *o = &snap->objs[kind][snap->n[kind]++];
+		o->name = pgc_sanitize(PQgetvalue(res, r, 0));
+		o->detail = pgc_sanitize(PQgetvalue(res, r, 1));
+	}
+}
+
+static int sch_obj_cmp(const void *a, const void *b)
+{
+	return strcmp(((const sch_object *)a)->name, ((const sch_object *)b)->name);
+}
+
+void sch_snapshot_sort(sch_snapshot *snap)
+{
+	for (int k = 0; k < SCH_N_KINDS; k++)
+		if (snap->n[k] > 1)
+			qsort(snap->objs[k], snap->n[k], sizeof(sch_object), sch_obj_cmp);
+}
+
+void sch_snapshot_clear(sch_snapshot *snap)
+{
+	for (int k = 0; k < SCH_N_KINDS; k++) {
+		for (size_t i = 0; i < snap->n[k]; i++) {
+			free(snap->objs[k][i].name);
+			free(snap->objs[k][i].detail);
+		}
+		free(snap->objs[k]);
+	}
+	memset(snap, 0, sizeof *snap);
+}
+
+/* One line of a libpq message (they end in newlines and indent hints). */
+static char *sch_oneline(const char *msg)
+{
+	strbuf sb;
+	sb_init(&sb);
+	bool space = false;
+	for (const char *p = msg ? msg : ""; *p; p++) {
+		if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+			space = sb.len > 0;
+			continue;
+		}
+		if (space)
+			sb_putc(&sb, ' ');
+		space = false;
+		sb_putc(&sb, *p);
+	}
+	char *raw = sb_steal(&sb);
+	char *s = pgc_sanitize(raw);
+	free(raw);
+	return s;
+}
+
+static char *sch_server(PGconn *c)
+{
+	const char *host = PQhost(c), *port = PQport(c), *db = PQdb(c);
+	return xasprintf("host=%s port=%s dbname=%s", host && *host ? host : "(default)",
+	                 port && *port ? port : "(default)", db && *db ? db : "(default)");
+}
+
+int sch_fetch(PGconn *c, char *const *schemas, sch_snapshot *out, const char *who, pgc_err *e)
+{
+	memset(out, 0, sizeof *out);
+	for (int k = 0; k < SCH_N_KINDS; k++) {
+		char *q = sch_query(c, (sch_kind)k, schemas);
+		if (!q) {
+			sch_snapshot_clear(out);
+			return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: cannot quote a schema name", who);
+		}
+		PGresult *res = PQexec(c, q);
+		free(q);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			char *m = sch_oneline(PQresultErrorMessage(res));
+			char *srv = sch_server(c);
+			int code = PQstatus(c) == CONNECTION_BAD ? PGC_EXIT_UNAVAILABLE : PGC_EXIT_SOFTWARE;
+			pgc_fail(e, code, "%s (%s): reading %s: %s", who, srv, sch_kind_name((sch_kind)k), m);
+			free(m);
+			free(srv);
+			PQclear(res);
+			sch_snapshot_clear(out);
+			return -1;
+		}
+		sch_snapshot_add(out, (sch_kind)k, res);
+		PQclear(res);
+	}
+	sch_snapshot_sort(out);
+	return 0;
+}
+
+static void sch_diff_push(sch_diff **v, size_t *n, sch_kind k, const char *name,
+                          const char *sd, const char *td)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[*n] = (sch_diff){k, xstrdup(name), sd ? xstrdup(sd) : NULL, td ? xstrdup(td) : NULL};
+	(*n)++;
+}
+
+size_t sch_compare(const sch_snapshot *src, const sch_snapshot *dst, sch_diff **out)
+{
+	sch_diff *v = NULL;
+	size_t n = 0;
+	for (int k = 0; k < SCH_N_KINDS; k++) {
+		size_t i = 0, j = 0;
+		const sch_object *a = src->objs[k], *b = dst->objs[k];
+		while (i < src->n[k] || j < dst->n[k]) {
+			int c = i >= src->n[k] ? 1 : j >= dst->n[k] ? -1 : strcmp(a[i].name, b[j].name);
+			if (c < 0) {
+				sch_diff_push(&v, &n, (sch_kind)k, a[i].name, a[i].detail, NULL);
+				i++;
+			} else if (c > 0) {
+				sch_diff_push(&v, &n, (sch_kind)k, b[j].name, NULL, b[j].detail);
+				j++;
+			} else {
+				if (strcmp(a[i].detail, b[j].detail) != 0)
+					sch_diff_push(&v, &n, (sch_kind)k, a[i].name, a[i].detail, b[j].detail);
+				i++;
+				j++;
+			}
+		}
+	}
+	*out = v;
+	return n;
+}
+
+void sch_diffs_free(sch_diff *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(d[i].name);
+		free(d[i].source_detail);
+		free(d[i].target_detail);
+	}
+	free(d);
+}
+
+void sch_seq_checks_free(sch_seq_check *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].table);
+		free(v[i].column);
+		free(v[i].sequence);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+/* Runs a one-row query; returns its first row's values or sets *err. */
+static PGresult *sch_one_row(PGconn *c, const char *sql, char **err)
+{
+	PGresult *res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		*err = sch_oneline(PQresultStatus(res) == PGRES_TUPLES_OK ? "no row"
+		                   : PQresultErrorMessage(res));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, size_t *n,
+                        pgc_err *e)
+{
+	*out = NULL;
+	*n = 0;
+	char *f = sch_filter(c, schemas);
+	if (!f)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "cannot quote a schema name");
+	/* deptype 'a': a serial's OWNED BY; 'i': an identity column. */
+	char *q = xasprintf(
+		"SELECT format('%%I.%%I', n.nspname, c.relname), a.attname, "
+		"format('%%I.%%I', sn.nspname, s.relname), quote_ident(a.attname), sq.seqincrement "
+		"FROM pg_catalog.pg_depend d "
+		"JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+		"JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = s.oid "
+		"JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace "
+		"JOIN pg_catalog.pg_class c ON c.oid = d.refobjid AND c.relkind IN ('r', 'p') "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid "
+		"WHERE d.classid = 'pg_catalog.pg_class'::regclass "
+		"AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') AND %s "
+		"ORDER BY 1, 2", f);
+	free(f);
+	PGresult *res = PQexec(c, q);
+	free(q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char *m = sch_oneline(PQresultErrorMessage(res));
+		int code = PQstatus(c) == CONNECTION_BAD ? PGC_EXIT_UNAVAILABLE : PGC_EXIT_SOFTWARE;
+		pgc_fail(e, code, "reading serial and identity columns: %s", m);
+		free(m);
+		PQclear(res);
+		return -1;
+	}
+	int rows = PQntuples(res);
+	sch_seq_check *v = xcalloc(rows > 0 ? (size_t)rows : 1, sizeof *v);
+	for (int r = 0; r < rows; r++) {
+		sch_seq_check *sc = &v[r];
+		sc->table = pgc_sanitize(PQgetvalue(res, r, 0));
+		sc->column = pgc_sanitize(PQgetvalue(res, r, 1));
+		sc->sequence = pgc_sanitize(PQgetvalue(res, r, 2));
+		int64_t incr = strtoll(PQgetvalue(res, r, 4), NULL, 10);
+		/* The names come back quoted by the server (format %I). */
+		char *sql = xasprintf("SELECT last_value, is_called FROM %s", PQgetvalue(res, r, 2));
+		char *err = NULL;
+		PGresult *sv = sch_one_row(c, sql, &err);
+		free(sql);
+		if (!sv) {
+			sc->error = err;
+			continue;
+		}
+		sc->last_value = strtoll(PQgetvalue(sv, 0, 0), NULL, 10);
+		sc->is_called = strcmp(PQgetvalue(sv, 0, 1), "t") == 0;
+		PQclear(sv);
+		sql = xasprintf("SELECT max(%s)::bigint FROM %s", PQgetvalue(res, r, 3), PQgetvalue(res, r, 0));
+		PGresult *mv = sch_one_row(c, sql, &err);
+		free(sql);
+		if (!mv) {
+			sc->error = err;
+			continue;
+		}
+		sc->has_max = !PQgetisnull(mv, 0, 0);
+		sc->max = sc->has_max ? strtoll(PQgetvalue(mv, 0, 0), NULL, 10) : 0;
+		PQclear(mv);
+		/* nextval() returns last_value itself until the sequence is called. */
+		int64_t next = sc->is_called ? sc->last_value + incr : sc->last_value;
+		sc->ok = !sc->has_max || incr < 0 || next > sc->max;
+	}
+	*n = (size_t)rows;
+	*out = v;
+	PQclear(res);
+	return 0;
+}
+
+char *cmp_pg_session_options(const char *conninfo, int statement_timeout_ms, char **errmsg)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo ? conninfo : "", &perr);
+	if (!opts) {
+		*errmsg = xstrdup(perr ? perr : "out of memory");
+		PQfreemem(perr);
+		return NULL;
+	}
+	strbuf sb;
+	sb_init(&sb);
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "options") == 0 && o->val && *o->val)
+			sb_printf(&sb, "%s ", o->val);
+	PQconninfoFree(opts);
+	sb_puts(&sb, "-c default_transaction_read_only=on");
+	if (statement_timeout_ms > 0)
+		sb_printf(&sb, " -c statement_timeout=%d", statement_timeout_ms);
+	return sb_steal(&sb);
+}
+
+PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, pgc_err *e)
+{
+	if (ep->kind != CFG_EP_POSTGRES) {
+		pgc_fail(e, PGC_EXIT_CONFIG, "%s: schema parity needs a PostgreSQL %s (conninfo), "
+		         "not %s", cfg->path ? cfg->path : "config", who,
+		         ep->kind == CFG_EP_SUPABASE ? "a Supabase REST endpoint" : "nothing");
+		return NULL;
+	}
+	char *err = NULL;
+	char *options = cmp_pg_session_options(ep->conninfo, cfg->statement_timeout_ms, &err);
+	if (!options) {
+		pgc_fail(e, PGC_EXIT_CONFIG, "%s: %s conninfo: %s", cfg->path ? cfg->path : "config", who, err);
+		free(err);
+		return NULL;
+	}
+	const char *const keys[] = {"dbname", "application_name", "options", NULL};
+	const char *const vals[] = {ep->conninfo ? ep->conninfo : "", "pgcutover", options, NULL};
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	free(options);
+	if (!c) {
+		pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: out of memory", who);
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		char *m = sch_oneline(PQerrorMessage(c));
+		char *srv = sch_server(c);
+		pgc_fail(e, PGC_EXIT_UNAVAILABLE, "%s (%s): %s", who, srv, m);
+		free(m);
+		free(srv);
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
