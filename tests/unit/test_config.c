@@ -414,6 +414,19 @@ static void test_load(void)
 	unlink(path);
 }
 
+/* The shipped example must stay loadable. */
+static void test_example(void)
+{
+	pgc_err e;
+	config *c = NULL;
+	if (!ok(config_load(PGC_SRCDIR "/examples/pgcutover.json", &c, &e) == 0,
+	        "examples/pgcutover.json loads"))
+		printf("#   %s\n", e.msg);
+	ok(c && c->n_tables > 0 && c->runbook && strstr(c->runbook, "/examples/"),
+	   "example: tables, runbook next to it");
+	config_free(c);
+}
+
 int main(void)
 {
 	test_full();
@@ -426,5 +439,6 @@ int main(void)
 	test_jsonpos();
 	test_state_path();
 	test_load();
+	test_example();
 	return done_testing();
 }
