@@ -1,10 +1,208 @@
-/* cmd_check.c -- placeholder, being written. */
+/*
+ * cmd_check.c -- `pgcutover check [--json] RUNBOOK`: parses a runbook and
+ * shows how pgcutover understood it, phase by phase (items, done, steps,
+ * commands, flag edits, rollback, risk, duration) plus the warnings.  Needs
+ * no config; when one is given (-c) or ./pgcutover.json exists, its declared
+ * flags are used to recognise NAME=VALUE flag edits.  The --json shape is an
+ * interface documented in pgcutover(1); keep it stable.
+ * Exit: 0 ok, 64 usage, 65 bad runbook, 66 missing file.
+ */
 #include "config.h"
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+
+static int check_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "pgcutover: check: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nusage: pgcutover check [--json] RUNBOOK\n");
+	return PGC_EXIT_USAGE;
+}
+
+static void add_str_or_null(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static size_t phase_flag_edits(const rb_phase *ph)
+{
+	return ph->n_flag_edits;
+}
+
+static int print_json(const runbook *rb)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "title", rb->title);
+	cJSON_AddStringToObject(root, "path", rb->path);
+	cJSON_AddStringToObject(root, "sha256", rb->sha256);
+	cJSON_AddBoolToObject(root, "repaired_encoding", rb->repaired_encoding);
+	cJSON_AddNumberToObject(root, "repaired_lines", rb->repaired_lines);
+	cJSON_AddNumberToObject(root, "items", (double)rb->n_items_total);
+	add_str_or_null(root, "status", rb->status);
+	cJSON *phases = cJSON_AddArrayToObject(root, "phases");
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		const rb_phase *ph = &rb->phases[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", ph->id);
+		cJSON_AddStringToObject(o, "title", ph->title);
+		cJSON_AddBoolToObject(o, "numbered", ph->numbered);
+		cJSON_AddNumberToObject(o, "level", ph->level);
+		cJSON_AddNumberToObject(o, "line", ph->line);
+		cJSON_AddNumberToObject(o, "items", (double)ph->n_items);
+		cJSON_AddNumberToObject(o, "done", ph->done);
+		cJSON_AddNumberToObject(o, "steps", (double)ph->n_steps);
+		cJSON_AddNumberToObject(o, "commands", ph->commands);
+		cJSON_AddNumberToObject(o, "flag_edits", (double)phase_flag_edits(ph));
+		cJSON_AddBoolToObject(o, "rollback", ph->has_rollback);
+		add_str_or_null(o, "risk", ph->risk);
+		add_str_or_null(o, "duration", ph->duration);
+		add_str_or_null(o, "status", ph->status);
+		add_str_or_null(o, "goal", ph->goal);
+		cJSON_AddItemToArray(phases, o);
+	}
+	cJSON *secs = cJSON_AddArrayToObject(root, "sections");
+	for (size_t i = 0; i < rb->n_sections; i++)
+		cJSON_AddItemToArray(secs, cJSON_CreateString(rb->sections[i].title));
+	cJSON *warn = cJSON_AddArrayToObject(root, "warnings");
+	for (size_t i = 0; i < rb->n_warnings; i++)
+		cJSON_AddItemToArray(warn, cJSON_CreateString(rb->warnings[i]));
+	char *s = cJSON_Print(root);
+	int rc = s && puts(s) >= 0 ? PGC_EXIT_OK : PGC_EXIT_IOERR;
+	free(s);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* Prints text made safe for a terminal (titles come from the file). */
+static void put_safe(const char *s)
+{
+	char *t = pgc_sanitize(s ? s : "");
+	fputs(t, stdout);
+	free(t);
+}
+
+static int print_human(const runbook *rb)
+{
+	put_safe(*rb->title ? rb->title : "(untitled runbook)");
+	printf("\n");
+	put_safe(rb->path);
+	printf("  sha256 %.16s\n", rb->sha256);
+	if (rb->repaired_encoding)
+		printf("note: %d line%s of double-encoded UTF-8 repaired for display; the file is unchanged\n",
+		       rb->repaired_lines, rb->repaired_lines == 1 ? "" : "s");
+	printf("\n%-16s %6s %5s %5s %5s %5s %8s  %-8s %-12s %s\n",
+	       "PHASE", "ITEMS", "DONE", "STEPS", "CMDS", "FLAGS", "ROLLBACK", "RISK", "DURATION", "TITLE");
+	size_t done = 0, steps = 0, cmds = 0, flags = 0;
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		const rb_phase *ph = &rb->phases[i];
+		printf("%-16s %6zu %5d %5zu %5d %5zu %8s  ", ph->id, ph->n_items, ph->done, ph->n_steps,
+		       ph->commands, phase_flag_edits(ph), ph->has_rollback ? "yes" : "-");
+		char *risk = pgc_sanitize(ph->risk ? ph->risk : "-");
+		char *dur = pgc_sanitize(ph->duration ? ph->duration : "-");
+		printf("%-8s %-12s ", risk, dur);
+		free(risk);
+		free(dur);
+		put_safe(ph->title);
+		printf("\n");
+		done += (size_t)ph->done;
+		steps += ph->n_steps;
+		cmds += (size_t)ph->commands;
+		flags += phase_flag_edits(ph);
+	}
+	printf("\n%zu phase%s, %zu items (%zu done), %zu steps, %zu commands, %zu flag edits",
+	       rb->n_phases, rb->n_phases == 1 ? "" : "s", rb->n_items_total, done, steps, cmds, flags);
+	if (rb->n_sections)
+		printf(", %zu context section%s", rb->n_sections, rb->n_sections == 1 ? "" : "s");
+	printf("\n");
+	if (rb->n_warnings) {
+		printf("\n%zu warning%s:\n", rb->n_warnings, rb->n_warnings == 1 ? "" : "s");
+		for (size_t i = 0; i < rb->n_warnings; i++) {
+			printf("  ");
+			put_safe(rb->warnings[i]);
+			printf("\n");
+		}
+	}
+	return fflush(stdout) == 0 ? PGC_EXIT_OK : PGC_EXIT_IOERR;
+}
+
+/* config.c may not be linked into every build of this command while the
+ * project grows; check must work without it, so it is an optional link. */
+extern int config_load(const char *path, config **out, pgc_err *e) __attribute__((weak));
+extern void config_free(config *c) __attribute__((weak));
+
+/* Loads the config when one was named or ./pgcutover.json exists, for the
+ * declared flag names (and the runbook path when none was given).  A config
+ * that does not load is reported as a warning: check needs none. */
+static config *load_config_if_any(const cli_opts *o)
+{
+	const char *path = o->config_path ? o->config_path : CFG_DEFAULT_NAME;
+	if (!o->config_path && access(path, F_OK) != 0)
+		return NULL;
+	if (!config_load)
+		return NULL;
+	config *cfg = NULL;
+	pgc_err e;
+	pgc_err_clear(&e);
+	if (config_load(path, &cfg, &e) < 0) {
+		if (!o->quiet)
+			fprintf(stderr, "pgcutover: warning: %s (flags from the config are not used)\n", e.msg);
+		return NULL;
+	}
+	return cfg;
+}
 
 int cmd_check(int argc, char **argv, cli_opts *o)
 {
-	fprintf(stderr, "pgcutover: check: not implemented yet\n");
-	return PGC_EXIT_SOFTWARE;
+	const char *path = o->runbook_path;
+	bool json = o->json;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: pgcutover check [--json] RUNBOOK\n");
+			return PGC_EXIT_OK;
+		} else if (argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") != 0)
+			return check_usage("unknown option '%s'", argv[i]);
+		else if (strcmp(argv[i], "--") == 0)
+			continue;
+		else if (path && path != o->runbook_path)
+			return check_usage("more than one runbook given ('%s')", argv[i]);
+		else
+			path = argv[i];
+	}
+	config *cfg = load_config_if_any(o);
+	if (!path && cfg && cfg->runbook)
+		path = cfg->runbook;
+	if (!path) {
+		if (cfg && config_free)
+			config_free(cfg);
+		return check_usage("%s", "no runbook given");
+	}
+	char *path_copy = xstrdup(path);   /* may point into cfg, freed below */
+	rb_options opt = {0};
+	if (cfg) {
+		opt.flags = (const char *const *)cfg->flags;
+		opt.n_flags = cfg->n_flags;
+	}
+	runbook *rb = NULL;
+	pgc_err e;
+	pgc_err_clear(&e);
+	int rc = runbook_load(path_copy, &opt, &rb, &e);
+	free(path_copy);
+	if (cfg && config_free)
+		config_free(cfg);
+	if (rc < 0) {
+		fprintf(stderr, "pgcutover: %s\n", e.msg);
+		return e.code ? e.code : PGC_EXIT_DATAERR;
+	}
+	rc = json ? print_json(rb) : print_human(rb);
+	runbook_free(rb);
+	return rc;
 }
