@@ -1,10 +1,634 @@
-/* cmd_demo.c -- placeholder, being written. */
+/*
+ * cmd_demo.c -- `pgcutover demo`: a complete local migration to play with.
+ * Creates a directory (default /tmp or $XDG_RUNTIME_DIR, pgcutover-demo-UID)
+ * with two PostgreSQL clusters on Unix sockets (source and target, see
+ * core/cluster.c), the booking schema in both, the source filled and the
+ * target left mid-copy (counts differ, one sequence behind), and the files
+ * a real migration has: runbook.md, pgcutover.json, app.env with the cutover
+ * flags.  Then it opens the console (a child `pgcutover -c ... console`),
+ * or with --no-console / no terminal prints what to try.  Running it again
+ * reuses the directory; `demo --stop` stops the servers and removes what
+ * demo created.  The schema, data and runbook are compiled in from
+ * examples/ (build-aux/embed.sh -> demo_assets.c).
+ */
 #include "config.h"
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/cluster.h"
+
+struct pgc_asset { const char *name; const char *data; size_t len; };
+extern const struct pgc_asset pgc_assets[];
+
+#define DEMO_DEFAULT_ROWS 10000L
+#define DEMO_MIN_ROWS 100L          /* every table gets at least one row */
+#define DEMO_MAX_ROWS 1000000000L
+#define DEMO_SOURCE_PORT 5432
+#define DEMO_TARGET_PORT 5433
+/* Present in every directory demo made; --stop removes nothing without it. */
+#define DEMO_MARKER ".pgcutover-demo"
+#define DEMO_MARKER_VERSION 1
+#define DEMO_DIR_PREFIX "pgcutover-demo-"
+/* Beside the default directory: where the last --dir demo lives. */
+#define DEMO_POINTER_SUFFIX ".where"
+#define DEMO_NFTW_FDS 16
+#define DEMO_HEALTH_URL "http://localhost:3000/health"
+
+/* The runbook's tables, in dependency order (parents first). */
+static const char *const demo_tables[] = {
+	"companies", "services", "staff", "staff_schedules",
+	"clients", "bookings", "dialog_contexts", "reminders", NULL,
+};
+
+/* The runbook's .env flags and their values before the cutover. */
+static const struct { const char *name, *value; } demo_flags[] = {
+	{"USE_LEGACY_SUPABASE", "true"},
+	{"USE_REPOSITORY_PATTERN", "false"},
+	{"ENABLE_DUAL_WRITE", "false"},
+	{"READ_FROM_NEW_DB", "false"},
+	{NULL, NULL},
+};
+
+typedef struct demo {
+	char *dir;            /* absolute */
+	char *pgdir;          /* dir/pg: data directories, logs, sockets */
+	bool created_dir;     /* we made dir (so --stop removes it, not just its contents) */
+	long rows;
+	bool rows_given;      /* --rows on the command line */
+	bool explicit_dir;
+	cluster src, dst;
+	char *src_ci, *dst_ci;
+} demo;
+
+static const struct pgc_asset *demo_asset(const char *name)
+{
+	for (const struct pgc_asset *a = pgc_assets; a->name; a++)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	return NULL;
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Root's runtime dir is closed to the server user, so root uses /tmp. */
+static const char *demo_base_dir(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (geteuid() != 0 && xdg && *xdg == '/' && is_dir(xdg) && access(xdg, W_OK | X_OK) == 0)
+		return xdg;
+	return "/tmp";
+}
+
+static char *demo_default_dir(void)
+{
+	return xasprintf("%s/" DEMO_DIR_PREFIX "%ld", demo_base_dir(), (long)geteuid());
+}
+
+static char *demo_pointer_path(void)
+{
+	return xasprintf("%s/" DEMO_DIR_PREFIX "%ld" DEMO_POINTER_SUFFIX, demo_base_dir(),
+	                 (long)geteuid());
+}
+
+/* Absolute form of path; its parent must exist. */
+static char *demo_absolute(const char *path, pgc_err *e)
+{
+	char real[PATH_MAX];
+	if (realpath(path, real))
+		return xstrdup(real);
+	char *copy = xstrdup(path);
+	size_t n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	char *slash = strrchr(copy, '/');
+	const char *parent = slash ? (slash == copy ? "/" : copy) : ".";
+	const char *base = slash ? slash + 1 : copy;
+	if (slash && slash != copy)
+		*slash = '\0';
+	char *out = NULL;
+	if (!realpath(parent, real))
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", parent, strerror(errno));
+	else
+		out = xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+	free(copy);
+	return out;
+}
+
+static int write_file(const char *path, const char *data, size_t len, mode_t mode, pgc_err *e)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int rc = 0;
+	if (fd < 0) {
+		rc = pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", tmp, strerror(errno));
+	} else {
+		size_t off = 0;
+		while (off < len) {
+			ssize_t w = write(fd, data + off, len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmp, strerror(errno));
+				break;
+			}
+			off += (size_t)w;
+		}
+		if (close(fd) < 0 && rc == 0)
+			rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmp, strerror(errno));
+		if (rc == 0 && rename(tmp, path) < 0)
+			rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", path, strerror(errno));
+		if (rc < 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* ---- the marker: key=value lines ---- */
+
+static int marker_write(const demo *d, bool complete, pgc_err *e)
+{
+	char *path = xasprintf("%s/" DEMO_MARKER, d->dir);
+	char *text = xasprintf("# made by `pgcutover demo`; `pgcutover demo --stop` removes this directory\n"
+	                       "version=%d\ncreated_dir=%d\nrows=%ld\ncomplete=%d\n",
+	                       DEMO_MARKER_VERSION, d->created_dir, d->rows, complete);
+	int rc = write_file(path, text, strlen(text), 0644, e);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* Returns false when there is no marker. */
+static bool marker_read(const char *dir, bool *created_dir, long *rows, bool *complete)
+{
+	char *path = xasprintf("%s/" DEMO_MARKER, dir);
+	FILE *f = fopen(path, "r");
+	free(path);
+	if (!f)
+		return false;
+	char line[256];
+	*created_dir = *complete = false;
+	*rows = 0;
+	while (fgets(line, sizeof line, f)) {
+		long v = 0;
+		if (sscanf(line, "created_dir=%ld", &v) == 1)
+			*created_dir = v != 0;
+		else if (sscanf(line, "rows=%ld", &v) == 1)
+			*rows = v;
+		else if (sscanf(line, "complete=%ld", &v) == 1)
+			*complete = v != 0;
+	}
+	fclose(f);
+	return true;
+}
+
+/* ---- removal ---- */
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	if (ftw->level == 0)
+		return 0;   /* the top directory is the caller's decision */
+	int rc = (flag == FTW_DP) ? rmdir(path) : unlink(path);
+	return rc < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static int remove_tree(const char *dir, bool remove_top, pgc_err *e)
+{
+	if (nftw(dir, remove_entry, DEMO_NFTW_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
+		return pgc_fail(e, PGC_EXIT_IOERR, "removing %s: %s", dir, strerror(errno));
+	if (remove_top && rmdir(dir) < 0)
+		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", dir, strerror(errno));
+	return 0;
+}
+
+static bool dir_is_empty(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	if (!dh)
+		return false;
+	bool empty = true;
+	for (struct dirent *de; empty && (de = readdir(dh)); )
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(dh);
+	return empty;
+}
+
+/* ---- clusters ---- */
+
+static int demo_setup_clusters(demo *d, pgc_err *e)
+{
+	d->pgdir = xasprintf("%s/pg", d->dir);
+	char *sd = xasprintf("%s/source", d->pgdir), *sl = xasprintf("%s/source.log", d->pgdir);
+	char *td = xasprintf("%s/target", d->pgdir), *tl = xasprintf("%s/target.log", d->pgdir);
+	int rc = cluster_setup(&d->src, sd, d->pgdir, sl, DEMO_SOURCE_PORT, e);
+	if (rc == 0)
+		rc = cluster_setup(&d->dst, td, d->pgdir, tl, DEMO_TARGET_PORT, e);
+	free(sd); free(sl); free(td); free(tl);
+	if (rc < 0)
+		return -1;
+	/* Demo data can be recreated in seconds: favour speed over durability. */
+	d->src.fast = d->dst.fast = true;
+	d->src_ci = cluster_conninfo(&d->src, "postgres");
+	d->dst_ci = cluster_conninfo(&d->dst, "postgres");
+	return 0;
+}
+
+static void demo_free(demo *d)
+{
+	free(d->dir);
+	free(d->pgdir);
+	free(d->src_ci);
+	free(d->dst_ci);
+	cluster_free(&d->src);
+	cluster_free(&d->dst);
+}
+
+static void say(const cli_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const cli_opts *o, const char *fmt, ...)
+{
+	if (o->quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+static int load_side(const cli_opts *o, demo *d, const char *conninfo, const char *side,
+                     pgc_err *e)
+{
+	const struct pgc_asset *schema = demo_asset("demo-schema.sql");
+	const struct pgc_asset *data = demo_asset("demo-data.sql");
+	if (!schema || !data)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "demo SQL missing from the binary");
+	double t0 = pgc_now();
+	if (cluster_run_sql(conninfo, NULL, schema->data, "demo-schema.sql", e) < 0)
+		return -1;
+	/* Custom settings carry the parameters: the script needs no psql. */
+	char *settings = xasprintf("SET pgcutover.rows = '%ld'; SET pgcutover.side = '%s';",
+	                           d->rows, side);
+	int rc = cluster_run_sql(conninfo, settings, data->data, "demo-data.sql", e);
+	free(settings);
+	if (rc == 0)
+		say(o, "demo: %s loaded in %.1f s\n", side, pgc_now() - t0);
+	return rc;
+}
+
+/* ---- the files a migration has ---- */
+
+static int write_config(const demo *d, const char *path, pgc_err *e)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *runbook = xasprintf("%s/runbook.md", d->dir);
+	char *state = xasprintf("%s/state.db", d->dir);
+	char *env = xasprintf("%s/app.env", d->dir);
+	cJSON_AddStringToObject(root, "runbook", runbook);
+	cJSON_AddStringToObject(root, "state", state);
+	cJSON_AddStringToObject(root, "source", d->src_ci);
+	cJSON_AddStringToObject(root, "target", d->dst_ci);
+	cJSON *tables = cJSON_AddArrayToObject(root, "tables");
+	for (int i = 0; demo_tables[i]; i++) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "name", demo_tables[i]);
+		cJSON_AddStringToObject(t, "pk", "id");
+		cJSON_AddItemToArray(tables, t);
+	}
+	cJSON_AddStringToObject(root, "env_file", env);
+	cJSON *flags = cJSON_AddArrayToObject(root, "flags");
+	for (int i = 0; demo_flags[i].name; i++)
+		cJSON_AddItemToArray(flags, cJSON_CreateString(demo_flags[i].name));
+	cJSON *health = cJSON_AddArrayToObject(root, "health");
+	cJSON *h = cJSON_CreateObject();
+	cJSON_AddStringToObject(h, "name", "app");
+	cJSON_AddStringToObject(h, "url", DEMO_HEALTH_URL);
+	cJSON_AddItemToArray(health, h);
+	char *text = cJSON_Print(root);
+	char *withnl = xasprintf("%s\n", text);
+	int rc = write_file(path, withnl, strlen(withnl), 0644, e);
+	free(withnl);
+	cJSON_free(text);
+	cJSON_Delete(root);
+	free(runbook);
+	free(state);
+	free(env);
+	return rc;
+}
+
+static int write_env(const demo *d, const char *path, pgc_err *e)
+{
+	strbuf sb;
+	sb_init(&sb);
+	sb_puts(&sb, "# app.env -- the booking app's environment in the pgcutover demo.\n"
+	             "# The runbook's NAME=VALUE lines edit the cutover flags below.\n"
+	             "NODE_ENV=production\nPORT=3000\n");
+	sb_printf(&sb, "DATABASE_HOST=%s\nDATABASE_PORT=%d\nDATABASE_NAME=postgres\n",
+	          d->pgdir, DEMO_TARGET_PORT);
+	for (int i = 0; demo_flags[i].name; i++)
+		sb_printf(&sb, "%s=%s\n", demo_flags[i].name, demo_flags[i].value);
+	/* It would hold secrets in real life: keep the mode a real one has. */
+	int rc = write_file(path, sb.buf, sb.len, 0600, e);
+	sb_free(&sb);
+	return rc;
+}
+
+/* Writes the files that are missing (a re-run keeps the operator's edits). */
+static int write_files(const demo *d, pgc_err *e)
+{
+	char *rb = xasprintf("%s/runbook.md", d->dir);
+	char *cfg = xasprintf("%s/pgcutover.json", d->dir);
+	char *env = xasprintf("%s/app.env", d->dir);
+	const struct pgc_asset *a = demo_asset("booking-runbook.md");
+	int rc = 0;
+	if (!a)
+		rc = pgc_fail(e, PGC_EXIT_SOFTWARE, "demo runbook missing from the binary");
+	if (rc == 0 && access(rb, F_OK) != 0)
+		rc = write_file(rb, a->data, a->len, 0644, e);
+	if (rc == 0 && access(cfg, F_OK) != 0)
+		rc = write_config(d, cfg, e);
+	if (rc == 0 && access(env, F_OK) != 0)
+		rc = write_env(d, env, e);
+	free(rb);
+	free(cfg);
+	free(env);
+	return rc;
+}
+
+/* ---- the directory ---- */
+
+/* Decides the directory: --dir, else the last --dir recorded, else the
+ * default.  for_stop: the recorded one counts even if it is gone. */
+static char *demo_pick_dir(const char *opt_dir, bool *explicit_dir, pgc_err *e)
+{
+	*explicit_dir = opt_dir != NULL;
+	if (opt_dir)
+		return demo_absolute(opt_dir, e);
+	char *ptr = demo_pointer_path();
+	char *text = NULL;
+	size_t len = 0;
+	char *dir = NULL;
+	if (pgc_read_file(ptr, PATH_MAX, &text, &len, NULL) == 0) {
+		text[strcspn(text, "\n")] = '\0';
+		bool cd, complete;
+		long rows;
+		if (text[0] == '/' && marker_read(text, &cd, &rows, &complete)) {
+			dir = xstrdup(text);
+			*explicit_dir = true;
+		}
+		free(text);
+	}
+	free(ptr);
+	return dir ? dir : demo_default_dir();
+}
+
+static void demo_record_pointer(const demo *d)
+{
+	char *ptr = demo_pointer_path();
+	char *def = demo_default_dir();
+	if (strcmp(def, d->dir) != 0) {
+		char *text = xasprintf("%s\n", d->dir);
+		write_file(ptr, text, strlen(text), 0600, NULL);
+		free(text);
+	}
+	free(ptr);
+	free(def);
+}
+
+static void demo_forget_pointer(const demo *d)
+{
+	char *ptr = demo_pointer_path();
+	char *text = NULL;
+	size_t len = 0;
+	if (pgc_read_file(ptr, PATH_MAX, &text, &len, NULL) == 0) {
+		text[strcspn(text, "\n")] = '\0';
+		if (strcmp(text, d->dir) == 0)
+			unlink(ptr);
+		free(text);
+	}
+	free(ptr);
+}
+
+static int demo_stop(const cli_opts *o, demo *d, pgc_err *e)
+{
+	bool complete;
+	if (!marker_read(d->dir, &d->created_dir, &d->rows, &complete)) {
+		demo_forget_pointer(d);
+		say(o, "demo: nothing to stop: no demo in %s\n", d->dir);
+		return 0;
+	}
+	if (demo_setup_clusters(d, e) < 0)
+		return -1;
+	if (cluster_stop(&d->src, e) < 0 || cluster_stop(&d->dst, e) < 0)
+		return -1;
+	if (remove_tree(d->dir, d->created_dir, e) < 0)
+		return -1;
+	demo_forget_pointer(d);
+	say(o, "demo: servers stopped, %s removed\n", d->dir);
+	return 0;
+}
+
+/* Makes or reuses d->dir.  *reuse: a complete demo is already there. */
+static int demo_prepare_dir(const cli_opts *o, demo *d, bool *reuse, pgc_err *e)
+{
+	*reuse = false;
+	bool created_dir = false, complete = false;
+	long rows = 0;
+	if (is_dir(d->dir)) {
+		if (marker_read(d->dir, &created_dir, &rows, &complete)) {
+			d->created_dir = created_dir;
+			if (complete) {
+				*reuse = true;
+				if (d->rows_given && rows != d->rows)
+					say(o, "demo: reusing %s with %ld rows (run `pgcutover demo --stop` "
+					    "first for a new one with %ld)\n", d->dir, rows, d->rows);
+				d->rows = rows;
+				return 0;
+			}
+			/* A half-made demo (interrupted): start again from nothing. */
+			if (demo_setup_clusters(d, e) < 0)
+				return -1;
+			cluster_stop(&d->src, NULL);
+			cluster_stop(&d->dst, NULL);
+			return remove_tree(d->dir, false, e);
+		}
+		if (!dir_is_empty(d->dir))
+			return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s exists and is not a demo directory "
+			                "(no %s in it); choose another --dir", d->dir, DEMO_MARKER);
+		d->created_dir = false;
+		return 0;
+	}
+	if (mkdir(d->dir, 0700) < 0)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", d->dir, strerror(errno));
+	d->created_dir = true;
+	return 0;
+}
+
+static int demo_create(const cli_opts *o, demo *d, pgc_err *e)
+{
+	bool reuse = false;
+	if (demo_prepare_dir(o, d, &reuse, e) < 0)
+		return -1;
+	if (!d->pgdir && demo_setup_clusters(d, e) < 0)
+		return -1;
+	/* The server user must get through dir to dir/pg; nothing more. */
+	if (d->src.drop_priv && chmod(d->dir, 0711) < 0)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", d->dir, strerror(errno));
+	if (cluster_check_reachable(&d->src, d->dir, e) < 0)
+		return -1;
+	if (reuse) {
+		if (cluster_start(&d->src, e) < 0 || cluster_start(&d->dst, e) < 0)
+			return -1;
+		say(o, "demo: reusing %s (servers running)\n", d->dir);
+		return write_files(d, e);
+	}
+	if (marker_write(d, false, e) < 0 || cluster_make_dir(&d->src, d->pgdir, e) < 0)
+		return -1;
+	say(o, "demo: creating two PostgreSQL clusters in %s (%s)\n", d->pgdir, d->src.bindir);
+	if (cluster_initdb(&d->src, e) < 0 || cluster_initdb(&d->dst, e) < 0 ||
+	    cluster_start(&d->src, e) < 0 || cluster_start(&d->dst, e) < 0)
+		return -1;
+	say(o, "demo: loading the booking schema and %ld rows\n", d->rows);
+	if (load_side(o, d, d->src_ci, "source", e) < 0 ||
+	    load_side(o, d, d->dst_ci, "target", e) < 0)
+		return -1;
+	if (write_files(d, e) < 0)
+		return -1;
+	return marker_write(d, true, e);
+}
+
+static void demo_print_guide(const demo *d, FILE *f)
+{
+	fprintf(f, "\npgcutover demo is ready in %s\n"
+	           "  source   %s   (%ld rows)\n"
+	           "  target   %s   (copy unfinished)\n"
+	           "  runbook  %s/runbook.md\n"
+	           "  config   %s/pgcutover.json\n"
+	           "  state    %s/state.db\n"
+	           "  app env  %s/app.env\n"
+	           "\nTry:\n",
+	        d->dir, d->src_ci, d->rows, d->dst_ci, d->dir, d->dir, d->dir, d->dir);
+	const char *cmds[] = {"console", "status", "counts", "log", "tick 0.1 --note 'demo'", NULL};
+	for (int i = 0; cmds[i]; i++)
+		fprintf(f, "  pgcutover -c %s/pgcutover.json %s\n", d->dir, cmds[i]);
+	fprintf(f, "  pgcutover check %s/runbook.md\n", d->dir);
+	fprintf(f, "  psql \"%s\" -c '\\dt'\n", d->src_ci);
+	if (d->explicit_dir)
+		fprintf(f, "  pgcutover demo --stop --dir %s\n", d->dir);
+	else
+		fprintf(f, "  pgcutover demo --stop\n");
+}
+
+/* Runs this binary with `-c CONFIG --operator NAME cmd` and waits.  Returns
+ * its exit status, or -1 when it could not be started. */
+static int run_self(const demo *d, const cli_opts *o, const char *cmd)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	char *cfg = xasprintf("%s/pgcutover.json", d->dir);
+	char *argv[] = {"pgcutover", "-c", cfg, "--operator", (char *)o->operator_name,
+	                (char *)cmd, NULL};
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv(self, argv);
+		_exit(PGC_EXIT_UNAVAILABLE);
+	}
+	free(cfg);
+	if (pid < 0)
+		return -1;
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : PGC_EXIT_SOFTWARE;
+}
+
+static int demo_usage(void)
+{
+	return cli_usage_error("demo", "usage: pgcutover demo [--rows N] [--dir DIR] [--stop] [--no-console]");
+}
 
 int cmd_demo(int argc, char **argv, cli_opts *o)
 {
-	fprintf(stderr, "pgcutover: demo: not implemented yet\n");
-	return PGC_EXIT_SOFTWARE;
+	long rows = DEMO_DEFAULT_ROWS;
+	const char *opt_dir = NULL;
+	bool stop = false, no_console = false, rows_given = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--stop") == 0) {
+			stop = true;
+		} else if (strcmp(a, "--no-console") == 0) {
+			no_console = true;
+		} else if (strcmp(a, "--rows") == 0 || strncmp(a, "--rows=", 7) == 0) {
+			const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+			rows_given = true;
+			char *end = NULL;
+			errno = 0;
+			rows = v ? strtol(v, &end, 10) : 0;
+			if (!v || !*v || *end || errno || rows < DEMO_MIN_ROWS || rows > DEMO_MAX_ROWS)
+				return cli_usage_error("demo", "--rows needs a number from %ld to %ld",
+				                       DEMO_MIN_ROWS, DEMO_MAX_ROWS);
+		} else if (strcmp(a, "--dir") == 0 || strncmp(a, "--dir=", 6) == 0) {
+			opt_dir = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!opt_dir || !*opt_dir)
+				return cli_usage_error("demo", "--dir needs a directory");
+		} else {
+			return demo_usage();
+		}
+	}
+
+	demo d = {0};
+	pgc_err e = {0};
+	d.rows = rows;
+	d.rows_given = rows_given;
+	d.dir = demo_pick_dir(opt_dir, &d.explicit_dir, &e);
+	if (!d.dir)
+		return cli_report(&e);
+	int rc = stop ? demo_stop(o, &d, &e) : demo_create(o, &d, &e);
+	if (rc < 0) {
+		demo_free(&d);
+		return cli_report(&e);
+	}
+	if (stop) {
+		demo_free(&d);
+		return 0;
+	}
+	demo_record_pointer(&d);
+
+	if (no_console || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		if (!o->quiet)
+			demo_print_guide(&d, stdout);
+		demo_free(&d);
+		return 0;
+	}
+	int crc = run_self(&d, o, "console");
+	if (crc == PGC_EXIT_SOFTWARE || crc < 0) {
+		/* No console in this build yet: show the way in and the status. */
+		demo_print_guide(&d, stdout);
+		printf("\n");
+		run_self(&d, o, "status");
+		crc = 0;
+	}
+	demo_free(&d);
+	return crc;
 }
