@@ -1,0 +1,201 @@
+/*
+ * action.h -- running a runbook item's command block on cutover night.
+ *
+ * Two steps, so the console and `pgcutover run` show the same thing before
+ * anything happens:
+ *   1. act_plan_item() turns an item's block into a plan: shell segments and
+ *      .env flag edits in block order (a NAME=VALUE line whose NAME is a
+ *      declared flag), the flag values they would change, the variables the
+ *      command uses that nobody defined.  A plan changes nothing (dry run).
+ *   2. act_start() runs the plan inside the caller's loop (loop.h): each shell
+ *      segment under /bin/sh -c (bash for `bash` blocks) in its own process
+ *      group, in the config's workdir, with non-blocking pipes; each flag
+ *      edit through envfile_set().  Nothing blocks; hooks report output,
+ *      flag changes and the end.  act_cancel() (Ctrl-C in the console) and
+ *      the timeout send SIGTERM to the group, SIGKILL after a grace period.
+ * Every run is audited through state_append(): command_start, flag_set,
+ * command_end (output head and tail capped, secrets masked, control
+ * characters replaced).  act_recover_unknown() closes the command_start
+ * events of a pgcutover that died while its command ran (command_unknown).
+ */
+#ifndef PGCUTOVER_ACTION_H
+#define PGCUTOVER_ACTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "pgcutover/util.h"
+#include "pgcutover/config.h"
+#include "pgcutover/runbook.h"
+#include "pgcutover/state.h"
+#include "pgcutover/loop.h"
+
+/* Event kinds appended by this module (payloads: see action.c's header
+ * comment and pgcutover(1), AUDIT EVENTS). */
+#define EV_COMMAND_START     "command_start"
+#define EV_COMMAND_END       "command_end"
+#define EV_COMMAND_UNKNOWN   "command_unknown"
+#define EV_FLAG_SET          "flag_set"
+#define EV_PHASE_ROLLED_BACK "phase_rolled_back"
+
+/* The audit keeps the first and the last bytes of the output. */
+#define ACT_OUTPUT_HEAD_MAX (32 * 1024)
+#define ACT_OUTPUT_TAIL_MAX (32 * 1024)
+/* Between SIGTERM and SIGKILL to the command's process group. */
+#define ACT_KILL_GRACE_MS 3000
+/* How often a running child is checked for exit (waitpid WNOHANG). */
+#define ACT_REAP_POLL_MS 20
+/* Secret values shorter than this are not masked (they would mask "1"). */
+#define ACT_MASK_MIN_LEN 4
+#define ACT_MASK "***"
+#define ACT_UNKNOWN_END_MESSAGE "end unknown: pgcutover exited while it ran"
+
+typedef enum act_seg_kind {
+	ACT_SEG_SHELL,   /* text run by the shell */
+	ACT_SEG_FLAG,    /* name=value written to the config's env_file */
+} act_seg_kind;
+
+typedef struct act_segment {
+	act_seg_kind kind;
+	char *text;        /* ACT_SEG_SHELL: the lines, as in the block */
+	char *name;        /* ACT_SEG_FLAG */
+	char *value;
+	char *old_value;   /* ACT_SEG_FLAG: value in the file when planned, NULL if absent */
+	int line;          /* runbook line of the segment's first line (0 when unknown) */
+} act_segment;
+
+typedef struct act_var {
+	char *name;
+	char *value;
+} act_var;
+
+typedef struct act_plan {
+	char item_id[RB_ID_MAX];   /* "" for a plan that is only flag restores */
+	char phase_id[RB_ID_MAX];
+	char item_hash[17];
+	char *item_text;
+	char *shell;               /* "/bin/sh" or "/bin/bash" */
+	char *command;             /* the whole block text */
+	char *workdir;
+	char *env_file;            /* NULL when the config names none */
+	int timeout_s;
+	act_segment *segs; size_t n_segs;
+	char **missing_vars; size_t n_missing_vars;  /* used, defined nowhere */
+	act_var *vars; size_t n_vars;                /* answers, given once to the child */
+	bool needs_typed_confirm;  /* phase 5 or a rollback step: type the id or yes */
+	bool rollback;             /* the item is a rollback step */
+} act_plan;
+
+/* Plans the runnable block of item_id.  Fails (PGC_EXIT_DATAERR) when the
+ * item has no runnable block, or has flag edits and the config no env_file. */
+int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
+                  act_plan **out, pgc_err *e);
+/* A plan that only writes flags (rollback restores).  names/values n long. */
+act_plan *act_plan_flags(const config *cfg, const char *phase_id,
+                         const char *const *names, const char *const *values, size_t n);
+void act_plan_free(act_plan *p);
+/* Gives a missing variable a value for this run (removes it from missing). */
+void act_plan_set_var(act_plan *p, const char *name, const char *value);
+/* Flag segments whose value differs from the file's now. */
+size_t act_plan_flag_changes(const act_plan *p);
+/* Dry-run description (JSON object text, secrets masked); malloc'd. */
+char *act_plan_json(const act_plan *p);
+/* Human text of the plan (what would run), secrets masked; malloc'd. */
+char *act_plan_describe(const act_plan *p);
+
+/* True when name is a flag declared in the config or the runbook. */
+bool act_is_declared_flag(const config *cfg, const runbook *rb, const char *name);
+/* Names used as $NAME / ${NAME} in text that the text does not assign and
+ * that have no default (${NAME:-x}); specials ($1, $?, ...) excluded. */
+size_t act_used_vars(const char *text, char ***names_out);
+
+typedef enum act_status {
+	ACT_RUNNING,
+	ACT_OK,          /* every segment ended with exit 0 */
+	ACT_FAILED,      /* a shell segment exited non-zero: later segments not run */
+	ACT_SIGNALLED,   /* killed by a signal we did not send */
+	ACT_TIMED_OUT,
+	ACT_CANCELLED,
+	ACT_ERROR,       /* could not start, or a flag edit failed */
+} act_status;
+
+typedef struct act_result {
+	act_status status;
+	int exit_code;       /* shell exit status; 128+signal when signalled */
+	int signal;          /* 0, or the signal that ended the shell */
+	double duration_s;
+	size_t output_bytes; /* stdout + stderr, all of it */
+	bool truncated;      /* the audit holds only head and tail */
+	int failed_segment;  /* index, or -1 */
+	int64_t start_event_id;
+	bool ticked;         /* auto-ticked after a zero exit */
+	int error_code;      /* PGC_EXIT_* for ACT_ERROR */
+	char error[PGC_ERR_MAX];
+} act_result;
+
+const char *act_status_name(act_status s);
+/* Exit status for `pgcutover run`: the command's, 124 for a timeout
+ * (as timeout(1)), 130 cancelled, PGC_EXIT_* for ACT_ERROR. */
+int act_result_exit(const act_result *r);
+
+/* Callbacks from the loop.  All optional.  Output is raw bytes: sanitise
+ * before drawing (act_sanitize). */
+typedef struct act_hooks {
+	void (*output)(void *ud, int stream /* 1 stdout, 2 stderr */, const char *data, size_t n);
+	void (*flag)(void *ud, const char *name, const char *old_value, const char *new_value,
+	             const char *backup_path);
+	void (*done)(void *ud, const act_result *res);
+} act_hooks;
+
+typedef struct act_opts {
+	state *st;          /* audit; NULL = not recorded (tests only) */
+	bool auto_tick;     /* append a tick after a zero exit */
+	int grace_ms;       /* 0 = ACT_KILL_GRACE_MS */
+	/* extra secrets to mask (e.g. a key the caller read), may be NULL */
+	const char *const *secrets; size_t n_secrets;
+} act_opts;
+
+typedef struct act_run act_run;
+
+/* Starts the plan (which must outlive the run).  Appends command_start
+ * before returning.  Returns 0, or -1 when nothing could start (e set,
+ * no events beyond command_start/command_end written). */
+int act_start(loop *lp, const act_plan *plan, const config *cfg, const act_opts *opt,
+              const act_hooks *hooks, void *ud, act_run **out, pgc_err *e);
+/* SIGTERM to the process group now, SIGKILL after the grace period;
+ * remaining segments are not run.  Safe to call twice. */
+void act_cancel(act_run *r);
+bool act_finished(const act_run *r);
+const act_result *act_get_result(const act_run *r);
+const act_plan *act_get_plan(const act_run *r);
+/* Child pid of the running segment, 0 when none. */
+int act_child_pid(const act_run *r);
+/* Frees a finished run; a running one is killed (SIGKILL) first. */
+void act_free(act_run *r);
+
+/* Headless: start and turn the loop until the run ends.  Returns 0 with
+ * *res filled, or -1 when it could not start. */
+int act_run_wait(loop *lp, const act_plan *plan, const config *cfg, const act_opts *opt,
+                 const act_hooks *hooks, void *ud, act_result *res, pgc_err *e);
+
+/* Closes command_start events with no command_end (pgcutover died while
+ * the command ran) with a command_unknown event.  Starts whose pgcutover
+ * process is still alive on this host are left alone.  Returns how many
+ * were closed (and their item ids in *items_out when non-NULL, malloc'd
+ * "3.7, 5.2" text or NULL), -1 on error.  Call on every read-write start. */
+int act_recover_unknown(state *st, char **items_out, pgc_err *e);
+
+/* Secret masking: values of environment variables with secret-looking names
+ * (envfile_name_is_secret), the config's Supabase key variable, secret
+ * values in the env_file, passwords in URLs (scheme://user:PASS@).  */
+typedef struct act_masker act_masker;
+act_masker *act_masker_new(const config *cfg);
+void act_masker_add(act_masker *m, const char *secret);
+char *act_masker_apply(const act_masker *m, const char *text);
+void act_masker_free(act_masker *m);
+
+/* Copy of n bytes fit for a terminal or a JSON string: newlines and tabs
+ * kept, escape sequences and other control characters and invalid UTF-8
+ * replaced by '?'. */
+char *act_sanitize(const char *data, size_t n);
+
+#endif

@@ -1,0 +1,1505 @@
+/*
+ * action.c -- plans and runs a runbook item's command block (see action.h).
+ *
+ * A block is split into segments at the lines that edit a declared .env
+ * flag, and the segments run in order: shell text as one `sh -c` (or
+ * `bash -c`) in its own process group, flag edits through envfile_set().
+ * A non-zero exit stops the block, so flags below a failed command are
+ * never flipped.  Shell state does not carry across a flag line (each
+ * segment is its own shell), which the plan shows.
+ *
+ * Audit payloads (JSON objects, every string masked and sanitised):
+ *   command_start  {command, shell, workdir, timeout_s, segments, flags[],
+ *                   vars{name: value or "***"}, item_hash, rollback}
+ *   flag_set       {name, old, new, file, backup, changed, sha256, start_id}
+ *   command_end    {start_id, status, exit, signal, duration_s, output_head,
+ *                   output_tail, output_bytes, truncated, segment, error}
+ *   command_unknown {start_id, pid, host, message}
+ * The child is watched without blocking: pipes in the loop, waitpid(WNOHANG)
+ * on a short timer (SIGCHLD is process-wide and may have other owners).
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/action.h"
+#include "pgcutover/envfile.h"
+
+extern char **environ;
+
+/* Bytes read from one pipe per loop callback, so one chatty command cannot
+ * starve the terminal or the other pipe. */
+#define ACT_READ_CHUNK 65536
+#define ACT_READ_PER_CALLBACK (1024 * 1024)
+/* Exit statuses as the shell and timeout(1) report them. */
+#define ACT_EXIT_SIGNAL_BASE 128
+#define ACT_EXIT_TIMEOUT 124
+#define ACT_EXIT_CANCELLED (ACT_EXIT_SIGNAL_BASE + SIGINT)
+#define ACT_EXIT_EXEC_FAILED 127
+#define ACT_CUTOVER_PHASE "5"
+
+/* ------------------------------------------------------------------ */
+/* small helpers */
+
+static bool name_start(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static bool name_char(char c)
+{
+	return name_start(c) || (c >= '0' && c <= '9');
+}
+
+static char *trim_dup(const char *s, size_t n)
+{
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	return xstrndup(s, n);
+}
+
+static bool blank_or_comment(const char *text)
+{
+	for (const char *p = text; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (*p == '#')
+			while (*p && *p != '\n')
+				p++;
+		if (*p == '\n') {
+			p++;
+			continue;
+		}
+		if (*p)
+			return false;
+	}
+	return true;
+}
+
+static void strv_push(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static bool strv_has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* sanitising and masking */
+
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t need;
+	if (p[0] < 0x80)
+		return 1;
+	else if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		need = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (need == 2 && p[0] == 0xc2 && p[1] <= 0x9f)
+		return 0;   /* C1 controls, CSI as U+009B */
+	return need;
+}
+
+char *act_sanitize(const char *data, size_t n)
+{
+	strbuf b;
+	sb_init(&b);
+	const unsigned char *p = (const unsigned char *)data;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		if (c == '\n' || c == '\t') {
+			sb_putc(&b, (char)c);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			sb_putc(&b, '?');
+			i++;
+		} else {
+			size_t l = utf8_len(p + i, n - i);
+			if (l == 0) {
+				sb_putc(&b, '?');
+				i++;
+			} else {
+				sb_add(&b, (const char *)p + i, l);
+				i += l;
+			}
+		}
+	}
+	return sb_steal(&b);
+}
+
+struct act_masker {
+	char **secrets;
+	size_t n;
+};
+
+act_masker *act_masker_new(const config *cfg)
+{
+	act_masker *m = xcalloc(1, sizeof *m);
+	for (char **ep = environ; ep && *ep; ep++) {
+		const char *eq = strchr(*ep, '=');
+		if (!eq)
+			continue;
+		char *name = xstrndup(*ep, (size_t)(eq - *ep));
+		if (envfile_name_is_secret(name))
+			act_masker_add(m, eq + 1);
+		free(name);
+	}
+	if (cfg) {
+		const cfg_endpoint *eps[] = {&cfg->source, &cfg->target};
+		for (size_t i = 0; i < 2; i++)
+			if (eps[i]->key_env && getenv(eps[i]->key_env))
+				act_masker_add(m, getenv(eps[i]->key_env));
+		envfile *ef;
+		if (cfg->env_file && envfile_load(cfg->env_file, &ef, NULL) == 0) {
+			for (size_t i = 0; i < ef->n_entries; i++)
+				if (envfile_name_is_secret(ef->entries[i].key))
+					act_masker_add(m, ef->entries[i].value);
+			envfile_free(ef);
+		}
+	}
+	return m;
+}
+
+void act_masker_add(act_masker *m, const char *secret)
+{
+	if (!secret || strlen(secret) < ACT_MASK_MIN_LEN || strv_has(m->secrets, m->n, secret))
+		return;
+	strv_push(&m->secrets, &m->n, secret);
+	/* Longest first, so a secret containing another is masked whole. */
+	for (size_t i = m->n - 1; i > 0 && strlen(m->secrets[i]) > strlen(m->secrets[i - 1]); i--) {
+		char *t = m->secrets[i];
+		m->secrets[i] = m->secrets[i - 1];
+		m->secrets[i - 1] = t;
+	}
+}
+
+static char *replace_all(const char *text, const char *needle, const char *with)
+{
+	strbuf b;
+	sb_init(&b);
+	size_t nl = strlen(needle);
+	const char *p = text, *hit;
+	while ((hit = strstr(p, needle))) {
+		sb_add(&b, p, (size_t)(hit - p));
+		sb_puts(&b, with);
+		p = hit + nl;
+	}
+	sb_puts(&b, p);
+	return sb_steal(&b);
+}
+
+/* scheme://user:PASSWORD@host and password=... in conninfo strings. */
+static char *mask_inline_passwords(const char *text)
+{
+	strbuf b;
+	sb_init(&b);
+	const char *p = text;
+	while (*p) {
+		if (strncmp(p, "://", 3) == 0) {
+			const char *u = p + 3, *q = u;
+			while (*q && *q != '@' && *q != '/' && *q != ' ' && *q != '\n' && *q != ':')
+				q++;
+			if (*q == ':') {
+				const char *pw = q + 1, *at = pw;
+				while (*at && *at != '@' && *at != '/' && *at != ' ' && *at != '\n')
+					at++;
+				if (*at == '@' && at > pw) {
+					sb_add(&b, p, (size_t)(pw - p));
+					sb_puts(&b, ACT_MASK);
+					p = at;
+					continue;
+				}
+			}
+		}
+		if (strncasecmp(p, "password=", 9) == 0) {
+			sb_add(&b, p, 9);
+			const char *v = p + 9;
+			const char *end = v;
+			while (*end && *end != ' ' && *end != '\n' && *end != '&' && *end != '\'' && *end != '"')
+				end++;
+			if (end > v)
+				sb_puts(&b, ACT_MASK);
+			p = end;
+			continue;
+		}
+		sb_putc(&b, *p++);
+	}
+	return sb_steal(&b);
+}
+
+char *act_masker_apply(const act_masker *m, const char *text)
+{
+	char *cur = xstrdup(text ? text : "");
+	for (size_t i = 0; m && i < m->n; i++) {
+		if (!strstr(cur, m->secrets[i]))
+			continue;
+		char *next = replace_all(cur, m->secrets[i], ACT_MASK);
+		free(cur);
+		cur = next;
+	}
+	char *out = mask_inline_passwords(cur);
+	free(cur);
+	return out;
+}
+
+void act_masker_free(act_masker *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->secrets[i]);
+	free(m->secrets);
+	free(m);
+}
+
+/* Masked and sanitised copy, for the audit and the screen. */
+static char *clean(const act_masker *m, const char *text, size_t n)
+{
+	char *raw = xstrndup(text ? text : "", text ? n : 0);
+	char *masked = act_masker_apply(m, raw);
+	char *out = act_sanitize(masked, strlen(masked));
+	free(raw);
+	free(masked);
+	return out;
+}
+
+static char *clean_str(const act_masker *m, const char *text)
+{
+	return clean(m, text, text ? strlen(text) : 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* variables a command uses */
+
+static const char *const shell_vars[] = {
+	"HOME", "PATH", "PWD", "OLDPWD", "IFS", "USER", "LOGNAME", "SHELL", "HOSTNAME",
+	"RANDOM", "LINENO", "SECONDS", "UID", "EUID", "PPID", "OPTARG", "OPTIND",
+	"REPLY", "BASH_SOURCE", "BASHPID", "BASH_VERSION", "PIPESTATUS", "FUNCNAME",
+	"PGCUTOVER_ITEM", "PGCUTOVER_PHASE", NULL,
+};
+
+static bool word_boundary_before(const char *text, const char *p)
+{
+	if (p == text)
+		return true;
+	char c = p[-1];
+	return c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|' || c == '(';
+}
+
+/* Names the text assigns: NAME=..., for NAME in, read [-x] NAME... */
+static void assigned_vars(const char *text, char ***v, size_t *n)
+{
+	for (const char *p = text; *p; p++) {
+		if (!name_start(*p) || !word_boundary_before(text, p))
+			continue;
+		const char *q = p;
+		while (name_char(*q))
+			q++;
+		size_t len = (size_t)(q - p);
+		if (*q == '=') {
+			char *name = xstrndup(p, len);
+			if (!strv_has(*v, *n, name))
+				strv_push(v, n, name);
+			free(name);
+		} else if ((len == 3 && strncmp(p, "for", 3) == 0) || (len == 4 && strncmp(p, "read", 4) == 0)) {
+			bool is_read = len == 4;
+			const char *r = q;
+			for (;;) {
+				while (*r == ' ' || *r == '\t')
+					r++;
+				if (*r == '-' && is_read) {
+					while (*r && *r != ' ' && *r != '\n')
+						r++;
+					continue;
+				}
+				if (!name_start(*r))
+					break;
+				const char *s = r;
+				while (name_char(*r))
+					r++;
+				char *name = xstrndup(s, (size_t)(r - s));
+				if (!strv_has(*v, *n, name))
+					strv_push(v, n, name);
+				free(name);
+				if (!is_read)
+					break;
+			}
+		}
+		p = q - 1;
+	}
+}
+
+size_t act_used_vars(const char *text, char ***names_out)
+{
+	char **assigned = NULL, **used = NULL;
+	size_t n_assigned = 0, n_used = 0;
+	assigned_vars(text, &assigned, &n_assigned);
+	bool in_single = false, in_double = false;
+	for (const char *p = text; *p; p++) {
+		if (*p == '\\' && !in_single && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p == '\'' && !in_double) {
+			in_single = !in_single;
+			continue;
+		}
+		if (*p == '"' && !in_single) {
+			in_double = !in_double;
+			continue;
+		}
+		if (*p == '#' && !in_single && !in_double && word_boundary_before(text, p)) {
+			while (p[1] && p[1] != '\n')
+				p++;
+			continue;
+		}
+		if (*p != '$' || in_single)
+			continue;
+		const char *s = p + 1;
+		bool braced = *s == '{';
+		if (braced)
+			s++;
+		if (!name_start(*s))
+			continue;
+		const char *e = s;
+		while (name_char(*e))
+			e++;
+		if (braced && *e != '}') {
+			/* ${X:-d} ${X-d} ${X:=d} ${X=d} ${X:+a} ${X+a}: fine when unset */
+			const char *op = *e == ':' ? e + 1 : e;
+			if (*op == '-' || *op == '=' || *op == '+')
+				continue;
+		}
+		char *name = xstrndup(s, (size_t)(e - s));
+		bool builtin = false;
+		for (const char *const *b = shell_vars; *b; b++)
+			if (strcmp(*b, name) == 0)
+				builtin = true;
+		if (!builtin && !strv_has(assigned, n_assigned, name) && !strv_has(used, n_used, name))
+			strv_push(&used, &n_used, name);
+		free(name);
+		p = e - 1;
+	}
+	for (size_t i = 0; i < n_assigned; i++)
+		free(assigned[i]);
+	free(assigned);
+	*names_out = used;
+	return n_used;
+}
+
+/* ------------------------------------------------------------------ */
+/* plans */
+
+bool act_is_declared_flag(const config *cfg, const runbook *rb, const char *name)
+{
+	for (size_t i = 0; cfg && i < cfg->n_flags; i++)
+		if (strcmp(cfg->flags[i], name) == 0)
+			return true;
+	for (size_t p = 0; rb && p < rb->n_phases; p++)
+		for (size_t i = 0; i < rb->phases[p].n_flag_edits; i++)
+			if (strcmp(rb->phases[p].flag_edits[i].name, name) == 0)
+				return true;
+	return false;
+}
+
+/* A line that is exactly NAME=VALUE (optionally quoted, optional # comment). */
+static bool parse_flag_line(const char *line, size_t n, char **name, char **value)
+{
+	char *t = trim_dup(line, n);
+	const char *p = t;
+	if (!name_start(*p)) {
+		free(t);
+		return false;
+	}
+	while (name_char(*p))
+		p++;
+	if (*p != '=') {
+		free(t);
+		return false;
+	}
+	const char *v = p + 1;
+	char *val;
+	if (*v == '"' || *v == '\'') {
+		const char *close = strchr(v + 1, *v);
+		if (!close || (close[1] && close[1] != ' ' && close[1] != '#')) {
+			free(t);
+			return false;
+		}
+		const char *rest = close + 1;
+		while (*rest == ' ')
+			rest++;
+		if (*rest && *rest != '#') {
+			free(t);
+			return false;
+		}
+		val = xstrndup(v + 1, (size_t)(close - v - 1));
+	} else {
+		const char *end = v;
+		while (*end && *end != ' ' && *end != '\t')
+			end++;
+		const char *rest = end;
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		if (*rest && *rest != '#') {   /* NAME=x command: an env prefix, not a flag */
+			free(t);
+			return false;
+		}
+		val = xstrndup(v, (size_t)(end - v));
+	}
+	*name = xstrndup(t, (size_t)(p - t));
+	*value = val;
+	free(t);
+	return true;
+}
+
+static act_segment *push_seg(act_plan *p)
+{
+	p->segs = xrealloc(p->segs, (p->n_segs + 1) * sizeof *p->segs);
+	act_segment *s = &p->segs[p->n_segs++];
+	memset(s, 0, sizeof *s);
+	return s;
+}
+
+static bool is_cutover_phase(const rb_phase *ph)
+{
+	return strcmp(ph->id, ACT_CUTOVER_PHASE) == 0 || (ph->title && strcasestr(ph->title, "cutover"));
+}
+
+int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
+                  act_plan **out, pgc_err *e)
+{
+	const rb_phase *ph = NULL;
+	const rb_item *it = runbook_item(rb, item_id, &ph);
+	if (!it)
+		return pgc_fail(e, PGC_EXIT_USAGE, "no item '%s' in %s", item_id, rb->path);
+	if (!it->block || !it->block->runnable)
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s:%d: item %s has no sh/bash command block to run",
+		                rb->path, it->line, item_id);
+	act_plan *p = xcalloc(1, sizeof *p);
+	snprintf(p->item_id, sizeof p->item_id, "%s", it->id);
+	snprintf(p->phase_id, sizeof p->phase_id, "%s", ph->id);
+	snprintf(p->item_hash, sizeof p->item_hash, "%s", it->hash);
+	p->item_text = xstrdup(it->text ? it->text : "");
+	p->shell = xstrdup(strcmp(it->block->lang, "bash") == 0 ? "/bin/bash" : "/bin/sh");
+	p->command = xstrdup(it->block->text);
+	p->workdir = xstrdup(cfg && cfg->workdir ? cfg->workdir : cfg && cfg->dir ? cfg->dir : ".");
+	p->env_file = cfg && cfg->env_file ? xstrdup(cfg->env_file) : NULL;
+	p->timeout_s = cfg && cfg->command_timeout_s > 0 ? cfg->command_timeout_s : CFG_DEFAULT_COMMAND_TIMEOUT_S;
+	p->rollback = it->rollback;
+	p->needs_typed_confirm = it->rollback || is_cutover_phase(ph);
+
+	/* Split at flag lines. */
+	const char *text = it->block->text;
+	strbuf shell;
+	sb_init(&shell);
+	int shell_line = 0, lineno = it->block->line + 1;
+	for (const char *l = text; *l; lineno++) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		char *name = NULL, *value = NULL;
+		if (parse_flag_line(l, n, &name, &value) && act_is_declared_flag(cfg, rb, name)) {
+			if (shell.len) {
+				act_segment *s = push_seg(p);
+				s->kind = ACT_SEG_SHELL;
+				s->text = sb_steal(&shell);
+				s->line = shell_line;
+			}
+			act_segment *s = push_seg(p);
+			s->kind = ACT_SEG_FLAG;
+			s->name = name;
+			s->value = value;
+			s->line = lineno;
+		} else {
+			free(name);
+			free(value);
+			if (!shell.len)
+				shell_line = lineno;
+			sb_add(&shell, l, n);
+			sb_putc(&shell, '\n');
+		}
+		l += n + (nl ? 1 : 0);
+	}
+	if (shell.len) {
+		act_segment *s = push_seg(p);
+		s->kind = ACT_SEG_SHELL;
+		s->text = sb_steal(&shell);
+		s->line = shell_line;
+	}
+	sb_free(&shell);
+
+	bool has_flags = false;
+	for (size_t i = 0; i < p->n_segs; i++)
+		has_flags |= p->segs[i].kind == ACT_SEG_FLAG;
+	if (has_flags) {
+		if (!p->env_file) {
+			act_plan_free(p);
+			return pgc_fail(e, PGC_EXIT_CONFIG, "item %s edits .env flags but the config names no env_file",
+			                item_id);
+		}
+		envfile *ef;
+		if (envfile_load(p->env_file, &ef, e) < 0) {
+			act_plan_free(p);
+			return -1;
+		}
+		for (size_t i = 0; i < p->n_segs; i++) {
+			act_segment *s = &p->segs[i];
+			if (s->kind != ACT_SEG_FLAG)
+				continue;
+			const char *old = envfile_get(ef, s->name);
+			s->old_value = old ? xstrdup(old) : NULL;
+		}
+		envfile_free(ef);
+	}
+
+	/* Variables nobody defines. */
+	for (size_t i = 0; i < p->n_segs; i++) {
+		if (p->segs[i].kind != ACT_SEG_SHELL)
+			continue;
+		char **used;
+		size_t n = act_used_vars(p->segs[i].text, &used);
+		for (size_t k = 0; k < n; k++) {
+			if (!getenv(used[k]) && !strv_has(p->missing_vars, p->n_missing_vars, used[k]))
+				strv_push(&p->missing_vars, &p->n_missing_vars, used[k]);
+			free(used[k]);
+		}
+		free(used);
+	}
+	*out = p;
+	return 0;
+}
+
+act_plan *act_plan_flags(const config *cfg, const char *phase_id,
+                         const char *const *names, const char *const *values, size_t n)
+{
+	act_plan *p = xcalloc(1, sizeof *p);
+	snprintf(p->phase_id, sizeof p->phase_id, "%s", phase_id ? phase_id : "");
+	p->item_text = xstrdup("restore flags");
+	p->shell = xstrdup("/bin/sh");
+	p->workdir = xstrdup(cfg && cfg->workdir ? cfg->workdir : cfg && cfg->dir ? cfg->dir : ".");
+	p->env_file = cfg && cfg->env_file ? xstrdup(cfg->env_file) : NULL;
+	p->timeout_s = cfg && cfg->command_timeout_s > 0 ? cfg->command_timeout_s : CFG_DEFAULT_COMMAND_TIMEOUT_S;
+	p->rollback = true;
+	p->needs_typed_confirm = true;
+	strbuf cmd;
+	sb_init(&cmd);
+	envfile *ef = NULL;
+	if (p->env_file)
+		envfile_load(p->env_file, &ef, NULL);
+	for (size_t i = 0; i < n; i++) {
+		act_segment *s = push_seg(p);
+		s->kind = ACT_SEG_FLAG;
+		s->name = xstrdup(names[i]);
+		s->value = xstrdup(values[i] ? values[i] : "");
+		const char *old = ef ? envfile_get(ef, names[i]) : NULL;
+		s->old_value = old ? xstrdup(old) : NULL;
+		sb_printf(&cmd, "%s=%s\n", s->name, s->value);
+	}
+	envfile_free(ef);
+	p->command = sb_steal(&cmd);
+	return p;
+}
+
+void act_plan_free(act_plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_segs; i++) {
+		free(p->segs[i].text);
+		free(p->segs[i].name);
+		free(p->segs[i].value);
+		free(p->segs[i].old_value);
+	}
+	free(p->segs);
+	for (size_t i = 0; i < p->n_missing_vars; i++)
+		free(p->missing_vars[i]);
+	free(p->missing_vars);
+	for (size_t i = 0; i < p->n_vars; i++) {
+		free(p->vars[i].name);
+		free(p->vars[i].value);
+	}
+	free(p->vars);
+	free(p->item_text);
+	free(p->shell);
+	free(p->command);
+	free(p->workdir);
+	free(p->env_file);
+	free(p);
+}
+
+void act_plan_set_var(act_plan *p, const char *name, const char *value)
+{
+	p->vars = xrealloc(p->vars, (p->n_vars + 1) * sizeof *p->vars);
+	p->vars[p->n_vars].name = xstrdup(name);
+	p->vars[p->n_vars].value = xstrdup(value);
+	p->n_vars++;
+	for (size_t i = 0; i < p->n_missing_vars; i++) {
+		if (strcmp(p->missing_vars[i], name) == 0) {
+			free(p->missing_vars[i]);
+			p->missing_vars[i] = p->missing_vars[--p->n_missing_vars];
+			break;
+		}
+	}
+}
+
+static bool seg_changes(const act_segment *s)
+{
+	return s->kind == ACT_SEG_FLAG && (!s->old_value || strcmp(s->old_value, s->value) != 0);
+}
+
+size_t act_plan_flag_changes(const act_plan *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_segs; i++)
+		n += seg_changes(&p->segs[i]);
+	return n;
+}
+
+static void add_str(cJSON *o, const char *k, const act_masker *m, const char *v)
+{
+	if (!v) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	char *c = clean_str(m, v);
+	cJSON_AddStringToObject(o, k, c);
+	free(c);
+}
+
+/* A flag value as recorded: masked whole when the flag's name looks secret. */
+static void add_flag_value(cJSON *o, const char *k, const act_masker *m, const char *name, const char *v)
+{
+	if (v && envfile_name_is_secret(name))
+		cJSON_AddStringToObject(o, k, ACT_MASK);
+	else
+		add_str(o, k, m, v);
+}
+
+char *act_plan_json(const act_plan *p)
+{
+	act_masker *m = act_masker_new(NULL);
+	for (size_t i = 0; i < p->n_vars; i++)
+		if (envfile_name_is_secret(p->vars[i].name))
+			act_masker_add(m, p->vars[i].value);
+	cJSON *o = cJSON_CreateObject();
+	add_str(o, "item", m, p->item_id[0] ? p->item_id : NULL);
+	add_str(o, "phase", m, p->phase_id);
+	add_str(o, "text", m, p->item_text);
+	add_str(o, "shell", m, p->shell);
+	add_str(o, "workdir", m, p->workdir);
+	add_str(o, "env_file", m, p->env_file);
+	cJSON_AddNumberToObject(o, "timeout_s", p->timeout_s);
+	add_str(o, "command", m, p->command);
+	cJSON_AddBoolToObject(o, "rollback", p->rollback);
+	cJSON_AddBoolToObject(o, "needs_typed_confirm", p->needs_typed_confirm);
+	cJSON *segs = cJSON_AddArrayToObject(o, "segments");
+	cJSON *flags = cJSON_AddArrayToObject(o, "flags");
+	for (size_t i = 0; i < p->n_segs; i++) {
+		const act_segment *s = &p->segs[i];
+		cJSON *so = cJSON_CreateObject();
+		cJSON_AddStringToObject(so, "kind", s->kind == ACT_SEG_SHELL ? "shell" : "flag");
+		cJSON_AddNumberToObject(so, "line", s->line);
+		if (s->kind == ACT_SEG_SHELL) {
+			add_str(so, "text", m, s->text);
+		} else {
+			add_str(so, "name", m, s->name);
+			add_flag_value(so, "old", m, s->name, s->old_value);
+			add_flag_value(so, "new", m, s->name, s->value);
+			cJSON_AddBoolToObject(so, "changes", seg_changes(s));
+			cJSON_AddItemToArray(flags, cJSON_Duplicate(so, 1));
+		}
+		cJSON_AddItemToArray(segs, so);
+	}
+	cJSON *mv = cJSON_AddArrayToObject(o, "missing_vars");
+	for (size_t i = 0; i < p->n_missing_vars; i++)
+		cJSON_AddItemToArray(mv, cJSON_CreateString(p->missing_vars[i]));
+	char *out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	act_masker_free(m);
+	char *ret = xstrdup(out);
+	cJSON_free(out);
+	return ret;
+}
+
+char *act_plan_describe(const act_plan *p)
+{
+	act_masker *m = act_masker_new(NULL);
+	strbuf b;
+	sb_init(&b);
+	if (p->item_id[0]) {
+		char *t = clean_str(m, p->item_text);
+		sb_printf(&b, "item %s (phase %s): %s\n", p->item_id, p->phase_id, t);
+		free(t);
+	}
+	sb_printf(&b, "in %s, under %s -c, timeout %ds\n", p->workdir, p->shell, p->timeout_s);
+	for (size_t i = 0; i < p->n_segs; i++) {
+		const act_segment *s = &p->segs[i];
+		if (s->kind == ACT_SEG_SHELL) {
+			if (blank_or_comment(s->text))
+				continue;
+			char *t = clean_str(m, s->text);
+			sb_puts(&b, "  $ ");
+			for (const char *c = t; *c; c++) {
+				sb_putc(&b, *c);
+				if (*c == '\n' && c[1])
+					sb_puts(&b, "    ");
+			}
+			free(t);
+		} else {
+			bool secret = envfile_name_is_secret(s->name);
+			char *o = clean_str(m, s->old_value ? s->old_value : "(unset)");
+			char *v = clean_str(m, s->value);
+			sb_printf(&b, "  flag %s: %s -> %s in %s%s\n", s->name, secret ? ACT_MASK : o,
+			          secret ? ACT_MASK : v, p->env_file ? p->env_file : "(no env_file)",
+			          seg_changes(s) ? "" : " (unchanged)");
+			free(o);
+			free(v);
+		}
+	}
+	for (size_t i = 0; i < p->n_missing_vars; i++)
+		sb_printf(&b, "  needs a value for $%s (not in the environment)\n", p->missing_vars[i]);
+	act_masker_free(m);
+	return sb_steal(&b);
+}
+
+/* ------------------------------------------------------------------ */
+/* running */
+
+struct act_run {
+	loop *lp;
+	const act_plan *plan;
+	const config *cfg;
+	act_opts opt;
+	act_hooks hooks;
+	void *ud;
+	act_masker *mask;
+	size_t seg;
+	pid_t pid;
+	int fd[3];                 /* [1] stdout, [2] stderr; -1 closed */
+	int step_timer, reap_timer, deadline_timer, kill_timer;
+	double started_ms;
+	bool cancel_requested, timed_out, finished, killed_hard;
+	/* output capture: the first bytes, then a ring of the last ones */
+	char *head; size_t head_len;
+	char *tail; size_t tail_start, tail_len;
+	act_result res;
+};
+
+const char *act_status_name(act_status s)
+{
+	switch (s) {
+	case ACT_RUNNING: return "running";
+	case ACT_OK: return "ok";
+	case ACT_FAILED: return "failed";
+	case ACT_SIGNALLED: return "signalled";
+	case ACT_TIMED_OUT: return "timed_out";
+	case ACT_CANCELLED: return "cancelled";
+	case ACT_ERROR: return "error";
+	}
+	return "unknown";
+}
+
+int act_result_exit(const act_result *r)
+{
+	switch (r->status) {
+	case ACT_OK: return 0;
+	case ACT_FAILED: return r->exit_code;
+	case ACT_SIGNALLED: return ACT_EXIT_SIGNAL_BASE + r->signal;
+	case ACT_TIMED_OUT: return ACT_EXIT_TIMEOUT;
+	case ACT_CANCELLED: return ACT_EXIT_CANCELLED;
+	case ACT_ERROR:
+	case ACT_RUNNING: break;
+	}
+	return r->error_code ? r->error_code : PGC_EXIT_SOFTWARE;
+}
+
+static void capture(act_run *r, const char *data, size_t n)
+{
+	r->res.output_bytes += n;
+	if (r->head_len < ACT_OUTPUT_HEAD_MAX) {
+		size_t take = ACT_OUTPUT_HEAD_MAX - r->head_len;
+		if (take > n)
+			take = n;
+		memcpy(r->head + r->head_len, data, take);
+		r->head_len += take;
+		data += take;
+		n -= take;
+	}
+	if (n >= ACT_OUTPUT_TAIL_MAX) {
+		data += n - ACT_OUTPUT_TAIL_MAX;
+		n = ACT_OUTPUT_TAIL_MAX;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t at = (r->tail_start + r->tail_len) % ACT_OUTPUT_TAIL_MAX;
+		r->tail[at] = data[i];
+		if (r->tail_len < ACT_OUTPUT_TAIL_MAX)
+			r->tail_len++;
+		else
+			r->tail_start = (r->tail_start + 1) % ACT_OUTPUT_TAIL_MAX;
+	}
+}
+
+static void close_pipe(act_run *r, int stream)
+{
+	if (r->fd[stream] >= 0) {
+		loop_unwatch(r->lp, r->fd[stream]);
+		close(r->fd[stream]);
+		r->fd[stream] = -1;
+	}
+}
+
+/* Reads what is there; returns true at EOF or error. */
+static bool drain(act_run *r, int stream, size_t limit)
+{
+	char buf[ACT_READ_CHUNK];
+	size_t got = 0;
+	while (r->fd[stream] >= 0 && got < limit) {
+		ssize_t n = read(r->fd[stream], buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (n <= 0)
+			return true;
+		got += (size_t)n;
+		capture(r, buf, (size_t)n);
+		if (r->hooks.output)
+			r->hooks.output(r->ud, stream, buf, (size_t)n);
+	}
+	return false;
+}
+
+static void on_pipe(loop *lp, int fd, short revents, void *ud)
+{
+	act_run *r = ud;
+	int stream = fd == r->fd[1] ? 1 : 2;
+	if (drain(r, stream, ACT_READ_PER_CALLBACK))
+		close_pipe(r, stream);
+}
+
+static void cancel_timer(act_run *r, int *id)
+{
+	if (*id) {
+		loop_timer_cancel(r->lp, *id);
+		*id = 0;
+	}
+}
+
+static char *output_text(act_run *r, bool tail)
+{
+	if (!tail)
+		return xstrndup(r->head, r->head_len);
+	char *t = xmalloc(r->tail_len + 1);
+	for (size_t i = 0; i < r->tail_len; i++)
+		t[i] = r->tail[(r->tail_start + i) % ACT_OUTPUT_TAIL_MAX];
+	t[r->tail_len] = '\0';
+	return t;
+}
+
+static void append_event(act_run *r, const char *kind, cJSON *payload, int64_t *id)
+{
+	char *js = cJSON_PrintUnformatted(payload);
+	pgc_err e = {0};
+	if (r->opt.st && state_append(r->opt.st, kind, r->plan->phase_id[0] ? r->plan->phase_id : NULL,
+	                              r->plan->item_id[0] ? r->plan->item_id : NULL, js, id, &e) < 0 &&
+	    !r->res.error[0]) {
+		snprintf(r->res.error, sizeof r->res.error, "audit: %.900s", e.msg);
+	}
+	cJSON_free(js);
+	cJSON_Delete(payload);
+}
+
+static void finish(act_run *r, act_status st)
+{
+	if (r->finished)
+		return;
+	r->finished = true;
+	r->res.status = st;
+	cancel_timer(r, &r->step_timer);
+	cancel_timer(r, &r->reap_timer);
+	cancel_timer(r, &r->deadline_timer);
+	cancel_timer(r, &r->kill_timer);
+	close_pipe(r, 1);
+	close_pipe(r, 2);
+	r->res.duration_s = (loop_now_ms() - r->started_ms) / 1000.0;
+	r->res.truncated = r->res.output_bytes > (size_t)ACT_OUTPUT_HEAD_MAX + ACT_OUTPUT_TAIL_MAX;
+
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "start_id", (double)r->res.start_event_id);
+	cJSON_AddStringToObject(o, "status", act_status_name(st));
+	if (st == ACT_ERROR)
+		cJSON_AddNullToObject(o, "exit");
+	else
+		cJSON_AddNumberToObject(o, "exit", r->res.exit_code);
+	cJSON_AddNumberToObject(o, "signal", r->res.signal);
+	if (r->res.signal)
+		cJSON_AddStringToObject(o, "signal_name", sigabbrev_np(r->res.signal) ? sigabbrev_np(r->res.signal) : "?");
+	cJSON_AddNumberToObject(o, "duration_s", r->res.duration_s);
+	char *head = output_text(r, false), *tail = output_text(r, true);
+	add_str(o, "output_head", r->mask, head);
+	add_str(o, "output_tail", r->mask, tail);
+	free(head);
+	free(tail);
+	cJSON_AddNumberToObject(o, "output_bytes", (double)r->res.output_bytes);
+	cJSON_AddBoolToObject(o, "truncated", r->res.truncated);
+	cJSON_AddNumberToObject(o, "segment", r->res.failed_segment);
+	if (r->res.error[0])
+		add_str(o, "error", r->mask, r->res.error);
+	append_event(r, EV_COMMAND_END, o, NULL);
+
+	if (st == ACT_OK && r->opt.auto_tick && r->plan->item_id[0]) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "hash", r->plan->item_hash);
+		cJSON_AddStringToObject(t, "note", "auto: command exited 0");
+		cJSON_AddNumberToObject(t, "start_id", (double)r->res.start_event_id);
+		append_event(r, EV_TICK, t, NULL);
+		r->res.ticked = true;
+	}
+	if (r->hooks.done)
+		r->hooks.done(r->ud, &r->res);
+}
+
+static void fail(act_run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(act_run *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->res.error, sizeof r->res.error, fmt, ap);
+	va_end(ap);
+	r->res.error_code = code;
+	r->res.failed_segment = (int)r->seg;
+	finish(r, ACT_ERROR);
+}
+
+static void apply_flag(act_run *r, const act_segment *s)
+{
+	envfile_set_result sr;
+	pgc_err e = {0};
+	if (envfile_set(r->plan->env_file, s->name, s->value, NULL, &sr, &e) < 0) {
+		snprintf(r->res.error, sizeof r->res.error, "flag %.60s: %.900s", s->name, e.msg);
+		r->res.error_code = e.code ? e.code : PGC_EXIT_IOERR;
+		r->res.failed_segment = (int)r->seg;
+		finish(r, ACT_ERROR);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", s->name);
+	add_flag_value(o, "old", r->mask, s->name, sr.old_value);
+	add_flag_value(o, "new", r->mask, s->name, sr.new_value);
+	add_str(o, "file", r->mask, r->plan->env_file);
+	add_str(o, "backup", r->mask, sr.backup_path);
+	cJSON_AddBoolToObject(o, "changed", sr.changed);
+	cJSON_AddStringToObject(o, "sha256", sr.after.sha256);
+	cJSON_AddNumberToObject(o, "start_id", (double)r->res.start_event_id);
+	cJSON_AddBoolToObject(o, "rollback", r->plan->rollback);
+	append_event(r, EV_FLAG_SET, o, NULL);
+	if (r->hooks.flag)
+		r->hooks.flag(r->ud, s->name, sr.old_value, sr.new_value, sr.backup_path);
+	envfile_set_result_free(&sr);
+}
+
+static void on_kill_timer(loop *lp, void *ud)
+{
+	act_run *r = ud;
+	r->kill_timer = 0;
+	if (r->pid > 0) {
+		kill(-r->pid, SIGKILL);
+		r->killed_hard = true;
+	}
+}
+
+static void terminate(act_run *r)
+{
+	if (r->pid > 0) {
+		kill(-r->pid, SIGTERM);
+		/* a shell waiting on a stopped child needs SIGCONT to see the TERM */
+		kill(-r->pid, SIGCONT);
+		if (!r->kill_timer)
+			r->kill_timer = loop_timer(r->lp, r->opt.grace_ms > 0 ? r->opt.grace_ms : ACT_KILL_GRACE_MS,
+			                           on_kill_timer, r);
+	}
+}
+
+static void on_deadline(loop *lp, void *ud)
+{
+	act_run *r = ud;
+	r->deadline_timer = 0;
+	r->timed_out = true;
+	snprintf(r->res.error, sizeof r->res.error, "timed out after %ds", r->plan->timeout_s);
+	if (r->pid > 0)
+		terminate(r);
+}
+
+static void step(act_run *r);
+
+static void on_step(loop *lp, void *ud)
+{
+	act_run *r = ud;
+	r->step_timer = 0;
+	step(r);
+}
+
+static void on_reap(loop *lp, void *ud)
+{
+	act_run *r = ud;
+	r->reap_timer = 0;
+	int status;
+	pid_t w = waitpid(r->pid, &status, WNOHANG);
+	if (w == 0) {
+		r->reap_timer = loop_timer(lp, ACT_REAP_POLL_MS, on_reap, r);
+		return;
+	}
+	pid_t pgid = r->pid;
+	r->pid = 0;
+	cancel_timer(r, &r->kill_timer);
+	/* What the shell wrote before exiting is in the pipes; anything still
+	 * holding them open (a daemon it started) is not ours to wait for. */
+	for (int s = 1; s <= 2; s++) {
+		drain(r, s, SIZE_MAX);
+		close_pipe(r, s);
+	}
+	if (w < 0) {
+		fail(r, PGC_EXIT_SOFTWARE, "waitpid: %s", strerror(errno));
+		return;
+	}
+	if (r->cancel_requested || r->timed_out) {
+		kill(-pgid, SIGKILL);   /* stragglers in the group */
+		if (WIFSIGNALED(status)) {
+			r->res.signal = WTERMSIG(status);
+			r->res.exit_code = ACT_EXIT_SIGNAL_BASE + r->res.signal;
+		} else {
+			r->res.exit_code = WEXITSTATUS(status);
+		}
+		r->res.failed_segment = (int)r->seg;
+		finish(r, r->timed_out ? ACT_TIMED_OUT : ACT_CANCELLED);
+		return;
+	}
+	if (WIFSIGNALED(status)) {
+		r->res.signal = WTERMSIG(status);
+		r->res.exit_code = ACT_EXIT_SIGNAL_BASE + r->res.signal;
+		r->res.failed_segment = (int)r->seg;
+		finish(r, ACT_SIGNALLED);
+		return;
+	}
+	r->res.exit_code = WEXITSTATUS(status);
+	if (r->res.exit_code != 0) {
+		r->res.failed_segment = (int)r->seg;
+		finish(r, ACT_FAILED);
+		return;
+	}
+	r->seg++;
+	step(r);
+}
+
+static void set_nonblock_cloexec(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static bool env_overridden(const act_run *r, const char *entry)
+{
+	size_t n = strcspn(entry, "=");
+	for (size_t i = 0; i < r->plan->n_vars; i++)
+		if (strlen(r->plan->vars[i].name) == n && strncmp(r->plan->vars[i].name, entry, n) == 0)
+			return true;
+	return strncmp(entry, "PGCUTOVER_ITEM=", 15) == 0 || strncmp(entry, "PGCUTOVER_PHASE=", 16) == 0;
+}
+
+/* environ plus the plan's answers and PGCUTOVER_ITEM/PHASE. */
+static char **child_environ(const act_run *r)
+{
+	size_t n = 0;
+	for (char **ep = environ; ep && *ep; ep++)
+		n++;
+	char **v = xcalloc(n + r->plan->n_vars + 3, sizeof *v);
+	size_t k = 0;
+	for (char **ep = environ; ep && *ep; ep++)
+		if (!env_overridden(r, *ep))
+			v[k++] = xstrdup(*ep);
+	for (size_t i = 0; i < r->plan->n_vars; i++)
+		v[k++] = xasprintf("%s=%s", r->plan->vars[i].name, r->plan->vars[i].value);
+	v[k++] = xasprintf("PGCUTOVER_ITEM=%s", r->plan->item_id);
+	v[k++] = xasprintf("PGCUTOVER_PHASE=%s", r->plan->phase_id);
+	return v;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Only async-signal-safe calls between fork and exec. */
+static void child_exec(const act_run *r, const char *text, int out_w, int err_w, char **envp)
+{
+	setpgid(0, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	static const int reset[] = {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGTTOU, SIGTTIN, SIGWINCH};
+	for (size_t i = 0; i < sizeof reset / sizeof *reset; i++)
+		signal(reset[i], SIG_DFL);
+	int nul = open("/dev/null", O_RDONLY);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		if (nul != 0)
+			close(nul);
+	}
+	dup2(out_w, 1);
+	dup2(err_w, 2);
+	if (out_w > 2)
+		close(out_w);
+	if (err_w > 2)
+		close(err_w);
+	if (chdir(r->plan->workdir) < 0) {
+		static const char msg[] = "pgcutover: cannot change to the working directory\n";
+		if (write(2, msg, sizeof msg - 1) < 0) { /* exiting anyway */ }
+		_exit(ACT_EXIT_EXEC_FAILED);
+	}
+	char *argv[] = {r->plan->shell, (char *)"-c", (char *)text, NULL};
+	execve(r->plan->shell, argv, envp);
+	static const char msg[] = "pgcutover: cannot execute the shell\n";
+	if (write(2, msg, sizeof msg - 1) < 0) { /* exiting anyway */ }
+	_exit(ACT_EXIT_EXEC_FAILED);
+}
+
+static void spawn(act_run *r, const act_segment *s)
+{
+	int out[2], err[2];
+	if (pipe(out) < 0) {
+		fail(r, PGC_EXIT_SOFTWARE, "pipe: %s", strerror(errno));
+		return;
+	}
+	if (pipe(err) < 0) {
+		close(out[0]);
+		close(out[1]);
+		fail(r, PGC_EXIT_SOFTWARE, "pipe: %s", strerror(errno));
+		return;
+	}
+	/* The environment is built before fork (malloc is not async-signal-safe);
+	 * the answers go to the child only and are used once. */
+	char **envp = child_environ(r);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(out[0]);
+		close(err[0]);
+		child_exec(r, s->text, out[1], err[1], envp);
+	}
+	free_strv(envp);
+	close(out[1]);
+	close(err[1]);
+	if (pid < 0) {
+		close(out[0]);
+		close(err[0]);
+		fail(r, PGC_EXIT_SOFTWARE, "fork: %s", strerror(errno));
+		return;
+	}
+	setpgid(pid, pid);   /* also in the parent: no race with an early kill */
+	r->pid = pid;
+	r->fd[1] = out[0];
+	r->fd[2] = err[0];
+	set_nonblock_cloexec(out[0]);
+	set_nonblock_cloexec(err[0]);
+	loop_watch(r->lp, out[0], POLLIN, on_pipe, r);
+	loop_watch(r->lp, err[0], POLLIN, on_pipe, r);
+	r->reap_timer = loop_timer(r->lp, ACT_REAP_POLL_MS, on_reap, r);
+}
+
+static void step(act_run *r)
+{
+	while (!r->finished) {
+		if (r->cancel_requested || r->timed_out) {
+			r->res.failed_segment = (int)r->seg;
+			finish(r, r->timed_out ? ACT_TIMED_OUT : ACT_CANCELLED);
+			return;
+		}
+		if (r->seg >= r->plan->n_segs) {
+			finish(r, ACT_OK);
+			return;
+		}
+		const act_segment *s = &r->plan->segs[r->seg];
+		if (s->kind == ACT_SEG_FLAG) {
+			apply_flag(r, s);
+			r->seg++;
+			continue;
+		}
+		if (blank_or_comment(s->text)) {
+			r->seg++;
+			continue;
+		}
+		spawn(r, s);
+		return;
+	}
+}
+
+int act_start(loop *lp, const act_plan *plan, const config *cfg, const act_opts *opt,
+              const act_hooks *hooks, void *ud, act_run **out, pgc_err *e)
+{
+	act_run *r = xcalloc(1, sizeof *r);
+	r->lp = lp;
+	r->plan = plan;
+	r->cfg = cfg;
+	if (opt)
+		r->opt = *opt;
+	if (hooks)
+		r->hooks = *hooks;
+	r->ud = ud;
+	r->fd[0] = r->fd[1] = r->fd[2] = -1;
+	r->res.status = ACT_RUNNING;
+	r->res.failed_segment = -1;
+	r->head = xmalloc(ACT_OUTPUT_HEAD_MAX);
+	r->tail = xmalloc(ACT_OUTPUT_TAIL_MAX);
+	r->mask = act_masker_new(cfg);
+	for (size_t i = 0; i < r->opt.n_secrets; i++)
+		act_masker_add(r->mask, r->opt.secrets[i]);
+	for (size_t i = 0; i < plan->n_vars; i++)
+		if (envfile_name_is_secret(plan->vars[i].name))
+			act_masker_add(r->mask, plan->vars[i].value);
+
+	cJSON *o = cJSON_CreateObject();
+	add_str(o, "command", r->mask, plan->command);
+	cJSON_AddStringToObject(o, "shell", plan->shell);
+	add_str(o, "workdir", r->mask, plan->workdir);
+	cJSON_AddNumberToObject(o, "timeout_s", plan->timeout_s);
+	cJSON_AddNumberToObject(o, "segments", (double)plan->n_segs);
+	cJSON *flags = cJSON_AddArrayToObject(o, "flags");
+	for (size_t i = 0; i < plan->n_segs; i++)
+		if (plan->segs[i].kind == ACT_SEG_FLAG)
+			cJSON_AddItemToArray(flags, cJSON_CreateString(plan->segs[i].name));
+	cJSON *vars = cJSON_AddObjectToObject(o, "vars");
+	for (size_t i = 0; i < plan->n_vars; i++) {
+		if (envfile_name_is_secret(plan->vars[i].name))
+			cJSON_AddStringToObject(vars, plan->vars[i].name, ACT_MASK);
+		else
+			add_str(vars, plan->vars[i].name, r->mask, plan->vars[i].value);
+	}
+	if (plan->item_hash[0])
+		cJSON_AddStringToObject(o, "item_hash", plan->item_hash);
+	cJSON_AddBoolToObject(o, "rollback", plan->rollback);
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (r->opt.st && state_append(r->opt.st, EV_COMMAND_START, plan->phase_id[0] ? plan->phase_id : NULL,
+	                              plan->item_id[0] ? plan->item_id : NULL, js,
+	                              &r->res.start_event_id, e) < 0) {
+		cJSON_free(js);
+		r->finished = true;
+		act_free(r);
+		return -1;
+	}
+	cJSON_free(js);
+	r->started_ms = loop_now_ms();
+	if (plan->timeout_s > 0)
+		r->deadline_timer = loop_timer(lp, plan->timeout_s * 1000, on_deadline, r);
+	r->step_timer = loop_timer(lp, 0, on_step, r);
+	*out = r;
+	return 0;
+}
+
+void act_cancel(act_run *r)
+{
+	if (!r || r->finished)
+		return;
+	if (!r->cancel_requested)
+		snprintf(r->res.error, sizeof r->res.error, "cancelled by the operator");
+	r->cancel_requested = true;
+	if (r->pid > 0)
+		terminate(r);
+	else if (!r->step_timer)
+		r->step_timer = loop_timer(r->lp, 0, on_step, r);
+}
+
+bool act_finished(const act_run *r)
+{
+	return r->finished;
+}
+
+const act_result *act_get_result(const act_run *r)
+{
+	return &r->res;
+}
+
+const act_plan *act_get_plan(const act_run *r)
+{
+	return r->plan;
+}
+
+int act_child_pid(const act_run *r)
+{
+	return r->pid;
+}
+
+void act_free(act_run *r)
+{
+	if (!r)
+		return;
+	if (r->pid > 0) {
+		kill(-r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		r->pid = 0;
+	}
+	if (!r->finished) {
+		r->res.failed_segment = (int)r->seg;
+		snprintf(r->res.error, sizeof r->res.error, "cancelled: pgcutover is closing");
+		r->hooks.done = NULL;
+		finish(r, ACT_CANCELLED);
+	}
+	cancel_timer(r, &r->step_timer);
+	cancel_timer(r, &r->reap_timer);
+	cancel_timer(r, &r->deadline_timer);
+	cancel_timer(r, &r->kill_timer);
+	close_pipe(r, 1);
+	close_pipe(r, 2);
+	act_masker_free(r->mask);
+	free(r->head);
+	free(r->tail);
+	free(r);
+}
+
+typedef struct wait_ctx {
+	const act_hooks *inner;
+	void *inner_ud;
+	bool done;
+} wait_ctx;
+
+int act_run_wait(loop *lp, const act_plan *plan, const config *cfg, const act_opts *opt,
+                 const act_hooks *hooks, void *ud, act_result *res, pgc_err *e)
+{
+	act_run *r;
+	if (act_start(lp, plan, cfg, opt, hooks, ud, &r, e) < 0)
+		return -1;
+	while (!r->finished)
+		if (loop_once(lp, -1) < 0 && errno != EINTR)
+			break;
+	if (!r->finished)
+		act_cancel(r);
+	while (!r->finished)
+		loop_once(lp, ACT_REAP_POLL_MS);
+	*res = r->res;
+	act_free(r);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* recovering from a crash while a command ran */
+
+typedef struct open_start {
+	int64_t id;
+	int pid;
+	char *host, *phase, *item;
+} open_start;
+
+typedef struct recover_ctx {
+	open_start *v;
+	size_t n;
+} recover_ctx;
+
+static int64_t payload_start_id(const char *payload)
+{
+	cJSON *o = cJSON_Parse(payload ? payload : "{}");
+	const cJSON *sid = cJSON_GetObjectItemCaseSensitive(o, "start_id");
+	int64_t id = cJSON_IsNumber(sid) ? (int64_t)sid->valuedouble : 0;
+	cJSON_Delete(o);
+	return id;
+}
+
+static int recover_scan(const st_event *ev, void *ud)
+{
+	recover_ctx *c = ud;
+	if (strcmp(ev->kind, EV_COMMAND_START) == 0) {
+		c->v = xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+		c->v[c->n++] = (open_start){ev->id, ev->pid, xstrdup(ev->host ? ev->host : ""),
+		                            ev->phase ? xstrdup(ev->phase) : NULL,
+		                            ev->item ? xstrdup(ev->item) : NULL};
+	} else if (strcmp(ev->kind, EV_COMMAND_END) == 0 || strcmp(ev->kind, EV_COMMAND_UNKNOWN) == 0) {
+		int64_t sid = payload_start_id(ev->payload);
+		for (size_t i = 0; i < c->n; i++) {
+			if (c->v[i].id == sid) {
+				free(c->v[i].host);
+				free(c->v[i].phase);
+				free(c->v[i].item);
+				c->v[i] = c->v[--c->n];
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static bool still_running(const open_start *s)
+{
+	if (strcmp(s->host, pgc_host_name()) != 0 || s->pid <= 0)
+		return false;
+	if (s->pid == (int)getpid())
+		return true;   /* this process: its own run is in progress */
+	return kill(s->pid, 0) == 0 || errno == EPERM;
+}
+
+int act_recover_unknown(state *st, char **items_out, pgc_err *e)
+{
+	if (items_out)
+		*items_out = NULL;
+	recover_ctx c = {0};
+	if (state_foreach(st, 0, recover_scan, &c, e) < 0)
+		return -1;
+	int closed = 0, rc = 0;
+	strbuf items;
+	sb_init(&items);
+	for (size_t i = 0; i < c.n; i++) {
+		open_start *s = &c.v[i];
+		if (rc == 0 && !still_running(s)) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddNumberToObject(o, "start_id", (double)s->id);
+			cJSON_AddNumberToObject(o, "pid", s->pid);
+			cJSON_AddStringToObject(o, "host", s->host);
+			cJSON_AddStringToObject(o, "message", ACT_UNKNOWN_END_MESSAGE);
+			char *js = cJSON_PrintUnformatted(o);
+			cJSON_Delete(o);
+			if (state_append(st, EV_COMMAND_UNKNOWN, s->phase, s->item, js, NULL, e) < 0)
+				rc = -1;
+			else {
+				closed++;
+				sb_printf(&items, "%s%s", items.len ? ", " : "", s->item ? s->item : "(flags)");
+			}
+			cJSON_free(js);
+		}
+		free(s->host);
+		free(s->phase);
+		free(s->item);
+	}
+	free(c.v);
+	if (items_out && items.len)
+		*items_out = sb_steal(&items);
+	sb_free(&items);
+	return rc < 0 ? -1 : closed;
+}
