@@ -1,10 +1,52 @@
-/* cmd_console.c -- placeholder, being written. */
+/*
+ * cmd_console.c -- `pgcutover console` (also what `pgcutover` alone runs):
+ * loads the config, runbook, state and ledger through cli_load(), exactly as
+ * the headless commands do, and hands them to the ncurses console in
+ * src/ui/.  Options: --ascii forces ASCII drawing; --no-color (global) and
+ * NO_COLOR turn colour off.
+ */
 #include "config.h"
 #include <stdio.h>
+#include <string.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/ui.h"
 
 int cmd_console(int argc, char **argv, cli_opts *o)
 {
-	fprintf(stderr, "pgcutover: console: not implemented yet\n");
-	return PGC_EXIT_SOFTWARE;
+	bool ascii = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--ascii") == 0)
+			ascii = true;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: pgcutover [-c CONFIG] [--operator NAME] [--no-color] console [--ascii]\n"
+			       "Opens the operator console; ? inside lists the keys.  See pgcutover(1).\n");
+			return 0;
+		} else
+			return cli_usage_error("console", "unknown option '%s'", argv[i]);
+	}
+	cli_ctx ctx;
+	memset(&ctx, 0, sizeof ctx);
+	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW);
+	if (rc != 0)
+		return rc;
+	ui_setup s = {
+		.cfg = ctx.cfg,
+		.rb = ctx.rb,
+		.st = ctx.st,
+		.lg = ctx.lg,
+		.mode = UI_MODE_DRIVER,
+		.operator_name = o->operator_name,
+		.host = pgc_host_name(),
+		.no_color = o->no_color,
+		.ascii = ascii,
+		.startup_message = ctx.runbook_change_report,
+	};
+	pgc_err e = {0};
+	rc = ui_console_run(&s, &e);
+	if (rc < 0)
+		rc = cli_report(&e);
+	else if (ctx.runbook_change_report && !o->quiet)
+		fprintf(stderr, "%s\n", ctx.runbook_change_report);
+	cli_unload(&ctx);
+	return rc;
 }

@@ -1,3 +1,528 @@
-/* ui.c -- placeholder. */
+/*
+ * ui.c -- the console's context and glue: opens the terminal (ncursesw,
+ * UTF-8 or ASCII, colour or not), lays out the panes, runs the single poll()
+ * loop (terminal input, signals through loop_signal, a one-second timer for
+ * the clock and for following the state file), and redraws only the panes
+ * marked dirty, through wnoutrefresh()/doupdate() so nothing flickers.
+ * cmd_console.c calls ui_console_run(); the pane files draw into the windows
+ * made here.  Writes go through ui_append() -> state_append(), the same call
+ * the headless tick/untick/note commands make.
+ */
 #include "config.h"
-typedef int pgc_placeholder_ui;
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "ui_priv.h"
+
+/* The one UI context, reachable from the crash handler to restore the tty. */
+static ui_ctx *ui_the_ctx;
+
+const char *ui_mode_name(ui_mode m)
+{
+	switch (m) {
+	case UI_MODE_DRIVER: return "DRIVER";
+	case UI_MODE_MONITOR: return "MONITOR";
+	case UI_MODE_REPLAY: return "REPLAY";
+	}
+	return "?";
+}
+
+void ui_mark(ui_ctx *u, unsigned dirty)
+{
+	u->dirty |= dirty;
+}
+
+void ui_status(ui_ctx *u, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(u->status_msg, sizeof u->status_msg, fmt, ap);
+	va_end(ap);
+	u->status_until = pgc_now() + UI_STATUS_SECS;
+	ui_mark(u, UI_DIRTY_KEYBAR);
+}
+
+bool ui_read_only(const ui_ctx *u)
+{
+	return u->s.mode != UI_MODE_DRIVER;
+}
+
+const rb_phase *ui_cur_phase(const ui_ctx *u)
+{
+	return u->rb->n_phases ? &u->rb->phases[u->phase] : NULL;
+}
+
+void ui_select_phase(ui_ctx *u, size_t phase)
+{
+	if (phase >= u->rb->n_phases || phase == u->phase)
+		return;
+	u->phase = phase;
+	u->cursor = u->top = 0;
+	u->n_rows_v = 0;   /* the old phase's rows say nothing about this one */
+	u->rows_stale = true;
+	ui_mark(u, UI_DIRTY_RAIL | UI_DIRTY_LIST | UI_DIRTY_HEADER);
+}
+
+/* A pane's first line: title on a rule, marked when the pane has focus
+ * (brackets and bold, so it shows without colour too). */
+void ui_pane_title(ui_ctx *u, WINDOW *w, int y, const char *title, const char *right, bool focused)
+{
+	int width = getmaxx(w);
+	char buf[256];
+	snprintf(buf, sizeof buf, focused ? "[%s]" : " %s ", title);
+	attr_t ra = ui_attr(u, UI_C_DIM, A_NORMAL);
+	ui_hline(u, w, y, 0, width, ra, ui_pair(u, UI_C_DIM));
+	ui_put(u, w, y, 1, buf, width - 2, focused ? A_BOLD | A_REVERSE : A_BOLD, ui_pair(u, UI_C_TITLE));
+	if (right && *right) {
+		char rb[256];
+		snprintf(rb, sizeof rb, " %s ", right);
+		int rw = ui_text_width(u, rb);
+		int tw = ui_text_width(u, buf) + 2;
+		if (rw + tw + 2 <= width)
+			ui_put_right(u, w, y, width - 1, rb, 0, ui_pair(u, UI_C_DIM));
+	}
+}
+
+int ui_append(ui_ctx *u, const char *kind, const char *phase, const char *item,
+              const char *payload_json)
+{
+	pgc_err e = {0};
+	if (ui_read_only(u)) {
+		ui_status(u, "%s mode: nothing is recorded from this console", ui_mode_name(u->s.mode));
+		return -1;
+	}
+	if (state_append(u->s.st, kind, phase, item, payload_json, NULL, &e) != 0) {
+		ui_status(u, "NOT recorded: %.200s", e.msg);
+		return -1;
+	}
+	ui_follow_state(u);
+	return 0;
+}
+
+/* Picks up events appended by this console or by anyone else (a headless
+ * `tick` in another shell shows here within a second). */
+int ui_follow_state(ui_ctx *u)
+{
+	pgc_err e = {0};
+	int64_t last = state_last_id(u->s.st);
+	int changed = 0;
+	if (last > u->lg->last_event_id) {
+		if (ledger_catch_up(u->lg, u->s.st, &e) != 0)
+			ui_status(u, "state: %.200s", e.msg);
+		u->rows_stale = true;
+		changed = 1;
+	}
+	if (last > u->ev_last_id) {
+		ui_events_load(u);
+		changed = 1;
+	}
+	if (changed) {
+		ui_side_refresh_recorded(u);
+		ui_mark(u, UI_DIRTY_ALL);
+	}
+	return changed;
+}
+
+/* ---- layout ---- */
+
+static void free_windows(ui_ctx *u)
+{
+	WINDOW **ws[] = {&u->w_header, &u->w_rail, &u->w_side, &u->w_list, &u->w_events,
+	                 &u->w_keybar, &u->w_ov, &u->w_prompt};
+	for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
+		if (*ws[i]) {
+			delwin(*ws[i]);
+			*ws[i] = NULL;
+		}
+}
+
+static void layout(ui_ctx *u)
+{
+	free_windows(u);
+	getmaxyx(stdscr, u->rows, u->cols);
+	u->too_small = u->rows < UI_MIN_ROWS || u->cols < UI_MIN_COLS;
+	u->dirty = UI_DIRTY_ALL;
+	if (u->too_small)
+		return;
+	int ev_h = u->rows >= UI_TALL_ROWS ? UI_EVENTS_ROWS_TALL : UI_EVENTS_ROWS;
+	int body_y = UI_HEADER_ROWS;
+	int body_h = u->rows - UI_HEADER_ROWS - UI_KEYBAR_ROWS - ev_h;
+	int rail_w = u->cols >= UI_WIDE_COLS ? UI_RAIL_COLS_WIDE : UI_RAIL_COLS;
+	int list_x = rail_w, list_w = u->cols - rail_w;
+
+	u->w_header = newwin(UI_HEADER_ROWS, u->cols, 0, 0);
+	u->w_keybar = newwin(UI_KEYBAR_ROWS, u->cols, u->rows - UI_KEYBAR_ROWS, 0);
+	u->w_events = newwin(ev_h, u->cols, u->rows - UI_KEYBAR_ROWS - ev_h, 0);
+
+	/* the rail wants a title line and two lines per phase */
+	int rail_want = 1 + 2 * (int)u->rb->n_phases;
+	u->side_right = u->cols >= UI_WIDE_COLS;
+	if (u->side_right) {
+		u->w_rail = newwin(body_h, rail_w, body_y, 0);
+		list_w -= UI_SIDE_COLS;
+		u->w_side = newwin(body_h, UI_SIDE_COLS, body_y, list_x + list_w);
+		u->side_rows = body_h;
+	} else {
+		int rail_h = rail_want < body_h - UI_SIDE_MIN_ROWS ? rail_want : body_h - UI_SIDE_MIN_ROWS;
+		if (rail_h < body_h / 2)
+			rail_h = body_h / 2 < rail_want ? body_h / 2 : rail_want;
+		int side_h = body_h - rail_h;
+		if (side_h < UI_SIDE_MIN_ROWS) {
+			rail_h = body_h;
+			side_h = 0;
+		}
+		u->w_rail = newwin(rail_h, rail_w, body_y, 0);
+		u->w_side = side_h ? newwin(side_h, rail_w, body_y + rail_h, 0) : NULL;
+		u->side_rows = side_h;
+	}
+	u->w_list = newwin(body_h, list_w, body_y, list_x);
+}
+
+static void draw_too_small(ui_ctx *u)
+{
+	char line1[128], line2[128];
+	werase(stdscr);
+	snprintf(line1, sizeof line1, "Terminal is %d%s%d.", u->cols, ui_glyph_str(u, UI_G_TIMES), u->rows);
+	snprintf(line2, sizeof line2, "Please enlarge to %d%s%d.", UI_MIN_COLS, ui_glyph_str(u, UI_G_TIMES), UI_MIN_ROWS);
+	const char *line3 = "q quits";
+	const char *lines[] = {line1, line2, line3};
+	int y0 = u->rows / 2 - 1;
+	for (int i = 0; i < 3; i++) {
+		int w = ui_text_width(u, lines[i]);
+		int x = (u->cols - w) / 2;
+		if (x < 0)
+			x = 0;
+		ui_put(u, stdscr, y0 + i < 0 ? 0 : y0 + i, x, lines[i], u->cols, i == 1 ? A_BOLD : 0, 0);
+	}
+	wnoutrefresh(stdscr);
+}
+
+static void redraw(ui_ctx *u)
+{
+	if (u->too_small) {
+		if (u->dirty)
+			draw_too_small(u);
+		u->dirty = 0;
+		doupdate();
+		return;
+	}
+	if (u->rows_stale)
+		ui_checklist_rebuild(u);
+	if (!u->dirty)
+		return;
+	if ((u->dirty & UI_DIRTY_ALL) == UI_DIRTY_ALL) {
+		werase(stdscr);
+		wnoutrefresh(stdscr);
+	}
+	unsigned d = u->dirty;
+	if (d & UI_DIRTY_HEADER) { ui_header_draw(u); wnoutrefresh(u->w_header); }
+	if (d & UI_DIRTY_RAIL) { ui_rail_draw(u); wnoutrefresh(u->w_rail); }
+	if ((d & UI_DIRTY_SIDE) && u->w_side) { ui_side_draw(u, u->w_side, &u->side); wnoutrefresh(u->w_side); }
+	if (d & UI_DIRTY_LIST) { ui_checklist_draw(u); wnoutrefresh(u->w_list); }
+	if (d & UI_DIRTY_EVENTS) { ui_events_draw(u); wnoutrefresh(u->w_events); }
+	if (d & UI_DIRTY_KEYBAR) { ui_keybar_draw(u); wnoutrefresh(u->w_keybar); }
+	/* overlays sit on top: redraw them whenever anything under them moved */
+	if (u->overlay != UI_OV_NONE) {
+		switch (u->overlay) {
+		case UI_OV_HELP: ui_help_draw(u); break;
+		case UI_OV_LOG: ui_log_draw(u); break;
+		case UI_OV_DETAIL: ui_detail_draw(u); break;
+		case UI_OV_NONE: break;
+		}
+		if (u->w_ov)
+			wnoutrefresh(u->w_ov);
+	}
+	if (ui_prompt_active(u)) {
+		ui_prompt_draw(u);
+		if (u->w_prompt)
+			wnoutrefresh(u->w_prompt);
+	}
+	u->dirty = 0;
+	doupdate();
+}
+
+static void handle_resize(ui_ctx *u)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	layout(u);
+	clearok(curscr, TRUE);
+}
+
+/* ---- loop callbacks ---- */
+
+static void on_stdin(loop *lp, int fd, short revents, void *ud)
+{
+	ui_ctx *u = ud;
+	wint_t wch;
+	int r;
+	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		u->quit = true;
+		u->exit_code = PGC_EXIT_IOERR;
+		loop_stop(lp);
+		return;
+	}
+	while ((r = wget_wch(stdscr, &wch)) != ERR) {
+		bool is_key = r == KEY_CODE_YES;
+		if (is_key && wch == KEY_RESIZE) {
+			layout(u);
+			continue;
+		}
+		if (ui_prompt_active(u))
+			ui_prompt_key(u, wch, is_key);
+		else
+			ui_key_dispatch(u, (int)wch, is_key);
+		if (u->quit)
+			break;
+	}
+	if (u->quit) {
+		loop_stop(lp);
+		return;
+	}
+	redraw(u);
+}
+
+static void arm_timer(ui_ctx *u);
+
+static void on_timer(loop *lp, void *ud)
+{
+	ui_ctx *u = ud;
+	double now = pgc_now();
+	int v = state_data_version(u->s.st);
+	if (v != u->data_version) {
+		u->data_version = v;
+		ui_follow_state(u);
+	}
+	long sec = (long)now;
+	if (sec != u->clock_sec) {
+		if (sec / 60 != u->clock_sec / 60)
+			ui_mark(u, UI_DIRTY_LIST | UI_DIRTY_RAIL);   /* schedules, durations */
+		u->clock_sec = sec;
+		ui_mark(u, UI_DIRTY_HEADER);
+	}
+	if (u->status_msg[0] && now > u->status_until) {
+		u->status_msg[0] = '\0';
+		ui_mark(u, UI_DIRTY_KEYBAR);
+	}
+	arm_timer(u);
+	redraw(u);
+}
+
+static void arm_timer(ui_ctx *u)
+{
+	/* wake just after the next wall-clock second so the clock ticks evenly */
+	double now = pgc_now();
+	int ms = (int)((1.0 - (now - (double)(long)now)) * 1000.0) + 5;
+	if (ms > UI_TICK_MS + 5)
+		ms = UI_TICK_MS;
+	u->timer_id = loop_timer(u->lp, ms, on_timer, u);
+}
+
+static void record_session_end(ui_ctx *u, const char *why)
+{
+	if (ui_read_only(u))
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", why);
+	char *js = cJSON_PrintUnformatted(o);
+	pgc_err e = {0};
+	state_append(u->s.st, EV_SESSION_END, NULL, NULL, js, NULL, &e);
+	free(js);
+	cJSON_Delete(o);
+}
+
+static void on_signal(loop *lp, int signo, void *ud)
+{
+	ui_ctx *u = ud;
+	switch (signo) {
+	case SIGWINCH:
+		handle_resize(u);
+		redraw(u);
+		break;
+	case SIGTSTP:
+		/* give the terminal back, stop, and repaint on resume */
+		endwin();
+		kill(getpid(), SIGSTOP);
+		handle_resize(u);
+		redraw(u);
+		break;
+	case SIGCONT:
+		handle_resize(u);
+		redraw(u);
+		break;
+	case SIGINT:
+		u->quit = true;
+		loop_stop(lp);
+		break;
+	default:   /* SIGTERM, SIGHUP */
+		u->quit = true;
+		u->exit_code = 128 + signo;
+		record_session_end(u, signo == SIGHUP ? "SIGHUP" : "SIGTERM");
+		loop_stop(lp);
+		break;
+	}
+}
+
+/* Crash path: give the operator a working terminal back, then die. */
+static void on_crash(int signo)
+{
+	if (ui_the_ctx && ui_the_ctx->term_open)
+		endwin();
+	signal(signo, SIG_DFL);
+	raise(signo);
+}
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL};
+
+static void init_colors(ui_ctx *u)
+{
+	u->color = !u->s.no_color && has_colors();
+	if (!u->color)
+		return;
+	start_color();
+	/* default background keeps dark and light terminals readable; only
+	 * mid-intensity foregrounds that work on both */
+	use_default_colors();
+	init_pair(UI_C_TITLE, -1, -1);
+	init_pair(UI_C_DRIVER, COLOR_BLACK, COLOR_GREEN);
+	init_pair(UI_C_MONITOR, COLOR_BLACK, COLOR_CYAN);
+	init_pair(UI_C_REPLAY, COLOR_BLACK, COLOR_MAGENTA);
+	init_pair(UI_C_DONE, COLOR_GREEN, -1);
+	init_pair(UI_C_PROGRESS, COLOR_YELLOW, -1);
+	init_pair(UI_C_RISK, COLOR_RED, -1);
+	init_pair(UI_C_DIM, COLOR_BLUE, -1);
+	init_pair(UI_C_KEY, COLOR_BLACK, COLOR_CYAN);
+	init_pair(UI_C_CURSOR, -1, -1);
+	init_pair(UI_C_WARN, COLOR_RED, -1);
+	init_pair(UI_C_ACCENT, COLOR_CYAN, -1);
+}
+
+static bool want_utf8(const ui_ctx *u)
+{
+	if (u->s.ascii)
+		return false;
+	const char *cs = nl_langinfo(CODESET);
+	if (!cs || (strcmp(cs, "UTF-8") != 0 && strcmp(cs, "utf8") != 0))
+		return false;
+	const char *term = getenv("TERM");
+	/* DEC VT terminals have no Unicode */
+	if (term && (strncmp(term, "vt", 2) == 0 || strcmp(term, "dumb") == 0))
+		return false;
+	return true;
+}
+
+static void ui_free(ui_ctx *u)
+{
+	ui_checklist_free(u);
+	ui_events_free(u);
+	ui_log_close(u);
+	ui_side_data_free(&u->side);
+}
+
+int ui_console_run(const ui_setup *s, pgc_err *e)
+{
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return pgc_fail(e, PGC_EXIT_USAGE, "the console needs a terminal; "
+		                "use status, log, tick, untick and note without one");
+	if (!s->rb || s->rb->n_phases == 0)
+		return pgc_fail(e, PGC_EXIT_DATAERR, "the runbook has no phases to show");
+
+	ui_ctx ctx;
+	memset(&ctx, 0, sizeof ctx);
+	ui_ctx *u = &ctx;
+	u->s = *s;
+	u->rb = s->rb;
+	u->lg = s->lg;
+	if (!u->s.operator_name)
+		u->s.operator_name = pgc_login_name();
+	if (!u->s.host)
+		u->s.host = pgc_host_name();
+	setlocale(LC_ALL, "");
+	u->utf8 = want_utf8(u);
+
+	u->scr = newterm(NULL, stdout, stdin);
+	if (!u->scr) {
+		const char *t = getenv("TERM");
+		return pgc_fail(e, PGC_EXIT_USAGE, "cannot open the terminal (TERM=%s)", t ? t : "unset");
+	}
+	set_term(u->scr);
+	ui_the_ctx = u;
+	u->term_open = true;
+	struct sigaction crash_old[sizeof crash_signals / sizeof crash_signals[0]];
+	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_crash;
+		sa.sa_flags = SA_RESETHAND;
+		sigaction(crash_signals[i], &sa, &crash_old[i]);
+	}
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(UI_ESCDELAY_MS);
+	curs_set(0);
+	init_colors(u);
+
+	u->lp = loop_new();
+	loop_watch(u->lp, STDIN_FILENO, POLLIN, on_stdin, u);
+	const int sigs[] = {SIGWINCH, SIGTERM, SIGHUP, SIGTSTP, SIGCONT, SIGINT};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		loop_signal(u->lp, sigs[i], on_signal, u);
+
+	/* start on the first phase that is not done */
+	for (size_t i = 0; i < u->rb->n_phases; i++)
+		if (u->lg->phases[i].status != LG_PHASE_DONE) {
+			u->phase = i;
+			break;
+		}
+	u->rows_stale = true;
+	u->focus = UI_PANE_LIST;
+	u->data_version = state_data_version(u->s.st);
+	if (!ui_read_only(u)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "mode", "console");
+		char *js = cJSON_PrintUnformatted(o);
+		pgc_err ee = {0};
+		if (state_append(u->s.st, EV_SESSION_START, NULL, NULL, js, NULL, &ee) != 0)
+			ui_status(u, "NOT recorded: %.200s", ee.msg);
+		free(js);
+		cJSON_Delete(o);
+		ledger_catch_up(u->lg, u->s.st, &ee);
+	}
+	ui_events_load(u);
+	ui_side_refresh_recorded(u);
+	if (s->startup_message)
+		ui_status(u, "%s", s->startup_message);
+	u->clock_sec = (long)pgc_now();
+	layout(u);
+	redraw(u);
+	arm_timer(u);
+
+	loop_run(u->lp);
+
+	if (u->exit_code == 0 || u->exit_code == PGC_EXIT_IOERR)
+		record_session_end(u, u->exit_code ? "terminal lost" : "quit");
+	if (u->exit_code == PGC_EXIT_IOERR)
+		u->exit_code = 0;
+	endwin();
+	u->term_open = false;
+	free_windows(u);
+	delscreen(u->scr);
+	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+		sigaction(crash_signals[i], &crash_old[i], NULL);
+	ui_the_ctx = NULL;
+	loop_free(u->lp);
+	ui_free(u);
+	return u->exit_code;
+}

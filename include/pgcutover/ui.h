@@ -1,0 +1,75 @@
+/*
+ * ui.h -- the operator console (ncursesw).  cmd_console.c loads the config,
+ * runbook, state and ledger through cli_load() and hands them to
+ * ui_console_run(), which owns the terminal until the operator quits.  The
+ * console reads the core and writes only through state_append(), exactly
+ * like the headless tick/untick/note commands.
+ *
+ * ui_side_data is the side pane's input: the comparison module (counts)
+ * fills one and calls ui_side_set(); until then the console shows the last
+ * recorded snapshot from the ledger or "not configured".
+ */
+#ifndef PGCUTOVER_UI_H
+#define PGCUTOVER_UI_H
+
+#include "pgcutover/util.h"
+#include "pgcutover/config.h"
+#include "pgcutover/runbook.h"
+#include "pgcutover/state.h"
+#include "pgcutover/ledger.h"
+
+typedef enum ui_mode {
+	UI_MODE_DRIVER,   /* may write events */
+	UI_MODE_MONITOR,  /* follows a driver, every write key disabled */
+	UI_MODE_REPLAY,   /* shows a recorded migration, read-only */
+} ui_mode;
+
+typedef struct ui_setup {
+	const config *cfg;          /* may be NULL */
+	const runbook *rb;
+	state *st;
+	ledger *lg;
+	ui_mode mode;
+	const char *operator_name;
+	const char *host;
+	bool no_color;              /* --no-color or NO_COLOR */
+	bool ascii;                 /* force ASCII glyphs (--ascii) */
+	const char *startup_message;/* shown once in the status line, or NULL */
+} ui_setup;
+
+/* Runs the console until the operator quits or SIGTERM/SIGHUP arrive.
+ * Returns the exit code (0, or 128+signal); -1 with e set when the terminal
+ * cannot be opened. */
+int ui_console_run(const ui_setup *s, pgc_err *e);
+
+const char *ui_mode_name(ui_mode m);   /* "DRIVER" ... */
+
+/* ---- side pane: row counts ---- */
+typedef enum ui_side_status {
+	UI_SIDE_NOT_CONFIGURED,   /* no tables in the config */
+	UI_SIDE_NONE_YET,         /* tables configured, nothing recorded */
+	UI_SIDE_RECORDED,         /* last snapshot from the state */
+	UI_SIDE_LIVE,             /* filled by the comparison module */
+	UI_SIDE_ERROR,            /* message says why; rows are last good */
+} ui_side_status;
+
+typedef struct ui_side_row {
+	char *table;
+	long long source, target;   /* -1 when unknown */
+} ui_side_row;
+
+typedef struct ui_side_data {
+	ui_side_status status;
+	double ts;                  /* when the figures were taken, 0 = unknown */
+	char *message;              /* error or extra words, or NULL */
+	ui_side_row *rows; size_t n_rows;
+} ui_side_data;
+
+/* Reads a counts snapshot payload (JSON) into d.  Accepts
+ * {"tables":[{"name"|"table":T,"source":N,"target":N},...]} where a side may
+ * also be an object {"count":N}, and {"T":{"source":N,"target":N},...}.
+ * Returns 0, -1 when the text is not understood. */
+int ui_side_from_counts_json(const char *json, double ts, ui_side_data *d);
+void ui_side_data_free(ui_side_data *d);
+
+#endif

@@ -1,0 +1,756 @@
+/*
+ * ui_checklist.c -- the checklist pane: the selected phase's runbook notes,
+ * steps (with their schedule against the clock), nested items and
+ * checkpoint gates as a foldable tree, plus the item detail overlay (Enter
+ * or `c`: text, command, who ticked it and when, notes).
+ *
+ * The visible tree is flattened into u->rows_v once per change (fold, tick,
+ * phase switch, new events) so moving the cursor costs only the rows on
+ * screen, even with 10,000 items.  Space ticks through ui_append(); unticks
+ * and out-of-order phase completion ask for a reason first.
+ */
+#include "config.h"
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+#include "ui_priv.h"
+
+#define DETAIL_MAX_COLS 100
+#define MINUTES_PER_DAY (24 * 60)
+
+static void ensure_fold_state(ui_ctx *u, size_t p)
+{
+	if (!u->item_folded) {
+		u->item_folded = xcalloc(u->rb->n_phases, sizeof *u->item_folded);
+		u->step_folded = xcalloc(u->rb->n_phases, sizeof *u->step_folded);
+		u->notes_open = xcalloc(u->rb->n_phases, 1);
+	}
+	const rb_phase *ph = &u->rb->phases[p];
+	if (!u->item_folded[p])
+		u->item_folded[p] = xcalloc(ph->n_items + 1, 1);
+	if (!u->step_folded[p])
+		u->step_folded[p] = xcalloc(ph->n_steps + 1, 1);
+}
+
+void ui_checklist_free(ui_ctx *u)
+{
+	if (u->item_folded) {
+		for (size_t i = 0; i < u->rb->n_phases; i++) {
+			free(u->item_folded[i]);
+			free(u->step_folded[i]);
+		}
+	}
+	free(u->item_folded);
+	free(u->step_folded);
+	free(u->notes_open);
+	free(u->rows_v);
+	free(u->step_done);
+	free(u->step_total);
+	u->item_folded = NULL;
+	u->step_folded = NULL;
+	u->notes_open = NULL;
+	u->rows_v = NULL;
+}
+
+static void push_row(ui_ctx *u, ui_row_kind kind, int indent, size_t idx)
+{
+	if (u->n_rows_v == u->cap_rows_v) {
+		u->cap_rows_v = u->cap_rows_v ? u->cap_rows_v * 2 : 256;
+		u->rows_v = xrealloc(u->rows_v, u->cap_rows_v * sizeof *u->rows_v);
+	}
+	ui_row *r = &u->rows_v[u->n_rows_v++];
+	r->kind = (uint8_t)kind;
+	r->indent = (uint8_t)(indent > UINT8_MAX ? UINT8_MAX : indent);
+	r->idx = (int32_t)idx;
+}
+
+static bool item_has_children(const rb_phase *ph, size_t i)
+{
+	return i + 1 < ph->n_items && ph->items[i + 1].parent == (int)i;
+}
+
+static bool item_done(ui_ctx *u, size_t p, size_t i)
+{
+	lg_item *li = ledger_item(u->lg, p, i);
+	return li && li->done;
+}
+
+/* The walk that flattens the tree; kept as a small state machine so the
+ * step rows, their items and their checkpoints come out in file order. */
+typedef struct flat_walk {
+	int fold_level;      /* steps deeper than this are inside a folded step */
+	bool step_hidden;    /* items of the current step are not shown */
+	bool step_shown;     /* the current step's row is shown */
+	int min_level;
+} flat_walk;
+
+static void open_step(ui_ctx *u, const rb_phase *ph, size_t s, flat_walk *fw)
+{
+	int level = ph->steps[s].level;
+	if (level <= fw->fold_level)
+		fw->fold_level = INT_MAX;
+	bool hidden = level > fw->fold_level;
+	bool folded = u->step_folded[u->phase][s];
+	fw->step_shown = !hidden;
+	if (!hidden) {
+		push_row(u, UI_ROW_STEP, level - fw->min_level, s);
+		if (folded)
+			fw->fold_level = level;
+	}
+	fw->step_hidden = hidden || folded;
+}
+
+static void close_step(ui_ctx *u, const rb_phase *ph, size_t s, flat_walk *fw)
+{
+	if (ph->steps[s].checkpoint && !fw->step_hidden)
+		push_row(u, UI_ROW_CHECKPOINT, ph->steps[s].level - fw->min_level + 1, s);
+}
+
+void ui_checklist_rebuild(ui_ctx *u)
+{
+	const rb_phase *ph = ui_cur_phase(u);
+	u->rows_stale = false;
+	ui_mark(u, UI_DIRTY_LIST);
+	if (!ph)
+		return;
+	ensure_fold_state(u, u->phase);
+	ui_row keep = {0, 0, -1};
+	if (u->cursor < u->n_rows_v)
+		keep = u->rows_v[u->cursor];
+	u->n_rows_v = 0;
+	if (ph->n_steps + 1 > u->cap_steps) {
+		u->cap_steps = ph->n_steps + 1;
+		u->step_done = xrealloc(u->step_done, u->cap_steps * sizeof *u->step_done);
+		u->step_total = xrealloc(u->step_total, u->cap_steps * sizeof *u->step_total);
+	}
+	memset(u->step_done, 0, u->cap_steps * sizeof *u->step_done);
+	memset(u->step_total, 0, u->cap_steps * sizeof *u->step_total);
+
+	if (ph->n_notes) {
+		push_row(u, UI_ROW_NOTES, 0, 0);
+		if (u->notes_open[u->phase])
+			for (size_t i = 0; i < ph->n_notes; i++)
+				push_row(u, UI_ROW_NOTE, 1, i);
+	}
+	flat_walk fw = {INT_MAX, false, false, INT_MAX};
+	for (size_t s = 0; s < ph->n_steps; s++)
+		if (ph->steps[s].level < fw.min_level)
+			fw.min_level = ph->steps[s].level;
+	int cur_step = -1;
+	int skip_depth = -1;
+	for (size_t i = 0; i < ph->n_items; i++) {
+		const rb_item *it = &ph->items[i];
+		while (cur_step < it->step) {
+			if (cur_step >= 0)
+				close_step(u, ph, (size_t)cur_step, &fw);
+			cur_step++;
+			open_step(u, ph, (size_t)cur_step, &fw);
+			skip_depth = -1;
+		}
+		if (it->step >= 0 && ledger_item_counts(it)) {
+			u->step_total[it->step]++;
+			if (item_done(u, u->phase, i))
+				u->step_done[it->step]++;
+		}
+		if (it->step >= 0 && fw.step_hidden)
+			continue;
+		if (skip_depth >= 0 && it->depth > skip_depth)
+			continue;
+		skip_depth = -1;
+		int indent = it->step >= 0 ? ph->steps[it->step].level - fw.min_level + 1 : 0;
+		push_row(u, UI_ROW_ITEM, indent, i);
+		if (u->item_folded[u->phase][i] && item_has_children(ph, i))
+			skip_depth = it->depth;
+	}
+	while (cur_step + 1 < (int)ph->n_steps) {
+		if (cur_step >= 0)
+			close_step(u, ph, (size_t)cur_step, &fw);
+		cur_step++;
+		open_step(u, ph, (size_t)cur_step, &fw);
+	}
+	if (cur_step >= 0)
+		close_step(u, ph, (size_t)cur_step, &fw);
+
+	/* keep the cursor on the same row; an item hidden by a fold moves the
+	 * cursor to its nearest shown ancestor */
+	if (keep.idx >= 0) {
+		int32_t want = keep.idx;
+		for (;;) {
+			for (size_t r = 0; r < u->n_rows_v; r++)
+				if (u->rows_v[r].kind == keep.kind && u->rows_v[r].idx == want) {
+					u->cursor = r;
+					return;
+				}
+			if (keep.kind != UI_ROW_ITEM || want < 0 || (size_t)want >= ph->n_items ||
+			    ph->items[want].parent < 0)
+				break;
+			want = ph->items[want].parent;
+		}
+	}
+	if (u->cursor >= u->n_rows_v)
+		u->cursor = u->n_rows_v ? u->n_rows_v - 1 : 0;
+}
+
+/* ---- drawing ---- */
+
+static int local_minutes(double t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	localtime_r(&tt, &tm);
+	return tm.tm_hour * 60 + tm.tm_min;
+}
+
+static int parse_hhmm(const char *s)
+{
+	int h, m;
+	if (!s || sscanf(s, "%d:%d", &h, &m) != 2)
+		return -1;
+	return h * 60 + m;
+}
+
+static void step_schedule(ui_ctx *u, const rb_step *st, bool done, bool phase_live, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (st->at[0] && st->duration_min)
+		snprintf(buf, n, "%s, %d min", st->at, st->duration_min);
+	else if (st->at[0])
+		snprintf(buf, n, "%s", st->at);
+	else if (st->window_from[0])
+		snprintf(buf, n, "%s-%s", st->window_from, st->window_to);
+	else if (st->duration_min)
+		snprintf(buf, n, "%d min", st->duration_min);
+	int at = parse_hhmm(st->at[0] ? st->at : st->window_from);
+	if (at < 0 || done || !phase_live)
+		return;
+	/* against real time, only while the phase runs: a rehearsal at noon
+	 * should not call the 02:00 steps late */
+	int now = local_minutes(pgc_now());
+	int end = st->duration_min ? at + st->duration_min : parse_hhmm(st->window_to);
+	if (end < 0)
+		end = at;
+	int ahead = (at - now + MINUTES_PER_DAY) % MINUTES_PER_DAY;
+	size_t l = strlen(buf);
+	if (now >= at && now < end)
+		snprintf(buf + l, n - l, " %s now", ui_glyph_str(u, UI_G_BULLET));
+	else if (now >= end && now - end < MINUTES_PER_DAY / 2)
+		snprintf(buf + l, n - l, " %s late %dm", ui_glyph_str(u, UI_G_BULLET), now - end);
+	else
+		snprintf(buf + l, n - l, " %s in %dh%02dm", ui_glyph_str(u, UI_G_BULLET), ahead / 60, ahead % 60);
+}
+
+static const char *mark_str(const rb_item *it, bool done, char *buf, size_t n)
+{
+	if (done)
+		return "[x]";
+	if (it->mark == RB_MARK_OPEN || it->mark == RB_MARK_DONE)
+		return "[ ]";
+	snprintf(buf, n, "[%s]", it->mark_text);
+	return buf;
+}
+
+static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const rb_phase *ph,
+                          const ui_row *row, attr_t base)
+{
+	size_t i = (size_t)row->idx;
+	const rb_item *it = &ph->items[i];
+	lg_item *li = ledger_item(u->lg, u->phase, i);
+	bool done = li && li->done;
+	int ind = (row->indent + it->depth) * 2;
+	if (ind > width / 2)
+		ind = width / 2;
+	x += ind;
+	width -= ind;
+	const char *fold = " ";
+	if (item_has_children(ph, i))
+		fold = ui_glyph_str(u, u->item_folded[u->phase][i] ? UI_G_FOLD_CLOSED : UI_G_FOLD_OPEN);
+	ui_put(u, w, y, x, fold, 1, base, 0);
+	char mb[24];
+	const char *mark = mark_str(it, done, mb, sizeof mb);
+	int mw = ui_put(u, w, y, x + 2, mark, width - 2, base | (done ? ui_attr(u, UI_C_DONE, A_BOLD) : 0),
+	                done ? ui_pair(u, UI_C_DONE) : 0);
+
+	/* right-hand facts: notes, command, who and when */
+	char right[200] = "";
+	size_t rl = 0;
+	if (li && li->changed_in_runbook)
+		rl += (size_t)snprintf(right + rl, sizeof right - rl, "text changed! ");
+	if (li && li->n_notes)
+		rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%zu ", ui_glyph_str(u, UI_G_NOTE), li->n_notes);
+	if (it->block && it->block->runnable)
+		rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s cmd ", ui_glyph_str(u, UI_G_CMD));
+	if (done && li->done_by) {
+		char clock[16];
+		ui_fmt_clock(li->done_at, clock, sizeof clock, false);
+		char *who = pgc_sanitize(li->done_by);
+		rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s %s %s", ui_glyph_str(u, UI_G_CHECK), who, clock);
+		free(who);
+	} else if (done) {
+		rl += (size_t)snprintf(right + rl, sizeof right - rl, "(in the file)");
+	}
+	int rw = ui_text_width(u, right);
+	int text_x = x + 2 + mw + 1;
+	int text_w = width - (2 + mw + 1) - (rw ? rw + 2 : 0);
+	if (text_w < width / 3) {
+		text_w = width - (2 + mw + 1);
+		rw = 0;   /* a narrow pane keeps the text, drops the facts */
+	}
+	ui_put(u, w, y, text_x, it->text, text_w, base | (done ? ui_attr(u, UI_C_DIM, 0) : 0), 0);
+	if (rw)
+		ui_put_right(u, w, y, x + width, right, base, done ? ui_pair(u, UI_C_DONE) : ui_pair(u, UI_C_DIM));
+}
+
+static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_row *row, bool selected)
+{
+	int width = getmaxx(w);
+	bool focused = u->focus == UI_PANE_LIST && u->overlay == UI_OV_NONE;
+	attr_t base = selected && focused ? A_REVERSE : 0;
+	if (selected && focused)
+		mvwchgat(w, y, 0, width, A_REVERSE, 0, NULL);
+	if (selected)
+		ui_put(u, w, y, 0, ui_glyph_str(u, UI_G_CURSOR), 1, base | A_BOLD, 0);
+	int x = 2;
+	int avail = width - x - 1;
+	switch ((ui_row_kind)row->kind) {
+	case UI_ROW_NOTES: {
+		char buf[96];
+		snprintf(buf, sizeof buf, "%s Notes from the runbook (%zu)",
+		         ui_glyph_str(u, u->notes_open[u->phase] ? UI_G_FOLD_OPEN : UI_G_FOLD_CLOSED), ph->n_notes);
+		ui_put(u, w, y, x, buf, avail, base | ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
+		break;
+	}
+	case UI_ROW_NOTE: {
+		ui_put(u, w, y, x + 2, ui_glyph_str(u, UI_G_BULLET), 1, base, 0);
+		ui_put(u, w, y, x + 4, ph->notes[row->idx], avail - 4, base | ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
+		break;
+	}
+	case UI_ROW_STEP: {
+		const rb_step *st = &ph->steps[row->idx];
+		int ind = row->indent * 2;
+		bool done = u->step_total[row->idx] > 0 && u->step_done[row->idx] == u->step_total[row->idx];
+		bool live = u->lg->phases[u->phase].status == LG_PHASE_IN_PROGRESS;
+		char sched[96], right[160];
+		step_schedule(u, st, done, live, sched, sizeof sched);
+		if (u->step_total[row->idx])
+			snprintf(right, sizeof right, "%s%s%d/%d%s", sched, sched[0] ? "  " : "",
+			         u->step_done[row->idx], u->step_total[row->idx], done ? " done" : "");
+		else
+			snprintf(right, sizeof right, "%s", sched);
+		if (st->rollback) {
+			size_t l = strlen(right);
+			snprintf(right + l, sizeof right - l, "%sROLLBACK", l ? "  " : "");
+		}
+		ui_put(u, w, y, x + ind, ui_glyph_str(u, u->step_folded[u->phase][row->idx] ? UI_G_FOLD_CLOSED : UI_G_FOLD_OPEN),
+		       1, base | A_BOLD, 0);
+		int rw = ui_text_width(u, right);
+		int tw = avail - ind - 2 - (rw ? rw + 2 : 0);
+		if (tw < avail / 3) {
+			tw = avail - ind - 2;
+			rw = 0;
+		}
+		ui_put(u, w, y, x + ind + 2, st->title, tw, base | A_BOLD, ui_pair(u, st->rollback ? UI_C_WARN : UI_C_TITLE));
+		if (rw) {
+			bool late = strstr(right, "late") != NULL;
+			ui_put_right(u, w, y, width - 1, right, base | (late ? A_BOLD : 0),
+			             ui_pair(u, late ? UI_C_WARN : done ? UI_C_DONE : UI_C_ACCENT));
+		}
+		break;
+	}
+	case UI_ROW_ITEM:
+		draw_item_row(u, w, y, x, avail, ph, row, base);
+		break;
+	case UI_ROW_CHECKPOINT: {
+		const rb_step *st = &ph->steps[row->idx];
+		bool passed = u->step_total[row->idx] > 0 && u->step_done[row->idx] == u->step_total[row->idx];
+		int ind = row->indent * 2;
+		char buf[64];
+		snprintf(buf, sizeof buf, "%s Checkpoint:", ui_glyph_str(u, UI_G_CHECKPOINT));
+		int cw = ui_put(u, w, y, x + ind, buf, avail - ind, base | A_BOLD, ui_pair(u, UI_C_ACCENT));
+		const char *gate = passed ? "gate: items done" : "gate: go/no-go";
+		int gw = ui_text_width(u, gate);
+		ui_put(u, w, y, x + ind + cw + 1, st->checkpoint, avail - ind - cw - gw - 3, base, 0);
+		ui_put_right(u, w, y, width - 1, gate, base | (passed ? 0 : A_BOLD),
+		             ui_pair(u, passed ? UI_C_DONE : UI_C_PROGRESS));
+		break;
+	}
+	}
+}
+
+void ui_checklist_draw(ui_ctx *u)
+{
+	WINDOW *w = u->w_list;
+	werase(w);
+	const rb_phase *ph = ui_cur_phase(u);
+	if (!ph)
+		return;
+	int h = getmaxy(w);
+	int vis = h - 1;
+	if (vis < 1)
+		return;
+	if (u->cursor < u->top)
+		u->top = u->cursor;
+	if (u->cursor >= u->top + (size_t)vis)
+		u->top = u->cursor - (size_t)vis + 1;
+	if (u->top + (size_t)vis > u->n_rows_v)
+		u->top = u->n_rows_v > (size_t)vis ? u->n_rows_v - (size_t)vis : 0;
+
+	char title[300], right[160];
+	snprintf(title, sizeof title, "Phase %s %s %s", ph->id, ui_glyph_str(u, UI_G_BULLET), ph->title);
+	const lg_phase *lp = &u->lg->phases[u->phase];
+	size_t last = u->top + (size_t)vis < u->n_rows_v ? u->top + (size_t)vis : u->n_rows_v;
+	snprintf(right, sizeof right, "%d/%d done  rows %zu-%zu of %zu", lp->done, lp->total,
+	         u->n_rows_v ? u->top + 1 : 0, last, u->n_rows_v);
+	ui_pane_title(u, w, 0, title, right, u->focus == UI_PANE_LIST);
+	if (!u->n_rows_v) {
+		ui_put(u, w, 2, 2, "This phase has no items.", getmaxx(w) - 4, A_DIM, 0);
+		return;
+	}
+	for (int y = 0; y < vis && u->top + (size_t)y < u->n_rows_v; y++) {
+		size_t r = u->top + (size_t)y;
+		draw_row(u, w, y + 1, ph, &u->rows_v[r], r == u->cursor);
+	}
+}
+
+/* ---- actions ---- */
+
+static void move_cursor(ui_ctx *u, long delta)
+{
+	if (!u->n_rows_v)
+		return;
+	long c = (long)u->cursor + delta;
+	if (c < 0)
+		c = 0;
+	if (c >= (long)u->n_rows_v)
+		c = (long)u->n_rows_v - 1;
+	u->cursor = (size_t)c;
+	ui_mark(u, UI_DIRTY_LIST);
+}
+
+static int page_rows(ui_ctx *u)
+{
+	int h = u->w_list ? getmaxy(u->w_list) - 2 : 10;
+	return h > 1 ? h : 1;
+}
+
+/* Records the phase complete when all its items are done; when an earlier
+ * phase is still open, first asks for an override reason (audited). */
+void ui_complete_phase_maybe(ui_ctx *u, size_t p, bool overridden)
+{
+	const lg_phase *lp = &u->lg->phases[p];
+	const rb_phase *ph = &u->rb->phases[p];
+	if (lp->total == 0 || lp->done < lp->total || lp->completed_at > 0)
+		return;
+	if (!overridden) {
+		for (size_t q = 0; q < p; q++) {
+			const lg_phase *lq = &u->lg->phases[q];
+			if (lq->total > 0 && lq->status != LG_PHASE_DONE) {
+				char title[256];
+				snprintf(title, sizeof title, "Phase %s is still open (%d/%d). Reason to complete phase %s anyway:",
+				         u->rb->phases[q].id, lq->done, lq->total, ph->id);
+				ui_prompt_open(u, UI_PROMPT_OVERRIDE, title,
+				               "recorded as a phase override; Esc leaves the phase open", NULL, true, p, SIZE_MAX);
+				return;
+			}
+		}
+	}
+	if (ui_append(u, EV_PHASE_COMPLETE, ph->id, NULL, NULL) == 0)
+		ui_status(u, "phase %s complete%s", ph->id, overridden ? " (override recorded)" : "");
+}
+
+void ui_checklist_tick(ui_ctx *u)
+{
+	if (!u->n_rows_v)
+		return;
+	const ui_row *row = &u->rows_v[u->cursor];
+	if (row->kind != UI_ROW_ITEM) {
+		ui_status(u, "Space ticks items; Enter folds and unfolds");
+		return;
+	}
+	const rb_phase *ph = ui_cur_phase(u);
+	size_t i = (size_t)row->idx;
+	const rb_item *it = &ph->items[i];
+	if (item_done(u, u->phase, i)) {
+		char title[200];
+		snprintf(title, sizeof title, "Untick %s: reason (audited)", it->id);
+		ui_prompt_open(u, UI_PROMPT_UNTICK, title, "Enter records the untick, Esc cancels", NULL, true, u->phase, i);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", it->hash);
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	size_t p = u->phase;
+	if (ui_append(u, EV_TICK, ph->id, it->id, js) == 0) {
+		ui_status(u, "ticked %s", it->id);
+		ui_complete_phase_maybe(u, p, false);
+	}
+	free(js);
+}
+
+/* Unfolds what hides item i of the selected phase and puts the cursor on it. */
+void ui_checklist_reveal(ui_ctx *u, size_t i)
+{
+	const rb_phase *ph = ui_cur_phase(u);
+	ensure_fold_state(u, u->phase);
+	const rb_item *it = &ph->items[i];
+	if (it->step >= 0) {
+		/* the step and every enclosing (shallower) step before it */
+		int level = ph->steps[it->step].level + 1;
+		for (int s = it->step; s >= 0; s--)
+			if (ph->steps[s].level < level) {
+				u->step_folded[u->phase][s] = 0;
+				level = ph->steps[s].level;
+			}
+	}
+	for (int p = it->parent; p >= 0; p = ph->items[p].parent)
+		u->item_folded[u->phase][p] = 0;
+	if (u->cursor < u->n_rows_v) {
+		u->rows_v[u->cursor].kind = UI_ROW_ITEM;
+		u->rows_v[u->cursor].idx = (int32_t)i;
+	} else {
+		u->cursor = 0;
+		push_row(u, UI_ROW_ITEM, 0, i);
+	}
+	ui_checklist_rebuild(u);
+}
+
+void ui_checklist_search(ui_ctx *u, const char *needle, bool from_next)
+{
+	size_t np = u->rb->n_phases;
+	size_t start_item = 0;
+	if (u->n_rows_v && u->rows_v[u->cursor].kind == UI_ROW_ITEM)
+		start_item = (size_t)u->rows_v[u->cursor].idx + (from_next ? 1 : 0);
+	for (size_t k = 0; k <= np; k++) {
+		size_t p = (u->phase + k) % np;
+		const rb_phase *ph = &u->rb->phases[p];
+		size_t from = k == 0 ? start_item : 0;
+		size_t to = (k == np) ? start_item : ph->n_items;   /* wrapped back */
+		if (k == np)
+			from = 0;
+		for (size_t i = from; i < to && i < ph->n_items; i++) {
+			if (strcasestr(ph->items[i].text, needle)) {
+				if (p != u->phase) {
+					ui_select_phase(u, p);
+					ui_checklist_rebuild(u);
+				}
+				ui_checklist_reveal(u, i);
+				ui_status(u, "found in %s (N: next)", ph->items[i].id);
+				ui_mark(u, UI_DIRTY_LIST | UI_DIRTY_RAIL);
+				return;
+			}
+		}
+	}
+	ui_status(u, "not found: %s", needle);
+}
+
+static void set_all_steps(ui_ctx *u, uint8_t folded)
+{
+	const rb_phase *ph = ui_cur_phase(u);
+	ensure_fold_state(u, u->phase);
+	for (size_t s = 0; s < ph->n_steps; s++)
+		u->step_folded[u->phase][s] = folded;
+	u->rows_stale = true;
+	ui_mark(u, UI_DIRTY_LIST);
+}
+
+static void open_detail(ui_ctx *u, size_t item)
+{
+	u->overlay = UI_OV_DETAIL;
+	u->detail_item = item;
+	u->detail_top = 0;
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+int ui_checklist_key(ui_ctx *u, ui_action a)
+{
+	switch (a) {
+	case UI_ACT_UP: move_cursor(u, -1); return 1;
+	case UI_ACT_DOWN: move_cursor(u, 1); return 1;
+	case UI_ACT_PGUP: move_cursor(u, -page_rows(u)); return 1;
+	case UI_ACT_PGDN: move_cursor(u, page_rows(u)); return 1;
+	case UI_ACT_TOP: move_cursor(u, -(long)u->n_rows_v); return 1;
+	case UI_ACT_BOTTOM: move_cursor(u, (long)u->n_rows_v); return 1;
+	case UI_ACT_TICK: ui_checklist_tick(u); return 1;
+	case UI_ACT_FOLD_ALL: set_all_steps(u, 1); return 1;
+	case UI_ACT_UNFOLD_ALL: set_all_steps(u, 0); return 1;
+	case UI_ACT_OPEN:
+	case UI_ACT_COMMAND: {
+		if (!u->n_rows_v)
+			return 1;
+		const ui_row *row = &u->rows_v[u->cursor];
+		const rb_phase *ph = ui_cur_phase(u);
+		ensure_fold_state(u, u->phase);
+		if (row->kind == UI_ROW_ITEM) {
+			size_t i = (size_t)row->idx;
+			if (a == UI_ACT_OPEN && item_has_children(ph, i)) {
+				u->item_folded[u->phase][i] ^= 1;
+				u->rows_stale = true;
+			} else {
+				open_detail(u, i);
+			}
+		} else if (row->kind == UI_ROW_STEP) {
+			u->step_folded[u->phase][row->idx] ^= 1;
+			u->rows_stale = true;
+		} else if (row->kind == UI_ROW_NOTES || row->kind == UI_ROW_NOTE) {
+			u->notes_open[u->phase] ^= 1;
+			u->rows_stale = true;
+		}
+		ui_mark(u, UI_DIRTY_LIST);
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* ---- item detail overlay ---- */
+
+typedef struct detail_out {
+	ui_ctx *u;
+	WINDOW *w;
+	int y;           /* next logical line */
+	int top, h, x, width;
+	attr_t attr;
+	short pair;
+} detail_out;
+
+static void detail_emit(const char *s, size_t n, void *ud)
+{
+	detail_out *d = ud;
+	int row = d->y - d->top;
+	if (row >= 0 && row < d->h) {
+		char *line = xstrndup(s, n);
+		ui_put(d->u, d->w, row + 1, d->x, line, d->width, d->attr, d->pair);
+		free(line);
+	}
+	d->y++;
+}
+
+static void detail_text(detail_out *d, const char *s, attr_t attr, short pair)
+{
+	d->attr = attr;
+	d->pair = pair;
+	ui_wrap_lines(d->u, s, d->width, detail_emit, d);
+}
+
+void ui_detail_draw(ui_ctx *u)
+{
+	const rb_phase *ph = ui_cur_phase(u);
+	if (!ph || u->detail_item >= ph->n_items) {
+		u->overlay = UI_OV_NONE;
+		return;
+	}
+	const rb_item *it = &ph->items[u->detail_item];
+	lg_item *li = ledger_item(u->lg, u->phase, u->detail_item);
+	int W = u->cols - 4 < DETAIL_MAX_COLS ? u->cols - 4 : DETAIL_MAX_COLS;
+	int H = u->rows - 4;
+	if (u->w_ov)
+		delwin(u->w_ov);
+	u->w_ov = newwin(H, W, 2, (u->cols - W) / 2);
+	WINDOW *w = u->w_ov;
+	werase(w);
+	if (u->utf8)
+		box_set(w, WACS_VLINE, WACS_HLINE);
+	else
+		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
+	char buf[512];
+	snprintf(buf, sizeof buf, " Item %s %s line %d ", it->id, ui_glyph_str(u, UI_G_BULLET), it->line);
+	ui_put(u, w, 0, 2, buf, W - 4, A_BOLD, 0);
+	ui_put_right(u, w, H - 1, W - 2, " j/k scroll  Esc close ", 0, ui_pair(u, UI_C_DIM));
+
+	detail_out d = {u, w, 0, (int)u->detail_top, H - 2, 2, W - 4, 0, 0};
+	bool done = li && li->done;
+	char mb[24];
+	snprintf(buf, sizeof buf, "%s %s", mark_str(it, done, mb, sizeof mb), it->text);
+	detail_text(&d, buf, A_BOLD, 0);
+	detail_text(&d, "", 0, 0);
+	if (done && li->done_by) {
+		char ts[40];
+		pgc_iso8601(li->done_at, ts, sizeof ts);
+		snprintf(buf, sizeof buf, "Ticked by %s at %s", li->done_by, ts);
+		detail_text(&d, buf, ui_attr(u, UI_C_DONE, A_BOLD), ui_pair(u, UI_C_DONE));
+	} else if (done) {
+		detail_text(&d, "Ticked in the runbook file ([x]).", 0, ui_pair(u, UI_C_DONE));
+	} else {
+		detail_text(&d, "Not ticked.", 0, 0);
+	}
+	if (li && li->changed_in_runbook)
+		detail_text(&d, "The item's text changed in the runbook since it was ticked.", A_BOLD, ui_pair(u, UI_C_WARN));
+	if (it->step >= 0) {
+		snprintf(buf, sizeof buf, "Step: %s", ph->steps[it->step].title);
+		detail_text(&d, buf, 0, 0);
+	}
+	if (it->rollback)
+		detail_text(&d, "Part of the rollback procedure.", A_BOLD, ui_pair(u, UI_C_WARN));
+	if (it->recurring) {
+		snprintf(buf, sizeof buf, "Recurring: every %s", it->recurring);
+		detail_text(&d, buf, 0, 0);
+	}
+	if (it->health_check)
+		detail_text(&d, "A health check (curl).", 0, 0);
+	if (it->inline_code) {
+		snprintf(buf, sizeof buf, "Inline code: %s", it->inline_code);
+		detail_text(&d, buf, 0, ui_pair(u, UI_C_ACCENT));
+	}
+	if (it->block) {
+		detail_text(&d, "", 0, 0);
+		snprintf(buf, sizeof buf, it->block->runnable ? "Command (%s, line %d):" : "Code (%s, line %d; shown, never run):",
+		         it->block->lang[0] ? it->block->lang : "unlabeled", it->block->line);
+		detail_text(&d, buf, A_BOLD, 0);
+		d.x += 2;
+		d.width -= 2;
+		detail_text(&d, it->block->text, 0, ui_pair(u, UI_C_ACCENT));
+		d.x -= 2;
+		d.width += 2;
+	} else {
+		detail_text(&d, "No command attached.", ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
+	}
+	if (li && li->n_notes) {
+		detail_text(&d, "", 0, 0);
+		detail_text(&d, "Notes:", A_BOLD, 0);
+		for (size_t k = 0; k < li->n_notes; k++) {
+			char clock[16];
+			ui_fmt_clock(li->notes[k].ts, clock, sizeof clock, false);
+			snprintf(buf, sizeof buf, "%s %s: %s", clock, li->notes[k].operator_name ? li->notes[k].operator_name : "?",
+			         li->notes[k].text ? li->notes[k].text : "");
+			detail_text(&d, buf, 0, 0);
+		}
+	}
+	u->detail_lines = d.y;
+}
+
+int ui_detail_key(ui_ctx *u, ui_action a)
+{
+	int page = u->rows - 6;
+	long top = (long)u->detail_top;
+	switch (a) {
+	case UI_ACT_UP: top--; break;
+	case UI_ACT_DOWN: top++; break;
+	case UI_ACT_PGUP: top -= page; break;
+	case UI_ACT_PGDN: top += page; break;
+	case UI_ACT_TOP: top = 0; break;
+	case UI_ACT_BOTTOM: top = u->detail_lines; break;
+	case UI_ACT_BACK:
+		u->overlay = UI_OV_NONE;
+		if (u->w_ov) {
+			delwin(u->w_ov);
+			u->w_ov = NULL;
+		}
+		ui_mark(u, UI_DIRTY_ALL);
+		return 1;
+	default:
+		return 0;
+	}
+	long max = u->detail_lines - (u->rows - 6);
+	if (top > max)
+		top = max;
+	if (top < 0)
+		top = 0;
+	u->detail_top = (size_t)top;
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return 1;
+}

@@ -1,0 +1,277 @@
+/*
+ * ui_events.c -- the event strip (the last audit events, newest first) and
+ * the full log overlay (`L`) with search (`/`, then n for the next match).
+ * Events are read with state_foreach() after the last one seen, so events
+ * appended by another process (a headless `tick`) show up on the next
+ * timer tick.  Every line is built once from the event and sanitised.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "ui_priv.h"
+
+#define EVENT_TIME_COLS 9
+
+/* "alice  tick  3.2  reason: ..." from an event; payload fields that say
+ * why (reason, text, note) are shown, hashes are not. */
+char *ui_event_line(const st_event *ev)
+{
+	strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "%-10s %-15s", ev->operator_name ? ev->operator_name : "?", ev->kind ? ev->kind : "?");
+	if (ev->item)
+		sb_printf(&sb, " %s", ev->item);
+	else if (ev->phase)
+		sb_printf(&sb, " phase %s", ev->phase);
+	cJSON *o = ev->payload ? cJSON_Parse(ev->payload) : NULL;
+	if (o) {
+		static const char *const keys[] = {"reason", "text", "note", "mode", "message"};
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+			if (cJSON_IsString(v) && v->valuestring[0])
+				sb_printf(&sb, "  %s: %s", keys[i], v->valuestring);
+		}
+		cJSON_Delete(o);
+	}
+	char *raw = sb_steal(&sb);
+	char *clean = pgc_sanitize(raw);
+	free(raw);
+	return clean;
+}
+
+static void ev_fill(ui_ev *dst, const st_event *ev)
+{
+	dst->id = ev->id;
+	dst->ts = ev->ts;
+	dst->kind = xstrdup(ev->kind ? ev->kind : "");
+	dst->line = ui_event_line(ev);
+}
+
+static void ev_clear(ui_ev *e)
+{
+	free(e->kind);
+	free(e->line);
+}
+
+static int on_event(const st_event *ev, void *ud)
+{
+	ui_ctx *u = ud;
+	if (u->n_events == UI_EVENT_RING) {
+		ev_clear(&u->events[0]);
+		memmove(u->events, u->events + 1, (UI_EVENT_RING - 1) * sizeof *u->events);
+		u->n_events--;
+	}
+	ev_fill(&u->events[u->n_events++], ev);
+	if (u->log && (u->n_log == 0 || ev->id > u->log[u->n_log - 1].id)) {
+		u->log = xrealloc(u->log, (u->n_log + 1) * sizeof *u->log);
+		ev_fill(&u->log[u->n_log++], ev);
+		if (u->log_cursor)
+			u->log_cursor++;   /* stay on the same event as new ones arrive */
+	}
+	u->ev_last_id = ev->id;
+	return 0;
+}
+
+void ui_events_load(ui_ctx *u)
+{
+	pgc_err e = {0};
+	if (!u->events)
+		u->events = xcalloc(UI_EVENT_RING, sizeof *u->events);
+	int64_t last = state_last_id(u->s.st);
+	int64_t after = u->ev_last_id;
+	if (last - after > UI_EVENT_RING && !u->log)
+		after = last - UI_EVENT_RING;
+	if (state_foreach(u->s.st, after, on_event, u, &e) != 0 && e.msg[0])
+		ui_status(u, "state: %.200s", e.msg);
+	ui_mark(u, UI_DIRTY_EVENTS | UI_DIRTY_OVERLAY);
+}
+
+void ui_events_free(ui_ctx *u)
+{
+	for (size_t i = 0; i < u->n_events; i++)
+		ev_clear(&u->events[i]);
+	free(u->events);
+	u->events = NULL;
+	u->n_events = 0;
+}
+
+static void draw_event(ui_ctx *u, WINDOW *w, int y, const ui_ev *ev, int width, attr_t attr)
+{
+	char clock[16];
+	ui_fmt_clock(ev->ts, clock, sizeof clock, true);
+	ui_put(u, w, y, 1, clock, EVENT_TIME_COLS, attr, ui_pair(u, UI_C_DIM));
+	bool warn = strcmp(ev->kind, EV_UNTICK) == 0 || strcmp(ev->kind, EV_PHASE_OVERRIDE) == 0 ||
+	            strcmp(ev->kind, EV_RUNBOOK_CHANGED) == 0;
+	bool good = strcmp(ev->kind, EV_TICK) == 0 || strcmp(ev->kind, EV_PHASE_COMPLETE) == 0;
+	ui_put(u, w, y, 1 + EVENT_TIME_COLS + 1, ev->line, width - EVENT_TIME_COLS - 3,
+	       attr | (warn ? A_BOLD : 0), ui_pair(u, warn ? UI_C_WARN : good ? UI_C_DONE : 0));
+}
+
+void ui_events_draw(ui_ctx *u)
+{
+	WINDOW *w = u->w_events;
+	werase(w);
+	int h = getmaxy(w), width = getmaxx(w);
+	char right[64];
+	snprintf(right, sizeof right, "%zu shown, L: full log", u->n_events);
+	ui_pane_title(u, w, 0, "Events (newest first)", right, u->focus == UI_PANE_EVENTS);
+	if (u->ev_scroll >= u->n_events)
+		u->ev_scroll = u->n_events ? u->n_events - 1 : 0;
+	for (int y = 1; y < h; y++) {
+		size_t k = u->ev_scroll + (size_t)(y - 1);
+		if (k >= u->n_events)
+			break;
+		draw_event(u, w, y, &u->events[u->n_events - 1 - k], width, 0);
+	}
+}
+
+int ui_events_key(ui_ctx *u, ui_action a)
+{
+	int page = u->w_events ? getmaxy(u->w_events) - 1 : 1;
+	switch (a) {
+	case UI_ACT_UP: if (u->ev_scroll) u->ev_scroll--; break;
+	case UI_ACT_DOWN: if (u->ev_scroll + 1 < u->n_events) u->ev_scroll++; break;
+	case UI_ACT_PGUP: u->ev_scroll = u->ev_scroll > (size_t)page ? u->ev_scroll - (size_t)page : 0; break;
+	case UI_ACT_PGDN: u->ev_scroll += (size_t)page; break;
+	case UI_ACT_TOP: u->ev_scroll = 0; break;
+	case UI_ACT_BOTTOM: u->ev_scroll = u->n_events ? u->n_events - 1 : 0; break;
+	case UI_ACT_OPEN: ui_log_open(u); return 1;
+	default: return 0;
+	}
+	ui_mark(u, UI_DIRTY_EVENTS);
+	return 1;
+}
+
+/* ---- full log ---- */
+
+static int on_log_event(const st_event *ev, void *ud)
+{
+	ui_ctx *u = ud;
+	u->log = xrealloc(u->log, (u->n_log + 1) * sizeof *u->log);
+	ev_fill(&u->log[u->n_log++], ev);
+	return 0;
+}
+
+void ui_log_open(ui_ctx *u)
+{
+	ui_log_close(u);
+	u->log = xcalloc(1, sizeof *u->log);
+	u->n_log = 0;
+	u->log_cursor = 0;
+	u->log_top = 0;
+	pgc_err e = {0};
+	if (state_foreach(u->s.st, 0, on_log_event, u, &e) != 0 && e.msg[0])
+		ui_status(u, "state: %.200s", e.msg);
+	u->overlay = UI_OV_LOG;
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+void ui_log_close(ui_ctx *u)
+{
+	for (size_t i = 0; i < u->n_log; i++)
+		ev_clear(&u->log[i]);
+	free(u->log);
+	u->log = NULL;
+	u->n_log = 0;
+	if (u->overlay == UI_OV_LOG) {
+		u->overlay = UI_OV_NONE;
+		if (u->w_ov) {
+			delwin(u->w_ov);
+			u->w_ov = NULL;
+		}
+		ui_mark(u, UI_DIRTY_ALL);
+	}
+}
+
+static const ui_ev *log_at(const ui_ctx *u, size_t k)
+{
+	return &u->log[u->n_log - 1 - k];   /* k = 0 is the newest */
+}
+
+void ui_log_draw(ui_ctx *u)
+{
+	int W = u->cols, H = u->rows - UI_KEYBAR_ROWS;
+	if (u->w_ov)
+		delwin(u->w_ov);
+	u->w_ov = newwin(H, W, 0, 0);
+	WINDOW *w = u->w_ov;
+	werase(w);
+	char right[UI_SEARCH_MAX + 128];
+	snprintf(right, sizeof right, "%zu events%s%s%s  /: search  n: next  Esc: back", u->n_log,
+	         u->log_search[0] ? "  search: \"" : "", u->log_search, u->log_search[0] ? "\"" : "");
+	ui_pane_title(u, w, 0, "Audit log (newest first)", right, true);
+	int vis = H - 1;
+	if (u->log_cursor >= u->n_log)
+		u->log_cursor = u->n_log ? u->n_log - 1 : 0;
+	if (u->log_cursor < u->log_top)
+		u->log_top = u->log_cursor;
+	if (u->log_cursor >= u->log_top + (size_t)vis)
+		u->log_top = u->log_cursor - (size_t)vis + 1;
+	for (int y = 0; y < vis && u->log_top + (size_t)y < u->n_log; y++) {
+		size_t k = u->log_top + (size_t)y;
+		const ui_ev *ev = log_at(u, k);
+		bool sel = k == u->log_cursor;
+		if (sel) {
+			mvwchgat(w, y + 1, 0, W, A_REVERSE, 0, NULL);
+			ui_put(u, w, y + 1, 0, ui_glyph_str(u, UI_G_CURSOR), 1, A_REVERSE | A_BOLD, 0);
+		}
+		char id[24];
+		snprintf(id, sizeof id, "#%lld", (long long)ev->id);
+		/* the log shows dates too: a migration spans days */
+		char ts[40];
+		pgc_iso8601(ev->ts, ts, sizeof ts);
+		ts[19] = '\0';
+		ts[10] = ' ';
+		char buf[UI_LINE_MAX];
+		snprintf(buf, sizeof buf, "%-7s %s  %s", id, ts, ev->line);
+		ui_put(u, w, y + 1, 2, buf, W - 3, sel ? A_REVERSE : 0, 0);
+	}
+}
+
+void ui_log_search(ui_ctx *u, const char *needle, bool from_next)
+{
+	if (!needle[0] || !u->n_log)
+		return;
+	size_t start = u->log_cursor + (from_next ? 1 : 0);
+	for (size_t n = 0; n < u->n_log; n++) {
+		size_t k = (start + n) % u->n_log;
+		const ui_ev *ev = log_at(u, k);
+		if (strcasestr(ev->line, needle)) {
+			u->log_cursor = k;
+			ui_status(u, "match: event #%lld (n: next)", (long long)ev->id);
+			ui_mark(u, UI_DIRTY_OVERLAY);
+			return;
+		}
+	}
+	ui_status(u, "not found in the log: %s", needle);
+}
+
+int ui_log_key(ui_ctx *u, ui_action a)
+{
+	size_t page = (size_t)(u->rows > 4 ? u->rows - 3 : 1);
+	switch (a) {
+	case UI_ACT_UP: if (u->log_cursor) u->log_cursor--; break;
+	case UI_ACT_DOWN: if (u->log_cursor + 1 < u->n_log) u->log_cursor++; break;
+	case UI_ACT_PGUP: u->log_cursor = u->log_cursor > page ? u->log_cursor - page : 0; break;
+	case UI_ACT_PGDN: u->log_cursor += page; break;
+	case UI_ACT_TOP: u->log_cursor = 0; break;
+	case UI_ACT_BOTTOM: u->log_cursor = u->n_log ? u->n_log - 1 : 0; break;
+	case UI_ACT_SEARCH:
+		ui_prompt_open(u, UI_PROMPT_LOG_SEARCH, "Search the log", "Enter finds, n: next match, Esc cancels",
+		               u->log_search, true, u->phase, SIZE_MAX);
+		return 1;
+	case UI_ACT_SEARCH_NEXT:
+		if (u->log_search[0])
+			ui_log_search(u, u->log_search, true);
+		return 1;
+	case UI_ACT_BACK:
+		ui_log_close(u);
+		return 1;
+	default:
+		return 0;
+	}
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return 1;
+}

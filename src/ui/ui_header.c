@@ -1,0 +1,97 @@
+/*
+ * ui_header.c -- the two header lines: the migration's title, source and
+ * target, the mode (DRIVER / MONITOR / REPLAY, in colour and in words),
+ * operator@host, the wall clock, time in the current phase and the downtime
+ * clock (planned from the runbook's cutover window; elapsed is wired to real
+ * actions by the actions module, until then "not started").
+ */
+#include "config.h"
+#include <stdio.h>
+#include <string.h>
+#include "ui_priv.h"
+
+#define MINUTES_PER_DAY (24 * 60)
+
+static void endpoint_words(const cfg_endpoint *ep, char *buf, size_t n)
+{
+	switch (ep->kind) {
+	case CFG_EP_POSTGRES: snprintf(buf, n, "%s", ep->conninfo ? ep->conninfo : "postgres"); break;
+	case CFG_EP_SUPABASE: snprintf(buf, n, "supabase %s", ep->url ? ep->url : ""); break;
+	default: snprintf(buf, n, "not configured"); break;
+	}
+}
+
+/* The runbook's cutover window: the first step with a time window. */
+static int planned_downtime_min(const runbook *rb)
+{
+	for (size_t p = 0; p < rb->n_phases; p++)
+		for (size_t s = 0; s < rb->phases[p].n_steps; s++) {
+			const rb_step *st = &rb->phases[p].steps[s];
+			int h1, m1, h2, m2;
+			if (st->window_from[0] && sscanf(st->window_from, "%d:%d", &h1, &m1) == 2 &&
+			    sscanf(st->window_to, "%d:%d", &h2, &m2) == 2)
+				return ((h2 * 60 + m2) - (h1 * 60 + m1) + MINUTES_PER_DAY) % MINUTES_PER_DAY;
+		}
+	return -1;
+}
+
+/* The phase being worked on: the first in progress, else the selected one. */
+static size_t current_phase(const ui_ctx *u)
+{
+	for (size_t p = 0; p < u->rb->n_phases; p++)
+		if (u->lg->phases[p].status == LG_PHASE_IN_PROGRESS)
+			return p;
+	return u->phase;
+}
+
+void ui_header_draw(ui_ctx *u)
+{
+	WINDOW *w = u->w_header;
+	int width = getmaxx(w);
+	werase(w);
+	double now = pgc_now();
+
+	/* line 1 right: mode, operator@host, clock */
+	char clock[16], who[160], mode[24];
+	ui_fmt_clock(now, clock, sizeof clock, true);
+	snprintf(who, sizeof who, "%s@%s  %s", u->s.operator_name, u->s.host, clock);
+	snprintf(mode, sizeof mode, " %s ", ui_mode_name(u->s.mode));
+	int pair = u->s.mode == UI_MODE_DRIVER ? UI_C_DRIVER : u->s.mode == UI_MODE_MONITOR ? UI_C_MONITOR : UI_C_REPLAY;
+	int wx = ui_put_right(u, w, 0, width - 1, who, 0, 0);
+	int mx = ui_put_right(u, w, 0, wx - 2, mode, A_BOLD | (u->color ? 0 : A_REVERSE), ui_pair(u, pair));
+
+	char title[400];
+	snprintf(title, sizeof title, "pgcutover %s %s", ui_glyph_str(u, UI_G_VLINE),
+	         u->rb->title && *u->rb->title ? u->rb->title : "(untitled runbook)");
+	ui_put(u, w, 0, 1, title, mx - 3, A_BOLD, ui_pair(u, UI_C_TITLE));
+
+	/* line 2 right: phase time, downtime */
+	size_t cp = current_phase(u);
+	const lg_phase *lp = &u->lg->phases[cp];
+	char phase_t[96], dt[96], right[200];
+	if (lp->status == LG_PHASE_IN_PROGRESS && lp->started_at > 0) {
+		char d[24];
+		ui_fmt_duration(now - lp->started_at, d, sizeof d);
+		snprintf(phase_t, sizeof phase_t, "phase %s: %s", u->rb->phases[cp].id, d);
+	} else {
+		snprintf(phase_t, sizeof phase_t, "phase %s: %s", u->rb->phases[cp].id,
+		         lp->status == LG_PHASE_DONE ? "done" : lp->status == LG_PHASE_ROLLED_BACK ? "rolled back" : "not started");
+	}
+	int plan = planned_downtime_min(u->rb);
+	if (plan >= 0)
+		snprintf(dt, sizeof dt, "downtime: not started (plan %dh%02dm)", plan / 60, plan % 60);
+	else
+		snprintf(dt, sizeof dt, "downtime: not started");
+	snprintf(right, sizeof right, "%s  %s  %s", phase_t, ui_glyph_str(u, UI_G_VLINE), dt);
+	int rx = ui_put_right(u, w, 1, width - 1, right, 0, ui_pair(u, UI_C_ACCENT));
+
+	char src[256], dst[256], line[600];
+	if (u->s.cfg) {
+		endpoint_words(&u->s.cfg->source, src, sizeof src);
+		endpoint_words(&u->s.cfg->target, dst, sizeof dst);
+		snprintf(line, sizeof line, "%s %s %s", src, ui_glyph_str(u, UI_G_ARROW), dst);
+	} else {
+		snprintf(line, sizeof line, "source and target not configured");
+	}
+	ui_put(u, w, 1, 1, line, rx - 3, 0, ui_pair(u, UI_C_DIM));
+}

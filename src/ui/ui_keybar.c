@@ -1,0 +1,115 @@
+/*
+ * ui_keybar.c -- the bottom key bar (htop-style: key in reverse video, then
+ * what it does) and the `?` help overlay.  Both are generated from the one
+ * key table in ui_keys.c, filtered by what has focus, so the screen never
+ * advertises a key that does something else.  The bar also carries the
+ * transient status message (what was just recorded, errors).
+ */
+#include "config.h"
+#include <stdio.h>
+#include <string.h>
+#include "ui_priv.h"
+
+void ui_keybar_draw(ui_ctx *u)
+{
+	WINDOW *w = u->w_keybar;
+	int width = getmaxx(w);
+	werase(w);
+	if (u->status_msg[0]) {
+		ui_put(u, w, 0, 0, u->status_msg, width - 1, A_BOLD, 0);
+		return;
+	}
+	if (ui_prompt_active(u)) {
+		ui_put(u, w, 0, 0, "Enter confirm  Esc cancel  ^U clear", width - 1, 0, 0);
+		return;
+	}
+	unsigned ctx = ui_key_context(u);
+	int x = 0;
+	for (size_t i = 0; i < ui_n_keys && x < width - 1; i++) {
+		const ui_key *k = &ui_keys[i];
+		if (!k->bar || !(k->contexts & ctx))
+			continue;
+		if (k->writes && ui_read_only(u))
+			continue;
+		int kw = ui_text_width(u, k->label);
+		int bw = ui_text_width(u, k->bar);
+		if (x + kw + bw + 3 > width - 1)
+			break;
+		x += ui_put(u, w, 0, x, k->label, kw, UI_STYLE(u, UI_C_KEY, A_REVERSE));
+		x += 1 + ui_put(u, w, 0, x + 1, k->bar, bw, 0, 0);
+		x += 2;
+	}
+}
+
+/* The help lists every key once per action, grouped by the order of the
+ * table, and says where it works. */
+static const char *where(unsigned c)
+{
+	if ((c & UI_KC_PANES) == UI_KC_PANES && (c & UI_KC_OVERLAY))
+		return "everywhere";
+	if ((c & UI_KC_PANES) == UI_KC_PANES)
+		return "panes";
+	if (c == UI_KC_LIST)
+		return "checklist";
+	if (c == (UI_KC_LIST | UI_KC_RAIL))
+		return "checklist, phases";
+	if (c & UI_KC_LOG && !(c & UI_KC_PANES))
+		return c == UI_KC_LOG ? "log" : "views";
+	return "panes, views";
+}
+
+void ui_help_draw(ui_ctx *u)
+{
+	int W = u->cols - 4, H = u->rows - 2;
+	if (u->w_ov)
+		delwin(u->w_ov);
+	u->w_ov = newwin(H, W, 1, 2);
+	WINDOW *w = u->w_ov;
+	werase(w);
+	if (u->utf8)
+		box_set(w, WACS_VLINE, WACS_HLINE);
+	else
+		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
+	ui_put(u, w, 0, 2, " Keys ", W - 4, A_BOLD, 0);
+	ui_put_right(u, w, H - 1, W - 2, " j/k scroll  Esc close ", 0, ui_pair(u, UI_C_DIM));
+	int y = 1, line = 0;
+	for (size_t i = 0; i < ui_n_keys && y < H - 1; i++) {
+		const ui_key *k = &ui_keys[i];
+		if (!k->help)
+			continue;
+		if (line++ < (int)u->help_top)
+			continue;
+		ui_put(u, w, y, 2, k->label, 8, A_BOLD, 0);
+		char buf[300];
+		snprintf(buf, sizeof buf, "%s%s", k->help, k->writes && ui_read_only(u) ? " (disabled in this mode)" : "");
+		ui_put(u, w, y, 12, buf, W - 30, 0, 0);
+		ui_put_right(u, w, y, W - 2, where(k->contexts), 0, ui_pair(u, UI_C_DIM));
+		y++;
+	}
+	if (y < H - 2) {
+		y++;
+		ui_put(u, w, y++, 2, "Marks: [x] done  [ ] open  [-] skipped  [~] in progress  [!] blocked  [N/A]", W - 4, 0, 0);
+		ui_put(u, w, y++, 2, "Every tick, untick, note and override is appended to the audit log.", W - 4, 0, 0);
+	}
+}
+
+int ui_help_key(ui_ctx *u, ui_action a)
+{
+	switch (a) {
+	case UI_ACT_UP: if (u->help_top) u->help_top--; break;
+	case UI_ACT_DOWN: case UI_ACT_PGDN: if (u->help_top + 1 < ui_n_keys) u->help_top++; break;
+	case UI_ACT_TOP: case UI_ACT_PGUP: u->help_top = 0; break;
+	case UI_ACT_BACK:
+		u->overlay = UI_OV_NONE;
+		if (u->w_ov) {
+			delwin(u->w_ov);
+			u->w_ov = NULL;
+		}
+		ui_mark(u, UI_DIRTY_ALL);
+		return 1;
+	default:
+		return 0;
+	}
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return 1;
+}

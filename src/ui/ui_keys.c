@@ -1,0 +1,184 @@
+/*
+ * ui_keys.c -- the console's one key table and the dispatcher that runs it.
+ * The key bar (ui_keybar.c) and the `?` help are generated from ui_keys[],
+ * so what the screen says a key does is what it does.  Keys follow
+ * htop/less/k9s habits: arrows and j/k, h/l/Tab between panes, Enter to
+ * open, Space to tick, / to search, q to quit.
+ */
+#include "config.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "ui_priv.h"
+
+#define CTRL(c) ((c) & 0x1f)
+#define KEY_ESC 27
+#define KEY_TAB '\t'
+
+const ui_key ui_keys[] = {
+	{{KEY_UP, 'k'}, "\xe2\x86\x91/k", NULL, "move up", UI_ACT_UP, UI_KC_PANES | UI_KC_OVERLAY, false},
+	{{KEY_DOWN, 'j'}, "\xe2\x86\x93/j", "Move", "move down", UI_ACT_DOWN, UI_KC_PANES | UI_KC_OVERLAY, false},
+	{{KEY_PPAGE, CTRL('b')}, "PgUp", NULL, "page up", UI_ACT_PGUP, UI_KC_PANES | UI_KC_OVERLAY, false},
+	{{KEY_NPAGE, CTRL('f'), ' '}, "PgDn", NULL, "page down (Space in the log and help)", UI_ACT_PGDN, UI_KC_OVERLAY, false},
+	{{KEY_NPAGE, CTRL('f')}, "PgDn", NULL, "page down", UI_ACT_PGDN, UI_KC_PANES, false},
+	{{'g', KEY_HOME}, "g", NULL, "go to the top", UI_ACT_TOP, UI_KC_PANES | UI_KC_OVERLAY, false},
+	{{'G', KEY_END}, "G", NULL, "go to the bottom", UI_ACT_BOTTOM, UI_KC_PANES | UI_KC_OVERLAY, false},
+	{{'h', KEY_LEFT}, "h/l", NULL, "pane to the left (l: to the right)", UI_ACT_PANE_LEFT, UI_KC_PANES, false},
+	{{'l', KEY_RIGHT}, "l", NULL, NULL, UI_ACT_PANE_RIGHT, UI_KC_PANES, false},
+	{{KEY_TAB}, "Tab", "Pane", "next pane (Shift-Tab: previous)", UI_ACT_PANE_NEXT, UI_KC_PANES, false},
+	{{KEY_BTAB}, "S-Tab", NULL, NULL, UI_ACT_PANE_PREV, UI_KC_PANES, false},
+	{{'\n', '\r', KEY_ENTER}, "Enter", "Open", "fold/unfold a step or item, show an item's details; open the log from the events", UI_ACT_OPEN, UI_KC_PANES, false},
+	{{' '}, "Space", "Tick", "tick or untick the item (untick asks a reason); in the rail, record a finished phase as complete", UI_ACT_TICK, UI_KC_LIST | UI_KC_RAIL, true},
+	{{'n'}, "n", "Note", "add a note (to the item under the cursor, else a general note)", UI_ACT_NOTE, UI_KC_PANES, true},
+	{{'c'}, "c", "Cmd", "show the item's command and details", UI_ACT_COMMAND, UI_KC_LIST, false},
+	{{'/'}, "/", "Search", "search items in every phase (the log: search events)", UI_ACT_SEARCH, UI_KC_PANES | UI_KC_LOG, false},
+	{{'n', 'N'}, "n", "Next", "next search match", UI_ACT_SEARCH_NEXT, UI_KC_LOG, false},
+	{{'N'}, "N", NULL, "next search match", UI_ACT_SEARCH_NEXT, UI_KC_PANES, false},
+	{{'0', '1', '2', '3', '4', '5'}, "0-5", "Phase", "jump to phase 0 ... 5", UI_ACT_PHASE, UI_KC_PANES, false},
+	{{'-'}, "-", NULL, "fold every step of the phase (+ unfolds all)", UI_ACT_FOLD_ALL, UI_KC_LIST, false},
+	{{'+', '='}, "+", NULL, NULL, UI_ACT_UNFOLD_ALL, UI_KC_LIST, false},
+	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false},
+	{{'?', KEY_F(1)}, "?", "Help", "this help", UI_ACT_HELP, UI_KC_PANES, false},
+	{{KEY_ESC, 'q', KEY_BACKSPACE}, "Esc/q", "Back", "close this view", UI_ACT_BACK, UI_KC_OVERLAY, false},
+	{{CTRL('l')}, "^L", NULL, "repaint the screen", UI_ACT_REDRAW, UI_KC_PANES | UI_KC_OVERLAY | UI_KC_SMALL, false},
+	{{'q', KEY_F(10)}, "q", "Quit", "quit the console", UI_ACT_QUIT, UI_KC_PANES | UI_KC_SMALL, false},
+};
+const size_t ui_n_keys = sizeof ui_keys / sizeof ui_keys[0];
+
+unsigned ui_key_context(const ui_ctx *u)
+{
+	if (u->too_small)
+		return UI_KC_SMALL;
+	switch (u->overlay) {
+	case UI_OV_HELP: return UI_KC_HELP;
+	case UI_OV_LOG: return UI_KC_LOG;
+	case UI_OV_DETAIL: return UI_KC_DETAIL;
+	case UI_OV_NONE: break;
+	}
+	switch (u->focus) {
+	case UI_PANE_RAIL: return UI_KC_RAIL;
+	case UI_PANE_EVENTS: return UI_KC_EVENTS;
+	default: return UI_KC_LIST;
+	}
+}
+
+const ui_key *ui_key_find(unsigned context, int code)
+{
+	for (size_t i = 0; i < ui_n_keys; i++) {
+		if (!(ui_keys[i].contexts & context))
+			continue;
+		for (int j = 0; j < UI_KEY_CODES && ui_keys[i].codes[j]; j++)
+			if (ui_keys[i].codes[j] == code)
+				return &ui_keys[i];
+	}
+	return NULL;
+}
+
+static void focus_pane(ui_ctx *u, int delta)
+{
+	int f = ((int)u->focus + delta + UI_PANE_N) % UI_PANE_N;
+	u->focus = (ui_pane)f;
+	ui_mark(u, UI_DIRTY_RAIL | UI_DIRTY_LIST | UI_DIRTY_EVENTS | UI_DIRTY_KEYBAR);
+}
+
+/* 0-5: the phase with that id, else the phase at that position. */
+static void jump_phase(ui_ctx *u, int digit)
+{
+	char id[16];
+	snprintf(id, sizeof id, "%d", digit);
+	for (size_t i = 0; i < u->rb->n_phases; i++)
+		if (strcmp(u->rb->phases[i].id, id) == 0) {
+			ui_select_phase(u, i);
+			return;
+		}
+	ui_status(u, "no phase %s in this runbook", id);
+}
+
+void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
+{
+	unsigned ctx = ui_key_context(u);
+	/* function keys and characters share a number space: keep them apart */
+	if (!is_key_code && code >= KEY_MIN)
+		return;
+	if (!is_key_code && code == '\r')
+		code = '\n';
+	const ui_key *k = ui_key_find(ctx, code);
+	if (!k) {
+		if (ctx != UI_KC_SMALL)
+			ui_status(u, "key not used here; ? lists the keys");
+		return;
+	}
+	if (k->writes && ui_read_only(u)) {
+		ui_status(u, "%s mode: %s is disabled", ui_mode_name(u->s.mode), k->label);
+		return;
+	}
+	if (u->status_msg[0]) {
+		u->status_msg[0] = '\0';
+		ui_mark(u, UI_DIRTY_KEYBAR);
+	}
+	switch (k->act) {
+	case UI_ACT_QUIT:
+		/* nothing runs in the background yet, so no question to ask */
+		u->quit = true;
+		return;
+	case UI_ACT_REDRAW:
+		clearok(curscr, TRUE);
+		ui_mark(u, UI_DIRTY_ALL);
+		return;
+	default:
+		break;
+	}
+	switch (ctx) {
+	case UI_KC_HELP: ui_help_key(u, k->act); return;
+	case UI_KC_LOG: ui_log_key(u, k->act); return;
+	case UI_KC_DETAIL: ui_detail_key(u, k->act); return;
+	case UI_KC_SMALL: return;
+	default: break;
+	}
+	switch (k->act) {
+	case UI_ACT_PANE_LEFT: focus_pane(u, -1); return;
+	case UI_ACT_PANE_RIGHT: case UI_ACT_PANE_NEXT: focus_pane(u, 1); return;
+	case UI_ACT_PANE_PREV: focus_pane(u, -1); return;
+	case UI_ACT_PHASE:
+		jump_phase(u, code - '0');
+		return;
+	case UI_ACT_LOG:
+		ui_log_open(u);
+		return;
+	case UI_ACT_HELP:
+		u->overlay = UI_OV_HELP;
+		u->help_top = 0;
+		ui_mark(u, UI_DIRTY_ALL);
+		return;
+	case UI_ACT_SEARCH:
+		ui_prompt_open(u, UI_PROMPT_SEARCH, "Search items (every phase)",
+		               "Enter finds the next match, N repeats, Esc cancels", u->search, true,
+		               u->phase, SIZE_MAX);
+		return;
+	case UI_ACT_SEARCH_NEXT:
+		if (u->search[0])
+			ui_checklist_search(u, u->search, true);
+		else
+			ui_status(u, "no search yet: press /");
+		return;
+	case UI_ACT_NOTE:
+		if (u->focus == UI_PANE_LIST && u->n_rows_v && u->rows_v[u->cursor].kind == UI_ROW_ITEM) {
+			size_t it = (size_t)u->rows_v[u->cursor].idx;
+			char title[200];
+			snprintf(title, sizeof title, "Note on item %s", ui_cur_phase(u)->items[it].id);
+			ui_prompt_open(u, UI_PROMPT_NOTE, title, "Enter records the note, Esc cancels",
+			               NULL, true, u->phase, it);
+		} else {
+			ui_prompt_open(u, UI_PROMPT_NOTE, "General note", "Enter records the note, Esc cancels",
+			               NULL, true, u->phase, SIZE_MAX);
+		}
+		return;
+	default:
+		break;
+	}
+	switch (u->focus) {
+	case UI_PANE_RAIL: ui_rail_key(u, k->act); break;
+	case UI_PANE_EVENTS: ui_events_key(u, k->act); break;
+	default: ui_checklist_key(u, k->act); break;
+	}
+}

@@ -1,0 +1,302 @@
+/*
+ * ui_priv.h -- what the console's pane files share: the one UI context
+ * (ui_ctx), the flattened checklist rows, the key table's types and the
+ * drawing helpers.  Only src/ui/ files include this; the rest of the program
+ * sees include/pgcutover/ui.h.
+ *
+ * Layout (htop-like, one file per screen element):
+ *   ui.c          context, layout, poll() loop glue, signals, redraw
+ *   ui_header.c   title, mode, operator, clocks
+ *   ui_rail.c     phases with progress
+ *   ui_checklist.c the selected phase as a foldable tree
+ *   ui_side.c     row counts
+ *   ui_events.c   event strip and the full log overlay
+ *   ui_keybar.c   bottom key bar and the `?` help, both from ui_keys.c
+ *   ui_keys.c     the one key table and the actions it dispatches
+ *   ui_prompt.c   text input and confirmation dialogs
+ *   ui_draw.c     sanitised, width-aware UTF-8 drawing, ASCII fallbacks
+ */
+#ifndef PGCUTOVER_UI_PRIV_H
+#define PGCUTOVER_UI_PRIV_H
+
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <wchar.h>
+#include "pgcutover/ui.h"
+#include "pgcutover/loop.h"
+
+/* Smallest screen the panes are laid out for. */
+#define UI_MIN_COLS 80
+#define UI_MIN_ROWS 24
+#define UI_HEADER_ROWS 2
+#define UI_KEYBAR_ROWS 1
+#define UI_RAIL_COLS 32          /* left column: phase rail and side pane */
+#define UI_RAIL_COLS_WIDE 38     /* from UI_WIDE_COLS on */
+#define UI_WIDE_COLS 140         /* side pane moves right of the checklist */
+#define UI_SIDE_COLS 34
+#define UI_SIDE_MIN_ROWS 4
+#define UI_EVENTS_ROWS 5         /* title + 4 events */
+#define UI_EVENTS_ROWS_TALL 7    /* from UI_TALL_ROWS on */
+#define UI_TALL_ROWS 34
+#define UI_EVENT_RING 256        /* events kept for the strip */
+#define UI_TICK_MS 1000          /* clock and state follow */
+#define UI_PROMPT_MAX 512        /* characters in a text prompt */
+#define UI_SEARCH_MAX 256
+#define UI_STATUS_SECS 6         /* a status message stays this long */
+#define UI_LINE_MAX 1024         /* widest line drawn */
+#define UI_ESCDELAY_MS 25
+
+typedef enum ui_pane {
+	UI_PANE_RAIL,
+	UI_PANE_LIST,
+	UI_PANE_EVENTS,
+	UI_PANE_N,
+} ui_pane;
+
+typedef enum ui_overlay {
+	UI_OV_NONE,
+	UI_OV_HELP,
+	UI_OV_LOG,
+	UI_OV_DETAIL,
+} ui_overlay;
+
+/* What the keys act on right now; one bit per context in the key table. */
+enum {
+	UI_KC_RAIL    = 1 << 0,
+	UI_KC_LIST    = 1 << 1,
+	UI_KC_EVENTS  = 1 << 2,
+	UI_KC_LOG     = 1 << 3,
+	UI_KC_HELP    = 1 << 4,
+	UI_KC_DETAIL  = 1 << 5,
+	UI_KC_SMALL   = 1 << 6,   /* the "enlarge" notice */
+	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS,
+	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL,
+};
+
+typedef enum ui_action {
+	UI_ACT_NONE,
+	UI_ACT_UP, UI_ACT_DOWN, UI_ACT_PGUP, UI_ACT_PGDN, UI_ACT_TOP, UI_ACT_BOTTOM,
+	UI_ACT_PANE_LEFT, UI_ACT_PANE_RIGHT, UI_ACT_PANE_NEXT, UI_ACT_PANE_PREV,
+	UI_ACT_OPEN, UI_ACT_TICK, UI_ACT_NOTE, UI_ACT_SEARCH, UI_ACT_SEARCH_NEXT,
+	UI_ACT_COMMAND, UI_ACT_PHASE, UI_ACT_LOG, UI_ACT_HELP, UI_ACT_BACK,
+	UI_ACT_FOLD_ALL, UI_ACT_UNFOLD_ALL, UI_ACT_REDRAW, UI_ACT_QUIT,
+} ui_action;
+
+#define UI_KEY_CODES 6
+typedef struct ui_key {
+	int codes[UI_KEY_CODES];  /* key codes, 0-terminated */
+	const char *label;        /* how the key is written: "Space" */
+	const char *bar;          /* word in the key bar, NULL = help only */
+	const char *help;         /* one line for `?` */
+	ui_action act;
+	unsigned contexts;        /* UI_KC_* where it works */
+	bool writes;              /* appends an event: off in MONITOR/REPLAY */
+} ui_key;
+
+extern const ui_key ui_keys[];
+extern const size_t ui_n_keys;
+
+typedef enum ui_row_kind {
+	UI_ROW_NOTES,       /* the foldable "notes from the runbook" header */
+	UI_ROW_NOTE,        /* one runbook note line */
+	UI_ROW_STEP,
+	UI_ROW_ITEM,
+	UI_ROW_CHECKPOINT,
+} ui_row_kind;
+
+typedef struct ui_row {
+	uint8_t kind;       /* ui_row_kind */
+	uint8_t indent;     /* step nesting, in levels */
+	int32_t idx;        /* item, step or note index in the phase */
+} ui_row;
+
+/* One event as the strip and the log show it: text already built. */
+typedef struct ui_ev {
+	int64_t id;
+	double ts;
+	char *kind;
+	char *line;         /* "operator  kind  target  detail", sanitised */
+} ui_ev;
+
+typedef enum ui_prompt_kind {
+	UI_PROMPT_NONE,
+	UI_PROMPT_UNTICK,    /* reason for an untick */
+	UI_PROMPT_NOTE,
+	UI_PROMPT_SEARCH,    /* checklist search */
+	UI_PROMPT_LOG_SEARCH,
+	UI_PROMPT_OVERRIDE,  /* reason for completing a phase out of order */
+	UI_PROMPT_COMPLETE,  /* y/n: record a phase as complete */
+} ui_prompt_kind;
+
+typedef struct ui_prompt {
+	ui_prompt_kind kind;
+	char title[256];
+	char hint[256];
+	wchar_t buf[UI_PROMPT_MAX + 1];
+	int len, cur;
+	bool required;       /* empty input is not accepted */
+	size_t phase_idx;    /* what the answer is about */
+	size_t item_idx;     /* SIZE_MAX when not about an item */
+	char error[128];
+} ui_prompt;
+
+enum {
+	UI_DIRTY_HEADER  = 1 << 0,
+	UI_DIRTY_RAIL    = 1 << 1,
+	UI_DIRTY_LIST    = 1 << 2,
+	UI_DIRTY_SIDE    = 1 << 3,
+	UI_DIRTY_EVENTS  = 1 << 4,
+	UI_DIRTY_KEYBAR  = 1 << 5,
+	UI_DIRTY_OVERLAY = 1 << 6,
+	UI_DIRTY_ALL     = 0x7f,
+};
+
+/* Colour pairs; every one has an attribute fallback so meaning never rests
+ * on colour alone (the words and marks carry it). */
+enum {
+	UI_C_NORMAL = 0,
+	UI_C_TITLE = 1,
+	UI_C_DRIVER, UI_C_MONITOR, UI_C_REPLAY,
+	UI_C_DONE, UI_C_PROGRESS, UI_C_RISK, UI_C_DIM, UI_C_KEY,
+	UI_C_CURSOR, UI_C_WARN, UI_C_ACCENT,
+	UI_C_N,
+};
+
+typedef enum ui_glyph {
+	UI_G_FOLD_OPEN, UI_G_FOLD_CLOSED, UI_G_BAR_FULL, UI_G_BAR_EMPTY,
+	UI_G_ARROW, UI_G_CHECK, UI_G_CURSOR, UI_G_CHECKPOINT, UI_G_HLINE,
+	UI_G_VLINE, UI_G_ELLIPSIS, UI_G_BULLET, UI_G_CMD, UI_G_NOTE, UI_G_TIMES,
+	UI_G_N,
+} ui_glyph;
+
+typedef struct ui_ctx {
+	ui_setup s;
+	const runbook *rb;
+	ledger *lg;
+	loop *lp;
+	SCREEN *scr;
+	bool utf8, color, term_open;
+	int rows, cols;
+	bool too_small;
+	WINDOW *w_header, *w_rail, *w_side, *w_list, *w_events, *w_keybar, *w_ov, *w_prompt;
+	int side_right;          /* side pane right of the list (wide screens) */
+	ui_pane focus;
+	unsigned dirty;
+
+	/* phase rail */
+	size_t phase;            /* selected phase index */
+	size_t rail_top;
+
+	/* checklist: fold state per phase, flattened rows of the selected one */
+	uint8_t **item_folded;   /* [phase][item], allocated on first use */
+	uint8_t **step_folded;   /* [phase][step] */
+	uint8_t *notes_open;     /* [phase] */
+	ui_row *rows_v; size_t n_rows_v, cap_rows_v;
+	int *step_done, *step_total; size_t cap_steps;
+	size_t cursor, top;
+	bool rows_stale;
+	char search[UI_SEARCH_MAX];
+
+	/* events */
+	ui_ev *events; size_t n_events;   /* oldest first, at most UI_EVENT_RING */
+	size_t ev_scroll;                 /* 0 = newest at the top */
+	int64_t ev_last_id;
+	int data_version;
+
+	/* overlays */
+	ui_overlay overlay;
+	ui_ev *log; size_t n_log;         /* full log, oldest first */
+	size_t log_cursor;                /* index from the newest (0 = newest) */
+	size_t log_top;
+	char log_search[UI_SEARCH_MAX];
+	size_t detail_item, detail_top;
+	int detail_lines;
+	size_t help_top;
+
+	ui_prompt prompt;
+
+	char status_msg[256];
+	double status_until;
+	bool quit;
+	int exit_code;
+	int timer_id;
+	long clock_sec;                   /* last second drawn in the header */
+
+	ui_side_data side;
+	bool side_live;
+	double side_ts;                   /* ledger snapshot shown */
+	int side_rows;                    /* rows of the side pane, 0 = hidden */
+} ui_ctx;
+
+/* ui.c */
+void ui_mark(ui_ctx *u, unsigned dirty);
+void ui_status(ui_ctx *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ui_follow_state(ui_ctx *u);
+void ui_select_phase(ui_ctx *u, size_t phase);
+const rb_phase *ui_cur_phase(const ui_ctx *u);
+bool ui_read_only(const ui_ctx *u);
+void ui_pane_title(ui_ctx *u, WINDOW *w, int y, const char *title, const char *right, bool focused);
+int ui_append(ui_ctx *u, const char *kind, const char *phase, const char *item,
+              const char *payload_json);
+
+/* ui_draw.c */
+int ui_put(ui_ctx *u, WINDOW *w, int y, int x, const char *s, int maxw, attr_t attr, short pair);
+int ui_put_right(ui_ctx *u, WINDOW *w, int y, int right_x, const char *s, attr_t attr, short pair);
+int ui_text_width(ui_ctx *u, const char *s);
+const char *ui_glyph_str(const ui_ctx *u, ui_glyph g);
+void ui_hline(ui_ctx *u, WINDOW *w, int y, int x, int n, attr_t attr, short pair);
+void ui_vline(ui_ctx *u, WINDOW *w, int x, attr_t attr, short pair);
+void ui_bar(ui_ctx *u, WINDOW *w, int y, int x, int width, int done, int total);
+void ui_fmt_duration(double secs, char *buf, size_t n);
+void ui_fmt_clock(double t, char *buf, size_t n, bool with_seconds);
+attr_t ui_attr(const ui_ctx *u, int pair, attr_t fallback);
+/* attr and pair arguments of ui_put for a colour pair with its no-colour
+ * attribute fallback. */
+#define UI_STYLE(u, pair, fallback) ui_attr((u), (pair), (fallback)), ui_pair((u), (pair))
+short ui_pair(const ui_ctx *u, int pair);
+/* Copies s into buf with control characters removed (for prompts, logs). */
+void ui_wrap_lines(ui_ctx *u, const char *s, int width, void (*emit)(const char *, size_t, void *), void *ud);
+
+/* panes */
+void ui_header_draw(ui_ctx *u);
+void ui_rail_draw(ui_ctx *u);
+int ui_rail_key(ui_ctx *u, ui_action a);
+void ui_checklist_rebuild(ui_ctx *u);
+void ui_checklist_draw(ui_ctx *u);
+int ui_checklist_key(ui_ctx *u, ui_action a);
+void ui_checklist_tick(ui_ctx *u);
+void ui_checklist_search(ui_ctx *u, const char *needle, bool from_next);
+void ui_checklist_free(ui_ctx *u);
+void ui_checklist_reveal(ui_ctx *u, size_t item);
+void ui_complete_phase_maybe(ui_ctx *u, size_t phase_idx, bool asked);
+void ui_detail_draw(ui_ctx *u);
+int ui_detail_key(ui_ctx *u, ui_action a);
+void ui_side_draw(ui_ctx *u, WINDOW *w, const ui_side_data *d);
+void ui_side_refresh_recorded(ui_ctx *u);
+void ui_events_load(ui_ctx *u);
+void ui_events_draw(ui_ctx *u);
+int ui_events_key(ui_ctx *u, ui_action a);
+void ui_events_free(ui_ctx *u);
+void ui_log_open(ui_ctx *u);
+void ui_log_draw(ui_ctx *u);
+int ui_log_key(ui_ctx *u, ui_action a);
+void ui_log_search(ui_ctx *u, const char *needle, bool from_next);
+void ui_log_close(ui_ctx *u);
+char *ui_event_line(const st_event *ev);
+void ui_keybar_draw(ui_ctx *u);
+void ui_help_draw(ui_ctx *u);
+int ui_help_key(ui_ctx *u, ui_action a);
+
+/* ui_keys.c */
+unsigned ui_key_context(const ui_ctx *u);
+const ui_key *ui_key_find(unsigned context, int code);
+void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code);
+
+/* ui_prompt.c */
+void ui_prompt_open(ui_ctx *u, ui_prompt_kind kind, const char *title, const char *hint,
+                    const char *initial, bool required, size_t phase_idx, size_t item_idx);
+bool ui_prompt_active(const ui_ctx *u);
+void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code);
+void ui_prompt_draw(ui_ctx *u);
+
+#endif
