@@ -29,6 +29,9 @@ static const unsigned char lost_bytes[] = {0x81, 0x8D, 0x8F, 0x90, 0x9D};
 #define UNIT_UNMAPPABLE (-1)  /* a character Windows-1252 cannot produce */
 #define UNIT_LOST (-2)        /* U+FFFD standing for a lost byte */
 #define REPLACEMENT_CHAR 0xFFFD
+#define EMOJI_VARIATION 0xFE0F    /* "⚠️" = U+26A0 U+FE0F; its last byte is 0x8F */
+#define ZERO_WIDTH_JOINER 0x200D  /* joins emoji; its last byte is 0x8D */
+#define RIGHT_DOUBLE_QUOTE 0x201D /* its last byte is 0x9D */
 #define MAX_CONT 3            /* continuation bytes of a 4-byte sequence */
 /* A guessed byte must give a symbol or emoji (what loses bytes in practice);
  * a guess that gives a CJK character from "é™x" in good text is refused. */
@@ -109,9 +112,14 @@ static size_t lead_len(int b)
 
 /* How plausible a recovered character is: emoji and symbols are what
  * runbooks carry, so a guessed byte that yields one is preferred. */
-static int plausibility(unsigned cp)
+static int plausibility(unsigned cp, int next_byte)
 {
-	if ((cp >= 0x1F300 && cp <= 0x1FAFF) || (cp >= 0x2700 && cp <= 0x27BF))
+	/* "â€" + a lost byte: a closing quote in prose, a joiner between emoji */
+	if (cp == RIGHT_DOUBLE_QUOTE)
+		return next_byte >= 0xF0 ? 1 : 5;
+	if (cp == ZERO_WIDTH_JOINER)
+		return next_byte >= 0xF0 ? 5 : 1;
+	if ((cp >= 0x1F300 && cp <= 0x1FAFF) || (cp >= 0x2700 && cp <= 0x27BF) || cp == EMOJI_VARIATION)
 		return 4;
 	if ((cp >= 0x2190 && cp <= 0x21FF) || (cp >= 0x2300 && cp <= 0x23FF) ||
 	    (cp >= 0x2600 && cp <= 0x26FF) || (cp >= 0x2B00 && cp <= 0x2BFF))
@@ -164,6 +172,8 @@ static size_t rebuild(const unit *u, size_t n, size_t i, unsigned char out[4], s
 		return 0;
 	int best_score = 0;
 	unsigned char best[4];
+	size_t after = i + 1 + present;
+	int next_byte = after < n ? u[after].byte : -1;
 	size_t first_pos = one_lost ? lost_at : 0, last_pos = one_lost ? lost_at : k - 1;
 	for (size_t pos = first_pos; pos <= last_pos; pos++) {
 		for (size_t b = 0; b < N_LOST_BYTES; b++) {
@@ -179,7 +189,7 @@ static size_t rebuild(const unit *u, size_t n, size_t i, unsigned char out[4], s
 			}
 			if (!seq_valid(seq, k + 1, &cp))
 				continue;
-			int score = plausibility(cp);
+			int score = plausibility(cp, next_byte);
 			if (score > best_score) {
 				best_score = score;
 				memcpy(best, seq, k + 1);
