@@ -47,6 +47,7 @@ typedef struct config {
 	char **flags;        size_t n_flags;
 	cfg_health *health;  size_t n_health;
 	char *notify_url;
+	char *notify_url_env; /* or: environment variable holding the webhook URL */
 	char *operator_name;
 	char *workdir;       /* for commands; default: config dir */
 	int command_timeout_s;

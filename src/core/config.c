@@ -644,11 +644,22 @@ static int want_health(cfg_walk *w, const cJSON *v, config *c)
 	return 0;
 }
 
-static const char *const notify_keys[] = {"webhook", NULL};
+/* A chat webhook URL is itself a secret (Slack's carry the token in the
+ * path), so it may come from the environment instead. */
+enum { NT_WEBHOOK, NT_WEBHOOK_ENV };
+static const char *const notify_keys[] = {"webhook", "webhook_env", NULL};
 
 static int notify_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 {
 	config *c = ctx;
+	if (which == NT_WEBHOOK_ENV) {
+		if (want_string(w, v, &c->notify_url_env) < 0)
+			return -1;
+		if (!is_env_name(c->notify_url_env))
+			return cfg_fail(w, false, "must name an environment variable (letters, digits and _), "
+			                "e.g. \"PGCUTOVER_WEBHOOK\"");
+		return 0;
+	}
 	if (want_string(w, v, &c->notify_url) < 0)
 		return -1;
 	return check_url(w, c->notify_url);
@@ -710,7 +721,11 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 			return notify_member(w, v, 0, c);
 		if (!cJSON_IsObject(v))
 			return cfg_fail(w, false, "must be a URL or {\"webhook\": URL}, not %s", type_name(v));
-		return walk_members(w, v, notify_keys, notify_member, c);
+		if (walk_members(w, v, notify_keys, notify_member, c) < 0)
+			return -1;
+		if (c->notify_url && c->notify_url_env)
+			return cfg_fail(w, false, "give \"webhook\" or \"webhook_env\", not both");
+		return 0;
 	case K_OPERATOR: return want_string(w, v, &c->operator_name);
 	case K_WORKDIR:  return want_path(w, v, &c->workdir);
 	case K_COMMAND_TIMEOUT:
@@ -831,6 +846,7 @@ void config_free(config *c)
 	}
 	free(c->health);
 	free(c->notify_url);
+	free(c->notify_url_env);
 	free(c->operator_name);
 	free(c->workdir);
 	free(c->point_of_no_return);

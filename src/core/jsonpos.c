@@ -120,6 +120,9 @@ static int scan_string(jp_scan *sc)
 				for (int k = 1; k <= 4; k++)
 					if (sc->i + k >= sc->len || !is_hex((unsigned char)sc->s[sc->i + k]))
 						return jp_fail(sc, at, "\\u must be followed by four hex digits");
+				/* cJSON would cut the string there, silently. */
+				if (memcmp(sc->s + sc->i + 1, "0000", 4) == 0)
+					return jp_fail(sc, at, "\\u0000 (NUL) is not allowed in a string");
 				sc->i += 5;
 			} else if (e != JP_EOF && strchr("\"\\/bfnrt", e)) {
 				sc->i++;

@@ -321,6 +321,21 @@ static void test_supabase(void)
 	           "count must be known");
 }
 
+static void test_notify(void)
+{
+	pgc_err e;
+	config *c = parse("{\"runbook\": \"a.md\", \"notify\": {\"webhook_env\": \"PGCUTOVER_WEBHOOK\"}}", &e);
+	ok(c && c->notify_url == NULL && c->notify_url_env &&
+	   strcmp(c->notify_url_env, "PGCUTOVER_WEBHOOK") == 0, "notify webhook from the environment");
+	config_free(c);
+	fails_with("{\"runbook\": \"a.md\", \"notify\": {\"webhook\": \"https://h/x\", \"webhook_env\": \"W\"}}",
+	           CFG_PATH ":1:31: notify: give \"webhook\" or \"webhook_env\", not both", "webhook and webhook_env");
+	fails_with("{\"runbook\": \"a.md\", \"notify\": 3}",
+	           CFG_PATH ":1:31: notify: must be a URL or {\"webhook\": URL}, not a number", "notify type");
+	fails_with("{\"runbook\": \"a\\u0000.md\"}",
+	           CFG_PATH ":1:15: \\u0000 (NUL) is not allowed in a string", "\\u0000 refused");
+}
+
 static void test_jsonpos(void)
 {
 	static const char t[] = "{\"a\": [1, {\"b\": \"x,}\"}],\n \"c\": 2}";
@@ -436,6 +451,7 @@ int main(void)
 	test_required();
 	test_passwords();
 	test_supabase();
+	test_notify();
 	test_jsonpos();
 	test_state_path();
 	test_load();
