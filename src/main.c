@@ -24,7 +24,8 @@ static const cli_command commands[] = {
 	{"tick",    cmd_tick,    "tick ITEM [--note TEXT] mark an item done"},
 	{"untick",  cmd_untick,  "untick ITEM --reason TEXT  mark an item not done"},
 	{"note",    cmd_note,    "note [ITEM] TEXT        add a note"},
-	{"counts",  cmd_counts,  "counts [--json] [--exact] [--watch S]  row counts, source vs target"},
+	{"counts",  cmd_counts,  "counts [--json] [--exact] [--watch S] [--timeout MS]  row counts, source vs target"},
+	{"schema",  cmd_schema,  "schema [--json]         schema and sequence parity, source vs target"},
 	{"demo",    cmd_demo,    "demo [--rows N] [--stop] [--no-console]  local demo migration"},
 	{NULL, NULL, NULL},
 };

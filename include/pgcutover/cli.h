@@ -62,5 +62,6 @@ int cmd_note(int argc, char **argv, cli_opts *o);
 int cmd_demo(int argc, char **argv, cli_opts *o);
 int cmd_console(int argc, char **argv, cli_opts *o);
 int cmd_counts(int argc, char **argv, cli_opts *o);
+int cmd_schema(int argc, char **argv, cli_opts *o);
 
 #endif

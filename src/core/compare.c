@@ -12,7 +12,6 @@
  * answer (figure or error) for every table.
  */
 #include "config.h"
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +499,12 @@ const char *cmp_summary(const cmp_session *cs, char *buf, size_t n)
 
 /* ---- JSON ---- */
 
+/* One decimal, for ages in seconds (no libm for one rounding). */
+static double cmp_round1(double x)
+{
+	return (double)(int64_t)(x * 10 + (x >= 0 ? 0.5 : -0.5)) / 10;
+}
+
 static void cmp_json_rows(cJSON *o, const char *key, int64_t rows)
 {
 	if (rows >= 0)
@@ -572,16 +577,16 @@ char *cmp_snapshot_json(const cmp_session *cs, bool full)
 				char key[32];
 				snprintf(key, sizeof key, "%s_age_s", cmp_side_label[w]);
 				if (fs[w]->measured_at > 0)
-					cJSON_AddNumberToObject(o, key, round((now - fs[w]->measured_at) * 10) / 10);
+					cJSON_AddNumberToObject(o, key, cmp_round1(now - fs[w]->measured_at));
 				else
 					cJSON_AddNullToObject(o, key);
 			}
 			if (t->rate > 0)
-				cJSON_AddNumberToObject(o, "rate", round(t->rate));
+				cJSON_AddNumberToObject(o, "rate", (double)(int64_t)(t->rate + 0.5));
 			else
 				cJSON_AddNullToObject(o, "rate");
 			if (t->eta_s >= 0)
-				cJSON_AddNumberToObject(o, "eta_s", round(t->eta_s));
+				cJSON_AddNumberToObject(o, "eta_s", (double)(int64_t)(t->eta_s + 0.5));
 			else
 				cJSON_AddNullToObject(o, "eta_s");
 		}

@@ -307,6 +307,10 @@ static void pgs_connect_timeout(loop *lp, void *ud)
 	pgs_connect_failed(pc, "timeout expired while connecting");
 }
 
+static void pgs_ignore_notice(void *arg, const char *message)
+{
+}
+
 static void pgs_conn_open(pgs_side *ps)
 {
 	pgs_conn *pc = NULL;
@@ -325,6 +329,8 @@ static void pgs_conn_open(pgs_side *ps)
 		pgs_side_down(ps, "out of memory starting a libpq connection");
 		return;
 	}
+	/* libpq would print server notices on stderr; the loop owns the terminal. */
+	PQsetNoticeProcessor(pc->conn, pgs_ignore_notice, NULL);
 	if (strcmp(ps->sd->server, ps->sd->label) == 0 || !ps->sd->up) {
 		free(ps->sd->server);
 		ps->sd->server = pgs_describe_server(pc->conn);

@@ -440,6 +440,10 @@ char *cmp_pg_session_options(const char *conninfo, int statement_timeout_ms, cha
 	return sb_steal(&sb);
 }
 
+static void sch_ignore_notice(void *arg, const char *message)
+{
+}
+
 PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, pgc_err *e)
 {
 	if (ep->kind != CFG_EP_POSTGRES) {
@@ -463,6 +467,7 @@ PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, 
 		pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: out of memory", who);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, sch_ignore_notice, NULL);   /* never print */
 	if (PQstatus(c) != CONNECTION_OK) {
 		char *m = sch_oneline(PQerrorMessage(c));
 		char *srv = sch_server(c);
