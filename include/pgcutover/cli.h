@@ -38,7 +38,16 @@ typedef struct cli_ctx {
 	state *st;
 	ledger *lg;        /* built when state and runbook are loaded */
 	char *runbook_change_report; /* human text when the runbook changed, or NULL */
+	char *state_path;  /* resolved state path (set even when st is NULL:
+	                    * CLI_STATE_RO on a state file that does not exist yet) */
 } cli_ctx;
+
+/* With CLI_STATE_RW, a ledger snapshot is written when this many events
+ * were folded since the newest one, so opening a long log stays fast. */
+#define CLI_SNAPSHOT_EVERY 1000
+
+/* Prints ctx->runbook_change_report on stderr (unless -q). */
+void cli_print_runbook_change(const cli_ctx *ctx);
 
 /* Loads what `need` asks for.  On error prints "pgcutover: msg" to stderr and
  * returns the exit code (> 0); returns 0 on success. */

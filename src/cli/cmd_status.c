@@ -1,10 +1,186 @@
-/* cmd_status.c -- placeholder, being written. */
+/*
+ * cmd_status.c -- `pgcutover status [--json]`: progress per phase (status,
+ * done/total, started and completed times, duration) from the ledger, the
+ * same derived state the console draws.  Read-only: it opens the state file
+ * SQLITE_OPEN_READONLY, so it can run beside a driving console or on a
+ * monitor host.  The --json shape is an interface (see pgcutover(1)).
+ */
 #include "config.h"
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+
+#define SECONDS_PER_MINUTE 60
+#define SECONDS_PER_HOUR 3600
+#define STATUS_TIME_MAX 32
+
+static void status_usage(FILE *f)
+{
+	fprintf(f, "usage: pgcutover status [--json]\n");
+}
+
+/* "02:05" today, "11-23 02:05" on another day; local time. */
+static void local_time(double t, char *buf, size_t n)
+{
+	if (t <= 0) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	time_t s = (time_t)t, now = time(NULL);
+	struct tm tm, tm_now;
+	localtime_r(&s, &tm);
+	localtime_r(&now, &tm_now);
+	bool today = tm.tm_year == tm_now.tm_year && tm.tm_yday == tm_now.tm_yday;
+	strftime(buf, n, today ? "%H:%M" : "%m-%d %H:%M", &tm);
+}
+
+static void duration_text(double secs, char *buf, size_t n)
+{
+	if (secs < 0) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	long s = (long)secs;
+	if (s < SECONDS_PER_MINUTE)
+		snprintf(buf, n, "%lds", s);
+	else if (s < SECONDS_PER_HOUR)
+		snprintf(buf, n, "%ldm%02lds", s / SECONDS_PER_MINUTE, s % SECONDS_PER_MINUTE);
+	else
+		snprintf(buf, n, "%ldh%02ldm", s / SECONDS_PER_HOUR, (s % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE);
+}
+
+/* Seconds a phase took (completed) or has taken so far (running); -1 when
+ * it has no start. */
+static double phase_duration(const lg_phase *lp, double now)
+{
+	if (lp->started_at <= 0)
+		return -1;
+	if (lp->completed_at > 0)
+		return lp->completed_at - lp->started_at;
+	if (lp->status == LG_PHASE_IN_PROGRESS)
+		return now - lp->started_at;
+	return -1;
+}
+
+static cJSON *json_time(double t)
+{
+	if (t <= 0)
+		return cJSON_CreateNull();
+	char buf[STATUS_TIME_MAX];
+	pgc_iso8601(t, buf, sizeof buf);
+	return cJSON_CreateString(buf);
+}
+
+static int status_json(const cli_ctx *ctx, double now)
+{
+	const runbook *rb = ctx->rb;
+	const ledger *lg = ctx->lg;
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "title", rb->title ? rb->title : "");
+	cJSON_AddStringToObject(root, "runbook", rb->path ? rb->path : "");
+	cJSON_AddStringToObject(root, "runbook_sha256", rb->sha256);
+	cJSON_AddStringToObject(root, "state", ctx->state_path ? ctx->state_path : "");
+	cJSON *phases = cJSON_AddArrayToObject(root, "phases");
+	for (size_t p = 0; p < rb->n_phases; p++) {
+		const lg_phase *lp = &lg->phases[p];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", rb->phases[p].id);
+		cJSON_AddStringToObject(o, "title", rb->phases[p].title ? rb->phases[p].title : "");
+		cJSON_AddStringToObject(o, "status", lg_phase_status_name(lp->status));
+		cJSON_AddNumberToObject(o, "done", lp->done);
+		cJSON_AddNumberToObject(o, "total", lp->total);
+		cJSON_AddItemToObject(o, "started_at", json_time(lp->started_at));
+		cJSON_AddItemToObject(o, "completed_at", json_time(lp->completed_at));
+		double d = phase_duration(lp, now);
+		cJSON_AddItemToObject(o, "duration_s", d < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)(long)d));
+		cJSON *changed = cJSON_AddArrayToObject(o, "changed_in_runbook");
+		for (size_t i = 0; i < rb->phases[p].n_items; i++)
+			if (lg->items[lg->phase_offset[p] + i].changed_in_runbook)
+				cJSON_AddItemToArray(changed, cJSON_CreateString(rb->phases[p].items[i].id));
+		cJSON_AddItemToArray(phases, o);
+	}
+	cJSON_AddNumberToObject(root, "items_done", lg->items_done);
+	cJSON_AddNumberToObject(root, "items_total", lg->items_total);
+	cJSON_AddNumberToObject(root, "last_event_id", (double)lg->last_event_id);
+	cJSON_AddItemToObject(root, "last_event_at", json_time(lg->last_event_ts));
+	cJSON_AddNumberToObject(root, "unmatched_events", lg->n_unmatched);
+	char *s = cJSON_Print(root);
+	puts(s);
+	cJSON_free(s);
+	cJSON_Delete(root);
+	return PGC_EXIT_OK;
+}
+
+static const char *status_label(lg_phase_status s)
+{
+	switch (s) {
+	case LG_PHASE_NOT_STARTED: return "not started";
+	case LG_PHASE_IN_PROGRESS: return "in progress";
+	case LG_PHASE_DONE: return "done";
+	case LG_PHASE_ROLLED_BACK: return "rolled back";
+	}
+	return "?";
+}
+
+static int status_text(const cli_ctx *ctx, double now)
+{
+	const runbook *rb = ctx->rb;
+	const ledger *lg = ctx->lg;
+	char *title = pgc_sanitize(rb->title && *rb->title ? rb->title : rb->path);
+	printf("%s\n", title);
+	free(title);
+	if (ctx->st)
+		printf("state: %s (%lld events)\n", ctx->state_path, (long long)lg->last_event_id);
+	else
+		printf("state: %s (not created yet)\n", ctx->state_path);
+	size_t id_w = strlen("PHASE");
+	for (size_t p = 0; p < rb->n_phases; p++)
+		if (strlen(rb->phases[p].id) > id_w)
+			id_w = strlen(rb->phases[p].id);
+	printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, "PHASE", "STATUS", "DONE",
+	       "STARTED", "COMPLETED", "DURATION", "TITLE");
+	for (size_t p = 0; p < rb->n_phases; p++) {
+		const lg_phase *lp = &lg->phases[p];
+		char started[STATUS_TIME_MAX], completed[STATUS_TIME_MAX], dur[STATUS_TIME_MAX], done[STATUS_TIME_MAX];
+		local_time(lp->started_at, started, sizeof started);
+		local_time(lp->completed_at, completed, sizeof completed);
+		duration_text(phase_duration(lp, now), dur, sizeof dur);
+		snprintf(done, sizeof done, "%d/%d", lp->done, lp->total);
+		char *t = pgc_sanitize(rb->phases[p].title ? rb->phases[p].title : "");
+		printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id,
+		       status_label(lp->status), done, started, completed, dur, t);
+		free(t);
+		for (size_t i = 0; i < rb->phases[p].n_items; i++)
+			if (lg->items[lg->phase_offset[p] + i].changed_in_runbook)
+				printf("%-*s  ! item %s was ticked with other text: the runbook changed since\n",
+				       (int)id_w, "", rb->phases[p].items[i].id);
+	}
+	printf("total: %d/%d items done\n", lg->items_done, lg->items_total);
+	if (lg->n_unmatched)
+		printf("note: %d logged tick/note events name items not in this runbook "
+		       "(see `pgcutover log`)\n", lg->n_unmatched);
+	return PGC_EXIT_OK;
+}
 
 int cmd_status(int argc, char **argv, cli_opts *o)
 {
-	fprintf(stderr, "pgcutover: status: not implemented yet\n");
-	return PGC_EXIT_SOFTWARE;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			status_usage(stdout);
+			return PGC_EXIT_OK;
+		}
+		return cli_usage_error("status", "unknown argument '%s'", argv[i]);
+	}
+	cli_ctx ctx;
+	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RO);
+	if (rc != 0)
+		return rc;
+	cli_print_runbook_change(&ctx);
+	double now = pgc_now();
+	rc = o->json ? status_json(&ctx, now) : status_text(&ctx, now);
+	cli_unload(&ctx);
+	return rc;
 }

@@ -1,4 +1,265 @@
-/* common.c -- placeholder. */
+/*
+ * common.c -- what every command in src/cli shares: cli_load() resolves the
+ * config (-c, else ./pgcutover.json), the runbook (-r, else the config's),
+ * the state file (-s, else the config's, else the default under
+ * $XDG_STATE_HOME) and folds the ledger, the same way for every command and
+ * for the console.  A read-write load also records the runbook in the log
+ * when it is new or changed, with the items that moved, appeared or vanished.
+ * Error printing for commands (cli_report, cli_usage_error) lives here too.
+ */
 #include "config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
-typedef int pgc_placeholder_common;
+
+/* Characters of a sha256 shown in messages. */
+#define CLI_SHORT_SHA 12
+
+int cli_report(const pgc_err *e)
+{
+	fprintf(stderr, "pgcutover: %s\n", e->msg[0] ? e->msg : "unknown error");
+	return e->code ? e->code : PGC_EXIT_SOFTWARE;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "pgcutover %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'pgcutover help %s'.\n", cmd);
+	return PGC_EXIT_USAGE;
+}
+
+void cli_print_runbook_change(const cli_ctx *ctx)
+{
+	if (ctx->runbook_change_report && !(ctx->opts && ctx->opts->quiet))
+		fputs(ctx->runbook_change_report, stderr);
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0;
+}
+
+/* {"sha256":..,"path":..,"items":[[id,hash],..]} for runbook_loaded. */
+static char *runbook_loaded_payload(const runbook *rb, const lg_item_ref *refs, size_t n)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "sha256", rb->sha256);
+	cJSON_AddStringToObject(root, "path", rb->path ? rb->path : "");
+	cJSON_AddNumberToObject(root, "phases", (double)rb->n_phases);
+	cJSON *items = cJSON_AddArrayToObject(root, "items");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *pair = cJSON_CreateArray();
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].id));
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].hash));
+		cJSON_AddItemToArray(items, pair);
+	}
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+/* Adds from/to sha256 to the diff JSON for runbook_changed. */
+static char *runbook_changed_payload(const lg_runbook_diff *d, const char *from, const char *to)
+{
+	char *diff = ledger_diff_json(d);
+	cJSON *root = cJSON_Parse(diff);
+	free(diff);
+	cJSON_AddStringToObject(root, "from_sha256", from);
+	cJSON_AddStringToObject(root, "to_sha256", to);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+/* Records the runbook when it differs from the last one loaded into this
+ * state: runbook_loaded always, runbook_changed with the diff when there
+ * was an earlier one and items differ.  One transaction for both.  Without
+ * `record` (read-only) only the report for the operator is made. */
+static int sync_runbook(cli_ctx *ctx, bool record, pgc_err *e)
+{
+	st_event *last = NULL;
+	if (state_last_of_kind(ctx->st, EV_RUNBOOK_LOADED, &last, e) < 0)
+		return -1;
+	char *old_sha = NULL;
+	if (last) {
+		cJSON *pl = cJSON_Parse(last->payload);
+		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+		old_sha = xstrdup(cJSON_IsString(sha) ? sha->valuestring : "");
+		cJSON_Delete(pl);
+		if (strcmp(old_sha, ctx->rb->sha256) == 0) {
+			free(old_sha);
+			st_event_free(last);
+			return 0;
+		}
+	}
+	size_t n_new = 0, n_old = 0;
+	lg_item_ref *new_refs = ledger_runbook_refs(ctx->rb, &n_new), *old_refs = NULL;
+	char *loaded = runbook_loaded_payload(ctx->rb, new_refs, n_new);
+	char *changed = NULL;
+	lg_runbook_diff d = {0};
+	if (last && ledger_refs_from_payload(last->payload, &old_refs, &n_old, NULL) == 0) {
+		ledger_runbook_diff(old_refs, n_old, new_refs, n_new, &d);
+		if (!ledger_diff_empty(&d)) {
+			changed = runbook_changed_payload(&d, old_sha, ctx->rb->sha256);
+			char *summary = ledger_diff_summary(&d);
+			ctx->runbook_change_report = xasprintf(
+				"pgcutover: runbook %s changed since it was last loaded into %s "
+				"(sha256 %.*s -> %.*s):\n%s", ctx->rb->path, state_path(ctx->st),
+				CLI_SHORT_SHA, old_sha, CLI_SHORT_SHA, ctx->rb->sha256, summary);
+			free(summary);
+		}
+	}
+	int rc = record ? state_begin(ctx->st, e) : 0;
+	if (!record)
+		goto done;
+	if (rc == 0 && changed)
+		rc = state_append(ctx->st, EV_RUNBOOK_CHANGED, NULL, NULL, changed, NULL, e);
+	if (rc == 0)
+		rc = state_append(ctx->st, EV_RUNBOOK_LOADED, NULL, NULL, loaded, NULL, e);
+	if (rc == 0)
+		rc = state_commit(ctx->st, e);
+	else
+		state_rollback(ctx->st);
+done:
+	ledger_diff_free(&d);
+	free(changed);
+	free(loaded);
+	free(new_refs);
+	free(old_refs);
+	free(old_sha);
+	st_event_free(last);
+	return rc;
+}
+
+/* Builds the ledger, starting from the newest snapshot for this runbook
+ * when there is one, and leaves a new snapshot behind when a read-write
+ * load folded many events. */
+static int build_ledger(cli_ctx *ctx, bool rw, pgc_err *e)
+{
+	ctx->lg = ledger_new(ctx->rb);
+	if (!ctx->st)
+		return 0;
+	int64_t snap_id = 0;
+	char *snap = NULL;
+	if (state_snapshot_read(ctx->st, INT64_MAX, ctx->rb->sha256, &snap_id, &snap, e) < 0)
+		return -1;
+	if (snap && ledger_restore_snapshot(ctx->lg, snap, snap_id, NULL) < 0) {
+		/* A cache that does not fit: fold from the start instead. */
+		ledger_free(ctx->lg);
+		ctx->lg = ledger_new(ctx->rb);
+		snap_id = 0;
+	}
+	free(snap);
+	if (ledger_catch_up(ctx->lg, ctx->st, e) < 0)
+		return -1;
+	if (rw && ctx->lg->last_event_id - snap_id >= CLI_SNAPSHOT_EVERY) {
+		char *json = ledger_snapshot_json(ctx->lg);
+		/* Best effort: the snapshot only saves time. */
+		state_snapshot_write(ctx->st, ctx->lg->last_event_id, ctx->rb->sha256, json, NULL);
+		free(json);
+	}
+	return 0;
+}
+
+int cli_load(cli_ctx *ctx, cli_opts *o, int need)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->opts = o;
+	pgc_err e = {0};
+	bool want_state = need & (CLI_STATE_RO | CLI_STATE_RW);
+	bool want_runbook = (need & CLI_NEED_RUNBOOK) || (need & CLI_STATE_RW);
+
+	/* Config: -c must exist; the default is used when present. */
+	const char *cfg_path = o->config_path ? o->config_path : CFG_DEFAULT_NAME;
+	if (o->config_path || (need & CLI_NEED_CONFIG) || file_exists(cfg_path)) {
+		if (!o->config_path && !file_exists(cfg_path)) {
+			fprintf(stderr, "pgcutover: %s: no such file: give -c FILE, or write one with "
+			        "`pgcutover init RUNBOOK`\n", cfg_path);
+			return PGC_EXIT_NOINPUT;
+		}
+		if (config_load(cfg_path, &ctx->cfg, &e) < 0)
+			goto fail;
+	}
+
+	/* Runbook: -r wins over the config.  A read-only state user (log) needs
+	 * it only to find the default state path. */
+	if (want_state && !o->state_path && !(ctx->cfg && ctx->cfg->state))
+		want_runbook = true;
+	if (want_runbook) {
+		const char *rb_path = o->runbook_path ? o->runbook_path : ctx->cfg ? ctx->cfg->runbook : NULL;
+		if (!rb_path) {
+			fprintf(stderr, "pgcutover: no runbook: give -r RUNBOOK, or a config with \"runbook\" "
+			        "(-c FILE, default ./%s)\n", CFG_DEFAULT_NAME);
+			cli_unload(ctx);
+			return PGC_EXIT_USAGE;
+		}
+		rb_options opt = {0};
+		if (ctx->cfg) {
+			opt.flags = (const char *const *)ctx->cfg->flags;
+			opt.n_flags = ctx->cfg->n_flags;
+		}
+		if (runbook_load(rb_path, &opt, &ctx->rb, &e) < 0)
+			goto fail;
+	}
+
+	/* State: -s, else the config's, else the default for the runbook. */
+	if (want_state) {
+		if (o->state_path)
+			ctx->state_path = xstrdup(o->state_path);
+		else if (ctx->cfg && ctx->cfg->state)
+			ctx->state_path = xstrdup(ctx->cfg->state);
+		else if (!(ctx->state_path = config_default_state_path(ctx->rb->path, &e)))
+			goto fail;
+		if (need & CLI_STATE_RW) {
+			if (state_open(ctx->state_path, STATE_OPEN_CREATE, &ctx->st, &e) < 0)
+				goto fail;
+			state_set_actor(ctx->st, o->operator_name ? o->operator_name : pgc_login_name(),
+			                pgc_host_name());
+			if (sync_runbook(ctx, true, &e) < 0)
+				goto fail;
+		} else if (file_exists(ctx->state_path)) {
+			if (state_open(ctx->state_path, STATE_OPEN_READONLY, &ctx->st, &e) < 0)
+				goto fail;
+			if (ctx->rb && sync_runbook(ctx, false, &e) < 0)
+				goto fail;
+		}
+		if (ctx->rb && build_ledger(ctx, (need & CLI_STATE_RW) != 0, &e) < 0)
+			goto fail;
+	} else if (ctx->rb) {
+		ctx->lg = ledger_new(ctx->rb);
+	}
+	return 0;
+fail:
+	cli_unload(ctx);
+	return cli_report(&e);
+}
+
+void cli_unload(cli_ctx *ctx)
+{
+	ledger_free(ctx->lg);
+	state_close(ctx->st);
+	if (ctx->rb)
+		runbook_free(ctx->rb);
+	if (ctx->cfg)
+		config_free(ctx->cfg);
+	free(ctx->runbook_change_report);
+	free(ctx->state_path);
+	cli_opts *o = ctx->opts;
+	memset(ctx, 0, sizeof *ctx);
+	ctx->opts = o;
+}

@@ -61,6 +61,10 @@ static void update_statuses(ledger *lg)
 			lp->status = LG_PHASE_IN_PROGRESS;
 		else
 			lp->status = LG_PHASE_NOT_STARTED;
+		/* A completion time only stands while the phase is done (an untick,
+		 * or a runbook that grew, reopens it). */
+		if (!lp->has_forced && lp->status != LG_PHASE_DONE)
+			lp->completed_at = 0;
 	}
 }
 

@@ -16,7 +16,6 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -530,7 +529,7 @@ static int insert_event(state *st, const char *kind, const char *phase, const ch
 {
 	st_event ev = {0};
 	ev.id = st->head_id + 1;
-	ev.ts = floor(pgc_now() * STATE_TS_SCALE + 0.5) / STATE_TS_SCALE;
+	ev.ts = (double)(int64_t)(pgc_now() * STATE_TS_SCALE + 0.5) / STATE_TS_SCALE;
 	ev.operator_name = st->operator_name;
 	ev.host = st->host;
 	ev.pid = st->pid;
