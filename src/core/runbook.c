@@ -40,6 +40,7 @@ static void vec_reserve(void **p, size_t n, size_t sz)
 	else if (n >= 4 && (n & (n - 1)) == 0)
 		*p = xrealloc(*p, 2 * n * sz);
 }
+/* Only for arrays that never shrink: n going back to 0 would allocate anew. */
 #define VEC_PUSH(arr, n) (vec_reserve((void **)&(arr), (n), sizeof *(arr)), &(arr)[(n)++])
 
 /* ---- parser state ------------------------------------------------------ */
@@ -77,7 +78,7 @@ typedef struct parser {
 	int cur_step;          /* index in the phase's steps, -1 */
 
 	list_entry *list;      /* open bullets, outermost first */
-	size_t n_list;
+	size_t n_list, list_cap;
 	int attach_item;       /* item a following fence belongs to, -1 */
 	int attach_indent;
 	bool dep_para;         /* a paragraph said "dependency order" */
@@ -788,6 +789,16 @@ static void item_extras(rb_item *it)
 	}
 }
 
+/* The open-bullet stack shrinks and grows, so it keeps its capacity. */
+static void push_list(parser *p, list_entry le)
+{
+	if (p->n_list == p->list_cap) {
+		p->list_cap = p->list_cap ? 2 * p->list_cap : RB_MAX_DEPTH;
+		p->list = xrealloc(p->list, p->list_cap * sizeof *p->list);
+	}
+	p->list[p->n_list++] = le;
+}
+
 static int on_list_line(parser *p, int indent, const char *s, size_t n)
 {
 	rb_phase *ph = cur_phase(p);
@@ -823,7 +834,7 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 			p->attach_item = -1;
 		int parent = top ? (top->item >= 0 ? top->item : top->parent_item) : -1;
 		int depth = top ? top->item_depth + (top->item >= 0 ? 1 : 0) : 0;
-		*VEC_PUSH(p->list, p->n_list) = (list_entry){indent, -1, parent, depth, dep_intro};
+		push_list(p, (list_entry){indent, -1, parent, depth, dep_intro});
 		return 0;
 	}
 	rb_item *it = VEC_PUSH(ph->items, ph->n_items);
@@ -843,7 +854,7 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 	if (it->mark == RB_MARK_DONE)
 		ph->done++;
 	int idx = (int)ph->n_items - 1;
-	*VEC_PUSH(p->list, p->n_list) = (list_entry){indent, idx, it->parent, it->depth, dep_intro};
+	push_list(p, (list_entry){indent, idx, it->parent, it->depth, dep_intro});
 	p->attach_item = idx;
 	p->attach_indent = indent;
 	return 0;
