@@ -136,6 +136,8 @@ void ui_checklist_rebuild(ui_ctx *u)
 			for (size_t i = 0; i < ph->n_notes; i++)
 				push_row(u, UI_ROW_NOTE, 1, i);
 	}
+	for (size_t i = 0; i < u->lg->phases[u->phase].n_notes; i++)
+		push_row(u, UI_ROW_PNOTE, 0, i);
 	flat_walk fw = {INT_MAX, false, false, INT_MAX};
 	for (size_t s = 0; s < ph->n_steps; s++)
 		if (ph->steps[s].level < fw.min_level)
@@ -328,6 +330,15 @@ static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_r
 		ui_put(u, w, y, x + 4, ph->notes[row->idx], avail - 4, base | ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
 		break;
 	}
+	case UI_ROW_PNOTE: {
+		const lg_note *n = &u->lg->phases[u->phase].notes[row->idx];
+		char clock[16], buf[UI_LINE_MAX];
+		ui_fmt_clock(n->ts, clock, sizeof clock, false);
+		snprintf(buf, sizeof buf, "%s %s %s: %s", ui_glyph_str(u, UI_G_NOTE), clock,
+		         n->operator_name ? n->operator_name : "?", n->text ? n->text : "");
+		ui_put(u, w, y, x, buf, avail, base, ui_pair(u, UI_C_ACCENT));
+		break;
+	}
 	case UI_ROW_STEP: {
 		const rb_step *st = &ph->steps[row->idx];
 		int ind = row->indent * 2;
@@ -457,8 +468,23 @@ void ui_complete_phase_maybe(ui_ctx *u, size_t p, bool overridden)
 			}
 		}
 	}
-	if (ui_append(u, EV_PHASE_COMPLETE, ph->id, NULL, NULL) == 0)
+	char *js = xasprintf("{\"done\":%d,\"total\":%d}", lp->done, lp->total);
+	if (ui_append(u, EV_PHASE_COMPLETE, ph->id, NULL, js) == 0)
 		ui_status(u, "phase %s complete%s", ph->id, overridden ? " (override recorded)" : "");
+	free(js);
+}
+
+/* Whether ticking item i completes its phase while an earlier one is open:
+ * then the override reason is asked before anything is written. */
+static bool tick_needs_override(ui_ctx *u, size_t p, size_t i)
+{
+	const lg_phase *lp = &u->lg->phases[p];
+	if (!ledger_item_counts(&u->rb->phases[p].items[i]) || lp->done + 1 != lp->total || lp->completed_at > 0)
+		return false;
+	for (size_t q = 0; q < p; q++)
+		if (u->lg->phases[q].total > 0 && u->lg->phases[q].status != LG_PHASE_DONE)
+			return true;
+	return false;
 }
 
 void ui_checklist_tick(ui_ctx *u)
@@ -479,16 +505,73 @@ void ui_checklist_tick(ui_ctx *u)
 		ui_prompt_open(u, UI_PROMPT_UNTICK, title, "Enter records the untick, Esc cancels", NULL, true, u->phase, i);
 		return;
 	}
+	size_t p = u->phase;
+	if (tick_needs_override(u, p, i)) {
+		size_t q = 0;
+		while (q < p && !(u->lg->phases[q].total > 0 && u->lg->phases[q].status != LG_PHASE_DONE))
+			q++;
+		char title[256];
+		snprintf(title, sizeof title, "%s completes phase %s, but phase %s is open (%d/%d). Reason:",
+		         it->id, ph->id, u->rb->phases[q].id, u->lg->phases[q].done, u->lg->phases[q].total);
+		ui_prompt_open(u, UI_PROMPT_OVERRIDE, title,
+		               "recorded as a phase override with the tick; Esc: nothing is recorded", NULL, true, p, i);
+		return;
+	}
+	ui_tick_item(u, p, i, NULL);
+}
+
+/* The tick, and "phase complete" when it was the phase's last open item, in
+ * one transaction -- the same events `pgcutover tick` writes.  With an
+ * override reason the phase_override event goes first. */
+void ui_tick_item(ui_ctx *u, size_t p, size_t i, const char *override_reason)
+{
+	const rb_phase *ph = &u->rb->phases[p];
+	const rb_item *it = &ph->items[i];
+	pgc_err e = {0};
+	if (ui_read_only(u))
+		return;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "hash", it->hash);
 	char *js = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
-	size_t p = u->phase;
-	if (ui_append(u, EV_TICK, ph->id, it->id, js) == 0) {
-		ui_status(u, "ticked %s", it->id);
-		ui_complete_phase_maybe(u, p, false);
+	char *ov = NULL;
+	if (override_reason) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "reason", override_reason);
+		cJSON_AddStringToObject(o, "item", it->id);
+		ov = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
 	}
+	/* decided before writing, from the ledger as it stands, so nothing is
+	 * folded that a rollback could take back */
+	const lg_phase *lp = &u->lg->phases[p];
+	int done_after = lp->done + (ledger_item_counts(it) ? 1 : 0);
+	bool completes = lp->total > 0 && done_after == lp->total && lp->completed_at == 0;
+	if (state_begin(u->s.st, &e) < 0)
+		goto fail;
+	if (ov && state_append(u->s.st, EV_PHASE_OVERRIDE, ph->id, NULL, ov, NULL, &e) < 0)
+		goto fail_rb;
+	if (state_append(u->s.st, EV_TICK, ph->id, it->id, js, NULL, &e) < 0)
+		goto fail_rb;
+	if (completes) {
+		char *done = xasprintf("{\"done\":%d,\"total\":%d}", done_after, lp->total);
+		int r = state_append(u->s.st, EV_PHASE_COMPLETE, ph->id, NULL, done, NULL, &e);
+		free(done);
+		if (r < 0)
+			goto fail_rb;
+	}
+	if (state_commit(u->s.st, &e) < 0)
+		goto fail;
+	ui_follow_state(u);
+	ui_status(u, "ticked %s%s%s", it->id, completes ? "; phase complete: " : "", completes ? ph->id : "");
+	goto out;
+fail_rb:
+	state_rollback(u->s.st);
+fail:
+	ui_status(u, "NOT recorded: %.200s", e.msg);
+out:
 	free(js);
+	free(ov);
 }
 
 /* Unfolds what hides item i of the selected phase and puts the cursor on it. */

@@ -72,16 +72,16 @@ void ui_header_draw(ui_ctx *u)
 	if (lp->status == LG_PHASE_IN_PROGRESS && lp->started_at > 0) {
 		char d[24];
 		ui_fmt_duration(now - lp->started_at, d, sizeof d);
-		snprintf(phase_t, sizeof phase_t, "phase %s: %s", u->rb->phases[cp].id, d);
+		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id, d);
 	} else {
-		snprintf(phase_t, sizeof phase_t, "phase %s: %s", u->rb->phases[cp].id,
+		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id,
 		         lp->status == LG_PHASE_DONE ? "done" : lp->status == LG_PHASE_ROLLED_BACK ? "rolled back" : "not started");
 	}
 	int plan = planned_downtime_min(u->rb);
 	if (plan >= 0)
-		snprintf(dt, sizeof dt, "downtime: not started (plan %dh%02dm)", plan / 60, plan % 60);
+		snprintf(dt, sizeof dt, "downtime plan %dh%02dm", plan / 60, plan % 60);
 	else
-		snprintf(dt, sizeof dt, "downtime: not started");
+		snprintf(dt, sizeof dt, "downtime -");
 	snprintf(right, sizeof right, "%s  %s  %s", phase_t, ui_glyph_str(u, UI_G_VLINE), dt);
 	int rx = ui_put_right(u, w, 1, width - 1, right, 0, ui_pair(u, UI_C_ACCENT));
 

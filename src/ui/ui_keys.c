@@ -29,7 +29,7 @@ const ui_key ui_keys[] = {
 	{{KEY_BTAB}, "S-Tab", NULL, NULL, UI_ACT_PANE_PREV, UI_KC_PANES, false},
 	{{'\n', '\r', KEY_ENTER}, "Enter", "Open", "fold/unfold a step or item, show an item's details; open the log from the events", UI_ACT_OPEN, UI_KC_PANES, false},
 	{{' '}, "Space", "Tick", "tick or untick the item (untick asks a reason); in the rail, record a finished phase as complete", UI_ACT_TICK, UI_KC_LIST | UI_KC_RAIL, true},
-	{{'n'}, "n", "Note", "add a note (to the item under the cursor, else a general note)", UI_ACT_NOTE, UI_KC_PANES, true},
+	{{'n'}, "n", "Note", "add a note (to the item under the cursor, else to the phase)", UI_ACT_NOTE, UI_KC_PANES, true},
 	{{'c'}, "c", "Cmd", "show the item's command and details", UI_ACT_COMMAND, UI_KC_LIST, false},
 	{{'/'}, "/", "Search", "search items in every phase (the log: search events)", UI_ACT_SEARCH, UI_KC_PANES | UI_KC_LOG, false},
 	{{'n', 'N'}, "n", "Next", "next search match", UI_ACT_SEARCH_NEXT, UI_KC_LOG, false},
@@ -169,7 +169,9 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 			ui_prompt_open(u, UI_PROMPT_NOTE, title, "Enter records the note, Esc cancels",
 			               NULL, true, u->phase, it);
 		} else {
-			ui_prompt_open(u, UI_PROMPT_NOTE, "General note", "Enter records the note, Esc cancels",
+			char title[200];
+			snprintf(title, sizeof title, "Note on phase %s", ui_cur_phase(u)->id);
+			ui_prompt_open(u, UI_PROMPT_NOTE, title, "Enter records the note, Esc cancels",
 			               NULL, true, u->phase, SIZE_MAX);
 		}
 		return;

@@ -102,6 +102,7 @@ typedef enum ui_row_kind {
 	UI_ROW_STEP,
 	UI_ROW_ITEM,
 	UI_ROW_CHECKPOINT,
+	UI_ROW_PNOTE,       /* an operator's note on the phase (ledger) */
 } ui_row_kind;
 
 typedef struct ui_row {
@@ -265,6 +266,7 @@ void ui_checklist_rebuild(ui_ctx *u);
 void ui_checklist_draw(ui_ctx *u);
 int ui_checklist_key(ui_ctx *u, ui_action a);
 void ui_checklist_tick(ui_ctx *u);
+void ui_tick_item(ui_ctx *u, size_t phase_idx, size_t item_idx, const char *override_reason);
 void ui_checklist_search(ui_ctx *u, const char *needle, bool from_next);
 void ui_checklist_free(ui_ctx *u);
 void ui_checklist_reveal(ui_ctx *u, size_t item);

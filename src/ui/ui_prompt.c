@@ -111,10 +111,12 @@ static void commit(ui_ctx *u, const char *text)
 		break;
 	}
 	case UI_PROMPT_NOTE: {
+		/* same payload as `pgcutover note [ITEM] TEXT`: the item's hash
+		 * lets the ledger follow the item if the runbook moves it */
 		const rb_item *it = p.item_idx != SIZE_MAX ? &ph->items[p.item_idx] : NULL;
-		char *js = payload1("text", text, NULL, NULL);
-		if (ui_append(u, EV_NOTE, it ? ph->id : NULL, it ? it->id : NULL, js) == 0)
-			ui_status(u, "note recorded%s%s", it ? " on " : "", it ? it->id : "");
+		char *js = payload1("text", text, it ? "hash" : NULL, it ? it->hash : NULL);
+		if (ui_append(u, EV_NOTE, ph->id, it ? it->id : NULL, js) == 0)
+			ui_status(u, "note recorded on %s%s", it ? "" : "phase ", it ? it->id : ph->id);
 		free(js);
 		break;
 	}
@@ -126,13 +128,16 @@ static void commit(ui_ctx *u, const char *text)
 		snprintf(u->log_search, sizeof u->log_search, "%s", text);
 		ui_log_search(u, u->log_search, false);
 		break;
-	case UI_PROMPT_OVERRIDE: {
-		char *js = payload1("reason", text, NULL, NULL);
-		if (ui_append(u, EV_PHASE_OVERRIDE, ph->id, NULL, js) == 0)
-			ui_complete_phase_maybe(u, p.phase_idx, true);
-		free(js);
+	case UI_PROMPT_OVERRIDE:
+		if (p.item_idx != SIZE_MAX) {
+			ui_tick_item(u, p.phase_idx, p.item_idx, text);
+		} else {
+			char *js = payload1("reason", text, NULL, NULL);
+			if (ui_append(u, EV_PHASE_OVERRIDE, ph->id, NULL, js) == 0)
+				ui_complete_phase_maybe(u, p.phase_idx, true);
+			free(js);
+		}
 		break;
-	}
 	case UI_PROMPT_COMPLETE:
 		if (text[0] == 'y' || text[0] == 'Y')
 			ui_complete_phase_maybe(u, p.phase_idx, false);
