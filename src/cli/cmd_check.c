@@ -97,12 +97,16 @@ static int print_human(const runbook *rb)
 	if (rb->repaired_encoding)
 		printf("note: %d line%s of double-encoded UTF-8 repaired for display; the file is unchanged\n",
 		       rb->repaired_lines, rb->repaired_lines == 1 ? "" : "s");
-	printf("\n%-16s %6s %5s %5s %5s %5s %8s  %-8s %-12s %s\n",
+	int idw = (int)strlen("PHASE");
+	for (size_t i = 0; i < rb->n_phases; i++)
+		if ((int)strlen(rb->phases[i].id) > idw)
+			idw = (int)strlen(rb->phases[i].id);
+	printf("\n%-*s %5s %5s %5s %5s %5s %8s  %-8s %-12s %s\n", idw,
 	       "PHASE", "ITEMS", "DONE", "STEPS", "CMDS", "FLAGS", "ROLLBACK", "RISK", "DURATION", "TITLE");
 	size_t done = 0, steps = 0, cmds = 0, flags = 0;
 	for (size_t i = 0; i < rb->n_phases; i++) {
 		const rb_phase *ph = &rb->phases[i];
-		printf("%-16s %6zu %5d %5zu %5d %5zu %8s  ", ph->id, ph->n_items, ph->done, ph->n_steps,
+		printf("%-*s %5zu %5d %5zu %5d %5zu %8s  ", idw, ph->id, ph->n_items, ph->done, ph->n_steps,
 		       ph->commands, phase_flag_edits(ph), ph->has_rollback ? "yes" : "-");
 		char *risk = pgc_sanitize(ph->risk ? ph->risk : "-");
 		char *dur = pgc_sanitize(ph->duration ? ph->duration : "-");
