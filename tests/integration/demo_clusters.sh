@@ -61,6 +61,27 @@ ok $order_ok "config tables are in dependency order (every FK parent first)"
 n_fk=$(q "$src" "select count(*) from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace")
 [ "$n_fk" -gt 0 ]; ok $? "the schema has foreign keys ($n_fk)"
 
+# The data respects every foreign key (it is loaded without FK triggers).
+fkcheck="DO \$\$
+DECLARE r record; n bigint;
+BEGIN
+  FOR r IN SELECT c.conrelid::regclass AS child, a.attname AS col,
+                  c.confrelid::regclass AS parent, pa.attname AS pcol
+           FROM pg_constraint c
+           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+           JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
+           WHERE c.contype = 'f' LOOP
+    EXECUTE format('SELECT count(*) FROM %s x WHERE NOT EXISTS (SELECT 1 FROM %s p WHERE p.%I = x.%I)',
+                   r.child, r.parent, r.pcol, r.col) INTO n;
+    IF n > 0 THEN RAISE EXCEPTION '% rows of % have no %', n, r.child, r.parent; END IF;
+  END LOOP;
+END \$\$"
+q "$src" "$fkcheck"; ok $? "source rows satisfy every foreign key"
+q "$dst" "$fkcheck"; ok $? "target rows satisfy every foreign key"
+# Bookings belong to the company of their client, staff and service.
+is "$(q "$src" "select count(*) from bookings b join clients c on c.id = b.client_id join staff s on s.id = b.staff_id join services v on v.id = b.service_id where c.company_id <> b.company_id or s.company_id <> b.company_id or v.company_id <> b.company_id")" "0" \
+	"every booking's client, staff and service belong to its company"
+
 # Same schema objects on both sides.
 objs="select (select count(*) from pg_trigger where not tgisinternal) || '/' || (select count(*) from pg_proc where pronamespace = 'public'::regnamespace) || '/' || (select count(*) from pg_indexes where schemaname = 'public') || '/' || (select count(*) from pg_class where relkind = 'S')"
 so=$(q "$src" "$objs")
