@@ -136,6 +136,7 @@ typedef struct ui_prompt {
 	wchar_t buf[UI_PROMPT_MAX + 1];
 	int len, cur;
 	bool required;       /* empty input is not accepted */
+	bool fresh;          /* prefilled: the first character typed replaces it */
 	size_t phase_idx;    /* what the answer is about */
 	size_t item_idx;     /* SIZE_MAX when not about an item */
 	char error[128];

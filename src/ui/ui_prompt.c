@@ -42,6 +42,7 @@ void ui_prompt_open(ui_ctx *u, ui_prompt_kind kind, const char *title, const cha
 		p->len = n == (size_t)-1 ? 0 : (int)n;
 		p->buf[p->len] = L'\0';
 		p->cur = p->len;
+		p->fresh = true;
 	}
 	ui_mark(u, UI_DIRTY_OVERLAY | UI_DIRTY_KEYBAR);
 }
@@ -163,6 +164,8 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 	ui_prompt *p = &u->prompt;
 	ui_mark(u, UI_DIRTY_OVERLAY);
 	p->error[0] = '\0';
+	bool was_fresh = p->fresh;
+	p->fresh = false;   /* any editing key keeps the text from now on */
 	if (is_key_code) {
 		switch (wch) {
 		case KEY_LEFT: if (p->cur > 0) p->cur--; return;
@@ -212,12 +215,18 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 	/* ordinary characters only: no control characters into the state */
 	if (wch < 0x20 || wch == DEL_CODE || (wch >= 0x80 && wch < 0xa0) || p->len >= UI_PROMPT_MAX)
 		return;
+	p->fresh = was_fresh;
 	if (p->kind == UI_PROMPT_COMPLETE) {
 		p->buf[0] = (wchar_t)wch;
 		p->len = p->cur = 1;
 		p->buf[1] = L'\0';
 		goto enter;
 	}
+	if (p->fresh) {
+		p->len = p->cur = 0;
+		p->buf[0] = L'\0';
+	}
+	p->fresh = false;
 	wmemmove(p->buf + p->cur + 1, p->buf + p->cur, (size_t)(p->len - p->cur + 1));
 	p->buf[p->cur++] = (wchar_t)wch;
 	p->len++;
