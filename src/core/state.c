@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include "pgcutover/state.h"
 
@@ -28,11 +29,16 @@
 #define STATE_APPLICATION_ID 0x50474355
 /* How long a writer waits for another writer's transaction. */
 #define STATE_BUSY_TIMEOUT_MS 5000
+/* Page cache big enough that a batch of 100,000 events is not spilled to
+ * the WAL and read back before it commits (negative = KiB). */
+#define STATE_CACHE_PRAGMA "PRAGMA cache_size=-65536"
 #define STATE_DIR_MODE 0700
 #define STATE_FILE_MODE 0600
 /* Timestamps are stored rounded to microseconds so their canonical text is
  * the same wherever the double goes (export, import). */
-#define STATE_TS_SCALE 1e6
+#define STATE_TS_SCALE 1000000
+#define STATE_TS_DIGITS 6
+#define SHA256_HEX_LEN 64
 #define STATE_CANON_MAGIC "pgcutover-event-v1\n"
 #define STATE_GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -49,11 +55,10 @@ static const char *const state_migrations[] = {
 	"  kind TEXT NOT NULL,"
 	"  phase TEXT,"
 	"  item TEXT,"
-	"  payload TEXT NOT NULL CHECK (json_valid(payload) AND json_type(payload) = 'object'),"
+	"  payload TEXT NOT NULL CHECK (json_valid(payload)),"
 	"  prev_hash TEXT NOT NULL,"
 	"  hash TEXT NOT NULL);"
 	"CREATE INDEX events_kind ON events(kind, id);"
-	"CREATE INDEX events_ts ON events(ts);"
 	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
 	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
 	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
@@ -82,6 +87,10 @@ struct state {
 	bool batch_failed;  /* an append failed and rolled the batch back */
 	int64_t head_id;    /* chain head, valid inside a write transaction */
 	char head_hash[65];
+	char *scratch;      /* canonical text being hashed */
+	size_t scratch_cap;
+	EVP_MD *md;
+	EVP_MD_CTX *md_ctx;
 	sqlite3_stmt *q_insert, *q_head_events, *q_head_meta, *q_set_head,
 	             *q_data_version, *q_last_of_kind, *q_get;
 };
@@ -153,6 +162,13 @@ static const char *col_text(sqlite3_stmt *q, int i)
 	return (const char *)sqlite3_column_text(q, i);
 }
 
+static void copy_hash(char dst[65], const char *src)
+{
+	size_t n = src ? strnlen(src, SHA256_HEX_LEN) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
 /* Fills ev from a row of EVENT_COLUMNS; strings point into the statement. */
 static void row_to_event(sqlite3_stmt *q, st_event *ev)
 {
@@ -166,8 +182,8 @@ static void row_to_event(sqlite3_stmt *q, st_event *ev)
 	ev->phase = (char *)col_text(q, 6);
 	ev->item = (char *)col_text(q, 7);
 	ev->payload = (char *)col_text(q, 8);
-	snprintf(ev->prev_hash, sizeof ev->prev_hash, "%s", col_text(q, 9) ? col_text(q, 9) : "");
-	snprintf(ev->hash, sizeof ev->hash, "%s", col_text(q, 10) ? col_text(q, 10) : "");
+	copy_hash(ev->prev_hash, col_text(q, 9));
+	copy_hash(ev->hash, col_text(q, 10));
 	if (!ev->operator_name) ev->operator_name = "";
 	if (!ev->host) ev->host = "";
 	if (!ev->kind) ev->kind = "";
@@ -200,56 +216,161 @@ void st_event_free(st_event *ev)
 	free(ev);
 }
 
-/* JSON string escaping for the canonical form: fixed forever, so it is
- * written out here rather than left to a library's choices. */
-static void canon_str(strbuf *b, const char *s)
+/* The canonical form is fixed forever (a hash chain outlives versions), so
+ * it is written out here rather than left to a library's formatting:
+ *   pgcutover-event-v1\n{"id":N,"ts":"SECS.MICROS","operator":"..","host":"..",
+ *   "pid":N,"kind":"..","phase":".."|null,"item":".."|null,"payload":"<text>",
+ *   "prev_hash":".."}
+ * Strings are JSON-escaped (", \\ and bytes below 0x20 as \\u00XX); the
+ * payload is hashed as the exact text stored. */
+
+/* Worst case: every byte escaped as \u00XX (6 bytes) plus quotes. */
+#define CANON_ESCAPE_MAX 6
+#define CANON_FIXED_MAX 256
+
+static size_t canon_str_max(const char *s)
 {
-	if (!s) {
-		sb_puts(b, "null");
-		return;
-	}
-	sb_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	return s ? strlen(s) * CANON_ESCAPE_MAX + 2 : 4;
+}
+
+static char *canon_put(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+static char *canon_str(char *o, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!s)
+		return canon_put(o, "null", 4);
+	*o++ = '"';
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	for (;; p++) {
+		if (*p != '\0' && *p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		o = canon_put(o, (const char *)run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
 		if (*p == '"' || *p == '\\') {
-			sb_putc(b, '\\');
-			sb_putc(b, (char)*p);
-		} else if (*p < 0x20) {
-			sb_printf(b, "\\u%04x", *p);
+			*o++ = '\\';
+			*o++ = (char)*p;
 		} else {
-			sb_putc(b, (char)*p);
+			o = canon_put(o, "\\u00", 4);
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
 		}
+		run = p + 1;
 	}
-	sb_putc(b, '"');
+	*o++ = '"';
+	return o;
+}
+
+/* Decimal digits of v (v >= 0), zero-padded to at least width. */
+static char *canon_uint(char *o, unsigned long long v, int width)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n < width)
+		tmp[n++] = '0';
+	while (n)
+		*o++ = tmp[--n];
+	return o;
+}
+
+static char *canon_int(char *o, long long v)
+{
+	if (v < 0) {
+		*o++ = '-';
+		return canon_uint(o, 0ULL - (unsigned long long)v, 1);
+	}
+	return canon_uint(o, (unsigned long long)v, 1);
+}
+
+static size_t canon_max(const st_event *ev)
+{
+	return CANON_FIXED_MAX + canon_str_max(ev->operator_name) + canon_str_max(ev->host) +
+	       canon_str_max(ev->kind) + canon_str_max(ev->phase) + canon_str_max(ev->item) +
+	       canon_str_max(ev->payload ? ev->payload : "{}") + canon_str_max(ev->prev_hash);
+}
+
+/* Writes the canonical text into buf (canon_max(ev) bytes); returns length. */
+static size_t canon_write(const st_event *ev, char *buf)
+{
+	char *o = buf;
+	o = canon_put(o, STATE_CANON_MAGIC, strlen(STATE_CANON_MAGIC));
+	o = canon_put(o, "{\"id\":", 6);
+	o = canon_int(o, (long long)ev->id);
+	/* ts as integer microseconds: exact, and no locale or %f rounding. */
+	double us = ev->ts * STATE_TS_SCALE;
+	long long ts_us = (long long)(us < 0 ? us - 0.5 : us + 0.5);
+	unsigned long long abs_us = ts_us < 0 ? 0ULL - (unsigned long long)ts_us : (unsigned long long)ts_us;
+	o = canon_put(o, ",\"ts\":\"", 7);
+	if (ts_us < 0)
+		*o++ = '-';
+	o = canon_uint(o, abs_us / (unsigned long long)STATE_TS_SCALE, 1);
+	*o++ = '.';
+	o = canon_uint(o, abs_us % (unsigned long long)STATE_TS_SCALE, STATE_TS_DIGITS);
+	o = canon_put(o, "\",\"operator\":", 13);
+	o = canon_str(o, ev->operator_name);
+	o = canon_put(o, ",\"host\":", 8);
+	o = canon_str(o, ev->host);
+	o = canon_put(o, ",\"pid\":", 7);
+	o = canon_int(o, ev->pid);
+	o = canon_put(o, ",\"kind\":", 8);
+	o = canon_str(o, ev->kind);
+	o = canon_put(o, ",\"phase\":", 9);
+	o = canon_str(o, ev->phase);
+	o = canon_put(o, ",\"item\":", 8);
+	o = canon_str(o, ev->item);
+	o = canon_put(o, ",\"payload\":", 11);
+	o = canon_str(o, ev->payload ? ev->payload : "{}");
+	o = canon_put(o, ",\"prev_hash\":", 13);
+	o = canon_str(o, ev->prev_hash);
+	*o++ = '}';
+	*o = '\0';
+	return (size_t)(o - buf);
 }
 
 char *state_event_canonical(const st_event *ev)
 {
-	strbuf b;
-	sb_init(&b);
-	sb_puts(&b, STATE_CANON_MAGIC);
-	sb_printf(&b, "{\"id\":%lld,\"ts\":\"%.6f\",\"operator\":", (long long)ev->id, ev->ts);
-	canon_str(&b, ev->operator_name);
-	sb_puts(&b, ",\"host\":");
-	canon_str(&b, ev->host);
-	sb_printf(&b, ",\"pid\":%d,\"kind\":", ev->pid);
-	canon_str(&b, ev->kind);
-	sb_puts(&b, ",\"phase\":");
-	canon_str(&b, ev->phase);
-	sb_puts(&b, ",\"item\":");
-	canon_str(&b, ev->item);
-	sb_puts(&b, ",\"payload\":");
-	canon_str(&b, ev->payload ? ev->payload : "{}");
-	sb_puts(&b, ",\"prev_hash\":");
-	canon_str(&b, ev->prev_hash);
-	sb_puts(&b, "}");
-	return sb_steal(&b);
+	char *buf = xmalloc(canon_max(ev));
+	canon_write(ev, buf);
+	return buf;
 }
 
-static void event_hash(const st_event *ev, char out[65])
+/* Hashes with a digest context and scratch buffer kept in the handle:
+ * fetching the algorithm per event costs more than hashing it. */
+static void event_hash(state *st, const st_event *ev, char out[65])
 {
-	char *canon = state_event_canonical(ev);
-	pgc_sha256_hex(canon, strlen(canon), out);
-	free(canon);
+	static const char hex[] = "0123456789abcdef";
+	size_t need = canon_max(ev);
+	if (need > st->scratch_cap) {
+		st->scratch = xrealloc(st->scratch, need);
+		st->scratch_cap = need;
+	}
+	size_t n = canon_write(ev, st->scratch);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!st->md_ctx) {
+		st->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		st->md_ctx = EVP_MD_CTX_new();
+	}
+	if (!st->md || !st->md_ctx || !EVP_DigestInit_ex(st->md_ctx, st->md, NULL) ||
+	    !EVP_DigestUpdate(st->md_ctx, st->scratch, n) ||
+	    !EVP_DigestFinal_ex(st->md_ctx, md, &mdlen)) {
+		pgc_sha256_hex(st->scratch, n, out);   /* the plain path */
+		return;
+	}
+	for (unsigned i = 0; i < SHA256_HEX_LEN / 2; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[SHA256_HEX_LEN] = '\0';
 }
 
 /* ---- opening, schema ---- */
@@ -388,6 +509,7 @@ int state_open(const char *path, int flags, state **out, pgc_err *e)
 	} else {
 		/* journal_mode can only change outside a transaction. */
 		if (exec_sql(st, "PRAGMA journal_mode=WAL", e) < 0 ||
+		    exec_sql(st, STATE_CACHE_PRAGMA, e) < 0 ||
 		    exec_sql(st, "PRAGMA synchronous=FULL", e) < 0 ||
 		    migrate(st, e) < 0) {
 			state_close(st);
@@ -410,6 +532,9 @@ void state_close(state *st)
 		sqlite3_finalize(qs[i]);
 	if (st->db)
 		sqlite3_close(st->db);
+	EVP_MD_CTX_free(st->md_ctx);
+	EVP_MD_free(st->md);
+	free(st->scratch);
 	free(st->path);
 	free(st->operator_name);
 	free(st->host);
@@ -513,8 +638,29 @@ static void abort_write(state *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Records the chain head in meta, in the transaction that moved it: once
+ * per commit, not per event, since only the committed head matters. */
+static int write_head(state *st, pgc_err *e)
+{
+	if (prepare(st, &st->q_set_head, "INSERT INTO meta (key, value) VALUES "
+	            "('head_id', ?1), ('head_hash', ?2) "
+	            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", e) < 0)
+		return -1;
+	sqlite3_bind_int64(st->q_set_head, 1, st->head_id);
+	sqlite3_bind_text(st->q_set_head, 2, st->head_hash, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st->q_set_head);
+	sqlite3_reset(st->q_set_head);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, e, "cannot record the chain head (nothing was written)");
+	return 0;
+}
+
 static int commit_write(state *st, pgc_err *e)
 {
+	if (write_head(st, e) < 0) {
+		abort_write(st);
+		return -1;
+	}
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		db_fail(st, e, "cannot commit (nothing was written)");
 		abort_write(st);
@@ -523,10 +669,18 @@ static int commit_write(state *st, pgc_err *e)
 	return 0;
 }
 
-/* Inserts one event after the cached head and moves the head (in meta too). */
+/* Inserts one event after the cached head and moves the cached head. */
 static int insert_event(state *st, const char *kind, const char *phase, const char *item,
                         const char *payload, int64_t *id_out, pgc_err *e)
 {
+	/* SQLite's CHECK validates the JSON; an object is checked here, which
+	 * is cheaper than asking SQLite to parse it a second time. */
+	const char *p = payload ? payload : "{}";
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p != '{')
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: %s event: payload is not a JSON object",
+		                st->path, kind);
 	st_event ev = {0};
 	ev.id = st->head_id + 1;
 	ev.ts = (double)(int64_t)(pgc_now() * STATE_TS_SCALE + 0.5) / STATE_TS_SCALE;
@@ -538,7 +692,7 @@ static int insert_event(state *st, const char *kind, const char *phase, const ch
 	ev.item = (char *)item;
 	ev.payload = (char *)(payload ? payload : "{}");
 	memcpy(ev.prev_hash, st->head_hash, sizeof ev.prev_hash);
-	event_hash(&ev, ev.hash);
+	event_hash(st, &ev, ev.hash);
 
 	if (prepare(st, &st->q_insert, "INSERT INTO events (" EVENT_COLUMNS ") "
 	            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e) < 0)
@@ -564,16 +718,6 @@ static int insert_event(state *st, const char *kind, const char *phase, const ch
 		return db_fail(st, e, "cannot append an event (nothing was written)");
 	}
 
-	if (prepare(st, &st->q_set_head, "INSERT INTO meta (key, value) VALUES "
-	            "('head_id', ?1), ('head_hash', ?2) "
-	            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", e) < 0)
-		return -1;
-	sqlite3_bind_int64(st->q_set_head, 1, ev.id);
-	sqlite3_bind_text(st->q_set_head, 2, ev.hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st->q_set_head);
-	sqlite3_reset(st->q_set_head);
-	if (rc != SQLITE_DONE)
-		return db_fail(st, e, "cannot record the chain head (nothing was written)");
 	st->head_id = ev.id;
 	memcpy(st->head_hash, ev.hash, sizeof st->head_hash);
 	if (id_out)
@@ -737,6 +881,7 @@ typedef struct verify_ctx {
 	int64_t bad_id;
 	pgc_err *e;
 	const char *path;
+	state *st;
 } verify_ctx;
 
 static int verify_one(const st_event *ev, void *ud)
@@ -757,7 +902,7 @@ static int verify_one(const st_event *ev, void *ud)
 		return 1;
 	}
 	char h[65];
-	event_hash(ev, h);
+	event_hash(v->st, ev, h);
 	if (strcmp(h, ev->hash) != 0) {
 		v->bad_id = ev->id;
 		pgc_fail(v->e, PGC_EXIT_DIFFERENT, "%s: event %lld: hash does not match its contents: "
@@ -778,7 +923,7 @@ int state_verify(state *st, int64_t *bad_id, pgc_err *e)
 	bool own_txn = sqlite3_get_autocommit(st->db);
 	if (own_txn && exec_sql(st, "BEGIN", e) < 0)
 		return -1;
-	verify_ctx v = {.expect_id = 1, .e = e, .path = st->path};
+	verify_ctx v = {.expect_id = 1, .e = e, .path = st->path, .st = st};
 	memcpy(v.prev_hash, STATE_GENESIS_HASH, sizeof v.prev_hash);
 	int rc = state_foreach(st, 0, verify_one, &v, e);
 	if (rc == 0) {
