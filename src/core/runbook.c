@@ -19,7 +19,7 @@
 
 #define RB_HASH_HEX 16          /* item hash: first 16 hex digits of SHA-256 */
 #define RB_MAX_WARNINGS 100     /* further warnings are counted, not kept */
-#define RB_SLUG_MAX 48
+#define RB_SLUG_MAX 40          /* phase ids: leaves room in RB_ID_MAX for ".<ordinal>" */
 #define RB_MAX_HEADING 6
 #define RB_FENCE_MIN 3
 #define RB_TAB_WIDTH 4
@@ -90,6 +90,8 @@ typedef struct parser {
 	char *fence_lang;
 	strbuf fence_text;
 
+	int title_rollback_of; /* phase index whose title_rollback is known, -1 */
+	bool title_rollback;
 	size_t dropped_warnings;
 	bool warned_outside;
 } parser;
@@ -143,11 +145,14 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+/* Case-insensitive search for a lower-case ASCII needle; called on every
+ * item, so it tests the first letter before calling anything. */
 static const char *find_ci(const char *s, size_t n, const char *needle)
 {
 	size_t k = strlen(needle);
+	char first = needle[0], first_up = (char)toupper((unsigned char)first);
 	for (size_t i = 0; i + k <= n; i++)
-		if (strncasecmp(s + i, needle, k) == 0)
+		if ((s[i] == first || s[i] == first_up) && strncasecmp(s + i + 1, needle + 1, k - 1) == 0)
 			return s + i;
 	return NULL;
 }
@@ -238,7 +243,7 @@ static const char *match_phase(const char *t, int level, char id[RB_ID_MAX], boo
 		if (!start && level > 2)
 			return NULL;
 		size_t idlen = (size_t)(r - idstart);
-		if (idlen >= RB_ID_MAX)
+		if (idlen > RB_SLUG_MAX)
 			return NULL;
 		for (size_t i = 0; i < idlen; i++)
 			id[i] = (char)tolower((unsigned char)idstart[i]);
@@ -396,26 +401,28 @@ static bool is_duration_text(const char *s, size_t n)
 }
 
 /* Whitespace-normalised text: runs of blanks become one space, trimmed. */
-static void item_hash(const char *text, char out[RB_HASH_HEX + 1])
+static void item_hash(const char *text, size_t n, char out[RB_HASH_HEX + 1])
 {
-	strbuf b;
-	sb_init(&b);
+	char stackbuf[512];
+	char *norm = n < sizeof stackbuf ? stackbuf : xmalloc(n + 1);
+	size_t len = 0;
 	bool space = false;
-	for (const char *s = text; *s; s++) {
-		if (isspace((unsigned char)*s)) {
+	for (size_t i = 0; i < n; i++) {
+		if (isspace((unsigned char)text[i])) {
 			space = true;
 			continue;
 		}
-		if (space && b.len)
-			sb_putc(&b, ' ');
+		if (space && len)
+			norm[len++] = ' ';
 		space = false;
-		sb_putc(&b, *s);
+		norm[len++] = text[i];
 	}
 	char hex[65];
-	pgc_sha256_hex(b.buf ? b.buf : "", b.len, hex);
+	pgc_sha256_hex(norm, len, hex);
 	memcpy(out, hex, RB_HASH_HEX);
 	out[RB_HASH_HEX] = '\0';
-	sb_free(&b);
+	if (norm != stackbuf)
+		free(norm);
 }
 
 /* ---- phases, steps, sections ------------------------------------------ */
@@ -847,9 +854,13 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 	/* list_entry.parent_item/item_depth describe the entry's own position */
 	it->step = p->cur_step;
 	it->line = p->line;
-	it->rollback = (p->cur_step >= 0 && ph->steps[p->cur_step].rollback) ||
-	               find_ci(ph->title, strlen(ph->title), "rollback") != NULL;
-	item_hash(it->text, it->hash);
+	int phase_idx = p->num >= 0 ? p->num : p->sec;
+	if (p->title_rollback_of != phase_idx) {   /* once per phase, not per item */
+		p->title_rollback_of = phase_idx;
+		p->title_rollback = find_ci(ph->title, strlen(ph->title), "rollback") != NULL;
+	}
+	it->rollback = (p->cur_step >= 0 && ph->steps[p->cur_step].rollback) || p->title_rollback;
+	item_hash(it->text, tl, it->hash);
 	item_extras(it);
 	if (it->mark == RB_MARK_DONE)
 		ph->done++;
@@ -1264,9 +1275,21 @@ static void finish(parser *p)
 		}
 		if (ph->numbered && ph->n_items == 0)
 			warnf(p, ph->line, 1, "phase %s has no checklist items", ph->id);
-		for (size_t j = 0; j < ph->n_items; j++)
-			if (snprintf(ph->items[j].id, sizeof ph->items[j].id, "%s.%zu", ph->id, j + 1) >= RB_ID_MAX)
-				warnf(p, ph->items[j].line, 1, "item id too long for phase %s", ph->id);
+		size_t idlen = strlen(ph->id);
+		for (size_t j = 0; j < ph->n_items; j++) {
+			/* "<phase id>.<ordinal>" without printf: this runs for every item */
+			char num[24];
+			size_t k = sizeof num;
+			for (size_t v = j + 1; v; v /= 10)
+				num[--k] = (char)('0' + v % 10);
+			char *id = ph->items[j].id;
+			if (idlen + 1 + (sizeof num - k) >= RB_ID_MAX)
+				continue;   /* cannot happen: phase ids are at most RB_SLUG_MAX + "-N" */
+			memcpy(id, ph->id, idlen);
+			id[idlen] = '.';
+			memcpy(id + idlen + 1, num + k, sizeof num - k);
+			id[idlen + 1 + sizeof num - k] = '\0';
+		}
 		rb->n_items_total += ph->n_items;
 	}
 }
@@ -1302,7 +1325,7 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 	p.opt = opt;
 	p.path = path;
 	p.e = e;
-	p.num = p.outer_num = p.sec = p.cur_step = p.attach_item = -1;
+	p.num = p.outer_num = p.sec = p.cur_step = p.attach_item = p.title_rollback_of = -1;
 	sb_init(&p.sec_text);
 	sb_init(&p.fence_text);
 	int first_repaired = 0;
