@@ -164,7 +164,15 @@ int cmd_tick(int argc, char **argv, cli_opts *o)
 		rc = unknown_item(&ctx, "tick", id);
 		goto out;
 	}
+	/* Decide under the write lock, after catching up: two operators
+	 * ticking the same item at once record it once. */
+	if (state_begin(ctx.st, &e) < 0 || ledger_catch_up(ctx.lg, ctx.st, &e) < 0) {
+		state_rollback(ctx.st);
+		rc = cli_report(&e);
+		goto out;
+	}
 	if (t.state->done) {
+		state_rollback(ctx.st);
 		char when[TICK_TIME_MAX];
 		pgc_iso8601(t.state->done_at, when, sizeof when);
 		char *msg = t.state->done_by
@@ -195,8 +203,7 @@ int cmd_tick(int argc, char **argv, cli_opts *o)
 		cJSON_AddStringToObject(pl, "note", note);
 	char *payload = payload_of(pl);
 	bool completes = false;
-	if (state_begin(ctx.st, &e) < 0 ||
-	    append_events(&ctx, EV_TICK, t.phase->id, id, payload, &ev_id, &e) < 0)
+	if (append_events(&ctx, EV_TICK, t.phase->id, id, payload, &ev_id, &e) < 0)
 		goto fail;
 	lg_phase *lp = &ctx.lg->phases[t.p];
 	if (lp->total > 0 && lp->done == lp->total && lp->completed_at == 0) {
@@ -258,7 +265,11 @@ int cmd_untick(int argc, char **argv, cli_opts *o)
 	int64_t ev_id = 0;
 	if (find_target(&ctx, id, &t) < 0) {
 		rc = unknown_item(&ctx, "untick", id);
+	} else if (state_begin(ctx.st, &e) < 0 || ledger_catch_up(ctx.lg, ctx.st, &e) < 0) {
+		state_rollback(ctx.st);
+		rc = cli_report(&e);
 	} else if (!t.state->done) {
+		state_rollback(ctx.st);
 		char *msg = xasprintf("%s is not done; nothing changed", id);
 		print_result(&ctx, "untick", &t, 0, false, false, msg);
 		free(msg);
@@ -267,7 +278,9 @@ int cmd_untick(int argc, char **argv, cli_opts *o)
 		cJSON_AddStringToObject(pl, "hash", t.item->hash);
 		cJSON_AddStringToObject(pl, "reason", reason);
 		char *payload = payload_of(pl);
-		if (append_events(&ctx, EV_UNTICK, t.phase->id, id, payload, &ev_id, &e) < 0) {
+		if (append_events(&ctx, EV_UNTICK, t.phase->id, id, payload, &ev_id, &e) < 0 ||
+		    state_commit(ctx.st, &e) < 0) {
+			state_rollback(ctx.st);
 			rc = cli_report(&e);
 		} else {
 			char *msg = item_line("unticked", &t);

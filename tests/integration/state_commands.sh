@@ -150,6 +150,12 @@ is "$($P -r rb.md log --json | jq '[.[] | select(.kind == "runbook_loaded")] | l
 $P -r rb.md note "again" >/dev/null 2>"$T/err"
 is "$(cat "$T/err")" "" "no change report once the new runbook is recorded"
 
+# Concurrent ticks of one item are recorded once (decided under the lock).
+for i in 1 2 3 4 5 6; do $P -r rb.md tick 2.1 >/dev/null 2>&1 & done
+wait
+is "$($P -r rb.md log --json | jq '[.[] | select(.kind == "tick" and .item == "2.1")] | length')" "1" \
+	"six concurrent ticks of one item record one tick"
+
 # Tampering is caught by log --verify (exit 1, naming the event).
 sqlite3 "$db" "DROP TRIGGER events_no_update; UPDATE events SET operator = 'mallory' WHERE id = 3;"
 out=$($P -s "$db" log --verify); rc=$?
