@@ -6,7 +6,9 @@
  * blocks, but only those that look like feature flags (see is_flag_like):
  * a line such as BACKUP_FILE=dump_$(date).sql is a shell variable, and
  * declaring it a flag would turn it into an .env edit and break the block.
- * The rest are listed so the operator can add them by hand.  Source and
+ * The rest are listed so the operator can add them by hand.  Items that
+ * are only `curl URL` become health checks, and a checkpoint saying "point
+ * of no return" names the point_of_no_return item.  Source and
  * target are service-name placeholders, never passwords.  The file is
  * checked with config_parse() before it is written, and is not overwritten
  * without --force.
@@ -40,6 +42,8 @@ typedef struct init_found {
 	char **skipped_tables; size_t n_skipped_tables;
 	char **flags;          size_t n_flags;
 	char **not_flags;      size_t n_not_flags;
+	char **health;         size_t n_health;
+	char *point_of_no_return;   /* item id, or NULL */
 } init_found;
 
 static void init_usage(FILE *f)
@@ -168,8 +172,64 @@ static bool is_flag_like(const init_assign *a)
 	       (a->bool_value || has_flag_shape(a->name));
 }
 
+/* True when url is acceptable as a health URL on its own (no credentials). */
+static bool health_url_ok(const char *url)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "runbook", "x.md");
+	cJSON *a = cJSON_AddArrayToObject(j, "health");
+	cJSON_AddItemToArray(a, cJSON_CreateString(url));
+	char *text = cJSON_PrintUnformatted(j);
+	config *c = NULL;
+	pgc_err e;
+	bool good = config_parse(text, strlen(text), CFG_DEFAULT_NAME, &c, &e) == 0;
+	config_free(c);
+	cJSON_free(text);
+	cJSON_Delete(j);
+	return good;
+}
+
+/* The URL of an item that is only a `curl URL` health check. */
+static void note_health(init_found *f, const rb_item *it)
+{
+	const char *t = it->inline_code ? it->inline_code : it->text;
+	const char *u = t ? strstr(t, "http://") : NULL;
+	if (t && !u)
+		u = strstr(t, "https://");
+	if (!u)
+		return;
+	char *url = xstrndup(u, strcspn(u, " \t\"'`<>"));
+	if (!in_list(f->health, f->n_health, url) && health_url_ok(url))
+		push(&f->health, &f->n_health, url);
+	free(url);
+}
+
+/* A checkpoint that says "point of no return" closes the step whose last
+ * item is the point of no return. */
+static void note_point_of_no_return(init_found *f, const rb_phase *ph)
+{
+	for (size_t s = 0; s < ph->n_steps && !f->point_of_no_return; s++) {
+		const char *cp = ph->steps[s].checkpoint;
+		if (!cp || !strcasestr(cp, "point of no return"))
+			continue;
+		const rb_item *last = NULL;
+		for (size_t i = 0; i < ph->n_items; i++)
+			if (ph->items[i].step == (int)s)
+				last = &ph->items[i];
+		if (last)
+			f->point_of_no_return = xstrdup(last->id);
+	}
+}
+
 static void find_in_runbook(const runbook *rb, init_found *f)
 {
+	for (size_t p = 0; p < rb->n_phases; p++) {
+		const rb_phase *ph = &rb->phases[p];
+		for (size_t i = 0; i < ph->n_items; i++)
+			if (ph->items[i].health_check)
+				note_health(f, &ph->items[i]);
+		note_point_of_no_return(f, ph);
+	}
 	for (size_t i = 0; i < rb->n_assignments; i++)
 		note_line(f, rb->assignments[i], false);
 	/* The blocks carry the values (assignments may hold only names). */
@@ -220,6 +280,8 @@ static void found_free(init_found *f)
 	free_strv(f->skipped_tables, f->n_skipped_tables);
 	free_strv(f->flags, f->n_flags);
 	free_strv(f->not_flags, f->n_not_flags);
+	free_strv(f->health, f->n_health);
+	free(f->point_of_no_return);
 }
 
 /* ---- paths ---- */
@@ -288,7 +350,15 @@ static char *render_config(const char *runbook_rel, const init_found *f)
 	            "  \"target\": \"" INIT_TARGET_PLACEHOLDER "\",\n");
 	put_list(&b, "tables", f->tables, f->n_tables, false);
 	sb_puts(&b, "  \"env_file\": \"" INIT_ENV_FILE "\",\n");
-	put_list(&b, "flags", f->flags, f->n_flags, true);
+	bool more = f->n_health || f->point_of_no_return;
+	put_list(&b, "flags", f->flags, f->n_flags, !more);
+	if (f->n_health)
+		put_list(&b, "health", f->health, f->n_health, !f->point_of_no_return);
+	if (f->point_of_no_return) {
+		sb_puts(&b, "  \"point_of_no_return\": ");
+		put_json_string(&b, f->point_of_no_return);
+		sb_puts(&b, "\n");
+	}
 	sb_puts(&b, "}\n");
 	return sb_steal(&b);
 }
@@ -375,6 +445,11 @@ static void report(const cli_opts *o, const char *out, const char *runbook_rel,
 		json_array(j, "skipped_tables", f->skipped_tables, f->n_skipped_tables);
 		json_array(j, "flags", f->flags, f->n_flags);
 		json_array(j, "not_flags", f->not_flags, f->n_not_flags);
+		json_array(j, "health", f->health, f->n_health);
+		if (f->point_of_no_return)
+			cJSON_AddStringToObject(j, "point_of_no_return", f->point_of_no_return);
+		else
+			cJSON_AddNullToObject(j, "point_of_no_return");
 		cJSON_AddStringToObject(j, "source", INIT_SOURCE_PLACEHOLDER);
 		cJSON_AddStringToObject(j, "target", INIT_TARGET_PLACEHOLDER);
 		char *s = cJSON_Print(j);
@@ -397,6 +472,11 @@ static void report(const cli_opts *o, const char *out, const char *runbook_rel,
 	print_names(stdout, "flags", f->flags, f->n_flags, "none found");
 	if (f->n_not_flags)
 		print_names(stdout, "left out", f->not_flags, f->n_not_flags, "");
+	if (f->n_health)
+		print_names(stdout, "health", f->health, f->n_health, "");
+	if (f->point_of_no_return)
+		printf("  %-10s %s (the last item before the \"point of no return\" checkpoint)\n",
+		       "no return", f->point_of_no_return);
 	printf("  %-10s %s (placeholder)\n", "source", INIT_SOURCE_PLACEHOLDER);
 	printf("  %-10s %s (placeholder)\n", "target", INIT_TARGET_PLACEHOLDER);
 	printf("  %-10s %s\n", "env_file", INIT_ENV_FILE);

@@ -19,6 +19,11 @@ is "$(jq -c '[.tables[] | if type == "object" then .name else . end]' "$ex")" \
 is "$(jq -c '.flags | sort' "$ex")" "$(jq -c '.flags | sort' "$tmp/init.json")" \
    "example flags = the runbook's flag lines"
 
+is "$(jq -c '[.health[] | if type == "object" then .url else . end]' "$ex")" \
+   "$(jq -c '.health' "$tmp/init.json")" "example health URLs = the runbook's curl items"
+is "$(jq -r .point_of_no_return "$ex")" "$(jq -r .point_of_no_return "$tmp/init.json")" \
+   "example point_of_no_return = the runbook's checkpoint"
+
 "$PGCUTOVER" -c "$ex" check >/dev/null 2>"$tmp/err"
 is "$?" 0 "pgcutover -c examples/pgcutover.json check"
 is "$(cat "$tmp/err")" "" "no warning about the example config"

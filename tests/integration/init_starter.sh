@@ -33,6 +33,11 @@ is "$(jq -r .target pgcutover.json)" "service=pgcutover_target" "target placehol
 is "$(jq -r .env_file pgcutover.json)" ".env" "env_file"
 is "$(jq -r 'has("operator")' pgcutover.json)" "false" "operator omitted"
 like "$out" "tables +3: customers, orders, order_items" "init prints the tables it found"
+want_health=$(sed -n 's/^- \[ \] `curl \(http[^`]*\)`$/\1/p' "$fixture")
+is "$(jq -r '.health | join(",")' pgcutover.json)" "$want_health" "health from the curl item"
+ponr=$(jq -r .point_of_no_return pgcutover.json)
+tick_out=$("$PGCUTOVER" -c pgcutover.json -s "$tmp/ponr.db" tick "$ponr" 2>&1)
+like "$tick_out" "curl" "point_of_no_return is the item closed by the \"point of no return\" checkpoint"
 
 sum_before=$(cksum < pgcutover.json)
 "$PGCUTOVER" init docs/MIGRATION.md >/dev/null 2>"$tmp/err"; rc=$?
