@@ -46,6 +46,10 @@ static int print_json(const runbook *rb)
 	cJSON_AddNumberToObject(root, "repaired_lines", rb->repaired_lines);
 	cJSON_AddNumberToObject(root, "items", (double)rb->n_items_total);
 	add_str_or_null(root, "status", rb->status);
+	add_str_or_null(root, "goal", rb->goal);
+	add_str_or_null(root, "risk", rb->risk);
+	add_str_or_null(root, "duration", rb->duration);
+	add_str_or_null(root, "date", rb->date);
 	cJSON *phases = cJSON_AddArrayToObject(root, "phases");
 	for (size_t i = 0; i < rb->n_phases; i++) {
 		const rb_phase *ph = &rb->phases[i];

@@ -217,11 +217,12 @@ static char *clean_title(const char *s, size_t n)
 	return xstrndup(s, n);
 }
 
-/* Finds "Phase <id>" in a heading.  At ### and below it must open the
- * heading ("### Rollback to Phase 2" is a step, not a phase).  On success
+/* Finds "Phase <id>" in a heading.  With start_only it must open the
+ * heading: a ### inside a ## phase is a step unless it starts with "Phase"
+ * ("### Rollback to Phase 2" is a step of phase 5).  On success
  * copies the id and returns the rest of the title after "Phase <id>" and a
  * separator. */
-static const char *match_phase(const char *t, int level, char id[RB_ID_MAX], bool *at_start)
+static const char *match_phase(const char *t, bool start_only, char id[RB_ID_MAX], bool *at_start)
 {
 	size_t n = strlen(t);
 	for (const char *q = t; (q = find_ci(q, n - (size_t)(q - t), "phase")) != NULL; q++) {
@@ -240,7 +241,7 @@ static const char *match_phase(const char *t, int level, char id[RB_ID_MAX], boo
 		if (isalnum((unsigned char)*r))
 			continue;
 		bool start = q == t;
-		if (!start && level > 2)
+		if (!start && start_only)
 			return NULL;
 		size_t idlen = (size_t)(r - idstart);
 		if (idlen > RB_SLUG_MAX)
@@ -541,7 +542,8 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 	}
 	char id[RB_ID_MAX];
 	bool at_start = false;
-	const char *rest = level <= 3 ? match_phase(title, level, id, &at_start) : NULL;
+	bool start_only = level == 3 && p->num >= 0 && rb->phases[p->num].level < level;
+	const char *rest = level <= 3 ? match_phase(title, start_only, id, &at_start) : NULL;
 	if (rest && phase_id_taken(p, id)) {
 		rb_phase *ph = cur_phase(p);
 		if (!(ph && ph->numbered && strcmp(ph->id, id) == 0 && level > ph->level))

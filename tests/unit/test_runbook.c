@@ -538,6 +538,25 @@ static void test_many_items(void)
 	sb_free(&b);
 }
 
+static void test_phase_headings(void)
+{
+	runbook *rb = parse("# T\n## Prerequisites\n### \xf0\x9f\x94\xa7 Tooling (Phase 0.8)\n- [ ] a\n"
+	                    "## PHASE 1 - Setup\n- [ ] b\n### Phase 1 checklist\n- [ ] c\n### Back to Phase 0.8 notes\n- [ ] d\n"
+	                    "## Migration Phase 2: Copy\n- [ ] e\n## Phase 2a: Extra\n- [ ] f\n");
+	ok(rb != NULL, "phase heading variants parse");
+	if (!rb)
+		return;
+	ok(runbook_phase(rb, "0.8") && strcmp(runbook_phase(rb, "0.8")->title, "Tooling (Phase 0.8)") == 0,
+	   "### with Phase N later in the heading, outside a ## phase, is a phase with its whole title");
+	const rb_phase *p1 = runbook_phase(rb, "1");
+	ok(p1 && strcmp(p1->title, "Setup") == 0, "upper-case PHASE and a dash separator");
+	ok(p1 && p1->n_steps == 2 && p1->n_items == 3, "### repeating its own phase number or naming another is a step");
+	ok(runbook_phase(rb, "2") && strcmp(runbook_phase(rb, "2")->title, "Migration Phase 2: Copy") == 0,
+	   "## with Phase N inside the heading keeps the whole title");
+	ok(runbook_phase(rb, "2a") != NULL, "letter suffix in a phase id");
+	runbook_free(rb);
+}
+
 static void test_line_endings(void)
 {
 	runbook *rb = parse("\xef\xbb\xbf# T\r\n## Phase 1: A\r\n- [ ] a\r\n  ```bash\r\n  echo\r\n  ```\r\n");
@@ -564,6 +583,7 @@ int main(void)
 	test_mojibake_repair();
 	test_errors();
 	test_many_items();
+	test_phase_headings();
 	test_line_endings();
 	return done_testing();
 }
