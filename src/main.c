@@ -26,6 +26,11 @@ static const cli_command commands[] = {
 	{"note",    cmd_note,    "note [ITEM] TEXT        add a note"},
 	{"counts",  cmd_counts,  "counts [--json] [--exact] [--watch S] [--timeout MS]  row counts, source vs target"},
 	{"schema",  cmd_schema,  "schema [--json]         schema and sequence parity, source vs target"},
+	{"run",     cmd_run,     "run ITEM [--yes] [--dry-run] [--json]  run an item's command block"},
+	{"flags",   cmd_flags,   "flags [--json]          .env flags: value, last set, changed behind back"},
+	{"flag",    cmd_flag,    "flag set NAME VALUE     set a declared .env flag (audited)"},
+	{"health",  cmd_health,  "health [--json]         run the HTTP health checks"},
+	{"rollback", cmd_rollback, "rollback PHASE [--yes] [--dry-run] [--json]  roll a phase back"},
 	{"demo",    cmd_demo,    "demo [--rows N] [--stop] [--no-console]  local demo migration"},
 	{NULL, NULL, NULL},
 };

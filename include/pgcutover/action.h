@@ -28,6 +28,7 @@
 #include "pgcutover/runbook.h"
 #include "pgcutover/state.h"
 #include "pgcutover/loop.h"
+#include "pgcutover/envfile.h"
 
 /* Event kinds appended by this module (payloads: see action.c's header
  * comment and pgcutover(1), AUDIT EVENTS). */
@@ -44,6 +45,10 @@
 #define ACT_KILL_GRACE_MS 3000
 /* How often a running child is checked for exit (waitpid WNOHANG). */
 #define ACT_REAP_POLL_MS 20
+/* Waiting loops turn the loop in slices this long: loop_once() runs due
+ * timers before it polls, so an end reached in a timer would otherwise
+ * leave poll() waiting with nothing left to wake it. */
+#define ACT_WAIT_SLICE_MS 50
 /* Secret values shorter than this are not masked (they would mask "1"). */
 #define ACT_MASK_MIN_LEN 4
 #define ACT_MASK "***"
@@ -183,6 +188,19 @@ int act_run_wait(loop *lp, const act_plan *plan, const config *cfg, const act_op
  * were closed (and their item ids in *items_out when non-NULL, malloc'd
  * "3.7, 5.2" text or NULL), -1 on error.  Call on every read-write start. */
 int act_recover_unknown(state *st, char **items_out, pgc_err *e);
+
+/* Sets one declared flag in the config's env_file and appends flag_set
+ * (payload as in a run, plus "manual": true, start_id 0), for `pgcutover
+ * flag set` and the console's flags panel.  expect: the stamp the caller
+ * last showed (refused with PGC_EXIT_TEMPFAIL when the file changed since),
+ * or NULL.  phase/item may be NULL.  res is filled (free with
+ * envfile_set_result_free). */
+int act_set_flag(state *st, const config *cfg, const char *phase, const char *item,
+                 const char *name, const char *value, const envfile_stamp *expect,
+                 envfile_set_result *res, pgc_err *e);
+/* flag_set payload text (masked); start_id 0 for a manual set. */
+char *act_flag_set_payload(const config *cfg, const char *name, const envfile_set_result *sr,
+                           int64_t start_id, bool rollback, bool manual);
 
 /* Secret masking: values of environment variables with secret-looking names
  * (envfile_name_is_secret), the config's Supabase key variable, secret

@@ -71,6 +71,11 @@ int cmd_note(int argc, char **argv, cli_opts *o);
 int cmd_demo(int argc, char **argv, cli_opts *o);
 int cmd_console(int argc, char **argv, cli_opts *o);
 int cmd_counts(int argc, char **argv, cli_opts *o);
+int cmd_run(int argc, char **argv, cli_opts *o);
+int cmd_flags(int argc, char **argv, cli_opts *o);
+int cmd_flag(int argc, char **argv, cli_opts *o);
+int cmd_health(int argc, char **argv, cli_opts *o);
+int cmd_rollback(int argc, char **argv, cli_opts *o);
 int cmd_schema(int argc, char **argv, cli_opts *o);
 
 #endif

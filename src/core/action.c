@@ -999,6 +999,51 @@ static void fail(act_run *r, int code, const char *fmt, ...)
 	finish(r, ACT_ERROR);
 }
 
+static cJSON *flag_payload(const act_masker *m, const char *file, const char *name,
+                          const envfile_set_result *sr, int64_t start_id, bool rollback, bool manual)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", name);
+	add_flag_value(o, "old", m, name, sr->old_value);
+	add_flag_value(o, "new", m, name, sr->new_value);
+	add_str(o, "file", m, file);
+	add_str(o, "backup", m, sr->backup_path);
+	cJSON_AddBoolToObject(o, "changed", sr->changed);
+	cJSON_AddStringToObject(o, "sha256", sr->after.sha256);
+	cJSON_AddNumberToObject(o, "start_id", (double)start_id);
+	cJSON_AddBoolToObject(o, "rollback", rollback);
+	if (manual)
+		cJSON_AddBoolToObject(o, "manual", true);
+	return o;
+}
+
+char *act_flag_set_payload(const config *cfg, const char *name, const envfile_set_result *sr,
+                           int64_t start_id, bool rollback, bool manual)
+{
+	act_masker *m = act_masker_new(cfg);
+	cJSON *o = flag_payload(m, cfg ? cfg->env_file : NULL, name, sr, start_id, rollback, manual);
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	act_masker_free(m);
+	char *ret = xstrdup(js);
+	cJSON_free(js);
+	return ret;
+}
+
+int act_set_flag(state *st, const config *cfg, const char *phase, const char *item,
+                 const char *name, const char *value, const envfile_stamp *expect,
+                 envfile_set_result *res, pgc_err *e)
+{
+	if (!cfg || !cfg->env_file)
+		return pgc_fail(e, PGC_EXIT_CONFIG, "the config names no env_file to set %s in", name);
+	if (envfile_set(cfg->env_file, name, value, expect, res, e) < 0)
+		return -1;
+	char *js = act_flag_set_payload(cfg, name, res, 0, false, true);
+	int rc = st ? state_append(st, EV_FLAG_SET, phase, item, js, NULL, e) : 0;
+	free(js);
+	return rc;
+}
+
 static void apply_flag(act_run *r, const act_segment *s)
 {
 	envfile_set_result sr;
@@ -1010,17 +1055,8 @@ static void apply_flag(act_run *r, const act_segment *s)
 		finish(r, ACT_ERROR);
 		return;
 	}
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", s->name);
-	add_flag_value(o, "old", r->mask, s->name, sr.old_value);
-	add_flag_value(o, "new", r->mask, s->name, sr.new_value);
-	add_str(o, "file", r->mask, r->plan->env_file);
-	add_str(o, "backup", r->mask, sr.backup_path);
-	cJSON_AddBoolToObject(o, "changed", sr.changed);
-	cJSON_AddStringToObject(o, "sha256", sr.after.sha256);
-	cJSON_AddNumberToObject(o, "start_id", (double)r->res.start_event_id);
-	cJSON_AddBoolToObject(o, "rollback", r->plan->rollback);
-	append_event(r, EV_FLAG_SET, o, NULL);
+	append_event(r, EV_FLAG_SET, flag_payload(r->mask, r->plan->env_file, s->name, &sr,
+	                                          r->res.start_event_id, r->plan->rollback, false), NULL);
 	if (r->hooks.flag)
 		r->hooks.flag(r->ud, s->name, sr.old_value, sr.new_value, sr.backup_path);
 	envfile_set_result_free(&sr);
@@ -1399,7 +1435,7 @@ int act_run_wait(loop *lp, const act_plan *plan, const config *cfg, const act_op
 	if (act_start(lp, plan, cfg, opt, hooks, ud, &r, e) < 0)
 		return -1;
 	while (!r->finished)
-		if (loop_once(lp, -1) < 0 && errno != EINTR)
+		if (loop_once(lp, ACT_WAIT_SLICE_MS) < 0 && errno != EINTR)
 			break;
 	if (!r->finished)
 		act_cancel(r);
