@@ -115,6 +115,11 @@ struct cmp_side {
 	bool ever_tried;
 	char *error;            /* last connection error (names the server) or NULL */
 	double down_since;      /* unix seconds; 0 when up */
+	/* timing (loop_now_ms(), 0 = not yet), for `counts --timing` and bench */
+	double started_ms;      /* cmp_start() */
+	double connected_ms;    /* first time up */
+	double first_figure_ms; /* first figure (usually the estimates) */
+	double last_figure_ms;  /* latest figure */
 };
 
 /* Driver -> session: a figure (err == NULL; rows >= 0) or an error for one

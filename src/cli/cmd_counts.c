@@ -8,7 +8,8 @@
  * counted, 69 a side is unreachable (the message names the server).  Each
  * completed snapshot is recorded as one EV_COUNTS event when the state file
  * exists.  --watch repeats every SECONDS until interrupted, printing one
- * JSON object per line (--json) or a refreshed table.
+ * JSON object per line (--json) or a refreshed table.  --timing reports on
+ * stderr how long connecting, the first figure and the last one took.
  */
 #include "config.h"
 #include <signal.h>
@@ -29,6 +30,7 @@ typedef struct counts_run {
 	cmp_session *cs;
 	loop *lp;
 	bool exact;
+	bool timing;          /* --timing: connect/figure times on stderr */
 	int watch_s;          /* 0 = once */
 	bool tty;
 	bool interrupted;
@@ -38,7 +40,7 @@ typedef struct counts_run {
 
 static void counts_usage(void)
 {
-	fprintf(stderr, "usage: pgcutover counts [--json] [--exact] [--watch SECONDS] [--timeout MS]\n");
+	fprintf(stderr, "usage: pgcutover counts [--json] [--exact] [--watch SECONDS] [--timeout MS] [--timing]\n");
 }
 
 static int counts_exit_code(cmp_session *cs)
@@ -117,6 +119,22 @@ static void counts_print(counts_run *r)
 	}
 }
 
+/* One line per side: milliseconds from start to connected, to the first
+ * figure (the estimates), to the last figure of the snapshot. */
+static void counts_print_timing(counts_run *r)
+{
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		const cmp_side *sd = cmp_side_at(r->cs, (cmp_which)w);
+		double t0 = sd->started_ms;
+		fprintf(stderr, "timing: %s connected %.1f ms, first figure %.1f ms "
+		        "(%.1f ms after connecting), last figure %.1f ms\n", sd->label,
+		        sd->connected_ms ? sd->connected_ms - t0 : -1.0,
+		        sd->first_figure_ms ? sd->first_figure_ms - t0 : -1.0,
+		        sd->first_figure_ms && sd->connected_ms ? sd->first_figure_ms - sd->connected_ms : -1.0,
+		        sd->last_figure_ms ? sd->last_figure_ms - t0 : -1.0);
+	}
+}
+
 static void counts_refresh_timer(loop *lp, void *ud)
 {
 	counts_run *r = ud;
@@ -131,6 +149,8 @@ static void counts_on_change(cmp_session *cs, bool snapshot_done, void *ud)
 	r->snapshots++;
 	r->rc = counts_exit_code(cs);
 	counts_print(r);
+	if (r->timing)
+		counts_print_timing(r);
 	if (r->watch_s > 0)
 		loop_timer(r->lp, r->watch_s * COUNTS_MS_PER_S, counts_refresh_timer, r);
 	else
@@ -187,6 +207,8 @@ int cmd_counts(int argc, char **argv, cli_opts *o)
 		const char *a = argv[i];
 		if (strcmp(a, "--exact") == 0)
 			r.exact = true;
+		else if (strcmp(a, "--timing") == 0)
+			r.timing = true;
 		else if (strcmp(a, "--watch") == 0 || strncmp(a, "--watch=", 8) == 0) {
 			const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
 			if (counts_parse_int("--watch", v, 1, COUNTS_MAX_WATCH_S, &r.watch_s) < 0)

@@ -132,6 +132,7 @@ int cmp_start(cmp_session *cs, pgc_err *e)
 	for (int w = 0; w < CMP_N_SIDES; w++) {
 		cmp_side *sd = &cs->sides[w];
 		sd->ever_tried = true;
+		sd->started_ms = loop_now_ms();
 		if (sd->ops->start && sd->ops->start(sd, e) != 0)
 			return -1;
 	}
@@ -275,6 +276,10 @@ void cmp_side_report(cmp_session *cs, cmp_which which, size_t table_idx,
 	} else {
 		free(f->error);
 		f->error = NULL;
+		cmp_side *sd = &cs->sides[which];
+		sd->last_figure_ms = loop_now_ms();
+		if (sd->first_figure_ms == 0)
+			sd->first_figure_ms = sd->last_figure_ms;
 		f->rows = rows;
 		f->exact = exact;
 		f->measured_at = now;
@@ -316,6 +321,8 @@ void cmp_side_report_status(cmp_session *cs, cmp_which which, bool up, const cha
 	sd->error = NULL;
 	if (up) {
 		sd->down_since = 0;
+		if (sd->connected_ms == 0)
+			sd->connected_ms = loop_now_ms();
 	} else {
 		sd->error = pgc_sanitize(err ? err : "connection lost");
 		if (was_up || sd->down_since == 0)
