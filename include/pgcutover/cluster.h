@@ -70,6 +70,12 @@ char *cluster_conninfo(const cluster *c, const char *dbname);
 int cluster_run_sql(const char *conninfo, const char *settings, const char *script,
                     const char *script_name, pgc_err *e);
 
+/* The same as cluster_run_sql on n servers at once (one session each,
+ * settings[i] may be NULL), waiting for all of them: loading the demo's
+ * source and target overlaps.  The first error wins. */
+int cluster_run_sql_each(size_t n, const char *const conninfo[], const char *const settings[],
+                         const char *script, const char *script_name, pgc_err *e);
+
 /* Runs sql and returns the first column of the first row (malloc'd; "" for
  * no rows), or NULL with e set. */
 char *cluster_query_value(const char *conninfo, const char *sql, pgc_err *e);

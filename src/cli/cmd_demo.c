@@ -272,23 +272,29 @@ static void say(const cli_opts *o, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static int load_side(const cli_opts *o, demo *d, const char *conninfo, const char *side,
-                     pgc_err *e)
+/* Schema on both servers, then the data on both at once: the source
+ * complete, the target mid-copy (demo-data.sql reads pgcutover.side). */
+static int load_data(const cli_opts *o, demo *d, pgc_err *e)
 {
 	const struct pgc_asset *schema = demo_asset("demo-schema.sql");
 	const struct pgc_asset *data = demo_asset("demo-data.sql");
 	if (!schema || !data)
 		return pgc_fail(e, PGC_EXIT_SOFTWARE, "demo SQL missing from the binary");
 	double t0 = pgc_now();
-	if (cluster_run_sql(conninfo, NULL, schema->data, "demo-schema.sql", e) < 0)
+	const char *const conninfo[] = {d->src_ci, d->dst_ci};
+	if (cluster_run_sql_each(2, conninfo, NULL, schema->data, "demo-schema.sql", e) < 0)
 		return -1;
 	/* Custom settings carry the parameters: the script needs no psql. */
-	char *settings = xasprintf("SET pgcutover.rows = '%ld'; SET pgcutover.side = '%s';",
-	                           d->rows, side);
-	int rc = cluster_run_sql(conninfo, settings, data->data, "demo-data.sql", e);
-	free(settings);
+	char *src_set = xasprintf("SET pgcutover.rows = '%ld'; SET pgcutover.side = 'source';",
+	                          d->rows);
+	char *dst_set = xasprintf("SET pgcutover.rows = '%ld'; SET pgcutover.side = 'target';",
+	                          d->rows);
+	const char *const settings[] = {src_set, dst_set};
+	int rc = cluster_run_sql_each(2, conninfo, settings, data->data, "demo-data.sql", e);
+	free(src_set);
+	free(dst_set);
 	if (rc == 0)
-		say(o, "demo: %s loaded in %.1f s\n", side, pgc_now() - t0);
+		say(o, "demo: source and target loaded in %.1f s\n", pgc_now() - t0);
 	return rc;
 }
 
@@ -505,8 +511,7 @@ static int demo_create(const cli_opts *o, demo *d, pgc_err *e)
 	    cluster_start(&d->src, e) < 0 || cluster_start(&d->dst, e) < 0)
 		return -1;
 	say(o, "demo: loading the booking schema and %ld rows\n", d->rows);
-	if (load_side(o, d, d->src_ci, "source", e) < 0 ||
-	    load_side(o, d, d->dst_ci, "target", e) < 0)
+	if (load_data(o, d, e) < 0)
 		return -1;
 	if (write_files(d, e) < 0)
 		return -1;

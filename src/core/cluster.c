@@ -16,6 +16,7 @@
 #include <grp.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ static const char *const cluster_run_users[] = {"postgres", "nobody", NULL};
 #define CHILD_EXIT_EXEC 127
 /* pg_ctl status: 0 running, 3 not running, 4 no data directory. */
 #define PG_CTL_STATUS_RUNNING 0
+/* Servers cluster_run_sql_each drives at once. */
+#define CLUSTER_MAX_PARALLEL 8
 /* Lines of the log quoted in an error. */
 #define CLUSTER_LOG_TAIL_LINES 8
 #define CLUSTER_LOG_TAIL_BYTES 4096
@@ -490,6 +493,87 @@ int cluster_run_sql(const char *conninfo, const char *settings, const char *scri
 			PQclear(res);
 	}
 	PQfinish(conn);
+	return rc;
+}
+
+/* Waits until a connection not yet done has input; false when poll fails. */
+static bool wait_ready(PGconn *const conns[], const bool done[], size_t n)
+{
+	struct pollfd fds[CLUSTER_MAX_PARALLEL];
+	size_t nfds = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		fds[nfds].fd = PQsocket(conns[i]);
+		fds[nfds].events = POLLIN;
+		fds[nfds].revents = 0;
+		nfds++;
+	}
+	if (nfds == 0)
+		return true;
+	return poll(fds, nfds, -1) >= 0 || errno == EINTR;
+}
+
+int cluster_run_sql_each(size_t n, const char *const conninfo[], const char *const settings[],
+                         const char *script, const char *script_name, pgc_err *e)
+{
+	if (n > CLUSTER_MAX_PARALLEL)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "at most %d servers at once", CLUSTER_MAX_PARALLEL);
+	PGconn *conns[CLUSTER_MAX_PARALLEL] = {0};
+	bool done[CLUSTER_MAX_PARALLEL] = {0};
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		conns[i] = cluster_connect(conninfo[i], e);
+		if (!conns[i]) {
+			rc = -1;
+			break;
+		}
+		if (settings && settings[i]) {
+			PGresult *res = PQexec(conns[i], settings[i]);
+			if (!result_ok(res))
+				rc = result_error(res, NULL, "settings", e);
+			else
+				PQclear(res);
+		}
+		if (rc == 0 && !PQsendQuery(conns[i], script))
+			rc = pgc_fail(e, PGC_EXIT_UNAVAILABLE, "%s: %s", conninfo[i],
+			              PQerrorMessage(conns[i]));
+	}
+	/* Once all were sent, collect every result, even after an error, so
+	 * no server is left busy with a half-read answer. */
+	size_t left = rc == 0 ? n : 0;
+	while (left > 0) {
+		if (!wait_ready(conns, done, n)) {
+			rc = pgc_fail(e, PGC_EXIT_SOFTWARE, "poll: %s", strerror(errno));
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			if (!PQconsumeInput(conns[i])) {
+				if (rc == 0)
+					rc = pgc_fail(e, PGC_EXIT_UNAVAILABLE, "%s: %s", conninfo[i],
+					              PQerrorMessage(conns[i]));
+				done[i] = true;
+				left--;
+				continue;
+			}
+			while (!done[i] && !PQisBusy(conns[i])) {
+				PGresult *res = PQgetResult(conns[i]);
+				if (!res) {
+					done[i] = true;
+					left--;
+				} else if (!result_ok(res) && rc == 0) {
+					rc = result_error(res, script, script_name, e);
+				} else {
+					PQclear(res);
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (conns[i])
+			PQfinish(conns[i]);
 	return rc;
 }
 
