@@ -230,9 +230,7 @@ static void find_in_runbook(const runbook *rb, init_found *f)
 				note_health(f, &ph->items[i]);
 		note_point_of_no_return(f, ph);
 	}
-	for (size_t i = 0; i < rb->n_assignments; i++)
-		note_line(f, rb->assignments[i], false);
-	/* The blocks carry the values (assignments may hold only names). */
+	/* The blocks first: they give the values, in file order. */
 	for (size_t p = 0; p < rb->n_phases; p++) {
 		const rb_phase *ph = &rb->phases[p];
 		for (size_t b = 0; b < ph->n_blocks; b++) {
@@ -247,6 +245,8 @@ static void find_in_runbook(const runbook *rb, init_found *f)
 			}
 		}
 	}
+	for (size_t i = 0; i < rb->n_assignments; i++)
+		note_line(f, rb->assignments[i], false);
 	for (size_t i = 0; i < f->n_assigns; i++) {
 		if (is_flag_like(&f->assigns[i]))
 			push(&f->flags, &f->n_flags, f->assigns[i].name);

@@ -25,9 +25,12 @@ want_tables=$(sed -n '/dependency order/,/^- \[/p' "$fixture" |
 	sed -n 's/^ *- \[.\] \([a-z_]*\) (.*/\1/p' | paste -sd, -)
 is "$(jq -r '.tables | join(",")' pgcutover.json)" "$want_tables" "tables in dependency order"
 
-is "$(jq -r '.flags | join(",")' pgcutover.json)" "USE_NEW_DB,ENABLE_WRITES" "flags from NAME=VALUE lines"
+is "$(jq -r '.flags | join(",")' pgcutover.json)" "MAINTENANCE,USE_NEW_DB,ENABLE_WRITES" \
+	"flags: NAME=VALUE lines with a boolean value or a flag-shaped name, in file order"
+is "$(jq -r '.flags | index("USE_CACHE")' pgcutover.json)" "null" "an export line is shell, not a flag"
+is "$(jq -r '.flags | index("PGHOST")' pgcutover.json)" "null" "a path value is not a flag"
 is "$(jq -r '.flags | index("BACKUP_FILE")' pgcutover.json)" "null" "a shell variable is not a flag"
-like "$out" "left out +1: BACKUP_FILE" "init says what it left out"
+like "$out" "left out +2: BACKUP_FILE, PGHOST" "init says what it left out"
 is "$(jq -r .source pgcutover.json)" "service=pgcutover_source" "source placeholder"
 is "$(jq -r .target pgcutover.json)" "service=pgcutover_target" "target placeholder"
 is "$(jq -r .env_file pgcutover.json)" ".env" "env_file"
@@ -64,7 +67,7 @@ ok "$([ ! -e x.json ]; echo $?)" "nothing written for a missing runbook"
 is "$rc" 64 "no runbook: usage error"
 
 json=$("$PGCUTOVER" --json init docs/MIGRATION.md -o j.json 2>/dev/null)
-is "$(printf '%s' "$json" | jq -r '.not_flags | join(",")')" "BACKUP_FILE" "--json: not_flags"
+is "$(printf '%s' "$json" | jq -r '.not_flags | join(",")')" "BACKUP_FILE,PGHOST" "--json: not_flags"
 is "$(printf '%s' "$json" | jq -r '.config')" "j.json" "--json: config path"
 
 # What init wrote loads: check reads the runbook named in the config.
