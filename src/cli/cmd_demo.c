@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -553,19 +554,29 @@ static int run_self(const demo *d, const cli_opts *o, const char *cmd)
 	char *argv[] = {"pgcutover", "-c", cfg, "--operator", (char *)o->operator_name,
 	                (char *)cmd, NULL};
 	fflush(NULL);
+	/* Like system(): a ^C at the terminal is the child's to handle; we
+	 * must not die under it and leave it on the terminal alone. */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
 	pid_t pid = fork();
 	if (pid == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
 		execv(self, argv);
 		_exit(PGC_EXIT_UNAVAILABLE);
 	}
 	free(cfg);
-	if (pid < 0)
-		return -1;
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : PGC_EXIT_SOFTWARE;
+	int status = 0, rc = -1;
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : PGC_EXIT_SOFTWARE;
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	return rc;
 }
 
 static int demo_usage(void)
