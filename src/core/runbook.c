@@ -43,6 +43,84 @@ static void vec_reserve(void **p, size_t n, size_t sz)
 /* Only for arrays that never shrink: n going back to 0 would allocate anew. */
 #define VEC_PUSH(arr, n) (vec_reserve((void **)&(arr), (n), sizeof *(arr)), &(arr)[(n)++])
 
+/* ---- a set of strings (open addressing), so that duplicate checks on
+ * phase ids, assignments and tables stay linear on hostile input ---------- */
+
+typedef struct strset {
+	char **keys;   /* owned copies; NULL = empty slot */
+	size_t *uses;  /* per slot: how many times the key was added */
+	size_t cap, n;
+} strset;
+
+static uint64_t str_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static size_t strset_slot(const strset *set, const char *s, size_t n)
+{
+	size_t i = (size_t)str_hash(s, n) & (set->cap - 1);
+	while (set->keys[i] && !(strlen(set->keys[i]) == n && memcmp(set->keys[i], s, n) == 0))
+		i = (i + 1) & (set->cap - 1);
+	return i;
+}
+
+static bool strset_has(const strset *set, const char *s, size_t n)
+{
+	return set->cap && set->keys[strset_slot(set, s, n)] != NULL;
+}
+
+/* Finds or adds s; returns its counter (valid until the next insertion). */
+static size_t *strset_uses(strset *set, const char *s, size_t n)
+{
+	if (2 * (set->n + 1) > set->cap) {   /* keep the load under one half */
+		size_t cap = set->cap ? 2 * set->cap : 16;
+		strset bigger = {xcalloc(cap, sizeof(char *)), xcalloc(cap, sizeof(size_t)), cap, 0};
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->keys[i]) {
+				size_t j = strset_slot(&bigger, set->keys[i], strlen(set->keys[i]));
+				bigger.keys[j] = set->keys[i];
+				bigger.uses[j] = set->uses[i];
+				bigger.n++;
+			}
+		free(set->keys);
+		free(set->uses);
+		*set = bigger;
+	}
+	size_t i = strset_slot(set, s, n);
+	if (!set->keys[i]) {
+		set->keys[i] = xstrndup(s, n);
+		set->n++;
+	}
+	return &set->uses[i];
+}
+
+/* Adds s and returns how many times it has been added, this time included. */
+static size_t strset_count(strset *set, const char *s, size_t n)
+{
+	return ++*strset_uses(set, s, n);
+}
+
+/* Adds s; returns false when it was there already. */
+static bool strset_add(strset *set, const char *s, size_t n)
+{
+	return strset_count(set, s, n) == 1;
+}
+
+static void strset_free(strset *set)
+{
+	for (size_t i = 0; i < set->cap; i++)
+		free(set->keys[i]);
+	free(set->keys);
+	free(set->uses);
+	set->keys = NULL;
+	set->uses = NULL;
+	set->cap = set->n = 0;
+}
+
 /* ---- parser state ------------------------------------------------------ */
 
 typedef struct list_entry {
@@ -94,6 +172,7 @@ typedef struct parser {
 	bool title_rollback;
 	size_t dropped_warnings;
 	bool warned_outside;
+	strset numbered_ids, assignment_set, table_set;
 } parser;
 
 static void warnf(parser *p, int line, int col, const char *fmt, ...)
@@ -495,10 +574,7 @@ static void end_section(parser *p)
 
 static bool phase_id_taken(parser *p, const char *id)
 {
-	for (size_t i = 0; i < p->rb->n_phases; i++)
-		if (p->rb->phases[i].numbered && strcmp(p->rb->phases[i].id, id) == 0)
-			return true;
-	return false;
+	return strset_has(&p->numbered_ids, id, strlen(id));
 }
 
 static void add_step(parser *p, int level, char *title)
@@ -560,6 +636,7 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 			p->outer_num = ph && ph->level < level ? p->num : (ph ? p->outer_num : -1);
 		}
 		free(title);
+		strset_add(&p->numbered_ids, id, strlen(id));
 		p->num = new_phase(p, id, ptitle, level, true);
 		reset_steps(p);
 		return;
@@ -708,9 +785,8 @@ static void add_dep_table(parser *p, const char *s, size_t n)
 	if (k == 0 || isdigit((unsigned char)s[0]))
 		return;
 	runbook *rb = p->rb;
-	for (size_t i = 0; i < rb->n_dep_tables; i++)
-		if (strlen(rb->dep_tables[i]) == k && strncmp(rb->dep_tables[i], s, k) == 0)
-			return;
+	if (!strset_add(&p->table_set, s, k))
+		return;
 	*VEC_PUSH(rb->dep_tables, rb->n_dep_tables) = xstrndup(s, k);
 }
 
@@ -1010,13 +1086,8 @@ static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int ite
 				fe->line = ln;
 				fe->item = item;
 			}
-			if (env || flag) {
-				bool seen = false;
-				for (size_t i = 0; i < rb->n_assignments && !seen; i++)
-					seen = strlen(rb->assignments[i]) == sl && strncmp(rb->assignments[i], s, sl) == 0;
-				if (!seen)
-					*VEC_PUSH(rb->assignments, rb->n_assignments) = xstrndup(s, sl);
-			}
+			if ((env || flag) && strset_add(&p->assignment_set, s, sl))
+				*VEC_PUSH(rb->assignments, rb->n_assignments) = xstrndup(s, sl);
 		}
 		if (!nl)
 			break;
@@ -1239,13 +1310,6 @@ static void free_phase(rb_phase *ph)
 	free(ph->flag_edits);
 }
 
-static bool id_used(const runbook *rb, size_t upto, const char *id)
-{
-	for (size_t i = 0; i < upto; i++)
-		if (strcmp(rb->phases[i].id, id) == 0)
-			return true;
-	return false;
-}
 
 /* Drops provisional phases that stayed empty, makes slug ids unique, takes
  * a duration from the heading, numbers the items. */
@@ -1261,13 +1325,24 @@ static void finish(parser *p)
 		rb->phases[w++] = rb->phases[i];
 	}
 	rb->n_phases = w;
+	/* numbered ids are unique already; slugs give way to them and to each other */
+	strset ids = {0}, slugs = {0};   /* ids given out; how often each slug came */
+	for (size_t i = 0; i < rb->n_phases; i++)
+		if (rb->phases[i].numbered)
+			strset_add(&ids, rb->phases[i].id, strlen(rb->phases[i].id));
 	for (size_t i = 0; i < rb->n_phases; i++) {
 		rb_phase *ph = &rb->phases[i];
-		if (!ph->numbered && id_used(rb, i, ph->id)) {
+		if (!ph->numbered && !strset_add(&ids, ph->id, strlen(ph->id))) {
+			/* "same" -> "same-2", "same-3" ...; the count carries on from the
+			 * last one used, so 10,000 equal headings stay linear */
 			char base[RB_ID_MAX];
 			snprintf(base, sizeof base, "%s", ph->id);
-			for (int k = 2; id_used(rb, i, ph->id); k++)
-				snprintf(ph->id, sizeof ph->id, "%.*s-%d", RB_SLUG_MAX, base, k);
+			size_t *last = strset_uses(&slugs, base, strlen(base));
+			size_t k = *last ? *last : 1;
+			do
+				snprintf(ph->id, sizeof ph->id, "%.*s-%zu", RB_SLUG_MAX, base, ++k);
+			while (!strset_add(&ids, ph->id, strlen(ph->id)));
+			*last = k;
 		}
 		if (!ph->duration) {
 			const char *o = strrchr(ph->title, '(');
@@ -1294,6 +1369,8 @@ static void finish(parser *p)
 		}
 		rb->n_items_total += ph->n_items;
 	}
+	strset_free(&ids);
+	strset_free(&slugs);
 }
 
 /* ---- public API -------------------------------------------------------- */
@@ -1397,6 +1474,9 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 		rb->warnings[0] = w;
 	}
 	free(p.list);
+	strset_free(&p.numbered_ids);
+	strset_free(&p.assignment_set);
+	strset_free(&p.table_set);
 	free(p.fence_lang);
 	sb_free(&p.fence_text);
 	free(p.sec_title);

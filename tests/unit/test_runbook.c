@@ -308,6 +308,32 @@ static void test_unnumbered(void)
 	runbook_free(rb);
 }
 
+/* many equal headings: unique ids, counted on (a linear scheme, not a
+ * search from -2 for every duplicate) */
+static void test_many_duplicates(void)
+{
+	enum { DUPS = 10000 };
+	strbuf b;
+	sb_init(&b);
+	sb_puts(&b, "# T\n## Same-3\n- [ ] taken early\n");
+	for (int i = 0; i < DUPS; i++)
+		sb_puts(&b, "## Same\n- [ ] x\n```bash\nFLAG=1\n```\n");
+	runbook *rb = NULL;
+	pgc_err e;
+	ok(runbook_parse(b.buf, b.len, "dups.md", NULL, &rb, &e) == 0 && rb->n_phases == DUPS + 1,
+	   "%d equal ## headings are %d phases", DUPS, DUPS);
+	if (rb) {
+		char want[32];
+		snprintf(want, sizeof want, "same-%d", DUPS + 1);
+		is_str(rb->phases[DUPS].id, want, "last duplicate's id skips the slug taken early");
+		is_str(rb->phases[2].id, "same-2", "second one is same-2");
+		is_str(rb->phases[3].id, "same-4", "same-3 is taken, so same-4");
+		is_int(rb->n_assignments, 1, "the same assignment is collected once");
+	}
+	runbook_free(rb);
+	sb_free(&b);
+}
+
 static void test_large_fixture(void)
 {
 	runbook *rb = load("large.md", NULL);
@@ -583,6 +609,7 @@ int main(void)
 	test_mojibake_repair();
 	test_errors();
 	test_many_items();
+	test_many_duplicates();
 	test_phase_headings();
 	test_line_endings();
 	return done_testing();
