@@ -58,6 +58,26 @@ static cJSON *event_json(const st_event *ev)
 	return o;
 }
 
+/* A runbook_loaded payload lists every item's hash: the text log shows
+ * how many instead (--json keeps everything).  NULL = show as stored. */
+static char *payload_for_humans(const st_event *ev)
+{
+	if (strcmp(ev->kind, EV_RUNBOOK_LOADED) != 0)
+		return NULL;
+	cJSON *pl = cJSON_Parse(ev->payload);
+	cJSON *items = cJSON_GetObjectItemCaseSensitive(pl, "items");
+	if (!cJSON_IsArray(items)) {
+		cJSON_Delete(pl);
+		return NULL;
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(pl, "items", cJSON_CreateNumber(cJSON_GetArraySize(items)));
+	char *s = cJSON_PrintUnformatted(pl);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	cJSON_Delete(pl);
+	return out;
+}
+
 static int print_event(const st_event *ev, void *ud)
 {
 	log_run *r = ud;
@@ -82,8 +102,10 @@ static int print_event(const st_event *ev, void *ud)
 	const char *what = ev->item ? ev->item : ev->phase ? ev->phase : "-";
 	/* Payloads are JSON (control characters escaped), but a file edited by
 	 * hand may hold anything: never send raw escapes to the terminal. */
+	char *shown = payload_for_humans(ev);
 	char *line = xasprintf("%6lld  %s  %-16s %-16s %-8s %s", (long long)ev->id, ts, who, ev->kind,
-	                       what, ev->payload);
+	                       what, shown ? shown : ev->payload);
+	free(shown);
 	char *safe = pgc_sanitize(line);
 	puts(safe);
 	free(safe);

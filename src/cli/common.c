@@ -55,7 +55,9 @@ static char *runbook_loaded_payload(const runbook *rb, const lg_item_ref *refs, 
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "sha256", rb->sha256);
-	cJSON_AddStringToObject(root, "path", rb->path ? rb->path : "");
+	char *abs = rb->path ? realpath(rb->path, NULL) : NULL;
+	cJSON_AddStringToObject(root, "path", abs ? abs : rb->path ? rb->path : "");
+	free(abs);
 	cJSON_AddNumberToObject(root, "phases", (double)rb->n_phases);
 	cJSON *items = cJSON_AddArrayToObject(root, "items");
 	for (size_t i = 0; i < n; i++) {
