@@ -121,8 +121,9 @@ int cmd_rollback(int argc, char **argv, cli_opts *o)
 	pgc_err e = {0};
 	const rb_phase *ph = runbook_phase(ctx.rb, phase_id);
 	if (!ph) {
+		rc = cli_usage_error("rollback", "no phase '%s' in %s", phase_id, ctx.rb->path);
 		cli_unload(&ctx);
-		return cli_usage_error("rollback", "no phase '%s' in %s", phase_id, ctx.rb->path);
+		return rc;
 	}
 
 	/* Flags to restore, from the audit. */

@@ -106,7 +106,10 @@ act_events() {
 	"$PGCUTOVER" -c "$1/pgcutover.json" log --json | jq -c ".[] | select(.kind == \"$2\")"
 }
 
-# Is pid alive?
+# Is pid alive?  A zombie (killed, not yet reaped by whoever adopted it)
+# counts as gone.
 act_alive() {
-	kill -0 "$1" 2>/dev/null
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in Z*|"") return 1 ;; esac
+	return 0
 }
