@@ -159,7 +159,10 @@ static size_t push_key(cfg_walk *w, int index, const char *name)
 {
 	size_t saved = strlen(w->label);
 	w->path[w->depth++] = index;
-	snprintf(w->label + saved, sizeof w->label - saved, "%s%s", saved ? "." : "", name);
+	/* Key names reach the terminal in messages: no escape sequences. */
+	char *clean = pgc_sanitize(name);
+	snprintf(w->label + saved, sizeof w->label - saved, "%s%s", saved ? "." : "", clean);
+	free(clean);
 	return saved;
 }
 
@@ -437,11 +440,13 @@ static int walk_members(cfg_walk *w, const cJSON *obj, const char *const *known,
 				}
 			}
 			/* The label already ends in the key; say it once. */
+			char *clean = pgc_sanitize(k);
 			w->label[saved] = '\0';
 			if (best)
-				rc = cfg_fail(w, true, "unknown key \"%s\" (did you mean \"%s\"?)", k, best);
+				rc = cfg_fail(w, true, "unknown key \"%s\" (did you mean \"%s\"?)", clean, best);
 			else
-				rc = cfg_fail(w, true, "unknown key \"%s\"", k);
+				rc = cfg_fail(w, true, "unknown key \"%s\"", clean);
+			free(clean);
 		} else if (!cJSON_IsNull(m)) {   /* null = not set */
 			rc = fn(w, m, which, ctx);
 		}

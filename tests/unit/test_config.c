@@ -186,6 +186,8 @@ static void test_keys_and_types(void)
 	fails_with("{\"runbook\": \"a.md\",\n \"health\": [\"http://h/\", {\"url\": \"http://h/\", \"timeout\": 5}]}",
 	           CFG_PATH ":2:47: health[1]: unknown key \"timeout\" (did you mean \"timeout_ms\"?)",
 	           "unknown nested key");
+	fails_with("{\"runbook\": \"a.md\", \"\\u001b[2Jx\": 1}",
+	           CFG_PATH ":1:21: unknown key \"?[2Jx\"", "escape sequences in a key are not echoed raw");
 	fails_with("{\"runbook\": \"a.md\", \"runbook\": \"b.md\"}",
 	           CFG_PATH ":1:21: runbook: duplicate key", "duplicate key");
 	fails_with("{\"runbook\": \"a.md\",\n  \"pool_size\": \"4\"}",
