@@ -44,6 +44,19 @@ void cli_print_runbook_change(const cli_ctx *ctx)
 		fputs(ctx->runbook_change_report, stderr);
 }
 
+/* --operator (or $PGCUTOVER_OPERATOR), else the config's "operator", else
+ * the login name.  main.c fills in the login name itself, so a name that
+ * is pgc_login_name()'s own buffer means none was given. */
+static const char *cli_operator(const cli_ctx *ctx)
+{
+	const char *given = ctx->opts->operator_name;
+	if (given && given != pgc_login_name())
+		return given;
+	if (ctx->cfg && ctx->cfg->operator_name && *ctx->cfg->operator_name)
+		return ctx->cfg->operator_name;
+	return pgc_login_name();
+}
+
 static bool file_exists(const char *path)
 {
 	struct stat sb;
@@ -230,8 +243,7 @@ int cli_load(cli_ctx *ctx, cli_opts *o, int need)
 		if (need & CLI_STATE_RW) {
 			if (state_open(ctx->state_path, STATE_OPEN_CREATE, &ctx->st, &e) < 0)
 				goto fail;
-			state_set_actor(ctx->st, o->operator_name ? o->operator_name : pgc_login_name(),
-			                pgc_host_name());
+			state_set_actor(ctx->st, cli_operator(ctx), pgc_host_name());
 			if (sync_runbook(ctx, true, &e) < 0)
 				goto fail;
 		} else if (file_exists(ctx->state_path)) {

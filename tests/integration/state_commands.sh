@@ -122,10 +122,13 @@ is "$($P -r rb.md log --verify --json | jq -r .intact)" "true" "log --verify --j
 # -s and a config file resolve the same state
 is "$($P -s "$db" log --json | jq length)" "$all" "-s alone reads the log (no runbook needed)"
 cat > pgcutover.json <<JSON
-{"runbook": "rb.md", "state": "$T/cfg-state.db"}
+{"runbook": "rb.md", "state": "$T/cfg-state.db", "operator": "carol"}
 JSON
 $P tick 2.1 >/dev/null; ok $? "tick with ./pgcutover.json"
 [ -f "$T/cfg-state.db" ]; ok $? "the config's state path is used"
+is "$($P log --json --limit 1 | jq -r '.[0].operator')" "carol" "the config's operator is recorded"
+$P --operator dave note hello >/dev/null
+is "$($P log --json --limit 1 | jq -r '.[0].operator')" "dave" "--operator overrides the config's operator"
 is "$($P status --json | jq -r .state)" "$T/cfg-state.db" "status reports the config's state"
 is "$($P -s "$db" status --json | jq -r .state)" "$db" "-s overrides the config's state"
 rm pgcutover.json
