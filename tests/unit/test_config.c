@@ -37,9 +37,7 @@ static void fails_with(const char *text, const char *want, const char *name)
 	config_free(c);
 }
 
-static void test_full(void)
-{
-	static const char text[] =
+static const char full_text[] =
 		"{\n"
 		"  \"runbook\": \"docs/MIGRATION.md\",\n"
 		"  \"state\": \"../state/booking.db\",\n"
@@ -61,8 +59,11 @@ static void test_full(void)
 		"  \"gates\": [\"3\", \"post-migration\"],\n"
 		"  \"_comment\": \"keys starting with _ are ignored\"\n"
 		"}\n";
+
+static void test_full(void)
+{
 	pgc_err e;
-	config *c = parse(text, &e);
+	config *c = parse(full_text, &e);
 	if (!ok(c != NULL, "full config parses"))
 		printf("#   %s\n", e.msg);
 	if (!c)
@@ -338,6 +339,53 @@ static void test_notify(void)
 	           CFG_PATH ":1:15: \\u0000 (NUL) is not allowed in a string", "\\u0000 refused");
 }
 
+/* Every one-byte deletion and a few substitutions of a valid config: the
+ * parser never crashes, every error carries file:line:col, and whatever the
+ * scanner accepts cJSON accepts too (so its bare fallback is never used). */
+static void test_mutations(void)
+{
+	static const char subs[] = {',', '}', ']', '"', '\\', ':', '\n', 'x', '0', '{', '['};
+	size_t n = sizeof full_text - 1;
+	char *buf = xmalloc(n + 1);
+	int parsed = 0, bad_msg = 0, disagree = 0, cases = 0;
+	size_t prefix_len = strlen(CFG_PATH ":");
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k <= sizeof subs; k++) {
+			size_t len;
+			if (k == sizeof subs) {   /* deletion */
+				memcpy(buf, full_text, i);
+				memcpy(buf + i, full_text + i + 1, n - i - 1);
+				len = n - 1;
+			} else {
+				memcpy(buf, full_text, n);
+				buf[i] = subs[k];
+				len = n;
+			}
+			buf[len] = '\0';
+			cases++;
+			config *c = NULL;
+			pgc_err e;
+			pgc_err_clear(&e);
+			if (config_parse(buf, len, CFG_PATH, &c, &e) == 0) {
+				parsed++;
+				config_free(c);
+				continue;
+			}
+			int line = 0, col = 0;
+			if (strncmp(e.msg, CFG_PATH ":", prefix_len) != 0 ||
+			    sscanf(e.msg + prefix_len, "%d:%d:", &line, &col) != 2 || line < 1 || col < 1)
+				bad_msg++;
+			if (strstr(e.msg, "cannot parse JSON here"))
+				disagree++;
+		}
+	}
+	free(buf);
+	ok(cases > 1000, "%d mutated configs tried", cases);
+	is_int(bad_msg, 0, "every error has file:line:col");
+	is_int(disagree, 0, "cJSON never refuses what the scanner accepted");
+	ok(parsed < cases, "most mutations are refused (%d of %d parsed)", parsed, cases);
+}
+
 static void test_jsonpos(void)
 {
 	static const char t[] = "{\"a\": [1, {\"b\": \"x,}\"}],\n \"c\": 2}";
@@ -455,6 +503,7 @@ int main(void)
 	test_supabase();
 	test_notify();
 	test_jsonpos();
+	test_mutations();
 	test_state_path();
 	test_load();
 	test_example();
