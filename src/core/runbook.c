@@ -169,6 +169,8 @@ typedef struct parser {
 	strbuf fence_text;
 
 	int title_rollback_of; /* phase index whose title_rollback is known, -1 */
+	const rb_item *detail_of;  /* item whose detail length is detail_len */
+	size_t detail_len;
 	bool title_rollback;
 	size_t dropped_warnings;
 	bool warned_outside;
@@ -923,6 +925,7 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 		return 0;
 	}
 	rb_item *it = VEC_PUSH(ph->items, ph->n_items);
+	p->detail_of = NULL;   /* the items may have moved */
 	memset(it, 0, sizeof *it);
 	it->text = xstrndup(text, tl);
 	snprintf(it->mark_text, sizeof it->mark_text, "%s", mark);
@@ -949,6 +952,31 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 	return 0;
 }
 
+/* Item detail grows line by line; its length is remembered and its
+ * capacity doubles, so a 10,000-line paragraph under an item is linear. */
+static size_t pow2_at_least(size_t n)
+{
+	size_t c = 16;
+	while (c < n)
+		c *= 2;
+	return c;
+}
+
+static void append_detail(parser *p, rb_item *it, const char *s, size_t n)
+{
+	size_t len = p->detail_of == it ? p->detail_len : (it->detail ? strlen(it->detail) : 0);
+	size_t need = len + (len ? 1 : 0) + n + 1;
+	if (!it->detail || pow2_at_least(need) > pow2_at_least(len + 1))
+		it->detail = xrealloc(it->detail, pow2_at_least(need));
+	if (len)
+		it->detail[len++] = '\n';
+	memcpy(it->detail + len, s, n);
+	len += n;
+	it->detail[len] = '\0';
+	p->detail_of = it;
+	p->detail_len = len;
+}
+
 /* Text that is neither heading, list nor fence. */
 static void on_text_line(parser *p, int indent, const char *s, size_t n)
 {
@@ -961,13 +989,7 @@ static void on_text_line(parser *p, int indent, const char *s, size_t n)
 			p->n_list--;
 		if (p->n_list > 0 && p->list[p->n_list - 1].item >= 0) {
 			rb_item *it = &ph->items[p->list[p->n_list - 1].item];
-			if (it->detail) {
-				char *d = xasprintf("%s\n%.*s", it->detail, (int)n, s);
-				free(it->detail);
-				it->detail = d;
-			} else {
-				it->detail = xstrndup(s, n);
-			}
+			append_detail(p, it, s, n);
 			return;
 		}
 	}

@@ -564,6 +564,30 @@ static void test_many_items(void)
 	sb_free(&b);
 }
 
+static void test_long_detail(void)
+{
+	enum { LINES = 10000 };
+	strbuf b;
+	sb_init(&b);
+	sb_puts(&b, "# T\n## Phase 1: A\n- [ ] item\n");
+	for (int i = 0; i < LINES; i++)
+		sb_printf(&b, "  line %d\n", i);
+	sb_puts(&b, "- [ ] next\n  one line\n");
+	runbook *rb = NULL;
+	pgc_err e;
+	ok(runbook_parse(b.buf, b.len, "d.md", NULL, &rb, &e) == 0, "item with %d continuation lines", LINES);
+	if (rb) {
+		const char *d = rb->phases[0].items[0].detail;
+		size_t nl = 0;
+		for (const char *q = d; q && *q; q++)
+			nl += *q == '\n';
+		ok(d && strncmp(d, "line 0\nline 1\n", 14) == 0 && nl == LINES - 1, "every line kept in the detail");
+		is_str(rb->phases[0].items[1].detail, "one line", "the next item has its own detail");
+	}
+	runbook_free(rb);
+	sb_free(&b);
+}
+
 static void test_phase_headings(void)
 {
 	runbook *rb = parse("# T\n## Prerequisites\n### \xf0\x9f\x94\xa7 Tooling (Phase 0.8)\n- [ ] a\n"
@@ -610,6 +634,7 @@ int main(void)
 	test_errors();
 	test_many_items();
 	test_many_duplicates();
+	test_long_detail();
 	test_phase_headings();
 	test_line_endings();
 	return done_testing();
