@@ -140,11 +140,6 @@ static int print_human(const runbook *rb)
 	return fflush(stdout) == 0 ? PGC_EXIT_OK : PGC_EXIT_IOERR;
 }
 
-/* config.c may not be linked into every build of this command while the
- * project grows; check must work without it, so it is an optional link. */
-extern int config_load(const char *path, config **out, pgc_err *e) __attribute__((weak));
-extern void config_free(config *c) __attribute__((weak));
-
 /* Loads the config when one was named or ./pgcutover.json exists, for the
  * declared flag names (and the runbook path when none was given).  A config
  * that does not load is reported as a warning: check needs none. */
@@ -152,8 +147,6 @@ static config *load_config_if_any(const cli_opts *o)
 {
 	const char *path = o->config_path ? o->config_path : CFG_DEFAULT_NAME;
 	if (!o->config_path && access(path, F_OK) != 0)
-		return NULL;
-	if (!config_load)
 		return NULL;
 	config *cfg = NULL;
 	pgc_err e;
@@ -189,7 +182,7 @@ int cmd_check(int argc, char **argv, cli_opts *o)
 	if (!path && cfg && cfg->runbook)
 		path = cfg->runbook;
 	if (!path) {
-		if (cfg && config_free)
+		if (cfg)
 			config_free(cfg);
 		return check_usage("%s", "no runbook given");
 	}
@@ -204,7 +197,7 @@ int cmd_check(int argc, char **argv, cli_opts *o)
 	pgc_err_clear(&e);
 	int rc = runbook_load(path_copy, &opt, &rb, &e);
 	free(path_copy);
-	if (cfg && config_free)
+	if (cfg)
 		config_free(cfg);
 	if (rc < 0) {
 		fprintf(stderr, "pgcutover: %s\n", e.msg);

@@ -61,6 +61,11 @@ edits=$(cd "$T" && "$PGCUTOVER" check --json 2>/dev/null | jq '[.phases[].flag_e
 is "$edits" "$(grep -c '^ *USE_NEW_DB=' "$FX/small.md")" "runbook path taken from the config when none is given"
 edits=$("$PGCUTOVER" check --json "$FX/small.md" | jq '[.phases[].flag_edits] | add')
 is "$edits" 0 "without a config no line is a flag edit"
+echo '{"runbook": "plan.md", "bogus": 1}' >"$T/bad.json"
+out=$(cd "$T" && "$PGCUTOVER" -c bad.json check --json plan.md 2>"$T/err"); rc=$?
+is "$rc" 0 "check needs no config: a config that does not load is only a warning"
+like "$(cat "$T/err")" "^pgcutover: warning: .*bad.json" "the config problem is named on stderr"
+is "$(printf '%s' "$out" | jq .items)" "$(count_items "$FX/small.md")" "and the runbook is still checked"
 
 # --- the large realistic file and the unnumbered one ------------------------
 out=$("$PGCUTOVER" check --json "$FX/large.md"); rc=$?
