@@ -61,6 +61,10 @@ SVC
   ```sh
   echo "deploying $RELEASE_TAG_NOT_SET"
   ```
+- [ ] Needs a secret
+  ```sh
+  echo "using $DEPLOY_TOKEN_NOT_SET"
+  ```
 
 ## Phase 5: Production Cutover
 
