@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cJSON.h>
 #include "pgcutover/cli.h"
 
@@ -523,13 +524,23 @@ int cmd_init(int argc, char **argv, cli_opts *o)
 	}
 	if (!out)
 		out = o->config_path ? o->config_path : CFG_DEFAULT_NAME;
+	/* "-o ops/" means ops/pgcutover.json. */
+	struct stat st;
+	char *out_in_dir = NULL;
+	if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+		size_t ol = strlen(out);
+		out = out_in_dir = xasprintf("%s%s%s", out, ol && out[ol - 1] == '/' ? "" : "/",
+		                             CFG_DEFAULT_NAME);
+	}
 
 	pgc_err e;
 	pgc_err_clear(&e);
 	runbook *rb = NULL;
 	rb_options ropt = {0};
-	if (runbook_load(rb_path, &ropt, &rb, &e) < 0)
+	if (runbook_load(rb_path, &ropt, &rb, &e) < 0) {
+		free(out_in_dir);
 		return cli_report(&e);
+	}
 	char *rb_abs = realpath(rb_path, NULL);
 	char *out_dir = abs_dir_of(out);
 	if (!rb_abs || !out_dir) {
@@ -537,6 +548,7 @@ int cmd_init(int argc, char **argv, cli_opts *o)
 		         rb_abs ? out : rb_path, strerror(errno));
 		free(rb_abs);
 		free(out_dir);
+		free(out_in_dir);
 		runbook_free(rb);
 		return cli_report(&e);
 	}
@@ -559,6 +571,7 @@ int cmd_init(int argc, char **argv, cli_opts *o)
 	}
 	config_free(check);
 	free(out_abs);
+	free(out_in_dir);
 	free(text);
 	found_free(&f);
 	free(rb_rel);

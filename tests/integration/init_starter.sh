@@ -56,6 +56,10 @@ is "$(jq -r .runbook pgcutover.json)" "docs/MIGRATION.md" "overwritten with a fu
 "$PGCUTOVER" init docs/MIGRATION.md -o ops/pgcutover.json >/dev/null 2>&1
 is "$(jq -r .runbook ops/pgcutover.json)" "../docs/MIGRATION.md" "-o: runbook relative to the output's directory"
 
+mkdir -p deploy
+"$PGCUTOVER" init docs/MIGRATION.md -o deploy/ >/dev/null 2>&1
+is "$(jq -r .runbook deploy/pgcutover.json)" "../docs/MIGRATION.md" "-o DIR writes DIR/pgcutover.json"
+
 "$PGCUTOVER" init docs/MIGRATION.md -o "$tmp/no/such/dir/pgcutover.json" >/dev/null 2>&1; rc=$?
 is "$rc" 73 "cannot write: exit 73"
 
