@@ -469,8 +469,7 @@ static int demo_prepare_dir(const cli_opts *o, demo *d, bool *reuse, pgc_err *e)
 				return 0;
 			}
 			/* A half-made demo (interrupted): start again from nothing. */
-			if (demo_setup_clusters(d, e) < 0)
-				return -1;
+			say(o, "demo: %s was left half-made; starting it again\n", d->dir);
 			cluster_stop(&d->src, NULL);
 			cluster_stop(&d->dst, NULL);
 			return remove_tree(d->dir, false, e);
@@ -490,9 +489,8 @@ static int demo_prepare_dir(const cli_opts *o, demo *d, bool *reuse, pgc_err *e)
 static int demo_create(const cli_opts *o, demo *d, pgc_err *e)
 {
 	bool reuse = false;
-	if (demo_prepare_dir(o, d, &reuse, e) < 0)
-		return -1;
-	if (!d->pgdir && demo_setup_clusters(d, e) < 0)
+	/* Binaries and users first: without them, create nothing. */
+	if (demo_setup_clusters(d, e) < 0 || demo_prepare_dir(o, d, &reuse, e) < 0)
 		return -1;
 	/* The server user must get through dir to dir/pg; nothing more. */
 	if (d->src.drop_priv && chmod(d->dir, 0711) < 0)

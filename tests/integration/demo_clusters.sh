@@ -160,6 +160,15 @@ like "$out" "reusing" "says it reuses the existing demo"
 is "$(q "$dst" 'select 1')" "1" "the re-run started the stopped target"
 is "$(q "$src" "select count(*) from bookings")" "$before" "the re-run kept the data"
 
+# A demo left half-made (interrupted) is made again from nothing.
+sed -i 's/^complete=1$/complete=0/' "$dir/.pgcutover-demo"
+q "$src" "delete from reminders"
+out=$("$PGCUTOVER" demo --no-console --rows "$ROWS" --dir "$dir" </dev/null 2>&1)
+ok $? "demo on a half-made directory exits 0"
+like "$out" "half-made" "says it starts again"
+[ "$(q "$src" "select count(*) from reminders")" -gt 0 ]; ok $? "the rebuild reloaded the data"
+grep -qx 'complete=1' "$dir/.pgcutover-demo"; ok $? "and marks the demo complete"
+
 # --stop removes everything and stops both servers.
 spid=$(head -1 "$dir/pg/source/postmaster.pid")
 tpid=$(head -1 "$dir/pg/target/postmaster.pid")

@@ -14,7 +14,8 @@
 # trap removes after stopping every cluster (register more clean-up commands
 # with `pg_atexit 'cmd'`; do not install your own EXIT trap).  Clusters listen
 # on a Unix socket in $PGC_TMP/pg only (listen_addresses=''), trust auth, user
-# `pgcutover`, fsync off.  Binaries: $PGC_PG_BINDIR, else initdb on PATH, else
+# `pgcutover`, fsync off.  Binaries: $PGCUTOVER_PG_BINDIR (as for `pgcutover
+# demo`), else initdb on PATH, else
 # /usr/lib/postgresql/15/bin, else the newest /usr/lib/postgresql/*/bin.
 # As root the server runs as `postgres` (or `nobody`) via runuser/setpriv,
 # because PostgreSQL refuses to run as root; $PG_RUN_USER names that user and
@@ -29,7 +30,7 @@ PG_RUN_USER=""
 # Locates the server binaries into PG_BINDIR; returns 1 when there are none.
 pg_find_bindir() {
 	[ -n "${PG_BINDIR:-}" ] && return 0
-	for _pg_d in "${PGC_PG_BINDIR:-}" \
+	for _pg_d in "${PGCUTOVER_PG_BINDIR:-}" "${PGC_PG_BINDIR:-}" \
 		"$(dirname "$(readlink -f "$(command -v initdb 2>/dev/null || echo /nonexistent/x)" 2>/dev/null || echo /nonexistent/x)")" \
 		/usr/lib/postgresql/15/bin \
 		$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
