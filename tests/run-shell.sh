@@ -9,6 +9,7 @@ scripts=${PGC_TESTS:-$(ls "$top_srcdir"/tests/integration/*.sh "$top_srcdir"/tes
 for t in $scripts; do
 	name=$(basename "$(dirname "$t")")/$(basename "$t" .sh)
 	out=$(mktemp)
+	t0=$(date +%s)
 	timeout "${PGC_TEST_TIMEOUT:-600}" sh "$t" >"$out" 2>"$out.err"
 	rc=$?
 	planned=0
@@ -33,6 +34,7 @@ for t in $scripts; do
 	elif [ $rc -ne 0 ]; then
 		sed 's/^/#   /' "$out.err" | tail -20
 	fi
+	echo "# $name: $(( $(date +%s) - t0 ))s"
 	rm -f "$out" "$out.err"
 done
 echo "1..$n"
