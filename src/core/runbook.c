@@ -28,6 +28,14 @@
 #define MINUTES_PER_HOUR 60
 #define MINUTES_PER_DAY (24 * 60)
 #define RB_RECURRING_MAX 40     /* "Every <this much>:" */
+#define RB_META_KEY_MAX 64      /* "**Risk Level:**" */
+#define RB_LIST_NUMBER_MAX 9    /* digits of an ordered-list number (CommonMark) */
+#define RB_HASH_STACK 512       /* item texts normalised without malloc up to this */
+#define RB_SET_MIN 16           /* first size of a string set's table */
+#define RB_DETAIL_MIN 16        /* first allocation of an item's detail */
+#define HOURS_PER_DAY 24
+#define MINUTES_MAX 59
+#define RB_MARK_SIZE sizeof(((rb_item *)0)->mark_text)
 
 /* ---- growable arrays without a stored capacity ------------------------- */
 
@@ -77,7 +85,7 @@ static bool strset_has(const strset *set, const char *s, size_t n)
 static size_t *strset_uses(strset *set, const char *s, size_t n)
 {
 	if (2 * (set->n + 1) > set->cap) {   /* keep the load under one half */
-		size_t cap = set->cap ? 2 * set->cap : 16;
+		size_t cap = set->cap ? 2 * set->cap : RB_SET_MIN;
 		strset bigger = {xcalloc(cap, sizeof(char *)), xcalloc(cap, sizeof(size_t)), cap, 0};
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->keys[i]) {
@@ -126,8 +134,8 @@ static void strset_free(strset *set)
 typedef struct list_entry {
 	int indent;        /* column of the bullet */
 	int item;          /* index in the phase's items, -1 for a plain bullet */
-	int parent_item;   /* nearest item at or above this entry, -1 if none */
-	int item_depth;    /* items above this entry */
+	int parent_item;   /* nearest item above this entry, -1 if none */
+	int item_depth;    /* number of items above this entry */
 	bool dep_intro;    /* its text says "dependency order" */
 } list_entry;
 
@@ -380,7 +388,7 @@ static size_t parse_clock(const char *s, char out[6])
 	    isdigit((unsigned char)s[i + 3]))
 		return 0;
 	int m = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
-	if (h > 24 || m > 59)
+	if (h > HOURS_PER_DAY || m > MINUTES_MAX)
 		return 0;
 	out[0] = (char)('0' + h / 10);
 	out[1] = (char)('0' + h % 10);
@@ -485,7 +493,7 @@ static bool is_duration_text(const char *s, size_t n)
 /* Whitespace-normalised text: runs of blanks become one space, trimmed. */
 static void item_hash(const char *text, size_t n, char out[RB_HASH_HEX + 1])
 {
-	char stackbuf[512];
+	char stackbuf[RB_HASH_STACK];
 	char *norm = n < sizeof stackbuf ? stackbuf : xmalloc(n + 1);
 	size_t len = 0;
 	bool space = false;
@@ -731,7 +739,7 @@ static char **meta_slot(rb_phase *ph, runbook *rb, const char *key)
 /* Handles a metadata or checkpoint line; returns true when it was one. */
 static bool on_metadata(parser *p, const char *s, size_t n)
 {
-	char key[64];
+	char key[RB_META_KEY_MAX];
 	const char *v;
 	size_t vl;
 	if (!parse_metadata(s, n, key, sizeof key, &v, &vl))
@@ -799,7 +807,7 @@ static size_t list_marker(const char *s, size_t n)
 	if (n >= 1 && (s[0] == '-' || s[0] == '*' || s[0] == '+') && (n == 1 || is_blank_char(s[1])))
 		return n == 1 ? 1 : 2;
 	size_t i = 0;
-	while (i < n && i < 9 && isdigit((unsigned char)s[i]))
+	while (i < n && i < RB_LIST_NUMBER_MAX && isdigit((unsigned char)s[i]))
 		i++;
 	if (i > 0 && i < n && (s[i] == '.' || s[i] == ')') && (i + 1 == n || is_blank_char(s[i + 1])))
 		return i + 1 == n ? i + 1 : i + 2;
@@ -807,7 +815,7 @@ static size_t list_marker(const char *s, size_t n)
 }
 
 /* "[ ]", "[x]", "[N/A]" at s; returns its length (with the space after). */
-static size_t checkbox(const char *s, size_t n, char mark[16])
+static size_t checkbox(const char *s, size_t n, char mark[RB_MARK_SIZE])
 {
 	if (n < 2 || s[0] != '[')
 		return 0;
@@ -892,7 +900,7 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 	size_t ml = list_marker(s, n);
 	const char *body = s + ml;
 	size_t bl = n - ml;
-	char mark[16];
+	char mark[RB_MARK_SIZE];
 	size_t cl = checkbox(body, bl, mark);
 	bool is_item = cl > 0;
 
@@ -932,7 +940,6 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 	it->mark = mark_kind(mark);
 	it->parent = top ? (top->item >= 0 ? top->item : top->parent_item) : -1;
 	it->depth = top ? top->item_depth + (top->item >= 0 ? 1 : 0) : 0;
-	/* list_entry.parent_item/item_depth describe the entry's own position */
 	it->step = p->cur_step;
 	it->line = p->line;
 	int phase_idx = p->num >= 0 ? p->num : p->sec;
@@ -956,7 +963,7 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
  * capacity doubles, so a 10,000-line paragraph under an item is linear. */
 static size_t pow2_at_least(size_t n)
 {
-	size_t c = 16;
+	size_t c = RB_DETAIL_MIN;
 	while (c < n)
 		c *= 2;
 	return c;
@@ -1377,7 +1384,7 @@ static void finish(parser *p)
 		size_t idlen = strlen(ph->id);
 		for (size_t j = 0; j < ph->n_items; j++) {
 			/* "<phase id>.<ordinal>" without printf: this runs for every item */
-			char num[24];
+			char num[sizeof "18446744073709551615"];   /* any size_t */
 			size_t k = sizeof num;
 			for (size_t v = j + 1; v; v /= 10)
 				num[--k] = (char)('0' + v % 10);
