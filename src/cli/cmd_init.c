@@ -49,10 +49,12 @@ typedef struct init_found {
 
 static void init_usage(FILE *f)
 {
-	fprintf(f, "usage: pgcutover init RUNBOOK [-o FILE] [--force]\n"
-	           "Writes a starter config (default ./%s) for RUNBOOK: tables from its\n"
-	           "\"dependency order\" lists, flags from its NAME=VALUE lines that look like\n"
-	           "feature flags.  See pgcutover.json(5).\n", CFG_DEFAULT_NAME);
+	fprintf(f, "usage: pgcutover init RUNBOOK [-o FILE|DIR] [--force]\n"
+	           "Writes a starter config for RUNBOOK to FILE (default: the -c file, else\n"
+	           "./%s): tables from its \"dependency order\" lists, flags from its\n"
+	           "NAME=VALUE lines that look like feature flags, health checks from its\n"
+	           "`curl URL` items.  An existing file is kept unless --force is given.\n"
+	           "See pgcutover.json(5).\n", CFG_DEFAULT_NAME);
 }
 
 static bool is_upper_name(const char *s, size_t n)

@@ -160,6 +160,8 @@ static void test_syntax(void)
 	           "trailing comma in an array");
 	fails_with("{\"runbook\": \"a.md\"", CFG_PATH ":1:19: end of input inside the object opened at 1:1",
 	           "unclosed object");
+	fails_with("{\r\n  \"runbook\": \"a.md\",\r\n  \"x\": 1\r\n}\r\n",
+	           CFG_PATH ":3:3: unknown key \"x\"", "CRLF line ends");
 	fails_with("[1]", CFG_PATH ":1:1: the config must be a JSON object ({...}), not an array",
 	           "root must be an object");
 
