@@ -147,6 +147,8 @@ cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e);
 void cmp_session_free(cmp_session *cs);   /* cancels what is in flight */
 /* When set, every completed snapshot is appended as one EV_COUNTS event. */
 void cmp_session_set_state(cmp_session *cs, state *st);
+/* Why the last snapshot could not be recorded, or NULL when it was. */
+const char *cmp_record_error(const cmp_session *cs);
 void cmp_session_set_listener(cmp_session *cs, cmp_listener_fn fn, void *ud);
 /* Starts connecting both sides.  Returns -1 on a configuration error. */
 int cmp_start(cmp_session *cs, pgc_err *e);

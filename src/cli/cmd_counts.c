@@ -151,6 +151,8 @@ static void counts_on_change(cmp_session *cs, bool snapshot_done, void *ud)
 	counts_print(r);
 	if (r->timing)
 		counts_print_timing(r);
+	if (cmp_record_error(cs) && !r->o->quiet)
+		fprintf(stderr, "pgcutover: counts not recorded in the state: %s\n", cmp_record_error(cs));
 	if (r->watch_s > 0)
 		loop_timer(r->lp, r->watch_s * COUNTS_MS_PER_S, counts_refresh_timer, r);
 	else

@@ -33,6 +33,7 @@ struct cmp_session {
 	bool complete;         /* current refresh complete */
 	double snapshot_at;    /* unix s of the last complete snapshot */
 	bool started;
+	char *record_error;    /* last failed EV_COUNTS append, or NULL */
 };
 
 static const char *const cmp_side_label[CMP_N_SIDES] = {"source", "target"};
@@ -114,10 +115,13 @@ void cmp_session_free(cmp_session *cs)
 			free(cs->tables[i].side[w].error);
 	}
 	free(cs->tables);
+	free(cs->record_error);
 	free(cs);
 }
 
 void cmp_session_set_state(cmp_session *cs, state *st) { cs->st = st; }
+
+const char *cmp_record_error(const cmp_session *cs) { return cs->record_error; }
 
 void cmp_session_set_listener(cmp_session *cs, cmp_listener_fn fn, void *ud)
 {
@@ -233,9 +237,12 @@ static void cmp_record(cmp_session *cs)
 		return;
 	char *payload = cmp_snapshot_json(cs, false);
 	pgc_err e = {0};
-	/* A failed append leaves the figures on screen; the state layer keeps
-	 * the reason, and the next snapshot tries again. */
-	(void)state_append(cs->st, EV_COUNTS, NULL, NULL, payload, NULL, &e);
+	/* A failed append leaves the figures on screen; the caller can say
+	 * so (cmp_record_error) and the next snapshot tries again. */
+	free(cs->record_error);
+	cs->record_error = NULL;
+	if (state_append(cs->st, EV_COUNTS, NULL, NULL, payload, NULL, &e) != 0)
+		cs->record_error = xstrdup(e.msg);
 	free(payload);
 }
 

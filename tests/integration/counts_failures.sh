@@ -59,6 +59,16 @@ out=$("$PGCUTOVER" -c "$PGC_TMP/timeout.json" counts --json --exact --timeout 60
 is "$rc" 0 "--timeout overrides statement_timeout_ms"
 is "$(printf '%s' "$out" | jq -r '.tables[1].target')" "$SLOW_ROWS" "slow view counted with the longer timeout"
 
+# --- a table missing on the target ---
+pg_psql src "create table only_here(id int); insert into only_here values (1), (2)"
+config "$PGC_TMP/ghost.json" "$PG_SRC_CONNINFO" "$PG_DST_CONNINFO" '[{"name": "clients"}, {"name": "only_here"}]'
+out=$("$PGCUTOVER" -c "$PGC_TMP/ghost.json" counts --json --exact); rc=$?
+is "$rc" 1 "table missing on the target: exit 1"
+like "$(printf '%s' "$out" | jq -r '.tables[1].target_error')" "table only_here does not exist" \
+	"the error says the table does not exist"
+is "$(printf '%s' "$out" | jq -r '.tables[1] | "\(.source) \(.state)"')" "2 error" "the source side is still counted"
+like "$(printf '%s' "$out" | jq -r .summary)" "only_here: target error" "summary names the table"
+
 # --- a side stopped mid-refresh ---
 config "$PGC_TMP/stop.json" "$PG_SRC_CONNINFO" "$PG_DST_CONNINFO" '[{"name": "clients"}, {"name": "slow"}]'
 "$PGCUTOVER" -c "$PGC_TMP/stop.json" counts --json --exact >"$PGC_TMP/stop.out" 2>"$PGC_TMP/stop.err" &
