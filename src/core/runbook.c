@@ -170,6 +170,8 @@ typedef struct parser {
 	bool dep_para;         /* a paragraph said "dependency order" */
 
 	/* an open fence */
+	bool in_comment;       /* inside a multi-line <!-- --> */
+	int comment_line, comment_col;
 	bool in_fence;
 	char fence_char;
 	int fence_len, fence_line, fence_col, fence_owner;
@@ -1264,6 +1266,23 @@ static int parse_line(parser *p, const char *line, size_t len)
 		}
 		return 0;
 	}
+	/* HTML comments: teams park old or template checklists in them */
+	if (p->in_comment) {
+		if (find_ci(s, n, "-->"))
+			p->in_comment = false;
+		return 0;
+	}
+	if (n >= 4 && strncmp(s, "<!--", 4) == 0) {
+		const char *close = find_ci(s + 4, n - 4, "-->");
+		if (!close) {
+			p->in_comment = true;
+			p->comment_line = p->line;
+			p->comment_col = indent + 1;
+			return 0;
+		}
+		if (close + 3 == s + n)
+			return 0;
+	}
 	if (n == 0) {
 		if (p->num < 0 && p->sec_title)
 			sb_putc(&p->sec_text, '\n');
@@ -1480,6 +1499,8 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 	}
 	if (rc == 0 && p.in_fence)
 		rc = failf(&p, p.fence_line, p.fence_col, "unterminated code fence (opened here)");
+	if (rc == 0 && p.in_comment)
+		warnf(&p, p.comment_line, p.comment_col, "HTML comment never closed: the rest of the file was skipped");
 	if (rc == 0) {
 		end_section(&p);
 		finish(&p);

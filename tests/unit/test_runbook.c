@@ -614,6 +614,12 @@ static void test_line_endings(void)
 	   strcmp(rb->phases[0].items[0].block->text, "echo") == 0 && strcmp(rb->phases[0].items[0].text, "a") == 0,
 	   "BOM and CRLF line endings");
 	runbook_free(rb);
+	rb = parse("# T\n## Phase 1: A\n- [ ] a\n<!-- old plan\n- [ ] hidden\n-->\n<!-- one line -->\n- [ ] b\n"
+	           "<!--\n- [ ] never closed\n");
+	ok(rb && rb->phases[0].n_items == 2 && strcmp(rb->phases[0].items[1].text, "b") == 0,
+	   "checkboxes inside HTML comments are not items");
+	ok(rb && has_warning(rb, "t.md:9:1: HTML comment never closed"), "an unclosed comment warns");
+	runbook_free(rb);
 	rb = parse("# T\n- [ ] outside\n## Phase 1: A\n- [ ] a\n");
 	ok(rb && has_warning(rb, "t.md:2:1: checklist item outside any phase"), "item outside phases warns");
 	runbook_free(rb);
