@@ -194,7 +194,10 @@ static int find_unique_hash(const ledger *lg, const char *hash, size_t *phase_id
 
 static void add_note(lg_note **notes, size_t *n, double ts, const char *op, const char *text)
 {
-	*notes = xrealloc(*notes, (*n + 1) * sizeof **notes);
+	/* Capacity is the next power of two, so it needs no field of its own
+	 * and a log of many notes does not realloc on every one. */
+	if ((*n & (*n - 1)) == 0)
+		*notes = xrealloc(*notes, (*n ? *n * 2 : 1) * sizeof **notes);
 	(*notes)[*n].ts = ts;
 	(*notes)[*n].operator_name = xstrdup(op ? op : "");
 	(*notes)[*n].text = xstrdup(text ? text : "");
