@@ -584,7 +584,7 @@ static int read_head(state *st, pgc_err *e)
 	char ev_hash[65] = STATE_GENESIS_HASH;
 	if (rc == SQLITE_ROW) {
 		ev_id = sqlite3_column_int64(st->q_head_events, 0);
-		snprintf(ev_hash, sizeof ev_hash, "%s", col_text(st->q_head_events, 1));
+		copy_hash(ev_hash, col_text(st->q_head_events, 1));
 	} else if (rc != SQLITE_DONE) {
 		sqlite3_reset(st->q_head_events);
 		return db_fail(st, e, "cannot read the last event");
@@ -599,8 +599,7 @@ static int read_head(state *st, pgc_err *e)
 	char meta_hash[65] = STATE_GENESIS_HASH;
 	if (rc == SQLITE_ROW && sqlite3_column_type(st->q_head_meta, 0) != SQLITE_NULL) {
 		meta_id = sqlite3_column_int64(st->q_head_meta, 0);
-		snprintf(meta_hash, sizeof meta_hash, "%s",
-		         col_text(st->q_head_meta, 1) ? col_text(st->q_head_meta, 1) : "");
+		copy_hash(meta_hash, col_text(st->q_head_meta, 1));
 	} else if (rc != SQLITE_ROW) {
 		sqlite3_reset(st->q_head_meta);
 		return db_fail(st, e, "cannot read the chain head");
