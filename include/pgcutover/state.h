@@ -67,7 +67,13 @@ int state_foreach(state *st, int64_t after_id, state_event_fn fn, void *ud, pgc_
 int64_t state_last_id(state *st);
 
 /* Re-computes the hash chain.  Returns 0 when intact; -1 with e naming the
- * first bad event id (and *bad_id set) otherwise. */
+ * first bad event id (and *bad_id set) otherwise.  An edit breaks the
+ * event's hash, a deletion leaves a gap in the ids or breaks the next
+ * prev_hash; a removed tail leaves a valid shorter chain, so every commit
+ * also records the head (last id and hash) in the `meta` table and verify
+ * compares it.  Someone who rewrites events, hashes and meta together is
+ * not caught: compare the head `log --verify` prints with a copy kept
+ * elsewhere for that. */
 int state_verify(state *st, int64_t *bad_id, pgc_err *e);
 
 /* Cheap change detection for followers (PRAGMA data_version). */
