@@ -517,6 +517,26 @@ static int demo_create(const cli_opts *o, demo *d, pgc_err *e)
 	return marker_write(d, true, e);
 }
 
+/* s quoted for a POSIX shell when it needs it (paths in the guide are
+ * meant to be pasted).  malloc'd. */
+static char *sh_quote(const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                    "0123456789/._-+=:,@") == strlen(s))
+		return xstrdup(s);
+	strbuf sb;
+	sb_init(&sb);
+	sb_putc(&sb, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			sb_puts(&sb, "'\\''");
+		else
+			sb_putc(&sb, *s);
+	}
+	sb_putc(&sb, '\'');
+	return sb_steal(&sb);
+}
+
 static void demo_print_guide(const demo *d, FILE *f)
 {
 	fprintf(f, "\npgcutover demo is ready in %s\n"
@@ -528,15 +548,20 @@ static void demo_print_guide(const demo *d, FILE *f)
 	           "  app env  %s/app.env\n"
 	           "\nTry:\n",
 	        d->dir, d->src_ci, d->rows, d->dst_ci, d->dir, d->dir, d->dir, d->dir);
-	const char *cmds[] = {"console", "status", "counts", "log", "tick 0.1 --note 'demo'", NULL};
+	char *cfg_path = xasprintf("%s/pgcutover.json", d->dir);
+	char *rb_path = xasprintf("%s/runbook.md", d->dir);
+	char *cfg = sh_quote(cfg_path), *rb = sh_quote(rb_path), *dir = sh_quote(d->dir);
+	char *src = sh_quote(d->src_ci);
+	const char *cmds[] = {"console", "status", "counts", "log", "tick 1.1 --note 'installed'", NULL};
 	for (int i = 0; cmds[i]; i++)
-		fprintf(f, "  pgcutover -c %s/pgcutover.json %s\n", d->dir, cmds[i]);
-	fprintf(f, "  pgcutover check %s/runbook.md\n", d->dir);
-	fprintf(f, "  psql \"%s\" -c '\\dt'\n", d->src_ci);
+		fprintf(f, "  pgcutover -c %s %s\n", cfg, cmds[i]);
+	fprintf(f, "  pgcutover check %s\n", rb);
+	fprintf(f, "  psql %s -c '\\dt'\n", src);
 	if (d->explicit_dir)
-		fprintf(f, "  pgcutover demo --stop --dir %s\n", d->dir);
+		fprintf(f, "  pgcutover demo --stop --dir %s\n", dir);
 	else
 		fprintf(f, "  pgcutover demo --stop\n");
+	free(cfg_path); free(rb_path); free(cfg); free(rb); free(dir); free(src);
 }
 
 /* Runs this binary with `-c CONFIG --operator NAME cmd` and waits.  Returns
