@@ -55,6 +55,7 @@ typedef struct config {
 	int statement_timeout_ms;
 	char *point_of_no_return; /* item id */
 	char **gates;        size_t n_gates; /* phase ids requiring tables matched */
+	char *text;          size_t text_len; /* the JSON as read, for config_where() */
 } config;
 
 #define CFG_DEFAULT_NAME "pgcutover.json"
@@ -75,5 +76,20 @@ char *config_default_state_path(const char *runbook_path, pgc_err *e);
 /* True for "table" or "schema.table", each part a plain or "quoted"
  * identifier: what the "tables" key accepts. */
 bool config_is_table_name(const char *s);
+
+/* "path:line:col" of a value named by a key path such as "tables[3]",
+ * "source.supabase.url" or "point_of_no_return", so other modules can point
+ * at the config in their messages ("tables[3]: no such table on the
+ * target").  Falls back to "path" alone when the key is not in the file.
+ * Returns malloc'd. */
+char *config_where(const config *c, const char *key_path);
+
+/* Cross-checks the config against the runbook it names: point_of_no_return
+ * must be an item, gates must be phases, each flag should be set by some
+ * NAME=VALUE line.  Appends "path:line:col: message" strings to *warnings
+ * (malloc'd, caller frees) and returns how many it added. */
+struct runbook;
+size_t config_check_runbook(const config *c, const struct runbook *rb,
+                            char ***warnings, size_t *n_warnings);
 
 #endif

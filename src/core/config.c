@@ -8,7 +8,9 @@
  * and wrong types are errors, not warnings: a typo in a cutover config must
  * not silently fall back to a default.  Passwords and API keys written
  * inline are refused without repeating them.  Relative paths resolve
- * against the directory of the config file.
+ * against the directory of the config file.  config_where() lets other
+ * modules point at a key by line:col later (the raw text is kept), and
+ * config_check_runbook() cross-checks ids and flags against the runbook.
  */
 #include "config.h"
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <libpq-fe.h>
 #include "pgcutover/config.h"
 #include "pgcutover/jsonpos.h"
+#include "pgcutover/runbook.h"
 
 /* A config is a few kilobytes; anything this large is a mistake. */
 #define CFG_MAX_BYTES (4u * 1024 * 1024)
@@ -772,6 +775,8 @@ int config_parse(const char *text, size_t len, const char *path, config **out, p
 	config *c = xcalloc(1, sizeof *c);
 	c->path = xstrdup(file);
 	c->dir = dir_of(file);
+	c->text = xstrndup(text, len);
+	c->text_len = len;
 	c->pool_size = CFG_DEFAULT_POOL;
 	c->statement_timeout_ms = CFG_DEFAULT_STATEMENT_TIMEOUT_MS;
 	c->command_timeout_s = CFG_DEFAULT_COMMAND_TIMEOUT_S;
@@ -856,6 +861,7 @@ void config_free(config *c)
 	free(c->workdir);
 	free(c->point_of_no_return);
 	strv_free(c->gates, c->n_gates);
+	free(c->text);
 	free(c);
 }
 
@@ -920,4 +926,103 @@ char *config_default_state_path(const char *runbook_path, pgc_err *e)
 	char *path = xasprintf("%s/%.*s.db", dir, (int)n, base);
 	free(dir);
 	return path;
+}
+
+/* ---- positions and cross-checks for other modules ---- */
+
+char *config_where(const config *c, const char *key_path)
+{
+	cJSON *root = c->text ? cJSON_ParseWithLength(c->text, c->text_len) : NULL;
+	int path[JSONPOS_MAX_DEPTH];
+	size_t depth = 0;
+	const cJSON *node = root;
+	const char *k = key_path;
+	while (node && *k && depth < JSONPOS_MAX_DEPTH) {
+		if (*k == '.') {
+			k++;
+			continue;
+		}
+		const cJSON *child;
+		int i = 0;
+		if (*k == '[') {
+			char *end;
+			long want = strtol(k + 1, &end, 10);
+			if (*end != ']' || !cJSON_IsArray(node))
+				break;
+			for (child = node->child; child && i < want; child = child->next)
+				i++;
+			k = end + 1;
+		} else {
+			size_t n = strcspn(k, ".[");
+			for (child = cJSON_IsObject(node) ? node->child : NULL; child; child = child->next, i++)
+				if (strlen(child->string) == n && strncmp(child->string, k, n) == 0)
+					break;
+			k += n;
+		}
+		node = child;
+		if (node)
+			path[depth++] = i;
+	}
+	jsonpos p;
+	char *where;
+	if (node && !*k && jsonpos_find(c->text, c->text_len, path, depth, false, &p) == 0)
+		where = xasprintf("%s:%d:%d", c->path, p.line, p.col);
+	else
+		where = xstrdup(c->path);
+	cJSON_Delete(root);
+	return where;
+}
+
+static void add_warning(char ***w, size_t *n, char *msg)
+{
+	*w = xrealloc(*w, (*n + 1) * sizeof **w);
+	(*w)[(*n)++] = msg;
+}
+
+/* NAME in a "NAME=VALUE" assignment line. */
+static bool assigns_name(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(line, name, n) == 0 && line[n] == '=';
+}
+
+size_t config_check_runbook(const config *c, const runbook *rb,
+                            char ***warnings, size_t *n_warnings)
+{
+	size_t before = *n_warnings;
+	if (c->point_of_no_return && !runbook_item(rb, c->point_of_no_return, NULL)) {
+		char *where = config_where(c, "point_of_no_return");
+		add_warning(warnings, n_warnings,
+		            xasprintf("%s: point_of_no_return: the runbook has no item \"%s\"", where,
+		                      c->point_of_no_return));
+		free(where);
+	}
+	for (size_t i = 0; i < c->n_gates; i++) {
+		if (runbook_phase(rb, c->gates[i]))
+			continue;
+		char key[32];
+		snprintf(key, sizeof key, "gates[%zu]", i);
+		char *where = config_where(c, key);
+		add_warning(warnings, n_warnings,
+		            xasprintf("%s: %s: the runbook has no phase \"%s\"", where, key, c->gates[i]));
+		free(where);
+	}
+	for (size_t i = 0; i < c->n_flags; i++) {
+		bool used = false;
+		for (size_t a = 0; a < rb->n_assignments && !used; a++)
+			used = assigns_name(rb->assignments[a], c->flags[i]);
+		for (size_t p = 0; p < rb->n_phases && !used; p++)
+			for (size_t f = 0; f < rb->phases[p].n_flag_edits && !used; f++)
+				used = strcmp(rb->phases[p].flag_edits[f].name, c->flags[i]) == 0;
+		if (used)
+			continue;
+		char key[32];
+		snprintf(key, sizeof key, "flags[%zu]", i);
+		char *where = config_where(c, key);
+		add_warning(warnings, n_warnings,
+		            xasprintf("%s: %s: no NAME=VALUE line in the runbook sets \"%s\"", where, key,
+		                      c->flags[i]));
+		free(where);
+	}
+	return *n_warnings - before;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "pgcutover/config.h"
 #include "pgcutover/jsonpos.h"
+#include "pgcutover/runbook.h"
 #include "tap.h"
 
 #define CFG_PATH "/cfg/proj/pgcutover.json"
@@ -341,6 +342,57 @@ static void test_notify(void)
 	           CFG_PATH ":1:15: \\u0000 (NUL) is not allowed in a string", "\\u0000 refused");
 }
 
+static void test_where_and_cross_check(void)
+{
+	pgc_err e;
+	config *c = parse(full_text, &e);
+	if (!c)
+		return;
+	char *w = config_where(c, "tables[1]");
+	is_str(w, CFG_PATH ":6:27", "config_where: an array element");
+	free(w);
+	w = config_where(c, "health[1].timeout_ms");
+	is_str(w, CFG_PATH ":11:72", "config_where: a nested member");
+	free(w);
+	w = config_where(c, "nowhere[3]");
+	is_str(w, CFG_PATH, "config_where: unknown path gives the file alone");
+	free(w);
+	config_free(c);
+
+	static const char rb_text[] =
+		"# T\n\n## Phase 1: One\n\n- [ ] first\n  ```bash\n  USE_X=true\n  ```\n- [ ] second\n";
+	runbook *rb = NULL;
+	rb_options opt = {0};
+	if (!ok(runbook_parse(rb_text, sizeof rb_text - 1, "r.md", &opt, &rb, &e) == 0, "runbook for cross-check"))
+		printf("#   %s\n", e.msg);
+	c = parse("{\"runbook\": \"r.md\",\n \"flags\": [\"USE_X\", \"USE_Y\"],\n"
+	          " \"gates\": [\"1\", \"9\"],\n \"point_of_no_return\": \"1.2\"}", &e);
+	char **warn = NULL;
+	size_t n = 0;
+	ok(c && rb && config_check_runbook(c, rb, &warn, &n) == 2 && n == 2, "two problems found");
+	if (n == 2) {
+		is_str(warn[0], CFG_PATH ":3:17: gates[1]: the runbook has no phase \"9\"", "gate that is not a phase");
+		is_str(warn[1], CFG_PATH ":2:21: flags[1]: no NAME=VALUE line in the runbook sets \"USE_Y\"",
+		       "flag never set");
+	}
+	for (size_t i = 0; i < n; i++)
+		free(warn[i]);
+	free(warn);
+	config_free(c);
+	c = parse("{\"runbook\": \"r.md\", \"point_of_no_return\": \"1.7\"}", &e);
+	warn = NULL;
+	n = 0;
+	if (!ok(c && rb && config_check_runbook(c, rb, &warn, &n) == 1 && n == 1 &&
+	        strcmp(warn[0], CFG_PATH ":1:43: point_of_no_return: the runbook has no item \"1.7\"") == 0,
+	        "point_of_no_return that is not an item") && n)
+		printf("#   %s\n", warn[0]);
+	for (size_t i = 0; i < n; i++)
+		free(warn[i]);
+	free(warn);
+	config_free(c);
+	runbook_free(rb);
+}
+
 /* Every one-byte deletion and a few substitutions of a valid config: the
  * parser never crashes, every error carries file:line:col, and whatever the
  * scanner accepts cJSON accepts too (so its bare fallback is never used). */
@@ -506,6 +558,7 @@ int main(void)
 	test_notify();
 	test_jsonpos();
 	test_mutations();
+	test_where_and_cross_check();
 	test_state_path();
 	test_load();
 	test_example();
