@@ -72,6 +72,10 @@ void ledger_free(ledger *lg);
 void ledger_apply(ledger *lg, const st_event *ev);
 /* Applies every event after lg->last_event_id. */
 int ledger_catch_up(ledger *lg, state *st, pgc_err *e);
+/* The derived state as of event `event_id` (replay): starts from the newest
+ * snapshot at or before it for this runbook, then folds up to it.  Returns
+ * 0 and a new ledger in *out. */
+int ledger_build_at(const runbook *rb, state *st, int64_t event_id, ledger **out, pgc_err *e);
 
 lg_item *ledger_item(ledger *lg, size_t phase_idx, size_t item_idx);
 const char *lg_phase_status_name(lg_phase_status s);

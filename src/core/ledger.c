@@ -353,6 +353,45 @@ int ledger_catch_up(ledger *lg, state *st, pgc_err *e)
 	return 0;
 }
 
+typedef struct fold_until {
+	ledger *lg;
+	int64_t last;
+} fold_until;
+
+static int fold_until_one(const st_event *ev, void *ud)
+{
+	fold_until *f = ud;
+	if (ev->id > f->last)
+		return 1;
+	ledger_apply(f->lg, ev);
+	return 0;
+}
+
+int ledger_build_at(const runbook *rb, state *st, int64_t event_id, ledger **out, pgc_err *e)
+{
+	*out = NULL;
+	ledger *lg = ledger_new(rb);
+	int64_t snap_id = 0;
+	char *snap = NULL;
+	if (state_snapshot_read(st, event_id, rb->sha256, &snap_id, &snap, e) < 0) {
+		ledger_free(lg);
+		return -1;
+	}
+	if (snap && ledger_restore_snapshot(lg, snap, snap_id, NULL) < 0) {
+		ledger_free(lg);   /* a cache that does not fit: fold from the start */
+		lg = ledger_new(rb);
+	}
+	free(snap);
+	fold_until f = {lg, event_id};
+	if (state_foreach(st, lg->last_event_id, fold_until_one, &f, e) < 0) {
+		ledger_free(lg);
+		return -1;
+	}
+	update_statuses(lg);
+	*out = lg;
+	return 0;
+}
+
 /* ---- snapshots ---- */
 
 static cJSON *notes_json(const lg_note *notes, size_t n)

@@ -328,6 +328,26 @@ static void test_catch_up(void)
 	ledger_catch_up(lg, st, &e);
 	ok(ledger_item(lg, 1, 1)->done, "incremental catch-up applies only the new event");
 	is_int(lg->last_event_id, state_last_id(st), "ledger is at the last event");
+
+	/* Replay: the state as of an earlier event, with and without a snapshot. */
+	int64_t first_tick = state_last_id(st) - 1;
+	ledger *at = NULL;
+	ok(ledger_build_at(rb, st, first_tick, &at, &e) == 0, "build the ledger as of the first tick");
+	ok(at && ledger_item(at, 1, 0)->done && !ledger_item(at, 1, 1)->done, "as of the first tick: only 1.1 done");
+	is_int(at ? at->last_event_id : -1, first_tick, "replay ledger stops at the event asked for");
+	ledger_free(at);
+	char *snap = ledger_snapshot_json(lg);
+	state_snapshot_write(st, lg->last_event_id, rb->sha256, snap, &e);
+	free(snap);
+	pl = tick_payload(rb, "1.3", NULL);
+	state_append(st, EV_TICK, "1", "1.3", pl, NULL, &e);
+	free(pl);
+	ok(ledger_build_at(rb, st, state_last_id(st), &at, &e) == 0, "build from a snapshot plus later events");
+	ok(at && ledger_item(at, 1, 1)->done && ledger_item(at, 1, 2)->done, "snapshot state and later tick both there");
+	ledger_free(at);
+	ok(ledger_build_at(rb, st, first_tick, &at, &e) == 0 && at && !ledger_item(at, 1, 1)->done,
+	   "a snapshot after the cursor is not used");
+	ledger_free(at);
 	ledger_free(lg);
 	state_close(st);
 	runbook_free(rb);
