@@ -51,6 +51,7 @@ typedef enum cmp_state {
 typedef struct cmp_point {
 	double ts;          /* unix seconds */
 	int64_t rows;
+	bool exact;
 } cmp_point;
 
 /* One side's figure for one table. */
@@ -134,7 +135,8 @@ void cmp_side_report_pk(cmp_session *cs, cmp_which which, size_t table_idx, bool
 void cmp_side_report_status(cmp_session *cs, cmp_which which, bool up, const char *err);
 
 /* Driver init functions. */
-int cmp_pg_side_init(cmp_side *sd, pgc_err *e);     /* compare.c */
+typedef int (*cmp_side_init_fn)(cmp_side *sd, pgc_err *e);
+int cmp_pg_side_init(cmp_side *sd, pgc_err *e);     /* compare_pg.c */
 int cmp_rest_side_init(cmp_side *sd, pgc_err *e);   /* rest.c */
 
 /* Called after every change of figures (for a redraw) and with
@@ -144,6 +146,10 @@ typedef void (*cmp_listener_fn)(cmp_session *cs, bool snapshot_done, void *ud);
 /* Creates the session and both sides (not yet connected).  cfg and lp must
  * outlive the session.  Fails when a side is not configured. */
 cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e);
+/* The same with the drivers given per side (NULL: chosen by the endpoint's
+ * kind), for other kinds of sides and for tests of the model. */
+cmp_session *cmp_session_new_with(const config *cfg, loop *lp,
+                                  const cmp_side_init_fn init[CMP_N_SIDES], pgc_err *e);
 void cmp_session_free(cmp_session *cs);   /* cancels what is in flight */
 /* When set, every completed snapshot is appended as one EV_COUNTS event. */
 void cmp_session_set_state(cmp_session *cs, state *st);

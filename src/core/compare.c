@@ -47,6 +47,12 @@ static void cmp_figure_reset(cmp_figure *f)
 
 cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e)
 {
+	return cmp_session_new_with(cfg, lp, NULL, e);
+}
+
+cmp_session *cmp_session_new_with(const config *cfg, loop *lp,
+                                  const cmp_side_init_fn init[CMP_N_SIDES], pgc_err *e)
+{
 	if (cfg->n_tables == 0) {
 		pgc_fail(e, PGC_EXIT_CONFIG, "%s: no tables to compare (\"tables\" is empty)",
 		         cfg->path ? cfg->path : "config");
@@ -75,17 +81,15 @@ cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e)
 		sd->cfg = cfg;
 		sd->label = xstrdup(cmp_side_label[w]);
 		int rc;
-		switch (eps[w]->kind) {
-		case CFG_EP_POSTGRES:
+		if (init && init[w])
+			rc = init[w](sd, e);
+		else if (eps[w]->kind == CFG_EP_POSTGRES)
 			rc = cmp_pg_side_init(sd, e);
-			break;
-		case CFG_EP_SUPABASE:
+		else if (eps[w]->kind == CFG_EP_SUPABASE)
 			rc = cmp_rest_side_init(sd, e);
-			break;
-		default:
+		else
 			rc = pgc_fail(e, PGC_EXIT_CONFIG, "%s: no %s configured (\"%s\" needs a conninfo or a url)",
 			              cfg->path ? cfg->path : "config", cmp_side_label[w], cmp_side_label[w]);
-		}
 		if (rc != 0) {
 			cmp_session_free(cs);
 			return NULL;
@@ -146,10 +150,10 @@ int cmp_start(cmp_session *cs, pgc_err *e)
 
 /* ---- history, rate, state ---- */
 
-static void cmp_hist_push(cmp_figure *f, double ts, int64_t rows)
+static void cmp_hist_push(cmp_figure *f, double ts, int64_t rows, bool exact)
 {
 	size_t pos = (f->hist_start + f->hist_len) % CMP_HISTORY;
-	f->hist[pos] = (cmp_point){ts, rows};
+	f->hist[pos] = (cmp_point){ts, rows, exact};
 	if (f->hist_len < CMP_HISTORY)
 		f->hist_len++;
 	else
@@ -176,11 +180,14 @@ static void cmp_update_rate(cmp_table *t)
 	t->rate = 0;
 	t->eta_s = -1;
 	if (tf->hist_len >= 2) {
+		/* The newest run of growing figures of one kind (estimates and
+		 * counts disagree; a reload starts again) within the window. */
 		const cmp_point *last = &tf->hist[(tf->hist_start + tf->hist_len - 1) % CMP_HISTORY];
 		const cmp_point *first = last;
-		for (size_t i = tf->hist_len; i-- > 0;) {
+		for (size_t i = tf->hist_len - 1; i-- > 0;) {
 			const cmp_point *p = &tf->hist[(tf->hist_start + i) % CMP_HISTORY];
-			if (last->ts - p->ts > CMP_RATE_WINDOW_S)
+			if (last->ts - p->ts > CMP_RATE_WINDOW_S || p->exact != last->exact ||
+			    p->rows > first->rows)
 				break;
 			first = p;
 		}
@@ -291,7 +298,7 @@ void cmp_side_report(cmp_session *cs, cmp_which which, size_t table_idx,
 		f->exact = exact;
 		f->measured_at = now;
 		f->gen = cs->gen;
-		cmp_hist_push(f, now, rows);
+		cmp_hist_push(f, now, rows, exact);
 		if (exact || !cs->refreshing) {
 			f->pending = false;
 			f->done = true;
@@ -641,7 +648,7 @@ static int cmp_history_event(const st_event *ev, void *ud)
 				f->rows = (int64_t)v->valuedouble;
 				f->exact = cJSON_IsTrue(ex);
 				f->measured_at = ev->ts;
-				cmp_hist_push(f, ev->ts, f->rows);
+				cmp_hist_push(f, ev->ts, f->rows, f->exact);
 			}
 			cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
 			if (cJSON_IsString(st))

@@ -1,0 +1,253 @@
+/*
+ * test_compare.c -- the comparison model (compare.h) driven through its side
+ * driver interface by a scripted driver: what a refresh asks for (estimates
+ * first, exact counts where the mode or a small estimate calls for one),
+ * validation states, the summary line, completion and the one EV_COUNTS
+ * event per snapshot in a real state file, errors kept beside the last good
+ * figure, unreachable sides, rows/s and ETA from history, the history ring,
+ * and history loaded back from the state.  The PostgreSQL and PostgREST
+ * drivers are tested against real servers in tests/integration.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/compare.h"
+#include "tap.h"
+
+#define MAX_REQ 64
+
+/* What the scripted driver was asked, per side. */
+typedef struct script {
+	struct { size_t table; bool exact; } req[MAX_REQ];
+	size_t n_req;
+	int cancels;
+	bool started;
+} script;
+
+static script scripts[CMP_N_SIDES];
+
+static int sc_start(cmp_side *sd, pgc_err *e)
+{
+	((script *)sd->impl)->started = true;
+	return 0;
+}
+
+static void sc_request(cmp_side *sd, size_t t, bool exact)
+{
+	script *s = sd->impl;
+	if (s->n_req < MAX_REQ) {
+		s->req[s->n_req].table = t;
+		s->req[s->n_req].exact = exact;
+		s->n_req++;
+	}
+}
+
+static void sc_cancel(cmp_side *sd) { ((script *)sd->impl)->cancels++; }
+static void sc_free(cmp_side *sd) { sd->impl = NULL; }
+
+static const cmp_side_ops sc_ops = {"script", sc_start, sc_request, sc_cancel, sc_free};
+
+static int sc_init(cmp_side *sd, pgc_err *e)
+{
+	memset(&scripts[sd->which], 0, sizeof scripts[sd->which]);
+	sd->impl = &scripts[sd->which];
+	sd->ops = &sc_ops;
+	sd->server = xstrdup(sd->which == CMP_SOURCE ? "src:5432/app" : "dst:5432/app");
+	return 0;
+}
+
+static const cmp_side_init_fn sc_inits[CMP_N_SIDES] = {sc_init, sc_init};
+
+static bool asked(cmp_which w, size_t t, bool exact)
+{
+	for (size_t i = 0; i < scripts[w].n_req; i++)
+		if (scripts[w].req[i].table == t && scripts[w].req[i].exact == exact)
+			return true;
+	return false;
+}
+
+static int snapshots_seen;
+static void on_change(cmp_session *cs, bool done, void *ud)
+{
+	if (done)
+		snapshots_seen++;
+}
+
+static int count_events(const st_event *ev, void *ud)
+{
+	if (strcmp(ev->kind, EV_COUNTS) == 0) {
+		int *n = ud;
+		(*n)++;
+	}
+	return 0;
+}
+
+static config *make_config(void)
+{
+	static const char json[] =
+		"{\"runbook\": \"rb.md\", \"source\": \"host=/nowhere\", \"target\": \"host=/nowhere\",\n"
+		" \"tables\": [{\"name\": \"big\"}, {\"name\": \"small\"}]}\n";
+	config *cfg = NULL;
+	pgc_err e = {0};
+	if (config_parse(json, strlen(json), "/tmp/pgcutover.json", &cfg, &e) != 0) {
+		printf("# config: %s\n", e.msg);
+		exit(1);
+	}
+	return cfg;
+}
+
+#define BIG_EST 5000000
+#define SMALL 42
+
+int main(void)
+{
+	config *cfg = make_config();
+	loop *lp = loop_new();
+	pgc_err e = {0};
+	char buf[PGC_ERR_MAX];
+
+	char dir[] = "/tmp/pgc-test-compare-XXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	char *stpath = xasprintf("%s/state.db", dir);
+	state *st = NULL;
+	ok(state_open(stpath, STATE_OPEN_CREATE, &st, &e) == 0, "state opens (%s)", e.msg);
+
+	cmp_session *cs = cmp_session_new_with(cfg, lp, sc_inits, &e);
+	ok(cs != NULL, "session with scripted sides");
+	cmp_session_set_state(cs, st);
+	cmp_session_set_listener(cs, on_change, NULL);
+	ok(cmp_start(cs, &e) == 0 && scripts[CMP_SOURCE].started && scripts[CMP_TARGET].started,
+	   "start starts both sides");
+	is_int(cmp_n_tables(cs), 2, "two tables");
+	is_str(cmp_state_key(cmp_table_at(cs, 0)->state), "not_checked", "before a refresh: not checked");
+
+	/* --- estimate mode --- */
+	cmp_refresh(cs, false);
+	ok(asked(CMP_SOURCE, 0, false) && asked(CMP_SOURCE, 1, false) &&
+	   asked(CMP_TARGET, 0, false) && asked(CMP_TARGET, 1, false), "refresh asks every table for an estimate");
+	ok(!asked(CMP_SOURCE, 0, true), "no exact count asked yet");
+	is_str(cmp_state_key(cmp_table_at(cs, 0)->state), "counting", "in flight: counting");
+
+	cmp_side_report(cs, CMP_SOURCE, 0, BIG_EST, false, NULL);
+	cmp_side_report(cs, CMP_TARGET, 0, BIG_EST - 1000, false, NULL);
+	ok(!asked(CMP_SOURCE, 0, true), "a big estimate is not recounted in estimate mode");
+	is_str(cmp_state_key(cmp_table_at(cs, 0)->state), "estimated", "both estimated: estimated");
+	ok(!cmp_snapshot_complete(cs), "not complete while a table is outstanding");
+
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, false, NULL);
+	ok(asked(CMP_SOURCE, 1, true), "a small estimate is followed by an exact count");
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 1, SMALL, true, NULL);
+	ok(cmp_snapshot_complete(cs), "complete when every table has both answers");
+	is_int(snapshots_seen, 1, "the listener hears of the snapshot once");
+	is_str(cmp_state_key(cmp_table_at(cs, 1)->state), "matched", "exact and equal: matched");
+	ok(!cmp_all_match(cs), "big differs (by estimate)");
+	is_str(cmp_summary(cs, buf, sizeof buf),
+	       "1/2 tables match; first mismatch big: source 5000000, target 4999000 (-1000) (estimates)",
+	       "summary names the first mismatch, marked as estimates");
+
+	int n_ev = 0;
+	state_foreach(st, 0, count_events, &n_ev, &e);
+	is_int(n_ev, 1, "one EV_COUNTS event for the snapshot");
+	ok(cmp_record_error(cs) == NULL, "recorded without error");
+
+	/* --- exact mode, with a cancelled refresh before it --- */
+	cmp_refresh(cs, true);
+	int cancels = scripts[CMP_SOURCE].cancels;
+	cmp_refresh(cs, true);
+	is_int(scripts[CMP_SOURCE].cancels, cancels + 1, "asking again cancels what is in flight");
+	scripts[CMP_SOURCE].n_req = scripts[CMP_TARGET].n_req = 0;
+	cmp_side_report(cs, CMP_SOURCE, 0, BIG_EST, false, NULL);
+	ok(asked(CMP_SOURCE, 0, true), "exact mode: every estimate is followed by an exact count");
+	cmp_side_report(cs, CMP_SOURCE, 0, BIG_EST + 7, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 0, BIG_EST + 7, true, NULL);
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 1, SMALL, true, NULL);
+	ok(cmp_snapshot_complete(cs) && cmp_all_match(cs), "exact and equal everywhere");
+	is_str(cmp_summary(cs, buf, sizeof buf), "2/2 tables match", "summary: all match");
+	ok(cmp_refresh_exact(cs), "refresh was exact");
+
+	/* --- errors keep the last good figure --- */
+	cmp_refresh(cs, true);
+	cmp_side_report(cs, CMP_SOURCE, 0, BIG_EST + 7, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 0, -1, false, "target (dst:5432/app): canceling statement due to statement timeout");
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 1, SMALL, true, NULL);
+	const cmp_table *big = cmp_table_at(cs, 0);
+	is_str(cmp_state_key(big->state), "error", "an error puts the table in error");
+	is_int(big->side[CMP_TARGET].rows, BIG_EST + 7, "the last good figure is kept");
+	ok(big->side[CMP_TARGET].measured_at > 0, "with the time it was measured");
+	ok(!cmp_all_match(cs), "a table in error does not match");
+	char *j = cmp_snapshot_json(cs, true);
+	cJSON *root = cJSON_Parse(j);
+	cJSON *t0 = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "tables"), 0);
+	is_str(cJSON_GetStringValue(cJSON_GetObjectItem(t0, "target_error")),
+	       "target (dst:5432/app): canceling statement due to statement timeout", "JSON: target_error");
+	ok(cJSON_IsNull(cJSON_GetObjectItem(t0, "source_error")), "JSON: source_error null");
+	ok(cJSON_IsFalse(cJSON_GetObjectItem(root, "match")), "JSON: match false");
+	cJSON_Delete(root);
+	free(j);
+
+	/* --- unreachable --- */
+	cmp_side_report_status(cs, CMP_TARGET, true, NULL);
+	cmp_side_report_status(cs, CMP_SOURCE, true, NULL);
+	ok(!cmp_any_unreachable(cs), "both sides up");
+	cmp_side_report_status(cs, CMP_TARGET, false, "target (dst:5432/app): connection refused");
+	ok(cmp_any_unreachable(cs), "a side down is unreachable");
+	ok(strncmp(cmp_summary(cs, buf, sizeof buf), "target unreachable: target (dst:5432/app)", 41) == 0,
+	   "summary says which side is unreachable");
+	cmp_side_report_status(cs, CMP_TARGET, true, NULL);
+
+	/* --- rows/s and ETA from history --- */
+	cmp_refresh(cs, true);
+	cmp_side_report(cs, CMP_SOURCE, 0, 10000, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 0, 1000, true, NULL);
+	usleep(1200 * 1000);
+	cmp_side_report(cs, CMP_TARGET, 0, 7000, true, NULL);
+	big = cmp_table_at(cs, 0);
+	ok(big->rate > 6000 / 1.5 && big->rate < 6000 / 1.15, "rows/s from the target's history (%.0f)", big->rate);
+	ok(big->eta_s > 3000 / big->rate - 0.01 && big->eta_s < 3000 / big->rate + 0.01,
+	   "ETA = rows to go / rate (%.2f s)", big->eta_s);
+	cmp_side_report(cs, CMP_TARGET, 0, 10000, true, NULL);
+	ok(big->eta_s == 0, "at parity the ETA is 0");
+
+	cmp_point pts[CMP_HISTORY];
+	for (int i = 0; i < CMP_HISTORY + 8; i++)
+		cmp_side_report(cs, CMP_SOURCE, 1, i, true, NULL);
+	size_t n = cmp_table_history(cmp_table_at(cs, 1), CMP_SOURCE, pts, CMP_HISTORY);
+	is_int(n, CMP_HISTORY, "history is capped");
+	is_int(pts[n - 1].rows, CMP_HISTORY + 7, "newest last");
+	is_int(pts[0].rows, 8, "oldest first");
+	n = cmp_table_history(cmp_table_at(cs, 1), CMP_SOURCE, pts, 3);
+	is_int(n, 3, "asking for fewer gives the newest");
+	is_int(pts[0].rows, CMP_HISTORY + 5, "... in order");
+
+	cmp_session_free(cs);
+
+	/* --- history from the state --- */
+	cs = cmp_session_new_with(cfg, lp, sc_inits, &e);
+	ok(cmp_session_load_history(cs, st, &e) == 0, "history loads from the state");
+	big = cmp_table_at(cs, 0);
+	is_int(big->side[CMP_SOURCE].rows, BIG_EST + 7, "last recorded source figure");
+	is_int(big->side[CMP_TARGET].rows, BIG_EST + 7, "last good target figure (the error snapshot kept it)");
+	ok(big->side[CMP_SOURCE].hist_len >= 3, "one history point per recorded snapshot");
+	is_str(cmp_state_key(big->state), "error", "state of the last snapshot");
+	cmp_session_free(cs);
+
+	state_close(st);
+	unlink(stpath);
+	char *wal = xasprintf("%s-wal", stpath), *shm = xasprintf("%s-shm", stpath);
+	unlink(wal);
+	unlink(shm);
+	free(wal);
+	free(shm);
+	rmdir(dir);
+	free(stpath);
+	loop_free(lp);
+	config_free(cfg);
+	return done_testing();
+}
