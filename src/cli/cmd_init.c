@@ -145,6 +145,12 @@ static void note_line(init_found *f, const char *line, bool require_assignment)
 	if (line[nlen] == '=') {
 		const char *v = line + nlen + 1;
 		size_t vlen = strcspn(v, "\r\n");
+		/* "USE_X=true  # new DB" is an assignment with a comment. */
+		for (size_t i = 1; i < vlen; i++)
+			if (v[i] == '#' && (v[i - 1] == ' ' || v[i - 1] == '\t')) {
+				vlen = i;
+				break;
+			}
 		while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 			vlen--;
 		note_assignment(f, line, nlen, v, vlen, true);
