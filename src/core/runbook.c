@@ -150,6 +150,7 @@ typedef struct parser {
 	const char *path;
 	pgc_err *e;
 	int line;              /* current line number, 1-based */
+	int col;               /* byte column of the line's first non-blank, 1-based */
 	bool failed;
 
 	int num;               /* current numbered phase, -1 */
@@ -540,6 +541,13 @@ static int new_phase(parser *p, const char *id, char *title, int level, bool num
 	return (int)(rb->n_phases - 1);
 }
 
+/* A ## section's text is kept while it may still end up context: outside
+ * any numbered phase, and only until its first item makes it a phase. */
+static bool collect_sec_text(const parser *p)
+{
+	return p->num < 0 && p->sec_title && (p->sec < 0 || p->rb->phases[p->sec].n_items == 0);
+}
+
 static void reset_lists(parser *p)
 {
 	p->n_list = 0;
@@ -670,7 +678,7 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 		p->outer_num = -1;
 		reset_steps(p);
 	}
-	if (p->num < 0 && p->sec_title)
+	if (collect_sec_text(p))
 		sb_printf(&p->sec_text, "%.*s %s\n", level, "######", title);
 	if (cur_phase(p)) {
 		add_step(p, level, title);
@@ -909,7 +917,7 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 	while (p->n_list > 0 && p->list[p->n_list - 1].indent >= indent)
 		p->n_list--;
 	if (p->n_list >= RB_MAX_DEPTH)
-		return failf(p, p->line, indent + 1, "list nested deeper than %d levels", RB_MAX_DEPTH);
+		return failf(p, p->line, p->col, "list nested deeper than %d levels", RB_MAX_DEPTH);
 	list_entry *top = p->n_list ? &p->list[p->n_list - 1] : NULL;
 	bool dep_child = (top && top->dep_intro) || (!top && p->dep_para);
 
@@ -922,7 +930,7 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 
 	if (!ph || !is_item) {
 		if (is_item && !p->warned_outside) {
-			warnf(p, p->line, indent + 1, "checklist item outside any phase is ignored");
+			warnf(p, p->line, p->col, "checklist item outside any phase is ignored");
 			p->warned_outside = true;
 		}
 		if (!is_item && !on_metadata(p, text, tl))
@@ -1039,7 +1047,7 @@ static void open_fence(parser *p, int indent, const char *s, size_t n, char ch, 
 	p->fence_char = ch;
 	p->fence_len = len;
 	p->fence_line = p->line;
-	p->fence_col = indent + 1;
+	p->fence_col = p->col;
 	const char *info = s + len;
 	size_t il = n - (size_t)len;
 	trim(&info, &il);
@@ -1238,6 +1246,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 {
 	size_t skip;
 	int indent = indent_of(line, len, &skip);
+	p->col = (int)skip + 1;
 	const char *s = line + skip;
 	size_t n = len - skip;
 	while (n && (s[n - 1] == '\r' || is_blank_char(s[n - 1])))
@@ -1248,7 +1257,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 		int fl;
 		if (is_fence(s, n, &ch, &fl) && ch == p->fence_char && fl >= p->fence_len &&
 		    strspn(s + fl, " \t") == n - (size_t)fl) {
-			if (p->num < 0 && p->sec_title) {
+			if (collect_sec_text(p)) {
 				sb_add(&p->sec_text, s, n);
 				sb_putc(&p->sec_text, '\n');
 			}
@@ -1260,7 +1269,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 			keep--;
 		sb_add(&p->fence_text, line, keep);
 		sb_putc(&p->fence_text, '\n');
-		if (p->num < 0 && p->sec_title) {
+		if (collect_sec_text(p)) {
 			sb_add(&p->sec_text, line, keep);
 			sb_putc(&p->sec_text, '\n');
 		}
@@ -1277,14 +1286,14 @@ static int parse_line(parser *p, const char *line, size_t len)
 		if (!close) {
 			p->in_comment = true;
 			p->comment_line = p->line;
-			p->comment_col = indent + 1;
+			p->comment_col = p->col;
 			return 0;
 		}
 		if (close + 3 == s + n)
 			return 0;
 	}
 	if (n == 0) {
-		if (p->num < 0 && p->sec_title)
+		if (collect_sec_text(p))
 			sb_putc(&p->sec_text, '\n');
 		return 0;
 	}
@@ -1302,7 +1311,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 			return 0;
 		}
 	}
-	if (p->num < 0 && p->sec_title) {
+	if (collect_sec_text(p)) {
 		sb_add(&p->sec_text, line, len - (len && line[len - 1] == '\r'));
 		sb_putc(&p->sec_text, '\n');
 	}

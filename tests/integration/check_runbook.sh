@@ -117,9 +117,12 @@ awk 'BEGIN { print "# Big"; for (p = 1; p <= 5; p++) { printf "## Phase %d: part
 	for (i = 0; i < 2000; i++) printf "- [ ] item %d\n", i } }' >"$T/big.md"
 is "$("$PGCUTOVER" check --json "$T/big.md" | jq .items)" "$(count_items "$T/big.md")" "10,000-item runbook: every item read"
 
-# 10,000-deep nesting: an error at the first line too deep, no crash
+# 10,000-deep nesting: an error at the first line too deep, no crash.
+# Each level is one column deeper; tabs (4 columns) keep the file small.
 awk 'BEGIN { print "# Deep"; print "## Phase 1: deep";
-	for (i = 0; i < 10000; i++) { printf "%" i "s- [ ] level %d\n", "", i } }' >"$T/deep.md"
+	for (i = 0; i < 10000; i++) {
+		for (k = 0; k < int(i / 4); k++) printf "\t"
+		printf "%" (i % 4) "s- [ ] level %d\n", "", i } }' >"$T/deep.md"
 err=$("$PGCUTOVER" check "$T/deep.md" 2>&1); rc=$?
 is "$rc" 65 "10,000-deep nesting: exit 65"
 like "$err" "deep.md:[0-9]+:[0-9]+: list nested deeper" "10,000-deep nesting: line:col of the first line too deep"

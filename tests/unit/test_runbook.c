@@ -508,6 +508,22 @@ static void test_errors(void)
 	ok(rc == -1 && e.code == PGC_EXIT_DATAERR && strstr(e.msg, want), "10,000-deep nesting: %s", e.msg);
 	sb_free(&b);
 
+	/* columns in messages count bytes: tabs are one */
+	sb_init(&b);
+	sb_puts(&b, "# Deep\n## Phase 1: Deep\n");
+	for (int i = 0; i <= RB_MAX_DEPTH; i++) {
+		for (int k = 0; k < i / 4; k++)
+			sb_putc(&b, '\t');
+		for (int k = 0; k < i % 4; k++)
+			sb_putc(&b, ' ');
+		sb_printf(&b, "- [ ] level %d\n", i);
+	}
+	rb = NULL;
+	rc = runbook_parse(b.buf, b.len, "tabs.md", NULL, &rb, &e);
+	snprintf(want, sizeof want, "tabs.md:%d:%d:", 3 + RB_MAX_DEPTH, RB_MAX_DEPTH / 4 + RB_MAX_DEPTH % 4 + 1);
+	ok(rc == -1 && strstr(e.msg, want), "tab-indented nesting: byte column in the message: %s", e.msg);
+	sb_free(&b);
+
 	/* RB_MAX_DEPTH levels exactly are fine */
 	sb_init(&b);
 	sb_puts(&b, "# Deep\n## Phase 1: Deep\n");
