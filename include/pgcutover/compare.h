@@ -195,6 +195,14 @@ size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, si
  */
 char *cmp_snapshot_json(const cmp_session *cs, bool full);
 
+/* Gate check ("all tables matched", config "gates") on a recorded EV_COUNTS
+ * payload such as ledger->last_counts: true when it has every table of cfg
+ * with exact, equal counts (state matched, or no_primary_key: the counts
+ * are equal, there is just no key to check rows by).  Otherwise false, and
+ * why (when non-NULL) names the first table that is not, or says there is
+ * no exact snapshot. */
+bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *why, size_t n);
+
 /* Folds earlier EV_COUNTS events of st into the tables' history (figures of
  * tables no longer configured are ignored). */
 int cmp_session_load_history(cmp_session *cs, state *st, pgc_err *e);

@@ -620,6 +620,51 @@ char *cmp_snapshot_json(const cmp_session *cs, bool full)
 	return out;
 }
 
+/* ---- gates ---- */
+
+bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *why, size_t n)
+{
+	char dummy[8];
+	if (!why) {
+		why = dummy;
+		n = sizeof dummy;
+	}
+	cJSON *root = payload_json ? cJSON_Parse(payload_json) : NULL;
+	cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL;
+	if (!cJSON_IsArray(arr)) {
+		snprintf(why, n, "no row counts recorded yet (run pgcutover counts --exact)");
+		cJSON_Delete(root);
+		return false;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < cfg->n_tables && ok; i++) {
+		const char *name = cfg->tables[i].name;
+		cJSON *o, *found = NULL;
+		cJSON_ArrayForEach(o, arr) {
+			cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "table");
+			if (cJSON_IsString(t) && strcmp(t->valuestring, name) == 0)
+				found = o;
+		}
+		cJSON *st = found ? cJSON_GetObjectItemCaseSensitive(found, "state") : NULL;
+		const char *state = cJSON_IsString(st) ? st->valuestring : NULL;
+		if (!found) {
+			snprintf(why, n, "%s: not in the last recorded counts", name);
+			ok = false;
+		} else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(found, "exact"))) {
+			snprintf(why, n, "%s: only estimated (run pgcutover counts --exact)", name);
+			ok = false;
+		} else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(found, "match")) || !state ||
+		           (strcmp(state, "matched") != 0 && strcmp(state, "no_primary_key") != 0)) {
+			snprintf(why, n, "%s: %s", name, state ? state : "not matched");
+			ok = false;
+		}
+	}
+	if (ok)
+		snprintf(why, n, "%zu/%zu tables match", cfg->n_tables, cfg->n_tables);
+	cJSON_Delete(root);
+	return ok;
+}
+
 /* ---- history from the state ---- */
 
 static int cmp_history_event(const st_event *ev, void *ud)

@@ -77,14 +77,15 @@ static void pgs_conn_event(loop *lp, int fd, short revents, void *ud);
 
 /* ---- small helpers ---- */
 
-/* One line, no tabs: libpq messages end in newlines and indent hints. */
+/* One line, single spaces: libpq messages end in newlines, indent hints
+ * with tabs and write "ERROR:  text". */
 static char *pgs_oneline(const char *msg)
 {
 	strbuf sb;
 	sb_init(&sb);
 	bool space = false;
 	for (const char *p = msg ? msg : ""; *p; p++) {
-		if (*p == '\n' || *p == '\t' || *p == '\r') {
+		if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
 			space = sb.len > 0;
 			continue;
 		}

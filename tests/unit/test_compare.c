@@ -150,6 +150,12 @@ int main(void)
 	       "1/2 tables match; first mismatch big: source 5000000, target 4999000 (-1000) (estimates)",
 	       "summary names the first mismatch, marked as estimates");
 
+	char *payload = cmp_snapshot_json(cs, false);
+	ok(!cmp_payload_all_matched(cfg, payload, buf, sizeof buf), "gate: estimates do not pass");
+	is_str(buf, "big: only estimated (run pgcutover counts --exact)", "gate: says why");
+	free(payload);
+	ok(!cmp_payload_all_matched(cfg, NULL, buf, sizeof buf), "gate: no counts recorded, no pass");
+
 	int n_ev = 0;
 	state_foreach(st, 0, count_events, &n_ev, &e);
 	is_int(n_ev, 1, "one EV_COUNTS event for the snapshot");
@@ -169,6 +175,12 @@ int main(void)
 	cmp_side_report(cs, CMP_TARGET, 1, SMALL, true, NULL);
 	ok(cmp_snapshot_complete(cs) && cmp_all_match(cs), "exact and equal everywhere");
 	is_str(cmp_summary(cs, buf, sizeof buf), "2/2 tables match", "summary: all match");
+	payload = cmp_snapshot_json(cs, false);
+	ok(cmp_payload_all_matched(cfg, payload, NULL, 0), "gate: exact and equal everywhere passes");
+	free(payload);
+	ok(!cmp_payload_all_matched(cfg, "{\"match\":true,\"tables\":[{\"table\":\"big\",\"exact\":true,"
+	   "\"match\":true,\"state\":\"matched\"}]}", buf, sizeof buf), "gate: a table missing from the snapshot");
+	is_str(buf, "small: not in the last recorded counts", "gate: names the missing table");
 	ok(cmp_refresh_exact(cs), "refresh was exact");
 
 	/* --- errors keep the last good figure --- */
