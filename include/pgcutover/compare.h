@@ -178,6 +178,9 @@ bool cmp_any_unreachable(const cmp_session *cs);    /* a side is down */
 const char *cmp_summary(const cmp_session *cs, char *buf, size_t n);
 const char *cmp_state_name(cmp_state s);   /* "matched", "no primary key" ... */
 const char *cmp_state_key(cmp_state s);    /* JSON: "matched", "no_primary_key" */
+/* Target rows as a percentage of source rows (100 = parity, may exceed it);
+ * -1 when unknown or the source is empty and the target is not. */
+double cmp_table_pct(const cmp_table *t);
 /* History of one side's figures, oldest first; returns how many (<= max). */
 size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, size_t max);
 
@@ -185,7 +188,7 @@ size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, si
  * The snapshot as JSON (malloc'd):
  *   {"match":bool, "exact":bool, "complete":bool, "summary":"…", "at":"ISO",
  *    "tables":[{"table":"clients","source":N|null,"target":N|null,
- *               "delta":N|null,"exact":bool,"match":bool,"state":"matched",
+ *               "delta":N|null,"pct":P|null,"exact":bool,"match":bool,"state":"matched",
  *               "source_error":"…"|null,"target_error":"…"|null,
  *               "source_age_s":S|null,"target_age_s":S|null,
  *               "rate":R|null,"eta_s":S|null}]}

@@ -518,6 +518,16 @@ const char *cmp_summary(const cmp_session *cs, char *buf, size_t n)
 	return buf;
 }
 
+double cmp_table_pct(const cmp_table *t)
+{
+	int64_t s = t->side[CMP_SOURCE].rows, g = t->side[CMP_TARGET].rows;
+	if (s < 0 || g < 0)
+		return -1;
+	if (s == 0)
+		return g == 0 ? 100.0 : -1;
+	return 100.0 * (double)g / (double)s;
+}
+
 /* ---- JSON ---- */
 
 /* One decimal, for ages in seconds (no libm for one rounding). */
@@ -586,6 +596,11 @@ char *cmp_snapshot_json(const cmp_session *cs, bool full)
 				cJSON_AddNumberToObject(o, "delta", (double)(g->rows - s->rows));
 			else
 				cJSON_AddNullToObject(o, "delta");
+			double pct = cmp_table_pct(t);
+			if (pct >= 0)
+				cJSON_AddNumberToObject(o, "pct", cmp_round1(pct));
+			else
+				cJSON_AddNullToObject(o, "pct");
 		}
 		cJSON_AddBoolToObject(o, "exact", s->exact && g->exact && s->rows >= 0 && g->rows >= 0);
 		cJSON_AddBoolToObject(o, "match", cmp_table_match(t));
