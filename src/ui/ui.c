@@ -10,6 +10,9 @@
  */
 #include "config.h"
 #include <langinfo.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -265,6 +268,7 @@ static void on_stdin(loop *lp, int fd, short revents, void *ud)
 	ui_ctx *u = ud;
 	wint_t wch;
 	int r;
+	double t0 = u->trace ? loop_now_ms() : 0;
 	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
 		u->quit = true;
 		u->exit_code = PGC_EXIT_IOERR;
@@ -289,6 +293,11 @@ static void on_stdin(loop *lp, int fd, short revents, void *ud)
 		return;
 	}
 	redraw(u);
+	if (u->trace) {
+		/* input read to frame written, for bench/console.sh */
+		fprintf(u->trace, "%.3f\n", loop_now_ms() - t0);
+		fflush(u->trace);
+	}
 }
 
 static void arm_timer(ui_ctx *u);
@@ -474,6 +483,10 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	curs_set(0);
 	init_colors(u);
 
+	const char *trace = getenv("PGCUTOVER_UI_TRACE");
+	if (trace && *trace)
+		u->trace = fopen(trace, "a");
+
 	u->lp = loop_new();
 	loop_watch(u->lp, STDIN_FILENO, POLLIN, on_stdin, u);
 	const int sigs[] = {SIGWINCH, SIGTERM, SIGHUP, SIGTSTP, SIGCONT, SIGINT};
@@ -505,6 +518,11 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	if (s->startup_message)
 		ui_status(u, "%s", s->startup_message);
 	u->clock_sec = (long)pgc_now();
+#ifdef __GLIBC__
+	/* loading a long runbook and its log leaves freed heap behind; give it
+	 * back so a console left open all night stays small */
+	malloc_trim(0);
+#endif
 	layout(u);
 	redraw(u);
 	arm_timer(u);
@@ -522,6 +540,8 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
 		sigaction(crash_signals[i], &crash_old[i], NULL);
 	ui_the_ctx = NULL;
+	if (u->trace)
+		fclose(u->trace);
 	loop_free(u->lp);
 	ui_free(u);
 	return u->exit_code;

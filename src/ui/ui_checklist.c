@@ -217,15 +217,20 @@ static int parse_hhmm(const char *s)
 
 static void step_schedule(ui_ctx *u, const rb_step *st, bool done, bool phase_live, char *buf, size_t n)
 {
+	char dur[24] = "";
+	if (st->duration_min >= 60 && st->duration_min % 60 == 0)
+		snprintf(dur, sizeof dur, "%d h", st->duration_min / 60);
+	else if (st->duration_min)
+		snprintf(dur, sizeof dur, "%d min", st->duration_min);
 	buf[0] = '\0';
-	if (st->at[0] && st->duration_min)
-		snprintf(buf, n, "%s, %d min", st->at, st->duration_min);
+	if (st->at[0] && dur[0])
+		snprintf(buf, n, "%s, %s", st->at, dur);
 	else if (st->at[0])
 		snprintf(buf, n, "%s", st->at);
 	else if (st->window_from[0])
 		snprintf(buf, n, "%s-%s", st->window_from, st->window_to);
-	else if (st->duration_min)
-		snprintf(buf, n, "%d min", st->duration_min);
+	else
+		snprintf(buf, n, "%s", dur);
 	int at = parse_hhmm(st->at[0] ? st->at : st->window_from);
 	if (at < 0 || done || !phase_live)
 		return;

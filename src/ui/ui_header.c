@@ -12,10 +12,57 @@
 
 #define MINUTES_PER_DAY (24 * 60)
 
+/* Value of keyword kw in a libpq "k=v k=v" conninfo, or "" (no quoting:
+ * this is only for showing, never for connecting). */
+static void conninfo_value(const char *ci, const char *kw, char *buf, size_t n)
+{
+	size_t kl = strlen(kw);
+	buf[0] = '\0';
+	for (const char *p = ci; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, kw, kl) == 0 && p[kl] == '=') {
+			p += kl + 1;
+			size_t l = strcspn(p, " ");
+			snprintf(buf, n, "%.*s", (int)l, p);
+			return;
+		}
+		p = strchr(p, ' ');
+	}
+}
+
+/* "dbname@host:port" -- short enough for the header; a socket directory is
+ * cut to its last two parts.  service=NAME and URIs are shown as written. */
 static void endpoint_words(const cfg_endpoint *ep, char *buf, size_t n)
 {
+	char host[128], port[32], db[96], svc[128];
 	switch (ep->kind) {
-	case CFG_EP_POSTGRES: snprintf(buf, n, "%s", ep->conninfo ? ep->conninfo : "postgres"); break;
+	case CFG_EP_POSTGRES:
+		if (!ep->conninfo || strstr(ep->conninfo, "://") || !strchr(ep->conninfo, '=')) {
+			snprintf(buf, n, "%s", ep->conninfo ? ep->conninfo : "postgres");
+			return;
+		}
+		conninfo_value(ep->conninfo, "service", svc, sizeof svc);
+		conninfo_value(ep->conninfo, "host", host, sizeof host);
+		conninfo_value(ep->conninfo, "port", port, sizeof port);
+		conninfo_value(ep->conninfo, "dbname", db, sizeof db);
+		if (svc[0] && !host[0]) {
+			snprintf(buf, n, "service %s", svc);
+			return;
+		}
+		const char *h = host;
+		if (host[0] == '/') {
+			/* "/tmp/x/demo/pg" -> "demo/pg" */
+			const char *last = strrchr(host, '/');
+			for (const char *q = last - 1; q > host; q--)
+				if (*q == '/') {
+					h = q + 1;
+					break;
+				}
+		}
+		snprintf(buf, n, "%s%s%s%s%s", db[0] ? db : "", db[0] ? "@" : "", h[0] ? h : "localhost",
+		         port[0] ? ":" : "", port);
+		break;
 	case CFG_EP_SUPABASE: snprintf(buf, n, "supabase %s", ep->url ? ep->url : ""); break;
 	default: snprintf(buf, n, "not configured"); break;
 	}
@@ -85,7 +132,7 @@ void ui_header_draw(ui_ctx *u)
 	snprintf(right, sizeof right, "%s  %s  %s", phase_t, ui_glyph_str(u, UI_G_VLINE), dt);
 	int rx = ui_put_right(u, w, 1, width - 1, right, 0, ui_pair(u, UI_C_ACCENT));
 
-	char src[256], dst[256], line[600];
+	char src[512], dst[512], line[1100];
 	if (u->s.cfg) {
 		endpoint_words(&u->s.cfg->source, src, sizeof src);
 		endpoint_words(&u->s.cfg->target, dst, sizeof dst);

@@ -21,6 +21,7 @@
 
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
+#include <stdio.h>
 #include <wchar.h>
 #include "pgcutover/ui.h"
 #include "pgcutover/loop.h"
@@ -224,6 +225,7 @@ typedef struct ui_ctx {
 	int timer_id;
 	long clock_sec;                   /* last second drawn in the header */
 
+	FILE *trace;                      /* PGCUTOVER_UI_TRACE: ms per key batch */
 	ui_side_data side;
 	bool side_live;
 	double side_ts;                   /* ledger snapshot shown */

@@ -12,7 +12,7 @@ console_start
 wait_screen 'DRIVER'; ok $? "console opens in DRIVER mode"
 like "$(screen)" 'Shop DB: Heroku Postgres → self-hosted PostgreSQL 16' "header shows the runbook title"
 like "$(screen)" 'alice@' "header shows operator@host"
-like "$(screen)" 'host=/nonexistent dbname=shop → host=' "header shows source → target"
+like "$(screen)" 'shop@/nonexistent → shop_new@/nonexistent' "header shows source → target"
 like "$(screen)" 'not configured|no counts recorded yet' "side pane says there are no counts"
 like "$(screen)" 'Help' "key bar lists keys"
 

@@ -1,0 +1,175 @@
+#!/bin/sh
+# console.sh -- console benchmark through tmux on a generated 10,000-item
+# runbook: key press to updated frame (send a key with send-keys, poll
+# capture-pane until the screen differs from the frame before) for N
+# cursor moves (j) and a few ticks (Space, an fsynced event each), plus the
+# console's RSS from /proc/PID/status.  Prints p50/p99 against the 30 ms
+# target and RSS against 20 MB, as ratios (< 1.00 is within target).
+#
+#   PGCUTOVER=./pgcutover sh bench/console.sh [ITEMS] [KEYS]
+# The tmux figures include tmux's own work and the capture round trips, so
+# they are an upper bound of what the operator sees; the console also
+# writes its own input-to-frame time per key (PGCUTOVER_UI_TRACE), reported
+# as "in-process".  On a loaded machine the difference is scheduling.
+set -eu
+: "${PGCUTOVER:=pgcutover}"
+ITEMS=${1:-10000}
+KEYS=${2:-300}
+TICKS=${TICKS:-20}
+TARGET_MS=30
+TARGET_RSS_KB=$((20 * 1024))
+PHASES="0 1 2 3 4 5"
+
+command -v tmux >/dev/null || { echo "bench/console.sh: tmux is required" >&2; exit 1; }
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/pgc-bench.XXXXXX")
+SOCK="pgc-bench-$$"
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+trap 'tm kill-server >/dev/null 2>&1; rm -rf "$DIR"' EXIT INT TERM
+
+# ---- a runbook in the shape operators write: phases, steps, nested items ----
+awk -v items="$ITEMS" -v phases="$PHASES" 'BEGIN {
+	n = split(phases, ph, " ");
+	per = int(items / n);
+	print "# Stress: 10,000 items → somewhere else\n";
+	made = 0;
+	for (p = 1; p <= n; p++) {
+		printf "## Phase %s: Stress phase %s\n\n**Risk Level:** %s\n\n", ph[p], ph[p], (p % 2 ? "HIGH" : "LOW");
+		want = (p == n) ? items - made : per;
+		for (i = 1; i <= want; i++) {
+			if (i % 25 == 1)
+				printf "\n### %s.%d Step %d (%02d:%02d, 10 min)\n\n", ph[p], int(i / 25) + 1, int(i / 25) + 1, int(i / 25) % 24, (i * 7) % 60;
+			depth = (i % 5 == 2 || i % 5 == 3) ? 1 : (i % 5 == 4 ? 2 : 0);
+			pad = sprintf("%" depth * 2 "s", "");
+			printf "%s- [ ] item %d of phase %s: copy table_%d (%d records)\n", pad, i, ph[p], i, i * 37;
+			if (i % 50 == 0)
+				printf "%s  ```bash\n%s  ./scripts/check.sh table_%d\n%s  ```\n", pad, pad, i, pad;
+			made++;
+		}
+		printf "\n**Checkpoint:** phase %s verified\n\n", ph[p];
+	}
+}' > "$DIR/runbook.md"
+printf '{"runbook": "runbook.md", "state": "state.db", "source": "host=/nonexistent", "target": "host=/nonexistent"}\n' > "$DIR/pgcutover.json"
+got=$("$PGCUTOVER" check --json "$DIR/runbook.md" | jq '[.phases[].items] | add')
+echo "runbook: $got items in $(echo $PHASES | wc -w) phases"
+
+tm new-session -d -s b -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 PGCUTOVER_UI_TRACE='$DIR/trace.txt' '$PGCUTOVER' -c '$DIR/pgcutover.json' --operator bench console; sleep 600"
+until tm capture-pane -p -t b | grep -q 'DRIVER'; do sleep 0.05; done
+pid=$(pgrep -n -f -- "-c $DIR/pgcutover.json --operator bench console")
+tm send-keys -t b 3
+until tm capture-pane -p -t b | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
+
+# The measuring client is one persistent tmux control-mode client (python3):
+# spawning a tmux process per poll would measure process start-up instead.
+# t0 = just before send-keys is written; t1 = arrival of the pane output
+# after which capture-pane shows the changed frame.  The header clock
+# repaints once a second, so output alone is not taken as the answer.
+cat > "$DIR/measure.py" <<'PY'
+import os, subprocess, sys, time, select
+sock, target, outdir = sys.argv[1], sys.argv[2], sys.argv[3]
+plan = [a.split(":") for a in sys.argv[4:]]
+p = subprocess.Popen(["tmux", "-L", sock, "-f", "/dev/null", "-C", "attach", "-t", target],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+buf = b""
+def lines(timeout):
+    global buf
+    end = time.perf_counter() + timeout
+    while True:
+        while b"\n" in buf:
+            l, buf = buf.split(b"\n", 1)
+            yield l, time.perf_counter()
+        left = end - time.perf_counter()
+        if left <= 0:
+            return
+        r, _, _ = select.select([p.stdout], [], [], left)
+        if not r:
+            return
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            return
+        buf += chunk
+outputs = 0
+def command(cmd):
+    global outputs
+    p.stdin.write((cmd + "\n").encode())
+    out, inblock, seen_output = [], False, False
+    for l, t in lines(10):
+        if l.startswith(b"%begin"):
+            inblock = True
+            continue
+        if l.startswith(b"%end") or l.startswith(b"%error"):
+            return out, seen_output
+        if inblock:
+            out.append(l)
+        elif l.startswith(b"%output"):
+            seen_output = True
+            outputs += 1
+    return out, seen_output
+command("refresh-client -C 120x40")
+def screen():
+    return command("capture-pane -p -t " + target)[0]
+def settle():
+    for _ in lines(0.05):
+        pass
+for entry in plan:
+    # KEY:COUNT[:AFTER] -- AFTER is sent unmeasured after each sample
+    key, count = entry[0], entry[1]
+    after = entry[2] if len(entry) > 2 else None
+    res = []
+    for _ in range(int(count)):
+        settle()
+        before = screen()
+        t0 = time.perf_counter()
+        command("send-keys -t %s %s" % (target, key))
+        t1 = None
+        while t1 is None:
+            n = outputs
+            if screen() != before:
+                t1 = time.perf_counter()
+                break
+            if outputs != n:
+                continue   # output came in during the capture: look again
+            got = False
+            for l, t in lines(5):
+                if l.startswith(b"%output"):
+                    outputs += 1
+                    got = True
+                    break
+            if not got:
+                break
+        if t1 is not None:
+            res.append((t1 - t0) * 1000.0)
+        if after:
+            command("send-keys -t %s %s" % (target, after))
+    with open(os.path.join(outdir, key + ".txt"), "w") as f:
+        f.write("".join("%.3f\n" % v for v in res))
+p.stdin.close()
+PY
+
+report() {
+	sort -n "$2" | awk -v name="$1" -v target="$TARGET_MS" '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { printf "%-22s no samples\n", name; exit }
+			p50 = v[int((NR - 1) * 0.50) + 1]; p99 = v[int((NR - 1) * 0.99) + 1];
+			printf "%-22s n=%-4d p50 %6.2f ms (ratio %.2f)  p99 %6.2f ms (ratio %.2f)  max %6.2f ms\n",
+			       name, NR, p50, p50 / target, p99, p99 / target, v[NR];
+		}'
+}
+
+tm set-option -g window-size manual
+python3 "$DIR/measure.py" "$SOCK" b "$DIR" "j:$KEYS" "k:$((KEYS / 2))" "Space:$TICKS:j" "G:1" "g:1" "Tab:9"
+report "cursor down (j)" "$DIR/j.txt"
+report "cursor up (k)" "$DIR/k.txt"
+report "tick (Space, fsync)" "$DIR/Space.txt"
+cat "$DIR/G.txt" "$DIR/g.txt" > "$DIR/Gg.txt"
+report "bottom/top (G/g)" "$DIR/Gg.txt"
+report "pane focus (Tab)" "$DIR/Tab.txt"
+report "in-process (all keys)" "$DIR/trace.txt"
+echo "  (in-process: terminal input read to frame written, no tmux, no scheduler queue)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+
+rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+awk -v r="$rss" -v h="$hwm" -v t="$TARGET_RSS_KB" 'BEGIN {
+	printf "RSS %.1f MB (ratio %.2f vs 20 MB), peak %.1f MB (ratio %.2f)\n", r / 1024, r / t, h / 1024, h / t }'
+tm send-keys -t b q

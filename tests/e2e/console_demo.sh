@@ -1,0 +1,56 @@
+#!/bin/sh
+# console_demo.sh -- the console against the real demo (`pgcutover demo`:
+# two PostgreSQL clusters, the example booking runbook): open, navigate to
+# phase 3, tick an item, add a note, untick with a reason, resize to 60x20
+# and back, quit; then `log --json` holds the tick, note and untick with the
+# operator, and `status --json` agrees with what the console showed.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/pg.sh"
+pg_require
+pg_tmp
+. "$top_srcdir/tests/e2e/console.inc"
+
+dir=$PGC_TMP/demo
+CFG=$dir/pgcutover.json
+pg_atexit "\"\$PGCUTOVER\" demo --stop --dir \"$dir\" >/dev/null 2>&1"
+
+tm new-session -d -s e2e -x 100 -y 30 \
+	"env TERM=$E2E_TERM LANG=$E2E_LANG '$PGCUTOVER' --operator alice demo --rows 200 --dir '$dir'; echo \$? > '$E2E_DIR/exit'; sleep 600"
+wait_screen 'DRIVER' 180; ok $? "demo opens the console"
+like "$(screen)" 'postgres@demo/pg:[0-9]+ → postgres@demo/pg:[0-9]+' "header shows the demo's source → target"
+like "$(screen)" 'Row counts' "side pane present"
+
+keys 3
+wait_screen 'Phase 3 · Data Migration'; ok $? "navigate to phase 3"
+keys /
+text "Freeze schema"
+keys Enter
+wait_screen 'found in 3\.'; ok $? "search finds the item"
+item=$(screen | sed -n 's/.*found in \(3\.[0-9]*\).*/\1/p' | head -1)
+keys Space
+wait_screen '\[x\] Freeze schema changes'; ok $? "tick"
+keys n
+wait_screen "Note on item $item"
+text "merge freeze announced in #ops"
+keys Enter
+wait_screen 'text: merge freeze announced'; ok $? "note"
+keys Space
+wait_screen "Untick $item"
+text "freeze moved to Friday"
+keys Enter
+wait_screen '\[ \] Freeze schema changes'; ok $? "untick with reason"
+
+tm resize-window -t e2e -x 60 -y 20
+wait_screen 'enlarge to 80×24'; ok $? "60x20: enlarge notice"
+tm resize-window -t e2e -x 100 -y 30
+wait_screen 'Phase 3 · Data Migration'; ok $? "back after resize"
+keys q
+is "$(wait_exit 30)" 0 "quit; demo exits 0"
+
+log=$(pgc log --json)
+is "$(printf '%s' "$log" | jq -r --arg i "$item" '[.[] | select(.item==$i) | "\(.kind):\(.operator)"] | join(" ")')" \
+	"tick:alice note:alice untick:alice" "log --json: tick, note, untick by alice in order"
+is "$(printf '%s' "$log" | jq -r '[.[] | select(.kind=="untick")][0].payload.reason')" "freeze moved to Friday" "log --json: untick reason"
+is "$(printf '%s' "$log" | jq -r '[.[] | select(.kind=="note")][0].payload.text')" "merge freeze announced in #ops" "log --json: note text"
+is "$(pgc status --json | jq -r '.phases[] | select(.id=="3") | .done')" 0 "status --json: phase 3 back to 0 done"
+done_testing
