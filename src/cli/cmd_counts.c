@@ -72,8 +72,9 @@ static void counts_print_text(counts_run *r)
 		fputs("\033[H\033[2J", stdout);   /* refresh in place */
 	else if (r->snapshots > 1)
 		putchar('\n');
-	printf("%-*s %*s %*s %*s  %s\n", (int)namew, "TABLE", NUMW, "SOURCE", NUMW, "TARGET",
-	       NUMW, "DELTA", "STATE");
+	enum { PCTW = 7 };
+	printf("%-*s %*s %*s %*s %*s  %s\n", (int)namew, "TABLE", NUMW, "SOURCE", NUMW, "TARGET",
+	       NUMW, "DELTA", PCTW, "%", "STATE");
 	for (size_t i = 0; i < cmp_n_tables(cs); i++) {
 		const cmp_table *t = cmp_table_at(cs, i);
 		const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
@@ -86,8 +87,12 @@ static void counts_print_text(counts_run *r)
 			printf(" %+*lld", NUMW, (long long)(g->rows - s->rows));
 		else
 			printf(" %*s", NUMW, "-");
-		printf("  %s%s\n", cmp_state_name(t->state),
-		       (s->rows >= 0 && g->rows >= 0 && !(s->exact && g->exact)) ? " (estimate)" : "");
+		double pct = cmp_table_pct(t);
+		if (pct >= 0)
+			printf(" %*.1f", PCTW, pct);
+		else
+			printf(" %*s", PCTW, "-");
+		printf("  %s\n", cmp_state_name(t->state));   /* "estimated" says it */
 	}
 	for (size_t i = 0; i < cmp_n_tables(cs); i++) {
 		const cmp_table *t = cmp_table_at(cs, i);
@@ -97,6 +102,11 @@ static void counts_print_text(counts_run *r)
 	}
 	char buf[PGC_ERR_MAX];
 	printf("%s\n", cmp_summary(cs, buf, sizeof buf));
+	if (r->watch_s > 0) {
+		char at[32];
+		pgc_iso8601(cmp_snapshot_at(cs), at, sizeof at);
+		printf("counted at %s; every %d s, interrupt to stop\n", at, r->watch_s);
+	}
 	fflush(stdout);
 }
 

@@ -56,7 +56,7 @@ is "$(pg_psql src 'select count(*) from "Mixed Case; x"')" "$N_MIXED" \
 
 txt=$("$PGCUTOVER" -c "$cfg" counts --exact); rc=$?
 is "$rc" 0 "text output: exit 0"
-like "$txt" "clients +$N_CLIENTS +$N_CLIENTS +\\+0 +matched" "text output: a row per table"
+like "$txt" "clients +$N_CLIENTS +$N_CLIENTS +\\+0 +100.0 +matched" "text output: a row per table"
 like "$txt" "3/3 tables match" "text output: summary"
 
 # Estimates mode: small tables are counted exactly anyway.
