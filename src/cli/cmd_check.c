@@ -159,20 +159,44 @@ static config *load_config_if_any(const cli_opts *o)
 	return cfg;
 }
 
+/* `check -`: the runbook on standard input, with the same size limit. */
+static int load_stdin(const rb_options *opt, runbook **out, pgc_err *e)
+{
+	size_t max = opt->max_bytes ? opt->max_bytes : RB_DEFAULT_MAX_BYTES;
+	strbuf b;
+	sb_init(&b);
+	char chunk[BUFSIZ];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+		if (b.len + n > max) {
+			sb_free(&b);
+			return pgc_fail(e, PGC_EXIT_DATAERR, "<stdin>:1:1: input is larger than the %zu byte limit", max);
+		}
+		sb_add(&b, chunk, n);
+	}
+	if (ferror(stdin)) {
+		sb_free(&b);
+		return pgc_fail(e, PGC_EXIT_IOERR, "<stdin>: read error");
+	}
+	int rc = runbook_parse(b.buf ? b.buf : "", b.len, "<stdin>", opt, out, e);
+	sb_free(&b);
+	return rc;
+}
+
 int cmd_check(int argc, char **argv, cli_opts *o)
 {
 	const char *path = o->runbook_path;
-	bool json = o->json;
+	bool json = o->json, options_done = false;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (!options_done && strcmp(argv[i], "--json") == 0)
 			json = true;
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: pgcutover check [--json] RUNBOOK\n");
+		else if (!options_done && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+			printf("usage: pgcutover check [--json] RUNBOOK\n       (RUNBOOK - reads standard input)\n");
 			return PGC_EXIT_OK;
-		} else if (argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--") != 0)
+		} else if (!options_done && strcmp(argv[i], "--") == 0)
+			options_done = true;
+		else if (!options_done && argv[i][0] == '-' && argv[i][1])
 			return check_usage("unknown option '%s'", argv[i]);
-		else if (strcmp(argv[i], "--") == 0)
-			continue;
 		else if (path && path != o->runbook_path)
 			return check_usage("more than one runbook given ('%s')", argv[i]);
 		else
@@ -195,7 +219,8 @@ int cmd_check(int argc, char **argv, cli_opts *o)
 	runbook *rb = NULL;
 	pgc_err e;
 	pgc_err_clear(&e);
-	int rc = runbook_load(path_copy, &opt, &rb, &e);
+	int rc = strcmp(path_copy, "-") == 0 ? load_stdin(&opt, &rb, &e)
+	                                      : runbook_load(path_copy, &opt, &rb, &e);
 	free(path_copy);
 	if (cfg)
 		config_free(cfg);

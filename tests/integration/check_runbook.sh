@@ -42,6 +42,8 @@ done
 
 out2=$("$PGCUTOVER" -r "$FX/small.md" check --json)
 is "$out2" "$out" "-r RUNBOOK is the same as the argument"
+is "$("$PGCUTOVER" check --json - <"$FX/small.md" | jq -c '[.path, .items, .sha256]')" \
+   "$(printf '%s' "$out" | jq -c '["<stdin>", .items, .sha256]')" "check - reads the runbook from standard input"
 
 human=$("$PGCUTOVER" check "$FX/small.md"); rc=$?
 is "$rc" 0 "human summary exits 0"
