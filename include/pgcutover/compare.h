@@ -160,7 +160,9 @@ void cmp_session_set_listener(cmp_session *cs, cmp_listener_fn fn, void *ud);
 int cmp_start(cmp_session *cs, pgc_err *e);
 /* Starts a new refresh: cancels what is in flight, asks for estimates of all
  * tables, then exact counts of all tables (exact) or only of those with no
- * estimate or one below CMP_CHEAP_EXACT_ROWS. */
+ * estimate or one below CMP_CHEAP_EXACT_ROWS.  Cancelling a PostgreSQL
+ * query costs a short blocking round trip (PQcancel), so on an interval
+ * refresh when the last snapshot is complete rather than on a fixed beat. */
 void cmp_refresh(cmp_session *cs, bool exact);
 /* Cancels the refresh in flight (figures kept). */
 void cmp_cancel(cmp_session *cs);

@@ -13,6 +13,9 @@
  * (PGPASSWORD, ~/.pgpass, the service file): the conninfo is used as is and
  * messages name host, port and database only.  A lost or refused server
  * fails the queued requests with a message and is retried with backoff.
+ * Two waits remain that libpq 15 cannot avoid: PQcancel() (a round trip on
+ * a new connection, when a refresh replaces one in flight) and resolving a
+ * host name in PQconnectStartParams() (use hostaddr= to skip it).
  */
 #include "config.h"
 #include <stdlib.h>
