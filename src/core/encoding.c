@@ -36,6 +36,9 @@ static const unsigned char lost_bytes[] = {0x81, 0x8D, 0x8F, 0x90, 0x9D};
 /* A guessed byte must give a symbol or emoji (what loses bytes in practice);
  * a guess that gives a CJK character from "é™x" in good text is refused. */
 #define MIN_GUESS_SCORE 3
+/* The repair keeps a small record per character; a hostile 60 MB line must
+ * not cost gigabytes, and no real runbook line comes near this. */
+#define REPAIR_MAX_LINE (1024 * 1024)
 
 typedef struct unit {
 	size_t off, len;   /* where the character is in the input */
@@ -223,7 +226,7 @@ char *rb_repair_mojibake(const char *line, size_t len, bool *changed)
 	const unsigned char *s = (const unsigned char *)line;
 	if (changed)
 		*changed = false;
-	if (!may_be_mojibake(s, len))
+	if (len > REPAIR_MAX_LINE || !may_be_mojibake(s, len))
 		return NULL;
 	unit *u = xmalloc((len + 1) * sizeof *u);
 	size_t n = 0;
