@@ -949,7 +949,8 @@ static void finish(act_run *r, act_status st)
 	cancel_timer(r, &r->kill_timer);
 	close_pipe(r, 1);
 	close_pipe(r, 2);
-	r->res.duration_s = (loop_now_ms() - r->started_ms) / 1000.0;
+	/* Milliseconds are all an operator needs; more digits are noise in the log. */
+	r->res.duration_s = (double)(long long)(loop_now_ms() - r->started_ms + 0.5) / 1000.0;
 	r->res.truncated = r->res.output_bytes > (size_t)ACT_OUTPUT_HEAD_MAX + ACT_OUTPUT_TAIL_MAX;
 
 	cJSON *o = cJSON_CreateObject();

@@ -64,38 +64,60 @@ static bool curl_opt_takes_arg(const char *o)
 	return false;
 }
 
+/* Next shell word of *p (quotes and backslashes resolved), or NULL. */
+static char *next_word(const char **p)
+{
+	const char *s = *p;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || (*s == '\\' && s[1] == '\n'))
+		s += *s == '\\' ? 2 : 1;
+	if (!*s)
+		return NULL;
+	strbuf w;
+	sb_init(&w);
+	char quote = 0;
+	for (; *s; s++) {
+		if (quote) {
+			if (*s == quote)
+				quote = 0;
+			else if (quote == '"' && *s == '\\' && s[1])
+				sb_putc(&w, *++s);
+			else
+				sb_putc(&w, *s);
+		} else if (*s == '\'' || *s == '"') {
+			quote = *s;
+		} else if (*s == '\\' && s[1]) {
+			sb_putc(&w, *++s);
+		} else if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '|' || *s == ';' || *s == '&') {
+			break;
+		} else {
+			sb_putc(&w, *s);
+		}
+	}
+	*p = s;
+	return sb_steal(&w);
+}
+
 char *hc_curl_url(const char *command)
 {
 	if (!command)
 		return NULL;
-	char *copy = xstrdup(command);
-	char *save = NULL, *url = NULL;
-	bool seen_curl = false, skip_next = false;
-	for (char *tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
-		if (!seen_curl) {
-			if (strcmp(tok, "curl") != 0)
-				break;
-			seen_curl = true;
-			continue;
-		}
+	const char *p = command;
+	char *w = next_word(&p), *url = NULL;
+	bool is_curl = w && strcmp(w, "curl") == 0, skip_next = false;
+	free(w);
+	while (is_curl && (w = next_word(&p))) {
 		if (skip_next) {
 			skip_next = false;
-			continue;
+		} else if (w[0] == '-') {
+			skip_next = curl_opt_takes_arg(w);
+		} else {
+			if (strncmp(w, "http://", 7) == 0 || strncmp(w, "https://", 8) == 0)
+				url = xstrdup(w);
+			free(w);
+			break;
 		}
-		if (tok[0] == '-') {
-			skip_next = curl_opt_takes_arg(tok);
-			continue;
-		}
-		size_t l = strlen(tok);
-		if (l >= 2 && (tok[0] == '"' || tok[0] == '\'') && tok[l - 1] == tok[0]) {
-			tok[l - 1] = '\0';
-			tok++;
-		}
-		if (strncmp(tok, "http://", 7) == 0 || strncmp(tok, "https://", 8) == 0)
-			url = xstrdup(tok);
-		break;
+		free(w);
 	}
-	free(copy);
 	return url;
 }
 

@@ -1,0 +1,73 @@
+/* test_health.c -- the pure parts of health.c: the URL of a `curl` command
+ * line, collecting checks from the config and the runbook, the results JSON.
+ * Live HTTP is tested in tests/integration/health_checks.sh. */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/health.h"
+#include "tap.h"
+
+static void url_is(const char *cmd, const char *want, const char *name)
+{
+	char *u = hc_curl_url(cmd);
+	if (want)
+		is_str(u, want, name);
+	else
+		ok(u == NULL, "%s", name);
+	free(u);
+}
+
+int main(void)
+{
+	url_is("curl http://localhost:3000/health", "http://localhost:3000/health", "plain curl URL");
+	url_is("curl -s -H 'X: y' https://api.example.com/h", "https://api.example.com/h", "options and their values skipped");
+	url_is("curl -fsS \"http://127.0.0.1/ok\"", "http://127.0.0.1/ok", "quotes removed");
+	url_is("curl --max-time 5 http://a/b", "http://a/b", "long option with a value");
+	url_is("wget http://a/b", NULL, "not curl");
+	url_is("curl file:///etc/passwd", NULL, "only http and https");
+	url_is(NULL, NULL, "NULL command");
+
+	static const char rbtext[] =
+		"# H\n\n## Phase 6: Verify\n\n- [ ] `curl http://127.0.0.1:9/health`\n- [ ] curl -s https://x.example/ok\n"
+		"- [ ] Look at the logs\n";
+	runbook *rb = NULL;
+	pgc_err e = {0};
+	ok(runbook_parse(rbtext, strlen(rbtext), "h.md", NULL, &rb, &e) == 0, "runbook parses");
+	static const char cfgtext[] = "{\"runbook\": \"h.md\", \"health\": [{\"name\": \"app\", "
+		"\"url\": \"http://127.0.0.1:9/app\", \"expect_status\": 204, \"expect_body\": \"up\"}]}";
+	config *cfg = NULL;
+	ok(config_parse(cfgtext, strlen(cfgtext), "/tmp/pgcutover.json", &cfg, &e) == 0, "config parses");
+	hc_check *c = NULL;
+	size_t n = hc_collect(cfg, rb, &c);
+	is_int(n, 3, "one config check, two runbook checks");
+	if (n == 3) {
+		is_str(c[0].name, "app", "config check first");
+		is_int(c[0].expect_status, 204, "expect_status kept");
+		is_str(c[0].expect_body, "up", "expect_body kept");
+		is_str(c[1].url, "http://127.0.0.1:9/health", "inline code item's URL");
+		is_str(c[1].item, "6.1", "item id kept");
+		is_str(c[2].url, "https://x.example/ok", "bare curl item's URL");
+		ok(c[1].timeout_ms > 0, "runbook checks get a timeout");
+
+		hc_result r[3] = {{.done = true, .ok = true, .status = 204, .latency_ms = 1.25, .body_matched = true},
+		                  {.done = true, .ok = false, .status = 500, .error = "HTTP 500, expected 2xx"},
+		                  {.done = true, .ok = false, .error = "Timeout was reached"}};
+		ok(!hc_all_ok(r, 3), "not all ok");
+		ok(hc_all_ok(r, 1), "first alone ok");
+		char *js = hc_results_json(c, r, 3);
+		cJSON *o = cJSON_Parse(js);
+		ok(o && cJSON_IsFalse(cJSON_GetObjectItem(o, "all_ok")), "JSON all_ok false");
+		cJSON *arr = cJSON_GetObjectItem(o, "checks");
+		is_int(cJSON_GetArraySize(arr), 3, "JSON has every check");
+		ok(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "item")), "config check has item null");
+		is_str(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "item")->valuestring, "6.1", "runbook check has its item");
+		is_str(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 2), "error")->valuestring, "Timeout was reached", "error kept");
+		cJSON_Delete(o);
+		free(js);
+	}
+	hc_checks_free(c, n);
+	config_free(cfg);
+	runbook_free(rb);
+	return done_testing();
+}
