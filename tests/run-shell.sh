@@ -1,17 +1,36 @@
 #!/bin/sh
 # run-shell.sh -- runs every tests/integration/*.sh and tests/e2e/*.sh (or the
 # ones named in $PGC_TESTS) and merges their TAP into one stream so the
-# driver counts each case.  A script that dies without a plan is a failure.
+# driver counts each case.  Scripts run $PGC_TEST_JOBS at a time (default 3:
+# most of their time is spent waiting on PostgreSQL and tmux, not on a CPU);
+# their output is merged in name order.  A script that dies without a plan
+# is a failure.
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 export top_srcdir
-n=0
 scripts=${PGC_TESTS:-$(ls "$top_srcdir"/tests/integration/*.sh "$top_srcdir"/tests/e2e/*.sh 2>/dev/null)}
+outdir=$(mktemp -d)
+trap 'rm -rf "$outdir"' EXIT INT TERM
+
+i=0
 for t in $scripts; do
-	name=$(basename "$(dirname "$t")")/$(basename "$t" .sh)
-	out=$(mktemp)
+	i=$((i + 1))
+	printf '%s\t%04d\n' "$t" "$i"
+done | xargs -P "${PGC_TEST_JOBS:-3}" -L 1 sh -c '
+	d=$0; t=$1; k=$2
 	t0=$(date +%s)
-	timeout "${PGC_TEST_TIMEOUT:-600}" sh "$t" >"$out" 2>"$out.err"
-	rc=$?
+	timeout "${PGC_TEST_TIMEOUT:-600}" sh "$t" >"$d/$k.out" 2>"$d/$k.err"
+	echo $? >"$d/$k.rc"
+	echo $(( $(date +%s) - t0 )) >"$d/$k.secs"
+' "$outdir"
+
+n=0
+i=0
+for t in $scripts; do
+	i=$((i + 1))
+	k=$(printf '%04d' "$i")
+	out="$outdir/$k.out"
+	name=$(basename "$(dirname "$t")")/$(basename "$t" .sh)
+	rc=$(cat "$outdir/$k.rc" 2>/dev/null || echo 1)
 	planned=0
 	while IFS= read -r line; do
 		case "$line" in
@@ -27,14 +46,13 @@ for t in $scripts; do
 		*) echo "$line" ;;
 		esac
 	done <"$out"
-	if [ "$planned" -eq 0 ] || { [ $rc -ne 0 ] && ! grep -q '^not ok' "$out"; }; then
+	if [ "$planned" -eq 0 ] || { [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; }; then
 		n=$((n + 1))
 		echo "not ok $n - $name: script exited $rc without a complete plan"
-		sed 's/^/#   /' "$out.err" | tail -20
-	elif [ $rc -ne 0 ]; then
-		sed 's/^/#   /' "$out.err" | tail -20
+		sed 's/^/#   /' "$outdir/$k.err" | tail -20
+	elif [ "$rc" -ne 0 ]; then
+		sed 's/^/#   /' "$outdir/$k.err" | tail -20
 	fi
-	echo "# $name: $(( $(date +%s) - t0 ))s"
-	rm -f "$out" "$out.err"
+	echo "# $name: $(cat "$outdir/$k.secs" 2>/dev/null)s"
 done
 echo "1..$n"
