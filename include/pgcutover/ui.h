@@ -6,8 +6,8 @@
  * like the headless tick/untick/note commands.
  *
  * ui_side_data is the side pane's input: the comparison module (counts)
- * fills one and calls ui_side_set(); until then the console shows the last
- * recorded snapshot from the ledger or "not configured".
+ * fills one through the side_fill hook; until then the console shows the
+ * last recorded snapshot from the ledger or "not configured".
  */
 #ifndef PGCUTOVER_UI_H
 #define PGCUTOVER_UI_H
@@ -18,31 +18,13 @@
 #include "pgcutover/state.h"
 #include "pgcutover/ledger.h"
 
+struct loop;
+
 typedef enum ui_mode {
 	UI_MODE_DRIVER,   /* may write events */
 	UI_MODE_MONITOR,  /* follows a driver, every write key disabled */
 	UI_MODE_REPLAY,   /* shows a recorded migration, read-only */
 } ui_mode;
-
-typedef struct ui_setup {
-	const config *cfg;          /* may be NULL */
-	const runbook *rb;
-	state *st;
-	ledger *lg;
-	ui_mode mode;
-	const char *operator_name;
-	const char *host;
-	bool no_color;              /* --no-color or NO_COLOR */
-	bool ascii;                 /* force ASCII glyphs (--ascii) */
-	const char *startup_message;/* shown once in the status line, or NULL */
-} ui_setup;
-
-/* Runs the console until the operator quits or SIGTERM/SIGHUP arrive.
- * Returns the exit code (0, or 128+signal); -1 with e set when the terminal
- * cannot be opened. */
-int ui_console_run(const ui_setup *s, pgc_err *e);
-
-const char *ui_mode_name(ui_mode m);   /* "DRIVER" ... */
 
 /* ---- side pane: row counts ---- */
 typedef enum ui_side_status {
@@ -64,6 +46,38 @@ typedef struct ui_side_data {
 	char *message;              /* error or extra words, or NULL */
 	ui_side_row *rows; size_t n_rows;
 } ui_side_data;
+
+typedef struct ui_setup {
+	const config *cfg;          /* may be NULL */
+	const runbook *rb;
+	state *st;
+	ledger *lg;
+	ui_mode mode;
+	const char *operator_name;
+	const char *host;
+	bool no_color;              /* --no-color or NO_COLOR */
+	bool ascii;                 /* force ASCII glyphs (--ascii) */
+	const char *startup_message;/* shown once in the status line, or NULL */
+
+	/* Hooks for the modules that run work inside the console's loop
+	 * (counts, actions); all optional, all called in loop context. */
+	void *hook_ud;
+	/* Called once the loop exists: register fds and timers here. */
+	void (*on_loop)(struct loop *lp, void *hook_ud);
+	/* Called every second: fill *d and return 1 when the side pane should
+	 * show it (the console then owns d's memory), 0 to keep what it shows. */
+	int (*side_fill)(void *hook_ud, ui_side_data *d);
+	/* Whether something is running that quitting would abandon; fills what
+	 * (a few words) and returns true.  q then asks before quitting. */
+	bool (*busy)(void *hook_ud, char *what, size_t n);
+} ui_setup;
+
+/* Runs the console until the operator quits or SIGTERM/SIGHUP arrive.
+ * Returns the exit code (0, or 128+signal); -1 with e set when the terminal
+ * cannot be opened. */
+int ui_console_run(const ui_setup *s, pgc_err *e);
+
+const char *ui_mode_name(ui_mode m);   /* "DRIVER" ... */
 
 /* Reads a counts snapshot payload (JSON) into d.  Accepts
  * {"tables":[{"name"|"table":T,"source":N,"target":N},...]} where a side may

@@ -312,11 +312,24 @@ static void on_timer(loop *lp, void *ud)
 		ui_follow_state(u);
 	}
 	long sec = (long)now;
-	if (sec != u->clock_sec) {
+	bool new_second = sec != u->clock_sec;
+	if (new_second) {
 		if (sec / 60 != u->clock_sec / 60)
 			ui_mark(u, UI_DIRTY_LIST | UI_DIRTY_RAIL);   /* schedules, durations */
 		u->clock_sec = sec;
 		ui_mark(u, UI_DIRTY_HEADER);
+	}
+	if (u->s.side_fill) {
+		ui_side_data d;
+		memset(&d, 0, sizeof d);
+		if (u->s.side_fill(u->s.hook_ud, &d) == 1) {
+			ui_side_data_free(&u->side);
+			u->side = d;
+			u->side_live = true;
+			ui_mark(u, UI_DIRTY_SIDE);
+		}
+	} else if (new_second && u->side.ts > 0) {
+		ui_mark(u, UI_DIRTY_SIDE);   /* the age of the recorded figures */
 	}
 	if (u->status_msg[0] && now > u->status_until) {
 		u->status_msg[0] = '\0';
@@ -489,6 +502,8 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 
 	u->lp = loop_new();
 	loop_watch(u->lp, STDIN_FILENO, POLLIN, on_stdin, u);
+	if (s->on_loop)
+		s->on_loop(u->lp, s->hook_ud);
 	const int sigs[] = {SIGWINCH, SIGTERM, SIGHUP, SIGTSTP, SIGCONT, SIGINT};
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		loop_signal(u->lp, sigs[i], on_signal, u);

@@ -117,10 +117,18 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 		ui_mark(u, UI_DIRTY_KEYBAR);
 	}
 	switch (k->act) {
-	case UI_ACT_QUIT:
-		/* nothing runs in the background yet, so no question to ask */
+	case UI_ACT_QUIT: {
+		/* ask only when quitting would abandon something running */
+		char what[160] = "";
+		if (u->s.busy && u->s.busy(u->s.hook_ud, what, sizeof what)) {
+			char title[256];
+			snprintf(title, sizeof title, "%s is running. Quit anyway? (y/n)", what[0] ? what : "Something");
+			ui_prompt_open(u, UI_PROMPT_QUIT, title, "y quits, n or Esc stays", NULL, true, u->phase, SIZE_MAX);
+			return;
+		}
 		u->quit = true;
 		return;
+	}
 	case UI_ACT_REDRAW:
 		clearok(curscr, TRUE);
 		ui_mark(u, UI_DIRTY_ALL);

@@ -128,6 +128,7 @@ typedef enum ui_prompt_kind {
 	UI_PROMPT_LOG_SEARCH,
 	UI_PROMPT_OVERRIDE,  /* reason for completing a phase out of order */
 	UI_PROMPT_COMPLETE,  /* y/n: record a phase as complete */
+	UI_PROMPT_QUIT,      /* y/n: quit while something runs */
 } ui_prompt_kind;
 
 typedef struct ui_prompt {

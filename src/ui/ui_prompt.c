@@ -145,6 +145,10 @@ static void commit(ui_ctx *u, const char *text)
 		else
 			ui_status(u, "phase %s left open", ph->id);
 		break;
+	case UI_PROMPT_QUIT:
+		if (text[0] == 'y' || text[0] == 'Y')
+			u->quit = true;
+		break;
 	case UI_PROMPT_NONE:
 		break;
 	}
@@ -216,7 +220,7 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 	if (wch < 0x20 || wch == DEL_CODE || (wch >= 0x80 && wch < 0xa0) || p->len >= UI_PROMPT_MAX)
 		return;
 	p->fresh = was_fresh;
-	if (p->kind == UI_PROMPT_COMPLETE) {
+	if (p->kind == UI_PROMPT_COMPLETE || p->kind == UI_PROMPT_QUIT) {
 		p->buf[0] = (wchar_t)wch;
 		p->len = p->cur = 1;
 		p->buf[1] = L'\0';

@@ -14,7 +14,8 @@
 #include <cjson/cJSON.h>
 #include "ui_priv.h"
 
-#define SIDE_NUM_COLS 9
+#define SIDE_NUM_COLS 8
+#define SIDE_VERDICT_COLS 4   /* "=" or "DIFF" */
 
 void ui_side_data_free(ui_side_data *d)
 {
@@ -136,11 +137,14 @@ void ui_side_draw(ui_ctx *u, WINDOW *w, const ui_side_data *d)
 	}
 	if (d->message && y < h)
 		ui_put(u, w, y++, 1, d->message, width - 2, UI_STYLE(u, UI_C_WARN, A_BOLD));
-	int name_w = width - 2 * SIDE_NUM_COLS - 6;
+	/* columns: name, source, target, verdict -- one space apart */
+	int name_w = width - 1 - 2 * (SIDE_NUM_COLS + 1) - SIDE_VERDICT_COLS - 1;
+	int src_r = 1 + name_w + 1 + SIDE_NUM_COLS, dst_r = src_r + 1 + SIDE_NUM_COLS;
+	int verdict_x = dst_r + 1;
 	if (y < h) {
 		ui_put(u, w, y, 1, "table", name_w, A_UNDERLINE, 0);
-		ui_put_right(u, w, y, 1 + name_w + 1 + SIDE_NUM_COLS, "source", A_UNDERLINE, 0);
-		ui_put_right(u, w, y, 1 + name_w + 2 + 2 * SIDE_NUM_COLS, "target", A_UNDERLINE, 0);
+		ui_put_right(u, w, y, src_r, "source", A_UNDERLINE, 0);
+		ui_put_right(u, w, y, dst_r, "target", A_UNDERLINE, 0);
 		y++;
 	}
 	for (size_t i = 0; i < d->n_rows && y < h; i++, y++) {
@@ -150,9 +154,9 @@ void ui_side_draw(ui_ctx *u, WINDOW *w, const ui_side_data *d)
 		fmt_count(r->source, s, sizeof s);
 		fmt_count(r->target, t, sizeof t);
 		ui_put(u, w, y, 1, r->table, name_w, 0, 0);
-		ui_put_right(u, w, y, 1 + name_w + 1 + SIDE_NUM_COLS, s, 0, 0);
-		ui_put_right(u, w, y, 1 + name_w + 2 + 2 * SIDE_NUM_COLS, t, 0, 0);
-		ui_put(u, w, y, width - 4, same ? "=" : "DIFF", 4, same ? 0 : A_BOLD,
+		ui_put_right(u, w, y, src_r, s, 0, 0);
+		ui_put_right(u, w, y, dst_r, t, 0, 0);
+		ui_put(u, w, y, verdict_x, same ? "=" : "DIFF", SIDE_VERDICT_COLS, same ? 0 : A_BOLD,
 		       ui_pair(u, same ? UI_C_DONE : UI_C_WARN));
 	}
 }
