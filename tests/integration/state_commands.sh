@@ -52,7 +52,7 @@ is "$(stat -c %a "$XDG_STATE_HOME/pgcutover")" "700" "state directory mode 0700"
 
 ev=$($P -r rb.md log --json | jq -c '[.[] | select(.kind == "tick")][0]')
 is "$(printf '%s' "$ev" | jq -r .operator)" "alice" "tick records --operator"
-is "$(printf '%s' "$ev" | jq -r .host)" "$(hostname)" "tick records the host"
+is "$(printf '%s' "$ev" | jq -r .host)" "$(uname -n)" "tick records the host"
 like "$(printf '%s' "$ev" | jq -r .pid)" '^[0-9]+$' "tick records a pid"
 is "$(printf '%s' "$ev" | jq -r .item)" "1.1" "tick names the item"
 is "$(printf '%s' "$ev" | jq -r .phase)" "1" "tick names the phase"
