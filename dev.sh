@@ -26,36 +26,53 @@ install_missing() {
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
-build() {
+# Builds out of tree so a sanitizer build can sit beside the normal one.
+build() {  # build DIR [configure flags...]
+	dir=$1; shift
 	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
 		autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 	fi
-	if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
-		./configure -q $CONFIGURE_FLAGS
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ] || [ configure -nt "$dir/Makefile" ]; then
+		(cd "$dir" && ../configure -q "$@")
 	fi
-	make -s -j"$(nproc 2>/dev/null || echo 2)"
+	make -s -C "$dir" -j"$(nproc 2>/dev/null || echo 2)"
+}
+
+# Sums one automake summary field ("# PASS:  12") over the given logs.
+field() {
+	f=$1; shift
+	cat "$@" 2>/dev/null | sed -n "s/^# $f: *//p" | awk '{s += $1} END {print s + 0}'
 }
 
 cmd=${1:-build}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-demo)  install_missing; build; exec ./pgcutover demo "$@" ;;
-test)  install_missing; CONFIGURE_FLAGS="${CONFIGURE_FLAGS:---enable-werror}"; build
+demo)  install_missing; build _build; exec ./_build/pgcutover demo "$@" ;;
+test)  install_missing
+       build _build --enable-werror
        set +e
-       make -s check "$@" >make-check.out 2>&1
+       make -s -C _build check "$@" >make-check.out 2>&1
        rc=$?
-       grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' make-check.out | grep -v '^PASS' || true
-       grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR|XPASS|XFAIL):' make-check.out
-       [ $rc -ne 0 ] && { grep -E 'mandoc|error' make-check.out | head -20; }
-       pass=$(sed -n 's/^# PASS: *//p' make-check.out | tail -1)
-       fail=$(sed -n 's/^# FAIL: *//p' make-check.out | tail -1)
-       err=$(sed -n 's/^# ERROR: *//p' make-check.out | tail -1)
-       xpass=$(sed -n 's/^# XPASS: *//p' make-check.out | tail -1)
-       skip=$(sed -n 's/^# SKIP: *//p' make-check.out | tail -1)
-       failed=$(( ${fail:-0} + ${err:-0} + ${xpass:-0} ))
-       [ $rc -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
-       echo "${pass:-0} passed, $failed failed, ${skip:-0} skipped"
-       exit $(( rc != 0 || failed != 0 )) ;;
-build) install_missing; build ;;
+       # The C unit tests again under AddressSanitizer and UBSan.
+       build _build-asan --enable-werror CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+           LDFLAGS="-fsanitize=address,undefined" >make-check-asan.out 2>&1 &&
+       ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+           make -s -C _build-asan check TESTS='$(unit_tests)' >>make-check-asan.out 2>&1
+       rc_asan=$?
+       sed -i 's/^\(PASS\|FAIL\|SKIP\|ERROR\|XPASS\): /\1: asan: /' make-check-asan.out
+       for f in make-check.out make-check-asan.out; do
+           grep -E '^(FAIL|ERROR|XPASS|SKIP):' "$f"
+           grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$f" | sed "s/^/$f /"
+       done
+       [ $rc -ne 0 ] && grep -E 'mandoc|error:|Error ' make-check.out | head -20
+       [ $rc_asan -ne 0 ] && tail -40 make-check-asan.out
+       pass=$(field PASS make-check.out make-check-asan.out)
+       skip=$(field SKIP make-check.out make-check-asan.out)
+       failed=$(( $(field FAIL make-check.out make-check-asan.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) ))
+       [ $rc -ne 0 ] || [ $rc_asan -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+       echo "$pass passed, $failed failed, $skip skipped"
+       [ "$failed" -eq 0 ] ;;
+build) install_missing; build _build; echo "built: _build/pgcutover" ;;
 *) echo "usage: ./dev.sh demo|test|build" >&2; exit 64 ;;
 esac
