@@ -86,6 +86,19 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The default directory is in /tmp, where anyone could have made it first:
+ * only a real directory of ours is used or removed. */
+static int check_ours(const char *dir, pgc_err *e)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s is not a directory owned by us; "
+		                "choose another --dir", dir);
+	return 0;
+}
+
 /* Root's runtime dir is closed to the server user, so root uses /tmp. */
 static const char *demo_base_dir(void)
 {
@@ -133,7 +146,9 @@ static char *demo_absolute(const char *path, pgc_err *e)
 static int write_file(const char *path, const char *data, size_t len, mode_t mode, pgc_err *e)
 {
 	char *tmp = xasprintf("%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* Some of these live in /tmp: never write through a planted link. */
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	int rc = 0;
 	if (fd < 0) {
 		rc = pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", tmp, strerror(errno));
@@ -380,8 +395,8 @@ static int write_files(const demo *d, pgc_err *e)
 
 /* ---- the directory ---- */
 
-/* Decides the directory: --dir, else the last --dir recorded, else the
- * default.  for_stop: the recorded one counts even if it is gone. */
+/* Decides the directory: --dir, else the directory of the last --dir demo
+ * while it still exists, else the default. */
 static char *demo_pick_dir(const char *opt_dir, bool *explicit_dir, pgc_err *e)
 {
 	*explicit_dir = opt_dir != NULL;
@@ -435,6 +450,8 @@ static void demo_forget_pointer(const demo *d)
 static int demo_stop(const cli_opts *o, demo *d, pgc_err *e)
 {
 	bool complete;
+	if (is_dir(d->dir) && check_ours(d->dir, e) < 0)
+		return -1;
 	if (!marker_read(d->dir, &d->created_dir, &d->rows, &complete)) {
 		demo_forget_pointer(d);
 		say(o, "demo: nothing to stop: no demo in %s\n", d->dir);
@@ -458,6 +475,8 @@ static int demo_prepare_dir(const cli_opts *o, demo *d, bool *reuse, pgc_err *e)
 	bool created_dir = false, complete = false;
 	long rows = 0;
 	if (is_dir(d->dir)) {
+		if (check_ours(d->dir, e) < 0)
+			return -1;
 		if (marker_read(d->dir, &created_dir, &rows, &complete)) {
 			d->created_dir = created_dir;
 			if (complete) {

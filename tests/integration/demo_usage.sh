@@ -30,6 +30,17 @@ if pg_find_bindir; then
 	is "$?" "73" "a non-empty directory that is not a demo is refused"
 	like "$err" "not a demo directory" "and the message says why"
 	is "$(cat "$tmp/mine/notes.txt")" "precious" "its contents are untouched"
+	if [ "$(id -u)" -eq 0 ]; then
+		# /tmp is shared: a directory someone else made first is not ours.
+		mkdir "$tmp/theirs"
+		printf 'created_dir=1\ncomplete=1\n' >"$tmp/theirs/.pgcutover-demo"
+		chown -R nobody "$tmp/theirs"
+		err=$("$PGCUTOVER" demo --dir "$tmp/theirs" --no-console </dev/null 2>&1 >/dev/null)
+		is "$?" "73" "a demo directory owned by another user is refused"
+		"$PGCUTOVER" demo --stop --dir "$tmp/theirs" </dev/null >/dev/null 2>&1
+		is "$?" "73" "and --stop will not remove it"
+		[ -f "$tmp/theirs/.pgcutover-demo" ]; ok $? "its files are still there"
+	fi
 fi
 
 "$PGCUTOVER" demo --stop --dir "$tmp/mine" </dev/null >/dev/null 2>&1
