@@ -29,6 +29,7 @@
 #include "pgcutover/state.h"
 #include "pgcutover/loop.h"
 #include "pgcutover/envfile.h"
+#include "pgcutover/ledger.h"
 
 /* Event kinds appended by this module (payloads: see action.c's header
  * comment and pgcutover(1), AUDIT EVENTS). */
@@ -201,6 +202,40 @@ int act_set_flag(state *st, const config *cfg, const char *phase, const char *it
 /* flag_set payload text (masked); start_id 0 for a manual set. */
 char *act_flag_set_payload(const config *cfg, const char *name, const envfile_set_result *sr,
                            int64_t start_id, bool rollback, bool manual);
+
+/* ---- rollback (rollback.c) ----
+ * What the rollback button / `pgcutover rollback PHASE` will do: restore
+ * the flags pgcutover changed in the phase (to their values before the
+ * phase's first flag_set since its last rollback, from the audit), then
+ * run the phase's rollback steps.  Run `restore` (when non-NULL) and then
+ * each step with act_start(), in order, stopping at the first that is not
+ * ACT_OK; then act_rollback_record().  Nothing here runs anything. */
+typedef struct act_rollback {
+	char phase_id[RB_ID_MAX];
+	act_plan *restore;            /* flag restores only, or NULL */
+	act_plan **steps; size_t n_steps;   /* rollback items with a command */
+	char **notes; size_t n_notes; /* flags not restored, and why */
+	bool past_point_of_no_return; /* the config's item is ticked */
+	char *point_of_no_return;     /* "item 5.3 "..." was ticked at T by U", or NULL */
+} act_rollback;
+
+/* lg may be NULL (then the point of no return is not checked); st may be
+ * NULL (then no flag is restored).  Fails with PGC_EXIT_USAGE for an
+ * unknown phase, PGC_EXIT_DATAERR when there is nothing to roll back. */
+int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *lg,
+                      const char *phase_id, act_rollback **out, pgc_err *e);
+void act_rollback_free(act_rollback *rb);
+/* Human text of everything that will happen; malloc'd. */
+char *act_rollback_describe(const act_rollback *rb);
+/* {"phase","dry_run":true,"past_point_of_no_return","point_of_no_return",
+ *  "restore":[{name,current,restore}],"steps":[plan...],"notes":[...]} */
+char *act_rollback_json(const act_rollback *rb);
+/* Appends phase_rolled_back (phase = the phase) with payload
+ * {"restored":[{name,from,to}],"steps":[{item,start_id,status,exit}],
+ *  "past_point_of_no_return":bool}.  step_results: n_steps results in
+ * order.  *id_out gets the event id. */
+int act_rollback_record(state *st, const act_rollback *rb, const act_result *step_results,
+                        int64_t *id_out, pgc_err *e);
 
 /* Secret masking: values of environment variables with secret-looking names
  * (envfile_name_is_secret), the config's Supabase key variable, secret

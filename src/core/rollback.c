@@ -1,0 +1,294 @@
+/*
+ * rollback.c -- plans a phase's rollback (see action.h): which .env flags
+ * to restore and to what, which rollback steps to run, whether the point
+ * of no return has passed; and records the phase_rolled_back event once
+ * it all ran.  The restore values come from the audit, not from memory:
+ * for each flag, the "old" of the phase's first flag_set since the phase
+ * was last rolled back (restores themselves are flag_set events marked
+ * "rollback" and do not count).  Used by `pgcutover rollback` and the
+ * console's rollback button; it runs nothing itself.
+ */
+#include "config.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/action.h"
+
+/* Characters of an item's text quoted in the point-of-no-return line. */
+#define RBK_ITEM_TEXT_MAX 80
+
+typedef struct restore_ent {
+	char *name;
+	char *value;     /* before the phase's first change; NULL = was unset */
+	bool masked;     /* recorded as *** (secret-looking): unknown */
+} restore_ent;
+
+typedef struct restore_scan {
+	const char *phase;
+	int64_t since;   /* last phase_rolled_back of this phase */
+	restore_ent *v;
+	size_t n;
+} restore_scan;
+
+static int scan_rolled_back(const st_event *ev, void *ud)
+{
+	restore_scan *s = ud;
+	if (strcmp(ev->kind, EV_PHASE_ROLLED_BACK) == 0 && ev->phase && strcmp(ev->phase, s->phase) == 0)
+		s->since = ev->id;
+	return 0;
+}
+
+static int scan_flag_sets(const st_event *ev, void *ud)
+{
+	restore_scan *s = ud;
+	if (ev->id <= s->since || strcmp(ev->kind, EV_FLAG_SET) != 0 || !ev->phase ||
+	    strcmp(ev->phase, s->phase) != 0)
+		return 0;
+	cJSON *o = cJSON_Parse(ev->payload);
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+	const cJSON *old = cJSON_GetObjectItemCaseSensitive(o, "old");
+	const cJSON *rbk = cJSON_GetObjectItemCaseSensitive(o, "rollback");
+	if (cJSON_IsString(name) && !cJSON_IsTrue(rbk)) {
+		bool seen = false;
+		for (size_t i = 0; i < s->n; i++)
+			seen |= strcmp(s->v[i].name, name->valuestring) == 0;
+		if (!seen) {
+			s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+			restore_ent *r = &s->v[s->n++];
+			r->name = xstrdup(name->valuestring);
+			r->value = cJSON_IsString(old) ? xstrdup(old->valuestring) : NULL;
+			r->masked = r->value && strcmp(r->value, ACT_MASK) == 0;
+		}
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
+static void add_note(act_rollback *rb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_note(act_rollback *rb, const char *fmt, ...)
+{
+	va_list ap;
+	strbuf b;
+	sb_init(&b);
+	char buf[PGC_ERR_MAX];
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	sb_puts(&b, buf);
+	rb->notes = xrealloc(rb->notes, (rb->n_notes + 1) * sizeof *rb->notes);
+	rb->notes[rb->n_notes++] = sb_steal(&b);
+}
+
+static char *ponr_description(const config *cfg, const runbook *rb, ledger *lg)
+{
+	if (!cfg || !cfg->point_of_no_return || !lg)
+		return NULL;
+	const rb_phase *ph = NULL;
+	const rb_item *it = runbook_item(rb, cfg->point_of_no_return, &ph);
+	if (!it)
+		return NULL;
+	lg_item *li = ledger_item(lg, (size_t)(ph - rb->phases), (size_t)(it - ph->items));
+	if (!li || !li->done)
+		return NULL;
+	char ts[32] = "";
+	if (li->done_at > 0)
+		pgc_iso8601(li->done_at, ts, sizeof ts);
+	char *text = pgc_sanitize(it->text ? it->text : "");
+	char *d = xasprintf("item %s \"%.*s\" was ticked%s%s%s%s", it->id, RBK_ITEM_TEXT_MAX, text,
+	                    ts[0] ? " at " : "", ts, li->done_by ? " by " : "", li->done_by ? li->done_by : "");
+	free(text);
+	return d;
+}
+
+int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *lg,
+                      const char *phase_id, act_rollback **out, pgc_err *e)
+{
+	const rb_phase *ph = runbook_phase(rb, phase_id);
+	if (!ph)
+		return pgc_fail(e, PGC_EXIT_USAGE, "no phase '%s' in %s", phase_id, rb->path);
+	restore_scan scan = {.phase = ph->id};
+	if (st && (state_foreach(st, 0, scan_rolled_back, &scan, e) < 0 ||
+	           state_foreach(st, 0, scan_flag_sets, &scan, e) < 0))
+		return -1;
+	act_rollback *r = xcalloc(1, sizeof *r);
+	snprintf(r->phase_id, sizeof r->phase_id, "%s", ph->id);
+	int rc = 0;
+
+	envfile *ef = NULL;
+	if (cfg && cfg->env_file && envfile_load(cfg->env_file, &ef, e) < 0)
+		rc = -1;
+	const char **names = xcalloc(scan.n + 1, sizeof *names), **values = xcalloc(scan.n + 1, sizeof *values);
+	size_t n = 0;
+	for (size_t i = 0; rc == 0 && i < scan.n; i++) {
+		const char *now = ef ? envfile_get(ef, scan.v[i].name) : NULL;
+		if (!cfg || !cfg->env_file)
+			add_note(r, "flag %s: the config names no env_file to restore it in", scan.v[i].name);
+		else if (scan.v[i].masked)
+			add_note(r, "flag %s looks secret; its old value is not in the audit: not restored",
+			         scan.v[i].name);
+		else if (!scan.v[i].value)
+			add_note(r, "flag %s was not in the file before phase %s; left as it is", scan.v[i].name, ph->id);
+		else if (now && strcmp(now, scan.v[i].value) == 0)
+			add_note(r, "flag %s already has its value from before phase %s", scan.v[i].name, ph->id);
+		else {
+			names[n] = scan.v[i].name;
+			values[n++] = scan.v[i].value;
+		}
+	}
+	envfile_free(ef);
+	if (rc == 0 && n > 0)
+		r->restore = act_plan_flags(cfg, ph->id, names, values, n);
+	free(names);
+	free(values);
+	for (size_t i = 0; i < scan.n; i++) {
+		free(scan.v[i].name);
+		free(scan.v[i].value);
+	}
+	free(scan.v);
+
+	r->steps = xcalloc(ph->n_items + 1, sizeof *r->steps);
+	for (size_t i = 0; rc == 0 && i < ph->n_items; i++) {
+		const rb_item *it = &ph->items[i];
+		if (!it->rollback || !it->block || !it->block->runnable)
+			continue;
+		if (act_plan_item(cfg, rb, it->id, &r->steps[r->n_steps], e) < 0)
+			rc = -1;
+		else
+			r->n_steps++;
+	}
+	if (rc == 0 && !r->restore && r->n_steps == 0) {
+		pgc_fail(e, PGC_EXIT_DATAERR, "phase %s has no rollback step with a command and pgcutover "
+		         "changed no flag in it: nothing to roll back", ph->id);
+		rc = -1;
+	}
+	if (rc < 0) {
+		act_rollback_free(r);
+		return -1;
+	}
+	r->point_of_no_return = ponr_description(cfg, rb, lg);
+	r->past_point_of_no_return = r->point_of_no_return != NULL;
+	*out = r;
+	return 0;
+}
+
+void act_rollback_free(act_rollback *rb)
+{
+	if (!rb)
+		return;
+	act_plan_free(rb->restore);
+	for (size_t i = 0; i < rb->n_steps; i++)
+		act_plan_free(rb->steps[i]);
+	free(rb->steps);
+	for (size_t i = 0; i < rb->n_notes; i++)
+		free(rb->notes[i]);
+	free(rb->notes);
+	free(rb->point_of_no_return);
+	free(rb);
+}
+
+char *act_rollback_describe(const act_rollback *rb)
+{
+	strbuf b;
+	sb_init(&b);
+	sb_printf(&b, "rollback of phase %s:\n", rb->phase_id);
+	if (rb->past_point_of_no_return)
+		sb_printf(&b, "POINT OF NO RETURN PASSED: %s; the target has taken writes the source has not seen.\n",
+		          rb->point_of_no_return);
+	if (rb->restore) {
+		char *d = act_plan_describe(rb->restore);
+		sb_printf(&b, "restore flags (values before the phase's first change):\n%s", d);
+		free(d);
+	}
+	for (size_t i = 0; i < rb->n_steps; i++) {
+		char *d = act_plan_describe(rb->steps[i]);
+		sb_printf(&b, "then step %s:\n%s", rb->steps[i]->item_id, d);
+		free(d);
+	}
+	for (size_t i = 0; i < rb->n_notes; i++)
+		sb_printf(&b, "note: %s\n", rb->notes[i]);
+	return sb_steal(&b);
+}
+
+static void add_flag_str(cJSON *o, const char *k, const char *name, const char *v)
+{
+	if (!v)
+		cJSON_AddNullToObject(o, k);
+	else if (envfile_name_is_secret(name))
+		cJSON_AddStringToObject(o, k, ACT_MASK);
+	else {
+		char *s = act_sanitize(v, strlen(v));
+		cJSON_AddStringToObject(o, k, s);
+		free(s);
+	}
+}
+
+static cJSON *restore_array(const act_rollback *rb, const char *from_key, const char *to_key)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; rb->restore && i < rb->restore->n_segs; i++) {
+		const act_segment *s = &rb->restore->segs[i];
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", s->name);
+		add_flag_str(x, from_key, s->name, s->old_value);
+		add_flag_str(x, to_key, s->name, s->value);
+		cJSON_AddItemToArray(arr, x);
+	}
+	return arr;
+}
+
+static char *print_free(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *ret = xstrdup(s);
+	cJSON_free(s);
+	return ret;
+}
+
+char *act_rollback_json(const act_rollback *rb)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "phase", rb->phase_id);
+	cJSON_AddBoolToObject(o, "dry_run", true);
+	cJSON_AddBoolToObject(o, "past_point_of_no_return", rb->past_point_of_no_return);
+	if (rb->point_of_no_return)
+		cJSON_AddStringToObject(o, "point_of_no_return", rb->point_of_no_return);
+	else
+		cJSON_AddNullToObject(o, "point_of_no_return");
+	cJSON_AddItemToObject(o, "restore", restore_array(rb, "current", "restore"));
+	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+	for (size_t i = 0; i < rb->n_steps; i++) {
+		char *pj = act_plan_json(rb->steps[i]);
+		cJSON_AddItemToArray(steps, cJSON_Parse(pj));
+		free(pj);
+	}
+	cJSON *notes = cJSON_AddArrayToObject(o, "notes");
+	for (size_t i = 0; i < rb->n_notes; i++)
+		cJSON_AddItemToArray(notes, cJSON_CreateString(rb->notes[i]));
+	return print_free(o);
+}
+
+int act_rollback_record(state *st, const act_rollback *rb, const act_result *step_results,
+                        int64_t *id_out, pgc_err *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "restored", restore_array(rb, "from", "to"));
+	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+	for (size_t i = 0; i < rb->n_steps; i++) {
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "item", rb->steps[i]->item_id);
+		if (step_results) {
+			cJSON_AddNumberToObject(x, "start_id", (double)step_results[i].start_event_id);
+			cJSON_AddStringToObject(x, "status", act_status_name(step_results[i].status));
+			cJSON_AddNumberToObject(x, "exit", act_result_exit(&step_results[i]));
+		}
+		cJSON_AddItemToArray(steps, x);
+	}
+	cJSON_AddBoolToObject(o, "past_point_of_no_return", rb->past_point_of_no_return);
+	char *js = print_free(o);
+	int rc = state_append(st, EV_PHASE_ROLLED_BACK, rb->phase_id, NULL, js, id_out, e);
+	free(js);
+	return rc;
+}
