@@ -24,16 +24,29 @@ void ui_keybar_draw(ui_ctx *u)
 		return;
 	}
 	unsigned ctx = ui_key_context(u);
+	/* drop the least important entries until the bar fits */
+	int max_rank = UI_KEYBAR_MAX_RANK;
+	for (; max_rank > 0; max_rank--) {
+		int need = 0;
+		for (size_t i = 0; i < ui_n_keys; i++) {
+			const ui_key *k = &ui_keys[i];
+			if (!k->bar || !(k->contexts & ctx) || (k->writes && ui_read_only(u)) || k->bar_rank > max_rank)
+				continue;
+			need += ui_text_width(u, k->label) + ui_text_width(u, k->bar) + 3;
+		}
+		if (need <= width)
+			break;
+	}
 	int x = 0;
 	for (size_t i = 0; i < ui_n_keys && x < width - 1; i++) {
 		const ui_key *k = &ui_keys[i];
-		if (!k->bar || !(k->contexts & ctx))
+		if (!k->bar || !(k->contexts & ctx) || k->bar_rank > max_rank)
 			continue;
 		if (k->writes && ui_read_only(u))
 			continue;
 		int kw = ui_text_width(u, k->label);
 		int bw = ui_text_width(u, k->bar);
-		if (x + kw + bw + 3 > width - 1)
+		if (x + kw + bw + 1 > width - 1)
 			break;
 		x += ui_put(u, w, 0, x, k->label, kw, UI_STYLE(u, UI_C_KEY, A_REVERSE));
 		x += 1 + ui_put(u, w, 0, x + 1, k->bar, bw, 0, 0);

@@ -46,6 +46,7 @@
 #define UI_STATUS_SECS 6         /* a status message stays this long */
 #define UI_LINE_MAX 1024         /* widest line drawn */
 #define UI_ESCDELAY_MS 25
+#define UI_KEYBAR_MAX_RANK 9    /* highest bar_rank in the key table */
 
 typedef enum ui_pane {
 	UI_PANE_RAIL,
@@ -92,6 +93,7 @@ typedef struct ui_key {
 	ui_action act;
 	unsigned contexts;        /* UI_KC_* where it works */
 	bool writes;              /* appends an event: off in MONITOR/REPLAY */
+	int bar_rank;             /* key bar: lower stays longer on narrow screens */
 } ui_key;
 
 extern const ui_key ui_keys[];

@@ -109,12 +109,27 @@ static void fmt_count(long long n, char *buf, size_t sz)
 		snprintf(buf, sz, "%lld", n);
 }
 
+static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, int width);
+
 void ui_side_draw(ui_ctx *u, WINDOW *w, const ui_side_data *d)
 {
 	werase(w);
-	int h = getmaxy(w), width = getmaxx(w) - (u->side_right ? 0 : 1);
-	if (!u->side_right)
-		ui_vline(u, w, width, ui_attr(u, UI_C_DIM, 0), ui_pair(u, UI_C_DIM));
+	/* a rule between the side pane and its neighbour, on the side it has one */
+	int h = getmaxy(w), width = getmaxx(w) - 1;
+	ui_vline(u, w, u->side_right ? 0 : width, ui_attr(u, UI_C_DIM, 0), ui_pair(u, UI_C_DIM));
+	if (u->side_right) {
+		WINDOW *inner = derwin(w, h, width, 0, 1);
+		if (inner) {
+			ui_side_draw_in(u, inner, d, h, width);
+			delwin(inner);
+		}
+		return;
+	}
+	ui_side_draw_in(u, w, d, h, width);
+}
+
+static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, int width)
+{
 	char right[48] = "";
 	if (d->ts > 0) {
 		char d_age[24];
