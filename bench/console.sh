@@ -18,7 +18,7 @@ KEYS=${2:-300}
 TICKS=${TICKS:-20}
 TARGET_MS=30
 TARGET_RSS_KB=$((20 * 1024))
-PHASES="0 1 2 3 4 5"
+PHASES=${PHASES:-"0 1 2 3 4 5"}   # PHASES=3 puts every item in one phase
 
 command -v tmux >/dev/null || { echo "bench/console.sh: tmux is required" >&2; exit 1; }
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/pgc-bench.XXXXXX")

@@ -3,7 +3,8 @@
 # drawing with TERM=vt100 or a non-UTF-8 locale, no colour with NO_COLOR or
 # --no-color (colour is on otherwise), escape sequences in the runbook are
 # drawn harmless, the "enlarge" notice when started small, SIGTERM restores
-# the terminal and records session_end, Ctrl-Z suspends and SIGCONT repaints.
+# the terminal and records session_end, a crash (SIGSEGV) restores it before
+# dying, Ctrl-Z suspends and SIGCONT repaints.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/e2e/console.inc"
 
@@ -61,6 +62,13 @@ kill -TERM "$pid"
 is "$(wait_exit)" 143 "SIGTERM: exit status 128+15"
 is "$(tm display-message -p -t e2e '#{alternate_on} #{cursor_flag}')" "0 1" "SIGTERM: terminal restored"
 is "$(pgc log --json | jq -r '[.[] | select(.kind=="session_end")][-1].payload.reason')" SIGTERM "SIGTERM: session_end recorded"
+
+# crash path: the terminal is given back before the process dies
+restart
+pid=$(console_pid)
+kill -SEGV "$pid"
+is "$(wait_exit)" 139 "SIGSEGV: the console dies with the signal"
+is "$(tm display-message -p -t e2e '#{alternate_on} #{cursor_flag}')" "0 1" "SIGSEGV: terminal restored first"
 
 # started too small
 E2E_COLS=70 E2E_ROWS=20 console_start
