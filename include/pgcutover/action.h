@@ -161,6 +161,7 @@ typedef struct act_opts {
 } act_opts;
 
 typedef struct act_run act_run;
+typedef struct act_masker act_masker;
 
 /* Starts the plan (which must outlive the run).  Appends command_start
  * before returning.  Returns 0, or -1 when nothing could start (e set,
@@ -175,6 +176,8 @@ const act_result *act_get_result(const act_run *r);
 const act_plan *act_get_plan(const act_run *r);
 /* Child pid of the running segment, 0 when none. */
 int act_child_pid(const act_run *r);
+/* The secrets this run masks (for a console that shows its output). */
+const act_masker *act_get_masker(const act_run *r);
 /* Frees a finished run; a running one is killed (SIGKILL) first. */
 void act_free(act_run *r);
 
@@ -202,6 +205,35 @@ int act_set_flag(state *st, const config *cfg, const char *phase, const char *it
 /* flag_set payload text (masked); start_id 0 for a manual set. */
 char *act_flag_set_payload(const config *cfg, const char *name, const envfile_set_result *sr,
                            int64_t start_id, bool rollback, bool manual);
+
+/* ---- flags panel (flags.c) ----
+ * The declared flags as they are: the value in the env_file now, the last
+ * value pgcutover set (audit), and whether somebody changed them behind
+ * pgcutover's back.  `pgcutover flags` and the console's flags panel. */
+typedef struct act_flag_status {
+	char *name;
+	char *value;          /* in the file now, NULL when absent; "***" for secret names */
+	char *last_set;       /* last value pgcutover set, NULL when never */
+	double last_set_at;   /* 0 when never */
+	char *last_set_by;
+	bool changed_behind_back; /* file value differs from last_set */
+} act_flag_status;
+
+typedef struct act_flags {
+	char *file;                   /* the config's env_file */
+	envfile_stamp stamp;          /* of the file as read: pass to act_set_flag */
+	bool file_changed_behind_back;/* sha256 differs from pgcutover's last write */
+	act_flag_status *flags; size_t n_flags;  /* config order, then the runbook's */
+} act_flags;
+
+/* st may be NULL (no history).  Fails when the config names no env_file. */
+int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **out, pgc_err *e);
+void act_flags_free(act_flags *f);
+/* {"file","exists","sha256","file_changed_behind_back","flags":[{name,value,
+ *  last_set,last_set_at,last_set_by,changed_behind_back}]} */
+char *act_flags_json(const act_flags *f);
+/* True when name is declared (config "flags" or a runbook flag edit). */
+bool act_flag_declared(const config *cfg, const runbook *rb, const char *name);
 
 /* ---- rollback (rollback.c) ----
  * What the rollback button / `pgcutover rollback PHASE` will do: restore
@@ -240,7 +272,6 @@ int act_rollback_record(state *st, const act_rollback *rb, const act_result *ste
 /* Secret masking: values of environment variables with secret-looking names
  * (envfile_name_is_secret), the config's Supabase key variable, secret
  * values in the env_file, passwords in URLs (scheme://user:PASS@).  */
-typedef struct act_masker act_masker;
 act_masker *act_masker_new(const config *cfg);
 void act_masker_add(act_masker *m, const char *secret);
 char *act_masker_apply(const act_masker *m, const char *text);

@@ -1391,6 +1391,11 @@ const act_plan *act_get_plan(const act_run *r)
 	return r->plan;
 }
 
+const act_masker *act_get_masker(const act_run *r)
+{
+	return r->mask;
+}
+
 int act_child_pid(const act_run *r)
 {
 	return r->pid;
