@@ -145,6 +145,12 @@ for t in $tables; do
 		{ diag "counts disagree with psql on $t"; same=1; }
 done
 ok $same "counts --json reports the same figures as psql on every table"
+"$PGCUTOVER" init "$dir/runbook.md" -o "$PGC_TMP/init.json" </dev/null >/dev/null 2>&1
+is "$?" "0" "init reads the demo runbook"
+is "$(jq -c '[.tables[] | if type == "object" then .name else . end]' "$PGC_TMP/init.json")" \
+   "$(jq -c '[.tables[].name]' "$cfg")" "the demo's tables are the runbook's dependency-order list, as init finds it"
+is "$(jq -c '.flags | sort' "$PGC_TMP/init.json")" "$(jq -c '.flags | sort' "$cfg")" \
+   "the demo's flags are the runbook's NAME=VALUE flags, as init finds them"
 st=$("$PGCUTOVER" -c "$cfg" status --json </dev/null 2>/dev/null)
 is "$?" "0" "status works on the demo"
 is "$(printf '%s' "$st" | jq -r '.state')" "$dir/state.db" "status uses the demo's state file"
