@@ -322,16 +322,24 @@ void ledger_apply(ledger *lg, const st_event *ev)
 	else if (complete && ledger_find_phase(lg, ev->phase, &p) == 0)
 		lg->phases[p].completed_at = ev->ts;
 	else if (override && ledger_find_phase(lg, ev->phase, &p) == 0) {
-		int s = lg_phase_status_parse(json_str(pl, "status"));
-		lg->phases[p].has_forced = s >= 0;
-		lg->phases[p].forced = s >= 0 ? (lg_phase_status)s : LG_PHASE_NOT_STARTED;
+		/* {"status": S, "reason": R} forces a status ("auto" or any unknown
+		 * name hands it back to the counts); without "status" it is an
+		 * override of the phase order only (the console completing a phase
+		 * while an earlier one is open): the reason is kept, nothing forced. */
+		const char *status = json_str(pl, "status");
+		int s = lg_phase_status_parse(status);
+		if (status) {
+			lg->phases[p].has_forced = s >= 0;
+			lg->phases[p].forced = s >= 0 ? (lg_phase_status)s : LG_PHASE_NOT_STARTED;
+		}
 		if (s == LG_PHASE_IN_PROGRESS && lg->phases[p].started_at == 0)
 			lg->phases[p].started_at = ev->ts;
 		if (s == LG_PHASE_DONE && lg->phases[p].completed_at == 0)
 			lg->phases[p].completed_at = ev->ts;
 		const char *reason = json_str(pl, "reason");
 		if (reason && *reason) {
-			char *text = xasprintf("phase marked %s: %s", lg_phase_status_name((lg_phase_status)(s < 0 ? 0 : s)), reason);
+			char *text = s >= 0 ? xasprintf("phase marked %s: %s", lg_phase_status_name((lg_phase_status)s), reason)
+			                    : xasprintf("override: %s", reason);
 			add_note(&lg->phases[p].notes, &lg->phases[p].n_notes, ev->ts, ev->operator_name, text);
 			free(text);
 		}

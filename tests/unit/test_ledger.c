@@ -173,6 +173,13 @@ static void test_fold(void)
 	is_int(lg->phases[1].status, LG_PHASE_ROLLED_BACK, "override: rolled back");
 	apply(lg, EV_PHASE_OVERRIDE, "erin", 1501.0, "1", NULL, "{\"status\":\"auto\"}");
 	is_int(lg->phases[1].status, LG_PHASE_IN_PROGRESS, "override auto: back to derived status");
+	apply(lg, EV_PHASE_OVERRIDE, "erin", 1502.0, "1", NULL, "{\"status\":\"rolled_back\"}");
+	size_t before = lg->phases[1].n_notes;
+	apply(lg, EV_PHASE_OVERRIDE, "erin", 1503.0, "1", NULL, "{\"reason\":\"phase 0 signed off by phone\",\"item\":\"1.3\"}");
+	is_int(lg->phases[1].status, LG_PHASE_ROLLED_BACK, "an order override without status forces nothing");
+	ok(lg->phases[1].n_notes == before + 1 &&
+	   strstr(lg->phases[1].notes[before].text, "signed off by phone") != NULL, "its reason is kept as a phase note");
+	apply(lg, EV_PHASE_OVERRIDE, "erin", 1504.0, "1", NULL, "{\"status\":\"auto\"}");
 
 	apply(lg, EV_COUNTS, "erin", 1600.0, NULL, NULL, "{\"tables\":[]}");
 	is_str(lg->last_counts, "{\"tables\":[]}", "last counts payload kept");
