@@ -281,7 +281,7 @@ static void on_stdin(loop *lp, int fd, short revents, void *ud)
 			layout(u);
 			continue;
 		}
-		if (ui_prompt_active(u))
+		if (ui_prompt_active(u) && !u->too_small)
 			ui_prompt_key(u, wch, is_key);
 		else
 			ui_key_dispatch(u, (int)wch, is_key);

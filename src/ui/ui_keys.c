@@ -104,7 +104,8 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 		code = '\n';
 	const ui_key *k = ui_key_find(ctx, code);
 	if (!k) {
-		if (ctx != UI_KC_SMALL)
+		/* Esc where there is nothing to close is not worth a message */
+		if (ctx != UI_KC_SMALL && code != KEY_ESC)
 			ui_status(u, "key not used here; ? lists the keys");
 		return;
 	}
