@@ -19,6 +19,7 @@
 #include "pgcutover/ledger.h"
 
 struct loop;
+struct lease;
 
 typedef enum ui_mode {
 	UI_MODE_DRIVER,   /* may write events */
@@ -58,6 +59,8 @@ typedef struct ui_setup {
 	bool no_color;              /* --no-color or NO_COLOR */
 	bool ascii;                 /* force ASCII glyphs (--ascii) */
 	const char *startup_message;/* shown once in the status line, or NULL */
+	struct lease *lease;        /* the driver's lease: heartbeats every second;
+	                             * when taken over the console drops to MONITOR */
 
 	/* Hooks for the modules that run work inside the console's loop
 	 * (counts, actions); all optional, all called in loop context. */

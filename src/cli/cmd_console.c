@@ -1,13 +1,15 @@
 /*
  * cmd_console.c -- `pgcutover console` (also what `pgcutover` alone runs):
  * loads the config, runbook, state and ledger through cli_load(), exactly as
- * the headless commands do, and hands them to the ncurses console in
+ * the headless commands do, takes the driver's lease (one driver at a
+ * time; the console heartbeats it) and hands them to the ncurses console in
  * src/ui/.  Options: --ascii forces ASCII drawing; --no-color (global) and
  * NO_COLOR turn colour off.
  */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/ui.h"
 
@@ -24,9 +26,16 @@ int cmd_console(int argc, char **argv, cli_opts *o)
 		} else
 			return cli_usage_error("console", "unknown option '%s'", argv[i]);
 	}
+	/* before the lease and session events: a run without a terminal must
+	 * leave no trace in the state */
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "pgcutover: the console needs a terminal; "
+		                "use status, log, tick, untick and note without one\n");
+		return PGC_EXIT_USAGE;
+	}
 	cli_ctx ctx;
 	memset(&ctx, 0, sizeof ctx);
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW);
+	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW | CLI_DRIVER);
 	if (rc != 0)
 		return rc;
 	ui_setup s = {
@@ -40,6 +49,7 @@ int cmd_console(int argc, char **argv, cli_opts *o)
 		.no_color = o->no_color,
 		.ascii = ascii,
 		.startup_message = ctx.runbook_change_report,
+		.lease = ctx.lease,
 	};
 	pgc_err e = {0};
 	rc = ui_console_run(&s, &e);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/lease.h"
 #include "ui_priv.h"
 
 /* The one UI context, reachable from the crash handler to restore the tty. */
@@ -306,6 +307,15 @@ static void on_timer(loop *lp, void *ud)
 {
 	ui_ctx *u = ud;
 	double now = pgc_now();
+	if (u->s.lease && u->s.mode == UI_MODE_DRIVER) {
+		pgc_err e = {0};
+		if (lease_heartbeat(u->s.lease, now, &e) < 0 && e.code == PGC_EXIT_TEMPFAIL) {
+			/* someone took over: stop writing, keep following */
+			u->s.mode = UI_MODE_MONITOR;
+			ui_status(u, "lease taken over; this console is now MONITOR: %.180s", e.msg);
+			ui_mark(u, UI_DIRTY_ALL);
+		}
+	}
 	int v = state_data_version(u->s.st);
 	if (v != u->data_version) {
 		u->data_version = v;

@@ -70,12 +70,18 @@ kill -SEGV "$pid"
 is "$(wait_exit)" 139 "SIGSEGV: the console dies with the signal"
 is "$(tm display-message -p -t e2e '#{alternate_on} #{cursor_flag}')" "0 1" "SIGSEGV: terminal restored first"
 
-# started too small
-E2E_COLS=70 E2E_ROWS=20 console_start
+# the dead console's lease: refused without --take-over, audited with it
+console_start
+wait_screen 'take over with --take-over'; ok $? "after a crash the lease must be taken over explicitly"
+is "$(wait_exit)" 75 "refused with exit status 75"
+
+# started too small (taking over the crashed console's lease)
+E2E_COLS=70 E2E_ROWS=20 console_start --take-over
 wait_screen 'enlarge to 80×24'; ok $? "started at 70x20: enlarge notice"
 like "$(screen)" 'Terminal is 70×20' "notice says the current size"
 keys q
 is "$(wait_exit)" 0 "q quits from the notice"
+is "$(pgc log --json | jq '[.[] | select(.kind=="lease_takeover")] | length')" 1 "the takeover is in the log"
 
 # no terminal: a clear message, not a crash
 out=$("$PGCUTOVER" -c "$CFG" console </dev/null 2>&1 >/dev/null)
