@@ -120,7 +120,13 @@ int cli_fill_vars(act_plan *p, const char *what)
 /* A line longer than this is written without waiting for its end. */
 #define CLI_LINE_MAX (64 * 1024)
 
+/* A long command must not make this driver look silent to others. */
+#define CLI_HEARTBEAT_MS 1000
+
 typedef struct run_io {
+	loop *lp;
+	lease *lease;
+	int heartbeat_timer;
 	bool json_mode;
 	bool tty[3];
 	strbuf pending[3];     /* output up to the next newline, per stream */
@@ -197,6 +203,18 @@ static void on_flag(void *ud, const char *name, const char *old, const char *nv,
 	free(n);
 }
 
+static void on_heartbeat(loop *lp, void *ud)
+{
+	run_io *io = ud;
+	pgc_err e = {0};
+	io->heartbeat_timer = 0;
+	if (lease_heartbeat(io->lease, pgc_now(), &e) < 0) {
+		fprintf(stderr, "pgcutover: warning: %s; the command keeps running\n", e.msg);
+		return;
+	}
+	io->heartbeat_timer = loop_timer(lp, CLI_HEARTBEAT_MS, on_heartbeat, io);
+}
+
 static void on_stop_signal(loop *lp, int signo, void *ud)
 {
 	run_io *io = ud;
@@ -209,7 +227,7 @@ static void on_stop_signal(loop *lp, int signo, void *ud)
 
 int cli_run_plan(cli_ctx *ctx, loop *lp, const act_plan *p, bool json_mode, act_result *res)
 {
-	run_io io = {.json_mode = json_mode};
+	run_io io = {.lp = lp, .lease = ctx->lease, .json_mode = json_mode};
 	for (int fd = 1; fd <= 2; fd++) {
 		io.tty[fd] = isatty(fd);
 		sb_init(&io.pending[fd]);
@@ -221,6 +239,8 @@ int cli_run_plan(cli_ctx *ctx, loop *lp, const act_plan *p, bool json_mode, act_
 	act_opts opt = {.st = ctx->st, .auto_tick = false /* config key pending: auto_tick */};
 	act_hooks hooks = {on_output, on_flag, NULL};
 	pgc_err e = {0};
+	/* A closed stdout (| head) must not kill pgcutover while its command runs. */
+	signal(SIGPIPE, SIG_IGN);
 	loop_signal(lp, SIGINT, on_stop_signal, &io);
 	loop_signal(lp, SIGTERM, on_stop_signal, &io);
 	fflush(stdout);
@@ -228,8 +248,12 @@ int cli_run_plan(cli_ctx *ctx, loop *lp, const act_plan *p, bool json_mode, act_
 		act_masker_free(io.mask);
 		return cli_report(&e);
 	}
+	if (io.lease)
+		io.heartbeat_timer = loop_timer(lp, CLI_HEARTBEAT_MS, on_heartbeat, &io);
 	while (!act_finished(io.run))
 		loop_once(lp, ACT_WAIT_SLICE_MS);
+	if (io.heartbeat_timer)
+		loop_timer_cancel(lp, io.heartbeat_timer);
 	for (int fd = 1; fd <= 2; fd++) {
 		flush_lines(&io, fd, true);
 		sb_free(&io.pending[fd]);

@@ -40,6 +40,9 @@ extern char **environ;
  * starve the terminal or the other pipe. */
 #define ACT_READ_CHUNK 65536
 #define ACT_READ_PER_CALLBACK (1024 * 1024)
+/* After the shell exits, what is left in the pipes is read up to this much:
+ * a daemon it started may hold them open and keep writing. */
+#define ACT_FINAL_DRAIN_MAX (4 * ACT_READ_PER_CALLBACK)
 /* Exit statuses as the shell and timeout(1) report them. */
 #define ACT_EXIT_SIGNAL_BASE 128
 #define ACT_EXIT_TIMEOUT 124
@@ -1120,7 +1123,7 @@ static void on_reap(loop *lp, void *ud)
 	/* What the shell wrote before exiting is in the pipes; anything still
 	 * holding them open (a daemon it started) is not ours to wait for. */
 	for (int s = 1; s <= 2; s++) {
-		drain(r, s, SIZE_MAX);
+		drain(r, s, ACT_FINAL_DRAIN_MAX);
 		close_pipe(r, s);
 	}
 	if (w < 0) {
