@@ -97,6 +97,9 @@ static void jump_phase(ui_ctx *u, int digit)
 void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 {
 	unsigned ctx = ui_key_context(u);
+	/* keys typed ahead act on the tree as it is now, not as last drawn */
+	if (u->rows_stale)
+		ui_checklist_rebuild(u);
 	/* function keys and characters share a number space: keep them apart */
 	if (!is_key_code && code >= KEY_MIN)
 		return;

@@ -77,6 +77,9 @@ keys Escape
 keys 4
 wait_screen 'no phase 4'; ok $? "a missing phase number says so"
 
+keys 1 j    # typed ahead: j acts on phase 1's rows before they are drawn
+wait_screen '▶ +\[ \] Apply the schema dump'; ok $? "keys typed ahead act on the new phase"
+
 keys q
 is "$(wait_exit)" 0 "q quits with status 0"
 is "$(tm display-message -p -t e2e '#{alternate_on} #{cursor_flag}')" "0 1" "terminal restored: main screen, cursor visible"
