@@ -17,10 +17,11 @@ int cmd_health(int argc, char **argv, cli_opts *o)
 	if (argc > 1)
 		return cli_usage_error("health", "usage: pgcutover health [--json]");
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_STATE_RW);
+	/* Checking health is not driving: it works beside a running console and
+	 * only appends its "health" event (no driver lease). */
+	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_STATE_RW | CLI_NO_LEASE);
 	if (rc)
 		return rc;
-	cli_recover_unknown(&ctx);
 	hc_check *checks;
 	size_t n = hc_collect(ctx.cfg, ctx.rb, &checks);
 	hc_result *res = xcalloc(n ? n : 1, sizeof *res);

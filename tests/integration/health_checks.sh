@@ -24,6 +24,11 @@ cat >rb.md <<EOF
 
 - [ ] \`curl $BASE/ok\`
 - [ ] Check the logs by hand
+- [ ] Keep the driver busy
+  \`\`\`sh
+  touch busy.flag
+  sleep 60
+  \`\`\`
 EOF
 # config: every kind of answer
 cat >all.json <<EOF
@@ -74,6 +79,17 @@ EOF
 "$PGCUTOVER" -c good.json health --json >"$T/out"; rc=$?
 is "$rc" 0 "every check passes: exit 0"
 is "$(jq -r .all_ok "$T/out")" true "all_ok true"
+
+# beside a running driver (a command holding the state's lease)
+"$PGCUTOVER" -c good.json run 6.3 --yes >/dev/null 2>&1 &
+busy=$!
+i=0
+while [ ! -f busy.flag ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+"$PGCUTOVER" -c good.json health --json >"$T/out" 2>"$T/err"; rc=$?
+is "$rc" 0 "health runs while another pgcutover drives the state"
+is "$(jq -r .all_ok "$T/out")" true "and reports"
+kill -INT $busy
+wait $busy
 
 # expect_status other than 2xx
 cat >status.json <<EOF
