@@ -31,6 +31,7 @@ static const cli_command commands[] = {
 	{"flag",    cmd_flag,    "flag set NAME VALUE     set a declared .env flag (audited)"},
 	{"health",  cmd_health,  "health [--json]         run the HTTP health checks"},
 	{"rollback", cmd_rollback, "rollback PHASE [--yes] [--dry-run] [--json]  roll a phase back"},
+	{"lease",   cmd_lease,   "lease [--json] | lease hold SECONDS  who drives this state"},
 	{"demo",    cmd_demo,    "demo [--rows N] [--stop] [--no-console]  local demo migration"},
 	{NULL, NULL, NULL},
 };
@@ -102,6 +103,8 @@ int main(int argc, char **argv)
 			continue;
 		if (strcmp(a, "--json") == 0)
 			o.json = true;
+		else if (strcmp(a, "--take-over") == 0)
+			o.take_over = true;
 		else if (strcmp(a, "--no-color") == 0)
 			o.no_color = true;
 		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
@@ -141,6 +144,7 @@ int main(int argc, char **argv)
 	}
 	if (nrest == 0)
 		rest[nrest++] = (char *)name;
+	o.command = c->name;
 	int rc = c->fn(nrest, rest, &o);
 	free(rest);
 	return rc;

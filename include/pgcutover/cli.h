@@ -12,6 +12,7 @@
 #include "pgcutover/runbook.h"
 #include "pgcutover/state.h"
 #include "pgcutover/ledger.h"
+#include "pgcutover/lease.h"
 
 typedef struct cli_opts {
 	const char *config_path;   /* -c; NULL = ./pgcutover.json */
@@ -21,6 +22,8 @@ typedef struct cli_opts {
 	bool json;                 /* --json */
 	bool no_color;             /* --no-color or NO_COLOR */
 	bool quiet;                /* -q */
+	bool take_over;            /* --take-over: replace a dead or silent driver's lease */
+	const char *command;       /* the command's name, recorded in the lease */
 } cli_opts;
 
 enum {
@@ -29,6 +32,8 @@ enum {
 	CLI_STATE_RO      = 1 << 2,  /* open state read-only */
 	CLI_STATE_RW      = 1 << 3,  /* open/create state read-write, sync runbook */
 	CLI_WANT_CONFIG   = 1 << 4,  /* load config when present */
+	CLI_NO_LEASE      = 1 << 5,  /* CLI_STATE_RW without taking the driver's lease */
+	CLI_DRIVER        = 1 << 6,  /* long-lived driver (console): lease audited, heartbeats */
 };
 
 typedef struct cli_ctx {
@@ -38,6 +43,7 @@ typedef struct cli_ctx {
 	state *st;
 	ledger *lg;        /* built when state and runbook are loaded */
 	char *runbook_change_report; /* human text when the runbook changed, or NULL */
+	lease *lease;      /* held with CLI_STATE_RW unless CLI_NO_LEASE; released by cli_unload */
 	char *state_path;  /* resolved state path (set even when st is NULL:
 	                    * CLI_STATE_RO on a state file that does not exist yet) */
 } cli_ctx;
@@ -77,5 +83,8 @@ int cmd_flag(int argc, char **argv, cli_opts *o);
 int cmd_health(int argc, char **argv, cli_opts *o);
 int cmd_rollback(int argc, char **argv, cli_opts *o);
 int cmd_schema(int argc, char **argv, cli_opts *o);
+int cmd_lease(int argc, char **argv, cli_opts *o);
+int cmd_export(int argc, char **argv, cli_opts *o);
+int cmd_replay(int argc, char **argv, cli_opts *o);
 
 #endif

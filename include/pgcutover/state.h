@@ -89,6 +89,9 @@ void st_event_free(st_event *ev);
 #define STATE_SCHEMA_VERSION 1
 int state_schema_version(state *st);
 bool state_is_readonly(const state *st);
+/* The SQLite handle, for modules that keep their own tables in the state
+ * file (lease.c).  Never use it to write events: state_append() does. */
+struct sqlite3 *state_db(state *st);
 
 /* Explicit transaction for appending many events at once (import, bench):
  * state_append() inside state_begin()..state_commit() does not commit (or

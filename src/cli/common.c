@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
 
@@ -244,6 +245,14 @@ int cli_load(cli_ctx *ctx, cli_opts *o, int need)
 			if (state_open(ctx->state_path, STATE_OPEN_CREATE, &ctx->st, &e) < 0)
 				goto fail;
 			state_set_actor(ctx->st, cli_operator(ctx), pgc_host_name());
+			/* One driver at a time: before anything is written (see lease.h). */
+			if (!(need & CLI_NO_LEASE) &&
+			    lease_acquire(ctx->st, cli_operator(ctx), pgc_host_name(), (int)getpid(),
+			                  o->command ? o->command : "pgcutover",
+			                  (o->take_over ? LEASE_TAKE_OVER : 0) |
+			                  ((need & CLI_DRIVER) ? LEASE_AUDIT | LEASE_HEARTBEATS : 0),
+			                  &ctx->lease, &e) < 0)
+				goto fail;
 			if (sync_runbook(ctx, true, &e) < 0)
 				goto fail;
 		} else if (file_exists(ctx->state_path)) {
@@ -266,6 +275,7 @@ fail:
 void cli_unload(cli_ctx *ctx)
 {
 	ledger_free(ctx->lg);
+	lease_release(ctx->lease);
 	state_close(ctx->st);
 	if (ctx->rb)
 		runbook_free(ctx->rb);

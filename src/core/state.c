@@ -551,6 +551,11 @@ bool state_is_readonly(const state *st)
 	return st->readonly;
 }
 
+sqlite3 *state_db(state *st)
+{
+	return st->db;
+}
+
 int state_schema_version(state *st)
 {
 	int64_t v = 0;

@@ -1,0 +1,415 @@
+/*
+ * lease.c -- one driver at a time (see lease.h).  The lease is a single row
+ * in a `lease` table kept in the state file, next to the events but not one
+ * of them (heartbeats would flood the audit log); acquiring, taking over
+ * and releasing are events when they matter.  The advisory lock lives on a
+ * separate "<state>.lock" file: SQLite uses POSIX locks on the database file
+ * itself, and closing any descriptor of that file would drop ours.  Open
+ * file description locks (F_OFD_SETLK) are used where the kernel has them,
+ * so two handles in one process conflict like two processes do.
+ * Callers: cli_load() (every read-write command), the console, `lease`.
+ */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/lease.h"
+
+#define LEASE_LOCK_MODE 0600
+#define LEASE_TIME_MAX 40
+
+#ifdef F_OFD_SETLK
+#define LEASE_SETLK F_OFD_SETLK
+#else
+#define LEASE_SETLK F_SETLK
+#endif
+
+static const char *const lease_schema =
+	"CREATE TABLE IF NOT EXISTS lease ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  operator TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  acquired_at REAL NOT NULL,"
+	"  heartbeat_at REAL NOT NULL,"
+	"  heartbeats INTEGER NOT NULL)";
+
+struct lease {
+	state *st;
+	int lock_fd;          /* -1 when the lock could not be had (takeover of a hung holder) */
+	bool owns_row;        /* false for a nested acquire */
+	bool audit;
+	double last_beat;
+	lease_info info;
+};
+
+char *lease_lock_path(const char *state_path)
+{
+	return xasprintf("%s.lock", state_path);
+}
+
+void lease_info_free(lease_info *li)
+{
+	if (!li)
+		return;
+	free(li->operator_name);
+	free(li->host);
+	free(li->command);
+	memset(li, 0, sizeof *li);
+}
+
+static int db_error(state *st, pgc_err *e, const char *what)
+{
+	sqlite3 *db = state_db(st);
+	int rc = sqlite3_errcode(db) & 0xff;
+	int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? PGC_EXIT_TEMPFAIL : PGC_EXIT_IOERR;
+	return pgc_fail(e, code, "%s: %s: %s", state_path(st), what, sqlite3_errmsg(db));
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+	const unsigned char *s = sqlite3_column_text(q, i);
+	return xstrdup(s ? (const char *)s : "");
+}
+
+int lease_read(state *st, lease_info *out, pgc_err *e)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(state_db(st), "SELECT operator, host, pid, command, acquired_at, "
+	                       "heartbeat_at, heartbeats FROM lease WHERE id = 1", -1, &q, NULL) != SQLITE_OK) {
+		/* A file no driver has leased yet has no table: nobody holds it. */
+		if (strstr(sqlite3_errmsg(state_db(st)), "no such table"))
+			return 0;
+		return db_error(st, e, "cannot read the lease");
+	}
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc == SQLITE_ROW) {
+		out->operator_name = col_dup(q, 0);
+		out->host = col_dup(q, 1);
+		out->pid = sqlite3_column_int(q, 2);
+		out->command = col_dup(q, 3);
+		out->acquired_at = sqlite3_column_double(q, 4);
+		out->heartbeat_at = sqlite3_column_double(q, 5);
+		out->heartbeats = sqlite3_column_int(q, 6) != 0;
+		ret = 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_error(st, e, "cannot read the lease");
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+static bool pid_gone(int pid)
+{
+	return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+lease_liveness lease_judge(const lease_info *li, double now, const char *my_host)
+{
+	if (my_host && strcmp(li->host, my_host) == 0 && pid_gone(li->pid))
+		return LEASE_DEAD;
+	if (now - li->heartbeat_at > LEASE_STALE_SECONDS && li->heartbeats)
+		return LEASE_SILENT;
+	return LEASE_LIVE;
+}
+
+/* What lease_acquire makes of a row, knowing whether the lock was free.
+ * A held lock proves a live holder on this host whatever its heartbeat
+ * says, unless it promised heartbeats and stopped (hung).  A free lock on
+ * the same host means the holder is gone (or took over without the lock
+ * and is judged by its pid and heartbeat); another host is judged by its
+ * heartbeat alone. */
+static lease_liveness judge_with_lock(const lease_info *li, double now, const char *my_host,
+                                      bool got_lock)
+{
+	bool stale = now - li->heartbeat_at > LEASE_STALE_SECONDS;
+	if (!got_lock)
+		return stale && li->heartbeats ? LEASE_SILENT : LEASE_LIVE;
+	if (strcmp(li->host, my_host) == 0 && pid_gone(li->pid))
+		return LEASE_DEAD;
+	if (strcmp(li->host, my_host) == 0 && !li->heartbeats)
+		return LEASE_DEAD;   /* a headless holder always holds the lock */
+	return stale ? LEASE_SILENT : LEASE_LIVE;
+}
+
+const char *lease_liveness_name(lease_liveness l)
+{
+	switch (l) {
+	case LEASE_FREE: return "free";
+	case LEASE_MINE: return "mine";
+	case LEASE_LIVE: return "live";
+	case LEASE_SILENT: return "silent";
+	case LEASE_DEAD: return "dead";
+	}
+	return "?";
+}
+
+char *lease_describe(const lease_info *li, double now)
+{
+	char since[LEASE_TIME_MAX];
+	pgc_iso8601(li->acquired_at, since, sizeof since);
+	char *op = pgc_sanitize(li->operator_name), *host = pgc_sanitize(li->host),
+	     *cmd = pgc_sanitize(li->command);
+	char *s = xasprintf("%s@%s (pid %d, %s) since %s, heartbeat %.0f s ago", op, host, li->pid,
+	                    cmd, since, now - li->heartbeat_at < 0 ? 0 : now - li->heartbeat_at);
+	free(op);
+	free(host);
+	free(cmd);
+	return s;
+}
+
+const lease_info *lease_holder(const lease *l)
+{
+	return &l->info;
+}
+
+/* Opens and tries to lock the lock file: 1 locked, 0 held by another, -1 error. */
+static int lock_try(const char *state_file, int *fd_out, pgc_err *e)
+{
+	*fd_out = -1;
+	char *path = lease_lock_path(state_file);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, LEASE_LOCK_MODE);
+	if (fd < 0) {
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open the lock file: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+	if (fcntl(fd, LEASE_SETLK, &fl) == 0) {
+		*fd_out = fd;
+		return 1;
+	}
+	int err = errno;
+	close(fd);
+	if (err == EAGAIN || err == EACCES)
+		return 0;
+	return pgc_fail(e, PGC_EXIT_IOERR, "%s.lock: cannot lock: %s", state_file, strerror(err));
+}
+
+static char *from_json(const lease_info *li, const char *reason)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "reason", reason);
+	cJSON *from = cJSON_AddObjectToObject(root, "from");
+	cJSON_AddStringToObject(from, "operator", li->operator_name);
+	cJSON_AddStringToObject(from, "host", li->host);
+	cJSON_AddNumberToObject(from, "pid", li->pid);
+	cJSON_AddStringToObject(from, "command", li->command);
+	cJSON_AddNumberToObject(from, "acquired_at", li->acquired_at);
+	cJSON_AddNumberToObject(from, "heartbeat_at", li->heartbeat_at);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+static char *command_json(const char *command, double held_s)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "command", command);
+	if (held_s >= 0)
+		cJSON_AddNumberToObject(root, "held_s", (double)(long)held_s);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+static int write_row(state *st, const lease_info *li, pgc_err *e)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(state_db(st), "INSERT OR REPLACE INTO lease (id, operator, host, pid, "
+	                       "command, acquired_at, heartbeat_at, heartbeats) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_error(st, e, "cannot write the lease");
+	sqlite3_bind_text(q, 1, li->operator_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, li->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, li->pid);
+	sqlite3_bind_text(q, 4, li->command, -1, SQLITE_STATIC);
+	sqlite3_bind_double(q, 5, li->acquired_at);
+	sqlite3_bind_double(q, 6, li->heartbeat_at);
+	sqlite3_bind_int(q, 7, li->heartbeats);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : db_error(st, e, "cannot write the lease");
+}
+
+static bool same_holder(const lease_info *a, const lease_info *b)
+{
+	return a->pid == b->pid && strcmp(a->host, b->host) == 0 && a->acquired_at == b->acquired_at;
+}
+
+int lease_acquire(state *st, const char *operator_name, const char *host, int pid,
+                  const char *command, int flags, lease **out, pgc_err *e)
+{
+	*out = NULL;
+	int fd = -1;
+	int got = lock_try(state_path(st), &fd, e);
+	if (got < 0)
+		return -1;
+	/* One write transaction: two would-be drivers racing see each other. */
+	if (state_begin(st, e) < 0)
+		goto fail_fd;
+	if (sqlite3_exec(state_db(st), lease_schema, NULL, NULL, NULL) != SQLITE_OK) {
+		db_error(st, e, "cannot create the lease table");
+		goto fail_txn;
+	}
+	lease_info cur;
+	int have = lease_read(st, &cur, e);
+	if (have < 0)
+		goto fail_txn;
+	double now = pgc_now();
+	lease *l = xcalloc(1, sizeof *l);
+	l->st = st;
+	l->lock_fd = fd;
+	l->audit = (flags & LEASE_AUDIT) != 0;
+	l->last_beat = now;
+	l->owns_row = true;
+	l->info.operator_name = xstrdup(operator_name);
+	l->info.host = xstrdup(host);
+	l->info.command = xstrdup(command ? command : "pgcutover");
+	l->info.pid = pid;
+	l->info.acquired_at = now;
+	l->info.heartbeat_at = now;
+	l->info.heartbeats = (flags & LEASE_HEARTBEATS) != 0;
+
+	char *payload = NULL;
+	const char *kind = NULL;
+	if (have && cur.pid == pid && strcmp(cur.host, host) == 0) {
+		/* Already ours: this is a nested load in the same process. */
+		l->owns_row = false;
+		lease_info_free(&l->info);
+		l->info = cur;
+		state_rollback(st);
+		*out = l;
+		return 0;
+	}
+	if (have) {
+		lease_liveness lv = judge_with_lock(&cur, now, host, got == 1);
+		char *who = lease_describe(&cur, now);
+		if (lv == LEASE_LIVE) {
+			pgc_fail(e, PGC_EXIT_TEMPFAIL, "%s is driven by %s; only one driver at a time: "
+			         "watch with `pgcutover monitor`", state_path(st), who);
+		} else if (!(flags & LEASE_TAKE_OVER)) {
+			char why[LEASE_TIME_MAX * 2];
+			if (lv == LEASE_DEAD)
+				snprintf(why, sizeof why, "is not running any more");
+			else
+				snprintf(why, sizeof why, "has been silent for more than %d s", LEASE_STALE_SECONDS);
+			pgc_fail(e, PGC_EXIT_TEMPFAIL, "%s was driven by %s, which %s; if you are sure "
+			         "nobody else is driving, take over with --take-over (recorded in the log)",
+			         state_path(st), who, why);
+		}
+		free(who);
+		if (lv == LEASE_LIVE || !(flags & LEASE_TAKE_OVER)) {
+			lease_info_free(&cur);
+			lease_info_free(&l->info);
+			free(l);
+			goto fail_txn;
+		}
+		kind = EV_LEASE_TAKEOVER;
+		payload = from_json(&cur, lv == LEASE_DEAD ? "holder not running" : "holder silent");
+		lease_info_free(&cur);
+	} else if (l->audit) {
+		kind = EV_LEASE_ACQUIRED;
+		payload = command_json(l->info.command, -1);
+	}
+	int rc = write_row(st, &l->info, e);
+	if (rc == 0 && kind)
+		rc = state_append(st, kind, NULL, NULL, payload, NULL, e);
+	free(payload);
+	if (rc < 0 || state_commit(st, e) < 0) {
+		state_rollback(st);
+		if (l->lock_fd >= 0)
+			close(l->lock_fd);
+		lease_info_free(&l->info);
+		free(l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+fail_txn:
+	state_rollback(st);
+fail_fd:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int lease_heartbeat(lease *l, double now, pgc_err *e)
+{
+	if (!l || !l->owns_row || now - l->last_beat < LEASE_HEARTBEAT_SECONDS)
+		return 0;
+	/* A holder that took over without the lock picks it up once the hung
+	 * process has gone. */
+	if (l->lock_fd < 0 && lock_try(state_path(l->st), &l->lock_fd, NULL) <= 0)
+		l->lock_fd = -1;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(state_db(l->st), "UPDATE lease SET heartbeat_at = ? WHERE id = 1 "
+	                       "AND host = ? AND pid = ? AND acquired_at = ?", -1, &q, NULL) != SQLITE_OK)
+		return db_error(l->st, e, "cannot update the lease");
+	sqlite3_bind_double(q, 1, now);
+	sqlite3_bind_text(q, 2, l->info.host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, l->info.pid);
+	sqlite3_bind_double(q, 4, l->info.acquired_at);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return db_error(l->st, e, "cannot update the lease");
+	if (sqlite3_changes(state_db(l->st)) == 0) {
+		lease_info cur;
+		char *who = NULL;
+		if (lease_read(l->st, &cur, NULL) == 1)
+			who = lease_describe(&cur, now);
+		lease_info_free(&cur);
+		l->owns_row = false;
+		pgc_fail(e, PGC_EXIT_TEMPFAIL, "%s: the lease was taken over%s%s; stop driving and "
+		         "watch with `pgcutover monitor`", state_path(l->st), who ? " by " : "", who ? who : "");
+		free(who);
+		return -1;
+	}
+	l->last_beat = now;
+	l->info.heartbeat_at = now;
+	return 0;
+}
+
+void lease_release(lease *l)
+{
+	if (!l)
+		return;
+	if (l->owns_row && state_begin(l->st, NULL) == 0) {
+		lease_info cur;
+		int have = lease_read(l->st, &cur, NULL);
+		bool mine = have == 1 && same_holder(&cur, &l->info);
+		lease_info_free(&cur);
+		int rc = 0;
+		if (mine) {
+			rc = sqlite3_exec(state_db(l->st), "DELETE FROM lease WHERE id = 1", NULL, NULL, NULL) ==
+			     SQLITE_OK ? 0 : -1;
+			if (rc == 0 && l->audit) {
+				char *payload = command_json(l->info.command, pgc_now() - l->info.acquired_at);
+				rc = state_append(l->st, EV_LEASE_RELEASED, NULL, NULL, payload, NULL, NULL);
+				free(payload);
+			}
+		}
+		if (rc < 0 || state_commit(l->st, NULL) < 0)
+			state_rollback(l->st);
+	}
+	/* Unlock only after the row is gone, so nobody sees a free lock with
+	 * our row still in place. */
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
+	lease_info_free(&l->info);
+	free(l);
+}

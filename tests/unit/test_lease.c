@@ -1,0 +1,129 @@
+/*
+ * test_lease.c -- the driver lease (lease.c): a second would-be driver is
+ * refused while the lock and a fresh heartbeat say the first is alive, even
+ * with LEASE_TAKE_OVER; a silent holder (stale heartbeat) is taken over only
+ * with LEASE_TAKE_OVER, the takeover is an event, and the old holder's next
+ * heartbeat reports the loss; lease_judge() on synthetic rows (stale, dead
+ * pid, non-heartbeating holder); release frees it; read-only handles and
+ * files without a lease table read as "nobody".
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include "pgcutover/lease.h"
+#include "tap.h"
+
+/* A pid that cannot be running: above Linux's pid_max limit. */
+#define NO_SUCH_PID 999999999
+
+static char tmpdir[] = "/tmp/pgc-test-lease-XXXXXX";
+
+static int count_kind(state *st, const char *kind)
+{
+	sqlite3_stmt *q;
+	int n = -1;
+	if (sqlite3_prepare_v2(state_db(st), "SELECT count(*) FROM events WHERE kind = ?", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			n = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	return n;
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		return 1;
+	char *path = xasprintf("%s/s.db", tmpdir);
+	pgc_err e = {0};
+	state *a = NULL, *b = NULL;
+	ok(state_open(path, STATE_OPEN_CREATE, &a, &e) == 0, "open first handle");
+	ok(state_open(path, 0, &b, &e) == 0, "open second handle");
+	state_set_actor(b, "bob", NULL);
+
+	lease_info li;
+	is_int(lease_read(a, &li, &e), 0, "a new state has no lease (no table yet)");
+
+	const char *host = pgc_host_name();
+	int me = (int)getpid(), other = (int)getppid();
+	lease *la = NULL, *lb = NULL;
+	ok(lease_acquire(a, "alice", host, me, "console", LEASE_AUDIT | LEASE_HEARTBEATS, &la, &e) == 0,
+	   "alice acquires");
+	is_int(count_kind(a, EV_LEASE_ACQUIRED), 1, "acquire with LEASE_AUDIT is an event");
+
+	pgc_err e2 = {0};
+	ok(lease_acquire(b, "bob", host, other, "tick", LEASE_TAKE_OVER, &lb, &e2) < 0,
+	   "bob is refused while alice holds the lock with a fresh heartbeat, even with take-over");
+	is_int(e2.code, PGC_EXIT_TEMPFAIL, "refusal code is TEMPFAIL (75)");
+	ok(strstr(e2.msg, "alice@") && strstr(e2.msg, "console") && strstr(e2.msg, "pgcutover monitor"),
+	   "refusal names the holder and the monitor: %s", e2.msg);
+
+	/* Alice hangs: her heartbeat goes stale while she still holds the lock. */
+	char sql[128];
+	snprintf(sql, sizeof sql, "UPDATE lease SET heartbeat_at = heartbeat_at - %d", 2 * LEASE_STALE_SECONDS);
+	ok(sqlite3_exec(state_db(b), sql, NULL, NULL, NULL) == SQLITE_OK, "age alice's heartbeat");
+	pgc_err e3 = {0};
+	ok(lease_acquire(b, "bob", host, other, "tick", 0, &lb, &e3) < 0 && strstr(e3.msg, "silent")
+	   && strstr(e3.msg, "--take-over"), "a silent holder is not replaced without take-over: %s", e3.msg);
+	ok(lease_acquire(b, "bob", host, other, "tick", LEASE_TAKE_OVER, &lb, &e) == 0,
+	   "with take-over bob replaces the silent holder");
+	is_int(count_kind(b, EV_LEASE_TAKEOVER), 1, "the takeover is an event");
+	ok(lease_read(a, &li, &e) == 1 && strcmp(li.operator_name, "bob") == 0 && li.pid == other,
+	   "the lease now names bob");
+	lease_info_free(&li);
+
+	pgc_err e4 = {0};
+	ok(lease_heartbeat(la, pgc_now() + LEASE_HEARTBEAT_SECONDS + 1, &e4) < 0 &&
+	   e4.code == PGC_EXIT_TEMPFAIL && strstr(e4.msg, "taken over by bob@"),
+	   "alice's next heartbeat says she lost the lease: %s", e4.msg);
+	lease_release(la);   /* must not delete bob's row */
+	ok(lease_read(b, &li, &e) == 1 && strcmp(li.operator_name, "bob") == 0,
+	   "the loser's release leaves the new holder's lease alone");
+	lease_info_free(&li);
+	ok(lease_heartbeat(lb, pgc_now() + LEASE_HEARTBEAT_SECONDS + 1, &e) == 0, "bob heartbeats");
+	lease_release(lb);
+	is_int(lease_read(a, &li, &e), 0, "after bob's release nobody holds it");
+
+	/* lease_judge on rows: no lock probe. */
+	double now = pgc_now();
+	lease_info row = {.operator_name = "x", .host = (char *)host, .command = "console",
+	                  .pid = me, .acquired_at = now, .heartbeat_at = now, .heartbeats = true};
+	is_int(lease_judge(&row, now, host), LEASE_LIVE, "fresh heartbeat, pid alive: live");
+	is_int(lease_judge(&row, now + LEASE_STALE_SECONDS + 1, host), LEASE_SILENT, "stale heartbeat: silent");
+	row.heartbeats = false;
+	is_int(lease_judge(&row, now + LEASE_STALE_SECONDS + 1, host), LEASE_LIVE,
+	       "a holder that never promised heartbeats is not silent");
+	row.pid = NO_SUCH_PID;
+	is_int(lease_judge(&row, now, host), LEASE_DEAD, "pid gone on this host: dead");
+	is_int(lease_judge(&row, now, "elsewhere"), LEASE_LIVE, "another host's pid is not probed");
+
+	/* Read-only handles read the lease. */
+	ok(lease_acquire(a, "alice", host, me, "console", LEASE_HEARTBEATS, &la, &e) == 0, "alice again");
+	state *ro = NULL;
+	ok(state_open(path, STATE_OPEN_READONLY, &ro, &e) == 0, "read-only handle");
+	ok(lease_read(ro, &li, &e) == 1 && li.heartbeats && strcmp(li.command, "console") == 0,
+	   "a monitor's read-only handle sees the holder");
+	char *d = lease_describe(&li, pgc_now());
+	ok(strstr(d, "alice@") && strstr(d, "since ") && strstr(d, "heartbeat"), "describe: %s", d);
+	free(d);
+	lease_info_free(&li);
+	lease *nested = NULL;
+	ok(lease_acquire(a, "alice", host, me, "tick", 0, &nested, &e) == 0, "nested acquire by the holder");
+	lease_release(nested);
+	is_int(lease_read(ro, &li, &e), 1, "releasing the nested lease keeps the outer one");
+	lease_info_free(&li);
+	lease_release(la);
+	state_close(ro);
+	state_close(a);
+	state_close(b);
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		printf("# cleanup failed\n");
+	free(cmd);
+	free(path);
+	return done_testing();
+}
