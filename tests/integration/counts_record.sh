@@ -52,12 +52,14 @@ is "$(printf '%s' "$payload2" | jq -r '.tables[] | select(.table == "b") | "\(.s
 is "$(printf '%s' "$counts" | jq -r '.[1].operator')" tester "recorded with the operator"
 
 # --watch: one JSON object per refresh, following changes.
+: >"$PGC_TMP/watch.out"   # exists before the loop below reads it
 "$PGCUTOVER" -c "$cfg" counts --json --exact --watch 1 >"$PGC_TMP/watch.out" 2>/dev/null &
 pid=$!
 i=0
-while [ $i -lt 50 ] && [ "$(wc -l <"$PGC_TMP/watch.out")" -lt 1 ]; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 200 ] && [ "$(wc -l <"$PGC_TMP/watch.out")" -lt 1 ]; do sleep 0.1; i=$((i + 1)); done
 pg_psql src "insert into b values ($((N_B + 1)))"
-while [ $i -lt 100 ] && [ "$(wc -l <"$PGC_TMP/watch.out")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+i=0
+while [ $i -lt 200 ] && [ "$(wc -l <"$PGC_TMP/watch.out")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM $pid
 wait $pid
 lines=$(wc -l <"$PGC_TMP/watch.out")
@@ -75,12 +77,14 @@ EOF
 pid=$!
 i=0
 active() { pg_psql src "select count(*) from pg_stat_activity where application_name = 'pgcutover' and state = 'active'"; }
-while [ $i -lt 50 ] && [ "$(active)" -lt 1 ]; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 200 ] && [ "$(active)" -lt 1 ]; do sleep 0.1; i=$((i + 1)); done
 is "$(active)" 1 "the slow count runs on the source"
 kill -INT $pid
 wait $pid
 is "$?" 130 "interrupted before a snapshot: exit 130"
-sleep 0.5
+# Without a cancel the backend would go on for the rest of its 10 s.
+i=0
+while [ $i -lt 40 ] && [ "$(active)" -ne 0 ]; do sleep 0.1; i=$((i + 1)); done
 is "$(active)" 0 "the query was cancelled on the server (it would run 10 s)"
 
 done_testing
