@@ -93,7 +93,7 @@ EOF
 pid=$!
 seen=""
 i=0
-while [ $i -lt 40 ] && [ -z "$seen" ]; do
+while [ $i -lt 200 ] && [ -z "$seen" ]; do
 	seen=$(pg_psql dst "select application_name from pg_stat_activity where query like '%count(*)%slow%' and pid <> pg_backend_pid()")
 	[ -n "$seen" ] || sleep 0.1
 	i=$((i + 1))

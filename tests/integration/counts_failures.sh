@@ -75,7 +75,7 @@ config "$PGC_TMP/stop.json" "$PG_SRC_CONNINFO" "$PG_DST_CONNINFO" '[{"name": "cl
 pid=$!
 # Wait until the target is counting the slow view, then kill the server.
 i=0
-while [ $i -lt 50 ]; do
+while [ $i -lt 200 ]; do
 	n=$(pg_psql dst "select count(*) from pg_stat_activity where application_name = 'pgcutover' and query like '%slow%'")
 	[ "${n:-0}" -ge 1 ] && break
 	sleep 0.1
