@@ -437,6 +437,10 @@ bool act_is_declared_flag(const config *cfg, const runbook *rb, const char *name
 /* A line that is exactly NAME=VALUE (optionally quoted, optional # comment). */
 static bool parse_flag_line(const char *line, size_t n, char **name, char **value)
 {
+	/* An indented line sits inside an if/for/function: splitting the block
+	 * there would break the shell syntax, so it stays shell text. */
+	if (n > 0 && (line[0] == ' ' || line[0] == '\t'))
+		return false;
 	char *t = trim_dup(line, n);
 	const char *p = t;
 	if (!name_start(*p)) {

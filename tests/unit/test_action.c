@@ -31,7 +31,13 @@ static const char rb_text[] =
 	"  exit 3\n"
 	"  USE_NEW=false\n"
 	"  ```\n"
-	"- [ ] Just text\n";
+	"- [ ] Just text\n"
+	"- [ ] Nested\n"
+	"  ```sh\n"
+	"  if true; then\n"
+	"    USE_NEW=nested\n"
+	"  fi\n"
+	"  ```\n";
 
 static char dir[] = "/tmp/pgc-action-XXXXXX";
 
@@ -137,6 +143,11 @@ int main(void)
 	act_plan *p1 = NULL;
 	ok(act_plan_item(cfg, rb, "1.1", &p1, &e) == 0 && strcmp(p1->shell, "/bin/bash") == 0, "bash block runs under bash");
 	ok(act_plan_item(cfg, rb, "1.4", &p1 /* unchanged on error */, &e) < 0, "item without a block refused");
+
+	act_plan *pn = NULL;
+	ok(act_plan_item(cfg, rb, "1.5", &pn, &e) == 0 && pn->n_segs == 1 && pn->segs[0].kind == ACT_SEG_SHELL,
+	   "an indented NAME=VALUE inside if/fi stays shell text");
+	act_plan_free(pn);
 
 	/* Variables. */
 	char **vars;
