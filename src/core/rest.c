@@ -977,8 +977,9 @@ int rest_count_tables(const cfg_endpoint *ep, const char *const *tables, size_t 
 
 /* ------------------------------------------------- compare side driver */
 
-/* The compare module's "postgrest" side: one request per table; estimates
- * are count=planned, full counts use the config's "count" (default exact). */
+/* The compare module's "postgrest" side: one request per table; first
+ * figures use the config's "count" (default exact), exact requests
+ * count=exact. */
 typedef struct rest_side_req {
 	cmp_side *sd;
 	size_t table_idx;
@@ -1067,10 +1068,13 @@ static void rest_side_request(cmp_side *sd, size_t table_idx, bool exact)
 
 	if (!rs->rc || table_idx >= rs->n_tables)
 		return;
-	/* Estimates are the planner's (cheap); a full count uses the config's
-	 * "count", so "planned" there keeps count(*) off a huge Supabase table. */
-	if (!exact || rest_parse_mode(sd->ep->count, &mode) < 0)
-		mode = exact ? REST_COUNT_EXACT : REST_COUNT_PLANNED;
+	/* An exact request is count=exact: the session asks again for every
+	 * answer that is not exact.  A first (estimate) request uses the
+	 * config's "count": "exact" (the default) answers at once with one
+	 * request; "planned"/"estimated" keep count(*) off big tables until the
+	 * operator asks for exact figures. */
+	if (exact || rest_parse_mode(sd->ep->count, &mode) < 0)
+		mode = REST_COUNT_EXACT;
 	rest_side_cancel_one(rs, table_idx);
 	sr = &rs->slots[table_idx];
 	sr->id = rest_count_start(rs->rc, sd->cfg->tables[table_idx].name, mode,

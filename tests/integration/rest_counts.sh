@@ -43,11 +43,12 @@ write_config() {  # write_config URL [COUNT_MODE]
   "state": "state.db",
   "source": {"supabase": {"url": "$1", "key_env": "SUPABASE_KEY"$_count}},
   "target": "$PG_DST_CONNINFO",
-  "tables": ["clients", "\"Mixed Case; x\"", "bookings"],
+  "tables": [$tables_json],
   "statement_timeout_ms": 20000
 }
 EOF
 }
+tables_json='"clients", "\"Mixed Case; x\"", "bookings"'
 write_config "$REST_API_URL"
 counts() { "$PGCUTOVER" -c "$dir/pgcutover.json" counts "$@"; }
 
@@ -85,20 +86,40 @@ is "$(echo "$out" | jq -r '.tables[2].source')" "$want" "bookings: new source fi
 is "$(echo "$out" | jq -r '.tables[2].match')" "false" "bookings does not match"
 is "$(echo "$out" | jq -r '.tables[0].match')" "true" "clients still matches"
 
-# count=planned: the planner's figure, reported as an estimate.
+# count=planned: the first figures are the planner's, reported as estimates;
+# tables at least CMP_CHEAP_EXACT_ROWS big stay estimated until --exact.
+big_rows=$(sed -n 's/^#define CMP_CHEAP_EXACT_ROWS \([0-9]*\).*/\1/p' "$top_srcdir/include/pgcutover/compare.h")
+big_rows=$((big_rows + big_rows / 5))
+for db in src dst; do
+	pg_psql $db "create table big(id int primary key); insert into big select generate_series(1, $big_rows); analyze big"
+done
+tables_json='"clients", "big"'
 write_config "$REST_API_URL" planned
 seen=$(wc -l <"$REST_API_LOG")
-out=$(counts --json --exact 2>"$dir/err3"); rc=$?
+out=$(counts --json 2>"$dir/err3"); rc=$?
 echo "$out" >"$dir/out3"
-is "$(echo "$out" | jq -r '.tables[0].exact')" "false" "count=planned figures are not exact"
 tail -n +$((seen + 1)) "$REST_API_LOG" >"$dir/planned.log"
-like "$(cat "$dir/planned.log")" 'HEAD /rest/v1/clients\?select=\*&limit=1 .*prefer=count=planned' \
+want=$(pg_psql src "select reltuples::bigint from pg_class where relname = 'big'")
+is "$(echo "$out" | jq -r '.tables[] | select(.table == "big") | .source')" "$want" \
+	"big table: the planner's estimate ($want of $big_rows rows)"
+is "$(echo "$out" | jq -r '.tables[] | select(.table == "big") | .exact')" "false" \
+	"a count=planned figure is not exact"
+like "$(grep 'HEAD /rest/v1/big' "$dir/planned.log")" 'prefer=count=planned' \
 	"config count \"planned\" sends Prefer: count=planned"
-grep -q 'prefer=count=exact' "$dir/planned.log"; [ $? -ne 0 ]
-ok $? "with count \"planned\", even --exact sends no count=exact request"
-want=$(pg_psql src "select reltuples::bigint from pg_class where relname = 'clients'")
-is "$(echo "$out" | jq -r '.tables[0].source')" "$want" \
-	"planned figure is the planner's estimate for the analysed table ($want)"
+grep 'HEAD /rest/v1/big' "$dir/planned.log" | grep -q 'prefer=count=exact'; [ $? -ne 0 ]
+ok $? "no count(*) of the big table without --exact"
+is "$(echo "$out" | jq -r '.tables[] | select(.table == "clients") | .exact')" "true" \
+	"small table counted exactly anyway (count=exact after the estimate)"
+seen=$(wc -l <"$REST_API_LOG")
+out=$(counts --json --exact 2>"$dir/err5"); rc=$?
+echo "$out" >"$dir/out5"
+tail -n +$((seen + 1)) "$REST_API_LOG" >"$dir/planned-exact.log"
+like "$(grep 'HEAD /rest/v1/big' "$dir/planned-exact.log")" 'prefer=count=exact' \
+	"--exact sends count=exact for the big table too"
+is "$(echo "$out" | jq -r '.tables[] | select(.table == "big") | .source')" "$big_rows" \
+	"--exact: big table's exact source figure ($big_rows)"
+is "$rc" 0 "--exact with count \"planned\": exact on both sides, all match, exit 0"
+tables_json='"clients", "\"Mixed Case; x\"", "bookings"'
 
 # A JWT-shaped key goes in both apikey and Authorization: Bearer.
 rest_stop api
