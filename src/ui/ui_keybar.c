@@ -54,22 +54,31 @@ void ui_keybar_draw(ui_ctx *u)
 	}
 }
 
-/* The help lists every key once per action, grouped by the order of the
- * table, and says where it works. */
-static const char *where(unsigned c)
+/* Where a key works, in words, from its context bits. */
+static void where(unsigned c, char *buf, size_t n)
 {
-	if ((c & UI_KC_PANES) == UI_KC_PANES && (c & UI_KC_OVERLAY))
-		return "everywhere";
-	if ((c & UI_KC_PANES) == UI_KC_PANES)
-		return "panes";
-	if (c == UI_KC_LIST)
-		return "checklist";
-	if (c == (UI_KC_LIST | UI_KC_RAIL))
-		return "checklist, phases";
-	if (c & UI_KC_LOG && !(c & UI_KC_PANES))
-		return c == UI_KC_LOG ? "log" : "views";
-	return "panes, views";
+	static const struct { unsigned bits; const char *name; } parts[] = {
+		{UI_KC_PANES, "panes"}, {UI_KC_LIST, "checklist"}, {UI_KC_RAIL, "phases"},
+		{UI_KC_EVENTS, "events"}, {UI_KC_OVERLAY, "views"}, {UI_KC_LOG, "log"},
+		{UI_KC_HELP, "help"}, {UI_KC_DETAIL, "details"},
+	};
+	if ((c & (UI_KC_PANES | UI_KC_OVERLAY)) == (UI_KC_PANES | UI_KC_OVERLAY)) {
+		snprintf(buf, n, "everywhere");
+		return;
+	}
+	buf[0] = '\0';
+	unsigned left = c & (UI_KC_PANES | UI_KC_OVERLAY);
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		if ((left & parts[i].bits) != parts[i].bits)
+			continue;
+		size_t l = strlen(buf);
+		snprintf(buf + l, n - l, "%s%s", l ? ", " : "", parts[i].name);
+		left &= ~parts[i].bits;
+	}
 }
+
+#define HELP_KEY_COLS 10
+#define HELP_WHERE_COLS 18
 
 void ui_help_draw(ui_ctx *u)
 {
@@ -92,11 +101,12 @@ void ui_help_draw(ui_ctx *u)
 			continue;
 		if (line++ < (int)u->help_top)
 			continue;
-		ui_put(u, w, y, 2, k->label, 8, A_BOLD, 0);
-		char buf[300];
+		ui_put(u, w, y, 2, k->label, HELP_KEY_COLS - 2, A_BOLD, 0);
+		char buf[300], wh[64];
 		snprintf(buf, sizeof buf, "%s%s", k->help, k->writes && ui_read_only(u) ? " (disabled in this mode)" : "");
-		ui_put(u, w, y, 12, buf, W - 30, 0, 0);
-		ui_put_right(u, w, y, W - 2, where(k->contexts), 0, ui_pair(u, UI_C_DIM));
+		ui_put(u, w, y, 2 + HELP_KEY_COLS, buf, W - 4 - HELP_KEY_COLS - HELP_WHERE_COLS - 1, 0, 0);
+		where(k->contexts, wh, sizeof wh);
+		ui_put_right(u, w, y, W - 2, wh, 0, ui_pair(u, UI_C_DIM));
 		y++;
 	}
 	if (y < H - 2) {

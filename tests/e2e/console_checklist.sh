@@ -52,9 +52,10 @@ tm resize-window -t e2e -x 100 -y 30
 wait_screen 'Phase 3 · Data Migration'; ok $? "back to full screen after resizing"
 
 keys '?'
-wait_screen 'tick or untick the item'; ok $? "? shows help from the key table"
+wait_screen 'Space +tick/untick the item'; ok $? "? shows help from the key table"
+like "$(screen)" 'q +quit the console' "help lists q"
 keys Escape
-wait_screen_not 'tick or untick the item'; ok $? "Esc closes the help"
+wait_screen_not 'tick/untick the item'; ok $? "Esc closes the help"
 
 out=$(pgc --operator bob tick 3.4 2>&1)
 is "$?" 75 "a headless tick while the console drives is refused (one driver)"
