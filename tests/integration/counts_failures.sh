@@ -76,7 +76,8 @@ pid=$!
 # Wait until the target is counting the slow view, then kill the server.
 i=0
 while [ $i -lt 200 ]; do
-	n=$(pg_psql dst "select count(*) from pg_stat_activity where application_name = 'pgcutover' and query like '%slow%'")
+	n=$(pg_psql dst "select count(*) from pg_stat_activity where application_name = 'pgcutover'
+	                 and state = 'active' and query like '%count(*)%slow%'")
 	[ "${n:-0}" -ge 1 ] && break
 	sleep 0.1
 	i=$((i + 1))
