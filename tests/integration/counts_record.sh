@@ -76,7 +76,8 @@ EOF
 "$PGCUTOVER" -c "$PGC_TMP/slow.json" counts --exact >/dev/null 2>&1 &
 pid=$!
 i=0
-active() { pg_psql src "select count(*) from pg_stat_activity where application_name = 'pgcutover' and state = 'active'"; }
+active() { pg_psql src "select count(*) from pg_stat_activity where application_name = 'pgcutover'
+                        and state = 'active' and query like '%count(*)%slow%'"; }
 while [ $i -lt 200 ] && [ "$(active)" -lt 1 ]; do sleep 0.1; i=$((i + 1)); done
 is "$(active)" 1 "the slow count runs on the source"
 kill -INT $pid
