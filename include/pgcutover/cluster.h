@@ -56,6 +56,9 @@ bool cluster_exists(const cluster *c);
 int cluster_initdb(cluster *c, pgc_err *e);
 /* pg_ctl start -w; a no-op when already running. */
 int cluster_start(cluster *c, pgc_err *e);
+/* The same for n clusters at once (at most 8), waiting for all. */
+int cluster_initdb_each(cluster *const cs[], size_t n, pgc_err *e);
+int cluster_start_each(cluster *const cs[], size_t n, pgc_err *e);
 /* pg_ctl stop -m fast -w; a no-op when not running. */
 int cluster_stop(cluster *c, pgc_err *e);
 bool cluster_running(const cluster *c);

@@ -516,8 +516,9 @@ static int demo_create(const cli_opts *o, demo *d, pgc_err *e)
 		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", d->dir, strerror(errno));
 	if (cluster_check_reachable(&d->src, d->dir, e) < 0)
 		return -1;
+	cluster *const both[] = {&d->src, &d->dst};
 	if (reuse) {
-		if (cluster_start(&d->src, e) < 0 || cluster_start(&d->dst, e) < 0)
+		if (cluster_start_each(both, 2, e) < 0)
 			return -1;
 		say(o, "demo: reusing %s (servers running)\n", d->dir);
 		return write_files(d, e);
@@ -525,8 +526,7 @@ static int demo_create(const cli_opts *o, demo *d, pgc_err *e)
 	if (marker_write(d, false, e) < 0 || cluster_make_dir(&d->src, d->pgdir, e) < 0)
 		return -1;
 	say(o, "demo: creating two PostgreSQL clusters in %s (%s)\n", d->pgdir, d->src.bindir);
-	if (cluster_initdb(&d->src, e) < 0 || cluster_initdb(&d->dst, e) < 0 ||
-	    cluster_start(&d->src, e) < 0 || cluster_start(&d->dst, e) < 0)
+	if (cluster_initdb_each(both, 2, e) < 0 || cluster_start_each(both, 2, e) < 0)
 		return -1;
 	say(o, "demo: loading the booking schema and %ld rows\n", d->rows);
 	if (load_data(o, d, e) < 0)

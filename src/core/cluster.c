@@ -244,17 +244,18 @@ static void log_tail(const cluster *c, char *out, size_t n)
 	free(clean);
 }
 
-/* Runs bindir/prog with args as the server user, cwd sockdir, output
- * appended to the log (or discarded when quiet).  Returns the exit status,
- * or -1 with e set. */
-static int cluster_spawn(const cluster *c, char *const argv[], bool quiet, pgc_err *e)
+/* Starts bindir/prog with args as the server user, cwd sockdir, output
+ * appended to the log (or discarded when quiet).  Returns the pid, or -1
+ * with e set. */
+static pid_t spawn_begin(const cluster *c, char *const argv[], bool quiet, pgc_err *e)
 {
 	char *prog = xasprintf("%s/%s", c->bindir, argv[0]);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		free(prog);
-		return pgc_fail(e, PGC_EXIT_SOFTWARE, "fork: %s", strerror(errno));
+		pgc_fail(e, PGC_EXIT_SOFTWARE, "fork: %s", strerror(errno));
+		return -1;
 	}
 	if (pid == 0) {
 		if (!child_drop_priv(c))
@@ -271,36 +272,93 @@ static int cluster_spawn(const cluster *c, char *const argv[], bool quiet, pgc_e
 		_exit(CHILD_EXIT_EXEC);
 	}
 	free(prog);
+	return pid;
+}
+
+/* Waits for a child of spawn_begin.  Returns its exit status, or -1 with
+ * e set when it could not run at all. */
+static int spawn_end(const cluster *c, pid_t pid, const char *prog, pgc_err *e)
+{
 	int status = 0;
 	if (wait_child(pid, &status) < 0)
 		return pgc_fail(e, PGC_EXIT_SOFTWARE, "waitpid: %s", strerror(errno));
 	if (WIFSIGNALED(status))
-		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s killed by signal %d", argv[0],
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s killed by signal %d", prog,
 		                WTERMSIG(status));
 	int rc = WEXITSTATUS(status);
 	if (rc == CHILD_EXIT_PRIV)
 		return pgc_fail(e, PGC_EXIT_NOPERM, "%s: could not switch to user %s or open %s",
-		                argv[0], c->drop_priv ? c->run_user : "(self)", c->logfile);
+		                prog, c->drop_priv ? c->run_user : "(self)", c->logfile);
 	if (rc == CHILD_EXIT_EXEC)
 		return pgc_fail(e, PGC_EXIT_UNAVAILABLE, "%s/%s: could not be executed",
-		                c->bindir, argv[0]);
+		                c->bindir, prog);
 	return rc;
+}
+
+static int cluster_spawn(const cluster *c, char *const argv[], bool quiet, pgc_err *e)
+{
+	pid_t pid = spawn_begin(c, argv, quiet, e);
+	return pid < 0 ? -1 : spawn_end(c, pid, argv[0], e);
+}
+
+/* Turns a tool's exit status into an error quoting the log. */
+static int tool_result(const cluster *c, const char *what, int rc, int code, pgc_err *e)
+{
+	if (rc <= 0)
+		return rc;
+	char tail[CLUSTER_LOG_TAIL_BYTES + 1];
+	log_tail(c, tail, sizeof tail);
+	return pgc_fail(e, code, "%s for %s failed (exit %d); the end of %s:\n%s", what,
+	                c->datadir, rc, c->logfile, tail);
 }
 
 /* Runs a pg tool that must succeed; on failure quotes the log. */
 static int cluster_run_tool(const cluster *c, const char *what, char *const argv[],
                             int code, pgc_err *e)
 {
-	int rc = cluster_spawn(c, argv, false, e);
-	if (rc < 0)
-		return -1;
-	if (rc != 0) {
-		char tail[CLUSTER_LOG_TAIL_BYTES + 1];
-		log_tail(c, tail, sizeof tail);
-		return pgc_fail(e, code, "%s for %s failed (exit %d); the end of %s:\n%s", what,
-		                c->datadir, rc, c->logfile, tail);
+	return tool_result(c, what, cluster_spawn(c, argv, false, e), code, e);
+}
+
+/* The same tool on n clusters at once (argv built by make_argv; a cluster
+ * for which skip() is true is left alone); waits for all, first error wins. */
+#define CLUSTER_MAX_ARGV 16
+typedef void (*argv_fn)(cluster *c, char *argv[CLUSTER_MAX_ARGV], char *scratch, size_t n);
+typedef bool (*skip_fn)(const cluster *c);
+
+static int run_tool_each(cluster *const cs[], size_t n, const char *what, argv_fn make_argv,
+                         skip_fn skip, int code, pgc_err *e)
+{
+	if (n > CLUSTER_MAX_PARALLEL)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "at most %d clusters at once", CLUSTER_MAX_PARALLEL);
+	pid_t pids[CLUSTER_MAX_PARALLEL] = {0};
+	char prog[CLUSTER_MAX_PARALLEL][32] = {{0}};
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (skip(cs[i]))
+			continue;
+		char *argv[CLUSTER_MAX_ARGV] = {0};
+		char scratch[32];
+		make_argv(cs[i], argv, scratch, sizeof scratch);
+		snprintf(prog[i], sizeof prog[i], "%s", argv[0]);
+		pids[i] = spawn_begin(cs[i], argv, false, e);
+		if (pids[i] < 0) {
+			pids[i] = 0;
+			rc = -1;
+		}
 	}
-	return 0;
+	/* Reap every child, even after a failure, so none is left a zombie. */
+	for (size_t i = 0; i < n; i++) {
+		if (pids[i] <= 0)
+			continue;
+		pgc_err one = {0};
+		int r = tool_result(cs[i], what, spawn_end(cs[i], pids[i], prog[i], &one), code, &one);
+		if (r < 0 && rc == 0) {
+			if (e)
+				*e = one;
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 bool cluster_exists(const cluster *c)
@@ -337,15 +395,31 @@ static int write_settings(const cluster *c, pgc_err *e)
 	return rc;
 }
 
+static void initdb_argv(cluster *c, char *argv[CLUSTER_MAX_ARGV], char *scratch, size_t n)
+{
+	(void)scratch;
+	(void)n;
+	char *const args[] = {"initdb", "-D", c->datadir, "--auth=trust", "-U", CLUSTER_SUPERUSER,
+	                      "-E", "UTF8", "--locale=C", c->fast ? "--no-sync" : NULL, NULL};
+	memcpy(argv, args, sizeof args);
+}
+
+int cluster_initdb_each(cluster *const cs[], size_t n, pgc_err *e)
+{
+	bool fresh[CLUSTER_MAX_PARALLEL] = {0};
+	for (size_t i = 0; i < n && i < CLUSTER_MAX_PARALLEL; i++)
+		fresh[i] = !cluster_exists(cs[i]);
+	if (run_tool_each(cs, n, "initdb", initdb_argv, cluster_exists, PGC_EXIT_CANTCREAT, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (fresh[i] && write_settings(cs[i], e) < 0)
+			return -1;
+	return 0;
+}
+
 int cluster_initdb(cluster *c, pgc_err *e)
 {
-	if (cluster_exists(c))
-		return 0;
-	char *argv[] = {"initdb", "-D", c->datadir, "--auth=trust", "-U", CLUSTER_SUPERUSER,
-	                "-E", "UTF8", "--locale=C", c->fast ? "--no-sync" : NULL, NULL};
-	if (cluster_run_tool(c, "initdb", argv, PGC_EXIT_CANTCREAT, e) < 0)
-		return -1;
-	return write_settings(c, e);
+	return cluster_initdb_each(&c, 1, e);
 }
 
 bool cluster_running(const cluster *c)
@@ -357,15 +431,23 @@ bool cluster_running(const cluster *c)
 	return cluster_spawn(c, argv, true, &ignored) == PG_CTL_STATUS_RUNNING;
 }
 
+static void start_argv(cluster *c, char *argv[CLUSTER_MAX_ARGV], char *scratch, size_t n)
+{
+	snprintf(scratch, n, "%d", CLUSTER_PG_CTL_WAIT_S);
+	char *const args[] = {"pg_ctl", "-D", c->datadir, "-l", c->logfile, "-w", "-t", scratch,
+	                      "start", NULL};
+	memcpy(argv, args, sizeof args);
+}
+
+int cluster_start_each(cluster *const cs[], size_t n, pgc_err *e)
+{
+	return run_tool_each(cs, n, "pg_ctl start", start_argv, cluster_running,
+	                     PGC_EXIT_UNAVAILABLE, e);
+}
+
 int cluster_start(cluster *c, pgc_err *e)
 {
-	if (cluster_running(c))
-		return 0;
-	char wait_s[16];
-	snprintf(wait_s, sizeof wait_s, "%d", CLUSTER_PG_CTL_WAIT_S);
-	char *argv[] = {"pg_ctl", "-D", c->datadir, "-l", c->logfile, "-w", "-t", wait_s,
-	                "start", NULL};
-	return cluster_run_tool(c, "pg_ctl start", argv, PGC_EXIT_UNAVAILABLE, e);
+	return cluster_start_each(&c, 1, e);
 }
 
 int cluster_stop(cluster *c, pgc_err *e)
