@@ -50,8 +50,9 @@
  * timers before it polls, so an end reached in a timer would otherwise
  * leave poll() waiting with nothing left to wake it. */
 #define ACT_WAIT_SLICE_MS 50
-/* Secret values shorter than this are not masked (they would mask "1"). */
-#define ACT_MASK_MIN_LEN 4
+/* Secret values shorter than this are not masked: a MONKEY=true in the
+ * environment would otherwise turn every "true" in the output into ***. */
+#define ACT_MASK_MIN_LEN 6
 #define ACT_MASK "***"
 #define ACT_UNKNOWN_END_MESSAGE "end unknown: pgcutover exited while it ran"
 

@@ -165,7 +165,11 @@ int main(void)
 
 	/* Masking and sanitising. */
 	setenv("TEST_API_TOKEN", "s3cr3t-value", 1);
+	setenv("FEATURE_KEY", "true", 1);
 	act_masker *m = act_masker_new(cfg);
+	char *plain = act_masker_apply(m, "USE_NEW=true");
+	is_str(plain, "USE_NEW=true", "a short value of a secret-looking name is not masked everywhere");
+	free(plain);
 	char *masked = act_masker_apply(m, "token=s3cr3t-value url=postgres://u:hunter22@db/x");
 	is_str(masked, "token=*** url=postgres://u:***@db/x", "env secret and URL password masked");
 	free(masked);
