@@ -72,28 +72,43 @@ class Database:
             raise PsqlError(p.stderr.strip())
         return p.stdout.strip()
 
-    def table_exists(self, schema, table):
-        out = self.run("select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-                       " where n.nspname = :'s' and c.relname = :'t'"
-                       " and c.relkind in ('r','p','v','m','f');\n", s=schema, t=table)
-        return out == "1"
-
-    def tables(self, schema):
-        out = self.run("select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-                       " where n.nspname = :'s' and c.relkind in ('r','p','v','m','f')"
-                       " order by 1;\n", s=schema)
-        return [line for line in out.splitlines() if line]
-
-    def exact(self, schema, table, limit=None):
-        inner = "select 1 from %I.%I" + (" limit %s" % int(limit) if limit is not None else "")
-        out = self.run("select format('select count(*) from (" + inner + ") c', :'s', :'t') \\gexec\n",
-                       s=schema, t=table)
-        return int(out)
-
-    def planned(self, schema, table):
-        out = self.run("select format('explain (format json) select * from %I.%I', :'s', :'t') \\gexec\n",
-                       s=schema, t=table)
-        return int(json.loads(out)[0]["Plan"]["Plan Rows"])
+    def probe(self, schema, table, exact, planned, limit, max_rows):
+        """One psql run per request: does the table exist (else the names
+        in the schema, for the hint), rows a GET would return, and the
+        counts asked for.  Returns a dict (keys missing/tables/rows/exact/
+        capped/planned)."""
+        lim = "all" if limit is None else str(int(limit))
+        sql = ["select exists(select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+               " where n.nspname = :'s' and c.relname = :'t'"
+               " and c.relkind in ('r','p','v','m','f')) as found \\gset",
+               "\\if :found",
+               "select format($q$select 'rows=' || count(*) from (select 1 from %I.%I limit %s) x$q$,"
+               " :'s', :'t', :'lim') \\gexec"]
+        if exact:
+            sql.append("select format($q$select 'exact=' || count(*) from %I.%I$q$, :'s', :'t') \\gexec")
+        if max_rows:
+            sql.append("select format($q$select 'capped=' || count(*) from (select 1 from %I.%I limit %s) x$q$,"
+                       " :'s', :'t', :'cap') \\gexec")
+        if planned:  # last: its JSON spans several lines
+            sql.append("select format('explain (format json) select * from %I.%I', :'s', :'t') \\gexec")
+        sql += ["\\else",
+                "select 'missing=1';",
+                "select 'table=' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                " where n.nspname = :'s' and c.relkind in ('r','p','v','m','f') order by 1;",
+                "\\endif", ""]
+        out = self.run("\n".join(sql), s=schema, t=table, lim=lim, cap=str(max_rows + 1))
+        res = {"tables": []}
+        lines = out.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("["):
+                res["planned"] = int(json.loads("\n".join(lines[i:]))[0]["Plan"]["Plan Rows"])
+                break
+            k, _, v = line.partition("=")
+            if k == "table":
+                res["tables"].append(v)
+            elif k:
+                res[k] = int(v)
+        return res
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -182,9 +197,11 @@ class Handler(BaseHTTPRequestHandler):
                              "Only the following schemas are exposed: %s" % ", ".join(cfg.schemas))
             return
         try:
-            limit = int(query.get("limit", [str(cfg.max_rows or 1 << 62)])[0])
-            if limit < 0:
+            limit = int(query["limit"][0]) if "limit" in query else None
+            if limit is not None and limit < 0:
                 raise ValueError
+            if cfg.max_rows and (limit is None or limit > cfg.max_rows):
+                limit = cfg.max_rows
         except ValueError:
             self.pgrst_error(400, "PGRST103", "Requested range not satisfiable")
             return
@@ -193,20 +210,35 @@ class Handler(BaseHTTPRequestHandler):
         if table in cfg.fail_table:
             self.pgrst_error(500, "XX000", "internal error (postgrest-mini --fail-table)")
             return
-        db = self.server.db
+        mode = None
+        for part in self.headers.get("Prefer", "").split(","):
+            part = part.strip()
+            if part.startswith("count="):
+                mode = part[len("count="):]
         try:
-            if not db.table_exists(schema, table):
-                close = difflib.get_close_matches(table, db.tables(schema), n=1)
-                hint = ("Perhaps you meant the table '%s.%s'" % (schema, close[0])) if close else None
-                self.pgrst_error(404, "PGRST205",
-                                 "Could not find the table '%s.%s' in the schema cache" % (schema, table),
-                                 hint)
-                return
-            total = self.count(schema, table)
-            rows = db.exact(schema, table, limit) if limit else 0  # rows a GET returns
+            res = self.server.db.probe(schema, table, exact=mode in ("exact", "estimated"),
+                                       planned=mode in ("planned", "estimated"), limit=limit,
+                                       max_rows=cfg.max_rows if mode == "estimated" else 0)
         except PsqlError as exc:
             self.pgrst_error(503, "PGRST000", "Could not connect with the database", None, str(exc))
             return
+        if res.get("missing"):
+            close = difflib.get_close_matches(table, res["tables"], n=1)
+            hint = ("Perhaps you meant the table '%s.%s'" % (schema, close[0])) if close else None
+            self.pgrst_error(404, "PGRST205",
+                             "Could not find the table '%s.%s' in the schema cache" % (schema, table), hint)
+            return
+        rows = res["rows"]
+        if mode == "exact":
+            total = res["exact"]
+        elif mode == "planned":
+            total = res["planned"]
+        elif mode == "estimated":
+            # PostgREST: exact up to db-max-rows, the planner's figure above.
+            capped = res.get("capped")
+            total = capped if capped is not None and capped <= cfg.max_rows else res["planned"]
+        else:
+            total = None
         rng = "0-%d" % (rows - 1) if rows > 0 else "*"
         total_s = "*" if total is None else str(total)
         # PostgREST: 206 Partial Content when the count says rows were left out.
@@ -215,40 +247,19 @@ class Handler(BaseHTTPRequestHandler):
         body = [{} for _ in range(rows)] if self.command == "GET" else None
         self.send(status, body, {"Content-Range": "%s/%s" % (rng, total_s)})
 
-    def count(self, schema, table):
-        cfg = self.server.cfg
-        prefer = self.headers.get("Prefer", "")
-        mode = None
-        for part in prefer.split(","):
-            part = part.strip()
-            if part.startswith("count="):
-                mode = part[len("count="):]
-        db = self.server.db
-        if mode == "exact":
-            return db.exact(schema, table)
-        if mode == "planned":
-            return db.planned(schema, table)
-        if mode == "estimated":
-            if cfg.max_rows:
-                n = db.exact(schema, table, cfg.max_rows + 1)
-                if n <= cfg.max_rows:
-                    return n
-            return db.planned(schema, table)
-        return None
-
 
 def watch_parent(parent, deadline):
+    """Exits when the test that started us is gone, or at the deadline."""
     while True:
         if time.monotonic() > deadline:
             os._exit(0)
-        if os.getppid() != parent:
-            os._exit(0)
-        try:
-            os.kill(parent, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:
-            pass
+        if parent > 1:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
         time.sleep(PARENT_CHECK_S)
 
 
@@ -266,6 +277,8 @@ def main():
     ap.add_argument("--slow-seconds", type=float, default=10.0)
     ap.add_argument("--log", help="append one line per request (no secrets)")
     ap.add_argument("--lifetime", type=float, default=300.0, help="exit after this many seconds")
+    ap.add_argument("--parent-pid", type=int, default=0,
+                    help="exit when this process ends (default: the parent at start)")
     cfg = ap.parse_args()
     cfg.schemas = [s.strip() for s in cfg.schemas.split(",") if s.strip()]
 
@@ -282,7 +295,10 @@ def main():
     srv.log_lock = threading.Lock()
     port = srv.server_address[1]
 
-    threading.Thread(target=watch_parent, args=(os.getppid(), time.monotonic() + cfg.lifetime),
+    # Interpreter wrappers (pyenv shims) can outlive or precede the test's
+    # shell, so the test passes its pid; getppid() is only the fallback.
+    parent = cfg.parent_pid or os.getppid()
+    threading.Thread(target=watch_parent, args=(parent, time.monotonic() + cfg.lifetime),
                      daemon=True).start()
     if cfg.port_file:
         tmp = cfg.port_file + ".tmp"

@@ -43,7 +43,7 @@ rest_start() {
 	mkdir -p "$_rs_dir"
 	rm -f "$_rs_dir/port"
 	python3 "$top_srcdir/tests/lib/postgrest-mini.py" --conninfo "$(pg_conninfo "$_rs_db")" \
-		--psql "$(pg_psql_bin)" --port-file "$_rs_dir/port" --log "$_rs_dir/requests.log" \
+		--psql "$(pg_psql_bin)" --port-file "$_rs_dir/port" --log "$_rs_dir/requests.log" --parent-pid $$ \
 		"$@" >"$_rs_dir/stdout" 2>"$_rs_dir/stderr" &
 	_rs_pid=$!
 	pg_atexit "kill $_rs_pid 2>/dev/null"
