@@ -180,6 +180,8 @@ bool cmp_any_unreachable(const cmp_session *cs);    /* a side is down */
 const char *cmp_summary(const cmp_session *cs, char *buf, size_t n);
 const char *cmp_state_name(cmp_state s);   /* "matched", "no primary key" ... */
 const char *cmp_state_key(cmp_state s);    /* JSON: "matched", "no_primary_key" */
+/* Both figures known, no error, and equal (estimates or exact). */
+bool cmp_table_match(const cmp_table *t);
 /* Target rows as a percentage of source rows (100 = parity, may exceed it);
  * -1 when unknown or the source is empty and the target is not. */
 double cmp_table_pct(const cmp_table *t);

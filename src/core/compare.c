@@ -217,14 +217,14 @@ static void cmp_update_state(cmp_session *cs, cmp_table *t)
 		t->state = CMP_ESTIMATED;
 	else if (s->rows != g->rows)
 		t->state = CMP_MISMATCHED;
-	else if (s->has_pk == 0 || g->has_pk == 0)
-		t->state = CMP_NO_PK;
+	else if ((s->has_pk == 0 || g->has_pk == 0) && !t->pk)
+		t->state = CMP_NO_PK;   /* a "pk" in the config counts as a key */
 	else
 		t->state = CMP_MATCHED;
 	cmp_update_rate(t);
 }
 
-static bool cmp_table_match(const cmp_table *t)
+bool cmp_table_match(const cmp_table *t)
 {
 	const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
 	return !s->error && !g->error && s->rows >= 0 && g->rows >= 0 && s->rows == g->rows;

@@ -184,6 +184,13 @@ int main(void)
 	   "\"match\":true,\"state\":\"matched\"}]}", buf, sizeof buf), "gate: a table missing from the snapshot");
 	is_str(buf, "small: not in the last recorded counts", "gate: names the missing table");
 	ok(cmp_refresh_exact(cs), "refresh was exact");
+	cmp_side_report_pk(cs, CMP_TARGET, 1, false);
+	cmp_refresh(cs, true);
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 1, SMALL, true, NULL);
+	is_str(cmp_state_key(cmp_table_at(cs, 1)->state), "no_primary_key", "equal counts, no key: no primary key");
+	ok(cmp_table_match(cmp_table_at(cs, 1)), "... and the counts still match");
+	cmp_side_report_pk(cs, CMP_TARGET, 1, true);
 
 	/* --- errors keep the last good figure --- */
 	cmp_refresh(cs, true);
