@@ -25,8 +25,10 @@ keys k Enter
 wait_screen_not 'Stop the app'; ok $? "Enter on a step folds it"
 keys Enter
 wait_screen 'Stop the app'; ok $? "Enter again unfolds it"
+like "$(screen)" 'downtime plan 2h00m' "downtime clock: planned from the cutover window (01:00-03:00)"
 keys j Space
 wait_screen '\[x\] Stop the app'; ok $? "tick 5.1"
+wait_screen 'downtime [0-9]+m[0-9]+s of 2h00m'; ok $? "downtime clock runs from the first tick in the window"
 
 keys /
 text "Point the app"
@@ -43,6 +45,7 @@ text "window moved up by the client"
 keys Enter
 wait_screen 'phase complete: 5'; ok $? "override reason recorded, phase complete"
 like "$(screen)" '2/2 done' "rail shows the phase done"
+like "$(screen)" 'downtime [0-9]+m[0-9]+s of 2h00m \(ended\)' "downtime clock stops when the window's items are done"
 like "$(screen)" 'window moved up by the client' "override reason shown as a phase note"
 
 keys 1
