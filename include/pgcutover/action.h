@@ -13,6 +13,15 @@
  *      edit through envfile_set().  Nothing blocks; hooks report output,
  *      flag changes and the end.  act_cancel() (Ctrl-C in the console) and
  *      the timeout send SIGTERM to the group, SIGKILL after a grace period.
+ * From the console (one run at a time, all in its loop):
+ *     act_plan_item(cfg, rb, id, &plan, &e);        show act_plan_describe(plan)
+ *     ask for plan->missing_vars -> act_plan_set_var(); confirm (typed id when
+ *       plan->needs_typed_confirm)
+ *     act_start(lp, plan, cfg, &(act_opts){.st = st}, &hooks, ud, &run, &e);
+ *     hooks.output: mask with act_masker_apply(act_get_masker(run), ..) and
+ *       act_sanitize() before drawing; hooks.done: show the result, then
+ *       act_free(run) and act_plan_free(plan) outside the hook
+ *     Ctrl-C in the output pane: act_cancel(run)
  * Every run is audited through state_append(): command_start, flag_set,
  * command_end (output head and tail capped, secrets masked, control
  * characters replaced).  act_recover_unknown() closes the command_start
