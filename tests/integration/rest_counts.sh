@@ -44,7 +44,7 @@ write_config() {  # write_config URL [COUNT_MODE]
   "source": {"supabase": {"url": "$1", "key_env": "SUPABASE_KEY"$_count}},
   "target": "$PG_DST_CONNINFO",
   "tables": [$tables_json],
-  "statement_timeout_ms": 20000
+  "statement_timeout_ms": 60000
 }
 EOF
 }

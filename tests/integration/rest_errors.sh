@@ -16,15 +16,23 @@ pg_start src
 pg_start dst
 for db in src dst; do
 	pg_psql $db "create table clients(id int primary key); insert into clients select generate_series(1, 12);
-	create table audit(id int primary key); create table slowpoke(id int primary key);"
+	create table audit(id int primary key); create table slowpoke(id int primary key);
+	create table echo(id int primary key);
+	create schema sales; create table sales.orders(id int primary key);
+	insert into sales.orders select generate_series(1, 17);
+	create schema hidden; create table hidden.secret(id int primary key);"
 done
 pg_psql dst "create table ghost(id int primary key)"
 
 SUPABASE_KEY=$(rest_new_key sb)
 export SUPABASE_KEY
 SLOW_S=6
-TIMEOUT_MS=1500
-rest_start api src --fail-table audit --slow-table slowpoke --slow-seconds $SLOW_S
+SLOW_TIMEOUT_MS=1500
+# Generous for everything but the slow case: the test server runs psql per
+# request and CI machines can be loaded.
+TIMEOUT_MS=30000
+rest_start api src --fail-table audit --slow-table slowpoke --slow-seconds $SLOW_S \
+	--echo-key-table echo --schemas public,sales
 ok $? "PostgREST test server starts"
 
 dir=$PGC_TMP/work
@@ -53,12 +61,30 @@ run_counts() {  # output in $out (stdout+stderr), exit status in $rc
 }
 src_error() { jq -r --arg t "$1" '.tables[] | select(.table == $t) | .source_error' "$dir/out$n"; }
 
-# Baseline: the right key works.
-write_config "$REST_API_URL" clients
+# Baseline: the right key works; another schema goes in Accept-Profile.
+write_config "$REST_API_URL" clients sales.orders
 run_counts
 is "$rc" 0 "right key: counts match, exit 0"
+is "$(jq -r '.tables[1].source' "$dir/out$n")" "$(pg_psql src 'select count(*) from sales.orders')" \
+	"sales.orders counted from its schema"
+like "$(grep 'orders' "$REST_API_LOG" | head -1)" '^HEAD /rest/v1/orders\?.* profile=sales$' \
+	"schema sent as Accept-Profile, table alone in the path"
+
+# A schema the server does not expose: 406 PGRST106 with its hint.
+write_config "$REST_API_URL" hidden.secret
+run_counts
+[ "$rc" -ne 0 ]; ok $? "unexposed schema: non-zero exit ($rc)"
+like "$(src_error hidden.secret)" 'HTTP 406 PGRST106: Invalid schema: hidden \(hint: Only the following schemas are exposed: public, sales\)' \
+	"406 PGRST106 shown with message and hint"
+
+# A server that quotes the key back: the message is shown with the key masked.
+write_config "$REST_API_URL" echo
+run_counts
+like "$(src_error echo)" 'HTTP 400 PGRST100: rejected apikey \*\*\* for this table \(details: apikey=\*\*\*\)' \
+	"key quoted by the server is masked as *** in message and details"
 
 # Wrong key: the gateway's 401 has message and hint but no code.
+write_config "$REST_API_URL" clients
 good_key=$SUPABASE_KEY
 SUPABASE_KEY=$(rest_new_key sb)
 bad_key=$SUPABASE_KEY
@@ -99,12 +125,13 @@ like "$(src_error audit)" 'HTTP 500 XX000: internal error \(postgrest-mini --fai
 	"500 shown with code and message"
 
 # Slower than the timeout: a timeout error, well before the server answers.
+TIMEOUT_MS=$SLOW_TIMEOUT_MS
 write_config "$REST_API_URL" slowpoke
 start=$(date +%s)
 run_counts
 took=$(( $(date +%s) - start ))
 is "$rc" 69 "slow answer: exit 69"
-like "$(src_error slowpoke)" "no answer within $TIMEOUT_MS ms" "timeout error names the limit"
+like "$(src_error slowpoke)" "no answer within $SLOW_TIMEOUT_MS ms" "timeout error names the limit"
 [ "$took" -lt "$SLOW_S" ]; ok $? "gave up before the server's $SLOW_S s answer (took ${took}s)"
 
 # Nothing listening: refused, retried with backoff, reported.

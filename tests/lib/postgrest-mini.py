@@ -19,7 +19,8 @@ on (see issue 5):
   * unknown table: 404 {"code":"PGRST205",...}; schema not exposed
     (Accept-Profile): 406 PGRST106;
   * --fail-table T answers 500 with a PostgREST-style body; --slow-table T
-    sleeps --slow-seconds before answering (to hit client timeouts).
+    sleeps --slow-seconds before answering (to hit client timeouts);
+    --echo-key-table T answers 400 quoting the apikey it received.
 
 It listens on 127.0.0.1 only, writes the chosen port to --port-file, logs
 one line per request to --log (header names and whether auth was sent, never
@@ -207,6 +208,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         if table in cfg.slow_table:
             time.sleep(cfg.slow_seconds)
+        if table in cfg.echo_key_table:
+            got = self.headers.get("apikey", "")
+            self.pgrst_error(400, "PGRST100", "rejected apikey %s for this table" % got,
+                             None, "apikey=%s" % got)
+            return
         if table in cfg.fail_table:
             self.pgrst_error(500, "XX000", "internal error (postgrest-mini --fail-table)")
             return
@@ -275,6 +281,9 @@ def main():
     ap.add_argument("--fail-table", action="append", default=[])
     ap.add_argument("--slow-table", action="append", default=[])
     ap.add_argument("--slow-seconds", type=float, default=10.0)
+    ap.add_argument("--echo-key-table", action="append", default=[],
+                    help="answer 400 with the received apikey in message and details "
+                         "(a careless proxy), to test that the client masks it")
     ap.add_argument("--log", help="append one line per request (no secrets)")
     ap.add_argument("--lifetime", type=float, default=300.0, help="exit after this many seconds")
     ap.add_argument("--parent-pid", type=int, default=0,
