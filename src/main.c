@@ -32,6 +32,8 @@ static const cli_command commands[] = {
 	{"health",  cmd_health,  "health [--json]         run the HTTP health checks"},
 	{"rollback", cmd_rollback, "rollback PHASE [--yes] [--dry-run] [--json]  roll a phase back"},
 	{"lease",   cmd_lease,   "lease [--json] | lease hold SECONDS  who drives this state"},
+	{"export",  cmd_export,  "export --format jsonl|md [-o FILE] | export --verify FILE.jsonl"},
+	{"replay",  cmd_replay,  "replay [STATE|LOG.jsonl] [--at TIME|--event N] [--json]  state as of a time"},
 	{"demo",    cmd_demo,    "demo [--rows N] [--stop] [--no-console]  local demo migration"},
 	{NULL, NULL, NULL},
 };

@@ -1,0 +1,63 @@
+/*
+ * replay.h -- time travel through a recorded migration: the derived state
+ * (a ledger) as of any event or time, from a state file or a JSONL export
+ * (export.h).  From a state file, seeking starts at the newest ledger
+ * snapshot at or before the target (ledger_build_at), so it costs at most
+ * REPLAY_SNAPSHOT_EVERY events of folding once replay_index() has left
+ * snapshots along the log.  Also: the timeline's event times with idle gaps
+ * compressed (-i SECONDS), and the runbook a log was recorded against.
+ * Used by `pgcutover replay` and by the console's REPLAY mode.
+ */
+#ifndef PGCUTOVER_REPLAY_H
+#define PGCUTOVER_REPLAY_H
+
+#include "pgcutover/ledger.h"
+#include "pgcutover/export.h"
+
+/* Events between checkpoint snapshots written by replay_index(). */
+#define REPLAY_SNAPSHOT_EVERY 10000
+
+typedef struct replay_src replay_src;
+
+/* Opens a state file (read-only) or a JSONL export (read into memory),
+ * told apart by the SQLite header.  A JSONL log must be a whole chain from
+ * event 1 (check it with export_verify_jsonl). */
+int replay_open(const char *path, replay_src **out, pgc_err *e);
+void replay_close(replay_src *r);
+/* The state handle, or NULL for a JSONL log. */
+state *replay_state(replay_src *r);
+bool replay_is_jsonl(const replay_src *r);
+int64_t replay_last_id(replay_src *r);
+
+/* The id of the last event at or before time t (0 when t is before the
+ * first event).  Event times never go backwards within a log (one writer
+ * at a time), so this is a binary search. */
+int replay_id_at_time(replay_src *r, double t, int64_t *id, pgc_err *e);
+/* One event's time; -1 when there is no such event. */
+int replay_event_time(replay_src *r, int64_t id, double *ts, pgc_err *e);
+/* Calls fn for events first..last (inclusive) in id order (the event is
+ * valid during fn); stops when fn returns non-zero. */
+int replay_foreach(replay_src *r, int64_t first, int64_t last, state_event_fn fn, void *ud, pgc_err *e);
+
+/* The ledger over rb as of event_id (0 = before anything happened). */
+int replay_build(replay_src *r, const runbook *rb, int64_t event_id, ledger **out, pgc_err *e);
+
+/* The runbook path and sha256 recorded by the last runbook_loaded event at
+ * or before upto: 1 found (*path malloc'd), 0 none, -1 error. */
+int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha256[65], pgc_err *e);
+
+/* Writes the missing ledger snapshots every `every` events of st (opened
+ * read-write) over rb, folding the log once.  *written (may be NULL) is
+ * how many were added.  Snapshots are a cache: no lease needed. */
+int replay_index(const runbook *rb, state *st, int64_t every, int *written, pgc_err *e);
+/* Whether snapshots of rb cover st every `every` events (so seeking is fast). */
+bool replay_indexed(state *st, const runbook *rb, int64_t every);
+
+/* Every event's time, in id order (times[0] is event 1).  New array. */
+int replay_times(replay_src *r, double **times, size_t *n, pgc_err *e);
+/* Idle gaps compressed: out[i] is event i's position on a timeline where
+ * every gap longer than max_gap counts as max_gap (max_gap <= 0: none),
+ * out[0] = 0.  Returns the compressed length in seconds. */
+double replay_compress(const double *times, size_t n, double max_gap, double *out);
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * cmd_replay.c -- `pgcutover replay [STATE|LOG.jsonl] [--at TIME|--event N]
+ * [--json] [--timeline [-i SECONDS]]`: the state of a migration as it was
+ * at a point of its log, headless.  --json prints the `status --json`
+ * object as of that point plus a "replay" member (source, event_id, at,
+ * events_total, counts); --timeline lists the events with their offsets on
+ * a timeline whose idle gaps are cut to SECONDS.  The runbook is -r or the
+ * config's, else the one the log recorded (runbook_loaded).  A long state
+ * file gets checkpoint snapshots on first replay when it is writable, so
+ * later seeks are fast.  The interactive replay is the console's.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/cli.h"
+#include "pgcutover/replay.h"
+#include "pgcutover/status_json.h"
+
+#define REPLAY_TIME_MAX 40
+#define SECONDS_PER_MINUTE 60
+#define SECONDS_PER_HOUR 3600
+/* Below the microsecond resolution events are stored with. */
+#define REPLAY_TIME_EPSILON 1e-7
+
+/* A time given to the second (or to the millisecond) means the end of that
+ * second (millisecond): `--at` with a time copied from `log` includes the
+ * event it was copied from.  Returns the width of the last unit written. */
+static double time_precision(const char *s)
+{
+	const char *dot = strrchr(s, '.');
+	double unit = 1;
+	if (dot)
+		for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++)
+			unit /= 10;
+	return unit;
+}
+
+static void replay_usage(FILE *f)
+{
+	fprintf(f, "usage: pgcutover replay [STATE|LOG.jsonl] [--at TIME | --event N] [--json]\n"
+	           "       pgcutover replay [STATE|LOG.jsonl] --timeline [-i SECONDS] [--json]\n"
+	           "The state as of TIME (ISO-8601, 'YYYY-MM-DD HH:MM[:SS]' or unix seconds) or\n"
+	           "event N; the last event by default.\n");
+}
+
+typedef struct replay_args {
+	const char *source;
+	const char *at;
+	long long event;      /* -1 = not given */
+	bool timeline;
+	double idle;          /* -i: longest gap kept on the timeline; 0 = all */
+} replay_args;
+
+/* Source: the argument, else -s, else the config's state, else the
+ * default for the runbook. */
+static char *resolve_source(const replay_args *a, const cli_ctx *ctx, pgc_err *e)
+{
+	if (a->source)
+		return xstrdup(a->source);
+	if (ctx->opts->state_path)
+		return xstrdup(ctx->opts->state_path);
+	if (ctx->cfg && ctx->cfg->state)
+		return xstrdup(ctx->cfg->state);
+	const char *rb = ctx->opts->runbook_path ? ctx->opts->runbook_path : ctx->cfg ? ctx->cfg->runbook : NULL;
+	if (!rb) {
+		pgc_fail(e, PGC_EXIT_USAGE, "what should be replayed? give STATE or LOG.jsonl, -s STATE, "
+		         "or a config / -r RUNBOOK");
+		return NULL;
+	}
+	return config_default_state_path(rb, e);
+}
+
+/* -r, else the config's runbook, else the one the log recorded. */
+static int load_runbook(replay_src *src, const cli_ctx *ctx, int64_t upto, runbook **rb, pgc_err *e)
+{
+	const char *path = ctx->opts->runbook_path ? ctx->opts->runbook_path : ctx->cfg ? ctx->cfg->runbook : NULL;
+	char *recorded = NULL, sha[65] = "";
+	if (replay_recorded_runbook(src, upto, &recorded, sha, e) < 0)
+		return -1;
+	if (!path)
+		path = recorded;
+	if (!path) {
+		free(recorded);
+		return pgc_fail(e, PGC_EXIT_USAGE, "the log records no runbook: give -r RUNBOOK");
+	}
+	rb_options opt = {0};
+	if (ctx->cfg) {
+		opt.flags = (const char *const *)ctx->cfg->flags;
+		opt.n_flags = ctx->cfg->n_flags;
+	}
+	int rc = runbook_load(path, &opt, rb, e);
+	if (rc == 0 && sha[0] && strcmp(sha, (*rb)->sha256) != 0 && !ctx->opts->quiet)
+		fprintf(stderr, "pgcutover: note: %s changed since the log recorded it (sha256 %.12s, now "
+		        "%.12s); items are matched by their text\n", path, sha, (*rb)->sha256);
+	free(recorded);
+	return rc;
+}
+
+/* Leaves checkpoint snapshots in a long, writable state so seeks are fast. */
+static void index_if_useful(const char *path, const runbook *rb, replay_src *src, bool quiet)
+{
+	state *ro = replay_state(src);
+	if (!ro || state_last_id(ro) < REPLAY_SNAPSHOT_EVERY || access(path, W_OK) != 0 ||
+	    replay_indexed(ro, rb, REPLAY_SNAPSHOT_EVERY))
+		return;
+	state *rw = NULL;
+	pgc_err e = {0};
+	int written = 0;
+	if (state_open(path, 0, &rw, &e) == 0 && replay_index(rb, rw, REPLAY_SNAPSHOT_EVERY, &written, &e) == 0) {
+		if (written && !quiet)
+			fprintf(stderr, "pgcutover: wrote %d checkpoint snapshots for fast seeking\n", written);
+	} else if (!quiet) {
+		fprintf(stderr, "pgcutover: note: no checkpoint snapshots written (%s); seeking folds more\n", e.msg);
+	}
+	state_close(rw);
+}
+
+static void print_json(cJSON *root)
+{
+	char *s = cJSON_Print(root);
+	puts(s);
+	cJSON_free(s);
+}
+
+static cJSON *json_time(double t)
+{
+	if (t <= 0)
+		return cJSON_CreateNull();
+	char buf[REPLAY_TIME_MAX];
+	pgc_iso8601(t, buf, sizeof buf);
+	return cJSON_CreateString(buf);
+}
+
+static void duration_text(double secs, char *buf, size_t n)
+{
+	long s = (long)secs;
+	snprintf(buf, n, "%ld:%02ld:%02ld", s / SECONDS_PER_HOUR, (s % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE,
+	         s % SECONDS_PER_MINUTE);
+}
+
+typedef struct timeline_ctx {
+	const double *pos;
+	bool json;
+	cJSON *array;
+} timeline_ctx;
+
+static int timeline_one(const st_event *ev, void *ud)
+{
+	timeline_ctx *c = ud;
+	double off = c->pos[ev->id - 1];
+	if (c->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)ev->id);
+		cJSON_AddItemToObject(o, "time", json_time(ev->ts));
+		cJSON_AddNumberToObject(o, "offset_s", off);
+		cJSON_AddStringToObject(o, "kind", ev->kind);
+		cJSON_AddStringToObject(o, "operator", ev->operator_name);
+		if (ev->phase)
+			cJSON_AddStringToObject(o, "phase", ev->phase);
+		if (ev->item)
+			cJSON_AddStringToObject(o, "item", ev->item);
+		cJSON_AddItemToArray(c->array, o);
+	} else {
+		char d[REPLAY_TIME_MAX], when[REPLAY_TIME_MAX];
+		duration_text(off, d, sizeof d);
+		pgc_iso8601(ev->ts, when, sizeof when);
+		char *who = pgc_sanitize(ev->operator_name), *kind = pgc_sanitize(ev->kind),
+		     *where = pgc_sanitize(ev->item ? ev->item : ev->phase ? ev->phase : "");
+		printf("%9s  %6lld  %s  %-10s %-16s %s\n", d, (long long)ev->id, when, who, kind, where);
+		free(who);
+		free(kind);
+		free(where);
+	}
+	return 0;
+}
+
+static int print_timeline(replay_src *src, const replay_args *a, bool json, pgc_err *e)
+{
+	double *times = NULL;
+	size_t n = 0;
+	if (replay_times(src, &times, &n, e) < 0)
+		return -1;
+	double *pos = xcalloc(n ? n : 1, sizeof *pos);
+	double len = replay_compress(times, n, a->idle, pos);
+	timeline_ctx c = {.pos = pos, .json = json, .array = json ? cJSON_CreateArray() : NULL};
+	int rc = replay_foreach(src, 1, (int64_t)n, timeline_one, &c, e);
+	if (json && rc == 0) {
+		cJSON *root = cJSON_CreateObject();
+		cJSON_AddNumberToObject(root, "events", (double)n);
+		cJSON_AddNumberToObject(root, "idle_max_s", a->idle);
+		cJSON_AddNumberToObject(root, "length_s", len);
+		cJSON_AddNumberToObject(root, "wall_s", n ? times[n - 1] - times[0] : 0);
+		cJSON_AddItemToObject(root, "timeline", c.array);
+		print_json(root);
+		cJSON_Delete(root);
+	} else {
+		cJSON_Delete(c.array);
+		if (rc == 0 && !json) {
+			char d[REPLAY_TIME_MAX];
+			duration_text(len, d, sizeof d);
+			printf("%zu events, %s on the timeline\n", n, d);
+		}
+	}
+	free(pos);
+	free(times);
+	return rc < 0 ? -1 : 0;
+}
+
+static void print_text(const ledger *lg, const char *source, int64_t id, int64_t total, double at)
+{
+	char when[REPLAY_TIME_MAX] = "-";
+	if (at > 0)
+		pgc_iso8601(at, when, sizeof when);
+	char *src = pgc_sanitize(source);
+	printf("%s as of event %lld of %lld (%s)\n", src, (long long)id, (long long)total, when);
+	free(src);
+	const runbook *rb = lg->rb;
+	for (size_t p = 0; p < rb->n_phases; p++) {
+		const lg_phase *lp = &lg->phases[p];
+		char *t = pgc_sanitize(rb->phases[p].title ? rb->phases[p].title : "");
+		printf("  %-8s %-12s %3d/%-3d %s\n", rb->phases[p].id, lg_phase_status_name(lp->status),
+		       lp->done, lp->total, t);
+		free(t);
+	}
+	printf("total: %d/%d items done\n", lg->items_done, lg->items_total);
+}
+
+int cmd_replay(int argc, char **argv, cli_opts *o)
+{
+	replay_args a = {.event = -1};
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+			replay_usage(stdout);
+			return PGC_EXIT_OK;
+		} else if (strcmp(s, "--at") == 0 && i + 1 < argc) {
+			a.at = argv[++i];
+		} else if (strcmp(s, "--event") == 0 && i + 1 < argc) {
+			char *end = NULL;
+			a.event = strtoll(argv[++i], &end, 10);
+			if (!end || *end || a.event < 0)
+				return cli_usage_error("replay", "--event needs an event id, got '%s'", argv[i]);
+		} else if (strcmp(s, "--timeline") == 0) {
+			a.timeline = true;
+		} else if ((strcmp(s, "-i") == 0 || strcmp(s, "--idle") == 0) && i + 1 < argc) {
+			char *end = NULL;
+			a.idle = strtod(argv[++i], &end);
+			if (!end || *end || a.idle < 0)
+				return cli_usage_error("replay", "-i needs seconds, got '%s'", argv[i]);
+		} else if (s[0] != '-' && !a.source) {
+			a.source = s;
+		} else {
+			return cli_usage_error("replay", "unknown argument '%s'", s);
+		}
+	}
+	if (a.at && a.event >= 0)
+		return cli_usage_error("replay", "--at or --event, not both");
+	double at_time = 0;
+	if (a.at && pgc_parse_time(a.at, &at_time) < 0)
+		return cli_usage_error("replay", "--at: cannot read '%s' as a time", a.at);
+
+	cli_ctx ctx;
+	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG);
+	if (rc != 0)
+		return rc;
+	pgc_err e = {0};
+	replay_src *src = NULL;
+	runbook *rb = NULL;
+	ledger *lg = NULL;
+	char *source = resolve_source(&a, &ctx, &e);
+	if (!source || replay_open(source, &src, &e) < 0)
+		goto fail;
+	if (a.timeline) {
+		if (print_timeline(src, &a, o->json, &e) < 0)
+			goto fail;
+		goto done;
+	}
+	int64_t total = replay_last_id(src), id = total;
+	if (a.event >= 0)
+		id = a.event < total ? a.event : total;
+	else if (a.at && replay_id_at_time(src, at_time + time_precision(a.at) - REPLAY_TIME_EPSILON, &id, &e) < 0)
+		goto fail;
+	if (load_runbook(src, &ctx, id, &rb, &e) < 0)
+		goto fail;
+	index_if_useful(source, rb, src, o->quiet);
+	if (replay_build(src, rb, id, &lg, &e) < 0)
+		goto fail;
+	/* A running phase's duration runs up to the cursor, not to today. */
+	double cursor = a.at ? at_time : lg->last_event_ts;
+	if (o->json) {
+		cJSON *root = status_json_build(lg, source, cursor);
+		cJSON *r = cJSON_AddObjectToObject(root, "replay");
+		cJSON_AddStringToObject(r, "source", source);
+		cJSON_AddStringToObject(r, "format", replay_is_jsonl(src) ? "jsonl" : "state");
+		cJSON_AddNumberToObject(r, "event_id", (double)id);
+		cJSON_AddNumberToObject(r, "events_total", (double)total);
+		cJSON_AddItemToObject(r, "at", json_time(cursor));
+		cJSON *counts = lg->last_counts ? cJSON_Parse(lg->last_counts) : NULL;
+		cJSON_AddItemToObject(r, "counts", counts ? counts : cJSON_CreateNull());
+		cJSON_AddItemToObject(r, "counts_at", json_time(lg->last_counts_ts));
+		print_json(root);
+		cJSON_Delete(root);
+	} else {
+		print_text(lg, source, id, total, cursor);
+	}
+done:
+	ledger_free(lg);
+	if (rb)
+		runbook_free(rb);
+	replay_close(src);
+	free(source);
+	cli_unload(&ctx);
+	return PGC_EXIT_OK;
+fail:
+	rc = cli_report(&e);
+	ledger_free(lg);
+	if (rb)
+		runbook_free(rb);
+	replay_close(src);
+	free(source);
+	cli_unload(&ctx);
+	return rc;
+}

@@ -1,0 +1,334 @@
+/*
+ * replay.c -- the derived state as of any point of a recorded migration (see
+ * replay.h).  A state file is read through state.c (ledger_build_at starts
+ * from the newest snapshot at or before the target); a JSONL export is read
+ * into memory by export.c and folded from the start (exports are small next
+ * to what a state can hold, and replaying one is an after-the-fact job).
+ * replay_index() leaves checkpoint snapshots every N events so that seeking
+ * a long state costs a snapshot read and at most N events of folding.
+ * Callers: cmd_replay.c, the console's REPLAY mode.
+ */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/replay.h"
+
+/* The first bytes of every SQLite 3 database file. */
+#define SQLITE_MAGIC "SQLite format 3"
+
+struct replay_src {
+	state *st;        /* a state file, or */
+	export_log log;   /* a JSONL export (events[i].id == i + 1) */
+	bool jsonl;
+};
+
+static bool is_sqlite(const char *path)
+{
+	char head[sizeof SQLITE_MAGIC] = "";
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	size_t n = fread(head, 1, sizeof head, f);
+	fclose(f);
+	return n == sizeof head && memcmp(head, SQLITE_MAGIC, sizeof SQLITE_MAGIC) == 0;
+}
+
+int replay_open(const char *path, replay_src **out, pgc_err *e)
+{
+	*out = NULL;
+	replay_src *r = xcalloc(1, sizeof *r);
+	if (strcmp(path, "-") != 0 && is_sqlite(path)) {
+		if (state_open(path, STATE_OPEN_READONLY, &r->st, e) < 0) {
+			free(r);
+			return -1;
+		}
+	} else {
+		r->jsonl = true;
+		if (export_read_jsonl(path, &r->log, e) < 0) {
+			free(r);
+			return -1;
+		}
+		for (size_t i = 0; i < r->log.n; i++)
+			if (r->log.events[i].id != (int64_t)i + 1) {
+				pgc_fail(e, PGC_EXIT_DATAERR, "%s: line %zu holds event %lld where event %zu was "
+				         "expected: not a whole log (check it with `pgcutover export --verify`)",
+				         path, i + 1, (long long)r->log.events[i].id, i + 1);
+				replay_close(r);
+				return -1;
+			}
+	}
+	*out = r;
+	return 0;
+}
+
+void replay_close(replay_src *r)
+{
+	if (!r)
+		return;
+	state_close(r->st);
+	export_log_free(&r->log);
+	free(r);
+}
+
+state *replay_state(replay_src *r)
+{
+	return r->st;
+}
+
+bool replay_is_jsonl(const replay_src *r)
+{
+	return r->jsonl;
+}
+
+int64_t replay_last_id(replay_src *r)
+{
+	return r->jsonl ? (int64_t)r->log.n : state_last_id(r->st);
+}
+
+int replay_event_time(replay_src *r, int64_t id, double *ts, pgc_err *e)
+{
+	if (r->jsonl) {
+		if (id < 1 || id > (int64_t)r->log.n)
+			return -1;
+		*ts = r->log.events[id - 1].ts;
+		return 0;
+	}
+	st_event *ev = NULL;
+	int rc = state_get_event(r->st, id, &ev, e);
+	if (rc <= 0)
+		return -1;
+	*ts = ev->ts;
+	st_event_free(ev);
+	return 0;
+}
+
+int replay_id_at_time(replay_src *r, double t, int64_t *id, pgc_err *e)
+{
+	int64_t lo = 1, hi = replay_last_id(r), best = 0;
+	if (hi < 0)
+		return pgc_fail(e, PGC_EXIT_IOERR, "cannot read the log");
+	while (lo <= hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+		double ts;
+		if (replay_event_time(r, mid, &ts, e) < 0)
+			return pgc_fail(e, e && e->code ? e->code : PGC_EXIT_DATAERR, "event %lld is missing "
+			                "from the log", (long long)mid);
+		if (ts <= t) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	*id = best;
+	return 0;
+}
+
+typedef struct range_ctx {
+	int64_t last;
+	state_event_fn fn;
+	void *ud;
+} range_ctx;
+
+static int range_one(const st_event *ev, void *ud)
+{
+	range_ctx *c = ud;
+	if (ev->id > c->last)
+		return 1;
+	return c->fn(ev, c->ud);
+}
+
+int replay_foreach(replay_src *r, int64_t first, int64_t last, state_event_fn fn, void *ud, pgc_err *e)
+{
+	if (first < 1)
+		first = 1;
+	if (r->jsonl) {
+		for (int64_t i = first; i <= last && i <= (int64_t)r->log.n; i++) {
+			int rc = fn(&r->log.events[i - 1], ud);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	range_ctx c = {last, fn, ud};
+	int rc = state_foreach(r->st, first - 1, range_one, &c, e);
+	return rc < 0 ? -1 : 0;
+}
+
+int replay_build(replay_src *r, const runbook *rb, int64_t event_id, ledger **out, pgc_err *e)
+{
+	if (!r->jsonl)
+		return ledger_build_at(rb, r->st, event_id, out, e);
+	ledger *lg = ledger_new(rb);
+	for (int64_t i = 0; i < event_id && i < (int64_t)r->log.n; i++)
+		ledger_apply(lg, &r->log.events[i]);
+	*out = lg;
+	return 0;
+}
+
+static int recorded_from_payload(const char *payload, char **path, char sha256[65])
+{
+	cJSON *pl = cJSON_Parse(payload);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(pl, "path"),
+	            *s = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+	int rc = 0;
+	if (cJSON_IsString(p) && *p->valuestring) {
+		*path = xstrdup(p->valuestring);
+		snprintf(sha256, 65, "%s", cJSON_IsString(s) ? s->valuestring : "");
+		rc = 1;
+	}
+	cJSON_Delete(pl);
+	return rc;
+}
+
+int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha256[65], pgc_err *e)
+{
+	*path = NULL;
+	sha256[0] = '\0';
+	if (r->jsonl) {
+		for (int64_t i = (upto < (int64_t)r->log.n ? upto : (int64_t)r->log.n); i >= 1; i--)
+			if (strcmp(r->log.events[i - 1].kind, EV_RUNBOOK_LOADED) == 0 &&
+			    recorded_from_payload(r->log.events[i - 1].payload, path, sha256))
+				return 1;
+		/* Before the first load (upto too early): the first one recorded. */
+		for (size_t i = 0; i < r->log.n; i++)
+			if (strcmp(r->log.events[i].kind, EV_RUNBOOK_LOADED) == 0)
+				return recorded_from_payload(r->log.events[i].payload, path, sha256);
+		return 0;
+	}
+	/* The newest load is what the current snapshots were folded over; an
+	 * earlier one only matters when the runbook changed mid-migration,
+	 * and the ledger follows moved items by hash anyway. */
+	st_event *ev = NULL;
+	int rc = state_last_of_kind(r->st, EV_RUNBOOK_LOADED, &ev, e);
+	if (rc <= 0)
+		return rc;
+	rc = recorded_from_payload(ev->payload, path, sha256);
+	st_event_free(ev);
+	return rc;
+}
+
+/* ---- checkpoint snapshots ---- */
+
+typedef struct index_ctx {
+	ledger *lg;
+	state *st;
+	const runbook *rb;
+	int64_t every;
+	int64_t have_below;   /* snapshots at multiples of every up to here exist */
+	int written;
+	pgc_err *e;
+	bool failed;
+} index_ctx;
+
+static bool snapshot_exists(state *st, const runbook *rb, int64_t id)
+{
+	int64_t got = 0;
+	char *json = NULL;
+	int rc = state_snapshot_read(st, id, rb->sha256, &got, &json, NULL);
+	free(json);
+	return rc == 1 && got == id;
+}
+
+static int index_one(const st_event *ev, void *ud)
+{
+	index_ctx *c = ud;
+	ledger_apply(c->lg, ev);
+	if (ev->id % c->every == 0 && !snapshot_exists(c->st, c->rb, ev->id)) {
+		char *json = ledger_snapshot_json(c->lg);
+		int rc = state_snapshot_write(c->st, ev->id, c->rb->sha256, json, c->e);
+		free(json);
+		if (rc < 0) {
+			c->failed = true;
+			return 1;
+		}
+		c->written++;
+	}
+	return 0;
+}
+
+bool replay_indexed(state *st, const runbook *rb, int64_t every)
+{
+	int64_t last = state_last_id(st);
+	for (int64_t id = every; id <= last; id += every)
+		if (!snapshot_exists(st, rb, id))
+			return false;
+	return true;
+}
+
+int replay_index(const runbook *rb, state *st, int64_t every, int *written, pgc_err *e)
+{
+	if (written)
+		*written = 0;
+	if (every <= 0)
+		every = REPLAY_SNAPSHOT_EVERY;
+	int64_t last = state_last_id(st);
+	/* Start from the last checkpoint below the first missing one. */
+	int64_t start = 0;
+	while (start + every <= last && snapshot_exists(st, rb, start + every))
+		start += every;
+	if (start + every > last)
+		return 0;
+	ledger *lg = NULL;
+	if (ledger_build_at(rb, st, start, &lg, e) < 0)
+		return -1;
+	index_ctx c = {.lg = lg, .st = st, .rb = rb, .every = every, .e = e};
+	/* Each snapshot commits on its own: a driver appending meanwhile waits
+	 * for one short write, never for the whole fold. */
+	int rc = state_foreach(st, start, index_one, &c, e);
+	ledger_free(lg);
+	if (rc < 0 || c.failed)
+		return -1;
+	if (written)
+		*written = c.written;
+	return 0;
+}
+
+/* ---- timeline ---- */
+
+typedef struct times_ctx {
+	double *t;
+	size_t n, cap;
+} times_ctx;
+
+static int times_one(const st_event *ev, void *ud)
+{
+	times_ctx *c = ud;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		c->t = xrealloc(c->t, c->cap * sizeof *c->t);
+	}
+	c->t[c->n++] = ev->ts;
+	return 0;
+}
+
+int replay_times(replay_src *r, double **times, size_t *n, pgc_err *e)
+{
+	times_ctx c = {0};
+	if (replay_foreach(r, 1, INT64_MAX, times_one, &c, e) < 0) {
+		free(c.t);
+		return -1;
+	}
+	*times = c.t;
+	*n = c.n;
+	return 0;
+}
+
+double replay_compress(const double *times, size_t n, double max_gap, double *out)
+{
+	if (n == 0)
+		return 0;
+	out[0] = 0;
+	for (size_t i = 1; i < n; i++) {
+		double gap = times[i] - times[i - 1];
+		if (gap < 0)
+			gap = 0;
+		if (max_gap > 0 && gap > max_gap)
+			gap = max_gap;
+		out[i] = out[i - 1] + gap;
+	}
+	return out[n - 1];
+}

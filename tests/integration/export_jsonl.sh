@@ -1,0 +1,97 @@
+#!/bin/sh
+# export_jsonl.sh -- `pgcutover export`: the JSONL has one line per event
+# with every field of `log --json` (ids, kinds, operators, payloads and both
+# hashes agree); `export --verify` passes it (exit 0, the same head as
+# `log --verify`) and names the line and event of a payload edited with
+# sed, of a deleted line and of a swapped operator (exit 1); replaying the
+# JSONL gives the same state as replaying the state file; the file is
+# private (0600).  The Markdown report holds the phase table with the
+# planned duration from the runbook, who did what, the untick with its
+# reason, and a timeline row per tick.
+. "$top_srcdir/tests/lib/tap.sh"
+command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
+P=$PGCUTOVER
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+cat > rb.md <<'MD'
+# Export test
+
+## Phase 1: Copy
+
+**Duration:** 2 hours
+
+- [ ] Stop writes
+- [ ] Copy customers
+- [ ] Copy orders
+
+## Phase 2: Cutover
+
+- [ ] Point the app at the new database
+MD
+S="$T/s.db"
+$P -r rb.md -s "$S" --operator alice tick 1.1 >/dev/null
+$P -r rb.md -s "$S" --operator bob tick 1.2 --note 'took "12" min | fast' >/dev/null
+$P -r rb.md -s "$S" --operator bob untick 1.2 --reason "counts differ" >/dev/null
+$P -r rb.md -s "$S" --operator carol note "multi
+line note" >/dev/null
+$P -r rb.md -s "$S" --operator alice tick 1.2 >/dev/null
+$P -r rb.md -s "$S" --operator alice tick 1.3 >/dev/null
+
+$P -r rb.md -s "$S" export --format jsonl -o out.jsonl 2>/dev/null; ok $? "export --format jsonl -o"
+is "$(stat -c %a out.jsonl)" "600" "the export is private (0600)"
+log=$($P -s "$S" log --json)
+n=$(printf '%s' "$log" | jq length)
+is "$(wc -l < out.jsonl | tr -d ' ')" "$n" "one line per event ($n)"
+is "$(jq -c '[.id, .kind, .operator, .item, .prev_hash, .hash]' out.jsonl | jq -sc .)" \
+	"$(printf '%s' "$log" | jq -c '[.[] | [.id, .kind, .operator, .item, .prev_hash, .hash]]')" \
+	"ids, kinds, operators, items and both hashes match the log"
+is "$(jq -c .payload out.jsonl | jq -sc .)" "$(printf '%s' "$log" | jq -c '[.[].payload]')" "payloads match the log"
+is "$($P -s "$S" export | wc -l | tr -d ' ')" "$n" "export to stdout"
+
+out=$($P export --verify out.jsonl); rc=$?
+is "$rc" "0" "export --verify: intact exits 0"
+head=$($P -s "$S" log --verify | sed -n 's/^head: //p')
+like "$out" "head: $head" "export --verify prints the same head as log --verify"
+is "$($P export --verify out.jsonl --json | jq -r '"\(.intact) \(.events)"')" "true $n" "--json: intact and event count"
+
+# Tampering: an edited payload, a deleted line, an edited operator.
+sed 's/counts differ/counts agree/' out.jsonl > t1.jsonl
+bad=$(grep -n 'counts agree' t1.jsonl | cut -d: -f1)
+badid=$(sed -n "${bad}p" t1.jsonl | jq .id)
+out=$($P export --verify t1.jsonl); rc=$?
+is "$rc" "1" "an edited payload: exit 1"
+like "$out" "t1.jsonl:$bad: event $badid \(untick\): hash does not match" "names the line and the event"
+is "$($P export --verify t1.jsonl --json | jq -r .bad_line)" "$bad" "--json names the bad line"
+sed '3d' out.jsonl > t2.jsonl
+out=$($P export --verify t2.jsonl); rc=$?
+is "$rc" "1" "a deleted line: exit 1"
+like "$out" "t2.jsonl:3: event 4 where event 3 was expected" "names where the chain breaks"
+sed '2s/"operator":"[a-z]*"/"operator":"mallory"/' out.jsonl > t3.jsonl
+$P export --verify t3.jsonl >/dev/null; is "$?" "1" "an edited operator: exit 1"
+
+# Replay of the JSONL equals replay of the state, at every event.
+same=0
+i=1
+while [ "$i" -le "$n" ]; do
+	a=$($P -r rb.md replay "$S" --event "$i" --json | jq -c 'del(.replay, .state)')
+	b=$($P -r rb.md replay out.jsonl --event "$i" --json | jq -c 'del(.replay, .state)')
+	[ "$a" = "$b" ] || same=1
+	i=$((i + 1))
+done
+ok "$same" "replay of the JSONL gives the state file's derived state at every event"
+is "$($P replay t1.jsonl --json 2>/dev/null | jq -r .items_done)" "3" "replay reads the runbook recorded in the log"
+
+# Markdown report.
+md=$($P -r rb.md -s "$S" export --format md); ok $? "export --format md"
+like "$md" "^# Post-mortem: Export test" "report title"
+like "$md" "\| 1 \| Copy \| done \| 3/3 \| 2h00m \| [0-9T:.-]+Z \| [0-9T:.-]+Z \|" "phase row: done, planned 2h from the runbook, start and end"
+like "$md" "\| 2 \| Cutover \| not_started \| 0/1 \|" "phase not started"
+like "$md" "\| bob \| 1 \| 1 \| 0 \|" "who did what: bob ticked once and unticked once"
+like "$md" "item 1\.2 unticked by bob: counts differ" "unticks with the reason"
+like "$md" "\| alice \| tick \| 1\.3 \| Copy orders \|" "timeline row for a tick, with the item text"
+like "$md" 'took "12" min \\| fast' "a pipe in a note is escaped in the table"
+ticks=$(printf '%s' "$log" | jq '[.[] | select(.kind=="tick")] | length')
+is "$(printf '%s\n' "$md" | grep -c '| tick |')" "$ticks" "one timeline row per tick event"
+done_testing
