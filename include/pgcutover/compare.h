@@ -74,12 +74,13 @@ typedef struct cmp_table {
 	char *pk;             /* config's pk column or NULL */
 	cmp_figure side[CMP_N_SIDES];
 	cmp_state state;
-	double rate;          /* target rows/s over CMP_RATE_WINDOW_S; 0 = unknown */
+	double rate;          /* target rows/s: newest growing run of figures of one
+	                       * kind within CMP_RATE_WINDOW_S; 0 = unknown */
 	double eta_s;         /* seconds until target reaches source at rate; -1 unknown */
 } cmp_table;
 
 /*
- * Driver interface.  The session fills in cs, which, lp, ep and label, then
+ * Driver interface.  The session fills in cs, which, lp, ep, cfg and label, then
  * calls the driver's init function (cmp_pg_side_init, cmp_rest_side_init),
  * which sets ops and impl.  All callbacks run on the loop's thread.
  */
@@ -109,7 +110,8 @@ struct cmp_side {
 	const cfg_endpoint *ep;
 	const config *cfg;      /* pool_size, statement_timeout_ms, tables */
 	char *label;            /* "source", "target" */
-	char *server;           /* "host:port/db" or URL, no secrets; set by driver */
+	char *server;           /* "host=H port=P dbname=D" or a URL, never a secret;
+	                         * set by the driver (the label until it knows) */
 	void *impl;             /* driver state */
 	/* connectivity, kept by cmp_side_report_status() */
 	bool up;                /* connected at least once and not lost since */
