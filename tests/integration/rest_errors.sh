@@ -18,6 +18,7 @@ for db in src dst; do
 	pg_psql $db "create table clients(id int primary key); insert into clients select generate_series(1, 12);
 	create table audit(id int primary key); create table slowpoke(id int primary key);
 	create table echo(id int primary key);
+	create table flaky(id int primary key); insert into flaky select generate_series(1, 5);
 	create schema sales; create table sales.orders(id int primary key);
 	insert into sales.orders select generate_series(1, 17);
 	create schema hidden; create table hidden.secret(id int primary key);"
@@ -32,7 +33,7 @@ SLOW_TIMEOUT_MS=1500
 # request and CI machines can be loaded.
 TIMEOUT_MS=30000
 rest_start api src --fail-table audit --slow-table slowpoke --slow-seconds $SLOW_S \
-	--echo-key-table echo --schemas public,sales
+	--echo-key-table echo --flaky-table flaky --schemas public,sales
 ok $? "PostgREST test server starts"
 
 dir=$PGC_TMP/work
@@ -123,6 +124,15 @@ run_counts
 is "$rc" 69 "500 from the server: exit 69"
 like "$(src_error audit)" 'HTTP 500 XX000: internal error \(postgrest-mini --fail-table\)' \
 	"500 shown with code and message"
+
+# A 503 once: retried after a backoff, then counted.
+write_config "$REST_API_URL" flaky
+run_counts
+is "$rc" 0 "503 then success: retried, counts match, exit 0"
+grep 'flaky' "$REST_API_LOG" | sed 's/ apikey.*//' >"$dir/flaky.log"
+is "$(head -2 "$dir/flaky.log" | tr '\n' ' ')" \
+	"HEAD /rest/v1/flaky?select=*&limit=1 status=503 HEAD /rest/v1/flaky?select=*&limit=1 status=206 " \
+	"the 503 HEAD was sent again and answered 206"
 
 # Slower than the timeout: a timeout error, well before the server answers.
 TIMEOUT_MS=$SLOW_TIMEOUT_MS

@@ -20,7 +20,8 @@ on (see issue 5):
     (Accept-Profile): 406 PGRST106;
   * --fail-table T answers 500 with a PostgREST-style body; --slow-table T
     sleeps --slow-seconds before answering (to hit client timeouts);
-    --echo-key-table T answers 400 quoting the apikey it received.
+    --echo-key-table T answers 400 quoting the apikey it received;
+    --flaky-table T answers 503 once (a retry then succeeds).
 
 It listens on 127.0.0.1 only, writes the chosen port to --port-file, logs
 one line per request to --log (header names and whether auth was sent, never
@@ -208,6 +209,14 @@ class Handler(BaseHTTPRequestHandler):
             return
         if table in cfg.slow_table:
             time.sleep(cfg.slow_seconds)
+        if table in cfg.flaky_table:
+            with self.server.log_lock:
+                first = table not in self.server.flaked
+                self.server.flaked.add(table)
+            if first:
+                self.pgrst_error(503, "PGRST000", "Could not connect with the database",
+                                 None, "postgrest-mini --flaky-table")
+                return
         if table in cfg.echo_key_table:
             got = self.headers.get("apikey", "")
             self.pgrst_error(400, "PGRST100", "rejected apikey %s for this table" % got,
@@ -281,6 +290,8 @@ def main():
     ap.add_argument("--fail-table", action="append", default=[])
     ap.add_argument("--slow-table", action="append", default=[])
     ap.add_argument("--slow-seconds", type=float, default=10.0)
+    ap.add_argument("--flaky-table", action="append", default=[],
+                    help="answer the first request for this table 503, then normally")
     ap.add_argument("--echo-key-table", action="append", default=[],
                     help="answer 400 with the received apikey in message and details "
                          "(a careless proxy), to test that the client masks it")
@@ -302,6 +313,7 @@ def main():
     srv.key = key
     srv.db = Database(cfg.psql, cfg.conninfo)
     srv.log_lock = threading.Lock()
+    srv.flaked = set()
     port = srv.server_address[1]
 
     # Interpreter wrappers (pyenv shims) can outlive or precede the test's
