@@ -40,6 +40,7 @@ typedef struct lg_phase {
 	lg_note *notes; size_t n_notes;   /* notes about the phase, not an item */
 	lg_phase_status forced;   /* phase_override {"status":..}; NOT_STARTED = none */
 	bool has_forced;
+	double rolled_back_at;    /* last phase_rolled_back; 0 = never */
 	int file_done;            /* counted items marked [x] in the file */
 } lg_phase;
 

@@ -42,6 +42,7 @@ typedef struct st_event {
 #define EV_NOTE            "note"             /* payload: text */
 #define EV_PHASE_COMPLETE  "phase_complete"
 #define EV_PHASE_OVERRIDE  "phase_override"   /* payload: reason */
+#define EV_PHASE_ROLLED_BACK "phase_rolled_back" /* payload: restored flags, steps */
 #define EV_COUNTS          "counts"           /* payload: snapshot of all tables */
 #define EV_SESSION_START   "session_start"
 #define EV_SESSION_END     "session_end"

@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/ledger.h"
 
-#define LG_SNAPSHOT_FORMAT 1
+#define LG_SNAPSHOT_FORMAT 2   /* 2: phases carry rolled_back_at */
 /* Items listed per category in the human diff summary before "+N more". */
 #define LG_SUMMARY_MAX_IDS 8
 
@@ -59,6 +59,8 @@ static void update_statuses(ledger *lg)
 			lp->status = LG_PHASE_DONE;
 		else if (lp->done > 0 || lp->started_at > 0)
 			lp->status = LG_PHASE_IN_PROGRESS;
+		else if (lp->rolled_back_at > 0)
+			lp->status = LG_PHASE_ROLLED_BACK;
 		else
 			lp->status = LG_PHASE_NOT_STARTED;
 		/* A completion time only stands while the phase is done (an untick,
@@ -297,6 +299,30 @@ static void apply_note(ledger *lg, const st_event *ev, const cJSON *pl)
 	add_note(&lg->general_notes, &lg->n_general_notes, ev->ts, ev->operator_name, text);
 }
 
+/* A rolled-back phase is reopened: its ticks stay in the log (and in each
+ * item's notes) but no longer count, and it reads "rolled back" until work
+ * on it starts again. */
+static void reopen_phase(ledger *lg, size_t p, const st_event *ev)
+{
+	lg_phase *lp = &lg->phases[p];
+	for (size_t i = 0; i < lg->rb->phases[p].n_items; i++) {
+		lg_item *it = ledger_item(lg, p, i);
+		if (it->done && it->done_by) {
+			char *text = xasprintf("rolled back (was ticked by %s)", it->done_by);
+			add_note(&it->notes, &it->n_notes, ev->ts, ev->operator_name, text);
+			free(text);
+		}
+		set_done(lg, p, i, false);
+		free(it->done_by);
+		it->done_by = NULL;
+		it->done_at = 0;
+	}
+	lp->started_at = 0;
+	lp->completed_at = 0;
+	lp->has_forced = false;
+	lp->rolled_back_at = ev->ts;
+}
+
 void ledger_apply(ledger *lg, const st_event *ev)
 {
 	lg->last_event_id = ev->id;
@@ -305,7 +331,8 @@ void ledger_apply(ledger *lg, const st_event *ev)
 	bool tick = strcmp(k, EV_TICK) == 0, untick = strcmp(k, EV_UNTICK) == 0;
 	bool note = strcmp(k, EV_NOTE) == 0, complete = strcmp(k, EV_PHASE_COMPLETE) == 0;
 	bool override = strcmp(k, EV_PHASE_OVERRIDE) == 0, counts = strcmp(k, EV_COUNTS) == 0;
-	if (!(tick || untick || note || complete || override || counts))
+	bool rolled_back = strcmp(k, EV_PHASE_ROLLED_BACK) == 0;
+	if (!(tick || untick || note || complete || override || counts || rolled_back))
 		return;
 	if (counts) {
 		free(lg->last_counts);
@@ -321,6 +348,8 @@ void ledger_apply(ledger *lg, const st_event *ev)
 		apply_note(lg, ev, pl);
 	else if (complete && ledger_find_phase(lg, ev->phase, &p) == 0)
 		lg->phases[p].completed_at = ev->ts;
+	else if (rolled_back && ledger_find_phase(lg, ev->phase, &p) == 0)
+		reopen_phase(lg, p, ev);
 	else if (override && ledger_find_phase(lg, ev->phase, &p) == 0) {
 		/* {"status": S, "reason": R} forces a status ("auto" or any unknown
 		 * name hands it back to the counts); without "status" it is an
@@ -455,6 +484,7 @@ char *ledger_snapshot_json(const ledger *lg)
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "s", lp->started_at);
 		cJSON_AddNumberToObject(o, "c", lp->completed_at);
+		cJSON_AddNumberToObject(o, "rb", lp->rolled_back_at);
 		if (lp->has_forced)
 			cJSON_AddStringToObject(o, "f", lg_phase_status_name(lp->forced));
 		if (lp->n_notes)
@@ -505,6 +535,8 @@ int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "s"), *c = cJSON_GetObjectItemCaseSensitive(o, "c");
 		lp->started_at = cJSON_IsNumber(s) ? s->valuedouble : 0;
 		lp->completed_at = cJSON_IsNumber(c) ? c->valuedouble : 0;
+		const cJSON *rbk = cJSON_GetObjectItemCaseSensitive(o, "rb");
+		lp->rolled_back_at = cJSON_IsNumber(rbk) ? rbk->valuedouble : 0;
 		int f = lg_phase_status_parse(json_str(o, "f"));
 		lp->has_forced = f >= 0;
 		lp->forced = f >= 0 ? (lg_phase_status)f : LG_PHASE_NOT_STARTED;

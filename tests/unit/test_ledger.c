@@ -366,6 +366,40 @@ static void test_catch_up(void)
 	free(cmd);
 }
 
+/* phase_rolled_back reopens the phase: ticks no longer count, the status
+ * reads rolled back until work starts again, and the history survives as
+ * notes and through snapshots. */
+static void test_rolled_back(void)
+{
+	runbook *rb = parse(RB_V1);
+	if (!rb)
+		return;
+	ledger *lg = ledger_new(rb);
+	tick(lg, rb, "ana", 100, "2", "2.1", NULL);
+	is_str(lg_phase_status_name(lg->phases[2].status), "done", "phase 2 done after its only tick");
+	int before = lg->items_done;
+	apply(lg, EV_PHASE_ROLLED_BACK, "ben", 200, "2", NULL, "{}");
+	is_str(lg_phase_status_name(lg->phases[2].status), "rolled_back", "phase 2 rolled back");
+	ok(!ledger_item(lg, 2, 0)->done, "its item is open again");
+	is_int(lg->items_done, before - 1, "the tick no longer counts");
+	ok(lg->phases[2].completed_at == 0 && lg->phases[2].rolled_back_at == 200, "completion cleared, rollback time kept");
+	ok(ledger_item(lg, 2, 0)->n_notes == 1 && strstr(ledger_item(lg, 2, 0)->notes[0].text, "ana"),
+	   "who had ticked it is kept as a note");
+	ok(lg->phases[0].status == LG_PHASE_DONE, "other phases untouched");
+
+	char *snap = ledger_snapshot_json(lg);
+	ledger *lg2 = ledger_new(rb);
+	ok(ledger_restore_snapshot(lg2, snap, lg->last_event_id, NULL) == 0 &&
+	   lg2->phases[2].status == LG_PHASE_ROLLED_BACK, "rolled back survives a snapshot");
+	free(snap);
+	ledger_free(lg2);
+
+	tick(lg, rb, "ana", 300, "2", "2.1", NULL);
+	is_str(lg_phase_status_name(lg->phases[2].status), "done", "ticking again completes it again");
+	ledger_free(lg);
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	is_str(lg_phase_status_name(LG_PHASE_ROLLED_BACK), "rolled_back", "status names");
@@ -374,5 +408,6 @@ int main(void)
 	test_changed_runbook();
 	test_diff_synthetic();
 	test_catch_up();
+	test_rolled_back();
 	return done_testing();
 }
