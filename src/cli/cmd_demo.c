@@ -41,8 +41,6 @@ extern const struct pgc_asset pgc_assets[];
 #define DEMO_MARKER ".pgcutover-demo"
 #define DEMO_MARKER_VERSION 1
 #define DEMO_DIR_PREFIX "pgcutover-demo-"
-/* Beside the default directory: where the last --dir demo lives. */
-#define DEMO_POINTER_SUFFIX ".where"
 #define DEMO_NFTW_FDS 16
 #define DEMO_HEALTH_URL "http://localhost:3000/health"
 
@@ -99,24 +97,16 @@ static int check_ours(const char *dir, pgc_err *e)
 	return 0;
 }
 
-/* Root's runtime dir is closed to the server user, so root uses /tmp. */
-static const char *demo_base_dir(void)
+/* Where the default directory may be: $XDG_RUNTIME_DIR, then /tmp.  Root's
+ * runtime dir is closed to the server user, so root uses /tmp only. */
+static size_t demo_default_dirs(char *out[2])
 {
+	size_t n = 0;
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (geteuid() != 0 && xdg && *xdg == '/' && is_dir(xdg) && access(xdg, W_OK | X_OK) == 0)
-		return xdg;
-	return "/tmp";
-}
-
-static char *demo_default_dir(void)
-{
-	return xasprintf("%s/" DEMO_DIR_PREFIX "%ld", demo_base_dir(), (long)geteuid());
-}
-
-static char *demo_pointer_path(void)
-{
-	return xasprintf("%s/" DEMO_DIR_PREFIX "%ld" DEMO_POINTER_SUFFIX, demo_base_dir(),
-	                 (long)geteuid());
+		out[n++] = xasprintf("%s/" DEMO_DIR_PREFIX "%ld", xdg, (long)geteuid());
+	out[n++] = xasprintf("/tmp/" DEMO_DIR_PREFIX "%ld", (long)geteuid());
+	return n;
 }
 
 /* Absolute form of path; its parent must exist. */
@@ -395,56 +385,30 @@ static int write_files(const demo *d, pgc_err *e)
 
 /* ---- the directory ---- */
 
-/* Decides the directory: --dir, else the directory of the last --dir demo
- * while it still exists, else the default. */
+/* Decides the directory: --dir, else the default location that already
+ * holds a demo (the environment may have changed since it was made), else
+ * the first default location.  A --dir demo is only ever found by --dir:
+ * a plain `demo --stop` never reaches into a directory it was not given. */
 static char *demo_pick_dir(const char *opt_dir, bool *explicit_dir, pgc_err *e)
 {
 	*explicit_dir = opt_dir != NULL;
 	if (opt_dir)
 		return demo_absolute(opt_dir, e);
-	char *ptr = demo_pointer_path();
-	char *text = NULL;
-	size_t len = 0;
-	char *dir = NULL;
-	if (pgc_read_file(ptr, PATH_MAX, &text, &len, NULL) == 0) {
-		text[strcspn(text, "\n")] = '\0';
+	char *cand[2];
+	size_t n = demo_default_dirs(cand);
+	size_t pick = 0;
+	for (size_t i = 0; i < n; i++) {
 		bool cd, complete;
 		long rows;
-		if (text[0] == '/' && marker_read(text, &cd, &rows, &complete)) {
-			dir = xstrdup(text);
-			*explicit_dir = true;
+		if (marker_read(cand[i], &cd, &rows, &complete)) {
+			pick = i;
+			break;
 		}
-		free(text);
 	}
-	free(ptr);
-	return dir ? dir : demo_default_dir();
-}
-
-static void demo_record_pointer(const demo *d)
-{
-	char *ptr = demo_pointer_path();
-	char *def = demo_default_dir();
-	if (strcmp(def, d->dir) != 0) {
-		char *text = xasprintf("%s\n", d->dir);
-		write_file(ptr, text, strlen(text), 0600, NULL);
-		free(text);
-	}
-	free(ptr);
-	free(def);
-}
-
-static void demo_forget_pointer(const demo *d)
-{
-	char *ptr = demo_pointer_path();
-	char *text = NULL;
-	size_t len = 0;
-	if (pgc_read_file(ptr, PATH_MAX, &text, &len, NULL) == 0) {
-		text[strcspn(text, "\n")] = '\0';
-		if (strcmp(text, d->dir) == 0)
-			unlink(ptr);
-		free(text);
-	}
-	free(ptr);
+	for (size_t i = 0; i < n; i++)
+		if (i != pick)
+			free(cand[i]);
+	return cand[pick];
 }
 
 static int demo_stop(const cli_opts *o, demo *d, pgc_err *e)
@@ -453,7 +417,6 @@ static int demo_stop(const cli_opts *o, demo *d, pgc_err *e)
 	if (is_dir(d->dir) && check_ours(d->dir, e) < 0)
 		return -1;
 	if (!marker_read(d->dir, &d->created_dir, &d->rows, &complete)) {
-		demo_forget_pointer(d);
 		say(o, "demo: nothing to stop: no demo in %s\n", d->dir);
 		return 0;
 	}
@@ -463,7 +426,6 @@ static int demo_stop(const cli_opts *o, demo *d, pgc_err *e)
 		return -1;
 	if (remove_tree(d->dir, d->created_dir, e) < 0)
 		return -1;
-	demo_forget_pointer(d);
 	say(o, "demo: servers stopped, %s removed\n", d->dir);
 	return 0;
 }
@@ -671,7 +633,6 @@ int cmd_demo(int argc, char **argv, cli_opts *o)
 		demo_free(&d);
 		return 0;
 	}
-	demo_record_pointer(&d);
 
 	if (no_console || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		if (!o->quiet)
