@@ -185,8 +185,9 @@ int loop_signal(loop *lp, int signo, loop_signal_fn fn, void *ud)
 	return sigaction(signo, &sa, NULL);
 }
 
-/* Runs due timers; returns ms until the next one, or -1 when none. */
-static int loop_run_timers(loop *lp)
+/* Runs due timers; returns ms until the next one, or -1 when none.
+ * *fired (when non-NULL) is set when any timer ran. */
+static int loop_run_timers(loop *lp, bool *fired)
 {
 	double now = loop_now_ms();
 	for (;;) {
@@ -198,6 +199,8 @@ static int loop_run_timers(loop *lp)
 			break;
 		loop_timer_entry t = lp->timers[due];
 		lp->timers[due] = lp->timers[--lp->n_timers];
+		if (fired)
+			*fired = true;
 		t.fn(lp, t.ud);   /* may add or cancel timers */
 	}
 	double next = -1;
@@ -212,10 +215,15 @@ static int loop_run_timers(loop *lp)
 
 int loop_once(loop *lp, int max_wait_ms)
 {
-	int timer_wait = loop_run_timers(lp);
+	bool fired = false;
+	int timer_wait = loop_run_timers(lp, &fired);
 	int wait = max_wait_ms;
 	if (timer_wait >= 0 && (wait < 0 || timer_wait < wait))
 		wait = timer_wait;
+	/* A timer that ran may have finished what the caller waits for: only
+	 * look at the descriptors, do not sleep, so the caller sees it now. */
+	if (fired || lp->stopped)
+		wait = 0;
 	loop_compact(lp);
 	size_t n = lp->n_watches;
 	struct pollfd *pfds = xcalloc(n ? n : 1, sizeof *pfds);
@@ -241,8 +249,8 @@ int loop_once(loop *lp, int max_wait_ms)
 		}
 	}
 	free(pfds);
-	loop_run_timers(lp);
-	return rc < 0 ? 0 : rc;
+	loop_run_timers(lp, &fired);
+	return rc < 0 ? 0 : fired && rc <= 0 ? 1 : rc;
 }
 
 void loop_run(loop *lp)

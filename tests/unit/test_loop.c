@@ -49,6 +49,16 @@ int main(void)
 	kill(getpid(), SIGUSR1);
 	loop_run(lp);
 	is_int(got_sig, SIGUSR1, "signal delivered through the loop");
+
+	/* A timer that completes the caller's work must not leave the next
+	 * loop_once(-1) asleep in poll() with nothing left to wake it. */
+	loop *lp2 = loop_new();
+	n_order = 0;
+	loop_timer(lp2, 0, tmark, (void *)(intptr_t)7);
+	double t1 = loop_now_ms();
+	loop_once(lp2, 3000);
+	ok(n_order == 1 && loop_now_ms() - t1 < 2500, "loop_once returns after a timer fires, without waiting out max_wait");
+	loop_free(lp2);
 	loop_free(lp);
 	close(p[0]);
 	close(p[1]);
