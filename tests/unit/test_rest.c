@@ -6,10 +6,20 @@
  * is tested against a real server in tests/integration/rest_*.sh.
  */
 #include "config.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "pgcutover/rest.h"
 #include "tap.h"
+
+/* Loop rounds are bounded so a broken client fails the test, not hangs it. */
+#define TEST_MAX_ROUNDS 400
+#define TEST_ROUND_MS 25
+#define TEST_TIMEOUT_MS 300
+#define TEST_KEY_ENV "PGC_TEST_REST_KEY"
 
 static void test_content_range(void)
 {
@@ -182,6 +192,117 @@ static void test_describe(void)
 	ok(!rest_outcome_unreachable(&r), "4xx other than auth does not");
 }
 
+/* A loopback TCP socket that listens but never answers (the kernel
+ * completes connections from the backlog); with listen = false, a port
+ * that was free a moment ago and now refuses. */
+static int loopback_port(bool listen_too, int *fd_out)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0 || (listen_too && listen(fd, 8) < 0))
+		return -1;
+	if (listen_too)
+		*fd_out = fd;
+	else
+		close(fd);
+	return ntohs(a.sin_port);
+}
+
+typedef struct got {
+	int calls;
+	rest_result r;
+} got;
+
+static void on_done(const rest_result *r, void *ud)
+{
+	got *g = ud;
+	g->calls++;
+	rest_result_clear(&g->r);
+	rest_result_copy(&g->r, r);
+}
+
+static void run_until_idle(loop *lp, rest_client *rc)
+{
+	for (int i = 0; i < TEST_MAX_ROUNDS && rest_pending(rc) > 0; i++)
+		loop_once(lp, TEST_ROUND_MS);
+}
+
+static void test_client_on_loop(void)
+{
+	int lfd = -1, port = loopback_port(true, &lfd);
+	int closed = loopback_port(false, NULL);
+	char url[64];
+	cfg_endpoint ep = {.kind = CFG_EP_SUPABASE, .key_env = TEST_KEY_ENV};
+	rest_opts o;
+	pgc_err e;
+	loop *lp = loop_new();
+	rest_client *rc;
+	got g = {0};
+	int id;
+
+	ok(port > 0 && closed > 0, "loopback ports for the client tests");
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	ep.url = url;
+	rest_opts_default(&o);
+	o.timeout_ms = TEST_TIMEOUT_MS;
+	o.backoff_ms = 10;
+
+	unsetenv(TEST_KEY_ENV);
+	rc = rest_client_new(lp, &ep, &o, &e);
+	ok(rc == NULL && e.code == PGC_EXIT_CONFIG && strstr(e.msg, TEST_KEY_ENV),
+	   "unset key variable: configuration error naming it");
+	setenv(TEST_KEY_ENV, "sb_secret_unit", 1);
+	rc = rest_client_new(lp, &ep, &o, &e);
+	ok(rc != NULL, "client created with the key from the environment");
+
+	/* A server that never answers: the timeout ends the request. */
+	id = rest_count_start(rc, "clients", REST_COUNT_EXACT, on_done, &g, &e);
+	ok(id > 0, "count started");
+	is_int(rest_pending(rc), 1, "one request pending");
+	ok(g.calls == 0, "no answer before the loop runs (nothing blocks)");
+	run_until_idle(lp, rc);
+	is_int(g.calls, 1, "silent server: one answer");
+	is_int(g.r.outcome, REST_ERR_TIMEOUT, "silent server: timeout");
+	is_int(g.r.attempts, 1, "timeouts are not retried");
+	ok(rest_outcome_unreachable(&g.r), "timeout makes the source unreachable");
+
+	/* Cancelled in flight: no callback, nothing left on the loop. */
+	g.calls = 0;
+	id = rest_count_start(rc, "clients", REST_COUNT_EXACT, on_done, &g, &e);
+	loop_once(lp, TEST_ROUND_MS);
+	rest_cancel(rc, id);
+	is_int(rest_pending(rc), 0, "cancelled request is gone");
+	for (int i = 0; i < (2 * TEST_TIMEOUT_MS) / TEST_ROUND_MS; i++)
+		loop_once(lp, TEST_ROUND_MS);
+	is_int(g.calls, 0, "no callback for a cancelled request, even after its timeout");
+	rest_client_free(rc);
+
+	/* Nothing listening: refused, retried with backoff, then reported. */
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", closed);
+	rc = rest_client_new(lp, &ep, &o, &e);
+	g.calls = 0;
+	rest_count_start(rc, "\"Mixed Case; x\"", REST_COUNT_PLANNED, on_done, &g, &e);
+	run_until_idle(lp, rc);
+	is_int(g.calls, 1, "refused: one answer after the retries");
+	is_int(g.r.outcome, REST_ERR_CONNECT, "refused: connect error");
+	is_int(g.r.attempts, o.retries + 1, "refused: retried o.retries times");
+	is_str(g.r.table, "\"Mixed Case; x\"", "answer names the table as asked");
+	is_int(g.r.mode, REST_COUNT_PLANNED, "answer keeps the mode");
+	ok(g.r.message && strstr(g.r.message, url), "connect error names the server");
+	rest_client_free(rc);
+
+	rest_result_clear(&g.r);
+	loop_free(lp);
+	if (lfd >= 0)
+		close(lfd);
+}
+
 int main(void)
 {
 	test_content_range();
@@ -190,5 +311,6 @@ int main(void)
 	test_url();
 	test_mask_and_modes();
 	test_describe();
+	test_client_on_loop();
 	return done_testing();
 }
