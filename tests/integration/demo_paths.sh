@@ -18,6 +18,12 @@ is "$("$(pg_psql_bin)" "$src" -X -A -t -c 'select count(*) from companies')" \
    "$("$PGCUTOVER" -c "$dir/pgcutover.json" counts --json --exact </dev/null 2>/dev/null | jq '.tables[] | select(.table == "companies") | .source')" \
    "counts reaches the server through the config"
 
+total=0
+for t in $(jq -r '.tables[].name' "$dir/pgcutover.json"); do
+	total=$((total + $("$(pg_psql_bin)" "$src" -X -A -t -c "select count(*) from $t")))
+done
+is "$total" "300" "--rows 300: the source holds 300 rows over all tables"
+
 # Paste the guide's lines into sh, with our binary in place of `pgcutover`.
 line=$(printf '%s\n' "$out" | grep -E '^  pgcutover -c .* status$')
 sh -c "$(printf '%s' "$line" | sed 's/^ *pgcutover/"$0"/')" "$PGCUTOVER" >/dev/null 2>&1
