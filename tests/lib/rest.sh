@@ -24,6 +24,11 @@ rest_require() {
 	python3 -c 'import http.server, json, subprocess' 2>/dev/null ||
 		skip_all "python3 lacks its standard library (http.server); install python3"
 	pg_require
+	# The test server is on loopback: a proxy from the environment must not
+	# be asked for it.
+	no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+	NO_PROXY=$no_proxy
+	export no_proxy NO_PROXY
 }
 
 # rest_new_key sb|jwt -- a random key of the new (sb_secret_...) or the JWT shape.
