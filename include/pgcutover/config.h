@@ -54,6 +54,7 @@ typedef struct config {
 	int pool_size;       /* connections per side for counts (default 4) */
 	int statement_timeout_ms;
 	char *point_of_no_return; /* item id */
+	bool auto_tick;      /* a command that exits 0 ticks its item */
 	char **gates;        size_t n_gates; /* phase ids requiring tables matched */
 	char *text;          size_t text_len; /* the JSON as read, for config_where() */
 } config;

@@ -236,7 +236,7 @@ int cli_run_plan(cli_ctx *ctx, loop *lp, const act_plan *p, bool json_mode, act_
 	for (size_t i = 0; i < p->n_vars; i++)
 		if (envfile_name_is_secret(p->vars[i].name))
 			act_masker_add(io.mask, p->vars[i].value);
-	act_opts opt = {.st = ctx->st, .auto_tick = false /* config key pending: auto_tick */};
+	act_opts opt = {.st = ctx->st, .auto_tick = ctx->cfg && ctx->cfg->auto_tick};
 	act_hooks hooks = {on_output, on_flag, NULL};
 	pgc_err e = {0};
 	/* A closed stdout (| head) must not kill pgcutover while its command runs. */

@@ -704,12 +704,12 @@ static int want_names(cfg_walk *w, const cJSON *v, char ***out, size_t *n, bool 
 enum {
 	K_RUNBOOK, K_STATE, K_SOURCE, K_TARGET, K_TABLES, K_ENV_FILE, K_FLAGS, K_HEALTH,
 	K_NOTIFY, K_OPERATOR, K_WORKDIR, K_COMMAND_TIMEOUT, K_POOL_SIZE,
-	K_STATEMENT_TIMEOUT, K_PONR, K_GATES,
+	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
-	"statement_timeout_ms", "point_of_no_return", "gates", NULL,
+	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick", NULL,
 };
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
@@ -744,6 +744,11 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 		return want_int(w, v, 0, CFG_MAX_TIMEOUT_MS, &c->statement_timeout_ms);
 	case K_PONR:     return want_string(w, v, &c->point_of_no_return);
 	case K_GATES:    return want_names(w, v, &c->gates, &c->n_gates, false);
+	case K_AUTO_TICK:
+		if (!cJSON_IsBool(v))
+			return cfg_fail(w, false, "must be true or false, not %s", type_name(v));
+		c->auto_tick = cJSON_IsTrue(v);
+		return 0;
 	}
 	return 0;
 }

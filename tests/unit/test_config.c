@@ -58,6 +58,7 @@ static const char full_text[] =
 		"  \"statement_timeout_ms\": 0,\n"
 		"  \"point_of_no_return\": \"5.3\",\n"
 		"  \"gates\": [\"3\", \"post-migration\"],\n"
+		"  \"auto_tick\": true,\n"
 		"  \"_comment\": \"keys starting with _ are ignored\"\n"
 		"}\n";
 
@@ -103,6 +104,7 @@ static void test_full(void)
 	is_str(c->point_of_no_return, "5.3", "point_of_no_return");
 	is_int(c->n_gates, 2, "gates");
 	is_str(c->gates[1], "post-migration", "slug gate");
+	ok(c->auto_tick, "auto_tick true");
 	config_free(c);
 }
 
