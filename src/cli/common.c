@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "cli_action.h"
 
 /* Characters of a sha256 shown in messages. */
 #define CLI_SHORT_SHA 12
@@ -255,6 +256,10 @@ int cli_load(cli_ctx *ctx, cli_opts *o, int need)
 				goto fail;
 			if (sync_runbook(ctx, true, &e) < 0)
 				goto fail;
+			/* Only the lease holder may say a command's end is unknown: without
+			 * the lease another process may still be running it. */
+			if (ctx->lease)
+				cli_recover_unknown(ctx);
 		} else if (file_exists(ctx->state_path)) {
 			if (state_open(ctx->state_path, STATE_OPEN_READONLY, &ctx->st, &e) < 0)
 				goto fail;
