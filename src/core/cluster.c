@@ -37,8 +37,10 @@ static const char *const cluster_run_users[] = {"postgres", "nobody", NULL};
 #define CHILD_EXIT_EXEC 127
 /* pg_ctl status: 0 running, 3 not running, 4 no data directory. */
 #define PG_CTL_STATUS_RUNNING 0
-/* Servers cluster_run_sql_each drives at once. */
+/* Clusters the *_each functions handle at once. */
 #define CLUSTER_MAX_PARALLEL 8
+/* Longest tool name we run ("pg_ctl", "initdb"), for messages. */
+#define CLUSTER_PROG_NAME_MAX 32
 /* Lines of the log quoted in an error. */
 #define CLUSTER_LOG_TAIL_LINES 8
 #define CLUSTER_LOG_TAIL_BYTES 4096
@@ -331,7 +333,7 @@ static int run_tool_each(cluster *const cs[], size_t n, const char *what, argv_f
 	if (n > CLUSTER_MAX_PARALLEL)
 		return pgc_fail(e, PGC_EXIT_SOFTWARE, "at most %d clusters at once", CLUSTER_MAX_PARALLEL);
 	pid_t pids[CLUSTER_MAX_PARALLEL] = {0};
-	char prog[CLUSTER_MAX_PARALLEL][32] = {{0}};
+	char prog[CLUSTER_MAX_PARALLEL][CLUSTER_PROG_NAME_MAX] = {{0}};
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (skip(cs[i]))
