@@ -16,11 +16,11 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command commands[] = {
-	{"console", cmd_console, "console                 open the operator console (default)"},
+	{"console", cmd_console, "console [--ascii] [--take-over]  open the operator console (default)"},
 	{"check",   cmd_check,   "check [--json] RUNBOOK  parse a runbook and summarise it"},
 	{"init",    cmd_init,    "init RUNBOOK [-o FILE]  write a starter pgcutover.json"},
 	{"status",  cmd_status,  "status [--json]         progress per phase"},
-	{"log",     cmd_log,     "log [--json] [--since T] [--verify]  the audit log"},
+	{"log",     cmd_log,     "log [--json] [--since T] [--limit N] [--verify]  the audit log"},
 	{"tick",    cmd_tick,    "tick ITEM [--note TEXT] mark an item done"},
 	{"untick",  cmd_untick,  "untick ITEM --reason TEXT  mark an item not done"},
 	{"note",    cmd_note,    "note [ITEM] TEXT        add a note"},
@@ -34,7 +34,7 @@ static const cli_command commands[] = {
 	{"lease",   cmd_lease,   "lease [--json] | lease hold SECONDS  who drives this state"},
 	{"export",  cmd_export,  "export --format jsonl|md [-o FILE] | export --verify FILE.jsonl"},
 	{"replay",  cmd_replay,  "replay [STATE|LOG.jsonl] [--at TIME|--event N] [--json]  state as of a time"},
-	{"demo",    cmd_demo,    "demo [--rows N] [--stop] [--no-console]  local demo migration"},
+	{"demo",    cmd_demo,    "demo [--rows N] [--dir DIR] [--stop] [--no-console]  local demo migration"},
 	{NULL, NULL, NULL},
 };
 
