@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/replay.h"
 
@@ -218,26 +219,48 @@ typedef struct index_ctx {
 	state *st;
 	const runbook *rb;
 	int64_t every;
-	int64_t have_below;   /* snapshots at multiples of every up to here exist */
+	int format;
 	int written;
 	pgc_err *e;
 	bool failed;
 } index_ctx;
 
-static bool snapshot_exists(state *st, const runbook *rb, int64_t id)
+/* The snapshot format this build writes: snapshots of another format (an
+ * older pgcutover) do not restore and count as missing. */
+static int snapshot_format(const runbook *rb)
+{
+	ledger *lg = ledger_new(rb);
+	char *json = ledger_snapshot_json(lg);
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "format");
+	int fmt = cJSON_IsNumber(f) ? f->valueint : -1;
+	cJSON_Delete(root);
+	free(json);
+	ledger_free(lg);
+	return fmt;
+}
+
+static bool snapshot_exists(state *st, const runbook *rb, int64_t id, int fmt)
 {
 	int64_t got = 0;
 	char *json = NULL;
 	int rc = state_snapshot_read(st, id, rb->sha256, &got, &json, NULL);
+	bool ok = false;
+	if (rc == 1 && got == id) {
+		cJSON *root = cJSON_Parse(json);
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "format");
+		ok = cJSON_IsNumber(f) && f->valueint == fmt;
+		cJSON_Delete(root);
+	}
 	free(json);
-	return rc == 1 && got == id;
+	return ok;
 }
 
 static int index_one(const st_event *ev, void *ud)
 {
 	index_ctx *c = ud;
 	ledger_apply(c->lg, ev);
-	if (ev->id % c->every == 0 && !snapshot_exists(c->st, c->rb, ev->id)) {
+	if (ev->id % c->every == 0 && !snapshot_exists(c->st, c->rb, ev->id, c->format)) {
 		char *json = ledger_snapshot_json(c->lg);
 		int rc = state_snapshot_write(c->st, ev->id, c->rb->sha256, json, c->e);
 		free(json);
@@ -252,11 +275,22 @@ static int index_one(const st_event *ev, void *ud)
 
 bool replay_indexed(state *st, const runbook *rb, int64_t every)
 {
-	int64_t last = state_last_id(st);
-	for (int64_t id = every; id <= last; id += every)
-		if (!snapshot_exists(st, rb, id))
-			return false;
-	return true;
+	int64_t last = state_last_id(st), have = -1;
+	/* One query, not one snapshot read per checkpoint: it runs on every
+	 * replay start. */
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(state_db(st), "SELECT count(*) FROM snapshots WHERE runbook_sha256 = ? "
+	                       "AND event_id % ? = 0 AND event_id <= ? AND json_extract(ledger, '$.format') = ?",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(q, 1, rb->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, every);
+	sqlite3_bind_int64(q, 3, last);
+	sqlite3_bind_int(q, 4, snapshot_format(rb));
+	if (sqlite3_step(q) == SQLITE_ROW)
+		have = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return have == last / every;
 }
 
 int replay_index(const runbook *rb, state *st, int64_t every, int *written, pgc_err *e)
@@ -267,15 +301,16 @@ int replay_index(const runbook *rb, state *st, int64_t every, int *written, pgc_
 		every = REPLAY_SNAPSHOT_EVERY;
 	int64_t last = state_last_id(st);
 	/* Start from the last checkpoint below the first missing one. */
+	int fmt = snapshot_format(rb);
 	int64_t start = 0;
-	while (start + every <= last && snapshot_exists(st, rb, start + every))
+	while (start + every <= last && snapshot_exists(st, rb, start + every, fmt))
 		start += every;
 	if (start + every > last)
 		return 0;
 	ledger *lg = NULL;
 	if (ledger_build_at(rb, st, start, &lg, e) < 0)
 		return -1;
-	index_ctx c = {.lg = lg, .st = st, .rb = rb, .every = every, .e = e};
+	index_ctx c = {.lg = lg, .st = st, .rb = rb, .every = every, .format = fmt, .e = e};
 	/* Each snapshot commits on its own: a driver appending meanwhile waits
 	 * for one short write, never for the whole fold. */
 	int rc = state_foreach(st, start, index_one, &c, e);
