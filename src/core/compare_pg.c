@@ -498,6 +498,26 @@ static bool pgs_start_job(pgs_side *ps, pgs_conn *pc)
 	return true;
 }
 
+/* Work the pool should have connections for: queued exact counts, the
+ * estimates batch (one query), and -- while the estimates of an exact
+ * refresh run -- the counts that will follow them, so those connections
+ * are ready when the estimates arrive. */
+static size_t pgs_expected_work(pgs_side *ps)
+{
+	size_t n = 0;
+	bool estimates = false;
+	for (size_t i = 0; i < ps->n_tables; i++) {
+		n += ps->want_exact[i];
+		estimates |= ps->want_estimate[i];
+	}
+	n += estimates;
+	for (size_t i = 0; i < ps->n_conns; i++)
+		if (ps->conns[i].st == PGS_BUSY && ps->conns[i].job == PGS_JOB_ESTIMATES &&
+		    ps->conns[i].epoch == ps->epoch && cmp_refresh_exact(ps->sd->cs))
+			n += ps->conns[i].n_tables;
+	return n;
+}
+
 static void pgs_dispatch(pgs_side *ps)
 {
 	if (ps->dispatch_depth > 0)
@@ -506,37 +526,27 @@ static void pgs_dispatch(pgs_side *ps)
 	for (size_t i = 0; i < ps->n_conns && pgs_has_work(ps); i++)
 		if (ps->conns[i].st == PGS_READY)
 			pgs_start_job(ps, &ps->conns[i]);
-	if (pgs_has_work(ps)) {
-		size_t live = pgs_count_state(ps, PGS_READY) + pgs_count_state(ps, PGS_BUSY) +
-		              pgs_count_state(ps, PGS_CONNECTING);
-		if (live == 0 && ps->retry_timer > 0) {
-			/* Down and waiting to retry: say so now rather than hang. */
-			char *msg = xasprintf("%s (retrying in at most %d s)",
-			                      ps->down_err ? ps->down_err : "unreachable",
-			                      (ps->backoff_ms + 999) / 1000);
-			pgs_fail_queued(ps, msg);
-			free(msg);
-		} else {
-			/* Grow the pool while work waits and no connection is free. */
-			size_t connecting = pgs_count_state(ps, PGS_CONNECTING);
-			/* The estimates are one query: one connection for them
-			 * (the others would only slow a fresh server down). */
-			size_t queued = 0;
-			bool estimates = false;
-			for (size_t i = 0; i < ps->n_tables; i++) {
-				queued += ps->want_exact[i];
-				estimates |= ps->want_estimate[i];
-			}
-			queued += estimates;
-			while (connecting < queued && pgs_count_state(ps, PGS_UNUSED) > 0) {
-				size_t before = pgs_count_state(ps, PGS_UNUSED);
-				pgs_conn_open(ps);
-				if (pgs_count_state(ps, PGS_UNUSED) >= before)
-					break;
-				connecting = pgs_count_state(ps, PGS_CONNECTING);
-				if (!pgs_has_work(ps))
-					break;
-			}
+	size_t live = pgs_count_state(ps, PGS_READY) + pgs_count_state(ps, PGS_BUSY) +
+	              pgs_count_state(ps, PGS_CONNECTING);
+	if (pgs_has_work(ps) && live == 0 && ps->retry_timer > 0) {
+		/* Down and waiting to retry: say so now rather than hang. */
+		char *msg = xasprintf("%s (retrying in at most %d s)",
+		                      ps->down_err ? ps->down_err : "unreachable",
+		                      (ps->backoff_ms + 999) / 1000);
+		pgs_fail_queued(ps, msg);
+		free(msg);
+	} else if (live > 0 || pgs_has_work(ps)) {
+		/* Grow the pool while more work is expected than connections
+		 * are free or coming.  The first connection alone serves the
+		 * estimates: more backends starting at once on a fresh server
+		 * would only delay them. */
+		while (pgs_count_state(ps, PGS_UNUSED) > 0 &&
+		       pgs_count_state(ps, PGS_CONNECTING) + pgs_count_state(ps, PGS_READY) <
+		       pgs_expected_work(ps)) {
+			size_t before = pgs_count_state(ps, PGS_UNUSED);
+			pgs_conn_open(ps);
+			if (pgs_count_state(ps, PGS_UNUSED) >= before)
+				break;   /* failed at once (and reported) */
 		}
 	}
 	ps->dispatch_depth--;
