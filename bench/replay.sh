@@ -26,7 +26,7 @@ sh "$S/bench/gen-runbook.sh" "${ITEMS:-500}" >"$T/rb.md"
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 # CPU ms (user + sys) of this shell's finished children so far; `times` must
-# run in this shell, not in a $(...) subshell.  On a loaded machine the wall
+# run in this shell, not in a $(...) subshell, hence the files.  On a loaded machine the wall
 # time is mostly waiting for a CPU; the CPU time is what pgcutover costs.
 child_cpu() { times >"$T/times"; awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] } printf "%d\n", n * 1000 }' "$T/times"; }
 
@@ -40,7 +40,7 @@ last=$(sqlite3 "$T/s.db" 'SELECT max(ts) FROM events') 2>/dev/null || last=
 worst=0 worst_cpu=0
 t0=$(now); "$P" -V >/dev/null; t1=$(now)
 echo "  exec baseline $(ms "$t0" "$t1") ms wall  (pgcutover -V: what starting a process costs here now)"
-c0=$(child_cpu); t0=$(now); "$P" -q -r "$T/rb.md" -s "$T/s.db" status --json >"$T/status.json"; t1=$(now); c1=$(child_cpu)
+child_cpu >"$T/c0"; t0=$(now); "$P" -q -r "$T/rb.md" -s "$T/s.db" status --json >"$T/status.json"; t1=$(now); child_cpu >"$T/c1"; c0=$(cat "$T/c0") c1=$(cat "$T/c1")
 open_ms=$(ms "$t0" "$t1") cpu=$((c1 - c0))
 echo "  open+final    $open_ms ms wall, $cpu ms CPU  (status --json: $(jq -c '[.items_done, .last_event_id]' "$T/status.json"))"
 [ "$open_ms" -gt "$worst" ] && worst=$open_ms
@@ -48,7 +48,7 @@ echo "  open+final    $open_ms ms wall, $cpu ms CPU  (status --json: $(jq -c '[.
 i=0
 while [ "$i" -lt "$SEEKS" ]; do
 	at=$(awk -v a="$first" -v b="$last" -v s="$i$$" 'BEGIN { srand(s); printf "%.6f", a + rand() * (b - a) }')
-	c0=$(child_cpu); t0=$(now); "$P" -q -r "$T/rb.md" replay "$T/s.db" --at "$at" --json >"$T/seek.json"; t1=$(now); c1=$(child_cpu)
+	child_cpu >"$T/c0"; t0=$(now); "$P" -q -r "$T/rb.md" replay "$T/s.db" --at "$at" --json >"$T/seek.json"; t1=$(now); child_cpu >"$T/c1"; c0=$(cat "$T/c0") c1=$(cat "$T/c1")
 	out=$(cat "$T/seek.json")
 	m=$(ms "$t0" "$t1") cpu=$((c1 - c0))
 	[ "$m" -gt "$worst" ] && worst=$m

@@ -34,6 +34,7 @@ static const cli_command commands[] = {
 	{"lease",   cmd_lease,   "lease [--json] | lease hold SECONDS  who drives this state"},
 	{"export",  cmd_export,  "export --format jsonl|md [-o FILE] | export --verify FILE.jsonl"},
 	{"replay",  cmd_replay,  "replay [STATE|LOG.jsonl] [--at TIME|--event N] [--json]  state as of a time"},
+	{"rehearsal", cmd_rehearsal, "rehearsal mark | rehearsal plan --plan-from STATE [--json]  rehearsal timings"},
 	{"demo",    cmd_demo,    "demo [--rows N] [--dir DIR] [--stop] [--no-console]  local demo migration"},
 	{NULL, NULL, NULL},
 };

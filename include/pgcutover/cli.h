@@ -86,5 +86,6 @@ int cmd_schema(int argc, char **argv, cli_opts *o);
 int cmd_lease(int argc, char **argv, cli_opts *o);
 int cmd_export(int argc, char **argv, cli_opts *o);
 int cmd_replay(int argc, char **argv, cli_opts *o);
+int cmd_rehearsal(int argc, char **argv, cli_opts *o);
 
 #endif
