@@ -9,14 +9,18 @@
 #   pg_psql src "select count(*) from t"   # prints unaligned tuples only
 #   pg_psql_file src FILE      # runs an SQL file (ON_ERROR_STOP)
 #   pg_stop dst                # stop one (pg_start again restarts it)
+#   pg_conninfo src            # prints the conninfo; pg_psql_bin the psql
+#   pg_tmp                     # just $PGC_TMP and the trap, no cluster
 #
 # Everything lives in $PGC_TMP (mktemp -d), which pg_tmp creates and an EXIT
 # trap removes after stopping every cluster (register more clean-up commands
 # with `pg_atexit 'cmd'`; do not install your own EXIT trap).  Clusters listen
 # on a Unix socket in $PGC_TMP/pg only (listen_addresses=''), trust auth, user
-# `pgcutover`, fsync off.  Binaries: $PGCUTOVER_PG_BINDIR (as for `pgcutover
-# demo`), else initdb on PATH, else
-# /usr/lib/postgresql/15/bin, else the newest /usr/lib/postgresql/*/bin.
+# `pgcutover`, fsync off; set PG_<NAME>_PORT before pg_start to pick a port.
+# Binaries: $PGCUTOVER_PG_BINDIR (as for `pgcutover demo`), else initdb on
+# PATH, else /usr/lib/postgresql/15/bin, else the newest
+# /usr/lib/postgresql/*/bin.  New clusters are copies of a cached initdb
+# template in /tmp (PGC_NO_INITDB_CACHE=1: run initdb every time).
 # As root the server runs as `postgres` (or `nobody`) via runuser/setpriv,
 # because PostgreSQL refuses to run as root; $PG_RUN_USER names that user and
 # `pg_as_user CMD...` runs a command the same way.
