@@ -40,6 +40,11 @@
 #define REST_BLOCKING_POLL_MS 250
 #define REST_HTTP_OK 200
 #define REST_HTTP_PARTIAL 206
+#define REST_HTTP_FIRST_NOT_OK 300   /* 3xx and up: no figure (we follow no redirects) */
+#define REST_HTTP_UNAUTHORIZED 401
+#define REST_HTTP_FORBIDDEN 403
+#define REST_HTTP_NOT_FOUND 404
+#define REST_HTTP_FIRST_SERVER_ERROR 500
 
 typedef enum req_phase {
 	PHASE_HEAD,        /* the count itself */
@@ -356,7 +361,7 @@ bool rest_outcome_unreachable(const rest_result *r)
 	case REST_ERR_CONNECT:
 		return true;
 	case REST_ERR_HTTP:
-		return r->http_status >= 500;
+		return r->http_status >= REST_HTTP_FIRST_SERVER_ERROR;
 	default:
 		return false;
 	}
@@ -745,9 +750,9 @@ static void parse_error_body(rest_req *rq, rest_result *res)
 
 static rest_outcome outcome_for_status(long st)
 {
-	if (st == 401 || st == 403)
+	if (st == REST_HTTP_UNAUTHORIZED || st == REST_HTTP_FORBIDDEN)
 		return REST_ERR_AUTH;
-	if (st == 404)
+	if (st == REST_HTTP_NOT_FOUND)
 		return REST_ERR_NOT_FOUND;
 	return REST_ERR_HTTP;
 }
@@ -876,9 +881,9 @@ static void req_done(rest_req *rq, CURLcode cc)
 	}
 
 	/* PHASE_ERROR_GET */
-	res.http_status = cc == CURLE_OK && status >= 300 ? status : rq->head_status;
+	res.http_status = cc == CURLE_OK && status >= REST_HTTP_FIRST_NOT_OK ? status : rq->head_status;
 	res.outcome = outcome_for_status(res.http_status);
-	if (cc == CURLE_OK && status >= 300)
+	if (cc == CURLE_OK && status >= REST_HTTP_FIRST_NOT_OK)
 		parse_error_body(rq, &res);
 	if (!res.message)
 		res.message = xasprintf("no error details from the server%s%s",
