@@ -299,6 +299,27 @@ static void test_client_on_loop(void)
 
 	rest_result_clear(&g.r);
 	loop_free(lp);
+
+	/* The headless convenience: one answer per table, in order, on its own
+	 * loop (here: a silent server for one, a bad name for the other). */
+	{
+		const char *tables[] = {"clients", "\"unterminated", "sales.orders"};
+		rest_result out[3];
+		snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+		is_int(rest_count_tables(&ep, tables, 3, REST_COUNT_EXACT, &o, out, &e), 0,
+		       "rest_count_tables returns when every request ended");
+		is_str(out[0].table, "clients", "first answer is the first table");
+		is_int(out[0].outcome, REST_ERR_TIMEOUT, "silent server: timeout");
+		ok(out[1].outcome != REST_OK && out[1].message && strstr(out[1].message, "bad table name"),
+		   "a bad name is reported for its table, the others still run");
+		is_str(out[2].table, "sales.orders", "third answer is the third table");
+		is_int(out[2].outcome, REST_ERR_TIMEOUT, "third table: timeout too");
+		for (int i = 0; i < 3; i++)
+			rest_result_clear(&out[i]);
+		unsetenv(TEST_KEY_ENV);
+		is_int(rest_count_tables(&ep, tables, 1, REST_COUNT_EXACT, &o, out, &e), -1,
+		       "rest_count_tables fails up front without a key");
+	}
 	if (lfd >= 0)
 		close(lfd);
 }
