@@ -39,6 +39,12 @@ int replay_event_time(replay_src *r, int64_t id, double *ts, pgc_err *e);
  * valid during fn); stops when fn returns non-zero. */
 int replay_foreach(replay_src *r, int64_t first, int64_t last, state_event_fn fn, void *ud, pgc_err *e);
 
+/* The newest event of a kind at or before upto (the command running at the
+ * cursor: command_start, and its command_end when that is <= upto; the
+ * last health or flag_set): 1 and *out (free with st_event_free), 0 none,
+ * -1 error.  Uses the (kind, id) index of a state file. */
+int replay_last_of_kind_at(replay_src *r, const char *kind, int64_t upto, st_event **out, pgc_err *e);
+
 /* The ledger over rb as of event_id (0 = before anything happened). */
 int replay_build(replay_src *r, const runbook *rb, int64_t event_id, ledger **out, pgc_err *e);
 

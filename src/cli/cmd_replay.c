@@ -209,6 +209,36 @@ static int print_timeline(replay_src *src, const replay_args *a, bool json, pgc_
 	return rc < 0 ? -1 : 0;
 }
 
+/* The last command started at or before the cursor, with its end when it
+ * had ended by then: {"start_id", "item", "at", "command", "end": {...}|null}. */
+static cJSON *command_at(replay_src *src, int64_t id)
+{
+	st_event *start = NULL, *end = NULL;
+	if (replay_last_of_kind_at(src, "command_start", id, &start, NULL) != 1)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "start_id", (double)start->id);
+	if (start->item)
+		cJSON_AddStringToObject(o, "item", start->item);
+	cJSON_AddItemToObject(o, "at", json_time(start->ts));
+	cJSON *sp = cJSON_Parse(start->payload);
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(sp, "command");
+	cJSON_AddStringToObject(o, "command", cJSON_IsString(cmd) ? cmd->valuestring : "");
+	cJSON_Delete(sp);
+	cJSON *endj = NULL;
+	if (replay_last_of_kind_at(src, "command_end", id, &end, NULL) == 1) {
+		cJSON *ep = cJSON_Parse(end->payload);
+		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(ep, "start_id");
+		if (cJSON_IsNumber(sid) && (int64_t)sid->valuedouble == start->id)
+			endj = cJSON_Duplicate(ep, 1);
+		cJSON_Delete(ep);
+	}
+	cJSON_AddItemToObject(o, "end", endj ? endj : cJSON_CreateNull());
+	st_event_free(start);
+	st_event_free(end);
+	return o;
+}
+
 static void print_text(const ledger *lg, const char *source, int64_t id, int64_t total, double at)
 {
 	char when[REPLAY_TIME_MAX] = "-";
@@ -301,6 +331,7 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 		cJSON *counts = lg->last_counts ? cJSON_Parse(lg->last_counts) : NULL;
 		cJSON_AddItemToObject(r, "counts", counts ? counts : cJSON_CreateNull());
 		cJSON_AddItemToObject(r, "counts_at", json_time(lg->last_counts_ts));
+		cJSON_AddItemToObject(r, "command", command_at(src, id));
 		print_json(root);
 		cJSON_Delete(root);
 	} else {

@@ -212,6 +212,45 @@ int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha25
 	return rc;
 }
 
+static st_event *event_copy(const st_event *src)
+{
+	st_event *ev = xcalloc(1, sizeof *ev);
+	*ev = *src;
+	ev->operator_name = xstrdup(src->operator_name);
+	ev->host = xstrdup(src->host);
+	ev->kind = xstrdup(src->kind);
+	ev->phase = src->phase ? xstrdup(src->phase) : NULL;
+	ev->item = src->item ? xstrdup(src->item) : NULL;
+	ev->payload = xstrdup(src->payload ? src->payload : "{}");
+	return ev;
+}
+
+int replay_last_of_kind_at(replay_src *r, const char *kind, int64_t upto, st_event **out, pgc_err *e)
+{
+	*out = NULL;
+	if (r->jsonl) {
+		for (int64_t i = upto < (int64_t)r->log.n ? upto : (int64_t)r->log.n; i >= 1; i--)
+			if (strcmp(r->log.events[i - 1].kind, kind) == 0) {
+				*out = event_copy(&r->log.events[i - 1]);
+				return 1;
+			}
+		return 0;
+	}
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(state_db(r->st), "SELECT max(id) FROM events WHERE kind = ? AND id <= ?",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(r->st), sqlite3_errmsg(state_db(r->st)));
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, upto);
+	int64_t id = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (id <= 0)
+		return 0;
+	return state_get_event(r->st, id, out, e);
+}
+
 /* ---- checkpoint snapshots ---- */
 
 typedef struct index_ctx {

@@ -81,6 +81,32 @@ int main(void)
 	is_int(export_verify_jsonl(jsonl, &events, head, &bad, &e), 1, "an edited payload is caught");
 	is_int(bad, 2, "on line 2");
 
+	/* The command at a cursor, from the state and from a JSONL. */
+	int64_t sid = 0;
+	char end_payload[64];
+	state_append(st, "command_start", "1", "1.1", "{\"command\":\"true\"}", &sid, &e);
+	snprintf(end_payload, sizeof end_payload, "{\"start_id\":%lld,\"status\":\"ok\"}", (long long)sid);
+	int64_t eid = 0;
+	state_append(st, "command_end", "1", "1.1", end_payload, &eid, &e);
+	char *jsonl2 = xasprintf("%s/two.jsonl", tmpdir);
+	f = fopen(jsonl2, "w");
+	export_jsonl(st, 0, f, NULL, &e);
+	fclose(f);
+	const char *srcs[] = {path, jsonl2};
+	for (int s = 0; s < 2; s++) {
+		replay_src *r = NULL;
+		ok(replay_open(srcs[s], &r, &e) == 0, "replay_open %s", s ? "jsonl" : "state");
+		st_event *ev = NULL;
+		is_int(replay_last_of_kind_at(r, "command_start", sid - 1, &ev, &e), 0, "no command before its start");
+		is_int(replay_last_of_kind_at(r, "command_start", eid, &ev, &e), 1, "the command at its end");
+		is_int(ev ? ev->id : 0, sid, "is the one started");
+		st_event_free(ev);
+		ev = NULL;
+		is_int(replay_last_of_kind_at(r, "command_end", sid, &ev, &e), 0, "not ended yet at its start");
+		replay_close(r);
+	}
+	free(jsonl2);
+
 	double times[] = {100, 101, 200, 202, 1000};
 	double pos[5];
 	double total = replay_compress(times, 5, 10, pos);
