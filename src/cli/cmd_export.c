@@ -69,6 +69,23 @@ static int md_one(const st_event *ev, void *ud)
 	return 0;
 }
 
+/* The runbook the log last recorded, when its file is still there: a
+ * report from `-s STATE` alone still gets phase titles and plans. */
+static runbook *recorded_runbook(state *st)
+{
+	st_event *ev = NULL;
+	runbook *rb = NULL;
+	if (state_last_of_kind(st, EV_RUNBOOK_LOADED, &ev, NULL) != 1)
+		return NULL;
+	cJSON *pl = cJSON_Parse(ev->payload);
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(pl, "path");
+	if (cJSON_IsString(path) && *path->valuestring && runbook_load(path->valuestring, NULL, &rb, NULL) < 0)
+		rb = NULL;
+	cJSON_Delete(pl);
+	st_event_free(ev);
+	return rb;
+}
+
 int cmd_export(int argc, char **argv, cli_opts *o)
 {
 	const char *format = "jsonl", *out_path = NULL, *verify = NULL;
@@ -122,8 +139,11 @@ int cmd_export(int argc, char **argv, cli_opts *o)
 	}
 	pgc_err e = {0};
 	int64_t n = 0;
+	runbook *recorded = NULL;
+	if (md && !ctx.rb)
+		recorded = recorded_runbook(ctx.st);
 	if (md) {
-		md_ud u = {export_md_new(ctx.rb, ctx.state_path)};
+		md_ud u = {export_md_new(ctx.rb ? ctx.rb : recorded, ctx.state_path)};
 		if (state_foreach(ctx.st, 0, md_one, &u, &e) < 0) {
 			free(export_md_finish(u.md));
 			rc = cli_report(&e);
@@ -136,6 +156,8 @@ int cmd_export(int argc, char **argv, cli_opts *o)
 	} else if (export_jsonl(ctx.st, 0, out, &n, &e) < 0) {
 		rc = cli_report(&e);
 	}
+	if (recorded)
+		runbook_free(recorded);
 	if (out != stdout && fclose(out) != 0 && rc == 0) {
 		fprintf(stderr, "pgcutover: %s: %s\n", out_path, strerror(errno));
 		rc = PGC_EXIT_IOERR;

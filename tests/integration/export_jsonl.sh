@@ -92,6 +92,7 @@ like "$md" "\| bob \| 1 \| 1 \| 0 \|" "who did what: bob ticked once and unticke
 like "$md" "item 1\.2 unticked by bob: counts differ" "unticks with the reason"
 like "$md" "\| alice \| tick \| 1\.3 \| Copy orders \|" "timeline row for a tick, with the item text"
 like "$md" 'took "12" min \\| fast' "a pipe in a note is escaped in the table"
+like "$($P -s "$S" export --format md)" "\| 1 \| Copy \| done \| 3/3 \| 2h00m" "with -s alone the report uses the runbook the log recorded"
 ticks=$(printf '%s' "$log" | jq '[.[] | select(.kind=="tick")] | length')
 is "$(printf '%s\n' "$md" | grep -c '| tick |')" "$ticks" "one timeline row per tick event"
 done_testing
