@@ -76,6 +76,7 @@ int cmd_untick(int argc, char **argv, cli_opts *o);
 int cmd_note(int argc, char **argv, cli_opts *o);
 int cmd_demo(int argc, char **argv, cli_opts *o);
 int cmd_console(int argc, char **argv, cli_opts *o);
+int cmd_monitor(int argc, char **argv, cli_opts *o);
 int cmd_counts(int argc, char **argv, cli_opts *o);
 int cmd_run(int argc, char **argv, cli_opts *o);
 int cmd_flags(int argc, char **argv, cli_opts *o);

@@ -4,7 +4,10 @@
  * the headless commands do, takes the driver's lease (one driver at a
  * time; the console heartbeats it) and hands them to the ncurses console in
  * src/ui/.  Options: --ascii forces ASCII drawing; --no-color (global) and
- * NO_COLOR turn colour off.
+ * NO_COLOR turn colour off.  `pgcutover monitor` is the same console in
+ * MONITOR mode: the state opened read-only, no lease, every write key
+ * disabled; it follows the driver's events and says when the driver falls
+ * silent.
  */
 #include "config.h"
 #include <stdio.h>
@@ -13,7 +16,7 @@
 #include "pgcutover/cli.h"
 #include "pgcutover/ui.h"
 
-int cmd_console(int argc, char **argv, cli_opts *o)
+static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 {
 	bool ascii = false;
 	for (int i = 1; i < argc; i++) {
@@ -35,15 +38,23 @@ int cmd_console(int argc, char **argv, cli_opts *o)
 	}
 	cli_ctx ctx;
 	memset(&ctx, 0, sizeof ctx);
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW | CLI_DRIVER);
+	int need = CLI_NEED_CONFIG | CLI_NEED_RUNBOOK |
+	           (mode == UI_MODE_MONITOR ? CLI_STATE_RO : CLI_STATE_RW | CLI_DRIVER);
+	int rc = cli_load(&ctx, o, need);
 	if (rc != 0)
 		return rc;
+	if (!ctx.st) {
+		fprintf(stderr, "pgcutover: monitor: no state file at %s yet: nothing to follow\n",
+		        ctx.state_path ? ctx.state_path : "(default path)");
+		cli_unload(&ctx);
+		return PGC_EXIT_NOINPUT;
+	}
 	ui_setup s = {
 		.cfg = ctx.cfg,
 		.rb = ctx.rb,
 		.st = ctx.st,
 		.lg = ctx.lg,
-		.mode = UI_MODE_DRIVER,
+		.mode = mode,
 		.operator_name = o->operator_name,
 		.host = pgc_host_name(),
 		.no_color = o->no_color,
@@ -59,4 +70,14 @@ int cmd_console(int argc, char **argv, cli_opts *o)
 		fprintf(stderr, "%s\n", ctx.runbook_change_report);
 	cli_unload(&ctx);
 	return rc;
+}
+
+int cmd_console(int argc, char **argv, cli_opts *o)
+{
+	return console_open(argc, argv, o, UI_MODE_DRIVER);
+}
+
+int cmd_monitor(int argc, char **argv, cli_opts *o)
+{
+	return console_open(argc, argv, o, UI_MODE_MONITOR);
 }

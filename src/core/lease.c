@@ -114,6 +114,8 @@ static bool pid_gone(int pid)
 
 lease_liveness lease_judge(const lease_info *li, double now, const char *my_host)
 {
+	if (!li->host)
+		return LEASE_FREE;   /* lease_read found no row */
 	if (my_host && strcmp(li->host, my_host) == 0 && pid_gone(li->pid))
 		return LEASE_DEAD;
 	if (now - li->heartbeat_at > LEASE_STALE_SECONDS && li->heartbeats)

@@ -303,6 +303,38 @@ static void on_stdin(loop *lp, int fd, short revents, void *ud)
 
 static void arm_timer(ui_ctx *u);
 
+/* A monitor says when the driver has gone quiet: its lease's heartbeat is
+ * the only sign of life a driver gives between events. */
+static void monitor_watch_driver(ui_ctx *u, double now)
+{
+	lease_info li;
+	pgc_err e = {0};
+	int held = lease_read(u->s.st, &li, &e);
+	if (held < 0)
+		return;
+	lease_liveness l = held ? lease_judge(&li, now, pgc_host_name()) : LEASE_FREE;
+	/* Said once per change, so it does not drown the other messages. */
+	if ((int)l != u->driver_liveness) {
+		u->driver_liveness = (int)l;
+		char since[32] = "?";
+		time_t beat = (time_t)li.heartbeat_at;
+		struct tm tm;
+		if (held && localtime_r(&beat, &tm))
+			strftime(since, sizeof since, "%H:%M:%S", &tm);
+		if (l == LEASE_SILENT || l == LEASE_DEAD)
+			ui_status(u, "driver %s@%s %s: last heartbeat %s (%ds ago)",
+			          li.operator_name ? li.operator_name : "?", li.host ? li.host : "?",
+			          l == LEASE_DEAD ? "gone (process ended)" : "silent", since,
+			          (int)(now - li.heartbeat_at));
+		else if (l == LEASE_FREE)
+			ui_status(u, "no driver: nobody holds this state's lease");
+		else if (l == LEASE_LIVE)
+			ui_status(u, "driver %s@%s is live", li.operator_name ? li.operator_name : "?",
+			          li.host ? li.host : "?");
+	}
+	lease_info_free(&li);
+}
+
 static void on_timer(loop *lp, void *ud)
 {
 	ui_ctx *u = ud;
@@ -316,6 +348,8 @@ static void on_timer(loop *lp, void *ud)
 			ui_mark(u, UI_DIRTY_ALL);
 		}
 	}
+	if (u->s.mode == UI_MODE_MONITOR && !u->s.lease)
+		monitor_watch_driver(u, now);
 	int v = state_data_version(u->s.st);
 	if (v != u->data_version) {
 		u->data_version = v;
@@ -526,6 +560,7 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 		}
 	u->rows_stale = true;
 	u->focus = UI_PANE_LIST;
+	u->driver_liveness = -1;
 	u->data_version = state_data_version(u->s.st);
 	if (!ui_read_only(u)) {
 		cJSON *o = cJSON_CreateObject();

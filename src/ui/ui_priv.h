@@ -221,6 +221,7 @@ typedef struct ui_ctx {
 
 	ui_prompt prompt;
 
+	int driver_liveness;      /* MONITOR: last lease_liveness announced, -1 none */
 	char status_msg[256];
 	double status_until;
 	bool quit;
