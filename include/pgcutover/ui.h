@@ -67,6 +67,8 @@ typedef struct ui_setup {
 	void *hook_ud;
 	/* Called once the loop exists: register fds and timers here. */
 	void (*on_loop)(struct loop *lp, void *hook_ud);
+	/* Called before the loop is freed: release what was registered on it. */
+	void (*on_loop_end)(struct loop *lp, void *hook_ud);
 	/* Called every second: fill *d and return 1 when the side pane should
 	 * show it (the console then owns d's memory), 0 to keep what it shows. */
 	int (*side_fill)(void *hook_ud, ui_side_data *d);

@@ -11,10 +11,131 @@
  */
 #include "config.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/compare.h"
+#include "pgcutover/lease.h"
+#include "pgcutover/loop.h"
 #include "pgcutover/ui.h"
+
+/* A new refresh of the live counts starts this long after the last one
+ * finished (a refresh of big tables may itself take minutes). */
+#define CONSOLE_COUNTS_INTERVAL_MS 15000
+
+/* Live row counts for the side pane: a comparison session on the console's
+ * own loop (non-blocking libpq / curl multi), snapshots recorded in the
+ * state like `pgcutover counts` does. */
+typedef struct console_counts {
+	const config *cfg;
+	state *st;
+	cmp_session *cs;
+	loop *lp;
+	char error[PGC_ERR_MAX];
+} console_counts;
+
+static void counts_on_snapshot(cmp_session *cs, bool snapshot_done, void *ud);
+
+static void counts_tick(loop *lp, void *ud)
+{
+	console_counts *cc = ud;
+	if (cmp_snapshot_complete(cc->cs))
+		cmp_refresh(cc->cs, true);
+	loop_timer(lp, CONSOLE_COUNTS_INTERVAL_MS, counts_tick, cc);
+}
+
+static void counts_on_loop(loop *lp, void *ud)
+{
+	console_counts *cc = ud;
+	pgc_err e = {0};
+	cc->lp = lp;
+	cc->cs = cmp_session_new(cc->cfg, lp, &e);
+	if (cc->cs)
+		cmp_session_set_listener(cc->cs, counts_on_snapshot, cc);
+	if (!cc->cs || cmp_start(cc->cs, &e) < 0) {
+		snprintf(cc->error, sizeof cc->error, "%s", e.msg[0] ? e.msg : "counts unavailable");
+		return;
+	}
+	cmp_refresh(cc->cs, true);   /* estimates first, exact counts replace them */
+	loop_timer(lp, CONSOLE_COUNTS_INTERVAL_MS, counts_tick, cc);
+}
+
+static void counts_on_loop_end(loop *lp, void *ud)
+{
+	console_counts *cc = ud;
+	cmp_session_free(cc->cs);   /* cancels what is in flight, unwatches its sockets */
+	cc->cs = NULL;
+}
+
+/* Counts are recorded only while this console drives: once another process
+ * has taken the lease over, this console is a monitor and writes nothing.
+ * So the console records snapshots itself, checking the lease first,
+ * rather than letting the session record them. */
+static bool counts_still_driver(console_counts *cc)
+{
+	lease_info li;
+	pgc_err e = {0};
+	int held = lease_read(cc->st, &li, &e);
+	bool mine = held > 0 && li.pid == (int)getpid() && li.host &&
+	            strcmp(li.host, pgc_host_name()) == 0;
+	if (held > 0)
+		lease_info_free(&li);
+	return mine;
+}
+
+static void counts_on_snapshot(cmp_session *cs, bool snapshot_done, void *ud)
+{
+	console_counts *cc = ud;
+	if (!snapshot_done || !cc->st || !counts_still_driver(cc))
+		return;
+	char *payload = cmp_snapshot_json(cs, false);
+	pgc_err e = {0};
+	if (state_append(cc->st, EV_COUNTS, NULL, NULL, payload, NULL, &e) != 0)
+		snprintf(cc->error, sizeof cc->error, "counts NOT recorded: %.900s", e.msg);
+	else
+		cc->error[0] = '\0';
+	free(payload);
+}
+
+static int counts_side_fill(void *ud, ui_side_data *d)
+{
+	console_counts *cc = ud;
+	memset(d, 0, sizeof *d);
+	if (!cc->cs) {
+		if (!cc->error[0])
+			return 0;
+		d->status = UI_SIDE_ERROR;
+		d->message = xstrdup(cc->error);
+		return 1;
+	}
+	size_t n = cmp_n_tables(cc->cs);
+	d->rows = xcalloc(n ? n : 1, sizeof *d->rows);
+	d->n_rows = n;
+	double newest = 0;
+	for (size_t i = 0; i < n; i++) {
+		const cmp_table *t = cmp_table_at(cc->cs, i);
+		d->rows[i].table = xstrdup(t->name);
+		d->rows[i].source = t->side[CMP_SOURCE].rows;
+		d->rows[i].target = t->side[CMP_TARGET].rows;
+		for (int w = 0; w < CMP_N_SIDES; w++)
+			if (t->side[w].measured_at > newest)
+				newest = t->side[w].measured_at;
+	}
+	d->ts = newest;
+	char buf[256];
+	if (cmp_any_unreachable(cc->cs)) {
+		d->status = UI_SIDE_ERROR;
+		const cmp_side *src = cmp_side_at(cc->cs, CMP_SOURCE), *dst = cmp_side_at(cc->cs, CMP_TARGET);
+		const char *why = (src && !src->up && src->error) ? src->error
+		                : (dst && !dst->up && dst->error) ? dst->error : "a side is unreachable";
+		d->message = pgc_sanitize(why);
+	} else {
+		d->status = UI_SIDE_LIVE;
+		d->message = xstrdup(cc->error[0] ? cc->error : cmp_summary(cc->cs, buf, sizeof buf));
+	}
+	return 1;
+}
 
 static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 {
@@ -62,6 +183,15 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		.startup_message = ctx.runbook_change_report,
 		.lease = ctx.lease,
 	};
+	console_counts cc = {.cfg = ctx.cfg, .st = ctx.st};
+	bool live_counts = mode == UI_MODE_DRIVER && ctx.cfg && ctx.cfg->n_tables > 0 &&
+	                   ctx.cfg->source.kind != CFG_EP_NONE && ctx.cfg->target.kind != CFG_EP_NONE;
+	if (live_counts) {
+		s.hook_ud = &cc;
+		s.on_loop = counts_on_loop;
+		s.on_loop_end = counts_on_loop_end;
+		s.side_fill = counts_side_fill;
+	}
 	pgc_err e = {0};
 	rc = ui_console_run(&s, &e);
 	if (rc < 0)

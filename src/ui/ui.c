@@ -602,6 +602,8 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	ui_the_ctx = NULL;
 	if (u->trace)
 		fclose(u->trace);
+	if (s->on_loop_end)
+		s->on_loop_end(u->lp, s->hook_ud);
 	loop_free(u->lp);
 	ui_free(u);
 	return u->exit_code;

@@ -4,7 +4,8 @@
  * module can hand it live figures; until then the console shows the last
  * recorded snapshot (an EV_COUNTS event folded by the ledger) with its age,
  * "no counts recorded yet", or "not configured" when the config lists no
- * tables.  Equal and different rows are marked with words (=, DIFF), not by
+ * tables.  Equal and different rows are marked with words (=, DIFF, ? when a
+ * figure is unknown), not by
  * colour alone.
  */
 #include "config.h"
@@ -164,14 +165,16 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 	}
 	for (size_t i = 0; i < d->n_rows && y < h; i++, y++) {
 		const ui_side_row *r = &d->rows[i];
-		bool same = r->source >= 0 && r->source == r->target;
+		bool known = r->source >= 0 && r->target >= 0;
+		bool same = known && r->source == r->target;
 		char s[24], t[24];
 		fmt_count(r->source, s, sizeof s);
 		fmt_count(r->target, t, sizeof t);
 		ui_put(u, w, y, 1, r->table, name_w, 0, 0);
 		ui_put_right(u, w, y, src_r, s, 0, 0);
 		ui_put_right(u, w, y, dst_r, t, 0, 0);
-		ui_put(u, w, y, verdict_x, same ? "=" : "DIFF", SIDE_VERDICT_COLS, same ? 0 : A_BOLD,
-		       ui_pair(u, same ? UI_C_DONE : UI_C_WARN));
+		/* an unknown side is no verdict at all, not a difference */
+		ui_put(u, w, y, verdict_x, !known ? "?" : same ? "=" : "DIFF", SIDE_VERDICT_COLS,
+		       same || !known ? 0 : A_BOLD, ui_pair(u, same ? UI_C_DONE : UI_C_WARN));
 	}
 }

@@ -13,7 +13,7 @@ wait_screen 'DRIVER'; ok $? "console opens in DRIVER mode"
 like "$(screen)" 'Shop DB: Heroku Postgres → self-hosted PostgreSQL 16' "header shows the runbook title"
 like "$(screen)" 'alice@' "header shows operator@host"
 like "$(screen)" 'shop@/nonexistent → shop_new@/nonexistent' "header shows source → target"
-like "$(screen)" 'not configured|no counts recorded yet' "side pane says there are no counts"
+like "$(screen)" 'not configured|no counts recorded yet|/nonexistent' "side pane says there are no counts (or why not)"
 like "$(screen)" 'Help' "key bar lists keys"
 
 keys 3
