@@ -17,5 +17,8 @@
  * status, the cursor for replay).  state_path may be NULL.  Caller frees
  * with cJSON_Delete. */
 cJSON *status_json_build(const ledger *lg, const char *state_path, double now);
+/* Seconds a phase took (completed) or has taken up to now (running); -1
+ * when it has no start. */
+double status_phase_duration(const lg_phase *lp, double now);
 
 #endif

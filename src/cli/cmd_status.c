@@ -12,6 +12,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/status_json.h"
 
 #define SECONDS_PER_MINUTE 60
 #define SECONDS_PER_HOUR 3600
@@ -52,64 +53,12 @@ static void duration_text(double secs, char *buf, size_t n)
 		snprintf(buf, n, "%ldh%02ldm", s / SECONDS_PER_HOUR, (s % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE);
 }
 
-/* Seconds a phase took (completed) or has taken so far (running); -1 when
- * it has no start. */
-static double phase_duration(const lg_phase *lp, double now)
-{
-	if (lp->started_at <= 0)
-		return -1;
-	if (lp->completed_at > 0)
-		return lp->completed_at - lp->started_at;
-	if (lp->status == LG_PHASE_IN_PROGRESS)
-		return now - lp->started_at;
-	return -1;
-}
-
-static cJSON *json_time(double t)
-{
-	if (t <= 0)
-		return cJSON_CreateNull();
-	char buf[STATUS_TIME_MAX];
-	pgc_iso8601(t, buf, sizeof buf);
-	return cJSON_CreateString(buf);
-}
-
 static int status_json(const cli_ctx *ctx, double now)
 {
-	const runbook *rb = ctx->rb;
-	const ledger *lg = ctx->lg;
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "title", rb->title ? rb->title : "");
-	cJSON_AddStringToObject(root, "runbook", rb->path ? rb->path : "");
-	cJSON_AddStringToObject(root, "runbook_sha256", rb->sha256);
-	cJSON_AddStringToObject(root, "state", ctx->state_path ? ctx->state_path : "");
-	cJSON *phases = cJSON_AddArrayToObject(root, "phases");
-	for (size_t p = 0; p < rb->n_phases; p++) {
-		const lg_phase *lp = &lg->phases[p];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", rb->phases[p].id);
-		cJSON_AddStringToObject(o, "title", rb->phases[p].title ? rb->phases[p].title : "");
-		cJSON_AddStringToObject(o, "status", lg_phase_status_name(lp->status));
-		cJSON_AddNumberToObject(o, "done", lp->done);
-		cJSON_AddNumberToObject(o, "total", lp->total);
-		cJSON_AddItemToObject(o, "started_at", json_time(lp->started_at));
-		cJSON_AddItemToObject(o, "completed_at", json_time(lp->completed_at));
-		double d = phase_duration(lp, now);
-		cJSON_AddItemToObject(o, "duration_s", d < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)(long)d));
-		cJSON *changed = cJSON_AddArrayToObject(o, "changed_in_runbook");
-		for (size_t i = 0; i < rb->phases[p].n_items; i++)
-			if (lg->items[lg->phase_offset[p] + i].changed_in_runbook)
-				cJSON_AddItemToArray(changed, cJSON_CreateString(rb->phases[p].items[i].id));
-		cJSON_AddItemToArray(phases, o);
-	}
-	cJSON_AddNumberToObject(root, "items_done", lg->items_done);
-	cJSON_AddNumberToObject(root, "items_total", lg->items_total);
-	cJSON_AddNumberToObject(root, "last_event_id", (double)lg->last_event_id);
-	cJSON_AddItemToObject(root, "last_event_at", json_time(lg->last_event_ts));
-	cJSON_AddNumberToObject(root, "unmatched_events", lg->n_unmatched);
-	char *s = cJSON_Print(root);
-	puts(s);
-	cJSON_free(s);
+	cJSON *root = status_json_build(ctx->lg, ctx->state_path, now);
+	char *text = cJSON_Print(root);
+	puts(text);
+	cJSON_free(text);
 	cJSON_Delete(root);
 	return PGC_EXIT_OK;
 }
@@ -147,7 +96,7 @@ static int status_text(const cli_ctx *ctx, double now)
 		char started[STATUS_TIME_MAX], completed[STATUS_TIME_MAX], dur[STATUS_TIME_MAX], done[STATUS_TIME_MAX];
 		local_time(lp->started_at, started, sizeof started);
 		local_time(lp->completed_at, completed, sizeof completed);
-		duration_text(phase_duration(lp, now), dur, sizeof dur);
+		duration_text(status_phase_duration(lp, now), dur, sizeof dur);
 		snprintf(done, sizeof done, "%d/%d", lp->done, lp->total);
 		char *t = pgc_sanitize(rb->phases[p].title ? rb->phases[p].title : "");
 		printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id,

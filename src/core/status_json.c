@@ -19,7 +19,7 @@ static cJSON *json_time(double t)
 
 /* Seconds a phase took (completed) or has taken up to now (running); -1
  * when it has no start. */
-static double phase_duration(const lg_phase *lp, double now)
+double status_phase_duration(const lg_phase *lp, double now)
 {
 	if (lp->started_at <= 0)
 		return -1;
@@ -49,7 +49,7 @@ cJSON *status_json_build(const ledger *lg, const char *state_path, double now)
 		cJSON_AddNumberToObject(o, "total", lp->total);
 		cJSON_AddItemToObject(o, "started_at", json_time(lp->started_at));
 		cJSON_AddItemToObject(o, "completed_at", json_time(lp->completed_at));
-		double d = phase_duration(lp, now);
+		double d = status_phase_duration(lp, now);
 		cJSON_AddItemToObject(o, "duration_s", d < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)(long)d));
 		cJSON *changed = cJSON_AddArrayToObject(o, "changed_in_runbook");
 		for (size_t i = 0; i < rb->phases[p].n_items; i++)
