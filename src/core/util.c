@@ -205,8 +205,11 @@ double pgc_now(void)
 
 void pgc_iso8601(double t, char *buf, size_t n)
 {
-	time_t s = (time_t)t;
-	int ms = (int)((t - (double)s) * 1000.0);
+	/* Rounded to the millisecond: a time parsed back from this text is a
+	 * double a hair below it, and truncating would lose a millisecond. */
+	long long total_ms = (long long)(t * 1000.0 + 0.5);
+	time_t s = (time_t)(total_ms / 1000);
+	int ms = (int)(total_ms % 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
 	char tmp[32];

@@ -31,6 +31,9 @@ int main(void)
 	char buf[40];
 	pgc_iso8601(t, buf, sizeof buf);
 	is_str(buf, "2026-11-24T02:05:07.000Z", "format round-trips");
+	ok(pgc_parse_time("2026-11-24T18:25:47.691Z", &t) == 0, "parse milliseconds");
+	pgc_iso8601(t, buf, sizeof buf);
+	is_str(buf, "2026-11-24T18:25:47.691Z", "milliseconds survive a round trip (rounded, not truncated)");
 	ok(pgc_parse_time("1700000000", &t) == 0 && t == 1700000000.0, "parse unix seconds");
 	ok(pgc_parse_time("yesterday", &t) != 0, "reject garbage time");
 
