@@ -129,26 +129,39 @@ static const char *take_option(int argc, char **argv, int *i, const char *name, 
 	return NULL;
 }
 
-int cmd_tick(int argc, char **argv, cli_opts *o)
+/* Parses "ITEM [--OPT TEXT]" for tick and untick.  Returns -1 when it
+ * handled the arguments itself (help printed: exit 0), an exit code > 0 on a
+ * usage error, 0 when *id (maybe NULL) and *text are set. */
+static int parse_item_args(const char *cmd, const char *opt, const char *usage,
+                           int argc, char **argv, const char **id, const char **text)
 {
-	const char *id = NULL, *note = NULL;
+	*id = *text = NULL;
 	for (int i = 1; i < argc; i++) {
 		bool bad = false;
-		const char *v = take_option(argc, argv, &i, "--note", &bad);
+		const char *v = take_option(argc, argv, &i, opt, &bad);
 		if (bad)
-			return cli_usage_error("tick", "--note needs a text");
+			return cli_usage_error(cmd, "%s needs a text", opt);
 		if (v)
-			note = v;
+			*text = v;
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: pgcutover tick ITEM [--note TEXT]\n");
-			return PGC_EXIT_OK;
+			printf("usage: %s\n", usage);
+			return -1;
 		} else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error("tick", "unknown option '%s'", argv[i]);
-		else if (id)
-			return cli_usage_error("tick", "one item at a time (got %s and %s)", id, argv[i]);
+			return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+		else if (*id)
+			return cli_usage_error(cmd, "one item at a time (got %s and %s)", *id, argv[i]);
 		else
-			id = argv[i];
+			*id = argv[i];
 	}
+	return 0;
+}
+
+int cmd_tick(int argc, char **argv, cli_opts *o)
+{
+	const char *id, *note;
+	int prc = parse_item_args("tick", "--note", "pgcutover tick ITEM [--note TEXT]", argc, argv, &id, &note);
+	if (prc != 0)
+		return prc < 0 ? PGC_EXIT_OK : prc;
 	if (!id)
 		return cli_usage_error("tick", "which item? e.g. pgcutover tick 3.7");
 
@@ -232,24 +245,10 @@ out:
 
 int cmd_untick(int argc, char **argv, cli_opts *o)
 {
-	const char *id = NULL, *reason = NULL;
-	for (int i = 1; i < argc; i++) {
-		bool bad = false;
-		const char *v = take_option(argc, argv, &i, "--reason", &bad);
-		if (bad)
-			return cli_usage_error("untick", "--reason needs a text");
-		if (v)
-			reason = v;
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: pgcutover untick ITEM --reason TEXT\n");
-			return PGC_EXIT_OK;
-		} else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error("untick", "unknown option '%s'", argv[i]);
-		else if (id)
-			return cli_usage_error("untick", "one item at a time (got %s and %s)", id, argv[i]);
-		else
-			id = argv[i];
-	}
+	const char *id, *reason;
+	int prc = parse_item_args("untick", "--reason", "pgcutover untick ITEM --reason TEXT", argc, argv, &id, &reason);
+	if (prc != 0)
+		return prc < 0 ? PGC_EXIT_OK : prc;
 	if (!id)
 		return cli_usage_error("untick", "which item? e.g. pgcutover untick 3.7 --reason 'counts differ'");
 	if (!reason || !*reason)
