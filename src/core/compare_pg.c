@@ -22,6 +22,7 @@
 #include <string.h>
 #include <libpq-fe.h>
 #include "pgcutover/compare.h"
+#include "pgcutover/pqtext.h"
 #include "pgcutover/schema.h"
 
 /* async libpq has no connect_timeout of its own: this bounds a connect. */
@@ -80,43 +81,14 @@ static void pgs_conn_event(loop *lp, int fd, short revents, void *ud);
 
 /* ---- small helpers ---- */
 
-/* One line, single spaces: libpq messages end in newlines, indent hints
- * with tabs and write "ERROR:  text". */
-static char *pgs_oneline(const char *msg)
-{
-	strbuf sb;
-	sb_init(&sb);
-	bool space = false;
-	for (const char *p = msg ? msg : ""; *p; p++) {
-		if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
-			space = sb.len > 0;
-			continue;
-		}
-		if (space) {
-			sb_putc(&sb, ' ');
-			space = false;
-		}
-		sb_putc(&sb, *p);
-	}
-	if (sb.len == 0)
-		sb_puts(&sb, "unknown error");
-	char *s = sb_steal(&sb);
-	char *clean = pgc_sanitize(s);
-	free(s);
-	return clean;
-}
-
-static char *pgs_describe_server(PGconn *c)
-{
-	const char *host = PQhost(c), *port = PQport(c), *db = PQdb(c);
-	return xasprintf("host=%s port=%s dbname=%s", host && *host ? host : "(default)",
-	                 port && *port ? port : "(default)", db && *db ? db : "(default)");
-}
-
 /* "target (host=… port=… dbname=…): <libpq message>" */
 static char *pgs_error(pgs_side *ps, const char *what, const char *msg)
 {
-	char *one = pgs_oneline(msg);
+	char *one = pq_oneline(msg);
+	if (!*one) {
+		free(one);
+		one = xstrdup("unknown error");
+	}
 	char *s = xasprintf("%s (%s): %s%s", ps->sd->label, ps->sd->server, what ? what : "", one);
 	free(one);
 	return s;
@@ -292,7 +264,7 @@ static void pgs_connect_failed(pgs_conn *pc, const char *msg)
 	pgs_side *ps = pc->ps;
 	if (!ps->sd->server || strcmp(ps->sd->server, ps->sd->label) == 0) {
 		free(ps->sd->server);
-		ps->sd->server = pgs_describe_server(pc->conn);
+		ps->sd->server = pq_server(pc->conn);
 	}
 	char *err = pgs_error(ps, "", msg);
 	pgs_conn_close(pc);
@@ -337,7 +309,7 @@ static void pgs_conn_open(pgs_side *ps)
 	PQsetNoticeProcessor(pc->conn, pgs_ignore_notice, NULL);
 	if (strcmp(ps->sd->server, ps->sd->label) == 0 || !ps->sd->up) {
 		free(ps->sd->server);
-		ps->sd->server = pgs_describe_server(pc->conn);
+		ps->sd->server = pq_server(pc->conn);
 	}
 	if (PQstatus(pc->conn) == CONNECTION_BAD) {
 		pc->st = PGS_CONNECTING;
@@ -376,7 +348,7 @@ static void pgs_connect_step(pgs_conn *pc)
 	pc->st = PGS_READY;
 	pgs_watch(pc, POLLIN);   /* notice a server that goes away while idle */
 	free(ps->sd->server);
-	ps->sd->server = pgs_describe_server(pc->conn);
+	ps->sd->server = pq_server(pc->conn);
 	free(ps->down_err);
 	ps->down_err = NULL;
 	ps->backoff_ms = 0;

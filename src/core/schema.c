@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pgcutover/schema.h"
+#include "pgcutover/pqtext.h"
 
 #define SCH_DEFAULT_SCHEMA "public"
 
@@ -219,35 +220,6 @@ void sch_snapshot_clear(sch_snapshot *snap)
 	memset(snap, 0, sizeof *snap);
 }
 
-/* One line of a libpq message (they end in newlines and indent hints). */
-static char *sch_oneline(const char *msg)
-{
-	strbuf sb;
-	sb_init(&sb);
-	bool space = false;
-	for (const char *p = msg ? msg : ""; *p; p++) {
-		if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
-			space = sb.len > 0;
-			continue;
-		}
-		if (space)
-			sb_putc(&sb, ' ');
-		space = false;
-		sb_putc(&sb, *p);
-	}
-	char *raw = sb_steal(&sb);
-	char *s = pgc_sanitize(raw);
-	free(raw);
-	return s;
-}
-
-static char *sch_server(PGconn *c)
-{
-	const char *host = PQhost(c), *port = PQport(c), *db = PQdb(c);
-	return xasprintf("host=%s port=%s dbname=%s", host && *host ? host : "(default)",
-	                 port && *port ? port : "(default)", db && *db ? db : "(default)");
-}
-
 int sch_fetch(PGconn *c, char *const *schemas, sch_snapshot *out, const char *who, pgc_err *e)
 {
 	memset(out, 0, sizeof *out);
@@ -260,8 +232,8 @@ int sch_fetch(PGconn *c, char *const *schemas, sch_snapshot *out, const char *wh
 		PGresult *res = PQexec(c, q);
 		free(q);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			char *m = sch_oneline(PQresultErrorMessage(res));
-			char *srv = sch_server(c);
+			char *m = pq_oneline(PQresultErrorMessage(res));
+			char *srv = pq_server(c);
 			int code = PQstatus(c) == CONNECTION_BAD ? PGC_EXIT_UNAVAILABLE : PGC_EXIT_SOFTWARE;
 			pgc_fail(e, code, "%s (%s): reading %s: %s", who, srv, sch_kind_name((sch_kind)k), m);
 			free(m);
@@ -338,7 +310,7 @@ static PGresult *sch_one_row(PGconn *c, const char *sql, char **err)
 {
 	PGresult *res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		*err = sch_oneline(PQresultStatus(res) == PGRES_TUPLES_OK ? "no row"
+		*err = pq_oneline(PQresultStatus(res) == PGRES_TUPLES_OK ? "no row"
 		                   : PQresultErrorMessage(res));
 		PQclear(res);
 		return NULL;
@@ -372,7 +344,7 @@ int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, si
 	PGresult *res = PQexec(c, q);
 	free(q);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char *m = sch_oneline(PQresultErrorMessage(res));
+		char *m = pq_oneline(PQresultErrorMessage(res));
 		int code = PQstatus(c) == CONNECTION_BAD ? PGC_EXIT_UNAVAILABLE : PGC_EXIT_SOFTWARE;
 		pgc_fail(e, code, "reading serial and identity columns: %s", m);
 		free(m);
@@ -469,8 +441,8 @@ PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, 
 	}
 	PQsetNoticeProcessor(c, sch_ignore_notice, NULL);   /* never print */
 	if (PQstatus(c) != CONNECTION_OK) {
-		char *m = sch_oneline(PQerrorMessage(c));
-		char *srv = sch_server(c);
+		char *m = pq_oneline(PQerrorMessage(c));
+		char *srv = pq_server(c);
 		pgc_fail(e, PGC_EXIT_UNAVAILABLE, "%s (%s): %s", who, srv, m);
 		free(m);
 		free(srv);
