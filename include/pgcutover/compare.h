@@ -212,6 +212,12 @@ char *cmp_snapshot_json(const cmp_session *cs, bool full);
  * no exact snapshot. */
 bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *why, size_t n);
 
+/* Whether phase_id may be recorded complete as far as row counts go: true
+ * when the config does not gate it (why = "") or cmp_payload_all_matched()
+ * holds for last_counts (why = the summary); false with why naming the
+ * table that does not match. */
+bool cmp_gate_met(const config *cfg, const char *phase_id, const char *last_counts, char *why, size_t n);
+
 /* Folds earlier EV_COUNTS events of st into the tables' history (figures of
  * tables no longer configured are ignored). */
 int cmp_session_load_history(cmp_session *cs, state *st, pgc_err *e);

@@ -36,17 +36,40 @@ typedef enum ui_side_status {
 	UI_SIDE_ERROR,            /* message says why; rows are last good */
 } ui_side_status;
 
+/* Points of the target's recorded history kept for the sparkline. */
+#define UI_SPARK_POINTS 8
+
 typedef struct ui_side_row {
 	char *table;
 	long long source, target;   /* -1 when unknown */
+	char state[24];             /* validation state key ("matched", "estimated",
+	                             * "no_primary_key" ...), "" when not known */
+	bool exact;                 /* both figures are count(*) */
+	double age_s;               /* of the older figure; -1 unknown */
+	double rate;                /* target rows/s while it grows; 0 unknown */
+	double eta_s;               /* to parity at that rate; -1 unknown */
+	long long spark[UI_SPARK_POINTS];  /* target history, oldest first */
+	int n_spark;
 } ui_side_row;
 
 typedef struct ui_side_data {
 	ui_side_status status;
 	double ts;                  /* when the figures were taken, 0 = unknown */
 	char *message;              /* error or extra words, or NULL */
+	bool all_match;             /* message is a summary of tables all matching */
+	bool refreshing;            /* a refresh is in flight */
+	bool refreshing_exact;      /* ... and it asked for count(*) */
+	int interval_s;             /* automatic refresh, 0 = off, -1 = none here */
 	ui_side_row *rows; size_t n_rows;
 } ui_side_data;
+
+/* What the counts keys ask of the module that runs the comparison. */
+typedef enum ui_counts_cmd {
+	UI_COUNTS_REFRESH,     /* r: refresh now (estimates, then cheap exact) */
+	UI_COUNTS_EXACT,       /* e: refresh now with count(*) of every table */
+	UI_COUNTS_FASTER,      /* -: shorter automatic interval */
+	UI_COUNTS_SLOWER,      /* +: longer automatic interval (up to off) */
+} ui_counts_cmd;
 
 typedef struct ui_setup {
 	const config *cfg;          /* may be NULL */
@@ -75,6 +98,10 @@ typedef struct ui_setup {
 	/* Whether something is running that quitting would abandon; fills what
 	 * (a few words) and returns true.  q then asks before quitting. */
 	bool (*busy)(void *hook_ud, char *what, size_t n);
+	/* The counts keys (r, e, +, -): does it and says what in msg for the
+	 * status line.  Returns 0, -1 when it cannot (msg says why).  NULL:
+	 * this console runs no comparison (MONITOR, or nothing configured). */
+	int (*counts_cmd)(void *hook_ud, ui_counts_cmd cmd, char *msg, size_t n);
 } ui_setup;
 
 /* Runs the console until the operator quits or SIGTERM/SIGHUP arrive.

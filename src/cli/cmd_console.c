@@ -20,9 +20,13 @@
 #include "pgcutover/loop.h"
 #include "pgcutover/ui.h"
 
-/* A new refresh of the live counts starts this long after the last one
- * finished (a refresh of big tables may itself take minutes). */
-#define CONSOLE_COUNTS_INTERVAL_MS 15000
+/* Automatic refresh intervals of the live counts that + and - step
+ * through, in seconds; 0 = off.  A new refresh starts only once the last
+ * one has finished (a refresh of big tables may itself take minutes). */
+static const int counts_intervals[] = {5, 15, 30, 60, 300, 0};
+#define COUNTS_N_INTERVALS (sizeof counts_intervals / sizeof counts_intervals[0])
+#define COUNTS_DEFAULT_INTERVAL 1   /* 15 s */
+#define MS_PER_S 1000
 
 /* Live row counts for the side pane: a comparison session on the console's
  * own loop (non-blocking libpq / curl multi), snapshots recorded in the
@@ -32,17 +36,34 @@ typedef struct console_counts {
 	state *st;
 	cmp_session *cs;
 	loop *lp;
+	size_t interval;        /* index in counts_intervals */
+	int timer_id;           /* the interval's timer, 0 = none */
 	char error[PGC_ERR_MAX];
 } console_counts;
 
 static void counts_on_snapshot(cmp_session *cs, bool snapshot_done, void *ud);
 
+static void counts_tick(loop *lp, void *ud);
+
+/* (Re)arms the interval timer for the current interval; off: none. */
+static void counts_arm(console_counts *cc)
+{
+	if (cc->timer_id)
+		loop_timer_cancel(cc->lp, cc->timer_id);
+	cc->timer_id = 0;
+	int secs = counts_intervals[cc->interval];
+	if (secs > 0)
+		cc->timer_id = loop_timer(cc->lp, secs * MS_PER_S, counts_tick, cc);
+}
+
 static void counts_tick(loop *lp, void *ud)
 {
+	(void)lp;
 	console_counts *cc = ud;
+	cc->timer_id = 0;
 	if (cmp_snapshot_complete(cc->cs))
 		cmp_refresh(cc->cs, true);
-	loop_timer(lp, CONSOLE_COUNTS_INTERVAL_MS, counts_tick, cc);
+	counts_arm(cc);
 }
 
 static void counts_on_loop(loop *lp, void *ud)
@@ -57,13 +78,58 @@ static void counts_on_loop(loop *lp, void *ud)
 		snprintf(cc->error, sizeof cc->error, "%s", e.msg[0] ? e.msg : "counts unavailable");
 		return;
 	}
+	/* the recorded history gives the sparkline and rows/s from the start */
+	if (cc->st && cmp_session_load_history(cc->cs, cc->st, &e) < 0)
+		snprintf(cc->error, sizeof cc->error, "history not loaded: %.900s", e.msg);
 	cmp_refresh(cc->cs, true);   /* estimates first, exact counts replace them */
-	loop_timer(lp, CONSOLE_COUNTS_INTERVAL_MS, counts_tick, cc);
+	counts_arm(cc);
+}
+
+static int counts_cmd(void *ud, ui_counts_cmd cmd, char *msg, size_t n)
+{
+	console_counts *cc = ud;
+	if (!cc->cs) {
+		snprintf(msg, n, "counts unavailable: %s", cc->error[0] ? cc->error : "no comparison running");
+		return -1;
+	}
+	switch (cmd) {
+	case UI_COUNTS_REFRESH:
+	case UI_COUNTS_EXACT: {
+		bool exact = cmd == UI_COUNTS_EXACT;
+		bool was_running = !cmp_snapshot_complete(cc->cs);
+		cmp_refresh(cc->cs, exact);   /* cancels what is in flight */
+		counts_arm(cc);               /* the interval counts from now */
+		snprintf(msg, n, "%s%s", exact ? "exact counts (count(*) of every table) asked"
+		                                : "counts refresh asked (estimates, then exact where cheap)",
+		         was_running ? "; the refresh in flight was cancelled" : "");
+		return 0;
+	}
+	case UI_COUNTS_FASTER:
+	case UI_COUNTS_SLOWER: {
+		size_t i = cc->interval;
+		if (cmd == UI_COUNTS_SLOWER && i + 1 < COUNTS_N_INTERVALS)
+			i++;
+		else if (cmd == UI_COUNTS_FASTER && i > 0)
+			i--;
+		cc->interval = i;
+		counts_arm(cc);
+		int secs = counts_intervals[i];
+		if (secs > 0)
+			snprintf(msg, n, "counts refresh every %d s (+ slower, - faster)", secs);
+		else
+			snprintf(msg, n, "automatic counts refresh off (r refreshes, - turns it back on)");
+		return 0;
+	}
+	}
+	return -1;
 }
 
 static void counts_on_loop_end(loop *lp, void *ud)
 {
 	console_counts *cc = ud;
+	if (cc->timer_id)
+		loop_timer_cancel(lp, cc->timer_id);
+	cc->timer_id = 0;
 	cmp_session_free(cc->cs);   /* cancels what is in flight, unwatches its sockets */
 	cc->cs = NULL;
 }
@@ -112,17 +178,35 @@ static int counts_side_fill(void *ud, ui_side_data *d)
 	size_t n = cmp_n_tables(cc->cs);
 	d->rows = xcalloc(n ? n : 1, sizeof *d->rows);
 	d->n_rows = n;
-	double newest = 0;
+	double newest = 0, now = pgc_now();
 	for (size_t i = 0; i < n; i++) {
 		const cmp_table *t = cmp_table_at(cc->cs, i);
-		d->rows[i].table = xstrdup(t->name);
-		d->rows[i].source = t->side[CMP_SOURCE].rows;
-		d->rows[i].target = t->side[CMP_TARGET].rows;
-		for (int w = 0; w < CMP_N_SIDES; w++)
-			if (t->side[w].measured_at > newest)
-				newest = t->side[w].measured_at;
+		ui_side_row *r = &d->rows[i];
+		r->table = xstrdup(t->name);
+		r->source = t->side[CMP_SOURCE].rows;
+		r->target = t->side[CMP_TARGET].rows;
+		snprintf(r->state, sizeof r->state, "%s", cmp_state_key(t->state));
+		r->exact = t->side[CMP_SOURCE].exact && t->side[CMP_TARGET].exact;
+		r->rate = t->rate;
+		r->eta_s = t->eta_s;
+		r->age_s = -1;
+		for (int w = 0; w < CMP_N_SIDES; w++) {
+			double at = t->side[w].measured_at;
+			if (at > newest)
+				newest = at;
+			if (at > 0 && now - at > r->age_s)
+				r->age_s = now - at;
+		}
+		cmp_point pts[UI_SPARK_POINTS];
+		size_t np = cmp_table_history(t, CMP_TARGET, pts, UI_SPARK_POINTS);
+		for (size_t k = 0; k < np; k++)
+			r->spark[k] = pts[k].rows;
+		r->n_spark = (int)np;
 	}
 	d->ts = newest;
+	d->refreshing = !cmp_snapshot_complete(cc->cs);
+	d->refreshing_exact = d->refreshing && cmp_refresh_exact(cc->cs);
+	d->interval_s = counts_intervals[cc->interval];
 	char buf[256];
 	if (cmp_any_unreachable(cc->cs)) {
 		d->status = UI_SIDE_ERROR;
@@ -132,6 +216,7 @@ static int counts_side_fill(void *ud, ui_side_data *d)
 		d->message = pgc_sanitize(why);
 	} else {
 		d->status = UI_SIDE_LIVE;
+		d->all_match = !cc->error[0] && cmp_all_match(cc->cs);
 		d->message = xstrdup(cc->error[0] ? cc->error : cmp_summary(cc->cs, buf, sizeof buf));
 	}
 	return 1;
@@ -183,7 +268,7 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		.startup_message = ctx.runbook_change_report,
 		.lease = ctx.lease,
 	};
-	console_counts cc = {.cfg = ctx.cfg, .st = ctx.st};
+	console_counts cc = {.cfg = ctx.cfg, .st = ctx.st, .interval = COUNTS_DEFAULT_INTERVAL};
 	bool live_counts = mode == UI_MODE_DRIVER && ctx.cfg && ctx.cfg->n_tables > 0 &&
 	                   ctx.cfg->source.kind != CFG_EP_NONE && ctx.cfg->target.kind != CFG_EP_NONE;
 	if (live_counts) {
@@ -191,6 +276,7 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		s.on_loop = counts_on_loop;
 		s.on_loop_end = counts_on_loop_end;
 		s.side_fill = counts_side_fill;
+		s.counts_cmd = counts_cmd;
 	}
 	pgc_err e = {0};
 	rc = ui_console_run(&s, &e);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/compare.h"
 
 #define TICK_TIME_MAX 32
 
@@ -76,8 +77,10 @@ static int append_events(cli_ctx *ctx, const char *kind, const char *phase, cons
 	return ledger_catch_up(ctx->lg, ctx->st, e);
 }
 
-static void print_result(const cli_ctx *ctx, const char *what, const tick_target *t, int64_t event_id,
-                         bool changed, bool phase_complete, const char *message)
+/* gate_blocked: why a phase whose items are all done was not recorded
+ * complete (its counts gate), or NULL. */
+static void print_result_gate(const cli_ctx *ctx, const char *what, const tick_target *t, int64_t event_id,
+                              bool changed, bool phase_complete, const char *message, const char *gate_blocked)
 {
 	const lg_phase *lp = t ? &ctx->lg->phases[t->p] : NULL;
 	if (ctx->opts->json) {
@@ -91,6 +94,8 @@ static void print_result(const cli_ctx *ctx, const char *what, const tick_target
 			cJSON_AddNumberToObject(o, "phase_total", lp->total);
 			cJSON_AddStringToObject(o, "phase_status", lg_phase_status_name(lp->status));
 			cJSON_AddBoolToObject(o, "phase_complete", phase_complete);
+			if (gate_blocked)
+				cJSON_AddStringToObject(o, "gate_blocked", gate_blocked);
 		}
 		cJSON_AddBoolToObject(o, "changed", changed);
 		cJSON_AddItemToObject(o, "event_id", event_id ? cJSON_CreateNumber((double)event_id) : cJSON_CreateNull());
@@ -106,6 +111,12 @@ static void print_result(const cli_ctx *ctx, const char *what, const tick_target
 	free(safe);
 	if (phase_complete)
 		printf("phase %s complete (%d/%d)\n", t->phase->id, lp->done, lp->total);
+}
+
+static void print_result(const cli_ctx *ctx, const char *what, const tick_target *t, int64_t event_id,
+                         bool changed, bool phase_complete, const char *message)
+{
+	print_result_gate(ctx, what, t, event_id, changed, phase_complete, message, NULL);
 }
 
 /* "ticked 3.7 Copy data" with the item text made safe for a terminal. */
@@ -219,8 +230,16 @@ int cmd_tick(int argc, char **argv, cli_opts *o)
 	if (append_events(&ctx, EV_TICK, t.phase->id, id, payload, &ev_id, &e) < 0)
 		goto fail;
 	lg_phase *lp = &ctx.lg->phases[t.p];
-	if (lp->total > 0 && lp->done == lp->total && lp->completed_at == 0) {
-		char *done = xasprintf("{\"done\":%d,\"total\":%d}", lp->done, lp->total);
+	char gate[256] = "";
+	bool gate_blocks = false;
+	if (lp->total > 0 && lp->done == lp->total && lp->completed_at == 0 &&
+	    !(gate_blocks = !cmp_gate_met(ctx.cfg, t.phase->id, ctx.lg->last_counts, gate, sizeof gate))) {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "done", lp->done);
+		cJSON_AddNumberToObject(d, "total", lp->total);
+		if (gate[0])
+			cJSON_AddStringToObject(d, "gate", gate);
+		char *done = payload_of(d);
 		int r2 = append_events(&ctx, EV_PHASE_COMPLETE, t.phase->id, NULL, done, NULL, &e);
 		free(done);
 		if (r2 < 0)
@@ -231,8 +250,14 @@ int cmd_tick(int argc, char **argv, cli_opts *o)
 		goto fail;
 	free(payload);
 	char *msg = item_line("ticked", &t);
-	print_result(&ctx, "tick", &t, ev_id, true, completes, msg);
+	print_result_gate(&ctx, "tick", &t, ev_id, true, completes, msg, gate_blocks ? gate : NULL);
 	free(msg);
+	/* the tick stands; the phase waits for matching counts or an
+	 * operator's override reason in the console */
+	if (gate_blocks && !o->quiet)
+		fprintf(stderr, "pgcutover: phase %s not recorded complete: it is gated on row counts: %s "
+		        "(pgcutover counts --exact; or complete it in the console with a reason)\n",
+		        t.phase->id, gate);
 	goto out;
 fail:
 	state_rollback(ctx.st);

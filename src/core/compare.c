@@ -180,14 +180,19 @@ static void cmp_update_rate(cmp_table *t)
 	t->rate = 0;
 	t->eta_s = -1;
 	if (tf->hist_len >= 2) {
-		/* The newest run of growing figures of one kind (estimates and
-		 * counts disagree; a reload starts again) within the window. */
+		/* The newest run of growing figures of one kind within the window:
+		 * estimates and counts disagree, so figures of the other kind (the
+		 * estimates every refresh starts with) are stepped over; a drop
+		 * (a reload) starts again. */
 		const cmp_point *last = &tf->hist[(tf->hist_start + tf->hist_len - 1) % CMP_HISTORY];
 		const cmp_point *first = last;
 		for (size_t i = tf->hist_len - 1; i-- > 0;) {
 			const cmp_point *p = &tf->hist[(tf->hist_start + i) % CMP_HISTORY];
-			if (last->ts - p->ts > CMP_RATE_WINDOW_S || p->exact != last->exact ||
-			    p->rows > first->rows)
+			if (last->ts - p->ts > CMP_RATE_WINDOW_S)
+				break;
+			if (p->exact != last->exact)
+				continue;
+			if (p->rows > first->rows)
 				break;
 			first = p;
 		}
@@ -678,6 +683,17 @@ bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *
 		snprintf(why, n, "%zu/%zu tables match", cfg->n_tables, cfg->n_tables);
 	cJSON_Delete(root);
 	return ok;
+}
+
+bool cmp_gate_met(const config *cfg, const char *phase_id, const char *last_counts, char *why, size_t n)
+{
+	why[0] = '\0';
+	if (!cfg || !phase_id)
+		return true;
+	for (size_t g = 0; g < cfg->n_gates; g++)
+		if (strcmp(cfg->gates[g], phase_id) == 0)
+			return cmp_payload_all_matched(cfg, last_counts, why, n);
+	return true;
 }
 
 /* ---- history from the state ---- */

@@ -335,6 +335,22 @@ static void monitor_watch_driver(ui_ctx *u, double now)
 	lease_info_free(&li);
 }
 
+/* Asks the comparison module for the side pane's figures (every second,
+ * and at once after a counts key). */
+void ui_side_poll(ui_ctx *u)
+{
+	if (!u->s.side_fill)
+		return;
+	ui_side_data d;
+	memset(&d, 0, sizeof d);
+	if (u->s.side_fill(u->s.hook_ud, &d) == 1) {
+		ui_side_data_free(&u->side);
+		u->side = d;
+		u->side_live = true;
+		ui_mark(u, UI_DIRTY_SIDE);
+	}
+}
+
 static void on_timer(loop *lp, void *ud)
 {
 	ui_ctx *u = ud;
@@ -363,18 +379,10 @@ static void on_timer(loop *lp, void *ud)
 		u->clock_sec = sec;
 		ui_mark(u, UI_DIRTY_HEADER);
 	}
-	if (u->s.side_fill) {
-		ui_side_data d;
-		memset(&d, 0, sizeof d);
-		if (u->s.side_fill(u->s.hook_ud, &d) == 1) {
-			ui_side_data_free(&u->side);
-			u->side = d;
-			u->side_live = true;
-			ui_mark(u, UI_DIRTY_SIDE);
-		}
-	} else if (new_second && u->side.ts > 0) {
+	if (u->s.side_fill)
+		ui_side_poll(u);
+	else if (new_second && u->side.ts > 0)
 		ui_mark(u, UI_DIRTY_SIDE);   /* the age of the recorded figures */
-	}
 	if (u->status_msg[0] && now > u->status_until) {
 		u->status_msg[0] = '\0';
 		ui_mark(u, UI_DIRTY_KEYBAR);

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/compare.h"
 #include "ui_priv.h"
 
 #define DETAIL_MAX_COLS 100
@@ -452,15 +453,25 @@ static int page_rows(ui_ctx *u)
 	return h > 1 ? h : 1;
 }
 
-/* Records the phase complete when all its items are done; when an earlier
- * phase is still open, first asks for an override reason (audited). */
-void ui_complete_phase_maybe(ui_ctx *u, size_t p, bool overridden)
+/* Whether phase p may be recorded complete as far as row counts go: true
+ * when the config does not gate it, or the last recorded counts have every
+ * table matched (exact).  why says which table is not, or the summary. */
+bool ui_gate_met(ui_ctx *u, size_t p, char *why, size_t n)
+{
+	return cmp_gate_met(u->s.cfg, u->rb->phases[p].id, u->lg->last_counts, why, n);
+}
+
+/* Records the phase complete when all its items are done.  First, unless
+ * flags say it was already answered: when an earlier phase is still open,
+ * asks for an override reason; when the phase is gated on row counts that
+ * do not all match, asks for a gate override reason (both audited). */
+void ui_complete_phase_maybe(ui_ctx *u, size_t p, unsigned flags)
 {
 	const lg_phase *lp = &u->lg->phases[p];
 	const rb_phase *ph = &u->rb->phases[p];
 	if (lp->total == 0 || lp->done < lp->total || lp->completed_at > 0)
 		return;
-	if (!overridden) {
+	if (!(flags & UI_COMPLETE_ORDER_OK)) {
 		for (size_t q = 0; q < p; q++) {
 			const lg_phase *lq = &u->lg->phases[q];
 			if (lq->total > 0 && lq->status != LG_PHASE_DONE) {
@@ -473,10 +484,27 @@ void ui_complete_phase_maybe(ui_ctx *u, size_t p, bool overridden)
 			}
 		}
 	}
-	char *js = xasprintf("{\"done\":%d,\"total\":%d}", lp->done, lp->total);
+	char why[256];
+	bool met = ui_gate_met(u, p, why, sizeof why);
+	if (!met && !(flags & UI_COMPLETE_GATE_OK)) {
+		char title[sizeof u->prompt.title];
+		snprintf(title, sizeof title, "Phase %.16s is gated on row counts: %.150s. Reason to complete it anyway:",
+		         ph->id, why);
+		ui_prompt_open(u, UI_PROMPT_GATE, title,
+		               "recorded as a gate override; Esc leaves the phase open (e: exact counts)", NULL, true,
+		               p, SIZE_MAX);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "done", lp->done);
+	cJSON_AddNumberToObject(o, "total", lp->total);
+	if (why[0])
+		cJSON_AddStringToObject(o, met ? "gate" : "gate_overridden", why);
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
 	if (ui_append(u, EV_PHASE_COMPLETE, ph->id, NULL, js) == 0)
-		ui_status(u, "phase %s complete%s", ph->id, overridden ? " (override recorded)" : "");
-	free(js);
+		ui_status(u, "phase %s complete%s", ph->id, flags ? " (override recorded)" : met && why[0] ? " (counts gate met)" : "");
+	cJSON_free(js);
 }
 
 /* Whether ticking item i completes its phase while an earlier one is open:
@@ -551,7 +579,10 @@ void ui_tick_item(ui_ctx *u, size_t p, size_t i, const char *override_reason)
 	 * folded that a rollback could take back */
 	const lg_phase *lp = &u->lg->phases[p];
 	int done_after = lp->done + (ledger_item_counts(it) ? 1 : 0);
-	bool completes = lp->total > 0 && done_after == lp->total && lp->completed_at == 0;
+	bool last = lp->total > 0 && done_after == lp->total && lp->completed_at == 0;
+	char why[256] = "";
+	bool gate_ok = !last || ui_gate_met(u, p, why, sizeof why);
+	bool completes = last && gate_ok;
 	if (state_begin(u->s.st, &e) < 0)
 		goto fail;
 	if (ov && state_append(u->s.st, EV_PHASE_OVERRIDE, ph->id, NULL, ov, NULL, &e) < 0)
@@ -559,7 +590,13 @@ void ui_tick_item(ui_ctx *u, size_t p, size_t i, const char *override_reason)
 	if (state_append(u->s.st, EV_TICK, ph->id, it->id, js, NULL, &e) < 0)
 		goto fail_rb;
 	if (completes) {
-		char *done = xasprintf("{\"done\":%d,\"total\":%d}", done_after, lp->total);
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddNumberToObject(d, "done", done_after);
+		cJSON_AddNumberToObject(d, "total", lp->total);
+		if (why[0])
+			cJSON_AddStringToObject(d, "gate", why);
+		char *done = cJSON_PrintUnformatted(d);
+		cJSON_Delete(d);
 		int r = state_append(u->s.st, EV_PHASE_COMPLETE, ph->id, NULL, done, NULL, &e);
 		free(done);
 		if (r < 0)
@@ -569,6 +606,8 @@ void ui_tick_item(ui_ctx *u, size_t p, size_t i, const char *override_reason)
 		goto fail;
 	ui_follow_state(u);
 	ui_status(u, "ticked %s%s%s", it->id, completes ? "; phase complete: " : "", completes ? ph->id : "");
+	if (last && !gate_ok)   /* the tick stands; completing the phase asks why */
+		ui_complete_phase_maybe(u, p, UI_COMPLETE_ORDER_OK);
 	goto out;
 fail_rb:
 	state_rollback(u->s.st);

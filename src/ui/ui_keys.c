@@ -35,8 +35,12 @@ const ui_key ui_keys[] = {
 	{{'n', 'N'}, "n", "Next", "next search match", UI_ACT_SEARCH_NEXT, UI_KC_LOG, false, 7},
 	{{'N'}, "N", NULL, "next search match", UI_ACT_SEARCH_NEXT, UI_KC_PANES, false, 0},
 	{{'0', '1', '2', '3', '4', '5'}, "0-5", "Phase", "jump to phase 0 ... 5", UI_ACT_PHASE, UI_KC_PANES, false, 8},
-	{{'-'}, "-", NULL, "fold every step of the phase (+ unfolds all)", UI_ACT_FOLD_ALL, UI_KC_LIST, false, 0},
-	{{'+', '='}, "+", NULL, NULL, UI_ACT_UNFOLD_ALL, UI_KC_LIST, false, 0},
+	{{'z'}, "z/Z", NULL, "fold every step of the phase (Z unfolds all)", UI_ACT_FOLD_ALL, UI_KC_LIST, false, 0},
+	{{'Z'}, "Z", NULL, NULL, UI_ACT_UNFOLD_ALL, UI_KC_LIST, false, 0},
+	{{'r'}, "r", "Recount", "row counts: refresh now (estimates, then exact where cheap)", UI_ACT_COUNTS_REFRESH, UI_KC_PANES, false, 9},
+	{{'e'}, "e", NULL, "row counts: exact count(*) of every table now", UI_ACT_COUNTS_EXACT, UI_KC_PANES, false, 0},
+	{{'+', '='}, "+/-", NULL, "row counts: refresh less often / more often (to off)", UI_ACT_COUNTS_SLOWER, UI_KC_PANES, false, 0},
+	{{'-'}, "-", NULL, NULL, UI_ACT_COUNTS_FASTER, UI_KC_PANES, false, 0},
 	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false, 8},
 	{{'?', KEY_F(1)}, "?", "Help", "this help", UI_ACT_HELP, UI_KC_PANES, false, 1},
 	{{KEY_ESC, 'q', KEY_BACKSPACE}, "Esc/q", "Back", "close this view", UI_ACT_BACK, UI_KC_OVERLAY, false, 1},
@@ -92,6 +96,27 @@ static void jump_phase(ui_ctx *u, int digit)
 			return;
 		}
 	ui_status(u, "no phase %s in this runbook", id);
+}
+
+/* r, e, + and -: asked of the module running the comparison; a console
+ * without one (MONITOR has no database credentials) says so. */
+static void counts_key(ui_ctx *u, ui_action a)
+{
+	if (!u->s.counts_cmd) {
+		if (u->s.mode != UI_MODE_DRIVER)
+			ui_status(u, "%s mode: no live counts here; the pane shows the driver's last recorded counts",
+			          ui_mode_name(u->s.mode));
+		else
+			ui_status(u, "no live counts: the config needs a source, a target and tables");
+		return;
+	}
+	ui_counts_cmd cmd = a == UI_ACT_COUNTS_EXACT ? UI_COUNTS_EXACT
+	                  : a == UI_ACT_COUNTS_SLOWER ? UI_COUNTS_SLOWER
+	                  : a == UI_ACT_COUNTS_FASTER ? UI_COUNTS_FASTER : UI_COUNTS_REFRESH;
+	char msg[256] = "";
+	u->s.counts_cmd(u->s.hook_ud, cmd, msg, sizeof msg);
+	ui_status(u, "%s", msg);
+	ui_side_poll(u);   /* show "counting..." or the new interval at once */
 }
 
 void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
@@ -156,6 +181,10 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 		return;
 	case UI_ACT_LOG:
 		ui_log_open(u);
+		return;
+	case UI_ACT_COUNTS_REFRESH: case UI_ACT_COUNTS_EXACT:
+	case UI_ACT_COUNTS_SLOWER: case UI_ACT_COUNTS_FASTER:
+		counts_key(u, k->act);
 		return;
 	case UI_ACT_HELP:
 		u->overlay = UI_OV_HELP;

@@ -82,6 +82,7 @@ typedef enum ui_action {
 	UI_ACT_OPEN, UI_ACT_TICK, UI_ACT_NOTE, UI_ACT_SEARCH, UI_ACT_SEARCH_NEXT,
 	UI_ACT_COMMAND, UI_ACT_PHASE, UI_ACT_LOG, UI_ACT_HELP, UI_ACT_BACK,
 	UI_ACT_FOLD_ALL, UI_ACT_UNFOLD_ALL, UI_ACT_REDRAW, UI_ACT_QUIT,
+	UI_ACT_COUNTS_REFRESH, UI_ACT_COUNTS_EXACT, UI_ACT_COUNTS_SLOWER, UI_ACT_COUNTS_FASTER,
 } ui_action;
 
 #define UI_KEY_CODES 6
@@ -130,6 +131,7 @@ typedef enum ui_prompt_kind {
 	UI_PROMPT_LOG_SEARCH,
 	UI_PROMPT_OVERRIDE,  /* reason for completing a phase out of order */
 	UI_PROMPT_COMPLETE,  /* y/n: record a phase as complete */
+	UI_PROMPT_GATE,      /* reason for completing a phase whose counts gate is not met */
 	UI_PROMPT_QUIT,      /* y/n: quit while something runs */
 } ui_prompt_kind;
 
@@ -240,6 +242,7 @@ typedef struct ui_ctx {
 void ui_mark(ui_ctx *u, unsigned dirty);
 void ui_status(ui_ctx *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ui_follow_state(ui_ctx *u);
+void ui_side_poll(ui_ctx *u);
 void ui_select_phase(ui_ctx *u, size_t phase);
 const rb_phase *ui_cur_phase(const ui_ctx *u);
 bool ui_read_only(const ui_ctx *u);
@@ -277,7 +280,11 @@ void ui_tick_item(ui_ctx *u, size_t phase_idx, size_t item_idx, const char *over
 void ui_checklist_search(ui_ctx *u, const char *needle, bool from_next);
 void ui_checklist_free(ui_ctx *u);
 void ui_checklist_reveal(ui_ctx *u, size_t item);
-void ui_complete_phase_maybe(ui_ctx *u, size_t phase_idx, bool asked);
+/* ui_complete_phase_maybe flags: what has already been answered */
+#define UI_COMPLETE_ORDER_OK 1u   /* earlier phases open: override given */
+#define UI_COMPLETE_GATE_OK  2u   /* counts gate not met: override given */
+void ui_complete_phase_maybe(ui_ctx *u, size_t phase_idx, unsigned flags);
+bool ui_gate_met(ui_ctx *u, size_t phase_idx, char *why, size_t n);
 void ui_detail_draw(ui_ctx *u);
 int ui_detail_key(ui_ctx *u, ui_action a);
 void ui_side_draw(ui_ctx *u, WINDOW *w, const ui_side_data *d);

@@ -135,13 +135,22 @@ static void commit(ui_ctx *u, const char *text)
 		} else {
 			char *js = payload1("reason", text, NULL, NULL);
 			if (ui_append(u, EV_PHASE_OVERRIDE, ph->id, NULL, js) == 0)
-				ui_complete_phase_maybe(u, p.phase_idx, true);
+				ui_complete_phase_maybe(u, p.phase_idx, UI_COMPLETE_ORDER_OK);
 			free(js);
 		}
 		break;
+	case UI_PROMPT_GATE: {
+		char why[256];
+		ui_gate_met(u, p.phase_idx, why, sizeof why);
+		char *js = payload1("reason", text, "gate", why);
+		if (ui_append(u, EV_PHASE_OVERRIDE, ph->id, NULL, js) == 0)
+			ui_complete_phase_maybe(u, p.phase_idx, UI_COMPLETE_ORDER_OK | UI_COMPLETE_GATE_OK);
+		free(js);
+		break;
+	}
 	case UI_PROMPT_COMPLETE:
 		if (text[0] == 'y' || text[0] == 'Y')
-			ui_complete_phase_maybe(u, p.phase_idx, false);
+			ui_complete_phase_maybe(u, p.phase_idx, 0);
 		else
 			ui_status(u, "phase %s left open", ph->id);
 		break;
@@ -244,7 +253,8 @@ enter: {
 		char *text = prompt_text(p);
 		if (p->required && !*text) {
 			snprintf(p->error, sizeof p->error, "%s",
-			         p->kind == UI_PROMPT_UNTICK || p->kind == UI_PROMPT_OVERRIDE
+			         p->kind == UI_PROMPT_UNTICK || p->kind == UI_PROMPT_OVERRIDE ||
+			         p->kind == UI_PROMPT_GATE
 			         ? "a reason is required (Esc cancels)" : "type something, or Esc to cancel");
 			free(text);
 			return;

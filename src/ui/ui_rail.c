@@ -117,13 +117,13 @@ int ui_rail_key(ui_ctx *u, ui_action a)
 		return 1;
 	case UI_ACT_TICK: {
 		const lg_phase *lp = &u->lg->phases[u->phase];
-		if (lp->completed_at > 0 || (lp->status == LG_PHASE_DONE && lp->done >= lp->total))
+		if (lp->completed_at > 0)
 			ui_status(u, "phase %s is already complete", u->rb->phases[u->phase].id);
 		else if (lp->done < lp->total)
 			ui_status(u, "phase %s has %d open items; tick them in the checklist",
 			          u->rb->phases[u->phase].id, lp->total - lp->done);
 		else
-			ui_complete_phase_maybe(u, u->phase, false);
+			ui_complete_phase_maybe(u, u->phase, 0);
 		return 1;
 	}
 	default:

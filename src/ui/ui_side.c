@@ -4,11 +4,14 @@
  * module can hand it live figures; until then the console shows the last
  * recorded snapshot (an EV_COUNTS event folded by the ledger) with its age,
  * "no counts recorded yet", or "not configured" when the config lists no
- * tables.  Equal and different rows are marked with words (=, DIFF, ? when a
- * figure is unknown), not by
- * colour alone.
+ * tables.  Each table's validation state is a short word (= exact match,
+ * ~ estimates equal, DIFF, ERR, ... counting, noPK, ? unknown), never colour
+ * alone; a table that does not match gets a second line with the delta,
+ * % of source, rows/s and ETA to parity, and a sparkline of the target's
+ * recent figures.  The title says the refresh interval and the age.
  */
 #include "config.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +19,10 @@
 #include "ui_priv.h"
 
 #define SIDE_NUM_COLS 8
-#define SIDE_VERDICT_COLS 4   /* "=" or "DIFF" */
+#define SIDE_VERDICT_COLS 4   /* "=", "DIFF", "noPK" ... */
+#define SIDE_DETAIL_INDENT 2
+#define SIDE_RATE_K 1000.0
+#define SIDE_SPARK_LEVELS 8
 
 void ui_side_data_free(ui_side_data *d)
 {
@@ -41,13 +47,20 @@ static long long side_count(const cJSON *v)
 	return -1;
 }
 
-static void add_row(ui_side_data *d, const char *name, const cJSON *src, const cJSON *dst)
+static void add_row(ui_side_data *d, const char *name, const cJSON *t, const cJSON *src, const cJSON *dst)
 {
 	d->rows = xrealloc(d->rows, (d->n_rows + 1) * sizeof *d->rows);
 	ui_side_row *r = &d->rows[d->n_rows++];
+	memset(r, 0, sizeof *r);
 	r->table = xstrdup(name);
 	r->source = side_count(src);
 	r->target = side_count(dst);
+	r->age_s = -1;
+	r->eta_s = -1;
+	const cJSON *st = t ? cJSON_GetObjectItemCaseSensitive(t, "state") : NULL;
+	if (cJSON_IsString(st))
+		snprintf(r->state, sizeof r->state, "%s", st->valuestring);
+	r->exact = t && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exact"));
 }
 
 int ui_side_from_counts_json(const char *json, double ts, ui_side_data *d)
@@ -65,17 +78,26 @@ int ui_side_from_counts_json(const char *json, double ts, ui_side_data *d)
 				name = cJSON_GetObjectItemCaseSensitive(t, "table");
 			if (!cJSON_IsString(name))
 				continue;
-			add_row(d, name->valuestring, cJSON_GetObjectItemCaseSensitive(t, "source"),
+			add_row(d, name->valuestring, t, cJSON_GetObjectItemCaseSensitive(t, "source"),
 			        cJSON_GetObjectItemCaseSensitive(t, "target"));
 		}
 	} else if (cJSON_IsObject(o)) {
 		const cJSON *t;
 		cJSON_ArrayForEach(t, o) {
 			if (cJSON_IsObject(t) && t->string)
-				add_row(d, t->string, cJSON_GetObjectItemCaseSensitive(t, "source"),
+				add_row(d, t->string, t, cJSON_GetObjectItemCaseSensitive(t, "source"),
 				        cJSON_GetObjectItemCaseSensitive(t, "target"));
 		}
 	}
+	bool all = d->n_rows > 0;
+	for (size_t i = 0; i < d->n_rows; i++)
+		if (d->rows[i].source < 0 || d->rows[i].source != d->rows[i].target)
+			all = false;
+	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(o, "summary");
+	if (cJSON_IsString(sum))
+		d->message = pgc_sanitize(sum->valuestring);
+	d->all_match = all;
+	d->interval_s = -1;
 	cJSON_Delete(o);
 	d->status = UI_SIDE_RECORDED;
 	d->ts = ts;
@@ -129,15 +151,132 @@ void ui_side_draw(ui_ctx *u, WINDOW *w, const ui_side_data *d)
 	ui_side_draw_in(u, w, d, h, width);
 }
 
+/* The short word for a table's state; "=" only for exact equal counts. */
+static const char *verdict(const ui_side_row *r, bool *good)
+{
+	bool known = r->source >= 0 && r->target >= 0;
+	bool same = known && r->source == r->target;
+	*good = same;
+	if (!r->state[0] || strcmp(r->state, "not_checked") == 0)
+		return !known ? "?" : same ? (r->exact ? "=" : "~") : "DIFF";
+	if (strcmp(r->state, "matched") == 0)
+		return "=";
+	if (strcmp(r->state, "no_primary_key") == 0)
+		return "noPK";
+	if (strcmp(r->state, "estimated") == 0)
+		return same ? "~" : "DIFF";
+	if (strcmp(r->state, "mismatched") == 0)
+		return "DIFF";
+	if (strcmp(r->state, "error") == 0) {
+		*good = false;
+		return "ERR";
+	}
+	if (strcmp(r->state, "counting") == 0)
+		return "...";
+	return "?";
+}
+
+static void fmt_rate(double rate, char *buf, size_t n)
+{
+	if (rate >= SIDE_RATE_K * SIDE_RATE_K)
+		snprintf(buf, n, "%.1fM/s", rate / (SIDE_RATE_K * SIDE_RATE_K));
+	else if (rate >= SIDE_RATE_K)
+		snprintf(buf, n, "%.1fk/s", rate / SIDE_RATE_K);
+	else if (rate >= 10)
+		snprintf(buf, n, "%.0f/s", rate);
+	else
+		snprintf(buf, n, "%.1f/s", rate);
+}
+
+/* A sparkline of the target's figures, scaled between their min and max. */
+static void fmt_spark(const ui_ctx *u, const ui_side_row *r, char *buf, size_t n)
+{
+	static const char *const blocks[SIDE_SPARK_LEVELS] = {
+		"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
+		"\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"};
+	static const char ascii[SIDE_SPARK_LEVELS + 1] = "_.-~=+*#";
+	buf[0] = '\0';
+	if (r->n_spark < 2)
+		return;
+	long long lo = r->spark[0], hi = r->spark[0];
+	for (int i = 1; i < r->n_spark; i++) {
+		if (r->spark[i] < lo) lo = r->spark[i];
+		if (r->spark[i] > hi) hi = r->spark[i];
+	}
+	if (hi == lo)
+		return;   /* a flat line says nothing the figures do not */
+	size_t len = 0;
+	for (int i = 0; i < r->n_spark; i++) {
+		int lvl = hi > lo ? (int)((double)(r->spark[i] - lo) * (SIDE_SPARK_LEVELS - 1) / (double)(hi - lo)) : 0;
+		const char *g = u->utf8 ? blocks[lvl] : (char[2]){ascii[lvl], 0};
+		size_t gl = strlen(g);
+		if (len + gl + 1 > n)
+			break;
+		memcpy(buf + len, g, gl);
+		len += gl;
+	}
+	buf[len] = '\0';
+}
+
+static void side_add(char *buf, size_t n, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void side_add(char *buf, size_t n, size_t *len, const char *fmt, ...)
+{
+	if (*len + 1 >= n)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(buf + *len, n - *len, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*len = *len + (size_t)k < n ? *len + (size_t)k : n - 1;
+}
+
+/* "-2 99.8% 1.2k/s ETA 3m05s" and the sparkline, for a table that differs. */
+static void detail_line(const ui_ctx *u, const ui_side_row *r, char *buf, size_t n)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	if (r->source >= 0 && r->target >= 0) {
+		side_add(buf, n, &len, "%+lld", r->target - r->source);
+		if (r->source > 0)
+			side_add(buf, n, &len, " %.1f%%", 100.0 * (double)r->target / (double)r->source);
+	}
+	if (r->rate > 0) {
+		char rb[24];
+		fmt_rate(r->rate, rb, sizeof rb);
+		side_add(buf, n, &len, " %s", rb);
+		if (r->eta_s >= 0) {
+			char eb[24];
+			ui_fmt_duration(r->eta_s, eb, sizeof eb);
+			side_add(buf, n, &len, " ETA %s", eb);
+		}
+	}
+	char sp[UI_SPARK_POINTS * 4 + 1];
+	fmt_spark(u, r, sp, sizeof sp);
+	if (sp[0])
+		side_add(buf, n, &len, " %s", sp);
+}
+
 static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, int width)
 {
 	char right[48] = "";
-	if (d->ts > 0) {
+	if (d->refreshing)
+		snprintf(right, sizeof right, "%s", d->refreshing_exact ? "count(*)..." : "counting...");
+	else if (d->ts > 0) {
 		char d_age[24];
 		ui_fmt_duration(pgc_now() - d->ts, d_age, sizeof d_age);
 		snprintf(right, sizeof right, "%s ago", d_age);
 	}
-	ui_pane_title(u, w, 0, d->status == UI_SIDE_LIVE ? "Row counts (live)" : "Row counts", right, false);
+	char title[64];
+	if (d->status == UI_SIDE_LIVE || (d->status == UI_SIDE_ERROR && d->interval_s >= 0)) {
+		if (d->interval_s > 0)
+			snprintf(title, sizeof title, "Counts live/%ds", d->interval_s);
+		else
+			snprintf(title, sizeof title, "Counts live/off");
+	} else
+		snprintf(title, sizeof title, "Row counts");
+	ui_pane_title(u, w, 0, title, right, false);
 	int y = 1;
 	switch (d->status) {
 	case UI_SIDE_NOT_CONFIGURED:
@@ -151,8 +290,12 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 	default:
 		break;
 	}
-	if (d->message && y < h)
-		ui_put(u, w, y++, 1, d->message, width - 2, UI_STYLE(u, UI_C_WARN, A_BOLD));
+	if (d->message && y < h) {
+		if (d->all_match && d->status != UI_SIDE_ERROR)
+			ui_put(u, w, y++, 1, d->message, width - 2, UI_STYLE(u, UI_C_DONE, A_BOLD));
+		else
+			ui_put(u, w, y++, 1, d->message, width - 2, UI_STYLE(u, UI_C_WARN, A_BOLD));
+	}
 	/* columns: name, source, target, verdict -- one space apart */
 	int name_w = width - 1 - 2 * (SIDE_NUM_COLS + 1) - SIDE_VERDICT_COLS - 1;
 	int src_r = 1 + name_w + 1 + SIDE_NUM_COLS, dst_r = src_r + 1 + SIDE_NUM_COLS;
@@ -163,18 +306,33 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 		ui_put_right(u, w, y, dst_r, "target", A_UNDERLINE, 0);
 		y++;
 	}
+	/* second lines only while there is room for every table's first line */
+	int spare = h - y - (int)d->n_rows;
 	for (size_t i = 0; i < d->n_rows && y < h; i++, y++) {
 		const ui_side_row *r = &d->rows[i];
-		bool known = r->source >= 0 && r->target >= 0;
-		bool same = known && r->source == r->target;
+		bool good;
+		const char *v = verdict(r, &good);
 		char s[24], t[24];
 		fmt_count(r->source, s, sizeof s);
 		fmt_count(r->target, t, sizeof t);
 		ui_put(u, w, y, 1, r->table, name_w, 0, 0);
 		ui_put_right(u, w, y, src_r, s, 0, 0);
 		ui_put_right(u, w, y, dst_r, t, 0, 0);
-		/* an unknown side is no verdict at all, not a difference */
-		ui_put(u, w, y, verdict_x, !known ? "?" : same ? "=" : "DIFF", SIDE_VERDICT_COLS,
-		       same || !known ? 0 : A_BOLD, ui_pair(u, same ? UI_C_DONE : UI_C_WARN));
+		bool unknown = strcmp(v, "?") == 0 || strcmp(v, "...") == 0;
+		ui_put(u, w, y, verdict_x, v, SIDE_VERDICT_COLS, good || unknown ? 0 : A_BOLD,
+		       ui_pair(u, good ? UI_C_DONE : unknown ? UI_C_DIM : UI_C_WARN));
+		if (!good && !unknown && spare > 0 && y + 1 < h) {
+			char det[128];
+			detail_line(u, r, det, sizeof det);
+			if (det[0]) {
+				y++;
+				spare--;
+				ui_put(u, w, y, 1 + SIDE_DETAIL_INDENT, det, width - 2 - SIDE_DETAIL_INDENT,
+				       ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
+			}
+		}
 	}
+	if (y + 1 < h && spare > 1)
+		ui_put(u, w, h - 1, 1, "= exact  ~ estimate  r e + -", width - 2,
+		       ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
 }

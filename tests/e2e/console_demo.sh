@@ -18,7 +18,7 @@ tm new-session -d -s e2e -x 100 -y 30 \
 	"env TERM=$E2E_TERM LANG=$E2E_LANG '$PGCUTOVER' --operator alice demo --rows 200 --dir '$dir'; echo \$? > '$E2E_DIR/exit'; sleep 600"
 wait_screen 'DRIVER' 180; ok $? "demo opens the console"
 like "$(screen)" 'postgres@demo/pg:[0-9]+ → postgres@demo/pg:[0-9]+' "header shows the demo's source → target"
-like "$(screen)" 'Row counts' "side pane present"
+like "$(screen)" "Counts live|Row counts" "side pane present"
 
 keys 3
 wait_screen 'Phase 3 · Data Migration'; ok $? "navigate to phase 3"
@@ -42,7 +42,7 @@ wait_screen '\[ \] Freeze schema changes'; ok $? "untick with reason"
 
 # the console counts both demo servers itself, in its own loop, and records
 # each snapshot; the side pane shows the live figures
-wait_screen 'Row counts' 10
+wait_screen "Counts live|Row counts" 10
 end=$(( $(date +%s) + 60 ))
 first=""
 while [ -z "$first" ] && [ "$(date +%s)" -lt "$end" ]; do
