@@ -102,6 +102,13 @@ typedef struct ui_setup {
 	 * status line.  Returns 0, -1 when it cannot (msg says why).  NULL:
 	 * this console runs no comparison (MONITOR, or nothing configured). */
 	int (*counts_cmd)(void *hook_ud, ui_counts_cmd cmd, char *msg, size_t n);
+	/* p: schema and sequence parity.  parity_start begins a check in the
+	 * background (a check running is restarted); returns 0, or -1 with
+	 * msg saying why not.  parity_text: the text so far (NULL: none yet),
+	 * whether it still runs, and a generation that changes with the text.
+	 * NULL: no parity check in this console. */
+	int (*parity_start)(void *hook_ud, char *msg, size_t n);
+	const char *(*parity_text)(void *hook_ud, bool *running, unsigned *gen);
 } ui_setup;
 
 /* Runs the console until the operator quits or SIGTERM/SIGHUP arrive.

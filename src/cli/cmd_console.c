@@ -8,11 +8,21 @@
  * MONITOR mode: the state opened read-only, no lease, every write key
  * disabled; it follows the driver's events and says when the driver falls
  * silent.
+ *
+ * `p` in the console shows schema and sequence parity: this file runs
+ * `pgcutover schema` (this very binary) as a child process whose output the
+ * loop reads without blocking, so a slow catalog or a vanished server never
+ * freezes the screen, and the console shows exactly what the headless
+ * command prints.
  */
 #include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/compare.h"
@@ -222,6 +232,210 @@ static int counts_side_fill(void *ud, ui_side_data *d)
 	return 1;
 }
 
+/* ---- p: schema and sequence parity through a child `pgcutover schema` ---- */
+
+#define PARITY_TIMEOUT_MS 120000          /* a check that takes longer is killed */
+#define PARITY_OUTPUT_MAX (256 * 1024)    /* kept of its output */
+#define PARITY_READ_CHUNK 4096
+#define PARITY_EXEC_FAILED 127
+
+typedef struct console_parity {
+	const char *config_path;   /* as given with -c, or NULL (the default) */
+	loop *lp;
+	pid_t pid;                 /* 0 when no check runs */
+	int fd;                    /* read end of its stdout+stderr, -1 */
+	int timer_id;
+	char *text; size_t len;
+	unsigned gen;
+} console_parity;
+
+static void parity_append(console_parity *cp, const char *data, size_t n)
+{
+	if (cp->len + n > PARITY_OUTPUT_MAX)
+		n = PARITY_OUTPUT_MAX - cp->len;
+	cp->text = xrealloc(cp->text, cp->len + n + 1);
+	memcpy(cp->text + cp->len, data, n);
+	cp->len += n;
+	cp->text[cp->len] = '\0';
+	cp->gen++;
+}
+
+/* Ends a check: stops watching, reaps the child (kill first when asked) and
+ * says how it ended. */
+static void parity_finish(console_parity *cp, bool kill_it, const char *why)
+{
+	if (cp->fd >= 0) {
+		loop_unwatch(cp->lp, cp->fd);
+		close(cp->fd);
+		cp->fd = -1;
+	}
+	if (cp->timer_id)
+		loop_timer_cancel(cp->lp, cp->timer_id);
+	cp->timer_id = 0;
+	if (cp->pid > 0) {
+		if (kill_it)
+			kill(cp->pid, SIGKILL);
+		int st = 0;
+		/* its output pipe is closed: the child is exiting, the wait is short */
+		while (waitpid(cp->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		char line[160];
+		if (why)
+			snprintf(line, sizeof line, "\n(check %s)\n", why);
+		else if (WIFEXITED(st) && WEXITSTATUS(st) == PARITY_EXEC_FAILED)
+			snprintf(line, sizeof line, "\n(could not run pgcutover schema)\n");
+		else if (WIFEXITED(st))
+			snprintf(line, sizeof line, "\n(pgcutover schema exited %d: %s)\n", WEXITSTATUS(st),
+			         WEXITSTATUS(st) == 0 ? "schema and sequences match"
+			         : WEXITSTATUS(st) == 1 ? "differences above" : "see the message above");
+		else
+			snprintf(line, sizeof line, "\n(pgcutover schema ended by signal %d)\n", WTERMSIG(st));
+		parity_append(cp, line, strlen(line));
+		cp->pid = 0;
+	}
+}
+
+static void parity_on_output(loop *lp, int fd, short revents, void *ud)
+{
+	(void)lp;
+	(void)revents;
+	console_parity *cp = ud;
+	char buf[PARITY_READ_CHUNK];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n > 0) {
+			parity_append(cp, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		parity_finish(cp, false, NULL);   /* EOF or a read error */
+		return;
+	}
+}
+
+static void parity_on_timeout(loop *lp, void *ud)
+{
+	(void)lp;
+	console_parity *cp = ud;
+	cp->timer_id = 0;
+	parity_finish(cp, true, "killed: it took longer than two minutes");
+}
+
+static int parity_start(void *ud, char *msg, size_t n)
+{
+	console_parity *cp = ud;
+	if (cp->pid > 0)
+		parity_finish(cp, true, "restarted");
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		snprintf(msg, n, "parity check: cannot make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(msg, n, "parity check: cannot fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* only async-signal-safe calls between fork and exec */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		static const int reset[] = {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGWINCH};
+		for (size_t i = 0; i < sizeof reset / sizeof *reset; i++)
+			signal(reset[i], SIG_DFL);
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		char *argv[8];
+		int a = 0;
+		argv[a++] = (char *)"pgcutover";
+		if (cp->config_path) {
+			argv[a++] = (char *)"-c";
+			argv[a++] = (char *)cp->config_path;
+		}
+		argv[a++] = (char *)"--no-color";
+		argv[a++] = (char *)"schema";
+		argv[a] = NULL;
+		execv("/proc/self/exe", argv);
+		_exit(PARITY_EXEC_FAILED);
+	}
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	cp->pid = pid;
+	cp->fd = fds[0];
+	free(cp->text);
+	cp->text = NULL;
+	cp->len = 0;
+	cp->gen++;
+	loop_watch(cp->lp, cp->fd, POLLIN, parity_on_output, cp);
+	cp->timer_id = loop_timer(cp->lp, PARITY_TIMEOUT_MS, parity_on_timeout, cp);
+	snprintf(msg, n, "parity check started");
+	return 0;
+}
+
+static const char *parity_text(void *ud, bool *running, unsigned *gen)
+{
+	console_parity *cp = ud;
+	*running = cp->pid > 0;
+	*gen = cp->gen;
+	return cp->text;
+}
+
+/* ---- the hooks the console gets: counts and parity ---- */
+
+typedef struct console_hooks {
+	console_counts cc;
+	bool live_counts;
+	console_parity cp;
+} console_hooks;
+
+static void hooks_on_loop(loop *lp, void *ud)
+{
+	console_hooks *h = ud;
+	h->cp.lp = lp;
+	if (h->live_counts)
+		counts_on_loop(lp, &h->cc);
+}
+
+static void hooks_on_loop_end(loop *lp, void *ud)
+{
+	console_hooks *h = ud;
+	if (h->cp.pid > 0)
+		parity_finish(&h->cp, true, "abandoned");
+	free(h->cp.text);
+	h->cp.text = NULL;
+	if (h->live_counts)
+		counts_on_loop_end(lp, &h->cc);
+}
+
+static int hooks_side_fill(void *ud, ui_side_data *d)
+{
+	return counts_side_fill(&((console_hooks *)ud)->cc, d);
+}
+
+static int hooks_counts_cmd(void *ud, ui_counts_cmd cmd, char *msg, size_t n)
+{
+	return counts_cmd(&((console_hooks *)ud)->cc, cmd, msg, n);
+}
+
+static int hooks_parity_start(void *ud, char *msg, size_t n)
+{
+	return parity_start(&((console_hooks *)ud)->cp, msg, n);
+}
+
+static const char *hooks_parity_text(void *ud, bool *running, unsigned *gen)
+{
+	return parity_text(&((console_hooks *)ud)->cp, running, gen);
+}
+
 static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 {
 	bool ascii = false;
@@ -268,15 +482,25 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		.startup_message = ctx.runbook_change_report,
 		.lease = ctx.lease,
 	};
-	console_counts cc = {.cfg = ctx.cfg, .st = ctx.st, .interval = COUNTS_DEFAULT_INTERVAL};
-	bool live_counts = mode == UI_MODE_DRIVER && ctx.cfg && ctx.cfg->n_tables > 0 &&
-	                   ctx.cfg->source.kind != CFG_EP_NONE && ctx.cfg->target.kind != CFG_EP_NONE;
-	if (live_counts) {
-		s.hook_ud = &cc;
-		s.on_loop = counts_on_loop;
-		s.on_loop_end = counts_on_loop_end;
-		s.side_fill = counts_side_fill;
-		s.counts_cmd = counts_cmd;
+	console_hooks h = {
+		.cc = {.cfg = ctx.cfg, .st = ctx.st, .interval = COUNTS_DEFAULT_INTERVAL},
+		.cp = {.config_path = o->config_path, .fd = -1},
+	};
+	h.live_counts = mode == UI_MODE_DRIVER && ctx.cfg && ctx.cfg->n_tables > 0 &&
+	                ctx.cfg->source.kind != CFG_EP_NONE && ctx.cfg->target.kind != CFG_EP_NONE;
+	/* schema parity needs PostgreSQL catalogs on both sides */
+	bool parity = mode == UI_MODE_DRIVER && ctx.cfg && ctx.cfg->source.kind == CFG_EP_POSTGRES &&
+	              ctx.cfg->target.kind == CFG_EP_POSTGRES;
+	s.hook_ud = &h;
+	s.on_loop = hooks_on_loop;
+	s.on_loop_end = hooks_on_loop_end;
+	if (h.live_counts) {
+		s.side_fill = hooks_side_fill;
+		s.counts_cmd = hooks_counts_cmd;
+	}
+	if (parity) {
+		s.parity_start = hooks_parity_start;
+		s.parity_text = hooks_parity_text;
 	}
 	pgc_err e = {0};
 	rc = ui_console_run(&s, &e);

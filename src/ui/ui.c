@@ -239,6 +239,7 @@ static void redraw(ui_ctx *u)
 		case UI_OV_HELP: ui_help_draw(u); break;
 		case UI_OV_LOG: ui_log_draw(u); break;
 		case UI_OV_DETAIL: ui_detail_draw(u); break;
+		case UI_OV_PARITY: ui_parity_draw(u); break;
 		case UI_OV_NONE: break;
 		}
 		if (u->w_ov)
@@ -379,6 +380,7 @@ static void on_timer(loop *lp, void *ud)
 		u->clock_sec = sec;
 		ui_mark(u, UI_DIRTY_HEADER);
 	}
+	ui_parity_poll(u);
 	if (u->s.side_fill)
 		ui_side_poll(u);
 	else if (new_second && u->side.ts > 0)

@@ -41,6 +41,7 @@ const ui_key ui_keys[] = {
 	{{'e'}, "e", NULL, "row counts: exact count(*) of every table now", UI_ACT_COUNTS_EXACT, UI_KC_PANES, false, 0},
 	{{'+', '='}, "+/-", NULL, "row counts: refresh less often / more often (to off)", UI_ACT_COUNTS_SLOWER, UI_KC_PANES, false, 0},
 	{{'-'}, "-", NULL, NULL, UI_ACT_COUNTS_FASTER, UI_KC_PANES, false, 0},
+	{{'p'}, "p", NULL, "schema and sequence parity, source vs target (p again re-runs)", UI_ACT_PARITY, UI_KC_PANES | UI_KC_PARITY, false, 0},
 	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false, 8},
 	{{'?', KEY_F(1)}, "?", "Help", "this help", UI_ACT_HELP, UI_KC_PANES, false, 1},
 	{{KEY_ESC, 'q', KEY_BACKSPACE}, "Esc/q", "Back", "close this view", UI_ACT_BACK, UI_KC_OVERLAY, false, 1},
@@ -57,6 +58,7 @@ unsigned ui_key_context(const ui_ctx *u)
 	case UI_OV_HELP: return UI_KC_HELP;
 	case UI_OV_LOG: return UI_KC_LOG;
 	case UI_OV_DETAIL: return UI_KC_DETAIL;
+	case UI_OV_PARITY: return UI_KC_PARITY;
 	case UI_OV_NONE: break;
 	}
 	switch (u->focus) {
@@ -169,6 +171,7 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_KC_HELP: ui_help_key(u, k->act); return;
 	case UI_KC_LOG: ui_log_key(u, k->act); return;
 	case UI_KC_DETAIL: ui_detail_key(u, k->act); return;
+	case UI_KC_PARITY: ui_parity_key(u, k->act); return;
 	case UI_KC_SMALL: return;
 	default: break;
 	}
@@ -185,6 +188,9 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_ACT_COUNTS_REFRESH: case UI_ACT_COUNTS_EXACT:
 	case UI_ACT_COUNTS_SLOWER: case UI_ACT_COUNTS_FASTER:
 		counts_key(u, k->act);
+		return;
+	case UI_ACT_PARITY:
+		ui_parity_open(u);
 		return;
 	case UI_ACT_HELP:
 		u->overlay = UI_OV_HELP;

@@ -10,6 +10,7 @@
  *   ui_rail.c     phases with progress
  *   ui_checklist.c the selected phase as a foldable tree
  *   ui_side.c     row counts
+ *   ui_parity.c   schema and sequence parity overlay
  *   ui_events.c   event strip and the full log overlay
  *   ui_keybar.c   bottom key bar and the `?` help, both from ui_keys.c
  *   ui_keys.c     the one key table and the actions it dispatches
@@ -60,6 +61,7 @@ typedef enum ui_overlay {
 	UI_OV_HELP,
 	UI_OV_LOG,
 	UI_OV_DETAIL,
+	UI_OV_PARITY,
 } ui_overlay;
 
 /* What the keys act on right now; one bit per context in the key table. */
@@ -71,8 +73,9 @@ enum {
 	UI_KC_HELP    = 1 << 4,
 	UI_KC_DETAIL  = 1 << 5,
 	UI_KC_SMALL   = 1 << 6,   /* the "enlarge" notice */
+	UI_KC_PARITY  = 1 << 7,   /* schema/sequence parity overlay */
 	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS,
-	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL,
+	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL | UI_KC_PARITY,
 };
 
 typedef enum ui_action {
@@ -83,6 +86,7 @@ typedef enum ui_action {
 	UI_ACT_COMMAND, UI_ACT_PHASE, UI_ACT_LOG, UI_ACT_HELP, UI_ACT_BACK,
 	UI_ACT_FOLD_ALL, UI_ACT_UNFOLD_ALL, UI_ACT_REDRAW, UI_ACT_QUIT,
 	UI_ACT_COUNTS_REFRESH, UI_ACT_COUNTS_EXACT, UI_ACT_COUNTS_SLOWER, UI_ACT_COUNTS_FASTER,
+	UI_ACT_PARITY,
 } ui_action;
 
 #define UI_KEY_CODES 6
@@ -220,6 +224,9 @@ typedef struct ui_ctx {
 	size_t detail_item, detail_top;
 	int detail_lines;
 	size_t help_top;
+	size_t parity_top;                /* parity overlay scroll */
+	int parity_lines;
+	unsigned parity_gen;              /* text generation drawn */
 
 	ui_prompt prompt;
 
@@ -302,6 +309,12 @@ char *ui_event_line(const st_event *ev);
 void ui_keybar_draw(ui_ctx *u);
 void ui_help_draw(ui_ctx *u);
 int ui_help_key(ui_ctx *u, ui_action a);
+
+/* ui_parity.c */
+void ui_parity_open(ui_ctx *u);
+void ui_parity_poll(ui_ctx *u);
+void ui_parity_draw(ui_ctx *u);
+int ui_parity_key(ui_ctx *u, ui_action a);
 
 /* ui_keys.c */
 unsigned ui_key_context(const ui_ctx *u);
