@@ -7,6 +7,11 @@
 # target and RSS against 20 MB, as ratios (< 1.00 is within target).
 #
 #   PGCUTOVER=./pgcutover sh bench/console.sh [ITEMS] [KEYS]
+#   COUNTS_FROM=DIR/pgcutover.json ... also counts live while keys are sent:
+#     the source, target and tables of that config (e.g. the demo's, loaded
+#     with `pgcutover demo --rows 10000000`); `e` (exact count(*) of every
+#     table) is sent, unmeasured, every EVERY samples so counts stay in
+#     flight, and the report says how many samples had counts running.
 # The tmux figures include tmux's own work and the capture round trips, so
 # they are an upper bound of what the operator sees; the console also
 # writes its own input-to-frame time per key (PGCUTOVER_UI_TRACE), reported
@@ -49,6 +54,14 @@ awk -v items="$ITEMS" -v phases="$PHASES" 'BEGIN {
 	}
 }' > "$DIR/runbook.md"
 printf '{"runbook": "runbook.md", "state": "state.db", "source": "host=/nonexistent", "target": "host=/nonexistent"}\n' > "$DIR/pgcutover.json"
+EVERY=${EVERY:-25}
+AFTER_J=""
+if [ -n "${COUNTS_FROM:-}" ]; then
+	jq --slurpfile c "$COUNTS_FROM" '.source = $c[0].source | .target = $c[0].target | .tables = $c[0].tables' \
+		"$DIR/pgcutover.json" > "$DIR/cfg.tmp" && mv "$DIR/cfg.tmp" "$DIR/pgcutover.json"
+	AFTER_J=":e:$EVERY"
+	echo "counting live: $(jq -r '.tables | length' "$DIR/pgcutover.json") tables of $COUNTS_FROM, e every $EVERY samples"
+fi
 got=$("$PGCUTOVER" check --json "$DIR/runbook.md" | jq '[.phases[].items] | add')
 echo "runbook: $got items in $(echo $PHASES | wc -w) phases"
 
@@ -114,8 +127,9 @@ for entry in plan:
     # KEY:COUNT[:AFTER] -- AFTER is sent unmeasured after each sample
     key, count = entry[0], entry[1]
     after = entry[2] if len(entry) > 2 else None
+    every = int(entry[3]) if len(entry) > 3 else 1
     res = []
-    for _ in range(int(count)):
+    for i in range(int(count)):
         settle()
         before = screen()
         t0 = time.perf_counter()
@@ -138,7 +152,7 @@ for entry in plan:
                 break
         if t1 is not None:
             res.append((t1 - t0) * 1000.0)
-        if after:
+        if after and i % every == 0:
             command("send-keys -t %s %s" % (target, after))
     with open(os.path.join(outdir, key + ".txt"), "w") as f:
         f.write("".join("%.3f\n" % v for v in res))
@@ -157,7 +171,7 @@ report() {
 }
 
 tm set-option -g window-size manual
-python3 "$DIR/measure.py" "$SOCK" b "$DIR" "j:$KEYS" "k:$((KEYS / 2))" "Space:$TICKS:j" "G:1" "g:1" "Tab:9"
+python3 "$DIR/measure.py" "$SOCK" b "$DIR" "j:$KEYS$AFTER_J" "k:$((KEYS / 2))" "Space:$TICKS:j" "G:1" "g:1" "Tab:9"
 report "cursor down (j)" "$DIR/j.txt"
 report "cursor up (k)" "$DIR/k.txt"
 report "tick (Space, fsync)" "$DIR/Space.txt"

@@ -252,6 +252,11 @@ static void detail_line(const ui_ctx *u, const ui_side_row *r, char *buf, size_t
 			side_add(buf, n, &len, " ETA %s", eb);
 		}
 	}
+	if (strcmp(r->state, "error") == 0 && r->age_s >= 0) {
+		char ab[24];
+		ui_fmt_duration(r->age_s, ab, sizeof ab);
+		side_add(buf, n, &len, " (%s old)", ab);
+	}
 	char sp[UI_SPARK_POINTS * 4 + 1];
 	fmt_spark(u, r, sp, sizeof sp);
 	if (sp[0])
