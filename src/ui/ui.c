@@ -240,6 +240,7 @@ static void redraw(ui_ctx *u)
 		case UI_OV_LOG: ui_log_draw(u); break;
 		case UI_OV_DETAIL: ui_detail_draw(u); break;
 		case UI_OV_PARITY: ui_parity_draw(u); break;
+		case UI_OV_OUTPUT: ui_run_draw(u); break;
 		case UI_OV_NONE: break;
 		}
 		if (u->w_ov)
@@ -436,6 +437,13 @@ static void on_signal(loop *lp, int signo, void *ud)
 		redraw(u);
 		break;
 	case SIGINT:
+		/* Ctrl-C stops the running command, never the console under it */
+		if (u->overlay == UI_OV_OUTPUT && ui_run_cancel(u))
+			break;
+		if (ui_run_busy(u, (char[160]){0}, 160)) {
+			ui_status(u, "a command is running: o shows it, Ctrl-C there cancels it; q asks before quitting");
+			break;
+		}
 		u->quit = true;
 		loop_stop(lp);
 		break;
@@ -612,6 +620,7 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	ui_the_ctx = NULL;
 	if (u->trace)
 		fclose(u->trace);
+	ui_run_free(u);   /* a command still running is stopped and its end recorded */
 	if (s->on_loop_end)
 		s->on_loop_end(u->lp, s->hook_ud);
 	loop_free(u->lp);

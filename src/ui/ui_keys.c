@@ -41,6 +41,10 @@ const ui_key ui_keys[] = {
 	{{'e'}, "e", NULL, "row counts: exact count(*) of every table now", UI_ACT_COUNTS_EXACT, UI_KC_PANES, false, 0},
 	{{'+', '='}, "+/-", NULL, "row counts: refresh less often / more often (to off)", UI_ACT_COUNTS_SLOWER, UI_KC_PANES, false, 0},
 	{{'-'}, "-", NULL, NULL, UI_ACT_COUNTS_FASTER, UI_KC_PANES, false, 0},
+	{{'x'}, "x", "Run", "run the item's command: shows it, asks, then runs it (phase 5 and rollback steps: type the id)", UI_ACT_RUN, UI_KC_LIST, true, 6},
+	{{'X'}, "X", NULL, "dry run: what the item's command would run and which flags it would change", UI_ACT_DRY_RUN, UI_KC_LIST, false, 0},
+	{{'R'}, "R", "Rollback", "roll the selected phase back: shows the steps and flags, asks for the phase id", UI_ACT_ROLLBACK, UI_KC_RAIL, true, 6},
+	{{'o'}, "o", NULL, "the last command's output (Ctrl-C there cancels a running one)", UI_ACT_OUTPUT, UI_KC_PANES, false, 0},
 	{{'p'}, "p", NULL, "schema and sequence parity, source vs target (p again re-runs)", UI_ACT_PARITY, UI_KC_PANES | UI_KC_PARITY, false, 0},
 	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false, 8},
 	{{'?', KEY_F(1)}, "?", "Help", "this help", UI_ACT_HELP, UI_KC_PANES, false, 1},
@@ -59,6 +63,7 @@ unsigned ui_key_context(const ui_ctx *u)
 	case UI_OV_LOG: return UI_KC_LOG;
 	case UI_OV_DETAIL: return UI_KC_DETAIL;
 	case UI_OV_PARITY: return UI_KC_PARITY;
+	case UI_OV_OUTPUT: return UI_KC_OUTPUT;
 	case UI_OV_NONE: break;
 	}
 	switch (u->focus) {
@@ -151,7 +156,8 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_ACT_QUIT: {
 		/* ask only when quitting would abandon something running */
 		char what[160] = "";
-		if (u->s.busy && u->s.busy(u->s.hook_ud, what, sizeof what)) {
+		if (ui_run_busy(u, what, sizeof what) ||
+		    (u->s.busy && u->s.busy(u->s.hook_ud, what, sizeof what))) {
 			char title[256];
 			snprintf(title, sizeof title, "%s is running. Quit anyway? (y/n)", what[0] ? what : "Something");
 			ui_prompt_open(u, UI_PROMPT_QUIT, title, "y quits, n or Esc stays", NULL, true, u->phase, SIZE_MAX);
@@ -172,6 +178,7 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_KC_LOG: ui_log_key(u, k->act); return;
 	case UI_KC_DETAIL: ui_detail_key(u, k->act); return;
 	case UI_KC_PARITY: ui_parity_key(u, k->act); return;
+	case UI_KC_OUTPUT: ui_run_key(u, k->act); return;
 	case UI_KC_SMALL: return;
 	default: break;
 	}
@@ -192,6 +199,10 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_ACT_PARITY:
 		ui_parity_open(u);
 		return;
+	case UI_ACT_RUN: ui_run_item(u, false); return;
+	case UI_ACT_DRY_RUN: ui_run_item(u, true); return;
+	case UI_ACT_ROLLBACK: ui_run_rollback(u); return;
+	case UI_ACT_OUTPUT: ui_run_show(u); return;
 	case UI_ACT_HELP:
 		u->overlay = UI_OV_HELP;
 		u->help_top = 0;

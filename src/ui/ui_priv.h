@@ -11,6 +11,7 @@
  *   ui_checklist.c the selected phase as a foldable tree
  *   ui_side.c     row counts
  *   ui_parity.c   schema and sequence parity overlay
+ *   ui_run.c      running an item's command, rollback, the output pane
  *   ui_events.c   event strip and the full log overlay
  *   ui_keybar.c   bottom key bar and the `?` help, both from ui_keys.c
  *   ui_keys.c     the one key table and the actions it dispatches
@@ -26,6 +27,7 @@
 #include <wchar.h>
 #include "pgcutover/ui.h"
 #include "pgcutover/loop.h"
+#include "pgcutover/action.h"
 
 /* Smallest screen the panes are laid out for. */
 #define UI_MIN_COLS 80
@@ -62,6 +64,7 @@ typedef enum ui_overlay {
 	UI_OV_LOG,
 	UI_OV_DETAIL,
 	UI_OV_PARITY,
+	UI_OV_OUTPUT,
 } ui_overlay;
 
 /* What the keys act on right now; one bit per context in the key table. */
@@ -74,8 +77,9 @@ enum {
 	UI_KC_DETAIL  = 1 << 5,
 	UI_KC_SMALL   = 1 << 6,   /* the "enlarge" notice */
 	UI_KC_PARITY  = 1 << 7,   /* schema/sequence parity overlay */
+	UI_KC_OUTPUT  = 1 << 8,   /* a command's output pane */
 	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS,
-	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL | UI_KC_PARITY,
+	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL | UI_KC_PARITY | UI_KC_OUTPUT,
 };
 
 typedef enum ui_action {
@@ -86,7 +90,7 @@ typedef enum ui_action {
 	UI_ACT_COMMAND, UI_ACT_PHASE, UI_ACT_LOG, UI_ACT_HELP, UI_ACT_BACK,
 	UI_ACT_FOLD_ALL, UI_ACT_UNFOLD_ALL, UI_ACT_REDRAW, UI_ACT_QUIT,
 	UI_ACT_COUNTS_REFRESH, UI_ACT_COUNTS_EXACT, UI_ACT_COUNTS_SLOWER, UI_ACT_COUNTS_FASTER,
-	UI_ACT_PARITY,
+	UI_ACT_PARITY, UI_ACT_RUN, UI_ACT_DRY_RUN, UI_ACT_ROLLBACK, UI_ACT_OUTPUT,
 } ui_action;
 
 #define UI_KEY_CODES 6
@@ -136,6 +140,10 @@ typedef enum ui_prompt_kind {
 	UI_PROMPT_OVERRIDE,  /* reason for completing a phase out of order */
 	UI_PROMPT_COMPLETE,  /* y/n: record a phase as complete */
 	UI_PROMPT_GATE,      /* reason for completing a phase whose counts gate is not met */
+	UI_PROMPT_RUN_VAR,   /* a variable's value for a run (ui_run.c) */
+	UI_PROMPT_RUN_YN,    /* y/n: run the item's command */
+	UI_PROMPT_RUN_TYPED, /* typed item/phase id or yes */
+	UI_PROMPT_RUN_PONR,  /* typed "rollback" past the point of no return */
 	UI_PROMPT_QUIT,      /* y/n: quit while something runs */
 } ui_prompt_kind;
 
@@ -147,6 +155,7 @@ typedef struct ui_prompt {
 	int len, cur;
 	bool required;       /* empty input is not accepted */
 	bool fresh;          /* prefilled: the first character typed replaces it */
+	bool secret;         /* drawn as stars */
 	size_t phase_idx;    /* what the answer is about */
 	size_t item_idx;     /* SIZE_MAX when not about an item */
 	char error[128];
@@ -180,6 +189,31 @@ typedef enum ui_glyph {
 	UI_G_VLINE, UI_G_ELLIPSIS, UI_G_BULLET, UI_G_CMD, UI_G_NOTE, UI_G_TIMES,
 	UI_G_N,
 } ui_glyph;
+
+struct act_plan;
+struct act_rollback;
+struct act_run;
+
+/* A command or rollback run from the console (ui_run.c). */
+typedef struct ui_runner {
+	struct act_plan *plan;        /* x: the item's plan, owned */
+	struct act_rollback *rbk;     /* R: the rollback, owned */
+	int stage;                    /* R: -1 restore, then step index */
+	act_result *step_res;         /* R: n_steps results */
+	struct act_run *run;          /* running now, or NULL */
+	bool ended;                   /* the run's done hook has fired */
+	bool has_last;
+	act_result last;
+	int finish_timer;
+	bool ponr_confirmed;
+	char rows_gained[160];        /* past the point of no return */
+	char title[96];
+	double started_at;
+	char *out; size_t out_len, out_cap;   /* sanitised, masked output */
+	bool dropped;                 /* older output was dropped */
+	size_t top; bool follow;
+	int lines;
+} ui_runner;
 
 typedef struct ui_ctx {
 	ui_setup s;
@@ -227,6 +261,7 @@ typedef struct ui_ctx {
 	size_t parity_top;                /* parity overlay scroll */
 	int parity_lines;
 	unsigned parity_gen;              /* text generation drawn */
+	ui_runner runner;
 
 	ui_prompt prompt;
 
@@ -315,6 +350,19 @@ void ui_parity_open(ui_ctx *u);
 void ui_parity_poll(ui_ctx *u);
 void ui_parity_draw(ui_ctx *u);
 int ui_parity_key(ui_ctx *u, ui_action a);
+
+/* ui_run.c */
+void ui_run_item(ui_ctx *u, bool dry);
+void ui_run_rollback(ui_ctx *u);
+void ui_run_show(ui_ctx *u);
+bool ui_run_cancel(ui_ctx *u);
+bool ui_run_busy(const ui_ctx *u, char *what, size_t n);
+void ui_run_answer(ui_ctx *u, ui_prompt_kind kind, const char *text);
+void ui_run_declined(ui_ctx *u);
+void ui_run_finish(loop *lp, void *ud);
+void ui_run_draw(ui_ctx *u);
+int ui_run_key(ui_ctx *u, ui_action a);
+void ui_run_free(ui_ctx *u);
 
 /* ui_keys.c */
 unsigned ui_key_context(const ui_ctx *u);

@@ -158,6 +158,9 @@ static void commit(ui_ctx *u, const char *text)
 		if (text[0] == 'y' || text[0] == 'Y')
 			u->quit = true;
 		break;
+	case UI_PROMPT_RUN_VAR: case UI_PROMPT_RUN_YN: case UI_PROMPT_RUN_TYPED: case UI_PROMPT_RUN_PONR:
+		ui_run_answer(u, p.kind, text);
+		break;
 	case UI_PROMPT_NONE:
 		break;
 	}
@@ -202,10 +205,17 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 		}
 	}
 	switch (wch) {
-	case KEY_ESC_CODE:
+	case KEY_ESC_CODE: {
+		ui_prompt_kind k = p->kind;
 		prompt_close(u);
-		ui_status(u, "cancelled; nothing recorded");
+		if (k == UI_PROMPT_RUN_VAR || k == UI_PROMPT_RUN_YN || k == UI_PROMPT_RUN_TYPED || k == UI_PROMPT_RUN_PONR) {
+			ui_run_declined(u);
+			ui_status(u, "not run; nothing changed");
+		} else {
+			ui_status(u, "cancelled; nothing recorded");
+		}
 		return;
+	}
 	case '\n': case '\r':
 		goto enter;
 	case DEL_CODE: case BS_CODE:
@@ -229,7 +239,7 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 	if (wch < 0x20 || wch == DEL_CODE || (wch >= 0x80 && wch < 0xa0) || p->len >= UI_PROMPT_MAX)
 		return;
 	p->fresh = was_fresh;
-	if (p->kind == UI_PROMPT_COMPLETE || p->kind == UI_PROMPT_QUIT) {
+	if (p->kind == UI_PROMPT_COMPLETE || p->kind == UI_PROMPT_QUIT || p->kind == UI_PROMPT_RUN_YN) {
 		p->buf[0] = (wchar_t)wch;
 		p->len = p->cur = 1;
 		p->buf[1] = L'\0';
@@ -292,7 +302,7 @@ void ui_prompt_draw(ui_ctx *u)
 			cw = 1;
 		if (cols + cw > field)
 			break;
-		vis[nv++] = (!u->utf8 && c >= 0x80) ? L'?' : c;
+		vis[nv++] = p->secret ? L'*' : (!u->utf8 && c >= 0x80) ? L'?' : c;
 		cols += cw;
 	}
 	vis[nv] = L'\0';

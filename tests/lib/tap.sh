@@ -17,6 +17,16 @@ like() {  # like GOT REGEX NAME
 	if printf '%s' "$1" | grep -Eq -- "$2"; then echo "ok $TAP_N - $3"
 	else echo "not ok $TAP_N - $3"; echo "#   got: '$(printf '%s' "$1" | head -c 600)'"; echo "#   want match: $2"; TAP_FAILED=$((TAP_FAILED + 1)); fi
 }
+unlike() {  # unlike GOT REGEX NAME
+	TAP_N=$((TAP_N + 1))
+	if ! printf '%s' "$1" | grep -Eq -- "$2"; then echo "ok $TAP_N - $3"
+	else echo "not ok $TAP_N - $3"; echo "#   got: '$(printf '%s' "$1" | grep -E -- "$2" | head -c 600)'"; echo "#   want no match: $2"; TAP_FAILED=$((TAP_FAILED + 1)); fi
+}
+isnt() {  # isnt GOT UNWANTED NAME
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" != "$2" ]; then echo "ok $TAP_N - $3"
+	else echo "not ok $TAP_N - $3"; echo "#   got: '$1' (unwanted)"; TAP_FAILED=$((TAP_FAILED + 1)); fi
+}
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 diag() { echo "# $*"; }
 done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" -eq 0 ]; exit $?; }

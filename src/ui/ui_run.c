@@ -1,0 +1,644 @@
+/*
+ * ui_run.c -- running the runbook from the console: `x` runs the item's
+ * command block, `X` shows what it would do (dry run), `R` in the phase
+ * rail rolls the selected phase back, `o` reopens the output pane.
+ *
+ * The UI never runs anything itself: it asks the action module (action.h)
+ * for a plan, shows exactly what will happen, asks for the variables nobody
+ * defined and for a confirmation (typed item id or `yes` for phase 5 and
+ * rollback steps, a second typed `rollback` past the point of no return),
+ * then act_start() runs it inside the console's loop.  Output streams into
+ * the output pane through the action's masker and act_sanitize(), so
+ * secrets and escape sequences never reach the screen; Ctrl-C in the pane
+ * cancels (SIGTERM to the process group, SIGKILL after the grace period).
+ * Everything is audited by the action module itself (command_start,
+ * flag_set, command_end, phase_rolled_back), as `pgcutover run` does.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/action.h"
+#include "pgcutover/compare.h"
+#include "pgcutover/envfile.h"
+#include "ui_priv.h"
+
+#define RUN_OUT_MAX (256 * 1024)     /* output kept for the pane; older bytes dropped */
+#define RUN_MAX_COLS 130
+#define RUN_MARGIN_ROWS 2
+#define RUN_CHROME_ROWS 3            /* border rows and the status line */
+#define RUN_TYPED_WORD "rollback"    /* second confirmation past the point of no return */
+
+static void run_next(ui_ctx *u);
+
+static void out_append(ui_runner *r, const char *s, size_t n)
+{
+	if (n >= RUN_OUT_MAX) {
+		s += n - RUN_OUT_MAX / 2;
+		n = RUN_OUT_MAX / 2;
+	}
+	if (r->out_len + n > RUN_OUT_MAX) {
+		/* drop whole lines from the front so the pane never starts mid-line */
+		size_t drop = r->out_len + n - RUN_OUT_MAX;
+		const char *nl = memchr(r->out + drop, '\n', r->out_len - drop);
+		drop = nl ? (size_t)(nl - r->out) + 1 : r->out_len;
+		memmove(r->out, r->out + drop, r->out_len - drop);
+		r->out_len -= drop;
+		r->dropped = true;
+	}
+	if (r->out_len + n + 1 > r->out_cap) {
+		r->out_cap = r->out_len + n + 1 + RUN_OUT_MAX / 8;
+		r->out = xrealloc(r->out, r->out_cap);
+	}
+	memcpy(r->out + r->out_len, s, n);
+	r->out_len += n;
+	r->out[r->out_len] = '\0';
+}
+
+static void out_line(ui_runner *r, const char *s)
+{
+	out_append(r, s, strlen(s));
+	out_append(r, "\n", 1);
+}
+
+static void runner_clear(ui_ctx *u)
+{
+	ui_runner *r = &u->runner;
+	if (r->run) {
+		act_free(r->run);
+		r->run = NULL;
+	}
+	act_plan_free(r->plan);
+	act_rollback_free(r->rbk);
+	free(r->step_res);
+	free(r->out);
+	memset(r, 0, sizeof *r);
+}
+
+void ui_run_free(ui_ctx *u)
+{
+	runner_clear(u);
+}
+
+bool ui_run_busy(const ui_ctx *u, char *what, size_t n)
+{
+	if (!u->runner.run || act_finished(u->runner.run))
+		return false;
+	snprintf(what, n, "%s", u->runner.title);
+	return true;
+}
+
+static void open_pane(ui_ctx *u)
+{
+	u->overlay = UI_OV_OUTPUT;
+	u->runner.follow = true;
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+/* ---- running ---- */
+
+static void on_output(void *ud, int stream, const char *data, size_t n)
+{
+	(void)stream;
+	ui_ctx *u = ud;
+	ui_runner *r = &u->runner;
+	char *raw = xmalloc(n + 1);
+	memcpy(raw, data, n);
+	raw[n] = '\0';
+	char *masked = act_masker_apply(act_get_masker(r->run), raw);
+	char *safe = act_sanitize(masked, strlen(masked));
+	out_append(r, safe, strlen(safe));
+	free(safe);
+	free(masked);
+	free(raw);
+	if (u->overlay == UI_OV_OUTPUT)
+		ui_mark(u, UI_DIRTY_OVERLAY);
+}
+
+static void on_flag(void *ud, const char *name, const char *old_value, const char *new_value,
+                    const char *backup_path)
+{
+	(void)backup_path;
+	ui_ctx *u = ud;
+	bool secret = envfile_name_is_secret(name);
+	char line[UI_LINE_MAX];
+	snprintf(line, sizeof line, "[flag] %s: %s -> %s", name,
+	         secret ? ACT_MASK : old_value ? old_value : "(absent)", secret ? ACT_MASK : new_value);
+	char *safe = act_sanitize(line, strlen(line));
+	out_line(&u->runner, safe);
+	free(safe);
+	ui_mark(u, UI_DIRTY_OVERLAY);
+}
+
+/* The end of a run is handled on the next loop turn, outside the action's
+ * own callback (the run may be freed then). */
+static void on_done(void *ud, const act_result *res)
+{
+	ui_ctx *u = ud;
+	u->runner.last = *res;
+	u->runner.ended = true;
+	u->runner.has_last = true;
+	if (!u->runner.finish_timer)
+		u->runner.finish_timer = loop_timer(u->lp, 0, ui_run_finish, u);
+}
+
+static const act_hooks run_hooks = {on_output, on_flag, on_done};
+
+static bool start_plan(ui_ctx *u, const act_plan *p)
+{
+	ui_runner *r = &u->runner;
+	const config *cfg = u->s.cfg;
+	act_opts opt = {.st = u->s.st, .auto_tick = cfg && cfg->auto_tick && !r->rbk};
+	pgc_err e = {0};
+	char line[UI_LINE_MAX];
+	snprintf(line, sizeof line, "── %s %s ──", p->item_id[0] ? "running" : "restoring flags of phase",
+	         p->item_id[0] ? p->item_id : p->phase_id);
+	out_line(r, line);
+	r->ended = false;
+	r->started_at = pgc_now();
+	if (act_start(u->lp, p, cfg, &opt, &run_hooks, u, &r->run, &e) < 0) {
+		snprintf(line, sizeof line, "could not start: %.900s", e.msg);
+		char *safe = act_sanitize(line, strlen(line));
+		out_line(r, safe);
+		free(safe);
+		ui_status(u, "%s NOT run: %.200s", p->item_id[0] ? p->item_id : "restore", e.msg);
+		r->run = NULL;
+		ui_follow_state(u);
+		return false;
+	}
+	ui_follow_state(u);   /* command_start */
+	return true;
+}
+
+/* Called from a zero timer after a run ended: reports it, and for a
+ * rollback starts the next step or records the rollback. */
+void ui_run_finish(loop *lp, void *ud)
+{
+	(void)lp;
+	ui_ctx *u = ud;
+	ui_runner *r = &u->runner;
+	r->finish_timer = 0;
+	if (!r->run)
+		return;
+	const act_result res = r->last;
+	const act_plan *p = act_get_plan(r->run);
+	act_free(r->run);
+	r->run = NULL;
+	char line[UI_LINE_MAX];
+	snprintf(line, sizeof line, "── %s: %s, exit %d, %.1fs%s%.*s ──", p->item_id[0] ? p->item_id : "restore",
+	         act_status_name(res.status), act_result_exit(&res), res.duration_s,
+	         res.error[0] ? ": " : "", (int)(sizeof line / 2), res.error);
+	char *safe = act_sanitize(line, strlen(line));
+	out_line(r, safe);
+	free(safe);
+	ui_follow_state(u);
+	if (r->rbk) {
+		if (res.status != ACT_OK) {
+			snprintf(line, sizeof line, "phase %s NOT marked rolled back: %s failed", r->rbk->phase_id,
+			         p->item_id[0] ? p->item_id : "restoring flags");
+			out_line(r, line);
+			ui_status(u, "%s", line);
+			return;
+		}
+		if (r->stage >= 0)
+			r->step_res[r->stage] = res;
+		r->stage++;
+		run_next(u);
+		return;
+	}
+	ui_status(u, "%s: %s (exit %d) in %.1fs%s", p->item_id, act_status_name(res.status),
+	          act_result_exit(&res), res.duration_s, res.ticked ? "; ticked" : "");
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+/* Rollback: restore (stage -1), then steps 0..n-1, then the record. */
+static void run_next(ui_ctx *u)
+{
+	ui_runner *r = &u->runner;
+	act_rollback *rb = r->rbk;
+	while (r->stage < (int)rb->n_steps) {
+		const act_plan *p = r->stage < 0 ? rb->restore : rb->steps[r->stage];
+		if (!p) {
+			r->stage++;
+			continue;
+		}
+		if (!start_plan(u, p)) {
+			out_line(r, "rollback stopped: NOT marked rolled back");
+			return;
+		}
+		return;
+	}
+	pgc_err e = {0};
+	int64_t id = 0;
+	char line[UI_LINE_MAX];
+	if (act_rollback_record(u->s.st, rb, r->step_res, &id, &e) < 0) {
+		snprintf(line, sizeof line, "rollback ran but was NOT recorded: %.900s", e.msg);
+		ui_status(u, "%.200s", line);
+	} else {
+		size_t nf = rb->restore ? rb->restore->n_segs : 0;
+		snprintf(line, sizeof line, "phase %s rolled back (%zu flag%s restored, %zu step%s run)", rb->phase_id,
+		         nf, nf == 1 ? "" : "s", rb->n_steps, rb->n_steps == 1 ? "" : "s");
+		ui_status(u, "%s", line);
+	}
+	out_line(r, line);
+	ui_follow_state(u);
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+/* ---- asking ---- */
+
+/* The next plan that still misses a variable, or NULL. */
+static act_plan *plan_missing(ui_runner *r)
+{
+	if (r->plan && r->plan->n_missing_vars)
+		return r->plan;
+	if (r->rbk)
+		for (size_t i = 0; i < r->rbk->n_steps; i++)
+			if (r->rbk->steps[i]->n_missing_vars)
+				return r->rbk->steps[i];
+	return NULL;
+}
+
+/* Asks what is still to be asked; when nothing is, the confirmation. */
+static void ask_next(ui_ctx *u)
+{
+	ui_runner *r = &u->runner;
+	act_plan *mp = plan_missing(r);
+	char title[sizeof u->prompt.title];
+	if (mp) {
+		const char *name = mp->missing_vars[0];
+		bool secret = envfile_name_is_secret(name);
+		snprintf(title, sizeof title, "%s uses $%.60s, defined nowhere: its value for this run%s", mp->item_id,
+		         name, secret ? " (not recorded)" : "");
+		ui_prompt_open(u, UI_PROMPT_RUN_VAR, title, "used once; Esc runs nothing", NULL, false, u->phase,
+		               SIZE_MAX);
+		u->prompt.secret = secret;
+		return;
+	}
+	if (r->rbk) {
+		if (r->rbk->past_point_of_no_return && !r->ponr_confirmed) {
+			snprintf(title, sizeof title, "PAST THE POINT OF NO RETURN: type %s to roll back anyway", RUN_TYPED_WORD);
+			char hint[sizeof u->prompt.hint];
+			snprintf(hint, sizeof hint, "%s%sEsc: nothing is run", r->rows_gained, r->rows_gained[0] ? "; " : "");
+			ui_prompt_open(u, UI_PROMPT_RUN_PONR, title, hint, NULL, true, u->phase, SIZE_MAX);
+			return;
+		}
+		snprintf(title, sizeof title, "Roll back phase %.16s: type the phase id or yes", r->rbk->phase_id);
+		ui_prompt_open(u, UI_PROMPT_RUN_TYPED, title, "the output pane shows what will run; Esc: nothing is run",
+		               NULL, true, u->phase, SIZE_MAX);
+		return;
+	}
+	if (r->plan->needs_typed_confirm) {
+		snprintf(title, sizeof title, "%s step %.16s: type the item id or yes to run it",
+		         r->plan->rollback ? "Rollback" : "Cutover", r->plan->item_id);
+		ui_prompt_open(u, UI_PROMPT_RUN_TYPED, title, "Esc: nothing is run", NULL, true, u->phase, SIZE_MAX);
+		return;
+	}
+	snprintf(title, sizeof title, "Run %.16s? (y/n)", r->plan->item_id);
+	ui_prompt_open(u, UI_PROMPT_RUN_YN, title, "y runs it, n or Esc does not", NULL, true, u->phase, SIZE_MAX);
+}
+
+static void go(ui_ctx *u)
+{
+	ui_runner *r = &u->runner;
+	if (r->rbk) {
+		r->stage = -1;
+		run_next(u);
+	} else {
+		start_plan(u, r->plan);
+	}
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+void ui_run_answer(ui_ctx *u, ui_prompt_kind kind, const char *text)
+{
+	ui_runner *r = &u->runner;
+	if (!r->plan && !r->rbk)
+		return;
+	switch (kind) {
+	case UI_PROMPT_RUN_VAR: {
+		act_plan *mp = plan_missing(r);
+		if (!mp)
+			return;
+		char *name = xstrdup(mp->missing_vars[0]);
+		/* the same variable in later rollback steps gets the same answer */
+		for (act_plan *q; (q = plan_missing(r)) && q->n_missing_vars &&
+		     strcmp(q->missing_vars[0], name) == 0;)
+			act_plan_set_var(q, name, text);
+		free(name);
+		ask_next(u);
+		return;
+	}
+	case UI_PROMPT_RUN_YN:
+		if (text[0] == 'y' || text[0] == 'Y')
+			go(u);
+		else
+			ui_status(u, "%s not run", r->plan->item_id);
+		return;
+	case UI_PROMPT_RUN_TYPED: {
+		const char *want = r->rbk ? r->rbk->phase_id : r->plan->item_id;
+		if (strcmp(text, want) == 0 || strcmp(text, "yes") == 0)
+			go(u);
+		else
+			ui_status(u, "not run: the answer was neither %s nor yes", want);
+		return;
+	}
+	case UI_PROMPT_RUN_PONR:
+		if (strcmp(text, RUN_TYPED_WORD) == 0) {
+			r->ponr_confirmed = true;
+			ask_next(u);
+		} else {
+			ui_status(u, "not rolled back: type %s to go past the point of no return", RUN_TYPED_WORD);
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+void ui_run_declined(ui_ctx *u)
+{
+	if (u->runner.plan || u->runner.rbk) {
+		if (!u->runner.run)
+			out_line(&u->runner, "── not run ──");
+		ui_mark(u, UI_DIRTY_OVERLAY);
+	}
+}
+
+static bool can_start(ui_ctx *u)
+{
+	if (u->runner.run) {
+		ui_status(u, "%s is still running: o shows it, Ctrl-C there cancels it", u->runner.title);
+		return false;
+	}
+	if (!u->s.cfg) {
+		ui_status(u, "no configuration: nothing can be run from here");
+		return false;
+	}
+	return true;
+}
+
+static void show_text(ui_runner *r, const char *text)
+{
+	char *safe = act_sanitize(text, strlen(text));
+	out_append(r, safe, strlen(safe));
+	if (r->out_len && r->out[r->out_len - 1] != '\n')
+		out_append(r, "\n", 1);
+	free(safe);
+}
+
+/* x / X on the item under the cursor. */
+void ui_run_item(ui_ctx *u, bool dry)
+{
+	if (u->focus != UI_PANE_LIST || !u->n_rows_v || u->rows_v[u->cursor].kind != UI_ROW_ITEM) {
+		ui_status(u, "put the cursor on an item with a command (c shows it)");
+		return;
+	}
+	if (!can_start(u))
+		return;
+	const rb_item *it = &ui_cur_phase(u)->items[u->rows_v[u->cursor].idx];
+	act_plan *p = NULL;
+	pgc_err e = {0};
+	if (act_plan_item(u->s.cfg, u->rb, it->id, &p, &e) < 0) {
+		ui_status(u, "%.240s", e.msg);
+		return;
+	}
+	runner_clear(u);
+	ui_runner *r = &u->runner;
+	r->plan = p;
+	snprintf(r->title, sizeof r->title, "%s %s", dry ? "dry run of" : "item", p->item_id);
+	char *d = act_plan_describe(p);
+	show_text(r, dry ? "dry run, nothing is changed:" : "pgcutover will run:");
+	show_text(r, d);
+	free(d);
+	open_pane(u);
+	if (dry) {
+		act_plan_free(r->plan);
+		r->plan = NULL;
+		return;
+	}
+	ask_next(u);
+}
+
+/* Rows the target gained since the point-of-no-return item was ticked:
+ * the sum of target figures in the newest counts snapshot minus the sum in
+ * the last snapshot before the tick.  "" when unknown. */
+typedef struct gained_scan {
+	double since;
+	double before_sum, now_sum;
+	bool have_before, have_now;
+} gained_scan;
+
+static double target_sum(const char *payload, bool *ok)
+{
+	cJSON *root = cJSON_Parse(payload ? payload : "");
+	cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL, *t;
+	double sum = 0;
+	*ok = cJSON_IsArray(arr);
+	cJSON_ArrayForEach(t, arr) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "target");
+		if (cJSON_IsNumber(v))
+			sum += v->valuedouble;
+		else
+			*ok = false;
+	}
+	cJSON_Delete(root);
+	return sum;
+}
+
+static int gained_event(const st_event *ev, void *ud)
+{
+	gained_scan *g = ud;
+	if (strcmp(ev->kind, EV_COUNTS) != 0)
+		return 0;
+	bool ok;
+	double s = target_sum(ev->payload, &ok);
+	if (!ok)
+		return 0;
+	if (ev->ts < g->since) {
+		g->before_sum = s;
+		g->have_before = true;
+	}
+	g->now_sum = s;
+	g->have_now = ev->ts >= g->since;
+	return 0;
+}
+
+static void rows_gained(ui_ctx *u, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	const config *cfg = u->s.cfg;
+	if (!cfg || !cfg->point_of_no_return)
+		return;
+	double since = 0;
+	for (size_t p = 0; p < u->rb->n_phases; p++)
+		for (size_t i = 0; i < u->rb->phases[p].n_items; i++)
+			if (strcmp(u->rb->phases[p].items[i].id, cfg->point_of_no_return) == 0) {
+				lg_item *li = ledger_item(u->lg, p, i);
+				if (li && li->done)
+					since = li->done_at;
+			}
+	gained_scan g = {.since = since};
+	pgc_err e = {0};
+	if (since <= 0 || state_foreach(u->s.st, 0, gained_event, &g, &e) < 0)
+		return;
+	if (g.have_before && g.have_now)
+		snprintf(buf, n, "the target has gained %.0f rows since, which the source does not have",
+		         g.now_sum - g.before_sum);
+	else
+		snprintf(buf, n, "rows the target gained since: unknown (no counts before and after)");
+}
+
+/* R on the selected phase. */
+void ui_run_rollback(ui_ctx *u)
+{
+	if (!can_start(u))
+		return;
+	const rb_phase *ph = ui_cur_phase(u);
+	act_rollback *rb = NULL;
+	pgc_err e = {0};
+	if (act_rollback_plan(u->s.cfg, u->rb, u->s.st, u->lg, ph->id, &rb, &e) < 0) {
+		ui_status(u, "%.240s", e.msg);
+		return;
+	}
+	runner_clear(u);
+	ui_runner *r = &u->runner;
+	r->rbk = rb;
+	r->step_res = xcalloc(rb->n_steps + 1, sizeof *r->step_res);
+	snprintf(r->title, sizeof r->title, "rollback of phase %s", rb->phase_id);
+	if (rb->past_point_of_no_return)
+		rows_gained(u, r->rows_gained, sizeof r->rows_gained);
+	char *d = act_rollback_describe(rb);
+	show_text(r, "pgcutover will roll back:");
+	show_text(r, d);
+	free(d);
+	if (rb->past_point_of_no_return) {
+		show_text(r, "!! PAST THE POINT OF NO RETURN !!");
+		if (r->rows_gained[0])
+			show_text(r, r->rows_gained);
+	}
+	open_pane(u);
+	ask_next(u);
+}
+
+/* o */
+void ui_run_show(ui_ctx *u)
+{
+	if (!u->runner.out_len) {
+		ui_status(u, "no command has run in this console yet (x runs the item's command)");
+		return;
+	}
+	open_pane(u);
+}
+
+/* Ctrl-C: cancel the running command.  Returns true when there was one. */
+bool ui_run_cancel(ui_ctx *u)
+{
+	if (!u->runner.run || act_finished(u->runner.run))
+		return false;
+	act_cancel(u->runner.run);
+	out_line(&u->runner, "── cancelling: SIGTERM to the command's process group ──");
+	ui_status(u, "cancelling %s", u->runner.title);
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return true;
+}
+
+/* ---- the pane ---- */
+
+static int count_lines(const char *s, size_t n)
+{
+	int k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\n')
+			k++;
+	return k + (n && s[n - 1] != '\n');
+}
+
+void ui_run_draw(ui_ctx *u)
+{
+	ui_runner *r = &u->runner;
+	int W = u->cols - 4 < RUN_MAX_COLS ? u->cols - 4 : RUN_MAX_COLS;
+	int H = u->rows - 2 * RUN_MARGIN_ROWS;
+	if (u->w_ov)
+		delwin(u->w_ov);
+	u->w_ov = newwin(H, W, RUN_MARGIN_ROWS, (u->cols - W) / 2);
+	WINDOW *w = u->w_ov;
+	werase(w);
+	if (u->utf8)
+		box_set(w, WACS_VLINE, WACS_HLINE);
+	else
+		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
+	char buf[UI_LINE_MAX];
+	snprintf(buf, sizeof buf, " Output: %s ", r->title);
+	ui_put(u, w, 0, 2, buf, W - 4, A_BOLD, 0);
+	bool running = r->run && !act_finished(r->run);
+	ui_put_right(u, w, H - 1, W - 2, running ? " j/k scroll  ^C cancel  Esc hide " : " j/k scroll  Esc close ",
+	             0, ui_pair(u, UI_C_DIM));
+	if (running) {
+		char el[24];
+		ui_fmt_duration(pgc_now() - r->started_at, el, sizeof el);
+		snprintf(buf, sizeof buf, "running for %s (pid %d)", el, act_child_pid(r->run));
+		ui_put(u, w, 1, 2, buf, W - 4, A_BOLD, ui_pair(u, UI_C_PROGRESS));
+	} else if (r->has_last) {
+		snprintf(buf, sizeof buf, "%s: %s, exit %d, %.1fs", r->title, act_status_name(r->last.status),
+		         act_result_exit(&r->last), r->last.duration_s);
+		bool good = r->last.status == ACT_OK;
+		ui_put(u, w, 1, 2, buf, W - 4, good ? 0 : A_BOLD, ui_pair(u, good ? UI_C_DONE : UI_C_WARN));
+	} else {
+		ui_put(u, w, 1, 2, r->dropped ? "(older output dropped)" : "", W - 4, 0, ui_pair(u, UI_C_DIM));
+	}
+	int body = H - RUN_CHROME_ROWS;
+	int total = count_lines(r->out, r->out_len);
+	r->lines = total;
+	int top = r->follow ? (total > body ? total - body : 0) : (int)r->top;
+	if (top > total - 1)
+		top = total > 0 ? total - 1 : 0;
+	r->top = (size_t)top;
+	int n = 0, y = 2;
+	for (const char *p = r->out ? r->out : ""; *p && y < 2 + body;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (n >= top) {
+			snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf - 1 ? len : sizeof buf - 1), p);
+			bool mark = strncmp(buf, "──", strlen("──")) == 0 || strstr(buf, "POINT OF NO RETURN");
+			ui_put(u, w, y++, 2, buf, W - 4, mark ? A_BOLD : 0, 0);
+		}
+		n++;
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+int ui_run_key(ui_ctx *u, ui_action a)
+{
+	ui_runner *r = &u->runner;
+	int page = u->rows - 2 * RUN_MARGIN_ROWS - RUN_CHROME_ROWS;
+	long top = (long)r->top;
+	switch (a) {
+	case UI_ACT_UP: top--; break;
+	case UI_ACT_DOWN: top++; break;
+	case UI_ACT_PGUP: top -= page; break;
+	case UI_ACT_PGDN: top += page; break;
+	case UI_ACT_TOP: top = 0; break;
+	case UI_ACT_BOTTOM: r->follow = true; ui_mark(u, UI_DIRTY_OVERLAY); return 1;
+	case UI_ACT_BACK:
+		u->overlay = UI_OV_NONE;
+		if (u->w_ov) {
+			delwin(u->w_ov);
+			u->w_ov = NULL;
+		}
+		ui_mark(u, UI_DIRTY_ALL);
+		return 1;
+	default:
+		return 0;
+	}
+	long max = r->lines - page;
+	if (top > max)
+		top = max;
+	if (top < 0)
+		top = 0;
+	r->top = (size_t)top;
+	r->follow = top >= max;
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return 1;
+}
