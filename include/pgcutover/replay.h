@@ -61,6 +61,8 @@ bool replay_indexed(state *st, const runbook *rb, int64_t every);
 
 /* Every event's time, in id order (times[0] is event 1).  New array. */
 int replay_times(replay_src *r, double **times, size_t *n, pgc_err *e);
+/* The times of events first.. (a log that grew since it was opened). */
+int replay_times_from(replay_src *r, int64_t first, double **times, size_t *n, pgc_err *e);
 /* Idle gaps compressed: out[i] is event i's position on a timeline where
  * every gap longer than max_gap counts as max_gap (max_gap <= 0: none),
  * out[0] = 0.  Returns the compressed length in seconds. */

@@ -20,6 +20,7 @@
 
 struct loop;
 struct lease;
+struct replay_src;
 
 typedef enum ui_mode {
 	UI_MODE_DRIVER,   /* may write events */
@@ -84,6 +85,10 @@ typedef struct ui_setup {
 	const char *startup_message;/* shown once in the status line, or NULL */
 	struct lease *lease;        /* the driver's lease: heartbeats every second;
 	                             * when taken over the console drops to MONITOR */
+	/* REPLAY mode: the recorded log (st is its state, or NULL for JSONL);
+	 * the console folds its own ledgers as the cursor moves (lg unused). */
+	struct replay_src *replay;
+	double replay_idle;         /* -i: longest idle gap kept on the timeline, 0 = all */
 
 	/* Hooks for the modules that run work inside the console's loop
 	 * (counts, actions); all optional, all called in loop context. */

@@ -7,7 +7,9 @@
  * a timeline whose idle gaps are cut to SECONDS.  The runbook is -r or the
  * config's, else the one the log recorded (runbook_loaded).  A long state
  * file gets checkpoint snapshots on first replay when it is writable, so
- * later seeks are fast.  The interactive replay is the console's.
+ * later seeks are fast.  Without --at/--event/--json/--timeline on a
+ * terminal it opens the console in REPLAY mode (ui_timeline.c) with the
+ * cursor before the first event.
  */
 #include "config.h"
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "pgcutover/cli.h"
 #include "pgcutover/replay.h"
 #include "pgcutover/status_json.h"
+#include "pgcutover/ui.h"
 
 #define REPLAY_TIME_MAX 40
 #define SECONDS_PER_MINUTE 60
@@ -42,8 +45,10 @@ static void replay_usage(FILE *f)
 {
 	fprintf(f, "usage: pgcutover replay [STATE|LOG.jsonl] [--at TIME | --event N] [--json]\n"
 	           "       pgcutover replay [STATE|LOG.jsonl] --timeline [-i SECONDS] [--json]\n"
+	           "       pgcutover replay [STATE|LOG.jsonl] [-i SECONDS] [--ascii]   (on a terminal)\n"
 	           "The state as of TIME (ISO-8601, 'YYYY-MM-DD HH:MM[:SS]' or unix seconds) or\n"
-	           "event N; the last event by default.\n");
+	           "event N; the last event by default.  With none of --at, --event, --json,\n"
+	           "--timeline on a terminal: the console in REPLAY mode (Space plays, ? keys).\n");
 }
 
 typedef struct replay_args {
@@ -51,6 +56,7 @@ typedef struct replay_args {
 	const char *at;
 	long long event;      /* -1 = not given */
 	bool timeline;
+	bool ascii;           /* --ascii: the interactive replay draws in ASCII */
 	double idle;          /* -i: longest gap kept on the timeline; 0 = all */
 } replay_args;
 
@@ -275,6 +281,8 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 				return cli_usage_error("replay", "--event needs an event id, got '%s'", argv[i]);
 		} else if (strcmp(s, "--timeline") == 0) {
 			a.timeline = true;
+		} else if (strcmp(s, "--ascii") == 0) {
+			a.ascii = true;
 		} else if ((strcmp(s, "-i") == 0 || strcmp(s, "--idle") == 0) && i + 1 < argc) {
 			char *end = NULL;
 			a.idle = strtod(argv[++i], &end);
@@ -309,6 +317,31 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 		goto done;
 	}
 	int64_t total = replay_last_id(src), id = total;
+	if (!a.at && a.event < 0 && !o->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		if (load_runbook(src, &ctx, total, &rb, &e) < 0)
+			goto fail;
+		index_if_useful(source, rb, src, o->quiet);
+		ui_setup s = {
+			.cfg = ctx.cfg,
+			.rb = rb,
+			.st = replay_state(src),
+			.mode = UI_MODE_REPLAY,
+			.operator_name = o->operator_name,
+			.host = pgc_host_name(),
+			.no_color = o->no_color,
+			.ascii = a.ascii,
+			.replay = src,
+			.replay_idle = a.idle,
+		};
+		rc = ui_console_run(&s, &e);
+		if (rc < 0)
+			goto fail;
+		runbook_free(rb);
+		replay_close(src);
+		free(source);
+		cli_unload(&ctx);
+		return rc;
+	}
 	if (a.event >= 0)
 		id = a.event < total ? a.event : total;
 	else if (a.at && replay_id_at_time(src, at_time + time_precision(a.at) - REPLAY_TIME_EPSILON, &id, &e) < 0)

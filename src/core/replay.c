@@ -24,6 +24,12 @@ struct replay_src {
 	state *st;        /* a state file, or */
 	export_log log;   /* a JSONL export (events[i].id == i + 1) */
 	bool jsonl;
+	/* JSONL: ledger snapshots kept in memory every REPLAY_SNAPSHOT_EVERY
+	 * events (snaps[k] is as of event (k + 1) * every), made by the first
+	 * seek past the first checkpoint, for the runbook whose sha256 is
+	 * snaps_rb: a JSONL seek then folds at most that many events too. */
+	char **snaps; size_t n_snaps;
+	char snaps_rb[65];
 };
 
 static bool is_sqlite(const char *path)
@@ -71,6 +77,9 @@ void replay_close(replay_src *r)
 		return;
 	state_close(r->st);
 	export_log_free(&r->log);
+	for (size_t i = 0; i < r->n_snaps; i++)
+		free(r->snaps[i]);
+	free(r->snaps);
 	free(r);
 }
 
@@ -159,12 +168,45 @@ int replay_foreach(replay_src *r, int64_t first, int64_t last, state_event_fn fn
 	return rc < 0 ? -1 : 0;
 }
 
+/* One fold of a JSONL log leaving a snapshot every REPLAY_SNAPSHOT_EVERY
+ * events (see struct replay_src). */
+static void jsonl_index(replay_src *r, const runbook *rb)
+{
+	for (size_t i = 0; i < r->n_snaps; i++)
+		free(r->snaps[i]);
+	free(r->snaps);
+	r->n_snaps = r->log.n / REPLAY_SNAPSHOT_EVERY;
+	r->snaps = xcalloc(r->n_snaps ? r->n_snaps : 1, sizeof *r->snaps);
+	ledger *lg = ledger_new(rb);
+	for (size_t i = 0; i < r->n_snaps * REPLAY_SNAPSHOT_EVERY; i++) {
+		ledger_apply(lg, &r->log.events[i]);
+		if ((i + 1) % REPLAY_SNAPSHOT_EVERY == 0)
+			r->snaps[i / REPLAY_SNAPSHOT_EVERY] = ledger_snapshot_json(lg);
+	}
+	ledger_free(lg);
+	snprintf(r->snaps_rb, sizeof r->snaps_rb, "%s", rb->sha256);
+}
+
 int replay_build(replay_src *r, const runbook *rb, int64_t event_id, ledger **out, pgc_err *e)
 {
 	if (!r->jsonl)
 		return ledger_build_at(rb, r->st, event_id, out, e);
+	if (event_id > (int64_t)r->log.n)
+		event_id = (int64_t)r->log.n;
+	if (event_id >= REPLAY_SNAPSHOT_EVERY && strcmp(r->snaps_rb, rb->sha256) != 0)
+		jsonl_index(r, rb);
 	ledger *lg = ledger_new(rb);
-	for (int64_t i = 0; i < event_id && i < (int64_t)r->log.n; i++)
+	int64_t from = 0;
+	size_t k = event_id >= REPLAY_SNAPSHOT_EVERY ? (size_t)(event_id / REPLAY_SNAPSHOT_EVERY) : 0;
+	if (k > r->n_snaps)
+		k = r->n_snaps;
+	if (k > 0 && ledger_restore_snapshot(lg, r->snaps[k - 1], (int64_t)k * REPLAY_SNAPSHOT_EVERY, NULL) == 0) {
+		from = (int64_t)k * REPLAY_SNAPSHOT_EVERY;
+	} else if (k > 0) {
+		ledger_free(lg);   /* a snapshot that does not restore: fold it all */
+		lg = ledger_new(rb);
+	}
+	for (int64_t i = from; i < event_id; i++)
 		ledger_apply(lg, &r->log.events[i]);
 	*out = lg;
 	return 0;
@@ -379,10 +421,35 @@ static int times_one(const st_event *ev, void *ud)
 	return 0;
 }
 
+/* A state's times straight from the ts column: the console opens a replay
+ * of a million events with this, so no event is built. */
+static int state_times(state *st, int64_t first, times_ctx *c, pgc_err *e)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(state_db(st), "SELECT ts FROM events WHERE id >= ? ORDER BY id", -1, &q,
+	                       NULL) != SQLITE_OK)
+		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(st), sqlite3_errmsg(state_db(st)));
+	sqlite3_bind_int64(q, 1, first);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		st_event ev = {.ts = sqlite3_column_double(q, 0)};
+		times_one(&ev, c);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(st), sqlite3_errmsg(state_db(st)));
+	return 0;
+}
+
 int replay_times(replay_src *r, double **times, size_t *n, pgc_err *e)
 {
+	return replay_times_from(r, 1, times, n, e);
+}
+
+int replay_times_from(replay_src *r, int64_t first, double **times, size_t *n, pgc_err *e)
+{
 	times_ctx c = {0};
-	if (replay_foreach(r, 1, INT64_MAX, times_one, &c, e) < 0) {
+	if (!r->jsonl ? state_times(r->st, first, &c, e) < 0 : replay_foreach(r, first, INT64_MAX, times_one, &c, e) < 0) {
 		free(c.t);
 		return -1;
 	}

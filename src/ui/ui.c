@@ -59,6 +59,11 @@ bool ui_read_only(const ui_ctx *u)
 	return u->s.mode != UI_MODE_DRIVER;
 }
 
+double ui_now(const ui_ctx *u)
+{
+	return u->replay ? ui_timeline_now(u) : pgc_now();
+}
+
 const rb_phase *ui_cur_phase(const ui_ctx *u)
 {
 	return u->rb->n_phases ? &u->rb->phases[u->phase] : NULL;
@@ -140,7 +145,7 @@ int ui_follow_state(ui_ctx *u)
 static void free_windows(ui_ctx *u)
 {
 	WINDOW **ws[] = {&u->w_header, &u->w_rail, &u->w_side, &u->w_list, &u->w_events,
-	                 &u->w_keybar, &u->w_ov, &u->w_prompt};
+	                 &u->w_keybar, &u->w_ov, &u->w_prompt, &u->w_timeline};
 	for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++)
 		if (*ws[i]) {
 			delwin(*ws[i]);
@@ -159,6 +164,11 @@ static void layout(ui_ctx *u)
 	int ev_h = u->rows >= UI_TALL_ROWS ? UI_EVENTS_ROWS_TALL : UI_EVENTS_ROWS;
 	int body_y = UI_HEADER_ROWS;
 	int body_h = u->rows - UI_HEADER_ROWS - UI_KEYBAR_ROWS - ev_h;
+	if (u->replay) {
+		/* the timeline sits between the panes and the event strip */
+		body_h -= UI_TIMELINE_ROWS;
+		u->w_timeline = newwin(UI_TIMELINE_ROWS, u->cols, body_y + body_h, 0);
+	}
 	int rail_w = u->cols >= UI_WIDE_COLS ? UI_RAIL_COLS_WIDE : UI_RAIL_COLS;
 	int list_x = rail_w, list_w = u->cols - rail_w;
 
@@ -228,6 +238,8 @@ static void redraw(ui_ctx *u)
 	}
 	unsigned d = u->dirty;
 	if (d & UI_DIRTY_HEADER) { ui_header_draw(u); wnoutrefresh(u->w_header); }
+	/* the timeline moves with the header's clock */
+	if ((d & UI_DIRTY_HEADER) && u->w_timeline) { ui_timeline_draw(u); wnoutrefresh(u->w_timeline); }
 	if (d & UI_DIRTY_RAIL) { ui_rail_draw(u); wnoutrefresh(u->w_rail); }
 	if ((d & UI_DIRTY_SIDE) && u->w_side) { ui_side_draw(u, u->w_side, &u->side); wnoutrefresh(u->w_side); }
 	if (d & UI_DIRTY_LIST) { ui_checklist_draw(u); wnoutrefresh(u->w_list); }
@@ -253,6 +265,11 @@ static void redraw(ui_ctx *u)
 	}
 	u->dirty = 0;
 	doupdate();
+}
+
+void ui_redraw(ui_ctx *u)
+{
+	redraw(u);
 }
 
 static void handle_resize(ui_ctx *u)
@@ -368,10 +385,14 @@ static void on_timer(loop *lp, void *ud)
 	}
 	if (u->s.mode == UI_MODE_MONITOR && !u->s.lease)
 		monitor_watch_driver(u, now);
-	int v = state_data_version(u->s.st);
-	if (v != u->data_version) {
-		u->data_version = v;
-		ui_follow_state(u);
+	if (u->replay) {
+		ui_timeline_follow(u);   /* the cursor stays where the operator put it */
+	} else {
+		int v = state_data_version(u->s.st);
+		if (v != u->data_version) {
+			u->data_version = v;
+			ui_follow_state(u);
+		}
 	}
 	long sec = (long)now;
 	bool new_second = sec != u->clock_sec;
@@ -506,6 +527,7 @@ static bool want_utf8(const ui_ctx *u)
 
 static void ui_free(ui_ctx *u)
 {
+	ui_timeline_close(u);
 	ui_checklist_free(u);
 	ui_events_free(u);
 	ui_log_close(u);
@@ -533,8 +555,16 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	setlocale(LC_ALL, "");
 	u->utf8 = want_utf8(u);
 
+	/* REPLAY folds its own ledgers as the cursor moves: before the
+	 * terminal is taken, so a log that cannot be read is a plain error */
+	if (s->mode == UI_MODE_REPLAY && ui_timeline_open(u, e) < 0) {
+		ui_timeline_close(u);
+		return -1;
+	}
+
 	u->scr = newterm(NULL, stdout, stdin);
 	if (!u->scr) {
+		ui_timeline_close(u);
 		const char *t = getenv("TERM");
 		return pgc_fail(e, PGC_EXIT_USAGE, "cannot open the terminal (TERM=%s)", t ? t : "unset");
 	}
@@ -579,7 +609,8 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	u->rows_stale = true;
 	u->focus = UI_PANE_LIST;
 	u->driver_liveness = -1;
-	u->data_version = state_data_version(u->s.st);
+	if (u->s.st)
+		u->data_version = state_data_version(u->s.st);
 	if (!ui_read_only(u)) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "mode", "console");
@@ -595,6 +626,8 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	ui_side_refresh_recorded(u);
 	if (s->startup_message)
 		ui_status(u, "%s", s->startup_message);
+	else if (u->replay)
+		ui_status(u, "Space plays, . and , step, [ and ] jump to phase starts, t goes to a time");
 	u->clock_sec = (long)pgc_now();
 #ifdef __GLIBC__
 	/* loading a long runbook and its log leaves freed heap behind; give it

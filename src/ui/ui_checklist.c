@@ -237,7 +237,7 @@ static void step_schedule(ui_ctx *u, const rb_step *st, bool done, bool phase_li
 		return;
 	/* against real time, only while the phase runs: a rehearsal at noon
 	 * should not call the 02:00 steps late */
-	int now = local_minutes(pgc_now());
+	int now = local_minutes(ui_now(u));
 	int end = st->duration_min ? at + st->duration_min : parse_hhmm(st->window_to);
 	if (end < 0)
 		end = at;

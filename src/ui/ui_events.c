@@ -4,12 +4,14 @@
  * Events are read with state_foreach() after the last one seen, so events
  * appended by another process (a headless `tick`) show up on the next
  * timer tick.  Every line is built once from the event and sanitised.
+ * In REPLAY mode both show the log up to the cursor (ui_timeline.c).
  */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/replay.h"
 #include "ui_priv.h"
 
 #define EVENT_TIME_COLS 9
@@ -79,6 +81,18 @@ void ui_events_load(ui_ctx *u)
 	pgc_err e = {0};
 	if (!u->events)
 		u->events = xcalloc(UI_EVENT_RING, sizeof *u->events);
+	if (u->replay) {
+		/* the strip ends at the cursor, wherever it moved */
+		for (size_t i = 0; i < u->n_events; i++)
+			ev_clear(&u->events[i]);
+		u->n_events = 0;
+		u->ev_scroll = 0;
+		int64_t upto = ui_timeline_cursor(u);
+		if (replay_foreach(ui_timeline_src(u), upto - UI_EVENT_RING + 1, upto, on_event, u, &e) < 0)
+			ui_status(u, "replay: %.200s", e.msg);
+		ui_mark(u, UI_DIRTY_EVENTS | UI_DIRTY_OVERLAY);
+		return;
+	}
 	int64_t last = state_last_id(u->s.st);
 	int64_t after = u->ev_last_id;
 	if (last - after > UI_EVENT_RING && !u->log)
@@ -162,8 +176,12 @@ void ui_log_open(ui_ctx *u)
 	u->log_cursor = 0;
 	u->log_top = 0;
 	pgc_err e = {0};
-	if (state_foreach(u->s.st, 0, on_log_event, u, &e) != 0 && e.msg[0])
+	if (u->replay) {
+		if (replay_foreach(ui_timeline_src(u), 1, ui_timeline_cursor(u), on_log_event, u, &e) < 0)
+			ui_status(u, "replay: %.200s", e.msg);
+	} else if (state_foreach(u->s.st, 0, on_log_event, u, &e) != 0 && e.msg[0]) {
 		ui_status(u, "state: %.200s", e.msg);
+	}
 	u->overlay = UI_OV_LOG;
 	ui_mark(u, UI_DIRTY_ALL);
 }

@@ -137,7 +137,7 @@ void ui_header_draw(ui_ctx *u)
 	WINDOW *w = u->w_header;
 	int width = getmaxx(w);
 	werase(w);
-	double now = pgc_now();
+	double now = ui_now(u);
 
 	/* line 1 right: mode, operator@host, clock */
 	char clock[16], who[160], mode[24];

@@ -24,6 +24,8 @@ void ui_keybar_draw(ui_ctx *u)
 		return;
 	}
 	unsigned ctx = ui_key_context(u);
+	if (u->replay && (ctx & UI_KC_PANES))
+		ctx |= UI_KC_REPLAY;
 	/* drop the least important entries until the bar fits */
 	int max_rank = UI_KEYBAR_MAX_RANK;
 	for (; max_rank > 0; max_rank--) {
@@ -60,14 +62,14 @@ static void where(unsigned c, char *buf, size_t n)
 	static const struct { unsigned bits; const char *name; } parts[] = {
 		{UI_KC_PANES, "panes"}, {UI_KC_LIST, "checklist"}, {UI_KC_RAIL, "phases"},
 		{UI_KC_EVENTS, "events"}, {UI_KC_OVERLAY, "views"}, {UI_KC_LOG, "log"},
-		{UI_KC_HELP, "help"}, {UI_KC_DETAIL, "details"},
+		{UI_KC_HELP, "help"}, {UI_KC_DETAIL, "details"}, {UI_KC_REPLAY, "replay"},
 	};
 	if ((c & (UI_KC_PANES | UI_KC_OVERLAY)) == (UI_KC_PANES | UI_KC_OVERLAY)) {
 		snprintf(buf, n, "everywhere");
 		return;
 	}
 	buf[0] = '\0';
-	unsigned left = c & (UI_KC_PANES | UI_KC_OVERLAY);
+	unsigned left = c & (UI_KC_PANES | UI_KC_OVERLAY | UI_KC_REPLAY);
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
 		if ((left & parts[i].bits) != parts[i].bits)
 			continue;
@@ -97,7 +99,7 @@ void ui_help_draw(ui_ctx *u)
 	int y = 1, line = 0;
 	for (size_t i = 0; i < ui_n_keys && y < H - 1; i++) {
 		const ui_key *k = &ui_keys[i];
-		if (!k->help)
+		if (!k->help || ((k->contexts & UI_KC_REPLAY) && !u->replay))
 			continue;
 		if (line++ < (int)u->help_top)
 			continue;

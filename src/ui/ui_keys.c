@@ -51,6 +51,15 @@ const ui_key ui_keys[] = {
 	{{KEY_ESC, 'q', KEY_BACKSPACE}, "Esc/q", "Back", "close this view", UI_ACT_BACK, UI_KC_OVERLAY, false, 1},
 	{{CTRL('l')}, "^L", NULL, "repaint the screen", UI_ACT_REDRAW, UI_KC_PANES | UI_KC_OVERLAY | UI_KC_SMALL, false, 0},
 	{{'q', KEY_F(10)}, "q", "Quit", "quit the console", UI_ACT_QUIT, UI_KC_PANES | UI_KC_SMALL, false, 0},
+	/* REPLAY mode: looked up before the pane keys (Space is Tick there) */
+	{{' '}, "Space", "Play", "play / pause the replay", UI_ACT_RP_PLAY, UI_KC_REPLAY, false, 1},
+	{{'<'}, "</>", "Speed", "slower (> faster): 1x to 1000x", UI_ACT_RP_SLOWER, UI_KC_REPLAY, false, 3},
+	{{'>'}, ">", NULL, NULL, UI_ACT_RP_FASTER, UI_KC_REPLAY, false, 0},
+	{{'.'}, "./,", "Step", "next event (, previous event)", UI_ACT_RP_EV_NEXT, UI_KC_REPLAY, false, 2},
+	{{','}, ",", NULL, NULL, UI_ACT_RP_EV_PREV, UI_KC_REPLAY, false, 0},
+	{{'['}, "[/]", "Phase start", "previous phase start (] next)", UI_ACT_RP_PHASE_PREV, UI_KC_REPLAY, false, 5},
+	{{']'}, "]", NULL, NULL, UI_ACT_RP_PHASE_NEXT, UI_KC_REPLAY, false, 0},
+	{{'t'}, "t", "Time", "go to a time (HH:MM[:SS] or a date and time)", UI_ACT_RP_SEEK, UI_KC_REPLAY, false, 4},
 };
 const size_t ui_n_keys = sizeof ui_keys / sizeof ui_keys[0];
 
@@ -137,6 +146,18 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 		return;
 	if (!is_key_code && code == '\r')
 		code = '\n';
+	/* REPLAY's own keys win over the pane keys they share (Space) */
+	if (u->replay && (ctx & UI_KC_PANES)) {
+		const ui_key *rk = ui_key_find(UI_KC_REPLAY, code);
+		if (rk) {
+			if (u->status_msg[0]) {
+				u->status_msg[0] = '\0';
+				ui_mark(u, UI_DIRTY_KEYBAR);
+			}
+			ui_timeline_key(u, rk->act);
+			return;
+		}
+	}
 	const ui_key *k = ui_key_find(ctx, code);
 	if (!k) {
 		/* Esc where there is nothing to close is not worth a message */

@@ -17,6 +17,7 @@
  *   ui_keys.c     the one key table and the actions it dispatches
  *   ui_prompt.c   text input and confirmation dialogs
  *   ui_draw.c     sanitised, width-aware UTF-8 drawing, ASCII fallbacks
+ *   ui_timeline.c REPLAY mode: the timeline bar, the cursor and playback
  */
 #ifndef PGCUTOVER_UI_PRIV_H
 #define PGCUTOVER_UI_PRIV_H
@@ -50,6 +51,7 @@
 #define UI_LINE_MAX 1024         /* widest line drawn */
 #define UI_ESCDELAY_MS 25
 #define UI_KEYBAR_MAX_RANK 9    /* highest bar_rank in the key table */
+#define UI_TIMELINE_ROWS 4       /* REPLAY: title, bar, phase labels, command */
 
 typedef enum ui_pane {
 	UI_PANE_RAIL,
@@ -78,6 +80,7 @@ enum {
 	UI_KC_SMALL   = 1 << 6,   /* the "enlarge" notice */
 	UI_KC_PARITY  = 1 << 7,   /* schema/sequence parity overlay */
 	UI_KC_OUTPUT  = 1 << 8,   /* a command's output pane */
+	UI_KC_REPLAY  = 1 << 9,   /* the panes in REPLAY mode: wins over the pane keys */
 	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS,
 	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL | UI_KC_PARITY | UI_KC_OUTPUT,
 };
@@ -91,6 +94,9 @@ typedef enum ui_action {
 	UI_ACT_FOLD_ALL, UI_ACT_UNFOLD_ALL, UI_ACT_REDRAW, UI_ACT_QUIT,
 	UI_ACT_COUNTS_REFRESH, UI_ACT_COUNTS_EXACT, UI_ACT_COUNTS_SLOWER, UI_ACT_COUNTS_FASTER,
 	UI_ACT_PARITY, UI_ACT_RUN, UI_ACT_DRY_RUN, UI_ACT_ROLLBACK, UI_ACT_OUTPUT,
+	/* REPLAY mode (ui_timeline.c) */
+	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
+	UI_ACT_RP_PHASE_PREV, UI_ACT_RP_PHASE_NEXT, UI_ACT_RP_SEEK,
 } ui_action;
 
 #define UI_KEY_CODES 6
@@ -145,6 +151,7 @@ typedef enum ui_prompt_kind {
 	UI_PROMPT_RUN_TYPED, /* typed item/phase id or yes */
 	UI_PROMPT_RUN_PONR,  /* typed "rollback" past the point of no return */
 	UI_PROMPT_QUIT,      /* y/n: quit while something runs */
+	UI_PROMPT_SEEK,      /* REPLAY: a time to move the cursor to */
 } ui_prompt_kind;
 
 typedef struct ui_prompt {
@@ -225,6 +232,8 @@ typedef struct ui_ctx {
 	int rows, cols;
 	bool too_small;
 	WINDOW *w_header, *w_rail, *w_side, *w_list, *w_events, *w_keybar, *w_ov, *w_prompt;
+	WINDOW *w_timeline;      /* REPLAY mode only */
+	struct ui_replay *replay;/* REPLAY mode: cursor and playback (ui_timeline.c) */
 	int side_right;          /* side pane right of the list (wide screens) */
 	ui_pane focus;
 	unsigned dirty;
@@ -288,6 +297,10 @@ void ui_side_poll(ui_ctx *u);
 void ui_select_phase(ui_ctx *u, size_t phase);
 const rb_phase *ui_cur_phase(const ui_ctx *u);
 bool ui_read_only(const ui_ctx *u);
+/* Draws what is marked dirty (for timers outside ui.c: replay playback). */
+void ui_redraw(ui_ctx *u);
+/* The time the panes show: the wall clock, or the REPLAY cursor's time. */
+double ui_now(const ui_ctx *u);
 void ui_pane_title(ui_ctx *u, WINDOW *w, int y, const char *title, const char *right, bool focused);
 int ui_append(ui_ctx *u, const char *kind, const char *phase, const char *item,
               const char *payload_json);
@@ -363,6 +376,16 @@ void ui_run_finish(loop *lp, void *ud);
 void ui_run_draw(ui_ctx *u);
 int ui_run_key(ui_ctx *u, ui_action a);
 void ui_run_free(ui_ctx *u);
+/* ui_timeline.c (REPLAY mode) */
+int ui_timeline_open(ui_ctx *u, pgc_err *e);   /* builds u->lg at the start */
+void ui_timeline_close(ui_ctx *u);
+void ui_timeline_draw(ui_ctx *u);
+void ui_timeline_key(ui_ctx *u, ui_action a);
+void ui_timeline_seek_text(ui_ctx *u, const char *text);
+void ui_timeline_follow(ui_ctx *u);            /* a running migration's new events */
+double ui_timeline_now(const ui_ctx *u);
+int64_t ui_timeline_cursor(const ui_ctx *u);
+struct replay_src *ui_timeline_src(const ui_ctx *u);
 
 /* ui_keys.c */
 unsigned ui_key_context(const ui_ctx *u);

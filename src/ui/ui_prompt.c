@@ -161,6 +161,9 @@ static void commit(ui_ctx *u, const char *text)
 	case UI_PROMPT_RUN_VAR: case UI_PROMPT_RUN_YN: case UI_PROMPT_RUN_TYPED: case UI_PROMPT_RUN_PONR:
 		ui_run_answer(u, p.kind, text);
 		break;
+	case UI_PROMPT_SEEK:
+		ui_timeline_seek_text(u, text);
+		break;
 	case UI_PROMPT_NONE:
 		break;
 	}

@@ -270,7 +270,7 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 		snprintf(right, sizeof right, "%s", d->refreshing_exact ? "count(*)..." : "counting...");
 	else if (d->ts > 0) {
 		char d_age[24];
-		ui_fmt_duration(pgc_now() - d->ts, d_age, sizeof d_age);
+		ui_fmt_duration(ui_now(u) - d->ts, d_age, sizeof d_age);
 		snprintf(right, sizeof right, "%s ago", d_age);
 	}
 	char title[64];
