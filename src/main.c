@@ -32,6 +32,8 @@ static const cli_command commands[] = {
 	{"flag",    cmd_flag,    "flag set NAME VALUE     set a declared .env flag (audited)"},
 	{"health",  cmd_health,  "health [--json]         run the HTTP health checks"},
 	{"rollback", cmd_rollback, "rollback PHASE [--yes] [--dry-run] [--json]  roll a phase back"},
+	{"downtime", cmd_downtime, "downtime [start|end|status] [--json]  the downtime clock"},
+	{"due",     cmd_due,     "due [--json] | due ITEM --done  recurring duties: when next due"},
 	{"lease",   cmd_lease,   "lease [--json] | lease hold SECONDS  who drives this state"},
 	{"export",  cmd_export,  "export --format jsonl|md [-o FILE] | export --verify FILE.jsonl"},
 	{"replay",  cmd_replay,  "replay [STATE|LOG.jsonl] [--at TIME|--event N] [--json]  state as of a time"},

@@ -88,5 +88,7 @@ int cmd_lease(int argc, char **argv, cli_opts *o);
 int cmd_export(int argc, char **argv, cli_opts *o);
 int cmd_replay(int argc, char **argv, cli_opts *o);
 int cmd_rehearsal(int argc, char **argv, cli_opts *o);
+int cmd_downtime(int argc, char **argv, cli_opts *o);
+int cmd_due(int argc, char **argv, cli_opts *o);
 
 #endif

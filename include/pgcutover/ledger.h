@@ -23,6 +23,9 @@ typedef struct lg_item {
 	char *done_by;            /* NULL when from the file's [x] */
 	lg_note *notes; size_t n_notes;
 	bool changed_in_runbook;  /* hash differs from the one ticked */
+	double duty_done_at;      /* recurring duty: last confirmed (duty_done), 0 never */
+	char *duty_done_by;
+	int duty_count;           /* times confirmed */
 } lg_item;
 
 typedef enum lg_phase_status {
@@ -54,6 +57,10 @@ typedef struct ledger {
 	lg_note *general_notes; size_t n_general_notes;
 	/* last counts snapshot payload (JSON text) and its time, or NULL */
 	char *last_counts; double last_counts_ts;
+	/* downtime clock: downtime_start / downtime_end events (the latest
+	 * downtime: a start after an end begins a new one); 0 = none */
+	double downtime_start, downtime_end;
+	char *downtime_start_reason;
 	int items_done, items_total;  /* over every phase, as in lg_phase */
 	/* tick/untick/note events naming an item that is not in this runbook
 	 * (or whose text changed and cannot be found again) */

@@ -5,7 +5,7 @@
  * pgcutover(1)): title, runbook, runbook_sha256, state, phases[{id, title,
  * status, done, total, started_at, completed_at, duration_s,
  * changed_in_runbook}], items_done, items_total, last_event_id,
- * last_event_at, unmatched_events.
+ * last_event_at, unmatched_events, downtime, duties.
  */
 #ifndef PGCUTOVER_STATUS_JSON_H
 #define PGCUTOVER_STATUS_JSON_H
@@ -20,5 +20,12 @@ cJSON *status_json_build(const ledger *lg, const char *state_path, double now);
 /* Seconds a phase took (completed) or has taken up to now (running); -1
  * when it has no start. */
 double status_phase_duration(const lg_phase *lp, double now);
+/* {"phase","window","window_from","window_to","planned_s","started_at",
+ *  "ended_at","explicit_start","explicit_end","running","elapsed_s","over",
+ *  "late_steps":[{"step","due_at","late_s"}]} (schedule.h) */
+cJSON *status_downtime_json(const runbook *rb, ledger *lg, double now);
+/* [{"item","text","every","every_s","active","last_done_at","last_done_by",
+ *   "count","next_due_at","overdue"}] */
+cJSON *status_duties_json(const runbook *rb, ledger *lg, double now);
 
 #endif

@@ -120,6 +120,7 @@ void ledger_free(ledger *lg)
 	size_t n = lg->phase_offset[lg->rb->n_phases];
 	for (size_t i = 0; i < n; i++) {
 		free(lg->items[i].done_by);
+		free(lg->items[i].duty_done_by);
 		notes_free(lg->items[i].notes, lg->items[i].n_notes);
 	}
 	for (size_t p = 0; p < lg->rb->n_phases; p++)
@@ -129,6 +130,7 @@ void ledger_free(ledger *lg)
 	free(lg->phases);
 	free(lg->phase_offset);
 	free(lg->last_counts);
+	free(lg->downtime_start_reason);
 	free(lg);
 }
 
@@ -332,8 +334,43 @@ void ledger_apply(ledger *lg, const st_event *ev)
 	bool note = strcmp(k, EV_NOTE) == 0, complete = strcmp(k, EV_PHASE_COMPLETE) == 0;
 	bool override = strcmp(k, EV_PHASE_OVERRIDE) == 0, counts = strcmp(k, EV_COUNTS) == 0;
 	bool rolled_back = strcmp(k, EV_PHASE_ROLLED_BACK) == 0;
-	if (!(tick || untick || note || complete || override || counts || rolled_back))
+	bool dt_start = strcmp(k, EV_DOWNTIME_START) == 0, dt_end = strcmp(k, EV_DOWNTIME_END) == 0;
+	bool duty = strcmp(k, EV_DUTY_DONE) == 0;
+	if (!(tick || untick || note || complete || override || counts || rolled_back || dt_start || dt_end || duty))
 		return;
+	if (dt_start) {
+		/* a start while one runs is kept as the original start */
+		if (lg->downtime_start == 0 || lg->downtime_end > 0) {
+			lg->downtime_start = ev->ts;
+			lg->downtime_end = 0;
+			cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+			const cJSON *r = cJSON_GetObjectItemCaseSensitive(pl, "reason");
+			free(lg->downtime_start_reason);
+			lg->downtime_start_reason = cJSON_IsString(r) ? xstrdup(r->valuestring) : NULL;
+			cJSON_Delete(pl);
+		}
+		return;
+	}
+	if (dt_end) {
+		/* an explicit downtime ends once; one started by the first tick
+		 * (no start event) ends at the latest end event */
+		if (lg->downtime_start == 0 || lg->downtime_end == 0)
+			lg->downtime_end = ev->ts;
+		return;
+	}
+	if (duty) {
+		cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+		size_t p, i;
+		if (resolve_item(lg, ev, json_str(pl, "hash"), &p, &i) == 0) {
+			lg_item *it = ledger_item(lg, p, i);
+			it->duty_done_at = ev->ts;
+			free(it->duty_done_by);
+			it->duty_done_by = xstrdup(ev->operator_name ? ev->operator_name : "?");
+			it->duty_count++;
+		}
+		cJSON_Delete(pl);
+		return;
+	}
 	if (counts) {
 		free(lg->last_counts);
 		lg->last_counts = xstrdup(ev->payload ? ev->payload : "{}");
@@ -476,6 +513,11 @@ char *ledger_snapshot_json(const ledger *lg)
 			cJSON_AddBoolToObject(o, "c", true);
 		if (it->n_notes)
 			cJSON_AddItemToObject(o, "n", notes_json(it->notes, it->n_notes));
+		if (it->duty_count) {
+			cJSON_AddNumberToObject(o, "dt", it->duty_done_at);
+			cJSON_AddStringToObject(o, "db", it->duty_done_by ? it->duty_done_by : "?");
+			cJSON_AddNumberToObject(o, "dn", it->duty_count);
+		}
 		cJSON_AddItemToArray(items, o);
 	}
 	cJSON *phases = cJSON_AddArrayToObject(root, "phases");
@@ -492,6 +534,12 @@ char *ledger_snapshot_json(const ledger *lg)
 		cJSON_AddItemToArray(phases, o);
 	}
 	cJSON_AddItemToObject(root, "notes", notes_json(lg->general_notes, lg->n_general_notes));
+	if (lg->downtime_start > 0) {
+		cJSON_AddNumberToObject(root, "dt_start", lg->downtime_start);
+		cJSON_AddNumberToObject(root, "dt_end", lg->downtime_end);
+		if (lg->downtime_start_reason)
+			cJSON_AddStringToObject(root, "dt_reason", lg->downtime_start_reason);
+	}
 	if (lg->last_counts) {
 		cJSON_AddStringToObject(root, "counts", lg->last_counts);
 		cJSON_AddNumberToObject(root, "counts_ts", lg->last_counts_ts);
@@ -530,6 +578,12 @@ int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_
 			it->done_by = by ? xstrdup(by) : NULL;
 			it->changed_in_runbook = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(io, "c"));
 			notes_restore(cJSON_GetObjectItemCaseSensitive(io, "n"), &it->notes, &it->n_notes);
+			const cJSON *dt = cJSON_GetObjectItemCaseSensitive(io, "dt"), *dn = cJSON_GetObjectItemCaseSensitive(io, "dn");
+			it->duty_done_at = cJSON_IsNumber(dt) ? dt->valuedouble : 0;
+			it->duty_count = cJSON_IsNumber(dn) ? dn->valueint : 0;
+			const char *db = json_str(io, "db");
+			free(it->duty_done_by);
+			it->duty_done_by = db ? xstrdup(db) : NULL;
 		}
 		lg_phase *lp = &lg->phases[p];
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "s"), *c = cJSON_GetObjectItemCaseSensitive(o, "c");
@@ -543,6 +597,12 @@ int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_
 		notes_restore(cJSON_GetObjectItemCaseSensitive(o, "n"), &lp->notes, &lp->n_notes);
 	}
 	notes_restore(cJSON_GetObjectItemCaseSensitive(root, "notes"), &lg->general_notes, &lg->n_general_notes);
+	const cJSON *ds = cJSON_GetObjectItemCaseSensitive(root, "dt_start"), *de = cJSON_GetObjectItemCaseSensitive(root, "dt_end");
+	lg->downtime_start = cJSON_IsNumber(ds) ? ds->valuedouble : 0;
+	lg->downtime_end = cJSON_IsNumber(de) ? de->valuedouble : 0;
+	free(lg->downtime_start_reason);
+	const char *dr = json_str(root, "dt_reason");
+	lg->downtime_start_reason = dr ? xstrdup(dr) : NULL;
 	const char *counts = json_str(root, "counts");
 	if (counts) {
 		free(lg->last_counts);

@@ -4,7 +4,9 @@
  * prints the state as of any point in exactly the same shape.  No I/O.
  */
 #include "config.h"
+#include <stdlib.h>
 #include "pgcutover/status_json.h"
+#include "pgcutover/schedule.h"
 
 #define STATUS_JSON_TIME_MAX 40
 
@@ -28,6 +30,76 @@ double status_phase_duration(const lg_phase *lp, double now)
 	if (lp->status == LG_PHASE_IN_PROGRESS)
 		return now - lp->started_at;
 	return -1;
+}
+
+cJSON *status_downtime_json(const runbook *rb, ledger *lg, double now)
+{
+	sched_downtime d;
+	sched_downtime_get(rb, lg, now, &d);
+	cJSON *o = cJSON_CreateObject();
+	if (d.has_window) {
+		const rb_step *st = &rb->phases[d.phase].steps[d.step];
+		cJSON_AddStringToObject(o, "phase", rb->phases[d.phase].id);
+		cJSON_AddStringToObject(o, "window", st->title ? st->title : "");
+		cJSON_AddStringToObject(o, "window_from", st->window_from);
+		cJSON_AddStringToObject(o, "window_to", st->window_to);
+	}
+	cJSON_AddItemToObject(o, "planned_s", d.plan_min >= 0 ? cJSON_CreateNumber(d.plan_min * 60.0) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "started_at", json_time(d.start));
+	cJSON_AddItemToObject(o, "ended_at", json_time(d.end));
+	cJSON_AddBoolToObject(o, "explicit_start", d.explicit_start);
+	cJSON_AddBoolToObject(o, "explicit_end", d.explicit_end);
+	cJSON_AddBoolToObject(o, "running", d.running);
+	cJSON_AddItemToObject(o, "elapsed_s", d.start > 0 ? cJSON_CreateNumber((double)(long)d.elapsed_s) : cJSON_CreateNull());
+	cJSON_AddBoolToObject(o, "over", d.over);
+	cJSON *late = cJSON_AddArrayToObject(o, "late_steps");
+	if (d.has_window && d.start > 0) {
+		const rb_phase *ph = &rb->phases[d.phase];
+		double t = d.running ? now : d.end;
+		for (size_t s = 0; s < ph->n_steps; s++) {
+			double due = sched_step_due(rb, d.phase, s, &d);
+			if (due <= 0 || t <= due)
+				continue;
+			bool open = false;
+			for (size_t i = 0; i < ph->n_items; i++)
+				if (ph->items[i].step == (int)s && ledger_item_counts(&ph->items[i]) &&
+				    !ledger_item(lg, d.phase, i)->done)
+					open = true;
+			if (!open)
+				continue;
+			cJSON *l = cJSON_CreateObject();
+			cJSON_AddStringToObject(l, "step", ph->steps[s].title ? ph->steps[s].title : "");
+			cJSON_AddItemToObject(l, "due_at", json_time(due));
+			cJSON_AddNumberToObject(l, "late_s", (double)(long)(t - due));
+			cJSON_AddItemToArray(late, l);
+		}
+	}
+	return o;
+}
+
+cJSON *status_duties_json(const runbook *rb, ledger *lg, double now)
+{
+	sched_duty *v;
+	size_t n = sched_duties(rb, lg, now, &v);
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t k = 0; k < n; k++) {
+		const sched_duty *d = &v[k];
+		const rb_item *it = &rb->phases[d->phase].items[d->item];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "item", it->id);
+		cJSON_AddStringToObject(o, "text", it->text ? it->text : "");
+		cJSON_AddStringToObject(o, "every", it->recurring);
+		cJSON_AddItemToObject(o, "every_s", d->every_s > 0 ? cJSON_CreateNumber(d->every_s) : cJSON_CreateNull());
+		cJSON_AddBoolToObject(o, "active", d->active);
+		cJSON_AddItemToObject(o, "last_done_at", json_time(d->last_done));
+		cJSON_AddItemToObject(o, "last_done_by", d->last_by ? cJSON_CreateString(d->last_by) : cJSON_CreateNull());
+		cJSON_AddNumberToObject(o, "count", d->count);
+		cJSON_AddItemToObject(o, "next_due_at", json_time(d->next_due));
+		cJSON_AddBoolToObject(o, "overdue", d->overdue);
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(v);
+	return arr;
 }
 
 cJSON *status_json_build(const ledger *lg, const char *state_path, double now)
@@ -57,6 +129,8 @@ cJSON *status_json_build(const ledger *lg, const char *state_path, double now)
 				cJSON_AddItemToArray(changed, cJSON_CreateString(rb->phases[p].items[i].id));
 		cJSON_AddItemToArray(phases, o);
 	}
+	cJSON_AddItemToObject(root, "downtime", status_downtime_json(rb, (ledger *)lg, now));
+	cJSON_AddItemToObject(root, "duties", status_duties_json(rb, (ledger *)lg, now));
 	cJSON_AddNumberToObject(root, "items_done", lg->items_done);
 	cJSON_AddNumberToObject(root, "items_total", lg->items_total);
 	cJSON_AddNumberToObject(root, "last_event_id", (double)lg->last_event_id);

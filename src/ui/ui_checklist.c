@@ -18,6 +18,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/compare.h"
+#include "pgcutover/schedule.h"
 #include "ui_priv.h"
 
 #define DETAIL_MAX_COLS 100
@@ -216,7 +217,7 @@ static int parse_hhmm(const char *s)
 	return h * 60 + m;
 }
 
-static void step_schedule(ui_ctx *u, const rb_step *st, bool done, bool phase_live, char *buf, size_t n)
+static void step_schedule(ui_ctx *u, size_t s_idx, const rb_step *st, bool done, bool phase_live, char *buf, size_t n)
 {
 	char dur[24] = "";
 	if (st->duration_min >= 60 && st->duration_min % 60 == 0)
@@ -232,6 +233,22 @@ static void step_schedule(ui_ctx *u, const rb_step *st, bool done, bool phase_li
 		snprintf(buf, n, "%s-%s", st->window_from, st->window_to);
 	else
 		snprintf(buf, n, "%s", dur);
+	/* once the downtime clock runs, steps are due on its clock (its start
+	 * plus the step's offset in the window), whatever the wall clock says */
+	sched_downtime dtm;
+	sched_downtime_get(u->rb, u->lg, pgc_now(), &dtm);
+	double due = sched_step_due(u->rb, u->phase, s_idx, &dtm);
+	if (due > 0) {
+		if (done)
+			return;
+		double t = dtm.running ? pgc_now() : dtm.end;
+		size_t l = strlen(buf);
+		if (t > due)
+			snprintf(buf + l, n - l, " %s late %dm", ui_glyph_str(u, UI_G_BULLET), (int)((t - due) / 60));
+		else
+			snprintf(buf + l, n - l, " %s due in %dm", ui_glyph_str(u, UI_G_BULLET), (int)((due - t) / 60));
+		return;
+	}
 	int at = parse_hhmm(st->at[0] ? st->at : st->window_from);
 	if (at < 0 || done || !phase_live)
 		return;
@@ -249,6 +266,15 @@ static void step_schedule(ui_ctx *u, const rb_step *st, bool done, bool phase_li
 		snprintf(buf + l, n - l, " %s late %dm", ui_glyph_str(u, UI_G_BULLET), now - end);
 	else
 		snprintf(buf + l, n - l, " %s in %dh%02dm", ui_glyph_str(u, UI_G_BULLET), ahead / 60, ahead % 60);
+}
+
+static char *payload_hash(const char *hash)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash);
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return js;
 }
 
 static const char *mark_str(const rb_item *it, bool done, char *buf, size_t n)
@@ -291,6 +317,23 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 		rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s%zu ", ui_glyph_str(u, UI_G_NOTE), li->n_notes);
 	if (it->block && it->block->runnable)
 		rl += (size_t)snprintf(right + rl, sizeof right - rl, "%s cmd ", ui_glyph_str(u, UI_G_CMD));
+	bool overdue = false;
+	if (it->recurring && u->lg->phases[u->phase].status == LG_PHASE_IN_PROGRESS) {
+		/* a recurring duty: when it is next due, loudly when overdue */
+		const lg_phase *lp = &u->lg->phases[u->phase];
+		int every = sched_parse_every(it->recurring);
+		if (every > 0 && lp->started_at > 0) {
+			double from = li->duty_done_at > lp->started_at ? li->duty_done_at : lp->started_at;
+			double due = from + every, now = pgc_now();
+			char clock[16];
+			ui_fmt_clock(due, clock, sizeof clock, false);
+			overdue = now > due;
+			if (overdue)
+				rl += (size_t)snprintf(right + rl, sizeof right - rl, "OVERDUE %dm (u) ", (int)((now - due) / 60));
+			else
+				rl += (size_t)snprintf(right + rl, sizeof right - rl, "next %s ", clock);
+		}
+	}
 	if (done && li->done_by) {
 		char clock[16];
 		ui_fmt_clock(li->done_at, clock, sizeof clock, false);
@@ -309,7 +352,8 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 	}
 	ui_put(u, w, y, text_x, it->text, text_w, base | (done ? ui_attr(u, UI_C_DIM, 0) : 0), 0);
 	if (rw)
-		ui_put_right(u, w, y, x + width, right, base, done ? ui_pair(u, UI_C_DONE) : ui_pair(u, UI_C_DIM));
+		ui_put_right(u, w, y, x + width, right, base | (overdue ? A_BOLD : 0),
+		             overdue ? ui_pair(u, UI_C_WARN) : done ? ui_pair(u, UI_C_DONE) : ui_pair(u, UI_C_DIM));
 }
 
 static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_row *row, bool selected)
@@ -351,7 +395,7 @@ static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_r
 		bool done = u->step_total[row->idx] > 0 && u->step_done[row->idx] == u->step_total[row->idx];
 		bool live = u->lg->phases[u->phase].status == LG_PHASE_IN_PROGRESS;
 		char sched[96], right[160];
-		step_schedule(u, st, done, live, sched, sizeof sched);
+		step_schedule(u, (size_t)row->idx, st, done, live, sched, sizeof sched);
 		if (u->step_total[row->idx])
 			snprintf(right, sizeof right, "%s%s%d/%d%s", sched, sched[0] ? "  " : "",
 			         u->step_done[row->idx], u->step_total[row->idx], done ? " done" : "");
@@ -880,4 +924,78 @@ int ui_detail_key(ui_ctx *u, ui_action a)
 	u->detail_top = (size_t)top;
 	ui_mark(u, UI_DIRTY_OVERLAY);
 	return 1;
+}
+
+/* ---- the downtime clock (D) and recurring duties (u) ---- */
+
+void ui_downtime_key(ui_ctx *u)
+{
+	sched_downtime d;
+	sched_downtime_get(u->rb, u->lg, pgc_now(), &d);
+	char title[sizeof u->prompt.title];
+	if (d.running) {
+		char el[24];
+		ui_fmt_duration(d.elapsed_s, el, sizeof el);
+		snprintf(title, sizeof title, "Downtime ends now? (%s so far, planned %d min) (y/n)", el, d.plan_min);
+	} else {
+		snprintf(title, sizeof title, "Downtime starts now? (the clock runs until D again) (y/n)");
+	}
+	ui_prompt_open(u, UI_PROMPT_DOWNTIME, title, "y records it, n or Esc does not", NULL, true, u->phase, SIZE_MAX);
+}
+
+void ui_downtime_answer(ui_ctx *u)
+{
+	double now = pgc_now();
+	sched_downtime d;
+	sched_downtime_get(u->rb, u->lg, now, &d);
+	cJSON *o = cJSON_CreateObject();
+	const char *kind;
+	if (d.running) {
+		kind = EV_DOWNTIME_END;
+		cJSON_AddNumberToObject(o, "elapsed_s", (double)(long)d.elapsed_s);
+		if (d.plan_min >= 0)
+			cJSON_AddNumberToObject(o, "planned_s", d.plan_min * 60.0);
+		cJSON_AddBoolToObject(o, "over", d.over);
+	} else {
+		kind = EV_DOWNTIME_START;
+		cJSON_AddStringToObject(o, "reason", "explicit");
+		if (d.plan_min >= 0)
+			cJSON_AddNumberToObject(o, "planned_s", d.plan_min * 60.0);
+	}
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	const char *phase = d.has_window ? u->rb->phases[d.phase].id : NULL;
+	if (ui_append(u, kind, phase, NULL, js) == 0) {
+		if (d.running) {
+			char el[24];
+			ui_fmt_duration(d.elapsed_s, el, sizeof el);
+			ui_status(u, "downtime ended: %s (planned %d min)%s", el, d.plan_min, d.over ? " OVER PLAN" : "");
+		} else {
+			ui_status(u, "downtime started");
+		}
+	}
+	free(js);
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+void ui_duty_key(ui_ctx *u)
+{
+	if (!u->n_rows_v || u->rows_v[u->cursor].kind != UI_ROW_ITEM) {
+		ui_status(u, "put the cursor on a recurring duty (\"Every 2 hours: ...\")");
+		return;
+	}
+	const rb_item *it = &ui_cur_phase(u)->items[u->rows_v[u->cursor].idx];
+	if (!it->recurring) {
+		ui_status(u, "%s is not a recurring duty; Space ticks it", it->id);
+		return;
+	}
+	char *js = payload_hash(it->hash);
+	if (ui_append(u, EV_DUTY_DONE, ui_cur_phase(u)->id, it->id, js) == 0) {
+		int every = sched_parse_every(it->recurring);
+		char clock[16] = "?";
+		if (every > 0)
+			ui_fmt_clock(pgc_now() + every, clock, sizeof clock, false);
+		ui_status(u, "duty %s done; next due %s", it->id, clock);
+	}
+	free(js);
 }

@@ -2,13 +2,14 @@
  * ui_header.c -- the two header lines: the migration's title, source and
  * target, the mode (DRIVER / MONITOR / REPLAY, in colour and in words),
  * operator@host, the wall clock, time in the current phase and the downtime
- * clock: planned from the runbook's cutover window, elapsed from the first
- * tick inside that window until its last item is ticked (the actions module
- * will replace this with real downtime start/end events).
+ * clock (schedule.h): planned from the runbook's cutover window, running
+ * from the downtime_start event (D) or the first tick inside the window,
+ * red and "OVER" past the plan.
  */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
+#include "pgcutover/schedule.h"
 #include "ui_priv.h"
 
 #define MINUTES_PER_DAY (24 * 60)
@@ -69,60 +70,6 @@ static void endpoint_words(const cfg_endpoint *ep, char *buf, size_t n)
 	}
 }
 
-/* The runbook's cutover window: the first step with a time window. */
-static bool cutover_window(const runbook *rb, size_t *phase, size_t *step)
-{
-	for (size_t p = 0; p < rb->n_phases; p++)
-		for (size_t s = 0; s < rb->phases[p].n_steps; s++)
-			if (rb->phases[p].steps[s].window_from[0]) {
-				*phase = p;
-				*step = s;
-				return true;
-			}
-	return false;
-}
-
-static int planned_downtime_min(const rb_step *st)
-{
-	int h1, m1, h2, m2;
-	if (sscanf(st->window_from, "%d:%d", &h1, &m1) == 2 && sscanf(st->window_to, "%d:%d", &h2, &m2) == 2)
-		return ((h2 * 60 + m2) - (h1 * 60 + m1) + MINUTES_PER_DAY) % MINUTES_PER_DAY;
-	return -1;
-}
-
-/* Elapsed downtime until the actions module records real start/end events:
- * from the first tick inside the window's steps to the last one once every
- * item there is done.  Returns false when nothing in the window is ticked. */
-static bool downtime_elapsed(ui_ctx *u, size_t p, size_t s, double now, double *elapsed, bool *running)
-{
-	const rb_phase *ph = &u->rb->phases[p];
-	int level = ph->steps[s].level;
-	size_t s_end = s + 1;
-	while (s_end < ph->n_steps && ph->steps[s_end].level > level)
-		s_end++;
-	double first = 0, last = 0;
-	bool all_done = true;
-	for (size_t i = 0; i < ph->n_items; i++) {
-		const rb_item *it = &ph->items[i];
-		if (it->step < (int)s || it->step >= (int)s_end || !ledger_item_counts(it))
-			continue;
-		const lg_item *li = ledger_item(u->lg, p, i);
-		if (li && li->done && li->done_at > 0) {
-			if (first == 0 || li->done_at < first)
-				first = li->done_at;
-			if (li->done_at > last)
-				last = li->done_at;
-		} else if (!li || !li->done) {
-			all_done = false;
-		}
-	}
-	if (first == 0)
-		return false;
-	*running = !all_done;
-	*elapsed = (all_done ? last : now) - first;
-	return true;
-}
-
 /* The phase being worked on: the first in progress, else the selected one. */
 static size_t current_phase(const ui_ctx *u)
 {
@@ -165,21 +112,19 @@ void ui_header_draw(ui_ctx *u)
 		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id,
 		         lp->status == LG_PHASE_DONE ? "done" : lp->status == LG_PHASE_ROLLED_BACK ? "rolled back" : "not started");
 	}
-	size_t wp, ws;
-	bool over = false;
-	if (cutover_window(u->rb, &wp, &ws)) {
-		int plan = planned_downtime_min(&u->rb->phases[wp].steps[ws]);
-		double el;
-		bool running;
-		if (downtime_elapsed(u, wp, ws, now, &el, &running)) {
-			char d[24];
-			ui_fmt_duration(el, d, sizeof d);
-			over = plan >= 0 && el > plan * 60.0;
-			snprintf(dt, sizeof dt, "downtime %s of %dh%02dm%s%s", d, plan / 60, plan % 60,
-			         running ? "" : " (ended)", over ? " OVER" : "");
-		} else {
-			snprintf(dt, sizeof dt, "downtime plan %dh%02dm", plan / 60, plan % 60);
-		}
+	sched_downtime dtm;
+	sched_downtime_get(u->rb, u->lg, now, &dtm);
+	bool over = dtm.over;
+	char plan[24] = "?";
+	if (dtm.plan_min >= 0)
+		snprintf(plan, sizeof plan, "%dh%02dm", dtm.plan_min / 60, dtm.plan_min % 60);
+	if (dtm.start > 0) {
+		char d[24];
+		ui_fmt_duration(dtm.elapsed_s, d, sizeof d);
+		snprintf(dt, sizeof dt, "downtime %s of %s%s%s", d, plan,
+		         dtm.running ? "" : " (ended)", over ? " OVER" : "");
+	} else if (dtm.has_window) {
+		snprintf(dt, sizeof dt, "downtime plan %s", plan);
 	} else {
 		snprintf(dt, sizeof dt, "downtime -");
 	}

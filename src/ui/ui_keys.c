@@ -45,6 +45,8 @@ const ui_key ui_keys[] = {
 	{{'X'}, "X", NULL, "dry run: what the item's command would run and which flags it would change", UI_ACT_DRY_RUN, UI_KC_LIST, false, 0},
 	{{'R'}, "R", "Rollback", "roll the selected phase back: shows the steps and flags, asks for the phase id", UI_ACT_ROLLBACK, UI_KC_RAIL, true, 6},
 	{{'o'}, "o", NULL, "the last command's output (Ctrl-C there cancels a running one)", UI_ACT_OUTPUT, UI_KC_PANES, false, 0},
+	{{'D'}, "D", NULL, "downtime starts now / ends now (asks first; the header shows the clock)", UI_ACT_DOWNTIME, UI_KC_PANES, true, 0},
+	{{'u'}, "u", NULL, "a recurring duty (\"Every 2 hours: ...\") done now: restarts its timer", UI_ACT_DUTY, UI_KC_LIST, true, 0},
 	{{'p'}, "p", NULL, "schema and sequence parity, source vs target (p again re-runs)", UI_ACT_PARITY, UI_KC_PANES | UI_KC_PARITY, false, 0},
 	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false, 8},
 	{{'?', KEY_F(1)}, "?", "Help", "this help", UI_ACT_HELP, UI_KC_PANES, false, 1},
@@ -224,6 +226,8 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_ACT_DRY_RUN: ui_run_item(u, true); return;
 	case UI_ACT_ROLLBACK: ui_run_rollback(u); return;
 	case UI_ACT_OUTPUT: ui_run_show(u); return;
+	case UI_ACT_DOWNTIME: ui_downtime_key(u); return;
+	case UI_ACT_DUTY: ui_duty_key(u); return;
 	case UI_ACT_HELP:
 		u->overlay = UI_OV_HELP;
 		u->help_top = 0;

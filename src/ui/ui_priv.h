@@ -97,6 +97,7 @@ typedef enum ui_action {
 	/* REPLAY mode (ui_timeline.c) */
 	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
 	UI_ACT_RP_PHASE_PREV, UI_ACT_RP_PHASE_NEXT, UI_ACT_RP_SEEK,
+	UI_ACT_DOWNTIME, UI_ACT_DUTY,
 } ui_action;
 
 #define UI_KEY_CODES 6
@@ -150,6 +151,7 @@ typedef enum ui_prompt_kind {
 	UI_PROMPT_RUN_YN,    /* y/n: run the item's command */
 	UI_PROMPT_RUN_TYPED, /* typed item/phase id or yes */
 	UI_PROMPT_RUN_PONR,  /* typed "rollback" past the point of no return */
+	UI_PROMPT_DOWNTIME,  /* y/n: downtime starts / ends now */
 	UI_PROMPT_QUIT,      /* y/n: quit while something runs */
 	UI_PROMPT_SEEK,      /* REPLAY: a time to move the cursor to */
 } ui_prompt_kind;
@@ -386,6 +388,11 @@ void ui_timeline_follow(ui_ctx *u);            /* a running migration's new even
 double ui_timeline_now(const ui_ctx *u);
 int64_t ui_timeline_cursor(const ui_ctx *u);
 struct replay_src *ui_timeline_src(const ui_ctx *u);
+
+/* ui_checklist.c: the downtime clock and duties */
+void ui_downtime_key(ui_ctx *u);
+void ui_downtime_answer(ui_ctx *u);
+void ui_duty_key(ui_ctx *u);
 
 /* ui_keys.c */
 unsigned ui_key_context(const ui_ctx *u);

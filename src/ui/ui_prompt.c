@@ -164,6 +164,12 @@ static void commit(ui_ctx *u, const char *text)
 	case UI_PROMPT_SEEK:
 		ui_timeline_seek_text(u, text);
 		break;
+	case UI_PROMPT_DOWNTIME:
+		if (text[0] == 'y' || text[0] == 'Y')
+			ui_downtime_answer(u);
+		else
+			ui_status(u, "downtime clock unchanged");
+		break;
 	case UI_PROMPT_NONE:
 		break;
 	}
@@ -242,7 +248,8 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 	if (wch < 0x20 || wch == DEL_CODE || (wch >= 0x80 && wch < 0xa0) || p->len >= UI_PROMPT_MAX)
 		return;
 	p->fresh = was_fresh;
-	if (p->kind == UI_PROMPT_COMPLETE || p->kind == UI_PROMPT_QUIT || p->kind == UI_PROMPT_RUN_YN) {
+	if (p->kind == UI_PROMPT_COMPLETE || p->kind == UI_PROMPT_QUIT || p->kind == UI_PROMPT_RUN_YN ||
+	    p->kind == UI_PROMPT_DOWNTIME) {
 		p->buf[0] = (wchar_t)wch;
 		p->len = p->cur = 1;
 		p->buf[1] = L'\0';

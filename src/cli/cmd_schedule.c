@@ -1,0 +1,235 @@
+/*
+ * cmd_schedule.c -- `pgcutover downtime [start|end] [--json]` and
+ * `pgcutover due [ITEM --done] [--json]`: the downtime clock and the
+ * recurring duties of schedule.h, headless.  `downtime` alone prints the
+ * clock (planned, started, elapsed, late steps); start/end record the
+ * downtime_start / downtime_end events the console's D records.  `due`
+ * lists the duties with when each is next due and exits 1 when one is
+ * overdue; `due ITEM --done` records a duty_done event, as the console's u.
+ * Writers hold the driver's lease like tick (cli_load).
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/cli.h"
+#include "pgcutover/schedule.h"
+#include "pgcutover/status_json.h"
+
+#define SCHED_TIME_MAX 40
+#define EXIT_OVERDUE 1
+
+static void print_json(cJSON *o)
+{
+	char *s = cJSON_Print(o);
+	puts(s);
+	cJSON_free(s);
+	cJSON_Delete(o);
+}
+
+static void fmt_dur(double s, char *buf, size_t n)
+{
+	long v = (long)s;
+	snprintf(buf, n, "%ldh%02ldm%02lds", v / 3600, (v / 60) % 60, v % 60);
+}
+
+static int downtime_print(const cli_ctx *ctx, bool json)
+{
+	double now = pgc_now();
+	if (json) {
+		print_json(status_downtime_json(ctx->rb, ctx->lg, now));
+		return 0;
+	}
+	sched_downtime d;
+	sched_downtime_get(ctx->rb, ctx->lg, now, &d);
+	if (d.has_window) {
+		const rb_step *st = &ctx->rb->phases[d.phase].steps[d.step];
+		char *title = pgc_sanitize(st->title ? st->title : "");
+		printf("window   %s, %s-%s, phase %s, planned %d min\n", title,
+		       st->window_from, st->window_to, ctx->rb->phases[d.phase].id, d.plan_min);
+		free(title);
+	} else {
+		printf("window   none in the runbook\n");
+	}
+	if (d.start <= 0) {
+		printf("downtime not started\n");
+		return 0;
+	}
+	char when[SCHED_TIME_MAX], el[32];
+	pgc_iso8601(d.start, when, sizeof when);
+	fmt_dur(d.elapsed_s, el, sizeof el);
+	printf("started  %s (%s)\n", when, d.explicit_start ? "downtime start" : "first tick in the window");
+	if (d.end > 0) {
+		pgc_iso8601(d.end, when, sizeof when);
+		printf("ended    %s\n", when);
+	}
+	printf("elapsed  %s%s%s\n", el, d.running ? " (running)" : "", d.over ? "  OVER PLAN" : "");
+	cJSON *dj = status_downtime_json(ctx->rb, ctx->lg, now);
+	const cJSON *late = cJSON_GetObjectItemCaseSensitive(dj, "late_steps"), *l;
+	cJSON_ArrayForEach(l, late) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(l, "step"), *ls = cJSON_GetObjectItemCaseSensitive(l, "late_s");
+		char *safe = pgc_sanitize(cJSON_GetStringValue(s));
+		printf("late     %s by %d min\n", safe, (int)(ls->valuedouble / 60));
+		free(safe);
+	}
+	cJSON_Delete(dj);
+	return 0;
+}
+
+static int downtime_record(cli_ctx *ctx, bool start, bool json)
+{
+	double now = pgc_now();
+	sched_downtime d;
+	sched_downtime_get(ctx->rb, ctx->lg, now, &d);
+	if (start && d.running) {
+		fprintf(stderr, "pgcutover downtime: already running since %.0f s ago; nothing recorded\n", d.elapsed_s);
+		return PGC_EXIT_TEMPFAIL;
+	}
+	if (!start && !d.running) {
+		fprintf(stderr, "pgcutover downtime: not running; nothing recorded\n");
+		return PGC_EXIT_TEMPFAIL;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (start)
+		cJSON_AddStringToObject(o, "reason", "explicit");
+	else {
+		cJSON_AddNumberToObject(o, "elapsed_s", (double)(long)d.elapsed_s);
+		cJSON_AddBoolToObject(o, "over", d.over);
+	}
+	if (d.plan_min >= 0)
+		cJSON_AddNumberToObject(o, "planned_s", d.plan_min * 60.0);
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	pgc_err e = {0};
+	int64_t id = 0;
+	int rc = state_append(ctx->st, start ? EV_DOWNTIME_START : EV_DOWNTIME_END,
+	                      d.has_window ? ctx->rb->phases[d.phase].id : NULL, NULL, js, &id, &e);
+	cJSON_free(js);
+	if (rc < 0)
+		return cli_report(&e);
+	if (ledger_catch_up(ctx->lg, ctx->st, &e) < 0)
+		return cli_report(&e);
+	if (json)
+		return downtime_print(ctx, true);
+	if (start)
+		printf("downtime started\n");
+	else {
+		char el[32];
+		fmt_dur(d.elapsed_s, el, sizeof el);
+		printf("downtime ended after %s (planned %d min)%s\n", el, d.plan_min, d.over ? " OVER PLAN" : "");
+	}
+	return 0;
+}
+
+int cmd_downtime(int argc, char **argv, cli_opts *o)
+{
+	const char *verb = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			o->json = true;
+		else if (!verb && (strcmp(argv[i], "start") == 0 || strcmp(argv[i], "end") == 0 ||
+		                   strcmp(argv[i], "status") == 0))
+			verb = argv[i];
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: pgcutover downtime [start|end|status] [--json]\n");
+			return 0;
+		} else
+			return cli_usage_error("downtime", "unknown argument '%s' (start, end or status)", argv[i]);
+	}
+	bool write = verb && strcmp(verb, "status") != 0;
+	cli_ctx ctx;
+	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | (write ? CLI_STATE_RW : CLI_STATE_RO));
+	if (rc)
+		return rc;
+	rc = write ? downtime_record(&ctx, strcmp(verb, "start") == 0, o->json) : downtime_print(&ctx, o->json);
+	cli_unload(&ctx);
+	return rc;
+}
+
+static int due_done(cli_ctx *ctx, const char *id, const char *note, bool json)
+{
+	size_t p, i;
+	if (ledger_find_item(ctx->lg, id, &p, &i) < 0) {
+		fprintf(stderr, "pgcutover due: no item %s in %s\n", id, ctx->rb->path);
+		return PGC_EXIT_DATAERR;
+	}
+	const rb_item *it = &ctx->rb->phases[p].items[i];
+	if (!it->recurring) {
+		fprintf(stderr, "pgcutover due: %s is not a recurring duty (\"Every N hours: ...\"); tick it instead\n", id);
+		return PGC_EXIT_DATAERR;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", it->hash);
+	if (note)
+		cJSON_AddStringToObject(o, "note", note);
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	pgc_err e = {0};
+	int rc = state_append(ctx->st, EV_DUTY_DONE, ctx->rb->phases[p].id, it->id, js, NULL, &e);
+	cJSON_free(js);
+	if (rc < 0 || ledger_catch_up(ctx->lg, ctx->st, &e) < 0)
+		return cli_report(&e);
+	if (!json)
+		printf("duty %s done\n", it->id);
+	return -1;   /* print the list */
+}
+
+int cmd_due(int argc, char **argv, cli_opts *o)
+{
+	const char *id = NULL, *note = NULL;
+	bool done = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			o->json = true;
+		else if (strcmp(argv[i], "--done") == 0)
+			done = true;
+		else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
+			note = argv[++i];
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: pgcutover due [--json] | pgcutover due ITEM --done [--note TEXT]\n");
+			return 0;
+		} else if (argv[i][0] != '-' && !id)
+			id = argv[i];
+		else
+			return cli_usage_error("due", "unknown argument '%s'", argv[i]);
+	}
+	if (id && !done)
+		return cli_usage_error("due", "ITEM needs --done (pgcutover due %s --done)", id);
+	if (done && !id)
+		return cli_usage_error("due", "--done needs the duty's item id");
+	cli_ctx ctx;
+	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | (done ? CLI_STATE_RW : CLI_STATE_RO));
+	if (rc)
+		return rc;
+	if (done && (rc = due_done(&ctx, id, note, o->json)) >= 0) {
+		cli_unload(&ctx);
+		return rc;
+	}
+	double now = pgc_now();
+	sched_duty *v;
+	size_t n = sched_duties(ctx.rb, ctx.lg, now, &v);
+	bool overdue = false;
+	for (size_t k = 0; k < n; k++)
+		overdue |= v[k].overdue;
+	if (o->json) {
+		print_json(status_duties_json(ctx.rb, ctx.lg, now));
+	} else if (n == 0) {
+		printf("no recurring duties in %s\n", ctx.rb->path);
+	} else {
+		for (size_t k = 0; k < n; k++) {
+			const sched_duty *d = &v[k];
+			const rb_item *it = &ctx.rb->phases[d->phase].items[d->item];
+			char when[SCHED_TIME_MAX] = "-";
+			if (d->next_due > 0)
+				pgc_iso8601(d->next_due, when, sizeof when);
+			char *text = pgc_sanitize(it->text ? it->text : "");
+			printf("%-8s every %-10s %-8s %s  %s\n", it->id, it->recurring,
+			       !d->active ? "inactive" : d->overdue ? "OVERDUE" : "due", d->active ? when : "-", text);
+			free(text);
+		}
+	}
+	free(v);
+	cli_unload(&ctx);
+	return overdue ? EXIT_OVERDUE : 0;
+}
