@@ -118,12 +118,27 @@ void ui_help_draw(ui_ctx *u)
 	}
 }
 
+/* Lines of the help list (keys with help text shown in this mode). */
+static size_t help_lines(const ui_ctx *u)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ui_n_keys; i++)
+		if (ui_keys[i].help && (!(ui_keys[i].contexts & UI_KC_REPLAY) || u->replay))
+			n++;
+	return n;
+}
+
 int ui_help_key(ui_ctx *u, ui_action a)
 {
+	size_t page = u->rows > 4 ? (size_t)(u->rows - 4) : 1;
+	size_t n = help_lines(u), last = n > page ? n - page : 0;
 	switch (a) {
 	case UI_ACT_UP: if (u->help_top) u->help_top--; break;
-	case UI_ACT_DOWN: case UI_ACT_PGDN: if (u->help_top + 1 < ui_n_keys) u->help_top++; break;
-	case UI_ACT_TOP: case UI_ACT_PGUP: u->help_top = 0; break;
+	case UI_ACT_DOWN: if (u->help_top < last) u->help_top++; break;
+	case UI_ACT_PGDN: u->help_top = u->help_top + page < last ? u->help_top + page : last; break;
+	case UI_ACT_PGUP: u->help_top = u->help_top > page ? u->help_top - page : 0; break;
+	case UI_ACT_TOP: u->help_top = 0; break;
+	case UI_ACT_BOTTOM: u->help_top = last; break;
 	case UI_ACT_BACK:
 		u->overlay = UI_OV_NONE;
 		if (u->w_ov) {
