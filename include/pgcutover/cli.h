@@ -46,6 +46,8 @@ typedef struct cli_ctx {
 	lease *lease;      /* held with CLI_STATE_RW unless CLI_NO_LEASE; released by cli_unload */
 	char *state_path;  /* resolved state path (set even when st is NULL:
 	                    * CLI_STATE_RO on a state file that does not exist yet) */
+	int64_t notify_after; /* headless writer: events after this id, appended by this
+	                       * process, are sent to the webhook by cli_unload; -1 none */
 } cli_ctx;
 
 /* With CLI_STATE_RW, a ledger snapshot is written when this many events

@@ -30,6 +30,8 @@ typedef struct hc_check {
 	char *expect_body;   /* substring, or NULL */
 	int timeout_ms;
 	char item[RB_ID_MAX];/* runbook item id, "" for config checks */
+	char *post_json;     /* POST this JSON body instead of a GET (webhooks,
+	                      * notify.c), or NULL; not freed by hc_checks_free */
 } hc_check;
 
 typedef struct hc_result {

@@ -114,6 +114,9 @@ typedef struct ui_setup {
 	 * NULL: no parity check in this console. */
 	int (*parity_start)(void *hook_ud, char *msg, size_t n);
 	const char *(*parity_text)(void *hook_ud, bool *running, unsigned *gen);
+	/* A word for the status line from a background module (a webhook that
+	 * failed), shown when gen changes and the text is not empty. */
+	const char *(*notice)(void *hook_ud, unsigned *gen);
 } ui_setup;
 
 /* Runs the console until the operator quits or SIGTERM/SIGHUP arrive.

@@ -28,6 +28,7 @@
 #include "pgcutover/compare.h"
 #include "pgcutover/lease.h"
 #include "pgcutover/loop.h"
+#include "pgcutover/notify.h"
 #include "pgcutover/ui.h"
 
 /* Automatic refresh intervals of the live counts that + and - step
@@ -389,12 +390,89 @@ static const char *parity_text(void *ud, bool *running, unsigned *gen)
 	return cp->text;
 }
 
-/* ---- the hooks the console gets: counts and parity ---- */
+/* ---- webhook notifications for the events of the state ---- */
+
+#define NOTIFY_SCAN_MS 1000
+
+typedef struct console_notify {
+	const config *cfg;
+	const runbook *rb;
+	state *st;
+	console_counts *cc;        /* for "still the driver?" */
+	loop *lp;
+	notifier *n;
+	int64_t after;             /* events up to this id were looked at */
+	int timer_id;
+	unsigned gen;
+	char notice[320];
+} console_notify;
+
+static int notify_event(const st_event *ev, void *ud)
+{
+	console_notify *cn = ud;
+	char *text = notify_text(cn->cfg, cn->rb, ev);
+	if (text)
+		notify_send(cn->n, text);
+	free(text);
+	cn->after = ev->id;
+	return 0;
+}
+
+static void notify_tick(loop *lp, void *ud)
+{
+	console_notify *cn = ud;
+	cn->timer_id = loop_timer(lp, NOTIFY_SCAN_MS, notify_tick, cn);
+	/* only the driver speaks for the migration: after a takeover the new
+	 * driver does */
+	if (state_last_id(cn->st) > cn->after) {
+		if (counts_still_driver(cn->cc)) {
+			pgc_err e = {0};
+			state_foreach(cn->st, cn->after, notify_event, cn, &e);
+		} else {
+			cn->after = state_last_id(cn->st);
+		}
+	}
+	unsigned g = notify_generation(cn->n);
+	if (g != cn->gen) {
+		cn->gen = g;
+		snprintf(cn->notice, sizeof cn->notice, "%s", notify_last_error(cn->n));
+	}
+}
+
+static void notify_on_loop(console_notify *cn, loop *lp)
+{
+	cn->lp = lp;
+	cn->n = notify_new(cn->cfg, lp);
+	if (!cn->n)
+		return;
+	cn->after = state_last_id(cn->st);   /* history was announced when it happened */
+	cn->timer_id = loop_timer(lp, NOTIFY_SCAN_MS, notify_tick, cn);
+}
+
+static void notify_on_loop_end(console_notify *cn)
+{
+	if (!cn->n)
+		return;
+	if (cn->timer_id)
+		loop_timer_cancel(cn->lp, cn->timer_id);
+	/* what happened last (a session's final phase_complete) still goes out,
+	 * within the headless wait */
+	if (state_last_id(cn->st) > cn->after && counts_still_driver(cn->cc)) {
+		pgc_err e = {0};
+		state_foreach(cn->st, cn->after, notify_event, cn, &e);
+	}
+	notify_flush(cn->n, NOTIFY_FLUSH_MS);
+	notify_free(cn->n);
+	cn->n = NULL;
+}
+
+/* ---- the hooks the console gets: counts, parity, notifications ---- */
 
 typedef struct console_hooks {
 	console_counts cc;
 	bool live_counts;
 	console_parity cp;
+	console_notify cn;
 } console_hooks;
 
 static void hooks_on_loop(loop *lp, void *ud)
@@ -403,6 +481,8 @@ static void hooks_on_loop(loop *lp, void *ud)
 	h->cp.lp = lp;
 	if (h->live_counts)
 		counts_on_loop(lp, &h->cc);
+	if (h->cn.st)
+		notify_on_loop(&h->cn, lp);
 }
 
 static void hooks_on_loop_end(loop *lp, void *ud)
@@ -412,6 +492,7 @@ static void hooks_on_loop_end(loop *lp, void *ud)
 		parity_finish(&h->cp, true, "abandoned");
 	free(h->cp.text);
 	h->cp.text = NULL;
+	notify_on_loop_end(&h->cn);
 	if (h->live_counts)
 		counts_on_loop_end(lp, &h->cc);
 }
@@ -434,6 +515,13 @@ static int hooks_parity_start(void *ud, char *msg, size_t n)
 static const char *hooks_parity_text(void *ud, bool *running, unsigned *gen)
 {
 	return parity_text(&((console_hooks *)ud)->cp, running, gen);
+}
+
+static const char *hooks_notice(void *ud, unsigned *gen)
+{
+	console_hooks *h = ud;
+	*gen = h->cn.gen;
+	return h->cn.notice;
 }
 
 static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
@@ -485,7 +573,10 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 	console_hooks h = {
 		.cc = {.cfg = ctx.cfg, .st = ctx.st, .interval = COUNTS_DEFAULT_INTERVAL},
 		.cp = {.config_path = o->config_path, .fd = -1},
+		.cn = {.cfg = ctx.cfg, .rb = ctx.rb, .st = mode == UI_MODE_DRIVER ? ctx.st : NULL},
 	};
+	h.cn.cc = &h.cc;
+	s.notice = hooks_notice;
 	h.live_counts = mode == UI_MODE_DRIVER && ctx.cfg && ctx.cfg->n_tables > 0 &&
 	                ctx.cfg->source.kind != CFG_EP_NONE && ctx.cfg->target.kind != CFG_EP_NONE;
 	/* schema parity needs PostgreSQL catalogs on both sides */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/notify.h"
 #include "cli_action.h"
 
 /* Characters of a sha256 shown in messages. */
@@ -197,6 +198,7 @@ int cli_load(cli_ctx *ctx, cli_opts *o, int need)
 {
 	memset(ctx, 0, sizeof *ctx);
 	ctx->opts = o;
+	ctx->notify_after = -1;
 	pgc_err e = {0};
 	bool want_state = need & (CLI_STATE_RO | CLI_STATE_RW);
 	bool want_runbook = (need & CLI_NEED_RUNBOOK) || (need & CLI_STATE_RW);
@@ -246,6 +248,9 @@ int cli_load(cli_ctx *ctx, cli_opts *o, int need)
 			if (state_open(ctx->state_path, STATE_OPEN_CREATE, &ctx->st, &e) < 0)
 				goto fail;
 			state_set_actor(ctx->st, cli_operator(ctx), pgc_host_name());
+			/* the console notifies from its own loop; headless writers at exit */
+			if (!(need & CLI_DRIVER))
+				ctx->notify_after = state_last_id(ctx->st);
 			/* One driver at a time: before anything is written (see lease.h). */
 			if (!(need & CLI_NO_LEASE) &&
 			    lease_acquire(ctx->st, cli_operator(ctx), pgc_host_name(), (int)getpid(),
@@ -277,8 +282,55 @@ fail:
 	return cli_report(&e);
 }
 
+/* What this process appended that the webhook should hear about. */
+typedef struct notify_scan {
+	cli_ctx *ctx;
+	notifier *n;
+	int pid;
+} notify_scan;
+
+static int notify_event(const st_event *ev, void *ud)
+{
+	notify_scan *ns = ud;
+	if (ev->pid != ns->pid)
+		return 0;
+	char *text = notify_text(ns->ctx->cfg, ns->ctx->rb, ev);
+	if (text)
+		notify_send(ns->n, text);
+	free(text);
+	return 0;
+}
+
+/* Headless writers: sends the notifications for the events this process
+ * appended, waiting at most NOTIFY_FLUSH_MS; failures only warn. */
+static void cli_notify(cli_ctx *ctx)
+{
+	if (ctx->notify_after < 0 || !ctx->st || !ctx->cfg || state_last_id(ctx->st) <= ctx->notify_after)
+		return;
+	const char *why = NULL;
+	if (!notify_url(ctx->cfg, &why)) {
+		if (why && !ctx->opts->quiet)
+			fprintf(stderr, "pgcutover: notify: %s (%s); nothing sent\n", why, ctx->cfg->notify_url_env);
+		return;
+	}
+	loop *lp = loop_new();
+	notifier *n = notify_new(ctx->cfg, lp);
+	notify_scan ns = {ctx, n, (int)getpid()};
+	pgc_err e = {0};
+	if (state_foreach(ctx->st, ctx->notify_after, notify_event, &ns, &e) < 0)
+		fprintf(stderr, "pgcutover: notify: %s\n", e.msg);
+	size_t left = notify_flush(n, NOTIFY_FLUSH_MS);
+	if ((left || notify_failed(n)) && !ctx->opts->quiet)
+		fprintf(stderr, "pgcutover: notify: %zu message%s not delivered%s%s\n", left + (size_t)notify_failed(n),
+		        left + (size_t)notify_failed(n) == 1 ? "" : "s", notify_last_error(n)[0] ? ": " : "",
+		        notify_last_error(n));
+	notify_free(n);
+	loop_free(lp);
+}
+
 void cli_unload(cli_ctx *ctx)
 {
+	cli_notify(ctx);
 	ledger_free(ctx->lg);
 	lease_release(ctx->lease);
 	state_close(ctx->st);
@@ -291,4 +343,5 @@ void cli_unload(cli_ctx *ctx)
 	cli_opts *o = ctx->opts;
 	memset(ctx, 0, sizeof *ctx);
 	ctx->opts = o;
+	ctx->notify_after = -1;
 }

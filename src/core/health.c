@@ -29,6 +29,7 @@ typedef struct hc_transfer {
 	size_t idx;
 	CURL *easy;
 	strbuf body;
+	struct curl_slist *headers;   /* POST: Content-Type */
 } hc_transfer;
 
 struct hc_batch {
@@ -208,6 +209,8 @@ static void finish_transfer(hc_batch *b, hc_transfer *t, CURLcode code)
 	curl_multi_remove_handle(b->multi, t->easy);
 	curl_easy_cleanup(t->easy);
 	t->easy = NULL;
+	curl_slist_free_all(t->headers);
+	t->headers = NULL;
 	sb_free(&t->body);
 	b->pending--;
 }
@@ -345,6 +348,11 @@ hc_batch *hc_start(loop *lp, const hc_check *checks, size_t n, hc_done_fn done, 
 		curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
 		/* Only plain web protocols: a config URL must not read files. */
 		curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+		if (checks[i].post_json) {
+			t->headers = curl_slist_append(NULL, "Content-Type: application/json");
+			curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+			curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, checks[i].post_json);
+		}
 		if (curl_multi_add_handle(b->multi, t->easy) != CURLM_OK) {
 			curl_easy_cleanup(t->easy);
 			t->easy = NULL;
@@ -383,6 +391,7 @@ void hc_free(hc_batch *b)
 			curl_multi_remove_handle(b->multi, t->easy);
 			curl_easy_cleanup(t->easy);
 		}
+		curl_slist_free_all(t->headers);
 		sb_free(&t->body);
 	}
 	if (b->multi)

@@ -403,6 +403,15 @@ static void on_timer(loop *lp, void *ud)
 		ui_mark(u, UI_DIRTY_HEADER);
 	}
 	ui_parity_poll(u);
+	if (u->s.notice) {
+		unsigned gen = u->notice_gen;
+		const char *text = u->s.notice(u->s.hook_ud, &gen);
+		if (gen != u->notice_gen) {
+			u->notice_gen = gen;
+			if (text && *text)
+				ui_status(u, "%s", text);
+		}
+	}
 	if (u->s.side_fill)
 		ui_side_poll(u);
 	else if (new_second && u->side.ts > 0)

@@ -273,6 +273,7 @@ typedef struct ui_ctx {
 	int parity_lines;
 	unsigned parity_gen;              /* text generation drawn */
 	ui_runner runner;
+	unsigned notice_gen;              /* last notice shown */
 
 	ui_prompt prompt;
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """httpd-health.py -- a health endpoint for the health tests, on loopback.
 
-Usage: httpd-health.py PORTFILE
+Usage: httpd-health.py PORTFILE [HOOKFILE]
 Listens on 127.0.0.1 on a free port and writes the port to PORTFILE once it
 accepts connections.  Paths:
   /ok     200, body "status: healthy"
   /fail   500, body "status: broken"
   /hang   accepts and never answers (the client's timeout must fire)
   /slow   200 after 0.3 s
+POST (a webhook, for the notification tests; bodies go to HOOKFILE, one a
+line, with the path in front):
+  /hook/...    200
+  /flaky/...   500 for the first two requests, then 200
 Exits when its parent test kills it (or after an hour, whichever first).
 """
 import sys
@@ -31,6 +35,25 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, b"status: healthy\n")
         else:
             self.reply(404, b"no such check\n")
+
+    flaky_left = 2
+    lock = threading.Lock()
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n).decode("utf-8", "replace")
+        with Handler.lock:
+            if self.path.startswith("/flaky/") and Handler.flaky_left > 0:
+                Handler.flaky_left -= 1
+                self.reply(500, b"try later\n")
+                return
+            if not (self.path.startswith("/hook/") or self.path.startswith("/flaky/")):
+                self.reply(404, b"no such hook\n")
+                return
+            if len(sys.argv) > 2:
+                with open(sys.argv[2], "a") as f:
+                    f.write("%s %s %s\n" % (self.path, self.headers.get("Content-Type", ""), body))
+        self.reply(200, b"ok\n")
 
     def reply(self, code, body):
         self.send_response(code)
