@@ -55,6 +55,7 @@ typedef struct config {
 	int statement_timeout_ms;
 	char *point_of_no_return; /* item id */
 	bool auto_tick;      /* a command that exits 0 ticks its item */
+	bool state_group_readable; /* state file 0640, its directory g+rx: monitors in the group */
 	char **gates;        size_t n_gates; /* phase ids requiring tables matched */
 	char *text;          size_t text_len; /* the JSON as read, for config_where() */
 } config;

@@ -76,6 +76,9 @@ typedef struct ledger {
 
 ledger *ledger_new(const runbook *rb);
 void ledger_free(ledger *lg);
+/* Moves src's derived state into dst (whose owner keeps the pointer) and
+ * frees src: a follower whose state file was replaced starts over. */
+void ledger_replace(ledger *dst, ledger *src);
 /* Applies one event.  Unknown kinds are ignored (forward compatible). */
 void ledger_apply(ledger *lg, const st_event *ev);
 /* Applies every event after lg->last_event_id. */

@@ -16,6 +16,7 @@ typedef struct state state;
 enum {
 	STATE_OPEN_READONLY = 1 << 0,  /* SQLITE_OPEN_READONLY: monitors */
 	STATE_OPEN_CREATE   = 1 << 1,  /* create file (0600) and dir (0700) */
+	STATE_OPEN_GROUP_READ = 1 << 2,/* read-write: file, -wal, -shm g+r (0640), dir g+rx */
 };
 
 /* One event as stored.  Strings owned by the event. */
@@ -82,6 +83,22 @@ int state_verify(state *st, int64_t *bad_id, pgc_err *e);
 
 /* Cheap change detection for followers (PRAGMA data_version). */
 int state_data_version(state *st);
+
+/* Read-only opens of a WAL state that no driver has open (no -shm) in a
+ * directory the reader cannot write fall back to an immutable snapshot
+ * (SQLite's ?immutable=1): data_version then never changes, so followers
+ * watch the file with state_file_changed().  A -wal or -shm the reader
+ * cannot read is refused with what to chmod (PGC_EXIT_NOPERM). */
+bool state_is_immutable(const state *st);
+/* Whether the file at the state's path is not the one last opened: another
+ * inode (a copy renamed over it: rsync, mv), another size or mtime (cp or
+ * scp over it, or a driver's checkpoint), or, for a snapshot, a driver that
+ * opened it since (its -shm appeared).  1 changed (*replaced: new inode),
+ * 0 not, -1 the file is missing right now. */
+int state_file_changed(state *st, bool *replaced);
+/* Opens the file at the path again (read-only handles only), keeping the
+ * old handle when the new open fails. */
+int state_reopen(state *st, pgc_err *e);
 
 /* The canonical text hashed for an event (exposed for export/import). */
 char *state_event_canonical(const st_event *ev);

@@ -245,7 +245,8 @@ int cli_load(cli_ctx *ctx, cli_opts *o, int need)
 		else if (!(ctx->state_path = config_default_state_path(ctx->rb->path, &e)))
 			goto fail;
 		if (need & CLI_STATE_RW) {
-			if (state_open(ctx->state_path, STATE_OPEN_CREATE, &ctx->st, &e) < 0)
+			int group = ctx->cfg && ctx->cfg->state_group_readable ? STATE_OPEN_GROUP_READ : 0;
+			if (state_open(ctx->state_path, STATE_OPEN_CREATE | group, &ctx->st, &e) < 0)
 				goto fail;
 			state_set_actor(ctx->st, cli_operator(ctx), pgc_host_name());
 			/* the console notifies from its own loop; headless writers at exit */

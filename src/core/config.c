@@ -704,12 +704,13 @@ static int want_names(cfg_walk *w, const cJSON *v, char ***out, size_t *n, bool 
 enum {
 	K_RUNBOOK, K_STATE, K_SOURCE, K_TARGET, K_TABLES, K_ENV_FILE, K_FLAGS, K_HEALTH,
 	K_NOTIFY, K_OPERATOR, K_WORKDIR, K_COMMAND_TIMEOUT, K_POOL_SIZE,
-	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK,
+	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
-	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick", NULL,
+	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick",
+	"state_group_readable", NULL,
 };
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
@@ -748,6 +749,11 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 		if (!cJSON_IsBool(v))
 			return cfg_fail(w, false, "must be true or false, not %s", type_name(v));
 		c->auto_tick = cJSON_IsTrue(v);
+		return 0;
+	case K_STATE_GROUP:
+		if (!cJSON_IsBool(v))
+			return cfg_fail(w, false, "must be true or false, not %s", type_name(v));
+		c->state_group_readable = cJSON_IsTrue(v);
 		return 0;
 	}
 	return 0;

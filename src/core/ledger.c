@@ -113,6 +113,14 @@ static void notes_free(lg_note *notes, size_t n)
 	free(notes);
 }
 
+void ledger_replace(ledger *dst, ledger *src)
+{
+	ledger old = *dst;
+	*dst = *src;
+	*src = old;
+	ledger_free(src);
+}
+
 void ledger_free(ledger *lg)
 {
 	if (!lg)

@@ -34,6 +34,12 @@
 #define STATE_CACHE_PRAGMA "PRAGMA cache_size=-65536"
 #define STATE_DIR_MODE 0700
 #define STATE_FILE_MODE 0600
+/* STATE_OPEN_GROUP_READ: a monitor in the owner's group may read (SQLite
+ * gives the -wal and -shm files the state file's mode). */
+#define STATE_DIR_MODE_GROUP 0750
+#define STATE_FILE_MODE_GROUP 0640
+#define STATE_GROUP_BITS (S_IRGRP)
+#define STATE_DIR_GROUP_BITS (S_IRGRP | S_IXGRP)
 /* Timestamps are stored rounded to microseconds so their canonical text is
  * the same wherever the double goes (export, import). */
 #define STATE_TS_SCALE 1000000
@@ -80,6 +86,8 @@ struct state {
 	sqlite3 *db;
 	char *path;
 	bool readonly;
+	bool immutable;     /* read-only snapshot (see state_is_immutable) */
+	struct stat seen;   /* the file as opened, for state_file_changed */
 	char *operator_name;
 	char *host;
 	int pid;
@@ -375,8 +383,9 @@ static void event_hash(state *st, const st_event *ev, char out[65])
 
 /* ---- opening, schema ---- */
 
-/* mkdir -p for the directory part of path; new directories get 0700. */
-static int make_parent_dirs(const char *path, pgc_err *e)
+/* mkdir -p for the directory part of path; new directories get 0700
+ * (0750 for a group-readable state). */
+static int make_parent_dirs(const char *path, mode_t mode, pgc_err *e)
 {
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
@@ -389,7 +398,7 @@ static int make_parent_dirs(const char *path, pgc_err *e)
 		if (*p == '/' || *p == '\0') {
 			char saved = *p;
 			*p = '\0';
-			if (mkdir(dir, STATE_DIR_MODE) != 0 && errno != EEXIST) {
+			if (mkdir(dir, mode) != 0 && errno != EEXIST) {
 				int err = errno;
 				pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create directory: %s", dir, strerror(err));
 				free(dir);
@@ -462,29 +471,157 @@ static int check_schema_readonly(state *st, pgc_err *e)
 	return 0;
 }
 
+static bool file_exists(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0;
+}
+
+/* "file:" URI of a path, for SQLite's ?immutable=1. */
+static char *path_uri(const char *path, const char *query)
+{
+	strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/-._~", *p))
+			sb_printf(&sb, "%c", *p);
+		else
+			sb_printf(&sb, "%%%02X", *p);
+	}
+	sb_printf(&sb, "?%s", query);
+	return sb_steal(&sb);
+}
+
+/* Why a read-only open of a WAL state failed, in words an operator can act
+ * on: SQLite says "unable to open database file" or "attempt to write a
+ * readonly database" for all of these. */
+static int explain_readonly_failure(const char *path, pgc_err *e)
+{
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	const char *bad = access(path, R_OK) != 0 ? path
+	                : file_exists(shm) && access(shm, R_OK) != 0 ? shm
+	                : file_exists(wal) && access(wal, R_OK) != 0 ? wal : NULL;
+	int rc = 0;
+	if (bad)
+		rc = pgc_fail(e, PGC_EXIT_NOPERM, "%s: you (uid %d) cannot read %s: a monitor needs read access "
+		              "to the state file and, while a driver has it open, its -wal and -shm files "
+		              "(SQLite WAL).  On the driver's side: \"state_group_readable\": true in the config "
+		              "(or chmod g+r %s %s %s and chmod g+rx on the directory), and run the monitor in "
+		              "that group; see MONITOR in pgcutover(1)", path, (int)getuid(), bad, path, wal,
+		              shm);
+	free(wal);
+	free(shm);
+	return rc;
+}
+
+/* Opens st->path into st->db.  Read-only: when no -shm exists (no driver
+ * has the file open) and none can be created (the directory is not
+ * writable), opens an immutable snapshot instead: SQLite cannot read a WAL
+ * file otherwise, and the snapshot is what the file holds. */
+static int db_open(state *st, bool ro, pgc_err *e)
+{
+	st->immutable = false;
+	int oflags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(st->path, &st->db, oflags, NULL) != SQLITE_OK) {
+		if (ro && explain_readonly_failure(st->path, e) < 0)
+			return -1;
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open state file: %s", st->path,
+		                st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STATE_BUSY_TIMEOUT_MS);
+	if (!ro)
+		return 0;
+	pgc_err first = {0};
+	if (check_schema_readonly(st, &first) == 0)
+		return 0;
+	int code = sqlite3_extended_errcode(st->db) & 0xff;
+	if (code != SQLITE_READONLY && code != SQLITE_CANTOPEN) {
+		*e = first;
+		return -1;
+	}
+	if (explain_readonly_failure(st->path, e) < 0)
+		return -1;
+	char *shm = xasprintf("%s-shm", st->path), *dir = xstrdup(st->path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	bool snapshot = !file_exists(shm) && access(slash ? dir : ".", W_OK) != 0;
+	free(shm);
+	free(dir);
+	if (!snapshot) {
+		*e = first;
+		return -1;
+	}
+	sqlite3_close(st->db);
+	st->db = NULL;
+	char *uri = path_uri(st->path, "immutable=1");
+	int rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open state file: %s", st->path,
+		                st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	sqlite3_extended_result_codes(st->db, 1);
+	st->immutable = true;
+	return check_schema_readonly(st, e);
+}
+
+/* A group-readable state: the file (and its -wal, -shm) g+r, the directory
+ * g+rx, whatever they were created with. */
+static void make_group_readable(const char *path)
+{
+	const char *suffix[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		char *f = xasprintf("%s%s", path, suffix[i]);
+		struct stat sb;
+		if (stat(f, &sb) == 0 && (sb.st_mode & STATE_GROUP_BITS) != STATE_GROUP_BITS)
+			chmod(f, (sb.st_mode & 07777) | STATE_GROUP_BITS);
+		free(f);
+	}
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		struct stat sb;
+		if (stat(dir, &sb) == 0 && sb.st_uid == geteuid() &&
+		    (sb.st_mode & STATE_DIR_GROUP_BITS) != STATE_DIR_GROUP_BITS)
+			chmod(dir, (sb.st_mode & 07777) | STATE_DIR_GROUP_BITS);
+	}
+	free(dir);
+}
+
 int state_open(const char *path, int flags, state **out, pgc_err *e)
 {
 	*out = NULL;
 	bool ro = (flags & STATE_OPEN_READONLY) != 0;
+	bool group = (flags & STATE_OPEN_GROUP_READ) != 0 && !ro;
 	struct stat sb;
 	if (stat(path, &sb) != 0) {
 		if (errno != ENOENT)
 			return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", path, strerror(errno));
 		if (ro || !(flags & STATE_OPEN_CREATE))
 			return pgc_fail(e, PGC_EXIT_NOINPUT, "%s: no such state file", path);
-		if (make_parent_dirs(path, e) < 0)
+		if (make_parent_dirs(path, group ? STATE_DIR_MODE_GROUP : STATE_DIR_MODE, e) < 0)
 			return -1;
-		/* Created here, not by SQLite, so the mode is 0600 whatever the
-		 * umask; SQLite gives the -wal and -shm files the same mode. */
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, STATE_FILE_MODE);
+		/* Created here, not by SQLite, so the mode is 0600 (0640) whatever
+		 * the umask; SQLite gives the -wal and -shm files the same mode. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		              group ? STATE_FILE_MODE_GROUP : STATE_FILE_MODE);
 		if (fd < 0 && errno != EEXIST)
 			return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create state file: %s",
 			                path, strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
+			if (group)
+				fchmod(fd, STATE_FILE_MODE_GROUP);   /* the umask may have taken g+r */
 			close(fd);
+		}
 	} else if (!S_ISREG(sb.st_mode)) {
 		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: not a regular file", path);
 	}
+	if (group)
+		make_group_readable(path);
 
 	state *st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
@@ -492,21 +629,12 @@ int state_open(const char *path, int flags, state **out, pgc_err *e)
 	st->operator_name = xstrdup(pgc_login_name());
 	st->host = xstrdup(pgc_host_name());
 	st->pid = (int)getpid();
-	int oflags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
-	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
-		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open state file: %s", path,
-		         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	stat(path, &st->seen);
+	if (db_open(st, ro, e) < 0) {
 		state_close(st);
 		return -1;
 	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, STATE_BUSY_TIMEOUT_MS);
-	if (ro) {
-		if (check_schema_readonly(st, e) < 0) {
-			state_close(st);
-			return -1;
-		}
-	} else {
+	if (!ro) {
 		/* journal_mode can only change outside a transaction. */
 		if (exec_sql(st, "PRAGMA journal_mode=WAL", e) < 0 ||
 		    exec_sql(st, STATE_CACHE_PRAGMA, e) < 0 ||
@@ -515,8 +643,65 @@ int state_open(const char *path, int flags, state **out, pgc_err *e)
 			state_close(st);
 			return -1;
 		}
+		if (group)
+			make_group_readable(path);   /* -wal and -shm exist now */
 	}
 	*out = st;
+	return 0;
+}
+
+static void finalize_all(state *st)
+{
+	sqlite3_stmt **qs[] = {&st->q_insert, &st->q_head_events, &st->q_head_meta, &st->q_set_head,
+	                       &st->q_data_version, &st->q_last_of_kind, &st->q_get};
+	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+		sqlite3_finalize(*qs[i]);
+		*qs[i] = NULL;
+	}
+}
+
+bool state_is_immutable(const state *st)
+{
+	return st->immutable;
+}
+
+int state_file_changed(state *st, bool *replaced)
+{
+	struct stat sb;
+	*replaced = false;
+	if (stat(st->path, &sb) != 0)
+		return -1;   /* between the unlink and the rename of a refresh */
+	*replaced = sb.st_ino != st->seen.st_ino || sb.st_dev != st->seen.st_dev;
+	bool rewritten = sb.st_size != st->seen.st_size || sb.st_mtim.tv_sec != st->seen.st_mtim.tv_sec ||
+	                 sb.st_mtim.tv_nsec != st->seen.st_mtim.tv_nsec;
+	bool driver_came = false;
+	if (st->immutable) {
+		char *shm = xasprintf("%s-shm", st->path);
+		driver_came = file_exists(shm);
+		free(shm);
+	}
+	return *replaced || rewritten || driver_came;
+}
+
+int state_reopen(state *st, pgc_err *e)
+{
+	if (!st->readonly)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: only a read-only state is reopened", st->path);
+	struct stat sb;
+	if (stat(st->path, &sb) != 0)
+		return pgc_fail(e, PGC_EXIT_NOINPUT, "%s: %s", st->path, strerror(errno));
+	/* The new handle first: on failure the old one keeps serving. */
+	state tmp = {.path = st->path, .readonly = true};
+	if (db_open(&tmp, true, e) < 0) {
+		if (tmp.db)
+			sqlite3_close(tmp.db);
+		return -1;
+	}
+	finalize_all(st);
+	sqlite3_close(st->db);
+	st->db = tmp.db;
+	st->immutable = tmp.immutable;
+	st->seen = sb;
 	return 0;
 }
 
@@ -526,10 +711,7 @@ void state_close(state *st)
 		return;
 	if (st->db && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_stmt *qs[] = {st->q_insert, st->q_head_events, st->q_head_meta, st->q_set_head,
-	                      st->q_data_version, st->q_last_of_kind, st->q_get};
-	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
-		sqlite3_finalize(qs[i]);
+	finalize_all(st);
 	if (st->db)
 		sqlite3_close(st->db);
 	EVP_MD_CTX_free(st->md_ctx);

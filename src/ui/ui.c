@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
@@ -370,6 +371,50 @@ void ui_side_poll(ui_ctx *u)
 	}
 }
 
+/* A state brought over by scp or rsync is replaced (a rename: another
+ * inode) or rewritten in place, and a snapshot (see state_is_immutable)
+ * never changes under SQLite's eyes: SQLite follows neither, so the file is
+ * opened again.  A driver's own checkpoints change the file too; reopening
+ * then costs little and finds nothing new, so it says nothing. */
+static void monitor_follow_file(ui_ctx *u)
+{
+	bool replaced = false;
+	if (!state_is_readonly(u->s.st) || state_file_changed(u->s.st, &replaced) != 1)
+		return;
+	int64_t before = state_last_id(u->s.st);
+	bool was_snapshot = state_is_immutable(u->s.st);
+	pgc_err e = {0};
+	if (state_reopen(u->s.st, &e) < 0) {
+		/* mid-copy, most likely: the next second tries again */
+		ui_status(u, "the state file changed and cannot be read yet: %.180s", e.msg);
+		return;
+	}
+	int64_t after = state_last_id(u->s.st);
+	if (replaced || after < u->lg->last_event_id) {
+		/* another file: nothing derived from the old one stands */
+		ledger *lg = NULL;
+		if (ledger_build_at(u->rb, u->s.st, after, &lg, &e) < 0) {
+			ui_status(u, "state: %.200s", e.msg);
+			return;
+		}
+		ledger_replace(u->lg, lg);
+		ui_events_reset(u);
+		u->rows_stale = true;
+	}
+	u->data_version = state_data_version(u->s.st);
+	ui_follow_state(u);
+	ui_side_refresh_recorded(u);
+	ui_mark(u, UI_DIRTY_ALL);
+	if (replaced || after != before) {
+		struct stat sb;
+		char when[16] = "?";
+		if (stat(state_path(u->s.st), &sb) == 0)
+			ui_fmt_clock((double)sb.st_mtime, when, sizeof when, true);
+		ui_status(u, "%s at %s: %lld events", was_snapshot && !replaced ? "state file changed" : "copy refreshed",
+		          when, (long long)after);
+	}
+}
+
 static void on_timer(loop *lp, void *ud)
 {
 	ui_ctx *u = ud;
@@ -385,6 +430,8 @@ static void on_timer(loop *lp, void *ud)
 	}
 	if (u->s.mode == UI_MODE_MONITOR && !u->s.lease)
 		monitor_watch_driver(u, now);
+	if (u->s.mode == UI_MODE_MONITOR)
+		monitor_follow_file(u);
 	if (u->replay) {
 		ui_timeline_follow(u);   /* the cursor stays where the operator put it */
 	} else {
@@ -635,6 +682,9 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	ui_side_refresh_recorded(u);
 	if (s->startup_message)
 		ui_status(u, "%s", s->startup_message);
+	else if (u->s.st && state_is_immutable(u->s.st))
+		ui_status(u, "a snapshot: no driver has this state open and you cannot write its directory; "
+		          "followed by the file's size and time");
 	else if (u->replay)
 		ui_status(u, "Space plays, . and , step, [ and ] jump to phase starts, t goes to a time");
 	u->clock_sec = (long)pgc_now();

@@ -102,6 +102,16 @@ void ui_events_load(ui_ctx *u)
 	ui_mark(u, UI_DIRTY_EVENTS | UI_DIRTY_OVERLAY);
 }
 
+void ui_events_reset(ui_ctx *u)
+{
+	for (size_t i = 0; i < u->n_events; i++)
+		ev_clear(&u->events[i]);
+	u->n_events = 0;
+	u->ev_scroll = 0;
+	u->ev_last_id = 0;
+	ui_events_load(u);
+}
+
 void ui_events_free(ui_ctx *u)
 {
 	for (size_t i = 0; i < u->n_events; i++)

@@ -351,6 +351,7 @@ void ui_events_load(ui_ctx *u);
 void ui_events_draw(ui_ctx *u);
 int ui_events_key(ui_ctx *u, ui_action a);
 void ui_events_free(ui_ctx *u);
+void ui_events_reset(ui_ctx *u);   /* the strip read again from the start */
 void ui_log_open(ui_ctx *u);
 void ui_log_draw(ui_ctx *u);
 int ui_log_key(ui_ctx *u, ui_action a);

@@ -61,9 +61,13 @@ LOG_BEFORE=$(pgc log --json | jq -c .)
 
 replay_start() {
 	rm -f "$E2E_DIR/exit"
-	tm kill-server >/dev/null 2>&1
-	tm new-session -d -s e2e -x 100 -y 30 \
-		"cd '$E2E_DIR' && env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol replay $*; echo \$? > '$E2E_DIR/exit'; sleep 600"
+	_rs_cmd="cd '$E2E_DIR' && env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol replay $*; echo \$? > '$E2E_DIR/exit'; sleep 600"
+	# reuse the pane: a new server per start would race the old one's exit
+	if tm has-session -t e2e 2>/dev/null; then
+		tm respawn-pane -k -t e2e "$_rs_cmd"
+	else
+		tm new-session -d -s e2e -x 100 -y 30 "$_rs_cmd"
+	fi
 }
 cursor_is() { wait_screen "event $1/$N " 5; }
 # The rail's done/total per phase, as drawn, against `status --json`.
@@ -138,7 +142,9 @@ replay_start state.db -i 0.5
 wait_screen "/$hms \\(idle cut\\)"; ok $? "-i 0.5: the timeline is $hms long, as replay --timeline -i says"
 # A migration still being driven: its new events extend the timeline.
 pgc --operator bob note "while replaying" >/dev/null 2>&1
-wait_screen "event 0/$((N + 1)) " 5; ok $? "an event appended meanwhile extends the timeline; the cursor stays"
+wait_screen "event 0/$((N + 1)) " 5; r=$?
+ok $r "an event appended meanwhile extends the timeline; the cursor stays"
+[ "$r" = 0 ] || screen | sed 's/^/#   /' >&2
 N=$((N + 1))
 keys q; wait_exit >/dev/null
 
@@ -154,5 +160,7 @@ is "$(rail_figures)" "$want_figures" "to the same final figures"
 keys ','
 cursor_is $((N - 1)); ok $? "stepping back works on JSONL"
 keys q
-is "$(wait_exit)" 0 "q quits the JSONL replay"
+r=$(wait_exit)
+is "$r" 0 "q quits the JSONL replay"
+[ "$r" = 0 ] || screen | sed 's/^/#   /' >&2
 done_testing
