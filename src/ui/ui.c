@@ -254,6 +254,8 @@ static void redraw(ui_ctx *u)
 		case UI_OV_DETAIL: ui_detail_draw(u); break;
 		case UI_OV_PARITY: ui_parity_draw(u); break;
 		case UI_OV_OUTPUT: ui_run_draw(u); break;
+		case UI_OV_FLAGS: ui_flags_draw(u); break;
+		case UI_OV_HEALTH: ui_health_draw(u); break;
 		case UI_OV_NONE: break;
 		}
 		if (u->w_ov)
@@ -450,6 +452,7 @@ static void on_timer(loop *lp, void *ud)
 		ui_mark(u, UI_DIRTY_HEADER);
 	}
 	ui_parity_poll(u);
+	ui_panels_poll(u);
 	if (u->s.notice) {
 		unsigned gen = u->notice_gen;
 		const char *text = u->s.notice(u->s.hook_ud, &gen);
@@ -713,6 +716,7 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	if (u->trace)
 		fclose(u->trace);
 	ui_run_free(u);   /* a command still running is stopped and its end recorded */
+	ui_panels_free(u);
 	if (s->on_loop_end)
 		s->on_loop_end(u->lp, s->hook_ud);
 	loop_free(u->lp);

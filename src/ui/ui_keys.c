@@ -27,7 +27,7 @@ const ui_key ui_keys[] = {
 	{{'l', KEY_RIGHT}, "l", NULL, NULL, UI_ACT_PANE_RIGHT, UI_KC_PANES, false, 0},
 	{{KEY_TAB}, "Tab", "Pane", "next pane (Shift-Tab: previous)", UI_ACT_PANE_NEXT, UI_KC_PANES, false, 6},
 	{{KEY_BTAB}, "S-Tab", NULL, NULL, UI_ACT_PANE_PREV, UI_KC_PANES, false, 0},
-	{{'\n', '\r', KEY_ENTER}, "Enter", "Open", "fold/unfold a step or item; an item's details; events: the log", UI_ACT_OPEN, UI_KC_PANES, false, 5},
+	{{'\n', '\r', KEY_ENTER}, "Enter", "Open", "fold/unfold a step or item; an item's details; events: the log; flags: set one", UI_ACT_OPEN, UI_KC_PANES | UI_KC_FLAGS, false, 5},
 	{{' '}, "Space", "Tick", "tick/untick the item (untick asks why); phases: record complete", UI_ACT_TICK, UI_KC_LIST | UI_KC_RAIL, true, 2},
 	{{'n'}, "n", "Note", "add a note (to the item under the cursor, else to the phase)", UI_ACT_NOTE, UI_KC_PANES, true, 4},
 	{{'c'}, "c", "Cmd", "show the item's command and details", UI_ACT_COMMAND, UI_KC_LIST, false, 9},
@@ -45,6 +45,8 @@ const ui_key ui_keys[] = {
 	{{'X'}, "X", NULL, "dry run: what the item's command would run and which flags it would change", UI_ACT_DRY_RUN, UI_KC_LIST, false, 0},
 	{{'R'}, "R", "Rollback", "roll the selected phase back: shows the steps and flags, asks for the phase id", UI_ACT_ROLLBACK, UI_KC_RAIL, true, 6},
 	{{'o'}, "o", NULL, "the last command's output (Ctrl-C there cancels a running one)", UI_ACT_OUTPUT, UI_KC_PANES, false, 0},
+	{{'F'}, "F", NULL, ".env flags: values, who set them, changes behind pgcutover's back; Enter sets one", UI_ACT_FLAGS, UI_KC_PANES, false, 0},
+	{{'H'}, "H", NULL, "health checks: run them all now (H again re-runs), with history", UI_ACT_HEALTH, UI_KC_PANES | UI_KC_HEALTH, false, 0},
 	{{'D'}, "D", NULL, "downtime starts now / ends now (asks first; the header shows the clock)", UI_ACT_DOWNTIME, UI_KC_PANES, true, 0},
 	{{'u'}, "u", NULL, "a recurring duty (\"Every 2 hours: ...\") done now: restarts its timer", UI_ACT_DUTY, UI_KC_LIST, true, 0},
 	{{'p'}, "p", NULL, "schema and sequence parity, source vs target (p again re-runs)", UI_ACT_PARITY, UI_KC_PANES | UI_KC_PARITY, false, 0},
@@ -75,6 +77,8 @@ unsigned ui_key_context(const ui_ctx *u)
 	case UI_OV_DETAIL: return UI_KC_DETAIL;
 	case UI_OV_PARITY: return UI_KC_PARITY;
 	case UI_OV_OUTPUT: return UI_KC_OUTPUT;
+	case UI_OV_FLAGS: return UI_KC_FLAGS;
+	case UI_OV_HEALTH: return UI_KC_HEALTH;
 	case UI_OV_NONE: break;
 	}
 	switch (u->focus) {
@@ -202,6 +206,8 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_KC_DETAIL: ui_detail_key(u, k->act); return;
 	case UI_KC_PARITY: ui_parity_key(u, k->act); return;
 	case UI_KC_OUTPUT: ui_run_key(u, k->act); return;
+	case UI_KC_FLAGS: ui_flags_key(u, k->act); return;
+	case UI_KC_HEALTH: ui_health_key(u, k->act); return;
 	case UI_KC_SMALL: return;
 	default: break;
 	}
@@ -228,6 +234,8 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_ACT_OUTPUT: ui_run_show(u); return;
 	case UI_ACT_DOWNTIME: ui_downtime_key(u); return;
 	case UI_ACT_DUTY: ui_duty_key(u); return;
+	case UI_ACT_FLAGS: ui_flags_open(u); return;
+	case UI_ACT_HEALTH: ui_health_open(u); return;
 	case UI_ACT_HELP:
 		u->overlay = UI_OV_HELP;
 		u->help_top = 0;

@@ -12,6 +12,7 @@
  *   ui_side.c     row counts
  *   ui_parity.c   schema and sequence parity overlay
  *   ui_run.c      running an item's command, rollback, the output pane
+ *   ui_panels.c   the .env flags panel and the health panel
  *   ui_events.c   event strip and the full log overlay
  *   ui_keybar.c   bottom key bar and the `?` help, both from ui_keys.c
  *   ui_keys.c     the one key table and the actions it dispatches
@@ -29,6 +30,7 @@
 #include "pgcutover/ui.h"
 #include "pgcutover/loop.h"
 #include "pgcutover/action.h"
+#include "pgcutover/health.h"
 
 /* Smallest screen the panes are laid out for. */
 #define UI_MIN_COLS 80
@@ -67,6 +69,8 @@ typedef enum ui_overlay {
 	UI_OV_DETAIL,
 	UI_OV_PARITY,
 	UI_OV_OUTPUT,
+	UI_OV_FLAGS,
+	UI_OV_HEALTH,
 } ui_overlay;
 
 /* What the keys act on right now; one bit per context in the key table. */
@@ -80,9 +84,12 @@ enum {
 	UI_KC_SMALL   = 1 << 6,   /* the "enlarge" notice */
 	UI_KC_PARITY  = 1 << 7,   /* schema/sequence parity overlay */
 	UI_KC_OUTPUT  = 1 << 8,   /* a command's output pane */
+	UI_KC_FLAGS   = 1 << 10,  /* the .env flags panel */
+	UI_KC_HEALTH  = 1 << 11,  /* the health panel */
 	UI_KC_REPLAY  = 1 << 9,   /* the panes in REPLAY mode: wins over the pane keys */
 	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS,
-	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL | UI_KC_PARITY | UI_KC_OUTPUT,
+	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL | UI_KC_PARITY | UI_KC_OUTPUT |
+	                UI_KC_FLAGS | UI_KC_HEALTH,
 };
 
 typedef enum ui_action {
@@ -97,7 +104,7 @@ typedef enum ui_action {
 	/* REPLAY mode (ui_timeline.c) */
 	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
 	UI_ACT_RP_PHASE_PREV, UI_ACT_RP_PHASE_NEXT, UI_ACT_RP_SEEK,
-	UI_ACT_DOWNTIME, UI_ACT_DUTY,
+	UI_ACT_DOWNTIME, UI_ACT_DUTY, UI_ACT_FLAGS, UI_ACT_HEALTH,
 } ui_action;
 
 #define UI_KEY_CODES 6
@@ -152,6 +159,7 @@ typedef enum ui_prompt_kind {
 	UI_PROMPT_RUN_TYPED, /* typed item/phase id or yes */
 	UI_PROMPT_RUN_PONR,  /* typed "rollback" past the point of no return */
 	UI_PROMPT_DOWNTIME,  /* y/n: downtime starts / ends now */
+	UI_PROMPT_FLAG_VALUE,/* a flag's new value (ui_panels.c) */
 	UI_PROMPT_QUIT,      /* y/n: quit while something runs */
 	UI_PROMPT_SEEK,      /* REPLAY: a time to move the cursor to */
 } ui_prompt_kind;
@@ -224,6 +232,29 @@ typedef struct ui_runner {
 	int lines;
 } ui_runner;
 
+struct act_flags;
+struct hc_batch;
+
+/* Runs of each health check kept for the history line. */
+#define UI_HEALTH_HISTORY 20
+
+/* The flags and health panels (ui_panels.c). */
+typedef struct ui_panels {
+	struct act_flags *flags;
+	char flags_error[PGC_ERR_MAX];
+	double flags_read_at;
+	size_t flags_cursor;
+	envfile_stamp flag_stamp;     /* of the file when Enter was pressed */
+	char flag_name[128];
+	hc_check *hc; size_t n_hc;
+	struct hc_batch *batch;
+	bool hc_finish;               /* the batch has ended */
+	hc_result *hc_last;
+	char **hc_hist;               /* per check: "+X+..." */
+	int hc_runs;
+	double hc_started;
+} ui_panels;
+
 typedef struct ui_ctx {
 	ui_setup s;
 	const runbook *rb;
@@ -274,6 +305,7 @@ typedef struct ui_ctx {
 	unsigned parity_gen;              /* text generation drawn */
 	ui_runner runner;
 	unsigned notice_gen;              /* last notice shown */
+	ui_panels panels;
 
 	ui_prompt prompt;
 
@@ -395,6 +427,17 @@ struct replay_src *ui_timeline_src(const ui_ctx *u);
 void ui_downtime_key(ui_ctx *u);
 void ui_downtime_answer(ui_ctx *u);
 void ui_duty_key(ui_ctx *u);
+
+/* ui_panels.c */
+void ui_flags_open(ui_ctx *u);
+void ui_flags_draw(ui_ctx *u);
+int ui_flags_key(ui_ctx *u, ui_action a);
+void ui_flags_answer(ui_ctx *u, const char *value);
+void ui_health_open(ui_ctx *u);
+void ui_health_draw(ui_ctx *u);
+int ui_health_key(ui_ctx *u, ui_action a);
+void ui_panels_poll(ui_ctx *u);
+void ui_panels_free(ui_ctx *u);
 
 /* ui_keys.c */
 unsigned ui_key_context(const ui_ctx *u);

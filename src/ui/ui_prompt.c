@@ -164,6 +164,9 @@ static void commit(ui_ctx *u, const char *text)
 	case UI_PROMPT_SEEK:
 		ui_timeline_seek_text(u, text);
 		break;
+	case UI_PROMPT_FLAG_VALUE:
+		ui_flags_answer(u, text);
+		break;
 	case UI_PROMPT_DOWNTIME:
 		if (text[0] == 'y' || text[0] == 'Y')
 			ui_downtime_answer(u);

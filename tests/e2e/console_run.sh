@@ -7,7 +7,9 @@
 # output pane cancels a running command and leaves the console running; a
 # phase 5 step needs the item id typed; R rolls phase 5 back (the .env flags
 # restored, phase_rolled_back recorded), and past the point of no return it
-# says so and wants a second, typed confirmation.
+# says so and wants a second, typed confirmation.  F shows the flags (a
+# change behind pgcutover's back flagged) and sets one; H runs the health
+# checks against a real HTTP server on loopback and records them.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/actions.sh"
 . "$top_srcdir/tests/e2e/console.inc"
@@ -16,7 +18,15 @@ command -v ps >/dev/null 2>&1 || skip_all "ps is not installed"
 D=$E2E_DIR/act
 act_fixture "$D" 60
 CFG=$D/pgcutover.json
-jq '.point_of_no_return = "5.1"' "$CFG" > "$CFG.tmp" && mv "$CFG.tmp" "$CFG"
+python3 "$top_srcdir/tests/lib/httpd-health.py" "$E2E_DIR/port" &
+srv=$!
+trap 'kill $srv 2>/dev/null; e2e_cleanup' EXIT
+i=0
+while [ ! -s "$E2E_DIR/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+BASE="http://127.0.0.1:$(cat "$E2E_DIR/port")"
+jq --arg ok "$BASE/ok" --arg bad "$BASE/fail" \
+	'.point_of_no_return = "5.1" | .health = [{"name": "app", "url": $ok}, {"name": "api", "url": $bad}]' \
+	"$CFG" > "$CFG.tmp" && mv "$CFG.tmp" "$CFG"
 end_status() { pgc log --json | jq -r "[.[] | select(.kind == \"command_end\" and .item == \"$1\")][-1].payload.status // \"none\""; }
 find_item() { keys /; text "$1"; keys Enter; wait_screen "found in $2" 5; }
 
@@ -145,6 +155,33 @@ is "$(pgc log --json | jq -r '[.[] | select(.kind == "phase_rolled_back")][-1] |
 	"log --json: phase_rolled_back for phase 5, past the point of no return"
 is "$(pgc status --json | jq -r '.phases[] | select(.id == "5") | "\(.status) \(.done)"')" "rolled_back 0" \
 	"phase 5 reopened: marked rolled back, its tick taken back (kept in the log)"
+keys Escape
+
+# F: the flags panel
+keys F
+wait_screen '\.env flags' 5; ok $? "F opens the flags panel"
+wait_screen 'USE_NEW_DB +false +false by alice' 5; ok $? "a flag: the file's value and the last value pgcutover set, by whom"
+sed -i 's/^USE_LEGACY_SUPABASE=true/USE_LEGACY_SUPABASE=maybe/' "$D/.env"
+wait_screen 'USE_LEGACY_SUPABASE +maybe .*CHANGED BEHIND BACK' 5; ok $? "a change behind pgcutover's back is flagged"
+keys g Enter
+wait_screen 'New value of USE_NEW_DB' 5; ok $? "Enter asks for a value"
+text "true"
+keys Enter
+wait_screen 'USE_NEW_DB: false -> true' 5; ok $? "set, old and new value in the status line"
+grep -q '^export USE_NEW_DB=true' "$D/.env"; ok $? ".env: written in place"
+is "$(pgc log --json | jq -r '[.[] | select(.kind == "flag_set")][-1].payload | "\(.name) \(.manual)"')" "USE_NEW_DB true" \
+	"log --json: a manual flag_set"
+keys Escape
+
+# H: the health panel
+keys H
+wait_screen 'Health checks' 5; ok $? "H opens the health panel"
+wait_screen 'PASS +app' 10; ok $? "a passing check"
+wait_screen 'FAIL +api' 10; ok $? "a failing check"
+like "$(screen)" 'HTTP 500' "with its status"
+is "$(pgc log --json | jq -r '[.[] | select(.kind == "health")][-1].payload.all_ok')" false "log --json: the run is recorded"
+keys H
+wait_screen 'history \+\+' 10; ok $? "H again: a second run in the history"
 keys Escape q
 is "$(wait_exit 15)" 0 "quit"
 

@@ -1,0 +1,298 @@
+/*
+ * ui_panels.c -- two overlays for cutover night: `F` the .env flags panel
+ * and `H` the health panel.
+ *
+ * Flags: the declared flags as the action module reads them (act_flags_read:
+ * the value in the config's env_file now, the last value pgcutover set, by
+ * whom and when, and whether somebody changed the file behind pgcutover's
+ * back), re-read every few seconds while open.  Enter on a flag asks for a
+ * value and sets it with act_set_flag(), passing the stamp of the file as
+ * shown, so a file changed since is refused rather than overwritten.
+ *
+ * Health: the config's checks and the runbook's `curl URL` items run at once
+ * on curl multi in the console's loop (health.c); the results are recorded
+ * as one health event, as `pgcutover health` does, and the panel keeps the
+ * last few runs per check as a history line.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pgcutover/action.h"
+#include "pgcutover/envfile.h"
+#include "pgcutover/health.h"
+#include "ui_priv.h"
+
+#define PANEL_MAX_COLS 120
+#define PANEL_MARGIN_ROWS 2
+#define FLAGS_REREAD_S 2.0
+
+static WINDOW *panel_window(ui_ctx *u, const char *title, const char *keys, int *W, int *H)
+{
+	*W = u->cols - 4 < PANEL_MAX_COLS ? u->cols - 4 : PANEL_MAX_COLS;
+	*H = u->rows - 2 * PANEL_MARGIN_ROWS;
+	if (u->w_ov)
+		delwin(u->w_ov);
+	u->w_ov = newwin(*H, *W, PANEL_MARGIN_ROWS, (u->cols - *W) / 2);
+	WINDOW *w = u->w_ov;
+	werase(w);
+	if (u->utf8)
+		box_set(w, WACS_VLINE, WACS_HLINE);
+	else
+		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
+	ui_put(u, w, 0, 2, title, *W - 4, A_BOLD, 0);
+	ui_put_right(u, w, *H - 1, *W - 2, keys, 0, ui_pair(u, UI_C_DIM));
+	return w;
+}
+
+static void close_panel(ui_ctx *u)
+{
+	u->overlay = UI_OV_NONE;
+	if (u->w_ov) {
+		delwin(u->w_ov);
+		u->w_ov = NULL;
+	}
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+/* ---- flags ---- */
+
+static void flags_reload(ui_ctx *u)
+{
+	act_flags_free(u->panels.flags);
+	u->panels.flags = NULL;
+	u->panels.flags_error[0] = '\0';
+	pgc_err e = {0};
+	if (act_flags_read(u->s.cfg, u->rb, u->s.st, &u->panels.flags, &e) < 0)
+		snprintf(u->panels.flags_error, sizeof u->panels.flags_error, "%s", e.msg);
+	u->panels.flags_read_at = pgc_now();
+	if (u->panels.flags && u->panels.flags_cursor >= u->panels.flags->n_flags)
+		u->panels.flags_cursor = u->panels.flags->n_flags ? u->panels.flags->n_flags - 1 : 0;
+}
+
+void ui_flags_open(ui_ctx *u)
+{
+	if (!u->s.cfg || !u->s.cfg->env_file) {
+		ui_status(u, "no flags panel: the config names no env_file");
+		return;
+	}
+	u->panels.flags_cursor = 0;
+	flags_reload(u);
+	u->overlay = UI_OV_FLAGS;
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+void ui_panels_poll(ui_ctx *u)
+{
+	if (u->overlay == UI_OV_FLAGS && pgc_now() - u->panels.flags_read_at >= FLAGS_REREAD_S) {
+		flags_reload(u);
+		ui_mark(u, UI_DIRTY_OVERLAY);
+	}
+}
+
+void ui_flags_draw(ui_ctx *u)
+{
+	int W, H;
+	bool ro = ui_read_only(u);
+	WINDOW *w = panel_window(u, " .env flags ", ro ? " j/k move  Esc close " : " j/k move  Enter set  Esc close ", &W, &H);
+	const act_flags *f = u->panels.flags;
+	int y = 1;
+	char buf[UI_LINE_MAX];
+	if (!f) {
+		ui_put(u, w, y, 2, u->panels.flags_error, W - 4, A_BOLD, ui_pair(u, UI_C_WARN));
+		return;
+	}
+	snprintf(buf, sizeof buf, "file %s", f->file ? f->file : "?");
+	ui_put(u, w, y++, 2, buf, W - 4, 0, ui_pair(u, UI_C_DIM));
+	if (f->file_changed_behind_back)
+		ui_put(u, w, y++, 2, "! the file was changed behind pgcutover's back since its last write", W - 4,
+		       UI_STYLE(u, UI_C_WARN, A_BOLD));
+	y++;
+	ui_put(u, w, y, 2, "flag", 28, A_UNDERLINE, 0);
+	ui_put(u, w, y, 32, "in the file", 20, A_UNDERLINE, 0);
+	ui_put(u, w, y, 54, "last set by pgcutover", W - 56, A_UNDERLINE, 0);
+	y++;
+	for (size_t i = 0; i < f->n_flags && y < H - 1; i++, y++) {
+		const act_flag_status *s = &f->flags[i];
+		bool cur = i == u->panels.flags_cursor;
+		attr_t base = cur ? A_REVERSE : 0;
+		ui_put(u, w, y, 2, s->name, 28, base | A_BOLD, 0);
+		ui_put(u, w, y, 32, s->value ? s->value : "(absent)", 20, base, 0);
+		if (s->last_set) {
+			char clock[16];
+			ui_fmt_clock(s->last_set_at, clock, sizeof clock, false);
+			snprintf(buf, sizeof buf, "%s by %s at %s%s", s->last_set, s->last_set_by ? s->last_set_by : "?", clock,
+			         s->changed_behind_back ? "  CHANGED BEHIND BACK" : "");
+		} else {
+			snprintf(buf, sizeof buf, "never");
+		}
+		ui_put(u, w, y, 54, buf, W - 56, base | (s->changed_behind_back ? A_BOLD : 0),
+		       s->changed_behind_back ? ui_pair(u, UI_C_WARN) : 0);
+	}
+}
+
+int ui_flags_key(ui_ctx *u, ui_action a)
+{
+	const act_flags *f = u->panels.flags;
+	size_t n = f ? f->n_flags : 0;
+	switch (a) {
+	case UI_ACT_UP: if (u->panels.flags_cursor) u->panels.flags_cursor--; break;
+	case UI_ACT_DOWN: if (u->panels.flags_cursor + 1 < n) u->panels.flags_cursor++; break;
+	case UI_ACT_TOP: u->panels.flags_cursor = 0; break;
+	case UI_ACT_BOTTOM: u->panels.flags_cursor = n ? n - 1 : 0; break;
+	case UI_ACT_OPEN: {
+		if (!n)
+			return 1;
+		if (ui_read_only(u)) {
+			ui_status(u, "%s mode: flags are not set from here", ui_mode_name(u->s.mode));
+			return 1;
+		}
+		const act_flag_status *s = &f->flags[u->panels.flags_cursor];
+		/* the file as shown is what the new value is written over */
+		u->panels.flag_stamp = f->stamp;
+		snprintf(u->panels.flag_name, sizeof u->panels.flag_name, "%s", s->name);
+		char title[sizeof u->prompt.title];
+		snprintf(title, sizeof title, "New value of %.60s (now %.60s)", s->name, s->value ? s->value : "absent");
+		ui_prompt_open(u, UI_PROMPT_FLAG_VALUE, title, "written atomically with a backup, audited; Esc: unchanged",
+		               NULL, false, u->phase, SIZE_MAX);
+		u->prompt.secret = envfile_name_is_secret(s->name);
+		return 1;
+	}
+	case UI_ACT_BACK: close_panel(u); return 1;
+	default: return 0;
+	}
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return 1;
+}
+
+void ui_flags_answer(ui_ctx *u, const char *value)
+{
+	envfile_set_result res;
+	memset(&res, 0, sizeof res);
+	pgc_err e = {0};
+	const rb_phase *ph = ui_cur_phase(u);
+	if (act_set_flag(u->s.st, u->s.cfg, ph ? ph->id : NULL, NULL, u->panels.flag_name, value,
+	                 &u->panels.flag_stamp, &res, &e) < 0) {
+		ui_status(u, "%s NOT set: %.200s", u->panels.flag_name, e.msg);
+	} else {
+		bool secret = envfile_name_is_secret(u->panels.flag_name);
+		ui_status(u, "%s: %s -> %s%s", u->panels.flag_name, secret ? ACT_MASK : res.old_value ? res.old_value : "(absent)",
+		          secret ? ACT_MASK : res.new_value, res.changed ? "" : " (unchanged)");
+	}
+	envfile_set_result_free(&res);
+	ui_follow_state(u);
+	flags_reload(u);
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+/* ---- health ---- */
+
+static void health_done(void *ud, hc_batch *b)
+{
+	ui_ctx *u = ud;
+	ui_panels *p = &u->panels;
+	const hc_result *r = hc_results(b);
+	p->hc_last = xrealloc(p->hc_last, p->n_hc * sizeof *p->hc_last);
+	memcpy(p->hc_last, r, p->n_hc * sizeof *r);
+	/* history: newest last, UI_HEALTH_HISTORY runs */
+	for (size_t i = 0; i < p->n_hc; i++) {
+		char *h = p->hc_hist[i];
+		size_t len = strlen(h);
+		if (len >= UI_HEALTH_HISTORY) {
+			memmove(h, h + 1, len);
+			len--;
+		}
+		h[len] = r[i].ok ? '+' : 'X';
+		h[len + 1] = '\0';
+	}
+	p->hc_runs++;
+	if (!ui_read_only(u)) {
+		pgc_err e = {0};
+		if (hc_record(u->s.st, p->hc, r, p->n_hc, &e) < 0)
+			ui_status(u, "health NOT recorded: %.200s", e.msg);
+		ui_follow_state(u);
+	}
+	p->hc_finish = true;   /* the batch is freed on the next turn */
+	bool all = hc_all_ok(r, p->n_hc);
+	ui_status(u, "health: %s", all ? "all checks pass" : "some checks FAIL");
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+void ui_health_open(ui_ctx *u)
+{
+	ui_panels *p = &u->panels;
+	if (!p->hc) {
+		p->n_hc = hc_collect(u->s.cfg, u->rb, &p->hc);
+		p->hc_hist = xcalloc(p->n_hc ? p->n_hc : 1, sizeof *p->hc_hist);
+		for (size_t i = 0; i < p->n_hc; i++)
+			p->hc_hist[i] = xcalloc(UI_HEALTH_HISTORY + 2, 1);
+	}
+	if (!p->n_hc) {
+		ui_status(u, "no health checks: none in the config, no `curl URL` items in the runbook");
+		return;
+	}
+	u->overlay = UI_OV_HEALTH;
+	ui_mark(u, UI_DIRTY_ALL);
+	if (p->batch && !p->hc_finish)
+		return;   /* one run at a time */
+	if (ui_read_only(u) && p->hc_runs) {
+		return;
+	}
+	hc_free(p->batch);
+	p->batch = NULL;
+	p->hc_finish = false;
+	pgc_err e = {0};
+	p->batch = hc_start(u->lp, p->hc, p->n_hc, health_done, u, &e);
+	if (!p->batch)
+		ui_status(u, "health: %.200s", e.msg);
+	p->hc_started = pgc_now();
+}
+
+void ui_health_draw(ui_ctx *u)
+{
+	ui_panels *p = &u->panels;
+	int W, H;
+	WINDOW *w = panel_window(u, " Health checks ", " H re-run  Esc close ", &W, &H);
+	int y = 1;
+	char buf[UI_LINE_MAX];
+	bool running = p->batch && !p->hc_finish;
+	if (running)
+		ui_put(u, w, y++, 2, "checking...", W - 4, A_BOLD, ui_pair(u, UI_C_PROGRESS));
+	else
+		ui_put(u, w, y++, 2, "history, oldest first: + pass, X fail", W - 4, 0, ui_pair(u, UI_C_DIM));
+	for (size_t i = 0; i < p->n_hc && y < H - 2; i++) {
+		const hc_check *c = &p->hc[i];
+		const hc_result *r = p->hc_last && p->hc_runs ? &p->hc_last[i] : NULL;
+		y++;
+		snprintf(buf, sizeof buf, "%-6s %s  %s", !r ? "?" : r->ok ? "PASS" : "FAIL", c->name ? c->name : "", c->url);
+		ui_put(u, w, y++, 2, buf, W - 4, r && !r->ok ? A_BOLD : 0,
+		       ui_pair(u, !r ? UI_C_DIM : r->ok ? UI_C_DONE : UI_C_WARN));
+		if (r) {
+			snprintf(buf, sizeof buf, "       HTTP %ld in %.0f ms%s%s   history %s", r->status, r->latency_ms,
+			         r->error[0] ? "  " : "", r->error, p->hc_hist[i]);
+			ui_put(u, w, y++, 2, buf, W - 4, 0, 0);
+		}
+	}
+}
+
+int ui_health_key(ui_ctx *u, ui_action a)
+{
+	switch (a) {
+	case UI_ACT_HEALTH: ui_health_open(u); return 1;
+	case UI_ACT_BACK: close_panel(u); return 1;
+	default: return 0;
+	}
+}
+
+void ui_panels_free(ui_ctx *u)
+{
+	ui_panels *p = &u->panels;
+	act_flags_free(p->flags);
+	hc_free(p->batch);
+	for (size_t i = 0; i < p->n_hc; i++)
+		free(p->hc_hist[i]);
+	free(p->hc_hist);
+	free(p->hc_last);
+	hc_checks_free(p->hc, p->n_hc);
+	memset(p, 0, sizeof *p);
+}
