@@ -259,6 +259,9 @@ typedef struct act_rollback {
 	char **notes; size_t n_notes; /* flags not restored, and why */
 	bool past_point_of_no_return; /* the config's item is ticked */
 	char *point_of_no_return;     /* "item 5.3 "..." was ticked at T by U", or NULL */
+	int64_t rows_gained;          /* past it: target rows (all tables) in the newest
+	                               * counts snapshot minus the last one before the
+	                               * tick; -1 when unknown (no snapshot on a side) */
 } act_rollback;
 
 /* lg may be NULL (then the point of no return is not checked); st may be

@@ -102,6 +102,60 @@ static char *ponr_description(const config *cfg, const runbook *rb, ledger *lg)
 	return d;
 }
 
+/* Rows the target gained since the point of no return (see action.h). */
+typedef struct gained_scan {
+	double since;
+	double before, now;
+	bool have_before, have_after;
+} gained_scan;
+
+static bool target_total(const char *payload, double *sum)
+{
+	cJSON *root = cJSON_Parse(payload ? payload : "");
+	const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL, *t;
+	bool ok = cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > 0;
+	*sum = 0;
+	cJSON_ArrayForEach(t, arr) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "target");
+		if (cJSON_IsNumber(v))
+			*sum += v->valuedouble;
+		else
+			ok = false;
+	}
+	cJSON_Delete(root);
+	return ok;
+}
+
+static int gained_event(const st_event *ev, void *ud)
+{
+	gained_scan *g = ud;
+	double sum;
+	if (strcmp(ev->kind, EV_COUNTS) != 0 || !target_total(ev->payload, &sum))
+		return 0;
+	if (ev->ts < g->since) {
+		g->before = sum;
+		g->have_before = true;
+	} else {
+		g->now = sum;
+		g->have_after = true;
+	}
+	return 0;
+}
+
+static int64_t rows_gained_since(const config *cfg, const runbook *rb, state *st, ledger *lg)
+{
+	const rb_phase *ph = NULL;
+	const rb_item *it = runbook_item(rb, cfg->point_of_no_return, &ph);
+	lg_item *li = it ? ledger_item(lg, (size_t)(ph - rb->phases), (size_t)(it - ph->items)) : NULL;
+	if (!st || !li || !li->done || li->done_at <= 0)
+		return -1;
+	gained_scan g = {.since = li->done_at};
+	pgc_err e = {0};
+	if (state_foreach(st, 0, gained_event, &g, &e) < 0 || !g.have_before || !g.have_after)
+		return -1;
+	return (int64_t)(g.now - g.before);
+}
+
 int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *lg,
                       const char *phase_id, act_rollback **out, pgc_err *e)
 {
@@ -169,6 +223,7 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 	}
 	r->point_of_no_return = ponr_description(cfg, rb, lg);
 	r->past_point_of_no_return = r->point_of_no_return != NULL;
+	r->rows_gained = r->past_point_of_no_return ? rows_gained_since(cfg, rb, st, lg) : -1;
 	*out = r;
 	return 0;
 }
@@ -194,8 +249,15 @@ char *act_rollback_describe(const act_rollback *rb)
 	sb_init(&b);
 	sb_printf(&b, "rollback of phase %s:\n", rb->phase_id);
 	if (rb->past_point_of_no_return)
+	{
 		sb_printf(&b, "POINT OF NO RETURN PASSED: %s; the target has taken writes the source has not seen.\n",
 		          rb->point_of_no_return);
+		if (rb->rows_gained >= 0)
+			sb_printf(&b, "The target has gained %lld rows since (recorded counts); rolling back leaves them behind.\n",
+			          (long long)rb->rows_gained);
+		else
+			sb_printf(&b, "Rows the target gained since: unknown (no recorded counts before and after it).\n");
+	}
 	if (rb->restore) {
 		char *d = act_plan_describe(rb->restore);
 		sb_printf(&b, "restore flags (values before the phase's first change):\n%s", d);
@@ -257,6 +319,10 @@ char *act_rollback_json(const act_rollback *rb)
 		cJSON_AddStringToObject(o, "point_of_no_return", rb->point_of_no_return);
 	else
 		cJSON_AddNullToObject(o, "point_of_no_return");
+	if (rb->rows_gained >= 0)
+		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
+	else
+		cJSON_AddNullToObject(o, "rows_gained");
 	cJSON_AddItemToObject(o, "restore", restore_array(rb, "current", "restore"));
 	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
 	for (size_t i = 0; i < rb->n_steps; i++) {
@@ -287,6 +353,8 @@ int act_rollback_record(state *st, const act_rollback *rb, const act_result *ste
 		cJSON_AddItemToArray(steps, x);
 	}
 	cJSON_AddBoolToObject(o, "past_point_of_no_return", rb->past_point_of_no_return);
+	if (rb->past_point_of_no_return && rb->rows_gained >= 0)
+		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
 	char *js = print_free(o);
 	int rc = state_append(st, EV_PHASE_ROLLED_BACK, rb->phase_id, NULL, js, id_out, e);
 	free(js);

@@ -18,9 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/action.h"
-#include "pgcutover/compare.h"
 #include "pgcutover/envfile.h"
 #include "ui_priv.h"
 
@@ -421,75 +419,6 @@ void ui_run_item(ui_ctx *u, bool dry)
 	ask_next(u);
 }
 
-/* Rows the target gained since the point-of-no-return item was ticked:
- * the sum of target figures in the newest counts snapshot minus the sum in
- * the last snapshot before the tick.  "" when unknown. */
-typedef struct gained_scan {
-	double since;
-	double before_sum, now_sum;
-	bool have_before, have_now;
-} gained_scan;
-
-static double target_sum(const char *payload, bool *ok)
-{
-	cJSON *root = cJSON_Parse(payload ? payload : "");
-	cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL, *t;
-	double sum = 0;
-	*ok = cJSON_IsArray(arr);
-	cJSON_ArrayForEach(t, arr) {
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "target");
-		if (cJSON_IsNumber(v))
-			sum += v->valuedouble;
-		else
-			*ok = false;
-	}
-	cJSON_Delete(root);
-	return sum;
-}
-
-static int gained_event(const st_event *ev, void *ud)
-{
-	gained_scan *g = ud;
-	if (strcmp(ev->kind, EV_COUNTS) != 0)
-		return 0;
-	bool ok;
-	double s = target_sum(ev->payload, &ok);
-	if (!ok)
-		return 0;
-	if (ev->ts < g->since) {
-		g->before_sum = s;
-		g->have_before = true;
-	}
-	g->now_sum = s;
-	g->have_now = ev->ts >= g->since;
-	return 0;
-}
-
-static void rows_gained(ui_ctx *u, char *buf, size_t n)
-{
-	buf[0] = '\0';
-	const config *cfg = u->s.cfg;
-	if (!cfg || !cfg->point_of_no_return)
-		return;
-	double since = 0;
-	for (size_t p = 0; p < u->rb->n_phases; p++)
-		for (size_t i = 0; i < u->rb->phases[p].n_items; i++)
-			if (strcmp(u->rb->phases[p].items[i].id, cfg->point_of_no_return) == 0) {
-				lg_item *li = ledger_item(u->lg, p, i);
-				if (li && li->done)
-					since = li->done_at;
-			}
-	gained_scan g = {.since = since};
-	pgc_err e = {0};
-	if (since <= 0 || state_foreach(u->s.st, 0, gained_event, &g, &e) < 0)
-		return;
-	if (g.have_before && g.have_now)
-		snprintf(buf, n, "the target has gained %.0f rows since, which the source does not have",
-		         g.now_sum - g.before_sum);
-	else
-		snprintf(buf, n, "rows the target gained since: unknown (no counts before and after)");
-}
-
 /* R on the selected phase. */
 void ui_run_rollback(ui_ctx *u)
 {
@@ -507,16 +436,20 @@ void ui_run_rollback(ui_ctx *u)
 	r->rbk = rb;
 	r->step_res = xcalloc(rb->n_steps + 1, sizeof *r->step_res);
 	snprintf(r->title, sizeof r->title, "rollback of phase %s", rb->phase_id);
-	if (rb->past_point_of_no_return)
-		rows_gained(u, r->rows_gained, sizeof r->rows_gained);
+	if (rb->past_point_of_no_return) {
+		if (rb->rows_gained >= 0)
+			snprintf(r->rows_gained, sizeof r->rows_gained,
+			         "the target has gained %lld rows since, which the source does not have",
+			         (long long)rb->rows_gained);
+		else
+			snprintf(r->rows_gained, sizeof r->rows_gained, "rows the target gained since: unknown");
+	}
 	char *d = act_rollback_describe(rb);
 	show_text(r, "pgcutover will roll back:");
 	show_text(r, d);
 	free(d);
 	if (rb->past_point_of_no_return) {
 		show_text(r, "!! PAST THE POINT OF NO RETURN !!");
-		if (r->rows_gained[0])
-			show_text(r, r->rows_gained);
 	}
 	open_pane(u);
 	ask_next(u);
