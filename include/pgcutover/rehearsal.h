@@ -35,4 +35,10 @@ void rehearsal_plan_free(rh_plan *p);
  * done yet. */
 int rehearsal_compare(const rh_plan *p, const ledger *live, double *delta_s, double *projected_end);
 
+/* The live time the downtime would end at this pace: when the rehearsal's
+ * last tick in the cutover window's step (phase, step and the steps nested
+ * under it) came, shifted by the live run's delta.  0 computed, -1 when
+ * the rehearsal ticked nothing there or nothing is comparable yet. */
+int rehearsal_downtime_end(const rh_plan *p, const ledger *live, size_t phase, size_t step, double *end);
+
 #endif

@@ -21,6 +21,7 @@
 struct loop;
 struct lease;
 struct replay_src;
+struct rh_plan;
 
 typedef enum ui_mode {
 	UI_MODE_DRIVER,   /* may write events */
@@ -89,6 +90,10 @@ typedef struct ui_setup {
 	 * the console folds its own ledgers as the cursor moves (lg unused). */
 	struct replay_src *replay;
 	double replay_idle;         /* -i: longest idle gap kept on the timeline, 0 = all */
+	/* --plan-from: a rehearsal's timings (rehearsal.h), or NULL: the header
+	 * shows ahead/behind and the projected end of downtime, each item its
+	 * rehearsal duration. */
+	const struct rh_plan *plan;
 
 	/* Hooks for the modules that run work inside the console's loop
 	 * (counts, actions); all optional, all called in loop context. */

@@ -4,10 +4,11 @@
  * the headless commands do, takes the driver's lease (one driver at a
  * time; the console heartbeats it) and hands them to the ncurses console in
  * src/ui/.  Options: --ascii forces ASCII drawing; --no-color (global) and
- * NO_COLOR turn colour off.  `pgcutover monitor` is the same console in
- * MONITOR mode: the state opened read-only, no lease, every write key
- * disabled; it follows the driver's events and says when the driver falls
- * silent.
+ * NO_COLOR turn colour off; --plan-from STATE loads a rehearsal's timings
+ * (rehearsal.c) for the header and the checklist.  `pgcutover monitor` is
+ * the same console in MONITOR mode: the state opened read-only, no lease,
+ * every write key disabled; it follows the driver's events and says when
+ * the driver falls silent.
  *
  * `p` in the console shows schema and sequence parity: this file runs
  * `pgcutover schema` (this very binary) as a child process whose output the
@@ -28,6 +29,7 @@
 #include "pgcutover/compare.h"
 #include "pgcutover/lease.h"
 #include "pgcutover/loop.h"
+#include "pgcutover/rehearsal.h"
 #include "pgcutover/notify.h"
 #include "pgcutover/ui.h"
 
@@ -527,11 +529,15 @@ static const char *hooks_notice(void *ud, unsigned *gen)
 static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 {
 	bool ascii = false;
+	const char *plan_from = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ascii") == 0)
 			ascii = true;
+		else if (strcmp(argv[i], "--plan-from") == 0 && i + 1 < argc)
+			plan_from = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: pgcutover [-c CONFIG] [--operator NAME] [--no-color] console [--ascii]\n"
+			printf("usage: pgcutover [-c CONFIG] [--operator NAME] [--no-color] console [--ascii] "
+			       "[--plan-from STATE]\n"
 			       "Opens the operator console; ? inside lists the keys.  See pgcutover(1).\n");
 			return 0;
 		} else
@@ -557,6 +563,14 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		cli_unload(&ctx);
 		return PGC_EXIT_NOINPUT;
 	}
+	/* a rehearsal's timings as the plan: before the terminal is taken */
+	rh_plan *plan = NULL;
+	pgc_err pe = {0};
+	if (plan_from && rehearsal_plan_from(ctx.rb, plan_from, &plan, &pe) < 0) {
+		rc = cli_report(&pe);
+		cli_unload(&ctx);
+		return rc;
+	}
 	ui_setup s = {
 		.cfg = ctx.cfg,
 		.rb = ctx.rb,
@@ -569,6 +583,7 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		.ascii = ascii,
 		.startup_message = ctx.runbook_change_report,
 		.lease = ctx.lease,
+		.plan = plan,
 	};
 	console_hooks h = {
 		.cc = {.cfg = ctx.cfg, .st = ctx.st, .interval = COUNTS_DEFAULT_INTERVAL},
@@ -599,6 +614,7 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		rc = cli_report(&e);
 	else if (ctx.runbook_change_report && !o->quiet)
 		fprintf(stderr, "%s\n", ctx.runbook_change_report);
+	rehearsal_plan_free(plan);
 	cli_unload(&ctx);
 	return rc;
 }

@@ -110,3 +110,29 @@ int rehearsal_compare(const rh_plan *p, const ledger *live, double *delta_s, dou
 	*projected_end = t0 + p->total_s + *delta_s;
 	return 0;
 }
+
+int rehearsal_downtime_end(const rh_plan *p, const ledger *live, size_t phase, size_t step, double *end)
+{
+	const runbook *rb = live->rb;
+	double delta, projected;
+	if (phase >= rb->n_phases || rehearsal_compare(p, live, &delta, &projected) < 0)
+		return -1;
+	const rb_phase *ph = &rb->phases[phase];
+	if (step >= ph->n_steps)
+		return -1;
+	/* the window's step and the steps nested under it */
+	size_t s_end = step + 1;
+	while (s_end < ph->n_steps && ph->steps[s_end].level > ph->steps[step].level)
+		s_end++;
+	double last = -1;
+	for (size_t i = 0; i < ph->n_items; i++) {
+		size_t k = live->phase_offset[phase] + i;
+		if (ph->items[i].step >= (int)step && ph->items[i].step < (int)s_end && p->item_offset_s[k] > last)
+			last = p->item_offset_s[k];
+	}
+	if (last < 0)
+		return -1;
+	double t0 = projected - p->total_s - delta;   /* the live run's first tick */
+	*end = t0 + last + delta;
+	return 0;
+}

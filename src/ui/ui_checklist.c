@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/compare.h"
 #include "pgcutover/schedule.h"
+#include "pgcutover/rehearsal.h"
 #include "ui_priv.h"
 
 #define DETAIL_MAX_COLS 100
@@ -324,7 +325,7 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 		int every = sched_parse_every(it->recurring);
 		if (every > 0 && lp->started_at > 0) {
 			double from = li->duty_done_at > lp->started_at ? li->duty_done_at : lp->started_at;
-			double due = from + every, now = pgc_now();
+			double due = from + every, now = ui_now(u);
 			char clock[16];
 			ui_fmt_clock(due, clock, sizeof clock, false);
 			overdue = now > due;
@@ -332,6 +333,15 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 				rl += (size_t)snprintf(right + rl, sizeof right - rl, "OVERDUE %dm (u) ", (int)((now - due) / 60));
 			else
 				rl += (size_t)snprintf(right + rl, sizeof right - rl, "next %s ", clock);
+		}
+	}
+	if (u->s.plan) {
+		/* how long this took in rehearsal (--plan-from) */
+		size_t k = u->lg->phase_offset[u->phase] + i;
+		if (k < u->s.plan->n_items && u->s.plan->item_s[k] >= 0) {
+			char d[24];
+			ui_fmt_duration(u->s.plan->item_s[k], d, sizeof d);
+			rl += (size_t)snprintf(right + rl, sizeof right - rl, "reh %s ", d);
 		}
 	}
 	if (done && li->done_by) {

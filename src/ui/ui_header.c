@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "pgcutover/schedule.h"
+#include "pgcutover/rehearsal.h"
 #include "ui_priv.h"
 
 #define MINUTES_PER_DAY (24 * 60)
@@ -79,6 +80,22 @@ static size_t current_phase(const ui_ctx *u)
 	return u->phase;
 }
 
+/* "4m12s behind rehearsal, downtime end ~03:12" (--plan-from). */
+static void rehearsal_words(ui_ctx *u, const sched_downtime *dtm, char *buf, size_t n)
+{
+	double delta, projected, dt_end;
+	if (rehearsal_compare(u->s.plan, u->lg, &delta, &projected) < 0) {
+		snprintf(buf, n, "%s rehearsal: nothing to compare yet", ui_glyph_str(u, UI_G_VLINE));
+		return;
+	}
+	char d[24], end[16];
+	ui_fmt_duration(delta < 0 ? -delta : delta, d, sizeof d);
+	bool has_dt = dtm->has_window && rehearsal_downtime_end(u->s.plan, u->lg, dtm->phase, dtm->step, &dt_end) == 0;
+	ui_fmt_clock(has_dt ? dt_end : projected, end, sizeof end, false);
+	snprintf(buf, n, "%s %s %s rehearsal, %s ~%s", ui_glyph_str(u, UI_G_VLINE), d,
+	         delta > 0 ? "behind" : "ahead of", has_dt ? "downtime end" : "end", end);
+}
+
 void ui_header_draw(ui_ctx *u)
 {
 	WINDOW *w = u->w_header;
@@ -128,7 +145,11 @@ void ui_header_draw(ui_ctx *u)
 	} else {
 		snprintf(dt, sizeof dt, "downtime -");
 	}
-	snprintf(right, sizeof right, "%s  %s  %s", phase_t, ui_glyph_str(u, UI_G_VLINE), dt);
+	char rh[96] = "";
+	if (u->s.plan)
+		rehearsal_words(u, &dtm, rh, sizeof rh);
+	snprintf(right, sizeof right, "%s  %s  %s%s%s", phase_t, ui_glyph_str(u, UI_G_VLINE), dt,
+	         rh[0] ? "  " : "", rh);
 	int rx = ui_put_right(u, w, 1, width - 1, right, over ? A_BOLD : 0, ui_pair(u, over ? UI_C_WARN : UI_C_ACCENT));
 
 	char src[512], dst[512], line[1100];
