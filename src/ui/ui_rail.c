@@ -2,7 +2,8 @@
  * ui_rail.c -- the phase rail: every phase of the runbook (0 ... 5 and any
  * extra such as post-migration) with a progress bar, done/total, risk
  * level, status in words (not started, in progress, done, rolled back) and
- * the actual duration once done.  j/k select the phase the checklist shows;
+ * the actual duration once done, the actual downtime on the window's phase,
+ * and "R" on phases with a rollback step to run.  j/k select the phase the checklist shows;
  * Space on a finished phase records it complete (with an override reason
  * when an earlier phase is open).
  */
@@ -10,6 +11,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include "pgcutover/schedule.h"
 #include "ui_priv.h"
 
 #define RAIL_ROWS_PER_PHASE 2
@@ -47,6 +49,15 @@ static bool risk_high(const char *w)
 	return strncmp(w, "HIGH", 4) == 0 || strncmp(w, "CRIT", 4) == 0;
 }
 
+/* A rollback step with a command: R has something to run. */
+static bool has_rollback(const rb_phase *ph)
+{
+	for (size_t i = 0; i < ph->n_items; i++)
+		if (ph->items[i].rollback && ph->items[i].block && ph->items[i].block->runnable)
+			return true;
+	return false;
+}
+
 void ui_rail_draw(ui_ctx *u)
 {
 	WINDOW *w = u->w_rail;
@@ -65,6 +76,8 @@ void ui_rail_draw(ui_ctx *u)
 	if (u->phase >= u->rail_top + (size_t)slots)
 		u->rail_top = u->phase - (size_t)slots + 1;
 	bool focused = u->focus == UI_PANE_RAIL && u->overlay == UI_OV_NONE;
+	sched_downtime dtm;
+	sched_downtime_get(u->rb, u->lg, pgc_now(), &dtm);
 	for (int k = 0; k < slots && u->rail_top + (size_t)k < u->rb->n_phases; k++) {
 		size_t p = u->rail_top + (size_t)k;
 		const rb_phase *ph = &u->rb->phases[p];
@@ -90,12 +103,25 @@ void ui_rail_draw(ui_ctx *u)
 		/* line 2: bar, figures, status words, actual duration */
 		ui_bar(u, w, y + 1, 2, RAIL_BAR_COLS, lp->done, lp->total);
 		char facts[96];
-		int n = snprintf(facts, sizeof facts, "%d/%d %s", lp->done, lp->total, status_words(lp->status));
-		if (lp->status == LG_PHASE_DONE && lp->started_at > 0 && lp->completed_at >= lp->started_at) {
+		/* R first: a narrow rail cuts the end of the line; on the window's
+		 * phase, once the downtime ended, its length replaces the words
+		 * the bar already says (not started, done) */
+		bool down = dtm.start > 0 && !dtm.running && dtm.phase == p;
+		bool words = !down || (lp->status != LG_PHASE_NOT_STARTED && lp->status != LG_PHASE_DONE);
+		int n = snprintf(facts, sizeof facts, "%d/%d%s%s%s", lp->done, lp->total, has_rollback(ph) ? " R" : "",
+		                 words ? " " : "", words ? status_words(lp->status) : "");
+		if (!down && lp->status == LG_PHASE_DONE && lp->started_at > 0 && lp->completed_at >= lp->started_at) {
 			char dur[24];
 			ui_fmt_duration(lp->completed_at - lp->started_at, dur, sizeof dur);
-			snprintf(facts + n, sizeof facts - (size_t)n, " %s", dur);
+			n += snprintf(facts + n, sizeof facts - (size_t)n, " %s", dur);
 		}
+		/* the window's phase: the actual downtime, once it ended */
+		if (down && n > 0 && (size_t)n < sizeof facts) {
+			char dur[24];
+			ui_fmt_duration(dtm.elapsed_s, dur, sizeof dur);
+			n += snprintf(facts + n, sizeof facts - (size_t)n, " down %s", dur);
+		}
+
 		short pair = lp->status == LG_PHASE_DONE ? UI_C_DONE :
 		             lp->status == LG_PHASE_ROLLED_BACK ? UI_C_WARN :
 		             lp->status == LG_PHASE_IN_PROGRESS ? UI_C_PROGRESS : UI_C_DIM;

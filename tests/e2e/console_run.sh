@@ -131,6 +131,7 @@ keys Enter
 wait_screen 'ticked 5\.1' 5; ok $? "5.1 ticked: the point of no return is passed"
 
 # R: rollback of phase 5, past the point of no return (5.1 is ticked)
+like "$(screen)" '[0-9]+/[0-9]+ R (not started|in progress|done|rolled back|down)' "the rail marks the phase that has a rollback step with R"
 keys Tab Tab
 keys R
 wait_screen 'pgcutover will roll back:' 5; ok $? "R shows the rollback"

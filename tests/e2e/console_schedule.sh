@@ -50,6 +50,7 @@ wait_screen 'Downtime ends now\?' 5; ok $? "D again offers to end it"
 keys y
 wait_screen 'downtime ended' 5; ok $? "ended"
 wait_screen 'of 4h00m \(ended\)' 5; ok $? "the header says it ended"
+wait_screen '0/1 down [0-9]+m[0-9]+s' 5; ok $? "the rail shows the actual downtime on the window's phase"
 is "$(pgc log --json | jq -r '[.[] | select(.kind == "downtime_end")][0].payload.over')" false "downtime_end: not over the plan"
 
 keys 4
