@@ -13,12 +13,16 @@
  * (PGPASSWORD, ~/.pgpass, the service file): the conninfo is used as is and
  * messages name host, port and database only.  A lost or refused server
  * fails the queued requests with a message and is retried with backoff.
- * Two waits remain that libpq 15 cannot avoid: PQcancel() (a round trip on
- * a new connection, when a refresh replaces one in flight) and resolving a
- * host name in PQconnectStartParams() (use hostaddr= to skip it).
+ * PQcancel() (a round trip on a new connection, when a refresh replaces one
+ * in flight) blocks in libpq 15: a refresh runs it in a forked child, and
+ * only closing the session waits for it.  Resolving a host name in
+ * PQconnectStartParams() still blocks (use hostaddr= to skip it).
  */
 #include "config.h"
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 #include <libpq-fe.h>
 #include "pgcutover/compare.h"
@@ -74,6 +78,8 @@ struct pgs_side {
 	char *down_err;        /* why the side is down, or NULL */
 	int dispatch_depth;    /* > 0 while handling results: dispatch later */
 	int kick_timer;        /* pending deferred dispatch */
+	pid_t *cancellers; size_t n_cancellers;  /* children running PQcancel() */
+	int reap_timer;
 };
 
 static void pgs_dispatch(pgs_side *ps);
@@ -200,6 +206,53 @@ static void pgs_conn_cancel_query(pgs_conn *pc)
 		(void)PQcancel(cn, errbuf, sizeof errbuf);
 		PQfreeCancel(cn);
 	}
+}
+
+/* Cancelling from the console's loop: PQcancel() is documented safe in a
+ * signal handler (it uses only the PGcancel object), so a forked child can
+ * run the round trips while the loop goes on; the child is reaped from a
+ * timer.  Without a fork the cancels run here, blocking as before. */
+#define PGS_REAP_MS 50
+
+static void pgs_reap(loop *lp, void *ud)
+{
+	pgs_side *ps = ud;
+	ps->reap_timer = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < ps->n_cancellers; i++) {
+		int st;
+		pid_t got = waitpid(ps->cancellers[i], &st, WNOHANG);
+		if (got == 0 || (got < 0 && errno == EINTR))
+			ps->cancellers[k++] = ps->cancellers[i];   /* still running */
+	}
+	ps->n_cancellers = k;
+	if (k)
+		ps->reap_timer = loop_timer(lp, PGS_REAP_MS, pgs_reap, ps);
+}
+
+static void pgs_cancel_async(pgs_side *ps, PGcancel **v, size_t n)
+{
+	if (n == 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char errbuf[256];
+		for (size_t i = 0; i < n; i++)
+			(void)PQcancel(v[i], errbuf, sizeof errbuf);
+		_exit(0);
+	}
+	if (pid < 0) {
+		char errbuf[256];
+		for (size_t i = 0; i < n; i++)
+			(void)PQcancel(v[i], errbuf, sizeof errbuf);
+	} else {
+		ps->cancellers = xrealloc(ps->cancellers, (ps->n_cancellers + 1) * sizeof *ps->cancellers);
+		ps->cancellers[ps->n_cancellers++] = pid;
+		if (!ps->reap_timer)
+			ps->reap_timer = loop_timer(ps->sd->lp, PGS_REAP_MS, pgs_reap, ps);
+	}
+	for (size_t i = 0; i < n; i++)
+		PQfreeCancel(v[i]);
 }
 
 static size_t pgs_count_state(pgs_side *ps, pgs_conn_state st)
@@ -708,9 +761,13 @@ static void pgs_cancel(cmp_side *sd)
 	ps->epoch++;
 	memset(ps->want_estimate, 0, ps->n_tables * sizeof *ps->want_estimate);
 	memset(ps->want_exact, 0, ps->n_tables * sizeof *ps->want_exact);
+	PGcancel **v = xcalloc(ps->n_conns ? ps->n_conns : 1, sizeof *v);
+	size_t n = 0;
 	for (size_t i = 0; i < ps->n_conns; i++)
-		if (ps->conns[i].st == PGS_BUSY)
-			pgs_conn_cancel_query(&ps->conns[i]);
+		if (ps->conns[i].st == PGS_BUSY && (v[n] = PQgetCancel(ps->conns[i].conn)))
+			n++;
+	pgs_cancel_async(ps, v, n);   /* the loop does not wait for the round trips */
+	free(v);
 }
 
 static void pgs_free(cmp_side *sd)
@@ -727,6 +784,12 @@ static void pgs_free(cmp_side *sd)
 		loop_timer_cancel(sd->lp, ps->retry_timer);
 	if (ps->kick_timer > 0)
 		loop_timer_cancel(sd->lp, ps->kick_timer);
+	if (ps->reap_timer > 0)
+		loop_timer_cancel(sd->lp, ps->reap_timer);
+	for (size_t i = 0; i < ps->n_cancellers; i++)   /* a round trip each, at most */
+		while (waitpid(ps->cancellers[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	free(ps->cancellers);
 	free(ps->conns);
 	free(ps->want_estimate);
 	free(ps->want_exact);
