@@ -45,6 +45,11 @@ int replay_foreach(replay_src *r, int64_t first, int64_t last, state_event_fn fn
  * -1 error.  Uses the (kind, id) index of a state file. */
 int replay_last_of_kind_at(replay_src *r, const char *kind, int64_t upto, st_event **out, pgc_err *e);
 
+/* The same for the newest event of a kind whose payload names `name`
+ * ({"name": name}: a flag_set of one flag). */
+int replay_last_named_at(replay_src *r, const char *kind, const char *name, int64_t upto, st_event **out,
+                         pgc_err *e);
+
 /* The ledger over rb as of event_id (0 = before anything happened). */
 int replay_build(replay_src *r, const runbook *rb, int64_t event_id, ledger **out, pgc_err *e);
 

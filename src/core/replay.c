@@ -293,6 +293,44 @@ int replay_last_of_kind_at(replay_src *r, const char *kind, int64_t upto, st_eve
 	return state_get_event(r->st, id, out, e);
 }
 
+/* Whether an event's payload has "name": name. */
+static bool payload_names(const char *payload, const char *name)
+{
+	cJSON *pl = cJSON_Parse(payload);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(pl, "name");
+	bool yes = cJSON_IsString(n) && strcmp(n->valuestring, name) == 0;
+	cJSON_Delete(pl);
+	return yes;
+}
+
+int replay_last_named_at(replay_src *r, const char *kind, const char *name, int64_t upto, st_event **out,
+                         pgc_err *e)
+{
+	*out = NULL;
+	if (r->jsonl) {
+		for (int64_t i = upto < (int64_t)r->log.n ? upto : (int64_t)r->log.n; i >= 1; i--)
+			if (strcmp(r->log.events[i - 1].kind, kind) == 0 && payload_names(r->log.events[i - 1].payload, name)) {
+				*out = event_copy(&r->log.events[i - 1]);
+				return 1;
+			}
+		return 0;
+	}
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(state_db(r->st), "SELECT max(id) FROM events WHERE kind = ? AND id <= ? "
+	                       "AND json_extract(payload, '$.name') = ?", -1, &q, NULL) != SQLITE_OK)
+		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(r->st), sqlite3_errmsg(state_db(r->st)));
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, upto);
+	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
+	int64_t id = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (id <= 0)
+		return 0;
+	return state_get_event(r->st, id, out, e);
+}
+
 /* ---- checkpoint snapshots ---- */
 
 typedef struct index_ctx {

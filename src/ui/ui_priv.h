@@ -53,7 +53,7 @@
 #define UI_LINE_MAX 1024         /* widest line drawn */
 #define UI_ESCDELAY_MS 25
 #define UI_KEYBAR_MAX_RANK 9    /* highest bar_rank in the key table */
-#define UI_TIMELINE_ROWS 4       /* REPLAY: title, bar, phase labels, command */
+#define UI_TIMELINE_ROWS 5       /* REPLAY: title, bar, phase labels, command, flags */
 
 typedef enum ui_pane {
 	UI_PANE_RAIL,

@@ -7,8 +7,10 @@
  * snapshot (replay_build), so a seek costs at most REPLAY_SNAPSHOT_EVERY
  * events of folding whatever the log's length.  Playback moves a virtual
  * time along the timeline (idle gaps cut to -i SECONDS) on loop timers,
- * never by sleeping.  The keys (Space, < >, . , [ ], t) come from the key
- * table's REPLAY context; writes are off as in any read-only mode.
+ * never by sleeping.  The bar's window also shows the last command run
+ * before the cursor and the .env flags as pgcutover had set them.  The
+ * keys (Space, < >, . , [ ], t) come from the key table's REPLAY context;
+ * writes are off as in any read-only mode.
  */
 #include "config.h"
 #include <stdio.h>
@@ -55,6 +57,7 @@ struct ui_replay {
 	double last_ms;      /* loop_now_ms() of the last frame */
 	rp_mark *starts; size_t n_starts;   /* phase starts, in id order */
 	char command[UI_LINE_MAX];          /* the command at the cursor, one line */
+	char flags[UI_LINE_MAX];            /* the flags pgcutover had set by then */
 	int data_version;
 	int *buckets; int n_buckets;        /* events per bar column */
 	int64_t buckets_total;
@@ -210,6 +213,34 @@ static void command_at_cursor(ui_ctx *u)
 	st_event_free(end);
 }
 
+/* "USE_NEW_DB=true (bob 01:05)  ..." from the last flag_set of each
+ * declared flag at or before the cursor: the .env as pgcutover left it
+ * then (the file itself is today's). */
+static void flags_at_cursor(ui_ctx *u)
+{
+	struct ui_replay *rp = u->replay;
+	rp->flags[0] = '\0';
+	if (!u->s.cfg || u->s.cfg->n_flags == 0)
+		return;
+	size_t len = 0;
+	for (size_t i = 0; i < u->s.cfg->n_flags && len < sizeof rp->flags; i++) {
+		const char *name = u->s.cfg->flags[i];
+		st_event *ev = NULL;
+		char value[128] = "not set yet";
+		if (rp->cursor > 0 && replay_last_named_at(rp->src, EV_FLAG_SET, name, rp->cursor, &ev, NULL) == 1) {
+			cJSON *pl = cJSON_Parse(ev->payload);
+			const cJSON *nv = cJSON_GetObjectItemCaseSensitive(pl, "new");
+			char when[16];
+			ui_fmt_clock(ev->ts, when, sizeof when, false);
+			snprintf(value, sizeof value, "%s (%s %s)", cJSON_IsString(nv) ? nv->valuestring : "?",
+			         ev->operator_name ? ev->operator_name : "?", when);
+			cJSON_Delete(pl);
+			st_event_free(ev);
+		}
+		len += (size_t)snprintf(rp->flags + len, sizeof rp->flags - len, "%s%s=%s", len ? "  " : "", name, value);
+	}
+}
+
 typedef struct apply_ctx {
 	ledger *lg;
 	char phase[RB_ID_MAX], item[RB_ID_MAX];
@@ -280,6 +311,7 @@ static void rp_goto(ui_ctx *u, int64_t id, bool set_vt)
 	ui_events_load(u);
 	ui_side_refresh_recorded(u);
 	command_at_cursor(u);
+	flags_at_cursor(u);
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
@@ -354,6 +386,7 @@ int ui_timeline_open(ui_ctx *u, pgc_err *e)
 		return -1;
 	if (u->s.st)
 		rp->data_version = state_data_version(u->s.st);
+	flags_at_cursor(u);
 	return 0;
 }
 
@@ -600,5 +633,10 @@ void ui_timeline_draw(ui_ctx *u)
 		ui_put(u, w, 3, 1, line, width - 2, 0, 0);
 	} else {
 		ui_put(u, w, 3, 1, "no command run before the cursor", width - 2, UI_STYLE(u, UI_C_DIM, A_DIM));
+	}
+	if (rp->flags[0]) {
+		char line[UI_LINE_MAX + 16];
+		snprintf(line, sizeof line, "flags: %s", rp->flags);
+		ui_put(u, w, 4, 1, line, width - 2, 0, 0);
 	}
 }

@@ -37,11 +37,16 @@ cat > "$E2E_DIR/runbook.md" <<'RB'
   echo copying customers; echo copied all rows
   ```
 - [ ] Check row counts
+- [ ] Point the app at the new database
+  ```bash
+  USE_NEW_DB=true
+  ```
 RB
 cat > "$CFG" <<JS
 {"runbook": "runbook.md", "state": "state.db", "source": "$OLD", "target": "$NEW",
- "tables": ["customers"]}
+ "tables": ["customers"], "env_file": ".env", "flags": ["USE_NEW_DB"]}
 JS
+echo "USE_NEW_DB=false" > "$E2E_DIR/.env"
 cd "$E2E_DIR" || exit 1
 
 # The recorded migration: one driver at a time, headless.
@@ -54,8 +59,9 @@ pgc --operator bob run 3.1 --yes >/dev/null 2>&1
 psql_db "$NEW" "insert into customers select generate_series(1, $ROWS)"
 pgc --operator bob counts --exact >/dev/null 2>&1 &&
 pgc --operator bob tick 3.1 >/dev/null 2>&1 &&
-pgc --operator bob note "copy checked" >/dev/null 2>&1
-ok $? "second part recorded (command, copy, counts after, tick, note)"
+pgc --operator bob note "copy checked" >/dev/null 2>&1 &&
+pgc --operator bob run 3.3 --yes >/dev/null 2>&1
+ok $? "second part recorded (command, copy, counts after, tick, note, a flag set)"
 N=$(pgc log --json | jq length)
 LOG_BEFORE=$(pgc log --json | jq -c .)
 
@@ -79,6 +85,7 @@ wait_screen 'REPLAY'; ok $? "replay opens the console in REPLAY mode"
 cursor_is 0; ok $? "the cursor starts before the first event"
 wait_screen '\[ \] Create roles'; ok $? "nothing is ticked before the first event"
 wait_screen 'no counts recorded yet'; ok $? "no counts before the first snapshot"
+wait_screen 'flags: USE_NEW_DB=not set yet'; ok $? "no flag set before the first event"
 
 keys ']'
 id11=$(pgc log --json | jq '[.[] | select(.kind == "tick" and .item == "1.1")][0].id')
@@ -126,6 +133,7 @@ wait_screen 'Replay playing 5x' 5; ok $? "Space plays (it is not Tick here)"
 cursor_is "$N" 20; ok $? "playing reaches the last event"
 wait_screen 'end of the log'; ok $? "and stops there"
 is "$(rail_figures)" "$want_figures" "every phase's done/total is what status --json says at the end"
+wait_screen "flags: USE_NEW_DB=true \\(bob [0-9:]+\\)"; ok $? "the flag as pgcutover set it, by whom and when"
 last_kind=$(pgc log --json | jq -r '.[-1].kind')
 screen | grep -A1 'Events (newest first)' | tail -1 | grep -q "$last_kind"
 ok $? "the newest event in the strip is the log's last ($last_kind)"
