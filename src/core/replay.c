@@ -267,32 +267,6 @@ static st_event *event_copy(const st_event *src)
 	return ev;
 }
 
-int replay_last_of_kind_at(replay_src *r, const char *kind, int64_t upto, st_event **out, pgc_err *e)
-{
-	*out = NULL;
-	if (r->jsonl) {
-		for (int64_t i = upto < (int64_t)r->log.n ? upto : (int64_t)r->log.n; i >= 1; i--)
-			if (strcmp(r->log.events[i - 1].kind, kind) == 0) {
-				*out = event_copy(&r->log.events[i - 1]);
-				return 1;
-			}
-		return 0;
-	}
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(state_db(r->st), "SELECT max(id) FROM events WHERE kind = ? AND id <= ?",
-	                       -1, &q, NULL) != SQLITE_OK)
-		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(r->st), sqlite3_errmsg(state_db(r->st)));
-	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, upto);
-	int64_t id = 0;
-	if (sqlite3_step(q) == SQLITE_ROW)
-		id = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	if (id <= 0)
-		return 0;
-	return state_get_event(r->st, id, out, e);
-}
-
 /* Whether an event's payload has "name": name. */
 static bool payload_names(const char *payload, const char *name)
 {
@@ -303,25 +277,31 @@ static bool payload_names(const char *payload, const char *name)
 	return yes;
 }
 
-int replay_last_named_at(replay_src *r, const char *kind, const char *name, int64_t upto, st_event **out,
-                         pgc_err *e)
+/* The newest event of a kind at or before upto, whose payload names `name`
+ * when name is not NULL: a scan back through a JSONL log, one indexed
+ * query on a state file. */
+static int last_at(replay_src *r, const char *kind, const char *name, int64_t upto, st_event **out, pgc_err *e)
 {
 	*out = NULL;
 	if (r->jsonl) {
 		for (int64_t i = upto < (int64_t)r->log.n ? upto : (int64_t)r->log.n; i >= 1; i--)
-			if (strcmp(r->log.events[i - 1].kind, kind) == 0 && payload_names(r->log.events[i - 1].payload, name)) {
+			if (strcmp(r->log.events[i - 1].kind, kind) == 0 &&
+			    (!name || payload_names(r->log.events[i - 1].payload, name))) {
 				*out = event_copy(&r->log.events[i - 1]);
 				return 1;
 			}
 		return 0;
 	}
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(state_db(r->st), "SELECT max(id) FROM events WHERE kind = ? AND id <= ? "
-	                       "AND json_extract(payload, '$.name') = ?", -1, &q, NULL) != SQLITE_OK)
+	const char *sql = name ? "SELECT max(id) FROM events WHERE kind = ? AND id <= ? "
+	                         "AND json_extract(payload, '$.name') = ?"
+	                       : "SELECT max(id) FROM events WHERE kind = ? AND id <= ?";
+	if (sqlite3_prepare_v2(state_db(r->st), sql, -1, &q, NULL) != SQLITE_OK)
 		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(r->st), sqlite3_errmsg(state_db(r->st)));
 	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, upto);
-	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
+	if (name)
+		sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
 	int64_t id = 0;
 	if (sqlite3_step(q) == SQLITE_ROW)
 		id = sqlite3_column_int64(q, 0);
@@ -329,6 +309,17 @@ int replay_last_named_at(replay_src *r, const char *kind, const char *name, int6
 	if (id <= 0)
 		return 0;
 	return state_get_event(r->st, id, out, e);
+}
+
+int replay_last_of_kind_at(replay_src *r, const char *kind, int64_t upto, st_event **out, pgc_err *e)
+{
+	return last_at(r, kind, NULL, upto, out, e);
+}
+
+int replay_last_named_at(replay_src *r, const char *kind, const char *name, int64_t upto, st_event **out,
+                         pgc_err *e)
+{
+	return last_at(r, kind, name, upto, out, e);
 }
 
 /* ---- checkpoint snapshots ---- */
