@@ -528,16 +528,19 @@ static const char *hooks_notice(void *ud, unsigned *gen)
 
 static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 {
-	bool ascii = false;
+	bool ascii = false, live = false;
 	const char *plan_from = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ascii") == 0)
 			ascii = true;
+		else if (strcmp(argv[i], "--live") == 0 && mode == UI_MODE_MONITOR)
+			live = true;
 		else if (strcmp(argv[i], "--plan-from") == 0 && i + 1 < argc)
 			plan_from = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			printf("usage: pgcutover [-c CONFIG] [--operator NAME] [--no-color] console [--ascii] "
 			       "[--plan-from STATE]\n"
+			       "       pgcutover [-c CONFIG] monitor [--ascii] [--live]\n"
 			       "Opens the operator console; ? inside lists the keys.  See pgcutover(1).\n");
 			return 0;
 		} else
@@ -592,10 +595,14 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 	};
 	h.cn.cc = &h.cc;
 	s.notice = hooks_notice;
-	h.live_counts = mode == UI_MODE_DRIVER && ctx.cfg && ctx.cfg->n_tables > 0 &&
+	/* the driver counts; a monitor only with --live and its own (read-only)
+	 * credentials, and then records nothing: counts_on_snapshot records only
+	 * for the lease holder */
+	bool counts_here = mode == UI_MODE_DRIVER || live;
+	h.live_counts = counts_here && ctx.cfg && ctx.cfg->n_tables > 0 &&
 	                ctx.cfg->source.kind != CFG_EP_NONE && ctx.cfg->target.kind != CFG_EP_NONE;
 	/* schema parity needs PostgreSQL catalogs on both sides */
-	bool parity = mode == UI_MODE_DRIVER && ctx.cfg && ctx.cfg->source.kind == CFG_EP_POSTGRES &&
+	bool parity = counts_here && ctx.cfg && ctx.cfg->source.kind == CFG_EP_POSTGRES &&
 	              ctx.cfg->target.kind == CFG_EP_POSTGRES;
 	s.hook_ud = &h;
 	s.on_loop = hooks_on_loop;

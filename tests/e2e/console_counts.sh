@@ -6,7 +6,9 @@
 # line with its delta; a phase gated on counts ("gates") is refused while a
 # table differs and completed only with an override reason, which
 # `log --json` records; once the counts match the gate passes on its own;
-# p shows schema and sequence parity, flagging a sequence behind max(id).
+# p shows schema and sequence parity, flagging a sequence behind max(id);
+# a monitor shows the recorded counts, and with --live counts itself
+# without recording.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_require
@@ -143,5 +145,27 @@ is "$(pgc log --json | jq -r '[.[] | select(.kind == "phase_complete" and .phase
 	"log --json: phase_complete records the gate it met"
 keys q
 wait_exit 15 >/dev/null
+
+# monitor: the driver's recorded counts; with --live it counts itself and
+# records nothing
+n_counts=$(pgc log --json | jq '[.[] | select(.kind == "counts")] | length')
+monitor() {
+	rm -f "$E2E_DIR/exit"
+	tm respawn-pane -k -t e2e "env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' monitor $*; echo \$? > '$E2E_DIR/exit'; sleep 600"
+}
+monitor
+wait_screen 'MONITOR' 10; ok $? "monitor opens"
+wait_screen 'Row counts' 5; ok $? "monitor: the recorded counts, no live counting"
+keys r
+wait_screen 'MONITOR mode: no live counts here' 5; ok $? "monitor: r says there are no live counts without --live"
+keys q
+wait_exit 10 >/dev/null
+monitor --live
+wait_screen 'MONITOR' 10
+wait_screen 'Counts live/15s' 10; ok $? "monitor --live counts itself"
+wait_screen 'orders +'"$N_ORDERS"' +'"$N_ORDERS"' =' 10; ok $? "monitor --live: live figures"
+keys q
+is "$(wait_exit 10)" 0 "monitor --live quits"
+is "$(pgc log --json | jq '[.[] | select(.kind == "counts")] | length')" "$n_counts" "monitor --live recorded nothing"
 
 done_testing
