@@ -89,7 +89,7 @@ t0=$(now)
 run_in_pane "env TERM=xterm-256color LANG=C.UTF-8 PGCUTOVER_UI_TRACE='$trace' '$P' -q -r '$T/rb.md' replay '$T/s.db'; sleep 600"
 wait_screen "event 0/[0-9]+ "
 t1=$(now)
-echo "  replay open       $(ms "$t0" "$t1") ms wall to the first screen (launch, times of $N events, last ledger for the phase marks)"
+echo "  replay open       $(ms "$t0" "$t1") ms wall to the first screen (launch, runbook, last ledger for the phase marks; times looked up by id)"
 worst=0
 key() {   # key LABEL KEYS... : one batch, timed by the console itself
 	_label=$1; shift

@@ -33,6 +33,10 @@
 #define RP_TIME_EPSILON 1e-7
 #define RP_SECS_PER_MIN 60
 #define RP_SECS_PER_HOUR 3600
+/* Logs up to this long load every event's time at open (a sequential
+ * read of the log); longer ones, replayed without -i, look times up by id
+ * as needed, so opening a million events does not read them all. */
+#define RP_EAGER_MAX 100000
 
 static const int rp_speeds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
 #define RP_N_SPEEDS ((int)(sizeof rp_speeds / sizeof rp_speeds[0]))
@@ -46,9 +50,11 @@ struct ui_replay {
 	replay_src *src;
 	int64_t total;       /* events in the log */
 	int64_t cursor;      /* events applied to u->lg (0 = before the first) */
-	double *times;       /* times[i]: event i+1's time */
+	double *times;       /* times[i]: event i+1's time; NULL when lazy */
 	double *pos;         /* its place on the timeline (gaps compressed) */
 	size_t cap;
+	bool lazy;           /* no arrays: a place is the time since t0 */
+	double t0;           /* the first event's time */
 	double length;       /* timeline length, seconds */
 	double vt;           /* the cursor's place on the timeline */
 	bool playing;
@@ -63,21 +69,37 @@ struct ui_replay {
 	int64_t buckets_total;
 };
 
+/* Event id's time and its place on the timeline (id >= 1). */
+static double time_of(const struct ui_replay *rp, int64_t id)
+{
+	if (!rp->lazy)
+		return rp->times[id - 1];
+	double ts = rp->t0;
+	replay_event_time(rp->src, id, &ts, NULL);
+	return ts;
+}
+
+static double pos_of(const struct ui_replay *rp, int64_t id)
+{
+	return rp->lazy ? time_of(rp, id) - rp->t0 : rp->pos[id - 1];
+}
+
 double ui_timeline_now(const ui_ctx *u)
 {
 	const struct ui_replay *rp = u->replay;
 	if (!rp || rp->total == 0)
 		return pgc_now();
 	if (rp->cursor == 0)
-		return rp->times[0];
+		return rp->t0;
 	int64_t c = rp->cursor;
-	double t = rp->times[c - 1];
-	if (c < rp->total && rp->pos[c] > rp->pos[c - 1] && rp->vt > rp->pos[c - 1]) {
+	double t = time_of(rp, c), here = pos_of(rp, c);
+	if (c < rp->total && rp->vt > here) {
 		/* between two events: the clock runs along the (compressed) gap */
-		double f = (rp->vt - rp->pos[c - 1]) / (rp->pos[c] - rp->pos[c - 1]);
+		double next = pos_of(rp, c + 1);
+		double f = next > here ? (rp->vt - here) / (next - here) : 0;
 		if (f > 1)
 			f = 1;
-		t += f * (rp->times[c] - rp->times[c - 1]);
+		t += f * (time_of(rp, c + 1) - t);
 	}
 	return t;
 }
@@ -95,6 +117,11 @@ replay_src *ui_timeline_src(const ui_ctx *u)
 /* The last event whose timeline place is at or before vt. */
 static int64_t id_at_pos(const struct ui_replay *rp, double vt)
 {
+	if (rp->lazy) {
+		int64_t id = 0;
+		replay_id_at_time(rp->src, rp->t0 + vt, &id, NULL);
+		return id < rp->total ? id : rp->total;
+	}
 	int64_t lo = 0, hi = rp->total;   /* answer in [lo, hi] */
 	while (lo < hi) {
 		int64_t mid = lo + (hi - lo + 1) / 2;
@@ -284,7 +311,7 @@ static void rp_goto(ui_ctx *u, int64_t id, bool set_vt)
 	if (id > rp->total)
 		id = rp->total;
 	if (set_vt)
-		rp->vt = id ? rp->pos[id - 1] : 0;
+		rp->vt = id ? pos_of(rp, id) : 0;
 	if (id == rp->cursor)
 		return;
 	apply_ctx c = {0};
@@ -371,12 +398,22 @@ int ui_timeline_open(ui_ctx *u, pgc_err *e)
 	struct ui_replay *rp = xcalloc(1, sizeof *rp);
 	u->replay = rp;
 	rp->src = u->s.replay;
-	double *t = NULL;
-	size_t n = 0;
-	if (replay_times(rp->src, &t, &n, e) < 0)
-		return -1;
-	add_times(rp, t, n, u->s.replay_idle);
-	free(t);
+	int64_t last_id = replay_last_id(rp->src);
+	rp->lazy = !replay_is_jsonl(rp->src) && u->s.replay_idle <= 0 && last_id > RP_EAGER_MAX;
+	if (rp->lazy) {
+		rp->total = last_id;
+		if (replay_event_time(rp->src, 1, &rp->t0, e) < 0)
+			return pgc_fail(e, PGC_EXIT_DATAERR, "the log has no first event");
+		rp->length = time_of(rp, rp->total) - rp->t0;
+	} else {
+		double *t = NULL;
+		size_t n = 0;
+		if (replay_times(rp->src, &t, &n, e) < 0)
+			return -1;
+		add_times(rp, t, n, u->s.replay_idle);
+		free(t);
+		rp->t0 = rp->total ? rp->times[0] : 0;
+	}
 	ledger *last = NULL;
 	if (replay_build(rp->src, u->rb, rp->total, &last, e) < 0)
 		return -1;
@@ -417,8 +454,15 @@ void ui_timeline_follow(ui_ctx *u)
 	rp->data_version = v;
 	double *t = NULL;
 	size_t n = 0;
-	if (replay_times_from(rp->src, rp->total + 1, &t, &n, NULL) == 0 && n) {
+	int64_t last_id = replay_last_id(rp->src);
+	if (rp->lazy && last_id > rp->total) {
+		rp->total = last_id;
+		rp->length = time_of(rp, rp->total) - rp->t0;
+		n = 1;
+	} else if (!rp->lazy && replay_times_from(rp->src, rp->total + 1, &t, &n, NULL) == 0 && n) {
 		add_times(rp, t, n, u->s.replay_idle);
+	}
+	if (n) {
 		ledger *last = NULL;
 		if (replay_build(rp->src, u->rb, rp->total, &last, NULL) == 0) {
 			find_phase_starts(u, last);
@@ -547,7 +591,7 @@ void ui_timeline_seek_text(ui_ctx *u, const char *text)
 	rp_goto(u, id, true);
 	char when[RP_TIME_MAX];
 	pgc_iso8601(t, when, sizeof when);
-	if (rp->total && t < rp->times[0])
+	if (rp->total && t < rp->t0)
 		ui_status(u, "%s is before the first event: cursor at the start", when);
 	else
 		ui_status(u, "at %s: event %lld of %lld", when, (long long)id, (long long)rp->total);
@@ -563,8 +607,20 @@ static void fill_buckets(struct ui_replay *rp, int cols)
 	rp->buckets = xcalloc((size_t)cols, sizeof *rp->buckets);
 	rp->n_buckets = cols;
 	rp->buckets_total = rp->total;
+	if (rp->lazy && rp->length > 0) {
+		/* column c holds the places [c, c + 1) * step: count by the ids at
+		 * the borders, a binary search each instead of a read of the log */
+		double step = rp->length / (cols - 1 > 0 ? cols - 1 : 1);
+		int64_t before = 0;
+		for (int c = 0; c < cols; c++) {
+			int64_t upto = c == cols - 1 ? rp->total : id_at_pos(rp, (c + 1) * step - RP_TIME_EPSILON);
+			rp->buckets[c] = (int)(upto - before);
+			before = upto;
+		}
+		return;
+	}
 	for (int64_t i = 0; i < rp->total; i++) {
-		int c = rp->length > 0 ? (int)(rp->pos[i] / rp->length * (cols - 1)) : 0;
+		int c = rp->length > 0 ? (int)(pos_of(rp, i + 1) / rp->length * (cols - 1)) : 0;
 		rp->buckets[c < cols ? c : cols - 1]++;
 	}
 }
@@ -616,7 +672,7 @@ void ui_timeline_draw(ui_ctx *u)
 	/* phase starts: a bar in the timeline and the phase id under it */
 	int label_end = 0;
 	for (size_t k = 0; k < rp->n_starts; k++) {
-		int c = col_of(rp, rp->pos[rp->starts[k].id - 1], cols);
+		int c = col_of(rp, pos_of(rp, rp->starts[k].id), cols);
 		ui_put(u, w, 1, 1 + c, ui_glyph_str(u, UI_G_VLINE), 1, A_BOLD, ui_pair(u, UI_C_PROGRESS));
 		char lab[RB_ID_MAX + 2];
 		snprintf(lab, sizeof lab, "%s", u->rb->phases[rp->starts[k].phase].id);

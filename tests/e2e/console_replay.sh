@@ -171,4 +171,27 @@ keys q
 r=$(wait_exit)
 is "$r" 0 "q quits the JSONL replay"
 [ "$r" = 0 ] || screen | sed 's/^/#   /' >&2
+
+# A long log: more events than the console loads up front (times are then
+# looked up by id as the cursor moves).
+W=${top_builddir:-.}/tests/helpers/state_writer
+if [ -x "$W" ]; then
+	"$W" --batch 50000 "$E2E_DIR/long.db" 120000 >/dev/null 2>&1
+	ok $? "a long log written (tests/helpers/state_writer)"
+	N=$(pgc replay long.db --json | jq .replay.events_total)
+	at=$(pgc replay long.db --event 60000 --json | jq -r .replay.at)
+	want=$(pgc replay long.db --at "$at" --json | jq .replay.event_id)
+	replay_start long.db
+	cursor_is 0; ok $? "the long log opens at the start ($N events)"
+	keys '.'
+	cursor_is 1; ok $? ". steps to its first event"
+	keys t; wait_screen 'Go to a time'; text "$at"; keys Enter
+	cursor_is "$want"; ok $? "t $at: event $want, as replay --at says"
+	keys '>' '>' '>' '>' '>' '>' '>' '>' '>' Space
+	cursor_is "$N" 30; ok $? "played at 1000x to its end"
+	keys q
+	is "$(wait_exit)" 0 "q quits"
+else
+	diag "long log not replayed: tests/helpers/state_writer not built (make check builds it)"
+fi
 done_testing
