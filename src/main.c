@@ -16,8 +16,8 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command commands[] = {
-	{"console", cmd_console, "console [--ascii] [--take-over]  open the operator console (default)"},
-	{"monitor", cmd_monitor, "monitor [--ascii]       the console read-only, following the driver"},
+	{"console", cmd_console, "console [--ascii] [--take-over] [--plan-from STATE]  open the operator console (default)"},
+	{"monitor", cmd_monitor, "monitor [--ascii] [--plan-from STATE]  the console read-only, following the driver"},
 	{"check",   cmd_check,   "check [--json] RUNBOOK  parse a runbook and summarise it"},
 	{"init",    cmd_init,    "init RUNBOOK [-o FILE]  write a starter pgcutover.json"},
 	{"status",  cmd_status,  "status [--json]         progress per phase"},
@@ -36,7 +36,7 @@ static const cli_command commands[] = {
 	{"due",     cmd_due,     "due [--json] | due ITEM --done  recurring duties: when next due"},
 	{"lease",   cmd_lease,   "lease [--json] | lease hold SECONDS  who drives this state"},
 	{"export",  cmd_export,  "export --format jsonl|md [-o FILE] | export --verify FILE.jsonl"},
-	{"replay",  cmd_replay,  "replay [STATE|LOG.jsonl] [--at TIME|--event N] [--json]  state as of a time"},
+	{"replay",  cmd_replay,  "replay [STATE|LOG.jsonl] [--at TIME|--event N] [--json] [-i S]  state as of a time; on a terminal: play it back"},
 	{"rehearsal", cmd_rehearsal, "rehearsal mark | rehearsal plan --plan-from STATE [--json]  rehearsal timings"},
 	{"demo",    cmd_demo,    "demo [--rows N] [--dir DIR] [--stop] [--no-console]  local demo migration"},
 	{NULL, NULL, NULL},
