@@ -171,6 +171,12 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 			ui_status(u, "key not used here; ? lists the keys");
 		return;
 	}
+	if (u->replay && (k->act == UI_ACT_FLAGS || k->act == UI_ACT_HEALTH)) {
+		/* those panels read today's file and servers, not the night replayed */
+		ui_status(u, "REPLAY mode: %s shows today's %s; the replay's, as of the cursor, are under the timeline",
+		          k->label, k->act == UI_ACT_FLAGS ? ".env flags" : "health");
+		return;
+	}
 	if (k->writes && ui_read_only(u)) {
 		ui_status(u, "%s mode: %s is disabled", ui_mode_name(u->s.mode), k->label);
 		return;

@@ -8,7 +8,8 @@
  * events of folding whatever the log's length.  Playback moves a virtual
  * time along the timeline (idle gaps cut to -i SECONDS) on loop timers,
  * never by sleeping.  The bar's window also shows the last command run
- * before the cursor and the .env flags as pgcutover had set them.  The
+ * before the cursor, the last health run and the .env flags as pgcutover
+ * had set them.  The
  * keys (Space, < >, . , [ ], t) come from the key table's REPLAY context;
  * writes are off as in any read-only mode.
  */
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/action.h"
+#include "pgcutover/health.h"
 #include "pgcutover/replay.h"
 #include "ui_priv.h"
 
@@ -64,6 +66,7 @@ struct ui_replay {
 	rp_mark *starts; size_t n_starts;   /* phase starts, in id order */
 	char command[UI_LINE_MAX];          /* the command at the cursor, one line */
 	char flags[UI_LINE_MAX];            /* the flags pgcutover had set by then */
+	char health[UI_LINE_MAX];           /* the last health run by then */
 	int data_version;
 	int *buckets; int n_buckets;        /* events per bar column */
 	int64_t buckets_total;
@@ -268,6 +271,40 @@ static void flags_at_cursor(ui_ctx *u)
 	}
 }
 
+/* "2/3 ok at 01:02 (failing: api)" from the last health event at or
+ * before the cursor: what the driver saw then, not what the servers say
+ * today (the H panel). */
+static void health_at_cursor(ui_ctx *u)
+{
+	struct ui_replay *rp = u->replay;
+	st_event *ev = NULL;
+	snprintf(rp->health, sizeof rp->health, "none run yet");
+	if (rp->cursor == 0 || replay_last_of_kind_at(rp->src, EV_HEALTH, rp->cursor, &ev, NULL) != 1)
+		return;
+	cJSON *pl = cJSON_Parse(ev->payload);
+	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(pl, "checks"), *c;
+	int n = 0, good = 0;
+	strbuf failing;
+	sb_init(&failing);
+	cJSON_ArrayForEach(c, checks) {
+		n++;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ok"))) {
+			good++;
+		} else {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
+			sb_printf(&failing, "%s%s", failing.len ? ", " : "", cJSON_IsString(name) ? name->valuestring : "?");
+		}
+	}
+	char when[16];
+	ui_fmt_clock(ev->ts, when, sizeof when, false);
+	char *f = sb_steal(&failing);
+	snprintf(rp->health, sizeof rp->health, "%d/%d ok at %s%s%s%s", good, n, when, *f ? " (failing: " : "", f,
+	         *f ? ")" : "");
+	free(f);
+	cJSON_Delete(pl);
+	st_event_free(ev);
+}
+
 typedef struct apply_ctx {
 	ledger *lg;
 	char phase[RB_ID_MAX], item[RB_ID_MAX];
@@ -339,6 +376,7 @@ static void rp_goto(ui_ctx *u, int64_t id, bool set_vt)
 	ui_side_refresh_recorded(u);
 	command_at_cursor(u);
 	flags_at_cursor(u);
+	health_at_cursor(u);
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
@@ -424,6 +462,7 @@ int ui_timeline_open(ui_ctx *u, pgc_err *e)
 	if (u->s.st)
 		rp->data_version = state_data_version(u->s.st);
 	flags_at_cursor(u);
+	health_at_cursor(u);
 	return 0;
 }
 
@@ -690,9 +729,7 @@ void ui_timeline_draw(ui_ctx *u)
 	} else {
 		ui_put(u, w, 3, 1, "no command run before the cursor", width - 2, UI_STYLE(u, UI_C_DIM, A_DIM));
 	}
-	if (rp->flags[0]) {
-		char line[UI_LINE_MAX + 16];
-		snprintf(line, sizeof line, "flags: %s", rp->flags);
-		ui_put(u, w, 4, 1, line, width - 2, 0, 0);
-	}
+	char line[2 * UI_LINE_MAX + 32];
+	snprintf(line, sizeof line, "health: %s%s%s", rp->health, rp->flags[0] ? "  flags: " : "", rp->flags);
+	ui_put(u, w, 4, 1, line, width - 2, 0, 0);
 }

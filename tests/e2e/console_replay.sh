@@ -42,9 +42,15 @@ cat > "$E2E_DIR/runbook.md" <<'RB'
   USE_NEW_DB=true
   ```
 RB
+python3 "$top_srcdir/tests/lib/httpd-health.py" "$E2E_DIR/port" &
+httpd=$!
+pg_atexit "kill $httpd 2>/dev/null"
+i=0; while [ ! -s "$E2E_DIR/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+BASE="http://127.0.0.1:$(cat "$E2E_DIR/port")"
 cat > "$CFG" <<JS
 {"runbook": "runbook.md", "state": "state.db", "source": "$OLD", "target": "$NEW",
- "tables": ["customers"], "env_file": ".env", "flags": ["USE_NEW_DB"]}
+ "tables": ["customers"], "env_file": ".env", "flags": ["USE_NEW_DB"],
+ "health": ["$BASE/ok", "$BASE/fail"]}
 JS
 echo "USE_NEW_DB=false" > "$E2E_DIR/.env"
 cd "$E2E_DIR" || exit 1
@@ -55,6 +61,8 @@ pgc --operator bob tick 1.1 >/dev/null 2>&1 &&
 pgc --operator bob tick 1.2 >/dev/null 2>&1
 pgc --operator bob counts --exact >/dev/null 2>&1
 is "$?" 1 "first part recorded (ticks, counts before the copy: they differ)"
+pgc --operator bob health >/dev/null 2>&1
+isnt "$?" 0 "a health run recorded (one check fails)"
 pgc --operator bob run 3.1 --yes >/dev/null 2>&1
 psql_db "$NEW" "insert into customers select generate_series(1, $ROWS)"
 pgc --operator bob counts --exact >/dev/null 2>&1 &&
@@ -86,6 +94,7 @@ cursor_is 0; ok $? "the cursor starts before the first event"
 wait_screen '\[ \] Create roles'; ok $? "nothing is ticked before the first event"
 wait_screen 'no counts recorded yet'; ok $? "no counts before the first snapshot"
 wait_screen 'flags: USE_NEW_DB=not set yet'; ok $? "no flag set before the first event"
+wait_screen 'health: none run yet'; ok $? "no health run before the first event"
 
 keys ']'
 id11=$(pgc log --json | jq '[.[] | select(.kind == "tick" and .item == "1.1")][0].id')
@@ -134,6 +143,9 @@ cursor_is "$N" 20; ok $? "playing reaches the last event"
 wait_screen 'end of the log'; ok $? "and stops there"
 is "$(rail_figures)" "$want_figures" "every phase's done/total is what status --json says at the end"
 wait_screen "flags: USE_NEW_DB=true \\(bob [0-9:]+\\)"; ok $? "the flag as pgcutover set it, by whom and when"
+wait_screen "health: 1/2 ok at [0-9:]+ \\(failing: [^)]*fail" 2; ok $? "the last health run: one of two failing"
+keys H
+wait_screen "REPLAY mode: H shows today's health"; ok $? "H (today's servers) is not used in a replay"
 last_kind=$(pgc log --json | jq -r '.[-1].kind')
 screen | grep -A1 'Events (newest first)' | tail -1 | grep -q "$last_kind"
 ok $? "the newest event in the strip is the log's last ($last_kind)"
