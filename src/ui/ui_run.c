@@ -39,8 +39,11 @@ static void out_append(ui_runner *r, const char *s, size_t n)
 	if (r->out_len + n > RUN_OUT_MAX) {
 		/* drop whole lines from the front so the pane never starts mid-line */
 		size_t drop = r->out_len + n - RUN_OUT_MAX;
+		if (drop > r->out_len)
+			drop = r->out_len;
 		const char *nl = memchr(r->out + drop, '\n', r->out_len - drop);
-		drop = nl ? (size_t)(nl - r->out) + 1 : r->out_len;
+		if (nl)   /* else one line longer than the buffer: cut inside it */
+			drop = (size_t)(nl - r->out) + 1;
 		memmove(r->out, r->out + drop, r->out_len - drop);
 		r->out_len -= drop;
 		r->dropped = true;
@@ -54,8 +57,12 @@ static void out_append(ui_runner *r, const char *s, size_t n)
 	r->out[r->out_len] = '\0';
 }
 
+/* A line of pgcutover's own, on a line of its own even when the command's
+ * output did not end with a newline. */
 static void out_line(ui_runner *r, const char *s)
 {
+	if (r->out_len && r->out[r->out_len - 1] != '\n')
+		out_append(r, "\n", 1);
 	out_append(r, s, strlen(s));
 	out_append(r, "\n", 1);
 }

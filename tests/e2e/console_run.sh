@@ -93,6 +93,16 @@ unlike "$(tm capture-pane -p -e -t e2e)" "$ESC\\[31mRED" "no red from the comman
 isnt "$(tm display-message -p -t e2e '#{pane_title}')" "pwned" "the pane title was not set by the command"
 keys Escape
 
+# 10 MB of output: the pane keeps the end, the console keeps up
+find_item 'Big output' '1\.3'
+keys x
+wait_screen 'Run 1\.3\?' 5
+keys y
+wait_screen '── 1\.3: ok, exit 0' 30; ok $? "10 MB of output: the run ends and says so"
+is "$(pgc log --json | jq -r '[.[] | select(.kind == "command_end" and .item == "1.3")][-1].payload | "\(.output_bytes) \(.truncated)"')" \
+	"10000000 true" "log --json: all 10 MB counted, head and tail kept"
+keys Escape
+
 # Ctrl-C in the output pane cancels
 find_item 'Sleep a long time' '1\.5'
 keys x
