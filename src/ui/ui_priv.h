@@ -211,6 +211,9 @@ struct act_plan;
 struct act_rollback;
 struct act_run;
 
+/* Output is masked a line at a time; longer lines in pieces this long. */
+#define UI_RUN_PARTIAL_MAX 4096
+
 /* A command or rollback run from the console (ui_run.c). */
 typedef struct ui_runner {
 	struct act_plan *plan;        /* x: the item's plan, owned */
@@ -227,6 +230,8 @@ typedef struct ui_runner {
 	char title[96];
 	double started_at;
 	char *out; size_t out_len, out_cap;   /* sanitised, masked output */
+	char partial[UI_RUN_PARTIAL_MAX];     /* output since the last newline, not shown yet */
+	size_t partial_len;
 	bool dropped;                 /* older output was dropped */
 	size_t top; bool follow;
 	int lines;

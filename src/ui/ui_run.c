@@ -22,6 +22,7 @@
 #include "pgcutover/envfile.h"
 #include "ui_priv.h"
 
+#define RUN_PARTIAL_MAX UI_RUN_PARTIAL_MAX
 #define RUN_OUT_MAX (256 * 1024)     /* output kept for the pane; older bytes dropped */
 #define RUN_MAX_COLS 130
 #define RUN_MARGIN_ROWS 2
@@ -103,11 +104,9 @@ static void open_pane(ui_ctx *u)
 
 /* ---- running ---- */
 
-static void on_output(void *ud, int stream, const char *data, size_t n)
+/* Masks and sanitises n bytes of output into the pane. */
+static void show_output(ui_runner *r, const char *data, size_t n)
 {
-	(void)stream;
-	ui_ctx *u = ud;
-	ui_runner *r = &u->runner;
 	char *raw = xmalloc(n + 1);
 	memcpy(raw, data, n);
 	raw[n] = '\0';
@@ -117,6 +116,36 @@ static void on_output(void *ud, int stream, const char *data, size_t n)
 	free(safe);
 	free(masked);
 	free(raw);
+}
+
+/* Output is masked a whole line at a time: a secret split across two reads
+ * must not reach the screen in halves.  A line longer than RUN_PARTIAL_MAX
+ * is shown in pieces. */
+static void flush_partial(ui_runner *r)
+{
+	if (r->partial_len)
+		show_output(r, r->partial, r->partial_len);
+	r->partial_len = 0;
+}
+
+static void on_output(void *ud, int stream, const char *data, size_t n)
+{
+	(void)stream;
+	ui_ctx *u = ud;
+	ui_runner *r = &u->runner;
+	while (n > 0) {
+		size_t room = RUN_PARTIAL_MAX - r->partial_len;
+		const char *nl = memchr(data, '\n', n);
+		size_t line = nl ? (size_t)(nl - data) + 1 : n;   /* up to and with the newline */
+		size_t take = line < room ? line : room;
+		bool ends_line = nl && take == line;
+		memcpy(r->partial + r->partial_len, data, take);
+		r->partial_len += take;
+		data += take;
+		n -= take;
+		if (ends_line || r->partial_len == RUN_PARTIAL_MAX)
+			flush_partial(r);
+	}
 	if (u->overlay == UI_OV_OUTPUT)
 		ui_mark(u, UI_DIRTY_OVERLAY);
 }
@@ -141,6 +170,7 @@ static void on_flag(void *ud, const char *name, const char *old_value, const cha
 static void on_done(void *ud, const act_result *res)
 {
 	ui_ctx *u = ud;
+	flush_partial(&u->runner);   /* the last line had no newline */
 	u->runner.last = *res;
 	u->runner.ended = true;
 	u->runner.has_last = true;
