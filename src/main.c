@@ -17,7 +17,7 @@ typedef struct cli_command {
 
 static const cli_command commands[] = {
 	{"console", cmd_console, "console [--ascii] [--take-over] [--plan-from STATE]  open the operator console (default)"},
-	{"monitor", cmd_monitor, "monitor [--ascii] [--plan-from STATE]  the console read-only, following the driver"},
+	{"monitor", cmd_monitor, "monitor [--ascii] [--live] [--plan-from STATE]  the console read-only, following the driver"},
 	{"check",   cmd_check,   "check [--json] RUNBOOK  parse a runbook and summarise it"},
 	{"init",    cmd_init,    "init RUNBOOK [-o FILE]  write a starter pgcutover.json"},
 	{"status",  cmd_status,  "status [--json]         progress per phase"},
