@@ -829,19 +829,9 @@ void ui_detail_draw(ui_ctx *u)
 	lg_item *li = ledger_item(u->lg, u->phase, u->detail_item);
 	int W = u->cols - 4 < DETAIL_MAX_COLS ? u->cols - 4 : DETAIL_MAX_COLS;
 	int H = u->rows - 4;
-	if (u->w_ov)
-		delwin(u->w_ov);
-	u->w_ov = newwin(H, W, 2, (u->cols - W) / 2);
-	WINDOW *w = u->w_ov;
-	werase(w);
-	if (u->utf8)
-		box_set(w, WACS_VLINE, WACS_HLINE);
-	else
-		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
 	char buf[512];
 	snprintf(buf, sizeof buf, " Item %s %s line %d ", it->id, ui_glyph_str(u, UI_G_BULLET), it->line);
-	ui_put(u, w, 0, 2, buf, W - 4, A_BOLD, 0);
-	ui_put_right(u, w, H - 1, W - 2, " j/k scroll  Esc close ", 0, ui_pair(u, UI_C_DIM));
+	WINDOW *w = ui_overlay_window(u, 2, H, W, buf, " j/k scroll  Esc close ");
 
 	detail_out d = {u, w, 0, (int)u->detail_top, H - 2, 2, W - 4, 0, 0};
 	bool done = li && li->done;
@@ -906,34 +896,7 @@ void ui_detail_draw(ui_ctx *u)
 
 int ui_detail_key(ui_ctx *u, ui_action a)
 {
-	int page = u->rows - 6;
-	long top = (long)u->detail_top;
-	switch (a) {
-	case UI_ACT_UP: top--; break;
-	case UI_ACT_DOWN: top++; break;
-	case UI_ACT_PGUP: top -= page; break;
-	case UI_ACT_PGDN: top += page; break;
-	case UI_ACT_TOP: top = 0; break;
-	case UI_ACT_BOTTOM: top = u->detail_lines; break;
-	case UI_ACT_BACK:
-		u->overlay = UI_OV_NONE;
-		if (u->w_ov) {
-			delwin(u->w_ov);
-			u->w_ov = NULL;
-		}
-		ui_mark(u, UI_DIRTY_ALL);
-		return 1;
-	default:
-		return 0;
-	}
-	long max = u->detail_lines - (u->rows - 6);
-	if (top > max)
-		top = max;
-	if (top < 0)
-		top = 0;
-	u->detail_top = (size_t)top;
-	ui_mark(u, UI_DIRTY_OVERLAY);
-	return 1;
+	return ui_overlay_scroll(u, a, &u->detail_top, u->detail_lines, u->rows - 6);
 }
 
 /* ---- the downtime clock (D) and recurring duties (u) ---- */

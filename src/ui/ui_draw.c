@@ -322,3 +322,54 @@ void ui_wrap_lines(ui_ctx *u, const char *s, int width, void (*cb)(const char *,
 		p = nl ? nl + 1 : NULL;
 	} while (p);
 }
+
+/* ---- overlays: one window, one way to scroll and close ---- */
+
+WINDOW *ui_overlay_window(ui_ctx *u, int y, int h, int w, const char *title, const char *keys)
+{
+	if (u->w_ov)
+		delwin(u->w_ov);
+	u->w_ov = newwin(h, w, y, (u->cols - w) / 2);
+	WINDOW *win = u->w_ov;
+	werase(win);
+	if (u->utf8)
+		box_set(win, WACS_VLINE, WACS_HLINE);
+	else
+		wborder(win, '|', '|', '-', '-', '+', '+', '+', '+');
+	ui_put(u, win, 0, 2, title, w - 4, A_BOLD, 0);
+	ui_put_right(u, win, h - 1, w - 2, keys, 0, ui_pair(u, UI_C_DIM));
+	return win;
+}
+
+void ui_overlay_close(ui_ctx *u)
+{
+	u->overlay = UI_OV_NONE;
+	if (u->w_ov) {
+		delwin(u->w_ov);
+		u->w_ov = NULL;
+	}
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+int ui_overlay_scroll(ui_ctx *u, ui_action a, size_t *top, int lines, int page)
+{
+	long t = (long)*top;
+	switch (a) {
+	case UI_ACT_UP: t--; break;
+	case UI_ACT_DOWN: t++; break;
+	case UI_ACT_PGUP: t -= page; break;
+	case UI_ACT_PGDN: t += page; break;
+	case UI_ACT_TOP: t = 0; break;
+	case UI_ACT_BOTTOM: t = lines; break;
+	case UI_ACT_BACK: ui_overlay_close(u); return 1;
+	default: return 0;
+	}
+	long max = lines - page;
+	if (t > max)
+		t = max;
+	if (t < 0)
+		t = 0;
+	*top = (size_t)t;
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return 1;
+}

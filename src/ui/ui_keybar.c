@@ -85,17 +85,7 @@ static void where(unsigned c, char *buf, size_t n)
 void ui_help_draw(ui_ctx *u)
 {
 	int W = u->cols - 4, H = u->rows - 2;
-	if (u->w_ov)
-		delwin(u->w_ov);
-	u->w_ov = newwin(H, W, 1, 2);
-	WINDOW *w = u->w_ov;
-	werase(w);
-	if (u->utf8)
-		box_set(w, WACS_VLINE, WACS_HLINE);
-	else
-		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
-	ui_put(u, w, 0, 2, " Keys ", W - 4, A_BOLD, 0);
-	ui_put_right(u, w, H - 1, W - 2, " j/k scroll  Esc close ", 0, ui_pair(u, UI_C_DIM));
+	WINDOW *w = ui_overlay_window(u, 1, H, W, " Keys ", " j/k scroll  Esc close ");
 	int y = 1, line = 0;
 	for (size_t i = 0; i < ui_n_keys && y < H - 1; i++) {
 		const ui_key *k = &ui_keys[i];
@@ -140,12 +130,7 @@ int ui_help_key(ui_ctx *u, ui_action a)
 	case UI_ACT_TOP: u->help_top = 0; break;
 	case UI_ACT_BOTTOM: u->help_top = last; break;
 	case UI_ACT_BACK:
-		u->overlay = UI_OV_NONE;
-		if (u->w_ov) {
-			delwin(u->w_ov);
-			u->w_ov = NULL;
-		}
-		ui_mark(u, UI_DIRTY_ALL);
+		ui_overlay_close(u);
 		return 1;
 	default:
 		return 0;

@@ -31,28 +31,7 @@ static WINDOW *panel_window(ui_ctx *u, const char *title, const char *keys, int 
 {
 	*W = u->cols - 4 < PANEL_MAX_COLS ? u->cols - 4 : PANEL_MAX_COLS;
 	*H = u->rows - 2 * PANEL_MARGIN_ROWS;
-	if (u->w_ov)
-		delwin(u->w_ov);
-	u->w_ov = newwin(*H, *W, PANEL_MARGIN_ROWS, (u->cols - *W) / 2);
-	WINDOW *w = u->w_ov;
-	werase(w);
-	if (u->utf8)
-		box_set(w, WACS_VLINE, WACS_HLINE);
-	else
-		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
-	ui_put(u, w, 0, 2, title, *W - 4, A_BOLD, 0);
-	ui_put_right(u, w, *H - 1, *W - 2, keys, 0, ui_pair(u, UI_C_DIM));
-	return w;
-}
-
-static void close_panel(ui_ctx *u)
-{
-	u->overlay = UI_OV_NONE;
-	if (u->w_ov) {
-		delwin(u->w_ov);
-		u->w_ov = NULL;
-	}
-	ui_mark(u, UI_DIRTY_ALL);
+	return ui_overlay_window(u, PANEL_MARGIN_ROWS, *H, *W, title, keys);
 }
 
 /* ---- flags ---- */
@@ -158,7 +137,7 @@ int ui_flags_key(ui_ctx *u, ui_action a)
 		u->prompt.secret = envfile_name_is_secret(s->name);
 		return 1;
 	}
-	case UI_ACT_BACK: close_panel(u); return 1;
+	case UI_ACT_BACK: ui_overlay_close(u); return 1;
 	default: return 0;
 	}
 	ui_mark(u, UI_DIRTY_OVERLAY);
@@ -279,7 +258,7 @@ int ui_health_key(ui_ctx *u, ui_action a)
 {
 	switch (a) {
 	case UI_ACT_HEALTH: ui_health_open(u); return 1;
-	case UI_ACT_BACK: close_panel(u); return 1;
+	case UI_ACT_BACK: ui_overlay_close(u); return 1;
 	default: return 0;
 	}
 }

@@ -63,17 +63,8 @@ void ui_parity_draw(ui_ctx *u)
 {
 	int W = u->cols - 4 < PARITY_MAX_COLS ? u->cols - 4 : PARITY_MAX_COLS;
 	int H = u->rows - 2 * PARITY_MARGIN_ROWS;
-	if (u->w_ov)
-		delwin(u->w_ov);
-	u->w_ov = newwin(H, W, PARITY_MARGIN_ROWS, (u->cols - W) / 2);
-	WINDOW *w = u->w_ov;
-	werase(w);
-	if (u->utf8)
-		box_set(w, WACS_VLINE, WACS_HLINE);
-	else
-		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
-	ui_put(u, w, 0, 2, " Schema and sequence parity: source vs target ", W - 4, A_BOLD, 0);
-	ui_put_right(u, w, H - 1, W - 2, " j/k scroll  p re-run  Esc close ", 0, ui_pair(u, UI_C_DIM));
+	WINDOW *w = ui_overlay_window(u, PARITY_MARGIN_ROWS, H, W, " Schema and sequence parity: source vs target ",
+	                              " j/k scroll  p re-run  Esc close ");
 	bool running = false;
 	unsigned gen = 0;
 	const char *text = u->s.parity_text ? u->s.parity_text(u->s.hook_ud, &running, &gen) : NULL;
@@ -100,35 +91,10 @@ void ui_parity_draw(ui_ctx *u)
 
 int ui_parity_key(ui_ctx *u, ui_action a)
 {
-	int page = u->rows - 2 * PARITY_MARGIN_ROWS - PARITY_CHROME_ROWS;
-	long top = (long)u->parity_top;
-	switch (a) {
-	case UI_ACT_UP: top--; break;
-	case UI_ACT_DOWN: top++; break;
-	case UI_ACT_PGUP: top -= page; break;
-	case UI_ACT_PGDN: top += page; break;
-	case UI_ACT_TOP: top = 0; break;
-	case UI_ACT_BOTTOM: top = u->parity_lines; break;
-	case UI_ACT_PARITY:
+	if (a == UI_ACT_PARITY) {
 		ui_parity_open(u);
 		return 1;
-	case UI_ACT_BACK:
-		u->overlay = UI_OV_NONE;
-		if (u->w_ov) {
-			delwin(u->w_ov);
-			u->w_ov = NULL;
-		}
-		ui_mark(u, UI_DIRTY_ALL);
-		return 1;
-	default:
-		return 0;
 	}
-	long max = u->parity_lines - page;
-	if (top > max)
-		top = max;
-	if (top < 0)
-		top = 0;
-	u->parity_top = (size_t)top;
-	ui_mark(u, UI_DIRTY_OVERLAY);
-	return 1;
+	int page = u->rows - 2 * PARITY_MARGIN_ROWS - PARITY_CHROME_ROWS;
+	return ui_overlay_scroll(u, a, &u->parity_top, u->parity_lines, page);
 }

@@ -363,6 +363,14 @@ short ui_pair(const ui_ctx *u, int pair);
 /* Copies s into buf with control characters removed (for prompts, logs). */
 void ui_wrap_lines(ui_ctx *u, const char *s, int width, void (*emit)(const char *, size_t, void *), void *ud);
 
+/* Overlays: a boxed window centred, y rows from the top, h x w, with a
+ * title and the keys on its bottom edge; closing; the common scroll keys
+ * (up, down, pages, top, bottom; Esc closes) over `lines` lines with a
+ * page of `page`.  ui_overlay_scroll returns 0 for a key it does not use. */
+WINDOW *ui_overlay_window(ui_ctx *u, int y, int h, int w, const char *title, const char *keys);
+void ui_overlay_close(ui_ctx *u);
+int ui_overlay_scroll(ui_ctx *u, ui_action a, size_t *top, int lines, int page);
+
 /* panes */
 void ui_header_draw(ui_ctx *u);
 void ui_rail_draw(ui_ctx *u);

@@ -530,21 +530,11 @@ void ui_run_draw(ui_ctx *u)
 	ui_runner *r = &u->runner;
 	int W = u->cols - 4 < RUN_MAX_COLS ? u->cols - 4 : RUN_MAX_COLS;
 	int H = u->rows - 2 * RUN_MARGIN_ROWS;
-	if (u->w_ov)
-		delwin(u->w_ov);
-	u->w_ov = newwin(H, W, RUN_MARGIN_ROWS, (u->cols - W) / 2);
-	WINDOW *w = u->w_ov;
-	werase(w);
-	if (u->utf8)
-		box_set(w, WACS_VLINE, WACS_HLINE);
-	else
-		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
 	char buf[UI_LINE_MAX];
 	snprintf(buf, sizeof buf, " Output: %s ", r->title);
-	ui_put(u, w, 0, 2, buf, W - 4, A_BOLD, 0);
 	bool running = r->run && !act_finished(r->run);
-	ui_put_right(u, w, H - 1, W - 2, running ? " j/k scroll  ^C cancel  Esc hide " : " j/k scroll  Esc close ",
-	             0, ui_pair(u, UI_C_DIM));
+	WINDOW *w = ui_overlay_window(u, RUN_MARGIN_ROWS, H, W, buf,
+	                              running ? " j/k scroll  ^C cancel  Esc hide " : " j/k scroll  Esc close ");
 	if (running) {
 		char el[24];
 		ui_fmt_duration(pgc_now() - r->started_at, el, sizeof el);
@@ -583,32 +573,13 @@ int ui_run_key(ui_ctx *u, ui_action a)
 {
 	ui_runner *r = &u->runner;
 	int page = u->rows - 2 * RUN_MARGIN_ROWS - RUN_CHROME_ROWS;
-	long top = (long)r->top;
-	switch (a) {
-	case UI_ACT_UP: top--; break;
-	case UI_ACT_DOWN: top++; break;
-	case UI_ACT_PGUP: top -= page; break;
-	case UI_ACT_PGDN: top += page; break;
-	case UI_ACT_TOP: top = 0; break;
-	case UI_ACT_BOTTOM: r->follow = true; ui_mark(u, UI_DIRTY_OVERLAY); return 1;
-	case UI_ACT_BACK:
-		u->overlay = UI_OV_NONE;
-		if (u->w_ov) {
-			delwin(u->w_ov);
-			u->w_ov = NULL;
-		}
-		ui_mark(u, UI_DIRTY_ALL);
+	if (a == UI_ACT_BOTTOM) {
+		r->follow = true;
+		ui_mark(u, UI_DIRTY_OVERLAY);
 		return 1;
-	default:
-		return 0;
 	}
-	long max = r->lines - page;
-	if (top > max)
-		top = max;
-	if (top < 0)
-		top = 0;
-	r->top = (size_t)top;
-	r->follow = top >= max;
-	ui_mark(u, UI_DIRTY_OVERLAY);
+	if (!ui_overlay_scroll(u, a, &r->top, r->lines, page))
+		return 0;
+	r->follow = (long)r->top >= r->lines - page;
 	return 1;
 }
