@@ -68,6 +68,10 @@ int state_append(state *st, const char *kind, const char *phase, const char *ite
  * non-zero (that value is returned).  The event is only valid during fn. */
 typedef int (*state_event_fn)(const st_event *ev, void *ud);
 int state_foreach(state *st, int64_t after_id, state_event_fn fn, void *ud, pgc_err *e);
+/* The same over the events of one kind only, the last last_n of them
+ * (0 = all), oldest first; through the kind index, so a long log is not
+ * read whole. */
+int state_foreach_kind(state *st, const char *kind, int64_t last_n, state_event_fn fn, void *ud, pgc_err *e);
 
 int64_t state_last_id(state *st);
 

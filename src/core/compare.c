@@ -738,7 +738,7 @@ static int cmp_history_event(const st_event *ev, void *ud)
 
 int cmp_session_load_history(cmp_session *cs, state *st, pgc_err *e)
 {
-	if (state_foreach(st, 0, cmp_history_event, cs, e) < 0)
+	if (state_foreach_kind(st, EV_COUNTS, CMP_HISTORY, cmp_history_event, cs, e) < 0)
 		return -1;
 	return 0;
 }

@@ -151,7 +151,7 @@ static int64_t rows_gained_since(const config *cfg, const runbook *rb, state *st
 		return -1;
 	gained_scan g = {.since = li->done_at};
 	pgc_err e = {0};
-	if (state_foreach(st, 0, gained_event, &g, &e) < 0 || !g.have_before || !g.have_after)
+	if (state_foreach_kind(st, EV_COUNTS, 0, gained_event, &g, &e) < 0 || !g.have_before || !g.have_after)
 		return -1;
 	return (int64_t)(g.now - g.before);
 }

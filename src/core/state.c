@@ -981,6 +981,8 @@ void state_rollback(state *st)
 
 /* ---- reading ---- */
 
+static int foreach_rows(state *st, sqlite3_stmt *q, state_event_fn fn, void *ud, pgc_err *e);
+
 int state_foreach(state *st, int64_t after_id, state_event_fn fn, void *ud, pgc_err *e)
 {
 	/* Not cached: a callback may itself read the state. */
@@ -989,6 +991,23 @@ int state_foreach(state *st, int64_t after_id, state_event_fn fn, void *ud, pgc_
 	                       -1, &q, NULL) != SQLITE_OK)
 		return db_fail(st, e, "cannot read events");
 	sqlite3_bind_int64(q, 1, after_id);
+	return foreach_rows(st, q, fn, ud, e);
+}
+
+int state_foreach_kind(state *st, const char *kind, int64_t last_n, state_event_fn fn, void *ud, pgc_err *e)
+{
+	/* the (kind, id) index finds them without reading the rest of the log */
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT * FROM (SELECT " EVENT_COLUMNS " FROM events WHERE kind = ? "
+	                       "ORDER BY id DESC LIMIT ?) ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot read events");
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, last_n > 0 ? last_n : -1);
+	return foreach_rows(st, q, fn, ud, e);
+}
+
+static int foreach_rows(state *st, sqlite3_stmt *q, state_event_fn fn, void *ud, pgc_err *e)
+{
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		st_event ev;

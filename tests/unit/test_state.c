@@ -59,6 +59,16 @@ static int count_cb(const st_event *ev, void *ud)
 	return 0;
 }
 
+static int64_t ids_seen[16];
+static int ids_cb(const st_event *ev, void *ud)
+{
+	int *k = ud;
+	if (*k < 16)
+		ids_seen[*k] = ev->id;
+	(*k)++;
+	return 0;
+}
+
 typedef struct chain_check {
 	char prev[65];
 	int64_t expect;
@@ -126,6 +136,14 @@ static void test_create_and_append(void)
 	n = 0;
 	state_foreach(st, 10, count_cb, &n, &e);
 	is_int(n, 3, "foreach after id 10 sees the rest");
+	int k = 0;
+	state_foreach_kind(st, EV_NOTE, 3, ids_cb, &k, &e);
+	ok(k == 3 && ids_seen[0] == 11 && ids_seen[1] == 12 && ids_seen[2] == 13,
+	   "foreach_kind: the last 3 notes, oldest first (%lld %lld %lld)",
+	   (long long)ids_seen[0], (long long)ids_seen[1], (long long)ids_seen[2]);
+	k = 0;
+	state_foreach_kind(st, EV_TICK, 0, ids_cb, &k, &e);
+	ok(k == 1 && ids_seen[0] == 2, "foreach_kind: every event of a kind, and only those");
 	chain_check c = {.expect = 1, .ok = 1};
 	memset(c.prev, '0', 64);
 	c.prev[64] = '\0';
