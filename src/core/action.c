@@ -1519,7 +1519,11 @@ int act_recover_unknown(state *st, char **items_out, pgc_err *e)
 	if (items_out)
 		*items_out = NULL;
 	recover_ctx c = {0};
-	if (state_foreach(st, 0, recover_scan, &c, e) < 0)
+	/* every start, then the ends that close them: by kind, through the
+	 * index, not the whole log (this runs on every read-write start) */
+	if (state_foreach_kind(st, EV_COMMAND_START, 0, recover_scan, &c, e) < 0 ||
+	    state_foreach_kind(st, EV_COMMAND_END, 0, recover_scan, &c, e) < 0 ||
+	    state_foreach_kind(st, EV_COMMAND_UNKNOWN, 0, recover_scan, &c, e) < 0)
 		return -1;
 	int closed = 0, rc = 0;
 	strbuf items;

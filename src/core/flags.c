@@ -83,7 +83,7 @@ int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **
 		for (size_t i = 0; i < rb->phases[p].n_flag_edits; i++)
 			add_flag(f, rb->phases[p].flag_edits[i].name);
 	flag_scan scan = {.file = cfg->env_file, .f = f};
-	if (st && state_foreach(st, 0, scan_flag_set, &scan, e) < 0) {
+	if (st && state_foreach_kind(st, EV_FLAG_SET, 0, scan_flag_set, &scan, e) < 0) {
 		envfile_free(ef);
 		free(scan.last_sha);
 		act_flags_free(f);

@@ -163,8 +163,8 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 	if (!ph)
 		return pgc_fail(e, PGC_EXIT_USAGE, "no phase '%s' in %s", phase_id, rb->path);
 	restore_scan scan = {.phase = ph->id};
-	if (st && (state_foreach(st, 0, scan_rolled_back, &scan, e) < 0 ||
-	           state_foreach(st, 0, scan_flag_sets, &scan, e) < 0))
+	if (st && (state_foreach_kind(st, EV_PHASE_ROLLED_BACK, 0, scan_rolled_back, &scan, e) < 0 ||
+	           state_foreach_kind(st, EV_FLAG_SET, 0, scan_flag_sets, &scan, e) < 0))
 		return -1;
 	act_rollback *r = xcalloc(1, sizeof *r);
 	snprintf(r->phase_id, sizeof r->phase_id, "%s", ph->id);
