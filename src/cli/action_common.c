@@ -179,8 +179,10 @@ static void flush_lines(run_io *io, int stream, bool all)
 		emit(io, stream, b->buf + start, b->len - start);
 		start = b->len;
 	}
-	memmove(b->buf, b->buf + start, b->len - start);
-	b->len -= start;
+	if (start) {   /* (memmove of nothing from a NULL buffer is undefined) */
+		memmove(b->buf, b->buf + start, b->len - start);
+		b->len -= start;
+	}
 	if (b->buf)
 		b->buf[b->len] = '\0';
 }
