@@ -304,10 +304,13 @@ static void ask_next(ui_ctx *u)
 	if (mp) {
 		const char *name = mp->missing_vars[0];
 		bool secret = envfile_name_is_secret(name);
-		snprintf(title, sizeof title, "%s uses $%.60s, defined nowhere: its value for this run%s", mp->item_id,
-		         name, secret ? " (not recorded)" : "");
-		ui_prompt_open(u, UI_PROMPT_RUN_VAR, title, "used once; Esc runs nothing", NULL, false, u->phase,
-		               SIZE_MAX);
+		snprintf(title, sizeof title, "%s uses $%.60s, defined nowhere: its value for this run", mp->item_id,
+		         name);
+		/* in the hint, not the title: a long title is cut at the box's edge */
+		ui_prompt_open(u, UI_PROMPT_RUN_VAR, title,
+		               secret ? "secret-looking: typed blind, used once, never recorded; Esc runs nothing"
+		                      : "used once, recorded with the run; Esc runs nothing",
+		               NULL, false, u->phase, SIZE_MAX);
 		u->prompt.secret = secret;
 		return;
 	}
