@@ -477,9 +477,10 @@ void ui_run_rollback(ui_ctx *u)
 	r->step_res = xcalloc(rb->n_steps + 1, sizeof *r->step_res);
 	snprintf(r->title, sizeof r->title, "rollback of phase %s", rb->phase_id);
 	if (rb->past_point_of_no_return) {
+		/* short: the prompt's hint line is cut at the box's edge */
 		if (rb->rows_gained >= 0)
 			snprintf(r->rows_gained, sizeof r->rows_gained,
-			         "the target has gained %lld rows since, which the source does not have",
+			         "target gained %lld rows since, not on the source",
 			         (long long)rb->rows_gained);
 		else
 			snprintf(r->rows_gained, sizeof r->rows_gained, "rows the target gained since: unknown");
