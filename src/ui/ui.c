@@ -517,9 +517,14 @@ static void on_signal(loop *lp, int signo, void *ud)
 		redraw(u);
 		break;
 	case SIGINT:
-		/* Ctrl-C stops the running command, never the console under it */
-		if (u->overlay == UI_OV_OUTPUT && ui_run_cancel(u))
+		/* Ctrl-C stops the running command, never the console under it;
+		 * in the output pane it never quits, so a Ctrl-C pressed again
+		 * just after the command ended does not take the console with it */
+		if (u->overlay == UI_OV_OUTPUT) {
+			if (!ui_run_cancel(u))
+				ui_status(u, "no command running: ^C in the output pane only cancels; Esc closes it, q quits");
 			break;
+		}
 		if (ui_run_busy(u, (char[160]){0}, 160)) {
 			ui_status(u, "a command is running: o shows it, Ctrl-C there cancels it; q asks before quitting");
 			break;

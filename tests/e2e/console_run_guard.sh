@@ -4,10 +4,13 @@
 # and a non-zero one does not, stderr shown in the pane; a secret-looking
 # variable is typed blind, masked in the output and absent from the log;
 # while a command runs only one runs, Ctrl-C outside the output pane and q
-# do not quit (q asks), and the pane scrolls back; a flag whose .env
-# changed after Enter is refused, not overwritten; a rollback past the
-# point of no return with no counts says the rows gained are unknown, runs
-# its steps in order and stops at the first failure, recording no rollback.
+# do not quit (q asks), nor does Ctrl-C in the pane once the command ended,
+# and the pane scrolls back; health checks (the config's and a runbook
+# `curl URL` item) run in the loop, a hung one never freezes the console;
+# a flag whose .env changed after Enter is refused, not overwritten; a
+# rollback past the point of no return with no counts says the rows gained
+# are unknown, runs its steps in order and stops at the first failure,
+# recording no rollback.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/actions.sh"
 . "$top_srcdir/tests/e2e/console.inc"
@@ -32,7 +35,19 @@ cat >>"$D/rb.md" <<'RB'
   echo told > told.txt
   ```
 RB
-jq '.point_of_no_return = "5.1" | .auto_tick = true' "$CFG" > "$CFG.tmp" && mv "$CFG.tmp" "$CFG"
+python3 "$top_srcdir/tests/lib/httpd-health.py" "$E2E_DIR/port" &
+srv=$!
+trap 'kill $srv 2>/dev/null; e2e_cleanup' EXIT
+i=0
+while [ ! -s "$E2E_DIR/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+BASE="http://127.0.0.1:$(cat "$E2E_DIR/port")"
+HANG_MS=3000
+# a runbook item that is a single `curl URL` is a health check too
+awk -v u="$BASE/slow" '/^## Phase 5/ { print "- [ ] `curl -fsS " u "`\n" } { print }' \
+	"$D/rb.md" > "$D/rb.tmp" && mv "$D/rb.tmp" "$D/rb.md"
+jq --arg hang "$BASE/hang" --argjson ms "$HANG_MS" \
+	'.point_of_no_return = "5.1" | .auto_tick = true | .health = [{"name": "hung", "url": $hang, "timeout_ms": $ms}]' \
+	"$CFG" > "$CFG.tmp" && mv "$CFG.tmp" "$CFG"
 end_of() { pgc log --json | jq -r "[.[] | select(.kind == \"command_end\" and .item == \"$1\")][-1].payload | \"\(.status // \"none\") \(.exit // \"-\")\""; }
 ticked() { pgc status --json >/dev/null; pgc log --json | jq "[.[] | select(.kind == \"tick\" and .item == \"$1\")] | length"; }
 find_item() { keys /; text "$1"; keys Enter; wait_screen "found in $2" 5; }
@@ -117,6 +132,10 @@ wait_screen 'Output: item 1\.5' 5
 keys C-c
 wait_screen '1\.5: cancelled' 15; ok $? "Ctrl-C in the pane cancels"
 is "$(end_of 1.5 | cut -d' ' -f1)" cancelled "log --json: command_end cancelled"
+keys C-c
+wait_screen 'no command running: \^C in the output pane only cancels' 5
+ok $? "Ctrl-C again in the pane once the command ended: said, not quit"
+like "$(screen)" 'DRIVER' "the console is still running"
 keys Escape
 
 # a flag whose file changed after Enter is refused
@@ -131,6 +150,21 @@ wait_screen 'USE_NEW_DB NOT set' 5; ok $? "a flag whose file changed since shown
 grep -q '^export USE_NEW_DB=false' "$D/.env"; ok $? ".env: the flag unchanged"
 grep -q '^APP_NAME="renamed behind the back"' "$D/.env"; ok $? ".env: the other change kept"
 is "$(pgc log --json | jq '[.[] | select(.kind == "flag_set")] | length')" 0 "log --json: no flag_set"
+keys Escape
+
+# health: checks run in the loop; a hung one does not freeze the console
+keys H
+wait_screen 'Health checks' 5
+wait_screen 'checking\.\.\.' 5; ok $? "H: the checks run"
+keys Escape '?'
+wait_screen '─ Keys ─' 2; ok $? "the console answers keys while a check hangs"
+like "$(pgc log --json | jq '[.[] | select(.kind == "health")] | length')" '^0$' "the hung check has not ended yet"
+keys Escape H
+wait_screen 'FAIL +hung' $((HANG_MS / 1000 + 10)); ok $? "the hung check fails on its timeout"
+like "$(screen)" "PASS +.*curl -fsS $BASE/slow" "the runbook's curl item is checked and passes"
+like "$(screen)" 'HTTP 200 in [0-9]+ ms' "with its status and latency"
+is "$(pgc log --json | jq -r '[.[] | select(.kind == "health")][-1].payload | "\(.all_ok) \(.checks | length)"')" "false 2" \
+	"log --json: the health run recorded, both checks"
 keys Escape
 
 # rollback past the point of no return, no counts: unknown; stops at the first failure
