@@ -43,6 +43,7 @@ typedef struct cli_ctx {
 	state *st;
 	ledger *lg;        /* built when state and runbook are loaded */
 	char *runbook_change_report; /* human text when the runbook changed, or NULL */
+	char *unknown_report; /* commands whose end this start found unknown, or NULL */
 	lease *lease;      /* held with CLI_STATE_RW unless CLI_NO_LEASE; released by cli_unload */
 	char *state_path;  /* resolved state path (set even when st is NULL:
 	                    * CLI_STATE_RO on a state file that does not exist yet) */

@@ -278,9 +278,12 @@ void cli_recover_unknown(cli_ctx *ctx)
 	int n = act_recover_unknown(ctx->st, &items, &e);
 	if (n < 0)
 		fprintf(stderr, "pgcutover: warning: %s\n", e.msg);
-	else if (n > 0)
-		fprintf(stderr, "pgcutover: %d command%s (item %s): %s; check what it did before going on\n",
-		        n, n == 1 ? "" : "s", items ? items : "?", ACT_UNKNOWN_END_MESSAGE);
+	else if (n > 0) {
+		free(ctx->unknown_report);
+		ctx->unknown_report = xasprintf("%d command%s (item %s): %s; check what it did before going on", n,
+		                                n == 1 ? "" : "s", items ? items : "?", ACT_UNKNOWN_END_MESSAGE);
+		fprintf(stderr, "pgcutover: %s\n", ctx->unknown_report);
+	}
 	free(items);
 }
 

@@ -31,7 +31,8 @@ int cli_fill_vars(act_plan *p, const char *what);
 int cli_run_plan(cli_ctx *ctx, loop *lp, const act_plan *p, bool json_mode, act_result *res);
 
 /* Closes command_start events left open by a pgcutover that died while
- * its command ran (command_unknown) and says so on stderr. */
+ * its command ran (command_unknown) and says so on stderr; the text is kept
+ * in ctx->unknown_report for the console, whose screen hides stderr. */
 void cli_recover_unknown(cli_ctx *ctx);
 
 /* {"item","phase","status","exit","signal","duration_s",...} of a run. */

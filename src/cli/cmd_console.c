@@ -574,6 +574,12 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		cli_unload(&ctx);
 		return rc;
 	}
+	/* the screen hides what cli_load said on stderr: a command whose end is
+	 * unknown comes first in the status line */
+	char *startup = ctx.unknown_report && ctx.runbook_change_report
+	                        ? xasprintf("%s; %s", ctx.unknown_report, ctx.runbook_change_report)
+	                        : xstrdup(ctx.unknown_report ? ctx.unknown_report
+	                                                     : ctx.runbook_change_report ? ctx.runbook_change_report : "");
 	ui_setup s = {
 		.cfg = ctx.cfg,
 		.rb = ctx.rb,
@@ -584,7 +590,7 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		.host = pgc_host_name(),
 		.no_color = o->no_color,
 		.ascii = ascii,
-		.startup_message = ctx.runbook_change_report,
+		.startup_message = startup[0] ? startup : NULL,
 		.lease = ctx.lease,
 		.plan = plan,
 	};
@@ -622,6 +628,7 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 	else if (ctx.runbook_change_report && !o->quiet)
 		fprintf(stderr, "%s\n", ctx.runbook_change_report);
 	rehearsal_plan_free(plan);
+	free(startup);
 	cli_unload(&ctx);
 	return rc;
 }

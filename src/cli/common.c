@@ -340,6 +340,7 @@ void cli_unload(cli_ctx *ctx)
 	if (ctx->cfg)
 		config_free(ctx->cfg);
 	free(ctx->runbook_change_report);
+	free(ctx->unknown_report);
 	free(ctx->state_path);
 	cli_opts *o = ctx->opts;
 	memset(ctx, 0, sizeof *ctx);

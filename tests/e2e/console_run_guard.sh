@@ -10,7 +10,8 @@
 # a flag whose .env changed after Enter is refused, not overwritten; a
 # rollback past the point of no return with no counts says the rows gained
 # are unknown, runs its steps in order and stops at the first failure,
-# recording no rollback.
+# recording no rollback; after the console is killed while its command runs,
+# the next one says in its status line that the command's end is unknown.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/actions.sh"
 . "$top_srcdir/tests/e2e/console.inc"
@@ -185,6 +186,28 @@ is "$(end_of 5.4)" "none -" "log --json: the step after it never ran"
 [ -e "$D/told.txt" ]; isnt $? 0 "the step after the failure left no trace"
 is "$(pgc log --json | jq '[.[] | select(.kind == "phase_rolled_back")] | length')" 0 "log --json: no phase_rolled_back"
 keys Escape q
+is "$(wait_exit 15)" 0 "quit"
+
+# pgcutover killed while its command runs: the next console says the end is unknown
+rm -f "$D/sleeper.pid"
+console_start
+wait_screen 'DRIVER' 20
+keys 1
+find_item 'Sleep a long time' '1\.5'
+keys x
+wait_screen 'Run 1\.5\?' 5
+keys y
+wait_screen 'running for' 10
+end=$(( $(date +%s) + 10 )); while [ ! -s "$D/sleeper.pid" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
+kill -KILL "$(console_pid)"
+kill "$(cat "$D/sleeper.pid")" 2>/dev/null
+console_start --take-over
+wait_screen 'DRIVER' 20; ok $? "the console opens again, taking over the dead one's lease"
+wait_screen '1 command \(item 1\.5\): end unknown: pgcutover exited while it ran' 5
+ok $? "and says in its status line that the command's end is unknown"
+is "$(pgc log --json | jq -r '[.[] | select(.kind == "command_unknown")] | map(.item) | join(" ")')" 1.5 \
+	"log --json: one command_unknown, for 1.5"
+keys q
 is "$(wait_exit 15)" 0 "quit"
 [ -f "$D/app.pid" ] && kill "$(cat "$D/app.pid")" 2>/dev/null
 
