@@ -79,6 +79,10 @@ wait_screen 'phase 5 rolled back' 20; ok $? "rolled back"
 like "$(screen)" '│ app pointed back +│' "the rollback step's output in the pane"
 is "$(pgc log --json | jq -r '[.[] | select(.kind == "phase_rolled_back")][-1].payload | "\(.past_point_of_no_return) \(.rows_gained)"')" \
 	"true $((GAINED + MORE))" "log --json: phase_rolled_back past the point of no return, with the rows gained"
-keys Escape q
+keys Escape
+wait_screen '[0-9]+/[0-9]+ R rolled back' 5; ok $? "the rail shows phase 5 rolled back"
+is "$(pgc status --json | jq -r '.phases[] | select(.id == "5") | "\(.status) \(.done)"')" "rolled_back 0" \
+	"status --json: phase 5 rolled back, reopened"
+keys q
 is "$(wait_exit 15)" 0 "quit"
 done_testing

@@ -171,7 +171,7 @@ keys Escape
 # F: the flags panel
 keys F
 wait_screen '\.env flags' 5; ok $? "F opens the flags panel"
-wait_screen 'USE_NEW_DB +false +false by alice' 5; ok $? "a flag: the file's value and the last value pgcutover set, by whom"
+wait_screen 'USE_NEW_DB +false +false by alice at [0-9]{2}:[0-9]{2}' 5; ok $? "a flag: the file's value and the last value pgcutover set, by whom, when"
 sed -i 's/^USE_LEGACY_SUPABASE=true/USE_LEGACY_SUPABASE=maybe/' "$D/.env"
 wait_screen 'USE_LEGACY_SUPABASE +maybe .*CHANGED BEHIND BACK' 5; ok $? "a change behind pgcutover's back is flagged"
 keys g Enter
