@@ -253,7 +253,7 @@ static void redraw(ui_ctx *u)
 		case UI_OV_LOG: ui_log_draw(u); break;
 		case UI_OV_DETAIL: ui_detail_draw(u); break;
 		case UI_OV_PARITY: ui_parity_draw(u); break;
-		case UI_OV_OUTPUT: ui_run_draw(u); break;
+		case UI_OV_OUTPUT: ui_output_draw(u); break;
 		case UI_OV_FLAGS: ui_flags_draw(u); break;
 		case UI_OV_HEALTH: ui_health_draw(u); break;
 		case UI_OV_NONE: break;

@@ -211,7 +211,7 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_KC_LOG: ui_log_key(u, k->act); return;
 	case UI_KC_DETAIL: ui_detail_key(u, k->act); return;
 	case UI_KC_PARITY: ui_parity_key(u, k->act); return;
-	case UI_KC_OUTPUT: ui_run_key(u, k->act); return;
+	case UI_KC_OUTPUT: ui_output_key(u, k->act); return;
 	case UI_KC_FLAGS: ui_flags_key(u, k->act); return;
 	case UI_KC_HEALTH: ui_health_key(u, k->act); return;
 	case UI_KC_SMALL: return;
@@ -237,7 +237,7 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	case UI_ACT_RUN: ui_run_item(u, false); return;
 	case UI_ACT_DRY_RUN: ui_run_item(u, true); return;
 	case UI_ACT_ROLLBACK: ui_run_rollback(u); return;
-	case UI_ACT_OUTPUT: ui_run_show(u); return;
+	case UI_ACT_OUTPUT: ui_output_show(u); return;
 	case UI_ACT_DOWNTIME: ui_downtime_key(u); return;
 	case UI_ACT_DUTY: ui_duty_key(u); return;
 	case UI_ACT_FLAGS: ui_flags_open(u); return;

@@ -214,7 +214,8 @@ struct act_run;
 /* Output is masked a line at a time; longer lines in pieces this long. */
 #define UI_RUN_PARTIAL_MAX 4096
 
-/* A command or rollback run from the console (ui_run.c). */
+/* A command or rollback run from the console (ui_run.c), and the output
+ * pane's text (ui_output.c). */
 typedef struct ui_runner {
 	struct act_plan *plan;        /* x: the item's plan, owned */
 	struct act_rollback *rbk;     /* R: the rollback, owned */
@@ -416,15 +417,21 @@ int ui_parity_key(ui_ctx *u, ui_action a);
 /* ui_run.c */
 void ui_run_item(ui_ctx *u, bool dry);
 void ui_run_rollback(ui_ctx *u);
-void ui_run_show(ui_ctx *u);
 bool ui_run_cancel(ui_ctx *u);
 bool ui_run_busy(const ui_ctx *u, char *what, size_t n);
 void ui_run_answer(ui_ctx *u, ui_prompt_kind kind, const char *text);
 void ui_run_declined(ui_ctx *u);
 void ui_run_finish(loop *lp, void *ud);
-void ui_run_draw(ui_ctx *u);
-int ui_run_key(ui_ctx *u, ui_action a);
 void ui_run_free(ui_ctx *u);
+/* ui_output.c: the output pane's bounded, sanitised text */
+void ui_out_line(ui_runner *r, const char *s);      /* pgcutover's own line */
+void ui_out_text(ui_runner *r, const char *text);   /* sanitised, ends the line */
+void ui_out_feed(ui_runner *r, const char *data, size_t n);   /* command output: masked by line */
+void ui_out_flush(ui_runner *r);                    /* the held-back partial line */
+void ui_output_open(ui_ctx *u);
+void ui_output_show(ui_ctx *u);                     /* o */
+void ui_output_draw(ui_ctx *u);
+int ui_output_key(ui_ctx *u, ui_action a);
 /* ui_timeline.c (REPLAY mode) */
 int ui_timeline_open(ui_ctx *u, pgc_err *e);   /* builds u->lg at the start */
 void ui_timeline_close(ui_ctx *u);

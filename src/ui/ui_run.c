@@ -1,16 +1,17 @@
 /*
  * ui_run.c -- running the runbook from the console: `x` runs the item's
  * command block, `X` shows what it would do (dry run), `R` in the phase
- * rail rolls the selected phase back, `o` reopens the output pane.
+ * rail rolls the selected phase back; `o` and the pane are ui_output.c.
  *
  * The UI never runs anything itself: it asks the action module (action.h)
  * for a plan, shows exactly what will happen, asks for the variables nobody
  * defined and for a confirmation (typed item id or `yes` for phase 5 and
  * rollback steps, a second typed `rollback` past the point of no return),
  * then act_start() runs it inside the console's loop.  Output streams into
- * the output pane through the action's masker and act_sanitize(), so
- * secrets and escape sequences never reach the screen; Ctrl-C in the pane
- * cancels (SIGTERM to the process group, SIGKILL after the grace period).
+ * the output pane (ui_output.c) through the action's masker and
+ * act_sanitize(), so secrets and escape sequences never reach the screen;
+ * Ctrl-C in the pane cancels (SIGTERM to the process group, SIGKILL after
+ * the grace period).
  * Everything is audited by the action module itself (command_start,
  * flag_set, command_end, phase_rolled_back), as `pgcutover run` does.
  */
@@ -22,51 +23,9 @@
 #include "pgcutover/envfile.h"
 #include "ui_priv.h"
 
-#define RUN_PARTIAL_MAX UI_RUN_PARTIAL_MAX
-#define RUN_OUT_MAX (256 * 1024)     /* output kept for the pane; older bytes dropped */
-#define RUN_MAX_COLS 130
-#define RUN_MARGIN_ROWS 2
-#define RUN_CHROME_ROWS 3            /* border rows and the status line */
 #define RUN_TYPED_WORD "rollback"    /* second confirmation past the point of no return */
 
 static void run_next(ui_ctx *u);
-
-static void out_append(ui_runner *r, const char *s, size_t n)
-{
-	if (n >= RUN_OUT_MAX) {
-		s += n - RUN_OUT_MAX / 2;
-		n = RUN_OUT_MAX / 2;
-	}
-	if (r->out_len + n > RUN_OUT_MAX) {
-		/* drop whole lines from the front so the pane never starts mid-line */
-		size_t drop = r->out_len + n - RUN_OUT_MAX;
-		if (drop > r->out_len)
-			drop = r->out_len;
-		const char *nl = memchr(r->out + drop, '\n', r->out_len - drop);
-		if (nl)   /* else one line longer than the buffer: cut inside it */
-			drop = (size_t)(nl - r->out) + 1;
-		memmove(r->out, r->out + drop, r->out_len - drop);
-		r->out_len -= drop;
-		r->dropped = true;
-	}
-	if (r->out_len + n + 1 > r->out_cap) {
-		r->out_cap = r->out_len + n + 1 + RUN_OUT_MAX / 8;
-		r->out = xrealloc(r->out, r->out_cap);
-	}
-	memcpy(r->out + r->out_len, s, n);
-	r->out_len += n;
-	r->out[r->out_len] = '\0';
-}
-
-/* A line of pgcutover's own, on a line of its own even when the command's
- * output did not end with a newline. */
-static void out_line(ui_runner *r, const char *s)
-{
-	if (r->out_len && r->out[r->out_len - 1] != '\n')
-		out_append(r, "\n", 1);
-	out_append(r, s, strlen(s));
-	out_append(r, "\n", 1);
-}
 
 static void runner_clear(ui_ctx *u)
 {
@@ -95,60 +54,7 @@ bool ui_run_busy(const ui_ctx *u, char *what, size_t n)
 	return true;
 }
 
-static void open_pane(ui_ctx *u)
-{
-	u->overlay = UI_OV_OUTPUT;
-	u->runner.follow = true;
-	ui_mark(u, UI_DIRTY_ALL);
-}
-
 /* ---- running ---- */
-
-/* Masks and sanitises n bytes of output into the pane. */
-static void show_output(ui_runner *r, const char *data, size_t n)
-{
-	char *raw = xmalloc(n + 1);
-	memcpy(raw, data, n);
-	raw[n] = '\0';
-	char *masked = act_masker_apply(act_get_masker(r->run), raw);
-	char *safe = act_sanitize(masked, strlen(masked));
-	out_append(r, safe, strlen(safe));
-	free(safe);
-	free(masked);
-	free(raw);
-}
-
-/* Output is masked a whole line at a time: a secret split across two reads
- * must not reach the screen in halves.  A line longer than RUN_PARTIAL_MAX
- * is shown in pieces. */
-static void flush_partial(ui_runner *r)
-{
-	if (r->partial_len)
-		show_output(r, r->partial, r->partial_len);
-	r->partial_len = 0;
-}
-
-static void on_output(void *ud, int stream, const char *data, size_t n)
-{
-	(void)stream;
-	ui_ctx *u = ud;
-	ui_runner *r = &u->runner;
-	while (n > 0) {
-		size_t room = RUN_PARTIAL_MAX - r->partial_len;
-		const char *nl = memchr(data, '\n', n);
-		size_t line = nl ? (size_t)(nl - data) + 1 : n;   /* up to and with the newline */
-		size_t take = line < room ? line : room;
-		bool ends_line = nl && take == line;
-		memcpy(r->partial + r->partial_len, data, take);
-		r->partial_len += take;
-		data += take;
-		n -= take;
-		if (ends_line || r->partial_len == RUN_PARTIAL_MAX)
-			flush_partial(r);
-	}
-	if (u->overlay == UI_OV_OUTPUT)
-		ui_mark(u, UI_DIRTY_OVERLAY);
-}
 
 static void on_flag(void *ud, const char *name, const char *old_value, const char *new_value,
                     const char *backup_path)
@@ -160,7 +66,7 @@ static void on_flag(void *ud, const char *name, const char *old_value, const cha
 	snprintf(line, sizeof line, "[flag] %s: %s -> %s", name,
 	         secret ? ACT_MASK : old_value ? old_value : "(absent)", secret ? ACT_MASK : new_value);
 	char *safe = act_sanitize(line, strlen(line));
-	out_line(&u->runner, safe);
+	ui_out_line(&u->runner, safe);
 	free(safe);
 	ui_mark(u, UI_DIRTY_OVERLAY);
 }
@@ -170,12 +76,21 @@ static void on_flag(void *ud, const char *name, const char *old_value, const cha
 static void on_done(void *ud, const act_result *res)
 {
 	ui_ctx *u = ud;
-	flush_partial(&u->runner);   /* the last line had no newline */
+	ui_out_flush(&u->runner);   /* the last line had no newline */
 	u->runner.last = *res;
 	u->runner.ended = true;
 	u->runner.has_last = true;
 	if (!u->runner.finish_timer)
 		u->runner.finish_timer = loop_timer(u->lp, 0, ui_run_finish, u);
+}
+
+static void on_output(void *ud, int stream, const char *data, size_t n)
+{
+	(void)stream;
+	ui_ctx *u = ud;
+	ui_out_feed(&u->runner, data, n);
+	if (u->overlay == UI_OV_OUTPUT)
+		ui_mark(u, UI_DIRTY_OVERLAY);
 }
 
 static const act_hooks run_hooks = {on_output, on_flag, on_done};
@@ -189,13 +104,13 @@ static bool start_plan(ui_ctx *u, const act_plan *p)
 	char line[UI_LINE_MAX];
 	snprintf(line, sizeof line, "── %s %s ──", p->item_id[0] ? "running" : "restoring flags of phase",
 	         p->item_id[0] ? p->item_id : p->phase_id);
-	out_line(r, line);
+	ui_out_line(r, line);
 	r->ended = false;
 	r->started_at = pgc_now();
 	if (act_start(u->lp, p, cfg, &opt, &run_hooks, u, &r->run, &e) < 0) {
 		snprintf(line, sizeof line, "could not start: %.900s", e.msg);
 		char *safe = act_sanitize(line, strlen(line));
-		out_line(r, safe);
+		ui_out_line(r, safe);
 		free(safe);
 		ui_status(u, "%s NOT run: %.200s", p->item_id[0] ? p->item_id : "restore", e.msg);
 		r->run = NULL;
@@ -225,14 +140,14 @@ void ui_run_finish(loop *lp, void *ud)
 	         act_status_name(res.status), act_result_exit(&res), res.duration_s,
 	         res.error[0] ? ": " : "", (int)(sizeof line / 2), res.error);
 	char *safe = act_sanitize(line, strlen(line));
-	out_line(r, safe);
+	ui_out_line(r, safe);
 	free(safe);
 	ui_follow_state(u);
 	if (r->rbk) {
 		if (res.status != ACT_OK) {
 			snprintf(line, sizeof line, "phase %s NOT marked rolled back: %s failed", r->rbk->phase_id,
 			         p->item_id[0] ? p->item_id : "restoring flags");
-			out_line(r, line);
+			ui_out_line(r, line);
 			ui_status(u, "%s", line);
 			return;
 		}
@@ -259,7 +174,7 @@ static void run_next(ui_ctx *u)
 			continue;
 		}
 		if (!start_plan(u, p)) {
-			out_line(r, "rollback stopped: NOT marked rolled back");
+			ui_out_line(r, "rollback stopped: NOT marked rolled back");
 			return;
 		}
 		return;
@@ -276,7 +191,7 @@ static void run_next(ui_ctx *u)
 		         nf, nf == 1 ? "" : "s", rb->n_steps, rb->n_steps == 1 ? "" : "s");
 		ui_status(u, "%s", line);
 	}
-	out_line(r, line);
+	ui_out_line(r, line);
 	ui_follow_state(u);
 	ui_mark(u, UI_DIRTY_ALL);
 }
@@ -399,7 +314,7 @@ void ui_run_declined(ui_ctx *u)
 {
 	if (u->runner.plan || u->runner.rbk) {
 		if (!u->runner.run)
-			out_line(&u->runner, "── not run ──");
+			ui_out_line(&u->runner, "── not run ──");
 		ui_mark(u, UI_DIRTY_OVERLAY);
 	}
 }
@@ -415,15 +330,6 @@ static bool can_start(ui_ctx *u)
 		return false;
 	}
 	return true;
-}
-
-static void show_text(ui_runner *r, const char *text)
-{
-	char *safe = act_sanitize(text, strlen(text));
-	out_append(r, safe, strlen(safe));
-	if (r->out_len && r->out[r->out_len - 1] != '\n')
-		out_append(r, "\n", 1);
-	free(safe);
 }
 
 /* x / X on the item under the cursor. */
@@ -447,10 +353,10 @@ void ui_run_item(ui_ctx *u, bool dry)
 	r->plan = p;
 	snprintf(r->title, sizeof r->title, "%s %s", dry ? "dry run of" : "item", p->item_id);
 	char *d = act_plan_describe(p);
-	show_text(r, dry ? "dry run, nothing is changed:" : "pgcutover will run:");
-	show_text(r, d);
+	ui_out_text(r, dry ? "dry run, nothing is changed:" : "pgcutover will run:");
+	ui_out_text(r, d);
 	free(d);
-	open_pane(u);
+	ui_output_open(u);
 	if (dry) {
 		act_plan_free(r->plan);
 		r->plan = NULL;
@@ -486,24 +392,14 @@ void ui_run_rollback(ui_ctx *u)
 			snprintf(r->rows_gained, sizeof r->rows_gained, "rows the target gained since: unknown");
 	}
 	char *d = act_rollback_describe(rb);
-	show_text(r, "pgcutover will roll back:");
-	show_text(r, d);
+	ui_out_text(r, "pgcutover will roll back:");
+	ui_out_text(r, d);
 	free(d);
 	if (rb->past_point_of_no_return) {
-		show_text(r, "!! PAST THE POINT OF NO RETURN !!");
+		ui_out_text(r, "!! PAST THE POINT OF NO RETURN !!");
 	}
-	open_pane(u);
+	ui_output_open(u);
 	ask_next(u);
-}
-
-/* o */
-void ui_run_show(ui_ctx *u)
-{
-	if (!u->runner.out_len) {
-		ui_status(u, "no command has run in this console yet (x runs the item's command)");
-		return;
-	}
-	open_pane(u);
 }
 
 /* Ctrl-C: cancel the running command.  Returns true when there was one. */
@@ -512,78 +408,8 @@ bool ui_run_cancel(ui_ctx *u)
 	if (!u->runner.run || act_finished(u->runner.run))
 		return false;
 	act_cancel(u->runner.run);
-	out_line(&u->runner, "── cancelling: SIGTERM to the command's process group ──");
+	ui_out_line(&u->runner, "── cancelling: SIGTERM to the command's process group ──");
 	ui_status(u, "cancelling %s", u->runner.title);
 	ui_mark(u, UI_DIRTY_OVERLAY);
 	return true;
-}
-
-/* ---- the pane ---- */
-
-static int count_lines(const char *s, size_t n)
-{
-	int k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '\n')
-			k++;
-	return k + (n && s[n - 1] != '\n');
-}
-
-void ui_run_draw(ui_ctx *u)
-{
-	ui_runner *r = &u->runner;
-	int W = u->cols - 4 < RUN_MAX_COLS ? u->cols - 4 : RUN_MAX_COLS;
-	int H = u->rows - 2 * RUN_MARGIN_ROWS;
-	char buf[UI_LINE_MAX];
-	snprintf(buf, sizeof buf, " Output: %s ", r->title);
-	bool running = r->run && !act_finished(r->run);
-	WINDOW *w = ui_overlay_window(u, RUN_MARGIN_ROWS, H, W, buf,
-	                              running ? " j/k scroll  ^C cancel  Esc hide " : " j/k scroll  Esc close ");
-	if (running) {
-		char el[24];
-		ui_fmt_duration(pgc_now() - r->started_at, el, sizeof el);
-		snprintf(buf, sizeof buf, "running for %s (pid %d)", el, act_child_pid(r->run));
-		ui_put(u, w, 1, 2, buf, W - 4, A_BOLD, ui_pair(u, UI_C_PROGRESS));
-	} else if (r->has_last) {
-		snprintf(buf, sizeof buf, "%s: %s, exit %d, %.1fs", r->title, act_status_name(r->last.status),
-		         act_result_exit(&r->last), r->last.duration_s);
-		bool good = r->last.status == ACT_OK;
-		ui_put(u, w, 1, 2, buf, W - 4, good ? 0 : A_BOLD, ui_pair(u, good ? UI_C_DONE : UI_C_WARN));
-	} else {
-		ui_put(u, w, 1, 2, r->dropped ? "(older output dropped)" : "", W - 4, 0, ui_pair(u, UI_C_DIM));
-	}
-	int body = H - RUN_CHROME_ROWS;
-	int total = count_lines(r->out, r->out_len);
-	r->lines = total;
-	int top = r->follow ? (total > body ? total - body : 0) : (int)r->top;
-	if (top > total - 1)
-		top = total > 0 ? total - 1 : 0;
-	r->top = (size_t)top;
-	int n = 0, y = 2;
-	for (const char *p = r->out ? r->out : ""; *p && y < 2 + body;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (n >= top) {
-			snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf - 1 ? len : sizeof buf - 1), p);
-			bool mark = strncmp(buf, "──", strlen("──")) == 0 || strstr(buf, "POINT OF NO RETURN");
-			ui_put(u, w, y++, 2, buf, W - 4, mark ? A_BOLD : 0, 0);
-		}
-		n++;
-		p += len + (nl ? 1 : 0);
-	}
-}
-
-int ui_run_key(ui_ctx *u, ui_action a)
-{
-	ui_runner *r = &u->runner;
-	int page = u->rows - 2 * RUN_MARGIN_ROWS - RUN_CHROME_ROWS;
-	if (a == UI_ACT_BOTTOM) {
-		r->follow = true;
-		ui_mark(u, UI_DIRTY_OVERLAY);
-		return 1;
-	}
-	if (!ui_overlay_scroll(u, a, &r->top, r->lines, page))
-		return 0;
-	r->follow = (long)r->top >= r->lines - page;
-	return 1;
 }
