@@ -18,13 +18,16 @@ kill_writer() {  # kill_writer STATE BATCH MIN_COMMITS
 	"$W" --progress --batch "$2" "$1" 100000000 >"$T/out" 2>"$T/err" &
 	pid=$!
 	i=0
-	while [ "$i" -lt 300 ] && [ "$(grep -c committed "$T/out")" -lt "$3" ]; do
+	# a bound, not a speed test: every commit is fsynced, and a machine
+	# busy with the other tests' servers may take a while
+	while [ "$i" -lt 1200 ] && [ "$(grep -c committed "$T/out")" -lt "$3" ] && kill -0 "$pid" 2>/dev/null; do
 		sleep 0.05
 		i=$((i + 1))
 	done
-	kill -9 "$pid"
+	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	last_reported=$(grep committed "$T/out" | tail -1 | cut -d' ' -f2)
+	[ -n "$last_reported" ] || diag "writer reported nothing after $((i / 20)) s; its stderr: $(cat "$T/err")"
 }
 
 round=1
