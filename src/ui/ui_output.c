@@ -132,6 +132,20 @@ void ui_output_show(ui_ctx *u)
 
 /* ---- the pane ---- */
 
+/* How the command itself ended: its exit status, or the signal that
+ * killed it (a cancel or a timeout), not `pgcutover run`'s exit code. */
+void ui_out_fmt_end(const act_result *res, char *buf, size_t n)
+{
+	if (res->signal > 0)
+		snprintf(buf, n, "signal %d (%s)", res->signal, strsignal(res->signal));
+	else if (res->status == ACT_ERROR)
+		snprintf(buf, n, "no exit status");   /* see the error that follows */
+	else if (res->status == ACT_OK || res->status == ACT_FAILED)
+		snprintf(buf, n, "exit %d", res->exit_code);
+	else
+		snprintf(buf, n, "exit %d", act_result_exit(res));
+}
+
 static int count_lines(const char *s, size_t n)
 {
 	int k = 0;
@@ -157,8 +171,10 @@ void ui_output_draw(ui_ctx *u)
 		snprintf(buf, sizeof buf, "running for %s (pid %d)", el, act_child_pid(r->run));
 		ui_put(u, w, 1, 2, buf, W - 4, A_BOLD, ui_pair(u, UI_C_PROGRESS));
 	} else if (r->has_last) {
-		snprintf(buf, sizeof buf, "%s: %s, exit %d, %.1fs", r->title, act_status_name(r->last.status),
-		         act_result_exit(&r->last), r->last.duration_s);
+		char how[UI_OUT_END_MAX];
+		ui_out_fmt_end(&r->last, how, sizeof how);
+		snprintf(buf, sizeof buf, "%s: %s, %s, %.1fs", r->title, act_status_name(r->last.status), how,
+		         r->last.duration_s);
 		bool good = r->last.status == ACT_OK;
 		ui_put(u, w, 1, 2, buf, W - 4, good ? 0 : A_BOLD, ui_pair(u, good ? UI_C_DONE : UI_C_WARN));
 	} else {

@@ -432,6 +432,8 @@ void ui_output_open(ui_ctx *u);
 void ui_output_show(ui_ctx *u);                     /* o */
 void ui_output_draw(ui_ctx *u);
 int ui_output_key(ui_ctx *u, ui_action a);
+#define UI_OUT_END_MAX 64
+void ui_out_fmt_end(const act_result *res, char *buf, size_t n);   /* "exit 7", "signal 15 (Terminated)" */
 /* ui_timeline.c (REPLAY mode) */
 int ui_timeline_open(ui_ctx *u, pgc_err *e);   /* builds u->lg at the start */
 void ui_timeline_close(ui_ctx *u);

@@ -136,8 +136,10 @@ void ui_run_finish(loop *lp, void *ud)
 	act_free(r->run);
 	r->run = NULL;
 	char line[UI_LINE_MAX];
-	snprintf(line, sizeof line, "── %s: %s, exit %d, %.1fs%s%.*s ──", p->item_id[0] ? p->item_id : "restore",
-	         act_status_name(res.status), act_result_exit(&res), res.duration_s,
+	char how[UI_OUT_END_MAX];
+	ui_out_fmt_end(&res, how, sizeof how);
+	snprintf(line, sizeof line, "── %s: %s, %s, %.1fs%s%.*s ──", p->item_id[0] ? p->item_id : "restore",
+	         act_status_name(res.status), how, res.duration_s,
 	         res.error[0] ? ": " : "", (int)(sizeof line / 2), res.error);
 	char *safe = act_sanitize(line, strlen(line));
 	ui_out_line(r, safe);
@@ -157,8 +159,8 @@ void ui_run_finish(loop *lp, void *ud)
 		run_next(u);
 		return;
 	}
-	ui_status(u, "%s: %s (exit %d) in %.1fs%s", p->item_id, act_status_name(res.status),
-	          act_result_exit(&res), res.duration_s, res.ticked ? "; ticked" : "");
+	ui_status(u, "%s: %s (%s) in %.1fs%s", p->item_id, act_status_name(res.status), how, res.duration_s,
+	          res.ticked ? "; ticked" : "");
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
