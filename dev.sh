@@ -66,6 +66,11 @@ test)  install_missing
            grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$f" | sed "s/^/$f /"
        done
        [ $rc -ne 0 ] && grep -E 'mandoc|error:|Error ' make-check.out | head -20
+       # what each failing case said: its diagnostics, not only its name
+       [ $rc -ne 0 ] && find _build/tests -name '*.log' -exec awk '
+           /^not ok/ { n = 40; print FILENAME ": " $0; next }
+           n > 0 && /^#/ { n--; print "    " $0; next }
+           { n = 0 }' {} + 2>/dev/null | head -200
        [ $rc_asan -ne 0 ] && tail -40 make-check-asan.out
        pass=$(field PASS make-check.out make-check-asan.out)
        skip=$(field SKIP make-check.out make-check-asan.out)

@@ -150,8 +150,7 @@ wait_exit 15 >/dev/null
 # records nothing
 n_counts=$(pgc log --json | jq '[.[] | select(.kind == "counts")] | length')
 monitor() {
-	rm -f "$E2E_DIR/exit"
-	tm respawn-pane -k -t e2e "env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' monitor $*; echo \$? > '$E2E_DIR/exit'; sleep 600"
+	pane_run "env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' monitor $*"
 }
 monitor
 wait_screen 'MONITOR' 10; ok $? "monitor opens"

@@ -14,8 +14,7 @@ dir=$PGC_TMP/demo
 CFG=$dir/pgcutover.json
 pg_atexit "\"\$PGCUTOVER\" demo --stop --dir \"$dir\" >/dev/null 2>&1"
 
-tm new-session -d -s e2e -x 100 -y 30 \
-	"env TERM=$E2E_TERM LANG=$E2E_LANG '$PGCUTOVER' --operator alice demo --rows 200 --dir '$dir'; echo \$? > '$E2E_DIR/exit'; sleep 600"
+pane_run "env TERM=$E2E_TERM LANG=$E2E_LANG '$PGCUTOVER' --operator alice demo --rows 200 --dir '$dir'"
 wait_screen 'DRIVER' 180; ok $? "demo opens the console"
 like "$(screen)" 'postgres@demo/pg:[0-9]+ → postgres@demo/pg:[0-9]+' "header shows the demo's source → target"
 like "$(screen)" "Counts live|Row counts" "side pane present"

@@ -12,9 +12,7 @@ ok $? "bob writes a first event headless"
 before=$(pgc log --json | jq length)
 
 monitor_start() {
-	rm -f "$E2E_DIR/exit"
-	tm new-session -d -s e2e -x 100 -y 30 \
-		"env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol monitor; echo \$? > '$E2E_DIR/exit'; sleep 600"
+	pane_run "env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol monitor"
 }
 monitor_start
 wait_screen 'MONITOR'; ok $? "monitor opens in MONITOR mode"

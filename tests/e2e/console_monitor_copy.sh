@@ -17,9 +17,7 @@ ok $? "the driver records a tick"
 # (checkpointed), as a copy of a state taken with the driver stopped is.
 cp "$E2E_DIR/state.db" "$COPY"
 
-rm -f "$E2E_DIR/exit"
-tm new-session -d -s e2e -x 100 -y 30 \
-	"env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' -s '$COPY' --operator carol monitor; echo \$? > '$E2E_DIR/exit'; sleep 600"
+pane_run "env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' -s '$COPY' --operator carol monitor"
 wait_screen 'MONITOR'; ok $? "monitor opens on the copy"
 keys 1
 wait_screen '\[x\] Create roles.*bob'; ok $? "it shows the copied tick"

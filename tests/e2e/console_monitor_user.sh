@@ -39,9 +39,7 @@ j=$(as_mon "$PGCUTOVER" -c "$CFG" status --json 2>&1)
 is "$(printf '%s' "$j" | jq -r '.phases[] | select(.id == "1") | .done' 2>/dev/null)" 1 \
 	"status as the monitor user reads it (a snapshot)"
 
-rm -f "$E2E_DIR/exit"
-tm new-session -d -s e2e -x 100 -y 30 \
-	"cd / && runuser -u $MON_USER -- env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol monitor; echo \$? > '$E2E_DIR/exit'; sleep 600"
+pane_run "cd / && runuser -u $MON_USER -- env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol monitor"
 wait_screen 'MONITOR'; ok $? "monitor opens as $MON_USER"
 wait_screen 'a snapshot: no driver has this state open'; ok $? "and says it reads a snapshot"
 

@@ -74,14 +74,7 @@ N=$(pgc log --json | jq length)
 LOG_BEFORE=$(pgc log --json | jq -c .)
 
 replay_start() {
-	rm -f "$E2E_DIR/exit"
-	_rs_cmd="cd '$E2E_DIR' && env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol replay $*; echo \$? > '$E2E_DIR/exit'; sleep 600"
-	# reuse the pane: a new server per start would race the old one's exit
-	if tm has-session -t e2e 2>/dev/null; then
-		tm respawn-pane -k -t e2e "$_rs_cmd"
-	else
-		tm new-session -d -s e2e -x 100 -y 30 "$_rs_cmd"
-	fi
+	pane_run "cd '$E2E_DIR' && env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol replay $*"
 }
 cursor_is() { wait_screen "event $1/$N " 5; }
 # The rail's done/total per phase, as drawn, against `status --json`.
