@@ -261,7 +261,10 @@ typedef struct act_rollback {
 	char *point_of_no_return;     /* "item 5.3 "..." was ticked at T by U", or NULL */
 	int64_t rows_gained;          /* past it: target rows (all tables) in the newest
 	                               * counts snapshot minus the last one before the
-	                               * tick; -1 when unknown (no snapshot on a side) */
+	                               * tick; -1 when unknown (no snapshot on a side).
+	                               * Exact snapshots are used when there is one on
+	                               * each side, else estimates */
+	bool rows_gained_exact;       /* from exact counts on both sides of the tick */
 } act_rollback;
 
 /* lg may be NULL (then the point of no return is not checked); st may be

@@ -102,48 +102,66 @@ static char *ponr_description(const config *cfg, const runbook *rb, ledger *lg)
 	return d;
 }
 
-/* Rows the target gained since the point of no return (see action.h). */
-typedef struct gained_scan {
-	double since;
+/* Rows the target gained since the point of no return (see action.h):
+ * from exact snapshots when there is one on each side of the tick, else
+ * from whatever snapshots there are (then an estimate). */
+typedef struct gained_pair {
 	double before, now;
 	bool have_before, have_after;
+} gained_pair;
+
+typedef struct gained_scan {
+	double since;
+	gained_pair any, exact;
 } gained_scan;
 
-static bool target_total(const char *payload, double *sum)
+static bool target_total(const char *payload, double *sum, bool *exact)
 {
 	cJSON *root = cJSON_Parse(payload ? payload : "");
 	const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL, *t;
 	bool ok = cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > 0;
 	*sum = 0;
+	*exact = ok;
 	cJSON_ArrayForEach(t, arr) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "target");
 		if (cJSON_IsNumber(v))
 			*sum += v->valuedouble;
 		else
 			ok = false;
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exact")))
+			*exact = false;   /* an estimate (or one side not counted) */
 	}
 	cJSON_Delete(root);
 	return ok;
+}
+
+static void gained_add(gained_pair *p, bool before, double sum)
+{
+	if (before) {
+		p->before = sum;
+		p->have_before = true;
+	} else {
+		p->now = sum;
+		p->have_after = true;
+	}
 }
 
 static int gained_event(const st_event *ev, void *ud)
 {
 	gained_scan *g = ud;
 	double sum;
-	if (strcmp(ev->kind, EV_COUNTS) != 0 || !target_total(ev->payload, &sum))
+	bool exact;
+	if (strcmp(ev->kind, EV_COUNTS) != 0 || !target_total(ev->payload, &sum, &exact))
 		return 0;
-	if (ev->ts < g->since) {
-		g->before = sum;
-		g->have_before = true;
-	} else {
-		g->now = sum;
-		g->have_after = true;
-	}
+	gained_add(&g->any, ev->ts < g->since, sum);
+	if (exact)
+		gained_add(&g->exact, ev->ts < g->since, sum);
 	return 0;
 }
 
-static int64_t rows_gained_since(const config *cfg, const runbook *rb, state *st, ledger *lg)
+static int64_t rows_gained_since(const config *cfg, const runbook *rb, state *st, ledger *lg, bool *exact)
 {
+	*exact = false;
 	const rb_phase *ph = NULL;
 	const rb_item *it = runbook_item(rb, cfg->point_of_no_return, &ph);
 	lg_item *li = it ? ledger_item(lg, (size_t)(ph - rb->phases), (size_t)(it - ph->items)) : NULL;
@@ -151,9 +169,15 @@ static int64_t rows_gained_since(const config *cfg, const runbook *rb, state *st
 		return -1;
 	gained_scan g = {.since = li->done_at};
 	pgc_err e = {0};
-	if (state_foreach_kind(st, EV_COUNTS, 0, gained_event, &g, &e) < 0 || !g.have_before || !g.have_after)
+	if (state_foreach_kind(st, EV_COUNTS, 0, gained_event, &g, &e) < 0)
 		return -1;
-	return (int64_t)(g.now - g.before);
+	if (g.exact.have_before && g.exact.have_after) {
+		*exact = true;
+		return (int64_t)(g.exact.now - g.exact.before);
+	}
+	if (!g.any.have_before || !g.any.have_after)
+		return -1;
+	return (int64_t)(g.any.now - g.any.before);
 }
 
 int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *lg,
@@ -223,7 +247,7 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 	}
 	r->point_of_no_return = ponr_description(cfg, rb, lg);
 	r->past_point_of_no_return = r->point_of_no_return != NULL;
-	r->rows_gained = r->past_point_of_no_return ? rows_gained_since(cfg, rb, st, lg) : -1;
+	r->rows_gained = r->past_point_of_no_return ? rows_gained_since(cfg, rb, st, lg, &r->rows_gained_exact) : -1;
 	*out = r;
 	return 0;
 }
@@ -253,8 +277,8 @@ char *act_rollback_describe(const act_rollback *rb)
 		sb_printf(&b, "POINT OF NO RETURN PASSED: %s; the target has taken writes the source has not seen.\n",
 		          rb->point_of_no_return);
 		if (rb->rows_gained >= 0)
-			sb_printf(&b, "The target has gained %lld rows since (recorded counts); rolling back leaves them behind.\n",
-			          (long long)rb->rows_gained);
+			sb_printf(&b, "The target has gained %lld rows since (recorded %s); rolling back leaves them behind.\n",
+			          (long long)rb->rows_gained, rb->rows_gained_exact ? "exact counts" : "estimates");
 		else
 			sb_printf(&b, "Rows the target gained since: unknown (no recorded counts before and after it).\n");
 	}
@@ -323,6 +347,7 @@ char *act_rollback_json(const act_rollback *rb)
 		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
 	else
 		cJSON_AddNullToObject(o, "rows_gained");
+	cJSON_AddBoolToObject(o, "rows_gained_exact", rb->rows_gained >= 0 && rb->rows_gained_exact);
 	cJSON_AddItemToObject(o, "restore", restore_array(rb, "current", "restore"));
 	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
 	for (size_t i = 0; i < rb->n_steps; i++) {
@@ -353,8 +378,10 @@ int act_rollback_record(state *st, const act_rollback *rb, const act_result *ste
 		cJSON_AddItemToArray(steps, x);
 	}
 	cJSON_AddBoolToObject(o, "past_point_of_no_return", rb->past_point_of_no_return);
-	if (rb->past_point_of_no_return && rb->rows_gained >= 0)
+	if (rb->past_point_of_no_return && rb->rows_gained >= 0) {
 		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
+		cJSON_AddBoolToObject(o, "rows_gained_exact", rb->rows_gained_exact);
+	}
 	char *js = print_free(o);
 	int rc = state_append(st, EV_PHASE_ROLLED_BACK, rb->phase_id, NULL, js, id_out, e);
 	free(js);

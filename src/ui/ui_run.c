@@ -388,8 +388,8 @@ void ui_run_rollback(ui_ctx *u)
 		/* short: the prompt's hint line is cut at the box's edge */
 		if (rb->rows_gained >= 0)
 			snprintf(r->rows_gained, sizeof r->rows_gained,
-			         "target gained %lld rows since, not on the source",
-			         (long long)rb->rows_gained);
+			         "target gained %s%lld rows since, not on the source",
+			         rb->rows_gained_exact ? "" : "~", (long long)rb->rows_gained);
 		else
 			snprintf(r->rows_gained, sizeof r->rows_gained, "rows the target gained since: unknown");
 	}

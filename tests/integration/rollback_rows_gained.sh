@@ -4,6 +4,8 @@
 # recorded before the point-of-no-return tick and after rows were written
 # on the target give the difference in `rollback --dry-run --json` and in
 # its text; without counts after the tick it says the figure is unknown.
+# Exact snapshots on both sides of the tick win over a newer estimate;
+# with only estimates the figure is given and said to be estimated.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_require
@@ -53,6 +55,31 @@ GAINED=7
 pg_psql dst "insert into orders select from generate_series(1, $GAINED);"
 pgc counts --exact >/dev/null
 out=$(pgc --json rollback 5 --dry-run)
-is "$(printf '%s' "$out" | jq -r .rows_gained)" "$GAINED" "rows_gained: the target's growth since the tick"
-like "$(pgc rollback 5 --dry-run)" "has gained $GAINED rows since" "the text says how many rows"
+is "$(printf '%s' "$out" | jq -r '"\(.rows_gained) \(.rows_gained_exact)"')" "$GAINED true" \
+	"rows_gained: the target's growth since the tick, from exact counts"
+like "$(pgc rollback 5 --dry-run)" "has gained $GAINED rows since \(recorded exact counts\)" "the text says how many rows"
+
+# the target grows past the cheap-exact size: a plain refresh records estimates
+pg_psql dst "insert into orders select from generate_series(1, 150000); analyze orders;"
+pgc counts >/dev/null
+is "$(pgc log --json | jq -r '[.[] | select(.kind == "counts")][-1].payload.exact')" false \
+	"the newest snapshot is an estimate"
+out=$(pgc --json rollback 5 --dry-run)
+is "$(printf '%s' "$out" | jq -r '"\(.rows_gained) \(.rows_gained_exact)"')" "$GAINED true" \
+	"rows_gained: the exact snapshots are used, not the newer estimate"
+
+# only estimates on each side of the tick (a second state): given, said so
+pgc2() { "$PGCUTOVER" -c "$cfg" -s "$PGC_TMP/state2.db" "$@"; }
+pgc2 note "second night" >/dev/null
+pgc2 counts >/dev/null
+pgc2 tick 5.1 >/dev/null
+pg_psql dst "insert into orders select from generate_series(1, 5000); analyze orders;"
+pgc2 counts >/dev/null
+want=$(pgc2 log --json | jq -r '[.[] | select(.kind == "counts") | .payload | (.exact | tostring) + " " + (.tables[0].target | tostring)] | join(",")')
+like "$want" '^false [0-9]+,false [0-9]+$' "the second state: two estimated snapshots"
+before=${want%%,*}; after=${want##*,}
+out=$(pgc2 --json rollback 5 --dry-run)
+is "$(printf '%s' "$out" | jq -r '"\(.rows_gained) \(.rows_gained_exact)"')" "$(( ${after#* } - ${before#* } )) false" \
+	"only estimates: rows_gained from them, rows_gained_exact false"
+like "$(pgc2 rollback 5 --dry-run)" "has gained -?[0-9]+ rows since \(recorded estimates\)" "the text says estimates"
 done_testing
