@@ -26,6 +26,9 @@ typedef struct lg_item {
 	double duty_done_at;      /* recurring duty: last confirmed (duty_done), 0 never */
 	char *duty_done_by;
 	int duty_count;           /* times confirmed */
+	double first_run_at;      /* first command_start of the item's command
+	                           * (rollback steps aside) since its phase was
+	                           * last rolled back; 0 = never run */
 } lg_item;
 
 typedef enum lg_phase_status {

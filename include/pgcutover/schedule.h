@@ -7,8 +7,8 @@
  * Downtime: the runbook's cutover window is the first step with a time
  * window ("5.2 Cutover Window (02:00-06:00)"); its length is the planned
  * downtime.  The clock starts at an explicit downtime_start event (the
- * console's D, `pgcutover downtime start`), else at the first tick inside
- * the window's steps; it stops at an explicit downtime_end, else (no
+ * console's D, `pgcutover downtime start`), else at the first tick or
+ * command run (command_start) inside the window's steps; it stops at an explicit downtime_end, else (no
  * explicit start) when every item of the window is ticked.
  *
  * Late steps: a step's planned end is the downtime start plus the step's
@@ -30,7 +30,7 @@ typedef struct sched_downtime {
 	size_t phase, step;    /* where it is */
 	int plan_min;          /* its planned length in minutes; -1 unknown */
 	double start, end;     /* unix seconds; 0 = not started / still running */
-	bool explicit_start;   /* from a downtime_start event (else the first tick) */
+	bool explicit_start;   /* from a downtime_start event (else the first tick or run) */
 	bool explicit_end;
 	bool running;          /* started and not ended */
 	double elapsed_s;      /* start to end, or to now while running; 0 before */

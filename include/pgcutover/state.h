@@ -45,7 +45,7 @@ typedef struct st_event {
 #define EV_PHASE_OVERRIDE  "phase_override"   /* payload: reason */
 #define EV_PHASE_ROLLED_BACK "phase_rolled_back" /* payload: restored flags, steps */
 #define EV_COUNTS          "counts"           /* payload: snapshot of all tables */
-#define EV_DOWNTIME_START  "downtime_start"   /* payload: reason ("explicit", "first action") */
+#define EV_DOWNTIME_START  "downtime_start"   /* payload: reason */
 #define EV_DOWNTIME_END    "downtime_end"
 #define EV_DUTY_DONE       "duty_done"        /* item: a recurring duty; payload: hash, note? */
 #define EV_SESSION_START   "session_start"

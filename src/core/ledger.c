@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/ledger.h"
 
-#define LG_SNAPSHOT_FORMAT 2   /* 2: phases carry rolled_back_at */
+#define LG_SNAPSHOT_FORMAT 3   /* 2: phases carry rolled_back_at; 3: items first_run_at */
 /* Items listed per category in the human diff summary before "+N more". */
 #define LG_SUMMARY_MAX_IDS 8
 
@@ -309,6 +309,25 @@ static void apply_note(ledger *lg, const st_event *ev, const cJSON *pl)
 	add_note(&lg->general_notes, &lg->n_general_notes, ev->ts, ev->operator_name, text);
 }
 
+/* A command run for an item: when it first ran (the downtime clock's
+ * implicit start).  An item not found, or whose text changed, is passed over
+ * quietly: a command is not a tick and flags nothing. */
+static void apply_command_start(ledger *lg, const st_event *ev)
+{
+	size_t p, i;
+	if (!ev->item || ledger_find_item(lg, ev->item, &p, &i) < 0)
+		return;
+	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+	const char *hash = json_str(pl, "item_hash");
+	bool rollback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pl, "rollback"));
+	if (!rollback && (!hash || strcmp(lg->rb->phases[p].items[i].hash, hash) == 0)) {
+		lg_item *it = ledger_item(lg, p, i);
+		if (it->first_run_at == 0)
+			it->first_run_at = ev->ts;
+	}
+	cJSON_Delete(pl);
+}
+
 /* A rolled-back phase is reopened: its ticks stay in the log (and in each
  * item's notes) but no longer count, and it reads "rolled back" until work
  * on it starts again. */
@@ -326,6 +345,7 @@ static void reopen_phase(ledger *lg, size_t p, const st_event *ev)
 		free(it->done_by);
 		it->done_by = NULL;
 		it->done_at = 0;
+		it->first_run_at = 0;
 	}
 	lp->started_at = 0;
 	lp->completed_at = 0;
@@ -344,6 +364,10 @@ void ledger_apply(ledger *lg, const st_event *ev)
 	bool rolled_back = strcmp(k, EV_PHASE_ROLLED_BACK) == 0;
 	bool dt_start = strcmp(k, EV_DOWNTIME_START) == 0, dt_end = strcmp(k, EV_DOWNTIME_END) == 0;
 	bool duty = strcmp(k, EV_DUTY_DONE) == 0;
+	if (strcmp(k, "command_start") == 0) {   /* EV_COMMAND_START, action.h */
+		apply_command_start(lg, ev);
+		return;
+	}
 	if (!(tick || untick || note || complete || override || counts || rolled_back || dt_start || dt_end || duty))
 		return;
 	if (dt_start) {
@@ -521,6 +545,8 @@ char *ledger_snapshot_json(const ledger *lg)
 			cJSON_AddBoolToObject(o, "c", true);
 		if (it->n_notes)
 			cJSON_AddItemToObject(o, "n", notes_json(it->notes, it->n_notes));
+		if (it->first_run_at)
+			cJSON_AddNumberToObject(o, "r", it->first_run_at);
 		if (it->duty_count) {
 			cJSON_AddNumberToObject(o, "dt", it->duty_done_at);
 			cJSON_AddStringToObject(o, "db", it->duty_done_by ? it->duty_done_by : "?");
@@ -589,6 +615,8 @@ int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_
 			const cJSON *dt = cJSON_GetObjectItemCaseSensitive(io, "dt"), *dn = cJSON_GetObjectItemCaseSensitive(io, "dn");
 			it->duty_done_at = cJSON_IsNumber(dt) ? dt->valuedouble : 0;
 			it->duty_count = cJSON_IsNumber(dn) ? dn->valueint : 0;
+			const cJSON *r = cJSON_GetObjectItemCaseSensitive(io, "r");
+			it->first_run_at = cJSON_IsNumber(r) ? r->valuedouble : 0;
 			const char *db = json_str(io, "db");
 			free(it->duty_done_by);
 			it->duty_done_by = db ? xstrdup(db) : NULL;

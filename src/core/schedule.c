@@ -70,8 +70,9 @@ void sched_downtime_get(const runbook *rb, ledger *lg, double now, sched_downtim
 		d->end = lg->downtime_end;
 		d->explicit_end = lg->downtime_end > 0;
 	} else if (d->has_window) {
-		/* no explicit start: from the first tick inside the window to the
-		 * last, once every item there is done */
+		/* no explicit start: from the first tick or command run inside
+		 * the window (stopping the app is run before it is ticked) to the
+		 * last tick, once every item there is done */
 		const rb_phase *ph = &rb->phases[d->phase];
 		size_t e = window_end(ph, d->step);
 		double first = 0, last = 0;
@@ -81,6 +82,8 @@ void sched_downtime_get(const runbook *rb, ledger *lg, double now, sched_downtim
 			if (it->step < (int)d->step || it->step >= (int)e || !ledger_item_counts(it))
 				continue;
 			const lg_item *li = ledger_item(lg, d->phase, i);
+			if (li && li->first_run_at > 0 && (first == 0 || li->first_run_at < first))
+				first = li->first_run_at;
 			if (li && li->done && li->done_at > 0) {
 				if (first == 0 || li->done_at < first)
 					first = li->done_at;

@@ -4,7 +4,9 @@
 # start refused), elapsed and explicit flags in --json, the same object in
 # `status --json`; duties inactive until their phase starts, then due, a
 # --done recorded with who, exit 1 when one is overdue (an interval that
-# has passed: a duty every 1 second), a non-duty refused.
+# has passed: a duty every 1 second), a non-duty refused.  Without an
+# explicit start, the clock starts at the first command run inside the
+# window, before that item is ticked.
 . "$top_srcdir/tests/lib/tap.sh"
 command -v jq >/dev/null 2>&1 || skip_all "jq is not installed"
 D=$(mktemp -d "${TMPDIR:-/tmp}/pgc-sched.XXXXXX")
@@ -24,6 +26,9 @@ cat > "$D/rb.md" <<'RB'
 
 #### Stop Services (02:00, 5 min)
 - [ ] Stop the app
+  ```sh
+  echo stopping
+  ```
 RB
 printf '{"runbook":"rb.md","state":"state.db"}\n' > "$D/pgcutover.json"
 pgc() { "$PGCUTOVER" -c "$D/pgcutover.json" --operator carol "$@"; }
@@ -57,4 +62,14 @@ out=$(pgc --json due)
 is "$(printf '%s' "$out" | jq -r '.[] | select(.item == "4.3") | "\(.count) \(.last_done_by)"')" "1 carol" "due --done: recorded, by whom"
 pgc due 4.1 --done 2>"$D/err"; is "$?" 65 "a non-duty is refused (65)"
 like "$(cat "$D/err")" 'not a recurring duty' "and says why"
+
+# a second state: no downtime start; running the window's first command starts the clock
+pgc2() { pgc -s "$D/state2.db" "$@"; }
+pgc2 note "second try" >/dev/null
+is "$(pgc2 --json downtime | jq -r .running)" false "second state: not running"
+pgc2 run 5.1 --yes >/dev/null 2>&1; is "$?" 0 "the window's first command runs"
+ran=$(pgc2 --json log | jq -r '[.[] | select(.kind == "command_start")][0].ts')
+out=$(pgc2 --json downtime)
+is "$(printf '%s' "$out" | jq -r --arg ran "$ran" '"\(.running) \(.explicit_start) \(.started_at == $ran)"')" "true false true" \
+	"downtime: running from the command's start, before any tick"
 done_testing

@@ -2,7 +2,8 @@
  * test_schedule.c -- the downtime clock, late steps and recurring duties of
  * schedule.c on a parsed runbook and a ledger fed events at fixed times (no
  * wall clock): the window found and its planned length across midnight,
- * the implicit start at the first tick inside the window and its end when
+ * the implicit start at the first tick or command run inside the window
+ * (not a rollback run) and its end when
  * the window's items are done, an explicit downtime_start/end taking over,
  * a step's due time on the downtime's clock and lateness, interval parsing,
  * duties inactive before their phase starts, due from the phase start, then
@@ -95,6 +96,38 @@ int main(void)
 	sched_downtime_get(rb, lg, T0 + 70 * MIN, &d);
 	ok(!d.running && d.end == T0 + 60 * MIN && d.elapsed_s == 60 * MIN,
 	   "implicit: ends when every item of the window is ticked");
+
+	/* a command run inside the window starts the clock before its tick */
+	{
+		ledger *lr = ledger_new(rb);
+		char pl[160];
+		snprintf(pl, sizeof pl, "{\"item_hash\":\"%s\",\"rollback\":true}", runbook_item(rb, "5.1", NULL)->hash);
+		apply(lr, "command_start", T0 - 30 * MIN, "5", "5.1", pl);
+		apply(lr, "command_start", T0 - 20 * MIN, "5", "5.1", "{\"item_hash\":\"0000\"}");
+		sched_downtime_get(rb, lr, T0, &d);
+		ok(d.start == 0, "a rollback run, or a run of an item whose text changed, starts nothing");
+		snprintf(pl, sizeof pl, "{\"item_hash\":\"%s\",\"rollback\":false}", runbook_item(rb, "5.1", NULL)->hash);
+		apply(lr, "command_start", T0 - 5 * MIN, "5", "5.1", pl);
+		apply(lr, "command_start", T0 - 2 * MIN, "5", "5.1", pl);
+		sched_downtime_get(rb, lr, T0, &d);
+		ok(d.start == T0 - 5 * MIN && d.running && !d.explicit_start,
+		   "implicit start at the first command run inside the window");
+		apply(lr, EV_TICK, T0, "5", "5.1", hash_payload(rb, "5.1"));
+		apply(lr, EV_TICK, T0 + 40 * MIN, "5", "5.2", hash_payload(rb, "5.2"));
+		sched_downtime_get(rb, lr, T0 + 50 * MIN, &d);
+		ok(!d.running && d.elapsed_s == 45 * MIN, "it ends at the last tick: 45 min from the run");
+		char *sn = ledger_snapshot_json(lr);
+		ledger *lr2 = ledger_new(rb);
+		ok(ledger_restore_snapshot(lr2, sn, lr->last_event_id, &e) == 0, "snapshot with a run restores");
+		sched_downtime_get(rb, lr2, T0 + 50 * MIN, &d);
+		ok(d.start == T0 - 5 * MIN, "the snapshot keeps when the command first ran");
+		free(sn);
+		ledger_free(lr2);
+		apply(lr, EV_PHASE_ROLLED_BACK, T0 + 60 * MIN, "5", NULL, "{}");
+		sched_downtime_get(rb, lr, T0 + 61 * MIN, &d);
+		ok(d.start == 0, "the phase rolled back: the runs before it start nothing");
+		ledger_free(lr);
+	}
 
 	/* explicit events take over */
 	apply(lg, EV_DOWNTIME_START, T0 + 100 * MIN, "5", NULL, "{\"reason\":\"explicit\"}");
