@@ -54,12 +54,25 @@ test)  install_missing
        set +e
        make -s -C _build check "$@" >make-check.out 2>&1
        rc=$?
-       # The C unit tests again under AddressSanitizer and UBSan.
+       # Everything again under AddressSanitizer and UBSan: the C unit tests,
+       # and the binary itself under the integration and console tests.
+       # A report goes to a file too, so one from a run whose exit status a
+       # test does not look at still fails the suite.
+       san=$(pwd)/_build-asan/sanitizer-reports
+       rm -rf "$san"
        build _build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
            LDFLAGS="-fsanitize=address,undefined" >make-check-asan.out 2>&1 &&
-       ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-           make -s -C _build-asan check TESTS='$(unit_tests)' >>make-check-asan.out 2>&1
+       mkdir -p "$san" && chmod 1777 "$san" &&
+       ASAN_OPTIONS=detect_leaks=1:log_path=$san/asan \
+       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$san/ubsan \
+           make -s -C _build-asan check >>make-check-asan.out 2>&1
        rc_asan=$?
+       reports=$(ls "$san" 2>/dev/null | wc -l)
+       for r in "$san"/*; do
+           [ -f "$r" ] || continue
+           echo "FAIL: asan: sanitizer report $(basename "$r"):"
+           head -30 "$r"
+       done
        sed -i 's/^\(PASS\|FAIL\|SKIP\|ERROR\|XPASS\): /\1: asan: /' make-check-asan.out
        for f in make-check.out make-check-asan.out; do
            grep -E '^(FAIL|ERROR|XPASS|SKIP):' "$f"
@@ -67,14 +80,14 @@ test)  install_missing
        done
        [ $rc -ne 0 ] && grep -E 'mandoc|error:|Error ' make-check.out | head -20
        # what each failing case said: its diagnostics, not only its name
-       [ $rc -ne 0 ] && find _build/tests -name '*.log' -exec awk '
+       [ $rc -ne 0 ] || [ $rc_asan -ne 0 ] && find _build/tests _build-asan/tests -name '*.log' -exec awk '
            /^not ok/ { n = 40; print FILENAME ": " $0; next }
            n > 0 && /^#/ { n--; print "    " $0; next }
            { n = 0 }' {} + 2>/dev/null | head -200
        [ $rc_asan -ne 0 ] && tail -40 make-check-asan.out
        pass=$(field PASS make-check.out make-check-asan.out)
        skip=$(field SKIP make-check.out make-check-asan.out)
-       failed=$(( $(field FAIL make-check.out make-check-asan.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) ))
+       failed=$(( $(field FAIL make-check.out make-check-asan.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) + reports ))
        [ $rc -ne 0 ] || [ $rc_asan -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
        echo "$pass passed, $failed failed, $skip skipped"
        [ "$failed" -eq 0 ] ;;
