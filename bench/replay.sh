@@ -57,3 +57,36 @@ while [ "$i" -lt "$SEEKS" ]; do
 	i=$((i + 1))
 done
 awk -v w="$worst" -v c="$worst_cpu" -v t="$TARGET_MS" 'BEGIN { printf "  worst %d ms wall (%.2fx of the %d ms target), %d ms CPU (%.2fx)\n", w, w / t, t, c, c / t }'
+
+# The same log as a JSONL export (what leaves the jump host).  Its first
+# replay imports it, checking the chain, into a cached state (timed as
+# "jsonl import", once); later seeks read that cache.  The same seeks with
+# the log read into memory (no usable cache directory) are printed after.
+t0=$(now); "$P" -q -r "$T/rb.md" -s "$T/s.db" export --format jsonl -o "$T/log.jsonl"; t1=$(now)
+echo "  jsonl export  $(ms "$t0" "$t1") ms  ($(du -m "$T/log.jsonl" | cut -f1) MB)"
+t0=$(now); PGCUTOVER_CACHE_DIR=$T/cache "$P" -q -r "$T/rb.md" replay "$T/log.jsonl" --event 1 --json >/dev/null; t1=$(now)
+echo "  jsonl import  $(ms "$t0" "$t1") ms  (first replay: chain checked, cached state + checkpoint snapshots, once)"
+jsonl_seeks() {  # LABEL COUNT CACHE_DIR
+	jworst=0
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		at=$(awk -v a="$first" -v b="$last" -v s="7$i$$" 'BEGIN { srand(s); printf "%.6f", a + rand() * (b - a) }')
+		t0=$(now)
+		if [ -x /usr/bin/time ]; then   # Debian's package time: peak RSS
+			PGCUTOVER_CACHE_DIR=$3 /usr/bin/time -f '%M' -o "$T/rss" \
+				"$P" -q -r "$T/rb.md" replay "$T/log.jsonl" --at "$at" --json >"$T/seek.json"
+			rss="peak RSS $(( $(tail -1 "$T/rss") / 1024 )) MB"
+		else
+			PGCUTOVER_CACHE_DIR=$3 "$P" -q -r "$T/rb.md" replay "$T/log.jsonl" --at "$at" --json >"$T/seek.json"
+			rss="peak RSS not measured (no /usr/bin/time)"
+		fi
+		t1=$(now)
+		m=$(ms "$t0" "$t1")
+		[ "$m" -gt "$jworst" ] && jworst=$m
+		echo "  $1 seek $m ms wall, $rss  (event $(jq .replay.event_id "$T/seek.json"))"
+		i=$((i + 1))
+	done
+	awk -v w="$jworst" -v t="$TARGET_MS" -v l="$1" 'BEGIN { printf "  %s worst %d ms wall (%.2fx of the %d ms target)\n", l, w, w / t, t }'
+}
+jsonl_seeks "jsonl cached" "$SEEKS" "$T/cache"
+jsonl_seeks "jsonl in memory" "${MEM_SEEKS:-2}" /dev/null/none

@@ -18,7 +18,8 @@ for t in $scripts; do
 done | xargs -P "${PGC_TEST_JOBS:-3}" -L 1 sh -c '
 	d=$0; t=$1; k=$2
 	t0=$(date +%s)
-	timeout "${PGC_TEST_TIMEOUT:-600}" sh "$t" >"$d/$k.out" 2>"$d/$k.err"
+	# a JSONL replay caches its import: in the test'"'"'s own directory, not ~/.cache
+	PGCUTOVER_CACHE_DIR="$d/cache.$k" timeout "${PGC_TEST_TIMEOUT:-600}" sh "$t" >"$d/$k.out" 2>"$d/$k.err"
 	echo $? >"$d/$k.rc"
 	echo $(( $(date +%s) - t0 )) >"$d/$k.secs"
 ' "$outdir"

@@ -36,6 +36,10 @@ typedef struct export_log {
 } export_log;
 int export_read_jsonl(const char *path, export_log *log, pgc_err *e);
 void export_log_free(export_log *log);
+/* Appends every event of a JSONL export to st (a new, empty state) as it
+ * was recorded, checking the chain as it goes (state_import_event), in
+ * batches; -1 with the file and line of the first bad event. */
+int export_import_jsonl(const char *path, state *st, int64_t *n_out, pgc_err *e);
 
 /* Checks the chain of a JSONL file: ids 1, 2, 3 ..., each prev_hash the
  * previous hash (the first the genesis), each hash recomputed.  0 intact

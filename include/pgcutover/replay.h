@@ -19,14 +19,27 @@
 
 typedef struct replay_src replay_src;
 
-/* Opens a state file (read-only) or a JSONL export (read into memory),
- * told apart by the SQLite header.  A JSONL log must be a whole chain from
- * event 1 (check it with export_verify_jsonl). */
+/* Opens a state file (read-only) or a JSONL export, told apart by the
+ * SQLite header.  A JSONL export is imported once, its chain checked, into
+ * a state file in the cache directory ($PGCUTOVER_CACHE_DIR, else
+ * $XDG_CACHE_HOME/pgcutover, else ~/.cache/pgcutover) named after the
+ * file's path and identity, and read from there, then and later; without
+ * a writable cache, from stdin ("-") or when its chain is broken (said on
+ * stderr) it is read into memory.  A JSONL log must be a whole run of
+ * events from event 1. */
 int replay_open(const char *path, replay_src **out, pgc_err *e);
 void replay_close(replay_src *r);
-/* The state handle, or NULL for a JSONL log. */
+/* The state handle (a JSONL export's cache too), or NULL for a log read
+ * into memory. */
 state *replay_state(replay_src *r);
-bool replay_is_jsonl(const replay_src *r);
+bool replay_is_jsonl(const replay_src *r);    /* the source is a JSONL export */
+bool replay_in_memory(const replay_src *r);   /* read into memory, no state */
+/* A JSONL export: 1 when its hash chain was checked whole (on import), 0
+ * when it is broken, -1 when not checked (read into memory); a state file:
+ * -1 (`pgcutover verify` checks one). */
+int replay_chain_checked(const replay_src *r);
+/* The JSONL export's cache state file, or NULL. */
+const char *replay_cache_path(const replay_src *r);
 int64_t replay_last_id(replay_src *r);
 
 /* The id of the last event at or before time t (0 when t is before the

@@ -122,6 +122,11 @@ struct sqlite3 *state_db(state *st);
  * state_append() inside state_begin()..state_commit() does not commit (or
  * fsync) each event; either all of them are written or none. */
 int state_begin(state *st, pgc_err *e);
+/* Inside a batch: appends an event recorded elsewhere (an export) as it is,
+ * its id, time, actor and hashes kept.  Refused, and the batch rolled back,
+ * unless it is the next id, chains to the head and its hash matches its
+ * contents (PGC_EXIT_DATAERR, saying which). */
+int state_import_event(state *st, const st_event *ev, pgc_err *e);
 int state_commit(state *st, pgc_err *e);
 void state_rollback(state *st);
 

@@ -105,10 +105,13 @@ static int load_runbook(replay_src *src, const cli_ctx *ctx, int64_t upto, runbo
 	return rc;
 }
 
-/* Leaves checkpoint snapshots in a long, writable state so seeks are fast. */
+/* Leaves checkpoint snapshots in a long, writable state (or a JSONL
+ * export's cache) so seeks are fast. */
 static void index_if_useful(const char *path, const runbook *rb, replay_src *src, bool quiet)
 {
 	state *ro = replay_state(src);
+	if (replay_cache_path(src))
+		path = replay_cache_path(src);
 	if (!ro || state_last_id(ro) < REPLAY_SNAPSHOT_EVERY || access(path, W_OK) != 0 ||
 	    replay_indexed(ro, rb, REPLAY_SNAPSHOT_EVERY))
 		return;
@@ -358,6 +361,11 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 		cJSON *r = cJSON_AddObjectToObject(root, "replay");
 		cJSON_AddStringToObject(r, "source", source);
 		cJSON_AddStringToObject(r, "format", replay_is_jsonl(src) ? "jsonl" : "state");
+		int chain = replay_chain_checked(src);
+		if (chain < 0)
+			cJSON_AddNullToObject(r, "chain_verified");
+		else
+			cJSON_AddBoolToObject(r, "chain_verified", chain == 1);
 		cJSON_AddNumberToObject(r, "event_id", (double)id);
 		cJSON_AddNumberToObject(r, "events_total", (double)total);
 		cJSON_AddItemToObject(r, "at", json_time(cursor));

@@ -283,6 +283,60 @@ int export_read_jsonl(const char *path, export_log *log, pgc_err *e)
 	return 0;
 }
 
+/* ---- import into a state file ---- */
+
+#define EXPORT_IMPORT_BATCH 50000   /* events per transaction */
+
+typedef struct import_ctx {
+	state *st;
+	const char *path;
+	int64_t n;
+	pgc_err *e;
+} import_ctx;
+
+static int import_one(const char *line, int64_t lineno, void *ud)
+{
+	import_ctx *c = ud;
+	st_event ev;
+	pgc_err pe = {0};
+	if (export_parse_line(line, &ev, &pe) < 0) {
+		pgc_fail(c->e, PGC_EXIT_DATAERR, "%s:%lld: %s", c->path, (long long)lineno, pe.msg);
+		return 1;
+	}
+	int rc = 0;
+	if (c->n > 0 && c->n % EXPORT_IMPORT_BATCH == 0 &&
+	    (state_commit(c->st, &pe) < 0 || state_begin(c->st, &pe) < 0))
+		rc = pgc_fail(c->e, pe.code ? pe.code : PGC_EXIT_IOERR, "%s: %s", state_path(c->st), pe.msg);
+	else if (state_import_event(c->st, &ev, &pe) < 0)
+		rc = pgc_fail(c->e, pe.code ? pe.code : PGC_EXIT_DATAERR, "%s:%lld: %s", c->path, (long long)lineno, pe.msg);
+	export_event_clear(&ev);
+	if (rc)
+		return 1;
+	c->n++;
+	return 0;
+}
+
+int export_import_jsonl(const char *path, state *st, int64_t *n_out, pgc_err *e)
+{
+	import_ctx c = {.st = st, .path = path, .e = e};
+	if (state_begin(st, e) < 0)
+		return -1;
+	if (for_each_line(path, import_one, &c, e) != 0) {
+		state_rollback(st);
+		return -1;
+	}
+	if (c.n == 0) {
+		state_rollback(st);
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s: no events", path);
+	}
+	pgc_err pe = {0};
+	if (state_commit(st, &pe) < 0)
+		return pgc_fail(e, pe.code ? pe.code : PGC_EXIT_IOERR, "%s: %s", state_path(st), pe.msg);
+	if (n_out)
+		*n_out = c.n;
+	return 0;
+}
+
 void export_log_free(export_log *log)
 {
 	for (size_t i = 0; i < log->n; i++)

@@ -1,18 +1,26 @@
 /*
  * replay.c -- the derived state as of any point of a recorded migration (see
  * replay.h).  A state file is read through state.c (ledger_build_at starts
- * from the newest snapshot at or before the target); a JSONL export is read
- * into memory by export.c and folded from the start (exports are small next
- * to what a state can hold, and replaying one is an after-the-fact job).
+ * from the newest snapshot at or before the target).  A JSONL export is
+ * imported once, its chain checked, into a state file in the cache
+ * directory, then read like a state: a later replay of the same file opens
+ * that and seeks through its snapshots instead of parsing the whole log.
+ * When there is no cache directory to write, or the chain is broken, or the
+ * log comes on stdin, the export is read into memory and folded from the
+ * start, as before.
  * replay_index() leaves checkpoint snapshots every N events so that seeking
  * a long state costs a snapshot read and at most N events of folding.
  * Callers: cmd_replay.c, the console's REPLAY mode.
  */
 #include "config.h"
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/replay.h"
@@ -30,7 +38,134 @@ struct replay_src {
 	 * snaps_rb: a JSONL seek then folds at most that many events too. */
 	char **snaps; size_t n_snaps;
 	char snaps_rb[65];
+	bool from_jsonl;  /* the source is a JSONL export (cached or in memory) */
+	int chain;        /* JSONL: 1 checked whole, 0 broken, -1 not checked */
+	char *cache;      /* JSONL imported: the cache state's path */
 };
+
+/* ---- the JSONL cache ---- */
+
+static char *cache_dir(void)
+{
+	const char *d = getenv("PGCUTOVER_CACHE_DIR");
+	if (d && *d)
+		return xstrdup(d);
+	const char *x = getenv("XDG_CACHE_HOME");
+	if (x && *x == '/')
+		return xasprintf("%s/pgcutover", x);
+	const char *h = getenv("HOME");
+	if (h && *h == '/')
+		return xasprintf("%s/.cache/pgcutover", h);
+	return NULL;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+				free(p);
+				return -1;
+			}
+			*s = '/';
+		}
+	free(p);
+	return mkdir(dir, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* DIR/jsonl-<path key>-<file key>.db: one cache per export file, replaced
+ * when the file changes (size, mtime, inode).  *glob_out gets the pattern of
+ * every cache of that path. */
+static char *cache_path(const char *dir, const char *path, char **glob_out)
+{
+	char real[PATH_MAX];
+	struct stat sb;
+	if (!realpath(path, real) || stat(real, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return NULL;
+	char pk[65], fk[65];
+	pgc_sha256_hex(real, strlen(real), pk);
+	char *id = xasprintf("%llu:%llu:%lld:%lld.%09ld", (unsigned long long)sb.st_dev,
+	                     (unsigned long long)sb.st_ino, (long long)sb.st_size,
+	                     (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec);
+	pgc_sha256_hex(id, strlen(id), fk);
+	free(id);
+	*glob_out = xasprintf("%s/jsonl-%.16s-*.db", dir, pk);
+	return xasprintf("%s/jsonl-%.16s-%.16s.db", dir, pk, fk);
+}
+
+/* Opens the cached import of a JSONL export, making it first when there is
+ * none.  0 with r->st set; 1 when there is no cache to use (r untouched, e
+ * says why when the log's chain is broken); -1 only for a log that cannot
+ * be read. */
+static int open_cached(replay_src *r, const char *path, pgc_err *e)
+{
+	char *dir = cache_dir(), *pattern = NULL;
+	char *cp = dir ? cache_path(dir, path, &pattern) : NULL;
+	int rc = 1;
+	if (!cp || mkdir_p(dir) < 0)
+		goto out;
+	state *st = NULL;
+	pgc_err oe = {0};
+	if (access(cp, R_OK) == 0 && state_open(cp, STATE_OPEN_READONLY, &st, &oe) == 0 &&
+	    state_last_id(st) > 0) {
+		r->st = st;
+		r->cache = cp;
+		cp = NULL;
+		rc = 0;
+		goto out;
+	}
+	state_close(st);
+	char *tmp = xasprintf("%s.tmp.%ld", cp, (long)getpid());
+	unlink(tmp);
+	pgc_err ie = {0};
+	int64_t n = 0;
+	int ok = state_open(tmp, STATE_OPEN_CREATE, &st, &ie) == 0 && export_import_jsonl(path, st, &n, &ie) == 0;
+	state_close(st);
+	st = NULL;
+	if (ok && rename(tmp, cp) == 0) {
+		glob_t g;
+		if (glob(pattern, 0, NULL, &g) == 0) {   /* older caches of this path */
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				if (strcmp(g.gl_pathv[i], cp) != 0) {
+					char side[PATH_MAX + 8];
+					unlink(g.gl_pathv[i]);
+					snprintf(side, sizeof side, "%s-wal", g.gl_pathv[i]);
+					unlink(side);
+					snprintf(side, sizeof side, "%s-shm", g.gl_pathv[i]);
+					unlink(side);
+				}
+			globfree(&g);
+		}
+		if (state_open(cp, STATE_OPEN_READONLY, &st, &oe) == 0) {
+			r->st = st;
+			r->cache = cp;
+			cp = NULL;
+			rc = 0;
+		}
+	} else {
+		unlink(tmp);
+		if (ie.code == PGC_EXIT_DATAERR) {
+			pgc_fail(e, PGC_EXIT_DATAERR, "%s", ie.msg);
+			r->chain = 0;
+		} else if (ie.code == PGC_EXIT_NOINPUT) {
+			pgc_fail(e, ie.code, "%s", ie.msg);
+			rc = -1;
+		}
+	}
+	char wal[PATH_MAX + 8];
+	snprintf(wal, sizeof wal, "%s-wal", tmp);
+	unlink(wal);
+	snprintf(wal, sizeof wal, "%s-shm", tmp);
+	unlink(wal);
+	free(tmp);
+out:
+	free(dir);
+	free(pattern);
+	free(cp);
+	return rc;
+}
 
 static bool is_sqlite(const char *path)
 {
@@ -53,6 +188,23 @@ int replay_open(const char *path, replay_src **out, pgc_err *e)
 			return -1;
 		}
 	} else {
+		r->from_jsonl = true;
+		r->chain = -1;
+		pgc_err ce = {0};
+		int c = strcmp(path, "-") != 0 ? open_cached(r, path, &ce) : 1;
+		if (c < 0) {
+			pgc_fail(e, ce.code, "%s", ce.msg);
+			free(r);
+			return -1;
+		}
+		if (c == 0) {
+			r->chain = 1;
+			*out = r;
+			return 0;
+		}
+		if (r->chain == 0)
+			fprintf(stderr, "pgcutover: WARNING: %s; replaying it as it is (check it with "
+			        "`pgcutover export --verify`)\n", ce.msg);
 		r->jsonl = true;
 		if (export_read_jsonl(path, &r->log, e) < 0) {
 			free(r);
@@ -76,6 +228,7 @@ void replay_close(replay_src *r)
 	if (!r)
 		return;
 	state_close(r->st);
+	free(r->cache);
 	export_log_free(&r->log);
 	for (size_t i = 0; i < r->n_snaps; i++)
 		free(r->snaps[i]);
@@ -90,7 +243,22 @@ state *replay_state(replay_src *r)
 
 bool replay_is_jsonl(const replay_src *r)
 {
+	return r->from_jsonl;
+}
+
+bool replay_in_memory(const replay_src *r)
+{
 	return r->jsonl;
+}
+
+int replay_chain_checked(const replay_src *r)
+{
+	return r->from_jsonl ? r->chain : -1;
+}
+
+const char *replay_cache_path(const replay_src *r)
+{
+	return r->cache;
 }
 
 int64_t replay_last_id(replay_src *r)

@@ -949,6 +949,60 @@ int state_append(state *st, const char *kind, const char *phase, const char *ite
 	return commit_write(st, e);
 }
 
+int state_import_event(state *st, const st_event *ev, pgc_err *e)
+{
+	if (!st->in_batch || st->batch_failed)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: an import runs inside a batch", st->path);
+	char h[65];
+	const char *why = NULL;
+	if (ev->id != st->head_id + 1)
+		why = "not the next event: events were removed or reordered";
+	else if (strcmp(ev->prev_hash, st->head_hash) != 0)
+		why = "its previous hash is not the event before's: the chain is broken";
+	else if (!ev->kind || !ev->operator_name || !ev->host)
+		why = "a kind, operator or host is missing";
+	else if (event_hash(st, ev, h), strcmp(h, ev->hash) != 0)
+		why = "its hash does not match its contents: the event was edited";
+	if (why) {
+		abort_write(st);
+		st->batch_failed = true;
+		if (ev->id != st->head_id + 1)
+			return pgc_fail(e, PGC_EXIT_DATAERR, "event %lld where event %lld was expected: %s",
+			                (long long)ev->id, (long long)st->head_id + 1, why);
+		return pgc_fail(e, PGC_EXIT_DATAERR, "event %lld (%s): %s", (long long)ev->id,
+		                ev->kind ? ev->kind : "?", why);
+	}
+	if (prepare(st, &st->q_insert, "INSERT INTO events (" EVENT_COLUMNS ") "
+	            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e) < 0) {
+		abort_write(st);
+		st->batch_failed = true;
+		return -1;
+	}
+	sqlite3_stmt *q = st->q_insert;
+	sqlite3_bind_int64(q, 1, ev->id);
+	sqlite3_bind_double(q, 2, ev->ts);
+	sqlite3_bind_text(q, 3, ev->operator_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, ev->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 5, ev->pid);
+	sqlite3_bind_text(q, 6, ev->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, ev->phase, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, ev->item, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, ev->payload ? ev->payload : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 10, ev->prev_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, ev->hash, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		db_fail(st, e, "cannot import an event (nothing of this batch was written)");
+		abort_write(st);
+		st->batch_failed = true;
+		return -1;
+	}
+	st->head_id = ev->id;
+	memcpy(st->head_hash, ev->hash, sizeof st->head_hash);
+	return 0;
+}
+
 int state_begin(state *st, pgc_err *e)
 {
 	if (st->in_batch)

@@ -437,7 +437,7 @@ int ui_timeline_open(ui_ctx *u, pgc_err *e)
 	u->replay = rp;
 	rp->src = u->s.replay;
 	int64_t last_id = replay_last_id(rp->src);
-	rp->lazy = !replay_is_jsonl(rp->src) && u->s.replay_idle <= 0 && last_id > RP_EAGER_MAX;
+	rp->lazy = !replay_in_memory(rp->src) && u->s.replay_idle <= 0 && last_id > RP_EAGER_MAX;
 	if (rp->lazy) {
 		rp->total = last_id;
 		if (replay_event_time(rp->src, 1, &rp->t0, e) < 0)

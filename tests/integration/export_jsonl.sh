@@ -83,6 +83,31 @@ done
 ok "$same" "replay of the JSONL gives the state file's derived state at every event"
 is "$($P replay t1.jsonl --json 2>/dev/null | jq -r .items_done)" "3" "replay reads the runbook recorded in the log"
 
+# The JSONL is imported once, its chain checked, into a cached state.
+: "${PGCUTOVER_CACHE_DIR:?run-shell.sh sets it}"
+is "$($P -r rb.md replay out.jsonl --json | jq -r .replay.chain_verified)" true "replay: the JSONL's chain checked on import"
+is "$(ls "$PGCUTOVER_CACHE_DIR" | grep -c '^jsonl-.*\.db$')" 1 "one cache state (t1.jsonl is tampered: not cached)"
+cache=$(ls "$PGCUTOVER_CACHE_DIR"/jsonl-*.db)
+before=$(stat -c '%i %Y' "$cache")
+a=$($P -r rb.md replay out.jsonl --event 5 --json | jq -c 'del(.replay, .state)')
+is "$(stat -c '%i %Y' "$cache")" "$before" "a second replay reads the cache, not the log again"
+b=$(PGCUTOVER_CACHE_DIR=/dev/null/none $P -r rb.md replay out.jsonl --event 5 --json | jq -c 'del(.replay, .state)')
+is "$a" "$b" "without a usable cache directory the log is read into memory: the same state"
+is "$(PGCUTOVER_CACHE_DIR=/dev/null/none $P -r rb.md replay out.jsonl --json | jq -r .replay.chain_verified)" null \
+	"and its chain is said not checked"
+err=$($P replay t1.jsonl --json 2>&1 >/dev/null)
+like "$err" "WARNING: t1\.jsonl:$bad: event $badid \(untick\): its hash does not match its contents" \
+	"a tampered export: replayed as it is, with a warning naming the line"
+is "$($P replay t1.jsonl --json 2>/dev/null | jq -r .replay.chain_verified)" false "chain_verified: false"
+is "$(ls "$PGCUTOVER_CACHE_DIR" | grep -c '^jsonl-.*\.db$')" 1 "nothing cached for the tampered export"
+cp out.jsonl grown.jsonl
+$P -r rb.md replay grown.jsonl --json >/dev/null
+$P -r rb.md -s "$S" note "one more" >/dev/null
+$P -s "$S" export --format jsonl > grown.jsonl
+is "$($P -r rb.md replay grown.jsonl --json | jq -r '"\(.replay.events_total) \(.replay.chain_verified)"')" "$((n + 1)) true" \
+	"an export rewritten since: imported again, the new event seen"
+is "$(ls "$PGCUTOVER_CACHE_DIR" | grep -c '^jsonl-.*\.db$')" 2 "its old cache removed (one per export file)"
+
 # Markdown report.
 md=$($P -r rb.md -s "$S" export --format md); ok $? "export --format md"
 like "$md" "^# Post-mortem: Export test" "report title"
