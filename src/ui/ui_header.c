@@ -80,20 +80,26 @@ static size_t current_phase(const ui_ctx *u)
 	return u->phase;
 }
 
-/* "4m12s behind rehearsal, downtime end ~03:12" (--plan-from). */
-static void rehearsal_words(ui_ctx *u, const sched_downtime *dtm, char *buf, size_t n)
+/* "4m12s behind rehearsal, downtime end ~03:12" (--plan-from); short:
+ * "rehearsal: 4m12s behind, end ~03:12", for a narrow terminal. */
+static void rehearsal_words(ui_ctx *u, const sched_downtime *dtm, bool short_form, char *buf, size_t n)
 {
 	double delta, projected, dt_end;
 	if (rehearsal_compare(u->s.plan, u->lg, &delta, &projected) < 0) {
-		snprintf(buf, n, "%s rehearsal: nothing to compare yet", ui_glyph_str(u, UI_G_VLINE));
+		snprintf(buf, n, "%s rehearsal: %s", ui_glyph_str(u, UI_G_VLINE),
+		         short_form ? "nothing yet" : "nothing to compare yet");
 		return;
 	}
 	char d[24], end[16];
 	ui_fmt_duration(delta < 0 ? -delta : delta, d, sizeof d);
 	bool has_dt = dtm->has_window && rehearsal_downtime_end(u->s.plan, u->lg, dtm->phase, dtm->step, &dt_end) == 0;
 	ui_fmt_clock(has_dt ? dt_end : projected, end, sizeof end, false);
-	snprintf(buf, n, "%s %s %s rehearsal, %s ~%s", ui_glyph_str(u, UI_G_VLINE), d,
-	         delta > 0 ? "behind" : "ahead of", has_dt ? "downtime end" : "end", end);
+	if (short_form)
+		snprintf(buf, n, "%s rehearsal: %s %s, end ~%s", ui_glyph_str(u, UI_G_VLINE), d,
+		         delta > 0 ? "behind" : "ahead", end);
+	else
+		snprintf(buf, n, "%s %s %s rehearsal, %s ~%s", ui_glyph_str(u, UI_G_VLINE), d,
+		         delta > 0 ? "behind" : "ahead of", has_dt ? "downtime end" : "end", end);
 }
 
 void ui_header_draw(ui_ctx *u)
@@ -147,9 +153,24 @@ void ui_header_draw(ui_ctx *u)
 	}
 	char rh[96] = "";
 	if (u->s.plan)
-		rehearsal_words(u, &dtm, rh, sizeof rh);
+		rehearsal_words(u, &dtm, false, rh, sizeof rh);
 	snprintf(right, sizeof right, "%s  %s  %s%s%s", phase_t, ui_glyph_str(u, UI_G_VLINE), dt,
 	         rh[0] ? "  " : "", rh);
+	/* too wide to leave the endpoints a little room: the short forms, so
+	 * the downtime and the rehearsal's verdict are cut last */
+	if (ui_text_width(u, right) > width - 2 - 24) {
+		if (dtm.start > 0) {
+			char d[24];
+			ui_fmt_duration(dtm.elapsed_s, d, sizeof d);
+			snprintf(dt, sizeof dt, "down %s/%s%s%s", d, plan, dtm.running ? "" : " ended", over ? " OVER" : "");
+		}
+		if (u->s.plan)
+			rehearsal_words(u, &dtm, true, rh, sizeof rh);
+		snprintf(right, sizeof right, "%s %s %s%s%s", phase_t, ui_glyph_str(u, UI_G_VLINE), dt,
+		         rh[0] ? " " : "", rh);
+		if (ui_text_width(u, right) > width - 2 - 24)
+			snprintf(right, sizeof right, "%s%s%s", dt, rh[0] ? " " : "", rh);
+	}
 	int rx = ui_put_right(u, w, 1, width - 1, right, over ? A_BOLD : 0, ui_pair(u, over ? UI_C_WARN : UI_C_ACCENT));
 
 	char src[512], dst[512], line[1100];

@@ -4,7 +4,8 @@
 # shows how long it took there; the header says how far ahead of or behind
 # the rehearsal the live run is and when the downtime (the runbook's cutover
 # window) would end at this pace -- the same figures `rehearsal plan --json`
-# reports.  A missing rehearsal state is refused before the screen opens.
+# reports; on a narrower terminal a short form of it.  A missing rehearsal
+# state is refused before the screen opens.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/e2e/console.inc"
 
@@ -28,7 +29,7 @@ delta=$(printf '%s' "$plan" | jq '.live.delta_s | fabs | floor')
 pace=$(printf '%s' "$plan" | jq -r '.live.pace')
 is "$pace" ahead "rehearsal plan says the live run is ahead"
 
-console_start --plan-from r.db
+E2E_COLS=130 console_start --plan-from r.db
 wait_screen 'DRIVER'; ok $? "console opens with --plan-from"
 keys 1
 wait_screen "Apply the schema dump.*reh $(fmt "$r12")"; ok $? "item 1.2 shows its rehearsal duration ($(fmt "$r12"))"
@@ -44,6 +45,10 @@ d=$(printf '%s' "$plan" | jq '.live.delta_s')
 end=$(awk -v a="$t0.$ms" -v b="$off" -v c="$d" 'BEGIN { printf "%d", a + b + c }')
 e1=$(date -d "@$((end - 1))" +%H:%M); e2=$(date -d "@$((end + 1))" +%H:%M)
 wait_screen "downtime end ~($e1|$e2)"; ok $? "the header: projected end of downtime ~$e2"
+# narrower: the short form, the endpoints keep some room
+tm resize-window -t e2e -x 100 -y 30
+wait_screen "rehearsal: $(fmt "$delta") ahead, end ~($e1|$e2)"; ok $? "100 columns: the header's short form"
+like "$(screen | sed -n 2p)" '^ [^ ]{12,}' "and the source still has some room on its line"
 keys q
 is "$(wait_exit)" 0 "quit"
 
