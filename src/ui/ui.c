@@ -335,9 +335,17 @@ static void monitor_watch_driver(ui_ctx *u, double now)
 	if (held < 0)
 		return;
 	lease_liveness l = held ? lease_judge(&li, now, pgc_host_name()) : LEASE_FREE;
-	/* Said once per change, so it does not drown the other messages. */
+	/* Said once per change, so it does not drown the other messages.  At
+	 * start, "no driver" (the usual case of a monitor opened after the
+	 * night) does not replace a message still showing: the snapshot notice
+	 * said the same, and a copy's or a snapshot's notice matters more. */
 	if ((int)l != u->driver_liveness) {
+		bool first = u->driver_liveness < 0;
 		u->driver_liveness = (int)l;
+		if (first && l == LEASE_FREE && u->status_msg[0] && now <= u->status_until) {
+			lease_info_free(&li);
+			return;
+		}
 		char since[32] = "?";
 		time_t beat = (time_t)li.heartbeat_at;
 		struct tm tm;
