@@ -341,11 +341,20 @@ static void monitor_watch_driver(ui_ctx *u, double now)
 	 * said the same, and a copy's or a snapshot's notice matters more. */
 	if ((int)l != u->driver_liveness) {
 		bool first = u->driver_liveness < 0;
-		u->driver_liveness = (int)l;
-		if (first && l == LEASE_FREE && u->status_msg[0] && now <= u->status_until) {
+		bool showing = u->status_msg[0] && now <= u->status_until;
+		if (first && l == LEASE_FREE && showing) {
+			u->driver_liveness = (int)l;
 			lease_info_free(&li);
 			return;
 		}
+		/* a message shown less than UI_STATUS_MIN_SECS ("state file changed
+		 * at ...", set when a headless writer's events arrive) stays: the
+		 * change is said on a later second */
+		if (showing && now < u->status_until - UI_STATUS_SECS + UI_STATUS_MIN_SECS) {
+			lease_info_free(&li);
+			return;
+		}
+		u->driver_liveness = (int)l;
 		char since[32] = "?";
 		time_t beat = (time_t)li.heartbeat_at;
 		struct tm tm;

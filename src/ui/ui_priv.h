@@ -50,6 +50,8 @@
 #define UI_PROMPT_MAX 512        /* characters in a text prompt */
 #define UI_SEARCH_MAX 256
 #define UI_STATUS_SECS 6         /* a status message stays this long */
+#define UI_STATUS_MIN_SECS 2     /* ... and a monitor's driver notice waits this
+                                  * long before replacing one */
 #define UI_LINE_MAX 1024         /* widest line drawn */
 #define UI_ESCDELAY_MS 25
 #define UI_KEYBAR_MAX_RANK 9    /* highest bar_rank in the key table */
