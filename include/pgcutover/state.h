@@ -122,6 +122,12 @@ struct sqlite3 *state_db(state *st);
  * state_append() inside state_begin()..state_commit() does not commit (or
  * fsync) each event; either all of them are written or none. */
 int state_begin(state *st, pgc_err *e);
+/* Where an event breaks a hash chain that expects event expect_id after
+ * prev_hash: its id, its previous hash, or its own hash (recomputed from
+ * its canonical form).  The one check behind state_verify(),
+ * state_import_event() and `export --verify`. */
+typedef enum st_chain_fault { ST_CHAIN_OK, ST_CHAIN_ID, ST_CHAIN_PREV, ST_CHAIN_HASH } st_chain_fault;
+st_chain_fault state_chain_check(const st_event *ev, int64_t expect_id, const char *prev_hash);
 /* Inside a batch: appends an event recorded elsewhere (an export) as it is,
  * its id, time, actor and hashes kept.  Refused, and the batch rolled back,
  * unless it is the next id, chains to the head and its hash matches its

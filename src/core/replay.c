@@ -59,22 +59,6 @@ static char *cache_dir(void)
 	return NULL;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char *p = xstrdup(dir);
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-				free(p);
-				return -1;
-			}
-			*s = '/';
-		}
-	free(p);
-	return mkdir(dir, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* DIR/jsonl-<path key>-<file key>.db: one cache per export file, replaced
  * when the file changes (size, mtime, inode).  *glob_out gets the pattern of
  * every cache of that path. */
@@ -95,75 +79,75 @@ static char *cache_path(const char *dir, const char *path, char **glob_out)
 	return xasprintf("%s/jsonl-%.16s-%.16s.db", dir, pk, fk);
 }
 
+/* A state file with its -wal and -shm. */
+static void unlink_db(const char *path)
+{
+	char side[PATH_MAX + 8];
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+}
+
+/* Opens the cache cp read-only as r's state (r then owns cp): false when it
+ * cannot be opened or holds no events. */
+static bool adopt_cache(replay_src *r, char *cp)
+{
+	state *st = NULL;
+	pgc_err oe = {0};
+	if (state_open(cp, STATE_OPEN_READONLY, &st, &oe) < 0 || state_last_id(st) <= 0) {
+		state_close(st);
+		return false;
+	}
+	r->st = st;
+	r->cache = cp;
+	return true;
+}
+
 /* Opens the cached import of a JSONL export, making it first when there is
- * none.  0 with r->st set; 1 when there is no cache to use (r untouched, e
- * says why when the log's chain is broken); -1 only for a log that cannot
- * be read. */
+ * none (state_open creates the cache directory, 0700).  0 with r->st set;
+ * 1 when there is no cache to use (r untouched, e says why when the log's
+ * chain is broken); -1 only for a log that cannot be read. */
 static int open_cached(replay_src *r, const char *path, pgc_err *e)
 {
 	char *dir = cache_dir(), *pattern = NULL;
 	char *cp = dir ? cache_path(dir, path, &pattern) : NULL;
-	int rc = 1;
-	if (!cp || mkdir_p(dir) < 0)
-		goto out;
-	state *st = NULL;
-	pgc_err oe = {0};
-	if (access(cp, R_OK) == 0 && state_open(cp, STATE_OPEN_READONLY, &st, &oe) == 0 &&
-	    state_last_id(st) > 0) {
-		r->st = st;
-		r->cache = cp;
-		cp = NULL;
-		rc = 0;
-		goto out;
+	free(dir);
+	if (!cp)
+		return 1;
+	if (access(cp, R_OK) == 0 && adopt_cache(r, cp)) {
+		free(pattern);
+		return 0;
 	}
-	state_close(st);
+	int rc = 1;
 	char *tmp = xasprintf("%s.tmp.%ld", cp, (long)getpid());
-	unlink(tmp);
+	unlink_db(tmp);
+	state *st = NULL;
 	pgc_err ie = {0};
-	int64_t n = 0;
-	int ok = state_open(tmp, STATE_OPEN_CREATE, &st, &ie) == 0 && export_import_jsonl(path, st, &n, &ie) == 0;
+	bool ok = state_open(tmp, STATE_OPEN_CREATE, &st, &ie) == 0 && export_import_jsonl(path, st, NULL, &ie) == 0;
 	state_close(st);
-	st = NULL;
 	if (ok && rename(tmp, cp) == 0) {
 		glob_t g;
 		if (glob(pattern, 0, NULL, &g) == 0) {   /* older caches of this path */
 			for (size_t i = 0; i < g.gl_pathc; i++)
-				if (strcmp(g.gl_pathv[i], cp) != 0) {
-					char side[PATH_MAX + 8];
-					unlink(g.gl_pathv[i]);
-					snprintf(side, sizeof side, "%s-wal", g.gl_pathv[i]);
-					unlink(side);
-					snprintf(side, sizeof side, "%s-shm", g.gl_pathv[i]);
-					unlink(side);
-				}
+				if (strcmp(g.gl_pathv[i], cp) != 0)
+					unlink_db(g.gl_pathv[i]);
 			globfree(&g);
 		}
-		if (state_open(cp, STATE_OPEN_READONLY, &st, &oe) == 0) {
-			r->st = st;
-			r->cache = cp;
-			cp = NULL;
-			rc = 0;
-		}
-	} else {
-		unlink(tmp);
-		if (ie.code == PGC_EXIT_DATAERR) {
-			pgc_fail(e, PGC_EXIT_DATAERR, "%s", ie.msg);
-			r->chain = 0;
-		} else if (ie.code == PGC_EXIT_NOINPUT) {
-			pgc_fail(e, ie.code, "%s", ie.msg);
-			rc = -1;
-		}
+		rc = adopt_cache(r, cp) ? 0 : 1;
+	} else if (ie.code == PGC_EXIT_DATAERR) {
+		pgc_fail(e, PGC_EXIT_DATAERR, "%s", ie.msg);
+		r->chain = 0;
+	} else if (ie.code == PGC_EXIT_NOINPUT) {
+		pgc_fail(e, ie.code, "%s", ie.msg);
+		rc = -1;
 	}
-	char wal[PATH_MAX + 8];
-	snprintf(wal, sizeof wal, "%s-wal", tmp);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", tmp);
-	unlink(wal);
+	unlink_db(tmp);   /* what is left of it: all of it, or its -wal and -shm */
 	free(tmp);
-out:
-	free(dir);
 	free(pattern);
-	free(cp);
+	if (rc != 0)
+		free(cp);
 	return rc;
 }
 

@@ -381,6 +381,30 @@ static void event_hash(state *st, const st_event *ev, char out[65])
 	out[SHA256_HEX_LEN] = '\0';
 }
 
+/* Where ev breaks a chain that expects event expect_id after prev_hash.
+ * st (may be NULL) only lends its cached digest. */
+static st_chain_fault chain_check(state *st, const st_event *ev, int64_t expect_id, const char *prev_hash)
+{
+	if (ev->id != expect_id)
+		return ST_CHAIN_ID;
+	if (strcmp(ev->prev_hash, prev_hash) != 0)
+		return ST_CHAIN_PREV;
+	char h[65];
+	if (st) {
+		event_hash(st, ev, h);
+	} else {
+		char *canon = state_event_canonical(ev);
+		pgc_sha256_hex(canon, strlen(canon), h);
+		free(canon);
+	}
+	return strcmp(h, ev->hash) != 0 ? ST_CHAIN_HASH : ST_CHAIN_OK;
+}
+
+st_chain_fault state_chain_check(const st_event *ev, int64_t expect_id, const char *prev_hash)
+{
+	return chain_check(NULL, ev, expect_id, prev_hash);
+}
+
 /* ---- opening, schema ---- */
 
 /* mkdir -p for the directory part of path; new directories get 0700
@@ -855,6 +879,30 @@ static int commit_write(state *st, pgc_err *e)
 	return 0;
 }
 
+/* Writes one events row as it is; SQLite's result code, -1 when the
+ * statement cannot be prepared (e set). */
+static int insert_row(state *st, const st_event *ev, pgc_err *e)
+{
+	if (prepare(st, &st->q_insert, "INSERT INTO events (" EVENT_COLUMNS ") "
+	            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e) < 0)
+		return -1;
+	sqlite3_stmt *q = st->q_insert;
+	sqlite3_bind_int64(q, 1, ev->id);
+	sqlite3_bind_double(q, 2, ev->ts);
+	sqlite3_bind_text(q, 3, ev->operator_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, ev->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 5, ev->pid);
+	sqlite3_bind_text(q, 6, ev->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, ev->phase, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, ev->item, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, ev->payload ? ev->payload : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 10, ev->prev_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, ev->hash, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc;
+}
+
 /* Inserts one event after the cached head and moves the cached head. */
 static int insert_event(state *st, const char *kind, const char *phase, const char *item,
                         const char *payload, int64_t *id_out, pgc_err *e)
@@ -880,23 +928,9 @@ static int insert_event(state *st, const char *kind, const char *phase, const ch
 	memcpy(ev.prev_hash, st->head_hash, sizeof ev.prev_hash);
 	event_hash(st, &ev, ev.hash);
 
-	if (prepare(st, &st->q_insert, "INSERT INTO events (" EVENT_COLUMNS ") "
-	            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e) < 0)
+	int rc = insert_row(st, &ev, e);
+	if (rc < 0)
 		return -1;
-	sqlite3_stmt *q = st->q_insert;
-	sqlite3_bind_int64(q, 1, ev.id);
-	sqlite3_bind_double(q, 2, ev.ts);
-	sqlite3_bind_text(q, 3, ev.operator_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, ev.host, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 5, ev.pid);
-	sqlite3_bind_text(q, 6, ev.kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, ev.phase, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 8, ev.item, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 9, ev.payload, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 10, ev.prev_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 11, ev.hash, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
 	if (rc != SQLITE_DONE) {
 		if ((sqlite3_extended_errcode(st->db)) == SQLITE_CONSTRAINT_CHECK)
 			return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: %s event: payload is not a JSON object",
@@ -953,15 +987,15 @@ int state_import_event(state *st, const st_event *ev, pgc_err *e)
 {
 	if (!st->in_batch || st->batch_failed)
 		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: an import runs inside a batch", st->path);
-	char h[65];
 	const char *why = NULL;
-	if (ev->id != st->head_id + 1)
+	st_chain_fault f = chain_check(st, ev, st->head_id + 1, st->head_hash);
+	if (f == ST_CHAIN_ID)
 		why = "not the next event: events were removed or reordered";
-	else if (strcmp(ev->prev_hash, st->head_hash) != 0)
+	else if (f == ST_CHAIN_PREV)
 		why = "its previous hash is not the event before's: the chain is broken";
 	else if (!ev->kind || !ev->operator_name || !ev->host)
 		why = "a kind, operator or host is missing";
-	else if (event_hash(st, ev, h), strcmp(h, ev->hash) != 0)
+	else if (f == ST_CHAIN_HASH)
 		why = "its hash does not match its contents: the event was edited";
 	if (why) {
 		abort_write(st);
@@ -972,28 +1006,10 @@ int state_import_event(state *st, const st_event *ev, pgc_err *e)
 		return pgc_fail(e, PGC_EXIT_DATAERR, "event %lld (%s): %s", (long long)ev->id,
 		                ev->kind ? ev->kind : "?", why);
 	}
-	if (prepare(st, &st->q_insert, "INSERT INTO events (" EVENT_COLUMNS ") "
-	            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e) < 0) {
-		abort_write(st);
-		st->batch_failed = true;
-		return -1;
-	}
-	sqlite3_stmt *q = st->q_insert;
-	sqlite3_bind_int64(q, 1, ev->id);
-	sqlite3_bind_double(q, 2, ev->ts);
-	sqlite3_bind_text(q, 3, ev->operator_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, ev->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 5, ev->pid);
-	sqlite3_bind_text(q, 6, ev->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, ev->phase, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 8, ev->item, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 9, ev->payload ? ev->payload : "{}", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 10, ev->prev_hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 11, ev->hash, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
+	int rc = insert_row(st, ev, e);
 	if (rc != SQLITE_DONE) {
-		db_fail(st, e, "cannot import an event (nothing of this batch was written)");
+		if (rc >= 0)
+			db_fail(st, e, "cannot import an event (nothing of this batch was written)");
 		abort_write(st);
 		st->batch_failed = true;
 		return -1;
@@ -1146,23 +1162,22 @@ typedef struct verify_ctx {
 static int verify_one(const st_event *ev, void *ud)
 {
 	verify_ctx *v = ud;
-	if (ev->id != v->expect_id) {
+	st_chain_fault f = chain_check(v->st, ev, v->expect_id, v->prev_hash);
+	if (f == ST_CHAIN_ID) {
 		v->bad_id = v->expect_id;
 		pgc_fail(v->e, PGC_EXIT_DIFFERENT, "%s: event %lld is missing (ids jump from %lld to %lld): "
 		                "events were deleted", v->path, (long long)v->expect_id,
 		                (long long)v->expect_id - 1, (long long)ev->id);
 		return 1;
 	}
-	if (strcmp(ev->prev_hash, v->prev_hash) != 0) {
+	if (f == ST_CHAIN_PREV) {
 		v->bad_id = ev->id;
 		pgc_fail(v->e, PGC_EXIT_DIFFERENT, "%s: event %lld: previous hash does not match "
 		                "event %lld: the chain is broken", v->path, (long long)ev->id,
 		                (long long)ev->id - 1);
 		return 1;
 	}
-	char h[65];
-	event_hash(v->st, ev, h);
-	if (strcmp(h, ev->hash) != 0) {
+	if (f == ST_CHAIN_HASH) {
 		v->bad_id = ev->id;
 		pgc_fail(v->e, PGC_EXIT_DIFFERENT, "%s: event %lld: hash does not match its contents: "
 		                "the event was edited", v->path, (long long)ev->id);
