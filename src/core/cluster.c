@@ -41,6 +41,8 @@ static const char *const cluster_run_users[] = {"postgres", "nobody", NULL};
 #define CLUSTER_MAX_PARALLEL 8
 /* Longest tool name we run ("pg_ctl", "initdb"), for messages. */
 #define CLUSTER_PROG_NAME_MAX 32
+/* Longest argument vector of a tool we run, NULL included. */
+#define CLUSTER_MAX_ARGV 16
 /* Lines of the log quoted in an error. */
 #define CLUSTER_LOG_TAIL_LINES 8
 #define CLUSTER_LOG_TAIL_BYTES 4096
@@ -247,11 +249,20 @@ static void log_tail(const cluster *c, char *out, size_t n)
 }
 
 /* Starts bindir/prog with args as the server user, cwd sockdir, output
- * appended to the log (or discarded when quiet).  Returns the pid, or -1
- * with e set. */
+ * appended to the log (or discarded when quiet).  The child's argv[0] is the
+ * full path: initdb and pg_ctl find their sibling `postgres` from argv[0],
+ * and a bare name sends them searching PATH, where stock Debian has none
+ * (the programs live only in /usr/lib/postgresql/<major>/bin).  Returns the
+ * pid, or -1 with e set. */
 static pid_t spawn_begin(const cluster *c, char *const argv[], bool quiet, pgc_err *e)
 {
 	char *prog = xasprintf("%s/%s", c->bindir, argv[0]);
+	char *child_argv[CLUSTER_MAX_ARGV];
+	size_t argc;
+	child_argv[0] = prog;
+	for (argc = 1; argc < CLUSTER_MAX_ARGV - 1 && argv[argc]; argc++)
+		child_argv[argc] = argv[argc];
+	child_argv[argc] = NULL;
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -270,7 +281,7 @@ static pid_t spawn_begin(const cluster *c, char *const argv[], bool quiet, pgc_e
 		if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 ||
 		    dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
 			_exit(CHILD_EXIT_PRIV);
-		execv(prog, argv);
+		execv(prog, child_argv);
 		_exit(CHILD_EXIT_EXEC);
 	}
 	free(prog);
@@ -323,7 +334,6 @@ static int cluster_run_tool(const cluster *c, const char *what, char *const argv
 
 /* The same tool on n clusters at once (argv built by make_argv; a cluster
  * for which skip() is true is left alone); waits for all, first error wins. */
-#define CLUSTER_MAX_ARGV 16
 typedef void (*argv_fn)(cluster *c, char *argv[CLUSTER_MAX_ARGV], char *scratch, size_t n);
 typedef bool (*skip_fn)(const cluster *c);
 

@@ -3,8 +3,9 @@
 # migration: two PostgreSQL clusters on Unix sockets (run unprivileged when
 # we are root), the booking schema in both, the source holding exactly the
 # rows asked for, the target mid-copy, a sequence behind, and the runbook,
-# config and app.env written; a re-run reuses it and restarts a stopped
-# server; `demo --stop` stops the servers and removes the directory.
+# config and app.env written, with the bare PATH of a stock Debian system; a
+# re-run reuses it and restarts a stopped server; `demo --stop` stops the
+# servers and removes the directory.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_require
@@ -18,8 +19,14 @@ psql_bin=$(pg_psql_bin)
 q() { "$psql_bin" "$1" -X -q -A -t -v ON_ERROR_STOP=1 -c "$2"; }
 alive() { case "$(ps -o stat= -p "$1" 2>/dev/null)" in ''|Z*) return 1 ;; esac; return 0; }
 
-out=$("$PGCUTOVER" demo --no-console --rows "$ROWS" --dir "$dir" </dev/null 2>&1)
-ok $? "demo --no-console --rows $ROWS --dir DIR exits 0"
+# With the PATH of a stock Debian system: initdb and pg_ctl find their
+# sibling `postgres` from argv[0], so a bare program name sent them searching
+# a PATH that holds none of them.
+out=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin PGCUTOVER_PG_BINDIR=$PG_BINDIR \
+	"$PGCUTOVER" demo --no-console --rows "$ROWS" --dir "$dir" </dev/null 2>&1)
+rc=$?
+ok $rc "demo --no-console --rows $ROWS --dir DIR exits 0, with a PATH of /usr/sbin:/usr/bin:/sbin:/bin"
+[ $rc -eq 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
 for f in runbook.md pgcutover.json app.env .pgcutover-demo; do
 	[ -s "$dir/$f" ]; ok $? "writes $f"
 done
