@@ -27,6 +27,13 @@ jq '.state = "shared/state.db" | .state_group_readable = true' "$CFG" > "$CFG.ne
 chmod 644 "$CFG"
 ST="$E2E_DIR/shared/state.db"
 as_mon() { (cd / && runuser -u "$MON_USER" -- "$@"); }
+# The monitor user runs its own copy of the binary: the build tree may sit
+# where it cannot reach (a clone under /root, mode 0700 on Debian).
+as_mon test -x "$E2E_DIR" ||
+	skip_all "$MON_USER cannot reach $E2E_DIR (set TMPDIR to a directory others can traverse)"
+mkdir "$E2E_DIR/bin" && chmod 755 "$E2E_DIR/bin"
+cp "$PGCUTOVER" "$E2E_DIR/bin/pgcutover" && chmod 755 "$E2E_DIR/bin/pgcutover"
+MON_PGCUTOVER=$E2E_DIR/bin/pgcutover
 
 pgc --operator bob tick 1.1 >/dev/null 2>&1
 ok $? "the driver (root) records a tick"
@@ -35,11 +42,11 @@ is "$(stat -c %G "$ST")" "$MON_GROUP" "in the directory's group (setgid)"
 [ ! -e "$ST-shm" ]; ok $? "no driver has it open: no -shm"
 as_mon test -w "$E2E_DIR/shared"; isnt "$?" 0 "the monitor user cannot write the directory"
 
-j=$(as_mon "$PGCUTOVER" -c "$CFG" status --json 2>&1)
+j=$(as_mon "$MON_PGCUTOVER" -c "$CFG" status --json 2>&1)
 is "$(printf '%s' "$j" | jq -r '.phases[] | select(.id == "1") | .done' 2>/dev/null)" 1 \
 	"status as the monitor user reads it (a snapshot)"
 
-pane_run "cd / && runuser -u $MON_USER -- env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol monitor"
+pane_run "cd / && runuser -u $MON_USER -- env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$MON_PGCUTOVER' -c '$CFG' --operator carol monitor"
 wait_screen 'MONITOR'; ok $? "monitor opens as $MON_USER"
 wait_screen 'a snapshot: no driver has this state open'; ok $? "and says it reads a snapshot"
 
@@ -60,7 +67,7 @@ is "$(stat -c %a "$ST-shm")" 640 "the driver's -shm is group-readable too"
 wait_screen 'driver dave@.* is live' 15; ok $? "the monitor sees the live driver's lease through the WAL"
 
 chmod g-r "$ST-shm"
-out=$(as_mon "$PGCUTOVER" -c "$CFG" status 2>&1); rc=$?
+out=$(as_mon "$MON_PGCUTOVER" -c "$CFG" status 2>&1); rc=$?
 is "$rc" 77 "a -shm the reader cannot read: exit 77"
 like "$out" "cannot read $ST-shm.*chmod g\\+r" "the message names the -shm and what to chmod"
 chmod g+r "$ST-shm"

@@ -2,7 +2,7 @@
 # blocks, a pgcutover.json naming a .env with two flags, the .env itself
 # (mode 0640, comments, `export`), and svc.sh, a fake service manager that
 # stands in for pm2 (start writes app.pid for a background process, stop
-# kills it).  Source it, then: act_fixture DIR [COMMAND_TIMEOUT_S].
+# kills it; left running, it ends once DIR is removed).  Source it, then: act_fixture DIR [COMMAND_TIMEOUT_S].
 # No database is needed; the state file is DIR/state.db.
 
 act_fixture() {
@@ -14,7 +14,9 @@ act_fixture() {
 # fake pm2: start | stop | status, pid in ./app.pid
 case "$1" in
 start)
-	nohup sleep 1000 >/dev/null 2>&1 &
+	# The app lives until stopped or until this directory goes (the test's
+	# clean-up), so none outlives its test.
+	nohup sh -c 'while [ -d "$1" ]; do sleep 1; done' app "$PWD" >/dev/null 2>&1 &
 	echo $! >app.pid
 	echo "app started" ;;
 stop)
