@@ -1,7 +1,8 @@
 #!/bin/sh
 # dev.sh -- one-command set-up for a fresh Debian machine.
 #   ./dev.sh demo   install what is missing, build, open the demo console
-#   ./dev.sh test   install what is missing, build, run the whole test suite
+#   ./dev.sh test   install what is missing, build, run the whole test suite;
+#                   a process or /tmp file the suite leaves behind fails it
 #   ./dev.sh build  install what is missing and build
 # Uses apt-get (through sudo when not root) only for packages not installed.
 set -e
@@ -45,6 +46,62 @@ field() {
 	cat "$@" 2>/dev/null | sed -n "s/^# $f: *//p" | awk '{s += $1} END {print s + 0}'
 }
 
+# ---- the suite's own temporary directory and what it leaves behind ----
+# Every test process gets PGC_SUITE_RUN=<run id> in its environment and
+# TMPDIR/PGC_TMPROOT pointing at /tmp/pgc-suite.<run id>, so what this run
+# started can be told from other people's tests on the same machine.  Mode
+# 0711: the server user (postgres, nobody) must reach its sockets there.
+suite_begin() {
+	SUITE_TMP=$(mktemp -d /tmp/pgc-suite.XXXXXX) || exit 1
+	chmod 0711 "$SUITE_TMP"
+	SUITE_ID=${SUITE_TMP#/tmp/pgc-suite.}
+	trap 'suite_kill_leftovers >/dev/null 2>&1; rm -rf "$SUITE_TMP"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# suite_run CMD...: runs CMD marked as this run's.
+suite_run() {
+	env PGC_SUITE_RUN="$SUITE_ID" TMPDIR="$SUITE_TMP" PGC_TMPROOT="$SUITE_TMP" "$@"
+}
+
+# Pids of live processes carrying this run's marker (read from
+# /proc/PID/environ; this shell does not carry it, nor do the tools here).
+suite_pids() {
+	for _sp in /proc/[0-9]*; do
+		{ tr '\0' '\n' <"$_sp/environ"; } 2>/dev/null | grep -qx "PGC_SUITE_RUN=$SUITE_ID" &&
+			echo "${_sp#/proc/}"
+	done
+}
+
+suite_kill_leftovers() {
+	[ -n "${SUITE_ID:-}" ] || return 0
+	for _sk in $(suite_pids); do kill "$_sk" 2>/dev/null; done
+}
+
+# Names every process of this run still running and every file left in its
+# directory (beyond the initdb template cache, which is the run's own) as a
+# "FAIL: leftover:" line, stops those processes, and sets SUITE_LEFTOVERS to
+# their number.  Processes get a few seconds to finish exiting first.
+suite_check_leftovers() {
+	SUITE_LEFTOVERS=0
+	_sl_end=$(( $(date +%s) + 5 ))
+	while [ -n "$(suite_pids)" ] && [ "$(date +%s)" -lt "$_sl_end" ]; do sleep 0.5; done
+	for _sl_p in $(suite_pids); do
+		_sl_args=$({ tr '\0' ' ' <"/proc/$_sl_p/cmdline"; } 2>/dev/null)
+		_sl_user=$(stat -c %U "/proc/$_sl_p" 2>/dev/null)
+		echo "FAIL: leftover: process $_sl_p ($_sl_user) still running: $_sl_args"
+		SUITE_LEFTOVERS=$((SUITE_LEFTOVERS + 1))
+	done
+	suite_kill_leftovers
+	for _sl_f in "$SUITE_TMP"/* "$SUITE_TMP"/.[!.]*; do
+		[ -e "$_sl_f" ] || [ -L "$_sl_f" ] || continue
+		case "${_sl_f##*/}" in pgc-initdb-*|sanitizer-reports) continue ;; esac
+		echo "FAIL: leftover: $_sl_f (a test did not remove it)"
+		SUITE_LEFTOVERS=$((SUITE_LEFTOVERS + 1))
+	done
+}
+
 cmd=${1:-build}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -52,21 +109,25 @@ demo)  install_missing; build _build; exec ./_build/pgcutover demo "$@" ;;
 test)  install_missing
        build _build --enable-werror
        set +e
-       make -s -C _build check "$@" >make-check.out 2>&1
+       suite_begin
+       suite_run make -s -C _build check "$@" >make-check.out 2>&1
        rc=$?
        # Everything again under AddressSanitizer and UBSan: the C unit tests,
        # and the binary itself under the integration and console tests.
        # A report goes to a file too, so one from a run whose exit status a
-       # test does not look at still fails the suite.
-       san=$(pwd)/_build-asan/sanitizer-reports
-       rm -rf "$san"
+       # test does not look at still fails the suite.  The reports are
+       # written in the run's directory, which a test's other users (nobody)
+       # can reach wherever the clone lives, then kept in _build-asan.
+       san=$SUITE_TMP/sanitizer-reports
+       rm -rf _build-asan/sanitizer-reports
        build _build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
            LDFLAGS="-fsanitize=address,undefined" >make-check-asan.out 2>&1 &&
        mkdir -p "$san" && chmod 1777 "$san" &&
        ASAN_OPTIONS=detect_leaks=1:log_path=$san/asan \
        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$san/ubsan \
-           make -s -C _build-asan check >>make-check-asan.out 2>&1
+           suite_run make -s -C _build-asan check >>make-check-asan.out 2>&1
        rc_asan=$?
+       [ -d "$san" ] && cp -r "$san" _build-asan/sanitizer-reports
        reports=$(ls "$san" 2>/dev/null | wc -l)
        for r in "$san"/*; do
            [ -f "$r" ] || continue
@@ -87,7 +148,8 @@ test)  install_missing
        [ $rc_asan -ne 0 ] && tail -40 make-check-asan.out
        pass=$(field PASS make-check.out make-check-asan.out)
        skip=$(field SKIP make-check.out make-check-asan.out)
-       failed=$(( $(field FAIL make-check.out make-check-asan.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) + reports ))
+       suite_check_leftovers
+       failed=$(( $(field FAIL make-check.out make-check-asan.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) + reports + SUITE_LEFTOVERS ))
        [ $rc -ne 0 ] || [ $rc_asan -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
        echo "$pass passed, $failed failed, $skip skipped"
        [ "$failed" -eq 0 ] ;;

@@ -12,15 +12,17 @@
 #   pg_conninfo src            # prints the conninfo; pg_psql_bin the psql
 #   pg_tmp                     # just $PGC_TMP and the trap, no cluster
 #
-# Everything lives in $PGC_TMP (mktemp -d), which pg_tmp creates and an EXIT
-# trap removes after stopping every cluster (register more clean-up commands
-# with `pg_atexit 'cmd'`; do not install your own EXIT trap).  Clusters listen
+# Everything lives in $PGC_TMP (mktemp -d in $PGC_TMPROOT, default /tmp),
+# which pg_tmp creates and an EXIT trap removes after stopping every cluster
+# (register more clean-up commands with `pg_atexit 'cmd'`; do not install
+# your own EXIT trap).  Clusters listen
 # on a Unix socket in $PGC_TMP/pg only (listen_addresses=''), trust auth, user
 # `pgcutover`, fsync off; set PG_<NAME>_PORT before pg_start to pick a port.
 # Binaries: $PGCUTOVER_PG_BINDIR (as for `pgcutover demo`), else initdb on
 # PATH, else /usr/lib/postgresql/15/bin, else the newest
 # /usr/lib/postgresql/*/bin.  New clusters are copies of a cached initdb
-# template in /tmp (PGC_NO_INITDB_CACHE=1: run initdb every time).
+# template in $PGC_TMPROOT or /tmp (PGC_NO_INITDB_CACHE=1: run initdb every
+# time).
 # As root the server runs as `postgres` (or `nobody`) via runuser/setpriv,
 # because PostgreSQL refuses to run as root; $PG_RUN_USER names that user and
 # `pg_as_user CMD...` runs a command the same way.
@@ -88,8 +90,9 @@ pg_cleanup() {
 pg_tmp() {
 	[ -n "${PGC_TMP:-}" ] && [ -d "$PGC_TMP" ] && return 0
 	# /tmp keeps the socket path short (108 bytes at most) and is traversable
-	# by the unprivileged user; $TMPDIR might not be.
-	PGC_TMP=$(mktemp -d /tmp/pgc.XXXXXX) || { echo "pg.sh: mktemp failed" >&2; exit 1; }
+	# by the unprivileged user; $TMPDIR might not be.  `dev.sh test` sets
+	# PGC_TMPROOT to a short, traversable directory of the run's own.
+	PGC_TMP=$(mktemp -d "${PGC_TMPROOT:-/tmp}/pgc.XXXXXX") || { echo "pg.sh: mktemp failed" >&2; exit 1; }
 	export PGC_TMP
 	trap 'pg_cleanup' EXIT
 	trap 'pg_cleanup; exit 130' INT
@@ -115,7 +118,7 @@ pg_initdb() {
 		return $?
 	fi
 	_pg_i_key=$(printf '%s %s' "$PG_BINDIR" "$_pg_i_args" | cksum | cut -d' ' -f1)
-	_pg_i_tpl=/tmp/pgc-initdb-$(id -u)-$_pg_i_key
+	_pg_i_tpl=${PGC_TMPROOT:-/tmp}/pgc-initdb-$(id -u)-$_pg_i_key
 	# /tmp is shared: only a template made by us (or our server user) counts.
 	if [ -e "$_pg_i_tpl" ] && [ "$(stat -c %U "$_pg_i_tpl")" != "${PG_RUN_USER:-$(id -un)}" ]; then
 		(cd "$PGC_TMP/pg" && pg_as_user "$PG_BINDIR/initdb" -D "$1" $_pg_i_args) >"$2" 2>&1
@@ -124,7 +127,7 @@ pg_initdb() {
 	if [ ! -f "$_pg_i_tpl/data/PG_VERSION" ] || [ ! -f "$_pg_i_tpl/complete" ]; then
 		# Built aside and renamed into place, so a concurrent test never
 		# copies a half-made template.
-		_pg_i_new=$(mktemp -d /tmp/pgc-initdb-new.XXXXXX) || return 1
+		_pg_i_new=$(mktemp -d "${PGC_TMPROOT:-/tmp}/pgc-initdb-new.XXXXXX") || return 1
 		[ -n "$PG_RUN_USER" ] && chown "$PG_RUN_USER" "$_pg_i_new" && chmod 0755 "$_pg_i_new"
 		(cd "$_pg_i_new" && pg_as_user "$PG_BINDIR/initdb" -D "$_pg_i_new/data" $_pg_i_args) >"$2" 2>&1 || {
 			rm -rf "$_pg_i_new"

@@ -7,6 +7,7 @@
 #define PGC_TAP_H
 #include <stdio.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -33,6 +34,16 @@ static int tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 #define is_str(got, want, name) do { const char *g_ = (got), *w_ = (want); \
 	if (!ok(g_ && w_ && strcmp(g_, w_) == 0, "%s", name)) \
 		printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); } while (0)
+/* A mkdtemp/mkstemp template, $TMPDIR/NAME-XXXXXX (/tmp when TMPDIR is
+ * unset), in buf: `dev.sh test` points TMPDIR at a directory of the run's
+ * own, so it can name whatever a test leaves behind. */
+#define TAP_TMPL_MAX 512
+static inline char *tap_tmpl(char *buf, size_t n, const char *name)
+{
+	const char *d = getenv("TMPDIR");
+	snprintf(buf, n, "%s/%s-XXXXXX", d && *d ? d : "/tmp", name);
+	return buf;
+}
 static inline int done_testing(void)
 {
 	printf("1..%d\n", tap_n);

@@ -39,7 +39,7 @@ static const char rb_text[] =
 	"  fi\n"
 	"  ```\n";
 
-static char dir[] = "/tmp/pgc-action-XXXXXX";
+static char dir[TAP_TMPL_MAX];
 
 typedef struct seen {
 	size_t out_bytes, err_bytes;
@@ -99,7 +99,7 @@ static int collect(const st_event *ev, void *ud)
 
 int main(void)
 {
-	if (!mkdtemp(dir)) {
+	if (!mkdtemp(tap_tmpl(dir, sizeof dir, "pgc-action"))) {
 		ok(0, "mkdtemp");
 		return done_testing();
 	}

@@ -109,8 +109,8 @@ int main(void)
 	pgc_err e = {0};
 	char buf[PGC_ERR_MAX];
 
-	char dir[] = "/tmp/pgc-test-compare-XXXXXX";
-	if (!mkdtemp(dir))
+	char dir[TAP_TMPL_MAX];
+	if (!mkdtemp(tap_tmpl(dir, sizeof dir, "pgc-test-compare")))
 		return 1;
 	char *stpath = xasprintf("%s/state.db", dir);
 	state *st = NULL;

@@ -468,8 +468,8 @@ static void test_jsonpos(void)
 
 static void test_state_path(void)
 {
-	char tmpl[] = "/tmp/pgc-test-config-XXXXXX";
-	char *tmp = mkdtemp(tmpl);
+	char tmpl[TAP_TMPL_MAX];
+	char *tmp = mkdtemp(tap_tmpl(tmpl, sizeof tmpl, "pgc-test-config"));
 	ok(tmp != NULL, "temp dir");
 	if (!tmp)
 		return;
@@ -523,8 +523,8 @@ static void test_load(void)
 	ok(config_load("/nonexistent/pgcutover.json", &c, &e) < 0 && e.code == PGC_EXIT_NOINPUT,
 	   "missing file: 66");
 	ok(strstr(e.msg, "pgcutover init") != NULL, "missing file: suggests init");
-	char path[] = "/tmp/pgc-test-cfg-XXXXXX";
-	int fd = mkstemp(path);
+	char path[TAP_TMPL_MAX];
+	int fd = mkstemp(tap_tmpl(path, sizeof path, "pgc-test-cfg"));
 	static const char body[] = "{\"runbook\": \"r.md\",\n \"pool_size\": true}\n";
 	ok(fd >= 0 && write(fd, body, sizeof body - 1) == (ssize_t)(sizeof body - 1), "write temp config");
 	close(fd);

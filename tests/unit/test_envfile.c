@@ -86,8 +86,8 @@ static int count_backups(const char *dir)
 
 static void test_set_on_disk(void)
 {
-	char dir[] = "/tmp/pgc-envfile-XXXXXX";
-	if (!mkdtemp(dir)) {
+	char dir[TAP_TMPL_MAX];
+	if (!mkdtemp(tap_tmpl(dir, sizeof dir, "pgc-envfile"))) {
 		ok(0, "mkdtemp");
 		return;
 	}

@@ -14,11 +14,11 @@
 #include "pgcutover/replay.h"
 #include "tap.h"
 
-static char tmpdir[] = "/tmp/pgc-test-export-XXXXXX";
+static char tmpdir[TAP_TMPL_MAX];
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir))
+	if (!mkdtemp(tap_tmpl(tmpdir, sizeof tmpdir, "pgc-test-export")))
 		return 1;
 	char *path = xasprintf("%s/s.db", tmpdir);
 	pgc_err e = {0};

@@ -19,7 +19,7 @@
 /* A pid that cannot be running: above Linux's pid_max limit. */
 #define NO_SUCH_PID 999999999
 
-static char tmpdir[] = "/tmp/pgc-test-lease-XXXXXX";
+static char tmpdir[TAP_TMPL_MAX];
 
 static int count_kind(state *st, const char *kind)
 {
@@ -36,7 +36,7 @@ static int count_kind(state *st, const char *kind)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir))
+	if (!mkdtemp(tap_tmpl(tmpdir, sizeof tmpdir, "pgc-test-lease")))
 		return 1;
 	char *path = xasprintf("%s/s.db", tmpdir);
 	pgc_err e = {0};

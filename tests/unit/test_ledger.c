@@ -312,8 +312,8 @@ static void test_diff_synthetic(void)
 static void test_catch_up(void)
 {
 	runbook *rb = parse(RB_V1);
-	char dir[] = "/tmp/pgc-test-ledger-XXXXXX";
-	if (!rb || !mkdtemp(dir)) {
+	char dir[TAP_TMPL_MAX];
+	if (!rb || !mkdtemp(tap_tmpl(dir, sizeof dir, "pgc-test-ledger"))) {
 		ok(0, "set up");
 		return;
 	}

@@ -14,7 +14,7 @@
 #include "pgcutover/replay.h"
 #include "tap.h"
 
-static char tmpdir[] = "/tmp/pgc-test-replay-XXXXXX";
+static char tmpdir[TAP_TMPL_MAX];
 
 /* Ticks and unticks over the items, notes between: the mix that makes a
  * wrong fold show in the ledger. */
@@ -58,7 +58,7 @@ static char *built_json(replay_src *r, const runbook *rb, int64_t id)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir))
+	if (!mkdtemp(tap_tmpl(tmpdir, sizeof tmpdir, "pgc-test-replay")))
 		return 1;
 	pgc_err e = {0};
 	char *rb_path = xasprintf("%s/rb.md", tmpdir);

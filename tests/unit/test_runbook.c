@@ -480,8 +480,8 @@ static void test_errors(void)
 	   strstr(e.msg, "limit"), "file over max_bytes rejected: %s", e.msg);
 
 	/* a 100 MB file (sparse) is refused before it is read */
-	char tmpl[] = "/tmp/pgc-rb-XXXXXX";
-	int fd = mkstemp(tmpl);
+	char tmpl[TAP_TMPL_MAX];
+	int fd = mkstemp(tap_tmpl(tmpl, sizeof tmpl, "pgc-rb"));
 	ok(fd >= 0 && ftruncate(fd, 100L * 1024 * 1024) == 0, "100 MB file created");
 	if (fd >= 0)
 		close(fd);

@@ -16,7 +16,7 @@
 #include "pgcutover/state.h"
 #include "tap.h"
 
-static char tmpdir[] = "/tmp/pgc-test-state-XXXXXX";
+static char tmpdir[TAP_TMPL_MAX];
 
 static int raw_exec(const char *path, const char *sql)
 {
@@ -385,7 +385,7 @@ static void test_write_failure(void)
 
 int main(void)
 {
-	if (!mkdtemp(tmpdir)) {
+	if (!mkdtemp(tap_tmpl(tmpdir, sizeof tmpdir, "pgc-test-state"))) {
 		perror("mkdtemp");
 		return 1;
 	}
