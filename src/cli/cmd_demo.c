@@ -583,6 +583,43 @@ static int run_self(const demo *d, const cli_opts *o, const char *cmd)
 	return rc;
 }
 
+/* How to run this binary again, for a message: `pgcutover` when that name
+ * on PATH is this very file, else its full path (from `./dev.sh demo` it is
+ * the build tree's, which is on no PATH).  malloc'd. */
+static char *self_command(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return xstrdup("pgcutover");
+	self[n] = '\0';
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path ? path : ""), *save = NULL;
+	bool on_path = false;
+	for (char *dir = strtok_r(copy, ":", &save); dir && !on_path; dir = strtok_r(NULL, ":", &save)) {
+		char *cand = xasprintf("%s/pgcutover", *dir ? dir : ".");
+		char real[PATH_MAX];
+		on_path = realpath(cand, real) && strcmp(real, self) == 0;
+		free(cand);
+	}
+	free(copy);
+	return on_path ? xstrdup("pgcutover") : sh_quote(self);
+}
+
+/* After the console: the servers keep running (they are the demo), so say
+ * so, and how to come back or clean up. */
+static void demo_say_left_running(const cli_opts *o, const demo *d)
+{
+	char *self = self_command(), *dir = sh_quote(d->dir);
+	char *cfg_path = xasprintf("%s/pgcutover.json", d->dir);
+	char *cfg = sh_quote(cfg_path);
+	say(o, "demo: its two PostgreSQL servers are still running, in %s\n"
+	       "  reopen the console: %s -c %s console\n"
+	       "  stop and remove it: %s demo --stop%s%s\n",
+	    d->pgdir, self, cfg, self, d->explicit_dir ? " --dir " : "", d->explicit_dir ? dir : "");
+	free(self); free(dir); free(cfg_path); free(cfg);
+}
+
 static int demo_usage(void)
 {
 	return cli_usage_error("demo", "usage: pgcutover demo [--rows N] [--dir DIR] [--stop] [--no-console]");
@@ -647,6 +684,8 @@ int cmd_demo(int argc, char **argv, cli_opts *o)
 		printf("\n");
 		run_self(&d, o, "status");
 		crc = 0;
+	} else {
+		demo_say_left_running(o, &d);
 	}
 	demo_free(&d);
 	return crc;

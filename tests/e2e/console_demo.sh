@@ -2,8 +2,9 @@
 # console_demo.sh -- the console against the real demo (`pgcutover demo`:
 # two PostgreSQL clusters, the example booking runbook): open, navigate to
 # phase 3, tick an item, add a note, untick with a reason, resize to 60x20
-# and back, quit; then `log --json` holds the tick, note and untick with the
-# operator, and `status --json` agrees with what the console showed.
+# and back, quit (the demo says what still runs and how to reopen or remove
+# it); then `log --json` holds the tick, note and untick with the operator,
+# and `status --json` agrees with what the console showed.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_require
@@ -57,6 +58,16 @@ tm resize-window -t e2e -x 100 -y 30
 wait_screen 'Phase 3 · Data Migration'; ok $? "back after resize"
 keys q
 is "$(wait_exit 30)" 0 "quit; demo exits 0"
+# what is left running, and the two commands to come back or clean up
+# (wrapped lines joined: the paths are long)
+wait_screen 'servers are still running' 5; ok $? "on quitting, the demo says its servers are still running"
+joined=$(tm capture-pane -p -J -t e2e)
+reopen=$(printf '%s\n' "$joined" | sed -n 's/^ *reopen the console: //p')
+stop=$(printf '%s\n' "$joined" | sed -n 's/^ *stop and remove it: //p')
+like "$reopen" "-c $CFG console\$" "it names the command that reopens the console"
+like "$stop" " demo --stop --dir $dir\$" "and the one that stops and removes it"
+is "$(eval "${reopen% console} status --json" | jq -r '.phases[] | select(.id=="3") | .total > 0')" true \
+	"the reopen command, pasted (with status --json for console), reads this demo"
 
 log=$(pgc log --json)
 is "$(printf '%s' "$log" | jq -r --arg i "$item" '[.[] | select(.item==$i) | "\(.kind):\(.operator)"] | join(" ")')" \
