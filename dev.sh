@@ -23,8 +23,37 @@ install_missing() {
 	SUDO=""
 	[ "$(id -u)" -ne 0 ] && SUDO=sudo
 	export DEBIAN_FRONTEND=noninteractive
+	echo "dev.sh: apt-get update"
 	$SUDO apt-get update -qq
-	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	apt_install $missing
+}
+
+# apt-get install showing its progress as "downloading 40/187" and "setting
+# up 40/187" (one line rewritten on a terminal, every 20th package
+# otherwise), not a minute of silence; apt's own output goes to a file that
+# is shown when it fails.
+apt_install() {
+	apt_log=$(mktemp)
+	[ -t 1 ] && apt_tty=1 || apt_tty=0
+	{ $SUDO apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0 "$@" 2>&1
+	  echo "apt-get-exit $?"; } | tee "$apt_log" | awk -v tty="$apt_tty" '
+		function show(what, i) {
+			if (tty) printf "\rdev.sh: apt: %s %d/%d ", what, i, total
+			else if (i % 20 == 0 || i == total) printf "dev.sh: apt: %s %d/%d\n", what, i, total
+			fflush()
+		}
+		/ newly installed, / { total = $1 + $3 }
+		/^Get:[0-9]/ { show("downloading", ++got) }
+		/^Setting up / { show("setting up", ++done) }
+		END { if (tty && done) printf "\n" }'
+	apt_rc=$(sed -n 's/^apt-get-exit //p' "$apt_log")
+	if [ "$apt_rc" != 0 ]; then
+		tail -30 "$apt_log" >&2
+		rm -f "$apt_log"
+		echo "dev.sh: apt-get install failed" >&2
+		return 1
+	fi
+	rm -f "$apt_log"
 }
 
 # Builds out of tree so a sanitizer build can sit beside the normal one.
