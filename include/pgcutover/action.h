@@ -51,6 +51,8 @@
 /* The audit keeps the first and the last bytes of the output. */
 #define ACT_OUTPUT_HEAD_MAX (32 * 1024)
 #define ACT_OUTPUT_TAIL_MAX (32 * 1024)
+/* Output is masked a line at a time; a longer line in pieces this long. */
+#define ACT_OUTPUT_LINE_MAX (64 * 1024)
 /* Between SIGTERM and SIGKILL to the command's process group. */
 #define ACT_KILL_GRACE_MS 3000
 /* How often a running child is checked for exit (waitpid WNOHANG). */
@@ -153,8 +155,10 @@ const char *act_status_name(act_status s);
  * (as timeout(1)), 130 cancelled, PGC_EXIT_* for ACT_ERROR. */
 int act_result_exit(const act_result *r);
 
-/* Callbacks from the loop.  All optional.  Output is raw bytes: sanitise
- * before drawing (act_sanitize). */
+/* Callbacks from the loop.  All optional.  Output comes masked (the run's
+ * masker) a whole line at a time, so a secret split across two reads is
+ * never passed on in halves; it is not sanitised: do that before drawing
+ * (act_sanitize). */
 typedef struct act_hooks {
 	void (*output)(void *ud, int stream /* 1 stdout, 2 stderr */, const char *data, size_t n);
 	void (*flag)(void *ud, const char *name, const char *old_value, const char *new_value,
@@ -287,11 +291,36 @@ int act_rollback_record(state *st, const act_rollback *rb, const act_result *ste
 
 /* Secret masking: values of environment variables with secret-looking names
  * (envfile_name_is_secret), the config's Supabase key variable, secret
- * values in the env_file, passwords in URLs (scheme://user:PASS@).  */
+ * values in the env_file, and passwords in URLs (scheme://user:PASS@) and
+ * in secret-named assignments (DB_PASSWORD=..., password=... in a conninfo)
+ * wherever they appear, in the text and in the environment's and the
+ * env_file's values.  A run also learns those its command text assigns, so
+ * what is masked in a command is masked in its output. */
 act_masker *act_masker_new(const config *cfg);
 void act_masker_add(act_masker *m, const char *secret);
+/* An operator's words (a note, an untick reason) as recorded: the string
+ * values of a JSON payload object masked with act_masker_new(cfg), so a
+ * note that quotes a known secret or a URL with a password keeps neither.
+ * Returns malloc'd JSON (the input unchanged when it is not an object). */
+char *act_mask_payload(const config *cfg, const char *payload_json);
+/* Adds the inline secrets of text (URL passwords, secret-named assignments). */
+void act_masker_learn(act_masker *m, const char *text);
 char *act_masker_apply(const act_masker *m, const char *text);
 void act_masker_free(act_masker *m);
+
+/* Output framed for masking: bytes go in as they are read and come out
+ * masked a whole line at a time; a line longer than max_line comes out in
+ * pieces cut at a blank and never inside a known secret. */
+typedef struct act_outbuf {
+	strbuf pending;     /* since the last newline, not passed on yet */
+	size_t max_line;
+} act_outbuf;
+void act_outbuf_init(act_outbuf *b, size_t max_line);
+/* Appends n bytes and returns what is ready (masked, NUL bytes kept, may be
+ * empty; *out_len bytes), malloc'd.  all: the held-back rest too. */
+char *act_outbuf_feed(act_outbuf *b, const act_masker *m, const char *data, size_t n, bool all,
+                      size_t *out_len);
+void act_outbuf_free(act_outbuf *b);
 
 /* Copy of n bytes fit for a terminal or a JSON string: newlines and tabs
  * kept, escape sequences and other control characters and invalid UTF-8

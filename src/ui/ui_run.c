@@ -76,7 +76,6 @@ static void on_flag(void *ud, const char *name, const char *old_value, const cha
 static void on_done(void *ud, const act_result *res)
 {
 	ui_ctx *u = ud;
-	ui_out_flush(&u->runner);   /* the last line had no newline */
 	u->runner.last = *res;
 	u->runner.ended = true;
 	u->runner.has_last = true;
