@@ -216,8 +216,9 @@ int act_recover_unknown(state *st, char **items_out, pgc_err *e);
 int act_set_flag(state *st, const config *cfg, const char *phase, const char *item,
                  const char *name, const char *value, const envfile_stamp *expect,
                  envfile_set_result *res, pgc_err *e);
-/* flag_set payload text (masked); start_id 0 for a manual set. */
-char *act_flag_set_payload(const config *cfg, const char *name, const envfile_set_result *sr,
+/* flag_set payload text (masked; with new_hmac when st has a key, see
+ * act_flag_hmac); start_id 0 for a manual set.  st may be NULL. */
+char *act_flag_set_payload(const config *cfg, const state *st, const char *name, const envfile_set_result *sr,
                            int64_t start_id, bool rollback, bool manual);
 
 /* ---- flags panel (flags.c) ----
@@ -239,6 +240,19 @@ typedef struct act_flags {
 	bool file_changed_behind_back;/* sha256 differs from pgcutover's last write */
 	act_flag_status *flags; size_t n_flags;  /* config order, then the runbook's */
 } act_flags;
+
+/* A flag's value as shown or recorded: *** for a secret-looking name, else
+ * masked (URL passwords, known secrets) and sanitised; absent when value
+ * is NULL.  m may be NULL (inline passwords only).  malloc'd. */
+char *act_flag_shown(const act_masker *m, const char *name, const char *value, const char *absent);
+/* Keyed hash (HMAC-SHA256, hex) of a flag's real value, recorded as
+ * flag_set's "new_hmac" so `flags` can compare the file with pgcutover's
+ * last write without the value in the audit.  The key is 32 random bytes
+ * in STATE.key (mode 0600) beside the state, never in it, so the record
+ * alone does not let a short secret be guessed offline.  create: make the
+ * key when there is none (writers only).  Returns 0, or -1 when there is
+ * no key (or it cannot be made or read). */
+int act_flag_hmac(const state *st, bool create, const char *value, char out[65]);
 
 /* st may be NULL (no history).  Fails when the config names no env_file. */
 int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **out, pgc_err *e);

@@ -160,11 +160,12 @@ static void on_output(void *ud, int stream, const char *d, size_t n)
 
 static void on_flag(void *ud, const char *name, const char *old, const char *nv, const char *bak)
 {
-	bool secret = envfile_name_is_secret(name);
-	char *o = act_sanitize(old ? old : "(unset)", strlen(old ? old : "(unset)"));
-	char *n = act_sanitize(nv ? nv : "", strlen(nv ? nv : ""));
-	fprintf(stderr, "pgcutover: flag %s: %s -> %s%s%s%s\n", name, secret ? ACT_MASK : o,
-	        secret ? ACT_MASK : n, bak ? " (backup " : "", bak ? bak : "", bak ? ")" : "");
+	run_io *io = ud;
+	const act_masker *m = io->run ? act_get_masker(io->run) : NULL;
+	char *o = act_flag_shown(m, name, old, "(unset)");
+	char *n = act_flag_shown(m, name, nv, "");
+	fprintf(stderr, "pgcutover: flag %s: %s -> %s%s%s%s\n", name, o, n,
+	        bak ? " (backup " : "", bak ? bak : "", bak ? ")" : "");
 	free(o);
 	free(n);
 }

@@ -1188,7 +1188,8 @@ static void fail(act_run *r, int code, const char *fmt, ...)
 }
 
 static cJSON *flag_payload(const act_masker *m, const char *file, const char *name,
-                          const envfile_set_result *sr, int64_t start_id, bool rollback, bool manual)
+                          const envfile_set_result *sr, int64_t start_id, bool rollback, bool manual,
+                          const state *st)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", name);
@@ -1198,6 +1199,9 @@ static cJSON *flag_payload(const act_masker *m, const char *file, const char *na
 	add_str(o, "backup", m, sr->backup_path);
 	cJSON_AddBoolToObject(o, "changed", sr->changed);
 	cJSON_AddStringToObject(o, "sha256", sr->after.sha256);
+	char hm[65];
+	if (st && sr->new_value && act_flag_hmac(st, true, sr->new_value, hm) == 0)
+		cJSON_AddStringToObject(o, "new_hmac", hm);
 	cJSON_AddNumberToObject(o, "start_id", (double)start_id);
 	cJSON_AddBoolToObject(o, "rollback", rollback);
 	if (manual)
@@ -1205,11 +1209,11 @@ static cJSON *flag_payload(const act_masker *m, const char *file, const char *na
 	return o;
 }
 
-char *act_flag_set_payload(const config *cfg, const char *name, const envfile_set_result *sr,
+char *act_flag_set_payload(const config *cfg, const state *st, const char *name, const envfile_set_result *sr,
                            int64_t start_id, bool rollback, bool manual)
 {
 	act_masker *m = act_masker_new(cfg);
-	cJSON *o = flag_payload(m, cfg ? cfg->env_file : NULL, name, sr, start_id, rollback, manual);
+	cJSON *o = flag_payload(m, cfg ? cfg->env_file : NULL, name, sr, start_id, rollback, manual, st);
 	char *js = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	act_masker_free(m);
@@ -1226,7 +1230,7 @@ int act_set_flag(state *st, const config *cfg, const char *phase, const char *it
 		return pgc_fail(e, PGC_EXIT_CONFIG, "the config names no env_file to set %s in", name);
 	if (envfile_set(cfg->env_file, name, value, expect, res, e) < 0)
 		return -1;
-	char *js = act_flag_set_payload(cfg, name, res, 0, false, true);
+	char *js = act_flag_set_payload(cfg, st, name, res, 0, false, true);
 	int rc = st ? state_append(st, EV_FLAG_SET, phase, item, js, NULL, e) : 0;
 	free(js);
 	return rc;
@@ -1244,7 +1248,7 @@ static void apply_flag(act_run *r, const act_segment *s)
 		return;
 	}
 	append_event(r, EV_FLAG_SET, flag_payload(r->mask, r->plan->env_file, s->name, &sr,
-	                                          r->res.start_event_id, r->plan->rollback, false), NULL);
+	                                          r->res.start_event_id, r->plan->rollback, false, r->opt.st), NULL);
 	if (r->hooks.flag)
 		r->hooks.flag(r->ud, s->name, sr.old_value, sr.new_value, sr.backup_path);
 	envfile_set_result_free(&sr);
