@@ -151,6 +151,15 @@ int main(int argc, char **argv)
 	if (nrest == 0)
 		rest[nrest++] = (char *)name;
 	o.command = c->name;
+	/* Headless output never carries a file's or a server's escape
+	 * sequences to the terminal.  The console draws on stdout itself;
+	 * replay (a console on a terminal) and export (JSONL is data) choose. */
+	static const char *const own_stdout[] = {"console", "monitor", "demo", "replay", "export", NULL};
+	bool filter_out = true;
+	for (const char *const *n = own_stdout; *n; n++)
+		filter_out &= strcmp(c->name, *n) != 0;
+	cli_safe_output(filter_out, strcmp(c->name, "console") != 0 && strcmp(c->name, "monitor") != 0 &&
+	                strcmp(c->name, "demo") != 0, o.json);
 	int rc = c->fn(nrest, rest, &o);
 	free(rest);
 	return rc;

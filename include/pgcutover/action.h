@@ -51,6 +51,8 @@
 /* The audit keeps the first and the last bytes of the output. */
 #define ACT_OUTPUT_HEAD_MAX (32 * 1024)
 #define ACT_OUTPUT_TAIL_MAX (32 * 1024)
+/* Output is masked a line at a time; a longer line in pieces this long. */
+#define ACT_OUTPUT_LINE_MAX (64 * 1024)
 /* Between SIGTERM and SIGKILL to the command's process group. */
 #define ACT_KILL_GRACE_MS 3000
 /* How often a running child is checked for exit (waitpid WNOHANG). */
@@ -153,8 +155,10 @@ const char *act_status_name(act_status s);
  * (as timeout(1)), 130 cancelled, PGC_EXIT_* for ACT_ERROR. */
 int act_result_exit(const act_result *r);
 
-/* Callbacks from the loop.  All optional.  Output is raw bytes: sanitise
- * before drawing (act_sanitize). */
+/* Callbacks from the loop.  All optional.  Output comes masked (the run's
+ * masker) a whole line at a time, so a secret split across two reads is
+ * never passed on in halves; it is not sanitised: do that before drawing
+ * (act_sanitize). */
 typedef struct act_hooks {
 	void (*output)(void *ud, int stream /* 1 stdout, 2 stderr */, const char *data, size_t n);
 	void (*flag)(void *ud, const char *name, const char *old_value, const char *new_value,
@@ -212,8 +216,9 @@ int act_recover_unknown(state *st, char **items_out, pgc_err *e);
 int act_set_flag(state *st, const config *cfg, const char *phase, const char *item,
                  const char *name, const char *value, const envfile_stamp *expect,
                  envfile_set_result *res, pgc_err *e);
-/* flag_set payload text (masked); start_id 0 for a manual set. */
-char *act_flag_set_payload(const config *cfg, const char *name, const envfile_set_result *sr,
+/* flag_set payload text (masked; with new_hmac when st has a key, see
+ * act_flag_hmac); start_id 0 for a manual set.  st may be NULL. */
+char *act_flag_set_payload(const config *cfg, const state *st, const char *name, const envfile_set_result *sr,
                            int64_t start_id, bool rollback, bool manual);
 
 /* ---- flags panel (flags.c) ----
@@ -235,6 +240,19 @@ typedef struct act_flags {
 	bool file_changed_behind_back;/* sha256 differs from pgcutover's last write */
 	act_flag_status *flags; size_t n_flags;  /* config order, then the runbook's */
 } act_flags;
+
+/* A flag's value as shown or recorded: *** for a secret-looking name, else
+ * masked (URL passwords, known secrets) and sanitised; absent when value
+ * is NULL.  m may be NULL (inline passwords only).  malloc'd. */
+char *act_flag_shown(const act_masker *m, const char *name, const char *value, const char *absent);
+/* Keyed hash (HMAC-SHA256, hex) of a flag's real value, recorded as
+ * flag_set's "new_hmac" so `flags` can compare the file with pgcutover's
+ * last write without the value in the audit.  The key is 32 random bytes
+ * in STATE.key (mode 0600) beside the state, never in it, so the record
+ * alone does not let a short secret be guessed offline.  create: make the
+ * key when there is none (writers only).  Returns 0, or -1 when there is
+ * no key (or it cannot be made or read). */
+int act_flag_hmac(const state *st, bool create, const char *value, char out[65]);
 
 /* st may be NULL (no history).  Fails when the config names no env_file. */
 int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **out, pgc_err *e);
@@ -287,11 +305,36 @@ int act_rollback_record(state *st, const act_rollback *rb, const act_result *ste
 
 /* Secret masking: values of environment variables with secret-looking names
  * (envfile_name_is_secret), the config's Supabase key variable, secret
- * values in the env_file, passwords in URLs (scheme://user:PASS@).  */
+ * values in the env_file, and passwords in URLs (scheme://user:PASS@) and
+ * in secret-named assignments (DB_PASSWORD=..., password=... in a conninfo)
+ * wherever they appear, in the text and in the environment's and the
+ * env_file's values.  A run also learns those its command text assigns, so
+ * what is masked in a command is masked in its output. */
 act_masker *act_masker_new(const config *cfg);
 void act_masker_add(act_masker *m, const char *secret);
+/* An operator's words (a note, an untick reason) as recorded: the string
+ * values of a JSON payload object masked with act_masker_new(cfg), so a
+ * note that quotes a known secret or a URL with a password keeps neither.
+ * Returns malloc'd JSON (the input unchanged when it is not an object). */
+char *act_mask_payload(const config *cfg, const char *payload_json);
+/* Adds the inline secrets of text (URL passwords, secret-named assignments). */
+void act_masker_learn(act_masker *m, const char *text);
 char *act_masker_apply(const act_masker *m, const char *text);
 void act_masker_free(act_masker *m);
+
+/* Output framed for masking: bytes go in as they are read and come out
+ * masked a whole line at a time; a line longer than max_line comes out in
+ * pieces cut at a blank and never inside a known secret. */
+typedef struct act_outbuf {
+	strbuf pending;     /* since the last newline, not passed on yet */
+	size_t max_line;
+} act_outbuf;
+void act_outbuf_init(act_outbuf *b, size_t max_line);
+/* Appends n bytes and returns what is ready (masked, NUL bytes kept, may be
+ * empty; *out_len bytes), malloc'd.  all: the held-back rest too. */
+char *act_outbuf_feed(act_outbuf *b, const act_masker *m, const char *data, size_t n, bool all,
+                      size_t *out_len);
+void act_outbuf_free(act_outbuf *b);
 
 /* Copy of n bytes fit for a terminal or a JSON string: newlines and tabs
  * kept, escape sequences and other control characters and invalid UTF-8

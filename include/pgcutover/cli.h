@@ -64,6 +64,10 @@ int cli_load(cli_ctx *ctx, cli_opts *o, int need);
 void cli_unload(cli_ctx *ctx);
 
 /* Prints "pgcutover: <msg>" on stderr, returns e->code. */
+/* Puts a filter between stdout (out) and/or stderr (err) and the terminal:
+ * escape sequences and other controls become '?', or with json C1 controls
+ * become \u00XX (output.c).  For headless commands only. */
+void cli_safe_output(bool out, bool err, bool json);
 int cli_report(const pgc_err *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -117,9 +117,6 @@ int cli_fill_vars(act_plan *p, const char *what)
 	return 0;
 }
 
-/* A line longer than this is written without waiting for its end. */
-#define CLI_LINE_MAX (64 * 1024)
-
 /* A long command must not make this driver look silent to others. */
 #define CLI_HEARTBEAT_MS 1000
 
@@ -129,8 +126,6 @@ typedef struct run_io {
 	int heartbeat_timer;
 	bool json_mode;
 	bool tty[3];
-	strbuf pending[3];     /* output up to the next newline, per stream */
-	act_masker *mask;
 	act_run *run;
 } run_io;
 
@@ -147,60 +142,30 @@ static void write_fd(int fd, const char *d, size_t n)
 	}
 }
 
-/* Whole lines, so a secret split across two reads is still masked. */
-static void emit(run_io *io, int stream, const char *d, size_t n)
+/* Output comes masked, a line at a time (act_outbuf_feed).  It goes out as
+ * a shell would show it, except on a terminal, where a command's escape
+ * sequences must not drive the operator's terminal. */
+static void on_output(void *ud, int stream, const char *d, size_t n)
 {
+	run_io *io = ud;
 	int fd = io->json_mode ? 2 : stream;
-	char *raw = xstrndup(d, n);
-	char *masked = act_masker_apply(io->mask, raw);
 	if (io->tty[fd]) {
-		/* A command's escape sequences must not drive the operator's terminal. */
-		char *s = act_sanitize(masked, strlen(masked));
+		char *s = act_sanitize(d, n);
 		write_fd(fd, s, strlen(s));
 		free(s);
 	} else {
-		write_fd(fd, masked, strlen(masked));
+		write_fd(fd, d, n);
 	}
-	free(masked);
-	free(raw);
-}
-
-static void flush_lines(run_io *io, int stream, bool all)
-{
-	strbuf *b = &io->pending[stream];
-	size_t start = 0;
-	for (size_t i = 0; i < b->len; i++) {
-		if (b->buf[i] == '\n') {
-			emit(io, stream, b->buf + start, i + 1 - start);
-			start = i + 1;
-		}
-	}
-	if (start < b->len && (all || b->len - start > CLI_LINE_MAX)) {
-		emit(io, stream, b->buf + start, b->len - start);
-		start = b->len;
-	}
-	if (start) {   /* (memmove of nothing from a NULL buffer is undefined) */
-		memmove(b->buf, b->buf + start, b->len - start);
-		b->len -= start;
-	}
-	if (b->buf)
-		b->buf[b->len] = '\0';
-}
-
-static void on_output(void *ud, int stream, const char *data, size_t n)
-{
-	run_io *io = ud;
-	sb_add(&io->pending[stream], data, n);
-	flush_lines(io, stream, false);
 }
 
 static void on_flag(void *ud, const char *name, const char *old, const char *nv, const char *bak)
 {
-	bool secret = envfile_name_is_secret(name);
-	char *o = act_sanitize(old ? old : "(unset)", strlen(old ? old : "(unset)"));
-	char *n = act_sanitize(nv ? nv : "", strlen(nv ? nv : ""));
-	fprintf(stderr, "pgcutover: flag %s: %s -> %s%s%s%s\n", name, secret ? ACT_MASK : o,
-	        secret ? ACT_MASK : n, bak ? " (backup " : "", bak ? bak : "", bak ? ")" : "");
+	run_io *io = ud;
+	const act_masker *m = io->run ? act_get_masker(io->run) : NULL;
+	char *o = act_flag_shown(m, name, old, "(unset)");
+	char *n = act_flag_shown(m, name, nv, "");
+	fprintf(stderr, "pgcutover: flag %s: %s -> %s%s%s%s\n", name, o, n,
+	        bak ? " (backup " : "", bak ? bak : "", bak ? ")" : "");
 	free(o);
 	free(n);
 }
@@ -230,14 +195,8 @@ static void on_stop_signal(loop *lp, int signo, void *ud)
 int cli_run_plan(cli_ctx *ctx, loop *lp, const act_plan *p, bool json_mode, act_result *res)
 {
 	run_io io = {.lp = lp, .lease = ctx->lease, .json_mode = json_mode};
-	for (int fd = 1; fd <= 2; fd++) {
+	for (int fd = 1; fd <= 2; fd++)
 		io.tty[fd] = isatty(fd);
-		sb_init(&io.pending[fd]);
-	}
-	io.mask = act_masker_new(ctx->cfg);
-	for (size_t i = 0; i < p->n_vars; i++)
-		if (envfile_name_is_secret(p->vars[i].name))
-			act_masker_add(io.mask, p->vars[i].value);
 	act_opts opt = {.st = ctx->st, .auto_tick = ctx->cfg && ctx->cfg->auto_tick};
 	act_hooks hooks = {on_output, on_flag, NULL};
 	pgc_err e = {0};
@@ -246,21 +205,14 @@ int cli_run_plan(cli_ctx *ctx, loop *lp, const act_plan *p, bool json_mode, act_
 	loop_signal(lp, SIGINT, on_stop_signal, &io);
 	loop_signal(lp, SIGTERM, on_stop_signal, &io);
 	fflush(stdout);
-	if (act_start(lp, p, ctx->cfg, &opt, &hooks, &io, &io.run, &e) < 0) {
-		act_masker_free(io.mask);
+	if (act_start(lp, p, ctx->cfg, &opt, &hooks, &io, &io.run, &e) < 0)
 		return cli_report(&e);
-	}
 	if (io.lease)
 		io.heartbeat_timer = loop_timer(lp, CLI_HEARTBEAT_MS, on_heartbeat, &io);
 	while (!act_finished(io.run))
 		loop_once(lp, ACT_WAIT_SLICE_MS);
 	if (io.heartbeat_timer)
 		loop_timer_cancel(lp, io.heartbeat_timer);
-	for (int fd = 1; fd <= 2; fd++) {
-		flush_lines(&io, fd, true);
-		sb_free(&io.pending[fd]);
-	}
-	act_masker_free(io.mask);
 	*res = *act_get_result(io.run);
 	act_free(io.run);
 	io.run = NULL;

@@ -68,9 +68,13 @@ static void counts_print_text(counts_run *r)
 			namew = l;
 	}
 	enum { NUMW = 12 };
-	if (r->watch_s > 0 && r->tty)
-		fputs("\033[H\033[2J", stdout);   /* refresh in place */
-	else if (r->snapshots > 1)
+	if (r->watch_s > 0 && r->tty) {
+		/* refresh in place: straight to the terminal, past the filter
+		 * that keeps escape sequences out of headless output */
+		static const char home_clear[] = "\033[H\033[2J";
+		fflush(stdout);
+		if (write(STDOUT_FILENO, home_clear, sizeof home_clear - 1) < 0) { /* cosmetic */ }
+	} else if (r->snapshots > 1)
 		putchar('\n');
 	enum { PCTW = 7 };
 	printf("%-*s %*s %*s %*s %*s  %s\n", (int)namew, "TABLE", NUMW, "SOURCE", NUMW, "TARGET",
@@ -97,8 +101,12 @@ static void counts_print_text(counts_run *r)
 	for (size_t i = 0; i < cmp_n_tables(cs); i++) {
 		const cmp_table *t = cmp_table_at(cs, i);
 		for (int w = 0; w < CMP_N_SIDES; w++)
-			if (t->side[w].error)
-				printf("%s: %s\n", t->name, t->side[w].error);
+			if (t->side[w].error) {
+				char *name = pgc_sanitize(t->name), *why = pgc_sanitize(t->side[w].error);
+				printf("%s: %s\n", name, why);
+				free(name);
+				free(why);
+			}
 	}
 	char buf[PGC_ERR_MAX];
 	printf("%s\n", cmp_summary(cs, buf, sizeof buf));

@@ -106,9 +106,11 @@ int cmd_export(int argc, char **argv, cli_opts *o)
 			return cli_usage_error("export", "unknown argument '%s'", a);
 		}
 	}
+	bool md = strcmp(format, "md") == 0;
+	if (verify || (md && !out_path))   /* text for a terminal, not JSONL data */
+		cli_safe_output(true, false, o->json);
 	if (verify)
 		return verify_file(verify, o->json);
-	bool md = strcmp(format, "md") == 0;
 	if (!md && strcmp(format, "jsonl") != 0)
 		return cli_usage_error("export", "--format is jsonl or md, not '%s'", format);
 

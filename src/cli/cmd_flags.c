@@ -69,14 +69,15 @@ static int flag_set(const char *name, const char *value, cli_opts *o)
 		return cli_report(&e);
 	}
 	if (o->json) {
-		char *js = act_flag_set_payload(ctx.cfg, name, &res, 0, false, true);
+		char *js = act_flag_set_payload(ctx.cfg, NULL, name, &res, 0, false, true);
 		printf("%s\n", js);
 		free(js);
 	} else if (!o->quiet) {
-		bool secret = envfile_name_is_secret(name);
-		char *old = res.old_value ? act_sanitize(res.old_value, strlen(res.old_value)) : xstrdup("(unset)");
-		char *nv = act_sanitize(value, strlen(value));
-		printf("%s: %s -> %s in %s%s%s%s\n", name, secret ? ACT_MASK : old, secret ? ACT_MASK : nv,
+		act_masker *m = act_masker_new(ctx.cfg);
+		char *old = act_flag_shown(m, name, res.old_value, "(unset)");
+		char *nv = act_flag_shown(m, name, value, "(unset)");
+		act_masker_free(m);
+		printf("%s: %s -> %s in %s%s%s%s\n", name, old, nv,
 		       ctx.cfg->env_file, res.changed ? "" : " (unchanged)",
 		       res.backup_path ? ", backup " : "", res.backup_path ? res.backup_path : "");
 		free(old);

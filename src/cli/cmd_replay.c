@@ -315,6 +315,7 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 	if (!source || replay_open(source, &src, &e) < 0)
 		goto fail;
 	if (a.timeline) {
+		cli_safe_output(true, false, o->json);   /* headless: see output.c */
 		if (print_timeline(src, &a, o->json, &e) < 0)
 			goto fail;
 		goto done;
@@ -345,6 +346,7 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 		cli_unload(&ctx);
 		return rc;
 	}
+	cli_safe_output(true, false, o->json);   /* headless from here: see output.c */
 	if (a.event >= 0)
 		id = a.event < total ? a.event : total;
 	else if (a.at && replay_id_at_time(src, at_time + time_precision(a.at) - REPLAY_TIME_EPSILON, &id, &e) < 0)

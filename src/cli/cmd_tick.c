@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/action.h"
 #include "pgcutover/compare.h"
 
 #define TICK_TIME_MAX 32
@@ -72,7 +73,10 @@ static char *payload_of(cJSON *o)
 static int append_events(cli_ctx *ctx, const char *kind, const char *phase, const char *item,
                          const char *payload, int64_t *id, pgc_err *e)
 {
-	if (state_append(ctx->st, kind, phase, item, payload, id, e) < 0)
+	char *masked = act_mask_payload(ctx->cfg, payload);
+	int rc = state_append(ctx->st, kind, phase, item, masked, id, e);
+	free(masked);
+	if (rc < 0)
 		return -1;
 	return ledger_catch_up(ctx->lg, ctx->st, e);
 }

@@ -174,6 +174,8 @@ act_masker *act_masker_new(const config *cfg)
 		char *name = xstrndup(*ep, (size_t)(eq - *ep));
 		if (envfile_name_is_secret(name))
 			act_masker_add(m, eq + 1);
+		else
+			act_masker_learn(m, eq + 1);   /* DATABASE_URL=postgres://u:PW@h */
 		free(name);
 	}
 	if (cfg) {
@@ -186,6 +188,8 @@ act_masker *act_masker_new(const config *cfg)
 			for (size_t i = 0; i < ef->n_entries; i++)
 				if (envfile_name_is_secret(ef->entries[i].key))
 					act_masker_add(m, ef->entries[i].value);
+				else
+					act_masker_learn(m, ef->entries[i].value);
 			envfile_free(ef);
 		}
 	}
@@ -220,43 +224,85 @@ static char *replace_all(const char *text, const char *needle, const char *with)
 	return sb_steal(&b);
 }
 
-/* scheme://user:PASSWORD@host and password=... in conninfo strings. */
+/* An inline secret starting at p: the password of scheme://user:PASSWORD@,
+ * or the value of NAME=VALUE where NAME looks secret (a shell or .env
+ * assignment, password=... in a conninfo or a query string).  A quoted value
+ * is the text inside the quotes; a value that starts with $ is an expansion,
+ * not a secret.  Sets [*v, *end) and returns true when one is there. */
+static bool inline_secret_at(const char *text, const char *p, const char **v, const char **end)
+{
+	if (strncmp(p, "://", 3) == 0) {
+		const char *q = p + 3;
+		while (*q && *q != '@' && *q != '/' && *q != ' ' && *q != '\n' && *q != ':')
+			q++;
+		if (*q != ':')
+			return false;
+		const char *pw = q + 1, *at = pw;
+		while (*at && *at != '@' && *at != '/' && *at != ' ' && *at != '\n')
+			at++;
+		if (*at != '@' || at == pw)
+			return false;
+		*v = pw;
+		*end = at;
+		return true;
+	}
+	if (!name_start(*p) || (p > text && name_char(p[-1])))
+		return false;
+	const char *q = p;
+	while (name_char(*q))
+		q++;
+	if (*q != '=')
+		return false;
+	char *name = xstrndup(p, (size_t)(q - p));
+	bool secret = envfile_name_is_secret(name);
+	free(name);
+	if (!secret)
+		return false;
+	const char *val = q + 1, *e;
+	if (*val == '\'' || *val == '"') {
+		char quote = *val++;
+		for (e = val; *e && *e != quote; e++)
+			if (quote == '"' && *e == '\\' && e[1])
+				e++;
+	} else {
+		e = val;
+		while (*e && !strchr(" \t\r\n;&|)<>`'\"", *e))
+			e++;
+	}
+	if (e == val || *val == '$')
+		return false;
+	*v = val;
+	*end = e;
+	return true;
+}
+
 static char *mask_inline_passwords(const char *text)
 {
 	strbuf b;
 	sb_init(&b);
-	const char *p = text;
+	const char *p = text, *v, *end;
 	while (*p) {
-		if (strncmp(p, "://", 3) == 0) {
-			const char *u = p + 3, *q = u;
-			while (*q && *q != '@' && *q != '/' && *q != ' ' && *q != '\n' && *q != ':')
-				q++;
-			if (*q == ':') {
-				const char *pw = q + 1, *at = pw;
-				while (*at && *at != '@' && *at != '/' && *at != ' ' && *at != '\n')
-					at++;
-				if (*at == '@' && at > pw) {
-					sb_add(&b, p, (size_t)(pw - p));
-					sb_puts(&b, ACT_MASK);
-					p = at;
-					continue;
-				}
-			}
-		}
-		if (strncasecmp(p, "password=", 9) == 0) {
-			sb_add(&b, p, 9);
-			const char *v = p + 9;
-			const char *end = v;
-			while (*end && *end != ' ' && *end != '\n' && *end != '&' && *end != '\'' && *end != '"')
-				end++;
-			if (end > v)
-				sb_puts(&b, ACT_MASK);
+		if (inline_secret_at(text, p, &v, &end)) {
+			sb_add(&b, p, (size_t)(v - p));
+			sb_puts(&b, ACT_MASK);
 			p = end;
 			continue;
 		}
 		sb_putc(&b, *p++);
 	}
 	return sb_steal(&b);
+}
+
+void act_masker_learn(act_masker *m, const char *text)
+{
+	const char *v, *end;
+	for (const char *p = text ? text : ""; *p; p++)
+		if (inline_secret_at(text, p, &v, &end)) {
+			char *s = xstrndup(v, (size_t)(end - v));
+			act_masker_add(m, s);
+			free(s);
+			p = end - 1;
+		}
 }
 
 char *act_masker_apply(const act_masker *m, const char *text)
@@ -272,6 +318,122 @@ char *act_masker_apply(const act_masker *m, const char *text)
 	char *out = mask_inline_passwords(cur);
 	free(cur);
 	return out;
+}
+
+/* Where a piece of an over-long line may end at or before want: after the
+ * last blank within ACT_CUT_LOOKBACK bytes (inline passwords never span a
+ * blank), and never inside a known secret. */
+#define ACT_CUT_LOOKBACK 256
+static size_t safe_cut(const act_masker *m, const char *buf, size_t len, size_t want)
+{
+	size_t cut = want;
+	for (size_t i = cut; i > 0 && cut - i < ACT_CUT_LOOKBACK; i--)
+		if (buf[i - 1] == ' ' || buf[i - 1] == '\t') {
+			cut = i;
+			break;
+		}
+	for (bool moved = true; moved && cut > 0;) {
+		moved = false;
+		for (size_t s = 0; m && s < m->n; s++) {
+			size_t sl = strlen(m->secrets[s]);
+			size_t from = cut >= sl ? cut - sl + 1 : 0;
+			for (size_t at = from; at < cut; at++)
+				if (at + sl <= len && memcmp(buf + at, m->secrets[s], sl) == 0) {
+					cut = at;   /* the secret goes out whole in the next piece */
+					moved = true;
+					break;
+				}
+		}
+	}
+	/* A piece must make progress; a secret longer than a whole piece is
+	 * cut, which a line this long of one secret deserves. */
+	return cut ? cut : want;
+}
+
+char *act_mask_payload(const config *cfg, const char *payload_json)
+{
+	cJSON *o = cJSON_Parse(payload_json ? payload_json : "");
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return xstrdup(payload_json ? payload_json : "");
+	}
+	act_masker *m = act_masker_new(cfg);
+	for (cJSON *it = o->child; it; it = it->next) {
+		if (!cJSON_IsString(it) || strcmp(it->string, "hash") == 0)
+			continue;
+		char *masked = act_masker_apply(m, it->valuestring);
+		if (strcmp(masked, it->valuestring) != 0)
+			cJSON_SetValuestring(it, masked);
+		free(masked);
+	}
+	act_masker_free(m);
+	char *js = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *ret = xstrdup(js);
+	cJSON_free(js);
+	return ret;
+}
+
+void act_outbuf_init(act_outbuf *b, size_t max_line)
+{
+	sb_init(&b->pending);
+	b->max_line = max_line;
+}
+
+char *act_outbuf_feed(act_outbuf *b, const act_masker *m, const char *data, size_t n, bool all,
+                      size_t *out_len)
+{
+	if (n)
+		sb_add(&b->pending, data, n);
+	strbuf out;
+	sb_init(&out);
+	size_t start = 0, len = b->pending.len;
+	const char *buf = b->pending.buf;
+	for (;;) {
+		const char *nl = len > start ? memchr(buf + start, '\n', len - start) : NULL;
+		size_t piece;
+		if (nl)
+			piece = (size_t)(nl - (buf + start)) + 1;
+		else if (all && len > start)
+			piece = len - start;
+		else if (len - start > b->max_line) {
+			size_t longest = m && m->n ? strlen(m->secrets[0]) : 0;
+			size_t want = len - start - (longest < len - start ? longest : 0);
+			if (want > b->max_line)
+				want = b->max_line;
+			piece = safe_cut(m, buf + start, len - start, want);
+		} else
+			break;
+		/* Masked between NUL bytes (no secret holds one); the NULs go
+		 * out as they came. */
+		for (size_t i = 0; i < piece;) {
+			const char *z = memchr(buf + start + i, '\0', piece - i);
+			size_t seg = z ? (size_t)(z - (buf + start + i)) : piece - i;
+			char *raw = xstrndup(buf + start + i, seg);
+			char *masked = act_masker_apply(m, raw);
+			sb_puts(&out, masked);
+			free(masked);
+			free(raw);
+			i += seg;
+			if (z) {
+				sb_add(&out, "", 1);
+				i++;
+			}
+		}
+		start += piece;
+	}
+	if (start) {
+		memmove(b->pending.buf, b->pending.buf + start, len - start);
+		b->pending.len -= start;
+		b->pending.buf[b->pending.len] = '\0';
+	}
+	*out_len = out.len;
+	return sb_steal(&out);
+}
+
+void act_outbuf_free(act_outbuf *b)
+{
+	sb_free(&b->pending);
 }
 
 void act_masker_free(act_masker *m)
@@ -814,7 +976,10 @@ struct act_run {
 	int step_timer, reap_timer, deadline_timer, kill_timer;
 	double started_ms;
 	bool cancel_requested, timed_out, finished, killed_hard;
-	/* output capture: the first bytes, then a ring of the last ones */
+	/* output capture: the first bytes, then a ring of the last ones, of
+	 * the output as masked a line at a time (out) */
+	act_outbuf out[3];
+	size_t captured;
 	char *head; size_t head_len;
 	char *tail; size_t tail_start, tail_len;
 	act_result res;
@@ -850,7 +1015,7 @@ int act_result_exit(const act_result *r)
 
 static void capture(act_run *r, const char *data, size_t n)
 {
-	r->res.output_bytes += n;
+	r->captured += n;
 	if (r->head_len < ACT_OUTPUT_HEAD_MAX) {
 		size_t take = ACT_OUTPUT_HEAD_MAX - r->head_len;
 		if (take > n)
@@ -883,6 +1048,20 @@ static void close_pipe(act_run *r, int stream)
 	}
 }
 
+/* Output masked a line at a time (a secret split across two reads is
+ * masked whole) into the capture and to the caller.  all: the rest too. */
+static void pass_on(act_run *r, int stream, const char *data, size_t n, bool all)
+{
+	size_t len;
+	char *text = act_outbuf_feed(&r->out[stream], r->mask, data, n, all, &len);
+	if (len) {
+		capture(r, text, len);
+		if (r->hooks.output)
+			r->hooks.output(r->ud, stream, text, len);
+	}
+	free(text);
+}
+
 /* Reads what is there; returns true at EOF or error. */
 static bool drain(act_run *r, int stream, size_t limit)
 {
@@ -897,9 +1076,8 @@ static bool drain(act_run *r, int stream, size_t limit)
 		if (n <= 0)
 			return true;
 		got += (size_t)n;
-		capture(r, buf, (size_t)n);
-		if (r->hooks.output)
-			r->hooks.output(r->ud, stream, buf, (size_t)n);
+		r->res.output_bytes += (size_t)n;
+		pass_on(r, stream, buf, (size_t)n, false);
 	}
 	return false;
 }
@@ -956,9 +1134,11 @@ static void finish(act_run *r, act_status st)
 	cancel_timer(r, &r->kill_timer);
 	close_pipe(r, 1);
 	close_pipe(r, 2);
+	for (int s = 1; s <= 2; s++)
+		pass_on(r, s, NULL, 0, true);   /* a last line without a newline */
 	/* Milliseconds are all an operator needs; more digits are noise in the log. */
 	r->res.duration_s = (double)(long long)(loop_now_ms() - r->started_ms + 0.5) / 1000.0;
-	r->res.truncated = r->res.output_bytes > (size_t)ACT_OUTPUT_HEAD_MAX + ACT_OUTPUT_TAIL_MAX;
+	r->res.truncated = r->captured > (size_t)ACT_OUTPUT_HEAD_MAX + ACT_OUTPUT_TAIL_MAX;
 
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "start_id", (double)r->res.start_event_id);
@@ -1008,7 +1188,8 @@ static void fail(act_run *r, int code, const char *fmt, ...)
 }
 
 static cJSON *flag_payload(const act_masker *m, const char *file, const char *name,
-                          const envfile_set_result *sr, int64_t start_id, bool rollback, bool manual)
+                          const envfile_set_result *sr, int64_t start_id, bool rollback, bool manual,
+                          const state *st)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", name);
@@ -1018,6 +1199,9 @@ static cJSON *flag_payload(const act_masker *m, const char *file, const char *na
 	add_str(o, "backup", m, sr->backup_path);
 	cJSON_AddBoolToObject(o, "changed", sr->changed);
 	cJSON_AddStringToObject(o, "sha256", sr->after.sha256);
+	char hm[65];
+	if (st && sr->new_value && act_flag_hmac(st, true, sr->new_value, hm) == 0)
+		cJSON_AddStringToObject(o, "new_hmac", hm);
 	cJSON_AddNumberToObject(o, "start_id", (double)start_id);
 	cJSON_AddBoolToObject(o, "rollback", rollback);
 	if (manual)
@@ -1025,11 +1209,11 @@ static cJSON *flag_payload(const act_masker *m, const char *file, const char *na
 	return o;
 }
 
-char *act_flag_set_payload(const config *cfg, const char *name, const envfile_set_result *sr,
+char *act_flag_set_payload(const config *cfg, const state *st, const char *name, const envfile_set_result *sr,
                            int64_t start_id, bool rollback, bool manual)
 {
 	act_masker *m = act_masker_new(cfg);
-	cJSON *o = flag_payload(m, cfg ? cfg->env_file : NULL, name, sr, start_id, rollback, manual);
+	cJSON *o = flag_payload(m, cfg ? cfg->env_file : NULL, name, sr, start_id, rollback, manual, st);
 	char *js = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	act_masker_free(m);
@@ -1046,7 +1230,7 @@ int act_set_flag(state *st, const config *cfg, const char *phase, const char *it
 		return pgc_fail(e, PGC_EXIT_CONFIG, "the config names no env_file to set %s in", name);
 	if (envfile_set(cfg->env_file, name, value, expect, res, e) < 0)
 		return -1;
-	char *js = act_flag_set_payload(cfg, name, res, 0, false, true);
+	char *js = act_flag_set_payload(cfg, st, name, res, 0, false, true);
 	int rc = st ? state_append(st, EV_FLAG_SET, phase, item, js, NULL, e) : 0;
 	free(js);
 	return rc;
@@ -1064,7 +1248,7 @@ static void apply_flag(act_run *r, const act_segment *s)
 		return;
 	}
 	append_event(r, EV_FLAG_SET, flag_payload(r->mask, r->plan->env_file, s->name, &sr,
-	                                          r->res.start_event_id, r->plan->rollback, false), NULL);
+	                                          r->res.start_event_id, r->plan->rollback, false, r->opt.st), NULL);
 	if (r->hooks.flag)
 		r->hooks.flag(r->ud, s->name, sr.old_value, sr.new_value, sr.backup_path);
 	envfile_set_result_free(&sr);
@@ -1129,6 +1313,7 @@ static void on_reap(loop *lp, void *ud)
 	for (int s = 1; s <= 2; s++) {
 		drain(r, s, ACT_FINAL_DRAIN_MAX);
 		close_pipe(r, s);
+		pass_on(r, s, NULL, 0, true);   /* a segment's last line is its own */
 	}
 	if (w < 0) {
 		fail(r, PGC_EXIT_SOFTWARE, "waitpid: %s", strerror(errno));
@@ -1330,6 +1515,11 @@ int act_start(loop *lp, const act_plan *plan, const config *cfg, const act_opts 
 	for (size_t i = 0; i < plan->n_vars; i++)
 		if (envfile_name_is_secret(plan->vars[i].name))
 			act_masker_add(r->mask, plan->vars[i].value);
+	/* What the command's text assigns to a secret is masked in its
+	 * output too (export DB_PASSWORD=...; echo "$DB_PASSWORD"). */
+	act_masker_learn(r->mask, plan->command);
+	for (int s = 1; s <= 2; s++)
+		act_outbuf_init(&r->out[s], ACT_OUTPUT_LINE_MAX);
 
 	cJSON *o = cJSON_CreateObject();
 	add_str(o, "command", r->mask, plan->command);
@@ -1429,6 +1619,8 @@ void act_free(act_run *r)
 	cancel_timer(r, &r->kill_timer);
 	close_pipe(r, 1);
 	close_pipe(r, 2);
+	act_outbuf_free(&r->out[1]);
+	act_outbuf_free(&r->out[2]);
 	act_masker_free(r->mask);
 	free(r->head);
 	free(r->tail);

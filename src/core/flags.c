@@ -4,19 +4,122 @@
  * audit's flag_set events for that file), and whether the file or a flag
  * was changed behind pgcutover's back since its last write.  Read by
  * `pgcutover flags` and the console's flags panel; it changes nothing.
+ *
+ * A value is compared with pgcutover's last write by the keyed hash the
+ * write recorded (new_hmac, act_flag_hmac), since the record holds a
+ * secret or a URL's password only masked; a record without one (older
+ * versions, no key) is compared by its masked text, and a secret-looking
+ * flag's then not at all.
  */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include "pgcutover/action.h"
+
+#define FLAG_KEY_BYTES 32
+#define FLAG_KEY_HEX (2 * FLAG_KEY_BYTES)
 
 typedef struct flag_scan {
 	const char *file;
 	act_flags *f;
 	char *last_sha;     /* file sha256 after pgcutover's newest write */
+	char **last_hmac;   /* per flag (f's order): new_hmac of its newest write */
 } flag_scan;
+
+char *act_flag_shown(const act_masker *m, const char *name, const char *value, const char *absent)
+{
+	if (!value)
+		return xstrdup(absent);
+	if (envfile_name_is_secret(name))
+		return xstrdup(ACT_MASK);
+	char *masked = act_masker_apply(m, value);
+	char *out = act_sanitize(masked, strlen(masked));
+	free(masked);
+	return out;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int read_key(const char *path, unsigned char key[FLAG_KEY_BYTES])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	char buf[FLAG_KEY_HEX + 2];
+	struct stat sb;
+	ssize_t n = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, buf, sizeof buf) : -1;
+	close(fd);
+	if (n < FLAG_KEY_HEX)
+		return -1;
+	for (size_t i = 0; i < FLAG_KEY_BYTES; i++) {
+		int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		key[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Written whole under a temporary name and linked into place, so a reader
+ * never sees half a key and two writers end up with the same one. */
+static int make_key(const char *path)
+{
+	unsigned char key[FLAG_KEY_BYTES];
+	if (RAND_bytes(key, sizeof key) != 1)
+		return -1;
+	char hex[FLAG_KEY_HEX + 2];
+	for (size_t i = 0; i < FLAG_KEY_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	hex[FLAG_KEY_HEX] = '\n';
+	hex[FLAG_KEY_HEX + 1] = '\0';
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int rc = -1;
+	if (fd >= 0) {
+		bool ok = write(fd, hex, FLAG_KEY_HEX + 1) == FLAG_KEY_HEX + 1 && fsync(fd) == 0;
+		close(fd);
+		if (ok && (link(tmp, path) == 0 || errno == EEXIST))
+			rc = 0;
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int act_flag_hmac(const state *st, bool create, const char *value, char out[65])
+{
+	const char *sp = st ? state_path(st) : NULL;
+	if (!sp || !*sp || strcmp(sp, ":memory:") == 0 || !value)
+		return -1;
+	char *path = xasprintf("%s.key", sp);
+	unsigned char key[FLAG_KEY_BYTES];
+	int rc = read_key(path, key);
+	if (rc < 0 && create && errno == ENOENT && make_key(path) == 0)
+		rc = read_key(path, key);
+	free(path);
+	if (rc < 0)
+		return -1;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!HMAC(EVP_sha256(), key, sizeof key, (const unsigned char *)value, strlen(value), md, &mdlen) ||
+	    mdlen != 32)
+		return -1;
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
 
 static act_flag_status *find(act_flags *f, const char *name)
 {
@@ -36,8 +139,12 @@ static int scan_flag_set(const st_event *ev, void *ud)
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
 	const cJSON *nv = cJSON_GetObjectItemCaseSensitive(o, "new");
 	const cJSON *sha = cJSON_GetObjectItemCaseSensitive(o, "sha256");
+	const cJSON *hm = cJSON_GetObjectItemCaseSensitive(o, "new_hmac");
 	act_flag_status *fs = cJSON_IsString(name) ? find(s->f, name->valuestring) : NULL;
 	if (fs && (!cJSON_IsString(file) || strcmp(file->valuestring, s->file) == 0)) {
+		char **h = &s->last_hmac[fs - s->f->flags];
+		free(*h);
+		*h = cJSON_IsString(hm) ? xstrdup(hm->valuestring) : NULL;
 		free(fs->last_set);
 		free(fs->last_set_by);
 		fs->last_set = cJSON_IsString(nv) ? xstrdup(nv->valuestring) : NULL;
@@ -82,29 +189,48 @@ int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **
 	for (size_t p = 0; rb && p < rb->n_phases; p++)
 		for (size_t i = 0; i < rb->phases[p].n_flag_edits; i++)
 			add_flag(f, rb->phases[p].flag_edits[i].name);
-	flag_scan scan = {.file = cfg->env_file, .f = f};
+	flag_scan scan = {.file = cfg->env_file, .f = f, .last_hmac = xcalloc(f->n_flags + 1, sizeof(char *))};
 	if (st && state_foreach_kind(st, EV_FLAG_SET, 0, scan_flag_set, &scan, e) < 0) {
 		envfile_free(ef);
 		free(scan.last_sha);
+		for (size_t i = 0; i < f->n_flags; i++)
+			free(scan.last_hmac[i]);
+		free(scan.last_hmac);
 		act_flags_free(f);
 		return -1;
 	}
 	f->file_changed_behind_back = scan.last_sha && ef->stamp.exists &&
 	                              strcmp(scan.last_sha, ef->stamp.sha256) != 0;
 	free(scan.last_sha);
+	act_masker *m = act_masker_new(cfg);
 	for (size_t i = 0; i < f->n_flags; i++) {
 		act_flag_status *fs = &f->flags[i];
 		const char *v = envfile_get(ef, fs->name);
 		bool secret = envfile_name_is_secret(fs->name);
-		fs->value = v ? (secret ? xstrdup(ACT_MASK) : act_sanitize(v, strlen(v))) : NULL;
-		/* A secret's value is recorded as ***: it cannot be compared. */
-		fs->changed_behind_back = fs->last_set && !secret && (!v || strcmp(v, fs->last_set) != 0);
+		fs->value = v ? act_flag_shown(m, fs->name, v, NULL) : NULL;
+		char hm[65];
+		if (fs->last_set && scan.last_hmac[i] && v && act_flag_hmac(st, false, v, hm) == 0) {
+			fs->changed_behind_back = strcmp(hm, scan.last_hmac[i]) != 0;
+		} else if (fs->last_set && !v) {
+			fs->changed_behind_back = true;
+		} else if (fs->last_set && !secret) {
+			/* recorded masked (a URL's password) by an older version, or
+			 * the key is not here: compared masked */
+			char *mv = act_masker_apply(m, v);
+			fs->changed_behind_back = strcmp(mv, fs->last_set) != 0;
+			free(mv);
+		}
+		/* else a secret recorded as ***, or a keyed hash without its key:
+		 * it cannot be compared */
 		if (fs->last_set) {
 			char *s = act_sanitize(fs->last_set, strlen(fs->last_set));
 			free(fs->last_set);
 			fs->last_set = s;
 		}
+		free(scan.last_hmac[i]);
 	}
+	free(scan.last_hmac);
+	act_masker_free(m);
 	envfile_free(ef);
 	*out = f;
 	return 0;

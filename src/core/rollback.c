@@ -59,7 +59,8 @@ static int scan_flag_sets(const st_event *ev, void *ud)
 			restore_ent *r = &s->v[s->n++];
 			r->name = xstrdup(name->valuestring);
 			r->value = cJSON_IsString(old) ? xstrdup(old->valuestring) : NULL;
-			r->masked = r->value && strcmp(r->value, ACT_MASK) == 0;
+			/* *** whole (a secret) or inside (a URL's password) */
+			r->masked = r->value && strstr(r->value, ACT_MASK);
 		}
 	}
 	cJSON_Delete(o);

@@ -109,7 +109,11 @@ int ui_append(ui_ctx *u, const char *kind, const char *phase, const char *item,
 		ui_status(u, "%s mode: nothing is recorded from this console", ui_mode_name(u->s.mode));
 		return -1;
 	}
-	if (state_append(u->s.st, kind, phase, item, payload_json, NULL, &e) != 0) {
+	/* An operator's words may quote a secret (a note, a reason). */
+	char *masked = act_mask_payload(u->s.cfg, payload_json);
+	int rc = state_append(u->s.st, kind, phase, item, masked, NULL, &e);
+	free(masked);
+	if (rc != 0) {
 		ui_status(u, "NOT recorded: %.200s", e.msg);
 		return -1;
 	}

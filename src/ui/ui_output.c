@@ -5,8 +5,9 @@
  *
  * Everything that reaches the buffer has been through act_sanitize()
  * (escape sequences replaced, so a command can never drive the terminal)
- * and the command's output through the run's masker first, a whole line at
- * a time so a secret split across two reads is never shown in halves.  The
+ * and the command's output through the run's masker first (act_run does
+ * that a whole line at a time, so a secret split across two reads is never
+ * shown in halves).  The
  * buffer is bounded: past OUT_MAX bytes whole lines are dropped from the
  * front and the pane says so.  The pane follows the end while the operator
  * has not scrolled away from it.
@@ -18,7 +19,6 @@
 #include "pgcutover/action.h"
 #include "ui_priv.h"
 
-#define OUT_PARTIAL_MAX UI_RUN_PARTIAL_MAX
 #define OUT_MAX (256 * 1024)     /* output kept for the pane; older bytes dropped */
 #define OUT_MAX_COLS 130
 #define OUT_MARGIN_ROWS 2
@@ -70,47 +70,13 @@ void ui_out_text(ui_runner *r, const char *text)
 	free(safe);
 }
 
-/* Masks and sanitises n bytes of output into the pane. */
-static void show_output(ui_runner *r, const char *data, size_t n)
-{
-	char *raw = xmalloc(n + 1);
-	memcpy(raw, data, n);
-	raw[n] = '\0';
-	char *masked = act_masker_apply(act_get_masker(r->run), raw);
-	char *safe = act_sanitize(masked, strlen(masked));
-	out_append(r, safe, strlen(safe));
-	free(safe);
-	free(masked);
-	free(raw);
-}
-
-/* What is held back since the last newline, shown now (the run ended, or
- * the line is too long to wait for). */
-void ui_out_flush(ui_runner *r)
-{
-	if (r->partial_len)
-		show_output(r, r->partial, r->partial_len);
-	r->partial_len = 0;
-}
-
-/* Output is masked a whole line at a time: a secret split across two reads
- * must not reach the screen in halves.  A line longer than OUT_PARTIAL_MAX
- * is shown in pieces. */
+/* Command output, masked a line at a time by the run (act_outbuf_feed), so
+ * a secret split across two reads never reaches the pane in halves. */
 void ui_out_feed(ui_runner *r, const char *data, size_t n)
 {
-	while (n > 0) {
-		size_t room = OUT_PARTIAL_MAX - r->partial_len;
-		const char *nl = memchr(data, '\n', n);
-		size_t line = nl ? (size_t)(nl - data) + 1 : n;   /* up to and with the newline */
-		size_t take = line < room ? line : room;
-		bool ends_line = nl && take == line;
-		memcpy(r->partial + r->partial_len, data, take);
-		r->partial_len += take;
-		data += take;
-		n -= take;
-		if (ends_line || r->partial_len == OUT_PARTIAL_MAX)
-			ui_out_flush(r);
-	}
+	char *safe = act_sanitize(data, n);
+	out_append(r, safe, strlen(safe));
+	free(safe);
 }
 
 void ui_output_open(ui_ctx *u)

@@ -154,9 +154,13 @@ void ui_flags_answer(ui_ctx *u, const char *value)
 	                 &u->panels.flag_stamp, &res, &e) < 0) {
 		ui_status(u, "%s NOT set: %.200s", u->panels.flag_name, e.msg);
 	} else {
-		bool secret = envfile_name_is_secret(u->panels.flag_name);
-		ui_status(u, "%s: %s -> %s%s", u->panels.flag_name, secret ? ACT_MASK : res.old_value ? res.old_value : "(absent)",
-		          secret ? ACT_MASK : res.new_value, res.changed ? "" : " (unchanged)");
+		act_masker *m = act_masker_new(u->s.cfg);
+		char *o = act_flag_shown(m, u->panels.flag_name, res.old_value, "(absent)");
+		char *n = act_flag_shown(m, u->panels.flag_name, res.new_value, "");
+		act_masker_free(m);
+		ui_status(u, "%s: %s -> %s%s", u->panels.flag_name, o, n, res.changed ? "" : " (unchanged)");
+		free(o);
+		free(n);
 	}
 	envfile_set_result_free(&res);
 	ui_follow_state(u);

@@ -213,9 +213,6 @@ struct act_plan;
 struct act_rollback;
 struct act_run;
 
-/* Output is masked a line at a time; longer lines in pieces this long. */
-#define UI_RUN_PARTIAL_MAX 4096
-
 /* A command or rollback run from the console (ui_run.c), and the output
  * pane's text (ui_output.c). */
 typedef struct ui_runner {
@@ -233,8 +230,6 @@ typedef struct ui_runner {
 	char title[96];
 	double started_at;
 	char *out; size_t out_len, out_cap;   /* sanitised, masked output */
-	char partial[UI_RUN_PARTIAL_MAX];     /* output since the last newline, not shown yet */
-	size_t partial_len;
 	bool dropped;                 /* older output was dropped */
 	size_t top; bool follow;
 	int lines;
@@ -429,7 +424,6 @@ void ui_run_free(ui_ctx *u);
 void ui_out_line(ui_runner *r, const char *s);      /* pgcutover's own line */
 void ui_out_text(ui_runner *r, const char *text);   /* sanitised, ends the line */
 void ui_out_feed(ui_runner *r, const char *data, size_t n);   /* command output: masked by line */
-void ui_out_flush(ui_runner *r);                    /* the held-back partial line */
 void ui_output_open(ui_ctx *u);
 void ui_output_show(ui_ctx *u);                     /* o */
 void ui_output_draw(ui_ctx *u);

@@ -61,10 +61,12 @@ static void on_flag(void *ud, const char *name, const char *old_value, const cha
 {
 	(void)backup_path;
 	ui_ctx *u = ud;
-	bool secret = envfile_name_is_secret(name);
+	const act_masker *m = u->runner.run ? act_get_masker(u->runner.run) : NULL;
+	char *o = act_flag_shown(m, name, old_value, "(absent)"), *n = act_flag_shown(m, name, new_value, "");
 	char line[UI_LINE_MAX];
-	snprintf(line, sizeof line, "[flag] %s: %s -> %s", name,
-	         secret ? ACT_MASK : old_value ? old_value : "(absent)", secret ? ACT_MASK : new_value);
+	snprintf(line, sizeof line, "[flag] %s: %s -> %s", name, o, n);
+	free(o);
+	free(n);
 	char *safe = act_sanitize(line, strlen(line));
 	ui_out_line(&u->runner, safe);
 	free(safe);
@@ -76,7 +78,6 @@ static void on_flag(void *ud, const char *name, const char *old_value, const cha
 static void on_done(void *ud, const act_result *res)
 {
 	ui_ctx *u = ud;
-	ui_out_flush(&u->runner);   /* the last line had no newline */
 	u->runner.last = *res;
 	u->runner.ended = true;
 	u->runner.has_last = true;
