@@ -7,7 +7,10 @@
  * on this host (the kernel drops it when the process dies); the heartbeat
  * says so to monitors and to other hosts.  A lease whose holder is dead, or
  * whose heartbeat is older than LEASE_STALE_SECONDS, may be taken over with
- * LEASE_TAKE_OVER (`--take-over`); the takeover is an audited event.
+ * LEASE_TAKE_OVER (`--take-over`); the takeover is an audited event.  A
+ * one-shot (headless) holder on this host that is gone -- lock free, pid
+ * gone or reused (another start time) -- is taken over without asking, and
+ * that is recorded the same way ("automatic": true).
  * Called by cli_load() for read-write commands, the console and `lease`.
  */
 #ifndef PGCUTOVER_LEASE_H
@@ -24,7 +27,7 @@
 
 #define EV_LEASE_ACQUIRED "lease_acquired"   /* payload: command */
 #define EV_LEASE_RELEASED "lease_released"   /* payload: command, held_s */
-#define EV_LEASE_TAKEOVER "lease_takeover"   /* payload: reason, from{...} */
+#define EV_LEASE_TAKEOVER "lease_takeover"   /* payload: reason, automatic, from{...} */
 
 enum {
 	LEASE_TAKE_OVER  = 1 << 0,  /* the operator confirmed taking over a dead/silent lease */
@@ -41,6 +44,7 @@ typedef struct lease_info {
 	double acquired_at;
 	double heartbeat_at;
 	bool heartbeats;     /* the holder promised heartbeats */
+	long long started;   /* the holder's start time (see lease_process_started); 0 unknown */
 } lease_info;
 
 /* What a would-be driver makes of an existing lease. */
@@ -59,7 +63,9 @@ typedef struct lease lease;
  * a message naming the holder, since when, and `pgcutover monitor`.  A
  * dead or silent holder is replaced only with LEASE_TAKE_OVER (recorded as
  * a lease_takeover event); otherwise the same exit code and a message that
- * says --take-over would do it.  A nested acquire by the process that
+ * says --take-over would do it.  Except: a gone one-shot holder on this
+ * host (no heartbeats) is replaced at once, recorded as a lease_takeover
+ * with "automatic": true.  A nested acquire by the process that
  * already holds the lease succeeds and its release is a no-op. */
 int lease_acquire(state *st, const char *operator_name, const char *host, int pid,
                   const char *command, int flags, lease **out, pgc_err *e);
@@ -91,6 +97,10 @@ char *lease_describe(const lease_info *li, double now);
 
 /* The info of a held lease (what this process wrote). */
 const lease_info *lease_holder(const lease *l);
+/* Start time of process pid (field 22 of /proc/PID/stat, clock ticks since
+ * boot), which tells a pid reused by another process from the holder; 0 when
+ * unknown (no such process, no /proc). */
+long long lease_process_started(int pid);
 /* Path of the lock file for a state file ("<state>.lock"); new string. */
 char *lease_lock_path(const char *state_path);
 

@@ -128,6 +128,14 @@ int state_begin(state *st, pgc_err *e);
  * state_import_event() and `export --verify`. */
 typedef enum st_chain_fault { ST_CHAIN_OK, ST_CHAIN_ID, ST_CHAIN_PREV, ST_CHAIN_HASH } st_chain_fault;
 st_chain_fault state_chain_check(const st_event *ev, int64_t expect_id, const char *prev_hash);
+
+/* Event times the chain binds one-to-one: finite, from 1970 up to
+ * STATE_TS_MAX, and a whole number of microseconds (as state_append()
+ * stores them and an export prints them).  Returns why ts is not one
+ * ("is not a finite number", ...), or NULL when it is; imports refuse the
+ * others, since two of them could share a hash. */
+#define STATE_TS_MAX 4102444800.0   /* 2100-01-01T00:00:00Z */
+const char *state_ts_problem(double ts);
 /* Inside a batch: appends an event recorded elsewhere (an export) as it is,
  * its id, time, actor and hashes kept.  Refused, and the batch rolled back,
  * unless it is the next id, chains to the head and its hash matches its

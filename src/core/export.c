@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,9 @@ static void copy_hash(char dst[65], const cJSON *v, bool *bad)
 	memcpy(dst, v->valuestring, EXPORT_HASH_LEN + 1);
 }
 
+/* Event ids are counted in a double by cJSON: exact up to 2^53. */
+#define EXPORT_ID_MAX 9007199254740992.0
+
 int export_parse_line(const char *line, st_event *ev, pgc_err *e)
 {
 	memset(ev, 0, sizeof *ev);
@@ -151,12 +155,21 @@ int export_parse_line(const char *line, st_event *ev, pgc_err *e)
 	            *ts = cJSON_GetObjectItemCaseSensitive(o, "ts"),
 	            *pid = cJSON_GetObjectItemCaseSensitive(o, "pid"),
 	            *ptext = cJSON_GetObjectItemCaseSensitive(o, "payload_text");
+	const char *ts_problem = NULL, *num_problem = NULL;
 	if (!cJSON_IsNumber(id) || !cJSON_IsNumber(ts) || !cJSON_IsNumber(pid))
 		bad = true;
+	else if ((ts_problem = state_ts_problem(ts->valuedouble)))
+		bad = true;
+	else if (!(id->valuedouble >= 1 && id->valuedouble <= EXPORT_ID_MAX) ||
+	         (double)(int64_t)id->valuedouble != id->valuedouble)   /* in range: the cast is defined */
+		num_problem = "id", bad = true;
+	else if (!(pid->valuedouble >= 0 && pid->valuedouble <= INT_MAX) ||
+	         (double)(int)pid->valuedouble != pid->valuedouble)
+		num_problem = "pid", bad = true;
 	else {
 		ev->id = (int64_t)id->valuedouble;
 		ev->ts = ts->valuedouble;
-		ev->pid = pid->valueint;
+		ev->pid = (int)pid->valuedouble;
 	}
 	ev->operator_name = opt_string(o, "operator", &bad);
 	ev->host = opt_string(o, "host", &bad);
@@ -180,6 +193,12 @@ int export_parse_line(const char *line, st_event *ev, pgc_err *e)
 			ev->payload = xstrndup(start, (size_t)(end - 1 - start));
 	}
 	cJSON_Delete(o);
+	if (ts_problem || num_problem) {
+		export_event_clear(ev);
+		if (ts_problem)
+			return pgc_fail(e, PGC_EXIT_DATAERR, "ts %s", ts_problem);
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s is not a whole number in range", num_problem);
+	}
 	if (bad) {
 		export_event_clear(ev);
 		return pgc_fail(e, PGC_EXIT_DATAERR, "not a pgcutover event (id, ts, operator, host, pid, "

@@ -23,6 +23,9 @@
 
 #define LEASE_LOCK_MODE 0600
 #define LEASE_TIME_MAX 40
+#define LEASE_PROC_PATH_MAX 64
+#define LEASE_PROC_STAT_MAX 1024
+#define LEASE_STAT_STARTTIME_FIELD 22   /* proc(5) */
 
 #ifdef F_OFD_SETLK
 #define LEASE_SETLK F_OFD_SETLK
@@ -39,7 +42,11 @@ static const char *const lease_schema =
 	"  command TEXT NOT NULL,"
 	"  acquired_at REAL NOT NULL,"
 	"  heartbeat_at REAL NOT NULL,"
-	"  heartbeats INTEGER NOT NULL)";
+	"  heartbeats INTEGER NOT NULL,"
+	"  started INTEGER)";
+/* Files leased by an older pgcutover lack the column; adding it is harmless
+ * to them (they name their columns). */
+static const char *const lease_add_started = "ALTER TABLE lease ADD COLUMN started INTEGER";
 
 struct lease {
 	state *st;
@@ -83,8 +90,16 @@ int lease_read(state *st, lease_info *out, pgc_err *e)
 {
 	memset(out, 0, sizeof *out);
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT operator, host, pid, command, acquired_at, "
-	                       "heartbeat_at, heartbeats FROM lease WHERE id = 1", -1, &q, NULL) != SQLITE_OK) {
+	const char *sql = "SELECT operator, host, pid, command, acquired_at, heartbeat_at, heartbeats, "
+	                  "started FROM lease WHERE id = 1";
+	int prc = sqlite3_prepare_v2(state_db(st), sql, -1, &q, NULL);
+	if (prc != SQLITE_OK && strstr(sqlite3_errmsg(state_db(st)), "no such column")) {
+		/* leased by an older pgcutover: no start time recorded */
+		sql = "SELECT operator, host, pid, command, acquired_at, heartbeat_at, heartbeats, "
+		      "NULL FROM lease WHERE id = 1";
+		prc = sqlite3_prepare_v2(state_db(st), sql, -1, &q, NULL);
+	}
+	if (prc != SQLITE_OK) {
 		/* A file no driver has leased yet has no table: nobody holds it. */
 		if (strstr(sqlite3_errmsg(state_db(st)), "no such table"))
 			return 0;
@@ -99,6 +114,7 @@ int lease_read(state *st, lease_info *out, pgc_err *e)
 		out->acquired_at = sqlite3_column_double(q, 4);
 		out->heartbeat_at = sqlite3_column_double(q, 5);
 		out->heartbeats = sqlite3_column_int(q, 6) != 0;
+		out->started = sqlite3_column_int64(q, 7);
 		ret = 1;
 	} else if (rc != SQLITE_DONE) {
 		ret = db_error(st, e, "cannot read the lease");
@@ -110,6 +126,47 @@ int lease_read(state *st, lease_info *out, pgc_err *e)
 static bool pid_gone(int pid)
 {
 	return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+long long lease_process_started(int pid)
+{
+	char path[LEASE_PROC_PATH_MAX], buf[LEASE_PROC_STAT_MAX];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and parentheses: count
+	 * fields from the last ')'.  starttime is field 22. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	for (int field = 3; field < LEASE_STAT_STARTTIME_FIELD; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return 0;
+	}
+	char *end = NULL;
+	long long v = strtoll(p + 1, &end, 10);
+	return end && end != p + 1 && v > 0 ? v : 0;
+}
+
+/* A one-shot (headless) holder on this host is gone for sure, so its lease
+ * can be taken without asking: it holds the lock for as long as it runs,
+ * the lock is free, and its pid is gone or now names another process (a
+ * different start time).  Without a recorded start time a live pid may be
+ * the holder (one that took over without the lock): ask, as before. */
+static bool one_shot_gone(const lease_info *li, const char *my_host, bool got_lock)
+{
+	if (!got_lock || li->heartbeats || strcmp(li->host, my_host) != 0)
+		return false;
+	if (pid_gone(li->pid))
+		return true;
+	long long now_started = lease_process_started(li->pid);
+	return li->started > 0 && now_started > 0 && now_started != li->started;
 }
 
 lease_liveness lease_judge(const lease_info *li, double now, const char *my_host)
@@ -197,10 +254,11 @@ static int lock_try(const char *state_file, int *fd_out, pgc_err *e)
 	return pgc_fail(e, PGC_EXIT_IOERR, "%s.lock: cannot lock: %s", state_file, strerror(err));
 }
 
-static char *from_json(const lease_info *li, const char *reason)
+static char *from_json(const lease_info *li, const char *reason, bool automatic)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "reason", reason);
+	cJSON_AddBoolToObject(root, "automatic", automatic);
 	cJSON *from = cJSON_AddObjectToObject(root, "from");
 	cJSON_AddStringToObject(from, "operator", li->operator_name);
 	cJSON_AddStringToObject(from, "host", li->host);
@@ -208,6 +266,8 @@ static char *from_json(const lease_info *li, const char *reason)
 	cJSON_AddStringToObject(from, "command", li->command);
 	cJSON_AddNumberToObject(from, "acquired_at", li->acquired_at);
 	cJSON_AddNumberToObject(from, "heartbeat_at", li->heartbeat_at);
+	if (li->started > 0)
+		cJSON_AddNumberToObject(from, "started", (double)li->started);
 	char *s = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	char *out = xstrdup(s);
@@ -232,7 +292,8 @@ static int write_row(state *st, const lease_info *li, pgc_err *e)
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(state_db(st), "INSERT OR REPLACE INTO lease (id, operator, host, pid, "
-	                       "command, acquired_at, heartbeat_at, heartbeats) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+	                       "command, acquired_at, heartbeat_at, heartbeats, started) "
+	                       "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
 	                       -1, &q, NULL) != SQLITE_OK)
 		return db_error(st, e, "cannot write the lease");
 	sqlite3_bind_text(q, 1, li->operator_name, -1, SQLITE_STATIC);
@@ -242,6 +303,8 @@ static int write_row(state *st, const lease_info *li, pgc_err *e)
 	sqlite3_bind_double(q, 5, li->acquired_at);
 	sqlite3_bind_double(q, 6, li->heartbeat_at);
 	sqlite3_bind_int(q, 7, li->heartbeats);
+	if (li->started > 0)
+		sqlite3_bind_int64(q, 8, li->started);
 	int rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? 0 : db_error(st, e, "cannot write the lease");
@@ -267,6 +330,13 @@ int lease_acquire(state *st, const char *operator_name, const char *host, int pi
 		db_error(st, e, "cannot create the lease table");
 		goto fail_txn;
 	}
+	sqlite3_stmt *probe;
+	if (sqlite3_prepare_v2(state_db(st), "SELECT started FROM lease", -1, &probe, NULL) == SQLITE_OK)
+		sqlite3_finalize(probe);
+	else if (sqlite3_exec(state_db(st), lease_add_started, NULL, NULL, NULL) != SQLITE_OK) {
+		db_error(st, e, "cannot add the start time to the lease table");
+		goto fail_txn;
+	}
 	lease_info cur;
 	int have = lease_read(st, &cur, e);
 	if (have < 0)
@@ -282,13 +352,16 @@ int lease_acquire(state *st, const char *operator_name, const char *host, int pi
 	l->info.host = xstrdup(host);
 	l->info.command = xstrdup(command ? command : "pgcutover");
 	l->info.pid = pid;
+	l->info.started = lease_process_started(pid);
 	l->info.acquired_at = now;
 	l->info.heartbeat_at = now;
 	l->info.heartbeats = (flags & LEASE_HEARTBEATS) != 0;
 
 	char *payload = NULL;
 	const char *kind = NULL;
-	if (have && cur.pid == pid && strcmp(cur.host, host) == 0) {
+	/* Same pid and host but another start time: a dead holder's pid reused. */
+	if (have && cur.pid == pid && strcmp(cur.host, host) == 0 &&
+	    !(cur.started > 0 && l->info.started > 0 && cur.started != l->info.started)) {
 		/* Already ours: this is a nested load in the same process. */
 		l->owns_row = false;
 		lease_info_free(&l->info);
@@ -297,13 +370,15 @@ int lease_acquire(state *st, const char *operator_name, const char *host, int pi
 		*out = l;
 		return 0;
 	}
+	bool automatic = false;
 	if (have) {
 		lease_liveness lv = judge_with_lock(&cur, now, host, got == 1);
+		automatic = lv == LEASE_DEAD && one_shot_gone(&cur, host, got == 1);
 		char *who = lease_describe(&cur, now);
 		if (lv == LEASE_LIVE) {
 			pgc_fail(e, PGC_EXIT_TEMPFAIL, "%s is driven by %s; only one driver at a time: "
 			         "watch with `pgcutover monitor`", state_path(st), who);
-		} else if (!(flags & LEASE_TAKE_OVER)) {
+		} else if (!(flags & LEASE_TAKE_OVER) && !automatic) {
 			char why[LEASE_TIME_MAX * 2];
 			if (lv == LEASE_DEAD)
 				snprintf(why, sizeof why, "is not running any more");
@@ -314,14 +389,15 @@ int lease_acquire(state *st, const char *operator_name, const char *host, int pi
 			         state_path(st), who, why);
 		}
 		free(who);
-		if (lv == LEASE_LIVE || !(flags & LEASE_TAKE_OVER)) {
+		if (lv == LEASE_LIVE || !((flags & LEASE_TAKE_OVER) || automatic)) {
 			lease_info_free(&cur);
 			lease_info_free(&l->info);
 			free(l);
 			goto fail_txn;
 		}
 		kind = EV_LEASE_TAKEOVER;
-		payload = from_json(&cur, lv == LEASE_DEAD ? "holder not running" : "holder silent");
+		payload = from_json(&cur, automatic ? "one-shot holder not running" :
+		                    lv == LEASE_DEAD ? "holder not running" : "holder silent", automatic);
 		lease_info_free(&cur);
 	} else if (l->audit) {
 		kind = EV_LEASE_ACQUIRED;

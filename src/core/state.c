@@ -16,6 +16,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,28 @@ static size_t canon_max(const st_event *ev)
 	       canon_str_max(ev->payload ? ev->payload : "{}") + canon_str_max(ev->prev_hash);
 }
 
+/* ts in whole microseconds, rounded half away from zero; |ts| <= STATE_TS_MAX. */
+static long long ts_micros(double ts)
+{
+	double us = ts * STATE_TS_SCALE;
+	return (long long)(us < 0 ? us - 0.5 : us + 0.5);
+}
+
+/* Below STATE_TS_MAX the microseconds fit 52 bits, so the double of a whole
+ * number of microseconds converts back to that number exactly: accepting
+ * only times that survive the round trip makes the canonical text
+ * one-to-one. */
+const char *state_ts_problem(double ts)
+{
+	if (!isfinite(ts))
+		return "is not a finite number";
+	if (ts < 0 || ts > STATE_TS_MAX)
+		return "is out of range (1970 to 2100)";
+	if ((double)ts_micros(ts) / STATE_TS_SCALE != ts)
+		return "is not a whole number of microseconds";
+	return NULL;
+}
+
 /* Writes the canonical text into buf (canon_max(ev) bytes); returns length. */
 static size_t canon_write(const st_event *ev, char *buf)
 {
@@ -314,15 +337,25 @@ static size_t canon_write(const st_event *ev, char *buf)
 	o = canon_put(o, "{\"id\":", 6);
 	o = canon_int(o, (long long)ev->id);
 	/* ts as integer microseconds: exact, and no locale or %f rounding. */
-	double us = ev->ts * STATE_TS_SCALE;
-	long long ts_us = (long long)(us < 0 ? us - 0.5 : us + 0.5);
-	unsigned long long abs_us = ts_us < 0 ? 0ULL - (unsigned long long)ts_us : (unsigned long long)ts_us;
 	o = canon_put(o, ",\"ts\":\"", 7);
-	if (ts_us < 0)
-		*o++ = '-';
-	o = canon_uint(o, abs_us / (unsigned long long)STATE_TS_SCALE, 1);
-	*o++ = '.';
-	o = canon_uint(o, abs_us % (unsigned long long)STATE_TS_SCALE, STATE_TS_DIGITS);
+	if (isfinite(ev->ts) && fabs(ev->ts) <= STATE_TS_MAX) {
+		long long ts_us = ts_micros(ev->ts);
+		unsigned long long abs_us = ts_us < 0 ? 0ULL - (unsigned long long)ts_us : (unsigned long long)ts_us;
+		if (ts_us < 0)
+			*o++ = '-';
+		o = canon_uint(o, abs_us / (unsigned long long)STATE_TS_SCALE, 1);
+		*o++ = '.';
+		o = canon_uint(o, abs_us % (unsigned long long)STATE_TS_SCALE, STATE_TS_DIGITS);
+	} else {
+		/* Never accepted on import, but a hand-edited state may hold one:
+		 * its bits, so no two such times share a hash (the cast above
+		 * would be undefined and fold them together). */
+		uint64_t bits;
+		memcpy(&bits, &ev->ts, sizeof bits);
+		*o++ = 'x';
+		for (int shift = 60; shift >= 0; shift -= 4)
+			*o++ = "0123456789abcdef"[(bits >> shift) & 15];
+	}
 	o = canon_put(o, "\",\"operator\":", 13);
 	o = canon_str(o, ev->operator_name);
 	o = canon_put(o, ",\"host\":", 8);

@@ -5,18 +5,24 @@
  * --batch N (state_begin/state_commit, the way an import writes), then
  * optionally re-verifies the chain.  Used by tests/integration/state_kill.sh
  * (killed with -9 mid-run; --progress prints each committed id) and
- * bench/state.sh (timings on stdout as "name seconds" lines).
+ * bench/state.sh (timings on stdout as "name seconds" lines).  With
+ * --lease COMMAND it first takes the driver's lease the way a headless
+ * command does (--console: the way the console does, heartbeating), so a
+ * kill -9 leaves a dead holder's lease behind.
  */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include "pgcutover/lease.h"
 #include "pgcutover/state.h"
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: state_writer [--batch N] [--progress] [--verify] STATE COUNT\n");
+	fprintf(stderr, "usage: state_writer [--batch N] [--progress] [--verify] "
+	        "[--lease COMMAND [--console]] STATE COUNT\n");
 	exit(PGC_EXIT_USAGE);
 }
 
@@ -24,7 +30,8 @@ int main(int argc, char **argv)
 {
 	long batch = 1, count = -1;
 	bool progress = false, verify = false;
-	const char *path = NULL;
+	const char *path = NULL, *lease_cmd = NULL;
+	bool console = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
 			batch = strtol(argv[++i], NULL, 10);
@@ -32,6 +39,10 @@ int main(int argc, char **argv)
 			progress = true;
 		else if (strcmp(argv[i], "--verify") == 0)
 			verify = true;
+		else if (strcmp(argv[i], "--lease") == 0 && i + 1 < argc)
+			lease_cmd = argv[++i];
+		else if (strcmp(argv[i], "--console") == 0)
+			console = true;
 		else if (!path)
 			path = argv[i];
 		else if (count < 0)
@@ -48,6 +59,10 @@ int main(int argc, char **argv)
 		return e.code;
 	}
 	state_set_actor(st, "bench", NULL);
+	lease *ls = NULL;
+	if (lease_cmd && lease_acquire(st, "bench", pgc_host_name(), (int)getpid(), lease_cmd,
+	                               console ? LEASE_AUDIT | LEASE_HEARTBEATS : 0, &ls, &e) < 0)
+		goto fail;
 	double t0 = pgc_now();
 	clock_t c0 = clock();
 	for (long done = 0; done < count;) {
@@ -79,6 +94,7 @@ int main(int argc, char **argv)
 			goto fail;
 		printf("verify %.3f %.3f\n", pgc_now() - t1, (double)(clock() - c1) / CLOCKS_PER_SEC);
 	}
+	lease_release(ls);
 	state_close(st);
 	return 0;
 fail:

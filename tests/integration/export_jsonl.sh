@@ -70,6 +70,15 @@ is "$rc" "1" "a deleted line: exit 1"
 like "$out" "t2.jsonl:3: event 4 where event 3 was expected" "names where the chain breaks"
 sed '2s/"operator":"[a-z]*"/"operator":"mallory"/' out.jsonl > t3.jsonl
 $P export --verify t3.jsonl >/dev/null; is "$?" "1" "an edited operator: exit 1"
+# Times the chain cannot bind one-to-one are refused, naming the line.
+for t in 1e300 -5e15 1e999; do
+	sed '2s/"ts":[0-9.]*/"ts":'"$t"'/' out.jsonl > t4.jsonl
+	out=$($P export --verify t4.jsonl); rc=$?
+	is "$rc" "1" "ts $t: exit 1"
+	like "$out" "t4.jsonl:2: ts is (out of range|not a finite number)" "ts $t: refused on its line"
+done
+err=$($P replay t4.jsonl --json 2>&1 >/dev/null)
+like "$err" "t4.jsonl:2: ts is not a finite number" "replay refuses an infinite ts, naming the line"
 
 # Replay of the JSONL equals replay of the state, at every event.
 same=0

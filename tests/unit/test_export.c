@@ -4,9 +4,13 @@
  * before the payload holds the text "payload": or quotes and backslashes;
  * a payload that would break a line travels as payload_text; the chain of
  * an exported file verifies, and an edit is caught on its line; the
- * replay timeline compresses idle gaps.
+ * replay timeline compresses idle gaps.  Times and numbers the chain
+ * cannot bind one-to-one (inf, 1e300, -5e15, sub-microsecond, huge ids)
+ * are refused on import, and even a state holding such a time gives each
+ * its own canonical text.
  */
 #include "config.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +84,75 @@ int main(void)
 	free(text);
 	is_int(export_verify_jsonl(jsonl, &events, head, &bad, &e), 1, "an edited payload is caught");
 	is_int(bad, 2, "on line 2");
+
+	/* Out-of-range numbers: refused, each saying which. */
+	{
+		st_event *ev2 = NULL, back;
+		state_get_event(st, 2, &ev2, &e);
+		char *line = export_event_line(ev2);
+		char *ts_at = strstr(line, "\"ts\":");
+		char *ts_end = ts_at ? strchr(ts_at, ',') : NULL;
+		ok(ts_at && ts_end, "the line has a ts");
+		static const struct { const char *ts, *why; } bad_ts[] = {
+			{"1e300", "ts is out of range"}, {"-5e15", "ts is out of range"},
+			{"1e999", "ts is not a finite number"}, {"-1e999", "ts is not a finite number"},
+			{"1796000000.0000003", "ts is not a whole number of microseconds"},
+			{"-0.5", "ts is out of range"},
+		};
+		for (size_t k = 0; ts_at && ts_end && k < sizeof bad_ts / sizeof bad_ts[0]; k++) {
+			char *edited = xasprintf("%.*s\"ts\":%s%s", (int)(ts_at - line), line, bad_ts[k].ts, ts_end);
+			pgc_err pe = {0};
+			ok(export_parse_line(edited, &back, &pe) < 0 && strstr(pe.msg, bad_ts[k].why),
+			   "ts %s refused: %s", bad_ts[k].ts, pe.msg);
+			free(edited);
+		}
+		char *id_at = strstr(line, "\"id\":");
+		char *id_end = id_at ? strchr(id_at, ',') : NULL;
+		static const char *const bad_id[] = {"1e300", "0", "-3", "2.5", "1e999"};
+		for (size_t k = 0; id_at && id_end && k < sizeof bad_id / sizeof bad_id[0]; k++) {
+			char *edited = xasprintf("%.*s\"id\":%s%s", (int)(id_at - line), line, bad_id[k], id_end);
+			pgc_err pe = {0};
+			ok(export_parse_line(edited, &back, &pe) < 0 && strstr(pe.msg, "id is not a whole number"),
+			   "id %s refused: %s", bad_id[k], pe.msg);
+			free(edited);
+		}
+		char *pid_at = strstr(line, "\"pid\":");
+		char *pid_end = pid_at ? strchr(pid_at, ',') : NULL;
+		static const char *const bad_pid[] = {"1e300", "-1", "4294967296", "1.5"};
+		for (size_t k = 0; pid_at && pid_end && k < sizeof bad_pid / sizeof bad_pid[0]; k++) {
+			char *edited = xasprintf("%.*s\"pid\":%s%s", (int)(pid_at - line), line, bad_pid[k], pid_end);
+			pgc_err pe = {0};
+			ok(export_parse_line(edited, &back, &pe) < 0 && strstr(pe.msg, "pid is not a whole number"),
+			   "pid %s refused: %s", bad_pid[k], pe.msg);
+			free(edited);
+		}
+		free(line);
+
+		/* The canonical text is one-to-one, even for times never accepted. */
+		static const double odd_ts[] = {1e300, -5e15, 2e300, 1e19, -1e19, INFINITY, -INFINITY};
+		char *canon[sizeof odd_ts / sizeof odd_ts[0]];
+		double saved = ev2->ts;
+		for (size_t k = 0; k < sizeof odd_ts / sizeof odd_ts[0]; k++) {
+			ev2->ts = odd_ts[k];
+			canon[k] = state_event_canonical(ev2);
+		}
+		ev2->ts = saved;
+		char *normal = state_event_canonical(ev2);
+		int dup = 0;
+		for (size_t k = 0; k < sizeof odd_ts / sizeof odd_ts[0]; k++) {
+			dup += strcmp(canon[k], normal) == 0;
+			for (size_t m = k + 1; m < sizeof odd_ts / sizeof odd_ts[0]; m++)
+				dup += strcmp(canon[k], canon[m]) == 0;
+		}
+		is_int(dup, 0, "out-of-range times have canonical texts of their own");
+		for (size_t k = 0; k < sizeof odd_ts / sizeof odd_ts[0]; k++)
+			free(canon[k]);
+		free(normal);
+		ok(state_ts_problem(saved) == NULL && state_ts_problem(1796621461.93892) == NULL &&
+		   state_ts_problem(STATE_TS_MAX) == NULL && state_ts_problem(0) == NULL,
+		   "times as stored (whole microseconds, 1970 to 2100) are accepted");
+		st_event_free(ev2);
+	}
 
 	/* The command at a cursor, from the state and from a JSONL. */
 	int64_t sid = 0;

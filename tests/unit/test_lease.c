@@ -5,7 +5,9 @@
  * with LEASE_TAKE_OVER, the takeover is an event, and the old holder's next
  * heartbeat reports the loss; lease_judge() on synthetic rows (stale, dead
  * pid, non-heartbeating holder); release frees it; read-only handles and
- * files without a lease table read as "nobody".
+ * files without a lease table read as "nobody".  A one-shot holder that is
+ * gone (pid reused: another start time) is taken over without asking and
+ * recorded; one whose pid still runs with its start time is not.
  */
 #include "config.h"
 #include <stdio.h>
@@ -117,6 +119,47 @@ int main(void)
 	is_int(lease_read(ro, &li, &e), 1, "releasing the nested lease keeps the outer one");
 	lease_info_free(&li);
 	lease_release(la);
+
+	/* One-shot holders left behind (as by kill -9): rows written directly. */
+	is_int(lease_read(a, &li, &e), 0, "released: nobody holds it");
+	long long parent_started = lease_process_started(other);
+	ok(parent_started > 0, "the parent's start time is read from /proc (%lld)", parent_started);
+	char *row_sql = xasprintf("INSERT OR REPLACE INTO lease (id, operator, host, pid, command, "
+	                          "acquired_at, heartbeat_at, heartbeats, started) VALUES "
+	                          "(1, 'carol', '%s', %d, 'note', 1, 1, 0, %lld)", host, other, parent_started);
+	ok(sqlite3_exec(state_db(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "carol's note holds it (live pid)");
+	free(row_sql);
+	pgc_err e5 = {0};
+	ok(lease_acquire(b, "bob", host, other + 1, "note", 0, &lb, &e5) < 0 && e5.code == PGC_EXIT_TEMPFAIL,
+	   "a one-shot holder whose pid runs with its start time is not taken without asking");
+	int takeovers = count_kind(a, EV_LEASE_TAKEOVER);
+	row_sql = xasprintf("UPDATE lease SET started = %lld", parent_started + 1);
+	ok(sqlite3_exec(state_db(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "carol's start time differs: pid reused");
+	free(row_sql);
+	ok(lease_acquire(b, "bob", host, other + 1, "note", 0, &lb, &e) == 0,
+	   "a one-shot holder whose pid was reused is taken over without asking");
+	is_int(count_kind(a, EV_LEASE_TAKEOVER), takeovers + 1, "and that is a lease_takeover event");
+	lease_release(lb);
+	row_sql = xasprintf("INSERT OR REPLACE INTO lease (id, operator, host, pid, command, acquired_at, "
+	                    "heartbeat_at, heartbeats, started) VALUES (1, 'carol', '%s', %d, 'note', 1, 1, 0, %lld)",
+	                    host, me, lease_process_started(me) + 1);
+	ok(sqlite3_exec(state_db(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "a dead note's pid is now mine");
+	free(row_sql);
+	ok(lease_acquire(a, "alice", host, me, "note", 0, &la, &e) == 0 &&
+	   lease_read(b, &li, &e) == 1 && strcmp(li.operator_name, "alice") == 0,
+	   "my own pid with another start time is not a nested acquire: the row becomes mine");
+	lease_info_free(&li);
+	is_int(count_kind(a, EV_LEASE_TAKEOVER), takeovers + 2, "recorded as a takeover too");
+	lease_release(la);
+	row_sql = xasprintf("INSERT OR REPLACE INTO lease (id, operator, host, pid, command, acquired_at, "
+	                    "heartbeat_at, heartbeats, started) VALUES (1, 'carol', '%s', %d, 'console', 1, 1, 1, NULL)",
+	                    host, NO_SUCH_PID);
+	ok(sqlite3_exec(state_db(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "a dead console holds it");
+	free(row_sql);
+	pgc_err e6 = {0};
+	ok(lease_acquire(b, "bob", host, other, "note", 0, &lb, &e6) < 0 && strstr(e6.msg, "--take-over"),
+	   "a dead console's lease still needs --take-over");
+
 	state_close(ro);
 	state_close(a);
 	state_close(b);
