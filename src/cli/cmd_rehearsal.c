@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/action.h"
 #include "pgcutover/cli.h"
 #include "pgcutover/rehearsal.h"
 
@@ -39,12 +40,14 @@ static int rehearsal_mark(cli_opts *o, const char *note)
 	} else {
 		cJSON *pl = cJSON_CreateObject();
 		cJSON_AddStringToObject(pl, "note", note ? note : "");
-		char *s = cJSON_PrintUnformatted(pl);
+		char *raw = cJSON_PrintUnformatted(pl);
+		char *s = act_mask_payload(ctx.cfg, raw);   /* the note may quote a secret */
+		cJSON_free(raw);
 		if (state_append(ctx.st, EV_REHEARSAL, NULL, NULL, s, NULL, &e) < 0)
 			rc = cli_report(&e);
 		else
 			printf("%s marked a rehearsal\n", ctx.state_path);
-		cJSON_free(s);
+		free(s);
 		cJSON_Delete(pl);
 	}
 	st_event_free(ev);

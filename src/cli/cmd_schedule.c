@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/action.h"
 #include "pgcutover/cli.h"
 #include "pgcutover/schedule.h"
 #include "pgcutover/status_json.h"
@@ -163,11 +164,13 @@ static int due_done(cli_ctx *ctx, const char *id, const char *note, bool json)
 	cJSON_AddStringToObject(o, "hash", it->hash);
 	if (note)
 		cJSON_AddStringToObject(o, "note", note);
-	char *js = cJSON_PrintUnformatted(o);
+	char *raw = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
+	char *js = act_mask_payload(ctx->cfg, raw);   /* the note may quote a secret */
+	cJSON_free(raw);
 	pgc_err e = {0};
 	int rc = state_append(ctx->st, EV_DUTY_DONE, ctx->rb->phases[p].id, it->id, js, NULL, &e);
-	cJSON_free(js);
+	free(js);
 	if (rc < 0 || ledger_catch_up(ctx->lg, ctx->st, &e) < 0)
 		return cli_report(&e);
 	if (!json)

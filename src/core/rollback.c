@@ -205,8 +205,8 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 		if (!cfg || !cfg->env_file)
 			add_note(r, "flag %s: the config names no env_file to restore it in", scan.v[i].name);
 		else if (scan.v[i].masked)
-			add_note(r, "flag %s looks secret; its old value is not in the audit: not restored",
-			         scan.v[i].name);
+			add_note(r, "flag %s: its old value is recorded masked (a secret or a URL's password), "
+			         "not in the audit: not restored", scan.v[i].name);
 		else if (!scan.v[i].value)
 			add_note(r, "flag %s was not in the file before phase %s; left as it is", scan.v[i].name, ph->id);
 		else if (now && strcmp(now, scan.v[i].value) == 0)
@@ -300,15 +300,13 @@ char *act_rollback_describe(const act_rollback *rb)
 
 static void add_flag_str(cJSON *o, const char *k, const char *name, const char *v)
 {
-	if (!v)
+	if (!v) {
 		cJSON_AddNullToObject(o, k);
-	else if (envfile_name_is_secret(name))
-		cJSON_AddStringToObject(o, k, ACT_MASK);
-	else {
-		char *s = act_sanitize(v, strlen(v));
-		cJSON_AddStringToObject(o, k, s);
-		free(s);
+		return;
 	}
+	char *s = act_flag_shown(NULL, name, v, "");   /* a URL's password masked too */
+	cJSON_AddStringToObject(o, k, s);
+	free(s);
 }
 
 static cJSON *restore_array(const act_rollback *rb, const char *from_key, const char *to_key)

@@ -70,4 +70,18 @@ is "$(P flags --json | jq -r '.flags[] | select(.name == "DATABASE_URL") | .chan
    "without the key: compared by the masked text, no false alarm"
 [ ! -e state.db.key ]; ok $? "reading flags never creates the key"
 
+# A run block that writes a URL with a password: rollback never restores
+# the masked record ("postgres://app:***@...") into the file, and shows no
+# password.
+rm -f state.db* && sed -i "s|^DATABASE_URL=.*|DATABASE_URL=postgres://app:$pw1@db1:5432/app|" .env
+sed -i "s|^  USE_LEGACY_SUPABASE=false|  USE_LEGACY_SUPABASE=false\n  DATABASE_URL=postgres://app:$pw2@db2:5432/app|" rb.md
+P run 5.1 --yes >/dev/null 2>&1; rc=$?
+is "$rc" 0 "a phase 5 block sets DATABASE_URL"
+./svc.sh stop >/dev/null
+js=$(P rollback 5 --dry-run --json)
+is "$(printf '%s' "$js" | jq -r '[.restore[].name] | index("DATABASE_URL")')" null \
+   "rollback does not restore a value recorded masked"
+like "$(printf '%s' "$js" | jq -r '.notes[]')" "DATABASE_URL: its old value is recorded masked" "and says why"
+unlike "$js" "$pw1|$pw2" "no password in the rollback plan"
+
 done_testing

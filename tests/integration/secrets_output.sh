@@ -75,6 +75,10 @@ is "$rc" 0 "note recorded"
 note=$(act_events "$T" note | tail -1 | jq -r .payload.text)
 is "$note" "rotated: the old one was ***, db at postgres://app:***@db1/app" "note masked: known secret and URL password"
 
+APP_DB_PASSWORD="$envtok" P tick 1.1 --note "used $envtok" >/dev/null 2>&1
+is "$(act_events "$T" tick | jq -r 'select(.item == "1.1") | .payload.note')" "used ***" "a tick's note masked"
+APP_DB_PASSWORD="$envtok" P rehearsal mark --note "dry run with $envtok" >/dev/null 2>&1
+is "$(act_events "$T" rehearsal | tail -1 | jq -r .payload.note)" "dry run with ***" "a rehearsal's note masked"
 P log >"$T/log.txt" 2>&1
 P log --json >"$T/log.json" 2>&1
 P export --format jsonl -o "$T/x.jsonl" >/dev/null 2>&1

@@ -174,6 +174,43 @@ int main(void)
 	is_str(masked, "token=*** url=postgres://u:***@db/x", "env secret and URL password masked");
 	free(masked);
 	act_masker_free(m);
+
+	/* What a command's text assigns to a secret is learned, so its output
+	 * can be masked; an expansion is not a secret. */
+	m = act_masker_new(NULL);
+	act_masker_learn(m, "export DB_PASSWORD=pw-123456 API_TOKEN='tok 7890' X=$SECRET_KEY\n"
+	                    "psql postgres://u:urlpass99@h/db");
+	masked = act_masker_apply(m, "pw-123456 / tok 7890 / urlpass99 / $SECRET_KEY");
+	is_str(masked, "*** / *** / *** / $SECRET_KEY", "assigned secrets learned, an expansion not");
+	free(masked);
+	masked = act_masker_apply(m, "password='a b c' DB_PASSWORD=\"q\\\"r\" key=$K");
+	is_str(masked, "password='***' DB_PASSWORD=\"***\" key=$K", "quoted values masked inside their quotes");
+	free(masked);
+
+	/* Output framed for masking: a secret split across two reads, and
+	 * across the cut of a line longer than the maximum, comes out whole. */
+	act_outbuf ob;
+	act_outbuf_init(&ob, 16);
+	size_t len;
+	char *o1 = act_outbuf_feed(&ob, m, "a pw-12", 7, false, &len);
+	is_int((long long)len, 0, "half a line is held back");
+	char *o2 = act_outbuf_feed(&ob, m, "3456 b\nc", 8, false, &len);
+	is_str(o2, "a *** b\n", "the line, masked whole");
+	char *o3 = act_outbuf_feed(&ob, m, "xxxxxxxxxxxxxxpw-1234", 21, false, &len);
+	ok(!strstr(o3, "pw-"), "a long line is cut before a secret that may not have ended (%s)", o3);
+	char *o4 = act_outbuf_feed(&ob, m, "56 end", 6, true, &len);
+	char *both = xasprintf("%s%s", o3, o4);
+	is_str(both, "cxxxxxxxxxxxxxx*** end", "and the secret comes out masked whole");
+	char *o5 = act_outbuf_feed(&ob, m, "n\0ul pw-123456\n", 15, false, &len);
+	ok(len == 9 && memcmp(o5, "n\0ul ***\n", 9) == 0, "a NUL byte passed on, the rest still masked");
+	free(o1);
+	free(o2);
+	free(o3);
+	free(o4);
+	free(o5);
+	free(both);
+	act_outbuf_free(&ob);
+	act_masker_free(m);
 	static const char raw[] = "\x1b[31mred\x1b[0m\tok\n\xff";
 	char *san = act_sanitize(raw, sizeof raw - 1);
 	is_str(san, "?[31mred?[0m\tok\n?", "escape sequences and invalid UTF-8 replaced");
