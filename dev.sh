@@ -80,10 +80,11 @@ field() {
 # TMPDIR/PGC_TMPROOT pointing at /tmp/pgc-suite.<run id>, so what this run
 # started can be told from other people's tests on the same machine.  Mode
 # 0711: the server user (postgres, nobody) must reach its sockets there.
+# (PGC_SUITE_ROOT replaces /tmp for tests/integration/dev_leftovers.sh.)
 suite_begin() {
-	SUITE_TMP=$(mktemp -d /tmp/pgc-suite.XXXXXX) || exit 1
+	SUITE_TMP=$(mktemp -d "${PGC_SUITE_ROOT:-/tmp}/pgc-suite.XXXXXX") || exit 1
 	chmod 0711 "$SUITE_TMP"
-	SUITE_ID=${SUITE_TMP#/tmp/pgc-suite.}
+	SUITE_ID=${SUITE_TMP##*/pgc-suite.}
 	trap 'suite_kill_leftovers >/dev/null 2>&1; rm -rf "$SUITE_TMP"' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
