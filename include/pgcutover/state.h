@@ -117,6 +117,10 @@ bool state_is_readonly(const state *st);
 /* The SQLite handle, for modules that keep their own tables in the state
  * file (lease.c).  Never use it to write events: state_append() does. */
 struct sqlite3 *state_db(state *st);
+/* Fails e with SQLite's last error on st in an operator's words ("the disk
+ * is full", "read-only") and the exit status it deserves (74, 77, 75 when
+ * busy, 65 when not a state).  Returns -1. */
+int state_db_fail(state *st, pgc_err *e, const char *what);
 
 /* Explicit transaction for appending many events at once (import, bench):
  * state_append() inside state_begin()..state_commit() does not commit (or

@@ -16,6 +16,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,34 +107,65 @@ struct state {
 
 /* ---- helpers ---- */
 
+/* The directory part of path ("." for a bare name); new string. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+static int read_only_fail(const char *path, pgc_err *e, const char *what)
+{
+	return pgc_fail(e, PGC_EXIT_NOPERM, "%s: %s%sthe state file is read-only (for you, uid %d, or on "
+	                "a read-only file system): writing needs write access to it, its -wal and -shm and "
+	                "its directory; `pgcutover monitor` only reads", path, what ? what : "",
+	                what && *what ? ": " : "", (int)getuid());
+}
+
+/* SQLite's last error on db said in an operator's words, with the exit
+ * status it deserves: a full disk and a read-only file say so (SQLite says
+ * "disk I/O error" and "attempt to write a readonly database"). */
+static int sqlite_fail(sqlite3 *db, const char *path, pgc_err *e, const char *what)
+{
+	int rc = sqlite3_extended_errcode(db) & 0xff, sys = sqlite3_system_errno(db);
+	const char *sep = what && *what ? ": " : "";
+	what = what ? what : "";
+	if (rc == SQLITE_FULL || (rc == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT))) {
+		char *dir = dir_of(path), real[PATH_MAX];
+		pgc_fail(e, PGC_EXIT_IOERR, "%s: %s%sthe disk is full (no space left in %s for the state "
+		         "file, its -wal or -shm): free some space and run it again", path, what, sep,
+		         realpath(dir, real) ? real : dir);
+		free(dir);
+		return -1;
+	}
+	if (rc == SQLITE_READONLY || (rc == SQLITE_IOERR && sys == EROFS))
+		return read_only_fail(path, e, what);
+	int code = PGC_EXIT_IOERR;
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		code = PGC_EXIT_TEMPFAIL;
+	else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		code = PGC_EXIT_DATAERR;
+	else if (rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
+		code = PGC_EXIT_CANTCREAT;
+	return pgc_fail(e, code, "%s: %s%s%s", path, what, sep, sqlite3_errmsg(db));
+}
+
+int state_db_fail(state *st, pgc_err *e, const char *what)
+{
+	return sqlite_fail(st->db, st->path, e, what);
+}
+
 static int db_fail(state *st, pgc_err *e, const char *what)
 {
-	int rc = sqlite3_extended_errcode(st->db);
-	int code = PGC_EXIT_IOERR;
-	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-		code = PGC_EXIT_TEMPFAIL;
-	else if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
-		code = PGC_EXIT_DATAERR;
-	else if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY ||
-	         (rc & 0xff) == SQLITE_PERM)
-		code = PGC_EXIT_CANTCREAT;
-	return pgc_fail(e, code, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return sqlite_fail(st->db, st->path, e, what);
 }
 
 static int exec_sql(state *st, const char *sql, pgc_err *e)
 {
-	char *err = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		int code = PGC_EXIT_IOERR;
-		int rc = sqlite3_errcode(st->db);
-		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-			code = PGC_EXIT_TEMPFAIL;
-		else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
-			code = PGC_EXIT_DATAERR;
-		pgc_fail(e, code, "%s: %s", st->path, err ? err : sqlite3_errmsg(st->db));
-		sqlite3_free(err);
-		return -1;
-	}
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite_fail(st->db, st->path, e, NULL);
 	return 0;
 }
 
@@ -573,13 +605,41 @@ static int explain_readonly_failure(const char *path, pgc_err *e)
 	return rc;
 }
 
-/* Opens st->path into st->db.  Read-only: when no -shm exists (no driver
- * has the file open) and none can be created (the directory is not
- * writable), opens an immutable snapshot instead: SQLite cannot read a WAL
- * file otherwise, and the snapshot is what the file holds. */
+/* Opens the immutable snapshot of st->path (see db_open). */
+static int open_snapshot(state *st, pgc_err *e)
+{
+	char *uri = path_uri(st->path, "immutable=1");
+	int rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open state file: %s", st->path,
+		                st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	sqlite3_extended_result_codes(st->db, 1);
+	st->immutable = true;
+	return check_schema_readonly(st, e);
+}
+
+/* Opens st->path into st->db.  Read-only, when neither -wal nor -shm exists
+ * (no process has the file open): an immutable snapshot, since SQLite would
+ * otherwise make a -wal and -shm beside a file it only reads (and leave
+ * them there), or fail where it cannot.  Nothing changes the file before a
+ * writer opens it, which makes the -shm first: state_file_changed() says so
+ * and the reader opens it again, the usual way.  Otherwise (a driver has it
+ * open) the usual read-only open, through the WAL. */
 static int db_open(state *st, bool ro, pgc_err *e)
 {
 	st->immutable = false;
+	if (ro) {
+		char *wal = xasprintf("%s-wal", st->path), *shm = xasprintf("%s-shm", st->path);
+		bool idle = !file_exists(wal) && !file_exists(shm);
+		free(wal);
+		free(shm);
+		if (idle) {
+			if (access(st->path, R_OK) != 0 && explain_readonly_failure(st->path, e) < 0)
+				return -1;
+			return open_snapshot(st, e);
+		}
+	}
 	int oflags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(st->path, &st->db, oflags, NULL) != SQLITE_OK) {
 		if (ro && explain_readonly_failure(st->path, e) < 0)
@@ -614,15 +674,7 @@ static int db_open(state *st, bool ro, pgc_err *e)
 	}
 	sqlite3_close(st->db);
 	st->db = NULL;
-	char *uri = path_uri(st->path, "immutable=1");
-	int rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
-	free(uri);
-	if (rc != SQLITE_OK)
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open state file: %s", st->path,
-		                st->db ? sqlite3_errmsg(st->db) : "out of memory");
-	sqlite3_extended_result_codes(st->db, 1);
-	st->immutable = true;
-	return check_schema_readonly(st, e);
+	return open_snapshot(st, e);
 }
 
 /* A group-readable state: the file (and its -wal, -shm) g+r, the directory
@@ -676,6 +728,9 @@ int state_open(const char *path, int flags, state **out, pgc_err *e)
 		}
 	} else if (!S_ISREG(sb.st_mode)) {
 		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: not a regular file", path);
+	} else if (!ro && access(path, W_OK) != 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+		/* Before SQLite leaves a -wal and -shm it cannot use behind. */
+		return read_only_fail(path, e, NULL);
 	}
 	if (group)
 		make_group_readable(path);
