@@ -160,6 +160,16 @@ int state_get_event(state *st, int64_t id, st_event **out, pgc_err *e);
  * deleting them loses nothing.  runbook_sha256 says which runbook the
  * ledger was folded over.  state_snapshot_read finds the newest snapshot
  * with event_id <= max_event_id for that runbook: 1 found, 0 none, -1 error. */
+/* Keeps st's snapshots in the SQLite file at path (created 0600, its
+ * directory 0700) rather than in the state: for a state only read (replay),
+ * which must never be written.  state_snapshot_write then writes there and
+ * state_snapshot_read also looks there, using a cached snapshot only when
+ * the event it stands at has the same hash in st (so it is this very log). */
+int state_snapshot_cache(state *st, const char *path, pgc_err *e);
+/* How many of the checkpoints every, 2 every, ... up to last have a snapshot
+ * for runbook_sha256 of ledger format `format`, in st or its cache. */
+int64_t state_snapshot_checkpoints(state *st, const char *runbook_sha256, int64_t every, int64_t last,
+                                   int format);
 int state_snapshot_write(state *st, int64_t event_id, const char *runbook_sha256,
                          const char *ledger_json, pgc_err *e);
 int state_snapshot_read(state *st, int64_t max_event_id, const char *runbook_sha256,
