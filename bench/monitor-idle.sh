@@ -25,6 +25,8 @@ T=$(mktemp -d)
 SOCK="pgc-bench-$$"
 tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 trap 'tm kill-server >/dev/null 2>&1; rm -rf "$T"' EXIT
+# replay keeps its checkpoint snapshots in the cache directory: this run's own
+export PGCUTOVER_CACHE_DIR="${PGCUTOVER_CACHE_DIR:-$T/cache}"
 ${CC:-cc} -std=c11 -O2 -I"$S/include" -I"$B" "$S/bench/replay_gen.c" "$B/libpgccore.a" \
 	-lsqlite3 -lcjson -lcrypto -lm -o "$T/gen"
 sh "$S/bench/gen-runbook.sh" "${ITEMS:-500}" >"$T/rb.md"

@@ -4,7 +4,7 @@
 #   open + derive the final state  (`status --json`: newest snapshot + fold)
 #   seek to random times           (`replay --at T --json`)
 # each printed in ms against the 200 ms target.  The first replay of a long
-# writable state leaves checkpoint snapshots every REPLAY_SNAPSHOT_EVERY
+# state leaves checkpoint snapshots (in the cache) every REPLAY_SNAPSHOT_EVERY
 # events (timed separately as "index"); the cold open (no snapshot at all)
 # is printed for comparison.  Times are whole processes: exec, runbook
 # parse, SQLite open, fold, JSON.
@@ -19,6 +19,8 @@ TARGET_MS=200
 [ -x "$P" ] && [ -f "$B/libpgccore.a" ] || { echo "bench/replay.sh: build first ($B)" >&2; exit 1; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# replay keeps its checkpoint snapshots in the cache directory: this run's own
+export PGCUTOVER_CACHE_DIR="${PGCUTOVER_CACHE_DIR:-$T/cache}"
 ${CC:-cc} -std=c11 -O2 -I"$S/include" -I"$B" "$S/bench/replay_gen.c" "$B/libpgccore.a" \
 	-lsqlite3 -lcjson -lcrypto -lm -o "$T/gen"
 # A runbook of real size (500 items) from the check bench's generator.

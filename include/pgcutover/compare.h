@@ -54,6 +54,16 @@ typedef struct cmp_point {
 	bool exact;
 } cmp_point;
 
+/* What kind of failure a figure's error is: it decides the exit status
+ * (see cmp_exit_code).  A missing table is a difference between the
+ * databases; a timeout or a failing server is not a finding at all. */
+typedef enum cmp_fail {
+	CMP_FAIL_NONE,
+	CMP_FAIL_SERVER,    /* the server failed or went away (exit 69) */
+	CMP_FAIL_TIMEOUT,   /* statement timeout, lock wait, deadlock: retry (exit 75) */
+	CMP_FAIL_MISSING,   /* the table does not exist on that side (a difference) */
+} cmp_fail;
+
 /* One side's figure for one table. */
 typedef struct cmp_figure {
 	int64_t rows;         /* last good figure; -1 = never known */
@@ -63,6 +73,7 @@ typedef struct cmp_figure {
 	bool pending;         /* a request for this refresh is in flight */
 	bool done;            /* this refresh has its final answer (figure or error) */
 	char *error;          /* error of this refresh, or NULL; names the server */
+	cmp_fail fail;        /* what kind of error (CMP_FAIL_NONE without one) */
 	double error_at;
 	int has_pk;           /* -1 unknown, 0 no, 1 yes (drivers that know) */
 	cmp_point hist[CMP_HISTORY];  /* ring, oldest at hist_start */
@@ -130,6 +141,10 @@ struct cmp_side {
  * that was superseded) must not be reported; drivers drop them. */
 void cmp_side_report(cmp_session *cs, cmp_which which, size_t table_idx,
                      int64_t rows, bool exact, const char *err);
+/* The same for an error of a known kind (cmp_side_report's errors are
+ * CMP_FAIL_SERVER). */
+void cmp_side_report_fail(cmp_session *cs, cmp_which which, size_t table_idx,
+                          cmp_fail kind, const char *err);
 /* Driver -> session: whether the table has a primary key (when known). */
 void cmp_side_report_pk(cmp_session *cs, cmp_which which, size_t table_idx, bool has_pk);
 /* Driver -> session: the side's connection came up (err NULL) or was lost
@@ -178,6 +193,11 @@ bool cmp_refresh_exact(const cmp_session *cs);      /* current refresh asked exa
 double cmp_snapshot_at(const cmp_session *cs);      /* unix s of last complete; 0 */
 bool cmp_all_match(const cmp_session *cs);          /* every table's counts equal */
 bool cmp_any_unreachable(const cmp_session *cs);    /* a side is down */
+/* The exit status of the last snapshot: PGC_EXIT_UNAVAILABLE when a side is
+ * down or a count failed on the server, else PGC_EXIT_TEMPFAIL when one
+ * timed out, else PGC_EXIT_DIFFERENT when a table differs (or is missing
+ * on one side), else PGC_EXIT_OK.  An error is never a difference. */
+int cmp_exit_code(const cmp_session *cs);
 /* "8/8 tables match", "clients: source 120, target 118 (-2)", ... into buf. */
 const char *cmp_summary(const cmp_session *cs, char *buf, size_t n);
 const char *cmp_state_name(cmp_state s);   /* "matched", "no primary key" ... */

@@ -40,6 +40,11 @@ bool replay_in_memory(const replay_src *r);   /* read into memory, no state */
 int replay_chain_checked(const replay_src *r);
 /* The JSONL export's cache state file, or NULL. */
 const char *replay_cache_path(const replay_src *r);
+/* A state replayed: keeps its checkpoint snapshots in the cache directory
+ * (snapshots-<key>.db beside the JSONL imports) from now on, since replay
+ * never writes to the state it reads; replay_open() uses such a cache when
+ * an earlier replay left one.  -1 when there is no cache directory. */
+int replay_snapshots_aside(replay_src *r, pgc_err *e);
 int64_t replay_last_id(replay_src *r);
 
 /* The id of the last event at or before time t (0 when t is before the
@@ -71,7 +76,7 @@ int replay_build(replay_src *r, const runbook *rb, int64_t event_id, ledger **ou
 int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha256[65], pgc_err *e);
 
 /* Writes the missing ledger snapshots every `every` events of st (opened
- * read-write) over rb, folding the log once.  *written (may be NULL) is
+ * read-write, or read-only with a state_snapshot_cache) over rb, folding the log once.  *written (may be NULL) is
  * how many were added.  Snapshots are a cache: no lease needed. */
 int replay_index(const runbook *rb, state *st, int64_t every, int *written, pgc_err *e);
 /* Whether snapshots of rb cover st every `every` events (so seeking is fast). */

@@ -56,6 +56,7 @@ typedef struct sch_seq_check {
 	int64_t max;           /* max(column) */
 	bool ok;               /* next value > max, or table empty */
 	char *error;           /* query failed for this one, or NULL */
+	int error_code;        /* with error: PGC_EXIT_TEMPFAIL (timeout) or PGC_EXIT_UNAVAILABLE */
 } sch_seq_check;
 
 const char *sch_kind_name(sch_kind k);   /* "tables", "columns", ... (JSON keys) */
@@ -81,7 +82,14 @@ int sch_fetch(PGconn *c, char *const *schemas, sch_snapshot *out, const char *wh
 size_t sch_compare(const sch_snapshot *src, const sch_snapshot *dst, sch_diff **out);
 void sch_diffs_free(sch_diff *d, size_t n);
 
-/* Blocking: checks every serial/identity column of c in schemas. */
+/* The exit status a failed query deserves: PGC_EXIT_TEMPFAIL for a
+ * statement or lock timeout, a deadlock or a serialization failure (worth
+ * retrying), else PGC_EXIT_UNAVAILABLE (the server failed or went away). */
+int sch_query_exit_code(PGconn *c, const PGresult *res);
+
+/* Blocking: checks every serial/identity column of c in schemas.  A failed
+ * query fails the whole check (e->code from sch_query_exit_code); one that
+ * fails for a single column is that column's error. */
 int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, size_t *n,
                         pgc_err *e);
 void sch_seq_checks_free(sch_seq_check *v, size_t n);

@@ -117,6 +117,10 @@ bool state_is_readonly(const state *st);
 /* The SQLite handle, for modules that keep their own tables in the state
  * file (lease.c).  Never use it to write events: state_append() does. */
 struct sqlite3 *state_db(state *st);
+/* Fails e with SQLite's last error on st in an operator's words ("the disk
+ * is full", "read-only") and the exit status it deserves (74, 77, 75 when
+ * busy, 65 when not a state).  Returns -1. */
+int state_db_fail(state *st, pgc_err *e, const char *what);
 
 /* Explicit transaction for appending many events at once (import, bench):
  * state_append() inside state_begin()..state_commit() does not commit (or
@@ -156,6 +160,16 @@ int state_get_event(state *st, int64_t id, st_event **out, pgc_err *e);
  * deleting them loses nothing.  runbook_sha256 says which runbook the
  * ledger was folded over.  state_snapshot_read finds the newest snapshot
  * with event_id <= max_event_id for that runbook: 1 found, 0 none, -1 error. */
+/* Keeps st's snapshots in the SQLite file at path (created 0600, its
+ * directory 0700) rather than in the state: for a state only read (replay),
+ * which must never be written.  state_snapshot_write then writes there and
+ * state_snapshot_read also looks there, using a cached snapshot only when
+ * the event it stands at has the same hash in st (so it is this very log). */
+int state_snapshot_cache(state *st, const char *path, pgc_err *e);
+/* How many of the checkpoints every, 2 every, ... up to last have a snapshot
+ * for runbook_sha256 of ledger format `format`, in st or its cache. */
+int64_t state_snapshot_checkpoints(state *st, const char *runbook_sha256, int64_t every, int64_t last,
+                                   int format);
 int state_snapshot_write(state *st, int64_t event_id, const char *runbook_sha256,
                          const char *ledger_json, pgc_err *e);
 int state_snapshot_read(state *st, int64_t max_event_id, const char *runbook_sha256,

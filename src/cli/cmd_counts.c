@@ -45,9 +45,7 @@ static void counts_usage(void)
 
 static int counts_exit_code(cmp_session *cs)
 {
-	if (cmp_any_unreachable(cs))
-		return PGC_EXIT_UNAVAILABLE;
-	return cmp_all_match(cs) ? PGC_EXIT_OK : PGC_EXIT_DIFFERENT;
+	return cmp_exit_code(cs);
 }
 
 static void counts_print_rows(FILE *f, int64_t v, int width)

@@ -105,20 +105,21 @@ static int load_runbook(replay_src *src, const cli_ctx *ctx, int64_t upto, runbo
 	return rc;
 }
 
-/* Leaves checkpoint snapshots in a long, writable state (or a JSONL
- * export's cache) so seeks are fast. */
-static void index_if_useful(const char *path, const runbook *rb, replay_src *src, bool quiet)
+/* Leaves checkpoint snapshots for a long log so seeks are fast: in a JSONL
+ * export's cache state, or for a state (never written by a replay) in the
+ * cache directory beside it. */
+static void index_if_useful(const runbook *rb, replay_src *src, bool quiet)
 {
 	state *ro = replay_state(src);
-	if (replay_cache_path(src))
-		path = replay_cache_path(src);
-	if (!ro || state_last_id(ro) < REPLAY_SNAPSHOT_EVERY || access(path, W_OK) != 0 ||
+	const char *path = replay_cache_path(src);
+	if (!ro || state_last_id(ro) < REPLAY_SNAPSHOT_EVERY || (path && access(path, W_OK) != 0) ||
 	    replay_indexed(ro, rb, REPLAY_SNAPSHOT_EVERY))
 		return;
 	state *rw = NULL;
 	pgc_err e = {0};
 	int written = 0;
-	if (state_open(path, 0, &rw, &e) == 0 && replay_index(rb, rw, REPLAY_SNAPSHOT_EVERY, &written, &e) == 0) {
+	int opened = path ? state_open(path, 0, &rw, &e) : replay_snapshots_aside(src, &e);
+	if (opened == 0 && replay_index(rb, rw ? rw : ro, REPLAY_SNAPSHOT_EVERY, &written, &e) == 0) {
 		if (written && !quiet)
 			fprintf(stderr, "pgcutover: wrote %d checkpoint snapshots for fast seeking\n", written);
 	} else if (!quiet) {
@@ -324,7 +325,7 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 	if (!a.at && a.event < 0 && !o->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		if (load_runbook(src, &ctx, total, &rb, &e) < 0)
 			goto fail;
-		index_if_useful(source, rb, src, o->quiet);
+		index_if_useful(rb, src, o->quiet);
 		ui_setup s = {
 			.cfg = ctx.cfg,
 			.rb = rb,
@@ -353,7 +354,7 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 		goto fail;
 	if (load_runbook(src, &ctx, id, &rb, &e) < 0)
 		goto fail;
-	index_if_useful(source, rb, src, o->quiet);
+	index_if_useful(rb, src, o->quiet);
 	if (replay_build(src, rb, id, &lg, &e) < 0)
 		goto fail;
 	/* A running phase's duration runs up to the cursor, not to today. */

@@ -228,6 +228,11 @@ int cmd_schema(int argc, char **argv, cli_opts *o)
 		schema_print_text(&r);
 	fflush(stdout);
 	rc = (r.n_diffs == 0 && r.seqs_bad == 0) ? PGC_EXIT_OK : PGC_EXIT_DIFFERENT;
+	/* A check that failed is not a difference: its error decides (a failing
+	 * server over a timeout). */
+	for (size_t i = 0; i < r.n_seqs; i++)
+		if (r.seqs[i].error && rc != PGC_EXIT_UNAVAILABLE)
+			rc = r.seqs[i].error_code ? r.seqs[i].error_code : PGC_EXIT_UNAVAILABLE;
 done:
 	if (src)
 		PQfinish(src);

@@ -277,8 +277,26 @@ static void cmp_check_complete(cmp_session *cs)
 
 /* ---- driver -> session ---- */
 
+static void side_report(cmp_session *cs, cmp_which which, size_t table_idx,
+                        int64_t rows, bool exact, cmp_fail kind, const char *err);
+
 void cmp_side_report(cmp_session *cs, cmp_which which, size_t table_idx,
                      int64_t rows, bool exact, const char *err)
+{
+	if (err)
+		cmp_side_report_fail(cs, which, table_idx, CMP_FAIL_SERVER, err);
+	else
+		side_report(cs, which, table_idx, rows, exact, CMP_FAIL_NONE, NULL);
+}
+
+void cmp_side_report_fail(cmp_session *cs, cmp_which which, size_t table_idx,
+                          cmp_fail kind, const char *err)
+{
+	side_report(cs, which, table_idx, -1, false, kind, err);
+}
+
+static void side_report(cmp_session *cs, cmp_which which, size_t table_idx,
+                        int64_t rows, bool exact, cmp_fail kind, const char *err)
 {
 	if (table_idx >= cs->n_tables || which >= CMP_N_SIDES)
 		return;
@@ -289,12 +307,14 @@ void cmp_side_report(cmp_session *cs, cmp_which which, size_t table_idx,
 	if (err) {
 		free(f->error);
 		f->error = pgc_sanitize(err);
+		f->fail = kind;
 		f->error_at = now;
 		f->pending = false;
 		f->done = true;
 	} else {
 		free(f->error);
 		f->error = NULL;
+		f->fail = CMP_FAIL_NONE;
 		cmp_side *sd = &cs->sides[which];
 		sd->last_figure_ms = loop_now_ms();
 		if (sd->first_figure_ms == 0)
@@ -424,6 +444,25 @@ bool cmp_all_match(const cmp_session *cs)
 		if (!cmp_table_match(&cs->tables[i]))
 			return false;
 	return true;
+}
+
+int cmp_exit_code(const cmp_session *cs)
+{
+	bool timeout = false;
+	if (cmp_any_unreachable(cs))
+		return PGC_EXIT_UNAVAILABLE;
+	for (size_t i = 0; i < cs->n_tables; i++)
+		for (int w = 0; w < CMP_N_SIDES; w++) {
+			const cmp_figure *f = &cs->tables[i].side[w];
+			if (!f->error)
+				continue;
+			if (f->fail == CMP_FAIL_SERVER)
+				return PGC_EXIT_UNAVAILABLE;
+			timeout |= f->fail == CMP_FAIL_TIMEOUT;
+		}
+	if (timeout)
+		return PGC_EXIT_TEMPFAIL;
+	return cmp_all_match(cs) ? PGC_EXIT_OK : PGC_EXIT_DIFFERENT;
 }
 
 bool cmp_any_unreachable(const cmp_session *cs)

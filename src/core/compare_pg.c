@@ -577,6 +577,23 @@ static void pgs_dispatch(pgs_side *ps)
 	ps->dispatch_depth--;
 }
 
+/* What a failed query's SQLSTATE says about the figure: a timeout or a
+ * lock worth retrying, a table that is not there, or a failing server. */
+static cmp_fail pgs_fail_kind(const PGresult *res)
+{
+	const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (!code)
+		return CMP_FAIL_SERVER;
+	if (strcmp(code, "57014") == 0 ||      /* query_canceled: statement_timeout */
+	    strcmp(code, "55P03") == 0 ||      /* lock_not_available: lock_timeout */
+	    strcmp(code, "40001") == 0 ||      /* serialization_failure */
+	    strcmp(code, "40P01") == 0)        /* deadlock_detected */
+		return CMP_FAIL_TIMEOUT;
+	if (strcmp(code, "42P01") == 0)        /* undefined_table */
+		return CMP_FAIL_MISSING;
+	return CMP_FAIL_SERVER;
+}
+
 static void pgs_handle_result(pgs_conn *pc, PGresult *res)
 {
 	pgs_side *ps = pc->ps;
@@ -587,11 +604,12 @@ static void pgs_handle_result(pgs_conn *pc, PGresult *res)
 	ExecStatusType rs = PQresultStatus(res);
 	if (rs != PGRES_TUPLES_OK) {
 		char *msg = pgs_error(ps, "", PQresultErrorMessage(res));
+		cmp_fail kind = pgs_fail_kind(res);
 		if (pc->job == PGS_JOB_ESTIMATES)
 			for (size_t k = 0; k < pc->n_tables; k++)
-				cmp_side_report(sd->cs, sd->which, pc->tables[k], -1, false, msg);
+				cmp_side_report_fail(sd->cs, sd->which, pc->tables[k], kind, msg);
 		else
-			cmp_side_report(sd->cs, sd->which, pc->table, -1, false, msg);
+			cmp_side_report_fail(sd->cs, sd->which, pc->table, kind, msg);
 		free(msg);
 		return;
 	}
@@ -613,7 +631,7 @@ static void pgs_handle_result(pgs_conn *pc, PGresult *res)
 		if (strcmp(PQgetvalue(res, r, 1), "t") != 0) {
 			char *what = xasprintf("table %s does not exist", sd->cfg->tables[i].name);
 			char *msg = pgs_error(ps, "", what);
-			cmp_side_report(sd->cs, sd->which, i, -1, false, msg);
+			cmp_side_report_fail(sd->cs, sd->which, i, CMP_FAIL_MISSING, msg);
 			free(msg);
 			free(what);
 			continue;

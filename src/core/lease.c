@@ -74,10 +74,7 @@ void lease_info_free(lease_info *li)
 
 static int db_error(state *st, pgc_err *e, const char *what)
 {
-	sqlite3 *db = state_db(st);
-	int rc = sqlite3_errcode(db) & 0xff;
-	int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? PGC_EXIT_TEMPFAIL : PGC_EXIT_IOERR;
-	return pgc_fail(e, code, "%s: %s: %s", state_path(st), what, sqlite3_errmsg(db));
+	return state_db_fail(st, e, what);
 }
 
 static char *col_dup(sqlite3_stmt *q, int i)

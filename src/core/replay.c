@@ -41,6 +41,7 @@ struct replay_src {
 	bool from_jsonl;  /* the source is a JSONL export (cached or in memory) */
 	int chain;        /* JSONL: 1 checked whole, 0 broken, -1 not checked */
 	char *cache;      /* JSONL imported: the cache state's path */
+	char *snap_cache; /* a state: where its checkpoint snapshots are kept */
 };
 
 /* ---- the JSONL cache ---- */
@@ -77,6 +78,30 @@ static char *cache_path(const char *dir, const char *path, char **glob_out)
 	free(id);
 	*glob_out = xasprintf("%s/jsonl-%.16s-*.db", dir, pk);
 	return xasprintf("%s/jsonl-%.16s-%.16s.db", dir, pk, fk);
+}
+
+/* DIR/snapshots-<path key>.db: checkpoint snapshots of the state at path,
+ * which replay only reads (state_snapshot_cache checks each against the
+ * log, so a file replaced at that path is no danger). */
+static char *snapshot_cache_path(const char *path)
+{
+	char real[PATH_MAX], pk[65];
+	char *dir = cache_dir();
+	if (!dir || !realpath(path, real)) {
+		free(dir);
+		return NULL;
+	}
+	pgc_sha256_hex(real, strlen(real), pk);
+	char *cp = xasprintf("%s/snapshots-%.16s.db", dir, pk);
+	free(dir);
+	return cp;
+}
+
+int replay_snapshots_aside(replay_src *r, pgc_err *e)
+{
+	if (!r->st || r->from_jsonl || !r->snap_cache)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "no cache directory for snapshots (see PGCUTOVER_CACHE_DIR)");
+	return state_snapshot_cache(r->st, r->snap_cache, e);
 }
 
 /* A state file with its -wal and -shm. */
@@ -171,6 +196,10 @@ int replay_open(const char *path, replay_src **out, pgc_err *e)
 			free(r);
 			return -1;
 		}
+		/* Snapshots an earlier replay left aside: used when there. */
+		r->snap_cache = snapshot_cache_path(path);
+		if (r->snap_cache && access(r->snap_cache, W_OK) == 0)
+			state_snapshot_cache(r->st, r->snap_cache, NULL);
 	} else {
 		r->from_jsonl = true;
 		r->chain = -1;
@@ -213,6 +242,7 @@ void replay_close(replay_src *r)
 		return;
 	state_close(r->st);
 	free(r->cache);
+	free(r->snap_cache);
 	export_log_free(&r->log);
 	for (size_t i = 0; i < r->n_snaps; i++)
 		free(r->snaps[i]);
@@ -537,22 +567,10 @@ static int index_one(const st_event *ev, void *ud)
 
 bool replay_indexed(state *st, const runbook *rb, int64_t every)
 {
-	int64_t last = state_last_id(st), have = -1;
-	/* One query, not one snapshot read per checkpoint: it runs on every
-	 * replay start. */
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT count(*) FROM snapshots WHERE runbook_sha256 = ? "
-	                       "AND event_id % ? = 0 AND event_id <= ? AND json_extract(ledger, '$.format') = ?",
-	                       -1, &q, NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_text(q, 1, rb->sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, every);
-	sqlite3_bind_int64(q, 3, last);
-	sqlite3_bind_int(q, 4, snapshot_format(rb));
-	if (sqlite3_step(q) == SQLITE_ROW)
-		have = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return have == last / every;
+	int64_t last = state_last_id(st);
+	/* One query per store, not one snapshot read per checkpoint: it runs on
+	 * every replay start. */
+	return state_snapshot_checkpoints(st, rb->sha256, every, last, snapshot_format(rb)) == last / every;
 }
 
 int replay_index(const runbook *rb, state *st, int64_t every, int *written, pgc_err *e)

@@ -1035,7 +1035,9 @@ static void rest_side_done(const rest_result *r, void *ud)
 		else if (!sd->up && r->http_status)
 			/* The server answered: it is up even if this table is wrong. */
 			cmp_side_report_status(sd->cs, sd->which, true, NULL);
-		cmp_side_report(sd->cs, sd->which, idx, -1, false, msg);
+		/* 404 is the table missing there: a difference, not a failure. */
+		cmp_side_report_fail(sd->cs, sd->which, idx,
+		                     r->outcome == REST_ERR_NOT_FOUND ? CMP_FAIL_MISSING : CMP_FAIL_SERVER, msg);
 		free(msg);
 	}
 }

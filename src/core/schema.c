@@ -234,8 +234,8 @@ int sch_fetch(PGconn *c, char *const *schemas, sch_snapshot *out, const char *wh
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			char *m = pq_oneline(PQresultErrorMessage(res));
 			char *srv = pq_server(c);
-			int code = PQstatus(c) == CONNECTION_BAD ? PGC_EXIT_UNAVAILABLE : PGC_EXIT_SOFTWARE;
-			pgc_fail(e, code, "%s (%s): reading %s: %s", who, srv, sch_kind_name((sch_kind)k), m);
+			pgc_fail(e, sch_query_exit_code(c, res), "%s (%s): reading %s: %s", who, srv,
+			         sch_kind_name((sch_kind)k), m);
 			free(m);
 			free(srv);
 			PQclear(res);
@@ -306,12 +306,23 @@ void sch_seq_checks_free(sch_seq_check *v, size_t n)
 }
 
 /* Runs a one-row query; returns its first row's values or sets *err. */
-static PGresult *sch_one_row(PGconn *c, const char *sql, char **err)
+int sch_query_exit_code(PGconn *c, const PGresult *res)
+{
+	const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (PQstatus(c) != CONNECTION_BAD && code &&
+	    (strcmp(code, "57014") == 0 || strcmp(code, "55P03") == 0 ||
+	     strcmp(code, "40001") == 0 || strcmp(code, "40P01") == 0))
+		return PGC_EXIT_TEMPFAIL;
+	return PGC_EXIT_UNAVAILABLE;
+}
+
+static PGresult *sch_one_row(PGconn *c, const char *sql, char **err, int *code)
 {
 	PGresult *res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		*err = pq_oneline(PQresultStatus(res) == PGRES_TUPLES_OK ? "no row"
 		                   : PQresultErrorMessage(res));
+		*code = sch_query_exit_code(c, res);
 		PQclear(res);
 		return NULL;
 	}
@@ -345,8 +356,7 @@ int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, si
 	free(q);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		char *m = pq_oneline(PQresultErrorMessage(res));
-		int code = PQstatus(c) == CONNECTION_BAD ? PGC_EXIT_UNAVAILABLE : PGC_EXIT_SOFTWARE;
-		pgc_fail(e, code, "reading serial and identity columns: %s", m);
+		pgc_fail(e, sch_query_exit_code(c, res), "reading serial and identity columns: %s", m);
 		free(m);
 		PQclear(res);
 		return -1;
@@ -362,7 +372,7 @@ int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, si
 		/* The names come back quoted by the server (format %I). */
 		char *sql = xasprintf("SELECT last_value, is_called FROM %s", PQgetvalue(res, r, 2));
 		char *err = NULL;
-		PGresult *sv = sch_one_row(c, sql, &err);
+		PGresult *sv = sch_one_row(c, sql, &err, &sc->error_code);
 		free(sql);
 		if (!sv) {
 			sc->error = err;
@@ -372,7 +382,7 @@ int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, si
 		sc->is_called = strcmp(PQgetvalue(sv, 0, 1), "t") == 0;
 		PQclear(sv);
 		sql = xasprintf("SELECT max(%s)::bigint FROM %s", PQgetvalue(res, r, 3), PQgetvalue(res, r, 0));
-		PGresult *mv = sch_one_row(c, sql, &err);
+		PGresult *mv = sch_one_row(c, sql, &err, &sc->error_code);
 		free(sql);
 		if (!mv) {
 			sc->error = err;

@@ -16,6 +16,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,38 +103,71 @@ struct state {
 	EVP_MD_CTX *md_ctx;
 	sqlite3_stmt *q_insert, *q_head_events, *q_head_meta, *q_set_head,
 	             *q_data_version, *q_last_of_kind, *q_get;
+	sqlite3 *snap_db;   /* snapshot cache of a state only read (see state_snapshot_cache) */
+	char *snap_path;
 };
 
 /* ---- helpers ---- */
 
+/* The directory part of path ("." for a bare name); new string. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+static int read_only_fail(const char *path, pgc_err *e, const char *what)
+{
+	return pgc_fail(e, PGC_EXIT_NOPERM, "%s: %s%sthe state file is read-only (for you, uid %d, or on "
+	                "a read-only file system): writing needs write access to it, its -wal and -shm and "
+	                "its directory; `pgcutover monitor` only reads", path, what ? what : "",
+	                what && *what ? ": " : "", (int)getuid());
+}
+
+/* SQLite's last error on db said in an operator's words, with the exit
+ * status it deserves: a full disk and a read-only file say so (SQLite says
+ * "disk I/O error" and "attempt to write a readonly database"). */
+static int sqlite_fail(sqlite3 *db, const char *path, pgc_err *e, const char *what)
+{
+	int rc = sqlite3_extended_errcode(db) & 0xff, sys = sqlite3_system_errno(db);
+	const char *sep = what && *what ? ": " : "";
+	what = what ? what : "";
+	if (rc == SQLITE_FULL || (rc == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT))) {
+		char *dir = dir_of(path), real[PATH_MAX];
+		pgc_fail(e, PGC_EXIT_IOERR, "%s: %s%sthe disk is full (no space left in %s for the state "
+		         "file, its -wal or -shm): free some space and run it again", path, what, sep,
+		         realpath(dir, real) ? real : dir);
+		free(dir);
+		return -1;
+	}
+	if (rc == SQLITE_READONLY || (rc == SQLITE_IOERR && sys == EROFS))
+		return read_only_fail(path, e, what);
+	int code = PGC_EXIT_IOERR;
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		code = PGC_EXIT_TEMPFAIL;
+	else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		code = PGC_EXIT_DATAERR;
+	else if (rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
+		code = PGC_EXIT_CANTCREAT;
+	return pgc_fail(e, code, "%s: %s%s%s", path, what, sep, sqlite3_errmsg(db));
+}
+
+int state_db_fail(state *st, pgc_err *e, const char *what)
+{
+	return sqlite_fail(st->db, st->path, e, what);
+}
+
 static int db_fail(state *st, pgc_err *e, const char *what)
 {
-	int rc = sqlite3_extended_errcode(st->db);
-	int code = PGC_EXIT_IOERR;
-	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-		code = PGC_EXIT_TEMPFAIL;
-	else if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
-		code = PGC_EXIT_DATAERR;
-	else if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY ||
-	         (rc & 0xff) == SQLITE_PERM)
-		code = PGC_EXIT_CANTCREAT;
-	return pgc_fail(e, code, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return sqlite_fail(st->db, st->path, e, what);
 }
 
 static int exec_sql(state *st, const char *sql, pgc_err *e)
 {
-	char *err = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		int code = PGC_EXIT_IOERR;
-		int rc = sqlite3_errcode(st->db);
-		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-			code = PGC_EXIT_TEMPFAIL;
-		else if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
-			code = PGC_EXIT_DATAERR;
-		pgc_fail(e, code, "%s: %s", st->path, err ? err : sqlite3_errmsg(st->db));
-		sqlite3_free(err);
-		return -1;
-	}
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite_fail(st->db, st->path, e, NULL);
 	return 0;
 }
 
@@ -573,13 +607,41 @@ static int explain_readonly_failure(const char *path, pgc_err *e)
 	return rc;
 }
 
-/* Opens st->path into st->db.  Read-only: when no -shm exists (no driver
- * has the file open) and none can be created (the directory is not
- * writable), opens an immutable snapshot instead: SQLite cannot read a WAL
- * file otherwise, and the snapshot is what the file holds. */
+/* Opens the immutable snapshot of st->path (see db_open). */
+static int open_snapshot(state *st, pgc_err *e)
+{
+	char *uri = path_uri(st->path, "immutable=1");
+	int rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open state file: %s", st->path,
+		                st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	sqlite3_extended_result_codes(st->db, 1);
+	st->immutable = true;
+	return check_schema_readonly(st, e);
+}
+
+/* Opens st->path into st->db.  Read-only, when neither -wal nor -shm exists
+ * (no process has the file open): an immutable snapshot, since SQLite would
+ * otherwise make a -wal and -shm beside a file it only reads (and leave
+ * them there), or fail where it cannot.  Nothing changes the file before a
+ * writer opens it, which makes the -shm first: state_file_changed() says so
+ * and the reader opens it again, the usual way.  Otherwise (a driver has it
+ * open) the usual read-only open, through the WAL. */
 static int db_open(state *st, bool ro, pgc_err *e)
 {
 	st->immutable = false;
+	if (ro) {
+		char *wal = xasprintf("%s-wal", st->path), *shm = xasprintf("%s-shm", st->path);
+		bool idle = !file_exists(wal) && !file_exists(shm);
+		free(wal);
+		free(shm);
+		if (idle) {
+			if (access(st->path, R_OK) != 0 && explain_readonly_failure(st->path, e) < 0)
+				return -1;
+			return open_snapshot(st, e);
+		}
+	}
 	int oflags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(st->path, &st->db, oflags, NULL) != SQLITE_OK) {
 		if (ro && explain_readonly_failure(st->path, e) < 0)
@@ -614,15 +676,7 @@ static int db_open(state *st, bool ro, pgc_err *e)
 	}
 	sqlite3_close(st->db);
 	st->db = NULL;
-	char *uri = path_uri(st->path, "immutable=1");
-	int rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
-	free(uri);
-	if (rc != SQLITE_OK)
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot open state file: %s", st->path,
-		                st->db ? sqlite3_errmsg(st->db) : "out of memory");
-	sqlite3_extended_result_codes(st->db, 1);
-	st->immutable = true;
-	return check_schema_readonly(st, e);
+	return open_snapshot(st, e);
 }
 
 /* A group-readable state: the file (and its -wal, -shm) g+r, the directory
@@ -676,6 +730,9 @@ int state_open(const char *path, int flags, state **out, pgc_err *e)
 		}
 	} else if (!S_ISREG(sb.st_mode)) {
 		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: not a regular file", path);
+	} else if (!ro && access(path, W_OK) != 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+		/* Before SQLite leaves a -wal and -shm it cannot use behind. */
+		return read_only_fail(path, e, NULL);
 	}
 	if (group)
 		make_group_readable(path);
@@ -771,6 +828,9 @@ void state_close(state *st)
 	finalize_all(st);
 	if (st->db)
 		sqlite3_close(st->db);
+	if (st->snap_db)
+		sqlite3_close(st->snap_db);
+	free(st->snap_path);
 	EVP_MD_CTX_free(st->md_ctx);
 	EVP_MD_free(st->md);
 	free(st->scratch);
@@ -1276,9 +1336,126 @@ int state_verify(state *st, int64_t *bad_id, pgc_err *e)
 
 /* ---- snapshots ---- */
 
+/* ---- the snapshot cache of a state only read ---- */
+
+/* Rows are keyed by the hash of the event they stand at: that hash covers
+ * every event before it, so a snapshot restores only onto the very log it
+ * was folded from, whatever became of the file at that path. */
+static const char *const snap_cache_schema =
+	"CREATE TABLE IF NOT EXISTS snapshots ("
+	"  event_id INTEGER NOT NULL,"
+	"  event_hash TEXT NOT NULL,"
+	"  runbook_sha256 TEXT NOT NULL,"
+	"  created REAL NOT NULL,"
+	"  ledger TEXT NOT NULL,"
+	"  PRIMARY KEY (runbook_sha256, event_hash))";
+
+static int snap_cache_fail(state *st, pgc_err *e, const char *what)
+{
+	return sqlite_fail(st->snap_db, st->snap_path, e, what);
+}
+
+int state_snapshot_cache(state *st, const char *path, pgc_err *e)
+{
+	if (st->snap_db)
+		return 0;
+	if (make_parent_dirs(path, STATE_DIR_MODE, e) < 0)
+		return -1;
+	/* Created here so it is 0600 whatever the umask. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, STATE_FILE_MODE);
+	if (fd < 0)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create the snapshot cache: %s", path,
+		                strerror(errno));
+	close(fd);
+	st->snap_path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->snap_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    (sqlite3_extended_result_codes(st->snap_db, 1), sqlite3_busy_timeout(st->snap_db, STATE_BUSY_TIMEOUT_MS),
+	     sqlite3_exec(st->snap_db, snap_cache_schema, NULL, NULL, NULL)) != SQLITE_OK) {
+		int rc = st->snap_db ? snap_cache_fail(st, e, "cannot open the snapshot cache")
+		                     : pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: out of memory", path);
+		sqlite3_close(st->snap_db);
+		st->snap_db = NULL;
+		free(st->snap_path);
+		st->snap_path = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+/* The hash of event id in the state: 1, or 0 when there is none. */
+static int hash_at(state *st, int64_t id, char out[65])
+{
+	sqlite3_stmt *q;
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT hash FROM events WHERE id = ?", -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(q, 1, id);
+	int found = sqlite3_step(q) == SQLITE_ROW;
+	if (found)
+		copy_hash(out, col_text(q, 0));
+	sqlite3_finalize(q);
+	return found && out[0];
+}
+
+int64_t state_snapshot_checkpoints(state *st, const char *runbook_sha256, int64_t every, int64_t last,
+                                   int format)
+{
+	if (every <= 0 || last < every)
+		return 0;
+	size_t n = (size_t)(last / every);
+	bool *have = xcalloc(n + 1, sizeof *have);
+	static const char *const sql[] = {
+		"SELECT event_id, NULL FROM snapshots WHERE runbook_sha256 = ? AND event_id % ? = 0 "
+		"AND event_id <= ? AND json_extract(ledger, '$.format') = ?",
+		"SELECT event_id, event_hash FROM snapshots WHERE runbook_sha256 = ? AND event_id % ? = 0 "
+		"AND event_id <= ? AND json_extract(ledger, '$.format') = ?",
+	};
+	sqlite3 *dbs[] = {st->db, st->snap_db};
+	for (int k = 0; k < 2; k++) {
+		sqlite3_stmt *q;
+		if (!dbs[k] || sqlite3_prepare_v2(dbs[k], sql[k], -1, &q, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_text(q, 1, runbook_sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, every);
+		sqlite3_bind_int64(q, 3, last);
+		sqlite3_bind_int(q, 4, format);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(q, 0);
+			char h[65];
+			if (id <= 0 || (k == 1 && (!hash_at(st, id, h) || strcmp(h, col_text(q, 1) ? col_text(q, 1) : "") != 0)))
+				continue;
+			have[id / every] = true;
+		}
+		sqlite3_finalize(q);
+	}
+	int64_t count = 0;
+	for (size_t i = 1; i <= n; i++)
+		count += have[i];
+	free(have);
+	return count;
+}
+
 int state_snapshot_write(state *st, int64_t event_id, const char *runbook_sha256,
                          const char *ledger_json, pgc_err *e)
 {
+	if (st->snap_db) {
+		char h[65];
+		if (!hash_at(st, event_id, h))
+			return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: no event %lld to snapshot", st->path,
+			                (long long)event_id);
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(st->snap_db, "INSERT OR REPLACE INTO snapshots (event_id, event_hash, "
+		                       "runbook_sha256, created, ledger) VALUES (?, ?, ?, ?, ?)", -1, &q, NULL) != SQLITE_OK)
+			return snap_cache_fail(st, e, "cannot write a snapshot");
+		sqlite3_bind_int64(q, 1, event_id);
+		sqlite3_bind_text(q, 2, h, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 3, runbook_sha256, -1, SQLITE_STATIC);
+		sqlite3_bind_double(q, 4, pgc_now());
+		sqlite3_bind_text(q, 5, ledger_json, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		return rc == SQLITE_DONE ? 0 : snap_cache_fail(st, e, "cannot write a snapshot");
+	}
 	if (st->readonly)
 		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: opened read-only", st->path);
 	sqlite3_stmt *q;
@@ -1315,6 +1492,28 @@ int state_snapshot_read(state *st, int64_t max_event_id, const char *runbook_sha
 		ret = 1;
 	} else if (rc != SQLITE_DONE) {
 		ret = db_fail(st, e, "cannot read snapshots");
+	}
+	sqlite3_finalize(q);
+	if (ret < 0 || !st->snap_db)
+		return ret;
+	/* A newer one in the cache, made for this very log (its event's hash). */
+	if (sqlite3_prepare_v2(st->snap_db, "SELECT event_id, event_hash, ledger FROM snapshots WHERE "
+	                       "runbook_sha256 = ? AND event_id <= ? AND event_id > ? ORDER BY event_id DESC",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return ret;   /* only a cache: what the state has will do */
+	sqlite3_bind_text(q, 1, runbook_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, max_event_id);
+	sqlite3_bind_int64(q, 3, *event_id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		char h[65];
+		int64_t id = sqlite3_column_int64(q, 0);
+		if (!hash_at(st, id, h) || strcmp(h, col_text(q, 1) ? col_text(q, 1) : "") != 0)
+			continue;
+		free(*ledger_json);
+		*event_id = id;
+		*ledger_json = xstrdup(col_text(q, 2) ? col_text(q, 2) : "{}");
+		ret = 1;
+		break;
 	}
 	sqlite3_finalize(q);
 	return ret;

@@ -433,7 +433,13 @@ static void monitor_follow_file(ui_ctx *u)
 		char when[16] = "?";
 		if (stat(state_path(u->s.st), &sb) == 0)
 			ui_fmt_clock((double)sb.st_mtime, when, sizeof when, true);
-		ui_status(u, "%s at %s: %lld events", was_snapshot && !replaced ? "state file changed" : "copy refreshed",
+		/* A state driven here has the drivers' lock file beside it; a copy
+		 * brought over by scp or rsync has none. */
+		char *lock = lease_lock_path(state_path(u->s.st));
+		bool driven_here = access(lock, F_OK) == 0;
+		free(lock);
+		ui_status(u, "%s at %s: %lld events",
+		          was_snapshot && !replaced && driven_here ? "state file changed" : "copy refreshed",
 		          when, (long long)after);
 	}
 }
@@ -712,8 +718,7 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	if (s->startup_message)
 		ui_status(u, "%s", s->startup_message);
 	else if (u->s.st && state_is_immutable(u->s.st))
-		ui_status(u, "a snapshot: no driver has this state open and you cannot write its directory; "
-		          "followed by the file's size and time");
+		ui_status(u, "a snapshot: no driver has this state open; followed by the file's size and time");
 	else if (u->replay)
 		ui_status(u, "Space plays, . and , step, [ and ] jump to phase starts, t goes to a time");
 	u->clock_sec = (long)pgc_now();

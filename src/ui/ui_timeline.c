@@ -487,8 +487,12 @@ void ui_timeline_follow(ui_ctx *u)
 	struct ui_replay *rp = u->replay;
 	if (!rp || !u->s.st)
 		return;
+	/* A state nobody had open is read as a snapshot, which SQLite never
+	 * sees change: a writer that came meanwhile makes it open it again. */
+	bool replaced = false, reopened = state_is_immutable(u->s.st) &&
+	                state_file_changed(u->s.st, &replaced) == 1 && state_reopen(u->s.st, NULL) == 0;
 	int v = state_data_version(u->s.st);
-	if (v == rp->data_version)
+	if (v == rp->data_version && !reopened)
 		return;
 	rp->data_version = v;
 	double *t = NULL;

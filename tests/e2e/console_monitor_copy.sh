@@ -5,6 +5,7 @@
 # rewritten in place (scp, cp: same inode, new size and time).  Each time the
 # monitor opens the file again, shows the driver's new ticks and says "copy
 # refreshed at T"; a copy from another migration replaces what it showed.
+# The monitor writes nothing: no -wal or -shm appear beside the copy.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/e2e/console.inc"
 
@@ -22,6 +23,7 @@ wait_screen 'MONITOR'; ok $? "monitor opens on the copy"
 keys 1
 wait_screen '\[x\] Create roles.*bob'; ok $? "it shows the copied tick"
 wait_screen '\[ \] Apply the schema dump'; ok $? "and not yet the next one"
+[ ! -e "$COPY-wal" ] && [ ! -e "$COPY-shm" ]; ok $? "the monitor made no -wal or -shm beside the copy"
 
 # rsync: a new file renamed over the copy.
 pgc --operator bob tick 1.2 >/dev/null 2>&1

@@ -115,7 +115,7 @@ cat >"$PGC_TMP/ro.json" <<EOF
  "tables": [{"name": "writes"}]}
 EOF
 out=$("$PGCUTOVER" -c "$PGC_TMP/ro.json" counts --json --exact); rc=$?
-is "$rc" 1 "a count that would write fails (exit 1)"
+is "$rc" 69 "a count that would write fails (exit 69: an error, not a difference)"
 like "$(printf '%s' "$out" | jq -r '.tables[0].target_error')" "read-only transaction" \
 	"sessions are read-only (default_transaction_read_only)"
 is "$(pg_psql dst 'select count(*) from wlog')" 0 "nothing was written"

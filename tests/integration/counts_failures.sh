@@ -3,7 +3,9 @@
 # cannot be reached exits 69 and names the server (never the password), a
 # statement timeout is a per-table error while the other tables are still
 # counted, and a side stopped mid-refresh keeps the figures already in and
-# names the server that went away.
+# names the server that went away.  Exit status: an error is never a
+# difference (1): a timeout or a lock wait exits 75, a failing or lost
+# server 69; a table missing on one side is a difference.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_require
@@ -48,7 +50,7 @@ is "$?" 69 "unreachable target, text mode: exit 69"
 config "$PGC_TMP/timeout.json" "$PG_SRC_CONNINFO" "$PG_DST_CONNINFO" \
 	'[{"name": "clients"}, {"name": "slow"}]' ', "statement_timeout_ms": 300'
 out=$("$PGCUTOVER" -c "$PGC_TMP/timeout.json" counts --json --exact); rc=$?
-is "$rc" 1 "statement timeout: exit 1 (not every table verified)"
+is "$rc" 75 "statement timeout: exit 75, worth retrying (not 1: an error is not a difference)"
 is "$(printf '%s' "$out" | jq -r '.tables[1].state')" error "the slow table is in error"
 like "$(printf '%s' "$out" | jq -r '.tables[1].source_error')" "statement timeout" "the error says statement timeout"
 like "$(printf '%s' "$out" | jq -r '.tables[1].source_error')" "^source \\(host=" "and names the side and server"
@@ -58,6 +60,42 @@ is "$(printf '%s' "$out" | jq -r '.tables[0] | "\(.source) \(.target) \(.match)"
 out=$("$PGCUTOVER" -c "$PGC_TMP/timeout.json" counts --json --exact --timeout 60000); rc=$?
 is "$rc" 0 "--timeout overrides statement_timeout_ms"
 is "$(printf '%s' "$out" | jq -r '.tables[1].target')" "$SLOW_ROWS" "slow view counted with the longer timeout"
+
+# --- a locked table: the count waits for the lock until the statement timeout ---
+config "$PGC_TMP/locked.json" "$PG_SRC_CONNINFO" "$PG_DST_CONNINFO" \
+	'[{"name": "clients"}]' ', "statement_timeout_ms": 500'
+pg_psql dst "begin; lock table clients in access exclusive mode; select pg_sleep(6); commit" >/dev/null 2>&1 &
+locker=$!
+i=0
+while [ $i -lt 100 ] && [ "$(pg_psql dst "select count(*) from pg_locks where relation = 'clients'::regclass and mode = 'AccessExclusiveLock' and granted")" != 1 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+out=$("$PGCUTOVER" -c "$PGC_TMP/locked.json" counts --json --exact); rc=$?
+is "$rc" 75 "a table locked past the statement timeout: exit 75"
+like "$(printf '%s' "$out" | jq -r '.tables[0].target_error')" "statement timeout" "the error says statement timeout"
+kill "$locker" 2>/dev/null
+wait "$locker" 2>/dev/null
+pg_psql dst "select pg_terminate_backend(pid) from pg_stat_activity where query like '%lock table clients%' and pid <> pg_backend_pid()" >/dev/null
+
+# --- the server kills the count (the server stays up): a failing server, 69 ---
+config "$PGC_TMP/killed.json" "$PG_SRC_CONNINFO" "$PG_DST_CONNINFO" '[{"name": "clients"}, {"name": "slow"}]'
+"$PGCUTOVER" -c "$PGC_TMP/killed.json" counts --json --exact >"$PGC_TMP/killed.out" 2>/dev/null &
+pid=$!
+i=0
+n=0
+while [ $i -lt 200 ]; do
+	n=$(pg_psql dst "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pgcutover'
+	                 and state = 'active' and query like '%count(*)%slow%'" | grep -c t)
+	[ "${n:-0}" -ge 1 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+wait $pid
+rc=$?
+is "$rc" 69 "a count the server terminates: exit 69 (not 1)"
+is "$(jq -r '.tables[1].state' "$PGC_TMP/killed.out")" error "the table is in error"
+like "$(jq -r '.tables[1].target_error' "$PGC_TMP/killed.out")" "terminating connection" "the error says why"
 
 # --- a table missing on the target ---
 pg_psql src "create table only_here(id int); insert into only_here values (1), (2)"

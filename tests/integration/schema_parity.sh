@@ -2,7 +2,8 @@
 # schema_parity.sh -- `pgcutover schema`: equal schemas exit 0 with the
 # counts side by side; an extra column or index on one side is listed and
 # exits 1; a serial/identity sequence left behind max(pk) by a data import
-# is flagged (exit 1) until setval() fixes it; an unreachable side exits 69.
+# is flagged (exit 1) until setval() fixes it; an unreachable side exits 69;
+# a statement timeout (a locked table or catalog) exits 75.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_require
@@ -84,6 +85,40 @@ is "$(printf '%s' "$out" | jq -r '"\(.source.columns) \(.target.columns)"')" "7 
 txt=$("$PGCUTOVER" -c "$cfg" schema)
 like "$txt" "columns +7 +8 +differs" "text mode: counts side by side"
 like "$txt" "public.clients.phone: only on target" "text mode: difference named"
+
+# A timeout is neither a difference (1) nor a bug (70): 75, worth retrying.
+cat >"$PGC_TMP/slow.json" <<EOF
+{"runbook": "runbook.md", "source": "$PG_SRC_CONNINFO", "target": "$PG_DST_CONNINFO",
+ "tables": [{"name": "clients"}], "statement_timeout_ms": 500}
+EOF
+# Holds an ACCESS EXCLUSIVE lock on relation $1 in the target for a few
+# seconds, taken by the statement $2.
+hold_lock() {
+	pg_psql dst "begin; $2; select pg_sleep(8); commit" >/dev/null 2>&1 &
+	locker=$!
+	i=0
+	while [ $i -lt 100 ] && [ "$(pg_psql dst "select count(*) from pg_locks where relation = '$1'::regclass and mode = 'AccessExclusiveLock' and granted")" != 1 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+release_lock() {
+	pg_psql dst "select pg_terminate_backend(pid) from pg_stat_activity where query like 'begin; %pg_sleep(8)%' and pid <> pg_backend_pid()" >/dev/null
+	wait "$locker" 2>/dev/null
+}
+# The sequence check reads the sequence: changing its owner in an open
+# transaction locks it.  The catalog queries do not touch it.
+hold_lock clients_id_seq "alter sequence clients_id_seq owner to current_user"
+out=$("$PGCUTOVER" -c "$PGC_TMP/slow.json" schema --json 2>"$PGC_TMP/slow.err"); rc=$?
+release_lock
+is "$rc" 75 "a sequence check that times out: exit 75 (not 1), though the schemas differ too"
+like "$(printf '%s' "$out" | jq -r '.sequences[] | select(.table == "public.clients") | .error')" "statement timeout" \
+	"the sequence check says statement timeout"
+hold_lock pg_catalog.pg_depend "lock table pg_catalog.pg_depend in access exclusive mode"
+"$PGCUTOVER" -c "$PGC_TMP/slow.json" schema --json >/dev/null 2>"$PGC_TMP/slow.err"; rc=$?
+release_lock
+is "$rc" 75 "a catalog query times out: exit 75 (not 70)"
+like "$(cat "$PGC_TMP/slow.err")" "statement timeout" "and says so"
 
 # Unreachable target.
 cat >"$PGC_TMP/down.json" <<EOF

@@ -213,9 +213,37 @@ int main(void)
 	cJSON_Delete(root);
 	free(j);
 
-	/* --- unreachable --- */
+	/* --- exit status: an error is never a difference --- */
 	cmp_side_report_status(cs, CMP_TARGET, true, NULL);
 	cmp_side_report_status(cs, CMP_SOURCE, true, NULL);
+	is_int(cmp_exit_code(cs), PGC_EXIT_UNAVAILABLE, "an error of unknown kind: the server failed (69)");
+	cmp_refresh(cs, true);
+	cmp_side_report(cs, CMP_SOURCE, 0, BIG_EST + 7, true, NULL);
+	cmp_side_report_fail(cs, CMP_TARGET, 0, CMP_FAIL_TIMEOUT, "target (dst:5432/app): statement timeout");
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 1, SMALL + 1, true, NULL);
+	is_int(cmp_exit_code(cs), PGC_EXIT_TEMPFAIL, "a timeout: 75, even beside a difference");
+	cmp_refresh(cs, true);
+	cmp_side_report(cs, CMP_SOURCE, 0, BIG_EST + 7, true, NULL);
+	cmp_side_report_fail(cs, CMP_TARGET, 0, CMP_FAIL_MISSING, "target (dst:5432/app): table big does not exist");
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 1, SMALL, true, NULL);
+	is_int(cmp_exit_code(cs), PGC_EXIT_DIFFERENT, "a table missing on one side is a difference (1)");
+	cmp_refresh(cs, true);
+	cmp_side_report(cs, CMP_SOURCE, 0, BIG_EST + 7, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 0, BIG_EST + 7, true, NULL);
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, true, NULL);
+	cmp_side_report(cs, CMP_TARGET, 1, SMALL, true, NULL);
+	is_int(cmp_exit_code(cs), PGC_EXIT_OK, "errors cleared by good figures: 0");
+	cmp_refresh(cs, true);
+	cmp_side_report(cs, CMP_SOURCE, 0, BIG_EST + 7, true, NULL);
+	cmp_side_report_fail(cs, CMP_TARGET, 0, CMP_FAIL_TIMEOUT, "target (dst:5432/app): statement timeout");
+	cmp_side_report(cs, CMP_SOURCE, 1, SMALL, true, NULL);
+	cmp_side_report_fail(cs, CMP_TARGET, 1, CMP_FAIL_SERVER, "target (dst:5432/app): terminating connection");
+	is_int(cmp_exit_code(cs), PGC_EXIT_UNAVAILABLE, "a failing server beside a timeout: 69");
+	/* (this error snapshot is the last recorded one, for the history test below) */
+
+	/* --- unreachable --- */
 	ok(!cmp_any_unreachable(cs), "both sides up");
 	cmp_side_report_status(cs, CMP_TARGET, false, "target (dst:5432/app): connection refused");
 	ok(cmp_any_unreachable(cs), "a side down is unreachable");

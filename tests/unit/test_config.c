@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "pgcutover/config.h"
 #include "pgcutover/jsonpos.h"
@@ -16,6 +17,8 @@
 #include "tap.h"
 
 #define CFG_PATH "/cfg/proj/pgcutover.json"
+
+static void many_tables(void);
 
 /* Parses text; returns the config or NULL with *e filled. */
 static config *parse(const char *text, pgc_err *e)
@@ -209,6 +212,7 @@ static void test_keys_and_types(void)
 	           "table element of the wrong type");
 	fails_with("{\"runbook\": \"a.md\", \"tables\": [\"a\", \"b\", \"a\"]}",
 	           CFG_PATH ":1:42: tables[2]: table \"a\" is listed twice", "duplicate table");
+	many_tables();
 	fails_with("{\"runbook\": \"a.md\", \"tables\": [\"a; drop table x\"]}",
 	           CFG_PATH ":1:32: tables[0]: not a table name (\"table\" or \"schema.table\")", "bad table name");
 	fails_with("{\"runbook\": \"a.md\", \"flags\": [\"USE-X\"]}",
@@ -546,6 +550,63 @@ static void test_example(void)
 	ok(c && c->n_tables > 0 && c->runbook && strstr(c->runbook, "/examples/"),
 	   "example: tables, runbook next to it");
 	config_free(c);
+}
+
+/* "tables": [ n names ] and, with dup_at >= 0, element dup_at repeats
+ * element 0.  New string. */
+static char *tables_config(int n, int dup_at)
+{
+	strbuf sb;
+	sb_init(&sb);
+	sb_puts(&sb, "{\"runbook\": \"a.md\", \"tables\": [");
+	for (int i = 0; i < n; i++) {
+		int k = i == dup_at ? 0 : i;
+		sb_printf(&sb, "%s{\"name\": \"s%d.table_%d\", \"pk\": \"id\"}", i ? ", " : "", k % 50, k);
+	}
+	sb_puts(&sb, "]}");
+	return sb_steal(&sb);
+}
+
+/* CPU seconds for the fastest of a few parses of text. */
+static double parse_cpu_s(const char *text)
+{
+	double best = -1;
+	for (int run = 0; run < 3; run++) {
+		config *c = NULL;
+		pgc_err e = {0};
+		clock_t t0 = clock();
+		config_parse(text, strlen(text), CFG_PATH, &c, &e);
+		double s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		config_free(c);
+		if (best < 0 || s < best)
+			best = s;
+	}
+	return best;
+}
+
+/* Loading grows with the number of tables, not its square: four times the
+ * tables may cost four times as much, not sixteen (the duplicate check
+ * compared each table with all before it: 8 s for 40,000). */
+static void many_tables(void)
+{
+	enum { SMALL_N = 10000, BIG_N = 40000, MAX_RATIO = 8 };
+	char *small = tables_config(SMALL_N, -1), *big = tables_config(BIG_N, -1);
+	pgc_err e;
+	config *c = parse(big, &e);
+	ok(c && c->n_tables == BIG_N, "%d tables load", BIG_N);
+	config_free(c);
+	double ts = parse_cpu_s(small), tb = parse_cpu_s(big);
+	double ratio = tb / (ts > 1e-6 ? ts : 1e-6);
+	ok(ratio < MAX_RATIO, "%d tables cost %.1fx %d (%.3f s vs %.3f s): near-linear",
+	   BIG_N, ratio, SMALL_N, tb, ts);
+	free(small);
+	free(big);
+	char *dup = tables_config(BIG_N, BIG_N - 1);
+	c = parse(dup, &e);
+	ok(!c && strstr(e.msg, ": tables[39999]: table \"s0.table_0\" is listed twice"),
+	   "a repeat among %d tables is still found, at its place: %s", BIG_N, e.msg);
+	config_free(c);
+	free(dup);
 }
 
 int main(void)
