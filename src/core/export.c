@@ -20,6 +20,11 @@
 #define EXPORT_GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define EXPORT_HASH_LEN 64
 #define EXPORT_TIME_MAX 40
+/* 2^53: ids beyond are not all representable in the JSON number a reader gets */
+#define EXPORT_ID_MAX 9007199254740992.0
+#define EXPORT_PID_MAX 2147483648.0   /* INT_MAX + 1 */
+#define EXPORT_TS_SCALE 1e6
+#define EXPORT_US_MAX 9e18   /* microseconds a long long holds, about */
 /* A line longer than this is not one of ours (command output is capped
  * well below it). */
 #define EXPORT_LINE_MAX (64u * 1024 * 1024)
@@ -47,10 +52,17 @@ static void put_json_string(strbuf *sb, const char *s)
 	cJSON_Delete(str);
 }
 
-/* Whether the payload can go into a line as it is: one line, an object. */
+/* Whether the payload can go into a line as it is: one line, an object.
+ * An imported payload_text may be any text, "{" and all: only one that
+ * parses as a JSON object is written raw, or the line would not parse. */
 static bool payload_fits_line(const char *p)
 {
-	return p && p[0] == '{' && !strchr(p, '\n') && !strchr(p, '\r');
+	if (!p || p[0] != '{' || strchr(p, '\n') || strchr(p, '\r'))
+		return false;
+	cJSON *o = cJSON_ParseWithOpts(p, NULL, true);
+	bool object = cJSON_IsObject(o);
+	cJSON_Delete(o);
+	return object;
 }
 
 char *export_event_line(const st_event *ev)
@@ -130,12 +142,35 @@ static char *opt_string(const cJSON *o, const char *key, bool *bad)
 
 static void copy_hash(char dst[65], const cJSON *v, bool *bad)
 {
-	if (!cJSON_IsString(v) || strlen(v->valuestring) != EXPORT_HASH_LEN) {
+	/* lowercase hex as written: anything else would be exported raw into
+	 * a line it could break */
+	if (!cJSON_IsString(v) || strlen(v->valuestring) != EXPORT_HASH_LEN ||
+	    strspn(v->valuestring, "0123456789abcdef") != EXPORT_HASH_LEN) {
 		*bad = true;
 		dst[0] = '\0';
 		return;
 	}
 	memcpy(dst, v->valuestring, EXPORT_HASH_LEN + 1);
+}
+
+/* The time to the microsecond, rounded as state.c's canonical form rounds
+ * it: a file may carry more digits, and exporting the imported event again
+ * must write the time its hash covers (the fuzz target fuzz_jsonl checks
+ * the two agree).  Times beyond a long long of microseconds stay as read. */
+static double ts_as_hashed(double ts)
+{
+	double us = ts * EXPORT_TS_SCALE;
+	if (!(us > -EXPORT_US_MAX && us < EXPORT_US_MAX))
+		return ts;
+	return (double)(long long)(us < 0 ? us - 0.5 : us + 0.5) / EXPORT_TS_SCALE;
+}
+
+/* A number from the file may be 1e300 or 1.5: only a whole number that a
+ * double holds exactly and the field's type can take is an id or a pid
+ * (2^53 itself is out: 2^53 + 1 reads as the same double). */
+static bool whole_number_within(double v, double max)
+{
+	return v > -max && v < max && v == (double)(long long)v;
 }
 
 int export_parse_line(const char *line, st_event *ev, pgc_err *e)
@@ -151,11 +186,13 @@ int export_parse_line(const char *line, st_event *ev, pgc_err *e)
 	            *ts = cJSON_GetObjectItemCaseSensitive(o, "ts"),
 	            *pid = cJSON_GetObjectItemCaseSensitive(o, "pid"),
 	            *ptext = cJSON_GetObjectItemCaseSensitive(o, "payload_text");
-	if (!cJSON_IsNumber(id) || !cJSON_IsNumber(ts) || !cJSON_IsNumber(pid))
+	if (!cJSON_IsNumber(id) || !cJSON_IsNumber(ts) || !cJSON_IsNumber(pid) ||
+	    !whole_number_within(id->valuedouble, EXPORT_ID_MAX) ||
+	    !whole_number_within(pid->valuedouble, EXPORT_PID_MAX))
 		bad = true;
 	else {
 		ev->id = (int64_t)id->valuedouble;
-		ev->ts = ts->valuedouble;
+		ev->ts = ts_as_hashed(ts->valuedouble);
 		ev->pid = pid->valueint;
 	}
 	ev->operator_name = opt_string(o, "operator", &bad);
@@ -694,7 +731,7 @@ static double phase_planned(const rb_phase *ph)
 	double s = planned_seconds(ph->duration);
 	if (s >= 0)
 		return s;
-	int mins = 0;
+	long long mins = 0;   /* thousands of steps of up to a year each */
 	for (size_t i = 0; i < ph->n_steps; i++)
 		mins += ph->steps[i].duration_min;
 	return mins > 0 ? (double)mins * SECONDS_PER_MINUTE : -1;
