@@ -132,6 +132,32 @@ suite_check_leftovers() {
 	done
 }
 
+# The fuzz targets (tests/fuzz/run.sh), when clang can build libFuzzer
+# targets: each fuzzed for FUZZ_SECONDS (20 s: a few minutes in all on two
+# cores) after its regression files and seeds are replayed.  Writes
+# make-check-fuzz.out in automake's summary format, one case per target
+# and replay, so the totals below count them; nothing when clang is absent
+# (`make check` replays the regressions with gcc anyway).
+fuzz_check() {
+	fz_out=make-check-fuzz.out
+	rm -f "$fz_out" "$fz_out.tap"
+	command -v clang >/dev/null 2>&1 || return 0
+	FUZZ_SECONDS=${FUZZ_SECONDS:-20} FUZZ_JOBS=${FUZZ_JOBS:-2} FUZZ_TAP=$(pwd)/$fz_out.tap \
+		nice -n 10 sh tests/fuzz/run.sh fuzz >"$fz_out.log" 2>&1
+	fz_rc=$?
+	if [ $fz_rc -eq 77 ]; then
+		rm -f "$fz_out.tap"
+		return 0
+	fi
+	[ -f "$fz_out.tap" ] || echo "not ok - fuzz: tests/fuzz/run.sh failed before running (exit $fz_rc)" >"$fz_out.tap"
+	sed -n 's/^ok - /PASS: fuzz: /p; s/^not ok - /FAIL: fuzz: /p' "$fz_out.tap" >"$fz_out"
+	echo "# PASS: $(grep -c '^PASS:' "$fz_out")" >>"$fz_out"
+	echo "# FAIL: $(grep -c '^FAIL:' "$fz_out")" >>"$fz_out"
+	grep -q '^FAIL:' "$fz_out" && grep '^fuzz: ' "$fz_out.log" | grep -v 'replayed clean'
+	rm -f "$fz_out.tap"
+	return 0
+}
+
 cmd=${1:-build}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -150,8 +176,8 @@ test)  install_missing
        # can reach wherever the clone lives, then kept in _build-asan.
        san=$SUITE_TMP/sanitizer-reports
        rm -rf _build-asan/sanitizer-reports
-       build _build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-           LDFLAGS="-fsanitize=address,undefined" >make-check-asan.out 2>&1 &&
+       build _build-asan CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer" \
+           LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" >make-check-asan.out 2>&1 &&
        mkdir -p "$san" && chmod 1777 "$san" &&
        ASAN_OPTIONS=detect_leaks=1:log_path=$san/asan \
        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$san/ubsan \
@@ -165,7 +191,8 @@ test)  install_missing
            head -30 "$r"
        done
        sed -i 's/^\(PASS\|FAIL\|SKIP\|ERROR\|XPASS\): /\1: asan: /' make-check-asan.out
-       for f in make-check.out make-check-asan.out; do
+       fuzz_check
+       for f in make-check.out make-check-asan.out make-check-fuzz.out; do
            grep -E '^(FAIL|ERROR|XPASS|SKIP):' "$f"
            grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$f" | sed "s/^/$f /"
        done
@@ -176,10 +203,10 @@ test)  install_missing
            n > 0 && /^#/ { n--; print "    " $0; next }
            { n = 0 }' {} + 2>/dev/null | head -200
        [ $rc_asan -ne 0 ] && tail -40 make-check-asan.out
-       pass=$(field PASS make-check.out make-check-asan.out)
+       pass=$(field PASS make-check.out make-check-asan.out make-check-fuzz.out)
        skip=$(field SKIP make-check.out make-check-asan.out)
        suite_check_leftovers
-       failed=$(( $(field FAIL make-check.out make-check-asan.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) + reports + SUITE_LEFTOVERS ))
+       failed=$(( $(field FAIL make-check.out make-check-asan.out make-check-fuzz.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) + reports + SUITE_LEFTOVERS ))
        [ $rc -ne 0 ] || [ $rc_asan -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
        echo "$pass passed, $failed failed, $skip skipped"
        [ "$failed" -eq 0 ] ;;

@@ -122,6 +122,10 @@ int rest_split_table(const char *name, char **schema, char **table);
 /* {base}/rest/v1/{url-encoded table}?select=*&limit={limit}; base may end in
  * '/' or already in /rest/v1.  NULL on a bad name. */
 char *rest_count_url(const char *base, const char *table, int limit);
+/* Fills res->code/message/hint/details from the body of an error reply
+ * (len bytes, no NUL needed): a PostgREST or gateway JSON object, else the
+ * text itself as the message.  Called on the GET after a failed HEAD. */
+void rest_parse_error_body(const char *body, size_t len, rest_result *res);
 /* Copy of text with every occurrence of secret replaced by "***". */
 char *rest_mask_secret(const char *text, const char *secret);
 

@@ -67,7 +67,9 @@ int pgc_read_file(const char *path, size_t max_bytes, char **out, size_t *len, p
 
 /* Wall clock in seconds since the epoch, with sub-second precision. */
 double pgc_now(void);
-/* "2026-11-24T02:05:07.123Z" into buf (at least 32 bytes). */
+/* "2026-11-24T02:05:07.123Z" into buf (at least 32 bytes); PGC_TIME_INVALID
+ * for a time not finite, before 1970 or after 9999. */
+#define PGC_TIME_INVALID "invalid time"
 void pgc_iso8601(double t, char *buf, size_t n);
 /* Parses ISO-8601 / "YYYY-MM-DD HH:MM[:SS]" / unix seconds. -1 on error. */
 int pgc_parse_time(const char *s, double *out);

@@ -48,10 +48,17 @@ static void put_json_string(strbuf *sb, const char *s)
 	cJSON_Delete(str);
 }
 
-/* Whether the payload can go into a line as it is: one line, an object. */
+/* Whether the payload can go into a line as it is: one line, an object.
+ * An imported payload_text may be any text, "{" and all: only one that
+ * parses as a JSON object is written raw, or the line would not parse. */
 static bool payload_fits_line(const char *p)
 {
-	return p && p[0] == '{' && !strchr(p, '\n') && !strchr(p, '\r');
+	if (!p || p[0] != '{' || strchr(p, '\n') || strchr(p, '\r'))
+		return false;
+	cJSON *o = cJSON_ParseWithOpts(p, NULL, true);
+	bool object = cJSON_IsObject(o);
+	cJSON_Delete(o);
+	return object;
 }
 
 char *export_event_line(const st_event *ev)
@@ -131,7 +138,10 @@ static char *opt_string(const cJSON *o, const char *key, bool *bad)
 
 static void copy_hash(char dst[65], const cJSON *v, bool *bad)
 {
-	if (!cJSON_IsString(v) || strlen(v->valuestring) != EXPORT_HASH_LEN) {
+	/* lowercase hex as written: anything else would be exported raw into
+	 * a line it could break */
+	if (!cJSON_IsString(v) || strlen(v->valuestring) != EXPORT_HASH_LEN ||
+	    strspn(v->valuestring, "0123456789abcdef") != EXPORT_HASH_LEN) {
 		*bad = true;
 		dst[0] = '\0';
 		return;
@@ -713,7 +723,7 @@ static double phase_planned(const rb_phase *ph)
 	double s = planned_seconds(ph->duration);
 	if (s >= 0)
 		return s;
-	int mins = 0;
+	long long mins = 0;   /* thousands of steps of up to a year each */
 	for (size_t i = 0; i < ph->n_steps; i++)
 		mins += ph->steps[i].duration_min;
 	return mins > 0 ? (double)mins * SECONDS_PER_MINUTE : -1;

@@ -728,10 +728,9 @@ static char *json_string_or_null(const cJSON *obj, const char *name)
 	return NULL;
 }
 
-/* Fills code/message/hint/details from a PostgREST or gateway error body. */
-static void parse_error_body(rest_req *rq, rest_result *res)
+void rest_parse_error_body(const char *body, size_t len, rest_result *res)
 {
-	cJSON *doc = rq->body.len ? cJSON_ParseWithLength(rq->body.buf, rq->body.len) : NULL;
+	cJSON *doc = len ? cJSON_ParseWithLength(body, len) : NULL;
 
 	if (cJSON_IsObject(doc)) {
 		res->code = json_string_or_null(doc, "code");
@@ -742,8 +741,8 @@ static void parse_error_body(rest_req *rq, rest_result *res)
 			res->message = json_string_or_null(doc, "error");
 		res->hint = json_string_or_null(doc, "hint");
 		res->details = json_string_or_null(doc, "details");
-	} else if (rq->body.len) {
-		res->message = xstrndup(rq->body.buf, rq->body.len);
+	} else if (len) {
+		res->message = xstrndup(body, len);
 	}
 	cJSON_Delete(doc);
 }
@@ -884,7 +883,7 @@ static void req_done(rest_req *rq, CURLcode cc)
 	res.http_status = cc == CURLE_OK && status >= REST_HTTP_FIRST_NOT_OK ? status : rq->head_status;
 	res.outcome = outcome_for_status(res.http_status);
 	if (cc == CURLE_OK && status >= REST_HTTP_FIRST_NOT_OK)
-		parse_error_body(rq, &res);
+		rest_parse_error_body(rq->body.buf, rq->body.len, &res);
 	if (!res.message)
 		res.message = xasprintf("no error details from the server%s%s",
 					cc != CURLE_OK ? ": " : "",

@@ -28,6 +28,7 @@
 #define MINUTES_PER_HOUR 60
 #define MINUTES_PER_DAY (24 * 60)
 #define RB_RECURRING_MAX 40     /* "Every <this much>:" */
+#define RB_DURATION_MAX_MIN (366 * MINUTES_PER_DAY) /* longer is not a step's duration */
 #define RB_META_KEY_MAX 64      /* "**Risk Level:**" */
 #define RB_LIST_NUMBER_MAX 9    /* digits of an ordered-list number (CommonMark) */
 #define RB_HASH_STACK 512       /* item texts normalised without malloc up to this */
@@ -227,6 +228,14 @@ static bool is_blank_char(char c)
 	return c == ' ' || c == '\t';
 }
 
+static bool all_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_blank_char(s[i]))
+			return false;
+	return true;
+}
+
 static void trim(const char **s, size_t *n)
 {
 	while (*n && is_blank_char(**s)) {
@@ -422,7 +431,11 @@ static size_t parse_duration(const char *s, int *minutes)
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
 		size_t k = strlen(units[i].word);
 		if (strncasecmp(u, units[i].word, k) == 0 && !isalpha((unsigned char)u[k])) {
-			*minutes = (int)(v * units[i].factor + 0.5);
+			/* "99999999999999999999 min" is no duration, and no int either */
+			double m = v * units[i].factor + 0.5;
+			if (!(m < RB_DURATION_MAX_MIN + 1))
+				return 0;
+			*minutes = (int)m;
 			return (size_t)(u + k - s);
 		}
 	}
@@ -1013,7 +1026,10 @@ static void on_text_line(parser *p, int indent, const char *s, size_t n)
 	if (p->attach_item >= 0 && indent <= p->attach_indent)
 		p->attach_item = -1;
 	p->dep_para = find_ci(s, n, "dependency order") != NULL;
-	if (strspn(s, "-*_ ") == n)
+	size_t k = 0;
+	while (k < n && s[k] && strchr("-*_ ", s[k]))
+		k++;
+	if (k == n)
 		return;   /* a --- rule */
 	add_note(p, s, n);
 }
@@ -1256,7 +1272,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 		char ch;
 		int fl;
 		if (is_fence(s, n, &ch, &fl) && ch == p->fence_char && fl >= p->fence_len &&
-		    strspn(s + fl, " \t") == n - (size_t)fl) {
+		    all_blank(s + fl, n - (size_t)fl)) {
 			if (collect_sec_text(p)) {
 				sb_add(&p->sec_text, s, n);
 				sb_putc(&p->sec_text, '\n');
@@ -1465,6 +1481,8 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 	sb_init(&p.sec_text);
 	sb_init(&p.fence_text);
 	int first_repaired = 0;
+	strbuf line_copy;
+	sb_init(&line_copy);
 
 	const char *s = buf, *end = buf + len;
 	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
@@ -1502,7 +1520,12 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 			rc = parse_line(&p, f, fl);
 			free(fixed);
 		} else {
-			rc = parse_line(&p, s, n);
+			/* Each line reaches parse_line() NUL-terminated, the last one
+			 * too (buf need not be): its helpers may then stop at the end
+			 * of a C string without reading past the caller's len bytes. */
+			line_copy.len = 0;
+			sb_add(&line_copy, s, n);
+			rc = parse_line(&p, line_copy.buf, n);
 		}
 		s = nl ? nl + 1 : end;
 	}
@@ -1532,6 +1555,7 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 		memmove(rb->warnings + 1, rb->warnings, (rb->n_warnings - 1) * sizeof *rb->warnings);
 		rb->warnings[0] = w;
 	}
+	sb_free(&line_copy);
 	free(p.list);
 	strset_free(&p.numbered_ids);
 	strset_free(&p.assignment_set);

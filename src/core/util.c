@@ -16,6 +16,11 @@
 #include <openssl/evp.h>
 #include "pgcutover/util.h"
 
+/* The times pgc_iso8601() writes: from the epoch (no event is older) to
+ * the last a year of four digits can hold. */
+#define PGC_TIME_MIN 0.0
+#define PGC_TIME_END 253402300800.0    /* 10000-01-01T00:00:00Z */
+
 int pgc_fail(pgc_err *e, int code, const char *fmt, ...)
 {
 	if (e) {
@@ -205,6 +210,12 @@ double pgc_now(void)
 
 void pgc_iso8601(double t, char *buf, size_t n)
 {
+	/* A time from a file (an imported export) may be anything; beyond
+	 * these it is no date, and no long long of milliseconds either. */
+	if (!(t >= PGC_TIME_MIN && t < PGC_TIME_END)) {
+		snprintf(buf, n, "%s", PGC_TIME_INVALID);
+		return;
+	}
 	/* Rounded to the millisecond: a time parsed back from this text is a
 	 * double a hair below it, and truncating would lose a millisecond. */
 	long long total_ms = (long long)(t * 1000.0 + 0.5);

@@ -7,7 +7,9 @@
  * replay timeline compresses idle gaps.  Times and numbers the chain
  * cannot bind one-to-one (inf, 1e300, -5e15, sub-microsecond, huge ids)
  * are refused on import, and even a state holding such a time gives each
- * its own canonical text.
+ * its own canonical text; hostile lines (ids of 1e300, hashes that are not
+ * hex, payload_text that only looks like JSON) are refused or survive a
+ * round trip with their canonical text.
  */
 #include "config.h"
 #include <math.h>
@@ -20,10 +22,88 @@
 
 static char tmpdir[TAP_TMPL_MAX];
 
+#define HASH_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+/* An event line with the given id, ts, pid and hash texts. */
+static char *line_with(const char *id, const char *ts, const char *pid, const char *hash, const char *payload)
+{
+	return xasprintf("{\"id\":%s,\"ts\":%s,\"operator\":\"o\",\"host\":\"h\",\"pid\":%s,"
+	                 "\"kind\":\"note\",\"phase\":null,\"item\":null,\"prev_hash\":\"" HASH_A "\","
+	                 "\"hash\":\"%s\",%s}", id, ts, pid, hash, payload);
+}
+
+static bool parses(char *line)
+{
+	st_event ev;
+	pgc_err e;
+	bool r = export_parse_line(line, &ev, &e) == 0;
+	if (r)
+		export_event_clear(&ev);
+	free(line);
+	return r;
+}
+
+/* Imports line, exports it, imports that: the canonical text (what the hash
+ * covers) must not change.  Returns the second event's payload, or NULL. */
+static char *round_trip(char *line, bool *same_canon)
+{
+	st_event a, b;
+	pgc_err e;
+	char *payload = NULL;
+	*same_canon = false;
+	if (export_parse_line(line, &a, &e) == 0) {
+		char *again = export_event_line(&a);
+		if (export_parse_line(again, &b, &e) == 0) {
+			char *ca = state_event_canonical(&a), *cb = state_event_canonical(&b);
+			*same_canon = strcmp(ca, cb) == 0;
+			payload = xstrdup(b.payload);
+			free(ca);
+			free(cb);
+			export_event_clear(&b);
+		}
+		free(again);
+		export_event_clear(&a);
+	}
+	free(line);
+	return payload;
+}
+
+/* Issue 19, found by tests/fuzz/fuzz_jsonl: numbers and texts an imported
+ * line may carry. */
+static void test_hostile_lines(void)
+{
+	ok(parses(line_with("7", "1765000000.25", "42", HASH_A, "\"payload\":{}")), "a plain line parses");
+	ok(!parses(line_with("1e300", "1.5", "1", HASH_A, "\"payload\":{}")),
+	   "an id of 1e300 is refused (it overflowed the int64_t)");
+	ok(!parses(line_with("-1e300", "1.5", "1", HASH_A, "\"payload\":{}")), "an id of -1e300 is refused");
+	ok(!parses(line_with("1.5", "1.5", "1", HASH_A, "\"payload\":{}")), "an id of 1.5 is refused");
+	ok(!parses(line_with("9007199254740993", "1.5", "1", HASH_A, "\"payload\":{}")),
+	   "an id beyond 2^53 is refused");
+	ok(!parses(line_with("1", "1.5", "1e10", HASH_A, "\"payload\":{}")), "a pid beyond an int is refused");
+	ok(!parses(line_with("1", "1.5", "1",
+	                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "\"payload\":{}")),
+	   "a hash with a quote in it is refused (it was exported raw into a broken line)");
+	ok(!parses(line_with("1", "1.5", "1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	                     "\"payload\":{}")), "a hash in capitals is not one pgcutover wrote");
+	bool same;
+	char *p = round_trip(line_with("1", "1.5", "1", HASH_A, "\"payload_text\":\"{\\\"a\\\": [1,\""), &same);
+	ok(p && strcmp(p, "{\"a\": [1,") == 0 && same,
+	   "a payload_text that starts with { but is no JSON object is exported as payload_text again");
+	free(p);
+	p = round_trip(line_with("1", "1765000006.0172835", "1", HASH_A, "\"payload\":{}"), &same);
+	ok(p && same, "a time with seven decimals keeps its canonical text through export and import");
+	free(p);
+	p = round_trip(line_with("1", "1765000006.172835", "1", HASH_A, "\"payload\":{\"k\": [1, 2]}"), &same);
+	ok(p && same && strcmp(p, "{\"k\": [1, 2]}") == 0, "a JSON payload keeps its exact text");
+	free(p);
+}
+
+
 int main(void)
 {
 	if (!mkdtemp(tap_tmpl(tmpdir, sizeof tmpdir, "pgc-test-export")))
 		return 1;
+	test_hostile_lines();
 	char *path = xasprintf("%s/s.db", tmpdir);
 	pgc_err e = {0};
 	state *st = NULL;

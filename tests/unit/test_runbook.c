@@ -1,7 +1,8 @@
 /* test_runbook.c -- the runbook parser: every convention of
  * shared/runbook-format.md and pgcutover-runbook(5), the mojibake repair,
  * and hostile input (NUL, bad UTF-8, unterminated fences, 100 MB, 10,000-deep
- * nesting, no phases), which must end in path:line:col errors, not crashes. */
+ * nesting, no phases, a last line without a newline, a 20-digit duration),
+ * which must end in path:line:col errors, not crashes. */
 #include "config.h"
 #include <fcntl.h>
 #include <stdio.h>
@@ -641,6 +642,71 @@ static void test_line_endings(void)
 	runbook_free(rb);
 }
 
+/* Parses the first len bytes of text from a heap copy of exactly len bytes:
+ * the (buf, len) contract, with nothing after the last byte to lean on
+ * (ASan reports a read past it). */
+static runbook *parse_exact(const char *text, size_t len, pgc_err *e)
+{
+	char *buf = malloc(len);
+	memcpy(buf, text, len);
+	runbook *rb = NULL;
+	pgc_err_clear(e);
+	if (runbook_parse(buf, len, "t.md", NULL, &rb, e) < 0)
+		rb = NULL;
+	free(buf);
+	return rb;
+}
+
+/* Issue 19: the parser read past len on a last line without a newline
+ * (strspn at a --- rule, and at a closing fence), and a 20-digit duration
+ * overflowed an int. */
+static void test_last_line_and_len(void)
+{
+	pgc_err e;
+	/* what follows len must not count: here it would make "---" a note */
+	const char *rule = "# T\n## Phase 1: A\n- [ ] a\n\nsome text\n--- trailing";
+	runbook *rb = parse_exact(rule, strlen(rule) - strlen(" trailing"), &e);
+	ok(rb && rb->phases[0].n_notes == 1 && strcmp(rb->phases[0].notes[0], "some text") == 0,
+	   "a --- rule on a last line without a newline is a rule, read within len");
+	runbook_free(rb);
+	rb = parse("# T\n## Phase 1: A\n- [ ] a\n\n---  \n");
+	ok(rb && rb->phases[0].n_notes == 0, "a rule with trailing blanks is a rule");
+	runbook_free(rb);
+	/* ... and here it would leave the fence open */
+	const char *fence = "## Phase 1: A\n- [ ] a\n  ```bash\n  true\n  ```  x";
+	rb = parse_exact(fence, strlen(fence) - 1, &e);
+	ok(rb && rb->phases[0].items[0].block && strcmp(rb->phases[0].items[0].block->text, "true") == 0,
+	   "a closing fence on a last line without a newline closes, read within len");
+	if (!rb)
+		printf("# %s\n", e.msg);
+	runbook_free(rb);
+	rb = parse("## Phase 1: A\n- [ ] a\n  ```bash\n  true\n  ```   \n- [ ] b\n");
+	ok(rb && rb->phases[0].n_items == 2, "a closing fence with trailing blanks closes");
+	runbook_free(rb);
+	const char *last = "## Phase 1: A\n### Stop (01:00, 5 min)\n- [ ] stop";
+	rb = parse_exact(last, strlen(last), &e);
+	ok(rb && rb->phases[0].n_items == 1 && strcmp(rb->phases[0].items[0].text, "stop") == 0,
+	   "an item on a last line without a newline");
+	runbook_free(rb);
+}
+
+static void test_duration_overflow(void)
+{
+	runbook *rb = parse("## Phase 1: A\n### Stop (99999999999999999999 min)\n- [ ] a\n"
+	                    "### Soak (366 days)\n- [ ] b\n### Longer (367 days)\n- [ ] c\n"
+	                    "### Huge (1e308 hours)\n- [ ] d\n### Short (5 min)\n- [ ] e\n");
+	ok(rb && rb->phases[0].n_steps == 5, "five steps");
+	if (rb && rb->phases[0].n_steps == 5) {
+		const rb_step *st = rb->phases[0].steps;
+		is_int(st[0].duration_min, 0, "99999999999999999999 min is no duration (it overflowed an int)");
+		is_int(st[1].duration_min, 366 * 24 * 60, "366 days is a duration");
+		is_int(st[2].duration_min, 0, "367 days is not");
+		is_int(st[3].duration_min, 0, "1e308 hours is not");
+		is_int(st[4].duration_min, 5, "5 min still is");
+	}
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	test_small_example();
@@ -659,5 +725,7 @@ int main(void)
 	test_long_detail();
 	test_phase_headings();
 	test_line_endings();
+	test_last_line_and_len();
+	test_duration_overflow();
 	return done_testing();
 }

@@ -1,5 +1,6 @@
 /* test_util.c -- shared helpers: string buffers, errors, time parsing and
- * formatting, SHA-256, and sanitising of terminal escapes. */
+ * formatting (times out of any calendar too), SHA-256, and sanitising of
+ * terminal escapes. */
 #include "config.h"
 #include <stdlib.h>
 #include "pgcutover/util.h"
@@ -36,6 +37,21 @@ int main(void)
 	is_str(buf, "2026-11-24T18:25:47.691Z", "milliseconds survive a round trip (rounded, not truncated)");
 	ok(pgc_parse_time("1700000000", &t) == 0 && t == 1700000000.0, "parse unix seconds");
 	ok(pgc_parse_time("yesterday", &t) != 0, "reject garbage time");
+	/* times from an imported file (issue 19: a fuzzer's 1e195 overflowed
+	 * the long long of milliseconds) */
+	static const double silly[] = {1e300, -1e300, 1e195, 253402300800.0, -1.0};
+	for (size_t i = 0; i < sizeof silly / sizeof silly[0]; i++) {
+		pgc_iso8601(silly[i], buf, sizeof buf);
+		is_str(buf, PGC_TIME_INVALID, "a time after 9999 or before 1970 is no date");
+	}
+	pgc_iso8601(strtod("inf", NULL), buf, sizeof buf);
+	is_str(buf, PGC_TIME_INVALID, "infinity is no date");
+	pgc_iso8601(strtod("nan", NULL), buf, sizeof buf);
+	is_str(buf, PGC_TIME_INVALID, "NaN is no date");
+	pgc_iso8601(253402300799.0, buf, sizeof buf);
+	is_str(buf, "9999-12-31T23:59:59.000Z", "the last second of 9999 is written");
+	pgc_iso8601(0.0, buf, sizeof buf);
+	is_str(buf, "1970-01-01T00:00:00.000Z", "the epoch is written");
 
 	char *clean = pgc_sanitize("ok\x1b[2Jbad\x07\tend\xc2\x9b" "1m");
 	is_str(clean, "ok?[2Jbad? end?1m", "escape, BEL, tab and C1 CSI neutralised");
