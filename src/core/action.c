@@ -520,6 +520,7 @@ int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
 	p->command = xstrdup(it->block->text);
 	p->workdir = xstrdup(cfg && cfg->workdir ? cfg->workdir : cfg && cfg->dir ? cfg->dir : ".");
 	p->env_file = cfg && cfg->env_file ? xstrdup(cfg->env_file) : NULL;
+	p->env_backups = cfg ? cfg->env_backups : 0;
 	p->timeout_s = cfg && cfg->command_timeout_s > 0 ? cfg->command_timeout_s : CFG_DEFAULT_COMMAND_TIMEOUT_S;
 	p->rollback = it->rollback;
 	p->needs_typed_confirm = it->rollback || is_cutover_phase(ph);
@@ -613,6 +614,7 @@ act_plan *act_plan_flags(const config *cfg, const char *phase_id,
 	p->shell = xstrdup("/bin/sh");
 	p->workdir = xstrdup(cfg && cfg->workdir ? cfg->workdir : cfg && cfg->dir ? cfg->dir : ".");
 	p->env_file = cfg && cfg->env_file ? xstrdup(cfg->env_file) : NULL;
+	p->env_backups = cfg ? cfg->env_backups : 0;
 	p->timeout_s = cfg && cfg->command_timeout_s > 0 ? cfg->command_timeout_s : CFG_DEFAULT_COMMAND_TIMEOUT_S;
 	p->rollback = true;
 	p->needs_typed_confirm = true;
@@ -1044,7 +1046,7 @@ int act_set_flag(state *st, const config *cfg, const char *phase, const char *it
 {
 	if (!cfg || !cfg->env_file)
 		return pgc_fail(e, PGC_EXIT_CONFIG, "the config names no env_file to set %s in", name);
-	if (envfile_set(cfg->env_file, name, value, expect, res, e) < 0)
+	if (envfile_set(cfg->env_file, name, value, expect, (unsigned)cfg->env_backups, res, e) < 0)
 		return -1;
 	char *js = act_flag_set_payload(cfg, name, res, 0, false, true);
 	int rc = st ? state_append(st, EV_FLAG_SET, phase, item, js, NULL, e) : 0;
@@ -1056,7 +1058,8 @@ static void apply_flag(act_run *r, const act_segment *s)
 {
 	envfile_set_result sr;
 	pgc_err e = {0};
-	if (envfile_set(r->plan->env_file, s->name, s->value, NULL, &sr, &e) < 0) {
+	if (envfile_set(r->plan->env_file, s->name, s->value, NULL, (unsigned)r->plan->env_backups,
+	                &sr, &e) < 0) {
 		snprintf(r->res.error, sizeof r->res.error, "flag %.60s: %.900s", s->name, e.msg);
 		r->res.error_code = e.code ? e.code : PGC_EXIT_IOERR;
 		r->res.failed_segment = (int)r->seg;
