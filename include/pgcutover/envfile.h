@@ -70,6 +70,11 @@ typedef struct envfile {
  * invalid UTF-8, a byte order mark, a CR not before LF, a quote never
  * closed) fails with PGC_EXIT_DATAERR and path:line:col. */
 int envfile_load(const char *path, envfile **out, pgc_err *e);
+/* Reads path without refusing anything, for callers that must not know
+ * less because the file is damaged (the masker looks for secret values in
+ * it).  Values stop at a NUL; a quote never closed runs to its line end.
+ * NULL when the file is missing or unreadable. */
+envfile *envfile_load_lenient(const char *path);
 void envfile_free(envfile *ef);
 /* Parses text without touching the disk (exposed for tests and fuzzing);
  * fails as envfile_load does. */

@@ -181,8 +181,9 @@ act_masker *act_masker_new(const config *cfg)
 		for (size_t i = 0; i < 2; i++)
 			if (eps[i]->key_env && getenv(eps[i]->key_env))
 				act_masker_add(m, getenv(eps[i]->key_env));
-		envfile *ef;
-		if (cfg->env_file && envfile_load(cfg->env_file, &ef, NULL) == 0) {
+		/* Lenient: a .env too damaged to edit still holds secrets to mask. */
+		envfile *ef = cfg->env_file ? envfile_load_lenient(cfg->env_file) : NULL;
+		if (ef) {
 			for (size_t i = 0; i < ef->n_entries; i++)
 				if (envfile_name_is_secret(ef->entries[i].key))
 					act_masker_add(m, ef->entries[i].value);

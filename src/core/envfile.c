@@ -237,7 +237,7 @@ static char *unquote(const char *s, size_t n, char quote)
 
 /* One record starting at pos: a line, or the lines of a quoted value.
  * Returns the offset after it, or (size_t)-1 with e set. */
-static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, pgc_err *e)
+static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, bool lenient, pgc_err *e)
 {
 	const char *text = ef->text;
 	size_t len = ef->len;
@@ -289,6 +289,13 @@ static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, pg
 				j++;
 			j++;
 		}
+		if (j >= len && lenient) {
+			/* Taken to the line end, as Node's dotenv does. */
+			mark(&en, text, vs, "a quote that is never closed");
+			en.val_start = vs + 1;
+			en.val_end = cend;
+			goto done;
+		}
 		if (j >= len) {
 			int l, c;
 			line_col(text, vs, &l, &c);
@@ -333,6 +340,7 @@ static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, pg
 		en.val_start = vs;
 		en.val_end = j;
 	}
+done:
 	en.end_line = *lineno;
 	en.rec_end = next;
 	en.key = xstrndup(text + key_start, key_end - key_start);
@@ -345,11 +353,12 @@ static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, pg
 	return next;
 }
 
-int envfile_parse(const char *path, const char *text, size_t len, envfile **out, pgc_err *e)
+static int parse_text(const char *path, const char *text, size_t len, bool lenient,
+                      envfile **out, pgc_err *e)
 {
 	*out = NULL;
 	const char *name = path ? path : "";
-	if (check_bytes(name, text, len, e) < 0)
+	if (!lenient && check_bytes(name, text, len, e) < 0)
 		return -1;
 	envfile *ef = xcalloc(1, sizeof *ef);
 	ef->path = xstrdup(name);
@@ -361,7 +370,7 @@ int envfile_parse(const char *path, const char *text, size_t len, envfile **out,
 	size_t cap = 0;
 	int lineno = 1;
 	for (size_t pos = 0; pos < len; lineno++) {
-		pos = parse_record(ef, pos, &cap, &lineno, e);
+		pos = parse_record(ef, pos, &cap, &lineno, lenient, e);
 		if (pos == (size_t)-1) {
 			envfile_free(ef);
 			return -1;
@@ -369,6 +378,11 @@ int envfile_parse(const char *path, const char *text, size_t len, envfile **out,
 	}
 	*out = ef;
 	return 0;
+}
+
+int envfile_parse(const char *path, const char *text, size_t len, envfile **out, pgc_err *e)
+{
+	return parse_text(path, text, len, false, out, e);
 }
 
 static void stamp_of(const struct stat *sb, const char *data, size_t len, envfile_stamp *out)
@@ -466,6 +480,19 @@ int envfile_load(const char *path, envfile **out, pgc_err *e)
 	free(data);
 	*out = ef;
 	return 0;
+}
+
+envfile *envfile_load_lenient(const char *path)
+{
+	char *data;
+	size_t len;
+	struct stat sb;
+	envfile *ef = NULL;
+	if (read_with_stat(path, &data, &len, &sb, NULL) < 0 || !data)
+		return NULL;
+	parse_text(path, data, len, true, &ef, NULL);
+	free(data);
+	return ef;
 }
 
 void envfile_free(envfile *ef)

@@ -495,6 +495,17 @@ static void test_nul_on_disk(const char *dir)
 	free(bak);
 	envfile *ef = NULL;
 	ok(envfile_load(path, &ef, &e) < 0 && ef == NULL, "load refuses it too");
+
+	/* The masker must not know fewer secrets because the file is damaged. */
+	static const char damaged[] = "A=1\0x\nDB_PASSWORD=s3cret-value\nTOKEN=\"open-quote\nKEEP=me\n";
+	f = fopen(path, "w");
+	fwrite(damaged, 1, sizeof damaged - 1, f);
+	fclose(f);
+	ef = envfile_load_lenient(path);
+	is_str(ef ? envfile_get(ef, "DB_PASSWORD") : NULL, "s3cret-value", "lenient load reads past a NUL");
+	is_str(ef ? envfile_get(ef, "TOKEN") : NULL, "open-quote", "an unclosed quote runs to its line end");
+	is_str(ef ? envfile_get(ef, "KEEP") : NULL, "me", "and the next line is read");
+	envfile_free(ef);
 	free(path);
 }
 
