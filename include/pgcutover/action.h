@@ -95,6 +95,7 @@ typedef struct act_plan {
 	char *command;             /* the whole block text */
 	char *workdir;
 	char *env_file;            /* NULL when the config names none */
+	int env_backups;           /* backups of env_file a flag edit keeps */
 	int timeout_s;
 	act_segment *segs; size_t n_segs;
 	char **missing_vars; size_t n_missing_vars;  /* used, defined nowhere */

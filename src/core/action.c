@@ -183,8 +183,9 @@ act_masker *act_masker_new(const config *cfg)
 		for (size_t i = 0; i < 2; i++)
 			if (eps[i]->key_env && getenv(eps[i]->key_env))
 				act_masker_add(m, getenv(eps[i]->key_env));
-		envfile *ef;
-		if (cfg->env_file && envfile_load(cfg->env_file, &ef, NULL) == 0) {
+		/* Lenient: a .env too damaged to edit still holds secrets to mask. */
+		envfile *ef = cfg->env_file ? envfile_load_lenient(cfg->env_file) : NULL;
+		if (ef) {
 			for (size_t i = 0; i < ef->n_entries; i++)
 				if (envfile_name_is_secret(ef->entries[i].key))
 					act_masker_add(m, ef->entries[i].value);
@@ -682,6 +683,7 @@ int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
 	p->command = xstrdup(it->block->text);
 	p->workdir = xstrdup(cfg && cfg->workdir ? cfg->workdir : cfg && cfg->dir ? cfg->dir : ".");
 	p->env_file = cfg && cfg->env_file ? xstrdup(cfg->env_file) : NULL;
+	p->env_backups = cfg ? cfg->env_backups : 0;
 	p->timeout_s = cfg && cfg->command_timeout_s > 0 ? cfg->command_timeout_s : CFG_DEFAULT_COMMAND_TIMEOUT_S;
 	p->rollback = it->rollback;
 	p->needs_typed_confirm = it->rollback || is_cutover_phase(ph);
@@ -775,6 +777,7 @@ act_plan *act_plan_flags(const config *cfg, const char *phase_id,
 	p->shell = xstrdup("/bin/sh");
 	p->workdir = xstrdup(cfg && cfg->workdir ? cfg->workdir : cfg && cfg->dir ? cfg->dir : ".");
 	p->env_file = cfg && cfg->env_file ? xstrdup(cfg->env_file) : NULL;
+	p->env_backups = cfg ? cfg->env_backups : 0;
 	p->timeout_s = cfg && cfg->command_timeout_s > 0 ? cfg->command_timeout_s : CFG_DEFAULT_COMMAND_TIMEOUT_S;
 	p->rollback = true;
 	p->needs_typed_confirm = true;
@@ -1228,7 +1231,7 @@ int act_set_flag(state *st, const config *cfg, const char *phase, const char *it
 {
 	if (!cfg || !cfg->env_file)
 		return pgc_fail(e, PGC_EXIT_CONFIG, "the config names no env_file to set %s in", name);
-	if (envfile_set(cfg->env_file, name, value, expect, res, e) < 0)
+	if (envfile_set(cfg->env_file, name, value, expect, (unsigned)cfg->env_backups, res, e) < 0)
 		return -1;
 	char *js = act_flag_set_payload(cfg, st, name, res, 0, false, true);
 	int rc = st ? state_append(st, EV_FLAG_SET, phase, item, js, NULL, e) : 0;
@@ -1240,7 +1243,8 @@ static void apply_flag(act_run *r, const act_segment *s)
 {
 	envfile_set_result sr;
 	pgc_err e = {0};
-	if (envfile_set(r->plan->env_file, s->name, s->value, NULL, &sr, &e) < 0) {
+	if (envfile_set(r->plan->env_file, s->name, s->value, NULL, (unsigned)r->plan->env_backups,
+	                &sr, &e) < 0) {
 		snprintf(r->res.error, sizeof r->res.error, "flag %.60s: %.900s", s->name, e.msg);
 		r->res.error_code = e.code ? e.code : PGC_EXIT_IOERR;
 		r->res.failed_segment = (int)r->seg;

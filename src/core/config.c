@@ -747,13 +747,13 @@ static int want_names(cfg_walk *w, const cJSON *v, char ***out, size_t *n, bool 
 enum {
 	K_RUNBOOK, K_STATE, K_SOURCE, K_TARGET, K_TABLES, K_ENV_FILE, K_FLAGS, K_HEALTH,
 	K_NOTIFY, K_OPERATOR, K_WORKDIR, K_COMMAND_TIMEOUT, K_POOL_SIZE,
-	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP,
+	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP, K_ENV_BACKUPS,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
 	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick",
-	"state_group_readable", NULL,
+	"state_group_readable", "env_backups", NULL,
 };
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
@@ -766,6 +766,9 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 	case K_TARGET:   return want_endpoint(w, v, &c->target, false);
 	case K_TABLES:   return want_tables(w, v, c);
 	case K_ENV_FILE: return want_path(w, v, &c->env_file);
+	case K_ENV_BACKUPS:
+		/* At least one: the set before the last must stay undoable by hand. */
+		return want_int(w, v, 1, CFG_MAX_ENV_BACKUPS, &c->env_backups);
 	case K_FLAGS:    return want_names(w, v, &c->flags, &c->n_flags, true);
 	case K_HEALTH:   return want_health(w, v, c);
 	case K_NOTIFY:
@@ -834,6 +837,7 @@ int config_parse(const char *text, size_t len, const char *path, config **out, p
 	c->pool_size = CFG_DEFAULT_POOL;
 	c->statement_timeout_ms = CFG_DEFAULT_STATEMENT_TIMEOUT_MS;
 	c->command_timeout_s = CFG_DEFAULT_COMMAND_TIMEOUT_S;
+	c->env_backups = CFG_DEFAULT_ENV_BACKUPS;
 
 	cfg_walk w = {.text = copy, .len = len, .file = file, .dir = c->dir, .e = e};
 	int rc;

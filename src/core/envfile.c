@@ -4,13 +4,18 @@
  * The file belongs to the operator and the application, so an edit changes
  * only the value bytes of the KEY= lines concerned: comments, blank lines,
  * order, quoting style, `export` prefixes and the file mode stay as they
- * were.  Writes go to a temporary file in the same directory that is
- * fsynced and renamed over the original, then the directory is fsynced, so
- * a crash leaves either the old or the new file, never half of one.  The
- * previous bytes are kept as NAME.bak-YYYYmmddTHHMMSS.  Called by action.c,
- * the flags commands and the console; never prints.
+ * were.  The file is read as dotenv (Node, Ruby, python-dotenv) and the
+ * shell (`set -a; . ./.env`) read it; a line they would read differently is
+ * marked irregular and never rewritten, and a new value is written in a
+ * form they all read back exactly (man pgcutover.json(5), THE .ENV FILE).
+ * Writes go to a temporary file in the same directory that is fsynced and
+ * renamed over the original, then the directory is fsynced, so a crash
+ * leaves either the old or the new file, never half of one.  The previous
+ * bytes are kept as NAME.bak-YYYYmmddTHHMMSS[-N] (0600, the newest N kept).
+ * Called by action.c, the flags commands and the console; never prints.
  */
 #include "config.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -23,17 +28,10 @@
 #include <unistd.h>
 #include "pgcutover/envfile.h"
 
-/* How many NAME.bak-STAMP-N names to try when several backups share a second. */
+/* How many NAME.bak-STAMP-N names to try when another writer races us. */
 #define ENVFILE_MAX_BACKUP_TRIES 100
-
-/* The parts of one line, as offsets into the line. */
-typedef struct env_line {
-	bool is_assignment;
-	bool exported;
-	size_t key_start, key_len;
-	size_t val_start, val_end;  /* raw value, quotes included */
-	char quote;
-} env_line;
+/* "YYYYmmddTHHMMSS" */
+#define ENVFILE_BACKUP_STAMP_LEN 15
 
 static bool is_name_start(char c)
 {
@@ -43,6 +41,11 @@ static bool is_name_start(char c)
 static bool is_name_char(char c)
 {
 	return is_name_start(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
 }
 
 bool envfile_valid_name(const char *name)
@@ -67,54 +70,152 @@ bool envfile_name_is_secret(const char *name)
 	return false;
 }
 
-static void parse_line(const char *s, size_t n, env_line *out)
+/* ---- reading ----------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s, or 0 (overlong, surrogate,
+ * out of range or cut short). */
+static size_t utf8_len(const unsigned char *s, size_t avail)
 {
-	memset(out, 0, sizeof *out);
-	size_t i = 0;
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	if (n - i > 7 && strncmp(s + i, "export", 6) == 0 && (s[i + 6] == ' ' || s[i + 6] == '\t')) {
-		out->exported = true;
-		i += 7;
-		while (i < n && (s[i] == ' ' || s[i] == '\t'))
-			i++;
+	unsigned char c = s[0];
+	size_t n;
+	unsigned cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
+	else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
+	else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
+	else return 0;
+	if (avail < n)
+		return 0;
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3F);
 	}
-	if (i >= n || !is_name_start(s[i]))
-		return;
-	out->key_start = i;
-	while (i < n && is_name_char(s[i]))
-		i++;
-	out->key_len = i - out->key_start;
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	if (i >= n || s[i] != '=')
-		return;
-	i++;
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	out->is_assignment = true;
-	out->val_start = i;
-	if (i < n && (s[i] == '"' || s[i] == '\'')) {
-		char q = s[i];
-		size_t j = i + 1;
-		while (j < n && s[j] != q) {
-			if (q == '"' && s[j] == '\\' && j + 1 < n)
-				j++;
-			j++;
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* 1-based line and column of offset off; columns count characters, as
+ * the config's messages do (a continuation byte is not a character). */
+static void line_col(const char *text, size_t off, int *line, int *col)
+{
+	int l = 1, c = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+			c++;
 		}
-		if (j < n) {   /* closed on this line */
-			out->quote = q;
-			out->val_end = j + 1;
+	}
+	*line = l;
+	*col = c;
+}
+
+/* Refuses what no reader of a .env agrees on, before any line is read:
+ * these change where lines and values end, or what the bytes are. */
+static int check_bytes(const char *path, const char *text, size_t len, pgc_err *e)
+{
+	const char *why = NULL;
+	size_t at = 0;
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		why = "a byte order mark: the shell would not read line 1 as an assignment";
+	for (size_t i = 0; !why && i < len;) {
+		unsigned char c = (unsigned char)text[i];
+		size_t n = 1;
+		if (c == 0)
+			why = "a NUL byte: not a text .env file";
+		else if (c == '\r' && (i + 1 >= len || text[i + 1] != '\n'))
+			why = "a carriage return not followed by a line feed: dotenv ends the line there, the shell does not";
+		else if ((n = utf8_len((const unsigned char *)text + i, len - i)) == 0)
+			why = "not valid UTF-8: dotenv reads a .env as UTF-8";
+		if (why)
+			at = i;
+		else
+			i += n;
+	}
+	if (!why)
+		return 0;
+	int line, col;
+	line_col(text, at, &line, &col);
+	return pgc_fail(e, PGC_EXIT_DATAERR, "%s:%d:%d: %s", path, line, col, why);
+}
+
+/* End of the line starting at pos: *content_end before "\n" or "\r\n",
+ * return value after the terminator. */
+static size_t line_end(const char *text, size_t len, size_t pos, size_t *content_end)
+{
+	const char *nl = memchr(text + pos, '\n', len - pos);
+	if (!nl) {
+		*content_end = len;
+		return len;
+	}
+	size_t ce = (size_t)(nl - text);
+	if (ce > pos && text[ce - 1] == '\r')
+		ce--;
+	*content_end = ce;
+	return (size_t)(nl - text) + 1;
+}
+
+static void mark(envfile_entry *en, const char *text, size_t at, const char *why)
+{
+	if (en->irregular)
+		return;
+	en->irregular = why;
+	line_col(text, at, &en->irr_line, &en->irr_col);
+}
+
+/* Unquoted value bytes: dotenv takes them as they are, the shell would not. */
+static void check_unquoted(envfile_entry *en, const char *text, size_t from, size_t to)
+{
+	if (from < to && text[from] == '~')
+		mark(en, text, from, "a leading '~': the shell expands it to a home directory");
+	for (size_t i = from; i < to; i++) {
+		unsigned char c = (unsigned char)text[i];
+		const char *why = NULL;
+		if (is_blank((char)c))
+			why = "a blank inside an unquoted value: the shell runs the rest as a command";
+		else if (c == '#')
+			why = "'#' inside an unquoted value: Node's and Ruby's dotenv start a comment there, the shell does not";
+		else if (c == '\'' || c == '"')
+			why = "a quote inside an unquoted value: the shell starts a quoted string there";
+		else if (c == '\\')
+			why = "a backslash in an unquoted value: the shell reads it as an escape, dotenv does not";
+		else if (c == '$' || c == '`')
+			why = "'$' or '`' in an unquoted value: the shell expands it";
+		else if (strchr(";&|<>()", (char)c))
+			why = "a shell operator in an unquoted value";
+		else if (c < 0x20 || c == 0x7f)
+			why = "a control character in an unquoted value";
+		if (why) {
+			mark(en, text, i, why);
 			return;
 		}
 	}
-	/* Unquoted (or an unclosed quote, kept literally): up to " #" or the end. */
-	size_t j = i;
-	while (j < n && !(s[j] == '#' && j > i && (s[j - 1] == ' ' || s[j - 1] == '\t')))
-		j++;
-	while (j > i && (s[j - 1] == ' ' || s[j - 1] == '\t' || s[j - 1] == '\r'))
-		j--;
-	out->val_end = j;
+}
+
+static void check_quoted(envfile_entry *en, const char *text, size_t from, size_t to, char q)
+{
+	for (size_t i = from; i < to; i++) {
+		char c = text[i];
+		const char *why = NULL;
+		if (c == '\\' && q == '"')
+			why = "a backslash inside double quotes: dotenv and the shell resolve escapes differently";
+		else if (c == '\\' && (i + 1 == to || text[i + 1] == '\\'))
+			why = "two backslashes, or one before the closing quote, inside single quotes: "
+			      "python-dotenv resolves them, the shell does not";
+		else if (q == '"' && (c == '$' || c == '`'))
+			why = "'$' or '`' inside double quotes: the shell expands it, Node's dotenv does not";
+		else if (c == '\r')
+			why = "a CRLF line end inside a quoted value: Node's dotenv drops the CR, the shell keeps it";
+		if (why) {
+			mark(en, text, i, why);
+			return;
+		}
+	}
 }
 
 static char *unquote(const char *s, size_t n, char quote)
@@ -134,37 +235,154 @@ static char *unquote(const char *s, size_t n, char quote)
 	return sb_steal(&b);
 }
 
-envfile *envfile_parse(const char *path, const char *text, size_t len)
+/* One record starting at pos: a line, or the lines of a quoted value.
+ * Returns the offset after it, or (size_t)-1 with e set. */
+static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, bool lenient, pgc_err *e)
 {
+	const char *text = ef->text;
+	size_t len = ef->len;
+	size_t cend;
+	size_t next = line_end(text, len, pos, &cend);
+	int first_line = *lineno;
+	size_t i = pos;
+	while (i < cend && is_blank(text[i]))
+		i++;
+	bool exported = false;
+	if (cend - i > 7 && strncmp(text + i, "export", 6) == 0 && is_blank(text[i + 6])) {
+		exported = true;
+		i += 7;
+		while (i < cend && is_blank(text[i]))
+			i++;
+	}
+	if (i >= cend || !is_name_start(text[i]))
+		return next;
+	size_t key_start = i;
+	while (i < cend && is_name_char(text[i]))
+		i++;
+	size_t key_end = i;
+	while (i < cend && is_blank(text[i]))
+		i++;
+	if (i >= cend || text[i] != '=')
+		return next;
+	size_t eq = i + 1;
+
+	envfile_entry en;
+	memset(&en, 0, sizeof en);
+	en.exported = exported;
+	en.line = first_line;
+	en.rec_start = pos;
+	for (size_t k = key_start; k < key_end; k++)
+		if (text[k] == '.' || text[k] == '-') {
+			mark(&en, text, k, "'.' or '-' in a name: the shell does not read this line as an assignment");
+			break;
+		}
+	if (key_end < eq - 1)
+		mark(&en, text, key_end, "a blank before '=': the shell does not read this line as an assignment");
+	size_t vs = eq;
+	while (vs < cend && is_blank(text[vs]))
+		vs++;
+	if (vs < cend && (text[vs] == '"' || text[vs] == '\'')) {
+		char q = text[vs];
+		size_t j = vs + 1;
+		while (j < len && text[j] != q) {
+			if (q == '"' && text[j] == '\\' && j + 1 < len)
+				j++;
+			j++;
+		}
+		if (j >= len && lenient) {
+			/* Taken to the line end, as Node's dotenv does. */
+			mark(&en, text, vs, "a quote that is never closed");
+			en.val_start = vs + 1;
+			en.val_end = cend;
+			goto done;
+		}
+		if (j >= len) {
+			int l, c;
+			line_col(text, vs, &l, &c);
+			pgc_fail(e, PGC_EXIT_DATAERR, "%s:%d:%d: this quote is never closed", ef->path, l, c);
+			return (size_t)-1;
+		}
+		if (vs > eq)
+			mark(&en, text, eq, "a blank after '=': the shell reads an empty value and runs the rest as a command");
+		check_quoted(&en, text, vs + 1, j, q);
+		for (size_t k = pos; k < j; k++)
+			if (text[k] == '\n')
+				(*lineno)++;
+		/* The record ends with the line holding the closing quote. */
+		size_t rest = j + 1;
+		next = line_end(text, len, rest, &cend);
+		if (rest < cend && !is_blank(text[rest]))
+			mark(&en, text, rest, "text right after the closing quote: the shell joins it to the value, dotenv does not");
+		size_t k = rest;
+		while (k < cend && is_blank(text[k]))
+			k++;
+		if (k < cend && text[k] != '#')
+			mark(&en, text, k, "text after the quoted value: the shell runs it as a command");
+		en.quote = q;
+		en.val_start = vs;
+		en.val_end = j + 1;
+	} else {
+		/* Unquoted: up to a '#' after a blank, trailing blanks dropped. */
+		size_t j = vs;
+		while (j < cend && !(text[j] == '#' && j > eq && is_blank(text[j - 1])))
+			j++;
+		while (j > vs && is_blank(text[j - 1]))
+			j--;
+		if (j == vs) {
+			/* Empty: a new value goes right after '=', before any blanks. */
+			if (vs < cend && vs > eq)
+				mark(&en, text, vs, "an empty value before a comment: python-dotenv reads the comment as the value");
+			vs = j = eq;
+		} else if (vs > eq) {
+			mark(&en, text, eq, "a blank after '=': the shell reads an empty value and runs the rest as a command");
+		}
+		check_unquoted(&en, text, vs, j);
+		en.val_start = vs;
+		en.val_end = j;
+	}
+done:
+	en.end_line = *lineno;
+	en.rec_end = next;
+	en.key = xstrndup(text + key_start, key_end - key_start);
+	en.value = unquote(text + en.val_start, en.val_end - en.val_start, en.quote);
+	if (ef->n_entries == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		ef->entries = xrealloc(ef->entries, *cap * sizeof *ef->entries);
+	}
+	ef->entries[ef->n_entries++] = en;
+	return next;
+}
+
+static int parse_text(const char *path, const char *text, size_t len, bool lenient,
+                      envfile **out, pgc_err *e)
+{
+	*out = NULL;
+	const char *name = path ? path : "";
+	if (!lenient && check_bytes(name, text, len, e) < 0)
+		return -1;
 	envfile *ef = xcalloc(1, sizeof *ef);
-	ef->path = xstrdup(path ? path : "");
-	ef->text = xstrndup(text, len);
+	ef->path = xstrdup(name);
+	ef->text = xmalloc(len + 1);
+	memcpy(ef->text, text, len);
+	ef->text[len] = '\0';
 	ef->len = len;
 	ef->mode = ENVFILE_NEW_MODE;
 	size_t cap = 0;
-	int lineno = 0;
-	for (size_t pos = 0; pos < len;) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		const char *s = text + pos;
-		lineno++;
-		env_line l;
-		parse_line(s, n, &l);
-		if (l.is_assignment) {
-			if (ef->n_entries == cap) {
-				cap = cap ? cap * 2 : 16;
-				ef->entries = xrealloc(ef->entries, cap * sizeof *ef->entries);
-			}
-			envfile_entry *en = &ef->entries[ef->n_entries++];
-			en->key = xstrndup(s + l.key_start, l.key_len);
-			en->value = unquote(s + l.val_start, l.val_end - l.val_start, l.quote);
-			en->line = lineno;
-			en->quote = l.quote;
-			en->exported = l.exported;
+	int lineno = 1;
+	for (size_t pos = 0; pos < len; lineno++) {
+		pos = parse_record(ef, pos, &cap, &lineno, lenient, e);
+		if (pos == (size_t)-1) {
+			envfile_free(ef);
+			return -1;
 		}
-		pos += n + (nl ? 1 : 0);
 	}
-	return ef;
+	*out = ef;
+	return 0;
+}
+
+int envfile_parse(const char *path, const char *text, size_t len, envfile **out, pgc_err *e)
+{
+	return parse_text(path, text, len, false, out, e);
 }
 
 static void stamp_of(const struct stat *sb, const char *data, size_t len, envfile_stamp *out)
@@ -250,7 +468,11 @@ int envfile_load(const char *path, envfile **out, pgc_err *e)
 	struct stat sb;
 	if (read_with_stat(path, &data, &len, &sb, e) < 0)
 		return -1;
-	envfile *ef = envfile_parse(path, data ? data : "", len);
+	envfile *ef;
+	if (envfile_parse(path, data ? data : "", len, &ef, e) < 0) {
+		free(data);
+		return -1;
+	}
 	if (data) {
 		ef->mode = sb.st_mode & 07777;
 		stamp_of(&sb, data, len, &ef->stamp);
@@ -258,6 +480,19 @@ int envfile_load(const char *path, envfile **out, pgc_err *e)
 	free(data);
 	*out = ef;
 	return 0;
+}
+
+envfile *envfile_load_lenient(const char *path)
+{
+	char *data;
+	size_t len;
+	struct stat sb;
+	envfile *ef = NULL;
+	if (read_with_stat(path, &data, &len, &sb, NULL) < 0 || !data)
+		return NULL;
+	parse_text(path, data, len, true, &ef, NULL);
+	free(data);
+	return ef;
 }
 
 void envfile_free(envfile *ef)
@@ -282,79 +517,149 @@ const char *envfile_get(const envfile *ef, const char *key)
 	return NULL;
 }
 
-static bool needs_quotes(const char *v)
+/* ---- writing ----------------------------------------------------------- */
+
+/* Bytes an unquoted value may hold so that the shell and every dotenv read
+ * it alike: no blank, quote, comment, escape, expansion or operator. */
+static bool plain_ok(const char *v)
 {
-	for (const char *p = v; *p; p++)
-		if (strchr(" \t#\"'\\$`\n\r", *p))
-			return true;
-	return false;
+	if (!*v || *v == '~')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || strchr(" #'\"\\$`;&|<>()", *p))
+			return false;
+	return true;
 }
 
-/* Writes value the way the line had it, or plainly, quoting only if needed. */
-static void put_value(strbuf *b, const char *value, char quote)
+static bool double_ok(const char *v)
 {
-	if (quote == '\'' && !strpbrk(value, "'\n\r")) {
-		sb_printf(b, "'%s'", value);
-		return;
-	}
-	if (quote != '"' && !needs_quotes(value)) {
-		sb_puts(b, value);
-		return;
-	}
-	sb_putc(b, '"');
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			sb_putc(b, '\\');
-		if (*p == '\n')
-			sb_puts(b, "\\n");
-		else if (*p == '\r')
-			sb_puts(b, "\\r");
-		else
-			sb_putc(b, *p);
-	}
-	sb_putc(b, '"');
+	return !strpbrk(v, "\"\\$`");
 }
 
-char *envfile_render_set(const char *text, size_t len, const char *key,
-                         const char *value, char **old_out)
+/* python-dotenv resolves \\\\ and \\' inside single quotes; a lone backslash
+ * reads alike everywhere, but not a last one (it would escape the quote). */
+static bool single_ok(const char *v)
 {
+	size_t n = strlen(v);
+	return !strchr(v, '\'') && !strstr(v, "\\\\") && !(n && v[n - 1] == '\\');
+}
+
+/* Writes v so that it reads back exactly: in the line's quote style when
+ * the value allows it, else plainly, else in double then single quotes.
+ * An empty value before a comment is quoted (python-dotenv would read the
+ * comment).  Returns -1 when no form reads alike everywhere. */
+static int put_value(strbuf *b, const char *v, char quote, bool text_follows)
+{
+	if (!*v && (quote || text_follows)) {
+		sb_puts(b, quote == '\'' ? "''" : "\"\"");
+		return 0;
+	}
+	if (!*v)
+		return 0;
+	if (quote == '\'' && single_ok(v))
+		return sb_printf(b, "'%s'", v), 0;
+	if (quote == '"' && double_ok(v))
+		return sb_printf(b, "\"%s\"", v), 0;
+	if (plain_ok(v))
+		return sb_puts(b, v), 0;
+	if (double_ok(v))
+		return sb_printf(b, "\"%s\"", v), 0;
+	if (single_ok(v))
+		return sb_printf(b, "'%s'", v), 0;
+	return -1;
+}
+
+/* Why put_value found no form; never quotes the value (it may be secret). */
+static int unquotable(const char *key, const char *v, pgc_err *e)
+{
+	return pgc_fail(e, PGC_EXIT_USAGE, "%s: no quoting reads the new value back alike in dotenv and the shell "
+	                "(it holds %s)", key, strchr(v, '\'') ? "' as well as one of \" \\ $ `"
+	                                                      : "two backslashes in a row, or ends with one");
+}
+
+/* "\r\n" when the file's lines end so, else "\n". */
+static const char *eol_of(const envfile *ef)
+{
+	const char *nl = ef->len ? memchr(ef->text, '\n', ef->len) : NULL;
+	return nl && nl > ef->text && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+static bool valid_utf8(const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_len((const unsigned char *)s + i, n - i);
+		if (!l)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+int envfile_render_set(const envfile *ef, const char *key, const char *value,
+                       char **out, size_t *out_len, char **old_out, pgc_err *e)
+{
+	*out = NULL;
+	*out_len = 0;
+	if (old_out)
+		*old_out = NULL;
+	if (!envfile_valid_name(key))
+		return pgc_fail(e, PGC_EXIT_USAGE, "'%s' is not a valid variable name", key);
+	if (strpbrk(key, ".-"))
+		return pgc_fail(e, PGC_EXIT_USAGE, "'%s': the shell does not accept '.' or '-' in a name", key);
+	if (strchr(value, '\n') || strchr(value, '\r'))
+		return pgc_fail(e, PGC_EXIT_USAGE, "%s: a flag value cannot span lines", key);
+	/* The value itself is never quoted in a message: it may be a secret. */
+	if (!valid_utf8(value))
+		return pgc_fail(e, PGC_EXIT_USAGE, "%s: the new value is not valid UTF-8", key);
+	const char *old = NULL;
+	bool all_exported = ef->n_entries > 0;
+	for (size_t i = 0; i < ef->n_entries; i++) {
+		const envfile_entry *en = &ef->entries[i];
+		all_exported &= en->exported;
+		if (strcmp(en->key, key) != 0)
+			continue;
+		if (en->irregular)
+			return pgc_fail(e, PGC_EXIT_DATAERR,
+			                "%s:%d:%d: cannot set %s: %s; change that line by hand first",
+			                ef->path, en->irr_line, en->irr_col, key, en->irregular);
+		old = en->value;
+	}
 	strbuf b;
 	sb_init(&b);
-	char *old = NULL;
-	bool found = false;
-	size_t klen = strlen(key);
-	for (size_t pos = 0; pos < len;) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		const char *s = text + pos;
-		env_line l;
-		parse_line(s, n, &l);
-		if (l.is_assignment && l.key_len == klen && strncmp(s + l.key_start, key, klen) == 0) {
-			free(old);
-			old = unquote(s + l.val_start, l.val_end - l.val_start, l.quote);
-			found = true;
-			sb_add(&b, s, l.val_start);
-			put_value(&b, value, l.quote);
-			sb_add(&b, s + l.val_end, n - l.val_end);
-		} else {
-			sb_add(&b, s, n);
+	size_t pos = 0;
+	for (size_t i = 0; i < ef->n_entries; i++) {
+		const envfile_entry *en = &ef->entries[i];
+		if (strcmp(en->key, key) != 0)
+			continue;
+		sb_add(&b, ef->text + pos, en->val_start - pos);
+		size_t tail = en->val_end;
+		while (tail < en->rec_end && is_blank(ef->text[tail]))
+			tail++;
+		bool text_follows = tail < en->rec_end && ef->text[tail] != '\r' && ef->text[tail] != '\n';
+		if (put_value(&b, value, en->quote, text_follows) < 0) {
+			sb_free(&b);
+			return unquotable(key, value, e);
 		}
-		if (nl)
-			sb_putc(&b, '\n');
-		pos += n + (nl ? 1 : 0);
+		pos = en->val_end;
 	}
-	if (!found) {
+	sb_add(&b, ef->text + pos, ef->len - pos);
+	if (!old) {
+		const char *eol = eol_of(ef);
 		if (b.len > 0 && b.buf[b.len - 1] != '\n')
-			sb_putc(&b, '\n');
-		sb_printf(&b, "%s=", key);
-		put_value(&b, value, 0);
-		sb_putc(&b, '\n');
+			sb_puts(&b, eol);
+		sb_printf(&b, "%s%s=", all_exported ? "export " : "", key);
+		if (put_value(&b, value, 0, false) < 0) {
+			sb_free(&b);
+			return unquotable(key, value, e);
+		}
+		sb_puts(&b, eol);
 	}
+	*out_len = b.len;
+	*out = sb_steal(&b);
 	if (old_out)
-		*old_out = old;
-	else
-		free(old);
-	return sb_steal(&b);
+		*old_out = old ? xstrdup(old) : NULL;
+	return 0;
 }
 
 static int write_all(int fd, const char *data, size_t len)
@@ -383,18 +688,111 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-/* Writes the old bytes to NAME.bak-YYYYmmddTHHMMSS[-N], never overwriting. */
-static char *write_backup(const char *path, const char *data, size_t len, const struct stat *sb, pgc_err *e)
+/* ---- backups ----------------------------------------------------------- */
+
+/* One NAME.bak-STAMP[-N] beside the file. */
+typedef struct env_backup {
+	char *name;
+	char stamp[ENVFILE_BACKUP_STAMP_LEN + 1];
+	long n;
+} env_backup;
+
+/* When entry is a backup of base, fills *out.  Only names pgcutover makes
+ * match: nothing else in the directory is ever removed. */
+static bool backup_name(const char *entry, const char *base, env_backup *out)
+{
+	size_t bl = strlen(base), il = strlen(ENVFILE_BACKUP_INFIX);
+	if (strncmp(entry, base, bl) != 0 || strncmp(entry + bl, ENVFILE_BACKUP_INFIX, il) != 0)
+		return false;
+	const char *s = entry + bl + il;
+	for (int i = 0; i < ENVFILE_BACKUP_STAMP_LEN; i++)
+		if (i == 8 ? s[i] != 'T' : (s[i] < '0' || s[i] > '9'))
+			return false;
+	const char *t = s + ENVFILE_BACKUP_STAMP_LEN;
+	long n = 0;
+	if (*t == '-') {
+		if (!t[1] || strlen(t + 1) > 9)
+			return false;
+		for (const char *p = t + 1; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return false;
+			n = n * 10 + (*p - '0');
+		}
+	} else if (*t) {
+		return false;
+	}
+	memcpy(out->stamp, s, ENVFILE_BACKUP_STAMP_LEN);
+	out->stamp[ENVFILE_BACKUP_STAMP_LEN] = '\0';
+	out->n = n;
+	out->name = NULL;
+	return true;
+}
+
+static int backup_cmp(const void *a, const void *b)
+{
+	const env_backup *x = a, *y = b;
+	int c = strcmp(x->stamp, y->stamp);
+	return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* The backups of path, oldest first. */
+static env_backup *list_backups(const char *path, size_t *count)
+{
+	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
+	DIR *d = opendir(dirname(dcopy));
+	const char *base = basename(bcopy);
+	env_backup *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		env_backup b;
+		if (!backup_name(de->d_name, base, &b))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof *v);
+		}
+		b.name = xstrdup(de->d_name);
+		v[n++] = b;
+	}
+	if (d)
+		closedir(d);
+	free(dcopy);
+	free(bcopy);
+	if (n)
+		qsort(v, n, sizeof *v, backup_cmp);
+	*count = n;
+	return v;
+}
+
+static void free_backups(env_backup *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* Writes the old bytes to NAME.bak-YYYYmmddTHHMMSS[-N], never overwriting:
+ * N follows the highest this second, so names sort in the order written
+ * even after older ones were removed. */
+static char *write_backup(const char *path, const char *data, size_t len, pgc_err *e)
 {
 	char stampbuf[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(stampbuf, sizeof stampbuf, "%Y%m%dT%H%M%S", &tm);
-	for (int n = 0; n < ENVFILE_MAX_BACKUP_TRIES; n++) {
+	size_t nb;
+	env_backup *all = list_backups(path, &nb);
+	long n = 0;
+	for (size_t i = 0; i < nb; i++)
+		if (strcmp(all[i].stamp, stampbuf) == 0 && all[i].n + 1 > n)
+			n = all[i].n + 1;
+	free_backups(all, nb);
+	for (int tries = 0; tries < ENVFILE_MAX_BACKUP_TRIES; tries++, n++) {
 		char *bak = n == 0 ? xasprintf("%s%s%s", path, ENVFILE_BACKUP_INFIX, stampbuf)
-		                   : xasprintf("%s%s%s-%d", path, ENVFILE_BACKUP_INFIX, stampbuf, n);
-		int fd = open(bak, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb->st_mode & 0777);
+		                   : xasprintf("%s%s%s-%ld", path, ENVFILE_BACKUP_INFIX, stampbuf, n);
+		int fd = open(bak, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, ENVFILE_BACKUP_MODE);
 		if (fd < 0 && errno == EEXIST) {
 			free(bak);
 			continue;
@@ -404,8 +802,8 @@ static char *write_backup(const char *path, const char *data, size_t len, const 
 			free(bak);
 			return NULL;
 		}
-		/* open() applied the umask; the backup holds the same secrets. */
-		if (fchmod(fd, sb->st_mode & 07777) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		/* The umask may only have narrowed it; say 0600 in full anyway. */
+		if (fchmod(fd, ENVFILE_BACKUP_MODE) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 			pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", bak, strerror(errno));
 			close(fd);
 			unlink(bak);
@@ -418,6 +816,29 @@ static char *write_backup(const char *path, const char *data, size_t len, const 
 	pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: too many backups this second", path);
 	return NULL;
 }
+
+/* Removes all but the newest keep backups; never the one just written
+ * (a clock set back would sort it first).  Failures are not the set's:
+ * a backup left over is harmless. */
+static void prune_backups(const char *path, const char *just_written, unsigned keep)
+{
+	size_t nb;
+	env_backup *all = list_backups(path, &nb);
+	char *dcopy = xstrdup(path);
+	const char *dir = dirname(dcopy);
+	const char *jw = just_written ? strrchr(just_written, '/') : NULL;
+	jw = jw ? jw + 1 : just_written;
+	for (size_t i = 0; nb > keep && i < nb - keep; i++) {
+		if (jw && strcmp(all[i].name, jw) == 0)
+			continue;
+		char *p = xasprintf("%s/%s", dir, all[i].name);
+		unlink(p);
+		free(p);
+	}
+	free(dcopy);
+	free_backups(all, nb);
+}
+
 
 /* temp file, same mode (and owner when we may), fsync, rename, fsync dir. */
 static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
@@ -458,13 +879,16 @@ static int write_atomic(const char *path, const char *data, size_t len, mode_t m
 }
 
 int envfile_set(const char *path, const char *key, const char *value,
-                const envfile_stamp *expect, envfile_set_result *res, pgc_err *e)
+                const envfile_stamp *expect, unsigned keep_backups,
+                envfile_set_result *res, pgc_err *e)
 {
 	memset(res, 0, sizeof *res);
 	if (!envfile_valid_name(key))
 		return pgc_fail(e, PGC_EXIT_USAGE, "'%s' is not a valid variable name", key);
 	if (strchr(value, '\n') || strchr(value, '\r'))
 		return pgc_fail(e, PGC_EXIT_USAGE, "%s: a flag value cannot span lines", key);
+	if (keep_backups == 0)
+		keep_backups = ENVFILE_DEFAULT_KEEP_BACKUPS;
 	char *data;
 	size_t len;
 	struct stat sb;
@@ -479,11 +903,21 @@ int envfile_set(const char *path, const char *key, const char *value,
 		                "%s was changed behind pgcutover's back since it was last read; "
 		                "re-read it before setting %s", path, key);
 	}
-	char *old = NULL;
-	char *next = envfile_render_set(data ? data : "", len, key, value, &old);
+	envfile *ef;
+	if (envfile_parse(path, data ? data : "", len, &ef, e) < 0) {
+		free(data);
+		return -1;
+	}
+	char *next, *old = NULL;
+	size_t next_len;
+	int rc = envfile_render_set(ef, key, value, &next, &next_len, &old, e);
+	envfile_free(ef);
+	if (rc < 0) {
+		free(data);
+		return -1;
+	}
 	res->old_value = old;
 	res->new_value = xstrdup(value);
-	size_t next_len = strlen(next);
 	if (data && next_len == len && memcmp(next, data, len) == 0) {
 		res->after = res->before;
 		free(next);
@@ -491,7 +925,7 @@ int envfile_set(const char *path, const char *key, const char *value,
 		return 0;
 	}
 	if (data) {
-		res->backup_path = write_backup(path, data, len, &sb, e);
+		res->backup_path = write_backup(path, data, len, e);
 		if (!res->backup_path) {
 			free(next);
 			free(data);
@@ -500,14 +934,19 @@ int envfile_set(const char *path, const char *key, const char *value,
 		}
 	}
 	mode_t mode = data ? (sb.st_mode & 07777) : ENVFILE_NEW_MODE;
-	int rc = write_atomic(path, next, next_len, mode, data ? &sb : NULL, e);
+	rc = write_atomic(path, next, next_len, mode, data ? &sb : NULL, e);
 	free(next);
 	free(data);
 	if (rc < 0) {
+		/* The file is unchanged: its backup would only crowd out an older one. */
+		if (res->backup_path)
+			unlink(res->backup_path);
 		envfile_set_result_free(res);
 		return -1;
 	}
 	res->changed = true;
+	if (res->backup_path)
+		prune_backups(path, res->backup_path, keep_backups);
 	if (envfile_stat(path, &res->after, e) < 0) {
 		envfile_set_result_free(res);
 		return -1;

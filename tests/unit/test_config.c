@@ -58,6 +58,7 @@ static const char full_text[] =
 		"  \"workdir\": \"/srv/app\",\n"
 		"  \"command_timeout\": 120,\n"
 		"  \"pool_size\": 8,\n"
+		"  \"env_backups\": 3,\n"
 		"  \"statement_timeout_ms\": 0,\n"
 		"  \"point_of_no_return\": \"5.3\",\n"
 		"  \"gates\": [\"3\", \"post-migration\"],\n"
@@ -103,6 +104,7 @@ static void test_full(void)
 	is_str(c->workdir, "/srv/app", "absolute workdir kept");
 	is_int(c->command_timeout_s, 120, "command_timeout");
 	is_int(c->pool_size, 8, "pool_size");
+	is_int(c->env_backups, 3, "env_backups");
 	is_int(c->statement_timeout_ms, 0, "statement_timeout_ms 0 = none");
 	is_str(c->point_of_no_return, "5.3", "point_of_no_return");
 	is_int(c->n_gates, 2, "gates");
@@ -124,6 +126,7 @@ static void test_defaults(void)
 	is_int(c->pool_size, CFG_DEFAULT_POOL, "default pool");
 	is_int(c->statement_timeout_ms, CFG_DEFAULT_STATEMENT_TIMEOUT_MS, "default statement timeout");
 	is_int(c->command_timeout_s, CFG_DEFAULT_COMMAND_TIMEOUT_S, "default command timeout");
+	is_int(c->env_backups, CFG_DEFAULT_ENV_BACKUPS, "default env_backups (10)");
 	is_str(c->workdir, "/cfg/proj", "workdir defaults to the config dir");
 	is_str(c->notify_url, "http://127.0.0.1:9/x", "notify as a plain URL");
 	config_free(c);
@@ -205,6 +208,12 @@ static void test_keys_and_types(void)
 	           CFG_PATH ":1:34: pool_size: must be a whole number", "fraction");
 	fails_with("{\"runbook\": \"a.md\", \"pool_size\": 0}",
 	           CFG_PATH ":1:34: pool_size: must be between 1 and 64", "out of range");
+	fails_with("{\"runbook\": \"a.md\", \"env_backups\": 0}",
+	           CFG_PATH ":1:36: env_backups: must be between 1 and 1000", "env_backups 0");
+	fails_with("{\"runbook\": \"a.md\", \"env_backups\": 1001}",
+	           CFG_PATH ":1:36: env_backups: must be between 1 and 1000", "env_backups over the cap");
+	fails_with("{\"runbook\": \"a.md\", \"env_backups\": \"5\"}",
+	           CFG_PATH ":1:36: env_backups: must be a number, not a string", "env_backups as a string");
 	fails_with("{\"runbook\": 7}", CFG_PATH ":1:13: runbook: must be a string, not a number", "runbook number");
 	fails_with("{\"runbook\": \"\"}", CFG_PATH ":1:13: runbook: must not be empty", "empty string");
 	fails_with("{\"runbook\": \"a.md\",\n \"tables\": [\"a\", 3]}",
