@@ -28,6 +28,8 @@
 /* How many backups a set keeps by default (config "env_backups"). */
 #define ENVFILE_DEFAULT_KEEP_BACKUPS 10
 #define ENVFILE_MAX_KEEP_BACKUPS 1000
+/* Temporary files beside NAME are .NAME.pgcutover-XXXXXX (mkstemp). */
+#define ENVFILE_TEMP_INFIX ".pgcutover-"
 
 /* What we last saw of a file. */
 typedef struct envfile_stamp {

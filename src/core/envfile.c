@@ -11,7 +11,9 @@
  * Writes go to a temporary file in the same directory that is fsynced and
  * renamed over the original, then the directory is fsynced, so a crash
  * leaves either the old or the new file, never half of one.  The previous
- * bytes are kept as NAME.bak-YYYYmmddTHHMMSS[-N] (0600, the newest N kept).
+ * bytes are kept as NAME.bak-YYYYmmddTHHMMSS[-N] (0600, the newest N kept),
+ * linked whole from a fsynced temporary file; temporary files a killed
+ * write left are removed by the next.
  * Called by action.c, the flags commands and the console; never prints.
  */
 #include "config.h"
@@ -772,6 +774,64 @@ static void free_backups(env_backup *v, size_t n)
 	free(v);
 }
 
+/* The temporary name beside PATH that every write goes through first. */
+static char *temp_template(const char *path)
+{
+	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
+	char *tmpl = xasprintf("%s/.%s" ENVFILE_TEMP_INFIX "XXXXXX", dirname(dcopy), basename(bcopy));
+	free(dcopy);
+	free(bcopy);
+	return tmpl;
+}
+
+/* Writes DATA to a new temporary file beside PATH (mode MODE, owner of
+ * ORIG when we may), fsynced; returns its name, or NULL. */
+static char *write_temp(const char *path, const char *data, size_t len, mode_t mode,
+                        const struct stat *orig, pgc_err *e)
+{
+	char *tmpl = temp_template(path);
+	int fd = mkstemp(tmpl);
+	if (fd < 0) {
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create a temporary file beside it: %s",
+		         path, strerror(errno));
+		free(tmpl);
+		return NULL;
+	}
+	if (orig && fchown(fd, orig->st_uid, orig->st_gid) < 0) {
+		/* Only root may give a file away; as the owner it is already right. */
+	}
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmpl, strerror(errno));
+		close(fd);
+		unlink(tmpl);
+		free(tmpl);
+		return NULL;
+	}
+	close(fd);
+	return tmpl;
+}
+
+/* A write killed with -9 leaves its temporary file behind (nothing can
+ * unlink it then); the next write removes them.  Writers of one state hold
+ * its lease, so no other write of this file is under way. */
+static void remove_stale_temps(const char *path)
+{
+	char *tmpl = temp_template(path);
+	char *slash = strrchr(tmpl, '/');
+	*slash = '\0';
+	const char *prefix = slash + 1;
+	size_t plen = strlen(prefix) - strlen("XXXXXX");
+	DIR *d = opendir(tmpl);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL)
+			if (strncmp(de->d_name, prefix, plen) == 0 && strlen(de->d_name) == plen + 6)
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	free(tmpl);
+}
+
 /* Writes the old bytes to NAME.bak-YYYYmmddTHHMMSS[-N], never overwriting:
  * N follows the highest this second, so names sort in the order written
  * even after older ones were removed. */
@@ -789,30 +849,28 @@ static char *write_backup(const char *path, const char *data, size_t len, pgc_er
 		if (strcmp(all[i].stamp, stampbuf) == 0 && all[i].n + 1 > n)
 			n = all[i].n + 1;
 	free_backups(all, nb);
+	char *tmp = write_temp(path, data, len, ENVFILE_BACKUP_MODE, NULL, e);
+	if (!tmp)
+		return NULL;
 	for (int tries = 0; tries < ENVFILE_MAX_BACKUP_TRIES; tries++, n++) {
 		char *bak = n == 0 ? xasprintf("%s%s%s", path, ENVFILE_BACKUP_INFIX, stampbuf)
 		                   : xasprintf("%s%s%s-%ld", path, ENVFILE_BACKUP_INFIX, stampbuf, n);
-		int fd = open(bak, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, ENVFILE_BACKUP_MODE);
-		if (fd < 0 && errno == EEXIST) {
-			free(bak);
+		if (link(tmp, bak) == 0) {
+			unlink(tmp);
+			free(tmp);
+			return bak;
+		}
+		int err = errno;
+		free(bak);
+		if (err == EEXIST)
 			continue;
-		}
-		if (fd < 0) {
-			pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", bak, strerror(errno));
-			free(bak);
-			return NULL;
-		}
-		/* The umask may only have narrowed it; say 0600 in full anyway. */
-		if (fchmod(fd, ENVFILE_BACKUP_MODE) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-			pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", bak, strerror(errno));
-			close(fd);
-			unlink(bak);
-			free(bak);
-			return NULL;
-		}
-		close(fd);
-		return bak;
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot link a backup: %s", path, strerror(err));
+		unlink(tmp);
+		free(tmp);
+		return NULL;
 	}
+	unlink(tmp);
+	free(tmp);
 	pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: too many backups this second", path);
 	return NULL;
 }
@@ -844,28 +902,9 @@ static void prune_backups(const char *path, const char *just_written, unsigned k
 static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
                         const struct stat *orig, pgc_err *e)
 {
-	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
-	char *tmpl = xasprintf("%s/.%s.pgcutover-XXXXXX", dirname(dcopy), basename(bcopy));
-	free(dcopy);
-	free(bcopy);
-	int fd = mkstemp(tmpl);
-	if (fd < 0) {
-		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create a temporary file beside it: %s",
-		         path, strerror(errno));
-		free(tmpl);
+	char *tmpl = write_temp(path, data, len, mode, orig, e);
+	if (!tmpl)
 		return -1;
-	}
-	if (orig && fchown(fd, orig->st_uid, orig->st_gid) < 0) {
-		/* Only root may give a file away; as the owner it is already right. */
-	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmpl, strerror(errno));
-		close(fd);
-		unlink(tmpl);
-		free(tmpl);
-		return -1;
-	}
-	close(fd);
 	if (rename(tmpl, path) < 0) {
 		pgc_fail(e, PGC_EXIT_IOERR, "rename %s to %s: %s", tmpl, path, strerror(errno));
 		unlink(tmpl);
@@ -924,6 +963,7 @@ int envfile_set(const char *path, const char *key, const char *value,
 		free(data);
 		return 0;
 	}
+	remove_stale_temps(path);
 	if (data) {
 		res->backup_path = write_backup(path, data, len, e);
 		if (!res->backup_path) {
