@@ -20,6 +20,8 @@
 #define ENVFILE_MAX_BYTES (4u * 1024 * 1024)
 /* Backups are NAME.bak-YYYYmmddTHHMMSS (UTC). */
 #define ENVFILE_BACKUP_INFIX ".bak-"
+/* Temporary files beside NAME are .NAME.pgcutover-XXXXXX (mkstemp). */
+#define ENVFILE_TEMP_INFIX ".pgcutover-"
 
 /* What we last saw of a file. */
 typedef struct envfile_stamp {

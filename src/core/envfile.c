@@ -7,12 +7,15 @@
  * were.  Writes go to a temporary file in the same directory that is
  * fsynced and renamed over the original, then the directory is fsynced, so
  * a crash leaves either the old or the new file, never half of one.  The
- * previous bytes are kept as NAME.bak-YYYYmmddTHHMMSS.  Called by action.c,
+ * previous bytes are kept as NAME.bak-YYYYmmddTHHMMSS, linked whole from a
+ * fsynced temporary file; temporary files a killed write left are removed
+ * by the next.  Called by action.c,
  * the flags commands and the console; never prints.
  */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,56 +386,28 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-/* Writes the old bytes to NAME.bak-YYYYmmddTHHMMSS[-N], never overwriting. */
-static char *write_backup(const char *path, const char *data, size_t len, const struct stat *sb, pgc_err *e)
-{
-	char stampbuf[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(stampbuf, sizeof stampbuf, "%Y%m%dT%H%M%S", &tm);
-	for (int n = 0; n < ENVFILE_MAX_BACKUP_TRIES; n++) {
-		char *bak = n == 0 ? xasprintf("%s%s%s", path, ENVFILE_BACKUP_INFIX, stampbuf)
-		                   : xasprintf("%s%s%s-%d", path, ENVFILE_BACKUP_INFIX, stampbuf, n);
-		int fd = open(bak, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb->st_mode & 0777);
-		if (fd < 0 && errno == EEXIST) {
-			free(bak);
-			continue;
-		}
-		if (fd < 0) {
-			pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", bak, strerror(errno));
-			free(bak);
-			return NULL;
-		}
-		/* open() applied the umask; the backup holds the same secrets. */
-		if (fchmod(fd, sb->st_mode & 07777) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-			pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", bak, strerror(errno));
-			close(fd);
-			unlink(bak);
-			free(bak);
-			return NULL;
-		}
-		close(fd);
-		return bak;
-	}
-	pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: too many backups this second", path);
-	return NULL;
-}
-
-/* temp file, same mode (and owner when we may), fsync, rename, fsync dir. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
-                        const struct stat *orig, pgc_err *e)
+/* The temporary name beside PATH that every write goes through first. */
+static char *temp_template(const char *path)
 {
 	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
-	char *tmpl = xasprintf("%s/.%s.pgcutover-XXXXXX", dirname(dcopy), basename(bcopy));
+	char *tmpl = xasprintf("%s/.%s" ENVFILE_TEMP_INFIX "XXXXXX", dirname(dcopy), basename(bcopy));
 	free(dcopy);
 	free(bcopy);
+	return tmpl;
+}
+
+/* Writes DATA to a new temporary file beside PATH (mode MODE, owner of
+ * ORIG when we may), fsynced; returns its name, or NULL. */
+static char *write_temp(const char *path, const char *data, size_t len, mode_t mode,
+                        const struct stat *orig, pgc_err *e)
+{
+	char *tmpl = temp_template(path);
 	int fd = mkstemp(tmpl);
 	if (fd < 0) {
 		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create a temporary file beside it: %s",
 		         path, strerror(errno));
 		free(tmpl);
-		return -1;
+		return NULL;
 	}
 	if (orig && fchown(fd, orig->st_uid, orig->st_gid) < 0) {
 		/* Only root may give a file away; as the owner it is already right. */
@@ -442,9 +417,79 @@ static int write_atomic(const char *path, const char *data, size_t len, mode_t m
 		close(fd);
 		unlink(tmpl);
 		free(tmpl);
-		return -1;
+		return NULL;
 	}
 	close(fd);
+	return tmpl;
+}
+
+/* A write killed with -9 leaves its temporary file behind (nothing can
+ * unlink it then); the next write removes them.  Writers of one state hold
+ * its lease, so no other write of this file is under way. */
+static void remove_stale_temps(const char *path)
+{
+	char *tmpl = temp_template(path);
+	char *slash = strrchr(tmpl, '/');
+	*slash = '\0';
+	const char *prefix = slash + 1;
+	size_t plen = strlen(prefix) - strlen("XXXXXX");
+	DIR *d = opendir(tmpl);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL)
+			if (strncmp(de->d_name, prefix, plen) == 0 && strlen(de->d_name) == plen + 6)
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	free(tmpl);
+}
+
+/* Writes the old bytes to NAME.bak-YYYYmmddTHHMMSS[-N], never overwriting:
+ * whole, through a temporary file linked to the backup's name, so a kill
+ * never leaves a backup that is only part of the file. */
+static char *write_backup(const char *path, const char *data, size_t len, const struct stat *sb, pgc_err *e)
+{
+	char stampbuf[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stampbuf, sizeof stampbuf, "%Y%m%dT%H%M%S", &tm);
+	/* the backup holds the same secrets: the same mode and owner */
+	char *tmp = write_temp(path, data, len, sb->st_mode & 07777, sb, e);
+	if (!tmp)
+		return NULL;
+	for (int n = 0; n < ENVFILE_MAX_BACKUP_TRIES; n++) {
+		char *bak = n == 0 ? xasprintf("%s%s%s", path, ENVFILE_BACKUP_INFIX, stampbuf)
+		                   : xasprintf("%s%s%s-%d", path, ENVFILE_BACKUP_INFIX, stampbuf, n);
+		if (link(tmp, bak) == 0) {
+			unlink(tmp);
+			free(tmp);
+			return bak;
+		}
+		int err = errno;
+		if (err == EEXIST) {
+			free(bak);
+			continue;
+		}
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", bak, strerror(err));
+		free(bak);
+		unlink(tmp);
+		free(tmp);
+		return NULL;
+	}
+	unlink(tmp);
+	free(tmp);
+	pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: too many backups this second", path);
+	return NULL;
+}
+
+/* temp file, same mode (and owner when we may), fsync, rename, fsync dir. */
+static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+                        const struct stat *orig, pgc_err *e)
+{
+	char *tmpl = write_temp(path, data, len, mode, orig, e);
+	if (!tmpl)
+		return -1;
 	if (rename(tmpl, path) < 0) {
 		pgc_fail(e, PGC_EXIT_IOERR, "rename %s to %s: %s", tmpl, path, strerror(errno));
 		unlink(tmpl);
@@ -490,6 +535,7 @@ int envfile_set(const char *path, const char *key, const char *value,
 		free(data);
 		return 0;
 	}
+	remove_stale_temps(path);
 	if (data) {
 		res->backup_path = write_backup(path, data, len, &sb, e);
 		if (!res->backup_path) {
