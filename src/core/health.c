@@ -30,6 +30,7 @@ typedef struct hc_transfer {
 	CURL *easy;
 	strbuf body;
 	struct curl_slist *headers;   /* POST: Content-Type */
+	char errbuf[CURL_ERROR_SIZE]; /* curl's own words: more than its error code's */
 } hc_transfer;
 
 struct hc_batch {
@@ -191,7 +192,13 @@ static void finish_transfer(hc_batch *b, hc_transfer *t, CURLcode code)
 	r->done = true;
 	r->body_matched = !c->expect_body || (t->body.buf && strstr(t->body.buf, c->expect_body));
 	if (code != CURLE_OK) {
-		snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(code));
+		/* "Unsupported protocol" for bytes that are not HTTP, "Timeout was
+		 * reached" with no figure: curl's buffer says what happened */
+		const char *why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
+		bool not_http = code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_WEIRD_SERVER_REPLY;
+		char *clean = pgc_sanitize(why);
+		snprintf(r->error, sizeof r->error, "%s%s", not_http ? "the answer is not HTTP: " : "", clean);
+		free(clean);
 		r->ok = false;
 	} else if (c->expect_status ? r->status != c->expect_status
 	                            : (r->status < HC_HTTP_OK_MIN || r->status > HC_HTTP_OK_MAX)) {
@@ -341,6 +348,7 @@ hc_batch *hc_start(loop *lp, const hc_check *checks, size_t n, hc_done_fn done, 
 		}
 		curl_easy_setopt(t->easy, CURLOPT_URL, checks[i].url);
 		curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)checks[i].timeout_ms);
+		curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
 		curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(t->easy, CURLOPT_USERAGENT, HC_USER_AGENT);
 		curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);

@@ -1,7 +1,7 @@
 # health_checks.sh -- `pgcutover health` against a real HTTP server on
 # loopback (tests/lib/httpd-health.py): a 200 with the expected body, a 500,
 # one that never answers (its timeout fires, the others are not held up),
-# a body mismatch, a runbook item that is a single `curl URL`; one "health"
+# a body mismatch, bytes that are not HTTP, a runbook item that is a single `curl URL`; one "health"
 # event per run; exit 0 only when every check passes.
 . "$top_srcdir/tests/lib/tap.sh"
 command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
@@ -38,7 +38,8 @@ cat >all.json <<EOF
    {"name": "broken", "url": "$BASE/fail"},
    {"name": "hangs", "url": "$BASE/hang", "timeout_ms": 700},
    {"name": "wrong-body", "url": "$BASE/ok", "expect_body": "no such text"},
-   {"name": "slow-but-fine", "url": "$BASE/slow", "timeout_ms": 5000}
+   {"name": "slow-but-fine", "url": "$BASE/slow", "timeout_ms": 5000},
+   {"name": "garbage", "url": "$BASE/garbage", "timeout_ms": 5000}
  ]}
 EOF
 js=$("$PGCUTOVER" -c all.json health --json); rc=$?
@@ -54,17 +55,21 @@ like "$(chk broken .error)" "HTTP 500" "error says the status"
 is "$(chk hangs .ok)" false "a server that never answers fails"
 is "$(chk hangs .status)" 0 "with no status"
 like "$(chk hangs .error)" "[Tt]ime" "error says it timed out"
+like "$(chk hangs .error)" "after [0-9]+ milli" "and after how long (curl's own words, not only its code's)"
+is "$(chk garbage .ok)" false "an answer that is not HTTP fails"
+like "$(chk garbage .error)" "^the answer is not HTTP: " "and says so (curl: 'Unsupported protocol')"
+unlike "$(chk garbage .error)" "$(printf '\033')" "no escape from the server in the error"
 is "$(chk wrong-body .ok)" false "expected body missing fails"
 is "$(chk wrong-body .body_matched)" false "body_matched false"
 is "$(chk slow-but-fine .ok)" true "a slow answer within its timeout passes (checks run at once)"
 is "$(printf '%s' "$js" | jq -r '.checks[] | select(.item == "6.1") | .url')" \
    "$BASE/ok" "runbook item that is a single curl URL is a check"
-is "$(printf '%s' "$js" | jq -r '.checks | length')" 6 "five config checks and one runbook check"
+is "$(printf '%s' "$js" | jq -r '.checks | length')" 7 "six config checks and one runbook check"
 
 ev=$("$PGCUTOVER" -c all.json log --json | jq -c '[.[] | select(.kind == "health")]')
 is "$(printf '%s' "$ev" | jq length)" 1 "one health event recorded"
 is "$(printf '%s' "$ev" | jq -r '.[0].payload.all_ok')" false "the event holds the results"
-is "$(printf '%s' "$ev" | jq -r '.[0].payload.checks | length')" 6 "for every check"
+is "$(printf '%s' "$ev" | jq -r '.[0].payload.checks | length')" 7 "for every check"
 
 out=$("$PGCUTOVER" -c all.json health); rc=$?
 is "$rc" 1 "human output: exit 1 as well"

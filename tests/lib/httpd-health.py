@@ -8,6 +8,7 @@ accepts connections.  Paths:
   /fail   500, body "status: broken"
   /hang   accepts and never answers (the client's timeout must fire)
   /slow   200 after 0.3 s
+  /garbage  bytes that are not HTTP (NUL, an escape sequence), then close
 POST (a webhook, for the notification tests; bodies go to HOOKFILE, one a
 line, with the path in front):
   /hook/...    200
@@ -30,6 +31,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(500, b"status: broken\n")
         elif self.path == "/hang":
             time.sleep(HANG_SECONDS)
+        elif self.path == "/garbage":
+            self.wfile.write(b"\x00\x1b]0;pwned\x07SSH-2.0-not-http \xff\xfe\r\n\r\n")
+            self.close_connection = True
         elif self.path == "/slow":
             time.sleep(0.3)
             self.reply(200, b"status: healthy\n")

@@ -188,6 +188,22 @@ static void test_set_on_disk(void)
 	ok(envfile_load(path, &ef, &e) == 0 && envfile_get(ef, "MANUAL") != NULL, "manual edit kept");
 	envfile_free(ef);
 
+	/* A write killed with -9 leaves its temporary file (.NAME.pgcutover-
+	 * and six characters); the next write removes it, and nothing else. */
+	char *stale = xasprintf("%s/..env" ENVFILE_TEMP_INFIX "a1b2c3", dir);
+	char *other = xasprintf("%s/..env" ENVFILE_TEMP_INFIX "a1b2c3.keep", dir);
+	f = fopen(stale, "w");
+	fputs("USE_LEGACY_SUPABASE=half", f);
+	fclose(f);
+	f = fopen(other, "w");
+	fclose(f);
+	ok(envfile_set(path, "USE_LEGACY_SUPABASE", "false", NULL, &r, &e) == 0, "set with a stale temporary file beside it");
+	envfile_set_result_free(&r);
+	ok(access(stale, F_OK) != 0, "the killed write's temporary file is removed");
+	ok(access(other, F_OK) == 0, "a file that only starts like one is kept");
+	free(stale);
+	free(other);
+
 	/* Missing file: created 0600. */
 	char *p2 = xasprintf("%s/new.env", dir);
 	ok(envfile_set(p2, "FLAG", "1", NULL, 0, &r, &e) == 0 && r.old_value == NULL && r.backup_path == NULL,

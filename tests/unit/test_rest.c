@@ -276,11 +276,14 @@ static void test_client_on_loop(void)
 	g.calls = 0;
 	id = rest_count_start(rc, "clients", REST_COUNT_EXACT, on_done, &g, &e);
 	loop_once(lp, TEST_ROUND_MS);
+	/* under valgrind on a busy machine the request may already have
+	 * timed out in that round: what matters is nothing after the cancel */
+	int calls_before = g.calls;
 	rest_cancel(rc, id);
 	is_int(rest_pending(rc), 0, "cancelled request is gone");
 	for (int i = 0; i < (2 * TEST_TIMEOUT_MS) / TEST_ROUND_MS; i++)
 		loop_once(lp, TEST_ROUND_MS);
-	is_int(g.calls, 0, "no callback for a cancelled request, even after its timeout");
+	is_int(g.calls, calls_before, "no callback for a cancelled request, even after its timeout");
 	rest_client_free(rc);
 
 	/* Nothing listening: refused, retried with backoff, then reported. */
