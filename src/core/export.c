@@ -170,7 +170,7 @@ int export_parse_line(const char *line, st_event *ev, pgc_err *e)
 		bad = true;
 	else if ((ts_problem = state_ts_problem(ts->valuedouble)))
 		bad = true;
-	else if (!(id->valuedouble >= 1 && id->valuedouble <= EXPORT_ID_MAX) ||
+	else if (!(id->valuedouble >= 1 && id->valuedouble < EXPORT_ID_MAX)   /* 2^53 + 1 reads as 2^53 */ ||
 	         (double)(int64_t)id->valuedouble != id->valuedouble)   /* in range: the cast is defined */
 		num_problem = "id", bad = true;
 	else if (!(pid->valuedouble >= 0 && pid->valuedouble <= INT_MAX) ||

@@ -197,7 +197,7 @@ static void test_set_on_disk(void)
 	fclose(f);
 	f = fopen(other, "w");
 	fclose(f);
-	ok(envfile_set(path, "USE_LEGACY_SUPABASE", "false", NULL, &r, &e) == 0, "set with a stale temporary file beside it");
+	ok(envfile_set(path, "USE_LEGACY_SUPABASE", "false", NULL, 0, &r, &e) == 0, "set with a stale temporary file beside it");
 	envfile_set_result_free(&r);
 	ok(access(stale, F_OK) != 0, "the killed write's temporary file is removed");
 	ok(access(other, F_OK) == 0, "a file that only starts like one is kept");
