@@ -77,9 +77,10 @@ field() {
 
 # ---- the suite's own temporary directory and what it leaves behind ----
 # Every test process gets PGC_SUITE_RUN=<run id> in its environment and
-# TMPDIR/PGC_TMPROOT pointing at /tmp/pgc-suite.<run id>, so what this run
-# started can be told from other people's tests on the same machine.  Mode
-# 0711: the server user (postgres, nobody) must reach its sockets there.
+# TMPDIR, PGC_TMPROOT (tests/lib/pg.sh) and TMUX_TMPDIR (a tmux -L socket)
+# pointing at /tmp/pgc-suite.<run id>, so what this run started can be told
+# from other people's tests on the same machine.  Mode 0711: the server user
+# (postgres, nobody) must reach its sockets there.
 # (PGC_SUITE_ROOT replaces /tmp for tests/integration/dev_leftovers.sh.)
 suite_begin() {
 	SUITE_TMP=$(mktemp -d "${PGC_SUITE_ROOT:-/tmp}/pgc-suite.XXXXXX") || exit 1
@@ -92,7 +93,8 @@ suite_begin() {
 
 # suite_run CMD...: runs CMD marked as this run's.
 suite_run() {
-	env PGC_SUITE_RUN="$SUITE_ID" TMPDIR="$SUITE_TMP" PGC_TMPROOT="$SUITE_TMP" "$@"
+	env PGC_SUITE_RUN="$SUITE_ID" TMPDIR="$SUITE_TMP" PGC_TMPROOT="$SUITE_TMP" \
+		TMUX_TMPDIR="$SUITE_TMP" "$@"
 }
 
 # Pids of live processes carrying this run's marker (read from
