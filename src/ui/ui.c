@@ -101,14 +101,36 @@ void ui_pane_title(ui_ctx *u, WINDOW *w, int y, const char *title, const char *r
 	}
 }
 
+bool ui_may_write(ui_ctx *u)
+{
+	if (ui_read_only(u)) {
+		ui_status(u, "%s mode: nothing is recorded from this console", ui_mode_name(u->s.mode));
+		return false;
+	}
+	return true;
+}
+
+ops_ctx ui_ops_ctx(ui_ctx *u)
+{
+	return (ops_ctx){.st = u->s.st, .lg = u->lg, .cfg = u->s.cfg};
+}
+
+void ui_after_write(ui_ctx *u)
+{
+	/* ops.c folded the events into the ledger already, so
+	 * ui_follow_state() would not see them as new for the rows */
+	u->rows_stale = true;
+	ui_follow_state(u);
+	ui_side_refresh_recorded(u);
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
 int ui_append(ui_ctx *u, const char *kind, const char *phase, const char *item,
               const char *payload_json)
 {
 	pgc_err e = {0};
-	if (ui_read_only(u)) {
-		ui_status(u, "%s mode: nothing is recorded from this console", ui_mode_name(u->s.mode));
+	if (!ui_may_write(u))
 		return -1;
-	}
 	/* An operator's words may quote a secret (a note, a reason). */
 	char *masked = act_mask_payload(u->s.cfg, payload_json);
 	int rc = state_append(u->s.st, kind, phase, item, masked, NULL, &e);

@@ -149,7 +149,7 @@ int ui_rail_key(ui_ctx *u, ui_action a)
 			ui_status(u, "phase %s has %d open items; tick them in the checklist",
 			          u->rb->phases[u->phase].id, lp->total - lp->done);
 		else
-			ui_complete_phase_maybe(u, u->phase, 0);
+			ui_complete_phase(u, u->phase, NULL);
 		return 1;
 	}
 	default:
