@@ -82,6 +82,10 @@ int ops_downtime(const ops_ctx *c, bool start, double now, ops_outcome *out);
 /* Records a recurring duty done; OPS_REFUSED for an item that is not one. */
 int ops_duty_done(const ops_ctx *c, size_t p, size_t i, const char *note, ops_outcome *out);
 
+/* A console session begins (start; what: its mode, "console") or ends
+ * (what: why). */
+int ops_session(const ops_ctx *c, bool start, const char *what, ops_outcome *out);
+
 /* All return 0 when out says what happened (any result but OPS_ERROR), -1
  * with out->err set on OPS_ERROR. */
 
@@ -98,5 +102,7 @@ char *ops_payload_phase_override(const char *reason, const char *item, const cha
 char *ops_payload_downtime_start(const char *reason, int plan_min);
 char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over);
 char *ops_payload_duty_done(const char *hash, const char *note);
+char *ops_payload_session_start(const char *mode);
+char *ops_payload_session_end(const char *reason);
 
 #endif

@@ -126,6 +126,20 @@ char *ops_payload_duty_done(const char *hash, const char *note)
 	return json_text(o);
 }
 
+char *ops_payload_session_start(const char *mode)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", mode ? mode : "console");
+	return json_text(o);
+}
+
+char *ops_payload_session_end(const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	return json_text(o);
+}
+
 /* ---- the transaction every op runs in ---- */
 
 static void outcome_init(ops_outcome *out, size_t p)
@@ -464,5 +478,20 @@ int ops_duty_done(const ops_ctx *c, size_t p, size_t i, const char *note, ops_ou
 	if (rc < 0)
 		return abort_with(c, out, &e);
 	say(out, OPS_DONE, "duty %s done", it->id);
+	return commit(c, out);
+}
+
+int ops_session(const ops_ctx *c, bool start, const char *what, ops_outcome *out)
+{
+	outcome_init(out, SIZE_MAX);
+	if (begin(c, out) < 0)
+		return -1;
+	pgc_err e = {0};
+	char *pl = start ? ops_payload_session_start(what) : ops_payload_session_end(what);
+	int rc = append(c, start ? EV_SESSION_START : EV_SESSION_END, NULL, NULL, pl, &out->event_id, &e);
+	free(pl);
+	if (rc < 0)
+		return abort_with(c, out, &e);
+	say(out, OPS_DONE, "session %s", start ? "started" : "ended");
 	return commit(c, out);
 }

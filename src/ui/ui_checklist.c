@@ -6,8 +6,9 @@
  *
  * The visible tree is flattened into u->rows_v once per change (fold, tick,
  * phase switch, new events) so moving the cursor costs only the rows on
- * screen, even with 10,000 items.  Space ticks through ui_append(); unticks
- * and out-of-order phase completion ask for a reason first.
+ * screen, even with 10,000 items.  Space ticks through ops_tick(); unticks,
+ * and what ops.c says needs a reason (a phase completed out of order or
+ * past its counts gate), ask first; Esc at such a prompt records nothing.
  */
 #include "config.h"
 #include <limits.h>

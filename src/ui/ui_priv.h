@@ -350,8 +350,6 @@ void ui_pane_title(ui_ctx *u, WINDOW *w, int y, const char *title, const char *r
 bool ui_may_write(ui_ctx *u);
 ops_ctx ui_ops_ctx(ui_ctx *u);
 void ui_after_write(ui_ctx *u);
-int ui_append(ui_ctx *u, const char *kind, const char *phase, const char *item,
-              const char *payload_json);
 
 /* ui_draw.c */
 int ui_put(ui_ctx *u, WINDOW *w, int y, int x, const char *s, int maxw, attr_t attr, short pair);

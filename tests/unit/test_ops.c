@@ -339,6 +339,12 @@ static void test_payloads(void)
 	is_str(s, "{\"text\":\"a \\\"quoted\\\" word\"}", "note text escaped");
 	free(s);
 	is_str(ops_result_name(OPS_BLOCKED_BY_GATE), "blocked_by_gate", "result names");
+	s = ops_payload_session_start("console");
+	is_str(s, "{\"mode\":\"console\"}", "session_start payload");
+	free(s);
+	s = ops_payload_session_end("quit");
+	is_str(s, "{\"reason\":\"quit\"}", "session_end payload");
+	free(s);
 }
 
 int main(void)
