@@ -233,6 +233,36 @@ static size_t open_before(const ledger *lg, size_t p)
 	return SIZE_MAX;
 }
 
+/* Whether phase p's counts gate is met, like cmp_gate_met(), but naming
+ * every table that keeps it shut ("bookings: behind, reminders: behind"),
+ * not just the first: the operator decides on the whole list.  Each table
+ * is put to the one reader of the counts payload (cmp_payload_all_matched)
+ * on its own, through a copy of the config that lists only that table. */
+static bool gate_met(const ops_ctx *c, size_t p, char *why, size_t n)
+{
+	if (cmp_gate_met(c->cfg, c->lg->rb->phases[p].id, c->lg->last_counts, why, n))
+		return true;
+	if (!c->lg->last_counts || c->cfg->n_tables < 2)
+		return false;   /* nothing recorded yet, or one table: why says it */
+	strbuf all;
+	sb_init(&all);
+	for (size_t t = 0; t < c->cfg->n_tables; t++) {
+		config one = *c->cfg;
+		one.tables = &c->cfg->tables[t];
+		one.n_tables = 1;
+		char w[OPS_GATE_MAX];
+		if (!cmp_payload_all_matched(&one, c->lg->last_counts, w, sizeof w)) {
+			if (all.len)
+				sb_puts(&all, ", ");
+			sb_puts(&all, w);
+		}
+	}
+	if (all.len)
+		snprintf(why, n, "%s", all.buf);
+	sb_free(&all);
+	return false;
+}
+
 /* Decides whether phase p may be completed with ov, and when it may,
  * appends its overrides (the tick's item names which tick it came with).
  * Returns 1 when the caller may go on to record phase_complete, 0 when
@@ -244,7 +274,7 @@ static int phase_checks(const ops_ctx *c, size_t p, const char *item, const ops_
 	const rb_phase *ph = &lg->rb->phases[p];
 	const char *order_reason = ov ? ov->order_reason : NULL, *gate_reason = ov ? ov->gate_reason : NULL;
 	size_t q = open_before(lg, p);
-	out->gate_blocked = !cmp_gate_met(c->cfg, ph->id, lg->last_counts, out->gate, sizeof out->gate);
+	out->gate_blocked = !gate_met(c, p, out->gate, sizeof out->gate);
 	if (q != SIZE_MAX && !given(order_reason)) {
 		out->open_phase_idx = q;
 		say(out, OPS_NEEDS_ORDER_OVERRIDE, "%s phase %s, but phase %s is open (%d/%d)", what, ph->id,
