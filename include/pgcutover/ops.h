@@ -86,6 +86,12 @@ int ops_duty_done(const ops_ctx *c, size_t p, size_t i, const char *note, ops_ou
  * (what: why). */
 int ops_session(const ops_ctx *c, bool start, const char *what, ops_outcome *out);
 
+/* Records rb in the log when it differs from the runbook last loaded into
+ * st: runbook_loaded, and runbook_changed with the items that moved,
+ * appeared or vanished, in one transaction (only the report when !record).
+ * *report: a person's account of the change, or NULL (free()). */
+int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, pgc_err *e);
+
 /* All return 0 when out says what happened (any result but OPS_ERROR), -1
  * with out->err set on OPS_ERROR. */
 
@@ -103,6 +109,10 @@ char *ops_payload_downtime_start(const char *reason, int plan_min);
 char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over);
 char *ops_payload_duty_done(const char *hash, const char *note);
 char *ops_payload_session_start(const char *mode);
+/* {"sha256","path","phases","items":[[id,hash],..]} and the diff with
+ * from_sha256/to_sha256 */
+char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, size_t n);
+char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to);
 char *ops_payload_session_end(const char *reason);
 
 #endif

@@ -12,6 +12,7 @@
  * masked (a note may quote a secret) before they are recorded.
  */
 #include "config.h"
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include "pgcutover/schedule.h"
 
 #define OPS_TIME_MAX 40
+/* Characters of a sha256 shown in messages. */
+#define OPS_SHORT_SHA 12
 #define SECONDS_PER_MINUTE 60.0
 
 const char *ops_result_name(ops_result r)
@@ -139,6 +142,45 @@ char *ops_payload_session_end(const char *reason)
 	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
 	return json_text(o);
 }
+
+/* {"sha256":..,"path":..,"items":[[id,hash],..]} for runbook_loaded. */
+char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, size_t n)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "sha256", rb->sha256);
+	char *abs = rb->path ? realpath(rb->path, NULL) : NULL;
+	cJSON_AddStringToObject(root, "path", abs ? abs : rb->path ? rb->path : "");
+	free(abs);
+	cJSON_AddNumberToObject(root, "phases", (double)rb->n_phases);
+	cJSON *items = cJSON_AddArrayToObject(root, "items");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *pair = cJSON_CreateArray();
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].id));
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].hash));
+		cJSON_AddItemToArray(items, pair);
+	}
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+/* Adds from/to sha256 to the diff JSON for runbook_changed. */
+char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to)
+{
+	char *diff = ledger_diff_json(d);
+	cJSON *root = cJSON_Parse(diff);
+	free(diff);
+	cJSON_AddStringToObject(root, "from_sha256", from);
+	cJSON_AddStringToObject(root, "to_sha256", to);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
 
 /* ---- the transaction every op runs in ---- */
 
@@ -524,4 +566,68 @@ int ops_session(const ops_ctx *c, bool start, const char *what, ops_outcome *out
 		return abort_with(c, out, &e);
 	say(out, OPS_DONE, "session %s", start ? "started" : "ended");
 	return commit(c, out);
+}
+
+/* ---- the runbook ---- */
+
+/* Records the runbook when it differs from the last one loaded into this
+ * state: runbook_loaded always, runbook_changed with the diff when there
+ * was an earlier one and items differ.  One transaction for both.  Without
+ * `record` (read-only) only the report for the operator is made.  Not an
+ * operator's op but the same kind of writer, so its payloads live here. */
+int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, pgc_err *e)
+{
+	*report = NULL;
+	st_event *last = NULL;
+	if (state_last_of_kind(st, EV_RUNBOOK_LOADED, &last, e) < 0)
+		return -1;
+	char *old_sha = NULL;
+	if (last) {
+		cJSON *pl = cJSON_Parse(last->payload);
+		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+		old_sha = xstrdup(cJSON_IsString(sha) ? sha->valuestring : "");
+		cJSON_Delete(pl);
+		if (strcmp(old_sha, rb->sha256) == 0) {
+			free(old_sha);
+			st_event_free(last);
+			return 0;
+		}
+	}
+	size_t n_new = 0, n_old = 0;
+	lg_item_ref *new_refs = ledger_runbook_refs(rb, &n_new), *old_refs = NULL;
+	char *loaded = ops_payload_runbook_loaded(rb, new_refs, n_new);
+	char *changed = NULL;
+	lg_runbook_diff d = {0};
+	if (last && ledger_refs_from_payload(last->payload, &old_refs, &n_old, NULL) == 0) {
+		ledger_runbook_diff(old_refs, n_old, new_refs, n_new, &d);
+		if (!ledger_diff_empty(&d)) {
+			changed = ops_payload_runbook_changed(&d, old_sha, rb->sha256);
+			char *summary = ledger_diff_summary(&d);
+			*report = xasprintf(
+				"runbook %s changed since it was last loaded into %s "
+				"(sha256 %.*s -> %.*s):\n%s", rb->path, state_path(st),
+				OPS_SHORT_SHA, old_sha, OPS_SHORT_SHA, rb->sha256, summary);
+			free(summary);
+		}
+	}
+	int rc = record ? state_begin(st, e) : 0;
+	if (!record)
+		goto done;
+	if (rc == 0 && changed)
+		rc = state_append(st, EV_RUNBOOK_CHANGED, NULL, NULL, changed, NULL, e);
+	if (rc == 0)
+		rc = state_append(st, EV_RUNBOOK_LOADED, NULL, NULL, loaded, NULL, e);
+	if (rc == 0)
+		rc = state_commit(st, e);
+	else
+		state_rollback(st);
+done:
+	ledger_diff_free(&d);
+	free(changed);
+	free(loaded);
+	free(new_refs);
+	free(old_refs);
+	free(old_sha);
+	st_event_free(last);
+	return rc;
 }

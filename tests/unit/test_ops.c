@@ -336,6 +336,43 @@ static void test_downtime_duty(void)
 	teardown(&f);
 }
 
+static void test_runbook_sync(void)
+{
+	fixture f;
+	if (setup(&f) < 0) {
+		ok(0, "set up");
+		return;
+	}
+	pgc_err e = {0};
+	char *report = NULL;
+	ok(ops_runbook_sync(f.st, f.rb, true, &report, &e) == 0 && !report, "first load: recorded, nothing to report");
+	char *k = kinds_after(&f, 0);
+	is_str(k, "runbook_loaded", "runbook_loaded");
+	free(k);
+	int64_t before = state_last_id(f.st);
+	ok(ops_runbook_sync(f.st, f.rb, true, &report, &e) == 0 && state_last_id(f.st) == before,
+	   "the same runbook again: nothing recorded");
+	/* Announce moves down one: 0.1 -> 0.2 */
+	static const char RB2[] = "# Ops\n\n## Phase 0: Prep\n\n- [ ] Freeze deploys\n- [ ] Announce\n";
+	runbook *rb2 = NULL;
+	runbook_parse(RB2, strlen(RB2), "rb.md", NULL, &rb2, &e);
+	ok(ops_runbook_sync(f.st, rb2, false, &report, &e) == 0 && report && state_last_id(f.st) == before,
+	   "read-only: a report, nothing recorded");
+	free(report);
+	ok(ops_runbook_sync(f.st, rb2, true, &report, &e) == 0 && report && strstr(report, "changed since"),
+	   "changed: reported");
+	free(report);
+	k = kinds_after(&f, before);
+	is_str(k, "runbook_changed runbook_loaded", "runbook_changed and runbook_loaded in one go");
+	free(k);
+	char *js = payload_of(&f, EV_RUNBOOK_CHANGED);
+	ok(has_key(js, "moved") && has_key(js, "from_sha256") && has_key(js, "to_sha256"),
+	   "runbook_changed payload: moved, from/to sha256 (%s)", js);
+	free(js);
+	runbook_free(rb2);
+	teardown(&f);
+}
+
 static void test_payloads(void)
 {
 	char *s = ops_payload_tick("abc", NULL);
@@ -362,6 +399,7 @@ int main(void)
 	test_order_and_gate();
 	test_complete_phase();
 	test_downtime_duty();
+	test_runbook_sync();
 	test_payloads();
 	return done_testing();
 }
