@@ -85,12 +85,12 @@ find_item "Announce the window" 0.1
 keys Space
 wait_screen 'ticked 0\.1' 5; ok $? "console: tick 0.1"
 find_item "Point the app" 2.1
+n=$(nevents "$CFG")
 keys Space
 wait_screen 'completes phase 2, but phase 0 is open' 5; ok $? "console: 2.1 asks for a reason"
-n=$(nevents "$CFG")
 keys Escape
 wait_screen 'cancelled; nothing recorded' 5
-is "$(nevents "$CFG")" "$n" "console: Esc at the order prompt records nothing"
+is "$(nevents "$CFG")" "$n" "console: asking and Esc at the order prompt record nothing"
 keys Space
 wait_screen 'completes phase 2, but phase 0 is open' 5
 text "phase 0 is paperwork"
@@ -100,12 +100,12 @@ find_item "Freeze deploys" 0.2
 keys Space
 wait_screen 'ticked 0\.2; phase complete: 0' 5; ok $? "console: 0.2 completes phase 0"
 find_item "Copy the data" 1.1
+n=$(nevents "$CFG")
 keys Space
 wait_screen 'gated on row counts' 5; ok $? "console: 1.1 asks for a gate reason"
-n=$(nevents "$CFG")
 keys Escape
 wait_screen 'cancelled; nothing recorded' 5
-is "$(nevents "$CFG")" "$n" "console: Esc at the gate prompt records nothing (no tick, no override)"
+is "$(nevents "$CFG")" "$n" "console: asking and Esc at the gate prompt record nothing (no tick, no override)"
 like "$(screen)" '\[ \] Copy the data' "console: 1.1 is shown open"
 keys Space
 wait_screen 'gated on row counts' 5
