@@ -1,8 +1,8 @@
 /*
  * ops.h -- the operator's state-changing actions, written once for the
  * console and the headless commands: tick, untick, note, complete a phase
- * (with its order and counts-gate overrides), downtime start/end and duty
- * done.  Each op catches the ledger up and decides under the state's write
+ * (with its order and counts-gate overrides), downtime start/end, duty
+ * done, and the console session and runbook records.  Each op catches the ledger up and decides under the state's write
  * transaction (so two operators ticking the same item record it once),
  * writes its events through the typed payload writers below, and returns an
  * ops_outcome.  Nothing is written unless the whole op is: a tick that would
