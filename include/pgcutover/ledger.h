@@ -93,6 +93,8 @@ int ledger_build_at(const runbook *rb, state *st, int64_t event_id, ledger **out
 
 lg_item *ledger_item(ledger *lg, size_t phase_idx, size_t item_idx);
 const char *lg_phase_status_name(lg_phase_status s);
+/* "not started", "in progress", "done", "rolled back": for people. */
+const char *lg_phase_status_words(lg_phase_status s);
 /* "not_started" ... back to the enum; -1 when unknown. */
 int lg_phase_status_parse(const char *name);
 /* Whether an item counts towards done/total (see the counting rule). */

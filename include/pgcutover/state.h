@@ -107,6 +107,9 @@ int state_reopen(state *st, pgc_err *e);
 /* The canonical text hashed for an event (exposed for export/import). */
 char *state_event_canonical(const st_event *ev);
 
+/* A copy of an event that outlives the callback it came to (free with
+ * st_event_free); missing strings become "" and a missing payload "{}". */
+st_event *st_event_dup(const st_event *src);
 void st_event_free(st_event *ev);
 
 /* Schema version stored in PRAGMA user_version; older files are migrated

@@ -12,6 +12,10 @@
 
 /* Exit status when a confirmation is needed and there is no terminal. */
 #define CLI_NO_TERMINAL_EXIT PGC_EXIT_USAGE
+/* Exit status when an op needs a reason the console would ask for (a
+ * phase completed out of order, a counts gate not met): like a missing
+ * --yes, the command line lacks what it needs (--override REASON). */
+#define CLI_NEEDS_OVERRIDE_EXIT PGC_EXIT_USAGE
 
 /* Asks on /dev/tty.  With `typed` non-NULL the answer must be that word or
  * "yes"; otherwise y/yes.  Returns 1 confirmed, 0 declined, -1 no terminal. */

@@ -3,9 +3,10 @@
  * `pgcutover due [ITEM --done] [--json]`: the downtime clock and the
  * recurring duties of schedule.h, headless.  `downtime` alone prints the
  * clock (planned, started, elapsed, late steps); start/end record the
- * downtime_start / downtime_end events the console's D records.  `due`
+ * downtime_start / downtime_end events the console's D records (ops.c).  `due`
  * lists the duties with when each is next due and exits 1 when one is
- * overdue; `due ITEM --done` records a duty_done event, as the console's u.
+ * overdue; `due ITEM --done` records a duty_done event, as the console's u
+ * (both through ops.c).
  * Writers hold the driver's lease like tick (cli_load).
  */
 #include "config.h"
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "pgcutover/action.h"
+#include "pgcutover/ops.h"
 #include "pgcutover/cli.h"
 #include "pgcutover/schedule.h"
 #include "pgcutover/status_json.h"
@@ -80,46 +81,17 @@ static int downtime_print(const cli_ctx *ctx, bool json)
 
 static int downtime_record(cli_ctx *ctx, bool start, bool json)
 {
-	double now = pgc_now();
-	sched_downtime d;
-	sched_downtime_get(ctx->rb, ctx->lg, now, &d);
-	if (start && d.running) {
-		fprintf(stderr, "pgcutover downtime: already running since %.0f s ago; nothing recorded\n", d.elapsed_s);
+	ops_ctx oc = {.st = ctx->st, .lg = ctx->lg, .cfg = ctx->cfg};
+	ops_outcome out;
+	if (ops_downtime(&oc, start, pgc_now(), &out) < 0)
+		return cli_report(&out.err);
+	if (out.result != OPS_DONE) {
+		fprintf(stderr, "pgcutover downtime: %s\n", out.message);
 		return PGC_EXIT_TEMPFAIL;
 	}
-	if (!start && !d.running) {
-		fprintf(stderr, "pgcutover downtime: not running; nothing recorded\n");
-		return PGC_EXIT_TEMPFAIL;
-	}
-	cJSON *o = cJSON_CreateObject();
-	if (start)
-		cJSON_AddStringToObject(o, "reason", "explicit");
-	else {
-		cJSON_AddNumberToObject(o, "elapsed_s", (double)(long)d.elapsed_s);
-		cJSON_AddBoolToObject(o, "over", d.over);
-	}
-	if (d.plan_min >= 0)
-		cJSON_AddNumberToObject(o, "planned_s", d.plan_min * 60.0);
-	char *js = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	pgc_err e = {0};
-	int64_t id = 0;
-	int rc = state_append(ctx->st, start ? EV_DOWNTIME_START : EV_DOWNTIME_END,
-	                      d.has_window ? ctx->rb->phases[d.phase].id : NULL, NULL, js, &id, &e);
-	cJSON_free(js);
-	if (rc < 0)
-		return cli_report(&e);
-	if (ledger_catch_up(ctx->lg, ctx->st, &e) < 0)
-		return cli_report(&e);
 	if (json)
 		return downtime_print(ctx, true);
-	if (start)
-		printf("downtime started\n");
-	else {
-		char el[32];
-		fmt_dur(d.elapsed_s, el, sizeof el);
-		printf("downtime ended after %s (planned %d min)%s\n", el, d.plan_min, d.over ? " OVER PLAN" : "");
-	}
+	printf("%s\n", out.message);
 	return 0;
 }
 
@@ -155,26 +127,16 @@ static int due_done(cli_ctx *ctx, const char *id, const char *note, bool json)
 		fprintf(stderr, "pgcutover due: no item %s in %s\n", id, ctx->rb->path);
 		return PGC_EXIT_DATAERR;
 	}
-	const rb_item *it = &ctx->rb->phases[p].items[i];
-	if (!it->recurring) {
-		fprintf(stderr, "pgcutover due: %s is not a recurring duty (\"Every N hours: ...\"); tick it instead\n", id);
+	ops_ctx oc = {.st = ctx->st, .lg = ctx->lg, .cfg = ctx->cfg};
+	ops_outcome out;
+	if (ops_duty_done(&oc, p, i, note, &out) < 0)
+		return cli_report(&out.err);
+	if (out.result == OPS_REFUSED) {
+		fprintf(stderr, "pgcutover due: %s\n", out.message);
 		return PGC_EXIT_DATAERR;
 	}
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "hash", it->hash);
-	if (note)
-		cJSON_AddStringToObject(o, "note", note);
-	char *raw = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	char *js = act_mask_payload(ctx->cfg, raw);   /* the note may quote a secret */
-	cJSON_free(raw);
-	pgc_err e = {0};
-	int rc = state_append(ctx->st, EV_DUTY_DONE, ctx->rb->phases[p].id, it->id, js, NULL, &e);
-	free(js);
-	if (rc < 0 || ledger_catch_up(ctx->lg, ctx->st, &e) < 0)
-		return cli_report(&e);
 	if (!json)
-		printf("duty %s done\n", it->id);
+		printf("%s\n", out.message);
 	return -1;   /* print the list */
 }
 

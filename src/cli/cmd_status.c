@@ -63,17 +63,6 @@ static int status_json(const cli_ctx *ctx, double now)
 	return PGC_EXIT_OK;
 }
 
-static const char *status_label(lg_phase_status s)
-{
-	switch (s) {
-	case LG_PHASE_NOT_STARTED: return "not started";
-	case LG_PHASE_IN_PROGRESS: return "in progress";
-	case LG_PHASE_DONE: return "done";
-	case LG_PHASE_ROLLED_BACK: return "rolled back";
-	}
-	return "?";
-}
-
 static int status_text(const cli_ctx *ctx, double now)
 {
 	const runbook *rb = ctx->rb;
@@ -100,7 +89,7 @@ static int status_text(const cli_ctx *ctx, double now)
 		snprintf(done, sizeof done, "%d/%d", lp->done, lp->total);
 		char *t = pgc_sanitize(rb->phases[p].title ? rb->phases[p].title : "");
 		printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id,
-		       status_label(lp->status), done, started, completed, dur, t);
+		       lg_phase_status_words(lp->status), done, started, completed, dur, t);
 		free(t);
 		for (size_t i = 0; i < rb->phases[p].n_items; i++)
 			if (lg->items[lg->phase_offset[p] + i].changed_in_runbook)

@@ -1,11 +1,12 @@
 /*
- * cmd_tick.c -- the headless writers of progress: `tick ITEM [--note TEXT]`,
- * `untick ITEM --reason TEXT` and `note [ITEM] TEXT`.  Each appends events
- * through state_append() (operator, host and pid recorded by the state
- * handle) and reads the result back from the ledger, exactly as the console
- * does.  Ticking the last open item of a phase also records phase_complete,
- * in the same transaction.  Payloads hold only the item's hash and what the
- * operator typed.
+ * cmd_tick.c -- the headless writers of progress: `tick ITEM [--note TEXT]
+ * [--override REASON]`, `untick ITEM --reason TEXT` and `note [ITEM] TEXT`.
+ * The ops are ops_tick/ops_untick/ops_note (ops.c), the same the console
+ * calls; this file parses arguments and turns the outcome into output and an
+ * exit code.  Ticking the last open item of a phase also records
+ * phase_complete in the same transaction; when that needs a reason the
+ * console would ask for (an earlier phase open, a counts gate not met)
+ * nothing is recorded and the command exits 64 unless --override gives it.
  */
 #include "config.h"
 #include <ctype.h>
@@ -15,9 +16,10 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/action.h"
-#include "pgcutover/compare.h"
+#include "pgcutover/ops.h"
+#include "cli_action.h"
 
-#define TICK_TIME_MAX 32
+#define TICK_USAGE "pgcutover tick ITEM [--note TEXT] [--override REASON]"
 
 typedef struct tick_target {
 	size_t p, i;
@@ -60,36 +62,18 @@ static int find_target(const cli_ctx *ctx, const char *id, tick_target *t)
 	return 0;
 }
 
-static char *payload_of(cJSON *o)
-{
-	char *s = cJSON_PrintUnformatted(o);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	cJSON_Delete(o);
-	return out;
-}
-
-/* Appends events in one transaction and brings the ledger up to date. */
-static int append_events(cli_ctx *ctx, const char *kind, const char *phase, const char *item,
-                         const char *payload, int64_t *id, pgc_err *e)
-{
-	char *masked = act_mask_payload(ctx->cfg, payload);
-	int rc = state_append(ctx->st, kind, phase, item, masked, id, e);
-	free(masked);
-	if (rc < 0)
-		return -1;
-	return ledger_catch_up(ctx->lg, ctx->st, e);
-}
-
-/* gate_blocked: why a phase whose items are all done was not recorded
+/* The outcome on stdout: the message, and the phase when the op completed
+ * it; with --json one object (the "outcome" member is ops_result_name()).
+ * gate_blocked: why a phase whose items would all be done is not recorded
  * complete (its counts gate), or NULL. */
-static void print_result_gate(const cli_ctx *ctx, const char *what, const tick_target *t, int64_t event_id,
-                              bool changed, bool phase_complete, const char *message, const char *gate_blocked)
+static void print_result_gate(const cli_ctx *ctx, const char *what, const tick_target *t,
+                              const ops_outcome *oc, const char *gate_blocked)
 {
 	const lg_phase *lp = t ? &ctx->lg->phases[t->p] : NULL;
 	if (ctx->opts->json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "action", what);
+		cJSON_AddStringToObject(o, "outcome", ops_result_name(oc->result));
 		if (t) {
 			cJSON_AddStringToObject(o, "item", t->item->id);
 			cJSON_AddStringToObject(o, "phase", t->phase->id);
@@ -97,36 +81,26 @@ static void print_result_gate(const cli_ctx *ctx, const char *what, const tick_t
 			cJSON_AddNumberToObject(o, "phase_done", lp->done);
 			cJSON_AddNumberToObject(o, "phase_total", lp->total);
 			cJSON_AddStringToObject(o, "phase_status", lg_phase_status_name(lp->status));
-			cJSON_AddBoolToObject(o, "phase_complete", phase_complete);
+			cJSON_AddBoolToObject(o, "phase_complete", oc->phase_completed);
 			if (gate_blocked)
 				cJSON_AddStringToObject(o, "gate_blocked", gate_blocked);
+			if (oc->result == OPS_NEEDS_ORDER_OVERRIDE && oc->open_phase_idx != SIZE_MAX)
+				cJSON_AddStringToObject(o, "open_phase", ctx->rb->phases[oc->open_phase_idx].id);
 		}
-		cJSON_AddBoolToObject(o, "changed", changed);
-		cJSON_AddItemToObject(o, "event_id", event_id ? cJSON_CreateNumber((double)event_id) : cJSON_CreateNull());
-		cJSON_AddStringToObject(o, "message", message);
+		cJSON_AddBoolToObject(o, "changed", oc->result == OPS_DONE);
+		cJSON_AddItemToObject(o, "event_id", oc->event_id ? cJSON_CreateNumber((double)oc->event_id) : cJSON_CreateNull());
+		cJSON_AddStringToObject(o, "message", oc->message);
 		char *s = cJSON_Print(o);
 		puts(s);
 		cJSON_free(s);
 		cJSON_Delete(o);
 		return;
 	}
-	char *safe = pgc_sanitize(message);
+	char *safe = pgc_sanitize(oc->message);
 	puts(safe);
 	free(safe);
-	if (phase_complete)
+	if (oc->phase_completed)
 		printf("phase %s complete (%d/%d)\n", t->phase->id, lp->done, lp->total);
-}
-
-static void print_result(const cli_ctx *ctx, const char *what, const tick_target *t, int64_t event_id,
-                         bool changed, bool phase_complete, const char *message)
-{
-	print_result_gate(ctx, what, t, event_id, changed, phase_complete, message, NULL);
-}
-
-/* "ticked 3.7 Copy data" with the item text made safe for a terminal. */
-static char *item_line(const char *verb, const tick_target *t)
-{
-	return xasprintf("%s %s %s", verb, t->item->id, t->item->text ? t->item->text : "");
 }
 
 static const char *take_option(int argc, char **argv, int *i, const char *name, bool *bad)
@@ -171,14 +145,68 @@ static int parse_item_args(const char *cmd, const char *opt, const char *usage,
 	return 0;
 }
 
+/* An outcome as an exit code: what needs a reason is refused like a
+ * command that needs --yes (64), as the console would ask. */
+static int outcome_exit(const ops_outcome *oc)
+{
+	switch (oc->result) {
+	case OPS_DONE: case OPS_ALREADY_DONE: return PGC_EXIT_OK;
+	case OPS_NEEDS_ORDER_OVERRIDE: case OPS_BLOCKED_BY_GATE: return CLI_NEEDS_OVERRIDE_EXIT;
+	case OPS_REFUSED: return PGC_EXIT_DATAERR;
+	case OPS_ERROR: return cli_report(&oc->err);
+	}
+	return PGC_EXIT_SOFTWARE;
+}
+
+/* Prints an outcome; returns the exit code. */
+static int present(const cli_ctx *ctx, const char *what, const tick_target *t, const ops_outcome *oc)
+{
+	if (oc->result == OPS_ERROR)
+		return outcome_exit(oc);
+	bool needs = oc->result == OPS_NEEDS_ORDER_OVERRIDE || oc->result == OPS_BLOCKED_BY_GATE;
+	if (needs || oc->result == OPS_REFUSED) {
+		char *safe = pgc_sanitize(oc->message);
+		fprintf(stderr, "pgcutover %s: %s%s\n", what, safe,
+		        needs ? "; nothing recorded (give --override REASON to record it anyway)" : "");
+		free(safe);
+		if (!ctx->opts->json)
+			return outcome_exit(oc);
+	}
+	print_result_gate(ctx, what, t, oc, oc->gate_blocked && !oc->phase_completed ? oc->gate : NULL);
+	return outcome_exit(oc);
+}
+
+static ops_ctx ops_of(const cli_ctx *ctx)
+{
+	return (ops_ctx){.st = ctx->st, .lg = ctx->lg, .cfg = ctx->cfg};
+}
+
 int cmd_tick(int argc, char **argv, cli_opts *o)
 {
-	const char *id, *note;
-	int prc = parse_item_args("tick", "--note", "pgcutover tick ITEM [--note TEXT]", argc, argv, &id, &note);
-	if (prc != 0)
-		return prc < 0 ? PGC_EXIT_OK : prc;
+	const char *id = NULL, *note = NULL, *reason = NULL;
+	for (int i = 1; i < argc; i++) {
+		bool bad = false;
+		const char *v;
+		if ((v = take_option(argc, argv, &i, "--note", &bad)))
+			note = v;
+		else if (!bad && (v = take_option(argc, argv, &i, "--override", &bad)))
+			reason = v;
+		else if (bad)
+			return cli_usage_error("tick", "%s needs a text", argv[i]);
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: %s\n", TICK_USAGE);
+			return PGC_EXIT_OK;
+		} else if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error("tick", "unknown option '%s'", argv[i]);
+		else if (id)
+			return cli_usage_error("tick", "one item at a time (got %s and %s)", id, argv[i]);
+		else
+			id = argv[i];
+	}
 	if (!id)
 		return cli_usage_error("tick", "which item? e.g. pgcutover tick 3.7");
+	if (reason && !*reason)
+		return cli_usage_error("tick", "--override needs a reason: the log says why");
 
 	cli_ctx ctx;
 	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW);
@@ -186,88 +214,16 @@ int cmd_tick(int argc, char **argv, cli_opts *o)
 		return rc;
 	cli_print_runbook_change(&ctx);
 	tick_target t;
-	pgc_err e = {0};
-	int64_t ev_id = 0;
 	if (find_target(&ctx, id, &t) < 0) {
 		rc = unknown_item(&ctx, "tick", id);
-		goto out;
+	} else {
+		/* one reason answers both questions the console asks in turn */
+		ops_override ov = {.order_reason = reason, .gate_reason = reason};
+		ops_ctx oc = ops_of(&ctx);
+		ops_outcome out;
+		ops_tick(&oc, t.p, t.i, note, &ov, &out);
+		rc = present(&ctx, "tick", &t, &out);
 	}
-	/* Decide under the write lock, after catching up: two operators
-	 * ticking the same item at once record it once. */
-	if (state_begin(ctx.st, &e) < 0 || ledger_catch_up(ctx.lg, ctx.st, &e) < 0) {
-		state_rollback(ctx.st);
-		rc = cli_report(&e);
-		goto out;
-	}
-	if (t.state->done) {
-		state_rollback(ctx.st);
-		char when[TICK_TIME_MAX];
-		pgc_iso8601(t.state->done_at, when, sizeof when);
-		char *msg = t.state->done_by
-			? xasprintf("%s is already done (ticked by %s at %s); nothing changed", id, t.state->done_by, when)
-			: xasprintf("%s is already done (marked [x] in the runbook); nothing changed", id);
-		if (note) {
-			/* The operator's words are not thrown away. */
-			cJSON *pl = cJSON_CreateObject();
-			cJSON_AddStringToObject(pl, "text", note);
-			cJSON_AddStringToObject(pl, "hash", t.item->hash);
-			char *payload = payload_of(pl);
-			if (append_events(&ctx, EV_NOTE, t.phase->id, id, payload, &ev_id, &e) < 0)
-				rc = cli_report(&e);
-			free(payload);
-			char *m2 = xasprintf("%s; the note was recorded", msg);
-			free(msg);
-			msg = m2;
-		}
-		if (rc == 0)
-			print_result(&ctx, "tick", &t, ev_id, false, false, msg);
-		free(msg);
-		goto out;
-	}
-
-	cJSON *pl = cJSON_CreateObject();
-	cJSON_AddStringToObject(pl, "hash", t.item->hash);
-	if (note)
-		cJSON_AddStringToObject(pl, "note", note);
-	char *payload = payload_of(pl);
-	bool completes = false;
-	if (append_events(&ctx, EV_TICK, t.phase->id, id, payload, &ev_id, &e) < 0)
-		goto fail;
-	lg_phase *lp = &ctx.lg->phases[t.p];
-	char gate[256] = "";
-	bool gate_blocks = false;
-	if (lp->total > 0 && lp->done == lp->total && lp->completed_at == 0 &&
-	    !(gate_blocks = !cmp_gate_met(ctx.cfg, t.phase->id, ctx.lg->last_counts, gate, sizeof gate))) {
-		cJSON *d = cJSON_CreateObject();
-		cJSON_AddNumberToObject(d, "done", lp->done);
-		cJSON_AddNumberToObject(d, "total", lp->total);
-		if (gate[0])
-			cJSON_AddStringToObject(d, "gate", gate);
-		char *done = payload_of(d);
-		int r2 = append_events(&ctx, EV_PHASE_COMPLETE, t.phase->id, NULL, done, NULL, &e);
-		free(done);
-		if (r2 < 0)
-			goto fail;
-		completes = true;
-	}
-	if (state_commit(ctx.st, &e) < 0)
-		goto fail;
-	free(payload);
-	char *msg = item_line("ticked", &t);
-	print_result_gate(&ctx, "tick", &t, ev_id, true, completes, msg, gate_blocks ? gate : NULL);
-	free(msg);
-	/* the tick stands; the phase waits for matching counts or an
-	 * operator's override reason in the console */
-	if (gate_blocks && !o->quiet)
-		fprintf(stderr, "pgcutover: phase %s not recorded complete: it is gated on row counts: %s "
-		        "(pgcutover counts --exact; or complete it in the console with a reason)\n",
-		        t.phase->id, gate);
-	goto out;
-fail:
-	state_rollback(ctx.st);
-	free(payload);
-	rc = cli_report(&e);
-out:
 	cli_unload(&ctx);
 	return rc;
 }
@@ -289,33 +245,13 @@ int cmd_untick(int argc, char **argv, cli_opts *o)
 		return rc;
 	cli_print_runbook_change(&ctx);
 	tick_target t;
-	pgc_err e = {0};
-	int64_t ev_id = 0;
 	if (find_target(&ctx, id, &t) < 0) {
 		rc = unknown_item(&ctx, "untick", id);
-	} else if (state_begin(ctx.st, &e) < 0 || ledger_catch_up(ctx.lg, ctx.st, &e) < 0) {
-		state_rollback(ctx.st);
-		rc = cli_report(&e);
-	} else if (!t.state->done) {
-		state_rollback(ctx.st);
-		char *msg = xasprintf("%s is not done; nothing changed", id);
-		print_result(&ctx, "untick", &t, 0, false, false, msg);
-		free(msg);
 	} else {
-		cJSON *pl = cJSON_CreateObject();
-		cJSON_AddStringToObject(pl, "hash", t.item->hash);
-		cJSON_AddStringToObject(pl, "reason", reason);
-		char *payload = payload_of(pl);
-		if (append_events(&ctx, EV_UNTICK, t.phase->id, id, payload, &ev_id, &e) < 0 ||
-		    state_commit(ctx.st, &e) < 0) {
-			state_rollback(ctx.st);
-			rc = cli_report(&e);
-		} else {
-			char *msg = item_line("unticked", &t);
-			print_result(&ctx, "untick", &t, ev_id, true, false, msg);
-			free(msg);
-		}
-		free(payload);
+		ops_ctx oc = ops_of(&ctx);
+		ops_outcome out;
+		ops_untick(&oc, t.p, t.i, reason, &out);
+		rc = present(&ctx, "untick", &t, &out);
 	}
 	cli_unload(&ctx);
 	return rc;
@@ -387,22 +323,10 @@ int cmd_note(int argc, char **argv, cli_opts *o)
 		cli_unload(&ctx);
 		return cli_usage_error("note", "the note is empty");
 	}
-	cJSON *pl = cJSON_CreateObject();
-	cJSON_AddStringToObject(pl, "text", text.buf);
-	if (tp)
-		cJSON_AddStringToObject(pl, "hash", tp->item->hash);
-	char *payload = payload_of(pl);
-	pgc_err e = {0};
-	int64_t ev_id = 0;
-	if (append_events(&ctx, EV_NOTE, phase_id, tp ? tp->item->id : NULL, payload, &ev_id, &e) < 0) {
-		rc = cli_report(&e);
-	} else {
-		char *msg = tp ? xasprintf("noted on %s", tp->item->id)
-		               : phase_id ? xasprintf("noted on phase %s", phase_id) : xstrdup("noted");
-		print_result(&ctx, "note", tp, ev_id, true, false, msg);
-		free(msg);
-	}
-	free(payload);
+	ops_ctx oc = ops_of(&ctx);
+	ops_outcome out;
+	ops_note(&oc, tp ? tp->p : phase_id ? phase_idx : SIZE_MAX, tp ? tp->i : SIZE_MAX, text.buf, &out);
+	rc = present(&ctx, "note", tp, &out);
 	sb_free(&text);
 	cli_unload(&ctx);
 	return rc;

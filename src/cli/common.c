@@ -16,13 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/notify.h"
+#include "pgcutover/ops.h"
 #include "cli_action.h"
-
-/* Characters of a sha256 shown in messages. */
-#define CLI_SHORT_SHA 12
 
 int cli_report(const pgc_err *e)
 {
@@ -66,101 +63,16 @@ static bool file_exists(const char *path)
 	return stat(path, &sb) == 0;
 }
 
-/* {"sha256":..,"path":..,"items":[[id,hash],..]} for runbook_loaded. */
-static char *runbook_loaded_payload(const runbook *rb, const lg_item_ref *refs, size_t n)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "sha256", rb->sha256);
-	char *abs = rb->path ? realpath(rb->path, NULL) : NULL;
-	cJSON_AddStringToObject(root, "path", abs ? abs : rb->path ? rb->path : "");
-	free(abs);
-	cJSON_AddNumberToObject(root, "phases", (double)rb->n_phases);
-	cJSON *items = cJSON_AddArrayToObject(root, "items");
-	for (size_t i = 0; i < n; i++) {
-		cJSON *pair = cJSON_CreateArray();
-		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].id));
-		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].hash));
-		cJSON_AddItemToArray(items, pair);
-	}
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	return out;
-}
-
-/* Adds from/to sha256 to the diff JSON for runbook_changed. */
-static char *runbook_changed_payload(const lg_runbook_diff *d, const char *from, const char *to)
-{
-	char *diff = ledger_diff_json(d);
-	cJSON *root = cJSON_Parse(diff);
-	free(diff);
-	cJSON_AddStringToObject(root, "from_sha256", from);
-	cJSON_AddStringToObject(root, "to_sha256", to);
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	return out;
-}
-
-/* Records the runbook when it differs from the last one loaded into this
- * state: runbook_loaded always, runbook_changed with the diff when there
- * was an earlier one and items differ.  One transaction for both.  Without
- * `record` (read-only) only the report for the operator is made. */
+/* Records the runbook in the log when it is new or changed (ops.c); the
+ * change, for the operator, is printed by cli_print_runbook_change(). */
 static int sync_runbook(cli_ctx *ctx, bool record, pgc_err *e)
 {
-	st_event *last = NULL;
-	if (state_last_of_kind(ctx->st, EV_RUNBOOK_LOADED, &last, e) < 0)
-		return -1;
-	char *old_sha = NULL;
-	if (last) {
-		cJSON *pl = cJSON_Parse(last->payload);
-		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
-		old_sha = xstrdup(cJSON_IsString(sha) ? sha->valuestring : "");
-		cJSON_Delete(pl);
-		if (strcmp(old_sha, ctx->rb->sha256) == 0) {
-			free(old_sha);
-			st_event_free(last);
-			return 0;
-		}
+	char *report = NULL;
+	int rc = ops_runbook_sync(ctx->st, ctx->rb, record, &report, e);
+	if (report) {
+		ctx->runbook_change_report = xasprintf("pgcutover: %s", report);
+		free(report);
 	}
-	size_t n_new = 0, n_old = 0;
-	lg_item_ref *new_refs = ledger_runbook_refs(ctx->rb, &n_new), *old_refs = NULL;
-	char *loaded = runbook_loaded_payload(ctx->rb, new_refs, n_new);
-	char *changed = NULL;
-	lg_runbook_diff d = {0};
-	if (last && ledger_refs_from_payload(last->payload, &old_refs, &n_old, NULL) == 0) {
-		ledger_runbook_diff(old_refs, n_old, new_refs, n_new, &d);
-		if (!ledger_diff_empty(&d)) {
-			changed = runbook_changed_payload(&d, old_sha, ctx->rb->sha256);
-			char *summary = ledger_diff_summary(&d);
-			ctx->runbook_change_report = xasprintf(
-				"pgcutover: runbook %s changed since it was last loaded into %s "
-				"(sha256 %.*s -> %.*s):\n%s", ctx->rb->path, state_path(ctx->st),
-				CLI_SHORT_SHA, old_sha, CLI_SHORT_SHA, ctx->rb->sha256, summary);
-			free(summary);
-		}
-	}
-	int rc = record ? state_begin(ctx->st, e) : 0;
-	if (!record)
-		goto done;
-	if (rc == 0 && changed)
-		rc = state_append(ctx->st, EV_RUNBOOK_CHANGED, NULL, NULL, changed, NULL, e);
-	if (rc == 0)
-		rc = state_append(ctx->st, EV_RUNBOOK_LOADED, NULL, NULL, loaded, NULL, e);
-	if (rc == 0)
-		rc = state_commit(ctx->st, e);
-	else
-		state_rollback(ctx->st);
-done:
-	ledger_diff_free(&d);
-	free(changed);
-	free(loaded);
-	free(new_refs);
-	free(old_refs);
-	free(old_sha);
-	st_event_free(last);
 	return rc;
 }
 

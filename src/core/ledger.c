@@ -33,6 +33,20 @@ const char *lg_phase_status_name(lg_phase_status s)
 	return (size_t)s < N_PHASE_STATUS ? phase_status_names[s] : "unknown";
 }
 
+/* The same states in words for a person (the console's rail and header,
+ * `status`): one list, so the screens and the CLI never disagree. */
+static const char *const phase_status_words[] = {
+	[LG_PHASE_NOT_STARTED] = "not started",
+	[LG_PHASE_IN_PROGRESS] = "in progress",
+	[LG_PHASE_DONE] = "done",
+	[LG_PHASE_ROLLED_BACK] = "rolled back",
+};
+
+const char *lg_phase_status_words(lg_phase_status s)
+{
+	return (size_t)s < N_PHASE_STATUS ? phase_status_words[s] : "?";
+}
+
 int lg_phase_status_parse(const char *name)
 {
 	for (size_t i = 0; name && i < N_PHASE_STATUS; i++)

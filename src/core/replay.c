@@ -436,19 +436,6 @@ int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha25
 	return rc;
 }
 
-static st_event *event_copy(const st_event *src)
-{
-	st_event *ev = xcalloc(1, sizeof *ev);
-	*ev = *src;
-	ev->operator_name = xstrdup(src->operator_name);
-	ev->host = xstrdup(src->host);
-	ev->kind = xstrdup(src->kind);
-	ev->phase = src->phase ? xstrdup(src->phase) : NULL;
-	ev->item = src->item ? xstrdup(src->item) : NULL;
-	ev->payload = xstrdup(src->payload ? src->payload : "{}");
-	return ev;
-}
-
 /* Whether an event's payload has "name": name. */
 static bool payload_names(const char *payload, const char *name)
 {
@@ -469,7 +456,7 @@ static int last_at(replay_src *r, const char *kind, const char *name, int64_t up
 		for (int64_t i = upto < (int64_t)r->log.n ? upto : (int64_t)r->log.n; i >= 1; i--)
 			if (strcmp(r->log.events[i - 1].kind, kind) == 0 &&
 			    (!name || payload_names(r->log.events[i - 1].payload, name))) {
-				*out = event_copy(&r->log.events[i - 1]);
+				*out = st_event_dup(&r->log.events[i - 1]);
 				return 1;
 			}
 		return 0;

@@ -233,16 +233,16 @@ static void row_to_event(sqlite3_stmt *q, st_event *ev)
 	if (!ev->payload) ev->payload = "{}";
 }
 
-static st_event *event_dup(const st_event *src)
+st_event *st_event_dup(const st_event *src)
 {
 	st_event *ev = xcalloc(1, sizeof *ev);
 	*ev = *src;
-	ev->operator_name = xstrdup(src->operator_name);
-	ev->host = xstrdup(src->host);
-	ev->kind = xstrdup(src->kind);
+	ev->operator_name = xstrdup(src->operator_name ? src->operator_name : "");
+	ev->host = xstrdup(src->host ? src->host : "");
+	ev->kind = xstrdup(src->kind ? src->kind : "");
 	ev->phase = src->phase ? xstrdup(src->phase) : NULL;
 	ev->item = src->item ? xstrdup(src->item) : NULL;
-	ev->payload = xstrdup(src->payload);
+	ev->payload = xstrdup(src->payload ? src->payload : "{}");
 	return ev;
 }
 
@@ -1201,7 +1201,7 @@ static int get_one(state *st, sqlite3_stmt *q, st_event **out, pgc_err *e)
 	if (rc == SQLITE_ROW) {
 		st_event ev;
 		row_to_event(q, &ev);
-		*out = event_dup(&ev);
+		*out = st_event_dup(&ev);
 		sqlite3_reset(q);
 		return 1;
 	}

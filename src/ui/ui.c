@@ -5,8 +5,8 @@
  * the clock and for following the state file), and redraws only the panes
  * marked dirty, through wnoutrefresh()/doupdate() so nothing flickers.
  * cmd_console.c calls ui_console_run(); the pane files draw into the windows
- * made here.  Writes go through ui_append() -> state_append(), the same call
- * the headless tick/untick/note commands make.
+ * made here.  Writes are ops.c's operations (ui_ops_ctx), the same the
+ * headless tick/untick/note commands call.
  */
 #include "config.h"
 #include <langinfo.h>
@@ -23,7 +23,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/lease.h"
 #include "ui_priv.h"
 
@@ -101,24 +100,28 @@ void ui_pane_title(ui_ctx *u, WINDOW *w, int y, const char *title, const char *r
 	}
 }
 
-int ui_append(ui_ctx *u, const char *kind, const char *phase, const char *item,
-              const char *payload_json)
+bool ui_may_write(ui_ctx *u)
 {
-	pgc_err e = {0};
 	if (ui_read_only(u)) {
 		ui_status(u, "%s mode: nothing is recorded from this console", ui_mode_name(u->s.mode));
-		return -1;
+		return false;
 	}
-	/* An operator's words may quote a secret (a note, a reason). */
-	char *masked = act_mask_payload(u->s.cfg, payload_json);
-	int rc = state_append(u->s.st, kind, phase, item, masked, NULL, &e);
-	free(masked);
-	if (rc != 0) {
-		ui_status(u, "NOT recorded: %.200s", e.msg);
-		return -1;
-	}
+	return true;
+}
+
+ops_ctx ui_ops_ctx(ui_ctx *u)
+{
+	return (ops_ctx){.st = u->s.st, .lg = u->lg, .cfg = u->s.cfg};
+}
+
+void ui_after_write(ui_ctx *u)
+{
+	/* ops.c folded the events into the ledger already, so
+	 * ui_follow_state() would not see them as new for the rows */
+	u->rows_stale = true;
 	ui_follow_state(u);
-	return 0;
+	ui_side_refresh_recorded(u);
+	ui_mark(u, UI_DIRTY_ALL);
 }
 
 /* Picks up events appended by this console or by anyone else (a headless
@@ -515,13 +518,9 @@ static void record_session_end(ui_ctx *u, const char *why)
 {
 	if (ui_read_only(u))
 		return;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "reason", why);
-	char *js = cJSON_PrintUnformatted(o);
-	pgc_err e = {0};
-	state_append(u->s.st, EV_SESSION_END, NULL, NULL, js, NULL, &e);
-	free(js);
-	cJSON_Delete(o);
+	ops_ctx c = ui_ops_ctx(u);
+	ops_outcome oc;
+	ops_session(&c, false, why, &oc);
 }
 
 static void on_signal(loop *lp, int signo, void *ud)
@@ -703,15 +702,10 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	if (u->s.st)
 		u->data_version = state_data_version(u->s.st);
 	if (!ui_read_only(u)) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "mode", "console");
-		char *js = cJSON_PrintUnformatted(o);
-		pgc_err ee = {0};
-		if (state_append(u->s.st, EV_SESSION_START, NULL, NULL, js, NULL, &ee) != 0)
-			ui_status(u, "NOT recorded: %.200s", ee.msg);
-		free(js);
-		cJSON_Delete(o);
-		ledger_catch_up(u->lg, u->s.st, &ee);
+		ops_ctx c = ui_ops_ctx(u);
+		ops_outcome oc;
+		if (ops_session(&c, true, "console", &oc) < 0)
+			ui_status(u, "%.200s", oc.message);
 	}
 	ui_events_load(u);
 	ui_side_refresh_recorded(u);

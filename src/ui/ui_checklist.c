@@ -6,8 +6,9 @@
  *
  * The visible tree is flattened into u->rows_v once per change (fold, tick,
  * phase switch, new events) so moving the cursor costs only the rows on
- * screen, even with 10,000 items.  Space ticks through ui_append(); unticks
- * and out-of-order phase completion ask for a reason first.
+ * screen, even with 10,000 items.  Space ticks through ops_tick(); unticks,
+ * and what ops.c says needs a reason (a phase completed out of order or
+ * past its counts gate), ask first; Esc at such a prompt records nothing.
  */
 #include "config.h"
 #include <limits.h>
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/compare.h"
 #include "pgcutover/schedule.h"
 #include "pgcutover/rehearsal.h"
@@ -269,15 +269,6 @@ static void step_schedule(ui_ctx *u, size_t s_idx, const rb_step *st, bool done,
 		snprintf(buf + l, n - l, " %s in %dh%02dm", ui_glyph_str(u, UI_G_BULLET), ahead / 60, ahead % 60);
 }
 
-static char *payload_hash(const char *hash)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "hash", hash);
-	char *js = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return js;
-}
-
 static const char *mark_str(const rb_item *it, bool done, char *buf, size_t n)
 {
 	if (done)
@@ -507,71 +498,58 @@ static int page_rows(ui_ctx *u)
 	return h > 1 ? h : 1;
 }
 
-/* Whether phase p may be recorded complete as far as row counts go: true
- * when the config does not gate it, or the last recorded counts have every
- * table matched (exact).  why says which table is not, or the summary. */
-bool ui_gate_met(ui_ctx *u, size_t p, char *why, size_t n)
-{
-	return cmp_gate_met(u->s.cfg, u->rb->phases[p].id, u->lg->last_counts, why, n);
-}
+/* ---- ticks and phase completion through ops.c ---- */
 
-/* Records the phase complete when all its items are done.  First, unless
- * flags say it was already answered: when an earlier phase is still open,
- * asks for an override reason; when the phase is gated on row counts that
- * do not all match, asks for a gate override reason (both audited). */
-void ui_complete_phase_maybe(ui_ctx *u, size_t p, unsigned flags)
+/* An outcome that needs a reason becomes the prompt asking it; any other
+ * becomes the status line.  i is the item ticked, SIZE_MAX when the phase
+ * itself was being completed.  The order reason already given (ov) rides
+ * along to the gate prompt, so one call then records both. */
+static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *ov, const ops_outcome *oc)
 {
-	const lg_phase *lp = &u->lg->phases[p];
 	const rb_phase *ph = &u->rb->phases[p];
-	if (lp->total == 0 || lp->done < lp->total || lp->completed_at > 0)
+	ui_after_write(u);
+	switch (oc->result) {
+	case OPS_NEEDS_ORDER_OVERRIDE: {
+		char title[sizeof u->prompt.title];
+		snprintf(title, sizeof title, "%.200s. Reason:", oc->message);
+		ui_prompt_open(u, UI_PROMPT_OVERRIDE, title,
+		               "recorded as a phase override; Esc: nothing is recorded", NULL, true, p, i);
 		return;
-	if (!(flags & UI_COMPLETE_ORDER_OK)) {
-		for (size_t q = 0; q < p; q++) {
-			const lg_phase *lq = &u->lg->phases[q];
-			if (lq->total > 0 && lq->status != LG_PHASE_DONE) {
-				char title[256];
-				snprintf(title, sizeof title, "Phase %s is still open (%d/%d). Reason to complete phase %s anyway:",
-				         u->rb->phases[q].id, lq->done, lq->total, ph->id);
-				ui_prompt_open(u, UI_PROMPT_OVERRIDE, title,
-				               "recorded as a phase override; Esc leaves the phase open", NULL, true, p, SIZE_MAX);
-				return;
-			}
-		}
 	}
-	char why[256];
-	bool met = ui_gate_met(u, p, why, sizeof why);
-	if (!met && !(flags & UI_COMPLETE_GATE_OK)) {
+	case OPS_BLOCKED_BY_GATE: {
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "Phase %.16s is gated on row counts: %.150s. Reason to complete it anyway:",
-		         ph->id, why);
+		         ph->id, oc->gate);
 		ui_prompt_open(u, UI_PROMPT_GATE, title,
-		               "recorded as a gate override; Esc leaves the phase open (e: exact counts)", NULL, true,
-		               p, SIZE_MAX);
+		               "recorded as a gate override; Esc: nothing is recorded (e: exact counts)", NULL, true, p, i);
+		snprintf(u->prompt.order_reason, sizeof u->prompt.order_reason, "%s",
+		         ov && ov->order_reason ? ov->order_reason : "");
 		return;
 	}
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "done", lp->done);
-	cJSON_AddNumberToObject(o, "total", lp->total);
-	if (why[0])
-		cJSON_AddStringToObject(o, met ? "gate" : "gate_overridden", why);
-	char *js = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (ui_append(u, EV_PHASE_COMPLETE, ph->id, NULL, js) == 0)
-		ui_status(u, "phase %s complete%s", ph->id, flags ? " (override recorded)" : met && why[0] ? " (counts gate met)" : "");
-	cJSON_free(js);
+	case OPS_DONE:
+		if (i != SIZE_MAX)
+			ui_status(u, "ticked %s%s%s", ph->items[i].id, oc->phase_completed ? "; phase complete: " : "",
+			          oc->phase_completed ? ph->id : "");
+		else
+			ui_status(u, "%.300s", oc->message);
+		return;
+	case OPS_ALREADY_DONE: case OPS_REFUSED: case OPS_ERROR:
+		ui_status(u, "%.300s", oc->message);
+		return;
+	}
 }
 
-/* Whether ticking item i completes its phase while an earlier one is open:
- * then the override reason is asked before anything is written. */
-static bool tick_needs_override(ui_ctx *u, size_t p, size_t i)
+/* Records phase p complete (all its items done), asking what ops.c says it
+ * needs: an override reason while an earlier phase is open, a gate reason
+ * while its counts gate is not met. */
+void ui_complete_phase(ui_ctx *u, size_t p, const ops_override *ov)
 {
-	const lg_phase *lp = &u->lg->phases[p];
-	if (!ledger_item_counts(&u->rb->phases[p].items[i]) || lp->done + 1 != lp->total || lp->completed_at > 0)
-		return false;
-	for (size_t q = 0; q < p; q++)
-		if (u->lg->phases[q].total > 0 && u->lg->phases[q].status != LG_PHASE_DONE)
-			return true;
-	return false;
+	if (!ui_may_write(u))
+		return;
+	ops_ctx c = ui_ops_ctx(u);
+	ops_outcome oc;
+	ops_complete_phase(&c, p, ov, &oc);
+	present_outcome(u, p, SIZE_MAX, ov, &oc);
 }
 
 void ui_checklist_tick(ui_ctx *u)
@@ -592,84 +570,21 @@ void ui_checklist_tick(ui_ctx *u)
 		ui_prompt_open(u, UI_PROMPT_UNTICK, title, "Enter records the untick, Esc cancels", NULL, true, u->phase, i);
 		return;
 	}
-	size_t p = u->phase;
-	if (tick_needs_override(u, p, i)) {
-		size_t q = 0;
-		while (q < p && !(u->lg->phases[q].total > 0 && u->lg->phases[q].status != LG_PHASE_DONE))
-			q++;
-		char title[256];
-		snprintf(title, sizeof title, "%s completes phase %s, but phase %s is open (%d/%d). Reason:",
-		         it->id, ph->id, u->rb->phases[q].id, u->lg->phases[q].done, u->lg->phases[q].total);
-		ui_prompt_open(u, UI_PROMPT_OVERRIDE, title,
-		               "recorded as a phase override with the tick; Esc: nothing is recorded", NULL, true, p, i);
-		return;
-	}
-	ui_tick_item(u, p, i, NULL);
+	ui_tick_item(u, u->phase, i, NULL);
 }
 
-/* The tick, and "phase complete" when it was the phase's last open item, in
- * one transaction -- the same events `pgcutover tick` writes.  With an
- * override reason the phase_override event goes first. */
-void ui_tick_item(ui_ctx *u, size_t p, size_t i, const char *override_reason)
+/* The tick, and "phase complete" when it was the phase's last open item,
+ * in one transaction -- ops_tick(), the same `pgcutover tick` calls.  When
+ * completing the phase needs a reason nothing is written and the prompt
+ * asks for it; its answer calls this again with the reason. */
+void ui_tick_item(ui_ctx *u, size_t p, size_t i, const ops_override *ov)
 {
-	const rb_phase *ph = &u->rb->phases[p];
-	const rb_item *it = &ph->items[i];
-	pgc_err e = {0};
-	if (ui_read_only(u))
+	if (!ui_may_write(u))
 		return;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "hash", it->hash);
-	char *js = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	char *ov = NULL;
-	if (override_reason) {
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "reason", override_reason);
-		cJSON_AddStringToObject(o, "item", it->id);
-		ov = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-	}
-	/* decided before writing, from the ledger as it stands, so nothing is
-	 * folded that a rollback could take back */
-	const lg_phase *lp = &u->lg->phases[p];
-	int done_after = lp->done + (ledger_item_counts(it) ? 1 : 0);
-	bool last = lp->total > 0 && done_after == lp->total && lp->completed_at == 0;
-	char why[256] = "";
-	bool gate_ok = !last || ui_gate_met(u, p, why, sizeof why);
-	bool completes = last && gate_ok;
-	if (state_begin(u->s.st, &e) < 0)
-		goto fail;
-	if (ov && state_append(u->s.st, EV_PHASE_OVERRIDE, ph->id, NULL, ov, NULL, &e) < 0)
-		goto fail_rb;
-	if (state_append(u->s.st, EV_TICK, ph->id, it->id, js, NULL, &e) < 0)
-		goto fail_rb;
-	if (completes) {
-		cJSON *d = cJSON_CreateObject();
-		cJSON_AddNumberToObject(d, "done", done_after);
-		cJSON_AddNumberToObject(d, "total", lp->total);
-		if (why[0])
-			cJSON_AddStringToObject(d, "gate", why);
-		char *done = cJSON_PrintUnformatted(d);
-		cJSON_Delete(d);
-		int r = state_append(u->s.st, EV_PHASE_COMPLETE, ph->id, NULL, done, NULL, &e);
-		free(done);
-		if (r < 0)
-			goto fail_rb;
-	}
-	if (state_commit(u->s.st, &e) < 0)
-		goto fail;
-	ui_follow_state(u);
-	ui_status(u, "ticked %s%s%s", it->id, completes ? "; phase complete: " : "", completes ? ph->id : "");
-	if (last && !gate_ok)   /* the tick stands; completing the phase asks why */
-		ui_complete_phase_maybe(u, p, UI_COMPLETE_ORDER_OK);
-	goto out;
-fail_rb:
-	state_rollback(u->s.st);
-fail:
-	ui_status(u, "NOT recorded: %.200s", e.msg);
-out:
-	free(js);
-	free(ov);
+	ops_ctx c = ui_ops_ctx(u);
+	ops_outcome oc;
+	ops_tick(&c, p, i, NULL, ov, &oc);
+	present_outcome(u, p, i, ov, &oc);
 }
 
 /* Unfolds what hides item i of the selected phase and puts the cursor on it. */
@@ -918,37 +833,24 @@ void ui_downtime_key(ui_ctx *u)
 
 void ui_downtime_answer(ui_ctx *u)
 {
-	double now = pgc_now();
+	if (!ui_may_write(u))
+		return;
 	sched_downtime d;
-	sched_downtime_get(u->rb, u->lg, now, &d);
-	cJSON *o = cJSON_CreateObject();
-	const char *kind;
-	if (d.running) {
-		kind = EV_DOWNTIME_END;
-		cJSON_AddNumberToObject(o, "elapsed_s", (double)(long)d.elapsed_s);
-		if (d.plan_min >= 0)
-			cJSON_AddNumberToObject(o, "planned_s", d.plan_min * 60.0);
-		cJSON_AddBoolToObject(o, "over", d.over);
+	sched_downtime_get(u->rb, u->lg, pgc_now(), &d);
+	ops_ctx c = ui_ops_ctx(u);
+	ops_outcome oc;
+	/* the question asked was "starts" or "ends" as the clock stood; if
+	 * someone else moved it since, ops.c says so and records nothing */
+	ops_downtime(&c, !d.running, pgc_now(), &oc);
+	ui_after_write(u);
+	if (oc.result == OPS_DONE && d.running) {
+		sched_downtime_get(u->rb, u->lg, pgc_now(), &d);
+		char el[24];
+		ui_fmt_duration(d.elapsed_s, el, sizeof el);
+		ui_status(u, "downtime ended: %s (planned %d min)%s", el, d.plan_min, d.over ? " OVER PLAN" : "");
 	} else {
-		kind = EV_DOWNTIME_START;
-		cJSON_AddStringToObject(o, "reason", "explicit");
-		if (d.plan_min >= 0)
-			cJSON_AddNumberToObject(o, "planned_s", d.plan_min * 60.0);
+		ui_status(u, "%.300s", oc.message);
 	}
-	char *js = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	const char *phase = d.has_window ? u->rb->phases[d.phase].id : NULL;
-	if (ui_append(u, kind, phase, NULL, js) == 0) {
-		if (d.running) {
-			char el[24];
-			ui_fmt_duration(d.elapsed_s, el, sizeof el);
-			ui_status(u, "downtime ended: %s (planned %d min)%s", el, d.plan_min, d.over ? " OVER PLAN" : "");
-		} else {
-			ui_status(u, "downtime started");
-		}
-	}
-	free(js);
-	ui_mark(u, UI_DIRTY_ALL);
 }
 
 void ui_duty_key(ui_ctx *u)
@@ -962,13 +864,19 @@ void ui_duty_key(ui_ctx *u)
 		ui_status(u, "%s is not a recurring duty; Space ticks it", it->id);
 		return;
 	}
-	char *js = payload_hash(it->hash);
-	if (ui_append(u, EV_DUTY_DONE, ui_cur_phase(u)->id, it->id, js) == 0) {
+	if (!ui_may_write(u))
+		return;
+	ops_ctx c = ui_ops_ctx(u);
+	ops_outcome oc;
+	ops_duty_done(&c, u->phase, (size_t)u->rows_v[u->cursor].idx, NULL, &oc);
+	ui_after_write(u);
+	if (oc.result == OPS_DONE) {
 		int every = sched_parse_every(it->recurring);
 		char clock[16] = "?";
 		if (every > 0)
 			ui_fmt_clock(pgc_now() + every, clock, sizeof clock, false);
 		ui_status(u, "duty %s done; next due %s", it->id, clock);
+	} else {
+		ui_status(u, "%.300s", oc.message);
 	}
-	free(js);
 }

@@ -133,7 +133,7 @@ void ui_header_draw(ui_ctx *u)
 		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id, d);
 	} else {
 		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id,
-		         lp->status == LG_PHASE_DONE ? "done" : lp->status == LG_PHASE_ROLLED_BACK ? "rolled back" : "not started");
+		         lg_phase_status_words(lp->status));
 	}
 	sched_downtime dtm;
 	sched_downtime_get(u->rb, u->lg, now, &dtm);

@@ -31,6 +31,7 @@
 #include "pgcutover/loop.h"
 #include "pgcutover/action.h"
 #include "pgcutover/health.h"
+#include "pgcutover/ops.h"
 
 /* Smallest screen the panes are laid out for. */
 #define UI_MIN_COLS 80
@@ -178,6 +179,9 @@ typedef struct ui_prompt {
 	size_t phase_idx;    /* what the answer is about */
 	size_t item_idx;     /* SIZE_MAX when not about an item */
 	char error[128];
+	/* UI_PROMPT_GATE after UI_PROMPT_OVERRIDE: the order reason already
+	 * given, recorded with the gate's in one op */
+	char order_reason[UI_PROMPT_MAX * 4 + 1];
 } ui_prompt;
 
 enum {
@@ -340,8 +344,12 @@ void ui_redraw(ui_ctx *u);
 /* The time the panes show: the wall clock, or the REPLAY cursor's time. */
 double ui_now(const ui_ctx *u);
 void ui_pane_title(ui_ctx *u, WINDOW *w, int y, const char *title, const char *right, bool focused);
-int ui_append(ui_ctx *u, const char *kind, const char *phase, const char *item,
-              const char *payload_json);
+/* For ops.c: whether this console may write (a status line says why not),
+ * the ops context over its state, and the screen brought up to date after
+ * an op (which catches the ledger up itself). */
+bool ui_may_write(ui_ctx *u);
+ops_ctx ui_ops_ctx(ui_ctx *u);
+void ui_after_write(ui_ctx *u);
 
 /* ui_draw.c */
 int ui_put(ui_ctx *u, WINDOW *w, int y, int x, const char *s, int maxw, attr_t attr, short pair);
@@ -377,15 +385,13 @@ void ui_checklist_rebuild(ui_ctx *u);
 void ui_checklist_draw(ui_ctx *u);
 int ui_checklist_key(ui_ctx *u, ui_action a);
 void ui_checklist_tick(ui_ctx *u);
-void ui_tick_item(ui_ctx *u, size_t phase_idx, size_t item_idx, const char *override_reason);
+/* Tick / complete a phase through ops.c; ov: reasons the operator gave
+ * (NULL at first).  An outcome needing a reason opens the prompt for it. */
+void ui_tick_item(ui_ctx *u, size_t phase_idx, size_t item_idx, const ops_override *ov);
 void ui_checklist_search(ui_ctx *u, const char *needle, bool from_next);
 void ui_checklist_free(ui_ctx *u);
 void ui_checklist_reveal(ui_ctx *u, size_t item);
-/* ui_complete_phase_maybe flags: what has already been answered */
-#define UI_COMPLETE_ORDER_OK 1u   /* earlier phases open: override given */
-#define UI_COMPLETE_GATE_OK  2u   /* counts gate not met: override given */
-void ui_complete_phase_maybe(ui_ctx *u, size_t phase_idx, unsigned flags);
-bool ui_gate_met(ui_ctx *u, size_t phase_idx, char *why, size_t n);
+void ui_complete_phase(ui_ctx *u, size_t phase_idx, const ops_override *ov);
 void ui_detail_draw(ui_ctx *u);
 int ui_detail_key(ui_ctx *u, ui_action a);
 void ui_side_draw(ui_ctx *u, WINDOW *w, const ui_side_data *d);

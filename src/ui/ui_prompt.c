@@ -4,13 +4,13 @@
  * get_wch, so names like "Zoë" work), and a hint.  Enter commits, Esc
  * cancels.  What a committed answer does (untick with reason, note, search,
  * phase override) is decided here in one switch so every write path is in
- * view; the writes themselves go through ui_append().
+ * view; the writes themselves are ops.c's (the same the headless commands
+ * call), and Esc calls none, so a cancelled prompt records nothing.
  */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 #include "ui_priv.h"
 
 #define PROMPT_ROWS 6
@@ -85,18 +85,6 @@ static char *prompt_text(const ui_prompt *p)
 	return out;
 }
 
-static char *payload1(const char *key, const char *val, const char *key2, const char *val2)
-{
-	cJSON *o = cJSON_CreateObject();
-	if (key)
-		cJSON_AddStringToObject(o, key, val);
-	if (key2)
-		cJSON_AddStringToObject(o, key2, val2);
-	char *js = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return js;
-}
-
 static void commit(ui_ctx *u, const char *text)
 {
 	ui_prompt p = u->prompt;   /* the handlers may open another prompt */
@@ -104,21 +92,31 @@ static void commit(ui_ctx *u, const char *text)
 	prompt_close(u);
 	switch (p.kind) {
 	case UI_PROMPT_UNTICK: {
-		const rb_item *it = &ph->items[p.item_idx];
-		char *js = payload1("hash", it->hash, "reason", text);
-		if (ui_append(u, EV_UNTICK, ph->id, it->id, js) == 0)
-			ui_status(u, "unticked %s: %s", it->id, text);
-		free(js);
+		if (!ui_may_write(u))
+			break;
+		ops_ctx c = ui_ops_ctx(u);
+		ops_outcome oc;
+		ops_untick(&c, p.phase_idx, p.item_idx, text, &oc);
+		ui_after_write(u);
+		if (oc.result == OPS_DONE)
+			ui_status(u, "unticked %s: %s", ph->items[p.item_idx].id, text);
+		else
+			ui_status(u, "%.300s", oc.message);
 		break;
 	}
 	case UI_PROMPT_NOTE: {
-		/* same payload as `pgcutover note [ITEM] TEXT`: the item's hash
-		 * lets the ledger follow the item if the runbook moves it */
-		const rb_item *it = p.item_idx != SIZE_MAX ? &ph->items[p.item_idx] : NULL;
-		char *js = payload1("text", text, it ? "hash" : NULL, it ? it->hash : NULL);
-		if (ui_append(u, EV_NOTE, ph->id, it ? it->id : NULL, js) == 0)
-			ui_status(u, "note recorded on %s%s", it ? "" : "phase ", it ? it->id : ph->id);
-		free(js);
+		/* the same op as `pgcutover note [ITEM] TEXT` */
+		if (!ui_may_write(u))
+			break;
+		ops_ctx c = ui_ops_ctx(u);
+		ops_outcome oc;
+		ops_note(&c, p.phase_idx, p.item_idx, text, &oc);
+		ui_after_write(u);
+		if (oc.result == OPS_DONE)
+			ui_status(u, "note recorded on %s%s", p.item_idx != SIZE_MAX ? "" : "phase ",
+			          p.item_idx != SIZE_MAX ? ph->items[p.item_idx].id : ph->id);
+		else
+			ui_status(u, "%.300s", oc.message);
 		break;
 	}
 	case UI_PROMPT_SEARCH:
@@ -129,28 +127,20 @@ static void commit(ui_ctx *u, const char *text)
 		snprintf(u->log_search, sizeof u->log_search, "%s", text);
 		ui_log_search(u, u->log_search, false);
 		break;
-	case UI_PROMPT_OVERRIDE:
-		if (p.item_idx != SIZE_MAX) {
-			ui_tick_item(u, p.phase_idx, p.item_idx, text);
-		} else {
-			char *js = payload1("reason", text, NULL, NULL);
-			if (ui_append(u, EV_PHASE_OVERRIDE, ph->id, NULL, js) == 0)
-				ui_complete_phase_maybe(u, p.phase_idx, UI_COMPLETE_ORDER_OK);
-			free(js);
-		}
-		break;
-	case UI_PROMPT_GATE: {
-		char why[256];
-		ui_gate_met(u, p.phase_idx, why, sizeof why);
-		char *js = payload1("reason", text, "gate", why);
-		if (ui_append(u, EV_PHASE_OVERRIDE, ph->id, NULL, js) == 0)
-			ui_complete_phase_maybe(u, p.phase_idx, UI_COMPLETE_ORDER_OK | UI_COMPLETE_GATE_OK);
-		free(js);
+	case UI_PROMPT_OVERRIDE: case UI_PROMPT_GATE: {
+		/* the answer goes back to the op that asked; the gate prompt
+		 * carries the order reason given before it */
+		ops_override ov = {.order_reason = p.kind == UI_PROMPT_GATE ? p.order_reason : text,
+		                   .gate_reason = p.kind == UI_PROMPT_GATE ? text : NULL};
+		if (p.item_idx != SIZE_MAX)
+			ui_tick_item(u, p.phase_idx, p.item_idx, &ov);
+		else
+			ui_complete_phase(u, p.phase_idx, &ov);
 		break;
 	}
 	case UI_PROMPT_COMPLETE:
 		if (text[0] == 'y' || text[0] == 'Y')
-			ui_complete_phase_maybe(u, p.phase_idx, 0);
+			ui_complete_phase(u, p.phase_idx, NULL);
 		else
 			ui_status(u, "phase %s left open", ph->id);
 		break;

@@ -18,17 +18,6 @@
 #define RAIL_BAR_COLS 10
 #define RAIL_RISK_COLS 6
 
-static const char *status_words(lg_phase_status s)
-{
-	switch (s) {
-	case LG_PHASE_NOT_STARTED: return "not started";
-	case LG_PHASE_IN_PROGRESS: return "in progress";
-	case LG_PHASE_DONE: return "done";
-	case LG_PHASE_ROLLED_BACK: return "rolled back";
-	}
-	return "?";
-}
-
 /* "HIGH", "MEDIUM - data loss" -> first word, upper case, short. */
 static void risk_word(const char *risk, char *buf, size_t n)
 {
@@ -109,7 +98,7 @@ void ui_rail_draw(ui_ctx *u)
 		bool down = dtm.start > 0 && !dtm.running && dtm.phase == p;
 		bool words = !down || (lp->status != LG_PHASE_NOT_STARTED && lp->status != LG_PHASE_DONE);
 		int n = snprintf(facts, sizeof facts, "%d/%d%s%s%s", lp->done, lp->total, has_rollback(ph) ? " R" : "",
-		                 words ? " " : "", words ? status_words(lp->status) : "");
+		                 words ? " " : "", words ? lg_phase_status_words(lp->status) : "");
 		if (!down && lp->status == LG_PHASE_DONE && lp->started_at > 0 && lp->completed_at >= lp->started_at) {
 			char dur[24];
 			ui_fmt_duration(lp->completed_at - lp->started_at, dur, sizeof dur);
@@ -149,7 +138,7 @@ int ui_rail_key(ui_ctx *u, ui_action a)
 			ui_status(u, "phase %s has %d open items; tick them in the checklist",
 			          u->rb->phases[u->phase].id, lp->total - lp->done);
 		else
-			ui_complete_phase_maybe(u, u->phase, 0);
+			ui_complete_phase(u, u->phase, NULL);
 		return 1;
 	}
 	default:

@@ -113,13 +113,13 @@ keys Escape
 wait_screen_not 'gated on row counts' 5
 is "$(pgc status --json | jq -r '.phases[] | select(.id == "1") | .completed_at // "open"')" open \
 	"Esc: the phase is not recorded complete"
-is "$(pgc log --json | jq '[.[] | select(.kind == "tick" and .phase == "1")] | length')" 2 \
-	"both ticks are recorded all the same"
-keys Tab Tab Space
-wait_screen 'gated on row counts: orders' 10; ok $? "Space on the phase rail asks again"
+is "$(pgc log --json | jq '[.[] | select((.kind == "tick" or .kind == "phase_override") and .phase == "1")] | length')" 1 \
+	"Esc recorded nothing: only the first tick, no override (the last tick waits for the reason)"
+keys Space
+wait_screen 'gated on row counts: orders' 10; ok $? "Space on the item asks again"
 text "orders short by design: archive rows stay behind"
 keys Enter
-wait_screen 'phase 1 complete' 10; ok $? "with a reason the phase is completed"
+wait_screen 'phase complete: 1' 10; ok $? "with a reason the tick and the phase are recorded"
 ov=$(pgc log --json | jq -r '[.[] | select(.kind == "phase_override" and .phase == "1")][-1].payload | "\(.reason)|\(.gate)"')
 like "$ov" '^orders short by design: archive rows stay behind\|orders: ' "log --json: the override's reason and the gate it overrode"
 is "$(pgc log --json | jq -r '[.[] | select(.kind == "phase_complete" and .phase == "1")][-1].payload.gate_overridden | test("orders")')" true \

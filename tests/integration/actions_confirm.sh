@@ -52,7 +52,7 @@ grep -c "$secret" state.db* 2>/dev/null | grep -qv ':0$'; [ $? -ne 0 ]; ok $? "s
 
 # --- point of no return -----------------------------------------------------------------
 jq '. + {"point_of_no_return": "5.1"}' pgcutover.json >ponr.json
-"$PGCUTOVER" -c ponr.json tick 5.1 >/dev/null 2>&1; ok $? "point of no return ticked"
+"$PGCUTOVER" -c ponr.json tick 5.1 --override "earlier phases are not what this tests" >/dev/null 2>&1; ok $? "point of no return ticked (completing phase 5 early: --override)"
 setsid -w "$PGCUTOVER" -c "$T/ponr.json" rollback 5 --yes </dev/null >"$T/out" 2>"$T/err"; rc=$?
 is "$rc" 64 "past the point of no return --yes alone is not enough"
 like "$(cat "$T/err")" "POINT OF NO RETURN" "says the point of no return has passed"

@@ -1,10 +1,13 @@
 #!/bin/sh
 # counts_gate.sh -- a phase listed in the config's "gates" is recorded
 # complete by `pgcutover tick` only when the last recorded counts have every
-# table matched with exact counts: with a table short on the target the tick
-# is recorded, the phase is not, and both --json (gate_blocked) and stderr
-# name the table; once the target catches up and exact counts are recorded,
-# the last tick completes the phase and the event says which gate it met.
+# table matched with exact counts: with a table short on the target the last
+# tick is refused (64) and nothing is recorded -- the console asks for a
+# reason there, and cancelling it records nothing -- while both --json
+# (gate_blocked) and stderr name the table; --override REASON records the
+# override, the tick and the phase together; once the target catches up and
+# exact counts are recorded, the last tick completes the phase with no
+# reason and the event says which gate it met.
 # An ungated phase completes as before.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
@@ -40,13 +43,21 @@ pgc counts --exact >/dev/null
 is "$?" 1 "counts --exact: the table differs (exit 1)"
 pgc tick 2.1 >/dev/null
 out=$(pgc --json tick 2.2 2>"$PGC_TMP/err"); rc=$?
-is "$rc" 0 "gated phase, counts differ: the tick itself succeeds"
-is "$(printf '%s' "$out" | jq -r .done)" true "the item is ticked"
+is "$rc" 64 "gated phase, counts differ: the last tick is refused (64), as the console asks for a reason"
+is "$(printf '%s' "$out" | jq -r .done)" false "the item is not ticked"
+is "$(printf '%s' "$out" | jq -r .outcome)" blocked_by_gate "--json: outcome blocked_by_gate"
 is "$(printf '%s' "$out" | jq -r .phase_complete)" false "the phase is not recorded complete"
 like "$(printf '%s' "$out" | jq -r .gate_blocked)" '^items: mismatched' "--json: gate_blocked names the table"
-like "$(cat "$PGC_TMP/err")" 'phase 2 not recorded complete: it is gated on row counts: items' "stderr says why"
-is "$(pgc log --json | jq '[.[] | select(.kind == "phase_complete" and .phase == "2")] | length')" 0 \
-	"no phase_complete event for phase 2"
+like "$(cat "$PGC_TMP/err")" 'completes phase 2, which is gated on row counts: items.*--override' "stderr says why and what to give"
+is "$(pgc log --json | jq '[.[] | select((.kind == "tick" and .item == "2.2") or (.kind == "phase_complete" and .phase == "2"))] | length')" 0 \
+	"no tick of 2.2 and no phase_complete event for phase 2"
+out=$(pgc --json tick 2.2 --override "archive rows stay behind"); rc=$?
+is "$rc" 0 "--override REASON: recorded"
+is "$(printf '%s' "$out" | jq -r .phase_complete)" true "the phase is recorded complete"
+like "$(pgc log --json | jq -r '[.[] | select(.kind == "phase_override" and .phase == "2")][-1].payload | "\(.reason)|\(.gate)"')" \
+	'^archive rows stay behind\|items: mismatched' "the override records the reason and the gate"
+like "$(pgc log --json | jq -r '[.[] | select(.kind == "phase_complete" and .phase == "2")][-1].payload.gate_overridden')" \
+	'^items: mismatched' "phase_complete says the gate was overridden"
 
 pg_psql dst "insert into items select from generate_series(1, $SHORT);"
 pgc counts --exact >/dev/null

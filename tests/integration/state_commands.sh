@@ -124,7 +124,16 @@ is "$($P -s "$db" log --json | jq length)" "$all" "-s alone reads the log (no ru
 cat > pgcutover.json <<JSON
 {"runbook": "rb.md", "state": "$T/cfg-state.db", "operator": "carol"}
 JSON
-$P tick 2.1 >/dev/null; ok $? "tick with ./pgcutover.json"
+# 2.1 completes phase 2 while phase 1 is open: the console asks for a
+# reason, so the command refuses (64) and records nothing without one
+$P tick 2.1 >/dev/null 2>"$T/err"; is "$?" 64 "tick completing phase 2 with phase 1 open: refused (64)"
+like "$(cat "$T/err")" "completes phase 2, but phase 1 is open \\(0/3\\).*--override" "stderr says which phase is open and what to give"
+is "$($P log --json | jq '[.[] | select(.kind == "tick")] | length')" 0 "nothing recorded without the reason"
+$P tick 2.1 --override "phase 1 runs in parallel" >/dev/null; ok $? "tick with ./pgcutover.json (and --override)"
+is "$($P log --json | jq -r '[.[] | select(.kind == "phase_override" or .kind == "tick" or .kind == "phase_complete") | .kind] | join(",")')" \
+	"phase_override,tick,phase_complete" "--override: the override, the tick and phase_complete"
+is "$($P log --json | jq -r '[.[] | select(.kind == "phase_override")][0].payload | "\(.reason)|\(.open_phase)|\(.item)"')" \
+	"phase 1 runs in parallel|1|2.1" "the override's reason, the open phase and the item"
 [ -f "$T/cfg-state.db" ]; ok $? "the config's state path is used"
 is "$($P log --json --limit 1 | jq -r '.[0].operator')" "carol" "the config's operator is recorded"
 $P --operator dave note hello >/dev/null
@@ -154,10 +163,12 @@ $P -r rb.md note "again" >/dev/null 2>"$T/err"
 is "$(cat "$T/err")" "" "no change report once the new runbook is recorded"
 
 # Concurrent ticks of one item are recorded once (decided under the lock).
-for i in 1 2 3 4 5 6; do $P -r rb.md tick 2.1 >/dev/null 2>&1 & done
+for i in 1 2 3 4 5 6; do $P -r rb.md tick 2.1 --override "early" >/dev/null 2>&1 & done
 wait
 is "$($P -r rb.md log --json | jq '[.[] | select(.kind == "tick" and .item == "2.1")] | length')" "1" \
 	"six concurrent ticks of one item record one tick"
+is "$($P -r rb.md log --json | jq '[.[] | select(.kind == "phase_override" and .phase == "2")] | length')" "1" \
+	"and one override (the others found it done under the lock)"
 
 # Tampering is caught by log --verify (exit 1, naming the event).
 sqlite3 "$db" "DROP TRIGGER events_no_update; UPDATE events SET operator = 'mallory' WHERE id = 3;"

@@ -126,6 +126,8 @@ static void test_fold(void)
 	is_int(lg->phases[0].status, LG_PHASE_DONE, "phase 0 all [x]: done");
 	is_int(lg->phases[1].total, 3, "phase 1 total leaves out [N/A] and rollback items");
 	is_int(lg->phases[1].status, LG_PHASE_NOT_STARTED, "phase 1 not started");
+	is_str(lg_phase_status_words(lg->phases[1].status), "not started", "in words for a person");
+	is_str(lg_phase_status_words(LG_PHASE_ROLLED_BACK), "rolled back", "rolled back in words");
 	int total_counted = 0;
 	for (size_t q = 0; q < rb->n_phases; q++)
 		for (size_t k = 0; k < rb->phases[q].n_items; k++)

@@ -383,6 +383,18 @@ static void test_write_failure(void)
 	free(path);
 }
 
+static void test_event_dup(void)
+{
+	st_event src = {.id = 7, .ts = 1.5, .operator_name = "alice", .host = NULL, .kind = "note",
+	                .phase = "1", .item = NULL, .payload = NULL};
+	st_event *d = st_event_dup(&src);
+	ok(d->id == 7 && d->ts == 1.5, "st_event_dup: id and time");
+	ok(strcmp(d->operator_name, "alice") == 0 && d->operator_name != src.operator_name, "a copy of the operator");
+	ok(strcmp(d->host, "") == 0 && strcmp(d->payload, "{}") == 0, "a missing host is \"\", a missing payload {}");
+	ok(d->item == NULL && strcmp(d->phase, "1") == 0, "phase copied, no item stays none");
+	st_event_free(d);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tap_tmpl(tmpdir, sizeof tmpdir, "pgc-test-state"))) {
@@ -399,5 +411,6 @@ int main(void)
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tmpdir);
 	free(cmd);
+	test_event_dup();
 	return done_testing();
 }

@@ -1,0 +1,633 @@
+/*
+ * ops.c -- the operator's state-changing actions (ops.h), shared by the
+ * console (src/ui) and the headless commands (src/cli), which only present
+ * the outcome.  Every op follows one pattern: open the write transaction,
+ * catch the ledger up (so "already done" is decided on what is in the file
+ * now, not on what this process last read), decide, append its events,
+ * commit, catch up again.  Decisions are made before anything is appended,
+ * so a rolled-back transaction leaves the ledger as it was.  An op that
+ * needs a reason it was not given (a phase completed out of order, a counts
+ * gate not met) writes nothing and says what it needs.  Payloads are built
+ * by the ops_payload_* writers only; the operator's words in them are
+ * masked (a note may quote a secret) before they are recorded.
+ */
+#include "config.h"
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/ops.h"
+#include "pgcutover/action.h"
+#include "pgcutover/compare.h"
+#include "pgcutover/schedule.h"
+
+#define OPS_TIME_MAX 40
+/* Characters of a sha256 shown in messages. */
+#define OPS_SHORT_SHA 12
+#define SECONDS_PER_MINUTE 60.0
+
+const char *ops_result_name(ops_result r)
+{
+	switch (r) {
+	case OPS_DONE: return "done";
+	case OPS_ALREADY_DONE: return "already_done";
+	case OPS_NEEDS_ORDER_OVERRIDE: return "needs_order_override";
+	case OPS_BLOCKED_BY_GATE: return "blocked_by_gate";
+	case OPS_REFUSED: return "refused";
+	case OPS_ERROR: return "error";
+	}
+	return "?";
+}
+
+/* ---- payload writers ---- */
+
+static char *json_text(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	cJSON_Delete(o);
+	return out;
+}
+
+static void add_str(cJSON *o, const char *key, const char *val)
+{
+	if (val && *val)
+		cJSON_AddStringToObject(o, key, val);
+}
+
+char *ops_payload_tick(const char *hash, const char *note)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	add_str(o, "note", note);
+	return json_text(o);
+}
+
+char *ops_payload_untick(const char *hash, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	return json_text(o);
+}
+
+char *ops_payload_note(const char *text, const char *hash)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "text", text ? text : "");
+	add_str(o, "hash", hash);
+	return json_text(o);
+}
+
+char *ops_payload_phase_complete(int done, int total, const char *gate, bool gate_overridden)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "done", done);
+	cJSON_AddNumberToObject(o, "total", total);
+	add_str(o, gate_overridden ? "gate_overridden" : "gate", gate);
+	return json_text(o);
+}
+
+char *ops_payload_phase_override(const char *reason, const char *item, const char *open_phase,
+                                 const char *gate)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	add_str(o, "item", item);
+	add_str(o, "open_phase", open_phase);
+	add_str(o, "gate", gate);
+	return json_text(o);
+}
+
+char *ops_payload_downtime_start(const char *reason, int plan_min)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "explicit");
+	if (plan_min >= 0)
+		cJSON_AddNumberToObject(o, "planned_s", plan_min * SECONDS_PER_MINUTE);
+	return json_text(o);
+}
+
+char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "elapsed_s", (double)(long)elapsed_s);
+	if (plan_min >= 0)
+		cJSON_AddNumberToObject(o, "planned_s", plan_min * SECONDS_PER_MINUTE);
+	cJSON_AddBoolToObject(o, "over", over);
+	return json_text(o);
+}
+
+char *ops_payload_duty_done(const char *hash, const char *note)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	add_str(o, "note", note);
+	return json_text(o);
+}
+
+char *ops_payload_session_start(const char *mode)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", mode ? mode : "console");
+	return json_text(o);
+}
+
+char *ops_payload_session_end(const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	return json_text(o);
+}
+
+/* {"sha256":..,"path":..,"items":[[id,hash],..]} for runbook_loaded. */
+char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, size_t n)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "sha256", rb->sha256);
+	char *abs = rb->path ? realpath(rb->path, NULL) : NULL;
+	cJSON_AddStringToObject(root, "path", abs ? abs : rb->path ? rb->path : "");
+	free(abs);
+	cJSON_AddNumberToObject(root, "phases", (double)rb->n_phases);
+	cJSON *items = cJSON_AddArrayToObject(root, "items");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *pair = cJSON_CreateArray();
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].id));
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].hash));
+		cJSON_AddItemToArray(items, pair);
+	}
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+/* Adds from/to sha256 to the diff JSON for runbook_changed. */
+char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to)
+{
+	char *diff = ledger_diff_json(d);
+	cJSON *root = cJSON_Parse(diff);
+	free(diff);
+	cJSON_AddStringToObject(root, "from_sha256", from);
+	cJSON_AddStringToObject(root, "to_sha256", to);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+
+/* ---- the transaction every op runs in ---- */
+
+static void outcome_init(ops_outcome *out, size_t p)
+{
+	memset(out, 0, sizeof *out);
+	out->phase_idx = p;
+	out->open_phase_idx = SIZE_MAX;
+}
+
+static void say(ops_outcome *out, ops_result r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(ops_outcome *out, ops_result r, const char *fmt, ...)
+{
+	out->result = r;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out->message, sizeof out->message, fmt, ap);
+	va_end(ap);
+}
+
+static int fail(ops_outcome *out, const pgc_err *e)
+{
+	out->result = OPS_ERROR;
+	out->err = *e;
+	snprintf(out->message, sizeof out->message, "NOT recorded: %s", e->msg);
+	out->event_id = 0;
+	out->phase_completed = false;
+	return -1;
+}
+
+/* Opens the write transaction with the ledger caught up to the file. */
+static int begin(const ops_ctx *c, ops_outcome *out)
+{
+	pgc_err e = {0};
+	if (state_begin(c->st, &e) < 0)
+		return fail(out, &e);
+	if (ledger_catch_up(c->lg, c->st, &e) < 0) {
+		state_rollback(c->st);
+		return fail(out, &e);
+	}
+	return 0;
+}
+
+/* Ends a transaction that decided to write nothing. */
+static int nothing(const ops_ctx *c)
+{
+	state_rollback(c->st);
+	return 0;
+}
+
+/* Appends one event inside the transaction, the payload masked. */
+static int append(const ops_ctx *c, const char *kind, const char *phase, const char *item,
+                  const char *payload, int64_t *id, pgc_err *e)
+{
+	char *masked = act_mask_payload(c->cfg, payload);
+	int rc = state_append(c->st, kind, phase, item, masked, id, e);
+	free(masked);
+	return rc;
+}
+
+static int commit(const ops_ctx *c, ops_outcome *out)
+{
+	pgc_err e = {0};
+	if (state_commit(c->st, &e) < 0) {
+		state_rollback(c->st);
+		return fail(out, &e);
+	}
+	if (ledger_catch_up(c->lg, c->st, &e) < 0)
+		return fail(out, &e);
+	return 0;
+}
+
+static int abort_with(const ops_ctx *c, ops_outcome *out, const pgc_err *e)
+{
+	state_rollback(c->st);
+	return fail(out, e);
+}
+
+static bool given(const char *s)
+{
+	return s && *s;
+}
+
+/* ---- phase completion: the checks and the events ---- */
+
+/* The first phase before p with items that is not done, or SIZE_MAX. */
+static size_t open_before(const ledger *lg, size_t p)
+{
+	for (size_t q = 0; q < p; q++)
+		if (lg->phases[q].total > 0 && lg->phases[q].status != LG_PHASE_DONE)
+			return q;
+	return SIZE_MAX;
+}
+
+/* Whether phase p's counts gate is met, like cmp_gate_met(), but naming
+ * every table that keeps it shut ("bookings: behind, reminders: behind"),
+ * not just the first: the operator decides on the whole list.  Each table
+ * is put to the one reader of the counts payload (cmp_payload_all_matched)
+ * on its own, through a copy of the config that lists only that table. */
+static bool gate_met(const ops_ctx *c, size_t p, char *why, size_t n)
+{
+	if (cmp_gate_met(c->cfg, c->lg->rb->phases[p].id, c->lg->last_counts, why, n))
+		return true;
+	if (!c->lg->last_counts || c->cfg->n_tables < 2)
+		return false;   /* nothing recorded yet, or one table: why says it */
+	strbuf all;
+	sb_init(&all);
+	for (size_t t = 0; t < c->cfg->n_tables; t++) {
+		config one = *c->cfg;
+		one.tables = &c->cfg->tables[t];
+		one.n_tables = 1;
+		char w[OPS_GATE_MAX];
+		if (!cmp_payload_all_matched(&one, c->lg->last_counts, w, sizeof w)) {
+			if (all.len)
+				sb_puts(&all, ", ");
+			sb_puts(&all, w);
+		}
+	}
+	if (all.len)
+		snprintf(why, n, "%s", all.buf);
+	sb_free(&all);
+	return false;
+}
+
+/* Decides whether phase p may be completed with ov, and when it may,
+ * appends its overrides (the tick's item names which tick it came with).
+ * Returns 1 when the caller may go on to record phase_complete, 0 when
+ * out says what is needed (nothing appended), -1 on error. */
+static int phase_checks(const ops_ctx *c, size_t p, const char *item, const ops_override *ov,
+                        const char *what, ops_outcome *out)
+{
+	const ledger *lg = c->lg;
+	const rb_phase *ph = &lg->rb->phases[p];
+	const char *order_reason = ov ? ov->order_reason : NULL, *gate_reason = ov ? ov->gate_reason : NULL;
+	size_t q = open_before(lg, p);
+	out->gate_blocked = !gate_met(c, p, out->gate, sizeof out->gate);
+	if (q != SIZE_MAX && !given(order_reason)) {
+		out->open_phase_idx = q;
+		say(out, OPS_NEEDS_ORDER_OVERRIDE, "%s phase %s, but phase %s is open (%d/%d)", what, ph->id,
+		    lg->rb->phases[q].id, lg->phases[q].done, lg->phases[q].total);
+		return 0;
+	}
+	if (out->gate_blocked && !given(gate_reason)) {
+		say(out, OPS_BLOCKED_BY_GATE, "%s phase %s, which is gated on row counts: %s", what, ph->id, out->gate);
+		return 0;
+	}
+	pgc_err e = {0};
+	if (q != SIZE_MAX) {
+		out->open_phase_idx = q;
+		char *pl = ops_payload_phase_override(order_reason, item, lg->rb->phases[q].id, NULL);
+		int rc = append(c, EV_PHASE_OVERRIDE, ph->id, NULL, pl, NULL, &e);
+		free(pl);
+		if (rc < 0)
+			return abort_with(c, out, &e);
+	}
+	if (out->gate_blocked) {
+		char *pl = ops_payload_phase_override(gate_reason, item, NULL, out->gate);
+		int rc = append(c, EV_PHASE_OVERRIDE, ph->id, NULL, pl, NULL, &e);
+		free(pl);
+		if (rc < 0)
+			return abort_with(c, out, &e);
+	}
+	return 1;
+}
+
+static int append_complete(const ops_ctx *c, size_t p, int done, ops_outcome *out)
+{
+	const lg_phase *lp = &c->lg->phases[p];
+	pgc_err e = {0};
+	char *pl = ops_payload_phase_complete(done, lp->total, out->gate, out->gate_blocked);
+	int rc = append(c, EV_PHASE_COMPLETE, c->lg->rb->phases[p].id, NULL, pl, NULL, &e);
+	free(pl);
+	if (rc < 0)
+		return abort_with(c, out, &e);
+	out->phase_completed = true;
+	return 0;
+}
+
+/* ---- the ops ---- */
+
+static void already_ticked(const ops_ctx *c, const rb_item *it, const lg_item *li, ops_outcome *out)
+{
+	(void)c;
+	if (li->done_by) {
+		char when[OPS_TIME_MAX];
+		pgc_iso8601(li->done_at, when, sizeof when);
+		say(out, OPS_ALREADY_DONE, "%s is already done (ticked by %s at %s); nothing changed", it->id,
+		    li->done_by, when);
+	} else {
+		say(out, OPS_ALREADY_DONE, "%s is already done (marked [x] in the runbook); nothing changed", it->id);
+	}
+}
+
+int ops_tick(const ops_ctx *c, size_t p, size_t i, const char *note, const ops_override *ov,
+             ops_outcome *out)
+{
+	outcome_init(out, p);
+	if (begin(c, out) < 0)
+		return -1;
+	const rb_phase *ph = &c->lg->rb->phases[p];
+	const rb_item *it = &ph->items[i];
+	const lg_item *li = ledger_item(c->lg, p, i);
+	pgc_err e = {0};
+	if (li->done) {
+		already_ticked(c, it, li, out);
+		if (!given(note))
+			return nothing(c);
+		/* the operator's words are not thrown away */
+		char *pl = ops_payload_note(note, it->hash);
+		int rc = append(c, EV_NOTE, ph->id, it->id, pl, &out->event_id, &e);
+		free(pl);
+		if (rc < 0)
+			return abort_with(c, out, &e);
+		size_t n = strlen(out->message);
+		snprintf(out->message + n, sizeof out->message - n, "; the note was recorded");
+		return commit(c, out);
+	}
+	const lg_phase *lp = &c->lg->phases[p];
+	int done_after = lp->done + (ledger_item_counts(it) ? 1 : 0);
+	bool last = lp->total > 0 && done_after == lp->total && lp->completed_at == 0;
+	if (last) {
+		char what[RB_ID_MAX + 32];
+		snprintf(what, sizeof what, "%s completes", it->id);
+		int ok = phase_checks(c, p, it->id, ov, what, out);
+		if (ok <= 0)
+			return ok < 0 ? -1 : nothing(c);
+	}
+	char *pl = ops_payload_tick(it->hash, note);
+	int rc = append(c, EV_TICK, ph->id, it->id, pl, &out->event_id, &e);
+	free(pl);
+	if (rc < 0)
+		return abort_with(c, out, &e);
+	if (last && append_complete(c, p, done_after, out) < 0)
+		return -1;
+	say(out, OPS_DONE, "ticked %s %s", it->id, it->text ? it->text : "");
+	return commit(c, out);
+}
+
+int ops_complete_phase(const ops_ctx *c, size_t p, const ops_override *ov, ops_outcome *out)
+{
+	outcome_init(out, p);
+	if (begin(c, out) < 0)
+		return -1;
+	const rb_phase *ph = &c->lg->rb->phases[p];
+	const lg_phase *lp = &c->lg->phases[p];
+	if (lp->completed_at > 0) {
+		say(out, OPS_ALREADY_DONE, "phase %s is already complete", ph->id);
+		return nothing(c);
+	}
+	if (lp->total == 0 || lp->done < lp->total) {
+		say(out, OPS_REFUSED, "phase %s has %d open items (%d/%d done)", ph->id, lp->total - lp->done,
+		    lp->done, lp->total);
+		return nothing(c);
+	}
+	char what[RB_ID_MAX + 32];
+	snprintf(what, sizeof what, "completing");
+	int ok = phase_checks(c, p, NULL, ov, what, out);
+	if (ok <= 0)
+		return ok < 0 ? -1 : nothing(c);
+	if (append_complete(c, p, lp->done, out) < 0)
+		return -1;
+	say(out, OPS_DONE, "phase %s complete (%d/%d)%s", ph->id, lp->done, lp->total,
+	    out->gate_blocked ? " (gate override recorded)" : out->open_phase_idx != SIZE_MAX ? " (override recorded)" : "");
+	return commit(c, out);
+}
+
+int ops_untick(const ops_ctx *c, size_t p, size_t i, const char *reason, ops_outcome *out)
+{
+	outcome_init(out, p);
+	const rb_item *it = &c->lg->rb->phases[p].items[i];
+	if (!given(reason)) {
+		say(out, OPS_REFUSED, "untick %s needs a reason: the log says why a step was undone", it->id);
+		return 0;
+	}
+	if (begin(c, out) < 0)
+		return -1;
+	if (!ledger_item(c->lg, p, i)->done) {
+		say(out, OPS_ALREADY_DONE, "%s is not done; nothing changed", it->id);
+		return nothing(c);
+	}
+	pgc_err e = {0};
+	char *pl = ops_payload_untick(it->hash, reason);
+	int rc = append(c, EV_UNTICK, c->lg->rb->phases[p].id, it->id, pl, &out->event_id, &e);
+	free(pl);
+	if (rc < 0)
+		return abort_with(c, out, &e);
+	say(out, OPS_DONE, "unticked %s %s", it->id, it->text ? it->text : "");
+	return commit(c, out);
+}
+
+int ops_note(const ops_ctx *c, size_t p, size_t i, const char *text, ops_outcome *out)
+{
+	outcome_init(out, p);
+	if (!given(text)) {
+		say(out, OPS_REFUSED, "the note is empty");
+		return 0;
+	}
+	const rb_phase *ph = p != SIZE_MAX ? &c->lg->rb->phases[p] : NULL;
+	const rb_item *it = ph && i != SIZE_MAX ? &ph->items[i] : NULL;
+	if (begin(c, out) < 0)
+		return -1;
+	pgc_err e = {0};
+	char *pl = ops_payload_note(text, it ? it->hash : NULL);
+	int rc = append(c, EV_NOTE, ph ? ph->id : NULL, it ? it->id : NULL, pl, &out->event_id, &e);
+	free(pl);
+	if (rc < 0)
+		return abort_with(c, out, &e);
+	if (it)
+		say(out, OPS_DONE, "noted on %s", it->id);
+	else if (ph)
+		say(out, OPS_DONE, "noted on phase %s", ph->id);
+	else
+		say(out, OPS_DONE, "noted");
+	return commit(c, out);
+}
+
+int ops_downtime(const ops_ctx *c, bool start, double now, ops_outcome *out)
+{
+	outcome_init(out, SIZE_MAX);
+	if (begin(c, out) < 0)
+		return -1;
+	sched_downtime d;
+	sched_downtime_get(c->lg->rb, c->lg, now, &d);
+	if (start && d.running) {
+		say(out, OPS_ALREADY_DONE, "downtime already running since %.0f s ago; nothing recorded", d.elapsed_s);
+		return nothing(c);
+	}
+	if (!start && !d.running) {
+		say(out, OPS_ALREADY_DONE, "downtime not running; nothing recorded");
+		return nothing(c);
+	}
+	if (d.has_window)
+		out->phase_idx = d.phase;
+	char *pl = start ? ops_payload_downtime_start("explicit", d.plan_min)
+	                 : ops_payload_downtime_end(d.elapsed_s, d.plan_min, d.over);
+	pgc_err e = {0};
+	int rc = append(c, start ? EV_DOWNTIME_START : EV_DOWNTIME_END,
+	                d.has_window ? c->lg->rb->phases[d.phase].id : NULL, NULL, pl, &out->event_id, &e);
+	free(pl);
+	if (rc < 0)
+		return abort_with(c, out, &e);
+	if (start) {
+		say(out, OPS_DONE, "downtime started");
+	} else {
+		long v = (long)d.elapsed_s;
+		say(out, OPS_DONE, "downtime ended after %ldh%02ldm%02lds (planned %d min)%s", v / 3600, (v / 60) % 60,
+		    v % 60, d.plan_min, d.over ? " OVER PLAN" : "");
+	}
+	return commit(c, out);
+}
+
+int ops_duty_done(const ops_ctx *c, size_t p, size_t i, const char *note, ops_outcome *out)
+{
+	outcome_init(out, p);
+	const rb_phase *ph = &c->lg->rb->phases[p];
+	const rb_item *it = &ph->items[i];
+	if (!it->recurring) {
+		say(out, OPS_REFUSED, "%s is not a recurring duty (\"Every N hours: ...\"); tick it instead", it->id);
+		return 0;
+	}
+	if (begin(c, out) < 0)
+		return -1;
+	pgc_err e = {0};
+	char *pl = ops_payload_duty_done(it->hash, note);
+	int rc = append(c, EV_DUTY_DONE, ph->id, it->id, pl, &out->event_id, &e);
+	free(pl);
+	if (rc < 0)
+		return abort_with(c, out, &e);
+	say(out, OPS_DONE, "duty %s done", it->id);
+	return commit(c, out);
+}
+
+int ops_session(const ops_ctx *c, bool start, const char *what, ops_outcome *out)
+{
+	outcome_init(out, SIZE_MAX);
+	if (begin(c, out) < 0)
+		return -1;
+	pgc_err e = {0};
+	char *pl = start ? ops_payload_session_start(what) : ops_payload_session_end(what);
+	int rc = append(c, start ? EV_SESSION_START : EV_SESSION_END, NULL, NULL, pl, &out->event_id, &e);
+	free(pl);
+	if (rc < 0)
+		return abort_with(c, out, &e);
+	say(out, OPS_DONE, "session %s", start ? "started" : "ended");
+	return commit(c, out);
+}
+
+/* ---- the runbook ---- */
+
+/* Records the runbook when it differs from the last one loaded into this
+ * state: runbook_loaded always, runbook_changed with the diff when there
+ * was an earlier one and items differ.  One transaction for both.  Without
+ * `record` (read-only) only the report for the operator is made.  Not an
+ * operator's op but the same kind of writer, so its payloads live here. */
+int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, pgc_err *e)
+{
+	*report = NULL;
+	st_event *last = NULL;
+	if (state_last_of_kind(st, EV_RUNBOOK_LOADED, &last, e) < 0)
+		return -1;
+	char *old_sha = NULL;
+	if (last) {
+		cJSON *pl = cJSON_Parse(last->payload);
+		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+		old_sha = xstrdup(cJSON_IsString(sha) ? sha->valuestring : "");
+		cJSON_Delete(pl);
+		if (strcmp(old_sha, rb->sha256) == 0) {
+			free(old_sha);
+			st_event_free(last);
+			return 0;
+		}
+	}
+	size_t n_new = 0, n_old = 0;
+	lg_item_ref *new_refs = ledger_runbook_refs(rb, &n_new), *old_refs = NULL;
+	char *loaded = ops_payload_runbook_loaded(rb, new_refs, n_new);
+	char *changed = NULL;
+	lg_runbook_diff d = {0};
+	if (last && ledger_refs_from_payload(last->payload, &old_refs, &n_old, NULL) == 0) {
+		ledger_runbook_diff(old_refs, n_old, new_refs, n_new, &d);
+		if (!ledger_diff_empty(&d)) {
+			changed = ops_payload_runbook_changed(&d, old_sha, rb->sha256);
+			char *summary = ledger_diff_summary(&d);
+			*report = xasprintf(
+				"runbook %s changed since it was last loaded into %s "
+				"(sha256 %.*s -> %.*s):\n%s", rb->path, state_path(st),
+				OPS_SHORT_SHA, old_sha, OPS_SHORT_SHA, rb->sha256, summary);
+			free(summary);
+		}
+	}
+	int rc = record ? state_begin(st, e) : 0;
+	if (!record)
+		goto done;
+	if (rc == 0 && changed)
+		rc = state_append(st, EV_RUNBOOK_CHANGED, NULL, NULL, changed, NULL, e);
+	if (rc == 0)
+		rc = state_append(st, EV_RUNBOOK_LOADED, NULL, NULL, loaded, NULL, e);
+	if (rc == 0)
+		rc = state_commit(st, e);
+	else
+		state_rollback(st);
+done:
+	ledger_diff_free(&d);
+	free(changed);
+	free(loaded);
+	free(new_refs);
+	free(old_refs);
+	free(old_sha);
+	st_event_free(last);
+	return rc;
+}
