@@ -482,15 +482,21 @@ int envfile_load(const char *path, envfile **out, pgc_err *e)
 	return 0;
 }
 
+envfile *envfile_parse_lenient(const char *path, const char *text, size_t len)
+{
+	envfile *ef = NULL;
+	parse_text(path, text, len, true, &ef, NULL);
+	return ef;
+}
+
 envfile *envfile_load_lenient(const char *path)
 {
 	char *data;
 	size_t len;
 	struct stat sb;
-	envfile *ef = NULL;
 	if (read_with_stat(path, &data, &len, &sb, NULL) < 0 || !data)
 		return NULL;
-	parse_text(path, data, len, true, &ef, NULL);
+	envfile *ef = envfile_parse_lenient(path, data, len);
 	free(data);
 	return ef;
 }
