@@ -168,11 +168,43 @@ static void mark(envfile_entry *en, const char *text, size_t at, const char *why
 	line_col(text, at, &en->irr_line, &en->irr_col);
 }
 
+/* Length of the Unicode space (not ASCII) at p, or 0: Node's trim() and
+ * python-dotenv's \s drop these around an unquoted value, the shell keeps
+ * them. */
+static size_t unicode_space_len(const unsigned char *p, size_t n)
+{
+	if (n >= 2 && p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0))
+		return 2;   /* U+0085, U+00A0 */
+	if (n < 3)
+		return 0;
+	if ((p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80) ||                  /* U+1680 */
+	    (p[0] == 0xE2 && p[1] == 0x80 && (p[2] <= 0x8A || p[2] == 0xA8 ||  /* U+2000-200A, */
+	                                      p[2] == 0xA9 || p[2] == 0xAF)) || /* 2028, 2029, 202F */
+	    (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) ||                  /* U+205F */
+	    (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) ||                  /* U+3000 */
+	    (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF))                    /* U+FEFF */
+		return 3;
+	return 0;
+}
+
+/* True when s[0..n) ends with a Unicode space (s is valid UTF-8). */
+static bool ends_with_unicode_space(const char *s, size_t n)
+{
+	for (size_t k = 2; k <= 3 && k <= n; k++)
+		if (unicode_space_len((const unsigned char *)s + n - k, k) == k)
+			return true;
+	return false;
+}
+
 /* Unquoted value bytes: dotenv takes them as they are, the shell would not. */
 static void check_unquoted(envfile_entry *en, const char *text, size_t from, size_t to)
 {
 	if (from < to && text[from] == '~')
 		mark(en, text, from, "a leading '~': the shell expands it to a home directory");
+	if (from < to && unicode_space_len((const unsigned char *)text + from, to - from))
+		mark(en, text, from, "a Unicode space at the start of an unquoted value: dotenv drops it, the shell does not");
+	if (from < to && ends_with_unicode_space(text + from, to - from))
+		mark(en, text, to - 1, "a Unicode space at the end of an unquoted value: dotenv drops it, the shell does not");
 	for (size_t i = from; i < to; i++) {
 		unsigned char c = (unsigned char)text[i];
 		const char *why = NULL;
@@ -526,10 +558,12 @@ const char *envfile_get(const envfile *ef, const char *key)
 /* ---- writing ----------------------------------------------------------- */
 
 /* Bytes an unquoted value may hold so that the shell and every dotenv read
- * it alike: no blank, quote, comment, escape, expansion or operator. */
+ * it alike: no blank, quote, comment, escape, expansion or operator, no
+ * Unicode space at either end. */
 static bool plain_ok(const char *v)
 {
-	if (!*v || *v == '~')
+	size_t n = strlen(v);
+	if (!n || *v == '~' || unicode_space_len((const unsigned char *)v, n) || ends_with_unicode_space(v, n))
 		return false;
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
 		if (*p < 0x20 || *p == 0x7f || strchr(" #'\"\\$`;&|<>()", *p))

@@ -298,6 +298,8 @@ static void test_quoting(void)
 		{"FLAG=it's\n", "quote inside"},
 		{"FLAG=a;b\n", "shell operator"},
 		{"FLAG=\"a\" b\n", "runs it as a command"},
+		{"FLAG=abc\xc2\xa0\n", "Unicode space at the end"},
+		{"FLAG=\xe2\x80\x83x\n", "Unicode space at the start"},
 	};
 	for (size_t i = 0; i < sizeof irregular / sizeof *irregular; i++) {
 		out = render(irregular[i].line, "FLAG", "x", NULL, &e);
@@ -362,7 +364,7 @@ static void test_readers_agree(const char *dir)
 	static const char *const values[] = {
 		"", "true", "postgres://app@db/app?sslmode=require", "a b", "a#b", "x # y",
 		"it's", "say \"hi\"", "$HOME", "`id`", "back\\slash", "~/x", "a;b&c|d", "\ttab",
-		"h\xc3\xa9llo w\xc3\xb6rld", "=x=", "'", "\"", "*", "a  b  ", "C:\\dir\\f",
+		"h\xc3\xa9llo w\xc3\xb6rld", "=x=", "'", "\"", "*", "a  b  ", "C:\\dir\\f", "nbsp\xc2\xa0", "\xe3\x80\x80ideo",
 	};
 	static const char *const files[] = {
 		"FLAG=old # c\n", "FLAG='old'\n", "FLAG=\"old\"   # c\n", "A=1\n", "export FLAG=\"m\nl\"\n",
