@@ -98,12 +98,13 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
-/* 1-based line and column of offset off; columns count characters, as
- * the config's messages do (a continuation byte is not a character). */
-static void line_col(const char *text, size_t off, int *line, int *col)
+/* 1-based line and column of offset off, counting from start (the start of
+ * line start_line); columns count characters, as the config's messages do
+ * (a continuation byte is not a character). */
+static void line_col_from(const char *text, size_t start, int start_line, size_t off, int *line, int *col)
 {
-	int l = 1, c = 1;
-	for (size_t i = 0; i < off; i++) {
+	int l = start_line, c = 1;
+	for (size_t i = start; i < off; i++) {
 		if (text[i] == '\n') {
 			l++;
 			c = 1;
@@ -113,6 +114,12 @@ static void line_col(const char *text, size_t off, int *line, int *col)
 	}
 	*line = l;
 	*col = c;
+}
+
+/* From the top: for the one error that ends a parse. */
+static void line_col(const char *text, size_t off, int *line, int *col)
+{
+	line_col_from(text, 0, 1, off, line, col);
 }
 
 /* Refuses what no reader of a .env agrees on, before any line is read:
@@ -160,12 +167,14 @@ static size_t line_end(const char *text, size_t len, size_t pos, size_t *content
 	return (size_t)(nl - text) + 1;
 }
 
+/* Counted from the record's start: a file of many irregular lines must
+ * not cost a scan from the top for each. */
 static void mark(envfile_entry *en, const char *text, size_t at, const char *why)
 {
 	if (en->irregular)
 		return;
 	en->irregular = why;
-	line_col(text, at, &en->irr_line, &en->irr_col);
+	line_col_from(text, en->rec_start, en->line, at, &en->irr_line, &en->irr_col);
 }
 
 /* Length of the Unicode space (not ASCII) at p, or 0: Node's trim() and
@@ -267,10 +276,23 @@ static char *unquote(const char *s, size_t n, char quote)
 	return sb_steal(&b);
 }
 
+/* A parse in progress. */
+typedef struct env_parse {
+	envfile *ef;
+	size_t cap;          /* of ef->entries */
+	int lineno;          /* of the record being read */
+	bool lenient;
+	/* Lenient: from here on no '"' (0) or '\'' (1) closes a quote, so an
+	 * unclosed quote on every line costs one scan, not one each. */
+	size_t no_close[2];
+} env_parse;
+
 /* One record starting at pos: a line, or the lines of a quoted value.
  * Returns the offset after it, or (size_t)-1 with e set. */
-static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, bool lenient, pgc_err *e)
+static size_t parse_record(env_parse *ps, size_t pos, pgc_err *e)
 {
+	envfile *ef = ps->ef;
+	int *lineno = &ps->lineno;
 	const char *text = ef->text;
 	size_t len = ef->len;
 	size_t cend;
@@ -315,13 +337,18 @@ static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, bo
 		vs++;
 	if (vs < cend && (text[vs] == '"' || text[vs] == '\'')) {
 		char q = text[vs];
+		size_t *no_close = &ps->no_close[q == '\''];
 		size_t j = vs + 1;
-		while (j < len && text[j] != q) {
+		while (j < len && text[j] != q && !(ps->lenient && j >= *no_close)) {
 			if (q == '"' && text[j] == '\\' && j + 1 < len)
 				j++;
 			j++;
 		}
-		if (j >= len && lenient) {
+		if (j < len && text[j] != q)
+			j = len;
+		if (j >= len && ps->lenient) {
+			if (vs + 1 < *no_close)
+				*no_close = vs + 1;
 			/* Taken to the line end, as Node's dotenv does. */
 			mark(&en, text, vs, "a quote that is never closed");
 			en.val_start = vs + 1;
@@ -377,9 +404,9 @@ done:
 	en.rec_end = next;
 	en.key = xstrndup(text + key_start, key_end - key_start);
 	en.value = unquote(text + en.val_start, en.val_end - en.val_start, en.quote);
-	if (ef->n_entries == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		ef->entries = xrealloc(ef->entries, *cap * sizeof *ef->entries);
+	if (ef->n_entries == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 16;
+		ef->entries = xrealloc(ef->entries, ps->cap * sizeof *ef->entries);
 	}
 	ef->entries[ef->n_entries++] = en;
 	return next;
@@ -399,10 +426,9 @@ static int parse_text(const char *path, const char *text, size_t len, bool lenie
 	ef->text[len] = '\0';
 	ef->len = len;
 	ef->mode = ENVFILE_NEW_MODE;
-	size_t cap = 0;
-	int lineno = 1;
-	for (size_t pos = 0; pos < len; lineno++) {
-		pos = parse_record(ef, pos, &cap, &lineno, lenient, e);
+	env_parse ps = {.ef = ef, .lineno = 1, .lenient = lenient, .no_close = {len, len}};
+	for (size_t pos = 0; pos < len; ps.lineno++) {
+		pos = parse_record(&ps, pos, e);
 		if (pos == (size_t)-1) {
 			envfile_free(ef);
 			return -1;
