@@ -9,7 +9,8 @@
  * unchanged byte for byte (a file without a final newline gains one before
  * an appended line); setting the same value again must change nothing.
  * The lenient reading (the masker's) must take any input and agree with
- * the strict one on a file that one accepts.  Any violation abort()s.  Build (see tests/fuzz/README or `make fuzz`):
+ * the strict one on a file that one accepts.  Any violation abort()s.
+ * Built by `make fuzz`; by hand, from the source tree after a build:
  *   clang -fsanitize=fuzzer,address,undefined -Iinclude -I_build \
  *     tests/fuzz/fuzz_envfile.c src/core/[a-z]*.c $(pkg-config --cflags --libs ...)
  */
