@@ -248,6 +248,8 @@ static void test_quoting(void)
 	envfile *ef = out ? parse(out, strlen(out), &e) : NULL;
 	is_str(ef ? envfile_get(ef, "FLAG") : NULL, "", "and reads back empty, not as the comment");
 	envfile_free(ef);
+	free(old);
+	old = NULL;
 	char *out2 = out ? render(out, "FLAG", "on", &old, &e) : NULL;
 	is_str(out2, "FLAG=\"on\" # c\n", "a second set keeps the comment");
 	free(out);
