@@ -44,7 +44,7 @@ typedef struct config {
 	cfg_endpoint source, target;
 	cfg_table *tables;   size_t n_tables;
 	char *env_file;
-	int env_backups;      /* backups of env_file a set keeps (default 10) */
+	int env_backups;      /* backups of env_file a set keeps (ENVFILE_DEFAULT_KEEP_BACKUPS) */
 	char **flags;        size_t n_flags;
 	cfg_health *health;  size_t n_health;
 	char *notify_url;
@@ -66,8 +66,6 @@ typedef struct config {
 #define CFG_DEFAULT_STATEMENT_TIMEOUT_MS 60000
 #define CFG_DEFAULT_COMMAND_TIMEOUT_S 600
 #define CFG_DEFAULT_HEALTH_TIMEOUT_MS 5000
-#define CFG_DEFAULT_ENV_BACKUPS 10
-#define CFG_MAX_ENV_BACKUPS 1000
 
 /* Parses text; path is used for messages and for resolving relative paths. */
 int config_parse(const char *text, size_t len, const char *path, config **out, pgc_err *e);

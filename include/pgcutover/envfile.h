@@ -77,6 +77,8 @@ int envfile_load(const char *path, envfile **out, pgc_err *e);
  * it).  Values stop at a NUL; a quote never closed runs to its line end.
  * NULL when the file is missing or unreadable. */
 envfile *envfile_load_lenient(const char *path);
+/* The same on text (exposed for fuzzing); never NULL. */
+envfile *envfile_parse_lenient(const char *path, const char *text, size_t len);
 void envfile_free(envfile *ef);
 /* Parses text without touching the disk (exposed for tests and fuzzing);
  * fails as envfile_load does. */

@@ -747,6 +747,17 @@ int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
 				continue;
 			const char *old = envfile_get(ef, s->name);
 			s->old_value = old ? xstrdup(old) : NULL;
+			/* Refuse now a set that would fail at its turn, after the
+			 * commands before it had run (an irregular line, a value no
+			 * quoting keeps). */
+			char *text;
+			size_t text_len;
+			if (envfile_render_set(ef, s->name, s->value, &text, &text_len, NULL, e) < 0) {
+				envfile_free(ef);
+				act_plan_free(p);
+				return -1;
+			}
+			free(text);
 		}
 		envfile_free(ef);
 	}

@@ -26,6 +26,7 @@
 #include <cJSON.h>
 #include <libpq-fe.h>
 #include "pgcutover/config.h"
+#include "pgcutover/envfile.h"
 #include "pgcutover/jsonpos.h"
 #include "pgcutover/runbook.h"
 
@@ -767,8 +768,8 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 	case K_TABLES:   return want_tables(w, v, c);
 	case K_ENV_FILE: return want_path(w, v, &c->env_file);
 	case K_ENV_BACKUPS:
-		/* At least one: the set before the last must stay undoable by hand. */
-		return want_int(w, v, 1, CFG_MAX_ENV_BACKUPS, &c->env_backups);
+		/* At least one: the last set must stay undoable by hand. */
+		return want_int(w, v, 1, ENVFILE_MAX_KEEP_BACKUPS, &c->env_backups);
 	case K_FLAGS:    return want_names(w, v, &c->flags, &c->n_flags, true);
 	case K_HEALTH:   return want_health(w, v, c);
 	case K_NOTIFY:
@@ -837,7 +838,7 @@ int config_parse(const char *text, size_t len, const char *path, config **out, p
 	c->pool_size = CFG_DEFAULT_POOL;
 	c->statement_timeout_ms = CFG_DEFAULT_STATEMENT_TIMEOUT_MS;
 	c->command_timeout_s = CFG_DEFAULT_COMMAND_TIMEOUT_S;
-	c->env_backups = CFG_DEFAULT_ENV_BACKUPS;
+	c->env_backups = ENVFILE_DEFAULT_KEEP_BACKUPS;
 
 	cfg_walk w = {.text = copy, .len = len, .file = file, .dir = c->dir, .e = e};
 	int rc;

@@ -100,12 +100,13 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
 	return n;
 }
 
-/* 1-based line and column of offset off; columns count characters, as
- * the config's messages do (a continuation byte is not a character). */
-static void line_col(const char *text, size_t off, int *line, int *col)
+/* 1-based line and column of offset off, counting from start (the start of
+ * line start_line); columns count characters, as the config's messages do
+ * (a continuation byte is not a character). */
+static void line_col_from(const char *text, size_t start, int start_line, size_t off, int *line, int *col)
 {
-	int l = 1, c = 1;
-	for (size_t i = 0; i < off; i++) {
+	int l = start_line, c = 1;
+	for (size_t i = start; i < off; i++) {
 		if (text[i] == '\n') {
 			l++;
 			c = 1;
@@ -115,6 +116,12 @@ static void line_col(const char *text, size_t off, int *line, int *col)
 	}
 	*line = l;
 	*col = c;
+}
+
+/* From the top: for the one error that ends a parse. */
+static void line_col(const char *text, size_t off, int *line, int *col)
+{
+	line_col_from(text, 0, 1, off, line, col);
 }
 
 /* Refuses what no reader of a .env agrees on, before any line is read:
@@ -162,12 +169,42 @@ static size_t line_end(const char *text, size_t len, size_t pos, size_t *content
 	return (size_t)(nl - text) + 1;
 }
 
+/* Counted from the record's start: a file of many irregular lines must
+ * not cost a scan from the top for each. */
 static void mark(envfile_entry *en, const char *text, size_t at, const char *why)
 {
 	if (en->irregular)
 		return;
 	en->irregular = why;
-	line_col(text, at, &en->irr_line, &en->irr_col);
+	line_col_from(text, en->rec_start, en->line, at, &en->irr_line, &en->irr_col);
+}
+
+/* Length of the Unicode space (not ASCII) at p, or 0: Node's trim() and
+ * python-dotenv's \s drop these around an unquoted value, the shell keeps
+ * them. */
+static size_t unicode_space_len(const unsigned char *p, size_t n)
+{
+	if (n >= 2 && p[0] == 0xC2 && (p[1] == 0x85 || p[1] == 0xA0))
+		return 2;   /* U+0085, U+00A0 */
+	if (n < 3)
+		return 0;
+	if ((p[0] == 0xE1 && p[1] == 0x9A && p[2] == 0x80) ||                  /* U+1680 */
+	    (p[0] == 0xE2 && p[1] == 0x80 && (p[2] <= 0x8A || p[2] == 0xA8 ||  /* U+2000-200A, */
+	                                      p[2] == 0xA9 || p[2] == 0xAF)) || /* 2028, 2029, 202F */
+	    (p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0x9F) ||                  /* U+205F */
+	    (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) ||                  /* U+3000 */
+	    (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF))                    /* U+FEFF */
+		return 3;
+	return 0;
+}
+
+/* True when s[0..n) ends with a Unicode space (s is valid UTF-8). */
+static bool ends_with_unicode_space(const char *s, size_t n)
+{
+	for (size_t k = 2; k <= 3 && k <= n; k++)
+		if (unicode_space_len((const unsigned char *)s + n - k, k) == k)
+			return true;
+	return false;
 }
 
 /* Unquoted value bytes: dotenv takes them as they are, the shell would not. */
@@ -175,6 +212,10 @@ static void check_unquoted(envfile_entry *en, const char *text, size_t from, siz
 {
 	if (from < to && text[from] == '~')
 		mark(en, text, from, "a leading '~': the shell expands it to a home directory");
+	if (from < to && unicode_space_len((const unsigned char *)text + from, to - from))
+		mark(en, text, from, "a Unicode space at the start of an unquoted value: dotenv drops it, the shell does not");
+	if (from < to && ends_with_unicode_space(text + from, to - from))
+		mark(en, text, to - 1, "a Unicode space at the end of an unquoted value: dotenv drops it, the shell does not");
 	for (size_t i = from; i < to; i++) {
 		unsigned char c = (unsigned char)text[i];
 		const char *why = NULL;
@@ -237,10 +278,23 @@ static char *unquote(const char *s, size_t n, char quote)
 	return sb_steal(&b);
 }
 
+/* A parse in progress. */
+typedef struct env_parse {
+	envfile *ef;
+	size_t cap;          /* of ef->entries */
+	int lineno;          /* of the record being read */
+	bool lenient;
+	/* Lenient: from here on no '"' (0) or '\'' (1) closes a quote, so an
+	 * unclosed quote on every line costs one scan, not one each. */
+	size_t no_close[2];
+} env_parse;
+
 /* One record starting at pos: a line, or the lines of a quoted value.
  * Returns the offset after it, or (size_t)-1 with e set. */
-static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, bool lenient, pgc_err *e)
+static size_t parse_record(env_parse *ps, size_t pos, pgc_err *e)
 {
+	envfile *ef = ps->ef;
+	int *lineno = &ps->lineno;
 	const char *text = ef->text;
 	size_t len = ef->len;
 	size_t cend;
@@ -285,13 +339,18 @@ static size_t parse_record(envfile *ef, size_t pos, size_t *cap, int *lineno, bo
 		vs++;
 	if (vs < cend && (text[vs] == '"' || text[vs] == '\'')) {
 		char q = text[vs];
+		size_t *no_close = &ps->no_close[q == '\''];
 		size_t j = vs + 1;
-		while (j < len && text[j] != q) {
+		while (j < len && text[j] != q && !(ps->lenient && j >= *no_close)) {
 			if (q == '"' && text[j] == '\\' && j + 1 < len)
 				j++;
 			j++;
 		}
-		if (j >= len && lenient) {
+		if (j < len && text[j] != q)
+			j = len;
+		if (j >= len && ps->lenient) {
+			if (vs + 1 < *no_close)
+				*no_close = vs + 1;
 			/* Taken to the line end, as Node's dotenv does. */
 			mark(&en, text, vs, "a quote that is never closed");
 			en.val_start = vs + 1;
@@ -347,9 +406,9 @@ done:
 	en.rec_end = next;
 	en.key = xstrndup(text + key_start, key_end - key_start);
 	en.value = unquote(text + en.val_start, en.val_end - en.val_start, en.quote);
-	if (ef->n_entries == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		ef->entries = xrealloc(ef->entries, *cap * sizeof *ef->entries);
+	if (ef->n_entries == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 16;
+		ef->entries = xrealloc(ef->entries, ps->cap * sizeof *ef->entries);
 	}
 	ef->entries[ef->n_entries++] = en;
 	return next;
@@ -369,10 +428,9 @@ static int parse_text(const char *path, const char *text, size_t len, bool lenie
 	ef->text[len] = '\0';
 	ef->len = len;
 	ef->mode = ENVFILE_NEW_MODE;
-	size_t cap = 0;
-	int lineno = 1;
-	for (size_t pos = 0; pos < len; lineno++) {
-		pos = parse_record(ef, pos, &cap, &lineno, lenient, e);
+	env_parse ps = {.ef = ef, .lineno = 1, .lenient = lenient, .no_close = {len, len}};
+	for (size_t pos = 0; pos < len; ps.lineno++) {
+		pos = parse_record(&ps, pos, e);
 		if (pos == (size_t)-1) {
 			envfile_free(ef);
 			return -1;
@@ -484,15 +542,21 @@ int envfile_load(const char *path, envfile **out, pgc_err *e)
 	return 0;
 }
 
+envfile *envfile_parse_lenient(const char *path, const char *text, size_t len)
+{
+	envfile *ef = NULL;
+	parse_text(path, text, len, true, &ef, NULL);
+	return ef;
+}
+
 envfile *envfile_load_lenient(const char *path)
 {
 	char *data;
 	size_t len;
 	struct stat sb;
-	envfile *ef = NULL;
 	if (read_with_stat(path, &data, &len, &sb, NULL) < 0 || !data)
 		return NULL;
-	parse_text(path, data, len, true, &ef, NULL);
+	envfile *ef = envfile_parse_lenient(path, data, len);
 	free(data);
 	return ef;
 }
@@ -522,10 +586,12 @@ const char *envfile_get(const envfile *ef, const char *key)
 /* ---- writing ----------------------------------------------------------- */
 
 /* Bytes an unquoted value may hold so that the shell and every dotenv read
- * it alike: no blank, quote, comment, escape, expansion or operator. */
+ * it alike: no blank, quote, comment, escape, expansion or operator, no
+ * Unicode space at either end. */
 static bool plain_ok(const char *v)
 {
-	if (!*v || *v == '~')
+	size_t n = strlen(v);
+	if (!n || *v == '~' || unicode_space_len((const unsigned char *)v, n) || ends_with_unicode_space(v, n))
 		return false;
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
 		if (*p < 0x20 || *p == 0x7f || strchr(" #'\"\\$`;&|<>()", *p))

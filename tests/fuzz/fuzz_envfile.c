@@ -8,7 +8,9 @@
  * the value exactly, on regular lines only; every other record must be
  * unchanged byte for byte (a file without a final newline gains one before
  * an appended line); setting the same value again must change nothing.
- * Any violation abort()s.  Build (see tests/fuzz/README or `make fuzz`):
+ * The lenient reading (the masker's) must take any input and agree with
+ * the strict one on a file that one accepts.  Any violation abort()s.
+ * Built by `make fuzz`; by hand, from the source tree after a build:
  *   clang -fsanitize=fuzzer,address,undefined -Iinclude -I_build \
  *     tests/fuzz/fuzz_envfile.c src/core/[a-z]*.c $(pkg-config --cflags --libs ...)
  */
@@ -69,9 +71,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data + vlen;
 	size_t len = size - vlen;
 
+	/* The masker's reading takes anything; it must not crash or lose the
+	 * entries the strict reading has. */
+	envfile *lenient = envfile_parse_lenient(FUZZ_PATH, text, len);
 	envfile *ef = NULL;
 	pgc_err e = {0};
-	if (envfile_parse(FUZZ_PATH, text, len, &ef, &e) < 0) {
+	int strict = envfile_parse(FUZZ_PATH, text, len, &ef, &e);
+	if (!lenient || (strict == 0 && lenient->n_entries != ef->n_entries))
+		fail("the lenient reading lost entries of a file the strict one reads");
+	envfile_free(lenient);
+	if (strict < 0) {
 		if (strncmp(e.msg, FUZZ_PATH ":", strlen(FUZZ_PATH) + 1) != 0 || e.code != PGC_EXIT_DATAERR)
 			fail("a refusal that does not name file:line:col");
 		free(value);

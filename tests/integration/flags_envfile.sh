@@ -55,6 +55,14 @@ is "$rc" 65 "'it''s' is refused (65)"
 like "$err" "\\.env:1:16: cannot set USE_NEW_DB: text right after the closing quote" "and says where and why"
 is "$(sha256sum .env)" "$sum" "the file is unchanged"
 
+# A runbook block that sets such a flag is refused before its first command.
+rm -f app.pid
+P run 5.1 --yes >out.txt 2>&1; rc=$?
+is "$rc" 65 "run of a block setting it is refused (65)"
+like "$(cat out.txt)" "\\.env:1:16: cannot set USE_NEW_DB" "naming file:line:col"
+[ ! -f app.pid ] && ! grep -q "app stopped" out.txt; ok $? "before its first command ran"
+is "$(sha256sum .env)" "$sum" "and the file is unchanged"
+
 # 5. Every value reads back exactly, in every reader.
 printf 'USE_NEW_DB=false   # flipped\nKEEP=me\n' >.env
 bad=0

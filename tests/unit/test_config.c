@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "pgcutover/config.h"
+#include "pgcutover/envfile.h"
 #include "pgcutover/jsonpos.h"
 #include "pgcutover/runbook.h"
 #include "tap.h"
@@ -126,7 +127,7 @@ static void test_defaults(void)
 	is_int(c->pool_size, CFG_DEFAULT_POOL, "default pool");
 	is_int(c->statement_timeout_ms, CFG_DEFAULT_STATEMENT_TIMEOUT_MS, "default statement timeout");
 	is_int(c->command_timeout_s, CFG_DEFAULT_COMMAND_TIMEOUT_S, "default command timeout");
-	is_int(c->env_backups, CFG_DEFAULT_ENV_BACKUPS, "default env_backups (10)");
+	is_int(c->env_backups, ENVFILE_DEFAULT_KEEP_BACKUPS, "default env_backups (10)");
 	is_str(c->workdir, "/cfg/proj", "workdir defaults to the config dir");
 	is_str(c->notify_url, "http://127.0.0.1:9/x", "notify as a plain URL");
 	config_free(c);

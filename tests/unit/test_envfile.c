@@ -264,6 +264,8 @@ static void test_quoting(void)
 	envfile *ef = out ? parse(out, strlen(out), &e) : NULL;
 	is_str(ef ? envfile_get(ef, "FLAG") : NULL, "", "and reads back empty, not as the comment");
 	envfile_free(ef);
+	free(old);
+	old = NULL;
 	char *out2 = out ? render(out, "FLAG", "on", &old, &e) : NULL;
 	is_str(out2, "FLAG=\"on\" # c\n", "a second set keeps the comment");
 	free(out);
@@ -314,6 +316,8 @@ static void test_quoting(void)
 		{"FLAG=it's\n", "quote inside"},
 		{"FLAG=a;b\n", "shell operator"},
 		{"FLAG=\"a\" b\n", "runs it as a command"},
+		{"FLAG=abc\xc2\xa0\n", "Unicode space at the end"},
+		{"FLAG=\xe2\x80\x83x\n", "Unicode space at the start"},
 	};
 	for (size_t i = 0; i < sizeof irregular / sizeof *irregular; i++) {
 		out = render(irregular[i].line, "FLAG", "x", NULL, &e);
@@ -351,8 +355,8 @@ static void test_quoting(void)
 	free(out);
 }
 
-/* Runs cmd; returns its stdout, or NULL when it failed. */
-static char *capture(const char *cmd)
+/* Runs cmd; returns its stdout (length in *n), or NULL when it failed. */
+static char *capture(const char *cmd, size_t *n)
 {
 	FILE *p = popen(cmd, "r");
 	if (!p)
@@ -360,15 +364,40 @@ static char *capture(const char *cmd)
 	strbuf b;
 	sb_init(&b);
 	char buf[512];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-		sb_add(&b, buf, n);
+	size_t got;
+	while ((got = fread(buf, 1, sizeof buf, p)) > 0)
+		sb_add(&b, buf, got);
 	int st = pclose(p);
 	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		sb_free(&b);
 		return NULL;
 	}
+	*n = b.len;
 	return sb_steal(&b);
+}
+
+/* Each reader's FLAG from files r0.env ... r<n-1>.env in dir, NUL after
+ * each, compared with want[]: one process per reader, not per file. */
+static int check_reader(const char *reader, const char *cmd, char **want, char **texts, int n)
+{
+	size_t len = 0;
+	char *out = capture(cmd, &len);
+	if (!out) {
+		printf("# %s failed\n", reader);
+		return n;
+	}
+	int bad = 0;
+	size_t pos = 0;
+	for (int i = 0; i < n; i++) {
+		const char *got = pos < len ? out + pos : "";
+		if (pos >= len || strcmp(got, want[i]) != 0) {
+			printf("# %s read '%s' for '%s' from: %s", reader, got, want[i], texts[i]);
+			bad++;
+		}
+		pos += strlen(got) + 1;
+	}
+	free(out);
+	return bad;
 }
 
 /* What is written reads back exactly in /bin/sh (set -a; .) and, when it
@@ -378,53 +407,49 @@ static void test_readers_agree(const char *dir)
 	static const char *const values[] = {
 		"", "true", "postgres://app@db/app?sslmode=require", "a b", "a#b", "x # y",
 		"it's", "say \"hi\"", "$HOME", "`id`", "back\\slash", "~/x", "a;b&c|d", "\ttab",
-		"h\xc3\xa9llo w\xc3\xb6rld", "=x=", "'", "\"", "*", "a  b  ", "C:\\dir\\f",
+		"h\xc3\xa9llo w\xc3\xb6rld", "=x=", "'", "\"", "*", "a  b  ", "C:\\dir\\f", "nbsp\xc2\xa0", "\xe3\x80\x80ideo",
 	};
 	static const char *const files[] = {
 		"FLAG=old # c\n", "FLAG='old'\n", "FLAG=\"old\"   # c\n", "A=1\n", "export FLAG=\"m\nl\"\n",
 	};
-	char *path = xasprintf("%s/readers.env", dir);
-	bool have_py = system("python3 -c 'import dotenv' 2>/dev/null") == 0;
-	if (!have_py)
-		printf("# python-dotenv not installed: checking /bin/sh only\n");
-	int bad = 0, n = 0;
-	for (size_t f = 0; f < sizeof files / sizeof *files; f++)
-		for (size_t v = 0; v < sizeof values / sizeof *values; v++) {
+	enum { NV = sizeof values / sizeof *values, NF = sizeof files / sizeof *files };
+	char *want[NV * NF], *texts[NV * NF];
+	int n = 0, refused = 0;
+	for (size_t f = 0; f < NF; f++)
+		for (size_t v = 0; v < NV; v++) {
 			pgc_err e = {0};
 			char *out = render(files[f], "FLAG", values[v], NULL, &e);
 			if (!out) {
 				printf("# refused %s: %s\n", values[v], e.msg);
-				bad++;
+				refused++;
 				continue;
 			}
+			char *path = xasprintf("%s/r%d.env", dir, n);
 			FILE *fp = fopen(path, "w");
 			fputs(out, fp);
 			fclose(fp);
-			char *cmd = xasprintf("sh -c 'set -a; . \"$1\"; printf %%s \"$FLAG\"' sh '%s'", path);
-			char *got = capture(cmd);
-			n++;
-			if (!got || strcmp(got, values[v]) != 0) {
-				printf("# sh read '%s' for '%s' from: %s", got ? got : "(failed)", values[v], out);
-				bad++;
-			}
-			free(got);
-			free(cmd);
-			if (have_py) {
-				cmd = xasprintf("python3 -c 'import sys, dotenv; "
-				                "sys.stdout.write(dotenv.dotenv_values(sys.argv[1])[\"FLAG\"])' '%s'", path);
-				got = capture(cmd);
-				n++;
-				if (!got || strcmp(got, values[v]) != 0) {
-					printf("# python-dotenv read '%s' for '%s' from: %s", got ? got : "(failed)", values[v], out);
-					bad++;
-				}
-				free(got);
-				free(cmd);
-			}
-			free(out);
+			free(path);
+			want[n] = (char *)values[v];
+			texts[n++] = out;
 		}
-	ok(bad == 0 && n > 0, "%d reads by real readers give back exactly the value set", n);
-	free(path);
+	is_int(refused, 0, "no value refused");
+	char *files_arg = xasprintf("$(i=0; while [ $i -lt %d ]; do echo '%s'/r$i.env; i=$((i+1)); done)", n, dir);
+	char *cmd = xasprintf("for f in %s; do (set -a; . \"$f\"; printf '%%s\\0' \"$FLAG\"); done", files_arg);
+	ok(check_reader("sh", cmd, want, texts, n) == 0, "/bin/sh reads back exactly the %d values set", n);
+	free(cmd);
+	if (system("python3 -c 'import dotenv' 2>/dev/null") == 0) {
+		cmd = xasprintf("python3 -c 'import sys, dotenv\n"
+		                "for f in sys.argv[1:]: sys.stdout.write(dotenv.dotenv_values(f)[\"FLAG\"] + \"\\0\")' %s",
+		                files_arg);
+		ok(check_reader("python-dotenv", cmd, want, texts, n) == 0,
+		   "python-dotenv reads back exactly the %d values set", n);
+		free(cmd);
+	} else {
+		printf("# python-dotenv not installed: checked /bin/sh only\n");
+	}
+	free(files_arg);
+	for (int i = 0; i < n; i++)
+		free(texts[i]);
 }
 
 /* Issue 19 item 10: backups are 0600 and only the newest N are kept. */
