@@ -125,16 +125,27 @@ kill_check() {  # kill_check WRITER ROUND
 		kill_fail "$_w" "$_r" ".env is neither the old nor the new content: $(od -c "$KD/.env" | head -5)"
 		cp "$KW/env.$KILL_FLAG" "$KD/.env"
 	fi
-	kp log --json >"$KW/log.json"
+	if ! kp log --json >"$KW/log.json" 2>"$KW/log.err" || ! jq -e 'type == "array"' "$KW/log.json" >/dev/null 2>&1; then
+		kill_fail "$_w" "$_r" "log --json failed: $(head -c 300 "$KW/log.err")"
+		return 0
+	fi
 	# a command whose pgcutover was killed is closed by the next writer
 	_open=$(jq '([.[] | select(.kind == "command_start")] | length) - ([.[] | select(.kind == "command_end" or .kind == "command_unknown")] | length)' "$KW/log.json")
 	[ "$_open" = 0 ] || kill_fail "$_w" "$_r" "$_open command_start events with neither an end nor command_unknown after the next command"
-	# every acknowledged event, by kind: at least as many in the log
+	# every acknowledged event, by kind and condition: at least as many in
+	# the log (one jq over the log for all of them, not one per event)
 	if [ -s "$KW/acked" ]; then
-		sort "$KW/acked" | uniq -c | while read -r _n _kind _cond; do
-			_have=$(jq "[.[] | select(.kind == \"$_kind\") ${_cond:+| select($_cond)}] | length" "$KW/log.json")
-			[ "${_have:-0}" -ge "$_n" ] || echo "acknowledged $_n $_kind ${_cond:+($_cond) }but the log has ${_have:-0}"
-		done >"$KW/missing"
+		sort "$KW/acked" | uniq -c >"$KW/acked.n"
+		_prog=$(while read -r _n _kind _cond; do
+			printf '([.[] | select(.kind == "%s") %s] | length),' "$_kind" "${_cond:+| select($_cond)}"
+		done <"$KW/acked.n")
+		jq -r "[${_prog%,}] | .[]" "$KW/log.json" >"$KW/have"
+		[ "$(wc -l <"$KW/have")" -eq "$(wc -l <"$KW/acked.n")" ] ||
+			kill_fail "$_w" "$_r" "jq could not count the acknowledged events"
+		paste "$KW/have" "$KW/acked.n" |
+			while read -r _have _n _kind _cond; do
+				[ "${_have:-0}" -ge "$_n" ] || echo "acknowledged $_n $_kind ${_cond:+($_cond) }but the log has ${_have:-0}"
+			done >"$KW/missing"
 		while IFS= read -r _m; do kill_fail "$_w" "$_r" "$_m"; done <"$KW/missing"
 	fi
 }
