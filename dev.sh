@@ -178,6 +178,7 @@ test)  install_missing
 build) install_missing; build _build; echo "built: _build/pgcutover" ;;
 gates) install_missing; build _build
        make -s -C _build check TESTS= >/dev/null   # builds the unit tests only
+       set +e
        quality_gates; rc=$?
        grep -v '^PASS: ' make-check-gates.out
        exit $rc ;;
