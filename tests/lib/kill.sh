@@ -245,12 +245,6 @@ kill_console_find() {  # kill_console_find TITLE ID
 	wait_screen "found in $2" 5
 }
 
-kill_console_dead() {
-	_cp=$(console_pid) && kill -9 "$_cp" 2>/dev/null
-	KILL_N=$((KILL_N + 1))
-	wait_exit 10 >/dev/null
-}
-
 # One console mid-tick: tick an item and wait for "ticked" (acknowledged),
 # then tick the next and kill the console a random moment after the key.
 kill_console_tick() {  # kill_console_tick ROUND
