@@ -8,6 +8,7 @@
 #   usage: bench/kill.sh [BUILD_DIR]       (default: current directory)
 #   env:   ROUNDS=60 (per headless writer)  CONSOLE_ROUNDS=15 (per console kind)
 #          KILL_SEED (default: the time; printed, to replay a run)
+#          WRITERS="note tick flag downtime run console_tick console_run"
 # Exit status: 0 when every check held (a next command that needed
 # --take-over is counted, not failed: that is lease item 5).
 B=$(cd "${1:-${top_builddir:-.}}" && pwd)
@@ -25,7 +26,7 @@ t0=$(date +%s)
 kill_setup "$E2E_DIR/k" $((CONSOLE_ROUNDS * 2 + 2)) || { echo "bench/kill.sh: fixture failed" >&2; exit 1; }
 echo "kill bench: seed $KILL_SEED, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg), one-shot command ~$((KILL_MS / 2)) ms"
 printf '%-14s %6s %6s %6s %6s\n' writer kills acked fails take-over
-for w in note tick flag downtime run console_tick console_run; do
+for w in ${WRITERS:-note tick flag downtime run console_tick console_run}; do
 	n0=$KILL_N a0=$KILL_ACKED l0=$KILL_LEASE
 	i=0
 	case $w in

@@ -104,7 +104,8 @@ kill_check() {  # kill_check WRITER ROUND
 		.env|pgcutover.json|rb.md|svc.sh|state.db|state.db.lock|sleeper.pid|app.pid) ;;
 		.env.bak-*) _baks=$((_baks + 1)) ;;
 		..env.pgcutover-??????) _temps=$((_temps + 1)) ;;
-		*) kill_fail "$_w" "$_r" "stray file ${_f##*/} ($(wc -c <"$_f") bytes)"; rm -f "$_f" ;;
+		# reported, never removed: a -wal may be a live process's
+		*) kill_fail "$_w" "$_r" "stray file ${_f##*/} ($(wc -c <"$_f") bytes)" ;;
 		esac
 	done
 	# a flag write killed mid-way leaves its temporary file; the next
@@ -262,7 +263,7 @@ kill_console_tick() {  # kill_console_tick ROUND
 				kill_fail console-tick "$1" "no 'ticked $_id' on the screen"
 			fi
 		else
-			_pid=$(console_pid)
+			_pid=$(console_pid) || { kill_fail console-tick "$1" "no console pid to kill"; return 0; }
 			_d=$(kill_delay "$1" 40)
 			keys Space
 			sleep "$_d"
@@ -283,7 +284,7 @@ kill_console_run() {  # kill_console_run ROUND
 	kill_console_find Slow '1\.10' || kill_fail console-run "$1" "search did not find Slow"
 	keys x
 	wait_screen 'Run 1\.10\?' 5 || kill_fail console-run "$1" "x did not ask to run 1.10"
-	_pid=$(console_pid)
+	_pid=$(console_pid) || { kill_fail console-run "$1" "no console pid to kill"; return 0; }
 	_d=$(kill_delay "$1" 700)
 	keys y
 	sleep "$_d"
