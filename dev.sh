@@ -4,13 +4,15 @@
 #   ./dev.sh test   install what is missing, build, run the whole test suite;
 #                   a process or /tmp file the suite leaves behind fails it
 #   ./dev.sh build  install what is missing and build
+#   ./dev.sh gates  build, then only the quality gates (valgrind, cppcheck)
 # Uses apt-get (through sudo when not root) only for packages not installed.
 set -e
 cd "$(dirname "$0")"
 
 PKGS="build-essential autoconf automake pkg-config libncurses-dev libpq-dev
 libcurl4-openssl-dev libcjson-dev libsqlite3-dev libssl-dev postgresql
-postgresql-client sqlite3 tmux jq mandoc locales ncurses-term procps python3 curl"
+postgresql-client sqlite3 tmux jq mandoc locales ncurses-term procps python3 curl
+valgrind cppcheck"
 
 install_missing() {
 	missing=""
@@ -160,6 +162,85 @@ fuzz_check() {
 	return 0
 }
 
+# Quality gates after the suites (issue 19): memcheck over every C unit test
+# and one console e2e script (the console itself under valgrind in tmux,
+# through console.inc's PGC_CONSOLE_WRAP), and cppcheck over src/.  Each
+# case is one automake-style line in make-check-gates.out ("PASS: gate:
+# ..."), with "# PASS:"/"# FAIL:"/"# SKIP:" totals so the last line counts
+# them.  A definite leak, an invalid read or write, or an uninitialised
+# value fails; memory ncurses and libcurl keep until exit does not.
+VG_OPTS="-q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --track-origins=no"
+quality_gates() {
+	out=$(pwd)/make-check-gates.out
+	gd=$(pwd)/_build/gates
+	rm -rf "$gd"; mkdir -p "$gd"; chmod 1777 "$gd"
+	: >"$out"
+	gate() {  # gate PASS|FAIL|SKIP NAME [WHY]
+		echo "$1: gate: $2${3:+ # $3}" >>"$out"
+	}
+	if command -v valgrind >/dev/null 2>&1; then
+		t0=$(date +%s)
+		for t in _build/tests/unit/test_*; do
+			case $t in *.*) continue ;; esac
+			[ -x "$t" ] && echo "$t"
+		done | suite_run xargs -P 2 -I{} sh -c '
+			t={}; n=$(basename "$t")
+			top_srcdir=$(pwd) top_builddir=$(pwd)/_build PGCUTOVER=$(pwd)/_build/pgcutover \
+				valgrind '"$VG_OPTS"' --log-file="$1/$n.vg" "$t" >"$1/$n.tap" 2>&1
+			echo $? >"$1/$n.rc"' sh "$gd"
+		for rc in "$gd"/*.rc; do
+			n=$(basename "$rc" .rc)
+			if [ "$(cat "$rc")" = 0 ] && [ ! -s "$gd/$n.vg" ]; then
+				gate PASS "valgrind tests/unit/$n"
+			else
+				gate FAIL "valgrind tests/unit/$n" "exit $(cat "$rc"); see $gd/$n.vg"
+				head -40 "$gd/$n.vg" "$gd/$n.tap" | sed 's/^/#   /' >>"$out"
+			fi
+		done
+		# the console under valgrind: slow, so the screen waits are long
+		rm -f "$gd"/console.*
+		PGC_TESTS=$(pwd)/tests/e2e/console_checklist.sh E2E_TIMEOUT=60 \
+		PGC_CONSOLE_WRAP="valgrind $VG_OPTS --log-file=$gd/console.%p.vg" \
+		top_srcdir=$(pwd) top_builddir=$(pwd)/_build PGCUTOVER=$(pwd)/_build/pgcutover \
+			suite_run sh tests/run-shell.sh >"$gd/console.tap" 2>&1
+		nvg=$(ls "$gd"/console.*.vg 2>/dev/null | wc -l)
+		if grep -q '^not ok' "$gd/console.tap" || ! grep -q '^1\.\.[1-9]' "$gd/console.tap"; then
+			gate FAIL "valgrind e2e/console_checklist" "its cases failed under valgrind"
+			grep -A5 '^not ok' "$gd/console.tap" | head -40 | sed 's/^/#   /' >>"$out"
+		elif [ "$nvg" -eq 0 ]; then
+			gate FAIL "valgrind e2e/console_checklist" "the console never ran under valgrind"
+		elif [ -n "$(cat "$gd"/console.*.vg)" ]; then
+			gate FAIL "valgrind e2e/console_checklist" "valgrind reports"
+			cat "$gd"/console.*.vg | head -60 | sed 's/^/#   /' >>"$out"
+		else
+			gate PASS "valgrind e2e/console_checklist ($nvg consoles)"
+		fi
+		echo "# valgrind: $(( $(date +%s) - t0 ))s" >>"$out"
+	else
+		gate SKIP valgrind "valgrind not installed"
+	fi
+	if command -v cppcheck >/dev/null 2>&1; then
+		t0=$(date +%s)
+		# warning and portability only: style findings are the style
+		# guide's business; suppressions with their reasons are in the file
+		if cppcheck -q -j2 --enable=warning,portability --error-exitcode=1 --inline-suppr \
+			--suppressions-list=.ci/cppcheck.supp -Iinclude -D__GNUC__ -DHAVE_CONFIG_H \
+			--std=c11 src >"$gd/cppcheck.out" 2>&1; then
+			gate PASS "cppcheck src/"
+		else
+			gate FAIL "cppcheck src/"
+			head -40 "$gd/cppcheck.out" | sed 's/^/#   /' >>"$out"
+		fi
+		echo "# cppcheck: $(( $(date +%s) - t0 ))s" >>"$out"
+	else
+		gate SKIP cppcheck "cppcheck not installed"
+	fi
+	for f in PASS FAIL SKIP; do
+		echo "# $f: $(grep -c "^$f: gate:" "$out")" >>"$out"
+	done
+	! grep -q '^FAIL: gate:' "$out"
+}
+
 cmd=${1:-build}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -186,6 +267,8 @@ test)  install_missing
            suite_run make -s -C _build-asan check >>make-check-asan.out 2>&1
        rc_asan=$?
        [ -d "$san" ] && cp -r "$san" _build-asan/sanitizer-reports
+       quality_gates
+       rc_gates=$?
        reports=$(ls "$san" 2>/dev/null | wc -l)
        for r in "$san"/*; do
            [ -f "$r" ] || continue
@@ -194,7 +277,7 @@ test)  install_missing
        done
        sed -i 's/^\(PASS\|FAIL\|SKIP\|ERROR\|XPASS\): /\1: asan: /' make-check-asan.out
        fuzz_check
-       for f in make-check.out make-check-asan.out make-check-fuzz.out; do
+       for f in make-check.out make-check-asan.out make-check-fuzz.out make-check-gates.out; do
            grep -E '^(FAIL|ERROR|XPASS|SKIP):' "$f"
            grep -E '^# (TOTAL|PASS|SKIP|FAIL|ERROR):' "$f" | sed "s/^/$f /"
        done
@@ -205,13 +288,21 @@ test)  install_missing
            n > 0 && /^#/ { n--; print "    " $0; next }
            { n = 0 }' {} + 2>/dev/null | head -200
        [ $rc_asan -ne 0 ] && tail -40 make-check-asan.out
-       pass=$(field PASS make-check.out make-check-asan.out make-check-fuzz.out)
-       skip=$(field SKIP make-check.out make-check-asan.out)
+       [ $rc_gates -ne 0 ] && grep -A40 '^FAIL: gate:' make-check-gates.out | head -80
+       pass=$(field PASS make-check.out make-check-asan.out make-check-fuzz.out make-check-gates.out)
+       skip=$(field SKIP make-check.out make-check-asan.out make-check-gates.out)
        suite_check_leftovers
-       failed=$(( $(field FAIL make-check.out make-check-asan.out make-check-fuzz.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) + reports + SUITE_LEFTOVERS ))
-       [ $rc -ne 0 ] || [ $rc_asan -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+       failed=$(( $(field FAIL make-check.out make-check-asan.out make-check-fuzz.out make-check-gates.out) + $(field ERROR make-check.out make-check-asan.out) + $(field XPASS make-check.out make-check-asan.out) + reports + SUITE_LEFTOVERS ))
+       [ $rc -ne 0 ] || [ $rc_asan -ne 0 ] || [ $rc_gates -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
        echo "$pass passed, $failed failed, $skip skipped"
        [ "$failed" -eq 0 ] ;;
 build) install_missing; build _build; echo "built: _build/pgcutover" ;;
-*) echo "usage: ./dev.sh demo|test|build" >&2; exit 64 ;;
+gates) install_missing; build _build
+       make -s -C _build check TESTS= >/dev/null   # builds the unit tests only
+       set +e
+       suite_begin
+       quality_gates; rc=$?
+       grep -v '^PASS: ' make-check-gates.out
+       exit $rc ;;
+*) echo "usage: ./dev.sh demo|test|build|gates" >&2; exit 64 ;;
 esac

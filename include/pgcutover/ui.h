@@ -129,6 +129,11 @@ typedef struct ui_setup {
  * cannot be opened. */
 int ui_console_run(const ui_setup *s, pgc_err *e);
 
+/* Whether $TERM names a terminal the console can draw on (known to
+ * terminfo, able to move its cursor: not TERM=dumb or a hardcopy).  -1 with
+ * e set (PGC_EXIT_USAGE) when not; called before anything is recorded. */
+int ui_terminal_check(pgc_err *e);
+
 const char *ui_mode_name(ui_mode m);   /* "DRIVER" ... */
 
 /* Reads a counts snapshot payload (JSON) into d.  Accepts

@@ -553,6 +553,11 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 		                "use status, log, tick, untick and note without one\n");
 		return PGC_EXIT_USAGE;
 	}
+	pgc_err te = {0};
+	if (ui_terminal_check(&te) < 0) {
+		fprintf(stderr, "pgcutover: %s\n", te.msg);
+		return te.code;
+	}
 	cli_ctx ctx;
 	memset(&ctx, 0, sizeof ctx);
 	int need = CLI_NEED_CONFIG | CLI_NEED_RUNBOOK |

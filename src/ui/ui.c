@@ -210,19 +210,26 @@ static void layout(ui_ctx *u)
 
 static void draw_too_small(ui_ctx *u)
 {
-	char line1[128], line2[128];
+	char line1[128], line2[128], line3[128];
 	werase(stdscr);
 	snprintf(line1, sizeof line1, "Terminal is %d%s%d.", u->cols, ui_glyph_str(u, UI_G_TIMES), u->rows);
 	snprintf(line2, sizeof line2, "Please enlarge to %d%s%d.", UI_MIN_COLS, ui_glyph_str(u, UI_G_TIMES), UI_MIN_ROWS);
-	const char *line3 = "q quits";
-	const char *lines[] = {line1, line2, line3};
+	line3[0] = '\0';
+	if (ui_text_width(u, line2) > u->cols) {
+		/* a very narrow terminal (20 columns) cut the size it asks for */
+		snprintf(line2, sizeof line2, "Please enlarge");
+		snprintf(line3, sizeof line3, "to %d%s%d.", UI_MIN_COLS, ui_glyph_str(u, UI_G_TIMES), UI_MIN_ROWS);
+	}
+	const char *lines[] = {line1, line2, line3, "q quits"};
 	int y0 = u->rows / 2 - 1;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
+		if (!lines[i][0])
+			continue;
 		int w = ui_text_width(u, lines[i]);
 		int x = (u->cols - w) / 2;
 		if (x < 0)
 			x = 0;
-		ui_put(u, stdscr, y0 + i < 0 ? 0 : y0 + i, x, lines[i], u->cols, i == 1 ? A_BOLD : 0, 0);
+		ui_put(u, stdscr, y0 + i < 0 ? 0 : y0 + i, x, lines[i], u->cols, i == 1 || i == 2 ? A_BOLD : 0, 0);
 	}
 	wnoutrefresh(stdscr);
 }
@@ -561,7 +568,9 @@ static void on_signal(loop *lp, int signo, void *ud)
 	default:   /* SIGTERM, SIGHUP */
 		u->quit = true;
 		u->exit_code = 128 + signo;
-		record_session_end(u, signo == SIGHUP ? "SIGHUP" : "SIGTERM");
+		/* recorded once a running command is stopped and its end
+		 * recorded, so session_end is the session's last event */
+		u->end_reason = signo == SIGHUP ? "SIGHUP" : "SIGTERM";
 		loop_stop(lp);
 		break;
 	}
@@ -727,7 +736,10 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 
 	loop_run(u->lp);
 
-	if (u->exit_code == 0 || u->exit_code == PGC_EXIT_IOERR)
+	ui_run_free(u);   /* a command still running is stopped and its end recorded */
+	if (u->end_reason)
+		record_session_end(u, u->end_reason);
+	else if (u->exit_code == 0 || u->exit_code == PGC_EXIT_IOERR)
 		record_session_end(u, u->exit_code ? "terminal lost" : "quit");
 	if (u->exit_code == PGC_EXIT_IOERR)
 		u->exit_code = 0;
@@ -740,7 +752,6 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	ui_the_ctx = NULL;
 	if (u->trace)
 		fclose(u->trace);
-	ui_run_free(u);   /* a command still running is stopped and its end recorded */
 	ui_panels_free(u);
 	if (s->on_loop_end)
 		s->on_loop_end(u->lp, s->hook_ud);

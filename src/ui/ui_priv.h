@@ -321,6 +321,7 @@ typedef struct ui_ctx {
 	double status_until;
 	bool quit;
 	int exit_code;
+	const char *end_reason;   /* "SIGHUP"/"SIGTERM": recorded after the command's end */
 	int timer_id;
 	long clock_sec;                   /* last second drawn in the header */
 

@@ -14,7 +14,7 @@ command -v sqlite3 >/dev/null 2>&1 || skip_all "sqlite3 not installed"
 . "$top_srcdir/tests/lib/kill.sh"
 # the lead empties this once lease item 5 is in: the case then counts
 KILL_LEASE_TODO="lease item 5"
-ROUNDS=${KILL_ROUNDS:-6}
+ROUNDS=${KILL_ROUNDS:-5}
 
 kill_setup "$E2E_DIR/k" 20; ok $? "fixture: two whole flag writes to compare the .env with"
 diag "seed $KILL_SEED; a one-shot command takes about $((KILL_MS / 2)) ms here; kills up to $KILL_MS ms in"

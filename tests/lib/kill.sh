@@ -104,7 +104,8 @@ kill_check() {  # kill_check WRITER ROUND
 		.env|pgcutover.json|rb.md|svc.sh|state.db|state.db.lock|sleeper.pid|app.pid) ;;
 		.env.bak-*) _baks=$((_baks + 1)) ;;
 		..env.pgcutover-??????) _temps=$((_temps + 1)) ;;
-		*) kill_fail "$_w" "$_r" "stray file ${_f##*/} ($(wc -c <"$_f") bytes)"; rm -f "$_f" ;;
+		# reported, never removed: a -wal may be a live process's
+		*) kill_fail "$_w" "$_r" "stray file ${_f##*/} ($(wc -c <"$_f") bytes)" ;;
 		esac
 	done
 	# a flag write killed mid-way leaves its temporary file; the next
@@ -125,16 +126,27 @@ kill_check() {  # kill_check WRITER ROUND
 		kill_fail "$_w" "$_r" ".env is neither the old nor the new content: $(od -c "$KD/.env" | head -5)"
 		cp "$KW/env.$KILL_FLAG" "$KD/.env"
 	fi
-	kp log --json >"$KW/log.json"
+	if ! kp log --json >"$KW/log.json" 2>"$KW/log.err" || ! jq -e 'type == "array"' "$KW/log.json" >/dev/null 2>&1; then
+		kill_fail "$_w" "$_r" "log --json failed: $(head -c 300 "$KW/log.err")"
+		return 0
+	fi
 	# a command whose pgcutover was killed is closed by the next writer
 	_open=$(jq '([.[] | select(.kind == "command_start")] | length) - ([.[] | select(.kind == "command_end" or .kind == "command_unknown")] | length)' "$KW/log.json")
 	[ "$_open" = 0 ] || kill_fail "$_w" "$_r" "$_open command_start events with neither an end nor command_unknown after the next command"
-	# every acknowledged event, by kind: at least as many in the log
+	# every acknowledged event, by kind and condition: at least as many in
+	# the log (one jq over the log for all of them, not one per event)
 	if [ -s "$KW/acked" ]; then
-		sort "$KW/acked" | uniq -c | while read -r _n _kind _cond; do
-			_have=$(jq "[.[] | select(.kind == \"$_kind\") ${_cond:+| select($_cond)}] | length" "$KW/log.json")
-			[ "${_have:-0}" -ge "$_n" ] || echo "acknowledged $_n $_kind ${_cond:+($_cond) }but the log has ${_have:-0}"
-		done >"$KW/missing"
+		sort "$KW/acked" | uniq -c >"$KW/acked.n"
+		_prog=$(while read -r _n _kind _cond; do
+			printf '([.[] | select(.kind == "%s") %s] | length),' "$_kind" "${_cond:+| select($_cond)}"
+		done <"$KW/acked.n")
+		jq -r "[${_prog%,}] | .[]" "$KW/log.json" >"$KW/have"
+		[ "$(wc -l <"$KW/have")" -eq "$(wc -l <"$KW/acked.n")" ] ||
+			kill_fail "$_w" "$_r" "jq could not count the acknowledged events"
+		paste "$KW/have" "$KW/acked.n" |
+			while read -r _have _n _kind _cond; do
+				[ "${_have:-0}" -ge "$_n" ] || echo "acknowledged $_n $_kind ${_cond:+($_cond) }but the log has ${_have:-0}"
+			done >"$KW/missing"
 		while IFS= read -r _m; do kill_fail "$_w" "$_r" "$_m"; done <"$KW/missing"
 	fi
 }
@@ -234,12 +246,6 @@ kill_console_find() {  # kill_console_find TITLE ID
 	wait_screen "found in $2" 5
 }
 
-kill_console_dead() {
-	_cp=$(console_pid) && kill -9 "$_cp" 2>/dev/null
-	KILL_N=$((KILL_N + 1))
-	wait_exit 10 >/dev/null
-}
-
 # One console mid-tick: tick an item and wait for "ticked" (acknowledged),
 # then tick the next and kill the console a random moment after the key.
 kill_console_tick() {  # kill_console_tick ROUND
@@ -257,7 +263,7 @@ kill_console_tick() {  # kill_console_tick ROUND
 				kill_fail console-tick "$1" "no 'ticked $_id' on the screen"
 			fi
 		else
-			_pid=$(console_pid)
+			_pid=$(console_pid) || { kill_fail console-tick "$1" "no console pid to kill"; return 0; }
 			_d=$(kill_delay "$1" 40)
 			keys Space
 			sleep "$_d"
@@ -278,7 +284,7 @@ kill_console_run() {  # kill_console_run ROUND
 	kill_console_find Slow '1\.10' || kill_fail console-run "$1" "search did not find Slow"
 	keys x
 	wait_screen 'Run 1\.10\?' 5 || kill_fail console-run "$1" "x did not ask to run 1.10"
-	_pid=$(console_pid)
+	_pid=$(console_pid) || { kill_fail console-run "$1" "no console pid to kill"; return 0; }
 	_d=$(kill_delay "$1" 700)
 	keys y
 	sleep "$_d"

@@ -21,7 +21,9 @@ on (see issue 5):
   * --fail-table T answers 500 with a PostgREST-style body; --slow-table T
     sleeps --slow-seconds before answering (to hit client timeouts);
     --echo-key-table T answers 400 quoting the apikey it received;
-    --flaky-table T answers 503 once (a retry then succeeds).
+    --flaky-table T answers 503 once (a retry then succeeds);
+    --garbage-table T answers 200 with a Content-Range and a body that are
+    not PostgREST's (control bytes, an escape sequence, not JSON).
 
 It listens on 127.0.0.1 only, writes the chosen port to --port-file, logs
 one line per request to --log (header names and whether auth was sent, never
@@ -225,6 +227,17 @@ class Handler(BaseHTTPRequestHandler):
         if table in cfg.fail_table:
             self.pgrst_error(500, "XX000", "internal error (postgrest-mini --fail-table)")
             return
+        if table in cfg.garbage_table:
+            # a broken proxy: a 200 whose Content-Range and body are not
+            # PostgREST's, with control bytes and an escape in them
+            body = b"\x00\x1b]0;pwned\x07<html>\xff\xfe not json"
+            self.send_response(200)
+            self.send_header("Content-Range", "bananas/\x1b[2J")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            return
         mode = None
         for part in self.headers.get("Prefer", "").split(","):
             part = part.strip()
@@ -289,6 +302,8 @@ def main():
     ap.add_argument("--max-rows", type=int, default=0, help="db-max-rows (0 = unlimited)")
     ap.add_argument("--fail-table", action="append", default=[])
     ap.add_argument("--slow-table", action="append", default=[])
+    ap.add_argument("--garbage-table", action="append", default=[],
+                    help="answer 200 with a Content-Range and body that are not PostgREST's")
     ap.add_argument("--slow-seconds", type=float, default=10.0)
     ap.add_argument("--flaky-table", action="append", default=[],
                     help="answer the first request for this table 503, then normally")
