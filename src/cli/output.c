@@ -124,18 +124,46 @@ static FILE *safe_stream(int fd, bool json, int buffering)
 	return f;
 }
 
+/* The streams stdout and stderr were before the filters went in. */
+static FILE *orig_stdout, *orig_stderr;
+
+/* At exit: the filters write what they still hold and free their state
+ * (exit() would only flush them), and the original streams come back for
+ * whatever runs after. */
+static void safe_output_end(void)
+{
+	if (orig_stdout) {
+		FILE *f = stdout;
+		stdout = orig_stdout;
+		orig_stdout = NULL;
+		fclose(f);
+	}
+	if (orig_stderr) {
+		FILE *f = stderr;
+		stderr = orig_stderr;
+		orig_stderr = NULL;
+		fclose(f);
+	}
+}
+
 void cli_safe_output(bool out, bool err, bool json)
 {
-	if (out) {
+	if ((out || err) && !orig_stdout && !orig_stderr)
+		atexit(safe_output_end);
+	if (out && !orig_stdout) {
 		fflush(stdout);
 		FILE *f = safe_stream(STDOUT_FILENO, json, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF);
-		if (f)
+		if (f) {
+			orig_stdout = stdout;
 			stdout = f;
+		}
 	}
-	if (err) {
+	if (err && !orig_stderr) {
 		fflush(stderr);
 		FILE *f = safe_stream(STDERR_FILENO, false, _IONBF);
-		if (f)
+		if (f) {
+			orig_stderr = stderr;
 			stderr = f;
+		}
 	}
 }
