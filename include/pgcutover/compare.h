@@ -168,7 +168,8 @@ cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e);
 cmp_session *cmp_session_new_with(const config *cfg, loop *lp,
                                   const cmp_side_init_fn init[CMP_N_SIDES], pgc_err *e);
 void cmp_session_free(cmp_session *cs);   /* cancels what is in flight */
-/* When set, every completed snapshot is appended as one EV_COUNTS event. */
+/* When set, every completed snapshot is appended as one EV_COUNTS event.
+ * Setting it (NULL: record no more) forgets cmp_record_error(). */
 void cmp_session_set_state(cmp_session *cs, state *st);
 /* Why the last snapshot could not be recorded, or NULL when it was. */
 const char *cmp_record_error(const cmp_session *cs);

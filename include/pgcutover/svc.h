@@ -46,6 +46,9 @@ typedef struct svc_counts svc_counts;
  * credentials records nothing.  l: the driver's lease, to tell a write
  * refused after a takeover (recording stops, silently) from a failure. */
 svc_counts *svc_counts_new(const config *cfg, state *st, bool record, lease *l);
+/* The same with the sides' drivers given (cmp_session_new_with), for tests. */
+svc_counts *svc_counts_new_with(const config *cfg, state *st, bool record, lease *l,
+                                const cmp_side_init_fn init[CMP_N_SIDES]);
 void svc_counts_free(svc_counts *sc);
 /* Connects and asks the first refresh; a failure is kept (svc_counts_error). */
 void svc_counts_start(svc_counts *sc, loop *lp);

@@ -123,7 +123,12 @@ void cmp_session_free(cmp_session *cs)
 	free(cs);
 }
 
-void cmp_session_set_state(cmp_session *cs, state *st) { cs->st = st; }
+void cmp_session_set_state(cmp_session *cs, state *st)
+{
+	cs->st = st;
+	free(cs->record_error);   /* it was about the state set before */
+	cs->record_error = NULL;
+}
 
 const char *cmp_record_error(const cmp_session *cs) { return cs->record_error; }
 

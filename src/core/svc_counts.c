@@ -23,6 +23,7 @@ struct svc_counts {
 	state *st;
 	bool record;
 	lease *lease;
+	const cmp_side_init_fn *init;   /* the sides' drivers, NULL: by endpoint */
 	cmp_session *cs;
 	loop *lp;
 	size_t interval;        /* index in svc_intervals */
@@ -32,7 +33,14 @@ struct svc_counts {
 
 svc_counts *svc_counts_new(const config *cfg, state *st, bool record, lease *l)
 {
+	return svc_counts_new_with(cfg, st, record, l, NULL);
+}
+
+svc_counts *svc_counts_new_with(const config *cfg, state *st, bool record, lease *l,
+                                const cmp_side_init_fn init[CMP_N_SIDES])
+{
 	svc_counts *sc = xcalloc(1, sizeof *sc);
+	sc->init = init;
 	sc->cfg = cfg;
 	sc->st = st;
 	sc->record = record && st;
@@ -88,7 +96,7 @@ void svc_counts_start(svc_counts *sc, loop *lp)
 {
 	pgc_err e = {0};
 	sc->lp = lp;
-	sc->cs = cmp_session_new(sc->cfg, lp, &e);
+	sc->cs = cmp_session_new_with(sc->cfg, lp, sc->init, &e);
 	if (sc->cs) {
 		cmp_session_set_listener(sc->cs, svc_counts_on_snapshot, sc);
 		if (sc->record)
