@@ -109,7 +109,9 @@ svc_parity *svc_parity_new(const config *cfg);
 /* Abandons a check in flight (before the loop goes); NULL is fine. */
 void svc_parity_stop(svc_parity *sp);
 void svc_parity_free(svc_parity *sp);  /* svc_parity_stop, then frees */
-/* Starts (or restarts) a check on lp; -1 with msg when it cannot. */
+/* Starts (or restarts) a check on lp and says so in msg.  A server that
+ * refuses at once is a FAILED result like any later failure; -1 is kept
+ * for what the caller should show instead of the result (none yet). */
 int svc_parity_start(svc_parity *sp, loop *lp, char *msg, size_t n);
 const svc_parity_result *svc_parity_get(const svc_parity *sp);
 

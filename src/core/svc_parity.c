@@ -365,9 +365,11 @@ int svc_parity_start(svc_parity *sp, loop *lp, char *msg, size_t n)
 		ps->c = sch_connect_start(sp->cfg, w == SIDE_SOURCE ? &sp->cfg->source : &sp->cfg->target,
 		                          ps->who, &e);
 		if (!ps->c) {
+			/* refused at once (a socket file missing): the overlay says so
+			 * like any other failure */
 			par_fail(sp, "%s", e.msg);
-			snprintf(msg, n, "parity check: %s", e.msg);
-			return -1;
+			snprintf(msg, n, "parity check failed: %.200s", e.msg);
+			return 0;
 		}
 		ps->step = STEP_CONNECTING;
 		/* libpq: behave as if the first PQconnectPoll said POLLING_WRITING. */

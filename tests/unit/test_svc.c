@@ -59,10 +59,11 @@ static void answer_all(svc_counts *sc, int64_t rows)
 			cmp_side_report(cs, (cmp_which)w, t, rows, true, NULL);
 }
 
-static config *make_config(const char *extra)
+static config *make_config_at(const char *conninfo, const char *extra)
 {
-	char *json = xasprintf("{\"runbook\": \"rb.md\", \"source\": \"host=/nowhere\", \"target\": \"host=/nowhere\",\n"
-	                       " \"tables\": [{\"name\": \"clients\"}, {\"name\": \"orders\"}]%s}\n", extra);
+	char *json = xasprintf("{\"runbook\": \"rb.md\", \"source\": \"%s\", \"target\": \"%s\",\n"
+	                       " \"tables\": [{\"name\": \"clients\"}, {\"name\": \"orders\"}]%s}\n",
+	                       conninfo, conninfo, extra);
 	config *cfg = NULL;
 	pgc_err e = {0};
 	if (config_parse(json, strlen(json), "/tmp/pgcutover.json", &cfg, &e) != 0) {
@@ -71,6 +72,11 @@ static config *make_config(const char *extra)
 	}
 	free(json);
 	return cfg;
+}
+
+static config *make_config(const char *extra)
+{
+	return make_config_at("host=/nowhere", extra);
 }
 
 static void test_counts(const char *dir)
@@ -189,6 +195,34 @@ static void test_notify_scan(const char *dir)
 	free(path);
 }
 
+/* A server that is not there -- refused at once (no socket file) or on the
+ * loop (TCP, nobody listening): the check fails naming the side, and a
+ * restart starts afresh. */
+static void test_parity_unreachable(const char *conninfo)
+{
+	config *cfg = make_config_at(conninfo, "");
+	loop *lp = loop_new();
+	char msg[256];
+	svc_parity *sp = svc_parity_new(cfg);
+	is_int(svc_parity_get(sp)->phase, SVC_PARITY_IDLE, "parity: idle before p");
+	for (int round = 0; round < 2; round++) {
+		unsigned gen0 = svc_parity_get(sp)->gen;
+		int rc = svc_parity_start(sp, lp, msg, sizeof msg);
+		for (int i = 0; i < 100 && svc_parity_get(sp)->phase == SVC_PARITY_RUNNING; i++)
+			loop_once(lp, 50);
+		const svc_parity_result *r = svc_parity_get(sp);
+		ok(rc == 0 && r->phase == SVC_PARITY_FAILED, "parity %d (%s): an unreachable server fails the check: %s",
+		   round, conninfo, msg);
+		ok(strstr(r->error, "source (") || strstr(r->error, "target ("), "parity %d: the error names the side: %s",
+		   round, r->error);
+		ok(!r->catalogs_read && !r->seqs_read && r->n_diffs == 0, "parity %d: nothing claimed as read", round);
+		ok(r->gen != gen0, "parity %d: the generation moved (the overlay redraws)", round);
+	}
+	svc_parity_free(sp);
+	loop_free(lp);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	char dir[TAP_TMPL_MAX];
@@ -196,6 +230,8 @@ int main(void)
 		return 1;
 	test_counts(dir);
 	test_notify_scan(dir);
+	test_parity_unreachable("host=/nowhere");
+	test_parity_unreachable("host=127.0.0.1 port=1 connect_timeout=5");
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
