@@ -236,6 +236,7 @@ static void par_result(par_side *ps, PGresult *res)
 			else
 				par_fail(sp, "%s: reading serial and identity columns: %s", ps->who, m);
 			free(m);
+			PQclear(res);
 			return;
 		}
 		if (ps->step == STEP_CATALOG) {
