@@ -168,7 +168,8 @@ cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e);
 cmp_session *cmp_session_new_with(const config *cfg, loop *lp,
                                   const cmp_side_init_fn init[CMP_N_SIDES], pgc_err *e);
 void cmp_session_free(cmp_session *cs);   /* cancels what is in flight */
-/* When set, every completed snapshot is appended as one EV_COUNTS event. */
+/* When set, every completed snapshot is appended as one EV_COUNTS event.
+ * Setting it (NULL: record no more) forgets cmp_record_error(). */
 void cmp_session_set_state(cmp_session *cs, state *st);
 /* Why the last snapshot could not be recorded, or NULL when it was. */
 const char *cmp_record_error(const cmp_session *cs);
@@ -223,6 +224,32 @@ size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, si
  *    "match","state"}]}
  */
 char *cmp_snapshot_json(const cmp_session *cs, bool full);
+
+/* The one reader of a recorded EV_COUNTS payload (the writer is
+ * cmp_snapshot_json(cs, false)).  Lenient with older shapes: a table named
+ * by "name", a count as {"count": N} or {"rows": N}, tables as an object
+ * keyed by name.  The gate, the history, the console's recorded pane and
+ * the post-mortem all read through it. */
+typedef struct cmp_rec_table {
+	char *table;
+	int64_t source, target;   /* -1: not recorded */
+	bool exact;               /* both counts exact */
+	bool match;               /* as recorded */
+	char *state;              /* cmp_state_key() word, or NULL */
+} cmp_rec_table;
+
+typedef struct cmp_rec {
+	bool match, exact;
+	char *summary;            /* NULL when the payload has none */
+	bool has_tables;          /* the payload lists tables at all */
+	cmp_rec_table *tables;
+	size_t n_tables;
+} cmp_rec;
+
+/* 0, or -1 when payload_json is not a JSON object (*out then empty). */
+int cmp_rec_read(const char *payload_json, cmp_rec *out);
+void cmp_rec_free(cmp_rec *r);
+const cmp_rec_table *cmp_rec_find(const cmp_rec *r, const char *table);
 
 /* Gate check ("all tables matched", config "gates") on a recorded EV_COUNTS
  * payload such as ledger->last_counts: true when it has every table of cfg

@@ -79,6 +79,15 @@ int lease_heartbeat(lease *l, double now, pgc_err *e);
  * frees.  NULL is fine. */
 void lease_release(lease *l);
 
+/* Whether l is still the lease in the state file: 1 yes, 0 no (e says who
+ * took it over, code PGC_EXIT_TEMPFAIL), -1 on a read error.  A held lease
+ * is also the state's write guard (state_set_guard): once another process
+ * has taken over, every write of this one fails with that message and
+ * nothing is written -- no need to poll before writing. */
+int lease_check(lease *l, pgc_err *e);
+/* true once a write was refused because the lease is someone else's. */
+bool lease_lost(const lease *l);
+
 /* The current holder: 1 and *out filled (free with lease_info_free), 0 when
  * nobody holds it (or the file predates leases), -1 on error.  Works on a
  * read-only handle: monitors use it for "driver silent for 2 min". */

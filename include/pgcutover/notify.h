@@ -50,6 +50,14 @@ const char *notify_last_error(const notifier *n);
 /* Changes whenever a delivery fails or succeeds (for a redraw). */
 unsigned notify_generation(const notifier *n);
 
+/* The one scanner of the state for the webhook: queues on n the message of
+ * every event after id *after (of process pid only, when pid > 0), moving
+ * *after to each event looked at, so that a read error half-way sends
+ * nothing twice on the next scan.  0, or -1 with e set.  Used by the headless writers at exit
+ * (their own events) and by the console's notify service (svc.h). */
+int notify_scan(notifier *n, const config *cfg, const runbook *rb, state *st, int64_t *after,
+                int pid, pgc_err *e);
+
 /* Headless: turns lp until nothing is pending or max_ms passed.
  * Returns how many messages were left undelivered. */
 size_t notify_flush(notifier *n, int max_ms);

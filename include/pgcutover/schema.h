@@ -93,12 +93,33 @@ int sch_query_exit_code(PGconn *c, const PGresult *res);
 int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, size_t *n,
                         pgc_err *e);
 void sch_seq_checks_free(sch_seq_check *v, size_t n);
+/* The statement that puts a sequence behind max(column) right, for the
+ * operator to run on the target; NULL when it cannot be written safely.
+ * malloc'd. */
+char *sch_seq_fix_sql(const sch_seq_check *s);
+
+/* The sequence check in steps, for the console's async connections (and
+ * sch_check_sequences): the query listing the serial/identity columns
+ * (NULL on an escaping error); the checks its result names (returns how
+ * many, *out malloc'd); for check i the query of the sequence's value and
+ * of max(column); and what their results say.  A failed query is the
+ * check's error (-1). */
+char *sch_seq_list_query(PGconn *c, char *const *schemas);
+size_t sch_seq_checks_init(const PGresult *list, sch_seq_check **out);
+char *sch_seq_value_query(const PGresult *list, size_t i);
+char *sch_seq_max_query(const PGresult *list, size_t i);
+int sch_seq_set_value(sch_seq_check *sc, PGconn *c, const PGresult *res);
+int sch_seq_set_max(sch_seq_check *sc, PGconn *c, const PGresult *list, size_t i, const PGresult *res);
 
 /* Blocking connect for the headless commands: read-only session,
  * application_name=pgcutover, statement_timeout from the config.  who is
  * "source"/"target"; errors name host, port and database, never a password,
  * with code PGC_EXIT_UNAVAILABLE. */
 PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, pgc_err *e);
+/* The same, non-blocking: PQconnectStartParams() (drive it with
+ * PQconnectPoll).  sch_conn_fail() words a failed connection the same way. */
+PGconn *sch_connect_start(const config *cfg, const cfg_endpoint *ep, const char *who, pgc_err *e);
+void sch_conn_fail(PGconn *c, const char *who, pgc_err *e);
 
 /* The config's "table" / "schema.table" (parts plain or "quoted", as in
  * SQL: plain parts fold to lower case) as a safely quoted SQL name, e.g.

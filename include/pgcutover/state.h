@@ -129,6 +129,14 @@ int state_db_fail(state *st, pgc_err *e, const char *what);
  * state_append() inside state_begin()..state_commit() does not commit (or
  * fsync) each event; either all of them are written or none. */
 int state_begin(state *st, pgc_err *e);
+
+/* A check every write transaction runs first, under the write lock (after
+ * BEGIN IMMEDIATE, before any event): -1 with e set refuses the write and
+ * nothing is written.  The lease installs one ("am I still the driver",
+ * lease.h), so no writer has to poll for a takeover.  NULL fn removes it. */
+typedef int (*state_guard_fn)(state *st, void *ud, pgc_err *e);
+void state_set_guard(state *st, state_guard_fn fn, void *ud);
+void *state_guard_ud(const state *st);   /* the installed guard's ud, or NULL */
 /* Where an event breaks a hash chain that expects event expect_id after
  * prev_hash: its id, its previous hash, or its own hash (recomputed from
  * its canonical form).  The one check behind state_verify(),

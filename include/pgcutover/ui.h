@@ -114,11 +114,11 @@ typedef struct ui_setup {
 	int (*counts_cmd)(void *hook_ud, ui_counts_cmd cmd, char *msg, size_t n);
 	/* p: schema and sequence parity.  parity_start begins a check in the
 	 * background (a check running is restarted); returns 0, or -1 with
-	 * msg saying why not.  parity_text: the text so far (NULL: none yet),
-	 * whether it still runs, and a generation that changes with the text.
+	 * msg saying why not.  parity_result: what the check found so far
+	 * (svc.h; its gen changes with every step), which the overlay renders.
 	 * NULL: no parity check in this console. */
 	int (*parity_start)(void *hook_ud, char *msg, size_t n);
-	const char *(*parity_text)(void *hook_ud, bool *running, unsigned *gen);
+	const struct svc_parity_result *(*parity_result)(void *hook_ud);
 	/* A word for the status line from a background module (a webhook that
 	 * failed), shown when gen changes and the text is not empty. */
 	const char *(*notice)(void *hook_ud, unsigned *gen);

@@ -101,26 +101,6 @@ static void schema_print_json(const schema_result *r)
 	cJSON_Delete(root);
 }
 
-/* A column name as SQL would need it written (the catalog gives it bare). */
-static char *schema_quote_ident(const char *s)
-{
-	bool plain = (*s >= 'a' && *s <= 'z') || *s == '_';
-	for (const char *p = s; *p && plain; p++)
-		plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-	if (plain)
-		return xstrdup(s);
-	strbuf sb;
-	sb_init(&sb);
-	sb_putc(&sb, '"');
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			sb_putc(&sb, '"');
-		sb_putc(&sb, *p);
-	}
-	sb_putc(&sb, '"');
-	return sb_steal(&sb);
-}
-
 static void schema_print_text(const schema_result *r)
 {
 	if (r->have_source) {
@@ -159,13 +139,10 @@ static void schema_print_text(const schema_result *r)
 		printf("  %s.%s  %s  last_value %lld%s, max %s  %s\n", s->table, s->column, s->sequence,
 		       (long long)s->last_value, s->is_called ? "" : " (not yet called)", maxs,
 		       s->ok ? "ok" : "BEHIND");
-		if (!s->ok && !strchr(s->sequence, '\'')) {
-			char *col = schema_quote_ident(s->column);
-			printf("    the next INSERT will fail; fix on the target with:\n"
-			       "    SELECT setval('%s', (SELECT max(%s) FROM %s));\n",
-			       s->sequence, col, s->table);
-			free(col);
-		}
+		char *fix = s->ok ? NULL : sch_seq_fix_sql(s);
+		if (fix)
+			printf("    the next INSERT will fail; fix on the target with:\n    %s\n", fix);
+		free(fix);
 	}
 	printf("\n");
 	if (r->have_source)

@@ -195,25 +195,6 @@ fail:
 	return cli_report(&e);
 }
 
-/* What this process appended that the webhook should hear about. */
-typedef struct notify_scan {
-	cli_ctx *ctx;
-	notifier *n;
-	int pid;
-} notify_scan;
-
-static int notify_event(const st_event *ev, void *ud)
-{
-	notify_scan *ns = ud;
-	if (ev->pid != ns->pid)
-		return 0;
-	char *text = notify_text(ns->ctx->cfg, ns->ctx->rb, ev);
-	if (text)
-		notify_send(ns->n, text);
-	free(text);
-	return 0;
-}
-
 /* Headless writers: sends the notifications for the events this process
  * appended, waiting at most NOTIFY_FLUSH_MS; failures only warn. */
 static void cli_notify(cli_ctx *ctx)
@@ -228,9 +209,9 @@ static void cli_notify(cli_ctx *ctx)
 	}
 	loop *lp = loop_new();
 	notifier *n = notify_new(ctx->cfg, lp);
-	notify_scan ns = {ctx, n, (int)getpid()};
 	pgc_err e = {0};
-	if (state_foreach(ctx->st, ctx->notify_after, notify_event, &ns, &e) < 0)
+	int64_t after = ctx->notify_after;
+	if (notify_scan(n, ctx->cfg, ctx->rb, ctx->st, &after, (int)getpid(), &e) < 0)
 		fprintf(stderr, "pgcutover: notify: %s\n", e.msg);
 	size_t left = notify_flush(n, NOTIFY_FLUSH_MS);
 	if ((left || notify_failed(n)) && !ctx->opts->quiet)

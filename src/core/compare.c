@@ -123,7 +123,12 @@ void cmp_session_free(cmp_session *cs)
 	free(cs);
 }
 
-void cmp_session_set_state(cmp_session *cs, state *st) { cs->st = st; }
+void cmp_session_set_state(cmp_session *cs, state *st)
+{
+	cs->st = st;
+	free(cs->record_error);   /* it was about the state set before */
+	cs->record_error = NULL;
+}
 
 const char *cmp_record_error(const cmp_session *cs) { return cs->record_error; }
 
@@ -681,6 +686,86 @@ char *cmp_snapshot_json(const cmp_session *cs, bool full)
 
 /* ---- gates ---- */
 
+/* ---- the recorded payload ---- */
+
+static int64_t cmp_rec_count(const cJSON *v)
+{
+	if (cJSON_IsObject(v)) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "count");
+		v = c ? c : cJSON_GetObjectItemCaseSensitive(v, "rows");
+	}
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+static void cmp_rec_add(cmp_rec *r, const char *name, const cJSON *t)
+{
+	r->tables = xrealloc(r->tables, (r->n_tables + 1) * sizeof *r->tables);
+	cmp_rec_table *rt = &r->tables[r->n_tables++];
+	memset(rt, 0, sizeof *rt);
+	rt->table = xstrdup(name);
+	rt->source = cmp_rec_count(cJSON_GetObjectItemCaseSensitive(t, "source"));
+	rt->target = cmp_rec_count(cJSON_GetObjectItemCaseSensitive(t, "target"));
+	rt->exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exact"));
+	rt->match = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "match"));
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "state");
+	rt->state = cJSON_IsString(st) ? xstrdup(st->valuestring) : NULL;
+}
+
+int cmp_rec_read(const char *payload_json, cmp_rec *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *root = payload_json ? cJSON_Parse(payload_json) : NULL;
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	out->match = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "match"));
+	out->exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "exact"));
+	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(root, "summary");
+	out->summary = cJSON_IsString(sum) ? xstrdup(sum->valuestring) : NULL;
+	const cJSON *tables = cJSON_GetObjectItemCaseSensitive(root, "tables"), *t;
+	if (cJSON_IsArray(tables)) {
+		out->has_tables = true;
+		cJSON_ArrayForEach(t, tables) {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "table");
+			if (!cJSON_IsString(name))
+				name = cJSON_GetObjectItemCaseSensitive(t, "name");
+			if (cJSON_IsString(name))
+				cmp_rec_add(out, name->valuestring, t);
+		}
+	} else if (!tables) {
+		/* the oldest shape: {"clients": {"source": .., "target": ..}, ..} */
+		cJSON_ArrayForEach(t, root) {
+			if (cJSON_IsObject(t) && t->string) {
+				out->has_tables = true;
+				cmp_rec_add(out, t->string, t);
+			}
+		}
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+void cmp_rec_free(cmp_rec *r)
+{
+	for (size_t i = 0; i < r->n_tables; i++) {
+		free(r->tables[i].table);
+		free(r->tables[i].state);
+	}
+	free(r->tables);
+	free(r->summary);
+	memset(r, 0, sizeof *r);
+}
+
+const cmp_rec_table *cmp_rec_find(const cmp_rec *r, const char *table)
+{
+	const cmp_rec_table *found = NULL;
+	for (size_t i = 0; i < r->n_tables; i++)
+		if (strcmp(r->tables[i].table, table) == 0)
+			found = &r->tables[i];   /* the last one, as a JSON object would say */
+	return found;
+}
+
 bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *why, size_t n)
 {
 	char dummy[8];
@@ -688,31 +773,24 @@ bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *
 		why = dummy;
 		n = sizeof dummy;
 	}
-	cJSON *root = payload_json ? cJSON_Parse(payload_json) : NULL;
-	cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL;
-	if (!cJSON_IsArray(arr)) {
+	cmp_rec rec;
+	if (cmp_rec_read(payload_json, &rec) < 0 || !rec.has_tables) {
 		snprintf(why, n, "no row counts recorded yet (run pgcutover counts --exact)");
-		cJSON_Delete(root);
+		cmp_rec_free(&rec);
 		return false;
 	}
 	bool ok = true;
 	for (size_t i = 0; i < cfg->n_tables && ok; i++) {
 		const char *name = cfg->tables[i].name;
-		cJSON *o, *found = NULL;
-		cJSON_ArrayForEach(o, arr) {
-			cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "table");
-			if (cJSON_IsString(t) && strcmp(t->valuestring, name) == 0)
-				found = o;
-		}
-		cJSON *st = found ? cJSON_GetObjectItemCaseSensitive(found, "state") : NULL;
-		const char *state = cJSON_IsString(st) ? st->valuestring : NULL;
+		const cmp_rec_table *found = cmp_rec_find(&rec, name);
+		const char *state = found ? found->state : NULL;
 		if (!found) {
 			snprintf(why, n, "%s: not in the last recorded counts", name);
 			ok = false;
-		} else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(found, "exact"))) {
+		} else if (!found->exact) {
 			snprintf(why, n, "%s: only estimated (run pgcutover counts --exact)", name);
 			ok = false;
-		} else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(found, "match")) || !state ||
+		} else if (!found->match || !state ||
 		           (strcmp(state, "matched") != 0 && strcmp(state, "no_primary_key") != 0)) {
 			snprintf(why, n, "%s: %s", name, state ? state : "not matched");
 			ok = false;
@@ -720,7 +798,7 @@ bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *
 	}
 	if (ok)
 		snprintf(why, n, "%zu/%zu tables match", cfg->n_tables, cfg->n_tables);
-	cJSON_Delete(root);
+	cmp_rec_free(&rec);
 	return ok;
 }
 
@@ -742,36 +820,30 @@ static int cmp_history_event(const st_event *ev, void *ud)
 	cmp_session *cs = ud;
 	if (strcmp(ev->kind, EV_COUNTS) != 0)
 		return 0;
-	cJSON *root = cJSON_Parse(ev->payload);
-	cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL;
-	cJSON *o;
-	cJSON_ArrayForEach(o, arr) {
-		cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "table");
-		if (!cJSON_IsString(name))
-			continue;
+	cmp_rec rec;
+	cmp_rec_read(ev->payload, &rec);
+	for (size_t k = 0; k < rec.n_tables; k++) {
+		const cmp_rec_table *rt = &rec.tables[k];
 		for (size_t i = 0; i < cs->n_tables; i++) {
 			cmp_table *t = &cs->tables[i];
-			if (strcmp(t->name, name->valuestring) != 0)
+			if (strcmp(t->name, rt->table) != 0)
 				continue;
-			static const char *const keys[CMP_N_SIDES] = {"source", "target"};
-			cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "exact");
+			const int64_t rows[CMP_N_SIDES] = {rt->source, rt->target};
 			for (int w = 0; w < CMP_N_SIDES; w++) {
-				cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[w]);
-				if (!cJSON_IsNumber(v))
+				if (rows[w] < 0)
 					continue;
 				cmp_figure *f = &t->side[w];
-				f->rows = (int64_t)v->valuedouble;
-				f->exact = cJSON_IsTrue(ex);
+				f->rows = rows[w];
+				f->exact = rt->exact;
 				f->measured_at = ev->ts;
 				cmp_hist_push(f, ev->ts, f->rows, f->exact);
 			}
-			cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
-			if (cJSON_IsString(st))
-				t->state = cmp_state_from_key(st->valuestring);
+			if (rt->state)
+				t->state = cmp_state_from_key(rt->state);
 			cmp_update_rate(t);
 		}
 	}
-	cJSON_Delete(root);
+	cmp_rec_free(&rec);
 	return 0;
 }
 

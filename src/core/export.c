@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/compare.h"
 #include "pgcutover/export.h"
 #include "pgcutover/ledger.h"
 
@@ -815,27 +816,24 @@ static void md_counts(export_md *md, strbuf *sb)
 	}
 	char when[EXPORT_TIME_MAX];
 	pgc_iso8601(md->last_counts_ts, when, sizeof when);
-	cJSON *pl = cJSON_Parse(md->last_counts);
-	const cJSON *match = cJSON_GetObjectItemCaseSensitive(pl, "match"),
-	            *exact = cJSON_GetObjectItemCaseSensitive(pl, "exact");
+	cmp_rec rec;
+	cmp_rec_read(md->last_counts, &rec);
 	sb_printf(sb, "Recorded %s (%d snapshots in all); %s, %s.\n\n", when, md->n_counts,
-	          cJSON_IsTrue(exact) ? "exact" : "estimates", cJSON_IsTrue(match) ? "all matched" : "not all matched");
+	          rec.exact ? "exact" : "estimates", rec.match ? "all matched" : "not all matched");
 	sb_puts(sb, "| Table | Source | Target | State |\n|---|---|---|---|\n");
-	const cJSON *t;
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(pl, "tables")) {
-		const cJSON *src = cJSON_GetObjectItemCaseSensitive(t, "source"),
-		            *dst = cJSON_GetObjectItemCaseSensitive(t, "target");
-		char *name = cell(jstr(t, "table")), *state = cell(jstr(t, "state"));
+	for (size_t i = 0; i < rec.n_tables; i++) {
+		const cmp_rec_table *t = &rec.tables[i];
+		char *name = cell(t->table), *state = cell(t->state);
 		char a[32] = "-", b[32] = "-";
-		if (cJSON_IsNumber(src))
-			snprintf(a, sizeof a, "%.0f", src->valuedouble);
-		if (cJSON_IsNumber(dst))
-			snprintf(b, sizeof b, "%.0f", dst->valuedouble);
+		if (t->source >= 0)
+			snprintf(a, sizeof a, "%lld", (long long)t->source);
+		if (t->target >= 0)
+			snprintf(b, sizeof b, "%lld", (long long)t->target);
 		sb_printf(sb, "| %s | %s | %s | %s |\n", name, a, b, state);
 		free(name);
 		free(state);
 	}
-	cJSON_Delete(pl);
+	cmp_rec_free(&rec);
 }
 
 char *export_md_finish(export_md *md)

@@ -54,6 +54,7 @@ struct lease {
 	bool owns_row;        /* false for a nested acquire */
 	bool audit;
 	double last_beat;
+	bool lost;            /* a write was refused: another driver holds the lease */
 	lease_info info;
 };
 
@@ -312,6 +313,42 @@ static bool same_holder(const lease_info *a, const lease_info *b)
 	return a->pid == b->pid && strcmp(a->host, b->host) == 0 && a->acquired_at == b->acquired_at;
 }
 
+int lease_check(lease *l, pgc_err *e)
+{
+	lease_info cur;
+	int have = lease_read(l->st, &cur, e);
+	if (have < 0)
+		return -1;
+	if (have == 1 && same_holder(&cur, &l->info)) {
+		lease_info_free(&cur);
+		return 1;
+	}
+	char *who = have == 1 ? lease_describe(&cur, pgc_now()) : NULL;
+	lease_info_free(&cur);
+	pgc_fail(e, PGC_EXIT_TEMPFAIL, "%s: the lease was %s%s%s; stop driving and watch with "
+	         "`pgcutover monitor`", state_path(l->st), who ? "taken over" : "given up",
+	         who ? " by " : "", who ? who : "");
+	free(who);
+	return 0;
+}
+
+/* The state's write guard (state_set_guard): runs inside the write
+ * transaction, so the answer holds until the commit. */
+static int lease_guard(state *st, void *ud, pgc_err *e)
+{
+	(void)st;
+	lease *l = ud;
+	int mine = lease_check(l, e);
+	if (mine == 0)
+		l->lost = true;
+	return mine == 1 ? 0 : -1;
+}
+
+bool lease_lost(const lease *l)
+{
+	return l && l->lost;
+}
+
 int lease_acquire(state *st, const char *operator_name, const char *host, int pid,
                   const char *command, int flags, lease **out, pgc_err *e)
 {
@@ -412,6 +449,8 @@ int lease_acquire(state *st, const char *operator_name, const char *host, int pi
 		free(l);
 		return -1;
 	}
+	/* From now on every write of this process checks it still drives. */
+	state_set_guard(st, lease_guard, l);
 	*out = l;
 	return 0;
 fail_txn:
@@ -463,6 +502,10 @@ void lease_release(lease *l)
 {
 	if (!l)
 		return;
+	/* the release itself may write (lease_released) only when it is ours,
+	 * which it checks below */
+	if (state_guard_ud(l->st) == l)
+		state_set_guard(l->st, NULL, NULL);
 	if (l->owns_row && state_begin(l->st, NULL) == 0) {
 		lease_info cur;
 		int have = lease_read(l->st, &cur, NULL);

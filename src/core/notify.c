@@ -226,3 +226,31 @@ char *notify_text(const config *cfg, const runbook *rb, const st_event *ev)
 	free(masked);
 	return safe;
 }
+
+typedef struct notify_scan_ctx {
+	notifier *n;
+	const config *cfg;
+	const runbook *rb;
+	int pid;
+	int64_t *after;
+} notify_scan_ctx;
+
+static int notify_scan_event(const st_event *ev, void *ud)
+{
+	notify_scan_ctx *ns = ud;
+	*ns->after = ev->id;
+	if (ns->pid > 0 && ev->pid != ns->pid)
+		return 0;
+	char *text = notify_text(ns->cfg, ns->rb, ev);
+	if (text)
+		notify_send(ns->n, text);
+	free(text);
+	return 0;
+}
+
+int notify_scan(notifier *n, const config *cfg, const runbook *rb, state *st, int64_t *after,
+                int pid, pgc_err *e)
+{
+	notify_scan_ctx ns = {n, cfg, rb, pid, after};
+	return state_foreach(st, *after, notify_scan_event, &ns, e);
+}

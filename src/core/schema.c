@@ -305,7 +305,6 @@ void sch_seq_checks_free(sch_seq_check *v, size_t n)
 	free(v);
 }
 
-/* Runs a one-row query; returns its first row's values or sets *err. */
 int sch_query_exit_code(PGconn *c, const PGresult *res)
 {
 	const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -316,27 +315,11 @@ int sch_query_exit_code(PGconn *c, const PGresult *res)
 	return PGC_EXIT_UNAVAILABLE;
 }
 
-static PGresult *sch_one_row(PGconn *c, const char *sql, char **err, int *code)
+char *sch_seq_list_query(PGconn *c, char *const *schemas)
 {
-	PGresult *res = PQexec(c, sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		*err = pq_oneline(PQresultStatus(res) == PGRES_TUPLES_OK ? "no row"
-		                   : PQresultErrorMessage(res));
-		*code = sch_query_exit_code(c, res);
-		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
-
-int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, size_t *n,
-                        pgc_err *e)
-{
-	*out = NULL;
-	*n = 0;
 	char *f = sch_filter(c, schemas);
 	if (!f)
-		return pgc_fail(e, PGC_EXIT_SOFTWARE, "cannot quote a schema name");
+		return NULL;
 	/* deptype 'a': a serial's OWNED BY; 'i': an identity column. */
 	char *q = xasprintf(
 		"SELECT format('%%I.%%I', n.nspname, c.relname), a.attname, "
@@ -352,6 +335,105 @@ int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, si
 		"AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') AND %s "
 		"ORDER BY 1, 2", f);
 	free(f);
+	return q;
+}
+
+size_t sch_seq_checks_init(const PGresult *list, sch_seq_check **out)
+{
+	int rows = PQntuples(list);
+	sch_seq_check *v = xcalloc(rows > 0 ? (size_t)rows : 1, sizeof *v);
+	for (int r = 0; r < rows; r++) {
+		v[r].table = pgc_sanitize(PQgetvalue(list, r, 0));
+		v[r].column = pgc_sanitize(PQgetvalue(list, r, 1));
+		v[r].sequence = pgc_sanitize(PQgetvalue(list, r, 2));
+	}
+	*out = v;
+	return rows > 0 ? (size_t)rows : 0;
+}
+
+/* The names come back quoted by the server (format %I). */
+char *sch_seq_value_query(const PGresult *list, size_t i)
+{
+	return xasprintf("SELECT last_value, is_called FROM %s", PQgetvalue(list, (int)i, 2));
+}
+
+char *sch_seq_max_query(const PGresult *list, size_t i)
+{
+	return xasprintf("SELECT max(%s)::bigint FROM %s", PQgetvalue(list, (int)i, 3),
+	                 PQgetvalue(list, (int)i, 0));
+}
+
+/* A per-column query that did not give its one row. */
+static bool sch_seq_failed(sch_seq_check *sc, PGconn *c, const PGresult *res)
+{
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		return false;
+	free(sc->error);
+	sc->error = pq_oneline(PQresultStatus(res) == PGRES_TUPLES_OK ? "no row" : PQresultErrorMessage(res));
+	sc->error_code = sch_query_exit_code(c, res);
+	return true;
+}
+
+int sch_seq_set_value(sch_seq_check *sc, PGconn *c, const PGresult *res)
+{
+	if (sch_seq_failed(sc, c, res))
+		return -1;
+	sc->last_value = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	sc->is_called = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	return 0;
+}
+
+int sch_seq_set_max(sch_seq_check *sc, PGconn *c, const PGresult *list, size_t i, const PGresult *res)
+{
+	if (sch_seq_failed(sc, c, res))
+		return -1;
+	int64_t incr = strtoll(PQgetvalue(list, (int)i, 4), NULL, 10);
+	sc->has_max = !PQgetisnull(res, 0, 0);
+	sc->max = sc->has_max ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	/* nextval() returns last_value itself until the sequence is called. */
+	int64_t next = sc->is_called ? sc->last_value + incr : sc->last_value;
+	sc->ok = !sc->has_max || incr < 0 || next > sc->max;
+	return 0;
+}
+
+/* A column name as SQL would need it written (the catalog gives it bare). */
+static char *sch_quote_ident(const char *s)
+{
+	bool plain = (*s >= 'a' && *s <= 'z') || *s == '_';
+	for (const char *p = s; *p && plain; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	if (plain)
+		return xstrdup(s);
+	strbuf sb;
+	sb_init(&sb);
+	sb_putc(&sb, '"');
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			sb_putc(&sb, '"');
+		sb_putc(&sb, *p);
+	}
+	sb_putc(&sb, '"');
+	return sb_steal(&sb);
+}
+
+char *sch_seq_fix_sql(const sch_seq_check *s)
+{
+	if (s->error || strchr(s->sequence, '\''))
+		return NULL;
+	char *col = sch_quote_ident(s->column);
+	char *sql = xasprintf("SELECT setval('%s', (SELECT max(%s) FROM %s));", s->sequence, col, s->table);
+	free(col);
+	return sql;
+}
+
+int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, size_t *n,
+                        pgc_err *e)
+{
+	*out = NULL;
+	*n = 0;
+	char *q = sch_seq_list_query(c, schemas);
+	if (!q)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "cannot quote a schema name");
 	PGresult *res = PQexec(c, q);
 	free(q);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -361,41 +443,23 @@ int sch_check_sequences(PGconn *c, char *const *schemas, sch_seq_check **out, si
 		PQclear(res);
 		return -1;
 	}
-	int rows = PQntuples(res);
-	sch_seq_check *v = xcalloc(rows > 0 ? (size_t)rows : 1, sizeof *v);
-	for (int r = 0; r < rows; r++) {
-		sch_seq_check *sc = &v[r];
-		sc->table = pgc_sanitize(PQgetvalue(res, r, 0));
-		sc->column = pgc_sanitize(PQgetvalue(res, r, 1));
-		sc->sequence = pgc_sanitize(PQgetvalue(res, r, 2));
-		int64_t incr = strtoll(PQgetvalue(res, r, 4), NULL, 10);
-		/* The names come back quoted by the server (format %I). */
-		char *sql = xasprintf("SELECT last_value, is_called FROM %s", PQgetvalue(res, r, 2));
-		char *err = NULL;
-		PGresult *sv = sch_one_row(c, sql, &err, &sc->error_code);
+	sch_seq_check *v = NULL;
+	size_t rows = sch_seq_checks_init(res, &v);
+	for (size_t r = 0; r < rows; r++) {
+		char *sql = sch_seq_value_query(res, r);
+		PGresult *sv = PQexec(c, sql);
 		free(sql);
-		if (!sv) {
-			sc->error = err;
-			continue;
-		}
-		sc->last_value = strtoll(PQgetvalue(sv, 0, 0), NULL, 10);
-		sc->is_called = strcmp(PQgetvalue(sv, 0, 1), "t") == 0;
+		int rc = sch_seq_set_value(&v[r], c, sv);
 		PQclear(sv);
-		sql = xasprintf("SELECT max(%s)::bigint FROM %s", PQgetvalue(res, r, 3), PQgetvalue(res, r, 0));
-		PGresult *mv = sch_one_row(c, sql, &err, &sc->error_code);
-		free(sql);
-		if (!mv) {
-			sc->error = err;
+		if (rc < 0)
 			continue;
-		}
-		sc->has_max = !PQgetisnull(mv, 0, 0);
-		sc->max = sc->has_max ? strtoll(PQgetvalue(mv, 0, 0), NULL, 10) : 0;
+		sql = sch_seq_max_query(res, r);
+		PGresult *mv = PQexec(c, sql);
+		free(sql);
+		sch_seq_set_max(&v[r], c, res, r, mv);
 		PQclear(mv);
-		/* nextval() returns last_value itself until the sequence is called. */
-		int64_t next = sc->is_called ? sc->last_value + incr : sc->last_value;
-		sc->ok = !sc->has_max || incr < 0 || next > sc->max;
 	}
-	*n = (size_t)rows;
+	*n = rows;
 	*out = v;
 	PQclear(res);
 	return 0;
@@ -426,7 +490,10 @@ static void sch_ignore_notice(void *arg, const char *message)
 {
 }
 
-PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, pgc_err *e)
+/* Connects (blocking) or starts connecting (async) with the session
+ * settings every pgcutover connection has. */
+static PGconn *sch_connect_params(const config *cfg, const cfg_endpoint *ep, const char *who,
+                                  bool async, pgc_err *e)
 {
 	if (ep->kind != CFG_EP_POSTGRES) {
 		pgc_fail(e, PGC_EXIT_CONFIG, "%s: schema parity needs a PostgreSQL %s (conninfo), "
@@ -443,21 +510,36 @@ PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, 
 	}
 	const char *const keys[] = {"dbname", "application_name", "options", NULL};
 	const char *const vals[] = {ep->conninfo ? ep->conninfo : "", "pgcutover", options, NULL};
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PGconn *c = async ? PQconnectStartParams(keys, vals, 1) : PQconnectdbParams(keys, vals, 1);
 	free(options);
 	if (!c) {
 		pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: out of memory", who);
 		return NULL;
 	}
 	PQsetNoticeProcessor(c, sch_ignore_notice, NULL);   /* never print */
-	if (PQstatus(c) != CONNECTION_OK) {
-		char *m = pq_oneline(PQerrorMessage(c));
-		char *srv = pq_server(c);
-		pgc_fail(e, PGC_EXIT_UNAVAILABLE, "%s (%s): %s", who, srv, m);
-		free(m);
-		free(srv);
+	if ((async && PQstatus(c) == CONNECTION_BAD) || (!async && PQstatus(c) != CONNECTION_OK)) {
+		sch_conn_fail(c, who, e);
 		PQfinish(c);
 		return NULL;
 	}
 	return c;
+}
+
+void sch_conn_fail(PGconn *c, const char *who, pgc_err *e)
+{
+	char *m = pq_oneline(PQerrorMessage(c));
+	char *srv = pq_server(c);
+	pgc_fail(e, PGC_EXIT_UNAVAILABLE, "%s (%s): %s", who, srv, m);
+	free(m);
+	free(srv);
+}
+
+PGconn *sch_connect(const config *cfg, const cfg_endpoint *ep, const char *who, pgc_err *e)
+{
+	return sch_connect_params(cfg, ep, who, false, e);
+}
+
+PGconn *sch_connect_start(const config *cfg, const cfg_endpoint *ep, const char *who, pgc_err *e)
+{
+	return sch_connect_params(cfg, ep, who, true, e);
 }

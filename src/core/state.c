@@ -105,6 +105,8 @@ struct state {
 	             *q_data_version, *q_last_of_kind, *q_get;
 	sqlite3 *snap_db;   /* snapshot cache of a state only read (see state_snapshot_cache) */
 	char *snap_path;
+	state_guard_fn guard;   /* asked inside every write transaction (lease.c) */
+	void *guard_ud;
 };
 
 /* ---- helpers ---- */
@@ -932,7 +934,25 @@ static int begin_write(state *st, pgc_err *e)
 		exec_sql(st, "ROLLBACK", NULL);
 		return -1;
 	}
+	/* Under the write lock, so nobody can change what the guard read
+	 * before the commit: a driver whose lease was taken over writes
+	 * nothing, however long ago it last looked. */
+	if (st->guard && st->guard(st, st->guard_ud, e) < 0) {
+		exec_sql(st, "ROLLBACK", NULL);
+		return -1;
+	}
 	return 0;
+}
+
+void state_set_guard(state *st, state_guard_fn fn, void *ud)
+{
+	st->guard = fn;
+	st->guard_ud = ud;
+}
+
+void *state_guard_ud(const state *st)
+{
+	return st->guard_ud;
 }
 
 static void abort_write(state *st)

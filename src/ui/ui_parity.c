@@ -1,31 +1,121 @@
 /*
  * ui_parity.c -- the `p` overlay: schema parity and sequence parity, source
- * against target.  The check itself is not the UI's: the module behind
- * ui_setup's parity hooks (cmd_console.c runs `pgcutover schema` as a child
- * process in the loop, so a slow catalog never freezes the screen) hands
- * back its text as it arrives; this file shows it, scrolls it, and marks
- * the lines that matter (a difference, a sequence BEHIND) in bold.  p again
- * re-runs the check.
+ * against target.  The check itself is not the UI's: the parity service
+ * (svc_parity.c, behind ui_setup's parity hooks) reads both catalogs on
+ * the loop's async connections and hands back a structured result; this
+ * file lays it out in the words of `pgcutover schema` (object counts side
+ * by side, each difference, each sequence and its verdict), scrolls it,
+ * and marks in bold what the result says is wrong -- a difference, a
+ * sequence behind or unchecked, a failed check -- never by reading words
+ * back out of text.  p again re-runs the check.
  */
 #include "config.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "pgcutover/svc.h"
 #include "ui_priv.h"
 
 #define PARITY_MAX_COLS 120
 #define PARITY_MARGIN_ROWS 2     /* above and below the box */
 #define PARITY_CHROME_ROWS 3     /* border rows and the state line */
 
-/* Words that make a line worth the operator's eye. */
-static bool parity_alarm(const char *line)
+/* One laid-out line and whether it needs the operator's eye. */
+typedef struct parity_line {
+	char text[UI_LINE_MAX];
+	bool alarm;
+} parity_line;
+
+typedef struct parity_layout {
+	parity_line *v;
+	size_t n, cap;
+} parity_layout;
+
+static void pl_add(parity_layout *pl, bool alarm, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pl_add(parity_layout *pl, bool alarm, const char *fmt, ...)
 {
-	static const char *const words[] = {"BEHIND", "differs", "DIFFERENT", "only on", "UNCHECKED",
-	                                    "will fail", "error", "unreachable", NULL};
-	for (size_t i = 0; words[i]; i++)
-		if (strstr(line, words[i]))
-			return true;
-	return false;
+	if (pl->n == pl->cap) {
+		pl->cap = pl->cap ? 2 * pl->cap : 32;
+		pl->v = xrealloc(pl->v, pl->cap * sizeof *pl->v);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(pl->v[pl->n].text, sizeof pl->v[pl->n].text, fmt, ap);
+	va_end(ap);
+	pl->v[pl->n++].alarm = alarm;
+}
+
+/* The result as lines, in the layout of `pgcutover schema`. */
+static void parity_layout_of(const svc_parity_result *r, parity_layout *pl)
+{
+	if (r->catalogs_read) {
+		pl_add(pl, false, "%-12s %8s %8s", "OBJECTS", "SOURCE", "TARGET");
+		for (int k = 0; k < SCH_N_KINDS; k++) {
+			bool differs = r->src.n[k] != r->dst.n[k];
+			pl_add(pl, differs, "%-12s %8zu %8zu%s", sch_kind_name((sch_kind)k), r->src.n[k], r->dst.n[k],
+			       differs ? "   differs" : "");
+		}
+		if (r->n_diffs > 0) {
+			pl_add(pl, false, "%s", "");
+			pl_add(pl, false, "differences (%zu):", r->n_diffs);
+		}
+		for (size_t i = 0; i < r->n_diffs; i++) {
+			const sch_diff *d = &r->diffs[i];
+			if (!d->target_detail)
+				pl_add(pl, true, "  %s %s: only on source (%s)", sch_kind_name(d->kind), d->name, d->source_detail);
+			else if (!d->source_detail)
+				pl_add(pl, true, "  %s %s: only on target (%s)", sch_kind_name(d->kind), d->name, d->target_detail);
+			else
+				pl_add(pl, true, "  %s %s: source %s; target %s", sch_kind_name(d->kind), d->name,
+				       d->source_detail, d->target_detail);
+		}
+	} else if (!r->have_source && r->phase != SVC_PARITY_IDLE) {
+		pl_add(pl, false, "source is a Supabase REST endpoint: schema not compared, target sequences only");
+	}
+	if (r->seqs_read && r->n_seqs > 0) {
+		pl_add(pl, false, "%s", "");
+		pl_add(pl, false, "sequences on the target (%zu):", r->n_seqs);
+		for (size_t i = 0; i < r->n_seqs; i++) {
+			const sch_seq_check *s = &r->seqs[i];
+			if (s->error) {
+				pl_add(pl, true, "  %s.%s  %s  NOT CHECKED: %s", s->table, s->column, s->sequence, s->error);
+				continue;
+			}
+			char maxs[32];
+			if (s->has_max)
+				snprintf(maxs, sizeof maxs, "%lld", (long long)s->max);
+			else
+				snprintf(maxs, sizeof maxs, "none (empty)");
+			pl_add(pl, !s->ok, "  %s.%s  %s  last_value %lld%s, max %s  %s", s->table, s->column, s->sequence,
+			       (long long)s->last_value, s->is_called ? "" : " (not yet called)", maxs,
+			       s->ok ? "ok" : "BEHIND");
+			char *fix = s->ok ? NULL : sch_seq_fix_sql(s);
+			if (fix) {
+				pl_add(pl, false, "    the next INSERT will fail; fix on the target with:");
+				pl_add(pl, false, "    %s", fix);
+			}
+			free(fix);
+		}
+	}
+	if (r->phase == SVC_PARITY_FAILED) {
+		pl_add(pl, false, "%s", "");
+		pl_add(pl, true, "(check failed: %s)", r->error);
+	} else if (r->phase == SVC_PARITY_DONE) {
+		bool bad = r->n_diffs > 0 || r->seqs_bad > 0;
+		char diffs[64] = "";
+		if (r->n_diffs > 0)
+			snprintf(diffs, sizeof diffs, " (%zu difference%s)", r->n_diffs, r->n_diffs == 1 ? "" : "s");
+		char seqs[64];
+		if (r->seqs_bad > 0)
+			snprintf(seqs, sizeof seqs, "%zu SEQUENCE%s BEHIND OR UNCHECKED", r->seqs_bad,
+			         r->seqs_bad == 1 ? "" : "S");
+		else
+			snprintf(seqs, sizeof seqs, "sequences ok (%zu)", r->n_seqs);
+		pl_add(pl, false, "%s", "");
+		pl_add(pl, bad, "schema: %s%s; %s", !r->have_source ? "not compared" : r->n_diffs ? "DIFFERENT" : "equal",
+		       diffs, seqs);
+	}
 }
 
 void ui_parity_open(ui_ctx *u)
@@ -47,15 +137,13 @@ void ui_parity_open(ui_ctx *u)
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
-/* Called every second: redraw when the text grew or the check ended. */
+/* Called every second: redraw when the check made progress. */
 void ui_parity_poll(ui_ctx *u)
 {
-	if (u->overlay != UI_OV_PARITY || !u->s.parity_text)
+	if (u->overlay != UI_OV_PARITY || !u->s.parity_result)
 		return;
-	bool running = false;
-	unsigned gen = 0;
-	u->s.parity_text(u->s.hook_ud, &running, &gen);
-	if (gen != u->parity_gen)
+	const svc_parity_result *r = u->s.parity_result(u->s.hook_ud);
+	if (r && r->gen != u->parity_gen)
 		ui_mark(u, UI_DIRTY_OVERLAY);
 }
 
@@ -65,28 +153,22 @@ void ui_parity_draw(ui_ctx *u)
 	int H = u->rows - 2 * PARITY_MARGIN_ROWS;
 	WINDOW *w = ui_overlay_window(u, PARITY_MARGIN_ROWS, H, W, " Schema and sequence parity: source vs target ",
 	                              " j/k scroll  p re-run  Esc close ");
-	bool running = false;
-	unsigned gen = 0;
-	const char *text = u->s.parity_text ? u->s.parity_text(u->s.hook_ud, &running, &gen) : NULL;
-	u->parity_gen = gen;
+	const svc_parity_result *r = u->s.parity_result ? u->s.parity_result(u->s.hook_ud) : NULL;
+	bool running = r && r->phase == SVC_PARITY_RUNNING;
+	u->parity_gen = r ? r->gen : 0;
 	int y = 1;
-	ui_put(u, w, y++, 2, running ? "checking... (pgcutover schema, in the background)" : "done",
+	ui_put(u, w, y++, 2, running ? "checking... (both catalogs, in the background)"
+	                             : r && r->phase == SVC_PARITY_FAILED ? "failed" : "done",
 	       W - 4, running ? A_BOLD : 0, ui_pair(u, running ? UI_C_PROGRESS : UI_C_DIM));
+	parity_layout pl = {0};
+	if (r)
+		parity_layout_of(r, &pl);
 	int body = H - PARITY_CHROME_ROWS;
-	int n = 0;
-	for (const char *p = text ? text : ""; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (n >= (int)u->parity_top && y < 1 + body + 1) {
-			char line[UI_LINE_MAX];
-			snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
-			bool alarm = parity_alarm(line);
-			ui_put(u, w, y++, 2, line, W - 4, alarm ? A_BOLD : 0, alarm ? ui_pair(u, UI_C_WARN) : 0);
-		}
-		n++;
-		p += len + (nl ? 1 : 0);
-	}
-	u->parity_lines = n;
+	for (size_t i = u->parity_top; i < pl.n && y < 1 + body + 1; i++)
+		ui_put(u, w, y++, 2, pl.v[i].text, W - 4, pl.v[i].alarm ? A_BOLD : 0,
+		       pl.v[i].alarm ? ui_pair(u, UI_C_WARN) : 0);
+	u->parity_lines = (int)pl.n;
+	free(pl.v);
 }
 
 int ui_parity_key(ui_ctx *u, ui_action a)

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
+#include "pgcutover/compare.h"
 #include "ui_priv.h"
 
 #define SIDE_NUM_COLS 8
@@ -33,72 +33,35 @@ void ui_side_data_free(ui_side_data *d)
 	memset(d, 0, sizeof *d);
 }
 
-static long long side_count(const cJSON *v)
-{
-	if (cJSON_IsNumber(v))
-		return (long long)v->valuedouble;
-	if (cJSON_IsObject(v)) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "count");
-		if (!c)
-			c = cJSON_GetObjectItemCaseSensitive(v, "rows");
-		if (cJSON_IsNumber(c))
-			return (long long)c->valuedouble;
-	}
-	return -1;
-}
-
-static void add_row(ui_side_data *d, const char *name, const cJSON *t, const cJSON *src, const cJSON *dst)
-{
-	d->rows = xrealloc(d->rows, (d->n_rows + 1) * sizeof *d->rows);
-	ui_side_row *r = &d->rows[d->n_rows++];
-	memset(r, 0, sizeof *r);
-	r->table = xstrdup(name);
-	r->source = side_count(src);
-	r->target = side_count(dst);
-	r->age_s = -1;
-	r->eta_s = -1;
-	const cJSON *st = t ? cJSON_GetObjectItemCaseSensitive(t, "state") : NULL;
-	if (cJSON_IsString(st))
-		snprintf(r->state, sizeof r->state, "%s", st->valuestring);
-	r->exact = t && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exact"));
-}
-
 int ui_side_from_counts_json(const char *json, double ts, ui_side_data *d)
 {
 	memset(d, 0, sizeof *d);
-	cJSON *o = json ? cJSON_Parse(json) : NULL;
-	if (!o)
+	cmp_rec rec;
+	if (cmp_rec_read(json, &rec) < 0)
 		return -1;
-	const cJSON *tables = cJSON_GetObjectItemCaseSensitive(o, "tables");
-	if (cJSON_IsArray(tables)) {
-		const cJSON *t;
-		cJSON_ArrayForEach(t, tables) {
-			const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
-			if (!cJSON_IsString(name))
-				name = cJSON_GetObjectItemCaseSensitive(t, "table");
-			if (!cJSON_IsString(name))
-				continue;
-			add_row(d, name->valuestring, t, cJSON_GetObjectItemCaseSensitive(t, "source"),
-			        cJSON_GetObjectItemCaseSensitive(t, "target"));
-		}
-	} else if (cJSON_IsObject(o)) {
-		const cJSON *t;
-		cJSON_ArrayForEach(t, o) {
-			if (cJSON_IsObject(t) && t->string)
-				add_row(d, t->string, t, cJSON_GetObjectItemCaseSensitive(t, "source"),
-				        cJSON_GetObjectItemCaseSensitive(t, "target"));
-		}
+	if (rec.n_tables)
+		d->rows = xcalloc(rec.n_tables, sizeof *d->rows);
+	for (size_t i = 0; i < rec.n_tables; i++) {
+		const cmp_rec_table *t = &rec.tables[i];
+		ui_side_row *r = &d->rows[d->n_rows++];
+		r->table = xstrdup(t->table);
+		r->source = t->source;
+		r->target = t->target;
+		r->age_s = -1;
+		r->eta_s = -1;
+		if (t->state)
+			snprintf(r->state, sizeof r->state, "%s", t->state);
+		r->exact = t->exact;
 	}
 	bool all = d->n_rows > 0;
 	for (size_t i = 0; i < d->n_rows; i++)
 		if (d->rows[i].source < 0 || d->rows[i].source != d->rows[i].target)
 			all = false;
-	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(o, "summary");
-	if (cJSON_IsString(sum))
-		d->message = pgc_sanitize(sum->valuestring);
+	if (rec.summary)
+		d->message = pgc_sanitize(rec.summary);
 	d->all_match = all;
 	d->interval_s = -1;
-	cJSON_Delete(o);
+	cmp_rec_free(&rec);
 	d->status = UI_SIDE_RECORDED;
 	d->ts = ts;
 	return d->n_rows ? 0 : -1;

@@ -96,7 +96,7 @@ pg_psql dst "select setval('orders_id_seq', 1);" >/dev/null
 keys p
 wait_screen 'Schema and sequence parity' 5; ok $? "p opens the parity overlay"
 wait_screen 'public\.orders_id_seq +last_value 1, max [0-9]+ +BEHIND' 30; ok $? "parity: the target's orders sequence is BEHIND"
-wait_screen 'pgcutover schema exited 1' 30; ok $? "parity: the check's verdict is shown"
+wait_screen 'schema: equal; 1 SEQUENCE BEHIND OR UNCHECKED' 30; ok $? "parity: the check's verdict is shown"
 like "$(screen)" 'tables +2 +2' "parity: table counts side by side"
 keys Escape
 wait_screen_not 'Schema and sequence parity' 5; ok $? "Esc closes the overlay"

@@ -179,7 +179,29 @@ int main(void)
 	is_str(cmp_summary(cs, buf, sizeof buf), "2/2 tables match", "summary: all match");
 	payload = cmp_snapshot_json(cs, false);
 	ok(cmp_payload_all_matched(cfg, payload, NULL, 0), "gate: exact and equal everywhere passes");
+	/* the one reader gives back what the writer wrote */
+	cmp_rec rec;
+	ok(cmp_rec_read(payload, &rec) == 0 && rec.has_tables, "reader: the payload reads");
+	ok(rec.match && rec.exact, "reader: match and exact as written");
+	is_int(rec.n_tables, cmp_n_tables(cs), "reader: every table");
+	const cmp_rec_table *rbig = cmp_rec_find(&rec, cmp_table_at(cs, 0)->name);
+	ok(rbig != NULL, "reader: finds a table by name");
+	is_int(rbig ? rbig->source : -2, cmp_table_at(cs, 0)->side[CMP_SOURCE].rows, "reader: source figure");
+	is_int(rbig ? rbig->target : -2, cmp_table_at(cs, 0)->side[CMP_TARGET].rows, "reader: target figure");
+	is_str(rbig ? rbig->state : NULL, cmp_state_key(cmp_table_at(cs, 0)->state), "reader: state word");
+	ok(rbig && rbig->exact && rbig->match, "reader: exact and match per table");
+	cmp_rec_free(&rec);
 	free(payload);
+	ok(cmp_rec_read("{\"tables\":[{\"name\":\"a\",\"source\":{\"count\":3},\"target\":{\"rows\":2}}]}",
+	                &rec) == 0 && rec.n_tables == 1 && rec.tables[0].source == 3 && rec.tables[0].target == 2 &&
+	   !rec.tables[0].exact && !rec.tables[0].state, "reader: an older shape (name, count objects)");
+	cmp_rec_free(&rec);
+	ok(cmp_rec_read("{\"a\":{\"source\":5,\"target\":null}}", &rec) == 0 && rec.has_tables &&
+	   rec.n_tables == 1 && rec.tables[0].source == 5 && rec.tables[0].target == -1,
+	   "reader: the oldest shape (tables keyed by name), a missing figure is -1");
+	cmp_rec_free(&rec);
+	ok(cmp_rec_read("[1]", &rec) < 0 && rec.n_tables == 0, "reader: not an object");
+	ok(cmp_rec_read(NULL, &rec) < 0, "reader: nothing recorded");
 	ok(!cmp_payload_all_matched(cfg, "{\"match\":true,\"tables\":[{\"table\":\"big\",\"exact\":true,"
 	   "\"match\":true,\"state\":\"matched\"}]}", buf, sizeof buf), "gate: a table missing from the snapshot");
 	is_str(buf, "small: not in the last recorded counts", "gate: names the missing table");

@@ -78,6 +78,25 @@ int main(void)
 	   "the lease now names bob");
 	lease_info_free(&li);
 
+	/* The write guard: alice's writes are refused under the write lock the
+	 * moment bob holds the lease, without her polling for it. */
+	ok(!lease_lost(la), "alice has not noticed yet");
+	int64_t before = state_last_id(a);
+	pgc_err eg = {0};
+	int64_t gid = 0;
+	ok(state_append(a, EV_NOTE, NULL, NULL, "{\"text\":\"late\"}", &gid, &eg) < 0,
+	   "alice's write after the takeover is refused");
+	is_int(eg.code, PGC_EXIT_TEMPFAIL, "refused with TEMPFAIL (75)");
+	ok(strstr(eg.msg, "taken over by bob@") != NULL, "the refusal names the new driver: %s", eg.msg);
+	is_int(state_last_id(a), before, "nothing was written");
+	ok(lease_lost(la), "alice's lease knows it was lost");
+	pgc_err eb = {0};
+	ok(state_begin(a, &eb) < 0 && strstr(eb.msg, "taken over"), "a batch is refused the same way");
+	ok(state_append(b, EV_NOTE, NULL, NULL, "{\"text\":\"bob\"}", NULL, &e) == 0,
+	   "bob, the driver, writes");
+	pgc_err ec = {0};
+	is_int(lease_check(la, &ec), 0, "lease_check: alice's lease is not the state's");
+
 	pgc_err e4 = {0};
 	ok(lease_heartbeat(la, pgc_now() + LEASE_HEARTBEAT_SECONDS + 1, &e4) < 0 &&
 	   e4.code == PGC_EXIT_TEMPFAIL && strstr(e4.msg, "taken over by bob@"),
@@ -87,8 +106,11 @@ int main(void)
 	   "the loser's release leaves the new holder's lease alone");
 	lease_info_free(&li);
 	ok(lease_heartbeat(lb, pgc_now() + LEASE_HEARTBEAT_SECONDS + 1, &e) == 0, "bob heartbeats");
+	is_int(lease_check(lb, &e), 1, "lease_check: bob's lease is the state's");
 	lease_release(lb);
 	is_int(lease_read(a, &li, &e), 0, "after bob's release nobody holds it");
+	ok(state_append(b, EV_NOTE, NULL, NULL, "{\"text\":\"after\"}", NULL, &e) == 0,
+	   "a released lease guards nothing any more");
 
 	/* lease_judge on rows: no lock probe. */
 	double now = pgc_now();
