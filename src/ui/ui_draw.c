@@ -343,7 +343,7 @@ WINDOW *ui_overlay_window(ui_ctx *u, int y, int h, int w, const char *title, con
 
 void ui_overlay_close(ui_ctx *u)
 {
-	u->overlay = UI_OV_NONE;
+	u->overlay = NULL;
 	if (u->w_ov) {
 		delwin(u->w_ov);
 		u->w_ov = NULL;

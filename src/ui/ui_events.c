@@ -192,7 +192,7 @@ void ui_log_open(ui_ctx *u)
 	} else if (state_foreach(u->s.st, 0, on_log_event, u, &e) != 0 && e.msg[0]) {
 		ui_status(u, "state: %.200s", e.msg);
 	}
-	u->overlay = UI_OV_LOG;
+	u->overlay = &ui_scr_log;
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
@@ -203,8 +203,8 @@ void ui_log_close(ui_ctx *u)
 	free(u->log);
 	u->log = NULL;
 	u->n_log = 0;
-	if (u->overlay == UI_OV_LOG) {
-		u->overlay = UI_OV_NONE;
+	if (u->overlay == &ui_scr_log) {
+		u->overlay = NULL;
 		if (u->w_ov) {
 			delwin(u->w_ov);
 			u->w_ov = NULL;
@@ -276,6 +276,13 @@ void ui_log_search(ui_ctx *u, const char *needle, bool from_next)
 	ui_status(u, "not found in the log: %s", needle);
 }
 
+static void log_search_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	(void)ctx;
+	snprintf(u->log_search, sizeof u->log_search, "%s", text);
+	ui_log_search(u, u->log_search, false);
+}
+
 int ui_log_key(ui_ctx *u, ui_action a)
 {
 	size_t page = (size_t)(u->rows > 4 ? u->rows - 3 : 1);
@@ -287,8 +294,10 @@ int ui_log_key(ui_ctx *u, ui_action a)
 	case UI_ACT_TOP: u->log_cursor = 0; break;
 	case UI_ACT_BOTTOM: u->log_cursor = u->n_log ? u->n_log - 1 : 0; break;
 	case UI_ACT_SEARCH:
-		ui_prompt_open(u, UI_PROMPT_LOG_SEARCH, "Search the log", "Enter finds, n: next match, Esc cancels",
-		               u->log_search, true, u->phase, SIZE_MAX);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = "Search the log",
+		                                    .hint = "Enter finds, n: next match, Esc cancels",
+		                                    .initial = u->log_search, .required = true,
+		                                    .done = log_search_answer});
 		return 1;
 	case UI_ACT_SEARCH_NEXT:
 		if (u->log_search[0])
@@ -303,3 +312,5 @@ int ui_log_key(ui_ctx *u, ui_action a)
 	ui_mark(u, UI_DIRTY_OVERLAY);
 	return 1;
 }
+
+const ui_screen ui_scr_log = {"log", UI_KC_LOG, ui_log_draw, ui_log_key};

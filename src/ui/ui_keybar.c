@@ -1,8 +1,10 @@
 /*
  * ui_keybar.c -- the bottom key bar (htop-style: key in reverse video, then
  * what it does) and the `?` help overlay.  Both are generated from the one
- * key table in ui_keys.c, filtered by what has focus, so the screen never
- * advertises a key that does something else.  The bar also carries the
+ * key table in ui_keys.c, filtered by what has focus and by what this
+ * console takes (ui_key_usable: MONITOR's bar has no Recount, the help
+ * marks it disabled), so the screen never advertises a key that does
+ * something else or only refuses.  The bar also carries the
  * transient status message (what was just recorded, errors).
  */
 #include "config.h"
@@ -32,7 +34,7 @@ void ui_keybar_draw(ui_ctx *u)
 		int need = 0;
 		for (size_t i = 0; i < ui_n_keys; i++) {
 			const ui_key *k = &ui_keys[i];
-			if (!k->bar || !(k->contexts & ctx) || (k->writes && ui_read_only(u)) || k->bar_rank > max_rank)
+			if (!k->bar || !(k->contexts & ctx) || !ui_key_usable(u, k) || k->bar_rank > max_rank)
 				continue;
 			need += ui_text_width(u, k->label) + ui_text_width(u, k->bar) + 3;
 		}
@@ -44,7 +46,7 @@ void ui_keybar_draw(ui_ctx *u)
 		const ui_key *k = &ui_keys[i];
 		if (!k->bar || !(k->contexts & ctx) || k->bar_rank > max_rank)
 			continue;
-		if (k->writes && ui_read_only(u))
+		if (!ui_key_usable(u, k))
 			continue;
 		int kw = ui_text_width(u, k->label);
 		int bw = ui_text_width(u, k->bar);
@@ -95,7 +97,7 @@ void ui_help_draw(ui_ctx *u)
 			continue;
 		ui_put(u, w, y, 2, k->label, HELP_KEY_COLS - 2, A_BOLD, 0);
 		char buf[300], wh[64];
-		snprintf(buf, sizeof buf, "%s%s", k->help, k->writes && ui_read_only(u) ? " (disabled in this mode)" : "");
+		snprintf(buf, sizeof buf, "%s%s", k->help, ui_key_usable(u, k) ? "" : " (disabled in this mode)");
 		ui_put(u, w, y, 2 + HELP_KEY_COLS, buf, W - 4 - HELP_KEY_COLS - HELP_WHERE_COLS - 1, 0, 0);
 		where(k->contexts, wh, sizeof wh);
 		ui_put_right(u, w, y, W - 2, wh, 0, ui_pair(u, UI_C_DIM));
@@ -138,3 +140,5 @@ int ui_help_key(ui_ctx *u, ui_action a)
 	ui_mark(u, UI_DIRTY_OVERLAY);
 	return 1;
 }
+
+const ui_screen ui_scr_help = {"help", UI_KC_HELP, ui_help_draw, ui_help_key};

@@ -81,7 +81,7 @@ void ui_out_feed(ui_runner *r, const char *data, size_t n)
 
 void ui_output_open(ui_ctx *u)
 {
-	u->overlay = UI_OV_OUTPUT;
+	u->overlay = &ui_scr_output;
 	u->runner.follow = true;
 	ui_mark(u, UI_DIRTY_ALL);
 }
@@ -181,3 +181,5 @@ int ui_output_key(ui_ctx *u, ui_action a)
 	r->follow = (long)r->top >= r->lines - page;
 	return 1;
 }
+
+const ui_screen ui_scr_output = {"output", UI_KC_OUTPUT, ui_output_draw, ui_output_key};

@@ -57,13 +57,13 @@ void ui_flags_open(ui_ctx *u)
 	}
 	u->panels.flags_cursor = 0;
 	flags_reload(u);
-	u->overlay = UI_OV_FLAGS;
+	u->overlay = &ui_scr_flags;
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
 void ui_panels_poll(ui_ctx *u)
 {
-	if (u->overlay == UI_OV_FLAGS && pgc_now() - u->panels.flags_read_at >= FLAGS_REREAD_S) {
+	if (u->overlay == &ui_scr_flags && pgc_now() - u->panels.flags_read_at >= FLAGS_REREAD_S) {
 		flags_reload(u);
 		ui_mark(u, UI_DIRTY_OVERLAY);
 	}
@@ -110,6 +110,8 @@ void ui_flags_draw(ui_ctx *u)
 	}
 }
 
+static void flags_answer(ui_ctx *u, const char *value, void *ctx);
+
 int ui_flags_key(ui_ctx *u, ui_action a)
 {
 	const act_flags *f = u->panels.flags;
@@ -132,9 +134,9 @@ int ui_flags_key(ui_ctx *u, ui_action a)
 		snprintf(u->panels.flag_name, sizeof u->panels.flag_name, "%s", s->name);
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "New value of %.60s (now %.60s)", s->name, s->value ? s->value : "absent");
-		ui_prompt_open(u, UI_PROMPT_FLAG_VALUE, title, "written atomically with a backup, audited; Esc: unchanged",
-		               NULL, false, u->phase, SIZE_MAX);
-		u->prompt.secret = envfile_name_is_secret(s->name);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+		                                    .hint = "written atomically with a backup, audited; Esc: unchanged",
+		                                    .secret = envfile_name_is_secret(s->name), .done = flags_answer});
 		return 1;
 	}
 	case UI_ACT_BACK: ui_overlay_close(u); return 1;
@@ -144,8 +146,9 @@ int ui_flags_key(ui_ctx *u, ui_action a)
 	return 1;
 }
 
-void ui_flags_answer(ui_ctx *u, const char *value)
+static void flags_answer(ui_ctx *u, const char *value, void *ctx)
 {
+	(void)ctx;
 	envfile_set_result res;
 	memset(&res, 0, sizeof res);
 	pgc_err e = {0};
@@ -214,7 +217,7 @@ void ui_health_open(ui_ctx *u)
 		ui_status(u, "no health checks: none in the config, no `curl URL` items in the runbook");
 		return;
 	}
-	u->overlay = UI_OV_HEALTH;
+	u->overlay = &ui_scr_health;
 	ui_mark(u, UI_DIRTY_ALL);
 	if (p->batch && !p->hc_finish)
 		return;   /* one run at a time */
@@ -279,3 +282,6 @@ void ui_panels_free(ui_ctx *u)
 	hc_checks_free(p->hc, p->n_hc);
 	memset(p, 0, sizeof *p);
 }
+
+const ui_screen ui_scr_flags = {".env flags", UI_KC_FLAGS, ui_flags_draw, ui_flags_key};
+const ui_screen ui_scr_health = {"health", UI_KC_HEALTH, ui_health_draw, ui_health_key};

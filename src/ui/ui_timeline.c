@@ -542,6 +542,8 @@ static void seek_phase(ui_ctx *u, int dir)
 	}
 }
 
+static void seek_answer(ui_ctx *u, const char *text, void *ctx);
+
 void ui_timeline_key(ui_ctx *u, ui_action a)
 {
 	struct ui_replay *rp = u->replay;
@@ -572,9 +574,9 @@ void ui_timeline_key(ui_ctx *u, ui_action a)
 		break;
 	case UI_ACT_RP_SEEK: {
 		set_playing(u, false);
-		ui_prompt_open(u, UI_PROMPT_SEEK, "Go to a time",
-		               "HH:MM[:SS] (that day), or YYYY-MM-DD HH:MM[:SS] / ISO-8601; Esc cancels",
-		               NULL, true, u->phase, SIZE_MAX);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = "Go to a time",
+		                                    .hint = "HH:MM[:SS] (that day), or YYYY-MM-DD HH:MM[:SS] / ISO-8601; Esc cancels",
+		                                    .required = true, .done = seek_answer});
 		break;
 	}
 	default:
@@ -609,8 +611,9 @@ static int clock_on_cursor_day(const ui_ctx *u, const char *s, double *out, doub
 	return 0;
 }
 
-void ui_timeline_seek_text(ui_ctx *u, const char *text)
+static void seek_answer(ui_ctx *u, const char *text, void *ctx)
 {
+	(void)ctx;
 	struct ui_replay *rp = u->replay;
 	double t = 0, unit = 1;
 	if (clock_on_cursor_day(u, text, &t, &unit) < 0) {
