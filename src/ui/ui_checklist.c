@@ -701,7 +701,7 @@ static void open_detail(ui_ctx *u, size_t item)
 {
 	u->overlay = &ui_scr_detail;
 	u->detail_item = item;
-	u->detail_top = 0;
+	ui_list_init(&u->detail_list, false);
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
@@ -752,8 +752,9 @@ int ui_checklist_key(ui_ctx *u, ui_action a)
 typedef struct detail_out {
 	ui_ctx *u;
 	WINDOW *w;
+	const ui_list *list;   /* which wrapped lines show */
 	int y;           /* next logical line */
-	int top, h, x, width;
+	int x, width;
 	attr_t attr;
 	short pair;
 } detail_out;
@@ -761,8 +762,8 @@ typedef struct detail_out {
 static void detail_emit(const char *s, size_t n, void *ud)
 {
 	detail_out *d = ud;
-	int row = d->y - d->top;
-	if (row >= 0 && row < d->h) {
+	int row = ui_list_row(d->list, (size_t)d->y);
+	if (row >= 0) {
 		char *line = xstrndup(s, n);
 		ui_put(d->u, d->w, row + 1, d->x, line, d->width, d->attr, d->pair);
 		free(line);
@@ -792,7 +793,10 @@ void ui_detail_draw(ui_ctx *u)
 	snprintf(buf, sizeof buf, " Item %s %s line %d ", it->id, ui_glyph_str(u, UI_G_BULLET), it->line);
 	WINDOW *w = ui_overlay_window(u, 2, H, W, buf, " j/k scroll  Esc close ");
 
-	detail_out d = {u, w, 0, (int)u->detail_top, H - 2, 2, W - 4, 0, 0};
+	/* the lines are counted as they are wrapped: the window is the one
+	 * the keys moved over the last count, refitted to this one below */
+	ui_list_fit(&u->detail_list, u->detail_list.n, H - 2 > 0 ? (size_t)(H - 2) : 1);
+	detail_out d = {u, w, &u->detail_list, 0, 2, W - 4, 0, 0};
 	bool done = li && li->done;
 	char mb[24];
 	snprintf(buf, sizeof buf, "%s %s", mark_str(it, done, mb, sizeof mb), it->text);
@@ -850,12 +854,15 @@ void ui_detail_draw(ui_ctx *u)
 			detail_text(&d, buf, 0, 0);
 		}
 	}
-	u->detail_lines = d.y;
+	ui_list_fit(&u->detail_list, (size_t)d.y, u->detail_list.page);
 }
 
 int ui_detail_key(ui_ctx *u, ui_action a)
 {
-	return ui_overlay_scroll(u, a, &u->detail_top, u->detail_lines, u->rows - 6);
+	if (!ui_list_key(&u->detail_list, a))
+		return 0;
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return 1;
 }
 
 /* ---- the downtime clock (D) and recurring duties (u) ---- */

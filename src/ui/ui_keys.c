@@ -107,9 +107,7 @@ static void key_health(ui_ctx *u, const ui_key *k, int code)
 static void key_help(ui_ctx *u, const ui_key *k, int code)
 {
 	(void)k; (void)code;
-	u->overlay = &ui_scr_help;
-	u->help_top = 0;
-	ui_mark(u, UI_DIRTY_ALL);
+	ui_help_open(u);
 }
 
 static void key_redraw(ui_ctx *u, const ui_key *k, int code)
@@ -335,8 +333,11 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 		k->run(u, k, code);
 	else if (ctx == UI_KC_SMALL)
 		return;
-	else if (u->overlay)
-		u->overlay->key(u, k->act);
+	else if (u->overlay) {
+		/* Esc closes any screen that has nothing of its own to do first */
+		if (!u->overlay->key(u, k->act) && k->act == UI_ACT_BACK)
+			ui_overlay_close(u);
+	}
 	else
 		pane_key[u->focus](u, k->act);
 }

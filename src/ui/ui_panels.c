@@ -45,8 +45,8 @@ static void flags_reload(ui_ctx *u)
 	if (act_flags_read(u->s.cfg, u->rb, u->s.st, &u->panels.flags, &e) < 0)
 		snprintf(u->panels.flags_error, sizeof u->panels.flags_error, "%s", e.msg);
 	u->panels.flags_read_at = pgc_now();
-	if (u->panels.flags && u->panels.flags_cursor >= u->panels.flags->n_flags)
-		u->panels.flags_cursor = u->panels.flags->n_flags ? u->panels.flags->n_flags - 1 : 0;
+	/* the file may have lost flags since: the selection stays on one */
+	ui_list_fit(&u->panels.flags_list, u->panels.flags ? u->panels.flags->n_flags : 0, u->panels.flags_list.page);
 }
 
 void ui_flags_open(ui_ctx *u)
@@ -55,7 +55,7 @@ void ui_flags_open(ui_ctx *u)
 		ui_status(u, "no flags panel: the config names no env_file");
 		return;
 	}
-	u->panels.flags_cursor = 0;
+	ui_list_init(&u->panels.flags_list, true);
 	flags_reload(u);
 	u->overlay = &ui_scr_flags;
 	ui_mark(u, UI_DIRTY_ALL);
@@ -68,6 +68,8 @@ void ui_panels_poll(ui_ctx *u)
 		ui_mark(u, UI_DIRTY_OVERLAY);
 	}
 }
+
+static void flag_row(ui_ctx *u, WINDOW *w, int y, size_t i, bool cur, void *ud);
 
 void ui_flags_draw(ui_ctx *u)
 {
@@ -91,23 +93,28 @@ void ui_flags_draw(ui_ctx *u)
 	ui_put(u, w, y, 32, "in the file", 20, A_UNDERLINE, 0);
 	ui_put(u, w, y, 54, "last set by pgcutover", W - 56, A_UNDERLINE, 0);
 	y++;
-	for (size_t i = 0; i < f->n_flags && y < H - 1; i++, y++) {
-		const act_flag_status *s = &f->flags[i];
-		bool cur = i == u->panels.flags_cursor;
-		attr_t base = cur ? A_REVERSE : 0;
-		ui_put(u, w, y, 2, s->name, 28, base | A_BOLD, 0);
-		ui_put(u, w, y, 32, s->value ? s->value : "(absent)", 20, base, 0);
-		if (s->last_set) {
-			char clock[16];
-			ui_fmt_clock(s->last_set_at, clock, sizeof clock, false);
-			snprintf(buf, sizeof buf, "%s by %s at %s%s", s->last_set, s->last_set_by ? s->last_set_by : "?", clock,
-			         s->changed_behind_back ? "  CHANGED BEHIND BACK" : "");
-		} else {
-			snprintf(buf, sizeof buf, "never");
-		}
-		ui_put(u, w, y, 54, buf, W - 56, base | (s->changed_behind_back ? A_BOLD : 0),
-		       s->changed_behind_back ? ui_pair(u, UI_C_WARN) : 0);
+	ui_list_draw(u, &u->panels.flags_list, w, y, 2, W - 4, f->n_flags, H - 1 - y, flag_row, NULL);
+}
+
+static void flag_row(ui_ctx *u, WINDOW *w, int y, size_t i, bool cur, void *ud)
+{
+	(void)ud;
+	int W = getmaxx(w);
+	char buf[UI_LINE_MAX];
+	const act_flag_status *s = &u->panels.flags->flags[i];
+	attr_t base = cur ? A_REVERSE : 0;
+	ui_put(u, w, y, 2, s->name, 28, base | A_BOLD, 0);
+	ui_put(u, w, y, 32, s->value ? s->value : "(absent)", 20, base, 0);
+	if (s->last_set) {
+		char clock[16];
+		ui_fmt_clock(s->last_set_at, clock, sizeof clock, false);
+		snprintf(buf, sizeof buf, "%s by %s at %s%s", s->last_set, s->last_set_by ? s->last_set_by : "?", clock,
+		         s->changed_behind_back ? "  CHANGED BEHIND BACK" : "");
+	} else {
+		snprintf(buf, sizeof buf, "never");
 	}
+	ui_put(u, w, y, 54, buf, W - 56, base | (s->changed_behind_back ? A_BOLD : 0),
+	       s->changed_behind_back ? ui_pair(u, UI_C_WARN) : 0);
 }
 
 static void flags_answer(ui_ctx *u, const char *value, void *ctx);
@@ -116,11 +123,11 @@ int ui_flags_key(ui_ctx *u, ui_action a)
 {
 	const act_flags *f = u->panels.flags;
 	size_t n = f ? f->n_flags : 0;
+	if (ui_list_key(&u->panels.flags_list, a)) {
+		ui_mark(u, UI_DIRTY_OVERLAY);
+		return 1;
+	}
 	switch (a) {
-	case UI_ACT_UP: if (u->panels.flags_cursor) u->panels.flags_cursor--; break;
-	case UI_ACT_DOWN: if (u->panels.flags_cursor + 1 < n) u->panels.flags_cursor++; break;
-	case UI_ACT_TOP: u->panels.flags_cursor = 0; break;
-	case UI_ACT_BOTTOM: u->panels.flags_cursor = n ? n - 1 : 0; break;
 	case UI_ACT_OPEN: {
 		if (!n)
 			return 1;
@@ -128,7 +135,7 @@ int ui_flags_key(ui_ctx *u, ui_action a)
 			ui_status(u, "%s mode: flags are not set from here", ui_mode_name(u->s.mode));
 			return 1;
 		}
-		const act_flag_status *s = &f->flags[u->panels.flags_cursor];
+		const act_flag_status *s = &f->flags[u->panels.flags_list.cursor];
 		/* the file as shown is what the new value is written over */
 		u->panels.flag_stamp = f->stamp;
 		snprintf(u->panels.flag_name, sizeof u->panels.flag_name, "%s", s->name);
@@ -142,8 +149,6 @@ int ui_flags_key(ui_ctx *u, ui_action a)
 	case UI_ACT_BACK: ui_overlay_close(u); return 1;
 	default: return 0;
 	}
-	ui_mark(u, UI_DIRTY_OVERLAY);
-	return 1;
 }
 
 static void flags_answer(ui_ctx *u, const char *value, void *ctx)
@@ -238,7 +243,7 @@ void ui_health_draw(ui_ctx *u)
 {
 	ui_panels *p = &u->panels;
 	int W, H;
-	WINDOW *w = panel_window(u, " Health checks ", " H re-run  Esc close ", &W, &H);
+	WINDOW *w = panel_window(u, " Health checks ", " j/k scroll  H re-run  Esc close ", &W, &H);
 	int y = 1;
 	char buf[UI_LINE_MAX];
 	bool running = p->batch && !p->hc_finish;
@@ -246,7 +251,11 @@ void ui_health_draw(ui_ctx *u)
 		ui_put(u, w, y++, 2, "checking...", W - 4, A_BOLD, ui_pair(u, UI_C_PROGRESS));
 	else
 		ui_put(u, w, y++, 2, "history, oldest first: + pass, X fail", W - 4, 0, ui_pair(u, UI_C_DIM));
-	for (size_t i = 0; i < p->n_hc && y < H - 2; i++) {
+	/* a check takes up to three lines (a gap, its result, its history):
+	 * the list scrolls by check */
+	int per = 3, fit = (H - 2 - y) / per;
+	ui_list_fit(&p->hc_list, p->n_hc, fit > 0 ? (size_t)fit : 1);
+	for (size_t i = p->hc_list.top; i < p->n_hc && y < H - 2; i++) {
 		const hc_check *c = &p->hc[i];
 		const hc_result *r = p->hc_last && p->hc_runs ? &p->hc_last[i] : NULL;
 		y++;
@@ -263,6 +272,10 @@ void ui_health_draw(ui_ctx *u)
 
 int ui_health_key(ui_ctx *u, ui_action a)
 {
+	if (ui_list_key(&u->panels.hc_list, a)) {
+		ui_mark(u, UI_DIRTY_OVERLAY);
+		return 1;
+	}
 	switch (a) {
 	case UI_ACT_HEALTH: ui_health_open(u); return 1;
 	case UI_ACT_BACK: ui_overlay_close(u); return 1;

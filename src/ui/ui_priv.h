@@ -18,6 +18,7 @@
  *   ui_keys.c     the one key table and the actions it dispatches
  *   ui_prompt.c   text input and confirmation dialogs
  *   ui_draw.c     sanitised, width-aware UTF-8 drawing, ASCII fallbacks
+ *   ui_list.c     the overlays' one scrolling list widget
  *   ui_timeline.c REPLAY mode: the timeline bar, the cursor and playback
  */
 #ifndef PGCUTOVER_UI_PRIV_H
@@ -105,6 +106,15 @@ typedef enum ui_action {
 
 struct ui_ctx;
 struct ui_key;
+
+/* The overlays' list widget (ui_list.c): a window of `page` lines onto
+ * `n`, with a selection when `select`.  ui_list_fit() clamps it for the
+ * n and page about to be drawn; ui_list_key() moves it (0: not a moving
+ * key).  `follow`: stuck to the end while new lines come (output). */
+typedef struct ui_list {
+	size_t n, top, cursor, page;
+	bool select, follow;
+} ui_list;
 /* A key's handler: what the row does (code: the key pressed, for rows with
  * several, like 0-5).  Rows without one pass their action to the screen or
  * pane that has focus (moving, Enter, Space, Esc mean something per screen). */
@@ -257,8 +267,7 @@ typedef struct ui_runner {
 	double started_at;
 	char *out; size_t out_len, out_cap;   /* sanitised, masked output */
 	bool dropped;                 /* older output was dropped */
-	size_t top; bool follow;
-	int lines;
+	ui_list list;                 /* the output pane's window, following the end */
 } ui_runner;
 
 struct act_flags;
@@ -272,7 +281,7 @@ typedef struct ui_panels {
 	struct act_flags *flags;
 	char flags_error[PGC_ERR_MAX];
 	double flags_read_at;
-	size_t flags_cursor;
+	ui_list flags_list;
 	envfile_stamp flag_stamp;     /* of the file when Enter was pressed */
 	char flag_name[128];
 	hc_check *hc; size_t n_hc;
@@ -282,6 +291,7 @@ typedef struct ui_panels {
 	char **hc_hist;               /* per check: "+X+..." */
 	int hc_runs;
 	double hc_started;
+	ui_list hc_list;              /* one entry per check */
 } ui_panels;
 
 typedef struct ui_ctx {
@@ -323,12 +333,11 @@ typedef struct ui_ctx {
 	/* overlays */
 	const ui_screen *overlay;         /* NULL: the panes */
 	ui_ev *log; size_t n_log;         /* full log, oldest first */
-	size_t log_cursor;                /* index from the newest (0 = newest) */
-	size_t log_top;
+	ui_list log_list;                 /* cursor: index from the newest (0 = newest) */
 	char log_search[UI_SEARCH_MAX];
-	size_t detail_item, detail_top;
-	int detail_lines;
-	size_t help_top;
+	size_t detail_item;
+	ui_list detail_list;              /* wrapped lines of the item's details */
+	ui_list help_list;
 	size_t parity_top;                /* parity overlay scroll */
 	int parity_lines;
 	unsigned parity_gen;              /* text generation drawn */
@@ -399,6 +408,17 @@ WINDOW *ui_overlay_window(ui_ctx *u, int y, int h, int w, const char *title, con
 void ui_overlay_close(ui_ctx *u);
 int ui_overlay_scroll(ui_ctx *u, ui_action a, size_t *top, int lines, int page);
 
+/* ui_list.c */
+typedef void (*ui_list_row_fn)(ui_ctx *u, WINDOW *w, int y, size_t i, bool selected, void *ud);
+void ui_list_init(ui_list *l, bool select);
+void ui_list_fit(ui_list *l, size_t n, size_t page);
+int ui_list_row(const ui_list *l, size_t i);       /* window row of line i, -1: not shown */
+int ui_list_key(ui_list *l, ui_action a);
+/* Fits the list to n rows of which `rows` show from (y, x) and draws each
+ * shown through row(), the selection reversed over `width` columns. */
+void ui_list_draw(ui_ctx *u, ui_list *l, WINDOW *w, int y, int x, int width, size_t n, int rows,
+                  ui_list_row_fn row, void *ud);
+
 /* panes */
 void ui_header_draw(ui_ctx *u);
 void ui_rail_draw(ui_ctx *u);
@@ -430,6 +450,7 @@ void ui_log_search(ui_ctx *u, const char *needle, bool from_next);
 void ui_log_close(ui_ctx *u);
 char *ui_event_line(const st_event *ev);
 void ui_keybar_draw(ui_ctx *u);
+void ui_help_open(ui_ctx *u);
 void ui_help_draw(ui_ctx *u);
 int ui_help_key(ui_ctx *u, ui_action a);
 
