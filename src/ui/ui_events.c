@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/replay.h"
 #include "ui_priv.h"
 
@@ -27,16 +26,9 @@ char *ui_event_line(const st_event *ev)
 		sb_printf(&sb, " %s", ev->item);
 	else if (ev->phase)
 		sb_printf(&sb, " phase %s", ev->phase);
-	cJSON *o = ev->payload ? cJSON_Parse(ev->payload) : NULL;
-	if (o) {
-		static const char *const keys[] = {"reason", "text", "note", "mode", "message"};
-		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
-			if (cJSON_IsString(v) && v->valuestring[0])
-				sb_printf(&sb, "  %s: %s", keys[i], v->valuestring);
-		}
-		cJSON_Delete(o);
-	}
+	char *why = evr_why(ev->payload);
+	sb_printf(&sb, "%s", why);
+	free(why);
 	char *raw = sb_steal(&sb);
 	char *clean = pgc_sanitize(raw);
 	free(raw);

@@ -33,6 +33,7 @@
 #include "pgcutover/action.h"
 #include "pgcutover/health.h"
 #include "pgcutover/ops.h"
+#include "pgcutover/evread.h"
 
 /* Smallest screen the panes are laid out for. */
 #define UI_MIN_COLS 80
