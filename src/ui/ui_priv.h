@@ -20,6 +20,12 @@
  *   ui_draw.c     sanitised, width-aware UTF-8 drawing, ASCII fallbacks
  *   ui_list.c     the overlays' one scrolling list widget
  *   ui_timeline.c REPLAY mode: the timeline bar, the cursor and playback
+ *
+ * Adding an overlay screen: its own ui_foo.c (a `const ui_screen
+ * ui_scr_foo` with draw and key functions, a ui_list for its scrolling,
+ * an opener that sets u->overlay = &ui_scr_foo and is the key's handler),
+ * one row in ui_keys[] (key, bar word, help line, handler), and here its
+ * UI_KC_ bit and two declarations; Makefile.am lists the file.
  */
 #ifndef PGCUTOVER_UI_PRIV_H
 #define PGCUTOVER_UI_PRIV_H
