@@ -261,17 +261,8 @@ static void redraw(ui_ctx *u)
 	if (d & UI_DIRTY_EVENTS) { ui_events_draw(u); wnoutrefresh(u->w_events); }
 	if (d & UI_DIRTY_KEYBAR) { ui_keybar_draw(u); wnoutrefresh(u->w_keybar); }
 	/* overlays sit on top: redraw them whenever anything under them moved */
-	if (u->overlay != UI_OV_NONE) {
-		switch (u->overlay) {
-		case UI_OV_HELP: ui_help_draw(u); break;
-		case UI_OV_LOG: ui_log_draw(u); break;
-		case UI_OV_DETAIL: ui_detail_draw(u); break;
-		case UI_OV_PARITY: ui_parity_draw(u); break;
-		case UI_OV_OUTPUT: ui_output_draw(u); break;
-		case UI_OV_FLAGS: ui_flags_draw(u); break;
-		case UI_OV_HEALTH: ui_health_draw(u); break;
-		case UI_OV_NONE: break;
-		}
+	if (u->overlay != NULL) {
+		u->overlay->draw(u);
 		if (u->w_ov)
 			wnoutrefresh(u->w_ov);
 	}
@@ -553,7 +544,7 @@ static void on_signal(loop *lp, int signo, void *ud)
 		/* Ctrl-C stops the running command, never the console under it;
 		 * in the output pane it never quits, so a Ctrl-C pressed again
 		 * just after the command ended does not take the console with it */
-		if (u->overlay == UI_OV_OUTPUT) {
+		if (u->overlay == &ui_scr_output) {
 			if (!ui_run_cancel(u))
 				ui_status(u, "no command running: ^C in the output pane only cancels; Esc closes it, q quits");
 			break;

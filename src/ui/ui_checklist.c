@@ -360,7 +360,7 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_row *row, bool selected)
 {
 	int width = getmaxx(w);
-	bool focused = u->focus == UI_PANE_LIST && u->overlay == UI_OV_NONE;
+	bool focused = u->focus == UI_PANE_LIST && u->overlay == NULL;
 	attr_t base = selected && focused ? A_REVERSE : 0;
 	if (selected && focused)
 		mvwchgat(w, y, 0, width, A_REVERSE, 0, NULL);
@@ -500,6 +500,44 @@ static int page_rows(ui_ctx *u)
 
 /* ---- ticks and phase completion through ops.c ---- */
 
+/* The override or gate prompt's answer goes back to the op that asked; the
+ * gate prompt's context carries the order reason given before it. */
+static void override_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	const ui_target *t = ctx;
+	ops_override ov = {.order_reason = text};
+	if (t->item != SIZE_MAX)
+		ui_tick_item(u, t->phase, t->item, &ov);
+	else
+		ui_complete_phase(u, t->phase, &ov);
+}
+
+static void gate_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	const ui_target *t = ctx;
+	ops_override ov = {.order_reason = t->order_reason, .gate_reason = text};
+	if (t->item != SIZE_MAX)
+		ui_tick_item(u, t->phase, t->item, &ov);
+	else
+		ui_complete_phase(u, t->phase, &ov);
+}
+
+static void untick_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	const ui_target *t = ctx;
+	if (!ui_may_write(u))
+		return;
+	const rb_phase *ph = &u->rb->phases[t->phase];
+	ops_ctx c = ui_ops_ctx(u);
+	ops_outcome oc;
+	ops_untick(&c, t->phase, t->item, text, &oc);
+	ui_after_write(u);
+	if (oc.result == OPS_DONE)
+		ui_status(u, "unticked %s: %s", ph->items[t->item].id, text);
+	else
+		ui_status(u, "%.300s", oc.message);
+}
+
 /* An outcome that needs a reason becomes the prompt asking it; any other
  * becomes the status line.  i is the item ticked, SIZE_MAX when the phase
  * itself was being completed.  The order reason already given (ov) rides
@@ -512,18 +550,22 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 	case OPS_NEEDS_ORDER_OVERRIDE: {
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "%.200s. Reason:", oc->message);
-		ui_prompt_open(u, UI_PROMPT_OVERRIDE, title,
-		               "recorded as a phase override; Esc: nothing is recorded", NULL, true, p, i);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+		                                    .hint = "recorded as a phase override; Esc: nothing is recorded",
+		                                    .required = true, .reason = true, .done = override_answer,
+		                                    .ctx = ui_target_new(p, i), .own_ctx = true});
 		return;
 	}
 	case OPS_BLOCKED_BY_GATE: {
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "Phase %.16s is gated on row counts: %.150s. Reason to complete it anyway:",
 		         ph->id, oc->gate);
-		ui_prompt_open(u, UI_PROMPT_GATE, title,
-		               "recorded as a gate override; Esc: nothing is recorded (e: exact counts)", NULL, true, p, i);
-		snprintf(u->prompt.order_reason, sizeof u->prompt.order_reason, "%s",
-		         ov && ov->order_reason ? ov->order_reason : "");
+		ui_target *t = ui_target_new(p, i);
+		snprintf(t->order_reason, sizeof t->order_reason, "%s", ov && ov->order_reason ? ov->order_reason : "");
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+		                                    .hint = "recorded as a gate override; Esc: nothing is recorded (e: exact counts)",
+		                                    .required = true, .reason = true, .done = gate_answer,
+		                                    .ctx = t, .own_ctx = true});
 		return;
 	}
 	case OPS_DONE:
@@ -567,7 +609,9 @@ void ui_checklist_tick(ui_ctx *u)
 	if (item_done(u, u->phase, i)) {
 		char title[200];
 		snprintf(title, sizeof title, "Untick %s: reason (audited)", it->id);
-		ui_prompt_open(u, UI_PROMPT_UNTICK, title, "Enter records the untick, Esc cancels", NULL, true, u->phase, i);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "Enter records the untick, Esc cancels",
+		                                    .required = true, .reason = true, .done = untick_answer,
+		                                    .ctx = ui_target_new(u->phase, i), .own_ctx = true});
 		return;
 	}
 	ui_tick_item(u, u->phase, i, NULL);
@@ -655,9 +699,9 @@ static void set_all_steps(ui_ctx *u, uint8_t folded)
 
 static void open_detail(ui_ctx *u, size_t item)
 {
-	u->overlay = UI_OV_DETAIL;
+	u->overlay = &ui_scr_detail;
 	u->detail_item = item;
-	u->detail_top = 0;
+	ui_list_init(&u->detail_list, false);
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
@@ -708,8 +752,9 @@ int ui_checklist_key(ui_ctx *u, ui_action a)
 typedef struct detail_out {
 	ui_ctx *u;
 	WINDOW *w;
+	const ui_list *list;   /* which wrapped lines show */
 	int y;           /* next logical line */
-	int top, h, x, width;
+	int x, width;
 	attr_t attr;
 	short pair;
 } detail_out;
@@ -717,8 +762,8 @@ typedef struct detail_out {
 static void detail_emit(const char *s, size_t n, void *ud)
 {
 	detail_out *d = ud;
-	int row = d->y - d->top;
-	if (row >= 0 && row < d->h) {
+	int row = ui_list_row(d->list, (size_t)d->y);
+	if (row >= 0) {
 		char *line = xstrndup(s, n);
 		ui_put(d->u, d->w, row + 1, d->x, line, d->width, d->attr, d->pair);
 		free(line);
@@ -737,7 +782,7 @@ void ui_detail_draw(ui_ctx *u)
 {
 	const rb_phase *ph = ui_cur_phase(u);
 	if (!ph || u->detail_item >= ph->n_items) {
-		u->overlay = UI_OV_NONE;
+		u->overlay = NULL;
 		return;
 	}
 	const rb_item *it = &ph->items[u->detail_item];
@@ -748,7 +793,10 @@ void ui_detail_draw(ui_ctx *u)
 	snprintf(buf, sizeof buf, " Item %s %s line %d ", it->id, ui_glyph_str(u, UI_G_BULLET), it->line);
 	WINDOW *w = ui_overlay_window(u, 2, H, W, buf, " j/k scroll  Esc close ");
 
-	detail_out d = {u, w, 0, (int)u->detail_top, H - 2, 2, W - 4, 0, 0};
+	/* the lines are counted as they are wrapped: the window is the one
+	 * the keys moved over the last count, refitted to this one below */
+	ui_list_fit(&u->detail_list, u->detail_list.n, H - 2 > 0 ? (size_t)(H - 2) : 1);
+	detail_out d = {u, w, &u->detail_list, 0, 2, W - 4, 0, 0};
 	bool done = li && li->done;
 	char mb[24];
 	snprintf(buf, sizeof buf, "%s %s", mark_str(it, done, mb, sizeof mb), it->text);
@@ -806,15 +854,20 @@ void ui_detail_draw(ui_ctx *u)
 			detail_text(&d, buf, 0, 0);
 		}
 	}
-	u->detail_lines = d.y;
+	ui_list_fit(&u->detail_list, (size_t)d.y, u->detail_list.page);
 }
 
 int ui_detail_key(ui_ctx *u, ui_action a)
 {
-	return ui_overlay_scroll(u, a, &u->detail_top, u->detail_lines, u->rows - 6);
+	if (!ui_list_key(&u->detail_list, a))
+		return 0;
+	ui_mark(u, UI_DIRTY_OVERLAY);
+	return 1;
 }
 
 /* ---- the downtime clock (D) and recurring duties (u) ---- */
+
+static void downtime_answer(ui_ctx *u, const char *text, void *ctx);
 
 void ui_downtime_key(ui_ctx *u)
 {
@@ -828,11 +881,17 @@ void ui_downtime_key(ui_ctx *u)
 	} else {
 		snprintf(title, sizeof title, "Downtime starts now? (the clock runs until D again) (y/n)");
 	}
-	ui_prompt_open(u, UI_PROMPT_DOWNTIME, title, "y records it, n or Esc does not", NULL, true, u->phase, SIZE_MAX);
+	ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "y records it, n or Esc does not",
+	                                    .required = true, .yes_no = true, .done = downtime_answer});
 }
 
-void ui_downtime_answer(ui_ctx *u)
+static void downtime_answer(ui_ctx *u, const char *text, void *ctx)
 {
+	(void)ctx;
+	if (text[0] != 'y' && text[0] != 'Y') {
+		ui_status(u, "downtime clock unchanged");
+		return;
+	}
 	if (!ui_may_write(u))
 		return;
 	sched_downtime d;
@@ -880,3 +939,5 @@ void ui_duty_key(ui_ctx *u)
 		ui_status(u, "%.300s", oc.message);
 	}
 }
+
+const ui_screen ui_scr_detail = {"details", UI_KC_DETAIL, ui_detail_draw, ui_detail_key};

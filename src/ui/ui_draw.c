@@ -343,7 +343,7 @@ WINDOW *ui_overlay_window(ui_ctx *u, int y, int h, int w, const char *title, con
 
 void ui_overlay_close(ui_ctx *u)
 {
-	u->overlay = UI_OV_NONE;
+	u->overlay = NULL;
 	if (u->w_ov) {
 		delwin(u->w_ov);
 		u->w_ov = NULL;
@@ -351,25 +351,19 @@ void ui_overlay_close(ui_ctx *u)
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
+/* The list widget over a bare top line (ui_parity.c's, until it keeps a
+ * ui_list of its own). */
 int ui_overlay_scroll(ui_ctx *u, ui_action a, size_t *top, int lines, int page)
 {
-	long t = (long)*top;
-	switch (a) {
-	case UI_ACT_UP: t--; break;
-	case UI_ACT_DOWN: t++; break;
-	case UI_ACT_PGUP: t -= page; break;
-	case UI_ACT_PGDN: t += page; break;
-	case UI_ACT_TOP: t = 0; break;
-	case UI_ACT_BOTTOM: t = lines; break;
-	case UI_ACT_BACK: ui_overlay_close(u); return 1;
-	default: return 0;
+	if (a == UI_ACT_BACK) {
+		ui_overlay_close(u);
+		return 1;
 	}
-	long max = lines - page;
-	if (t > max)
-		t = max;
-	if (t < 0)
-		t = 0;
-	*top = (size_t)t;
+	ui_list l = {.top = *top};
+	ui_list_fit(&l, lines > 0 ? (size_t)lines : 0, page > 0 ? (size_t)page : 1);
+	if (!ui_list_key(&l, a))
+		return 0;
+	*top = l.top;
 	ui_mark(u, UI_DIRTY_OVERLAY);
 	return 1;
 }

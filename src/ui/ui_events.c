@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/replay.h"
 #include "ui_priv.h"
 
@@ -27,16 +26,9 @@ char *ui_event_line(const st_event *ev)
 		sb_printf(&sb, " %s", ev->item);
 	else if (ev->phase)
 		sb_printf(&sb, " phase %s", ev->phase);
-	cJSON *o = ev->payload ? cJSON_Parse(ev->payload) : NULL;
-	if (o) {
-		static const char *const keys[] = {"reason", "text", "note", "mode", "message"};
-		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
-			if (cJSON_IsString(v) && v->valuestring[0])
-				sb_printf(&sb, "  %s: %s", keys[i], v->valuestring);
-		}
-		cJSON_Delete(o);
-	}
+	char *why = evr_why(ev->payload);
+	sb_printf(&sb, "%s", why);
+	free(why);
 	char *raw = sb_steal(&sb);
 	char *clean = pgc_sanitize(raw);
 	free(raw);
@@ -69,8 +61,9 @@ static int on_event(const st_event *ev, void *ud)
 	if (u->log && (u->n_log == 0 || ev->id > u->log[u->n_log - 1].id)) {
 		u->log = xrealloc(u->log, (u->n_log + 1) * sizeof *u->log);
 		ev_fill(&u->log[u->n_log++], ev);
-		if (u->log_cursor)
-			u->log_cursor++;   /* stay on the same event as new ones arrive */
+		u->log_list.n = u->n_log;
+		if (u->log_list.cursor)
+			u->log_list.cursor++;   /* stay on the same event as new ones arrive */
 	}
 	u->ev_last_id = ev->id;
 	return 0;
@@ -183,8 +176,7 @@ void ui_log_open(ui_ctx *u)
 	ui_log_close(u);
 	u->log = xcalloc(1, sizeof *u->log);
 	u->n_log = 0;
-	u->log_cursor = 0;
-	u->log_top = 0;
+	ui_list_init(&u->log_list, true);
 	pgc_err e = {0};
 	if (u->replay) {
 		if (replay_foreach(ui_timeline_src(u), 1, ui_timeline_cursor(u), on_log_event, u, &e) < 0)
@@ -192,7 +184,8 @@ void ui_log_open(ui_ctx *u)
 	} else if (state_foreach(u->s.st, 0, on_log_event, u, &e) != 0 && e.msg[0]) {
 		ui_status(u, "state: %.200s", e.msg);
 	}
-	u->overlay = UI_OV_LOG;
+	u->log_list.n = u->n_log;   /* keys typed ahead of the first draw move in it */
+	u->overlay = &ui_scr_log;
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
@@ -203,8 +196,8 @@ void ui_log_close(ui_ctx *u)
 	free(u->log);
 	u->log = NULL;
 	u->n_log = 0;
-	if (u->overlay == UI_OV_LOG) {
-		u->overlay = UI_OV_NONE;
+	if (u->overlay == &ui_scr_log) {
+		u->overlay = NULL;
 		if (u->w_ov) {
 			delwin(u->w_ov);
 			u->w_ov = NULL;
@@ -218,6 +211,8 @@ static const ui_ev *log_at(const ui_ctx *u, size_t k)
 	return &u->log[u->n_log - 1 - k];   /* k = 0 is the newest */
 }
 
+static void log_row(ui_ctx *u, WINDOW *w, int y, size_t k, bool sel, void *ud);
+
 void ui_log_draw(ui_ctx *u)
 {
 	int W = u->cols, H = u->rows - UI_KEYBAR_ROWS;
@@ -230,44 +225,38 @@ void ui_log_draw(ui_ctx *u)
 	snprintf(right, sizeof right, "%zu events%s%s%s  /: search  n: next  Esc: back", u->n_log,
 	         u->log_search[0] ? "  search: \"" : "", u->log_search, u->log_search[0] ? "\"" : "");
 	ui_pane_title(u, w, 0, "Audit log (newest first)", right, true);
-	int vis = H - 1;
-	if (u->log_cursor >= u->n_log)
-		u->log_cursor = u->n_log ? u->n_log - 1 : 0;
-	if (u->log_cursor < u->log_top)
-		u->log_top = u->log_cursor;
-	if (u->log_cursor >= u->log_top + (size_t)vis)
-		u->log_top = u->log_cursor - (size_t)vis + 1;
-	for (int y = 0; y < vis && u->log_top + (size_t)y < u->n_log; y++) {
-		size_t k = u->log_top + (size_t)y;
-		const ui_ev *ev = log_at(u, k);
-		bool sel = k == u->log_cursor;
-		if (sel) {
-			mvwchgat(w, y + 1, 0, W, A_REVERSE, 0, NULL);
-			ui_put(u, w, y + 1, 0, ui_glyph_str(u, UI_G_CURSOR), 1, A_REVERSE | A_BOLD, 0);
-		}
-		char id[24];
-		snprintf(id, sizeof id, "#%lld", (long long)ev->id);
-		/* the log shows dates too: a migration spans days */
-		char ts[40];
-		pgc_iso8601(ev->ts, ts, sizeof ts);
-		ts[19] = '\0';
-		ts[10] = ' ';
-		char buf[UI_LINE_MAX];
-		snprintf(buf, sizeof buf, "%-7s %s  %s", id, ts, ev->line);
-		ui_put(u, w, y + 1, 2, buf, W - 3, sel ? A_REVERSE : 0, 0);
-	}
+	ui_list_draw(u, &u->log_list, w, 1, 0, W, u->n_log, H - 1, log_row, NULL);
+}
+
+static void log_row(ui_ctx *u, WINDOW *w, int y, size_t k, bool sel, void *ud)
+{
+	(void)ud;
+	int W = getmaxx(w);
+	const ui_ev *ev = log_at(u, k);
+	if (sel)
+		ui_put(u, w, y, 0, ui_glyph_str(u, UI_G_CURSOR), 1, A_REVERSE | A_BOLD, 0);
+	char id[24];
+	snprintf(id, sizeof id, "#%lld", (long long)ev->id);
+	/* the log shows dates too: a migration spans days */
+	char ts[40];
+	pgc_iso8601(ev->ts, ts, sizeof ts);
+	ts[19] = '\0';
+	ts[10] = ' ';
+	char buf[UI_LINE_MAX];
+	snprintf(buf, sizeof buf, "%-7s %s  %s", id, ts, ev->line);
+	ui_put(u, w, y, 2, buf, W - 3, sel ? A_REVERSE : 0, 0);
 }
 
 void ui_log_search(ui_ctx *u, const char *needle, bool from_next)
 {
 	if (!needle[0] || !u->n_log)
 		return;
-	size_t start = u->log_cursor + (from_next ? 1 : 0);
+	size_t start = u->log_list.cursor + (from_next ? 1 : 0);
 	for (size_t n = 0; n < u->n_log; n++) {
 		size_t k = (start + n) % u->n_log;
 		const ui_ev *ev = log_at(u, k);
 		if (strcasestr(ev->line, needle)) {
-			u->log_cursor = k;
+			u->log_list.cursor = k;
 			ui_status(u, "match: event #%lld (n: next)", (long long)ev->id);
 			ui_mark(u, UI_DIRTY_OVERLAY);
 			return;
@@ -276,19 +265,25 @@ void ui_log_search(ui_ctx *u, const char *needle, bool from_next)
 	ui_status(u, "not found in the log: %s", needle);
 }
 
+static void log_search_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	(void)ctx;
+	snprintf(u->log_search, sizeof u->log_search, "%s", text);
+	ui_log_search(u, u->log_search, false);
+}
+
 int ui_log_key(ui_ctx *u, ui_action a)
 {
-	size_t page = (size_t)(u->rows > 4 ? u->rows - 3 : 1);
+	if (ui_list_key(&u->log_list, a)) {
+		ui_mark(u, UI_DIRTY_OVERLAY);
+		return 1;
+	}
 	switch (a) {
-	case UI_ACT_UP: if (u->log_cursor) u->log_cursor--; break;
-	case UI_ACT_DOWN: if (u->log_cursor + 1 < u->n_log) u->log_cursor++; break;
-	case UI_ACT_PGUP: u->log_cursor = u->log_cursor > page ? u->log_cursor - page : 0; break;
-	case UI_ACT_PGDN: u->log_cursor += page; break;
-	case UI_ACT_TOP: u->log_cursor = 0; break;
-	case UI_ACT_BOTTOM: u->log_cursor = u->n_log ? u->n_log - 1 : 0; break;
 	case UI_ACT_SEARCH:
-		ui_prompt_open(u, UI_PROMPT_LOG_SEARCH, "Search the log", "Enter finds, n: next match, Esc cancels",
-		               u->log_search, true, u->phase, SIZE_MAX);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = "Search the log",
+		                                    .hint = "Enter finds, n: next match, Esc cancels",
+		                                    .initial = u->log_search, .required = true,
+		                                    .done = log_search_answer});
 		return 1;
 	case UI_ACT_SEARCH_NEXT:
 		if (u->log_search[0])
@@ -300,6 +295,6 @@ int ui_log_key(ui_ctx *u, ui_action a)
 	default:
 		return 0;
 	}
-	ui_mark(u, UI_DIRTY_OVERLAY);
-	return 1;
 }
+
+const ui_screen ui_scr_log = {"log", UI_KC_LOG, ui_log_draw, ui_log_key};

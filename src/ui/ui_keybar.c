@@ -1,8 +1,10 @@
 /*
  * ui_keybar.c -- the bottom key bar (htop-style: key in reverse video, then
  * what it does) and the `?` help overlay.  Both are generated from the one
- * key table in ui_keys.c, filtered by what has focus, so the screen never
- * advertises a key that does something else.  The bar also carries the
+ * key table in ui_keys.c, filtered by what has focus and by what this
+ * console takes (ui_key_usable: MONITOR's bar has no Recount, the help
+ * marks it disabled), so the screen never advertises a key that does
+ * something else or only refuses.  The bar also carries the
  * transient status message (what was just recorded, errors).
  */
 #include "config.h"
@@ -32,7 +34,7 @@ void ui_keybar_draw(ui_ctx *u)
 		int need = 0;
 		for (size_t i = 0; i < ui_n_keys; i++) {
 			const ui_key *k = &ui_keys[i];
-			if (!k->bar || !(k->contexts & ctx) || (k->writes && ui_read_only(u)) || k->bar_rank > max_rank)
+			if (!k->bar || !(k->contexts & ctx) || !ui_key_usable(u, k) || k->bar_rank > max_rank)
 				continue;
 			need += ui_text_width(u, k->label) + ui_text_width(u, k->bar) + 3;
 		}
@@ -44,7 +46,7 @@ void ui_keybar_draw(ui_ctx *u)
 		const ui_key *k = &ui_keys[i];
 		if (!k->bar || !(k->contexts & ctx) || k->bar_rank > max_rank)
 			continue;
-		if (k->writes && ui_read_only(u))
+		if (!ui_key_usable(u, k))
 			continue;
 		int kw = ui_text_width(u, k->label);
 		int bw = ui_text_width(u, k->bar);
@@ -79,6 +81,16 @@ static void where(unsigned c, char *buf, size_t n)
 	}
 }
 
+/* Lines of the help list (keys with help text shown in this mode). */
+static size_t help_lines(const ui_ctx *u)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ui_n_keys; i++)
+		if (ui_keys[i].help && (!(ui_keys[i].contexts & UI_KC_REPLAY) || u->replay))
+			n++;
+	return n;
+}
+
 #define HELP_KEY_COLS 10
 #define HELP_WHERE_COLS 18
 
@@ -87,15 +99,16 @@ void ui_help_draw(ui_ctx *u)
 	int W = u->cols - 4, H = u->rows - 2;
 	WINDOW *w = ui_overlay_window(u, 1, H, W, " Keys ", " j/k scroll  Esc close ");
 	int y = 1, line = 0;
+	ui_list_fit(&u->help_list, help_lines(u), H - 2 > 0 ? (size_t)(H - 2) : 1);
 	for (size_t i = 0; i < ui_n_keys && y < H - 1; i++) {
 		const ui_key *k = &ui_keys[i];
 		if (!k->help || ((k->contexts & UI_KC_REPLAY) && !u->replay))
 			continue;
-		if (line++ < (int)u->help_top)
+		if (ui_list_row(&u->help_list, (size_t)line++) < 0)
 			continue;
 		ui_put(u, w, y, 2, k->label, HELP_KEY_COLS - 2, A_BOLD, 0);
 		char buf[300], wh[64];
-		snprintf(buf, sizeof buf, "%s%s", k->help, k->writes && ui_read_only(u) ? " (disabled in this mode)" : "");
+		snprintf(buf, sizeof buf, "%s%s", k->help, ui_key_usable(u, k) ? "" : " (disabled in this mode)");
 		ui_put(u, w, y, 2 + HELP_KEY_COLS, buf, W - 4 - HELP_KEY_COLS - HELP_WHERE_COLS - 1, 0, 0);
 		where(k->contexts, wh, sizeof wh);
 		ui_put_right(u, w, y, W - 2, wh, 0, ui_pair(u, UI_C_DIM));
@@ -108,33 +121,20 @@ void ui_help_draw(ui_ctx *u)
 	}
 }
 
-/* Lines of the help list (keys with help text shown in this mode). */
-static size_t help_lines(const ui_ctx *u)
+void ui_help_open(ui_ctx *u)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < ui_n_keys; i++)
-		if (ui_keys[i].help && (!(ui_keys[i].contexts & UI_KC_REPLAY) || u->replay))
-			n++;
-	return n;
+	u->overlay = &ui_scr_help;
+	ui_list_init(&u->help_list, false);
+	u->help_list.n = help_lines(u);
+	ui_mark(u, UI_DIRTY_ALL);
 }
 
 int ui_help_key(ui_ctx *u, ui_action a)
 {
-	size_t page = u->rows > 4 ? (size_t)(u->rows - 4) : 1;
-	size_t n = help_lines(u), last = n > page ? n - page : 0;
-	switch (a) {
-	case UI_ACT_UP: if (u->help_top) u->help_top--; break;
-	case UI_ACT_DOWN: if (u->help_top < last) u->help_top++; break;
-	case UI_ACT_PGDN: u->help_top = u->help_top + page < last ? u->help_top + page : last; break;
-	case UI_ACT_PGUP: u->help_top = u->help_top > page ? u->help_top - page : 0; break;
-	case UI_ACT_TOP: u->help_top = 0; break;
-	case UI_ACT_BOTTOM: u->help_top = last; break;
-	case UI_ACT_BACK:
-		ui_overlay_close(u);
-		return 1;
-	default:
+	if (!ui_list_key(&u->help_list, a))
 		return 0;
-	}
 	ui_mark(u, UI_DIRTY_OVERLAY);
 	return 1;
 }
+
+const ui_screen ui_scr_help = {"help", UI_KC_HELP, ui_help_draw, ui_help_key};

@@ -81,8 +81,8 @@ void ui_out_feed(ui_runner *r, const char *data, size_t n)
 
 void ui_output_open(ui_ctx *u)
 {
-	u->overlay = UI_OV_OUTPUT;
-	u->runner.follow = true;
+	u->overlay = &ui_scr_output;
+	u->runner.list.follow = true;
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
@@ -148,16 +148,12 @@ void ui_output_draw(ui_ctx *u)
 	}
 	int body = H - OUT_CHROME_ROWS;
 	int total = count_lines(r->out, r->out_len);
-	r->lines = total;
-	int top = r->follow ? (total > body ? total - body : 0) : (int)r->top;
-	if (top > total - 1)
-		top = total > 0 ? total - 1 : 0;
-	r->top = (size_t)top;
+	ui_list_fit(&r->list, total > 0 ? (size_t)total : 0, body > 0 ? (size_t)body : 1);
 	int n = 0, y = 2;
 	for (const char *p = r->out ? r->out : ""; *p && y < 2 + body;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (n >= top) {
+		if (ui_list_row(&r->list, (size_t)n) >= 0) {
 			snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf - 1 ? len : sizeof buf - 1), p);
 			bool mark = strncmp(buf, "──", strlen("──")) == 0 || strstr(buf, "POINT OF NO RETURN");
 			ui_put(u, w, y++, 2, buf, W - 4, mark ? A_BOLD : 0, 0);
@@ -169,15 +165,11 @@ void ui_output_draw(ui_ctx *u)
 
 int ui_output_key(ui_ctx *u, ui_action a)
 {
-	ui_runner *r = &u->runner;
-	int page = u->rows - 2 * OUT_MARGIN_ROWS - OUT_CHROME_ROWS;
-	if (a == UI_ACT_BOTTOM) {
-		r->follow = true;
-		ui_mark(u, UI_DIRTY_OVERLAY);
-		return 1;
-	}
-	if (!ui_overlay_scroll(u, a, &r->top, r->lines, page))
+	/* G (or scrolling to the end) follows new output again */
+	if (!ui_list_key(&u->runner.list, a))
 		return 0;
-	r->follow = (long)r->top >= r->lines - page;
+	ui_mark(u, UI_DIRTY_OVERLAY);
 	return 1;
 }
+
+const ui_screen ui_scr_output = {"output", UI_KC_OUTPUT, ui_output_draw, ui_output_key};

@@ -45,8 +45,8 @@ static void flags_reload(ui_ctx *u)
 	if (act_flags_read(u->s.cfg, u->rb, u->s.st, &u->panels.flags, &e) < 0)
 		snprintf(u->panels.flags_error, sizeof u->panels.flags_error, "%s", e.msg);
 	u->panels.flags_read_at = pgc_now();
-	if (u->panels.flags && u->panels.flags_cursor >= u->panels.flags->n_flags)
-		u->panels.flags_cursor = u->panels.flags->n_flags ? u->panels.flags->n_flags - 1 : 0;
+	/* the file may have lost flags since: the selection stays on one */
+	ui_list_fit(&u->panels.flags_list, u->panels.flags ? u->panels.flags->n_flags : 0, u->panels.flags_list.page);
 }
 
 void ui_flags_open(ui_ctx *u)
@@ -55,19 +55,21 @@ void ui_flags_open(ui_ctx *u)
 		ui_status(u, "no flags panel: the config names no env_file");
 		return;
 	}
-	u->panels.flags_cursor = 0;
+	ui_list_init(&u->panels.flags_list, true);
 	flags_reload(u);
-	u->overlay = UI_OV_FLAGS;
+	u->overlay = &ui_scr_flags;
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
 void ui_panels_poll(ui_ctx *u)
 {
-	if (u->overlay == UI_OV_FLAGS && pgc_now() - u->panels.flags_read_at >= FLAGS_REREAD_S) {
+	if (u->overlay == &ui_scr_flags && pgc_now() - u->panels.flags_read_at >= FLAGS_REREAD_S) {
 		flags_reload(u);
 		ui_mark(u, UI_DIRTY_OVERLAY);
 	}
 }
+
+static void flag_row(ui_ctx *u, WINDOW *w, int y, size_t i, bool cur, void *ud);
 
 void ui_flags_draw(ui_ctx *u)
 {
@@ -91,34 +93,41 @@ void ui_flags_draw(ui_ctx *u)
 	ui_put(u, w, y, 32, "in the file", 20, A_UNDERLINE, 0);
 	ui_put(u, w, y, 54, "last set by pgcutover", W - 56, A_UNDERLINE, 0);
 	y++;
-	for (size_t i = 0; i < f->n_flags && y < H - 1; i++, y++) {
-		const act_flag_status *s = &f->flags[i];
-		bool cur = i == u->panels.flags_cursor;
-		attr_t base = cur ? A_REVERSE : 0;
-		ui_put(u, w, y, 2, s->name, 28, base | A_BOLD, 0);
-		ui_put(u, w, y, 32, s->value ? s->value : "(absent)", 20, base, 0);
-		if (s->last_set) {
-			char clock[16];
-			ui_fmt_clock(s->last_set_at, clock, sizeof clock, false);
-			snprintf(buf, sizeof buf, "%s by %s at %s%s", s->last_set, s->last_set_by ? s->last_set_by : "?", clock,
-			         s->changed_behind_back ? "  CHANGED BEHIND BACK" : "");
-		} else {
-			snprintf(buf, sizeof buf, "never");
-		}
-		ui_put(u, w, y, 54, buf, W - 56, base | (s->changed_behind_back ? A_BOLD : 0),
-		       s->changed_behind_back ? ui_pair(u, UI_C_WARN) : 0);
-	}
+	ui_list_draw(u, &u->panels.flags_list, w, y, 2, W - 4, f->n_flags, H - 1 - y, flag_row, NULL);
 }
+
+static void flag_row(ui_ctx *u, WINDOW *w, int y, size_t i, bool cur, void *ud)
+{
+	(void)ud;
+	int W = getmaxx(w);
+	char buf[UI_LINE_MAX];
+	const act_flag_status *s = &u->panels.flags->flags[i];
+	attr_t base = cur ? A_REVERSE : 0;
+	ui_put(u, w, y, 2, s->name, 28, base | A_BOLD, 0);
+	ui_put(u, w, y, 32, s->value ? s->value : "(absent)", 20, base, 0);
+	if (s->last_set) {
+		char clock[16];
+		ui_fmt_clock(s->last_set_at, clock, sizeof clock, false);
+		snprintf(buf, sizeof buf, "%s by %s at %s%s", s->last_set, s->last_set_by ? s->last_set_by : "?", clock,
+		         s->changed_behind_back ? "  CHANGED BEHIND BACK" : "");
+	} else {
+		snprintf(buf, sizeof buf, "never");
+	}
+	ui_put(u, w, y, 54, buf, W - 56, base | (s->changed_behind_back ? A_BOLD : 0),
+	       s->changed_behind_back ? ui_pair(u, UI_C_WARN) : 0);
+}
+
+static void flags_answer(ui_ctx *u, const char *value, void *ctx);
 
 int ui_flags_key(ui_ctx *u, ui_action a)
 {
 	const act_flags *f = u->panels.flags;
 	size_t n = f ? f->n_flags : 0;
+	if (ui_list_key(&u->panels.flags_list, a)) {
+		ui_mark(u, UI_DIRTY_OVERLAY);
+		return 1;
+	}
 	switch (a) {
-	case UI_ACT_UP: if (u->panels.flags_cursor) u->panels.flags_cursor--; break;
-	case UI_ACT_DOWN: if (u->panels.flags_cursor + 1 < n) u->panels.flags_cursor++; break;
-	case UI_ACT_TOP: u->panels.flags_cursor = 0; break;
-	case UI_ACT_BOTTOM: u->panels.flags_cursor = n ? n - 1 : 0; break;
 	case UI_ACT_OPEN: {
 		if (!n)
 			return 1;
@@ -126,26 +135,25 @@ int ui_flags_key(ui_ctx *u, ui_action a)
 			ui_status(u, "%s mode: flags are not set from here", ui_mode_name(u->s.mode));
 			return 1;
 		}
-		const act_flag_status *s = &f->flags[u->panels.flags_cursor];
+		const act_flag_status *s = &f->flags[u->panels.flags_list.cursor];
 		/* the file as shown is what the new value is written over */
 		u->panels.flag_stamp = f->stamp;
 		snprintf(u->panels.flag_name, sizeof u->panels.flag_name, "%s", s->name);
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "New value of %.60s (now %.60s)", s->name, s->value ? s->value : "absent");
-		ui_prompt_open(u, UI_PROMPT_FLAG_VALUE, title, "written atomically with a backup, audited; Esc: unchanged",
-		               NULL, false, u->phase, SIZE_MAX);
-		u->prompt.secret = envfile_name_is_secret(s->name);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+		                                    .hint = "written atomically with a backup, audited; Esc: unchanged",
+		                                    .secret = envfile_name_is_secret(s->name), .done = flags_answer});
 		return 1;
 	}
 	case UI_ACT_BACK: ui_overlay_close(u); return 1;
 	default: return 0;
 	}
-	ui_mark(u, UI_DIRTY_OVERLAY);
-	return 1;
 }
 
-void ui_flags_answer(ui_ctx *u, const char *value)
+static void flags_answer(ui_ctx *u, const char *value, void *ctx)
 {
+	(void)ctx;
 	envfile_set_result res;
 	memset(&res, 0, sizeof res);
 	pgc_err e = {0};
@@ -214,7 +222,7 @@ void ui_health_open(ui_ctx *u)
 		ui_status(u, "no health checks: none in the config, no `curl URL` items in the runbook");
 		return;
 	}
-	u->overlay = UI_OV_HEALTH;
+	u->overlay = &ui_scr_health;
 	ui_mark(u, UI_DIRTY_ALL);
 	if (p->batch && !p->hc_finish)
 		return;   /* one run at a time */
@@ -235,7 +243,7 @@ void ui_health_draw(ui_ctx *u)
 {
 	ui_panels *p = &u->panels;
 	int W, H;
-	WINDOW *w = panel_window(u, " Health checks ", " H re-run  Esc close ", &W, &H);
+	WINDOW *w = panel_window(u, " Health checks ", " j/k scroll  H re-run  Esc close ", &W, &H);
 	int y = 1;
 	char buf[UI_LINE_MAX];
 	bool running = p->batch && !p->hc_finish;
@@ -243,7 +251,11 @@ void ui_health_draw(ui_ctx *u)
 		ui_put(u, w, y++, 2, "checking...", W - 4, A_BOLD, ui_pair(u, UI_C_PROGRESS));
 	else
 		ui_put(u, w, y++, 2, "history, oldest first: + pass, X fail", W - 4, 0, ui_pair(u, UI_C_DIM));
-	for (size_t i = 0; i < p->n_hc && y < H - 2; i++) {
+	/* a check takes up to three lines (a gap, its result, its history):
+	 * the list scrolls by check */
+	int per = 3, fit = (H - 2 - y) / per;
+	ui_list_fit(&p->hc_list, p->n_hc, fit > 0 ? (size_t)fit : 1);
+	for (size_t i = p->hc_list.top; i < p->n_hc && y < H - 2; i++) {
 		const hc_check *c = &p->hc[i];
 		const hc_result *r = p->hc_last && p->hc_runs ? &p->hc_last[i] : NULL;
 		y++;
@@ -260,6 +272,10 @@ void ui_health_draw(ui_ctx *u)
 
 int ui_health_key(ui_ctx *u, ui_action a)
 {
+	if (ui_list_key(&u->panels.hc_list, a)) {
+		ui_mark(u, UI_DIRTY_OVERLAY);
+		return 1;
+	}
 	switch (a) {
 	case UI_ACT_HEALTH: ui_health_open(u); return 1;
 	case UI_ACT_BACK: ui_overlay_close(u); return 1;
@@ -279,3 +295,6 @@ void ui_panels_free(ui_ctx *u)
 	hc_checks_free(p->hc, p->n_hc);
 	memset(p, 0, sizeof *p);
 }
+
+const ui_screen ui_scr_flags = {".env flags", UI_KC_FLAGS, ui_flags_draw, ui_flags_key};
+const ui_screen ui_scr_health = {"health", UI_KC_HEALTH, ui_health_draw, ui_health_key};

@@ -18,7 +18,14 @@
  *   ui_keys.c     the one key table and the actions it dispatches
  *   ui_prompt.c   text input and confirmation dialogs
  *   ui_draw.c     sanitised, width-aware UTF-8 drawing, ASCII fallbacks
+ *   ui_list.c     the overlays' one scrolling list widget
  *   ui_timeline.c REPLAY mode: the timeline bar, the cursor and playback
+ *
+ * Adding an overlay screen: its own ui_foo.c (a `const ui_screen
+ * ui_scr_foo` with draw and key functions, a ui_list for its scrolling,
+ * an opener that sets u->overlay = &ui_scr_foo and is the key's handler),
+ * one row in ui_keys[] (key, bar word, help line, handler), and here its
+ * UI_KC_ bit and two declarations; Makefile.am lists the file.
  */
 #ifndef PGCUTOVER_UI_PRIV_H
 #define PGCUTOVER_UI_PRIV_H
@@ -32,6 +39,7 @@
 #include "pgcutover/action.h"
 #include "pgcutover/health.h"
 #include "pgcutover/ops.h"
+#include "pgcutover/evread.h"
 
 /* Smallest screen the panes are laid out for. */
 #define UI_MIN_COLS 80
@@ -65,35 +73,28 @@ typedef enum ui_pane {
 	UI_PANE_N,
 } ui_pane;
 
-typedef enum ui_overlay {
-	UI_OV_NONE,
-	UI_OV_HELP,
-	UI_OV_LOG,
-	UI_OV_DETAIL,
-	UI_OV_PARITY,
-	UI_OV_OUTPUT,
-	UI_OV_FLAGS,
-	UI_OV_HEALTH,
-} ui_overlay;
 
-/* What the keys act on right now; one bit per context in the key table. */
+
+/* What the keys act on right now; one bit per context in the key table.
+ * The panes have the low bits; each overlay screen (ui_screen) one of the
+ * bits from UI_KC_SCREEN0 up, so UI_KC_OVERLAY covers any screen added. */
 enum {
 	UI_KC_RAIL    = 1 << 0,
 	UI_KC_LIST    = 1 << 1,
 	UI_KC_EVENTS  = 1 << 2,
-	UI_KC_LOG     = 1 << 3,
-	UI_KC_HELP    = 1 << 4,
-	UI_KC_DETAIL  = 1 << 5,
 	UI_KC_SMALL   = 1 << 6,   /* the "enlarge" notice */
-	UI_KC_PARITY  = 1 << 7,   /* schema/sequence parity overlay */
-	UI_KC_OUTPUT  = 1 << 8,   /* a command's output pane */
-	UI_KC_FLAGS   = 1 << 10,  /* the .env flags panel */
-	UI_KC_HEALTH  = 1 << 11,  /* the health panel */
 	UI_KC_REPLAY  = 1 << 9,   /* the panes in REPLAY mode: wins over the pane keys */
+	UI_KC_SCREEN0 = 1 << 16,
+	UI_KC_LOG     = UI_KC_SCREEN0 << 0,
+	UI_KC_HELP    = UI_KC_SCREEN0 << 1,
+	UI_KC_DETAIL  = UI_KC_SCREEN0 << 2,
+	UI_KC_PARITY  = UI_KC_SCREEN0 << 3,   /* schema/sequence parity overlay */
+	UI_KC_OUTPUT  = UI_KC_SCREEN0 << 4,   /* a command's output pane */
+	UI_KC_FLAGS   = UI_KC_SCREEN0 << 5,   /* the .env flags panel */
+	UI_KC_HEALTH  = UI_KC_SCREEN0 << 6,   /* the health panel */
 	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS,
-	UI_KC_OVERLAY = UI_KC_LOG | UI_KC_HELP | UI_KC_DETAIL | UI_KC_PARITY | UI_KC_OUTPUT |
-	                UI_KC_FLAGS | UI_KC_HEALTH,
 };
+#define UI_KC_OVERLAY 0xffff0000u
 
 typedef enum ui_action {
 	UI_ACT_NONE,
@@ -110,6 +111,22 @@ typedef enum ui_action {
 	UI_ACT_DOWNTIME, UI_ACT_DUTY, UI_ACT_FLAGS, UI_ACT_HEALTH,
 } ui_action;
 
+struct ui_ctx;
+struct ui_key;
+
+/* The overlays' list widget (ui_list.c): a window of `page` lines onto
+ * `n`, with a selection when `select`.  ui_list_fit() clamps it for the
+ * n and page about to be drawn; ui_list_key() moves it (0: not a moving
+ * key).  `follow`: stuck to the end while new lines come (output). */
+typedef struct ui_list {
+	size_t n, top, cursor, page;
+	bool select, follow;
+} ui_list;
+/* A key's handler: what the row does (code: the key pressed, for rows with
+ * several, like 0-5).  Rows without one pass their action to the screen or
+ * pane that has focus (moving, Enter, Space, Esc mean something per screen). */
+typedef void (*ui_key_fn)(struct ui_ctx *u, const struct ui_key *k, int code);
+
 #define UI_KEY_CODES 6
 typedef struct ui_key {
 	int codes[UI_KEY_CODES];  /* key codes, 0-terminated */
@@ -120,7 +137,26 @@ typedef struct ui_key {
 	unsigned contexts;        /* UI_KC_* where it works */
 	bool writes;              /* appends an event: off in MONITOR/REPLAY */
 	int bar_rank;             /* key bar: lower stays longer on narrow screens */
+	ui_key_fn run;            /* NULL: the focused screen's key function */
+	/* NULL or false when this console refuses the key (MONITOR's r: no
+	 * counts here); the bar leaves it out, the help says so, the handler
+	 * says why when pressed anyway */
+	bool (*avail)(const struct ui_ctx *u);
 } ui_key;
+
+/* An overlay screen (help, log, parity...): the one descriptor a screen's
+ * file defines; u->overlay points at the open one (NULL: the panes). */
+typedef struct ui_screen {
+	const char *name;
+	unsigned kc;                          /* its UI_KC_* bit */
+	void (*draw)(struct ui_ctx *u);
+	int (*key)(struct ui_ctx *u, ui_action a);   /* 0: key not used */
+} ui_screen;
+extern const ui_screen ui_scr_help, ui_scr_log, ui_scr_detail, ui_scr_parity, ui_scr_output,
+                       ui_scr_flags, ui_scr_health;
+/* ui_parity.c's spelling until its move to the core's parity API lands */
+#define UI_OV_NONE NULL
+#define UI_OV_PARITY (&ui_scr_parity)
 
 extern const ui_key ui_keys[];
 extern const size_t ui_n_keys;
@@ -148,41 +184,44 @@ typedef struct ui_ev {
 	char *line;         /* "operator  kind  target  detail", sanitised */
 } ui_ev;
 
-typedef enum ui_prompt_kind {
-	UI_PROMPT_NONE,
-	UI_PROMPT_UNTICK,    /* reason for an untick */
-	UI_PROMPT_NOTE,
-	UI_PROMPT_SEARCH,    /* checklist search */
-	UI_PROMPT_LOG_SEARCH,
-	UI_PROMPT_OVERRIDE,  /* reason for completing a phase out of order */
-	UI_PROMPT_COMPLETE,  /* y/n: record a phase as complete */
-	UI_PROMPT_GATE,      /* reason for completing a phase whose counts gate is not met */
-	UI_PROMPT_RUN_VAR,   /* a variable's value for a run (ui_run.c) */
-	UI_PROMPT_RUN_YN,    /* y/n: run the item's command */
-	UI_PROMPT_RUN_TYPED, /* typed item/phase id or yes */
-	UI_PROMPT_RUN_PONR,  /* typed "rollback" past the point of no return */
-	UI_PROMPT_DOWNTIME,  /* y/n: downtime starts / ends now */
-	UI_PROMPT_FLAG_VALUE,/* a flag's new value (ui_panels.c) */
-	UI_PROMPT_QUIT,      /* y/n: quit while something runs */
-	UI_PROMPT_SEEK,      /* REPLAY: a time to move the cursor to */
-} ui_prompt_kind;
+struct ui_ctx;
+/* A prompt's completion: called with the trimmed answer when Enter commits
+ * it (and, for .cancel, with "" on Esc); ctx is the opener's pointer. */
+typedef void (*ui_prompt_fn)(struct ui_ctx *u, const char *text, void *ctx);
+
+/* What ui_prompt_open asks and who gets the answer. */
+typedef struct ui_prompt_spec {
+	const char *title;
+	const char *hint;        /* NULL: "Enter confirms, Esc cancels" */
+	const char *initial;     /* prefilled text, replaced by the first key */
+	bool required;           /* empty input is not accepted */
+	bool reason;             /* ... and the error says a reason is required */
+	bool yes_no;             /* one key answers (y/n), no Enter */
+	bool secret;             /* drawn as stars */
+	ui_prompt_fn done;       /* Enter */
+	ui_prompt_fn cancel;     /* Esc; NULL: "cancelled; nothing recorded" */
+	void *ctx;
+	bool own_ctx;            /* ctx is malloc'd: freed once answered */
+} ui_prompt_spec;
 
 typedef struct ui_prompt {
-	ui_prompt_kind kind;
+	bool active;
+	ui_prompt_spec spec;     /* title/hint/initial point at the copies below */
 	char title[256];
 	char hint[256];
 	wchar_t buf[UI_PROMPT_MAX + 1];
 	int len, cur;
-	bool required;       /* empty input is not accepted */
 	bool fresh;          /* prefilled: the first character typed replaces it */
-	bool secret;         /* drawn as stars */
-	size_t phase_idx;    /* what the answer is about */
-	size_t item_idx;     /* SIZE_MAX when not about an item */
 	char error[128];
-	/* UI_PROMPT_GATE after UI_PROMPT_OVERRIDE: the order reason already
-	 * given, recorded with the gate's in one op */
-	char order_reason[UI_PROMPT_MAX * 4 + 1];
 } ui_prompt;
+
+/* The usual prompt context: what an answer is about (item SIZE_MAX: the
+ * phase), and the order reason already given when the gate's is asked. */
+typedef struct ui_target {
+	size_t phase, item;
+	char order_reason[UI_PROMPT_MAX * 4 + 1];
+} ui_target;
+ui_target *ui_target_new(size_t phase, size_t item);
 
 enum {
 	UI_DIRTY_HEADER  = 1 << 0,
@@ -235,8 +274,7 @@ typedef struct ui_runner {
 	double started_at;
 	char *out; size_t out_len, out_cap;   /* sanitised, masked output */
 	bool dropped;                 /* older output was dropped */
-	size_t top; bool follow;
-	int lines;
+	ui_list list;                 /* the output pane's window, following the end */
 } ui_runner;
 
 struct act_flags;
@@ -250,7 +288,7 @@ typedef struct ui_panels {
 	struct act_flags *flags;
 	char flags_error[PGC_ERR_MAX];
 	double flags_read_at;
-	size_t flags_cursor;
+	ui_list flags_list;
 	envfile_stamp flag_stamp;     /* of the file when Enter was pressed */
 	char flag_name[128];
 	hc_check *hc; size_t n_hc;
@@ -260,6 +298,7 @@ typedef struct ui_panels {
 	char **hc_hist;               /* per check: "+X+..." */
 	int hc_runs;
 	double hc_started;
+	ui_list hc_list;              /* one entry per check */
 } ui_panels;
 
 typedef struct ui_ctx {
@@ -299,14 +338,13 @@ typedef struct ui_ctx {
 	int data_version;
 
 	/* overlays */
-	ui_overlay overlay;
+	const ui_screen *overlay;         /* NULL: the panes */
 	ui_ev *log; size_t n_log;         /* full log, oldest first */
-	size_t log_cursor;                /* index from the newest (0 = newest) */
-	size_t log_top;
+	ui_list log_list;                 /* cursor: index from the newest (0 = newest) */
 	char log_search[UI_SEARCH_MAX];
-	size_t detail_item, detail_top;
-	int detail_lines;
-	size_t help_top;
+	size_t detail_item;
+	ui_list detail_list;              /* wrapped lines of the item's details */
+	ui_list help_list;
 	size_t parity_top;                /* parity overlay scroll */
 	int parity_lines;
 	unsigned parity_gen;              /* text generation drawn */
@@ -378,6 +416,17 @@ WINDOW *ui_overlay_window(ui_ctx *u, int y, int h, int w, const char *title, con
 void ui_overlay_close(ui_ctx *u);
 int ui_overlay_scroll(ui_ctx *u, ui_action a, size_t *top, int lines, int page);
 
+/* ui_list.c */
+typedef void (*ui_list_row_fn)(ui_ctx *u, WINDOW *w, int y, size_t i, bool selected, void *ud);
+void ui_list_init(ui_list *l, bool select);
+void ui_list_fit(ui_list *l, size_t n, size_t page);
+int ui_list_row(const ui_list *l, size_t i);       /* window row of line i, -1: not shown */
+int ui_list_key(ui_list *l, ui_action a);
+/* Fits the list to n rows of which `rows` show from (y, x) and draws each
+ * shown through row(), the selection reversed over `width` columns. */
+void ui_list_draw(ui_ctx *u, ui_list *l, WINDOW *w, int y, int x, int width, size_t n, int rows,
+                  ui_list_row_fn row, void *ud);
+
 /* panes */
 void ui_header_draw(ui_ctx *u);
 void ui_rail_draw(ui_ctx *u);
@@ -409,6 +458,7 @@ void ui_log_search(ui_ctx *u, const char *needle, bool from_next);
 void ui_log_close(ui_ctx *u);
 char *ui_event_line(const st_event *ev);
 void ui_keybar_draw(ui_ctx *u);
+void ui_help_open(ui_ctx *u);
 void ui_help_draw(ui_ctx *u);
 int ui_help_key(ui_ctx *u, ui_action a);
 
@@ -423,8 +473,6 @@ void ui_run_item(ui_ctx *u, bool dry);
 void ui_run_rollback(ui_ctx *u);
 bool ui_run_cancel(ui_ctx *u);
 bool ui_run_busy(const ui_ctx *u, char *what, size_t n);
-void ui_run_answer(ui_ctx *u, ui_prompt_kind kind, const char *text);
-void ui_run_declined(ui_ctx *u);
 void ui_run_finish(loop *lp, void *ud);
 void ui_run_free(ui_ctx *u);
 /* ui_output.c: the output pane's bounded, sanitised text */
@@ -442,7 +490,6 @@ int ui_timeline_open(ui_ctx *u, pgc_err *e);   /* builds u->lg at the start */
 void ui_timeline_close(ui_ctx *u);
 void ui_timeline_draw(ui_ctx *u);
 void ui_timeline_key(ui_ctx *u, ui_action a);
-void ui_timeline_seek_text(ui_ctx *u, const char *text);
 void ui_timeline_follow(ui_ctx *u);            /* a running migration's new events */
 double ui_timeline_now(const ui_ctx *u);
 int64_t ui_timeline_cursor(const ui_ctx *u);
@@ -450,14 +497,12 @@ struct replay_src *ui_timeline_src(const ui_ctx *u);
 
 /* ui_checklist.c: the downtime clock and duties */
 void ui_downtime_key(ui_ctx *u);
-void ui_downtime_answer(ui_ctx *u);
 void ui_duty_key(ui_ctx *u);
 
 /* ui_panels.c */
 void ui_flags_open(ui_ctx *u);
 void ui_flags_draw(ui_ctx *u);
 int ui_flags_key(ui_ctx *u, ui_action a);
-void ui_flags_answer(ui_ctx *u, const char *value);
 void ui_health_open(ui_ctx *u);
 void ui_health_draw(ui_ctx *u);
 int ui_health_key(ui_ctx *u, ui_action a);
@@ -467,11 +512,12 @@ void ui_panels_free(ui_ctx *u);
 /* ui_keys.c */
 unsigned ui_key_context(const ui_ctx *u);
 const ui_key *ui_key_find(unsigned context, int code);
+/* Whether this console takes the key now (mode, what it was set up with). */
+bool ui_key_usable(const ui_ctx *u, const ui_key *k);
 void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code);
 
 /* ui_prompt.c */
-void ui_prompt_open(ui_ctx *u, ui_prompt_kind kind, const char *title, const char *hint,
-                    const char *initial, bool required, size_t phase_idx, size_t item_idx);
+void ui_prompt_open(ui_ctx *u, const ui_prompt_spec *spec);
 bool ui_prompt_active(const ui_ctx *u);
 void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code);
 void ui_prompt_draw(ui_ctx *u);

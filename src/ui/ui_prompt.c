@@ -2,10 +2,12 @@
  * ui_prompt.c -- the console's text input and confirmation dialog: a small
  * box over the panes with a title, an editable line (UTF-8 through
  * get_wch, so names like "Zoë" work), and a hint.  Enter commits, Esc
- * cancels.  What a committed answer does (untick with reason, note, search,
- * phase override) is decided here in one switch so every write path is in
- * view; the writes themselves are ops.c's (the same the headless commands
- * call), and Esc calls none, so a cancelled prompt records nothing.
+ * cancels.  Whoever opens a prompt passes its completion callback and a
+ * context pointer (ui_prompt_spec): the answer goes back to the code that
+ * asked, so a new question is one call, not an enum value and a switch
+ * case here.  The writes are ops.c's (the same the headless commands
+ * call); Esc calls only the optional cancel callback, and the ones that
+ * write are all on .done, so a cancelled prompt records nothing.
  */
 #include "config.h"
 #include <stdio.h>
@@ -23,17 +25,38 @@
 #define DEL_CODE 0x7f
 #define BS_CODE 0x08
 
-void ui_prompt_open(ui_ctx *u, ui_prompt_kind kind, const char *title, const char *hint,
-                    const char *initial, bool required, size_t phase_idx, size_t item_idx)
+ui_target *ui_target_new(size_t phase, size_t item)
+{
+	ui_target *t = xcalloc(1, sizeof *t);
+	t->phase = phase;
+	t->item = item;
+	return t;
+}
+
+static void release_ctx(ui_prompt_spec *sp)
+{
+	if (sp->own_ctx)
+		free(sp->ctx);
+	sp->ctx = NULL;
+	sp->own_ctx = false;
+}
+
+void ui_prompt_open(ui_ctx *u, const ui_prompt_spec *spec)
 {
 	ui_prompt *p = &u->prompt;
+	/* a prompt opened over another (the gate's after the order's) takes
+	 * its place; the one replaced is answered already */
+	if (p->active)
+		release_ctx(&p->spec);
 	memset(p, 0, sizeof *p);
-	p->kind = kind;
-	snprintf(p->title, sizeof p->title, "%s", title);
-	snprintf(p->hint, sizeof p->hint, "%s", hint ? hint : "Enter confirms, Esc cancels");
-	p->required = required;
-	p->phase_idx = phase_idx;
-	p->item_idx = item_idx;
+	p->active = true;
+	p->spec = *spec;
+	snprintf(p->title, sizeof p->title, "%s", spec->title ? spec->title : "");
+	snprintf(p->hint, sizeof p->hint, "%s", spec->hint ? spec->hint : "Enter confirms, Esc cancels");
+	p->spec.title = p->title;
+	p->spec.hint = p->hint;
+	p->spec.initial = NULL;
+	const char *initial = spec->initial;
 	if (initial && *initial) {
 		mbstate_t mbs;
 		memset(&mbs, 0, sizeof mbs);
@@ -49,17 +72,22 @@ void ui_prompt_open(ui_ctx *u, ui_prompt_kind kind, const char *title, const cha
 
 bool ui_prompt_active(const ui_ctx *u)
 {
-	return u->prompt.kind != UI_PROMPT_NONE;
+	return u->prompt.active;
 }
 
-static void prompt_close(ui_ctx *u)
+/* Closes the prompt and hands back its spec (with the context still
+ * owned), for the callback about to run. */
+static ui_prompt_spec prompt_close(ui_ctx *u)
 {
-	u->prompt.kind = UI_PROMPT_NONE;
+	ui_prompt_spec sp = u->prompt.spec;
+	u->prompt.active = false;
+	u->prompt.spec.own_ctx = false;
 	if (u->w_prompt) {
 		delwin(u->w_prompt);
 		u->w_prompt = NULL;
 	}
 	ui_mark(u, UI_DIRTY_ALL);
+	return sp;
 }
 
 /* The answer as UTF-8 (in a UTF-8 locale; as the locale's bytes otherwise). */
@@ -85,87 +113,24 @@ static char *prompt_text(const ui_prompt *p)
 	return out;
 }
 
+/* The callback may open another prompt: the spec is a copy, and its
+ * context is freed only after the callback returns. */
 static void commit(ui_ctx *u, const char *text)
 {
-	ui_prompt p = u->prompt;   /* the handlers may open another prompt */
-	const rb_phase *ph = &u->rb->phases[p.phase_idx];
-	prompt_close(u);
-	switch (p.kind) {
-	case UI_PROMPT_UNTICK: {
-		if (!ui_may_write(u))
-			break;
-		ops_ctx c = ui_ops_ctx(u);
-		ops_outcome oc;
-		ops_untick(&c, p.phase_idx, p.item_idx, text, &oc);
-		ui_after_write(u);
-		if (oc.result == OPS_DONE)
-			ui_status(u, "unticked %s: %s", ph->items[p.item_idx].id, text);
-		else
-			ui_status(u, "%.300s", oc.message);
-		break;
-	}
-	case UI_PROMPT_NOTE: {
-		/* the same op as `pgcutover note [ITEM] TEXT` */
-		if (!ui_may_write(u))
-			break;
-		ops_ctx c = ui_ops_ctx(u);
-		ops_outcome oc;
-		ops_note(&c, p.phase_idx, p.item_idx, text, &oc);
-		ui_after_write(u);
-		if (oc.result == OPS_DONE)
-			ui_status(u, "note recorded on %s%s", p.item_idx != SIZE_MAX ? "" : "phase ",
-			          p.item_idx != SIZE_MAX ? ph->items[p.item_idx].id : ph->id);
-		else
-			ui_status(u, "%.300s", oc.message);
-		break;
-	}
-	case UI_PROMPT_SEARCH:
-		snprintf(u->search, sizeof u->search, "%s", text);
-		ui_checklist_search(u, u->search, true);
-		break;
-	case UI_PROMPT_LOG_SEARCH:
-		snprintf(u->log_search, sizeof u->log_search, "%s", text);
-		ui_log_search(u, u->log_search, false);
-		break;
-	case UI_PROMPT_OVERRIDE: case UI_PROMPT_GATE: {
-		/* the answer goes back to the op that asked; the gate prompt
-		 * carries the order reason given before it */
-		ops_override ov = {.order_reason = p.kind == UI_PROMPT_GATE ? p.order_reason : text,
-		                   .gate_reason = p.kind == UI_PROMPT_GATE ? text : NULL};
-		if (p.item_idx != SIZE_MAX)
-			ui_tick_item(u, p.phase_idx, p.item_idx, &ov);
-		else
-			ui_complete_phase(u, p.phase_idx, &ov);
-		break;
-	}
-	case UI_PROMPT_COMPLETE:
-		if (text[0] == 'y' || text[0] == 'Y')
-			ui_complete_phase(u, p.phase_idx, NULL);
-		else
-			ui_status(u, "phase %s left open", ph->id);
-		break;
-	case UI_PROMPT_QUIT:
-		if (text[0] == 'y' || text[0] == 'Y')
-			u->quit = true;
-		break;
-	case UI_PROMPT_RUN_VAR: case UI_PROMPT_RUN_YN: case UI_PROMPT_RUN_TYPED: case UI_PROMPT_RUN_PONR:
-		ui_run_answer(u, p.kind, text);
-		break;
-	case UI_PROMPT_SEEK:
-		ui_timeline_seek_text(u, text);
-		break;
-	case UI_PROMPT_FLAG_VALUE:
-		ui_flags_answer(u, text);
-		break;
-	case UI_PROMPT_DOWNTIME:
-		if (text[0] == 'y' || text[0] == 'Y')
-			ui_downtime_answer(u);
-		else
-			ui_status(u, "downtime clock unchanged");
-		break;
-	case UI_PROMPT_NONE:
-		break;
-	}
+	ui_prompt_spec sp = prompt_close(u);
+	if (sp.done)
+		sp.done(u, text, sp.ctx);
+	release_ctx(&sp);
+}
+
+static void cancel(ui_ctx *u)
+{
+	ui_prompt_spec sp = prompt_close(u);
+	if (sp.cancel)
+		sp.cancel(u, "", sp.ctx);
+	else
+		ui_status(u, "cancelled; nothing recorded");
+	release_ctx(&sp);
 }
 
 static void delete_before(ui_prompt *p)
@@ -207,17 +172,9 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 		}
 	}
 	switch (wch) {
-	case KEY_ESC_CODE: {
-		ui_prompt_kind k = p->kind;
-		prompt_close(u);
-		if (k == UI_PROMPT_RUN_VAR || k == UI_PROMPT_RUN_YN || k == UI_PROMPT_RUN_TYPED || k == UI_PROMPT_RUN_PONR) {
-			ui_run_declined(u);
-			ui_status(u, "not run; nothing changed");
-		} else {
-			ui_status(u, "cancelled; nothing recorded");
-		}
+	case KEY_ESC_CODE:
+		cancel(u);
 		return;
-	}
 	case '\n': case '\r':
 		goto enter;
 	case DEL_CODE: case BS_CODE:
@@ -241,8 +198,7 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 	if (wch < 0x20 || wch == DEL_CODE || (wch >= 0x80 && wch < 0xa0) || p->len >= UI_PROMPT_MAX)
 		return;
 	p->fresh = was_fresh;
-	if (p->kind == UI_PROMPT_COMPLETE || p->kind == UI_PROMPT_QUIT || p->kind == UI_PROMPT_RUN_YN ||
-	    p->kind == UI_PROMPT_DOWNTIME) {
+	if (p->spec.yes_no) {
 		p->buf[0] = (wchar_t)wch;
 		p->len = p->cur = 1;
 		p->buf[1] = L'\0';
@@ -264,11 +220,9 @@ backspace:
 
 enter: {
 		char *text = prompt_text(p);
-		if (p->required && !*text) {
+		if (p->spec.required && !*text) {
 			snprintf(p->error, sizeof p->error, "%s",
-			         p->kind == UI_PROMPT_UNTICK || p->kind == UI_PROMPT_OVERRIDE ||
-			         p->kind == UI_PROMPT_GATE
-			         ? "a reason is required (Esc cancels)" : "type something, or Esc to cancel");
+			         p->spec.reason ? "a reason is required (Esc cancels)" : "type something, or Esc to cancel");
 			free(text);
 			return;
 		}
@@ -305,7 +259,7 @@ void ui_prompt_draw(ui_ctx *u)
 			cw = 1;
 		if (cols + cw > field)
 			break;
-		vis[nv++] = p->secret ? L'*' : (!u->utf8 && c >= 0x80) ? L'?' : c;
+		vis[nv++] = p->spec.secret ? L'*' : (!u->utf8 && c >= 0x80) ? L'?' : c;
 		cols += cw;
 	}
 	vis[nv] = L'\0';

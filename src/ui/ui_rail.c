@@ -64,7 +64,7 @@ void ui_rail_draw(ui_ctx *u)
 		u->rail_top = u->phase;
 	if (u->phase >= u->rail_top + (size_t)slots)
 		u->rail_top = u->phase - (size_t)slots + 1;
-	bool focused = u->focus == UI_PANE_RAIL && u->overlay == UI_OV_NONE;
+	bool focused = u->focus == UI_PANE_RAIL && u->overlay == NULL;
 	sched_downtime dtm;
 	sched_downtime_get(u->rb, u->lg, pgc_now(), &dtm);
 	for (int k = 0; k < slots && u->rail_top + (size_t)k < u->rb->n_phases; k++) {

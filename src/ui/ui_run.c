@@ -90,7 +90,7 @@ static void on_output(void *ud, int stream, const char *data, size_t n)
 	(void)stream;
 	ui_ctx *u = ud;
 	ui_out_feed(&u->runner, data, n);
-	if (u->overlay == UI_OV_OUTPUT)
+	if (u->overlay == &ui_scr_output)
 		ui_mark(u, UI_DIRTY_OVERLAY);
 }
 
@@ -213,6 +213,12 @@ static act_plan *plan_missing(ui_runner *r)
 	return NULL;
 }
 
+static void var_answer(ui_ctx *u, const char *text, void *ctx);
+static void yn_answer(ui_ctx *u, const char *text, void *ctx);
+static void typed_answer(ui_ctx *u, const char *text, void *ctx);
+static void ponr_answer(ui_ctx *u, const char *text, void *ctx);
+static void run_declined(ui_ctx *u, const char *text, void *ctx);
+
 /* Asks what is still to be asked; when nothing is, the confirmation. */
 static void ask_next(ui_ctx *u)
 {
@@ -225,11 +231,11 @@ static void ask_next(ui_ctx *u)
 		snprintf(title, sizeof title, "%s uses $%.60s, defined nowhere: its value for this run", mp->item_id,
 		         name);
 		/* in the hint, not the title: a long title is cut at the box's edge */
-		ui_prompt_open(u, UI_PROMPT_RUN_VAR, title,
-		               secret ? "secret-looking: typed blind, used once, never recorded; Esc runs nothing"
-		                      : "used once, recorded with the run; Esc runs nothing",
-		               NULL, false, u->phase, SIZE_MAX);
-		u->prompt.secret = secret;
+		ui_prompt_open(u, &(ui_prompt_spec){
+			.title = title,
+			.hint = secret ? "secret-looking: typed blind, used once, never recorded; Esc runs nothing"
+			               : "used once, recorded with the run; Esc runs nothing",
+			.secret = secret, .done = var_answer, .cancel = run_declined});
 		return;
 	}
 	if (r->rbk) {
@@ -237,22 +243,26 @@ static void ask_next(ui_ctx *u)
 			snprintf(title, sizeof title, "PAST THE POINT OF NO RETURN: type %s to roll back anyway", RUN_TYPED_WORD);
 			char hint[sizeof u->prompt.hint];
 			snprintf(hint, sizeof hint, "%s%sEsc: nothing is run", r->rows_gained, r->rows_gained[0] ? "; " : "");
-			ui_prompt_open(u, UI_PROMPT_RUN_PONR, title, hint, NULL, true, u->phase, SIZE_MAX);
+			ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = hint, .required = true,
+			                                    .done = ponr_answer, .cancel = run_declined});
 			return;
 		}
 		snprintf(title, sizeof title, "Roll back phase %.16s: type the phase id or yes", r->rbk->phase_id);
-		ui_prompt_open(u, UI_PROMPT_RUN_TYPED, title, "the output pane shows what will run; Esc: nothing is run",
-		               NULL, true, u->phase, SIZE_MAX);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+		                                    .hint = "the output pane shows what will run; Esc: nothing is run",
+		                                    .required = true, .done = typed_answer, .cancel = run_declined});
 		return;
 	}
 	if (r->plan->needs_typed_confirm) {
 		snprintf(title, sizeof title, "%s step %.16s: type the item id or yes to run it",
 		         r->plan->rollback ? "Rollback" : "Cutover", r->plan->item_id);
-		ui_prompt_open(u, UI_PROMPT_RUN_TYPED, title, "Esc: nothing is run", NULL, true, u->phase, SIZE_MAX);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "Esc: nothing is run", .required = true,
+		                                    .done = typed_answer, .cancel = run_declined});
 		return;
 	}
 	snprintf(title, sizeof title, "Run %.16s? (y/n)", r->plan->item_id);
-	ui_prompt_open(u, UI_PROMPT_RUN_YN, title, "y runs it, n or Esc does not", NULL, true, u->phase, SIZE_MAX);
+	ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "y runs it, n or Esc does not", .required = true,
+	                                    .yes_no = true, .done = yn_answer, .cancel = run_declined});
 }
 
 static void go(ui_ctx *u)
@@ -267,59 +277,75 @@ static void go(ui_ctx *u)
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
-void ui_run_answer(ui_ctx *u, ui_prompt_kind kind, const char *text)
+/* The answers to ask_next's prompts: each goes on to the next question or
+ * to the run; Esc at any of them (run_declined) runs nothing. */
+static bool run_pending(ui_ctx *u)
 {
+	return u->runner.plan || u->runner.rbk;
+}
+
+static void var_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	(void)ctx;
 	ui_runner *r = &u->runner;
-	if (!r->plan && !r->rbk)
+	act_plan *mp = run_pending(u) ? plan_missing(r) : NULL;
+	if (!mp)
 		return;
-	switch (kind) {
-	case UI_PROMPT_RUN_VAR: {
-		act_plan *mp = plan_missing(r);
-		if (!mp)
-			return;
-		char *name = xstrdup(mp->missing_vars[0]);
-		/* the same variable in later rollback steps gets the same answer */
-		for (act_plan *q; (q = plan_missing(r)) && q->n_missing_vars &&
-		     strcmp(q->missing_vars[0], name) == 0;)
-			act_plan_set_var(q, name, text);
-		free(name);
+	char *name = xstrdup(mp->missing_vars[0]);
+	/* the same variable in later rollback steps gets the same answer */
+	for (act_plan *q; (q = plan_missing(r)) && q->n_missing_vars &&
+	     strcmp(q->missing_vars[0], name) == 0;)
+		act_plan_set_var(q, name, text);
+	free(name);
+	ask_next(u);
+}
+
+static void yn_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	(void)ctx;
+	if (!run_pending(u))
+		return;
+	if (text[0] == 'y' || text[0] == 'Y')
+		go(u);
+	else
+		ui_status(u, "%s not run", u->runner.plan->item_id);
+}
+
+static void typed_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	(void)ctx;
+	ui_runner *r = &u->runner;
+	if (!run_pending(u))
+		return;
+	const char *want = r->rbk ? r->rbk->phase_id : r->plan->item_id;
+	if (strcmp(text, want) == 0 || strcmp(text, "yes") == 0)
+		go(u);
+	else
+		ui_status(u, "not run: the answer was neither %s nor yes", want);
+}
+
+static void ponr_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	(void)ctx;
+	if (!run_pending(u))
+		return;
+	if (strcmp(text, RUN_TYPED_WORD) == 0) {
+		u->runner.ponr_confirmed = true;
 		ask_next(u);
-		return;
-	}
-	case UI_PROMPT_RUN_YN:
-		if (text[0] == 'y' || text[0] == 'Y')
-			go(u);
-		else
-			ui_status(u, "%s not run", r->plan->item_id);
-		return;
-	case UI_PROMPT_RUN_TYPED: {
-		const char *want = r->rbk ? r->rbk->phase_id : r->plan->item_id;
-		if (strcmp(text, want) == 0 || strcmp(text, "yes") == 0)
-			go(u);
-		else
-			ui_status(u, "not run: the answer was neither %s nor yes", want);
-		return;
-	}
-	case UI_PROMPT_RUN_PONR:
-		if (strcmp(text, RUN_TYPED_WORD) == 0) {
-			r->ponr_confirmed = true;
-			ask_next(u);
-		} else {
-			ui_status(u, "not rolled back: type %s to go past the point of no return", RUN_TYPED_WORD);
-		}
-		return;
-	default:
-		return;
+	} else {
+		ui_status(u, "not rolled back: type %s to go past the point of no return", RUN_TYPED_WORD);
 	}
 }
 
-void ui_run_declined(ui_ctx *u)
+static void run_declined(ui_ctx *u, const char *text, void *ctx)
 {
-	if (u->runner.plan || u->runner.rbk) {
+	(void)text; (void)ctx;
+	if (run_pending(u)) {
 		if (!u->runner.run)
 			ui_out_line(&u->runner, "── not run ──");
 		ui_mark(u, UI_DIRTY_OVERLAY);
 	}
+	ui_status(u, "not run; nothing changed");
 }
 
 static bool can_start(ui_ctx *u)

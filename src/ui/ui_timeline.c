@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/action.h"
 #include "pgcutover/health.h"
 #include "pgcutover/replay.h"
@@ -191,43 +190,36 @@ static void command_at_cursor(ui_ctx *u)
 	st_event *start = NULL, *end = NULL;
 	if (rp->cursor == 0 || replay_last_of_kind_at(rp->src, EV_COMMAND_START, rp->cursor, &start, NULL) != 1)
 		return;
-	cJSON *sp = cJSON_Parse(start->payload);
-	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(sp, "command");
+	evr_command_start sp;
+	evr_command_start_read(start->payload, &sp);
 	char first_line[160] = "";
-	if (cJSON_IsString(cmd))
-		snprintf(first_line, sizeof first_line, "%.*s", (int)strcspn(cmd->valuestring, "\n"), cmd->valuestring);
+	if (sp.command)
+		snprintf(first_line, sizeof first_line, "%.*s", (int)strcspn(sp.command, "\n"), sp.command);
+	evr_command_start_free(&sp);
 	char when[16];
 	ui_fmt_clock(start->ts, when, sizeof when, true);
-	cJSON *ep = NULL;
+	evr_command_end ep = {0};
+	bool ended = false;
 	if (replay_last_of_kind_at(rp->src, EV_COMMAND_END, rp->cursor, &end, NULL) == 1) {
-		ep = cJSON_Parse(end->payload);
-		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(ep, "start_id");
-		if (!cJSON_IsNumber(sid) || (int64_t)sid->valuedouble != start->id) {
-			cJSON_Delete(ep);
-			ep = NULL;
-		}
+		evr_command_end_read(end->payload, &ep);
+		ended = ep.start_id == start->id;
 	}
 	const char *item = start->item ? start->item : "";
-	if (!ep) {
+	if (!ended) {
 		snprintf(rp->command, sizeof rp->command, "%s running since %s  `%s`", item, when, first_line);
 	} else {
-		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(ep, "exit"),
-		            *st = cJSON_GetObjectItemCaseSensitive(ep, "status"),
-		            *dur = cJSON_GetObjectItemCaseSensitive(ep, "duration_s"),
-		            *tail = cJSON_GetObjectItemCaseSensitive(ep, "output_tail"),
-		            *head = cJSON_GetObjectItemCaseSensitive(ep, "output_head");
 		char d[24] = "?";
-		if (cJSON_IsNumber(dur))
-			ui_fmt_duration(dur->valuedouble, d, sizeof d);
+		if (ep.has_duration)
+			ui_fmt_duration(ep.duration_s, d, sizeof d);
 		char how[64];
-		if (cJSON_IsNumber(ex))
-			snprintf(how, sizeof how, "exit %d", ex->valueint);
+		if (ep.has_exit)
+			snprintf(how, sizeof how, "exit %d", ep.exit_code);
 		else
-			snprintf(how, sizeof how, "%s", cJSON_IsString(st) ? st->valuestring : "ended");
+			snprintf(how, sizeof how, "%s", ep.status ? ep.status : "ended");
 		/* the last line the command printed says most about how it ended:
 		 * it comes before the command text, which a narrow screen cuts */
-		const char *out = cJSON_IsString(tail) && *tail->valuestring ? tail->valuestring
-		                : cJSON_IsString(head) ? head->valuestring : "";
+		const char *out = ep.output_tail && *ep.output_tail ? ep.output_tail
+		                : ep.output_head ? ep.output_head : "";
 		size_t len = strlen(out);
 		while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
 			len--;
@@ -237,8 +229,7 @@ static void command_at_cursor(ui_ctx *u)
 		snprintf(rp->command, sizeof rp->command, "%s %s after %s (%s)%s%.*s  `%s`", item, how, d, when,
 		         len ? ": " : "", (int)(len - from), out + from, first_line);
 	}
-	cJSON_Delete(ep);
-	cJSON_Delete(sp);
+	evr_command_end_free(&ep);
 	st_event_free(start);
 	st_event_free(end);
 }
@@ -258,13 +249,12 @@ static void flags_at_cursor(ui_ctx *u)
 		st_event *ev = NULL;
 		char value[128] = "not set yet";
 		if (rp->cursor > 0 && replay_last_named_at(rp->src, EV_FLAG_SET, name, rp->cursor, &ev, NULL) == 1) {
-			cJSON *pl = cJSON_Parse(ev->payload);
-			const cJSON *nv = cJSON_GetObjectItemCaseSensitive(pl, "new");
+			char *nv = evr_flag_set_new(ev->payload);
 			char when[16];
 			ui_fmt_clock(ev->ts, when, sizeof when, false);
-			snprintf(value, sizeof value, "%s (%s %s)", cJSON_IsString(nv) ? nv->valuestring : "?",
+			snprintf(value, sizeof value, "%s (%s %s)", nv ? nv : "?",
 			         ev->operator_name ? ev->operator_name : "?", when);
-			cJSON_Delete(pl);
+			free(nv);
 			st_event_free(ev);
 		}
 		len += (size_t)snprintf(rp->flags + len, sizeof rp->flags - len, "%s%s=%s", len ? "  " : "", name, value);
@@ -281,27 +271,14 @@ static void health_at_cursor(ui_ctx *u)
 	snprintf(rp->health, sizeof rp->health, "none run yet");
 	if (rp->cursor == 0 || replay_last_of_kind_at(rp->src, EV_HEALTH, rp->cursor, &ev, NULL) != 1)
 		return;
-	cJSON *pl = cJSON_Parse(ev->payload);
-	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(pl, "checks"), *c;
-	int n = 0, good = 0;
-	strbuf failing;
-	sb_init(&failing);
-	cJSON_ArrayForEach(c, checks) {
-		n++;
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ok"))) {
-			good++;
-		} else {
-			const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-			sb_printf(&failing, "%s%s", failing.len ? ", " : "", cJSON_IsString(name) ? name->valuestring : "?");
-		}
-	}
+	evr_health h;
+	evr_health_read(ev->payload, &h);
 	char when[16];
 	ui_fmt_clock(ev->ts, when, sizeof when, false);
-	char *f = sb_steal(&failing);
-	snprintf(rp->health, sizeof rp->health, "%d/%d ok at %s%s%s%s", good, n, when, *f ? " (failing: " : "", f,
-	         *f ? ")" : "");
-	free(f);
-	cJSON_Delete(pl);
+	const char *f = h.failing;
+	snprintf(rp->health, sizeof rp->health, "%d/%d ok at %s%s%s%s", h.n_ok, h.n_checks, when,
+	         *f ? " (failing: " : "", f, *f ? ")" : "");
+	evr_health_free(&h);
 	st_event_free(ev);
 }
 
@@ -542,6 +519,8 @@ static void seek_phase(ui_ctx *u, int dir)
 	}
 }
 
+static void seek_answer(ui_ctx *u, const char *text, void *ctx);
+
 void ui_timeline_key(ui_ctx *u, ui_action a)
 {
 	struct ui_replay *rp = u->replay;
@@ -572,9 +551,9 @@ void ui_timeline_key(ui_ctx *u, ui_action a)
 		break;
 	case UI_ACT_RP_SEEK: {
 		set_playing(u, false);
-		ui_prompt_open(u, UI_PROMPT_SEEK, "Go to a time",
-		               "HH:MM[:SS] (that day), or YYYY-MM-DD HH:MM[:SS] / ISO-8601; Esc cancels",
-		               NULL, true, u->phase, SIZE_MAX);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = "Go to a time",
+		                                    .hint = "HH:MM[:SS] (that day), or YYYY-MM-DD HH:MM[:SS] / ISO-8601; Esc cancels",
+		                                    .required = true, .done = seek_answer});
 		break;
 	}
 	default:
@@ -609,8 +588,9 @@ static int clock_on_cursor_day(const ui_ctx *u, const char *s, double *out, doub
 	return 0;
 }
 
-void ui_timeline_seek_text(ui_ctx *u, const char *text)
+static void seek_answer(ui_ctx *u, const char *text, void *ctx)
 {
+	(void)ctx;
 	struct ui_replay *rp = u->replay;
 	double t = 0, unit = 1;
 	if (clock_on_cursor_day(u, text, &t, &unit) < 0) {
