@@ -21,14 +21,6 @@
  * state file. */
 #define EXPORT_FILE_MODE 0600
 
-static void export_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover export [--format jsonl|md] [-o FILE]\n"
-	           "       pgcutover export --verify FILE.jsonl [--json]\n"
-	           "jsonl: one event a line (id, ts, time, operator, host, pid, kind, phase, item,\n"
-	           "prev_hash, hash, payload); md: a post-mortem report.\n");
-}
-
 static int verify_file(const char *path, bool json)
 {
 	int64_t n = 0, bad = 0;
@@ -86,26 +78,10 @@ static runbook *recorded_runbook(state *st)
 	return rb;
 }
 
-int cmd_export(int argc, char **argv, cli_opts *o)
+int cmd_export(const cli_args *a, cli_opts *o)
 {
-	const char *format = "jsonl", *out_path = NULL, *verify = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			export_usage(stdout);
-			return PGC_EXIT_OK;
-		} else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
-			format = argv[++i];
-		} else if (strncmp(a, "--format=", 9) == 0) {
-			format = a + 9;
-		} else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < argc) {
-			out_path = argv[++i];
-		} else if (strcmp(a, "--verify") == 0 && i + 1 < argc) {
-			verify = argv[++i];
-		} else {
-			return cli_usage_error("export", "unknown argument '%s'", a);
-		}
-	}
+	const char *format = cli_opt(a, OPT_FORMAT) ? cli_opt(a, OPT_FORMAT) : "jsonl";
+	const char *out_path = cli_opt(a, 'o'), *verify = cli_opt(a, OPT_VERIFY);
 	bool md = strcmp(format, "md") == 0;
 	if (verify || (md && !out_path))   /* text for a terminal, not JSONL data */
 		cli_safe_output(true, false, o->json);
@@ -116,7 +92,7 @@ int cmd_export(int argc, char **argv, cli_opts *o)
 
 	/* The report wants the runbook for phase titles and plans; a plain
 	 * `-s STATE` export does without. */
-	int need = CLI_WANT_CONFIG | CLI_STATE_RO;
+	int need = cli_need(a, true);
 	if (md && (o->runbook_path || o->config_path || access(CFG_DEFAULT_NAME, R_OK) == 0))
 		need |= CLI_NEED_RUNBOOK;
 	cli_ctx ctx;

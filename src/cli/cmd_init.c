@@ -47,16 +47,6 @@ typedef struct init_found {
 	char *point_of_no_return;   /* item id, or NULL */
 } init_found;
 
-static void init_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover init RUNBOOK [-o FILE|DIR] [--force]\n"
-	           "Writes a starter config for RUNBOOK to FILE (default: the -c file, else\n"
-	           "./%s): tables from its \"dependency order\" lists, flags from its\n"
-	           "NAME=VALUE lines that look like feature flags, health checks from its\n"
-	           "`curl URL` items.  An existing file is kept unless --force is given.\n"
-	           "See pgcutover.json(5).\n", CFG_DEFAULT_NAME);
-}
-
 static bool is_upper_name(const char *s, size_t n)
 {
 	if (n == 0 || !((s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
@@ -496,40 +486,13 @@ static void report(const cli_opts *o, const char *out, const char *runbook_rel,
 	       "      or edit source/target; then run: pgcutover -c %s check\n", out);
 }
 
-int cmd_init(int argc, char **argv, cli_opts *o)
+int cmd_init(const cli_args *a, cli_opts *o)
 {
-	const char *rb_path = NULL;
-	const char *out = NULL;
-	bool force = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--force") == 0 || strcmp(a, "-f") == 0) {
-			force = true;
-		} else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-			if (i + 1 >= argc)
-				return cli_usage_error("init", "%s needs a file name", a);
-			out = argv[++i];
-		} else if (strncmp(a, "--output=", 9) == 0) {
-			out = a + 9;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			init_usage(stdout);
-			return PGC_EXIT_OK;
-		} else if (a[0] == '-' && a[1] != '\0' && strcmp(a, "--") != 0) {
-			return cli_usage_error("init", "unknown option %s", a);
-		} else if (strcmp(a, "--") == 0) {
-			continue;
-		} else if (!rb_path) {
-			rb_path = a;
-		} else {
-			return cli_usage_error("init", "one runbook only (got %s and %s)", rb_path, a);
-		}
-	}
+	const char *rb_path = a->argc > 0 ? a->argv[0] : o->runbook_path;
+	const char *out = cli_opt(a, 'o');
+	bool force = cli_flag(a, 'f');
 	if (!rb_path)
-		rb_path = o->runbook_path;
-	if (!rb_path) {
-		init_usage(stderr);
-		return PGC_EXIT_USAGE;
-	}
+		return cli_usage_error("init", "which runbook? e.g. pgcutover init runbook.md");
 	if (!out)
 		out = o->config_path ? o->config_path : CFG_DEFAULT_NAME;
 	/* "-o ops/" means ops/pgcutover.json. */
