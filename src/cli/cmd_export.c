@@ -30,19 +30,11 @@ static int verify_file(const char *path, bool json)
 	if (rc < 0)
 		return cli_report(&e);
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddBoolToObject(o, "intact", rc == 0);
-		if (rc == 0) {
-			cJSON_AddNumberToObject(o, "events", (double)n);
-			cJSON_AddStringToObject(o, "head", head);
-		} else {
-			cJSON_AddNumberToObject(o, "bad_line", (double)bad);
-			cJSON_AddStringToObject(o, "error", e.msg);
-		}
-		char *s = cJSON_Print(o);
+		chain_verdict v = {.intact = rc == 0, .events = n, .head = head, .bad_event = n + 1,
+		                   .bad_line = bad, .error = e.msg};
+		char *s = export_verdict_json(&v);
 		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(o);
+		free(s);
 	} else if (rc == 0) {
 		printf("chain intact: %lld events\nhead: event %lld %s\n", (long long)n, (long long)n, head);
 	} else {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/export.h"
 
 #define LOG_TIME_MAX 32
 
@@ -121,19 +122,11 @@ static int log_verify(cli_ctx *ctx, bool json)
 	if (rc == 0 && n > 0)
 		state_get_event(ctx->st, n, &head, NULL);
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddBoolToObject(o, "intact", rc == 0);
-		cJSON_AddNumberToObject(o, "events", (double)n);
-		if (rc == 0)
-			cJSON_AddStringToObject(o, "head", head ? head->hash : "");
-		else {
-			cJSON_AddNumberToObject(o, "bad_event", (double)bad);
-			cJSON_AddStringToObject(o, "error", e.msg);
-		}
-		char *s = cJSON_Print(o);
+		chain_verdict v = {.intact = rc == 0, .events = rc == 0 ? n : bad - 1,
+		                   .head = head ? head->hash : NULL, .bad_event = bad, .error = e.msg};
+		char *s = export_verdict_json(&v);
 		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(o);
+		free(s);
 	} else if (rc == 0) {
 		printf("chain intact: %lld events\n", (long long)n);
 		if (head)
