@@ -135,34 +135,8 @@ static char *demo_absolute(const char *path, pgc_err *e)
 
 static int write_file(const char *path, const char *data, size_t len, mode_t mode, pgc_err *e)
 {
-	char *tmp = xasprintf("%s.tmp", path);
-	/* Some of these live in /tmp: never write through a planted link. */
-	unlink(tmp);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	int rc = 0;
-	if (fd < 0) {
-		rc = pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", tmp, strerror(errno));
-	} else {
-		size_t off = 0;
-		while (off < len) {
-			ssize_t w = write(fd, data + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmp, strerror(errno));
-				break;
-			}
-			off += (size_t)w;
-		}
-		if (close(fd) < 0 && rc == 0)
-			rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmp, strerror(errno));
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", path, strerror(errno));
-		if (rc < 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	return rc;
+	/* Some of these live in /tmp: util.c never writes through a planted link. */
+	return pgc_write_file_atomic(path, data, len, mode, 0, e);
 }
 
 /* ---- the marker: key=value lines ---- */

@@ -362,50 +362,15 @@ static char *render_config(const char *runbook_rel, const init_found *f)
 	return sb_steal(&b);
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* O_EXCL without --force, so a config that appears meanwhile is not lost;
- * with --force, a temporary file renamed over the old one. */
+/* Not over an existing file without --force, so a config that appears
+ * meanwhile is not lost; either way all or nothing (util.c). */
 static int write_config(const char *out, const char *text, bool force, pgc_err *e)
 {
-	char *tmp = force ? xasprintf("%s.tmp.%ld", out, (long)getpid()) : NULL;
-	const char *target = force ? tmp : out;
-	int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, INIT_FILE_MODE);
-	if (fd < 0) {
-		int err = errno;
-		free(tmp);
-		if (err == EEXIST && !force)
-			return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s already exists; pass --force to "
-			                "overwrite it", out);
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create: %s", target, strerror(err));
-	}
-	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-		int err = errno;
-		unlink(target);
-		free(tmp);
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot write: %s", target, strerror(err));
-	}
-	if (force && rename(tmp, out) < 0) {
-		int err = errno;
-		unlink(tmp);
-		free(tmp);
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot replace: %s", out, strerror(err));
-	}
-	free(tmp);
-	return 0;
+	if (pgc_write_file_atomic(out, text, strlen(text), INIT_FILE_MODE, force ? 0 : PGC_WRITE_NO_CLOBBER, e) == 0)
+		return 0;
+	if (errno == EEXIST && !force)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s already exists; pass --force to overwrite it", out);
+	return -1;
 }
 
 static void print_names(FILE *f, const char *label, char **v, size_t n, const char *none)
