@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/export.h"
+#include "pgcutover/ops.h"
 
 /* Exports hold the operators' notes and command output: private like the
  * state file. */
@@ -59,13 +59,12 @@ static runbook *recorded_runbook(state *st)
 {
 	st_event *ev = NULL;
 	runbook *rb = NULL;
+	char *path = NULL, sha256[65];
 	if (state_last_of_kind(st, EV_RUNBOOK_LOADED, &ev, NULL) != 1)
 		return NULL;
-	cJSON *pl = cJSON_Parse(ev->payload);
-	const cJSON *path = cJSON_GetObjectItemCaseSensitive(pl, "path");
-	if (cJSON_IsString(path) && *path->valuestring && runbook_load(path->valuestring, NULL, &rb, NULL) < 0)
+	if (ops_read_runbook_loaded(ev->payload, &path, sha256) && runbook_load(path, NULL, &rb, NULL) < 0)
 		rb = NULL;
-	cJSON_Delete(pl);
+	free(path);
 	st_event_free(ev);
 	return rb;
 }
