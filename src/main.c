@@ -19,7 +19,9 @@
  * `CMD --help`.  optstring and options are getopt_long's (main adds
  * --help/-h); a leading '+' stops at the first argument that is not an
  * option, for commands whose arguments may start with '-' (note's text,
- * flag's value).  max_args bounds the positional arguments (-1: any).
+ * flag's value); with max_args -1 as well (free text: note) an unknown
+ * option begins the text, as `note -5 min` always did.  max_args bounds
+ * the positional arguments (-1: any).
  * need is what the command loads (cli_load's CLI_* flags) when it writes,
  * need_ro when an invocation only reads. */
 typedef struct cli_command {
@@ -245,12 +247,16 @@ static int parse_command(const cli_command *c, int argc, char **argv, cli_args *
 	a->name = c->name;
 	a->need = c->need;
 	a->need_ro = c->need_ro;
-	int rc = -1, ch;
+	int rc = -1, ch, before = 1;
+	bool text = in_order && c->max_args < 0, text_started = false;
 	char shown[64];
 	opterr = 0;
 	optind = 1;
-	while (rc < 0 && (ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
-		if (ch == 'h') {
+	while (rc < 0 && (before = optind, ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+		if (ch == '?' && text) {
+			text_started = true;   /* the text starts at this argument */
+			break;
+		} else if (ch == 'h') {
 			command_usage(stdout, c, true);
 			rc = PGC_EXIT_OK;
 		} else if (ch == '?') {
@@ -264,8 +270,9 @@ static int parse_command(const cli_command *c, int argc, char **argv, cli_args *
 		}
 	}
 	if (rc < 0) {
-		a->argc = argc - optind;
-		a->argv = argv + optind;
+		int first = text_started ? before : optind;
+		a->argc = argc - first;
+		a->argv = argv + first;
 		if (c->max_args >= 0 && a->argc > c->max_args)
 			rc = cli_usage_error(c->name, "unexpected argument '%s'", a->argv[c->max_args]);
 	}

@@ -3,7 +3,8 @@
 # and options live: every command the top-level usage lists answers
 # `CMD --help` and `help CMD` with the same text (exit 0); an unknown option,
 # an option without its value and a surplus argument are usage errors (64)
-# naming the command and the option; and `log --verify --json` and
+# naming the command and the option; a note's text may start with a dash;
+# and `log --verify --json` and
 # `export --verify --json` have one shape (the same keys, the same verdict on
 # the same edited event).
 . "$top_srcdir/tests/lib/tap.sh"
@@ -48,6 +49,10 @@ MD
 $P -r rb.md tick 1.1 >/dev/null 2>&1
 $P -r rb.md tick 1.2 --note "took 3 min" >/dev/null 2>&1
 $P -r rb.md note 1.3 "waiting" >/dev/null 2>&1
+# A note's text may start with a dash, as before the table.
+$P -r rb.md note -5 min on 1.2 >/dev/null 2>&1; is "$?" 0 "note -5 min ...: a note"
+is "$($P -r rb.md log --json | jq -r '[.[] | select(.kind == "note")] | last | .payload.text')" \
+	"-5 min on 1.2" "the text starts at the dash"
 db=$(find "$T/xdg" -name '*.db' | head -n 1)
 $P -s "$db" export -o good.jsonl 2>/dev/null
 lj=$($P -s "$db" log --verify --json); ej=$($P export --verify good.jsonl --json)
