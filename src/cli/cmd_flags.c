@@ -90,5 +90,5 @@ int cmd_flag(const cli_args *a, cli_opts *o)
 {
 	if (a->argc == 3 && strcmp(a->argv[0], "set") == 0)
 		return flag_set(a, a->argv[1], a->argv[2], o);
-	return cli_usage_error("flag", "usage: pgcutover flag set NAME VALUE");
+	return cli_usage_error("flag", "set NAME VALUE: the subcommand, a declared flag and its value");
 }

@@ -72,7 +72,7 @@ int cmd_lease(const cli_args *a, cli_opts *o)
 		if (strcmp(a->argv[0], "hold") != 0)
 			return cli_usage_error("lease", "unknown argument '%s'", a->argv[0]);
 		if (a->argc != 2)
-			return cli_usage_error("lease", "usage: lease hold SECONDS");
+			return cli_usage_error("lease", "hold SECONDS: how long to hold the lease");
 		return lease_hold(a, o, a->argv[1]);
 	}
 	cli_ctx ctx;
