@@ -1,54 +1,212 @@
 /*
  * main.c -- argument parsing and dispatch only.  Global options (-c, -r, -s,
  * --operator, --json, --no-color, -q, -V, -h) are accepted before or after
- * the command name and removed; the rest goes to the command in src/cli/.
+ * the command name and removed.  The commands are a declarative table (after
+ * tmux's cmd_entry): name, usage, options for getopt_long and what the
+ * command loads.  From it come the top-level usage, `CMD --help` and
+ * `help CMD`, and the parsing of each command's options; the command in
+ * src/cli/ gets them parsed (cli_args) and only does the work.
  */
 #include "config.h"
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pgcutover/cli.h"
 
+/* One command, declared: tmux's cmd_entry.  usage holds the command's
+ * forms, one a line, without "pgcutover "; help (optional) says more under
+ * `CMD --help`.  optstring and options are getopt_long's (main adds
+ * --help/-h); a leading '+' stops at the first argument that is not an
+ * option, for commands whose arguments may start with '-' (note's text,
+ * flag's value); with max_args -1 as well (free text: note) an unknown
+ * option begins the text, as `note -5 min` always did.  max_args bounds
+ * the positional arguments (-1: any).
+ * need is what the command loads (cli_load's CLI_* flags) when it writes,
+ * need_ro when an invocation only reads. */
 typedef struct cli_command {
 	const char *name;
+	const char *usage;
+	const char *summary;
+	const char *help;
+	const char *optstring;
+	const struct option *options;
+	int max_args;
+	int need, need_ro;
 	cli_cmd_fn fn;
-	const char *synopsis;
 } cli_command;
 
+#define LOAD_WRITE(base) ((base) | CLI_STATE_RW)
+#define LOAD_READ(base)  ((base) | CLI_STATE_RO)
+
+static const struct option no_opts[] = {{NULL, 0, NULL, 0}};
+static const struct option console_opts[] = {
+	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"plan-from", required_argument, NULL, OPT_PLAN_FROM},
+	{NULL, 0, NULL, 0}};
+static const struct option monitor_opts[] = {
+	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"live", no_argument, NULL, OPT_LIVE},
+	{"plan-from", required_argument, NULL, OPT_PLAN_FROM},
+	{NULL, 0, NULL, 0}};
+static const struct option init_opts[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"force", no_argument, NULL, 'f'},
+	{NULL, 0, NULL, 0}};
+static const struct option log_opts[] = {
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"verify", no_argument, NULL, OPT_VERIFY},
+	{NULL, 0, NULL, 0}};
+static const struct option tick_opts[] = {
+	{"note", required_argument, NULL, OPT_NOTE},
+	{"override", required_argument, NULL, OPT_OVERRIDE},
+	{NULL, 0, NULL, 0}};
+static const struct option untick_opts[] = {
+	{"reason", required_argument, NULL, OPT_REASON},
+	{NULL, 0, NULL, 0}};
+static const struct option counts_opts[] = {
+	{"exact", no_argument, NULL, OPT_EXACT},
+	{"timing", no_argument, NULL, OPT_TIMING},
+	{"watch", required_argument, NULL, OPT_WATCH},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{NULL, 0, NULL, 0}};
+static const struct option run_opts[] = {
+	{"yes", no_argument, NULL, 'y'},
+	{"dry-run", no_argument, NULL, 'n'},
+	{NULL, 0, NULL, 0}};
+static const struct option rollback_opts[] = {
+	{"yes", no_argument, NULL, 'y'},
+	{"dry-run", no_argument, NULL, 'n'},
+	{"past-point-of-no-return", no_argument, NULL, OPT_PAST_PONR},
+	{NULL, 0, NULL, 0}};
+static const struct option due_opts[] = {
+	{"done", no_argument, NULL, OPT_DONE},
+	{"note", required_argument, NULL, OPT_NOTE},
+	{NULL, 0, NULL, 0}};
+static const struct option export_opts[] = {
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"verify", required_argument, NULL, OPT_VERIFY},
+	{NULL, 0, NULL, 0}};
+static const struct option replay_opts[] = {
+	{"at", required_argument, NULL, OPT_AT},
+	{"event", required_argument, NULL, OPT_EVENT},
+	{"timeline", no_argument, NULL, OPT_TIMELINE},
+	{"ascii", no_argument, NULL, OPT_ASCII},
+	{"idle", required_argument, NULL, 'i'},
+	{NULL, 0, NULL, 0}};
+static const struct option rehearsal_opts[] = {
+	{"note", required_argument, NULL, OPT_NOTE},
+	{"plan-from", required_argument, NULL, OPT_PLAN_FROM},
+	{NULL, 0, NULL, 0}};
+static const struct option demo_opts[] = {
+	{"rows", required_argument, NULL, OPT_ROWS},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"stop", no_argument, NULL, OPT_STOP},
+	{"no-console", no_argument, NULL, OPT_NO_CONSOLE},
+	{NULL, 0, NULL, 0}};
+
+#define RB (CLI_WANT_CONFIG | CLI_NEED_RUNBOOK)
+#define CR (CLI_NEED_CONFIG | CLI_NEED_RUNBOOK)
+
 static const cli_command commands[] = {
-	{"console", cmd_console, "console [--ascii] [--take-over] [--plan-from STATE]  open the operator console (default)"},
-	{"monitor", cmd_monitor, "monitor [--ascii] [--live] [--plan-from STATE]  the console read-only, following the driver"},
-	{"check",   cmd_check,   "check [--json] RUNBOOK  parse a runbook and summarise it"},
-	{"init",    cmd_init,    "init RUNBOOK [-o FILE]  write a starter pgcutover.json"},
-	{"status",  cmd_status,  "status [--json]         progress per phase"},
-	{"log",     cmd_log,     "log [--json] [--since T] [--limit N] [--verify]  the audit log"},
-	{"tick",    cmd_tick,    "tick ITEM [--note TEXT] mark an item done"},
-	{"untick",  cmd_untick,  "untick ITEM --reason TEXT  mark an item not done"},
-	{"note",    cmd_note,    "note [ITEM] TEXT        add a note"},
-	{"counts",  cmd_counts,  "counts [--json] [--exact] [--watch S] [--timeout MS]  row counts, source vs target"},
-	{"schema",  cmd_schema,  "schema [--json]         schema and sequence parity, source vs target"},
-	{"run",     cmd_run,     "run ITEM [--yes] [--dry-run] [--json]  run an item's command block"},
-	{"flags",   cmd_flags,   "flags [--json]          .env flags: value, last set, changed behind back"},
-	{"flag",    cmd_flag,    "flag set NAME VALUE     set a declared .env flag (audited)"},
-	{"health",  cmd_health,  "health [--json]         run the HTTP health checks"},
-	{"rollback", cmd_rollback, "rollback PHASE [--yes] [--dry-run] [--json]  roll a phase back"},
-	{"downtime", cmd_downtime, "downtime [start|end|status] [--json]  the downtime clock"},
-	{"due",     cmd_due,     "due [--json] | due ITEM --done  recurring duties: when next due"},
-	{"lease",   cmd_lease,   "lease [--json] | lease hold SECONDS  who drives this state"},
-	{"export",  cmd_export,  "export --format jsonl|md [-o FILE] | export --verify FILE.jsonl"},
-	{"replay",  cmd_replay,  "replay [STATE|LOG.jsonl] [--at TIME|--event N] [--json] [-i S]  state as of a time; on a terminal: play it back"},
-	{"rehearsal", cmd_rehearsal, "rehearsal mark | rehearsal plan --plan-from STATE [--json]  rehearsal timings"},
-	{"demo",    cmd_demo,    "demo [--rows N] [--dir DIR] [--stop] [--no-console]  local demo migration"},
-	{NULL, NULL, NULL},
+	{"console", "console [--ascii] [--take-over] [--plan-from STATE]", "open the operator console (default)",
+	 "Opens the operator console; ? inside lists the keys.",
+	 "", console_opts, 0, CR | CLI_STATE_RW | CLI_DRIVER, CR | CLI_STATE_RW | CLI_DRIVER, cmd_console},
+	{"monitor", "monitor [--ascii] [--live] [--plan-from STATE]", "the console read-only, following the driver",
+	 NULL, "", monitor_opts, 0, LOAD_READ(CR), LOAD_READ(CR), cmd_monitor},
+	{"check", "check [--json] RUNBOOK", "parse a runbook and summarise it",
+	 "RUNBOOK - reads standard input.", "", no_opts, 1, 0, 0, cmd_check},
+	{"init", "init RUNBOOK [-o FILE|DIR] [--force]", "write a starter pgcutover.json",
+	 "Writes a starter config for RUNBOOK to FILE (default: the -c file, else\n"
+	 "./" CFG_DEFAULT_NAME "): tables from its \"dependency order\" lists, flags from its\n"
+	 "NAME=VALUE lines that look like feature flags, health checks from its\n"
+	 "`curl URL` items.  An existing file is kept unless --force is given.\n"
+	 "See pgcutover.json(5).", "o:f", init_opts, 1, 0, 0, cmd_init},
+	{"status", "status [--json]", "progress per phase",
+	 NULL, "", no_opts, 0, LOAD_READ(RB), LOAD_READ(RB), cmd_status},
+	{"log", "log [--json] [--since TIME] [--limit N] [--verify]", "the audit log, or a check of its hash chain",
+	 NULL, "", log_opts, 0, LOAD_READ(CLI_WANT_CONFIG), LOAD_READ(CLI_WANT_CONFIG), cmd_log},
+	{"tick", "tick ITEM [--note TEXT] [--override REASON]", "mark an item done",
+	 NULL, "", tick_opts, 1, LOAD_WRITE(RB), LOAD_WRITE(RB), cmd_tick},
+	{"untick", "untick ITEM --reason TEXT", "mark an item not done",
+	 NULL, "", untick_opts, 1, LOAD_WRITE(RB), LOAD_WRITE(RB), cmd_untick},
+	{"note", "note [ITEM|PHASE] TEXT", "add a note",
+	 NULL, "+", no_opts, -1, LOAD_WRITE(RB), LOAD_WRITE(RB), cmd_note},
+	{"counts", "counts [--json] [--exact] [--watch SECONDS] [--timeout MS] [--timing]",
+	 "row counts, source vs target",
+	 NULL, "", counts_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_counts},
+	{"schema", "schema [--json]", "schema and sequence parity, source vs target",
+	 NULL, "", no_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_schema},
+	{"run", "run ITEM [--yes] [--dry-run] [--json]", "run an item's command block",
+	 NULL, "yn", run_opts, 1, LOAD_WRITE(CR), CR, cmd_run},
+	{"flags", "flags [--json]", ".env flags: value, last set, changed behind back",
+	 NULL, "", no_opts, 0, LOAD_READ(CLI_NEED_CONFIG), LOAD_READ(CLI_NEED_CONFIG), cmd_flags},
+	{"flag", "flag set NAME VALUE", "set a declared .env flag (audited)",
+	 NULL, "+", no_opts, 3, LOAD_WRITE(CLI_NEED_CONFIG), LOAD_WRITE(CLI_NEED_CONFIG), cmd_flag},
+	{"health", "health [--json]", "run the HTTP health checks",
+	 NULL, "", no_opts, 0, LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE,
+	 LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE, cmd_health},
+	{"rollback", "rollback PHASE [--yes] [--dry-run] [--json] [--past-point-of-no-return]", "roll a phase back",
+	 NULL, "yn", rollback_opts, 1, LOAD_WRITE(CR), LOAD_READ(CR), cmd_rollback},
+	{"downtime", "downtime [start|end|status] [--json]", "the downtime clock",
+	 NULL, "", no_opts, 1, LOAD_WRITE(RB), LOAD_READ(RB), cmd_downtime},
+	{"due", "due [--json]\ndue ITEM --done [--note TEXT]", "recurring duties: when next due",
+	 NULL, "", due_opts, 1, LOAD_WRITE(RB), LOAD_READ(RB), cmd_due},
+	{"lease", "lease [--json]\nlease hold SECONDS", "who drives this state",
+	 "Shows who drives the state (operator, host, pid, command, since, heartbeat),\n"
+	 "or holds the lease for SECONDS (until SIGTERM/SIGINT) like a console would.",
+	 "", no_opts, 2, LOAD_WRITE(CLI_WANT_CONFIG) | CLI_DRIVER, LOAD_READ(CLI_WANT_CONFIG), cmd_lease},
+	{"export", "export [--format jsonl|md] [-o FILE]\nexport --verify FILE.jsonl [--json]",
+	 "the audit log as JSONL or a Markdown report; check an export's chain",
+	 "jsonl: one event a line (id, ts, time, operator, host, pid, kind, phase, item,\n"
+	 "prev_hash, hash, payload); md: a post-mortem report.",
+	 "o:", export_opts, 0, LOAD_READ(CLI_WANT_CONFIG), LOAD_READ(CLI_WANT_CONFIG), cmd_export},
+	{"replay", "replay [STATE|LOG.jsonl] [--at TIME | --event N] [--json]\n"
+	 "replay [STATE|LOG.jsonl] --timeline [-i SECONDS] [--json]\n"
+	 "replay [STATE|LOG.jsonl] [-i SECONDS] [--ascii]   (on a terminal)", "state as of a time; on a terminal: play it back",
+	 "The state as of TIME (ISO-8601, 'YYYY-MM-DD HH:MM[:SS]' or unix seconds) or\n"
+	 "event N; the last event by default.  With none of --at, --event, --json,\n"
+	 "--timeline on a terminal: the console in REPLAY mode (Space plays, ? keys).",
+	 "i:", replay_opts, 1, CLI_WANT_CONFIG, CLI_WANT_CONFIG, cmd_replay},
+	{"rehearsal", "rehearsal mark [--note TEXT]\nrehearsal plan --plan-from STATE [--json]", "rehearsal timings",
+	 NULL, "", rehearsal_opts, 2, LOAD_WRITE(RB), LOAD_READ(RB), cmd_rehearsal},
+	{"demo", "demo [--rows N] [--dir DIR] [--stop] [--no-console]", "local demo migration",
+	 NULL, "", demo_opts, 0, 0, 0, cmd_demo},
+	{NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
+
+/* Prints an entry's forms: "usage: pgcutover FORM", then one a line. */
+static void command_usage(FILE *f, const cli_command *c, bool detail)
+{
+	const char *u = c->usage;
+	for (bool first = true; *u; first = false) {
+		size_t n = strcspn(u, "\n");
+		fprintf(f, "%s pgcutover %.*s\n", first ? "usage:" : "      ", (int)n, u);
+		u += n + (u[n] == '\n');
+	}
+	if (detail && c->help)
+		fprintf(f, "%s\n", c->help);
+	if (detail)
+		fprintf(f, "See pgcutover(1), section COMMANDS.\n");
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pgcutover [-c CONFIG] [-r RUNBOOK] [-s STATE] [--operator NAME]\n"
 	           "                 [--json] [--no-color] [-q] COMMAND [ARGS]\n"
-	           "       pgcutover -V | -h | help COMMAND\n\ncommands:\n");
-	for (const cli_command *c = commands; c->name; c++)
-		fprintf(f, "  %s\n", c->synopsis);
+	           "       pgcutover -V | -h | help COMMAND | COMMAND --help\n\ncommands:\n");
+	for (const cli_command *c = commands; c->name; c++) {
+		const char *u = c->usage;
+		for (bool first = true; *u; first = false) {
+			size_t n = strcspn(u, "\n");
+			if (first)
+				fprintf(f, "  %-12s %s\n", c->name, c->summary);
+			fprintf(f, "      %.*s\n", (int)n, u);
+			u += n + (u[n] == '\n');
+		}
+	}
 	fprintf(f, "\nSee pgcutover(1), pgcutover-runbook(5), pgcutover.json(5).\n");
 }
 
@@ -58,6 +216,69 @@ static const cli_command *find_command(const char *name)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+/* The name an option was given as, for messages: "-o" or "--output". */
+static const char *option_shown(int optopt_, const char *arg, char *buf, size_t n)
+{
+	if (optopt_ > 0 && optopt_ < CLI_OPT_LONG) {
+		snprintf(buf, n, "-%c", optopt_);
+		return buf;
+	}
+	snprintf(buf, n, "%.*s", (int)strcspn(arg ? arg : "?", "="), arg ? arg : "?");
+	return buf;
+}
+
+/* Parses argv (argv[0] the command's name) by c's table entry into *a.
+ * Returns -1 to go on, else the exit code: 0 after --help, 64 on an
+ * unknown option, a missing value or too many arguments. */
+static int parse_command(const cli_command *c, int argc, char **argv, cli_args *a)
+{
+	size_t nopt = 0;
+	while (c->options[nopt].name)
+		nopt++;
+	struct option *longopts = xcalloc(nopt + 2, sizeof *longopts);
+	memcpy(longopts, c->options, nopt * sizeof *longopts);
+	longopts[nopt] = (struct option){"help", no_argument, NULL, 'h'};
+	bool in_order = c->optstring[0] == '+';
+	char *optstring = xasprintf("%s:%sh", in_order ? "+" : "", c->optstring + in_order);
+
+	memset(a, 0, sizeof *a);
+	a->name = c->name;
+	a->need = c->need;
+	a->need_ro = c->need_ro;
+	int rc = -1, ch, before = 1;
+	bool text = in_order && c->max_args < 0, text_started = false;
+	char shown[64];
+	opterr = 0;
+	optind = 1;
+	while (rc < 0 && (before = optind, ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+		if (ch == '?' && text) {
+			text_started = true;   /* the text starts at this argument */
+			break;
+		} else if (ch == 'h') {
+			command_usage(stdout, c, true);
+			rc = PGC_EXIT_OK;
+		} else if (ch == '?') {
+			rc = cli_usage_error(c->name, "unknown option '%s'",
+			                     option_shown(optopt, argv[optind - 1], shown, sizeof shown));
+		} else if (ch == ':') {
+			rc = cli_usage_error(c->name, "option '%s' needs a value",
+			                     option_shown(optopt, argv[optind - 1], shown, sizeof shown));
+		} else if (ch > 0 && ch < CLI_OPT_END) {
+			a->opt[ch] = optarg ? optarg : "";
+		}
+	}
+	if (rc < 0) {
+		int first = text_started ? before : optind;
+		a->argc = argc - first;
+		a->argv = argv + first;
+		if (c->max_args >= 0 && a->argc > c->max_args)
+			rc = cli_usage_error(c->name, "unexpected argument '%s'", a->argv[c->max_args]);
+	}
+	free(optstring);
+	free(longopts);
+	return rc;
 }
 
 /* Takes the value of a global option either joined (--opt=V) or next. */
@@ -137,7 +358,7 @@ int main(int argc, char **argv)
 			return PGC_EXIT_USAGE;
 		}
 		if (c)
-			printf("usage: pgcutover %s\nSee pgcutover(1), section COMMANDS.\n", c->synopsis);
+			command_usage(stdout, c, true);
 		else
 			usage(stdout);
 		return 0;
@@ -160,7 +381,10 @@ int main(int argc, char **argv)
 		filter_out &= strcmp(c->name, *n) != 0;
 	cli_safe_output(filter_out, strcmp(c->name, "console") != 0 && strcmp(c->name, "monitor") != 0 &&
 	                strcmp(c->name, "demo") != 0, o.json);
-	int rc = c->fn(nrest, rest, &o);
+	cli_args args;
+	int rc = parse_command(c, nrest, rest, &args);
+	if (rc < 0)
+		rc = c->fn(&args, &o);
 	free(rest);
 	return rc;
 }

@@ -71,31 +71,60 @@ void cli_safe_output(bool out, bool err, bool json);
 int cli_report(const pgc_err *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Commands: argv[0] is the command name; global options already removed. */
-typedef int (*cli_cmd_fn)(int argc, char **argv, cli_opts *o);
+/* Option ids: a short option is its own letter; options with only a long
+ * name are numbered from CLI_OPT_LONG.  main.c's command table maps the
+ * names to these, and a command reads what was given with cli_opt(). */
+enum {
+	CLI_OPT_LONG = 0x100,
+	OPT_ASCII = CLI_OPT_LONG, OPT_AT, OPT_DIR, OPT_DONE, OPT_EVENT, OPT_EXACT,
+	OPT_FORMAT, OPT_LIMIT, OPT_LIVE, OPT_NO_CONSOLE, OPT_NOTE, OPT_OVERRIDE,
+	OPT_PAST_PONR, OPT_PLAN_FROM, OPT_REASON, OPT_ROWS, OPT_SINCE, OPT_STOP,
+	OPT_TIMELINE, OPT_TIMEOUT, OPT_TIMING, OPT_VERIFY, OPT_WATCH,
+	CLI_OPT_END
+};
 
-int cmd_check(int argc, char **argv, cli_opts *o);
-int cmd_init(int argc, char **argv, cli_opts *o);
-int cmd_status(int argc, char **argv, cli_opts *o);
-int cmd_log(int argc, char **argv, cli_opts *o);
-int cmd_tick(int argc, char **argv, cli_opts *o);
-int cmd_untick(int argc, char **argv, cli_opts *o);
-int cmd_note(int argc, char **argv, cli_opts *o);
-int cmd_demo(int argc, char **argv, cli_opts *o);
-int cmd_console(int argc, char **argv, cli_opts *o);
-int cmd_monitor(int argc, char **argv, cli_opts *o);
-int cmd_counts(int argc, char **argv, cli_opts *o);
-int cmd_run(int argc, char **argv, cli_opts *o);
-int cmd_flags(int argc, char **argv, cli_opts *o);
-int cmd_flag(int argc, char **argv, cli_opts *o);
-int cmd_health(int argc, char **argv, cli_opts *o);
-int cmd_rollback(int argc, char **argv, cli_opts *o);
-int cmd_schema(int argc, char **argv, cli_opts *o);
-int cmd_lease(int argc, char **argv, cli_opts *o);
-int cmd_export(int argc, char **argv, cli_opts *o);
-int cmd_replay(int argc, char **argv, cli_opts *o);
-int cmd_rehearsal(int argc, char **argv, cli_opts *o);
-int cmd_downtime(int argc, char **argv, cli_opts *o);
-int cmd_due(int argc, char **argv, cli_opts *o);
+/* A command's arguments as main.c parsed them from its table entry: the
+ * options by id (the value, "" for a flag, NULL when not given; the last
+ * one wins) and the positional arguments.  need/need_ro are the entry's
+ * loads: what cli_load() gets when the command writes, and when this
+ * invocation only reads (--dry-run, a read-only subcommand). */
+typedef struct cli_args {
+	const char *name;          /* the command's name */
+	int argc;                  /* positional arguments, options removed */
+	char **argv;
+	int need, need_ro;
+	const char *opt[CLI_OPT_END];
+} cli_args;
+
+static inline const char *cli_opt(const cli_args *a, int id) { return a->opt[id]; }
+static inline bool cli_flag(const cli_args *a, int id) { return a->opt[id] != NULL; }
+static inline int cli_need(const cli_args *a, bool read_only) { return read_only ? a->need_ro : a->need; }
+
+/* Commands: global options and the command's own are already parsed. */
+typedef int (*cli_cmd_fn)(const cli_args *a, cli_opts *o);
+
+int cmd_check(const cli_args *a, cli_opts *o);
+int cmd_init(const cli_args *a, cli_opts *o);
+int cmd_status(const cli_args *a, cli_opts *o);
+int cmd_log(const cli_args *a, cli_opts *o);
+int cmd_tick(const cli_args *a, cli_opts *o);
+int cmd_untick(const cli_args *a, cli_opts *o);
+int cmd_note(const cli_args *a, cli_opts *o);
+int cmd_demo(const cli_args *a, cli_opts *o);
+int cmd_console(const cli_args *a, cli_opts *o);
+int cmd_monitor(const cli_args *a, cli_opts *o);
+int cmd_counts(const cli_args *a, cli_opts *o);
+int cmd_run(const cli_args *a, cli_opts *o);
+int cmd_flags(const cli_args *a, cli_opts *o);
+int cmd_flag(const cli_args *a, cli_opts *o);
+int cmd_health(const cli_args *a, cli_opts *o);
+int cmd_rollback(const cli_args *a, cli_opts *o);
+int cmd_schema(const cli_args *a, cli_opts *o);
+int cmd_lease(const cli_args *a, cli_opts *o);
+int cmd_export(const cli_args *a, cli_opts *o);
+int cmd_replay(const cli_args *a, cli_opts *o);
+int cmd_rehearsal(const cli_args *a, cli_opts *o);
+int cmd_downtime(const cli_args *a, cli_opts *o);
+int cmd_due(const cli_args *a, cli_opts *o);
 
 #endif

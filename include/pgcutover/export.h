@@ -43,11 +43,27 @@ int export_import_jsonl(const char *path, state *st, int64_t *n_out, pgc_err *e)
 
 /* Checks the chain of a JSONL file: ids 1, 2, 3 ..., each prev_hash the
  * previous hash (the first the genesis), each hash recomputed.  0 intact
- * (*n_events and head_hash set); 1 tampered with *bad_line (1-based) and e
- * naming the line and event; -1 when the file cannot be read.  A removed
- * tail leaves a shorter valid chain: compare the head with `log --verify`. */
+ * (*n_events and head_hash set); 1 tampered with *bad_line (1-based), e
+ * naming the line and event, and *n_events the intact events before it;
+ * -1 when the file cannot be read.  A removed tail leaves a shorter valid
+ * chain: compare the head with `log --verify`. */
 int export_verify_jsonl(const char *path, int64_t *n_events, char head_hash[65],
                         int64_t *bad_line, pgc_err *e);
+
+/* What a chain check found, for `log --verify --json` and `export --verify
+ * --json`: one shape for both, so a script reads either the same way. */
+typedef struct chain_verdict {
+	bool intact;
+	int64_t events;      /* intact: the chain's length; broken: the intact events before the bad one */
+	const char *head;    /* intact: the last event's hash */
+	int64_t bad_event;   /* broken: the first bad event's id (the id expected there) */
+	int64_t bad_line;    /* broken, in a JSONL file: its line (1-based); 0 for a state */
+	const char *error;   /* broken: what is wrong */
+} chain_verdict;
+
+/* {"intact","events","head","bad_event","bad_line","error"}: every key
+ * always present, null where it does not apply.  New string (pretty). */
+char *export_verdict_json(const chain_verdict *v);
 
 /* Markdown post-mortem from the events (in id order).  rb may be NULL (no
  * planned durations then).  New string. */

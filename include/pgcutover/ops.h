@@ -115,4 +115,9 @@ char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, siz
 char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to);
 char *ops_payload_session_end(const char *reason);
 
+/* ---- payloads: one reader per kind ---- */
+/* A runbook_loaded payload's path (new string) and sha256: 1 when it names
+ * a path, 0 when not (*path NULL, sha256 ""). */
+int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65]);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,16 @@ int pgc_parse_time(const char *s, double *out);
 /* Login name for --operator default; host name. Never NULL. */
 const char *pgc_login_name(void);
 const char *pgc_host_name(void);
+
+/* Writes data to path all or nothing: a new temporary file beside it
+ * (O_EXCL, never through a planted link), fsync, then renamed over path --
+ * or with PGC_WRITE_NO_CLOBBER linked to it, failing with errno EEXIST
+ * (and PGC_EXIT_CANTCREAT) when path exists, so a file that appeared
+ * meanwhile is not lost -- then the directory fsynced.  A reader sees the
+ * old file or the new one, never a part. */
+enum { PGC_WRITE_NO_CLOBBER = 1 << 0 };
+int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                          unsigned flags, pgc_err *e);
 
 /* Lower-case hex SHA-256 of data (out has 65 bytes). */
 void pgc_sha256_hex(const void *data, size_t n, char out[65]);

@@ -15,14 +15,6 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
 
-static int check_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "pgcutover: check: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: pgcutover check [--json] RUNBOOK\n");
-	return PGC_EXIT_USAGE;
-}
-
 static void add_str_or_null(cJSON *o, const char *key, const char *v)
 {
 	if (v)
@@ -183,32 +175,17 @@ static int load_stdin(const rb_options *opt, runbook **out, pgc_err *e)
 	return rc;
 }
 
-int cmd_check(int argc, char **argv, cli_opts *o)
+int cmd_check(const cli_args *a, cli_opts *o)
 {
-	const char *path = o->runbook_path;
-	bool json = o->json, options_done = false;
-	for (int i = 1; i < argc; i++) {
-		if (!options_done && strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (!options_done && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-			printf("usage: pgcutover check [--json] RUNBOOK\n       (RUNBOOK - reads standard input)\n");
-			return PGC_EXIT_OK;
-		} else if (!options_done && strcmp(argv[i], "--") == 0)
-			options_done = true;
-		else if (!options_done && argv[i][0] == '-' && argv[i][1])
-			return check_usage("unknown option '%s'", argv[i]);
-		else if (path && path != o->runbook_path)
-			return check_usage("more than one runbook given ('%s')", argv[i]);
-		else
-			path = argv[i];
-	}
+	const char *path = a->argc > 0 ? a->argv[0] : o->runbook_path;
+	bool json = o->json;
 	config *cfg = load_config_if_any(o);
 	if (!path && cfg && cfg->runbook)
 		path = cfg->runbook;
 	if (!path) {
 		if (cfg)
 			config_free(cfg);
-		return check_usage("%s", "no runbook given");
+		return cli_usage_error("check", "no runbook given");
 	}
 	char *path_copy = xstrdup(path);   /* may point into cfg, freed below */
 	rb_options opt = {0};

@@ -142,26 +142,10 @@ static const char *hooks_notice(void *ud, unsigned *gen)
 	return svc_notify_notice(((console_hooks *)ud)->notify, gen);
 }
 
-static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
+static int console_open(const cli_args *a, cli_opts *o, ui_mode mode)
 {
-	bool ascii = false, live = false;
-	const char *plan_from = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--ascii") == 0)
-			ascii = true;
-		else if (strcmp(argv[i], "--live") == 0 && mode == UI_MODE_MONITOR)
-			live = true;
-		else if (strcmp(argv[i], "--plan-from") == 0 && i + 1 < argc)
-			plan_from = argv[++i];
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: pgcutover [-c CONFIG] [--operator NAME] [--no-color] console [--ascii] "
-			       "[--plan-from STATE]\n"
-			       "       pgcutover [-c CONFIG] monitor [--ascii] [--live]\n"
-			       "Opens the operator console; ? inside lists the keys.  See pgcutover(1).\n");
-			return 0;
-		} else
-			return cli_usage_error("console", "unknown option '%s'", argv[i]);
-	}
+	bool ascii = cli_flag(a, OPT_ASCII), live = cli_flag(a, OPT_LIVE);
+	const char *plan_from = cli_opt(a, OPT_PLAN_FROM);
 	/* before the lease and session events: a run without a terminal must
 	 * leave no trace in the state */
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -176,9 +160,7 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 	}
 	cli_ctx ctx;
 	memset(&ctx, 0, sizeof ctx);
-	int need = CLI_NEED_CONFIG | CLI_NEED_RUNBOOK |
-	           (mode == UI_MODE_MONITOR ? CLI_STATE_RO : CLI_STATE_RW | CLI_DRIVER);
-	int rc = cli_load(&ctx, o, need);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
 	if (!ctx.st) {
@@ -256,12 +238,12 @@ static int console_open(int argc, char **argv, cli_opts *o, ui_mode mode)
 	return rc;
 }
 
-int cmd_console(int argc, char **argv, cli_opts *o)
+int cmd_console(const cli_args *a, cli_opts *o)
 {
-	return console_open(argc, argv, o, UI_MODE_DRIVER);
+	return console_open(a, o, UI_MODE_DRIVER);
 }
 
-int cmd_monitor(int argc, char **argv, cli_opts *o)
+int cmd_monitor(const cli_args *a, cli_opts *o)
 {
-	return console_open(argc, argv, o, UI_MODE_MONITOR);
+	return console_open(a, o, UI_MODE_MONITOR);
 }

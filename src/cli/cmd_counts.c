@@ -38,11 +38,6 @@ typedef struct counts_run {
 	unsigned snapshots;
 } counts_run;
 
-static void counts_usage(void)
-{
-	fprintf(stderr, "usage: pgcutover counts [--json] [--exact] [--watch SECONDS] [--timeout MS] [--timing]\n");
-}
-
 static int counts_exit_code(cmp_session *cs)
 {
 	return cmp_exit_code(cs);
@@ -217,34 +212,20 @@ static state *counts_open_state(cli_ctx *ctx)
 	return st;
 }
 
-int cmd_counts(int argc, char **argv, cli_opts *o)
+int cmd_counts(const cli_args *a, cli_opts *o)
 {
 	counts_run r = {.o = o, .rc = PGC_EXIT_SOFTWARE};
 	int timeout_ms = -1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--exact") == 0)
-			r.exact = true;
-		else if (strcmp(a, "--timing") == 0)
-			r.timing = true;
-		else if (strcmp(a, "--watch") == 0 || strncmp(a, "--watch=", 8) == 0) {
-			const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
-			if (counts_parse_int("--watch", v, 1, COUNTS_MAX_WATCH_S, &r.watch_s) < 0)
-				return PGC_EXIT_USAGE;
-		} else if (strcmp(a, "--timeout") == 0 || strncmp(a, "--timeout=", 10) == 0) {
-			const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
-			if (counts_parse_int("--timeout", v, 1, COUNTS_MAX_TIMEOUT_MS, &timeout_ms) < 0)
-				return PGC_EXIT_USAGE;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			counts_usage();
-			return PGC_EXIT_OK;
-		} else {
-			counts_usage();
-			return cli_usage_error("counts", "unknown argument '%s'", a);
-		}
-	}
+	r.exact = cli_flag(a, OPT_EXACT);
+	r.timing = cli_flag(a, OPT_TIMING);
+	if (cli_opt(a, OPT_WATCH) &&
+	    counts_parse_int("--watch", cli_opt(a, OPT_WATCH), 1, COUNTS_MAX_WATCH_S, &r.watch_s) < 0)
+		return PGC_EXIT_USAGE;
+	if (cli_opt(a, OPT_TIMEOUT) &&
+	    counts_parse_int("--timeout", cli_opt(a, OPT_TIMEOUT), 1, COUNTS_MAX_TIMEOUT_MS, &timeout_ms) < 0)
+		return PGC_EXIT_USAGE;
 	cli_ctx ctx = {0};
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
 	if (timeout_ms > 0)

@@ -135,34 +135,8 @@ static char *demo_absolute(const char *path, pgc_err *e)
 
 static int write_file(const char *path, const char *data, size_t len, mode_t mode, pgc_err *e)
 {
-	char *tmp = xasprintf("%s.tmp", path);
-	/* Some of these live in /tmp: never write through a planted link. */
-	unlink(tmp);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	int rc = 0;
-	if (fd < 0) {
-		rc = pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", tmp, strerror(errno));
-	} else {
-		size_t off = 0;
-		while (off < len) {
-			ssize_t w = write(fd, data + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmp, strerror(errno));
-				break;
-			}
-			off += (size_t)w;
-		}
-		if (close(fd) < 0 && rc == 0)
-			rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmp, strerror(errno));
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", path, strerror(errno));
-		if (rc < 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	return rc;
+	/* Some of these live in /tmp: util.c never writes through a planted link. */
+	return pgc_write_file_atomic(path, data, len, mode, 0, e);
 }
 
 /* ---- the marker: key=value lines ---- */
@@ -620,39 +594,21 @@ static void demo_say_left_running(const cli_opts *o, const demo *d)
 	free(self); free(dir); free(cfg_path); free(cfg);
 }
 
-static int demo_usage(void)
-{
-	return cli_usage_error("demo", "usage: pgcutover demo [--rows N] [--dir DIR] [--stop] [--no-console]");
-}
-
-int cmd_demo(int argc, char **argv, cli_opts *o)
+int cmd_demo(const cli_args *a, cli_opts *o)
 {
 	long rows = DEMO_DEFAULT_ROWS;
-	const char *opt_dir = NULL;
-	bool stop = false, no_console = false, rows_given = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--stop") == 0) {
-			stop = true;
-		} else if (strcmp(a, "--no-console") == 0) {
-			no_console = true;
-		} else if (strcmp(a, "--rows") == 0 || strncmp(a, "--rows=", 7) == 0) {
-			const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
-			rows_given = true;
-			char *end = NULL;
-			errno = 0;
-			rows = v ? strtol(v, &end, 10) : 0;
-			if (!v || !*v || *end || errno || rows < DEMO_MIN_ROWS || rows > DEMO_MAX_ROWS)
-				return cli_usage_error("demo", "--rows needs a number from %ld to %ld",
-				                       DEMO_MIN_ROWS, DEMO_MAX_ROWS);
-		} else if (strcmp(a, "--dir") == 0 || strncmp(a, "--dir=", 6) == 0) {
-			opt_dir = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!opt_dir || !*opt_dir)
-				return cli_usage_error("demo", "--dir needs a directory");
-		} else {
-			return demo_usage();
-		}
+	const char *opt_dir = cli_opt(a, OPT_DIR), *v = cli_opt(a, OPT_ROWS);
+	bool stop = cli_flag(a, OPT_STOP), no_console = cli_flag(a, OPT_NO_CONSOLE), rows_given = v != NULL;
+	if (v) {
+		char *end = NULL;
+		errno = 0;
+		rows = strtol(v, &end, 10);
+		if (!*v || *end || errno || rows < DEMO_MIN_ROWS || rows > DEMO_MAX_ROWS)
+			return cli_usage_error("demo", "--rows needs a number from %ld to %ld",
+			                       DEMO_MIN_ROWS, DEMO_MAX_ROWS);
 	}
+	if (opt_dir && !*opt_dir)
+		return cli_usage_error("demo", "--dir needs a directory");
 
 	demo d = {0};
 	pgc_err e = {0};

@@ -13,21 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/export.h"
+#include "pgcutover/ops.h"
 
 /* Exports hold the operators' notes and command output: private like the
  * state file. */
 #define EXPORT_FILE_MODE 0600
-
-static void export_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover export [--format jsonl|md] [-o FILE]\n"
-	           "       pgcutover export --verify FILE.jsonl [--json]\n"
-	           "jsonl: one event a line (id, ts, time, operator, host, pid, kind, phase, item,\n"
-	           "prev_hash, hash, payload); md: a post-mortem report.\n");
-}
 
 static int verify_file(const char *path, bool json)
 {
@@ -38,19 +30,11 @@ static int verify_file(const char *path, bool json)
 	if (rc < 0)
 		return cli_report(&e);
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddBoolToObject(o, "intact", rc == 0);
-		if (rc == 0) {
-			cJSON_AddNumberToObject(o, "events", (double)n);
-			cJSON_AddStringToObject(o, "head", head);
-		} else {
-			cJSON_AddNumberToObject(o, "bad_line", (double)bad);
-			cJSON_AddStringToObject(o, "error", e.msg);
-		}
-		char *s = cJSON_Print(o);
+		chain_verdict v = {.intact = rc == 0, .events = n, .head = head, .bad_event = n + 1,
+		                   .bad_line = bad, .error = e.msg};
+		char *s = export_verdict_json(&v);
 		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(o);
+		free(s);
 	} else if (rc == 0) {
 		printf("chain intact: %lld events\nhead: event %lld %s\n", (long long)n, (long long)n, head);
 	} else {
@@ -75,37 +59,20 @@ static runbook *recorded_runbook(state *st)
 {
 	st_event *ev = NULL;
 	runbook *rb = NULL;
+	char *path = NULL, sha256[65];
 	if (state_last_of_kind(st, EV_RUNBOOK_LOADED, &ev, NULL) != 1)
 		return NULL;
-	cJSON *pl = cJSON_Parse(ev->payload);
-	const cJSON *path = cJSON_GetObjectItemCaseSensitive(pl, "path");
-	if (cJSON_IsString(path) && *path->valuestring && runbook_load(path->valuestring, NULL, &rb, NULL) < 0)
+	if (ops_read_runbook_loaded(ev->payload, &path, sha256) && runbook_load(path, NULL, &rb, NULL) < 0)
 		rb = NULL;
-	cJSON_Delete(pl);
+	free(path);
 	st_event_free(ev);
 	return rb;
 }
 
-int cmd_export(int argc, char **argv, cli_opts *o)
+int cmd_export(const cli_args *a, cli_opts *o)
 {
-	const char *format = "jsonl", *out_path = NULL, *verify = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			export_usage(stdout);
-			return PGC_EXIT_OK;
-		} else if (strcmp(a, "--format") == 0 && i + 1 < argc) {
-			format = argv[++i];
-		} else if (strncmp(a, "--format=", 9) == 0) {
-			format = a + 9;
-		} else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < argc) {
-			out_path = argv[++i];
-		} else if (strcmp(a, "--verify") == 0 && i + 1 < argc) {
-			verify = argv[++i];
-		} else {
-			return cli_usage_error("export", "unknown argument '%s'", a);
-		}
-	}
+	const char *format = cli_opt(a, OPT_FORMAT) ? cli_opt(a, OPT_FORMAT) : "jsonl";
+	const char *out_path = cli_opt(a, 'o'), *verify = cli_opt(a, OPT_VERIFY);
 	bool md = strcmp(format, "md") == 0;
 	if (verify || (md && !out_path))   /* text for a terminal, not JSONL data */
 		cli_safe_output(true, false, o->json);
@@ -116,7 +83,7 @@ int cmd_export(int argc, char **argv, cli_opts *o)
 
 	/* The report wants the runbook for phase titles and plans; a plain
 	 * `-s STATE` export does without. */
-	int need = CLI_WANT_CONFIG | CLI_STATE_RO;
+	int need = cli_need(a, true);
 	if (md && (o->runbook_path || o->config_path || access(CFG_DEFAULT_NAME, R_OK) == 0))
 		need |= CLI_NEED_RUNBOOK;
 	cli_ctx ctx;

@@ -12,10 +12,10 @@
 #include "cli_action.h"
 #include "pgcutover/envfile.h"
 
-static int flags_list(cli_opts *o)
+static int flags_list(const cli_args *a, cli_opts *o)
 {
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_STATE_RO);
+	int rc = cli_load(&ctx, o, cli_need(a, true));
 	if (rc)
 		return rc;
 	pgc_err e = {0};
@@ -44,17 +44,15 @@ static int flags_list(cli_opts *o)
 	return 0;
 }
 
-int cmd_flags(int argc, char **argv, cli_opts *o)
+int cmd_flags(const cli_args *a, cli_opts *o)
 {
-	if (argc > 1)
-		return cli_usage_error("flags", "usage: pgcutover flags [--json]");
-	return flags_list(o);
+	return flags_list(a, o);
 }
 
-static int flag_set(const char *name, const char *value, cli_opts *o)
+static int flag_set(const cli_args *a, const char *name, const char *value, cli_opts *o)
 {
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_STATE_RW);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc)
 		return rc;
 	cli_recover_unknown(&ctx);
@@ -88,9 +86,9 @@ static int flag_set(const char *name, const char *value, cli_opts *o)
 	return 0;
 }
 
-int cmd_flag(int argc, char **argv, cli_opts *o)
+int cmd_flag(const cli_args *a, cli_opts *o)
 {
-	if (argc == 4 && strcmp(argv[1], "set") == 0)
-		return flag_set(argv[2], argv[3], o);
-	return cli_usage_error("flag", "usage: pgcutover flag set NAME VALUE");
+	if (a->argc == 3 && strcmp(a->argv[0], "set") == 0)
+		return flag_set(a, a->argv[1], a->argv[2], o);
+	return cli_usage_error("flag", "set NAME VALUE: the subcommand, a declared flag and its value");
 }

@@ -12,14 +12,12 @@
 #include "cli_action.h"
 #include "pgcutover/health.h"
 
-int cmd_health(int argc, char **argv, cli_opts *o)
+int cmd_health(const cli_args *a, cli_opts *o)
 {
-	if (argc > 1)
-		return cli_usage_error("health", "usage: pgcutover health [--json]");
 	cli_ctx ctx;
 	/* Checking health is not driving: it works beside a running console and
 	 * only appends its "health" event (no driver lease). */
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_STATE_RW | CLI_NO_LEASE);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc)
 		return rc;
 	hc_check *checks;

@@ -47,16 +47,6 @@ typedef struct init_found {
 	char *point_of_no_return;   /* item id, or NULL */
 } init_found;
 
-static void init_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover init RUNBOOK [-o FILE|DIR] [--force]\n"
-	           "Writes a starter config for RUNBOOK to FILE (default: the -c file, else\n"
-	           "./%s): tables from its \"dependency order\" lists, flags from its\n"
-	           "NAME=VALUE lines that look like feature flags, health checks from its\n"
-	           "`curl URL` items.  An existing file is kept unless --force is given.\n"
-	           "See pgcutover.json(5).\n", CFG_DEFAULT_NAME);
-}
-
 static bool is_upper_name(const char *s, size_t n)
 {
 	if (n == 0 || !((s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
@@ -372,50 +362,15 @@ static char *render_config(const char *runbook_rel, const init_found *f)
 	return sb_steal(&b);
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* O_EXCL without --force, so a config that appears meanwhile is not lost;
- * with --force, a temporary file renamed over the old one. */
+/* Not over an existing file without --force, so a config that appears
+ * meanwhile is not lost; either way all or nothing (util.c). */
 static int write_config(const char *out, const char *text, bool force, pgc_err *e)
 {
-	char *tmp = force ? xasprintf("%s.tmp.%ld", out, (long)getpid()) : NULL;
-	const char *target = force ? tmp : out;
-	int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, INIT_FILE_MODE);
-	if (fd < 0) {
-		int err = errno;
-		free(tmp);
-		if (err == EEXIST && !force)
-			return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s already exists; pass --force to "
-			                "overwrite it", out);
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create: %s", target, strerror(err));
-	}
-	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-		int err = errno;
-		unlink(target);
-		free(tmp);
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot write: %s", target, strerror(err));
-	}
-	if (force && rename(tmp, out) < 0) {
-		int err = errno;
-		unlink(tmp);
-		free(tmp);
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot replace: %s", out, strerror(err));
-	}
-	free(tmp);
-	return 0;
+	if (pgc_write_file_atomic(out, text, strlen(text), INIT_FILE_MODE, force ? 0 : PGC_WRITE_NO_CLOBBER, e) == 0)
+		return 0;
+	if (errno == EEXIST && !force)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s already exists; pass --force to overwrite it", out);
+	return -1;
 }
 
 static void print_names(FILE *f, const char *label, char **v, size_t n, const char *none)
@@ -496,40 +451,13 @@ static void report(const cli_opts *o, const char *out, const char *runbook_rel,
 	       "      or edit source/target; then run: pgcutover -c %s check\n", out);
 }
 
-int cmd_init(int argc, char **argv, cli_opts *o)
+int cmd_init(const cli_args *a, cli_opts *o)
 {
-	const char *rb_path = NULL;
-	const char *out = NULL;
-	bool force = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--force") == 0 || strcmp(a, "-f") == 0) {
-			force = true;
-		} else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-			if (i + 1 >= argc)
-				return cli_usage_error("init", "%s needs a file name", a);
-			out = argv[++i];
-		} else if (strncmp(a, "--output=", 9) == 0) {
-			out = a + 9;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			init_usage(stdout);
-			return PGC_EXIT_OK;
-		} else if (a[0] == '-' && a[1] != '\0' && strcmp(a, "--") != 0) {
-			return cli_usage_error("init", "unknown option %s", a);
-		} else if (strcmp(a, "--") == 0) {
-			continue;
-		} else if (!rb_path) {
-			rb_path = a;
-		} else {
-			return cli_usage_error("init", "one runbook only (got %s and %s)", rb_path, a);
-		}
-	}
+	const char *rb_path = a->argc > 0 ? a->argv[0] : o->runbook_path;
+	const char *out = cli_opt(a, 'o');
+	bool force = cli_flag(a, 'f');
 	if (!rb_path)
-		rb_path = o->runbook_path;
-	if (!rb_path) {
-		init_usage(stderr);
-		return PGC_EXIT_USAGE;
-	}
+		return cli_usage_error("init", "which runbook? e.g. pgcutover init runbook.md");
 	if (!out)
 		out = o->config_path ? o->config_path : CFG_DEFAULT_NAME;
 	/* "-o ops/" means ops/pgcutover.json. */

@@ -27,15 +27,7 @@ static void lease_on_signal(int sig)
 	lease_stop = 1;
 }
 
-static void lease_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover lease [--json]\n"
-	           "       pgcutover lease hold SECONDS\n"
-	           "Shows who drives the state (operator, host, pid, command, since, heartbeat),\n"
-	           "or holds the lease for SECONDS (until SIGTERM/SIGINT) like a console would.\n");
-}
-
-static int lease_hold(cli_opts *o, const char *secs_text)
+static int lease_hold(const cli_args *a, cli_opts *o, const char *secs_text)
 {
 	char *end = NULL;
 	double secs = strtod(secs_text, &end);
@@ -46,7 +38,7 @@ static int lease_hold(cli_opts *o, const char *secs_text)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_STATE_RW | CLI_DRIVER);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
 	printf("holding %s\n", ctx.state_path);
@@ -74,22 +66,17 @@ static cJSON *json_time(double t)
 	return cJSON_CreateString(buf);
 }
 
-int cmd_lease(int argc, char **argv, cli_opts *o)
+int cmd_lease(const cli_args *a, cli_opts *o)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			lease_usage(stdout);
-			return PGC_EXIT_OK;
-		}
-		if (strcmp(argv[i], "hold") == 0) {
-			if (i + 2 != argc)
-				return cli_usage_error("lease", "usage: lease hold SECONDS");
-			return lease_hold(o, argv[i + 1]);
-		}
-		return cli_usage_error("lease", "unknown argument '%s'", argv[i]);
+	if (a->argc > 0) {
+		if (strcmp(a->argv[0], "hold") != 0)
+			return cli_usage_error("lease", "unknown argument '%s'", a->argv[0]);
+		if (a->argc != 2)
+			return cli_usage_error("lease", "hold SECONDS: how long to hold the lease");
+		return lease_hold(a, o, a->argv[1]);
 	}
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_STATE_RO);
+	int rc = cli_load(&ctx, o, cli_need(a, true));
 	if (rc != 0)
 		return rc;
 	pgc_err e = {0};

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/export.h"
 
 #define LOG_TIME_MAX 32
 
@@ -24,11 +25,6 @@ typedef struct log_run {
 	long long printed;
 	cJSON *array;        /* --json: collected events */
 } log_run;
-
-static void log_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover log [--json] [--since TIME] [--limit N] [--verify]\n");
-}
 
 static int count_matching(const st_event *ev, void *ud)
 {
@@ -126,19 +122,11 @@ static int log_verify(cli_ctx *ctx, bool json)
 	if (rc == 0 && n > 0)
 		state_get_event(ctx->st, n, &head, NULL);
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddBoolToObject(o, "intact", rc == 0);
-		cJSON_AddNumberToObject(o, "events", (double)n);
-		if (rc == 0)
-			cJSON_AddStringToObject(o, "head", head ? head->hash : "");
-		else {
-			cJSON_AddNumberToObject(o, "bad_event", (double)bad);
-			cJSON_AddStringToObject(o, "error", e.msg);
-		}
-		char *s = cJSON_Print(o);
+		chain_verdict v = {.intact = rc == 0, .events = rc == 0 ? n : bad - 1,
+		                   .head = head ? head->hash : NULL, .bad_event = bad, .error = e.msg};
+		char *s = export_verdict_json(&v);
 		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(o);
+		free(s);
 	} else if (rc == 0) {
 		printf("chain intact: %lld events\n", (long long)n);
 		if (head)
@@ -150,40 +138,22 @@ static int log_verify(cli_ctx *ctx, bool json)
 	return rc == 0 ? PGC_EXIT_OK : PGC_EXIT_DIFFERENT;
 }
 
-int cmd_log(int argc, char **argv, cli_opts *o)
+int cmd_log(const cli_args *a, cli_opts *o)
 {
 	log_run r = {.json = o->json};
-	bool verify = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *val = NULL;
-		if (strncmp(a, "--since=", 8) == 0 || strncmp(a, "--limit=", 8) == 0)
-			val = a + 8;
-		else if ((strcmp(a, "--since") == 0 || strcmp(a, "--limit") == 0)) {
-			if (i + 1 >= argc)
-				return cli_usage_error("log", "%s needs a value", a);
-			val = argv[++i];
-		}
-		if (strncmp(a, "--since", 7) == 0) {
-			if (pgc_parse_time(val, &r.since) < 0)
-				return cli_usage_error("log", "--since: cannot read '%s' as a time "
-				                       "(ISO-8601, 'YYYY-MM-DD HH:MM' or unix seconds)", val);
-		} else if (strncmp(a, "--limit", 7) == 0) {
-			char *end;
-			r.limit = strtoll(val, &end, 10);
-			if (*val == '\0' || *end || r.limit <= 0)
-				return cli_usage_error("log", "--limit needs a positive number, not '%s'", val);
-		} else if (strcmp(a, "--verify") == 0) {
-			verify = true;
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			log_usage(stdout);
-			return PGC_EXIT_OK;
-		} else {
-			return cli_usage_error("log", "unknown argument '%s'", a);
-		}
+	bool verify = cli_flag(a, OPT_VERIFY);
+	const char *val;
+	if ((val = cli_opt(a, OPT_SINCE)) && pgc_parse_time(val, &r.since) < 0)
+		return cli_usage_error("log", "--since: cannot read '%s' as a time "
+		                       "(ISO-8601, 'YYYY-MM-DD HH:MM' or unix seconds)", val);
+	if ((val = cli_opt(a, OPT_LIMIT))) {
+		char *end;
+		r.limit = strtoll(val, &end, 10);
+		if (*val == '\0' || *end || r.limit <= 0)
+			return cli_usage_error("log", "--limit needs a positive number, not '%s'", val);
 	}
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_STATE_RO);
+	int rc = cli_load(&ctx, o, cli_need(a, true));
 	if (rc != 0)
 		return rc;
 	if (!ctx.st) {

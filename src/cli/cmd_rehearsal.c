@@ -18,16 +18,10 @@
 
 #define RH_TIME_MAX 40
 
-static void rehearsal_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover rehearsal mark [--note TEXT]\n"
-	           "       pgcutover rehearsal plan --plan-from STATE [--json]\n");
-}
-
-static int rehearsal_mark(cli_opts *o, const char *note)
+static int rehearsal_mark(const cli_args *a, cli_opts *o, const char *note)
 {
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
 	pgc_err e = {0};
@@ -60,10 +54,10 @@ static cJSON *secs_json(double s)
 	return s < 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)(long)(s + 0.5));
 }
 
-static int rehearsal_plan(cli_opts *o, const char *from)
+static int rehearsal_plan(const cli_args *a, cli_opts *o, const char *from)
 {
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RO);
+	int rc = cli_load(&ctx, o, cli_need(a, true));
 	if (rc != 0)
 		return rc;
 	pgc_err e = {0};
@@ -137,28 +131,18 @@ static int rehearsal_plan(cli_opts *o, const char *from)
 	return PGC_EXIT_OK;
 }
 
-int cmd_rehearsal(int argc, char **argv, cli_opts *o)
+int cmd_rehearsal(const cli_args *a, cli_opts *o)
 {
-	const char *sub = NULL, *note = NULL, *from = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			rehearsal_usage(stdout);
-			return PGC_EXIT_OK;
-		} else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc) {
-			note = argv[++i];
-		} else if (strcmp(argv[i], "--plan-from") == 0 && i + 1 < argc) {
-			from = argv[++i];
-		} else if (!sub && argv[i][0] != '-') {
-			sub = argv[i];
-		} else if (sub && strcmp(sub, "plan") == 0 && !from && argv[i][0] != '-') {
-			from = argv[i];
-		} else {
-			return cli_usage_error("rehearsal", "unknown argument '%s'", argv[i]);
-		}
-	}
+	const char *sub = a->argc > 0 ? a->argv[0] : NULL;
+	const char *note = cli_opt(a, OPT_NOTE), *from = cli_opt(a, OPT_PLAN_FROM);
+	bool plan = sub && strcmp(sub, "plan") == 0;
+	if (a->argc > 1 && (!plan || from))
+		return cli_usage_error("rehearsal", "unknown argument '%s'", a->argv[1]);
+	if (plan && a->argc > 1)
+		from = a->argv[1];   /* rehearsal plan STATE */
 	if (sub && strcmp(sub, "mark") == 0)
-		return rehearsal_mark(o, note);
-	if (sub && strcmp(sub, "plan") == 0 && from)
-		return rehearsal_plan(o, from);
+		return rehearsal_mark(a, o, note);
+	if (plan && from)
+		return rehearsal_plan(a, o, from);
 	return cli_usage_error("rehearsal", "mark, or plan --plan-from STATE");
 }

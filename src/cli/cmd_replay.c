@@ -41,16 +41,6 @@ static double time_precision(const char *s)
 	return unit;
 }
 
-static void replay_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover replay [STATE|LOG.jsonl] [--at TIME | --event N] [--json]\n"
-	           "       pgcutover replay [STATE|LOG.jsonl] --timeline [-i SECONDS] [--json]\n"
-	           "       pgcutover replay [STATE|LOG.jsonl] [-i SECONDS] [--ascii]   (on a terminal)\n"
-	           "The state as of TIME (ISO-8601, 'YYYY-MM-DD HH:MM[:SS]' or unix seconds) or\n"
-	           "event N; the last event by default.  With none of --at, --event, --json,\n"
-	           "--timeline on a terminal: the console in REPLAY mode (Space plays, ? keys).\n");
-}
-
 typedef struct replay_args {
 	const char *source;
 	const char *at;
@@ -268,35 +258,22 @@ static void print_text(const ledger *lg, const char *source, int64_t id, int64_t
 	printf("total: %d/%d items done\n", lg->items_done, lg->items_total);
 }
 
-int cmd_replay(int argc, char **argv, cli_opts *o)
+int cmd_replay(const cli_args *args, cli_opts *o)
 {
-	replay_args a = {.event = -1};
-	for (int i = 1; i < argc; i++) {
-		const char *s = argv[i];
-		if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
-			replay_usage(stdout);
-			return PGC_EXIT_OK;
-		} else if (strcmp(s, "--at") == 0 && i + 1 < argc) {
-			a.at = argv[++i];
-		} else if (strcmp(s, "--event") == 0 && i + 1 < argc) {
-			char *end = NULL;
-			a.event = strtoll(argv[++i], &end, 10);
-			if (!end || *end || a.event < 0)
-				return cli_usage_error("replay", "--event needs an event id, got '%s'", argv[i]);
-		} else if (strcmp(s, "--timeline") == 0) {
-			a.timeline = true;
-		} else if (strcmp(s, "--ascii") == 0) {
-			a.ascii = true;
-		} else if ((strcmp(s, "-i") == 0 || strcmp(s, "--idle") == 0) && i + 1 < argc) {
-			char *end = NULL;
-			a.idle = strtod(argv[++i], &end);
-			if (!end || *end || a.idle < 0)
-				return cli_usage_error("replay", "-i needs seconds, got '%s'", argv[i]);
-		} else if (s[0] != '-' && !a.source) {
-			a.source = s;
-		} else {
-			return cli_usage_error("replay", "unknown argument '%s'", s);
-		}
+	replay_args a = {.event = -1, .at = cli_opt(args, OPT_AT), .timeline = cli_flag(args, OPT_TIMELINE),
+	                 .ascii = cli_flag(args, OPT_ASCII), .source = args->argc > 0 ? args->argv[0] : NULL};
+	const char *v;
+	if ((v = cli_opt(args, OPT_EVENT))) {
+		char *end = NULL;
+		a.event = strtoll(v, &end, 10);
+		if (!*v || !end || *end || a.event < 0)
+			return cli_usage_error("replay", "--event needs an event id, got '%s'", v);
+	}
+	if ((v = cli_opt(args, 'i'))) {
+		char *end = NULL;
+		a.idle = strtod(v, &end);
+		if (!*v || !end || *end || a.idle < 0)
+			return cli_usage_error("replay", "-i needs seconds, got '%s'", v);
 	}
 	if (a.at && a.event >= 0)
 		return cli_usage_error("replay", "--at or --event, not both");
@@ -305,7 +282,7 @@ int cmd_replay(int argc, char **argv, cli_opts *o)
 		return cli_usage_error("replay", "--at: cannot read '%s' as a time", a.at);
 
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG);
+	int rc = cli_load(&ctx, o, cli_need(args, true));
 	if (rc != 0)
 		return rc;
 	pgc_err e = {0};

@@ -14,12 +14,6 @@
 #include <string.h>
 #include "cli_action.h"
 
-static int rollback_usage(void)
-{
-	return cli_usage_error("rollback", "usage: pgcutover rollback PHASE [--yes] [--dry-run] [--json] "
-	                       "[--past-point-of-no-return]");
-}
-
 /* Asks what has to be asked; returns 0 to go on, or an exit status. */
 static int confirm(const act_rollback *rbk, const char *shown, bool yes, bool past_ok)
 {
@@ -47,28 +41,14 @@ static int confirm(const act_rollback *rbk, const char *shown, bool yes, bool pa
 	return 0;
 }
 
-int cmd_rollback(int argc, char **argv, cli_opts *o)
+int cmd_rollback(const cli_args *a, cli_opts *o)
 {
-	const char *phase_id = NULL;
-	bool yes = false, dry = false, past_ok = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0)
-			yes = true;
-		else if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
-			dry = true;
-		else if (strcmp(argv[i], "--past-point-of-no-return") == 0)
-			past_ok = true;
-		else if (argv[i][0] == '-' && argv[i][1])
-			return rollback_usage();
-		else if (!phase_id)
-			phase_id = argv[i];
-		else
-			return rollback_usage();
-	}
+	const char *phase_id = a->argc > 0 ? a->argv[0] : NULL;
+	bool yes = cli_flag(a, 'y'), dry = cli_flag(a, 'n'), past_ok = cli_flag(a, OPT_PAST_PONR);
 	if (!phase_id)
-		return rollback_usage();
+		return cli_usage_error("rollback", "which phase? e.g. pgcutover rollback 4");
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_NEED_RUNBOOK | (dry ? CLI_STATE_RO : CLI_STATE_RW));
+	int rc = cli_load(&ctx, o, cli_need(a, dry));
 	if (rc)
 		return rc;
 	cli_print_runbook_change(&ctx);

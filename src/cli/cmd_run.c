@@ -13,33 +13,16 @@
 #include <string.h>
 #include "cli_action.h"
 
-static int run_usage(void)
+int cmd_run(const cli_args *a, cli_opts *o)
 {
-	return cli_usage_error("run", "usage: pgcutover run ITEM [--yes] [--dry-run] [--json]");
-}
-
-int cmd_run(int argc, char **argv, cli_opts *o)
-{
-	const char *item = NULL;
-	bool yes = false, dry = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0)
-			yes = true;
-		else if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
-			dry = true;
-		else if (argv[i][0] == '-' && argv[i][1])
-			return run_usage();
-		else if (!item)
-			item = argv[i];
-		else
-			return run_usage();
-	}
+	const char *item = a->argc > 0 ? a->argv[0] : NULL;
+	bool yes = cli_flag(a, 'y'), dry = cli_flag(a, 'n');
 	if (!item)
-		return run_usage();
+		return cli_usage_error("run", "which item? e.g. pgcutover run 3.7");
 
 	cli_ctx ctx;
 	/* A dry run reads the state only to find nothing: it must change nothing. */
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG | CLI_NEED_RUNBOOK | (dry ? 0 : CLI_STATE_RW));
+	int rc = cli_load(&ctx, o, cli_need(a, dry));
 	if (rc)
 		return rc;
 	cli_print_runbook_change(&ctx);

@@ -95,24 +95,14 @@ static int downtime_record(cli_ctx *ctx, bool start, bool json)
 	return 0;
 }
 
-int cmd_downtime(int argc, char **argv, cli_opts *o)
+int cmd_downtime(const cli_args *a, cli_opts *o)
 {
-	const char *verb = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			o->json = true;
-		else if (!verb && (strcmp(argv[i], "start") == 0 || strcmp(argv[i], "end") == 0 ||
-		                   strcmp(argv[i], "status") == 0))
-			verb = argv[i];
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: pgcutover downtime [start|end|status] [--json]\n");
-			return 0;
-		} else
-			return cli_usage_error("downtime", "unknown argument '%s' (start, end or status)", argv[i]);
-	}
+	const char *verb = a->argc > 0 ? a->argv[0] : NULL;
+	if (verb && strcmp(verb, "start") != 0 && strcmp(verb, "end") != 0 && strcmp(verb, "status") != 0)
+		return cli_usage_error("downtime", "unknown argument '%s' (start, end or status)", verb);
 	bool write = verb && strcmp(verb, "status") != 0;
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | (write ? CLI_STATE_RW : CLI_STATE_RO));
+	int rc = cli_load(&ctx, o, cli_need(a, !write));
 	if (rc)
 		return rc;
 	rc = write ? downtime_record(&ctx, strcmp(verb, "start") == 0, o->json) : downtime_print(&ctx, o->json);
@@ -140,31 +130,16 @@ static int due_done(cli_ctx *ctx, const char *id, const char *note, bool json)
 	return -1;   /* print the list */
 }
 
-int cmd_due(int argc, char **argv, cli_opts *o)
+int cmd_due(const cli_args *a, cli_opts *o)
 {
-	const char *id = NULL, *note = NULL;
-	bool done = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			o->json = true;
-		else if (strcmp(argv[i], "--done") == 0)
-			done = true;
-		else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc)
-			note = argv[++i];
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: pgcutover due [--json] | pgcutover due ITEM --done [--note TEXT]\n");
-			return 0;
-		} else if (argv[i][0] != '-' && !id)
-			id = argv[i];
-		else
-			return cli_usage_error("due", "unknown argument '%s'", argv[i]);
-	}
+	const char *id = a->argc > 0 ? a->argv[0] : NULL, *note = cli_opt(a, OPT_NOTE);
+	bool done = cli_flag(a, OPT_DONE);
 	if (id && !done)
 		return cli_usage_error("due", "ITEM needs --done (pgcutover due %s --done)", id);
 	if (done && !id)
 		return cli_usage_error("due", "--done needs the duty's item id");
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | (done ? CLI_STATE_RW : CLI_STATE_RO));
+	int rc = cli_load(&ctx, o, cli_need(a, !done));
 	if (rc)
 		return rc;
 	if (done && (rc = due_done(&ctx, id, note, o->json)) >= 0) {

@@ -29,11 +29,6 @@ typedef struct schema_result {
 	char **schemas;
 } schema_result;
 
-static void schema_usage(void)
-{
-	fprintf(stderr, "usage: pgcutover schema [--json]\n");
-}
-
 static void schema_json_detail(cJSON *o, const char *key, const char *v)
 {
 	if (v)
@@ -157,18 +152,10 @@ static void schema_print_text(const schema_result *r)
 		printf("; sequences ok (%zu)\n", r->n_seqs);
 }
 
-int cmd_schema(int argc, char **argv, cli_opts *o)
+int cmd_schema(const cli_args *a, cli_opts *o)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			schema_usage();
-			return PGC_EXIT_OK;
-		}
-		schema_usage();
-		return cli_usage_error("schema", "unknown argument '%s'", argv[i]);
-	}
 	cli_ctx ctx = {0};
-	int rc = cli_load(&ctx, o, CLI_NEED_CONFIG);
+	int rc = cli_load(&ctx, o, cli_need(a, true));
 	if (rc != 0)
 		return rc;
 	schema_result r = {0};

@@ -18,11 +18,6 @@
 #define SECONDS_PER_HOUR 3600
 #define STATUS_TIME_MAX 32
 
-static void status_usage(FILE *f)
-{
-	fprintf(f, "usage: pgcutover status [--json]\n");
-}
-
 /* "02:05" today, "11-23 02:05" on another day; local time. */
 static void local_time(double t, char *buf, size_t n)
 {
@@ -103,17 +98,10 @@ static int status_text(const cli_ctx *ctx, double now)
 	return PGC_EXIT_OK;
 }
 
-int cmd_status(int argc, char **argv, cli_opts *o)
+int cmd_status(const cli_args *a, cli_opts *o)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			status_usage(stdout);
-			return PGC_EXIT_OK;
-		}
-		return cli_usage_error("status", "unknown argument '%s'", argv[i]);
-	}
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RO);
+	int rc = cli_load(&ctx, o, cli_need(a, true));
 	if (rc != 0)
 		return rc;
 	cli_print_runbook_change(&ctx);

@@ -19,8 +19,6 @@
 #include "pgcutover/ops.h"
 #include "cli_action.h"
 
-#define TICK_USAGE "pgcutover tick ITEM [--note TEXT] [--override REASON]"
-
 typedef struct tick_target {
 	size_t p, i;
 	const rb_phase *phase;
@@ -103,48 +101,6 @@ static void print_result_gate(const cli_ctx *ctx, const char *what, const tick_t
 		printf("phase %s complete (%d/%d)\n", t->phase->id, lp->done, lp->total);
 }
 
-static const char *take_option(int argc, char **argv, int *i, const char *name, bool *bad)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (strcmp(argv[*i], name) == 0) {
-		if (*i + 1 >= argc) {
-			*bad = true;
-			return NULL;
-		}
-		return argv[++*i];
-	}
-	return NULL;
-}
-
-/* Parses "ITEM [--OPT TEXT]" for tick and untick.  Returns -1 when it
- * handled the arguments itself (help printed: exit 0), an exit code > 0 on a
- * usage error, 0 when *id (maybe NULL) and *text are set. */
-static int parse_item_args(const char *cmd, const char *opt, const char *usage,
-                           int argc, char **argv, const char **id, const char **text)
-{
-	*id = *text = NULL;
-	for (int i = 1; i < argc; i++) {
-		bool bad = false;
-		const char *v = take_option(argc, argv, &i, opt, &bad);
-		if (bad)
-			return cli_usage_error(cmd, "%s needs a text", opt);
-		if (v)
-			*text = v;
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: %s\n", usage);
-			return -1;
-		} else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
-		else if (*id)
-			return cli_usage_error(cmd, "one item at a time (got %s and %s)", *id, argv[i]);
-		else
-			*id = argv[i];
-	}
-	return 0;
-}
-
 /* An outcome as an exit code: what needs a reason is refused like a
  * command that needs --yes (64), as the console would ask. */
 static int outcome_exit(const ops_outcome *oc)
@@ -181,35 +137,17 @@ static ops_ctx ops_of(const cli_ctx *ctx)
 	return (ops_ctx){.st = ctx->st, .lg = ctx->lg, .cfg = ctx->cfg};
 }
 
-int cmd_tick(int argc, char **argv, cli_opts *o)
+int cmd_tick(const cli_args *a, cli_opts *o)
 {
-	const char *id = NULL, *note = NULL, *reason = NULL;
-	for (int i = 1; i < argc; i++) {
-		bool bad = false;
-		const char *v;
-		if ((v = take_option(argc, argv, &i, "--note", &bad)))
-			note = v;
-		else if (!bad && (v = take_option(argc, argv, &i, "--override", &bad)))
-			reason = v;
-		else if (bad)
-			return cli_usage_error("tick", "%s needs a text", argv[i]);
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: %s\n", TICK_USAGE);
-			return PGC_EXIT_OK;
-		} else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error("tick", "unknown option '%s'", argv[i]);
-		else if (id)
-			return cli_usage_error("tick", "one item at a time (got %s and %s)", id, argv[i]);
-		else
-			id = argv[i];
-	}
+	const char *id = a->argc > 0 ? a->argv[0] : NULL;
+	const char *note = cli_opt(a, OPT_NOTE), *reason = cli_opt(a, OPT_OVERRIDE);
 	if (!id)
 		return cli_usage_error("tick", "which item? e.g. pgcutover tick 3.7");
 	if (reason && !*reason)
 		return cli_usage_error("tick", "--override needs a reason: the log says why");
 
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
 	cli_print_runbook_change(&ctx);
@@ -228,19 +166,16 @@ int cmd_tick(int argc, char **argv, cli_opts *o)
 	return rc;
 }
 
-int cmd_untick(int argc, char **argv, cli_opts *o)
+int cmd_untick(const cli_args *a, cli_opts *o)
 {
-	const char *id, *reason;
-	int prc = parse_item_args("untick", "--reason", "pgcutover untick ITEM --reason TEXT", argc, argv, &id, &reason);
-	if (prc != 0)
-		return prc < 0 ? PGC_EXIT_OK : prc;
+	const char *id = a->argc > 0 ? a->argv[0] : NULL, *reason = cli_opt(a, OPT_REASON);
 	if (!id)
 		return cli_usage_error("untick", "which item? e.g. pgcutover untick 3.7 --reason 'counts differ'");
 	if (!reason || !*reason)
 		return cli_usage_error("untick", "--reason TEXT is required: the log says why a step was undone");
 
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
 	cli_print_runbook_change(&ctx);
@@ -273,21 +208,15 @@ static bool looks_like_item_id(const char *s)
 	return dot;
 }
 
-int cmd_note(int argc, char **argv, cli_opts *o)
+int cmd_note(const cli_args *a, cli_opts *o)
 {
-	int first = 1;
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: pgcutover note [ITEM|PHASE] TEXT\n");
-			return PGC_EXIT_OK;
-		}
-	if (argc > first && strcmp(argv[first], "--") == 0)
-		first++;
+	int first = 0, argc = a->argc;
+	char **argv = a->argv;
 	if (argc <= first)
 		return cli_usage_error("note", "what should the note say? e.g. pgcutover note 3.7 'took 12 min'");
 
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, CLI_WANT_CONFIG | CLI_NEED_RUNBOOK | CLI_STATE_RW);
+	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
 	cli_print_runbook_change(&ctx);

@@ -436,6 +436,7 @@ int export_verify_jsonl(const char *path, int64_t *n_events, char head_hash[65],
 		return -1;
 	if (rc > 0) {
 		*bad_line = v.bad_line;
+		*n_events = v.expect_id - 1;
 		return 1;
 	}
 	if (v.expect_id == 1)
@@ -443,6 +444,27 @@ int export_verify_jsonl(const char *path, int64_t *n_events, char head_hash[65],
 	*n_events = v.expect_id - 1;
 	memcpy(head_hash, v.prev, 65);
 	return 0;
+}
+
+static cJSON *number_or_null(bool have, int64_t n)
+{
+	return have ? cJSON_CreateNumber((double)n) : cJSON_CreateNull();
+}
+
+char *export_verdict_json(const chain_verdict *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "intact", v->intact);
+	cJSON_AddNumberToObject(o, "events", (double)v->events);
+	cJSON_AddItemToObject(o, "head", v->intact && v->head ? cJSON_CreateString(v->head) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "bad_event", number_or_null(!v->intact && v->bad_event > 0, v->bad_event));
+	cJSON_AddItemToObject(o, "bad_line", number_or_null(!v->intact && v->bad_line > 0, v->bad_line));
+	cJSON_AddItemToObject(o, "error", !v->intact && v->error ? cJSON_CreateString(v->error) : cJSON_CreateNull());
+	char *s = cJSON_Print(o);
+	cJSON_Delete(o);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
 }
 
 /* ---- Markdown report ---- */

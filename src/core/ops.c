@@ -167,6 +167,23 @@ char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, siz
 }
 
 /* Adds from/to sha256 to the diff JSON for runbook_changed. */
+int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65])
+{
+	*path = NULL;
+	sha256[0] = '\0';
+	cJSON *pl = payload ? cJSON_Parse(payload) : NULL;
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(pl, "path"),
+	            *s = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+	int rc = 0;
+	if (cJSON_IsString(p) && *p->valuestring) {
+		*path = xstrdup(p->valuestring);
+		snprintf(sha256, 65, "%s", cJSON_IsString(s) ? s->valuestring : "");
+		rc = 1;
+	}
+	cJSON_Delete(pl);
+	return rc;
+}
+
 char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to)
 {
 	char *diff = ledger_diff_json(d);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/ops.h"
 #include "pgcutover/replay.h"
 
 /* The first bytes of every SQLite 3 database file. */
@@ -394,21 +395,6 @@ int replay_build(replay_src *r, const runbook *rb, int64_t event_id, ledger **ou
 	return 0;
 }
 
-static int recorded_from_payload(const char *payload, char **path, char sha256[65])
-{
-	cJSON *pl = cJSON_Parse(payload);
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(pl, "path"),
-	            *s = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
-	int rc = 0;
-	if (cJSON_IsString(p) && *p->valuestring) {
-		*path = xstrdup(p->valuestring);
-		snprintf(sha256, 65, "%s", cJSON_IsString(s) ? s->valuestring : "");
-		rc = 1;
-	}
-	cJSON_Delete(pl);
-	return rc;
-}
-
 int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha256[65], pgc_err *e)
 {
 	*path = NULL;
@@ -416,12 +402,12 @@ int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha25
 	if (r->jsonl) {
 		for (int64_t i = (upto < (int64_t)r->log.n ? upto : (int64_t)r->log.n); i >= 1; i--)
 			if (strcmp(r->log.events[i - 1].kind, EV_RUNBOOK_LOADED) == 0 &&
-			    recorded_from_payload(r->log.events[i - 1].payload, path, sha256))
+			    ops_read_runbook_loaded(r->log.events[i - 1].payload, path, sha256))
 				return 1;
 		/* Before the first load (upto too early): the first one recorded. */
 		for (size_t i = 0; i < r->log.n; i++)
 			if (strcmp(r->log.events[i].kind, EV_RUNBOOK_LOADED) == 0)
-				return recorded_from_payload(r->log.events[i].payload, path, sha256);
+				return ops_read_runbook_loaded(r->log.events[i].payload, path, sha256);
 		return 0;
 	}
 	/* The newest load is what the current snapshots were folded over; an
@@ -431,7 +417,7 @@ int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha25
 	int rc = state_last_of_kind(r->st, EV_RUNBOOK_LOADED, &ev, e);
 	if (rc <= 0)
 		return rc;
-	rc = recorded_from_payload(ev->payload, path, sha256);
+	rc = ops_read_runbook_loaded(ev->payload, path, sha256);
 	st_event_free(ev);
 	return rc;
 }

@@ -156,6 +156,80 @@ void sb_free(strbuf *sb)
 	sb_init(sb);
 }
 
+/* The directory part of path, fsynced so a rename in it is durable. */
+static int fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xasprintf("%.*s", slash == path ? 1 : (int)(slash - path), path) : xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                          unsigned flags, pgc_err *e)
+{
+	char *tmp = NULL;
+	int fd = -1;
+	for (int n = 0; fd < 0 && n < 100; n++) {
+		free(tmp);
+		tmp = xasprintf("%s.tmp.%ld.%d", path, (long)getpid(), n);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int err = errno;
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create: %s", tmp, strerror(err));
+		free(tmp);
+		errno = err;
+		return -1;
+	}
+	const char *p = data;
+	size_t off = 0;
+	int err = 0;
+	while (off < len && !err) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			err = w < 0 ? errno : EIO;
+		else
+			off += (size_t)w;
+	}
+	if (!err && fsync(fd) < 0)
+		err = errno;
+	if (close(fd) < 0 && !err)
+		err = errno;
+	if (err) {
+		unlink(tmp);
+		pgc_fail(e, PGC_EXIT_IOERR, "%s: cannot write: %s", tmp, strerror(err));
+		free(tmp);
+		errno = err;
+		return -1;
+	}
+	int rc = (flags & PGC_WRITE_NO_CLOBBER) ? link(tmp, path) : rename(tmp, path);
+	err = errno;
+	if (rc < 0 || (flags & PGC_WRITE_NO_CLOBBER))
+		unlink(tmp);
+	free(tmp);
+	if (rc < 0) {
+		if (err == EEXIST)
+			pgc_fail(e, PGC_EXIT_CANTCREAT, "%s already exists", path);
+		else
+			pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot replace: %s", path, strerror(err));
+		errno = err;
+		return -1;
+	}
+	if (fsync_dir_of(path) < 0)
+		return pgc_fail(e, PGC_EXIT_IOERR, "%s: fsync of its directory: %s", path, strerror(errno));
+	return 0;
+}
+
 int pgc_read_file(const char *path, size_t max_bytes, char **out, size_t *len, pgc_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

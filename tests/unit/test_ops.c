@@ -362,6 +362,15 @@ static void test_runbook_sync(void)
 	ok(ops_runbook_sync(f.st, rb2, true, &report, &e) == 0 && report && strstr(report, "changed since"),
 	   "changed: reported");
 	free(report);
+	/* the reader gives back what the writer recorded */
+	char *js0 = payload_of(&f, EV_RUNBOOK_LOADED), *path = NULL, sha[65];
+	ok(ops_read_runbook_loaded(js0, &path, sha) == 1 && path && strstr(path, "rb.md") &&
+	   strcmp(sha, rb2->sha256) == 0, "runbook_loaded read back: path and sha256 (%s)", js0);
+	free(path);
+	free(js0);
+	ok(ops_read_runbook_loaded("{\"sha256\":\"x\"}", &path, sha) == 0 && !path && !sha[0],
+	   "a runbook_loaded without a path: none");
+	ok(ops_read_runbook_loaded("not json", &path, sha) == 0 && !path, "not JSON: none");
 	k = kinds_after(&f, before);
 	is_str(k, "runbook_changed runbook_loaded", "runbook_changed and runbook_loaded in one go");
 	free(k);

@@ -1,13 +1,70 @@
 /* test_util.c -- shared helpers: string buffers, errors, time parsing and
- * formatting (times out of any calendar too), SHA-256, and sanitising of
- * terminal escapes. */
+ * formatting (times out of any calendar too), SHA-256, sanitising of
+ * terminal escapes, and the one atomic file write. */
 #include "config.h"
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "pgcutover/util.h"
 #include "tap.h"
 
+/* Entries in dir other than . and .. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	for (struct dirent *de; d && (de = readdir(d));)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_write_atomic(void)
+{
+	char dir[] = "/tmp/pgc-util-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "a scratch directory");
+	char *path = xasprintf("%s/f.json", dir), *text = NULL, *other = xasprintf("%s/other", dir);
+	size_t len = 0;
+	pgc_err e = {0};
+	is_int(pgc_write_file_atomic(path, "one\n", 4, 0600, 0, &e), 0, "write a new file");
+	pgc_read_file(path, 0, &text, &len, &e);
+	is_str(text, "one\n", "it holds the data");
+	free(text);
+	struct stat sb;
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600, "with the mode asked for");
+	is_int(pgc_write_file_atomic(path, "two\n", 4, 0600, 0, &e), 0, "replace it");
+	pgc_read_file(path, 0, &text, &len, &e);
+	is_str(text, "two\n", "the new data");
+	free(text);
+	errno = 0;
+	is_int(pgc_write_file_atomic(path, "three\n", 6, 0600, PGC_WRITE_NO_CLOBBER, &e), -1,
+	       "no-clobber over an existing file fails");
+	is_int(errno, EEXIST, "with EEXIST");
+	pgc_read_file(path, 0, &text, &len, &e);
+	is_str(text, "two\n", "and leaves the file as it was");
+	free(text);
+	/* a link planted at the final name is replaced, never written through */
+	unlink(path);
+	ok(symlink(other, path) == 0, "a planted symlink");
+	is_int(pgc_write_file_atomic(path, "four\n", 5, 0600, 0, &e), 0, "write over it");
+	ok(access(other, F_OK) != 0 && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode),
+	   "the link is replaced by the file, its target not created");
+	is_int(count_entries(dir), 1, "no temporary file is left behind");
+	is_int(pgc_write_file_atomic("/nonexistent-dir/x", "x", 1, 0600, 0, &e), -1, "an unwritable place fails");
+	ok(strstr(e.msg, "/nonexistent-dir/x") != NULL, "naming the file");
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(other);
+}
+
 int main(void)
 {
+	test_write_atomic();
+
 	strbuf sb;
 	sb_init(&sb);
 	for (int i = 0; i < 1000; i++)
