@@ -127,8 +127,9 @@ until [ "$(pg_psql dst "select count(*) from pg_stat_activity where wait_event_t
 n_counts=$(pgc log --json | jq '[.[] | select(.kind == "counts")] | length')
 (cd "$PGC_TMP/pg" && pg_as_user "$PG_BINDIR/pg_ctl" -D "$PG_DST_DATA" -m immediate -w stop) >/dev/null 2>&1
 ok $? "pg_ctl stop -m immediate on the target mid-count"
-wait_screen 't_ok .*ERR|target.*(lost|closed|terminat|unreachable|connect)' 20
-ok $? "the console says the target went away"
+wait_screen 'target unreachable: [a-z]' 20
+ok $? "the console says the target is unreachable, and why, in the counts pane"
+like "$(screen)" 't_ok +50 +50 ERR' "the table's last figures marked ERR"
 diag "$(screen | grep -E 'target|ERR|t_ok|NOT' | head -3)"
 diag "$(pgc counts 2>&1 | tail -2)"
 answers "target lost"
