@@ -106,9 +106,23 @@ static int hooks_side_fill(void *ud, ui_side_data *d)
 	if (cmp_any_unreachable(cs)) {
 		d->status = UI_SIDE_ERROR;
 		const cmp_side *src = cmp_side_at(cs, CMP_SOURCE), *dst = cmp_side_at(cs, CMP_TARGET);
-		const char *why = (src && !src->up && src->error) ? src->error
-		                : (dst && !dst->up && dst->error) ? dst->error : "a side is unreachable";
-		d->message = pgc_sanitize(why);
+		const cmp_side *down = (src && !src->up && src->error) ? src
+		                     : (dst && !dst->up && dst->error) ? dst : NULL;
+		if (!down) {
+			d->message = xstrdup("a side is unreachable");
+		} else {
+			/* the pane is ~30 columns: "target unreachable" first, then
+			 * libpq's reason; the endpoint "(host=... dbname=...)" the
+			 * error starts with is in the header already and filled the
+			 * line, so the operator saw only "target (host=/tmp/pg…" */
+			const char *why = down->error;
+			size_t ll = strlen(down->label);
+			const char *rest = strncmp(why, down->label, ll) == 0 && why[ll] == ' ' && why[ll + 1] == '('
+			                   ? strstr(why, "): ") : NULL;
+			char *msg = rest ? xasprintf("%s unreachable: %s", down->label, rest + 3) : NULL;
+			d->message = pgc_sanitize(msg ? msg : why);   /* REST: "supabase: t: no answer" */
+			free(msg);
+		}
 	} else {
 		d->status = UI_SIDE_LIVE;
 		d->all_match = !error[0] && cmp_all_match(cs);

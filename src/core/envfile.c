@@ -927,10 +927,22 @@ static char *write_backup(const char *path, const char *data, size_t len, pgc_er
 			return bak;
 		}
 		int err = errno;
-		free(bak);
-		if (err == EEXIST)
+		if (err == EEXIST) {
+			free(bak);
 			continue;
-		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot link a backup: %s", path, strerror(err));
+		}
+		/* a file system without hard links: rename, which replaces, so
+		 * only onto a name that is free (writers hold the state's lease) */
+		if ((err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOSYS) &&
+		    access(bak, F_OK) != 0 && errno == ENOENT) {
+			if (rename(tmp, bak) == 0) {
+				free(tmp);
+				return bak;
+			}
+			err = errno;
+		}
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot write a backup: %s", bak, strerror(err));
+		free(bak);
 		unlink(tmp);
 		free(tmp);
 		return NULL;

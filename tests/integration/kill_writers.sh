@@ -7,13 +7,13 @@
 # integrity_check ok, .env old or new byte for byte, no stray files, every
 # command start closed, and the next command works.  That the next command
 # works without --take-over after a killed one-shot command is issue 19
-# item 5 (lease.c): a TAP TODO until it is merged (KILL_LEASE_TODO).
+# item 5 (lease.c), merged: KILL_LEASE_TODO may name a TODO again if it regresses.
 . "$top_srcdir/tests/lib/tap.sh"
 command -v sqlite3 >/dev/null 2>&1 || skip_all "sqlite3 not installed"
 . "$top_srcdir/tests/e2e/console.inc"
 . "$top_srcdir/tests/lib/kill.sh"
-# the lead empties this once lease item 5 is in: the case then counts
-KILL_LEASE_TODO="lease item 5"
+# lease item 5 is in: the case counts
+KILL_LEASE_TODO=""
 ROUNDS=${KILL_ROUNDS:-5}
 
 kill_setup "$E2E_DIR/k" 20; ok $? "fixture: two whole flag writes to compare the .env with"

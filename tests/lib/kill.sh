@@ -264,10 +264,16 @@ kill_console_tick() {  # kill_console_tick ROUND
 			fi
 		else
 			_pid=$(console_pid) || { kill_fail console-tick "$1" "no console pid to kill"; return 0; }
-			_d=$(kill_delay "$1" 40)
-			keys Space
-			sleep "$_d"
-			kill -9 "$_pid" 2>/dev/null
+			# a tick takes a few ms: up to 20 ms after the key, and one
+			# round in four at once (tmux kills right after sending it)
+			_d=$(kill_delay "$1" 20)
+			if [ $(($1 % 4)) -eq 1 ]; then
+				tm send-keys -t e2e Space \; run-shell "kill -9 $_pid"
+			else
+				keys Space
+				sleep "$_d"
+				kill -9 "$_pid" 2>/dev/null
+			fi
 			KILL_N=$((KILL_N + 1))
 			screen | grep -q "ticked $_id" && kill_ack tick ".item == \"$_id\""
 			wait_exit 10 >/dev/null
