@@ -102,6 +102,7 @@ kill_check() {  # kill_check WRITER ROUND
 		[ -e "$_f" ] || continue
 		case ${_f##*/} in
 		.env|pgcutover.json|rb.md|svc.sh|state.db|state.db.lock|sleeper.pid|app.pid) ;;
+		state.db.key) ;;   # the flag-hash key (pgcutover.1, FILES): made once, 0600
 		.env.bak-*) _baks=$((_baks + 1)) ;;
 		..env.pgcutover-??????) _temps=$((_temps + 1)) ;;
 		# reported, never removed: a -wal may be a live process's
