@@ -97,6 +97,11 @@ void sch_seq_checks_free(sch_seq_check *v, size_t n);
  * operator to run on the target; NULL when it cannot be written safely.
  * malloc'd. */
 char *sch_seq_fix_sql(const sch_seq_check *s);
+/* The report's line for a difference and for a sequence check, indented,
+ * without a newline, as `pgcutover schema` prints them and the console's
+ * parity overlay shows them.  malloc'd. */
+char *sch_diff_line(const sch_diff *d);
+char *sch_seq_line(const sch_seq_check *s);
 
 /* The sequence check in steps, for the console's async connections (and
  * sch_check_sequences): the query listing the serial/identity columns

@@ -106,14 +106,9 @@ static void schema_print_text(const schema_result *r)
 		if (r->n_diffs > 0)
 			printf("\ndifferences (%zu):\n", r->n_diffs);
 		for (size_t i = 0; i < r->n_diffs; i++) {
-			const sch_diff *d = &r->diffs[i];
-			if (!d->target_detail)
-				printf("  %s %s: only on source (%s)\n", sch_kind_name(d->kind), d->name, d->source_detail);
-			else if (!d->source_detail)
-				printf("  %s %s: only on target (%s)\n", sch_kind_name(d->kind), d->name, d->target_detail);
-			else
-				printf("  %s %s: source %s; target %s\n", sch_kind_name(d->kind), d->name,
-				       d->source_detail, d->target_detail);
+			char *line = sch_diff_line(&r->diffs[i]);
+			printf("%s\n", line);
+			free(line);
 		}
 	} else {
 		printf("source is a Supabase REST endpoint: schema not compared, target sequences only\n");
@@ -122,18 +117,11 @@ static void schema_print_text(const schema_result *r)
 		printf("\nsequences on the target (%zu):\n", r->n_seqs);
 	for (size_t i = 0; i < r->n_seqs; i++) {
 		const sch_seq_check *s = &r->seqs[i];
-		if (s->error) {
-			printf("  %s.%s  %s  NOT CHECKED: %s\n", s->table, s->column, s->sequence, s->error);
+		char *line = sch_seq_line(s);
+		printf("%s\n", line);
+		free(line);
+		if (s->error)
 			continue;
-		}
-		char maxs[32];
-		if (s->has_max)
-			snprintf(maxs, sizeof maxs, "%lld", (long long)s->max);
-		else
-			snprintf(maxs, sizeof maxs, "none (empty)");
-		printf("  %s.%s  %s  last_value %lld%s, max %s  %s\n", s->table, s->column, s->sequence,
-		       (long long)s->last_value, s->is_called ? "" : " (not yet called)", maxs,
-		       s->ok ? "ok" : "BEHIND");
 		char *fix = s->ok ? NULL : sch_seq_fix_sql(s);
 		if (fix)
 			printf("    the next INSERT will fail; fix on the target with:\n    %s\n", fix);

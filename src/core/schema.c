@@ -416,6 +416,30 @@ static char *sch_quote_ident(const char *s)
 	return sb_steal(&sb);
 }
 
+char *sch_diff_line(const sch_diff *d)
+{
+	if (!d->target_detail)
+		return xasprintf("  %s %s: only on source (%s)", sch_kind_name(d->kind), d->name, d->source_detail);
+	if (!d->source_detail)
+		return xasprintf("  %s %s: only on target (%s)", sch_kind_name(d->kind), d->name, d->target_detail);
+	return xasprintf("  %s %s: source %s; target %s", sch_kind_name(d->kind), d->name, d->source_detail,
+	                 d->target_detail);
+}
+
+char *sch_seq_line(const sch_seq_check *s)
+{
+	if (s->error)
+		return xasprintf("  %s.%s  %s  NOT CHECKED: %s", s->table, s->column, s->sequence, s->error);
+	char maxs[32];
+	if (s->has_max)
+		snprintf(maxs, sizeof maxs, "%lld", (long long)s->max);
+	else
+		snprintf(maxs, sizeof maxs, "none (empty)");
+	return xasprintf("  %s.%s  %s  last_value %lld%s, max %s  %s", s->table, s->column, s->sequence,
+	                 (long long)s->last_value, s->is_called ? "" : " (not yet called)", maxs,
+	                 s->ok ? "ok" : "BEHIND");
+}
+
 char *sch_seq_fix_sql(const sch_seq_check *s)
 {
 	if (s->error || strchr(s->sequence, '\''))

@@ -61,14 +61,9 @@ static void parity_layout_of(const svc_parity_result *r, parity_layout *pl)
 			pl_add(pl, false, "differences (%zu):", r->n_diffs);
 		}
 		for (size_t i = 0; i < r->n_diffs; i++) {
-			const sch_diff *d = &r->diffs[i];
-			if (!d->target_detail)
-				pl_add(pl, true, "  %s %s: only on source (%s)", sch_kind_name(d->kind), d->name, d->source_detail);
-			else if (!d->source_detail)
-				pl_add(pl, true, "  %s %s: only on target (%s)", sch_kind_name(d->kind), d->name, d->target_detail);
-			else
-				pl_add(pl, true, "  %s %s: source %s; target %s", sch_kind_name(d->kind), d->name,
-				       d->source_detail, d->target_detail);
+			char *line = sch_diff_line(&r->diffs[i]);
+			pl_add(pl, true, "%s", line);
+			free(line);
 		}
 	} else if (!r->have_source && r->phase != SVC_PARITY_IDLE) {
 		pl_add(pl, false, "source is a Supabase REST endpoint: schema not compared, target sequences only");
@@ -78,18 +73,11 @@ static void parity_layout_of(const svc_parity_result *r, parity_layout *pl)
 		pl_add(pl, false, "sequences on the target (%zu):", r->n_seqs);
 		for (size_t i = 0; i < r->n_seqs; i++) {
 			const sch_seq_check *s = &r->seqs[i];
-			if (s->error) {
-				pl_add(pl, true, "  %s.%s  %s  NOT CHECKED: %s", s->table, s->column, s->sequence, s->error);
+			char *line = sch_seq_line(s);
+			pl_add(pl, s->error || !s->ok, "%s", line);
+			free(line);
+			if (s->error)
 				continue;
-			}
-			char maxs[32];
-			if (s->has_max)
-				snprintf(maxs, sizeof maxs, "%lld", (long long)s->max);
-			else
-				snprintf(maxs, sizeof maxs, "none (empty)");
-			pl_add(pl, !s->ok, "  %s.%s  %s  last_value %lld%s, max %s  %s", s->table, s->column, s->sequence,
-			       (long long)s->last_value, s->is_called ? "" : " (not yet called)", maxs,
-			       s->ok ? "ok" : "BEHIND");
 			char *fix = s->ok ? NULL : sch_seq_fix_sql(s);
 			if (fix) {
 				pl_add(pl, false, "    the next INSERT will fail; fix on the target with:");
