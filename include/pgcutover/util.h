@@ -95,5 +95,8 @@ void pgc_sha256_hex(const void *data, size_t n, char out[65]);
 /* Replaces control characters and escape sequences with '?' so text from a
  * runbook or a database can be drawn or printed safely.  Returns new string. */
 char *pgc_sanitize(const char *s);
+/* One UTF-8 sequence at s (n bytes there): its length and code point, or 0
+ * when invalid (overlong, surrogate, beyond U+10FFFF, cut short). */
+size_t pgc_utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 
 #endif

@@ -109,27 +109,13 @@ static bool strv_has(char **v, size_t n, const char *s)
 /* ------------------------------------------------------------------ */
 /* sanitising and masking */
 
+/* A valid UTF-8 sequence's length, or 0; C1 controls (U+0080-U+009F, CSI
+ * as U+009B) count as invalid, as a terminal may obey them. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
-	size_t need;
-	if (p[0] < 0x80)
-		return 1;
-	else if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if (need == 2 && p[0] == 0xc2 && p[1] <= 0x9f)
-		return 0;   /* C1 controls, CSI as U+009B */
-	return need;
+	unsigned cp;
+	size_t l = pgc_utf8_decode(p, n, &cp);
+	return l == 2 && cp <= 0x9f ? 0 : l;
 }
 
 char *act_sanitize(const char *data, size_t n)

@@ -46,38 +46,6 @@ typedef struct unit {
 	bool raw;          /* an invalid UTF-8 byte passed through as is */
 } unit;
 
-/* Decodes one UTF-8 sequence at s (n bytes available).  Returns its length
- * and sets *cp, or 0 when the bytes there are not valid UTF-8. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
-{
-	unsigned c = s[0];
-	size_t k;
-	unsigned min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xC2 && c <= 0xDF) {
-		k = 1; c &= 0x1F; min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		k = 2; c &= 0x0F; min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		k = 3; c &= 0x07; min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < k + 1)
-		return 0;
-	for (size_t i = 1; i <= k; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return k + 1;
-}
-
 /* Maps a code point back to the Windows-1252 byte that produced it. */
 static int cp1252_byte(unsigned cp)
 {
@@ -134,7 +102,7 @@ static int plausibility(unsigned cp, int next_byte)
 
 static bool seq_valid(const unsigned char *seq, size_t n, unsigned *cp)
 {
-	return utf8_decode(seq, n, cp) == n;
+	return pgc_utf8_decode(seq, n, cp) == n;
 }
 
 /* Tries to rebuild one UTF-8 sequence from units[i..]: lead at i, then
@@ -232,7 +200,7 @@ char *rb_repair_mojibake(const char *line, size_t len, bool *changed)
 	size_t n = 0;
 	for (size_t off = 0; off < len;) {
 		unsigned cp;
-		size_t l = utf8_decode(s + off, len - off, &cp);
+		size_t l = pgc_utf8_decode(s + off, len - off, &cp);
 		if (l == 0) {
 			if (!is_lost_byte(s[off])) {
 				free(u);

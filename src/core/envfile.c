@@ -78,26 +78,8 @@ bool envfile_name_is_secret(const char *name)
  * out of range or cut short). */
 static size_t utf8_len(const unsigned char *s, size_t avail)
 {
-	unsigned char c = s[0];
-	size_t n;
 	unsigned cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
-	else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
-	else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
-	else return 0;
-	if (avail < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
+	return pgc_utf8_decode(s, avail, &cp);
 }
 
 /* 1-based line and column of offset off, counting from start (the start of

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "pgcutover/jsonpos.h"
+#include "pgcutover/util.h"
 
 typedef struct jp_scan {
 	const char *s;
@@ -78,26 +79,8 @@ static bool is_hex(int c)
 /* Length of a valid UTF-8 sequence starting at s[i], or 0. */
 static size_t utf8_len(const unsigned char *s, size_t avail)
 {
-	unsigned char c = s[0];
-	size_t n;
 	unsigned cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
-	else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
-	else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
-	else return 0;
-	if (avail < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;   /* overlong, out of range or a surrogate */
-	return n;
+	return pgc_utf8_decode(s, avail, &cp);
 }
 
 static int scan_string(jp_scan *sc)

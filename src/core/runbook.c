@@ -261,17 +261,12 @@ static const char *find_ci(const char *s, size_t n, const char *needle)
 /* Decodes the UTF-8 character at s; returns its length (1 for bad bytes). */
 static size_t utf8_next(const char *s, size_t n, unsigned *cp)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t k = u[0] < 0x80 ? 0 : u[0] < 0xE0 ? 1 : u[0] < 0xF0 ? 2 : 3;
-	if (k >= n) {
-		*cp = u[0];
+	size_t l = pgc_utf8_decode((const unsigned char *)s, n, cp);
+	if (l == 0) {
+		*cp = (unsigned char)s[0];
 		return 1;
 	}
-	unsigned c = k == 0 ? u[0] : k == 1 ? (u[0] & 0x1Fu) : k == 2 ? (u[0] & 0x0Fu) : (u[0] & 0x07u);
-	for (size_t i = 1; i <= k; i++)
-		c = (c << 6) | (u[i] & 0x3Fu);
-	*cp = c;
-	return k + 1;
+	return l;
 }
 
 /* Status marks and other pictographs that decorate headings. */
@@ -1223,29 +1218,11 @@ static void close_fence(parser *p)
 /* Finds the first invalid UTF-8 byte; returns its offset or len. */
 static size_t utf8_invalid_at(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
-	while (i < len) {
-		unsigned c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k;
-		unsigned cp, min;
-		if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; min = 0x80; }
-		else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; min = 0x800; }
-		else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; min = 0x10000; }
-		else return i;
-		for (size_t j = 1; j <= k; j++) {
-			if (i + j >= len || (s[i + j] & 0xC0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + j] & 0x3F);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return i;
-		i += k + 1;
-	}
-	return len;
+	size_t i = 0, l;
+	unsigned cp;
+	while (i < len && (l = pgc_utf8_decode(s + i, len - i, &cp)) > 0)
+		i += l;
+	return i;
 }
 
 static int indent_of(const char *s, size_t n, size_t *skip)

@@ -156,6 +156,39 @@ void sb_free(strbuf *sb)
 	sb_init(sb);
 }
 
+/* Decodes one UTF-8 sequence at s (n bytes available).  Returns its length
+ * and sets *cp, or 0 when the bytes there are not valid UTF-8 (overlong, a
+ * surrogate, beyond U+10FFFF or cut short). */
+size_t pgc_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+{
+	unsigned c = s[0];
+	size_t k;
+	unsigned min;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xC2 && c <= 0xDF) {
+		k = 1; c &= 0x1F; min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		k = 2; c &= 0x0F; min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		k = 3; c &= 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < k + 1)
+		return 0;
+	for (size_t i = 1; i <= k; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return k + 1;
+}
+
 /* The directory part of path, fsynced so a rename in it is durable. */
 static int fsync_dir_of(const char *path)
 {
