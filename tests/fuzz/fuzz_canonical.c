@@ -8,9 +8,9 @@
  * microsecond, NULL payload as "{}", which is how it is stored): so no two
  * different events share a canonical text.  Printing the decoded event
  * gives the same text (print/parse round trip).
- * Times beyond +-2^32 seconds or not finite only go through
- * pgc_iso8601(): refusing them is issue 19 item 8 (state.c's conversion);
- * drop FUZZ_TS_MAX once that is in.
+ * A time beyond STATE_TS_MAX (2100) or not finite, which import refuses
+ * but a hand-edited state may hold, is written as its double's bits
+ * ("x" and 16 hex digits) and must decode to exactly those bits.
  */
 #include <float.h>
 #include <limits.h>
@@ -20,10 +20,6 @@
 #include <string.h>
 #include "pgcutover/state.h"
 
-/* 2^32 seconds (2106-02-07): beyond it, a time printed to the microsecond
- * and read back is not always the same double to the microsecond (ts * 10^6
- * passes 2^52, where a double's step is a whole microsecond). */
-#define FUZZ_TS_MAX 4294967296.0
 #define FUZZ_MAGIC "pgcutover-event-v1\n"
 #define FUZZ_TS_SCALE 1000000LL
 #define FUZZ_HASH_MAX 64
@@ -148,6 +144,8 @@ static bool dec_int(const char **s, long long *out)
 
 typedef struct decoded {
 	long long id, pid, ts_us;
+	bool ts_is_bits;      /* "x" and 16 hex digits: the double's bits */
+	uint64_t ts_bits;
 	char *op, *host, *kind, *phase, *item, *payload, *prev;
 } decoded;
 
@@ -158,12 +156,23 @@ static bool decode(const char *s, decoded *d)
 	memset(d, 0, sizeof *d);
 	if (!lit(&s, FUZZ_MAGIC "{\"id\":") || !dec_int(&s, &d->id) || !lit(&s, ",\"ts\":\""))
 		return false;
-	bool neg = lit(&s, "-");
-	if (!dec_digits(&s, 0, &secs) || !lit(&s, ".") || !dec_digits(&s, 6, &micros) || !lit(&s, "\""))
-		return false;
-	if (secs > (unsigned long long)(LLONG_MAX / FUZZ_TS_SCALE) - 1 || (neg && secs == 0 && micros == 0))
-		return false;
-	d->ts_us = (long long)(secs * FUZZ_TS_SCALE + micros) * (neg ? -1 : 1);
+	if (lit(&s, "x")) {   /* a time beyond STATE_TS_MAX or not finite */
+		for (int k = 0; k < 16; k++, s++) {
+			if (hexval(*s) < 0)
+				return false;
+			d->ts_bits = d->ts_bits << 4 | (uint64_t)hexval(*s);
+		}
+		d->ts_is_bits = true;
+		if (!lit(&s, "\""))
+			return false;
+	} else {
+		bool neg = lit(&s, "-");
+		if (!dec_digits(&s, 0, &secs) || !lit(&s, ".") || !dec_digits(&s, 6, &micros) || !lit(&s, "\""))
+			return false;
+		if (secs > (unsigned long long)(LLONG_MAX / FUZZ_TS_SCALE) - 1 || (neg && secs == 0 && micros == 0))
+			return false;
+		d->ts_us = (long long)(secs * FUZZ_TS_SCALE + micros) * (neg ? -1 : 1);
+	}
 	ok = lit(&s, ",\"operator\":");
 	d->op = ok ? dec_str(&s, &ok) : NULL;
 	ok = ok && lit(&s, ",\"host\":");
@@ -211,8 +220,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev.pid = pid;
 	char when[64];
 	pgc_iso8601(ev.ts, when, sizeof when);
-	if (!isfinite(ev.ts) || fabs(ev.ts) > FUZZ_TS_MAX)
-		return 0;
 	ev.operator_name = take_str(&r);
 	ev.host = take_str(&r);
 	ev.kind = take_str(&r);
@@ -241,9 +248,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();   /* not the documented form */
 	/* the time is the event's to the nearest microsecond, give or take
 	 * the rounding of ts * 10^6 in a double */
-	double us = ev.ts * (double)FUZZ_TS_SCALE;
+	bool in_range = isfinite(ev.ts) && fabs(ev.ts) <= STATE_TS_MAX;
+	uint64_t bits;
+	memcpy(&bits, &ev.ts, sizeof bits);
+	double us = in_range ? ev.ts * (double)FUZZ_TS_SCALE : 0;
 	double slack = FUZZ_HALF_US + 2 * fabs(us) * DBL_EPSILON;
-	if (d.id != ev.id || d.pid != ev.pid || fabs((double)d.ts_us - us) > slack ||
+	bool ts_same = in_range ? !d.ts_is_bits && fabs((double)d.ts_us - us) <= slack
+	                        : d.ts_is_bits && d.ts_bits == bits;   /* out of range: its bits, exactly */
+	if (d.id != ev.id || d.pid != ev.pid || !ts_same ||
 	    !same_str(d.op, ev.operator_name) || !same_str(d.host, ev.host) ||
 	    !same_str(d.kind, ev.kind) || !same_str(d.phase, ev.phase) || !same_str(d.item, ev.item) ||
 	    !same_str(d.payload, ev.payload ? ev.payload : "{}") || !same_str(d.prev, ev.prev_hash))
@@ -255,6 +267,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.operator_name = d.op, .host = d.host, .kind = d.kind, .phase = d.phase,
 		.item = d.item, .payload = d.payload,
 	};
+	if (d.ts_is_bits)
+		memcpy(&back.ts, &d.ts_bits, sizeof back.ts);
 	strncpy(back.prev_hash, d.prev ? d.prev : "", FUZZ_HASH_MAX);
 	char *again = state_event_canonical(&back);
 	if (strcmp(again, text) != 0)
