@@ -303,6 +303,7 @@ static int take_value(int argc, char **argv, int *i, const char *opt, const char
 int main(int argc, char **argv)
 {
 	cli_opts o = {0};
+	int rc = 0;
 	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
 	int nrest = 0;
 	bool after_dashdash = false;
@@ -338,10 +339,10 @@ int main(int argc, char **argv)
 			o.quiet = true;
 		else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			printf("pgcutover %s\n", PACKAGE_VERSION);
-			return 0;
+			goto out;
 		} else if ((strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) && nrest == 0) {
 			usage(stdout);
-			return 0;
+			goto out;
 		} else
 			rest[nrest++] = argv[i];   /* a command's own option */
 	}
@@ -355,19 +356,21 @@ int main(int argc, char **argv)
 		const cli_command *c = nrest > 1 ? find_command(rest[1]) : NULL;
 		if (nrest > 1 && !c) {
 			fprintf(stderr, "pgcutover: unknown command '%s'\n", rest[1]);
-			return PGC_EXIT_USAGE;
+			rc = PGC_EXIT_USAGE;
+			goto out;
 		}
 		if (c)
 			command_usage(stdout, c, true);
 		else
 			usage(stdout);
-		return 0;
+		goto out;
 	}
 	const cli_command *c = find_command(name);
 	if (!c) {
 		fprintf(stderr, "pgcutover: unknown command '%s'\n", name);
 		usage(stderr);
-		return PGC_EXIT_USAGE;
+		rc = PGC_EXIT_USAGE;
+		goto out;
 	}
 	if (nrest == 0)
 		rest[nrest++] = (char *)name;
@@ -382,9 +385,10 @@ int main(int argc, char **argv)
 	cli_safe_output(filter_out, strcmp(c->name, "console") != 0 && strcmp(c->name, "monitor") != 0 &&
 	                strcmp(c->name, "demo") != 0, o.json);
 	cli_args args;
-	int rc = parse_command(c, nrest, rest, &args);
+	rc = parse_command(c, nrest, rest, &args);
 	if (rc < 0)
 		rc = c->fn(&args, &o);
+out:
 	free(rest);
 	return rc;
 }

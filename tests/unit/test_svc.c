@@ -164,6 +164,8 @@ static void test_notify_scan(const char *dir)
 		state_set_actor(k, "bob", "vm");
 		int rc = state_append(k, EV_DOWNTIME_START, NULL, NULL, "{\"reason\":\"go\"}", NULL, &ke);
 		state_close(k);
+		config_free(cfg);   /* the parent's copy: valgrind checks the child too */
+		free(path);
 		_exit(rc == 0 ? 0 : 1);
 	}
 	int ws = 0;
