@@ -188,12 +188,13 @@ quality_gates() {
 			top_srcdir=$(pwd) top_builddir=$(pwd)/_build PGCUTOVER=$(pwd)/_build/pgcutover \
 				valgrind '"$VG_OPTS"' --log-file="$1/$n.vg" "$t" >"$1/$n.tap" 2>&1
 			echo $? >"$1/$n.rc"' sh "$gd"
-		for rc in "$gd"/*.rc; do
-			n=$(basename "$rc" .rc)
-			if [ "$(cat "$rc")" = 0 ] && [ ! -s "$gd/$n.vg" ]; then
+		# (not $rc: the suite's exit status is kept in it)
+		for _g_rcf in "$gd"/*.rc; do
+			n=$(basename "$_g_rcf" .rc)
+			if [ "$(cat "$_g_rcf")" = 0 ] && [ ! -s "$gd/$n.vg" ]; then
 				gate PASS "valgrind tests/unit/$n"
 			else
-				gate FAIL "valgrind tests/unit/$n" "exit $(cat "$rc"); see $gd/$n.vg"
+				gate FAIL "valgrind tests/unit/$n" "exit $(cat "$_g_rcf"); see $gd/$n.vg"
 				head -40 "$gd/$n.vg" "$gd/$n.tap" | sed 's/^/#   /' >>"$out"
 			fi
 		done
