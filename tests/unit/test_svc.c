@@ -153,6 +153,11 @@ static void test_notify_scan(const char *dir)
 	state_set_actor(st, "alice", "vm");
 	state_append(st, EV_NOTE, NULL, NULL, "{\"text\":\"before\"}", NULL, &e);
 	int64_t start = state_last_id(st);
+	/* The child must not inherit an open handle: it could not close it
+	 * (SQLite forbids using a connection across fork), and valgrind counts
+	 * what it leaves as lost.  Close here, reopen after the child. */
+	state_close(st);
+	st = NULL;
 
 	/* another process (a headless tick beside the console) */
 	pid_t kid = fork();
@@ -171,6 +176,8 @@ static void test_notify_scan(const char *dir)
 	int ws = 0;
 	waitpid(kid, &ws, 0);
 	ok(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "notify: another process appended");
+	ok(state_open(path, 0, &st, &e) == 0, "notify: state reopens (%s)", e.msg);
+	state_set_actor(st, "alice", "vm");
 	state_append(st, EV_PHASE_COMPLETE, "1", NULL, "{\"done\":2,\"total\":2}", NULL, &e);
 	state_append(st, EV_NOTE, NULL, NULL, "{\"text\":\"after\"}", NULL, &e);
 
