@@ -15,6 +15,10 @@ trap 'rm -rf "$T"' EXIT
 
 # Starts the writer, waits until it has committed at least $3 times, kills it.
 kill_writer() {  # kill_writer STATE BATCH MIN_COMMITS
+	# made here, not by the background job's redirection: the loop below
+	# must not look before the job has opened it (grep would print nothing
+	# and the loop end at once, killing the writer before its first commit)
+	: >"$T/out"
 	"$W" --progress --batch "$2" "$1" 100000000 >"$T/out" 2>"$T/err" &
 	pid=$!
 	i=0
