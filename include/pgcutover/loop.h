@@ -30,6 +30,11 @@ void loop_timer_cancel(loop *lp, int id);
 /* Delivers signo through the loop (installs a handler writing to a pipe). */
 int loop_signal(loop *lp, int signo, loop_signal_fn fn, void *ud);
 
+/* One slot per loop for proc.c's child registry (proc.h): free_fn runs
+ * first in loop_free(), while the loop still works. */
+void *loop_procs(loop *lp);
+void loop_set_procs(loop *lp, void *procs, void (*free_fn)(void *procs));
+
 /* Runs one poll() round waiting at most max_wait_ms (-1 = until an event). */
 int loop_once(loop *lp, int max_wait_ms);
 /* Runs until loop_stop(). */
