@@ -3,7 +3,7 @@
  * curl multi, child processes and signals all register file descriptors and
  * timers here; nothing in the UI path blocks.  Signals arrive through a
  * self-pipe and are delivered as callbacks from the loop, never in handler
- * context.
+ * context; proc.h's child registry hears SIGCHLD that way.
  */
 #ifndef PGCUTOVER_LOOP_H
 #define PGCUTOVER_LOOP_H

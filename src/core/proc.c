@@ -123,13 +123,18 @@ static void child_exec(const proc_spec *sp, const int in[2], const int out[2], c
 /* ------------------------------------------------------------------ */
 /* starting */
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
 static void close_pair(int p[2])
 {
-	for (int i = 0; i < 2; i++)
-		if (p[i] >= 0) {
-			close(p[i]);
-			p[i] = -1;
-		}
+	close_fd(&p[0]);
+	close_fd(&p[1]);
 }
 
 static const char *prog_name(const proc_spec *sp)
@@ -170,19 +175,13 @@ int proc_spawn(const proc_spec *sp, proc_child *out, pgc_err *e)
 	if (pid == 0)
 		child_exec(sp, in, o, er);
 	int saved = errno;
-	if (in[0] >= 0)
-		close(in[0]);
-	if (o[1] >= 0)
-		close(o[1]);
-	if (er[1] >= 0)
-		close(er[1]);
+	close_fd(&in[0]);   /* the child's ends */
+	close_fd(&o[1]);
+	close_fd(&er[1]);
 	if (pid < 0) {
-		if (in[1] >= 0)
-			close(in[1]);
-		if (o[0] >= 0)
-			close(o[0]);
-		if (er[0] >= 0)
-			close(er[0]);
+		close_pair(in);
+		close_pair(o);
+		close_pair(er);
 		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: fork: %s", prog_name(sp), strerror(saved));
 	}
 	if (sp->new_pgroup)
@@ -214,9 +213,9 @@ int proc_run(const proc_spec *sp, int *status, pgc_err *e)
 	proc_child ch;
 	if (proc_spawn(sp, &ch, e) < 0)
 		return -1;
-	for (int *fd = &ch.in_fd; fd <= &ch.err_fd; fd++)
-		if (*fd >= 0)
-			close(*fd);   /* nobody would read or write them */
+	close_fd(&ch.in_fd);   /* nobody would read or write them */
+	close_fd(&ch.out_fd);
+	close_fd(&ch.err_fd);
 	if (proc_wait(ch.pid, status) < 0)
 		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: waitpid: %s", prog_name(sp), strerror(errno));
 	return 0;
