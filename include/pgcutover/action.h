@@ -156,9 +156,12 @@ const char *act_status_name(act_status s);
 int act_result_exit(const act_result *r);
 
 /* Callbacks from the loop.  All optional.  Output comes masked (the run's
- * masker) a whole line at a time, so a secret split across two reads is
- * never passed on in halves; it is not sanitised: do that before drawing
- * (act_sanitize). */
+ * masker) in whole lines, framed once here for every surface (`run` and
+ * the console add none of their own): a call holds one or more whole
+ * lines, or a piece of a line longer than ACT_OUTPUT_LINE_MAX, or the
+ * last line without a newline when the segment ends.  So a secret split
+ * across two reads is never passed on in halves.  It is not sanitised:
+ * do that before drawing (act_sanitize). */
 typedef struct act_hooks {
 	void (*output)(void *ud, int stream /* 1 stdout, 2 stderr */, const char *data, size_t n);
 	void (*flag)(void *ud, const char *name, const char *old_value, const char *new_value,
