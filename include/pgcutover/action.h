@@ -9,9 +9,10 @@
  *      command uses that nobody defined.  A plan changes nothing (dry run).
  *   2. act_start() runs the plan inside the caller's loop (loop.h): each shell
  *      segment under /bin/sh -c (bash for `bash` blocks) in its own process
- *      group, in the config's workdir, with non-blocking pipes; each flag
- *      edit through envfile_set().  Nothing blocks; hooks report output,
- *      flag changes and the end.  act_cancel() (Ctrl-C in the console) and
+ *      group, in the config's workdir, with non-blocking pipes (proc.h:
+ *      started by proc_spawn(), its end reported on SIGCHLD by the loop's
+ *      child registry); each flag edit through envfile_set().  Nothing
+ *      blocks; hooks report output, flag changes and the end.  act_cancel() (Ctrl-C in the console) and
  *      the timeout send SIGTERM to the group, SIGKILL after a grace period.
  * From the console (one run at a time, all in its loop):
  *     act_plan_item(cfg, rb, id, &plan, &e);        show act_plan_describe(plan)
@@ -55,8 +56,6 @@
 #define ACT_OUTPUT_LINE_MAX (64 * 1024)
 /* Between SIGTERM and SIGKILL to the command's process group. */
 #define ACT_KILL_GRACE_MS 3000
-/* How often a running child is checked for exit (waitpid WNOHANG). */
-#define ACT_REAP_POLL_MS 20
 /* Waiting loops turn the loop in slices this long: loop_once() runs due
  * timers before it polls, so an end reached in a timer would otherwise
  * leave poll() waiting with nothing left to wake it. */
@@ -157,9 +156,12 @@ const char *act_status_name(act_status s);
 int act_result_exit(const act_result *r);
 
 /* Callbacks from the loop.  All optional.  Output comes masked (the run's
- * masker) a whole line at a time, so a secret split across two reads is
- * never passed on in halves; it is not sanitised: do that before drawing
- * (act_sanitize). */
+ * masker) in whole lines, framed once here for every surface (`run` and
+ * the console add none of their own): a call holds one or more whole
+ * lines, or a piece of a line longer than ACT_OUTPUT_LINE_MAX, or the
+ * last line without a newline when the segment ends.  So a secret split
+ * across two reads is never passed on in halves.  It is not sanitised:
+ * do that before drawing (act_sanitize). */
 typedef struct act_hooks {
 	void (*output)(void *ud, int stream /* 1 stdout, 2 stderr */, const char *data, size_t n);
 	void (*flag)(void *ud, const char *name, const char *old_value, const char *new_value,

@@ -5,8 +5,9 @@
  * used by the test suite.  Clusters listen on a Unix socket only, trust
  * local connections for the superuser CLUSTER_SUPERUSER, and, when we run
  * as root, run as an unprivileged user (`postgres`, else `nobody`) because
- * PostgreSQL refuses to run as root.  Processes are forked and exec'd with
- * argument vectors, never through a shell.  Never prints.
+ * PostgreSQL refuses to run as root.  Processes are started through
+ * proc.h with argument vectors, never through a shell, and waited for
+ * (blocking).  Never prints.
  */
 #ifndef PGCUTOVER_CLUSTER_H
 #define PGCUTOVER_CLUSTER_H

@@ -3,7 +3,7 @@
  * curl multi, child processes and signals all register file descriptors and
  * timers here; nothing in the UI path blocks.  Signals arrive through a
  * self-pipe and are delivered as callbacks from the loop, never in handler
- * context.
+ * context; proc.h's child registry hears SIGCHLD that way.
  */
 #ifndef PGCUTOVER_LOOP_H
 #define PGCUTOVER_LOOP_H
@@ -29,6 +29,11 @@ void loop_timer_cancel(loop *lp, int id);
 
 /* Delivers signo through the loop (installs a handler writing to a pipe). */
 int loop_signal(loop *lp, int signo, loop_signal_fn fn, void *ud);
+
+/* One slot per loop for proc.c's child registry (proc.h): free_fn runs
+ * first in loop_free(), while the loop still works. */
+void *loop_procs(loop *lp);
+void loop_set_procs(loop *lp, void *procs, void (*free_fn)(void *procs));
 
 /* Runs one poll() round waiting at most max_wait_ms (-1 = until an event). */
 int loop_once(loop *lp, int max_wait_ms);

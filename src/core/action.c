@@ -15,8 +15,8 @@
  *   command_end    {start_id, status, exit, signal, duration_s, output_head,
  *                   output_tail, output_bytes, truncated, segment, error}
  *   command_unknown {start_id, pid, host, message}
- * The child is watched without blocking: pipes in the loop, waitpid(WNOHANG)
- * on a short timer (SIGCHLD is process-wide and may have other owners).
+ * The child is started and watched through proc.h: its pipes in the loop,
+ * its end reported by the loop's child registry on SIGCHLD (no polling).
  */
 #include "config.h"
 #include <errno.h>
@@ -33,6 +33,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/action.h"
 #include "pgcutover/envfile.h"
+#include "pgcutover/proc.h"
 
 extern char **environ;
 
@@ -47,7 +48,6 @@ extern char **environ;
 #define ACT_EXIT_SIGNAL_BASE 128
 #define ACT_EXIT_TIMEOUT 124
 #define ACT_EXIT_CANCELLED (ACT_EXIT_SIGNAL_BASE + SIGINT)
-#define ACT_EXIT_EXEC_FAILED 127
 #define ACT_CUTOVER_PHASE "5"
 
 /* ------------------------------------------------------------------ */
@@ -973,7 +973,7 @@ struct act_run {
 	size_t seg;
 	pid_t pid;
 	int fd[3];                 /* [1] stdout, [2] stderr; -1 closed */
-	int step_timer, reap_timer, deadline_timer, kill_timer;
+	int step_timer, deadline_timer, kill_timer;
 	double started_ms;
 	bool cancel_requested, timed_out, finished, killed_hard;
 	/* output capture: the first bytes, then a ring of the last ones, of
@@ -1129,7 +1129,6 @@ static void finish(act_run *r, act_status st)
 	r->finished = true;
 	r->res.status = st;
 	cancel_timer(r, &r->step_timer);
-	cancel_timer(r, &r->reap_timer);
 	cancel_timer(r, &r->deadline_timer);
 	cancel_timer(r, &r->kill_timer);
 	close_pipe(r, 1);
@@ -1296,16 +1295,10 @@ static void on_step(loop *lp, void *ud)
 	step(r);
 }
 
-static void on_reap(loop *lp, void *ud)
+static void on_child_exit(loop *lp, pid_t pid, int status, void *ud)
 {
 	act_run *r = ud;
-	r->reap_timer = 0;
-	int status;
-	pid_t w = waitpid(r->pid, &status, WNOHANG);
-	if (w == 0) {
-		r->reap_timer = loop_timer(lp, ACT_REAP_POLL_MS, on_reap, r);
-		return;
-	}
+	int wait_errno = errno;
 	pid_t pgid = r->pid;
 	r->pid = 0;
 	cancel_timer(r, &r->kill_timer);
@@ -1316,8 +1309,8 @@ static void on_reap(loop *lp, void *ud)
 		close_pipe(r, s);
 		pass_on(r, s, NULL, 0, true);   /* a segment's last line is its own */
 	}
-	if (w < 0) {
-		fail(r, PGC_EXIT_SOFTWARE, "waitpid: %s", strerror(errno));
+	if (status < 0) {
+		fail(r, PGC_EXIT_SOFTWARE, "waitpid: %s", strerror(wait_errno));
 		return;
 	}
 	if (r->cancel_requested || r->timed_out) {
@@ -1347,12 +1340,6 @@ static void on_reap(loop *lp, void *ud)
 	}
 	r->seg++;
 	step(r);
-}
-
-static void set_nonblock_cloexec(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 static bool env_overridden(const act_run *r, const char *entry)
@@ -1389,81 +1376,33 @@ static void free_strv(char **v)
 	free(v);
 }
 
-/* Only async-signal-safe calls between fork and exec. */
-static void child_exec(const act_run *r, const char *text, int out_w, int err_w, char **envp)
-{
-	setpgid(0, 0);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	static const int reset[] = {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGTTOU, SIGTTIN, SIGWINCH};
-	for (size_t i = 0; i < sizeof reset / sizeof *reset; i++)
-		signal(reset[i], SIG_DFL);
-	int nul = open("/dev/null", O_RDONLY);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		if (nul != 0)
-			close(nul);
-	}
-	dup2(out_w, 1);
-	dup2(err_w, 2);
-	if (out_w > 2)
-		close(out_w);
-	if (err_w > 2)
-		close(err_w);
-	if (chdir(r->plan->workdir) < 0) {
-		static const char msg[] = "pgcutover: cannot change to the working directory\n";
-		if (write(2, msg, sizeof msg - 1) < 0) { /* exiting anyway */ }
-		_exit(ACT_EXIT_EXEC_FAILED);
-	}
-	char *argv[] = {r->plan->shell, (char *)"-c", (char *)text, NULL};
-	execve(r->plan->shell, argv, envp);
-	static const char msg[] = "pgcutover: cannot execute the shell\n";
-	if (write(2, msg, sizeof msg - 1) < 0) { /* exiting anyway */ }
-	_exit(ACT_EXIT_EXEC_FAILED);
-}
-
 static void spawn(act_run *r, const act_segment *s)
 {
-	int out[2], err[2];
-	if (pipe(out) < 0) {
-		fail(r, PGC_EXIT_SOFTWARE, "pipe: %s", strerror(errno));
-		return;
-	}
-	if (pipe(err) < 0) {
-		close(out[0]);
-		close(out[1]);
-		fail(r, PGC_EXIT_SOFTWARE, "pipe: %s", strerror(errno));
-		return;
-	}
 	/* The environment is built before fork (malloc is not async-signal-safe);
 	 * the answers go to the child only and are used once. */
 	char **envp = child_environ(r);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(out[0]);
-		close(err[0]);
-		child_exec(r, s->text, out[1], err[1], envp);
-	}
+	char *argv[] = {r->plan->shell, (char *)"-c", s->text, NULL};
+	proc_spec sp = {
+		.path = r->plan->shell, .argv = argv, .envp = envp, .cwd = r->plan->workdir,
+		.new_pgroup = true, .in = PROC_IO_NULL, .out = PROC_IO_PIPE, .err = PROC_IO_PIPE,
+	};
+	proc_child ch;
+	pgc_err e = {0};
+	int rc = proc_spawn(&sp, &ch, &e);
 	free_strv(envp);
-	close(out[1]);
-	close(err[1]);
-	if (pid < 0) {
-		close(out[0]);
-		close(err[0]);
-		fail(r, PGC_EXIT_SOFTWARE, "fork: %s", strerror(errno));
+	if (rc < 0) {
+		fail(r, e.code, "%s", e.msg);
 		return;
 	}
-	setpgid(pid, pid);   /* also in the parent: no race with an early kill */
-	r->pid = pid;
-	r->fd[1] = out[0];
-	r->fd[2] = err[0];
-	set_nonblock_cloexec(out[0]);
-	set_nonblock_cloexec(err[0]);
-	loop_watch(r->lp, out[0], POLLIN, on_pipe, r);
-	loop_watch(r->lp, err[0], POLLIN, on_pipe, r);
-	r->reap_timer = loop_timer(r->lp, ACT_REAP_POLL_MS, on_reap, r);
+	r->pid = ch.pid;
+	r->fd[1] = ch.out_fd;
+	r->fd[2] = ch.err_fd;
+	loop_watch(r->lp, ch.out_fd, POLLIN, on_pipe, r);
+	loop_watch(r->lp, ch.err_fd, POLLIN, on_pipe, r);
+	if (proc_watch(r->lp, ch.pid, on_child_exit, r, &e) < 0) {
+		terminate(r);   /* cannot learn its end: do not leave it running */
+		fail(r, e.code, "%s", e.msg);
+	}
 }
 
 static void step(act_run *r)
@@ -1604,8 +1543,9 @@ void act_free(act_run *r)
 	if (!r)
 		return;
 	if (r->pid > 0) {
+		proc_unwatch(r->lp, r->pid);
 		kill(-r->pid, SIGKILL);
-		waitpid(r->pid, NULL, 0);
+		proc_wait(r->pid, NULL);
 		r->pid = 0;
 	}
 	if (!r->finished) {
@@ -1615,7 +1555,6 @@ void act_free(act_run *r)
 		finish(r, ACT_CANCELLED);
 	}
 	cancel_timer(r, &r->step_timer);
-	cancel_timer(r, &r->reap_timer);
 	cancel_timer(r, &r->deadline_timer);
 	cancel_timer(r, &r->kill_timer);
 	close_pipe(r, 1);
@@ -1646,7 +1585,7 @@ int act_run_wait(loop *lp, const act_plan *plan, const config *cfg, const act_op
 	if (!r->finished)
 		act_cancel(r);
 	while (!r->finished)
-		loop_once(lp, ACT_REAP_POLL_MS);
+		loop_once(lp, ACT_WAIT_SLICE_MS);
 	*res = r->res;
 	act_free(r);
 	return 0;

@@ -1,10 +1,11 @@
 /*
  * cluster.c -- local PostgreSQL clusters for `pgcutover demo`: finds the
- * server binaries, runs initdb and pg_ctl as child processes (fork + execv
- * with argument vectors, no shell, so paths are never re-parsed), and runs
- * SQL through libpq.  When we are root the children switch to an
- * unprivileged user (setgid/setuid after fork) and the directories they
- * write are chown'd to it first, because PostgreSQL refuses to run as root.
+ * server binaries, runs initdb and pg_ctl as child processes (proc.h's
+ * proc_spawn with argument vectors, no shell, so paths are never re-parsed;
+ * blocking waits), and runs SQL through libpq.  When we are root the
+ * children switch to an unprivileged user (proc_user) and the directories
+ * they write are chown'd to it first, because PostgreSQL refuses to run as
+ * root.
  * Children write their output to the cluster's log; on failure the last
  * lines of it travel back in the error.  See cluster.h; the shell twin used
  * by the tests is tests/lib/pg.sh.
@@ -13,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <grp.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <poll.h>
@@ -26,15 +26,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "pgcutover/cluster.h"
+#include "pgcutover/proc.h"
 
 /* Debian's layout: /usr/lib/postgresql/<major>/bin. */
 #define CLUSTER_DEBIAN_GLOB "/usr/lib/postgresql/*/bin"
 #define CLUSTER_PREFERRED_BINDIR "/usr/lib/postgresql/15/bin"
 /* Users the server may run as when we are root, in order of preference. */
 static const char *const cluster_run_users[] = {"postgres", "nobody", NULL};
-/* Exit codes of a child that failed before exec. */
-#define CHILD_EXIT_PRIV 126
-#define CHILD_EXIT_EXEC 127
 /* pg_ctl status: 0 running, 3 not running, 4 no data directory. */
 #define PG_CTL_STATUS_RUNNING 0
 /* Clusters the *_each functions handle at once. */
@@ -184,34 +182,27 @@ int cluster_make_dir(const cluster *c, const char *path, pgc_err *e)
 	return 0;
 }
 
-/* In a fresh child: become the server user.  Returns false on failure. */
-static bool child_drop_priv(const cluster *c)
+/* The server user children switch to, or NULL (not root). */
+static const proc_user *run_user(const cluster *c, proc_user *u)
 {
 	if (!c->drop_priv)
-		return true;
-	return initgroups(c->run_user, c->run_gid) == 0 && setgid(c->run_gid) == 0 &&
-	       setuid(c->run_uid) == 0 && setuid(0) != 0;   /* and cannot come back */
-}
-
-static int wait_child(pid_t pid, int *status)
-{
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return 0;
+		return NULL;
+	*u = (proc_user){.name = c->run_user, .uid = c->run_uid, .gid = c->run_gid};
+	return u;
 }
 
 int cluster_check_reachable(const cluster *c, const char *path, pgc_err *e)
 {
 	if (!c->drop_priv)
 		return 0;
-	pid_t pid = fork();
+	proc_user u;
+	pid_t pid = proc_fork(e);
 	if (pid < 0)
-		return pgc_fail(e, PGC_EXIT_SOFTWARE, "fork: %s", strerror(errno));
+		return -1;
 	if (pid == 0)
-		_exit(child_drop_priv(c) && access(path, X_OK) == 0 ? 0 : 1);
+		_exit(proc_become_user(run_user(c, &u)) && access(path, X_OK) == 0 ? 0 : 1);
 	int status = 0;
-	if (wait_child(pid, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (proc_wait(pid, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: not reachable by user %s, who runs "
 		                "PostgreSQL because it refuses to run as root; choose a directory "
 		                "under /tmp", path, c->run_user);
@@ -263,29 +254,17 @@ static pid_t spawn_begin(const cluster *c, char *const argv[], bool quiet, pgc_e
 	for (argc = 1; argc < CLUSTER_MAX_ARGV - 1 && argv[argc]; argc++)
 		child_argv[argc] = argv[argc];
 	child_argv[argc] = NULL;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		free(prog);
-		pgc_fail(e, PGC_EXIT_SOFTWARE, "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		if (!child_drop_priv(c))
-			_exit(CHILD_EXIT_PRIV);
-		if (chdir(c->sockdir) < 0 && chdir("/") < 0)
-			_exit(CHILD_EXIT_PRIV);
-		int in = open("/dev/null", O_RDONLY);
-		int out = quiet ? open("/dev/null", O_WRONLY)
-		                : open(c->logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 ||
-		    dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
-			_exit(CHILD_EXIT_PRIV);
-		execv(prog, child_argv);
-		_exit(CHILD_EXIT_EXEC);
-	}
+	proc_user u;
+	proc_spec sp = {
+		.path = prog, .argv = child_argv, .cwd = c->sockdir, .cwd_fallback = "/",
+		.in = PROC_IO_NULL, .out = quiet ? PROC_IO_NULL : PROC_IO_FILE,
+		.err = quiet ? PROC_IO_NULL : PROC_IO_FILE, .file = c->logfile,
+		.user = run_user(c, &u),
+	};
+	proc_child ch;
+	int rc = proc_spawn(&sp, &ch, e);
 	free(prog);
-	return pid;
+	return rc < 0 ? -1 : ch.pid;
 }
 
 /* Waits for a child of spawn_begin.  Returns its exit status, or -1 with
@@ -293,16 +272,16 @@ static pid_t spawn_begin(const cluster *c, char *const argv[], bool quiet, pgc_e
 static int spawn_end(const cluster *c, pid_t pid, const char *prog, pgc_err *e)
 {
 	int status = 0;
-	if (wait_child(pid, &status) < 0)
-		return pgc_fail(e, PGC_EXIT_SOFTWARE, "waitpid: %s", strerror(errno));
+	if (proc_wait(pid, &status) < 0)
+		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s: waitpid: %s", prog, strerror(errno));
 	if (WIFSIGNALED(status))
 		return pgc_fail(e, PGC_EXIT_SOFTWARE, "%s killed by signal %d", prog,
 		                WTERMSIG(status));
 	int rc = WEXITSTATUS(status);
-	if (rc == CHILD_EXIT_PRIV)
+	if (rc == PROC_EXIT_SETUP)
 		return pgc_fail(e, PGC_EXIT_NOPERM, "%s: could not switch to user %s or open %s",
 		                prog, c->drop_priv ? c->run_user : "(self)", c->logfile);
-	if (rc == CHILD_EXIT_EXEC)
+	if (rc == PROC_EXIT_EXEC)
 		return pgc_fail(e, PGC_EXIT_UNAVAILABLE, "%s/%s: could not be executed",
 		                c->bindir, prog);
 	return rc;

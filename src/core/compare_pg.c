@@ -14,19 +14,19 @@
  * messages name host, port and database only.  A lost or refused server
  * fails the queued requests with a message and is retried with backoff.
  * PQcancel() (a round trip on a new connection, when a refresh replaces one
- * in flight) blocks in libpq 15: a refresh runs it in a forked child, and
- * only closing the session waits for it.  Resolving a host name in
+ * in flight) blocks in libpq 15: a refresh runs it in a forked child
+ * (proc_fork, its end reported by the loop's child registry), and only
+ * closing the session waits for it.  Resolving a host name in
  * PQconnectStartParams() still blocks (use hostaddr= to skip it).
  */
 #include "config.h"
-#include <errno.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <string.h>
 #include <libpq-fe.h>
 #include "pgcutover/compare.h"
 #include "pgcutover/pqtext.h"
+#include "pgcutover/proc.h"
 #include "pgcutover/schema.h"
 
 /* async libpq has no connect_timeout of its own: this bounds a connect. */
@@ -79,7 +79,6 @@ struct pgs_side {
 	int dispatch_depth;    /* > 0 while handling results: dispatch later */
 	int kick_timer;        /* pending deferred dispatch */
 	pid_t *cancellers; size_t n_cancellers;  /* children running PQcancel() */
-	int reap_timer;
 };
 
 static void pgs_dispatch(pgs_side *ps);
@@ -210,31 +209,23 @@ static void pgs_conn_cancel_query(pgs_conn *pc)
 
 /* Cancelling from the console's loop: PQcancel() is documented safe in a
  * signal handler (it uses only the PGcancel object), so a forked child can
- * run the round trips while the loop goes on; the child is reaped from a
- * timer.  Without a fork the cancels run here, blocking as before. */
-#define PGS_REAP_MS 50
-
-static void pgs_reap(loop *lp, void *ud)
+ * run the round trips while the loop goes on; the loop's child registry
+ * reports its end.  Without a fork the cancels run here, blocking as before. */
+static void pgs_canceller_ended(loop *lp, pid_t pid, int status, void *ud)
 {
 	pgs_side *ps = ud;
-	ps->reap_timer = 0;
-	size_t k = 0;
-	for (size_t i = 0; i < ps->n_cancellers; i++) {
-		int st;
-		pid_t got = waitpid(ps->cancellers[i], &st, WNOHANG);
-		if (got == 0 || (got < 0 && errno == EINTR))
-			ps->cancellers[k++] = ps->cancellers[i];   /* still running */
-	}
-	ps->n_cancellers = k;
-	if (k)
-		ps->reap_timer = loop_timer(lp, PGS_REAP_MS, pgs_reap, ps);
+	for (size_t i = 0; i < ps->n_cancellers; i++)
+		if (ps->cancellers[i] == pid) {
+			ps->cancellers[i] = ps->cancellers[--ps->n_cancellers];
+			return;
+		}
 }
 
 static void pgs_cancel_async(pgs_side *ps, PGcancel **v, size_t n)
 {
 	if (n == 0)
 		return;
-	pid_t pid = fork();
+	pid_t pid = proc_fork(NULL);
 	if (pid == 0) {
 		char errbuf[256];
 		for (size_t i = 0; i < n; i++)
@@ -248,8 +239,8 @@ static void pgs_cancel_async(pgs_side *ps, PGcancel **v, size_t n)
 	} else {
 		ps->cancellers = xrealloc(ps->cancellers, (ps->n_cancellers + 1) * sizeof *ps->cancellers);
 		ps->cancellers[ps->n_cancellers++] = pid;
-		if (!ps->reap_timer)
-			ps->reap_timer = loop_timer(ps->sd->lp, PGS_REAP_MS, pgs_reap, ps);
+		/* Unwatched, it stays listed: closing the session waits for it. */
+		(void)proc_watch(ps->sd->lp, pid, pgs_canceller_ended, ps, NULL);
 	}
 	for (size_t i = 0; i < n; i++)
 		PQfreeCancel(v[i]);
@@ -802,11 +793,10 @@ static void pgs_free(cmp_side *sd)
 		loop_timer_cancel(sd->lp, ps->retry_timer);
 	if (ps->kick_timer > 0)
 		loop_timer_cancel(sd->lp, ps->kick_timer);
-	if (ps->reap_timer > 0)
-		loop_timer_cancel(sd->lp, ps->reap_timer);
-	for (size_t i = 0; i < ps->n_cancellers; i++)   /* a round trip each, at most */
-		while (waitpid(ps->cancellers[i], NULL, 0) < 0 && errno == EINTR)
-			;
+	for (size_t i = 0; i < ps->n_cancellers; i++) {   /* a round trip each, at most */
+		proc_unwatch(sd->lp, ps->cancellers[i]);
+		proc_wait(ps->cancellers[i], NULL);
+	}
 	free(ps->cancellers);
 	free(ps->conns);
 	free(ps->want_estimate);

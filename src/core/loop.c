@@ -46,6 +46,8 @@ struct loop {
 	loop_signal_entry signals[LOOP_MAX_SIGNAL];
 	int sigpipe[2];
 	bool stopped;
+	void *procs;                     /* proc.c's child registry */
+	void (*procs_free)(void *procs);
 };
 
 /* The write end of the signal pipe; signals are process-wide, so is this. */
@@ -70,6 +72,8 @@ void loop_free(loop *lp)
 {
 	if (!lp)
 		return;
+	if (lp->procs_free)
+		lp->procs_free(lp->procs);
 	for (int s = 1; s < LOOP_MAX_SIGNAL; s++)
 		if (lp->signals[s].fn)
 			signal(s, SIG_DFL);
@@ -183,6 +187,17 @@ int loop_signal(loop *lp, int signo, loop_signal_fn fn, void *ud)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	return sigaction(signo, &sa, NULL);
+}
+
+void *loop_procs(loop *lp)
+{
+	return lp->procs;
+}
+
+void loop_set_procs(loop *lp, void *procs, void (*free_fn)(void *procs))
+{
+	lp->procs = procs;
+	lp->procs_free = free_fn;
 }
 
 /* Runs due timers; returns ms until the next one, or -1 when none.
