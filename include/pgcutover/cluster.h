@@ -1,7 +1,7 @@
 /*
  * cluster.h -- local, throw-away PostgreSQL clusters: find the server
  * binaries, initdb, start, stop, and run SQL through libpq.  Used by
- * `pgcutover demo` (src/cli/cmd_demo.c); tests/lib/pg.sh is the shell twin
+ * `pgcutover demo` (src/core/demo.c); tests/lib/pg.sh is the shell twin
  * used by the test suite.  Clusters listen on a Unix socket only, trust
  * local connections for the superuser CLUSTER_SUPERUSER, and, when we run
  * as root, run as an unprivileged user (`postgres`, else `nobody`) because
