@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "pgcutover/proc.h"
 #include "pgcutover/cli.h"
 #include "pgcutover/demo.h"
 
@@ -39,27 +40,23 @@ static int run_self(const demo *d, const cli_opts *o, const char *cmd)
 	char *cfg = xasprintf("%s/" DEMO_CONFIG_FILE, d->dir);
 	char *argv[] = {"pgcutover", "-c", cfg, "--operator", (char *)o->operator_name,
 	                (char *)cmd, NULL};
-	fflush(NULL);
 	/* Like system(): a ^C at the terminal is the child's to handle; we
-	 * must not die under it and leave it on the terminal alone. */
+	 * must not die under it and leave it on the terminal alone.  (The
+	 * child starts with default dispositions: proc_spawn resets them.) */
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
-	pid_t pid = fork();
-	if (pid == 0) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		execv(self, argv);
-		_exit(PGC_EXIT_UNAVAILABLE);
-	}
-	free(cfg);
 	int status = 0, rc = -1;
-	if (pid > 0) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
+	pgc_err e = {0};
+	fflush(NULL);
+	if (proc_run(&(proc_spec){.path = self, .argv = argv, .in = PROC_IO_INHERIT, .out = PROC_IO_INHERIT,
+	                          .err = PROC_IO_INHERIT},
+	             &status, &e) == 0)
 		rc = WIFEXITED(status) ? WEXITSTATUS(status) : PGC_EXIT_SOFTWARE;
-	}
+	else
+		fprintf(stderr, "pgcutover: %s\n", e.msg);
+	free(cfg);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	return rc;
