@@ -321,6 +321,8 @@ char *act_mask_payload(const config *cfg, const char *payload_json);
 /* Adds the inline secrets of text (URL passwords, secret-named assignments). */
 void act_masker_learn(act_masker *m, const char *text);
 char *act_masker_apply(const act_masker *m, const char *text);
+/* act_masker_apply() and act_sanitize(): a value as the audit records it. */
+char *act_masker_clean(const act_masker *m, const char *text);
 void act_masker_free(act_masker *m);
 
 /* Output framed for masking: bytes go in as they are read and come out

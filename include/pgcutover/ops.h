@@ -97,6 +97,8 @@ int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, p
 
 /* ---- payloads: one writer per kind (JSON text, free()) ---- */
 char *ops_payload_tick(const char *hash, const char *note);
+/* The tick a command run records on a zero exit: start_id = its command_start. */
+char *ops_payload_tick_auto(const char *hash, const char *note, int64_t start_id);
 char *ops_payload_untick(const char *hash, const char *reason);
 char *ops_payload_note(const char *text, const char *hash);
 char *ops_payload_phase_complete(int done, int total, const char *gate, bool gate_overridden);
@@ -119,5 +121,9 @@ char *ops_payload_session_end(const char *reason);
 /* A runbook_loaded payload's path (new string) and sha256: 1 when it names
  * a path, 0 when not (*path NULL, sha256 ""). */
 int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65]);
+/* A runbook_loaded event's payload for a person (`pgcutover log`): the
+ * items list replaced by how many there are; NULL for another kind or a
+ * payload without one (then show it as stored).  free(). */
+char *ops_runbook_loaded_brief(const st_event *ev);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/evpay.h"
 #include "pgcutover/ledger.h"
 
 #define LG_SNAPSHOT_FORMAT 3   /* 2: phases carry rolled_back_at; 3: items first_run_at */
@@ -331,15 +332,14 @@ static void apply_command_start(ledger *lg, const st_event *ev)
 	size_t p, i;
 	if (!ev->item || ledger_find_item(lg, ev->item, &p, &i) < 0)
 		return;
-	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
-	const char *hash = json_str(pl, "item_hash");
-	bool rollback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pl, "rollback"));
-	if (!rollback && (!hash || strcmp(lg->rb->phases[p].items[i].hash, hash) == 0)) {
+	evr_command_start cs;
+	evr_command_start_read(ev->payload, &cs);
+	if (!cs.rollback && (!cs.item_hash || strcmp(lg->rb->phases[p].items[i].hash, cs.item_hash) == 0)) {
 		lg_item *it = ledger_item(lg, p, i);
 		if (it->first_run_at == 0)
 			it->first_run_at = ev->ts;
 	}
-	cJSON_Delete(pl);
+	evr_command_start_free(&cs);
 }
 
 /* A rolled-back phase is reopened: its ticks stay in the log (and in each

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/notify.h"
 #include "pgcutover/action.h"
+#include "pgcutover/evpay.h"
 #include "pgcutover/health.h"
 
 #define NOTIFY_PREFIX "[pgcutover]"
@@ -192,16 +193,17 @@ char *notify_text(const config *cfg, const runbook *rb, const st_event *ev)
 		msg = xasprintf("%s %s: phase %s complete (%s)%s%s", NOTIFY_PREFIX, title, ev->phase ? ev->phase : "?",
 		                who, gate ? "; counts gate overridden: " : "", gate ? gate : "");
 	} else if (strcmp(k, EV_PHASE_ROLLED_BACK) == 0) {
-		bool past = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pl, "past_point_of_no_return"));
+		evr_rolled_back rbk;
+		evr_rolled_back_read(ev->payload, &rbk);
 		msg = xasprintf("%s %s: phase %s ROLLED BACK by %s%s", NOTIFY_PREFIX, title, ev->phase ? ev->phase : "?",
-		                who, past ? " (past the point of no return)" : "");
+		                who, rbk.past_point_of_no_return ? " (past the point of no return)" : "");
 	} else if (strcmp(k, EV_COMMAND_END) == 0) {
-		const char *st = pl_str(pl, "status");
-		if (st && strcmp(st, "ok") != 0) {
-			const cJSON *x = cJSON_GetObjectItemCaseSensitive(pl, "exit");
+		evr_command_end ce;
+		evr_command_end_read(ev->payload, &ce);
+		if (ce.status && strcmp(ce.status, "ok") != 0)
 			msg = xasprintf("%s %s: command of item %s %s (exit %d), run by %s", NOTIFY_PREFIX, title,
-			                ev->item ? ev->item : "?", st, cJSON_IsNumber(x) ? x->valueint : -1, who);
-		}
+			                ev->item ? ev->item : "?", ce.status, ce.has_exit ? ce.exit_code : -1, who);
+		evr_command_end_free(&ce);
 	} else if (strcmp(k, EV_COMMAND_UNKNOWN) == 0) {
 		msg = xasprintf("%s %s: the end of item %s's command is unknown (pgcutover exited while it ran)",
 		                NOTIFY_PREFIX, title, ev->item ? ev->item : "?");

@@ -60,9 +60,16 @@ static void add_str(cJSON *o, const char *key, const char *val)
 
 char *ops_payload_tick(const char *hash, const char *note)
 {
+	return ops_payload_tick_auto(hash, note, 0);
+}
+
+char *ops_payload_tick_auto(const char *hash, const char *note, int64_t start_id)
+{
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
 	add_str(o, "note", note);
+	if (start_id > 0)
+		cJSON_AddNumberToObject(o, "start_id", (double)start_id);
 	return json_text(o);
 }
 
@@ -182,6 +189,20 @@ int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65])
 	}
 	cJSON_Delete(pl);
 	return rc;
+}
+
+char *ops_runbook_loaded_brief(const st_event *ev)
+{
+	if (strcmp(ev->kind, EV_RUNBOOK_LOADED) != 0)
+		return NULL;
+	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "");
+	cJSON *items = cJSON_GetObjectItemCaseSensitive(pl, "items");
+	if (!cJSON_IsArray(items)) {
+		cJSON_Delete(pl);
+		return NULL;
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(pl, "items", cJSON_CreateNumber(cJSON_GetArraySize(items)));
+	return json_text(pl);
 }
 
 char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to)

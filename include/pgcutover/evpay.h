@@ -1,0 +1,178 @@
+/*
+ * evpay.h -- event payloads: one typed writer and one typed reader per
+ * event kind, side by side, so the JSON text of every kind is spelled in
+ * one place.  Every state_append() takes its payload from a writer here
+ * (or from ops.h's ops_payload_* for the operator's own kinds: tick,
+ * untick, note, phase_complete/override, downtime, duty, session,
+ * runbook_loaded/changed); src/cli and src/ui neither build nor parse
+ * payload text.  The payload text is hash-chained and exported: a writer
+ * must keep its keys, their order and their number format, so a change
+ * here is a change to the log format (tests/unit/test_evpay.c pins them).
+ *
+ * Writers take the typed record and return malloc'd JSON text; they mask
+ * and sanitise where the kind's values may hold a secret or a control
+ * character (a masker NULL masks only inline passwords).  Readers never
+ * fail: a missing or malformed field reads as absent (NULL, has_* false,
+ * 0), since an old log may predate it.  Strings are the payload's own
+ * text (already masked by the writer); the caller frees the struct with
+ * its _free function.
+ */
+#ifndef PGCUTOVER_EVPAY_H
+#define PGCUTOVER_EVPAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "pgcutover/action.h"
+#include "pgcutover/compare.h"
+#include "pgcutover/health.h"
+#include "pgcutover/lease.h"
+
+struct cJSON;
+
+/* ---- command_start (action.c) ---- */
+/* {"command","shell","workdir","timeout_s","segments","flags":[names],
+ *  "vars":{name:value},["item_hash",]"rollback"}; command, workdir and
+ * var values masked with m, secret-named vars as ***. */
+char *evp_command_start_write(const act_plan *plan, const act_masker *m);
+
+typedef struct evr_command_start {
+	char *command;          /* NULL when absent */
+	char *item_hash;        /* the item's text hash when it ran; NULL when absent */
+	bool rollback;          /* a rollback step's command */
+} evr_command_start;
+
+void evr_command_start_read(const char *payload, evr_command_start *out);
+void evr_command_start_free(evr_command_start *c);
+
+/* ---- command_end (action.c) ---- */
+/* {"start_id","status","exit" (null for an error),"signal",["signal_name",]
+ *  "duration_s","output_head","output_tail","output_bytes","truncated",
+ *  "segment",["error"]}: output and error masked with m. */
+char *evp_command_end_write(const act_result *res, const char *output_head, const char *output_tail,
+                            const act_masker *m);
+
+typedef struct evr_command_end {
+	int64_t start_id;       /* 0 when absent */
+	bool has_exit;
+	int exit_code;
+	char *status;           /* "ok", "failed", "timeout"...; NULL when absent */
+	bool has_duration;
+	double duration_s;
+	char *output_head, *output_tail;   /* NULL when absent */
+	char *error;            /* why pgcutover stopped it; NULL when absent */
+} evr_command_end;
+
+void evr_command_end_read(const char *payload, evr_command_end *out);
+void evr_command_end_free(evr_command_end *c);
+
+/* ---- command_unknown (act_recover_unknown) ---- */
+/* {"start_id","pid","host","message"} */
+char *evp_command_unknown_write(int64_t start_id, int pid, const char *host, const char *message);
+/* The start_id a command_end or command_unknown closes; 0 when absent. */
+int64_t evp_command_closes(const char *payload);
+
+/* ---- flag_set (action.c) ---- */
+typedef struct evp_flag_set {
+	const char *name;
+	const char *file;          /* the env_file; NULL recorded as null */
+	const envfile_set_result *sr;
+	const char *new_hmac;      /* of the new value (act_flag_hmac), or NULL */
+	int64_t start_id;          /* the run that set it; 0 manual */
+	bool rollback;             /* a restore by a rollback */
+	bool manual;               /* `pgcutover flags set` (written only when true) */
+} evp_flag_set;
+
+/* {"name","old","new","file","backup","changed","sha256",["new_hmac",]
+ *  "start_id","rollback",["manual":true]}: old and new as *** for a
+ * secret-named flag, values and paths masked with m. */
+char *evp_flag_set_write(const evp_flag_set *f, const act_masker *m);
+
+typedef struct evr_flag_set {
+	char *name, *old_value, *new_value;   /* NULL when absent (old: was unset) */
+	char *file, *sha256, *new_hmac;       /* NULL when absent */
+	bool rollback;                        /* a rollback's restore */
+} evr_flag_set;
+
+void evr_flag_set_read(const char *payload, evr_flag_set *out);
+void evr_flag_set_free(evr_flag_set *f);
+/* flag_set: the new value as recorded (masked when secret); NULL when absent. */
+char *evr_flag_set_new(const char *payload);
+
+/* ---- phase_rolled_back (rollback.c) ---- */
+/* [{"name",from_key,to_key}] of rb's flag restores, values shown as
+ * act_flag_shown() does: the payload's "restored" and the dry run's
+ * "restore" list. */
+struct cJSON *evp_rollback_restores(const act_rollback *rb, const char *from_key, const char *to_key);
+/* {"restored":[{name,from,to}],"steps":[{"item"[,"start_id","status","exit"]}],
+ *  "past_point_of_no_return",["rows_gained","rows_gained_exact"]};
+ * step_results: rb->n_steps results in order, or NULL. */
+char *evp_rolled_back_write(const act_rollback *rb, const act_result *step_results);
+
+typedef struct evr_rolled_back {
+	bool past_point_of_no_return;
+	int64_t rows_gained;       /* -1 when not recorded */
+	bool rows_gained_exact;
+	size_t n_restored, n_steps;
+} evr_rolled_back;
+
+void evr_rolled_back_read(const char *payload, evr_rolled_back *out);
+
+/* ---- counts (compare.c) ---- */
+/* The compact snapshot: {"match","exact","tables":[{"table","source",
+ * "target" (null when -1),"exact","match","state"}]}; r->summary is not
+ * written. */
+char *evp_counts_write(const cmp_rec *r);
+/* The one reader (see cmp_rec in compare.h): 0, or -1 when payload_json is
+ * not a JSON object (*out then empty). */
+int cmp_rec_read(const char *payload_json, cmp_rec *out);
+void cmp_rec_free(cmp_rec *r);
+const cmp_rec_table *cmp_rec_find(const cmp_rec *r, const char *table);
+
+/* ---- health (health.c) ---- */
+/* {"all_ok","checks":[{"name","url","item","ok","status","latency_ms",
+ *  "expect_status","expect_body","body_matched","error"}]}: the url's
+ * password masked, text sanitised. */
+char *evp_health_write(const hc_check *c, const hc_result *r, size_t n);
+
+typedef struct evr_health {
+	int n_checks, n_ok;
+	char *failing;          /* names of the failing checks, ", "-joined ("" none) */
+} evr_health;
+
+void evr_health_read(const char *payload, evr_health *out);
+void evr_health_free(evr_health *h);
+
+/* ---- lease_acquired, lease_released, lease_takeover (lease.c) ---- */
+/* {"command"[,"held_s"]}: held_s < 0 is not written (acquired). */
+char *evp_lease_write(const char *command, double held_s);
+/* {"reason","automatic","from":{"operator","host","pid","command",
+ *  "acquired_at","heartbeat_at"[,"started"]}} */
+char *evp_lease_takeover_write(const lease_info *from, const char *reason, bool automatic);
+
+typedef struct evr_lease {
+	char *command;          /* acquired/released; the holder's for a takeover */
+	double held_s;          /* released; -1 when absent */
+	char *reason;           /* takeover; NULL otherwise */
+	bool automatic;
+	char *from_operator, *from_host;   /* takeover: the previous holder */
+	int from_pid;
+} evr_lease;
+
+void evr_lease_read(const char *payload, evr_lease *out);
+void evr_lease_free(evr_lease *l);
+
+/* ---- rehearsal (rehearsal.c) ---- */
+/* {"note"}: masked with act_masker_new(cfg) (the note may quote a secret). */
+char *evp_rehearsal_write(const config *cfg, const char *note);
+/* The note; NULL when absent. */
+char *evr_rehearsal_note(const char *payload);
+
+/* ---- any kind ---- */
+/* "  reason: x  text: y" from whichever of reason, text, note, mode and
+ * message the payload has (non-empty strings, in that order); "" none. */
+char *evr_why(const char *payload);
+/* The stored payload as a JSON value to embed in a --json document (the
+ * caller owns it; cJSON_Delete); NULL when it is not JSON. */
+struct cJSON *evp_embed(const char *payload);
+
+#endif
