@@ -171,6 +171,12 @@ char *evr_rehearsal_note(const char *payload);
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and
  * message the payload has (non-empty strings, in that order); "" none. */
 char *evr_why(const char *payload);
+/* For JSON written beside the payloads (a plan's dry run): o[key] = v as
+ * the audit records it, masked with m and sanitised (null for NULL); a
+ * flag's value as *** when its name looks secret. */
+void evp_json_add_clean(struct cJSON *o, const char *key, const act_masker *m, const char *v);
+void evp_json_add_flag_value(struct cJSON *o, const char *key, const act_masker *m, const char *name,
+                             const char *v);
 /* The stored payload as a JSON value to embed in a --json document (the
  * caller owns it; cJSON_Delete); NULL when it is not JSON. */
 struct cJSON *evp_embed(const char *payload);

@@ -863,22 +863,13 @@ size_t act_plan_flag_changes(const act_plan *p)
 
 static void add_str(cJSON *o, const char *k, const act_masker *m, const char *v)
 {
-	if (!v) {
-		cJSON_AddNullToObject(o, k);
-		return;
-	}
-	char *c = clean_str(m, v);
-	cJSON_AddStringToObject(o, k, c);
-	free(c);
+	evp_json_add_clean(o, k, m, v);
 }
 
 /* A flag value as recorded: masked whole when the flag's name looks secret. */
 static void add_flag_value(cJSON *o, const char *k, const act_masker *m, const char *name, const char *v)
 {
-	if (v && envfile_name_is_secret(name))
-		cJSON_AddStringToObject(o, k, ACT_MASK);
-	else
-		add_str(o, k, m, v);
+	evp_json_add_flag_value(o, k, m, name, v);
 }
 
 char *act_plan_json(const act_plan *p)

@@ -39,8 +39,7 @@ static char *text_of(cJSON *o)
 	return out;
 }
 
-/* A string masked with m and sanitised; null for NULL. */
-static void add_clean(cJSON *o, const char *k, const act_masker *m, const char *v)
+void evp_json_add_clean(cJSON *o, const char *k, const act_masker *m, const char *v)
 {
 	if (!v) {
 		cJSON_AddNullToObject(o, k);
@@ -51,13 +50,12 @@ static void add_clean(cJSON *o, const char *k, const act_masker *m, const char *
 	free(c);
 }
 
-/* A flag value as recorded: masked whole when the flag's name looks secret. */
-static void add_flag_value(cJSON *o, const char *k, const act_masker *m, const char *name, const char *v)
+void evp_json_add_flag_value(cJSON *o, const char *k, const act_masker *m, const char *name, const char *v)
 {
 	if (v && envfile_name_is_secret(name))
 		cJSON_AddStringToObject(o, k, ACT_MASK);
 	else
-		add_clean(o, k, m, v);
+		evp_json_add_clean(o, k, m, v);
 }
 
 static double num_field(const cJSON *o, const char *key, double absent)
@@ -71,9 +69,9 @@ static double num_field(const cJSON *o, const char *key, double absent)
 char *evp_command_start_write(const act_plan *plan, const act_masker *m)
 {
 	cJSON *o = cJSON_CreateObject();
-	add_clean(o, "command", m, plan->command);
+	evp_json_add_clean(o, "command", m, plan->command);
 	cJSON_AddStringToObject(o, "shell", plan->shell);
-	add_clean(o, "workdir", m, plan->workdir);
+	evp_json_add_clean(o, "workdir", m, plan->workdir);
 	cJSON_AddNumberToObject(o, "timeout_s", plan->timeout_s);
 	cJSON_AddNumberToObject(o, "segments", (double)plan->n_segs);
 	cJSON *flags = cJSON_AddArrayToObject(o, "flags");
@@ -85,7 +83,7 @@ char *evp_command_start_write(const act_plan *plan, const act_masker *m)
 		if (envfile_name_is_secret(plan->vars[i].name))
 			cJSON_AddStringToObject(vars, plan->vars[i].name, ACT_MASK);
 		else
-			add_clean(vars, plan->vars[i].name, m, plan->vars[i].value);
+			evp_json_add_clean(vars, plan->vars[i].name, m, plan->vars[i].value);
 	}
 	if (plan->item_hash[0])
 		cJSON_AddStringToObject(o, "item_hash", plan->item_hash);
@@ -126,13 +124,13 @@ char *evp_command_end_write(const act_result *res, const char *output_head, cons
 	if (res->signal)
 		cJSON_AddStringToObject(o, "signal_name", sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?");
 	cJSON_AddNumberToObject(o, "duration_s", res->duration_s);
-	add_clean(o, "output_head", m, output_head);
-	add_clean(o, "output_tail", m, output_tail);
+	evp_json_add_clean(o, "output_head", m, output_head);
+	evp_json_add_clean(o, "output_tail", m, output_tail);
 	cJSON_AddNumberToObject(o, "output_bytes", (double)res->output_bytes);
 	cJSON_AddBoolToObject(o, "truncated", res->truncated);
 	cJSON_AddNumberToObject(o, "segment", res->failed_segment);
 	if (res->error[0])
-		add_clean(o, "error", m, res->error);
+		evp_json_add_clean(o, "error", m, res->error);
 	return text_of(o);
 }
 
@@ -196,10 +194,10 @@ char *evp_flag_set_write(const evp_flag_set *f, const act_masker *m)
 	const envfile_set_result *sr = f->sr;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "name", f->name);
-	add_flag_value(o, "old", m, f->name, sr->old_value);
-	add_flag_value(o, "new", m, f->name, sr->new_value);
-	add_clean(o, "file", m, f->file);
-	add_clean(o, "backup", m, sr->backup_path);
+	evp_json_add_flag_value(o, "old", m, f->name, sr->old_value);
+	evp_json_add_flag_value(o, "new", m, f->name, sr->new_value);
+	evp_json_add_clean(o, "file", m, f->file);
+	evp_json_add_clean(o, "backup", m, sr->backup_path);
 	cJSON_AddBoolToObject(o, "changed", sr->changed);
 	cJSON_AddStringToObject(o, "sha256", sr->after.sha256);
 	if (f->new_hmac)
