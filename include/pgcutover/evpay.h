@@ -1,11 +1,11 @@
 /*
  * evpay.h -- event payloads: one typed writer and one typed reader per
  * event kind, side by side, so the JSON text of every kind is spelled in
- * one place.  Every state_append() takes its payload from a writer here
- * (or from ops.h's ops_payload_* for the operator's own kinds: tick,
- * untick, note, phase_complete/override, downtime, duty, session,
- * runbook_loaded/changed); src/cli and src/ui neither build nor parse
- * payload text.  The payload text is hash-chained and exported: a writer
+ * one place (evpay.c).  Every state_append() takes its payload from a
+ * writer here: ops_payload_* for the operator's own kinds (the ops of
+ * ops.h), evp_*_write for the rest; src/cli and src/ui neither build nor
+ * parse payload text (evp_embed hands a --json document the stored text as
+ * JSON).  The payload text is hash-chained and exported: a writer
  * must keep its keys, their order and their number format, so a change
  * here is a change to the log format (tests/unit/test_evpay.c pins them).
  *
@@ -26,8 +26,61 @@
 #include "pgcutover/compare.h"
 #include "pgcutover/health.h"
 #include "pgcutover/lease.h"
+#include "pgcutover/ledger.h"
+#include "pgcutover/runbook.h"
 
 struct cJSON;
+
+/* ---- the operator's kinds (ops.h): tick, untick, note, phase_complete,
+ * phase_override, downtime_start/end, duty_done, session_start/end,
+ * runbook_loaded/changed; the operator's words are masked by the op before
+ * the text is recorded ---- */
+char *ops_payload_tick(const char *hash, const char *note);
+/* The tick a command run records on a zero exit: start_id = its command_start. */
+char *ops_payload_tick_auto(const char *hash, const char *note, int64_t start_id);
+char *ops_payload_untick(const char *hash, const char *reason);
+char *ops_payload_note(const char *text, const char *hash);
+char *ops_payload_phase_complete(int done, int total, const char *gate, bool gate_overridden);
+/* item: the tick that completes the phase (or NULL); open_phase: the
+ * earlier phase still open (order override); gate: the failing gate (gate
+ * override).  One of open_phase/gate. */
+char *ops_payload_phase_override(const char *reason, const char *item, const char *open_phase,
+                                 const char *gate);
+char *ops_payload_downtime_start(const char *reason, int plan_min);
+char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over);
+char *ops_payload_duty_done(const char *hash, const char *note);
+char *ops_payload_session_start(const char *mode);
+/* {"sha256","path","phases","items":[[id,hash],..]} and the diff with
+ * from_sha256/to_sha256 */
+char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, size_t n);
+char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to);
+char *ops_payload_session_end(const char *reason);
+
+/* The fields of any of the operator's kinds, each NULL (or -1) when the
+ * payload has none. */
+typedef struct evr_op {
+	char *hash;               /* tick, untick, note, duty_done: the item's text hash */
+	char *note;               /* tick, duty_done */
+	char *text;               /* note */
+	char *reason;             /* untick, phase_override, downtime_start, session_end */
+	char *status;             /* phase_override: the status it forces */
+	char *gate_overridden;    /* phase_complete: the gate completed past */
+	double elapsed_s;         /* downtime_end */
+	double planned_s;         /* downtime_start/end */
+} evr_op;
+
+void evr_op_read(const char *payload, evr_op *out);
+void evr_op_free(evr_op *o);
+
+/* A runbook_loaded payload's path (new string) and sha256: 1 when it names
+ * a path, 0 when not (*path NULL, sha256 ""). */
+int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65]);
+/* A runbook_loaded payload's sha256 ("" when absent), path or not. */
+void ops_read_runbook_sha256(const char *payload, char sha256[65]);
+/* A runbook_loaded event's payload for a person (`pgcutover log`): the
+ * items list replaced by how many there are; NULL for another kind or a
+ * payload without one (then show it as stored).  free(). */
+char *ops_runbook_loaded_brief(const st_event *ev);
 
 /* ---- command_start (action.c) ---- */
 /* {"command","shell","workdir","timeout_s","segments","flags":[names],

@@ -8,6 +8,7 @@
  * the wrong type: the log is years of events written by older versions.
  */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
@@ -16,6 +17,7 @@
 
 /* Latency is recorded in tenths of a millisecond. */
 #define EVPAY_LATENCY_TENTHS 10
+#define EVPAY_SECONDS_PER_MINUTE 60.0
 
 static cJSON *parse(const char *payload)
 {
@@ -62,6 +64,211 @@ static double num_field(const cJSON *o, const char *key, double absent)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsNumber(v) ? v->valuedouble : absent;
+}
+
+/* ---- the operator's kinds (ops.c): tick, untick, note, phase_complete,
+ * phase_override, downtime, duty_done, session, runbook_loaded/changed ---- */
+
+/* Only a non-empty value is written. */
+static void add_given(cJSON *o, const char *key, const char *val)
+{
+	if (val && *val)
+		cJSON_AddStringToObject(o, key, val);
+}
+
+char *ops_payload_tick(const char *hash, const char *note)
+{
+	return ops_payload_tick_auto(hash, note, 0);
+}
+
+char *ops_payload_tick_auto(const char *hash, const char *note, int64_t start_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	add_given(o, "note", note);
+	if (start_id > 0)
+		cJSON_AddNumberToObject(o, "start_id", (double)start_id);
+	return text_of(o);
+}
+
+char *ops_payload_untick(const char *hash, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	return text_of(o);
+}
+
+char *ops_payload_note(const char *text, const char *hash)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "text", text ? text : "");
+	add_given(o, "hash", hash);
+	return text_of(o);
+}
+
+char *ops_payload_phase_complete(int done, int total, const char *gate, bool gate_overridden)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "done", done);
+	cJSON_AddNumberToObject(o, "total", total);
+	add_given(o, gate_overridden ? "gate_overridden" : "gate", gate);
+	return text_of(o);
+}
+
+char *ops_payload_phase_override(const char *reason, const char *item, const char *open_phase,
+                                 const char *gate)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	add_given(o, "item", item);
+	add_given(o, "open_phase", open_phase);
+	add_given(o, "gate", gate);
+	return text_of(o);
+}
+
+char *ops_payload_downtime_start(const char *reason, int plan_min)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "explicit");
+	if (plan_min >= 0)
+		cJSON_AddNumberToObject(o, "planned_s", plan_min * EVPAY_SECONDS_PER_MINUTE);
+	return text_of(o);
+}
+
+char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "elapsed_s", (double)(long)elapsed_s);
+	if (plan_min >= 0)
+		cJSON_AddNumberToObject(o, "planned_s", plan_min * EVPAY_SECONDS_PER_MINUTE);
+	cJSON_AddBoolToObject(o, "over", over);
+	return text_of(o);
+}
+
+char *ops_payload_duty_done(const char *hash, const char *note)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	add_given(o, "note", note);
+	return text_of(o);
+}
+
+char *ops_payload_session_start(const char *mode)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", mode ? mode : "console");
+	return text_of(o);
+}
+
+char *ops_payload_session_end(const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	return text_of(o);
+}
+
+/* {"sha256":..,"path":..,"items":[[id,hash],..]} for runbook_loaded. */
+char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, size_t n)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "sha256", rb->sha256);
+	char *abs = rb->path ? realpath(rb->path, NULL) : NULL;
+	cJSON_AddStringToObject(root, "path", abs ? abs : rb->path ? rb->path : "");
+	free(abs);
+	cJSON_AddNumberToObject(root, "phases", (double)rb->n_phases);
+	cJSON *items = cJSON_AddArrayToObject(root, "items");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *pair = cJSON_CreateArray();
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].id));
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].hash));
+		cJSON_AddItemToArray(items, pair);
+	}
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+void evr_op_read(const char *payload, evr_op *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->hash = str_field(o, "hash");
+	out->note = str_field(o, "note");
+	out->text = str_field(o, "text");
+	out->reason = str_field(o, "reason");
+	out->status = str_field(o, "status");
+	out->gate_overridden = str_field(o, "gate_overridden");
+	out->elapsed_s = num_field(o, "elapsed_s", -1);
+	out->planned_s = num_field(o, "planned_s", -1);
+	cJSON_Delete(o);
+}
+
+void evr_op_free(evr_op *o)
+{
+	free(o->hash);
+	free(o->note);
+	free(o->text);
+	free(o->reason);
+	free(o->status);
+	free(o->gate_overridden);
+	memset(o, 0, sizeof *o);
+}
+
+int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65])
+{
+	*path = NULL;
+	sha256[0] = '\0';
+	cJSON *pl = parse(payload);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(pl, "path"),
+	            *s = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+	int rc = 0;
+	if (cJSON_IsString(p) && *p->valuestring) {
+		*path = xstrdup(p->valuestring);
+		snprintf(sha256, 65, "%s", cJSON_IsString(s) ? s->valuestring : "");
+		rc = 1;
+	}
+	cJSON_Delete(pl);
+	return rc;
+}
+
+void ops_read_runbook_sha256(const char *payload, char sha256[65])
+{
+	cJSON *pl = parse(payload);
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+	snprintf(sha256, 65, "%s", cJSON_IsString(s) ? s->valuestring : "");
+	cJSON_Delete(pl);
+}
+
+char *ops_runbook_loaded_brief(const st_event *ev)
+{
+	if (strcmp(ev->kind, EV_RUNBOOK_LOADED) != 0)
+		return NULL;
+	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "");
+	cJSON *items = cJSON_GetObjectItemCaseSensitive(pl, "items");
+	if (!cJSON_IsArray(items)) {
+		cJSON_Delete(pl);
+		return NULL;
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(pl, "items", cJSON_CreateNumber(cJSON_GetArraySize(items)));
+	return text_of(pl);
+}
+
+/* The diff's JSON with from/to sha256 added. */
+char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to)
+{
+	char *diff = ledger_diff_json(d);
+	cJSON *root = cJSON_Parse(diff);
+	free(diff);
+	cJSON_AddStringToObject(root, "from_sha256", from);
+	cJSON_AddStringToObject(root, "to_sha256", to);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
 }
 
 /* ---- command_start ---- */

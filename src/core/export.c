@@ -527,12 +527,6 @@ static char *cell(const char *s)
 	return sb_steal(&sb);
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static md_op *op_for(export_md *md, const char *name)
 {
 	for (size_t i = 0; i < md->n_ops; i++)
@@ -584,7 +578,8 @@ void export_md_add(export_md *md, const st_event *ev)
 		md->first_ts = ev->ts;
 	md->n_events++;
 	md->last_ts = ev->ts;
-	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+	evr_op pl;
+	evr_op_read(ev->payload, &pl);
 	md_op *op = op_for(md, ev->operator_name);
 	if (op->first == 0)
 		op->first = ev->ts;
@@ -596,16 +591,16 @@ void export_md_add(export_md *md, const st_event *ev)
 	bool in_timeline = true;
 	if (strcmp(k, EV_TICK) == 0) {
 		op->ticks++;
-		const char *note = jstr(pl, "note");
+		const char *note = pl.note;
 		const char *t = item_text(md, ev->item);
 		detail = xasprintf("%s%s%s", t ? t : "", note ? " — note: " : "", note ? note : "");
 	} else if (strcmp(k, EV_UNTICK) == 0) {
 		op->unticks++;
-		const char *reason = jstr(pl, "reason");
+		const char *reason = pl.reason;
 		detail = xasprintf("reason: %s", reason ? reason : "-");
 	} else if (strcmp(k, EV_NOTE) == 0) {
 		op->notes++;
-		detail = xstrdup(jstr(pl, "text") ? jstr(pl, "text") : "");
+		detail = xstrdup(pl.text ? pl.text : "");
 	} else if (strcmp(k, EV_COUNTS) == 0) {
 		md->n_counts++;
 		free(md->last_counts);
@@ -686,7 +681,7 @@ void export_md_add(export_md *md, const st_event *ev)
 		evr_flag_set_free(&fl);
 	} else if (strcmp(k, "phase_override") == 0 || strcmp(k, EV_PHASE_COMPLETE) == 0) {
 		op->other++;
-		detail = xstrdup(jstr(pl, "reason") ? jstr(pl, "reason") : "");
+		detail = xstrdup(pl.reason ? pl.reason : "");
 	} else if (strcmp(k, EV_RUNBOOK_LOADED) == 0 || strcmp(k, EV_STATE_CREATED) == 0 ||
 	           strcmp(k, "session_start") == 0 || strcmp(k, "session_end") == 0 ||
 	           strcmp(k, "lease_acquired") == 0 || strcmp(k, "lease_released") == 0) {
@@ -697,7 +692,7 @@ void export_md_add(export_md *md, const st_event *ev)
 	}
 	if (strcmp(k, EV_UNTICK) == 0) {
 		char *c = cell(ev->item ? ev->item : "-"), *w = cell(ev->operator_name),
-		     *r = cell(jstr(pl, "reason"));
+		     *r = cell(pl.reason);
 		sb_printf(&md->rollbacks, "- %s item %s unticked by %s: %s\n", when, c, w, r);
 		free(c);
 		free(w);
@@ -717,7 +712,7 @@ void export_md_add(export_md *md, const st_event *ev)
 		detail = NULL;
 	}
 	free(detail);
-	cJSON_Delete(pl);
+	evr_op_free(&pl);
 }
 
 /* "2 hours", "30 min", "1.5 days", "1 week" -> seconds; -1 when unreadable. */

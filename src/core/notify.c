@@ -176,20 +176,15 @@ size_t notify_flush(notifier *n, int max_ms)
 
 /* ---- what is said ---- */
 
-static const char *pl_str(const cJSON *pl, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(pl, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 char *notify_text(const config *cfg, const runbook *rb, const st_event *ev)
 {
-	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+	evr_op pl;
+	evr_op_read(ev->payload, &pl);
 	const char *k = ev->kind, *who = ev->operator_name ? ev->operator_name : "?";
 	const char *title = rb && rb->title ? rb->title : "migration";
 	char *msg = NULL;
 	if (strcmp(k, EV_PHASE_COMPLETE) == 0) {
-		const char *gate = pl_str(pl, "gate_overridden");
+		const char *gate = pl.gate_overridden;
 		msg = xasprintf("%s %s: phase %s complete (%s)%s%s", NOTIFY_PREFIX, title, ev->phase ? ev->phase : "?",
 		                who, gate ? "; counts gate overridden: " : "", gate ? gate : "");
 	} else if (strcmp(k, EV_PHASE_ROLLED_BACK) == 0) {
@@ -210,14 +205,11 @@ char *notify_text(const config *cfg, const runbook *rb, const st_event *ev)
 	} else if (strcmp(k, EV_DOWNTIME_START) == 0) {
 		msg = xasprintf("%s %s: downtime started (%s)", NOTIFY_PREFIX, title, who);
 	} else if (strcmp(k, EV_DOWNTIME_END) == 0) {
-		const cJSON *el = cJSON_GetObjectItemCaseSensitive(pl, "elapsed_s");
-		const cJSON *pln = cJSON_GetObjectItemCaseSensitive(pl, "planned_s");
-		long e = cJSON_IsNumber(el) ? (long)el->valuedouble : -1;
-		long p = cJSON_IsNumber(pln) ? (long)pln->valuedouble : -1;
+		long e = (long)pl.elapsed_s, p = (long)pl.planned_s;   /* -1: not recorded */
 		msg = xasprintf("%s %s: downtime ended (%s) after %ldh%02ldm%s", NOTIFY_PREFIX, title, who,
 		                e / 3600, (e / 60) % 60, p > 0 && e > p ? ", OVER the plan" : "");
 	}
-	cJSON_Delete(pl);
+	evr_op_free(&pl);
 	if (!msg)
 		return NULL;
 	act_masker *m = act_masker_new(cfg);

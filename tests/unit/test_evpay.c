@@ -5,6 +5,9 @@
  * exported, so a moved key or a changed number format breaks every log
  * written before), and each reads back through its reader.
  *
+ * The operator's kinds (ops_payload_*, moved here unchanged from ops.c and
+ * pinned by test_ops) are read back through evr_op_read().
+ *
  * The expected text is not pasted: each ref_* function below is the JSON
  * building as it stood in action.c, rollback.c, compare.c, health.c,
  * lease.c and cmd_rehearsal.c before the writers moved to evpay.c, run here
@@ -584,6 +587,52 @@ static void rehearsal_note(void)
 	free(got);
 }
 
+/* The operator's kinds (written by ops.c's ops, unchanged here) read back
+ * through their one reader. */
+static void operator_kinds(void)
+{
+	evr_op o;
+	char *p = ops_payload_tick("0123456789abcdef", "rows look right");
+	evr_op_read(p, &o);
+	ok(o.hash && strcmp(o.hash, "0123456789abcdef") == 0 && o.note && strcmp(o.note, "rows look right") == 0 &&
+	   !o.reason && !o.text, "tick: hash and note read back");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_untick("0123456789abcdef", "wrong box");
+	evr_op_read(p, &o);
+	ok(o.hash && o.reason && strcmp(o.reason, "wrong box") == 0 && !o.note, "untick: the reason reads back");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_note("a \"quoted\" word", NULL);
+	evr_op_read(p, &o);
+	ok(o.text && strcmp(o.text, "a \"quoted\" word") == 0 && !o.hash, "note: the text reads back, no hash");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_phase_complete(3, 4, "2/3 tables match", true);
+	evr_op_read(p, &o);
+	ok(o.gate_overridden && strcmp(o.gate_overridden, "2/3 tables match") == 0,
+	   "phase_complete: the gate completed past reads back");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_downtime_end(5432.9, 90, true);
+	evr_op_read(p, &o);
+	ok(o.elapsed_s == 5432 && o.planned_s == 5400, "downtime_end: elapsed and planned seconds read back");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_downtime_start(NULL, -1);
+	evr_op_read(p, &o);
+	ok(o.reason && strcmp(o.reason, "explicit") == 0 && o.planned_s == -1 && o.elapsed_s == -1,
+	   "downtime_start: the reason reads back, no plan as -1");
+	evr_op_free(&o);
+	free(p);
+	evr_op_read("{\"status\":\"done\",\"reason\":7}", &o);
+	ok(o.status && strcmp(o.status, "done") == 0 && !o.reason, "an override's status; a non-string as absent");
+	evr_op_free(&o);
+	evr_op_read(NULL, &o);
+	ok(!o.hash && o.elapsed_s == -1, "no payload reads as nothing");
+	evr_op_free(&o);
+}
+
 static void embed(void)
 {
 	cJSON *j = evp_embed("{\"a\":[1,2]}");
@@ -603,6 +652,7 @@ int main(void)
 	health_checks();
 	lease_events();
 	rehearsal_note();
+	operator_kinds();
 	embed();
 	return done_testing();
 }
