@@ -24,7 +24,8 @@
  *     Ctrl-C in the output pane: act_cancel(run)
  * Every run is audited through state_append(): command_start, flag_set,
  * command_end (output head and tail capped, secrets masked, control
- * characters replaced).  act_recover_unknown() closes the command_start
+ * characters replaced; the payloads' writers and readers are in evpay.h).
+ * act_recover_unknown() closes the command_start
  * events of a pgcutover that died while its command ran (command_unknown).
  */
 #ifndef PGCUTOVER_ACTION_H

@@ -75,6 +75,9 @@ void evr_op_free(evr_op *o);
 /* A runbook_loaded payload's path (new string) and sha256: 1 when it names
  * a path, 0 when not (*path NULL, sha256 ""). */
 int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65]);
+/* The "items":[[id,hash],...] of a runbook_loaded payload (*refs: free());
+ * -1 (PGC_EXIT_DATAERR) when it has no items list. */
+int ops_read_runbook_items(const char *payload_json, lg_item_ref **refs, size_t *n, pgc_err *e);
 /* A runbook_loaded payload's sha256 ("" when absent), path or not. */
 void ops_read_runbook_sha256(const char *payload, char sha256[65]);
 /* A runbook_loaded event's payload for a person (`pgcutover log`): the

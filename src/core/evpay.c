@@ -234,6 +234,31 @@ int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65])
 	return rc;
 }
 
+int ops_read_runbook_items(const char *payload_json, lg_item_ref **refs, size_t *n, pgc_err *e)
+{
+	*refs = NULL;
+	*n = 0;
+	cJSON *root = parse(payload_json);
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
+	if (!cJSON_IsArray(items)) {
+		cJSON_Delete(root);
+		return pgc_fail(e, PGC_EXIT_DATAERR, "runbook_loaded event without an items list");
+	}
+	size_t cap = (size_t)cJSON_GetArraySize(items);
+	*refs = xcalloc(cap ? cap : 1, sizeof **refs);
+	const cJSON *pair;
+	cJSON_ArrayForEach(pair, items) {
+		const cJSON *id = cJSON_GetArrayItem(pair, 0), *hash = cJSON_GetArrayItem(pair, 1);
+		if (!cJSON_IsString(id) || !cJSON_IsString(hash))
+			continue;
+		snprintf((*refs)[*n].id, sizeof (*refs)[*n].id, "%s", id->valuestring);
+		snprintf((*refs)[*n].hash, sizeof (*refs)[*n].hash, "%s", hash->valuestring);
+		(*n)++;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
 void ops_read_runbook_sha256(const char *payload, char sha256[65])
 {
 	cJSON *pl = parse(payload);
@@ -246,7 +271,7 @@ char *ops_runbook_loaded_brief(const st_event *ev)
 {
 	if (strcmp(ev->kind, EV_RUNBOOK_LOADED) != 0)
 		return NULL;
-	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "");
+	cJSON *pl = parse(ev->payload);
 	cJSON *items = cJSON_GetObjectItemCaseSensitive(pl, "items");
 	if (!cJSON_IsArray(items)) {
 		cJSON_Delete(pl);

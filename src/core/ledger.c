@@ -691,31 +691,6 @@ lg_item_ref *ledger_runbook_refs(const runbook *rb, size_t *n)
 	return refs;
 }
 
-int ledger_refs_from_payload(const char *payload_json, lg_item_ref **refs, size_t *n, pgc_err *e)
-{
-	*refs = NULL;
-	*n = 0;
-	cJSON *root = cJSON_Parse(payload_json);
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
-	if (!cJSON_IsArray(items)) {
-		cJSON_Delete(root);
-		return pgc_fail(e, PGC_EXIT_DATAERR, "runbook_loaded event without an items list");
-	}
-	size_t cap = (size_t)cJSON_GetArraySize(items);
-	*refs = xcalloc(cap ? cap : 1, sizeof **refs);
-	const cJSON *pair;
-	cJSON_ArrayForEach(pair, items) {
-		const cJSON *id = cJSON_GetArrayItem(pair, 0), *hash = cJSON_GetArrayItem(pair, 1);
-		if (!cJSON_IsString(id) || !cJSON_IsString(hash))
-			continue;
-		snprintf((*refs)[*n].id, sizeof (*refs)[*n].id, "%s", id->valuestring);
-		snprintf((*refs)[*n].hash, sizeof (*refs)[*n].hash, "%s", hash->valuestring);
-		(*n)++;
-	}
-	cJSON_Delete(root);
-	return 0;
-}
-
 typedef struct ref_idx {
 	const lg_item_ref *ref;
 	size_t pos;

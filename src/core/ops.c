@@ -454,7 +454,7 @@ int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, p
 	char *loaded = ops_payload_runbook_loaded(rb, new_refs, n_new);
 	char *changed = NULL;
 	lg_runbook_diff d = {0};
-	if (last && ledger_refs_from_payload(last->payload, &old_refs, &n_old, NULL) == 0) {
+	if (last && ops_read_runbook_items(last->payload, &old_refs, &n_old, NULL) == 0) {
 		ledger_runbook_diff(old_refs, n_old, new_refs, n_new, &d);
 		if (!ledger_diff_empty(&d)) {
 			changed = ops_payload_runbook_changed(&d, old_sha, rb->sha256);
