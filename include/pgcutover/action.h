@@ -25,7 +25,8 @@
  *     Ctrl-C in the output pane: act_cancel(run)
  * Every run is audited through state_append(): command_start, flag_set,
  * command_end (output head and tail capped, secrets masked, control
- * characters replaced).  act_recover_unknown() closes the command_start
+ * characters replaced; the payloads' writers and readers are in evpay.h).
+ * act_recover_unknown() closes the command_start
  * events of a pgcutover that died while its command ran (command_unknown).
  */
 #ifndef PGCUTOVER_ACTION_H
@@ -323,6 +324,8 @@ char *act_mask_payload(const config *cfg, const char *payload_json);
 /* Adds the inline secrets of text (URL passwords, secret-named assignments). */
 void act_masker_learn(act_masker *m, const char *text);
 char *act_masker_apply(const act_masker *m, const char *text);
+/* act_masker_apply() and act_sanitize(): a value as the audit records it. */
+char *act_masker_clean(const act_masker *m, const char *text);
 void act_masker_free(act_masker *m);
 
 /* Output framed for masking: bytes go in as they are read and come out

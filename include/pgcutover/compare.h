@@ -219,14 +219,14 @@ size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, si
  *               "source_error":"…"|null,"target_error":"…"|null,
  *               "source_age_s":S|null,"target_age_s":S|null,
  *               "rate":R|null,"eta_s":S|null}]}
- * The EV_COUNTS payload is the compact form (full = false):
+ * The EV_COUNTS payload is the compact form (full = false; evp_counts_write):
  *   {"match":bool,"exact":bool,"tables":[{"table","source","target","exact",
  *    "match","state"}]}
  */
 char *cmp_snapshot_json(const cmp_session *cs, bool full);
 
-/* The one reader of a recorded EV_COUNTS payload (the writer is
- * cmp_snapshot_json(cs, false)).  Lenient with older shapes: a table named
+/* A recorded EV_COUNTS payload, as its one reader gives it back (the
+ * writer is cmp_snapshot_json(cs, false), through evp_counts_write()).  Lenient with older shapes: a table named
  * by "name", a count as {"count": N} or {"rows": N}, tables as an object
  * keyed by name.  The gate, the history, the console's recorded pane and
  * the post-mortem all read through it. */
@@ -246,10 +246,8 @@ typedef struct cmp_rec {
 	size_t n_tables;
 } cmp_rec;
 
-/* 0, or -1 when payload_json is not a JSON object (*out then empty). */
-int cmp_rec_read(const char *payload_json, cmp_rec *out);
-void cmp_rec_free(cmp_rec *r);
-const cmp_rec_table *cmp_rec_find(const cmp_rec *r, const char *table);
+/* Read with cmp_rec_read() and written with evp_counts_write() (evpay.h,
+ * where the payload's keys are spelled). */
 
 /* Gate check ("all tables matched", config "gates") on a recorded EV_COUNTS
  * payload such as ledger->last_counts: true when it has every table of cfg

@@ -66,7 +66,8 @@ int hc_run_wait(loop *lp, const hc_check *checks, size_t n, hc_result *out, pgc_
 
 bool hc_all_ok(const hc_result *r, size_t n);
 /* {"all_ok":bool,"checks":[{name,url,item,ok,status,latency_ms,
- *   expect_status,expect_body,body_matched,error}]}  malloc'd. */
+ *   expect_status,expect_body,body_matched,error}]}  malloc'd: the EV_HEALTH
+ * payload, written by evp_health_write() (evpay.h). */
 char *hc_results_json(const hc_check *c, const hc_result *r, size_t n);
 /* Appends one EV_HEALTH event with hc_results_json(). */
 int hc_record(state *st, const hc_check *c, const hc_result *r, size_t n, pgc_err *e);

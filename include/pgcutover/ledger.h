@@ -131,8 +131,8 @@ typedef struct lg_runbook_diff {
 
 /* The (id, hash) of every item, in runbook order. */
 lg_item_ref *ledger_runbook_refs(const runbook *rb, size_t *n);
-/* Parses the "items":[[id,hash],...] of a runbook_loaded payload. */
-int ledger_refs_from_payload(const char *payload_json, lg_item_ref **refs, size_t *n, pgc_err *e);
+/* A runbook_loaded payload's items are read by ops_read_runbook_items()
+ * (evpay.h). */
 /* Compares old and new item lists by text hash: an item whose (id, hash) is
  * in both is unchanged; otherwise a hash in both moved, one only in new
  * appeared, one only in old vanished (a text edited in place shows as one

@@ -4,7 +4,7 @@
  * (with its order and counts-gate overrides), downtime start/end, duty
  * done, and the console session and runbook records.  Each op catches the ledger up and decides under the state's write
  * transaction (so two operators ticking the same item record it once),
- * writes its events through the typed payload writers below, and returns an
+ * writes its events through the typed payload writers (evpay.h), and returns an
  * ops_outcome.  Nothing is written unless the whole op is: a tick that would
  * complete a phase out of order, or past a counts gate, records nothing
  * until the caller calls again with the reason (the console asks for it, the
@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pgcutover/config.h"
+#include "pgcutover/evpay.h"
 #include "pgcutover/ledger.h"
 #include "pgcutover/runbook.h"
 #include "pgcutover/state.h"
@@ -95,29 +96,7 @@ int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, p
 /* All return 0 when out says what happened (any result but OPS_ERROR), -1
  * with out->err set on OPS_ERROR. */
 
-/* ---- payloads: one writer per kind (JSON text, free()) ---- */
-char *ops_payload_tick(const char *hash, const char *note);
-char *ops_payload_untick(const char *hash, const char *reason);
-char *ops_payload_note(const char *text, const char *hash);
-char *ops_payload_phase_complete(int done, int total, const char *gate, bool gate_overridden);
-/* item: the tick that completes the phase (or NULL); open_phase: the
- * earlier phase still open (order override); gate: the failing gate (gate
- * override).  One of open_phase/gate. */
-char *ops_payload_phase_override(const char *reason, const char *item, const char *open_phase,
-                                 const char *gate);
-char *ops_payload_downtime_start(const char *reason, int plan_min);
-char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over);
-char *ops_payload_duty_done(const char *hash, const char *note);
-char *ops_payload_session_start(const char *mode);
-/* {"sha256","path","phases","items":[[id,hash],..]} and the diff with
- * from_sha256/to_sha256 */
-char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, size_t n);
-char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to);
-char *ops_payload_session_end(const char *reason);
-
-/* ---- payloads: one reader per kind ---- */
-/* A runbook_loaded payload's path (new string) and sha256: 1 when it names
- * a path, 0 when not (*path NULL, sha256 ""). */
-int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65]);
+/* The payloads of these kinds are written by ops_payload_* and read by
+ * ops_read_* in evpay.h (with every other kind's). */
 
 #endif

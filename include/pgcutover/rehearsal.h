@@ -10,6 +10,7 @@
 #ifndef PGCUTOVER_REHEARSAL_H
 #define PGCUTOVER_REHEARSAL_H
 
+#include "pgcutover/config.h"
 #include "pgcutover/ledger.h"
 
 #define EV_REHEARSAL "rehearsal"   /* payload: {"note":..} */
@@ -23,6 +24,11 @@ typedef struct rh_plan {
 	bool marked;           /* the state carries an EV_REHEARSAL event */
 	char *source;
 } rh_plan;
+
+/* Marks st a rehearsal: appends EV_REHEARSAL with note (may be NULL; masked
+ * with cfg's secrets) unless it already is one.  1 already marked
+ * (*mark_id: that event's id), 0 marked now, -1 on error. */
+int rehearsal_mark(state *st, const config *cfg, const char *note, int64_t *mark_id, pgc_err *e);
 
 /* Reads the rehearsal state at path (read-only) over rb, the live run's
  * runbook (items are matched by id and text hash like any ledger). */

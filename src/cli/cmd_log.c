@@ -12,7 +12,9 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/evpay.h"
 #include "pgcutover/export.h"
+#include "pgcutover/ops.h"
 
 #define LOG_TIME_MAX 32
 
@@ -47,31 +49,11 @@ static cJSON *event_json(const st_event *ev)
 	cJSON_AddStringToObject(o, "kind", ev->kind);
 	cJSON_AddItemToObject(o, "phase", ev->phase ? cJSON_CreateString(ev->phase) : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "item", ev->item ? cJSON_CreateString(ev->item) : cJSON_CreateNull());
-	cJSON *pl = cJSON_Parse(ev->payload);
+	cJSON *pl = evp_embed(ev->payload);
 	cJSON_AddItemToObject(o, "payload", pl ? pl : cJSON_CreateString(ev->payload));
 	cJSON_AddStringToObject(o, "prev_hash", ev->prev_hash);
 	cJSON_AddStringToObject(o, "hash", ev->hash);
 	return o;
-}
-
-/* A runbook_loaded payload lists every item's hash: the text log shows
- * how many instead (--json keeps everything).  NULL = show as stored. */
-static char *payload_for_humans(const st_event *ev)
-{
-	if (strcmp(ev->kind, EV_RUNBOOK_LOADED) != 0)
-		return NULL;
-	cJSON *pl = cJSON_Parse(ev->payload);
-	cJSON *items = cJSON_GetObjectItemCaseSensitive(pl, "items");
-	if (!cJSON_IsArray(items)) {
-		cJSON_Delete(pl);
-		return NULL;
-	}
-	cJSON_ReplaceItemInObjectCaseSensitive(pl, "items", cJSON_CreateNumber(cJSON_GetArraySize(items)));
-	char *s = cJSON_PrintUnformatted(pl);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	cJSON_Delete(pl);
-	return out;
 }
 
 static int print_event(const st_event *ev, void *ud)
@@ -98,7 +80,7 @@ static int print_event(const st_event *ev, void *ud)
 	const char *what = ev->item ? ev->item : ev->phase ? ev->phase : "-";
 	/* Payloads are JSON (control characters escaped), but a file edited by
 	 * hand may hold anything: never send raw escapes to the terminal. */
-	char *shown = payload_for_humans(ev);
+	char *shown = ops_runbook_loaded_brief(ev);
 	char *line = xasprintf("%6lld  %s  %-16s %-16s %-8s %s", (long long)ev->id, ts, who, ev->kind,
 	                       what, shown ? shown : ev->payload);
 	free(shown);

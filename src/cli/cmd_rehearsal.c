@@ -18,33 +18,21 @@
 
 #define RH_TIME_MAX 40
 
-static int rehearsal_mark(const cli_args *a, cli_opts *o, const char *note)
+static int mark(const cli_args *a, cli_opts *o, const char *note)
 {
 	cli_ctx ctx;
 	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
 	pgc_err e = {0};
-	st_event *ev = NULL;
-	int have = state_last_of_kind(ctx.st, EV_REHEARSAL, &ev, &e);
-	if (have < 0) {
+	int64_t id = 0;
+	int have = rehearsal_mark(ctx.st, ctx.cfg, note, &id, &e);
+	if (have < 0)
 		rc = cli_report(&e);
-	} else if (have == 1) {
-		printf("%s is already a rehearsal (event %lld)\n", ctx.state_path, (long long)ev->id);
-	} else {
-		cJSON *pl = cJSON_CreateObject();
-		cJSON_AddStringToObject(pl, "note", note ? note : "");
-		char *raw = cJSON_PrintUnformatted(pl);
-		char *s = act_mask_payload(ctx.cfg, raw);   /* the note may quote a secret */
-		cJSON_free(raw);
-		if (state_append(ctx.st, EV_REHEARSAL, NULL, NULL, s, NULL, &e) < 0)
-			rc = cli_report(&e);
-		else
-			printf("%s marked a rehearsal\n", ctx.state_path);
-		free(s);
-		cJSON_Delete(pl);
-	}
-	st_event_free(ev);
+	else if (have == 1)
+		printf("%s is already a rehearsal (event %lld)\n", ctx.state_path, (long long)id);
+	else
+		printf("%s marked a rehearsal\n", ctx.state_path);
 	cli_unload(&ctx);
 	return rc;
 }
@@ -141,7 +129,7 @@ int cmd_rehearsal(const cli_args *a, cli_opts *o)
 	if (plan && a->argc > 1)
 		from = a->argv[1];   /* rehearsal plan STATE */
 	if (sub && strcmp(sub, "mark") == 0)
-		return rehearsal_mark(a, o, note);
+		return mark(a, o, note);
 	if (plan && from)
 		return rehearsal_plan(a, o, from);
 	return cli_usage_error("rehearsal", "mark, or plan --plan-from STATE");

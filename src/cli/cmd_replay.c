@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/evpay.h"
 #include "pgcutover/replay.h"
 #include "pgcutover/status_json.h"
 #include "pgcutover/ui.h"
@@ -221,18 +222,14 @@ static cJSON *command_at(replay_src *src, int64_t id)
 	if (start->item)
 		cJSON_AddStringToObject(o, "item", start->item);
 	cJSON_AddItemToObject(o, "at", json_time(start->ts));
-	cJSON *sp = cJSON_Parse(start->payload);
-	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(sp, "command");
-	cJSON_AddStringToObject(o, "command", cJSON_IsString(cmd) ? cmd->valuestring : "");
-	cJSON_Delete(sp);
+	evr_command_start cs;
+	evr_command_start_read(start->payload, &cs);
+	cJSON_AddStringToObject(o, "command", cs.command ? cs.command : "");
+	evr_command_start_free(&cs);
 	cJSON *endj = NULL;
-	if (replay_last_of_kind_at(src, "command_end", id, &end, NULL) == 1) {
-		cJSON *ep = cJSON_Parse(end->payload);
-		const cJSON *sid = cJSON_GetObjectItemCaseSensitive(ep, "start_id");
-		if (cJSON_IsNumber(sid) && (int64_t)sid->valuedouble == start->id)
-			endj = cJSON_Duplicate(ep, 1);
-		cJSON_Delete(ep);
-	}
+	if (replay_last_of_kind_at(src, "command_end", id, &end, NULL) == 1 &&
+	    evp_command_closes(end->payload) == start->id)
+		endj = evp_embed(end->payload);
 	cJSON_AddItemToObject(o, "end", endj ? endj : cJSON_CreateNull());
 	st_event_free(start);
 	st_event_free(end);
@@ -349,7 +346,7 @@ int cmd_replay(const cli_args *args, cli_opts *o)
 		cJSON_AddNumberToObject(r, "event_id", (double)id);
 		cJSON_AddNumberToObject(r, "events_total", (double)total);
 		cJSON_AddItemToObject(r, "at", json_time(cursor));
-		cJSON *counts = lg->last_counts ? cJSON_Parse(lg->last_counts) : NULL;
+		cJSON *counts = evp_embed(lg->last_counts);
 		cJSON_AddItemToObject(r, "counts", counts ? counts : cJSON_CreateNull());
 		cJSON_AddItemToObject(r, "counts_at", json_time(lg->last_counts_ts));
 		cJSON_AddItemToObject(r, "command", command_at(src, id));

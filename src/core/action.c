@@ -33,6 +33,8 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/action.h"
 #include "pgcutover/envfile.h"
+#include "pgcutover/evpay.h"
+#include "pgcutover/ops.h"
 #include "pgcutover/proc.h"
 
 extern char **environ;
@@ -49,6 +51,8 @@ extern char **environ;
 #define ACT_EXIT_TIMEOUT 124
 #define ACT_EXIT_CANCELLED (ACT_EXIT_SIGNAL_BASE + SIGINT)
 #define ACT_CUTOVER_PHASE "5"
+/* The note of the tick a zero exit records (opt.auto_tick). */
+#define ACT_AUTO_TICK_NOTE "auto: command exited 0"
 
 /* ------------------------------------------------------------------ */
 /* small helpers */
@@ -447,6 +451,11 @@ static char *clean(const act_masker *m, const char *text, size_t n)
 static char *clean_str(const act_masker *m, const char *text)
 {
 	return clean(m, text, text ? strlen(text) : 0);
+}
+
+char *act_masker_clean(const act_masker *m, const char *text)
+{
+	return clean_str(m, text);
 }
 
 /* ------------------------------------------------------------------ */
@@ -854,22 +863,13 @@ size_t act_plan_flag_changes(const act_plan *p)
 
 static void add_str(cJSON *o, const char *k, const act_masker *m, const char *v)
 {
-	if (!v) {
-		cJSON_AddNullToObject(o, k);
-		return;
-	}
-	char *c = clean_str(m, v);
-	cJSON_AddStringToObject(o, k, c);
-	free(c);
+	evp_json_add_clean(o, k, m, v);
 }
 
 /* A flag value as recorded: masked whole when the flag's name looks secret. */
 static void add_flag_value(cJSON *o, const char *k, const act_masker *m, const char *name, const char *v)
 {
-	if (v && envfile_name_is_secret(name))
-		cJSON_AddStringToObject(o, k, ACT_MASK);
-	else
-		add_str(o, k, m, v);
+	evp_json_add_flag_value(o, k, m, name, v);
 }
 
 char *act_plan_json(const act_plan *p)
@@ -1109,17 +1109,15 @@ static char *output_text(act_run *r, bool tail)
 	return t;
 }
 
-static void append_event(act_run *r, const char *kind, cJSON *payload, int64_t *id)
+static void append_event(act_run *r, const char *kind, char *js, int64_t *id)
 {
-	char *js = cJSON_PrintUnformatted(payload);
 	pgc_err e = {0};
 	if (r->opt.st && state_append(r->opt.st, kind, r->plan->phase_id[0] ? r->plan->phase_id : NULL,
 	                              r->plan->item_id[0] ? r->plan->item_id : NULL, js, id, &e) < 0 &&
 	    !r->res.error[0]) {
 		snprintf(r->res.error, sizeof r->res.error, "audit: %.900s", e.msg);
 	}
-	cJSON_free(js);
-	cJSON_Delete(payload);
+	free(js);
 }
 
 static void finish(act_run *r, act_status st)
@@ -1139,35 +1137,14 @@ static void finish(act_run *r, act_status st)
 	r->res.duration_s = (double)(long long)(loop_now_ms() - r->started_ms + 0.5) / 1000.0;
 	r->res.truncated = r->captured > (size_t)ACT_OUTPUT_HEAD_MAX + ACT_OUTPUT_TAIL_MAX;
 
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "start_id", (double)r->res.start_event_id);
-	cJSON_AddStringToObject(o, "status", act_status_name(st));
-	if (st == ACT_ERROR)
-		cJSON_AddNullToObject(o, "exit");
-	else
-		cJSON_AddNumberToObject(o, "exit", r->res.exit_code);
-	cJSON_AddNumberToObject(o, "signal", r->res.signal);
-	if (r->res.signal)
-		cJSON_AddStringToObject(o, "signal_name", sigabbrev_np(r->res.signal) ? sigabbrev_np(r->res.signal) : "?");
-	cJSON_AddNumberToObject(o, "duration_s", r->res.duration_s);
 	char *head = output_text(r, false), *tail = output_text(r, true);
-	add_str(o, "output_head", r->mask, head);
-	add_str(o, "output_tail", r->mask, tail);
+	append_event(r, EV_COMMAND_END, evp_command_end_write(&r->res, head, tail, r->mask), NULL);
 	free(head);
 	free(tail);
-	cJSON_AddNumberToObject(o, "output_bytes", (double)r->res.output_bytes);
-	cJSON_AddBoolToObject(o, "truncated", r->res.truncated);
-	cJSON_AddNumberToObject(o, "segment", r->res.failed_segment);
-	if (r->res.error[0])
-		add_str(o, "error", r->mask, r->res.error);
-	append_event(r, EV_COMMAND_END, o, NULL);
 
 	if (st == ACT_OK && r->opt.auto_tick && r->plan->item_id[0]) {
-		cJSON *t = cJSON_CreateObject();
-		cJSON_AddStringToObject(t, "hash", r->plan->item_hash);
-		cJSON_AddStringToObject(t, "note", "auto: command exited 0");
-		cJSON_AddNumberToObject(t, "start_id", (double)r->res.start_event_id);
-		append_event(r, EV_TICK, t, NULL);
+		append_event(r, EV_TICK, ops_payload_tick_auto(r->plan->item_hash, ACT_AUTO_TICK_NOTE,
+		                                               r->res.start_event_id), NULL);
 		r->res.ticked = true;
 	}
 	if (r->hooks.done)
@@ -1186,39 +1163,26 @@ static void fail(act_run *r, int code, const char *fmt, ...)
 	finish(r, ACT_ERROR);
 }
 
-static cJSON *flag_payload(const act_masker *m, const char *file, const char *name,
-                          const envfile_set_result *sr, int64_t start_id, bool rollback, bool manual,
-                          const state *st)
+/* The flag_set payload (evpay.h) with the new value's HMAC when st keeps
+ * a key. */
+static char *flag_set_payload(const act_masker *m, const char *file, const char *name,
+                              const envfile_set_result *sr, int64_t start_id, bool rollback, bool manual,
+                              const state *st)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", name);
-	add_flag_value(o, "old", m, name, sr->old_value);
-	add_flag_value(o, "new", m, name, sr->new_value);
-	add_str(o, "file", m, file);
-	add_str(o, "backup", m, sr->backup_path);
-	cJSON_AddBoolToObject(o, "changed", sr->changed);
-	cJSON_AddStringToObject(o, "sha256", sr->after.sha256);
 	char hm[65];
-	if (st && sr->new_value && act_flag_hmac(st, true, sr->new_value, hm) == 0)
-		cJSON_AddStringToObject(o, "new_hmac", hm);
-	cJSON_AddNumberToObject(o, "start_id", (double)start_id);
-	cJSON_AddBoolToObject(o, "rollback", rollback);
-	if (manual)
-		cJSON_AddBoolToObject(o, "manual", true);
-	return o;
+	bool have_hmac = st && sr->new_value && act_flag_hmac(st, true, sr->new_value, hm) == 0;
+	evp_flag_set f = {.name = name, .file = file, .sr = sr, .new_hmac = have_hmac ? hm : NULL,
+	                  .start_id = start_id, .rollback = rollback, .manual = manual};
+	return evp_flag_set_write(&f, m);
 }
 
 char *act_flag_set_payload(const config *cfg, const state *st, const char *name, const envfile_set_result *sr,
                            int64_t start_id, bool rollback, bool manual)
 {
 	act_masker *m = act_masker_new(cfg);
-	cJSON *o = flag_payload(m, cfg ? cfg->env_file : NULL, name, sr, start_id, rollback, manual, st);
-	char *js = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	char *js = flag_set_payload(m, cfg ? cfg->env_file : NULL, name, sr, start_id, rollback, manual, st);
 	act_masker_free(m);
-	char *ret = xstrdup(js);
-	cJSON_free(js);
-	return ret;
+	return js;
 }
 
 int act_set_flag(state *st, const config *cfg, const char *phase, const char *item,
@@ -1247,8 +1211,9 @@ static void apply_flag(act_run *r, const act_segment *s)
 		finish(r, ACT_ERROR);
 		return;
 	}
-	append_event(r, EV_FLAG_SET, flag_payload(r->mask, r->plan->env_file, s->name, &sr,
-	                                          r->res.start_event_id, r->plan->rollback, false, r->opt.st), NULL);
+	append_event(r, EV_FLAG_SET, flag_set_payload(r->mask, r->plan->env_file, s->name, &sr,
+	                                              r->res.start_event_id, r->plan->rollback, false, r->opt.st),
+	             NULL);
 	if (r->hooks.flag)
 		r->hooks.flag(r->ud, s->name, sr.old_value, sr.new_value, sr.backup_path);
 	envfile_set_result_free(&sr);
@@ -1461,37 +1426,16 @@ int act_start(loop *lp, const act_plan *plan, const config *cfg, const act_opts 
 	for (int s = 1; s <= 2; s++)
 		act_outbuf_init(&r->out[s], ACT_OUTPUT_LINE_MAX);
 
-	cJSON *o = cJSON_CreateObject();
-	add_str(o, "command", r->mask, plan->command);
-	cJSON_AddStringToObject(o, "shell", plan->shell);
-	add_str(o, "workdir", r->mask, plan->workdir);
-	cJSON_AddNumberToObject(o, "timeout_s", plan->timeout_s);
-	cJSON_AddNumberToObject(o, "segments", (double)plan->n_segs);
-	cJSON *flags = cJSON_AddArrayToObject(o, "flags");
-	for (size_t i = 0; i < plan->n_segs; i++)
-		if (plan->segs[i].kind == ACT_SEG_FLAG)
-			cJSON_AddItemToArray(flags, cJSON_CreateString(plan->segs[i].name));
-	cJSON *vars = cJSON_AddObjectToObject(o, "vars");
-	for (size_t i = 0; i < plan->n_vars; i++) {
-		if (envfile_name_is_secret(plan->vars[i].name))
-			cJSON_AddStringToObject(vars, plan->vars[i].name, ACT_MASK);
-		else
-			add_str(vars, plan->vars[i].name, r->mask, plan->vars[i].value);
-	}
-	if (plan->item_hash[0])
-		cJSON_AddStringToObject(o, "item_hash", plan->item_hash);
-	cJSON_AddBoolToObject(o, "rollback", plan->rollback);
-	char *js = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	char *js = evp_command_start_write(plan, r->mask);
 	if (r->opt.st && state_append(r->opt.st, EV_COMMAND_START, plan->phase_id[0] ? plan->phase_id : NULL,
 	                              plan->item_id[0] ? plan->item_id : NULL, js,
 	                              &r->res.start_event_id, e) < 0) {
-		cJSON_free(js);
+		free(js);
 		r->finished = true;
 		act_free(r);
 		return -1;
 	}
-	cJSON_free(js);
+	free(js);
 	r->started_ms = loop_now_ms();
 	if (plan->timeout_s > 0)
 		r->deadline_timer = loop_timer(lp, plan->timeout_s * 1000, on_deadline, r);
@@ -1605,15 +1549,6 @@ typedef struct recover_ctx {
 	size_t n;
 } recover_ctx;
 
-static int64_t payload_start_id(const char *payload)
-{
-	cJSON *o = cJSON_Parse(payload ? payload : "{}");
-	const cJSON *sid = cJSON_GetObjectItemCaseSensitive(o, "start_id");
-	int64_t id = cJSON_IsNumber(sid) ? (int64_t)sid->valuedouble : 0;
-	cJSON_Delete(o);
-	return id;
-}
-
 static int recover_scan(const st_event *ev, void *ud)
 {
 	recover_ctx *c = ud;
@@ -1623,7 +1558,7 @@ static int recover_scan(const st_event *ev, void *ud)
 		                            ev->phase ? xstrdup(ev->phase) : NULL,
 		                            ev->item ? xstrdup(ev->item) : NULL};
 	} else if (strcmp(ev->kind, EV_COMMAND_END) == 0 || strcmp(ev->kind, EV_COMMAND_UNKNOWN) == 0) {
-		int64_t sid = payload_start_id(ev->payload);
+		int64_t sid = evp_command_closes(ev->payload);
 		for (size_t i = 0; i < c->n; i++) {
 			if (c->v[i].id == sid) {
 				free(c->v[i].host);
@@ -1663,20 +1598,14 @@ int act_recover_unknown(state *st, char **items_out, pgc_err *e)
 	for (size_t i = 0; i < c.n; i++) {
 		open_start *s = &c.v[i];
 		if (rc == 0 && !still_running(s)) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddNumberToObject(o, "start_id", (double)s->id);
-			cJSON_AddNumberToObject(o, "pid", s->pid);
-			cJSON_AddStringToObject(o, "host", s->host);
-			cJSON_AddStringToObject(o, "message", ACT_UNKNOWN_END_MESSAGE);
-			char *js = cJSON_PrintUnformatted(o);
-			cJSON_Delete(o);
+			char *js = evp_command_unknown_write(s->id, s->pid, s->host, ACT_UNKNOWN_END_MESSAGE);
 			if (state_append(st, EV_COMMAND_UNKNOWN, s->phase, s->item, js, NULL, e) < 0)
 				rc = -1;
 			else {
 				closed++;
 				sb_printf(&items, "%s%s", items.len ? ", " : "", s->item ? s->item : "(flags)");
 			}
-			cJSON_free(js);
+			free(js);
 		}
 		free(s->host);
 		free(s->phase);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/compare.h"
+#include "pgcutover/evpay.h"
 
 struct cmp_session {
 	const config *cfg;
@@ -601,36 +602,63 @@ static void cmp_json_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddNullToObject(o, key);
 }
 
-char *cmp_snapshot_json(const cmp_session *cs, bool full)
+static bool cmp_all_exact(const cmp_session *cs)
 {
-	cJSON *root = cJSON_CreateObject();
-	bool all_exact = true;
 	for (size_t i = 0; i < cs->n_tables; i++)
 		for (int w = 0; w < CMP_N_SIDES; w++)
 			if (!cs->tables[i].side[w].exact || cs->tables[i].side[w].rows < 0)
-				all_exact = false;
-	bool match = cmp_all_match(cs);
-	cJSON_AddBoolToObject(root, "match", match);
-	cJSON_AddBoolToObject(root, "exact", all_exact);
+				return false;
+	return true;
+}
+
+static bool cmp_table_exact(const cmp_table *t)
+{
+	const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
+	return s->exact && g->exact && s->rows >= 0 && g->rows >= 0;
+}
+
+/* The EV_COUNTS payload: the session as a recorded snapshot, written by
+ * evp_counts_write(). */
+static char *cmp_payload(const cmp_session *cs)
+{
+	cmp_rec rec = {.match = cmp_all_match(cs), .exact = cmp_all_exact(cs), .has_tables = true,
+	               .n_tables = cs->n_tables};
+	rec.tables = xcalloc(cs->n_tables ? cs->n_tables : 1, sizeof *rec.tables);
+	for (size_t i = 0; i < cs->n_tables; i++) {
+		const cmp_table *t = &cs->tables[i];
+		rec.tables[i] = (cmp_rec_table){.table = t->name, .source = t->side[CMP_SOURCE].rows,
+		                                .target = t->side[CMP_TARGET].rows, .exact = cmp_table_exact(t),
+		                                .match = cmp_table_match(t), .state = (char *)cmp_state_key(t->state)};
+	}
+	char *out = evp_counts_write(&rec);
+	free(rec.tables);   /* the strings are the session's */
+	return out;
+}
+
+char *cmp_snapshot_json(const cmp_session *cs, bool full)
+{
+	if (!full)
+		return cmp_payload(cs);
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddBoolToObject(root, "match", cmp_all_match(cs));
+	cJSON_AddBoolToObject(root, "exact", cmp_all_exact(cs));
 	double now = pgc_now();
-	if (full) {
-		char buf[PGC_ERR_MAX], at[32];
-		cJSON_AddBoolToObject(root, "complete", cs->complete);
-		cJSON_AddStringToObject(root, "summary", cmp_summary(cs, buf, sizeof buf));
-		if (cs->snapshot_at > 0) {
-			pgc_iso8601(cs->snapshot_at, at, sizeof at);
-			cJSON_AddStringToObject(root, "at", at);
-		} else {
-			cJSON_AddNullToObject(root, "at");
-		}
-		for (int w = 0; w < CMP_N_SIDES; w++) {
-			const cmp_side *sd = &cs->sides[w];
-			cJSON *so = cJSON_AddObjectToObject(root, cmp_side_label[w]);
-			cJSON_AddStringToObject(so, "server", sd->server ? sd->server : "");
-			cJSON_AddStringToObject(so, "kind", sd->ops && sd->ops->kind ? sd->ops->kind : "");
-			cJSON_AddBoolToObject(so, "up", sd->up);
-			cmp_json_str(so, "error", sd->error);
-		}
+	char buf[PGC_ERR_MAX], at[32];
+	cJSON_AddBoolToObject(root, "complete", cs->complete);
+	cJSON_AddStringToObject(root, "summary", cmp_summary(cs, buf, sizeof buf));
+	if (cs->snapshot_at > 0) {
+		pgc_iso8601(cs->snapshot_at, at, sizeof at);
+		cJSON_AddStringToObject(root, "at", at);
+	} else {
+		cJSON_AddNullToObject(root, "at");
+	}
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		const cmp_side *sd = &cs->sides[w];
+		cJSON *so = cJSON_AddObjectToObject(root, cmp_side_label[w]);
+		cJSON_AddStringToObject(so, "server", sd->server ? sd->server : "");
+		cJSON_AddStringToObject(so, "kind", sd->ops && sd->ops->kind ? sd->ops->kind : "");
+		cJSON_AddBoolToObject(so, "up", sd->up);
+		cmp_json_str(so, "error", sd->error);
 	}
 	cJSON *arr = cJSON_AddArrayToObject(root, "tables");
 	for (size_t i = 0; i < cs->n_tables; i++) {
@@ -640,41 +668,37 @@ char *cmp_snapshot_json(const cmp_session *cs, bool full)
 		cJSON_AddStringToObject(o, "table", t->name);
 		cmp_json_rows(o, "source", s->rows);
 		cmp_json_rows(o, "target", g->rows);
-		if (full) {
-			if (s->rows >= 0 && g->rows >= 0)
-				cJSON_AddNumberToObject(o, "delta", (double)(g->rows - s->rows));
-			else
-				cJSON_AddNullToObject(o, "delta");
-			double pct = cmp_table_pct(t);
-			if (pct >= 0)
-				cJSON_AddNumberToObject(o, "pct", cmp_round1(pct));
-			else
-				cJSON_AddNullToObject(o, "pct");
-		}
-		cJSON_AddBoolToObject(o, "exact", s->exact && g->exact && s->rows >= 0 && g->rows >= 0);
+		if (s->rows >= 0 && g->rows >= 0)
+			cJSON_AddNumberToObject(o, "delta", (double)(g->rows - s->rows));
+		else
+			cJSON_AddNullToObject(o, "delta");
+		double pct = cmp_table_pct(t);
+		if (pct >= 0)
+			cJSON_AddNumberToObject(o, "pct", cmp_round1(pct));
+		else
+			cJSON_AddNullToObject(o, "pct");
+		cJSON_AddBoolToObject(o, "exact", cmp_table_exact(t));
 		cJSON_AddBoolToObject(o, "match", cmp_table_match(t));
 		cJSON_AddStringToObject(o, "state", cmp_state_key(t->state));
-		if (full) {
-			cmp_json_str(o, "source_error", s->error);
-			cmp_json_str(o, "target_error", g->error);
-			const cmp_figure *fs[CMP_N_SIDES] = {s, g};
-			for (int w = 0; w < CMP_N_SIDES; w++) {
-				char key[32];
-				snprintf(key, sizeof key, "%s_age_s", cmp_side_label[w]);
-				if (fs[w]->measured_at > 0)
-					cJSON_AddNumberToObject(o, key, cmp_round1(now - fs[w]->measured_at));
-				else
-					cJSON_AddNullToObject(o, key);
-			}
-			if (t->rate > 0)
-				cJSON_AddNumberToObject(o, "rate", (double)(int64_t)(t->rate + 0.5));
+		cmp_json_str(o, "source_error", s->error);
+		cmp_json_str(o, "target_error", g->error);
+		const cmp_figure *fs[CMP_N_SIDES] = {s, g};
+		for (int w = 0; w < CMP_N_SIDES; w++) {
+			char key[32];
+			snprintf(key, sizeof key, "%s_age_s", cmp_side_label[w]);
+			if (fs[w]->measured_at > 0)
+				cJSON_AddNumberToObject(o, key, cmp_round1(now - fs[w]->measured_at));
 			else
-				cJSON_AddNullToObject(o, "rate");
-			if (t->eta_s >= 0)
-				cJSON_AddNumberToObject(o, "eta_s", (double)(int64_t)(t->eta_s + 0.5));
-			else
-				cJSON_AddNullToObject(o, "eta_s");
+				cJSON_AddNullToObject(o, key);
 		}
+		if (t->rate > 0)
+			cJSON_AddNumberToObject(o, "rate", (double)(int64_t)(t->rate + 0.5));
+		else
+			cJSON_AddNullToObject(o, "rate");
+		if (t->eta_s >= 0)
+			cJSON_AddNumberToObject(o, "eta_s", (double)(int64_t)(t->eta_s + 0.5));
+		else
+			cJSON_AddNullToObject(o, "eta_s");
 		cJSON_AddItemToArray(arr, o);
 	}
 	char *txt = cJSON_PrintUnformatted(root);
@@ -685,86 +709,6 @@ char *cmp_snapshot_json(const cmp_session *cs, bool full)
 }
 
 /* ---- gates ---- */
-
-/* ---- the recorded payload ---- */
-
-static int64_t cmp_rec_count(const cJSON *v)
-{
-	if (cJSON_IsObject(v)) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "count");
-		v = c ? c : cJSON_GetObjectItemCaseSensitive(v, "rows");
-	}
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
-}
-
-static void cmp_rec_add(cmp_rec *r, const char *name, const cJSON *t)
-{
-	r->tables = xrealloc(r->tables, (r->n_tables + 1) * sizeof *r->tables);
-	cmp_rec_table *rt = &r->tables[r->n_tables++];
-	memset(rt, 0, sizeof *rt);
-	rt->table = xstrdup(name);
-	rt->source = cmp_rec_count(cJSON_GetObjectItemCaseSensitive(t, "source"));
-	rt->target = cmp_rec_count(cJSON_GetObjectItemCaseSensitive(t, "target"));
-	rt->exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exact"));
-	rt->match = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "match"));
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "state");
-	rt->state = cJSON_IsString(st) ? xstrdup(st->valuestring) : NULL;
-}
-
-int cmp_rec_read(const char *payload_json, cmp_rec *out)
-{
-	memset(out, 0, sizeof *out);
-	cJSON *root = payload_json ? cJSON_Parse(payload_json) : NULL;
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return -1;
-	}
-	out->match = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "match"));
-	out->exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "exact"));
-	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(root, "summary");
-	out->summary = cJSON_IsString(sum) ? xstrdup(sum->valuestring) : NULL;
-	const cJSON *tables = cJSON_GetObjectItemCaseSensitive(root, "tables"), *t;
-	if (cJSON_IsArray(tables)) {
-		out->has_tables = true;
-		cJSON_ArrayForEach(t, tables) {
-			const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "table");
-			if (!cJSON_IsString(name))
-				name = cJSON_GetObjectItemCaseSensitive(t, "name");
-			if (cJSON_IsString(name))
-				cmp_rec_add(out, name->valuestring, t);
-		}
-	} else if (!tables) {
-		/* the oldest shape: {"clients": {"source": .., "target": ..}, ..} */
-		cJSON_ArrayForEach(t, root) {
-			if (cJSON_IsObject(t) && t->string) {
-				out->has_tables = true;
-				cmp_rec_add(out, t->string, t);
-			}
-		}
-	}
-	cJSON_Delete(root);
-	return 0;
-}
-
-void cmp_rec_free(cmp_rec *r)
-{
-	for (size_t i = 0; i < r->n_tables; i++) {
-		free(r->tables[i].table);
-		free(r->tables[i].state);
-	}
-	free(r->tables);
-	free(r->summary);
-	memset(r, 0, sizeof *r);
-}
-
-const cmp_rec_table *cmp_rec_find(const cmp_rec *r, const char *table)
-{
-	const cmp_rec_table *found = NULL;
-	for (size_t i = 0; i < r->n_tables; i++)
-		if (strcmp(r->tables[i].table, table) == 0)
-			found = &r->tables[i];   /* the last one, as a JSON object would say */
-	return found;
-}
 
 bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *why, size_t n)
 {

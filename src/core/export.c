@@ -16,6 +16,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/compare.h"
+#include "pgcutover/evpay.h"
 #include "pgcutover/export.h"
 #include "pgcutover/ledger.h"
 
@@ -526,12 +527,6 @@ static char *cell(const char *s)
 	return sb_steal(&sb);
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static md_op *op_for(export_md *md, const char *name)
 {
 	for (size_t i = 0; i < md->n_ops; i++)
@@ -583,7 +578,8 @@ void export_md_add(export_md *md, const st_event *ev)
 		md->first_ts = ev->ts;
 	md->n_events++;
 	md->last_ts = ev->ts;
-	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+	evr_op pl;
+	evr_op_read(ev->payload, &pl);
 	md_op *op = op_for(md, ev->operator_name);
 	if (op->first == 0)
 		op->first = ev->ts;
@@ -595,16 +591,16 @@ void export_md_add(export_md *md, const st_event *ev)
 	bool in_timeline = true;
 	if (strcmp(k, EV_TICK) == 0) {
 		op->ticks++;
-		const char *note = jstr(pl, "note");
+		const char *note = pl.note;
 		const char *t = item_text(md, ev->item);
 		detail = xasprintf("%s%s%s", t ? t : "", note ? " — note: " : "", note ? note : "");
 	} else if (strcmp(k, EV_UNTICK) == 0) {
 		op->unticks++;
-		const char *reason = jstr(pl, "reason");
+		const char *reason = pl.reason;
 		detail = xasprintf("reason: %s", reason ? reason : "-");
 	} else if (strcmp(k, EV_NOTE) == 0) {
 		op->notes++;
-		detail = xstrdup(jstr(pl, "text") ? jstr(pl, "text") : "");
+		detail = xstrdup(pl.text ? pl.text : "");
 	} else if (strcmp(k, EV_COUNTS) == 0) {
 		md->n_counts++;
 		free(md->last_counts);
@@ -618,27 +614,30 @@ void export_md_add(export_md *md, const st_event *ev)
 		op->other++;
 	} else if (strcmp(k, "command_start") == 0) {
 		op->commands++;
-		detail = xstrdup(jstr(pl, "command") ? jstr(pl, "command") : "");
+		evr_command_start cs;
+		evr_command_start_read(ev->payload, &cs);
+		detail = xstrdup(cs.command ? cs.command : "");
+		evr_command_start_free(&cs);
 	} else if (strcmp(k, "command_end") == 0) {
-		const char *status = jstr(pl, "status");
-		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(pl, "exit");
-		const cJSON *dur = cJSON_GetObjectItemCaseSensitive(pl, "duration_s");
-		bool failed = (status && strcmp(status, "ok") != 0) || (cJSON_IsNumber(ex) && ex->valueint != 0);
+		evr_command_end ce;
+		evr_command_end_read(ev->payload, &ce);
+		const char *status = ce.status;
+		bool failed = (status && strcmp(status, "ok") != 0) || (ce.has_exit && ce.exit_code != 0);
 		char exit_text[24] = "-";
-		if (cJSON_IsNumber(ex))
-			snprintf(exit_text, sizeof exit_text, "%d", ex->valueint);
+		if (ce.has_exit)
+			snprintf(exit_text, sizeof exit_text, "%d", ce.exit_code);
 		detail = xasprintf("%s, exit %s", status ? status : "?", exit_text);
 		if (failed) {
 			char *c_item = cell(ev->item ? ev->item : "-");
 			char *c_who = cell(ev->operator_name);
 			char d[EXPORT_TIME_MAX];
-			fmt_duration(cJSON_IsNumber(dur) ? dur->valuedouble : -1, d, sizeof d);
+			fmt_duration(ce.has_duration ? ce.duration_s : -1, d, sizeof d);
 			sb_printf(&md->failures, "- %s item %s by %s: %s, exit %d after %s\n", when, c_item, c_who,
-			          status ? status : "?", cJSON_IsNumber(ex) ? ex->valueint : -1, d);
-			const char *tail = jstr(pl, "output_tail");
+			          status ? status : "?", ce.has_exit ? ce.exit_code : -1, d);
+			const char *tail = ce.output_tail;
 			if (!tail || !*tail)
-				tail = jstr(pl, "output_head");
-			const char *err = jstr(pl, "error");
+				tail = ce.output_head;
+			const char *err = ce.error;
 			if (err && *err) {
 				char *c = cell(err);
 				sb_printf(&md->failures, "  - error: %s\n", c);
@@ -657,6 +656,7 @@ void export_md_add(export_md *md, const st_event *ev)
 			free(c_item);
 			free(c_who);
 		}
+		evr_command_end_free(&ce);
 	} else if (strcmp(k, "phase_rolled_back") == 0) {
 		char *c = cell(ev->phase ? ev->phase : "-");
 		char *w = cell(ev->operator_name);
@@ -664,19 +664,24 @@ void export_md_add(export_md *md, const st_event *ev)
 		free(c);
 		free(w);
 	} else if (strcmp(k, "lease_takeover") == 0) {
-		const cJSON *from = cJSON_GetObjectItemCaseSensitive(pl, "from");
-		char *w = cell(ev->operator_name), *f = cell(jstr(from, "operator"));
+		evr_lease ls;
+		evr_lease_read(ev->payload, &ls);
+		char *w = cell(ev->operator_name), *f = cell(ls.from_operator);
 		sb_printf(&md->takeovers, "- %s %s took over the lease from %s (%s)\n", when, w, f,
-		          jstr(pl, "reason") ? jstr(pl, "reason") : "-");
+		          ls.reason ? ls.reason : "-");
 		free(w);
 		free(f);
+		evr_lease_free(&ls);
 	} else if (strcmp(k, "flag_set") == 0) {
 		op->other++;
-		detail = xasprintf("%s: %s → %s", jstr(pl, "name") ? jstr(pl, "name") : "?",
-		                   jstr(pl, "old") ? jstr(pl, "old") : "-", jstr(pl, "new") ? jstr(pl, "new") : "-");
+		evr_flag_set fl;
+		evr_flag_set_read(ev->payload, &fl);
+		detail = xasprintf("%s: %s → %s", fl.name ? fl.name : "?", fl.old_value ? fl.old_value : "-",
+		                   fl.new_value ? fl.new_value : "-");
+		evr_flag_set_free(&fl);
 	} else if (strcmp(k, "phase_override") == 0 || strcmp(k, EV_PHASE_COMPLETE) == 0) {
 		op->other++;
-		detail = xstrdup(jstr(pl, "reason") ? jstr(pl, "reason") : "");
+		detail = xstrdup(pl.reason ? pl.reason : "");
 	} else if (strcmp(k, EV_RUNBOOK_LOADED) == 0 || strcmp(k, EV_STATE_CREATED) == 0 ||
 	           strcmp(k, "session_start") == 0 || strcmp(k, "session_end") == 0 ||
 	           strcmp(k, "lease_acquired") == 0 || strcmp(k, "lease_released") == 0) {
@@ -687,7 +692,7 @@ void export_md_add(export_md *md, const st_event *ev)
 	}
 	if (strcmp(k, EV_UNTICK) == 0) {
 		char *c = cell(ev->item ? ev->item : "-"), *w = cell(ev->operator_name),
-		     *r = cell(jstr(pl, "reason"));
+		     *r = cell(pl.reason);
 		sb_printf(&md->rollbacks, "- %s item %s unticked by %s: %s\n", when, c, w, r);
 		free(c);
 		free(w);
@@ -707,7 +712,7 @@ void export_md_add(export_md *md, const st_event *ev)
 		detail = NULL;
 	}
 	free(detail);
-	cJSON_Delete(pl);
+	evr_op_free(&pl);
 }
 
 /* "2 hours", "30 min", "1.5 days", "1 week" -> seconds; -1 when unreadable. */

@@ -24,6 +24,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include "pgcutover/action.h"
+#include "pgcutover/evpay.h"
 
 #define FLAG_KEY_BYTES 32
 #define FLAG_KEY_HEX (2 * FLAG_KEY_BYTES)
@@ -134,28 +135,27 @@ static int scan_flag_set(const st_event *ev, void *ud)
 	flag_scan *s = ud;
 	if (strcmp(ev->kind, EV_FLAG_SET) != 0)
 		return 0;
-	cJSON *o = cJSON_Parse(ev->payload);
-	const cJSON *file = cJSON_GetObjectItemCaseSensitive(o, "file");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
-	const cJSON *nv = cJSON_GetObjectItemCaseSensitive(o, "new");
-	const cJSON *sha = cJSON_GetObjectItemCaseSensitive(o, "sha256");
-	const cJSON *hm = cJSON_GetObjectItemCaseSensitive(o, "new_hmac");
-	act_flag_status *fs = cJSON_IsString(name) ? find(s->f, name->valuestring) : NULL;
-	if (fs && (!cJSON_IsString(file) || strcmp(file->valuestring, s->file) == 0)) {
+	evr_flag_set f;
+	evr_flag_set_read(ev->payload, &f);
+	act_flag_status *fs = f.name ? find(s->f, f.name) : NULL;
+	if (fs && (!f.file || strcmp(f.file, s->file) == 0)) {
 		char **h = &s->last_hmac[fs - s->f->flags];
 		free(*h);
-		*h = cJSON_IsString(hm) ? xstrdup(hm->valuestring) : NULL;
+		*h = f.new_hmac;
+		f.new_hmac = NULL;
 		free(fs->last_set);
 		free(fs->last_set_by);
-		fs->last_set = cJSON_IsString(nv) ? xstrdup(nv->valuestring) : NULL;
+		fs->last_set = f.new_value;
+		f.new_value = NULL;
 		fs->last_set_by = xstrdup(ev->operator_name ? ev->operator_name : "");
 		fs->last_set_at = ev->ts;
-		if (cJSON_IsString(sha) && sha->valuestring[0]) {
+		if (f.sha256 && f.sha256[0]) {
 			free(s->last_sha);
-			s->last_sha = xstrdup(sha->valuestring);
+			s->last_sha = f.sha256;
+			f.sha256 = NULL;
 		}
 	}
-	cJSON_Delete(o);
+	evr_flag_set_free(&f);
 	return 0;
 }
 

@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include "pgcutover/health.h"
+#include "pgcutover/evpay.h"
 #include "pgcutover/action.h"
 
 #define HC_USER_AGENT "pgcutover-health"
@@ -432,49 +432,7 @@ bool hc_all_ok(const hc_result *r, size_t n)
 
 char *hc_results_json(const hc_check *c, const hc_result *r, size_t n)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddBoolToObject(o, "all_ok", hc_all_ok(r, n));
-	cJSON *arr = cJSON_AddArrayToObject(o, "checks");
-	for (size_t i = 0; i < n; i++) {
-		cJSON *x = cJSON_CreateObject();
-		char *name = pgc_sanitize(c[i].name);
-		char *masked = act_masker_apply(NULL, c[i].url);   /* user:password@ in a URL */
-		char *url = pgc_sanitize(masked);
-		free(masked);
-		cJSON_AddStringToObject(x, "name", name);
-		cJSON_AddStringToObject(x, "url", url);
-		free(name);
-		free(url);
-		if (c[i].item[0])
-			cJSON_AddStringToObject(x, "item", c[i].item);
-		else
-			cJSON_AddNullToObject(x, "item");
-		cJSON_AddBoolToObject(x, "ok", r[i].ok);
-		cJSON_AddNumberToObject(x, "status", (double)r[i].status);
-		cJSON_AddNumberToObject(x, "latency_ms", (double)(long)(r[i].latency_ms * 10) / 10.0);
-		cJSON_AddNumberToObject(x, "expect_status", c[i].expect_status);
-		if (c[i].expect_body) {
-			char *eb = pgc_sanitize(c[i].expect_body);
-			cJSON_AddStringToObject(x, "expect_body", eb);
-			free(eb);
-		} else {
-			cJSON_AddNullToObject(x, "expect_body");
-		}
-		cJSON_AddBoolToObject(x, "body_matched", r[i].body_matched);
-		if (r[i].ok)
-			cJSON_AddNullToObject(x, "error");
-		else {
-			char *er = pgc_sanitize(r[i].error);
-			cJSON_AddStringToObject(x, "error", er);
-			free(er);
-		}
-		cJSON_AddItemToArray(arr, x);
-	}
-	char *s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	char *ret = xstrdup(s);
-	cJSON_free(s);
-	return ret;
+	return evp_health_write(c, r, n);
 }
 
 int hc_record(state *st, const hc_check *c, const hc_result *r, size_t n, pgc_err *e)

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sqlite3.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/lease.h"
+#include "pgcutover/evpay.h"
 
 #define LEASE_LOCK_MODE 0600
 #define LEASE_TIME_MAX 40
@@ -252,40 +252,6 @@ static int lock_try(const char *state_file, int *fd_out, pgc_err *e)
 	return pgc_fail(e, PGC_EXIT_IOERR, "%s.lock: cannot lock: %s", state_file, strerror(err));
 }
 
-static char *from_json(const lease_info *li, const char *reason, bool automatic)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "reason", reason);
-	cJSON_AddBoolToObject(root, "automatic", automatic);
-	cJSON *from = cJSON_AddObjectToObject(root, "from");
-	cJSON_AddStringToObject(from, "operator", li->operator_name);
-	cJSON_AddStringToObject(from, "host", li->host);
-	cJSON_AddNumberToObject(from, "pid", li->pid);
-	cJSON_AddStringToObject(from, "command", li->command);
-	cJSON_AddNumberToObject(from, "acquired_at", li->acquired_at);
-	cJSON_AddNumberToObject(from, "heartbeat_at", li->heartbeat_at);
-	if (li->started > 0)
-		cJSON_AddNumberToObject(from, "started", (double)li->started);
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	return out;
-}
-
-static char *command_json(const char *command, double held_s)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "command", command);
-	if (held_s >= 0)
-		cJSON_AddNumberToObject(root, "held_s", (double)(long)held_s);
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	return out;
-}
-
 static int write_row(state *st, const lease_info *li, pgc_err *e)
 {
 	sqlite3_stmt *q;
@@ -430,12 +396,13 @@ int lease_acquire(state *st, const char *operator_name, const char *host, int pi
 			goto fail_txn;
 		}
 		kind = EV_LEASE_TAKEOVER;
-		payload = from_json(&cur, automatic ? "one-shot holder not running" :
-		                    lv == LEASE_DEAD ? "holder not running" : "holder silent", automatic);
+		payload = evp_lease_takeover_write(&cur, automatic ? "one-shot holder not running" :
+		                                   lv == LEASE_DEAD ? "holder not running" : "holder silent",
+		                                   automatic);
 		lease_info_free(&cur);
 	} else if (l->audit) {
 		kind = EV_LEASE_ACQUIRED;
-		payload = command_json(l->info.command, -1);
+		payload = evp_lease_write(l->info.command, -1);
 	}
 	int rc = write_row(st, &l->info, e);
 	if (rc == 0 && kind)
@@ -516,7 +483,7 @@ void lease_release(lease *l)
 			rc = sqlite3_exec(state_db(l->st), "DELETE FROM lease WHERE id = 1", NULL, NULL, NULL) ==
 			     SQLITE_OK ? 0 : -1;
 			if (rc == 0 && l->audit) {
-				char *payload = command_json(l->info.command, pgc_now() - l->info.acquired_at);
+				char *payload = evp_lease_write(l->info.command, pgc_now() - l->info.acquired_at);
 				rc = state_append(l->st, EV_LEASE_RELEASED, NULL, NULL, payload, NULL, NULL);
 				free(payload);
 			}

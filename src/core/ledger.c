@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "pgcutover/evpay.h"
 #include "pgcutover/ledger.h"
 
 #define LG_SNAPSHOT_FORMAT 3   /* 2: phases carry rolled_back_at; 3: items first_run_at */
@@ -272,10 +273,10 @@ static const char *json_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static void apply_tick(ledger *lg, const st_event *ev, const cJSON *pl, bool tick)
+static void apply_tick(ledger *lg, const st_event *ev, const evr_op *pl, bool tick)
 {
 	size_t p, i;
-	if (resolve_item(lg, ev, json_str(pl, "hash"), &p, &i) < 0)
+	if (resolve_item(lg, ev, pl->hash, &p, &i) < 0)
 		return;
 	lg_item *it = ledger_item(lg, p, i);
 	lg_phase *lp = &lg->phases[p];
@@ -288,13 +289,13 @@ static void apply_tick(ledger *lg, const st_event *ev, const cJSON *pl, bool tic
 		it->done_at = ev->ts;
 		if (lp->started_at == 0)
 			lp->started_at = ev->ts;
-		const char *note = json_str(pl, "note");
+		const char *note = pl->note;
 		if (note && *note)
 			add_note(&it->notes, &it->n_notes, ev->ts, ev->operator_name, note);
 	} else {
 		if (lp->done < lp->total)
 			lp->completed_at = 0;
-		const char *reason = json_str(pl, "reason");
+		const char *reason = pl->reason;
 		if (reason && *reason) {
 			char *text = xasprintf("unticked: %s", reason);
 			add_note(&it->notes, &it->n_notes, ev->ts, ev->operator_name, text);
@@ -303,14 +304,14 @@ static void apply_tick(ledger *lg, const st_event *ev, const cJSON *pl, bool tic
 	}
 }
 
-static void apply_note(ledger *lg, const st_event *ev, const cJSON *pl)
+static void apply_note(ledger *lg, const st_event *ev, const evr_op *pl)
 {
-	const char *text = json_str(pl, "text");
+	const char *text = pl->text;
 	if (!text)
 		return;
 	size_t p, i;
 	if (ev->item) {
-		if (resolve_item(lg, ev, json_str(pl, "hash"), &p, &i) == 0) {
+		if (resolve_item(lg, ev, pl->hash, &p, &i) == 0) {
 			lg_item *it = ledger_item(lg, p, i);
 			add_note(&it->notes, &it->n_notes, ev->ts, ev->operator_name, text);
 			return;
@@ -331,15 +332,14 @@ static void apply_command_start(ledger *lg, const st_event *ev)
 	size_t p, i;
 	if (!ev->item || ledger_find_item(lg, ev->item, &p, &i) < 0)
 		return;
-	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
-	const char *hash = json_str(pl, "item_hash");
-	bool rollback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pl, "rollback"));
-	if (!rollback && (!hash || strcmp(lg->rb->phases[p].items[i].hash, hash) == 0)) {
+	evr_command_start cs;
+	evr_command_start_read(ev->payload, &cs);
+	if (!cs.rollback && (!cs.item_hash || strcmp(lg->rb->phases[p].items[i].hash, cs.item_hash) == 0)) {
 		lg_item *it = ledger_item(lg, p, i);
 		if (it->first_run_at == 0)
 			it->first_run_at = ev->ts;
 	}
-	cJSON_Delete(pl);
+	evr_command_start_free(&cs);
 }
 
 /* A rolled-back phase is reopened: its ticks stay in the log (and in each
@@ -389,11 +389,12 @@ void ledger_apply(ledger *lg, const st_event *ev)
 		if (lg->downtime_start == 0 || lg->downtime_end > 0) {
 			lg->downtime_start = ev->ts;
 			lg->downtime_end = 0;
-			cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
-			const cJSON *r = cJSON_GetObjectItemCaseSensitive(pl, "reason");
+			evr_op pl;
+			evr_op_read(ev->payload, &pl);
 			free(lg->downtime_start_reason);
-			lg->downtime_start_reason = cJSON_IsString(r) ? xstrdup(r->valuestring) : NULL;
-			cJSON_Delete(pl);
+			lg->downtime_start_reason = pl.reason;
+			pl.reason = NULL;
+			evr_op_free(&pl);
 		}
 		return;
 	}
@@ -405,16 +406,17 @@ void ledger_apply(ledger *lg, const st_event *ev)
 		return;
 	}
 	if (duty) {
-		cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+		evr_op pl;
+		evr_op_read(ev->payload, &pl);
 		size_t p, i;
-		if (resolve_item(lg, ev, json_str(pl, "hash"), &p, &i) == 0) {
+		if (resolve_item(lg, ev, pl.hash, &p, &i) == 0) {
 			lg_item *it = ledger_item(lg, p, i);
 			it->duty_done_at = ev->ts;
 			free(it->duty_done_by);
 			it->duty_done_by = xstrdup(ev->operator_name ? ev->operator_name : "?");
 			it->duty_count++;
 		}
-		cJSON_Delete(pl);
+		evr_op_free(&pl);
 		return;
 	}
 	if (counts) {
@@ -423,12 +425,13 @@ void ledger_apply(ledger *lg, const st_event *ev)
 		lg->last_counts_ts = ev->ts;
 		return;
 	}
-	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+	evr_op pl;
+	evr_op_read(ev->payload, &pl);
 	size_t p;
 	if (tick || untick)
-		apply_tick(lg, ev, pl, tick);
+		apply_tick(lg, ev, &pl, tick);
 	else if (note)
-		apply_note(lg, ev, pl);
+		apply_note(lg, ev, &pl);
 	else if (complete && ledger_find_phase(lg, ev->phase, &p) == 0)
 		lg->phases[p].completed_at = ev->ts;
 	else if (rolled_back && ledger_find_phase(lg, ev->phase, &p) == 0)
@@ -438,7 +441,7 @@ void ledger_apply(ledger *lg, const st_event *ev)
 		 * name hands it back to the counts); without "status" it is an
 		 * override of the phase order only (the console completing a phase
 		 * while an earlier one is open): the reason is kept, nothing forced. */
-		const char *status = json_str(pl, "status");
+		const char *status = pl.status;
 		int s = lg_phase_status_parse(status);
 		if (status) {
 			lg->phases[p].has_forced = s >= 0;
@@ -448,7 +451,7 @@ void ledger_apply(ledger *lg, const st_event *ev)
 			lg->phases[p].started_at = ev->ts;
 		if (s == LG_PHASE_DONE && lg->phases[p].completed_at == 0)
 			lg->phases[p].completed_at = ev->ts;
-		const char *reason = json_str(pl, "reason");
+		const char *reason = pl.reason;
 		if (reason && *reason) {
 			char *text = s >= 0 ? xasprintf("phase marked %s: %s", lg_phase_status_name((lg_phase_status)s), reason)
 			                    : xasprintf("override: %s", reason);
@@ -456,7 +459,7 @@ void ledger_apply(ledger *lg, const st_event *ev)
 			free(text);
 		}
 	}
-	cJSON_Delete(pl);
+	evr_op_free(&pl);
 	update_statuses(lg);
 }
 
@@ -686,31 +689,6 @@ lg_item_ref *ledger_runbook_refs(const runbook *rb, size_t *n)
 		}
 	*n = total;
 	return refs;
-}
-
-int ledger_refs_from_payload(const char *payload_json, lg_item_ref **refs, size_t *n, pgc_err *e)
-{
-	*refs = NULL;
-	*n = 0;
-	cJSON *root = cJSON_Parse(payload_json);
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
-	if (!cJSON_IsArray(items)) {
-		cJSON_Delete(root);
-		return pgc_fail(e, PGC_EXIT_DATAERR, "runbook_loaded event without an items list");
-	}
-	size_t cap = (size_t)cJSON_GetArraySize(items);
-	*refs = xcalloc(cap ? cap : 1, sizeof **refs);
-	const cJSON *pair;
-	cJSON_ArrayForEach(pair, items) {
-		const cJSON *id = cJSON_GetArrayItem(pair, 0), *hash = cJSON_GetArrayItem(pair, 1);
-		if (!cJSON_IsString(id) || !cJSON_IsString(hash))
-			continue;
-		snprintf((*refs)[*n].id, sizeof (*refs)[*n].id, "%s", id->valuestring);
-		snprintf((*refs)[*n].hash, sizeof (*refs)[*n].hash, "%s", hash->valuestring);
-		(*n)++;
-	}
-	cJSON_Delete(root);
-	return 0;
 }
 
 typedef struct ref_idx {

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/notify.h"
 #include "pgcutover/action.h"
+#include "pgcutover/evpay.h"
 #include "pgcutover/health.h"
 
 #define NOTIFY_PREFIX "[pgcutover]"
@@ -175,47 +176,40 @@ size_t notify_flush(notifier *n, int max_ms)
 
 /* ---- what is said ---- */
 
-static const char *pl_str(const cJSON *pl, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(pl, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 char *notify_text(const config *cfg, const runbook *rb, const st_event *ev)
 {
-	cJSON *pl = cJSON_Parse(ev->payload ? ev->payload : "{}");
+	evr_op pl;
+	evr_op_read(ev->payload, &pl);
 	const char *k = ev->kind, *who = ev->operator_name ? ev->operator_name : "?";
 	const char *title = rb && rb->title ? rb->title : "migration";
 	char *msg = NULL;
 	if (strcmp(k, EV_PHASE_COMPLETE) == 0) {
-		const char *gate = pl_str(pl, "gate_overridden");
+		const char *gate = pl.gate_overridden;
 		msg = xasprintf("%s %s: phase %s complete (%s)%s%s", NOTIFY_PREFIX, title, ev->phase ? ev->phase : "?",
 		                who, gate ? "; counts gate overridden: " : "", gate ? gate : "");
 	} else if (strcmp(k, EV_PHASE_ROLLED_BACK) == 0) {
-		bool past = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pl, "past_point_of_no_return"));
+		evr_rolled_back rbk;
+		evr_rolled_back_read(ev->payload, &rbk);
 		msg = xasprintf("%s %s: phase %s ROLLED BACK by %s%s", NOTIFY_PREFIX, title, ev->phase ? ev->phase : "?",
-		                who, past ? " (past the point of no return)" : "");
+		                who, rbk.past_point_of_no_return ? " (past the point of no return)" : "");
 	} else if (strcmp(k, EV_COMMAND_END) == 0) {
-		const char *st = pl_str(pl, "status");
-		if (st && strcmp(st, "ok") != 0) {
-			const cJSON *x = cJSON_GetObjectItemCaseSensitive(pl, "exit");
+		evr_command_end ce;
+		evr_command_end_read(ev->payload, &ce);
+		if (ce.status && strcmp(ce.status, "ok") != 0)
 			msg = xasprintf("%s %s: command of item %s %s (exit %d), run by %s", NOTIFY_PREFIX, title,
-			                ev->item ? ev->item : "?", st, cJSON_IsNumber(x) ? x->valueint : -1, who);
-		}
+			                ev->item ? ev->item : "?", ce.status, ce.has_exit ? ce.exit_code : -1, who);
+		evr_command_end_free(&ce);
 	} else if (strcmp(k, EV_COMMAND_UNKNOWN) == 0) {
 		msg = xasprintf("%s %s: the end of item %s's command is unknown (pgcutover exited while it ran)",
 		                NOTIFY_PREFIX, title, ev->item ? ev->item : "?");
 	} else if (strcmp(k, EV_DOWNTIME_START) == 0) {
 		msg = xasprintf("%s %s: downtime started (%s)", NOTIFY_PREFIX, title, who);
 	} else if (strcmp(k, EV_DOWNTIME_END) == 0) {
-		const cJSON *el = cJSON_GetObjectItemCaseSensitive(pl, "elapsed_s");
-		const cJSON *pln = cJSON_GetObjectItemCaseSensitive(pl, "planned_s");
-		long e = cJSON_IsNumber(el) ? (long)el->valuedouble : -1;
-		long p = cJSON_IsNumber(pln) ? (long)pln->valuedouble : -1;
+		long e = (long)pl.elapsed_s, p = (long)pl.planned_s;   /* -1: not recorded */
 		msg = xasprintf("%s %s: downtime ended (%s) after %ldh%02ldm%s", NOTIFY_PREFIX, title, who,
 		                e / 3600, (e / 60) % 60, p > 0 && e > p ? ", OVER the plan" : "");
 	}
-	cJSON_Delete(pl);
+	evr_op_free(&pl);
 	if (!msg)
 		return NULL;
 	act_masker *m = act_masker_new(cfg);

@@ -8,8 +8,8 @@
  * so a rolled-back transaction leaves the ledger as it was.  An op that
  * needs a reason it was not given (a phase completed out of order, a counts
  * gate not met) writes nothing and says what it needs.  Payloads are built
- * by the ops_payload_* writers only; the operator's words in them are
- * masked (a note may quote a secret) before they are recorded.
+ * by the ops_payload_* writers only (evpay.c); the operator's words in them
+ * are masked (a note may quote a secret) before they are recorded.
  */
 #include "config.h"
 #include <limits.h>
@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 #include "pgcutover/ops.h"
 #include "pgcutover/action.h"
 #include "pgcutover/compare.h"
@@ -26,7 +25,6 @@
 #define OPS_TIME_MAX 40
 /* Characters of a sha256 shown in messages. */
 #define OPS_SHORT_SHA 12
-#define SECONDS_PER_MINUTE 60.0
 
 const char *ops_result_name(ops_result r)
 {
@@ -40,164 +38,6 @@ const char *ops_result_name(ops_result r)
 	}
 	return "?";
 }
-
-/* ---- payload writers ---- */
-
-static char *json_text(cJSON *o)
-{
-	char *s = cJSON_PrintUnformatted(o);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	cJSON_Delete(o);
-	return out;
-}
-
-static void add_str(cJSON *o, const char *key, const char *val)
-{
-	if (val && *val)
-		cJSON_AddStringToObject(o, key, val);
-}
-
-char *ops_payload_tick(const char *hash, const char *note)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
-	add_str(o, "note", note);
-	return json_text(o);
-}
-
-char *ops_payload_untick(const char *hash, const char *reason)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
-	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
-	return json_text(o);
-}
-
-char *ops_payload_note(const char *text, const char *hash)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "text", text ? text : "");
-	add_str(o, "hash", hash);
-	return json_text(o);
-}
-
-char *ops_payload_phase_complete(int done, int total, const char *gate, bool gate_overridden)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "done", done);
-	cJSON_AddNumberToObject(o, "total", total);
-	add_str(o, gate_overridden ? "gate_overridden" : "gate", gate);
-	return json_text(o);
-}
-
-char *ops_payload_phase_override(const char *reason, const char *item, const char *open_phase,
-                                 const char *gate)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
-	add_str(o, "item", item);
-	add_str(o, "open_phase", open_phase);
-	add_str(o, "gate", gate);
-	return json_text(o);
-}
-
-char *ops_payload_downtime_start(const char *reason, int plan_min)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "reason", reason ? reason : "explicit");
-	if (plan_min >= 0)
-		cJSON_AddNumberToObject(o, "planned_s", plan_min * SECONDS_PER_MINUTE);
-	return json_text(o);
-}
-
-char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "elapsed_s", (double)(long)elapsed_s);
-	if (plan_min >= 0)
-		cJSON_AddNumberToObject(o, "planned_s", plan_min * SECONDS_PER_MINUTE);
-	cJSON_AddBoolToObject(o, "over", over);
-	return json_text(o);
-}
-
-char *ops_payload_duty_done(const char *hash, const char *note)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
-	add_str(o, "note", note);
-	return json_text(o);
-}
-
-char *ops_payload_session_start(const char *mode)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "mode", mode ? mode : "console");
-	return json_text(o);
-}
-
-char *ops_payload_session_end(const char *reason)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
-	return json_text(o);
-}
-
-/* {"sha256":..,"path":..,"items":[[id,hash],..]} for runbook_loaded. */
-char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, size_t n)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "sha256", rb->sha256);
-	char *abs = rb->path ? realpath(rb->path, NULL) : NULL;
-	cJSON_AddStringToObject(root, "path", abs ? abs : rb->path ? rb->path : "");
-	free(abs);
-	cJSON_AddNumberToObject(root, "phases", (double)rb->n_phases);
-	cJSON *items = cJSON_AddArrayToObject(root, "items");
-	for (size_t i = 0; i < n; i++) {
-		cJSON *pair = cJSON_CreateArray();
-		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].id));
-		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].hash));
-		cJSON_AddItemToArray(items, pair);
-	}
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	return out;
-}
-
-/* Adds from/to sha256 to the diff JSON for runbook_changed. */
-int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65])
-{
-	*path = NULL;
-	sha256[0] = '\0';
-	cJSON *pl = payload ? cJSON_Parse(payload) : NULL;
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(pl, "path"),
-	            *s = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
-	int rc = 0;
-	if (cJSON_IsString(p) && *p->valuestring) {
-		*path = xstrdup(p->valuestring);
-		snprintf(sha256, 65, "%s", cJSON_IsString(s) ? s->valuestring : "");
-		rc = 1;
-	}
-	cJSON_Delete(pl);
-	return rc;
-}
-
-char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to)
-{
-	char *diff = ledger_diff_json(d);
-	cJSON *root = cJSON_Parse(diff);
-	free(diff);
-	cJSON_AddStringToObject(root, "from_sha256", from);
-	cJSON_AddStringToObject(root, "to_sha256", to);
-	char *s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	return out;
-}
-
 
 /* ---- the transaction every op runs in ---- */
 
@@ -600,10 +440,9 @@ int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, p
 		return -1;
 	char *old_sha = NULL;
 	if (last) {
-		cJSON *pl = cJSON_Parse(last->payload);
-		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
-		old_sha = xstrdup(cJSON_IsString(sha) ? sha->valuestring : "");
-		cJSON_Delete(pl);
+		char sha[65];
+		ops_read_runbook_sha256(last->payload, sha);
+		old_sha = xstrdup(sha);
 		if (strcmp(old_sha, rb->sha256) == 0) {
 			free(old_sha);
 			st_event_free(last);
@@ -615,7 +454,7 @@ int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, p
 	char *loaded = ops_payload_runbook_loaded(rb, new_refs, n_new);
 	char *changed = NULL;
 	lg_runbook_diff d = {0};
-	if (last && ledger_refs_from_payload(last->payload, &old_refs, &n_old, NULL) == 0) {
+	if (last && ops_read_runbook_items(last->payload, &old_refs, &n_old, NULL) == 0) {
 		ledger_runbook_diff(old_refs, n_old, new_refs, n_new, &d);
 		if (!ledger_diff_empty(&d)) {
 			changed = ops_payload_runbook_changed(&d, old_sha, rb->sha256);

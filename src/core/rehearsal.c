@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pgcutover/rehearsal.h"
+#include "pgcutover/evpay.h"
 
 static double first_tick(const ledger *lg, size_t n)
 {
@@ -19,6 +20,21 @@ static double first_tick(const ledger *lg, size_t n)
 		if (lg->items[i].done && lg->items[i].done_at > 0 && (first == 0 || lg->items[i].done_at < first))
 			first = lg->items[i].done_at;
 	return first;
+}
+
+int rehearsal_mark(state *st, const config *cfg, const char *note, int64_t *mark_id, pgc_err *e)
+{
+	st_event *ev = NULL;
+	int have = state_last_of_kind(st, EV_REHEARSAL, &ev, e);
+	if (have == 1)
+		*mark_id = ev->id;
+	st_event_free(ev);
+	if (have != 0)
+		return have;
+	char *pl = evp_rehearsal_write(cfg, note);
+	int rc = state_append(st, EV_REHEARSAL, NULL, NULL, pl, mark_id, e);
+	free(pl);
+	return rc < 0 ? -1 : 0;
 }
 
 int rehearsal_plan_from(const runbook *rb, const char *path, rh_plan **out, pgc_err *e)

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/ops.h"
 #include "pgcutover/replay.h"
+#include "pgcutover/evpay.h"
 
 /* The first bytes of every SQLite 3 database file. */
 #define SQLITE_MAGIC "SQLite format 3"
@@ -425,10 +426,10 @@ int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha25
 /* Whether an event's payload has "name": name. */
 static bool payload_names(const char *payload, const char *name)
 {
-	cJSON *pl = cJSON_Parse(payload);
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(pl, "name");
-	bool yes = cJSON_IsString(n) && strcmp(n->valuestring, name) == 0;
-	cJSON_Delete(pl);
+	evr_flag_set f;   /* the kinds looked up by name are flag_set */
+	evr_flag_set_read(payload, &f);
+	bool yes = f.name && strcmp(f.name, name) == 0;
+	evr_flag_set_free(&f);
 	return yes;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/action.h"
+#include "pgcutover/evpay.h"
 
 /* Characters of an item's text quoted in the point-of-no-return line. */
 #define RBK_ITEM_TEXT_MAX 80
@@ -46,24 +47,23 @@ static int scan_flag_sets(const st_event *ev, void *ud)
 	if (ev->id <= s->since || strcmp(ev->kind, EV_FLAG_SET) != 0 || !ev->phase ||
 	    strcmp(ev->phase, s->phase) != 0)
 		return 0;
-	cJSON *o = cJSON_Parse(ev->payload);
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
-	const cJSON *old = cJSON_GetObjectItemCaseSensitive(o, "old");
-	const cJSON *rbk = cJSON_GetObjectItemCaseSensitive(o, "rollback");
-	if (cJSON_IsString(name) && !cJSON_IsTrue(rbk)) {
+	evr_flag_set f;
+	evr_flag_set_read(ev->payload, &f);
+	if (f.name && !f.rollback) {
 		bool seen = false;
 		for (size_t i = 0; i < s->n; i++)
-			seen |= strcmp(s->v[i].name, name->valuestring) == 0;
+			seen |= strcmp(s->v[i].name, f.name) == 0;
 		if (!seen) {
 			s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
 			restore_ent *r = &s->v[s->n++];
-			r->name = xstrdup(name->valuestring);
-			r->value = cJSON_IsString(old) ? xstrdup(old->valuestring) : NULL;
+			r->name = f.name;
+			r->value = f.old_value;
+			f.name = f.old_value = NULL;   /* kept */
 			/* *** whole (a secret) or inside (a URL's password) */
 			r->masked = r->value && strstr(r->value, ACT_MASK);
 		}
 	}
-	cJSON_Delete(o);
+	evr_flag_set_free(&f);
 	return 0;
 }
 
@@ -118,21 +118,20 @@ typedef struct gained_scan {
 
 static bool target_total(const char *payload, double *sum, bool *exact)
 {
-	cJSON *root = cJSON_Parse(payload ? payload : "");
-	const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "tables") : NULL, *t;
-	bool ok = cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > 0;
+	cmp_rec rec;
+	bool ok = cmp_rec_read(payload, &rec) == 0 && rec.n_tables > 0;
 	*sum = 0;
 	*exact = ok;
-	cJSON_ArrayForEach(t, arr) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, "target");
-		if (cJSON_IsNumber(v))
-			*sum += v->valuedouble;
+	for (size_t i = 0; i < rec.n_tables; i++) {
+		const cmp_rec_table *t = &rec.tables[i];
+		if (t->target >= 0)
+			*sum += (double)t->target;
 		else
 			ok = false;
-		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exact")))
+		if (!t->exact)
 			*exact = false;   /* an estimate (or one side not counted) */
 	}
-	cJSON_Delete(root);
+	cmp_rec_free(&rec);
 	return ok;
 }
 
@@ -298,31 +297,6 @@ char *act_rollback_describe(const act_rollback *rb)
 	return sb_steal(&b);
 }
 
-static void add_flag_str(cJSON *o, const char *k, const char *name, const char *v)
-{
-	if (!v) {
-		cJSON_AddNullToObject(o, k);
-		return;
-	}
-	char *s = act_flag_shown(NULL, name, v, "");   /* a URL's password masked too */
-	cJSON_AddStringToObject(o, k, s);
-	free(s);
-}
-
-static cJSON *restore_array(const act_rollback *rb, const char *from_key, const char *to_key)
-{
-	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; rb->restore && i < rb->restore->n_segs; i++) {
-		const act_segment *s = &rb->restore->segs[i];
-		cJSON *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "name", s->name);
-		add_flag_str(x, from_key, s->name, s->old_value);
-		add_flag_str(x, to_key, s->name, s->value);
-		cJSON_AddItemToArray(arr, x);
-	}
-	return arr;
-}
-
 static char *print_free(cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
@@ -347,7 +321,7 @@ char *act_rollback_json(const act_rollback *rb)
 	else
 		cJSON_AddNullToObject(o, "rows_gained");
 	cJSON_AddBoolToObject(o, "rows_gained_exact", rb->rows_gained >= 0 && rb->rows_gained_exact);
-	cJSON_AddItemToObject(o, "restore", restore_array(rb, "current", "restore"));
+	cJSON_AddItemToObject(o, "restore", evp_rollback_restores(rb, "current", "restore"));
 	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
 	for (size_t i = 0; i < rb->n_steps; i++) {
 		char *pj = act_plan_json(rb->steps[i]);
@@ -363,25 +337,7 @@ char *act_rollback_json(const act_rollback *rb)
 int act_rollback_record(state *st, const act_rollback *rb, const act_result *step_results,
                         int64_t *id_out, pgc_err *e)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "restored", restore_array(rb, "from", "to"));
-	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
-	for (size_t i = 0; i < rb->n_steps; i++) {
-		cJSON *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "item", rb->steps[i]->item_id);
-		if (step_results) {
-			cJSON_AddNumberToObject(x, "start_id", (double)step_results[i].start_event_id);
-			cJSON_AddStringToObject(x, "status", act_status_name(step_results[i].status));
-			cJSON_AddNumberToObject(x, "exit", act_result_exit(&step_results[i]));
-		}
-		cJSON_AddItemToArray(steps, x);
-	}
-	cJSON_AddBoolToObject(o, "past_point_of_no_return", rb->past_point_of_no_return);
-	if (rb->past_point_of_no_return && rb->rows_gained >= 0) {
-		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
-		cJSON_AddBoolToObject(o, "rows_gained_exact", rb->rows_gained_exact);
-	}
-	char *js = print_free(o);
+	char *js = evp_rolled_back_write(rb, step_results);
 	int rc = state_append(st, EV_PHASE_ROLLED_BACK, rb->phase_id, NULL, js, id_out, e);
 	free(js);
 	return rc;

@@ -39,7 +39,7 @@
 #include "pgcutover/action.h"
 #include "pgcutover/health.h"
 #include "pgcutover/ops.h"
-#include "pgcutover/evread.h"
+#include "pgcutover/evpay.h"
 
 /* Smallest screen the panes are laid out for. */
 #define UI_MIN_COLS 80

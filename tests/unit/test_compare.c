@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/compare.h"
+#include "pgcutover/evpay.h"
 #include "tap.h"
 
 #define MAX_REQ 64

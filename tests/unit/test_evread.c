@@ -1,5 +1,5 @@
 /*
- * test_evread.c -- the payload readers of evread.h over payloads written by
+ * test_evread.c -- the payload readers of evpay.h over payloads written by
  * the real writers where there is one (ops.h's untick and note,
  * hc_results_json) and over command_start/command_end/flag_set text in the
  * shape action.c writes: each field read, the absent and wrongly typed
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "pgcutover/evread.h"
+#include "pgcutover/evpay.h"
 #include "pgcutover/ops.h"
 #include "pgcutover/health.h"
 #include "tap.h"

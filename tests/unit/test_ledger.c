@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "pgcutover/evpay.h"
 #include "pgcutover/ledger.h"
 #include "tap.h"
 
@@ -301,10 +302,10 @@ static void test_diff_synthetic(void)
 	size_t n = 0;
 	char *payload = xasprintf("{\"items\":[[\"1.1\",\"aaaa\"],[\"1.2\",\"bbbb\"]]}");
 	pgc_err e = {0};
-	ok(ledger_refs_from_payload(payload, &back, &n, &e) == 0 && n == 2 && !strcmp(back[1].hash, "bbbb"),
+	ok(ops_read_runbook_items(payload, &back, &n, &e) == 0 && n == 2 && !strcmp(back[1].hash, "bbbb"),
 	   "refs read back from a runbook_loaded payload");
 	free(back);
-	ok(ledger_refs_from_payload("{}", &back, &n, &e) < 0, "a payload without items is an error");
+	ok(ops_read_runbook_items("{}", &back, &n, &e) < 0, "a payload without items is an error");
 	free(payload);
 	free(back);
 	free(json);

@@ -1,0 +1,816 @@
+/*
+ * evpay.c -- the event payloads (see evpay.h): per kind, the writer that
+ * spells its JSON text and the reader that gives its fields back.  Core
+ * modules (action, rollback, compare, health, lease, rehearsal) hand these
+ * their typed records instead of building JSON themselves; the console,
+ * the export, the notifier and the post-mortem read through the readers.
+ * Every reader tolerates a missing payload, a non-object and a field of
+ * the wrong type: the log is years of events written by older versions.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/evpay.h"
+#include "pgcutover/util.h"
+
+/* Latency is recorded in tenths of a millisecond. */
+#define EVPAY_LATENCY_TENTHS 10
+#define EVPAY_SECONDS_PER_MINUTE 60.0
+
+static cJSON *parse(const char *payload)
+{
+	return payload ? cJSON_Parse(payload) : NULL;
+}
+
+static char *str_field(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+
+/* Compact text of o, which it frees. */
+static char *text_of(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+void evp_json_add_clean(cJSON *o, const char *k, const act_masker *m, const char *v)
+{
+	if (!v) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	char *c = act_masker_clean(m, v);
+	cJSON_AddStringToObject(o, k, c);
+	free(c);
+}
+
+void evp_json_add_flag_value(cJSON *o, const char *k, const act_masker *m, const char *name, const char *v)
+{
+	if (v && envfile_name_is_secret(name))
+		cJSON_AddStringToObject(o, k, ACT_MASK);
+	else
+		evp_json_add_clean(o, k, m, v);
+}
+
+static double num_field(const cJSON *o, const char *key, double absent)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : absent;
+}
+
+/* ---- the operator's kinds (ops.c): tick, untick, note, phase_complete,
+ * phase_override, downtime, duty_done, session, runbook_loaded/changed ---- */
+
+/* Only a non-empty value is written. */
+static void add_given(cJSON *o, const char *key, const char *val)
+{
+	if (val && *val)
+		cJSON_AddStringToObject(o, key, val);
+}
+
+char *ops_payload_tick(const char *hash, const char *note)
+{
+	return ops_payload_tick_auto(hash, note, 0);
+}
+
+char *ops_payload_tick_auto(const char *hash, const char *note, int64_t start_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	add_given(o, "note", note);
+	if (start_id > 0)
+		cJSON_AddNumberToObject(o, "start_id", (double)start_id);
+	return text_of(o);
+}
+
+char *ops_payload_untick(const char *hash, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	return text_of(o);
+}
+
+char *ops_payload_note(const char *text, const char *hash)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "text", text ? text : "");
+	add_given(o, "hash", hash);
+	return text_of(o);
+}
+
+char *ops_payload_phase_complete(int done, int total, const char *gate, bool gate_overridden)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "done", done);
+	cJSON_AddNumberToObject(o, "total", total);
+	add_given(o, gate_overridden ? "gate_overridden" : "gate", gate);
+	return text_of(o);
+}
+
+char *ops_payload_phase_override(const char *reason, const char *item, const char *open_phase,
+                                 const char *gate)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	add_given(o, "item", item);
+	add_given(o, "open_phase", open_phase);
+	add_given(o, "gate", gate);
+	return text_of(o);
+}
+
+char *ops_payload_downtime_start(const char *reason, int plan_min)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "explicit");
+	if (plan_min >= 0)
+		cJSON_AddNumberToObject(o, "planned_s", plan_min * EVPAY_SECONDS_PER_MINUTE);
+	return text_of(o);
+}
+
+char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "elapsed_s", (double)(long)elapsed_s);
+	if (plan_min >= 0)
+		cJSON_AddNumberToObject(o, "planned_s", plan_min * EVPAY_SECONDS_PER_MINUTE);
+	cJSON_AddBoolToObject(o, "over", over);
+	return text_of(o);
+}
+
+char *ops_payload_duty_done(const char *hash, const char *note)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
+	add_given(o, "note", note);
+	return text_of(o);
+}
+
+char *ops_payload_session_start(const char *mode)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", mode ? mode : "console");
+	return text_of(o);
+}
+
+char *ops_payload_session_end(const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
+	return text_of(o);
+}
+
+/* {"sha256":..,"path":..,"items":[[id,hash],..]} for runbook_loaded. */
+char *ops_payload_runbook_loaded(const runbook *rb, const lg_item_ref *refs, size_t n)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "sha256", rb->sha256);
+	char *abs = rb->path ? realpath(rb->path, NULL) : NULL;
+	cJSON_AddStringToObject(root, "path", abs ? abs : rb->path ? rb->path : "");
+	free(abs);
+	cJSON_AddNumberToObject(root, "phases", (double)rb->n_phases);
+	cJSON *items = cJSON_AddArrayToObject(root, "items");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *pair = cJSON_CreateArray();
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].id));
+		cJSON_AddItemToArray(pair, cJSON_CreateString(refs[i].hash));
+		cJSON_AddItemToArray(items, pair);
+	}
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+void evr_op_read(const char *payload, evr_op *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->hash = str_field(o, "hash");
+	out->note = str_field(o, "note");
+	out->text = str_field(o, "text");
+	out->reason = str_field(o, "reason");
+	out->status = str_field(o, "status");
+	out->gate_overridden = str_field(o, "gate_overridden");
+	out->elapsed_s = num_field(o, "elapsed_s", -1);
+	out->planned_s = num_field(o, "planned_s", -1);
+	cJSON_Delete(o);
+}
+
+void evr_op_free(evr_op *o)
+{
+	free(o->hash);
+	free(o->note);
+	free(o->text);
+	free(o->reason);
+	free(o->status);
+	free(o->gate_overridden);
+	memset(o, 0, sizeof *o);
+}
+
+int ops_read_runbook_loaded(const char *payload, char **path, char sha256[65])
+{
+	*path = NULL;
+	sha256[0] = '\0';
+	cJSON *pl = parse(payload);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(pl, "path"),
+	            *s = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+	int rc = 0;
+	if (cJSON_IsString(p) && *p->valuestring) {
+		*path = xstrdup(p->valuestring);
+		snprintf(sha256, 65, "%s", cJSON_IsString(s) ? s->valuestring : "");
+		rc = 1;
+	}
+	cJSON_Delete(pl);
+	return rc;
+}
+
+int ops_read_runbook_items(const char *payload_json, lg_item_ref **refs, size_t *n, pgc_err *e)
+{
+	*refs = NULL;
+	*n = 0;
+	cJSON *root = parse(payload_json);
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
+	if (!cJSON_IsArray(items)) {
+		cJSON_Delete(root);
+		return pgc_fail(e, PGC_EXIT_DATAERR, "runbook_loaded event without an items list");
+	}
+	size_t cap = (size_t)cJSON_GetArraySize(items);
+	*refs = xcalloc(cap ? cap : 1, sizeof **refs);
+	const cJSON *pair;
+	cJSON_ArrayForEach(pair, items) {
+		const cJSON *id = cJSON_GetArrayItem(pair, 0), *hash = cJSON_GetArrayItem(pair, 1);
+		if (!cJSON_IsString(id) || !cJSON_IsString(hash))
+			continue;
+		snprintf((*refs)[*n].id, sizeof (*refs)[*n].id, "%s", id->valuestring);
+		snprintf((*refs)[*n].hash, sizeof (*refs)[*n].hash, "%s", hash->valuestring);
+		(*n)++;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+void ops_read_runbook_sha256(const char *payload, char sha256[65])
+{
+	cJSON *pl = parse(payload);
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(pl, "sha256");
+	snprintf(sha256, 65, "%s", cJSON_IsString(s) ? s->valuestring : "");
+	cJSON_Delete(pl);
+}
+
+char *ops_runbook_loaded_brief(const st_event *ev)
+{
+	if (strcmp(ev->kind, EV_RUNBOOK_LOADED) != 0)
+		return NULL;
+	cJSON *pl = parse(ev->payload);
+	cJSON *items = cJSON_GetObjectItemCaseSensitive(pl, "items");
+	if (!cJSON_IsArray(items)) {
+		cJSON_Delete(pl);
+		return NULL;
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(pl, "items", cJSON_CreateNumber(cJSON_GetArraySize(items)));
+	return text_of(pl);
+}
+
+/* The diff's JSON with from/to sha256 added. */
+char *ops_payload_runbook_changed(const lg_runbook_diff *d, const char *from, const char *to)
+{
+	char *diff = ledger_diff_json(d);
+	cJSON *root = cJSON_Parse(diff);
+	free(diff);
+	cJSON_AddStringToObject(root, "from_sha256", from);
+	cJSON_AddStringToObject(root, "to_sha256", to);
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *out = xstrdup(s);
+	cJSON_free(s);
+	return out;
+}
+
+/* ---- command_start ---- */
+
+char *evp_command_start_write(const act_plan *plan, const act_masker *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	evp_json_add_clean(o, "command", m, plan->command);
+	cJSON_AddStringToObject(o, "shell", plan->shell);
+	evp_json_add_clean(o, "workdir", m, plan->workdir);
+	cJSON_AddNumberToObject(o, "timeout_s", plan->timeout_s);
+	cJSON_AddNumberToObject(o, "segments", (double)plan->n_segs);
+	cJSON *flags = cJSON_AddArrayToObject(o, "flags");
+	for (size_t i = 0; i < plan->n_segs; i++)
+		if (plan->segs[i].kind == ACT_SEG_FLAG)
+			cJSON_AddItemToArray(flags, cJSON_CreateString(plan->segs[i].name));
+	cJSON *vars = cJSON_AddObjectToObject(o, "vars");
+	for (size_t i = 0; i < plan->n_vars; i++) {
+		if (envfile_name_is_secret(plan->vars[i].name))
+			cJSON_AddStringToObject(vars, plan->vars[i].name, ACT_MASK);
+		else
+			evp_json_add_clean(vars, plan->vars[i].name, m, plan->vars[i].value);
+	}
+	if (plan->item_hash[0])
+		cJSON_AddStringToObject(o, "item_hash", plan->item_hash);
+	cJSON_AddBoolToObject(o, "rollback", plan->rollback);
+	return text_of(o);
+}
+
+void evr_command_start_read(const char *payload, evr_command_start *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->command = str_field(o, "command");
+	out->item_hash = str_field(o, "item_hash");
+	out->rollback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "rollback"));
+	cJSON_Delete(o);
+}
+
+void evr_command_start_free(evr_command_start *c)
+{
+	free(c->command);
+	free(c->item_hash);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- command_end ---- */
+
+char *evp_command_end_write(const act_result *res, const char *output_head, const char *output_tail,
+                            const act_masker *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "start_id", (double)res->start_event_id);
+	cJSON_AddStringToObject(o, "status", act_status_name(res->status));
+	if (res->status == ACT_ERROR)
+		cJSON_AddNullToObject(o, "exit");
+	else
+		cJSON_AddNumberToObject(o, "exit", res->exit_code);
+	cJSON_AddNumberToObject(o, "signal", res->signal);
+	if (res->signal)
+		cJSON_AddStringToObject(o, "signal_name", sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?");
+	cJSON_AddNumberToObject(o, "duration_s", res->duration_s);
+	evp_json_add_clean(o, "output_head", m, output_head);
+	evp_json_add_clean(o, "output_tail", m, output_tail);
+	cJSON_AddNumberToObject(o, "output_bytes", (double)res->output_bytes);
+	cJSON_AddBoolToObject(o, "truncated", res->truncated);
+	cJSON_AddNumberToObject(o, "segment", res->failed_segment);
+	if (res->error[0])
+		evp_json_add_clean(o, "error", m, res->error);
+	return text_of(o);
+}
+
+void evr_command_end_read(const char *payload, evr_command_end *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	const cJSON *sid = cJSON_GetObjectItemCaseSensitive(o, "start_id"),
+	            *ex = cJSON_GetObjectItemCaseSensitive(o, "exit"),
+	            *dur = cJSON_GetObjectItemCaseSensitive(o, "duration_s");
+	if (cJSON_IsNumber(sid))
+		out->start_id = (int64_t)sid->valuedouble;
+	if (cJSON_IsNumber(ex)) {
+		out->has_exit = true;
+		out->exit_code = ex->valueint;
+	}
+	if (cJSON_IsNumber(dur)) {
+		out->has_duration = true;
+		out->duration_s = dur->valuedouble;
+	}
+	out->status = str_field(o, "status");
+	out->output_head = str_field(o, "output_head");
+	out->output_tail = str_field(o, "output_tail");
+	out->error = str_field(o, "error");
+	cJSON_Delete(o);
+}
+
+void evr_command_end_free(evr_command_end *c)
+{
+	free(c->status);
+	free(c->output_head);
+	free(c->output_tail);
+	free(c->error);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- command_unknown ---- */
+
+char *evp_command_unknown_write(int64_t start_id, int pid, const char *host, const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "start_id", (double)start_id);
+	cJSON_AddNumberToObject(o, "pid", pid);
+	cJSON_AddStringToObject(o, "host", host);
+	cJSON_AddStringToObject(o, "message", message);
+	return text_of(o);
+}
+
+int64_t evp_command_closes(const char *payload)
+{
+	cJSON *o = parse(payload);
+	int64_t id = (int64_t)num_field(o, "start_id", 0);
+	cJSON_Delete(o);
+	return id;
+}
+
+/* ---- flag_set ---- */
+
+char *evp_flag_set_write(const evp_flag_set *f, const act_masker *m)
+{
+	const envfile_set_result *sr = f->sr;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", f->name);
+	evp_json_add_flag_value(o, "old", m, f->name, sr->old_value);
+	evp_json_add_flag_value(o, "new", m, f->name, sr->new_value);
+	evp_json_add_clean(o, "file", m, f->file);
+	evp_json_add_clean(o, "backup", m, sr->backup_path);
+	cJSON_AddBoolToObject(o, "changed", sr->changed);
+	cJSON_AddStringToObject(o, "sha256", sr->after.sha256);
+	if (f->new_hmac)
+		cJSON_AddStringToObject(o, "new_hmac", f->new_hmac);
+	cJSON_AddNumberToObject(o, "start_id", (double)f->start_id);
+	cJSON_AddBoolToObject(o, "rollback", f->rollback);
+	if (f->manual)
+		cJSON_AddBoolToObject(o, "manual", true);
+	return text_of(o);
+}
+
+void evr_flag_set_read(const char *payload, evr_flag_set *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->name = str_field(o, "name");
+	out->old_value = str_field(o, "old");
+	out->new_value = str_field(o, "new");
+	out->file = str_field(o, "file");
+	out->sha256 = str_field(o, "sha256");
+	out->new_hmac = str_field(o, "new_hmac");
+	out->rollback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "rollback"));
+	cJSON_Delete(o);
+}
+
+void evr_flag_set_free(evr_flag_set *f)
+{
+	free(f->name);
+	free(f->old_value);
+	free(f->new_value);
+	free(f->file);
+	free(f->sha256);
+	free(f->new_hmac);
+	memset(f, 0, sizeof *f);
+}
+
+char *evr_flag_set_new(const char *payload)
+{
+	cJSON *o = parse(payload);
+	char *v = str_field(o, "new");
+	cJSON_Delete(o);
+	return v;
+}
+
+/* ---- phase_rolled_back ---- */
+
+static void add_flag_str(cJSON *o, const char *k, const char *name, const char *v)
+{
+	if (!v) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	char *s = act_flag_shown(NULL, name, v, "");   /* a URL's password masked too */
+	cJSON_AddStringToObject(o, k, s);
+	free(s);
+}
+
+cJSON *evp_rollback_restores(const act_rollback *rb, const char *from_key, const char *to_key)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; rb->restore && i < rb->restore->n_segs; i++) {
+		const act_segment *s = &rb->restore->segs[i];
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", s->name);
+		add_flag_str(x, from_key, s->name, s->old_value);
+		add_flag_str(x, to_key, s->name, s->value);
+		cJSON_AddItemToArray(arr, x);
+	}
+	return arr;
+}
+
+char *evp_rolled_back_write(const act_rollback *rb, const act_result *step_results)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "restored", evp_rollback_restores(rb, "from", "to"));
+	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+	for (size_t i = 0; i < rb->n_steps; i++) {
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "item", rb->steps[i]->item_id);
+		if (step_results) {
+			cJSON_AddNumberToObject(x, "start_id", (double)step_results[i].start_event_id);
+			cJSON_AddStringToObject(x, "status", act_status_name(step_results[i].status));
+			cJSON_AddNumberToObject(x, "exit", act_result_exit(&step_results[i]));
+		}
+		cJSON_AddItemToArray(steps, x);
+	}
+	cJSON_AddBoolToObject(o, "past_point_of_no_return", rb->past_point_of_no_return);
+	if (rb->past_point_of_no_return && rb->rows_gained >= 0) {
+		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
+		cJSON_AddBoolToObject(o, "rows_gained_exact", rb->rows_gained_exact);
+	}
+	return text_of(o);
+}
+
+void evr_rolled_back_read(const char *payload, evr_rolled_back *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->past_point_of_no_return = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "past_point_of_no_return"));
+	out->rows_gained = (int64_t)num_field(o, "rows_gained", -1);
+	out->rows_gained_exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "rows_gained_exact"));
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "restored");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "steps");
+	out->n_restored = cJSON_IsArray(r) ? (size_t)cJSON_GetArraySize(r) : 0;
+	out->n_steps = cJSON_IsArray(s) ? (size_t)cJSON_GetArraySize(s) : 0;
+	cJSON_Delete(o);
+}
+
+/* ---- counts ---- */
+
+static void add_rows(cJSON *o, const char *key, int64_t rows)
+{
+	if (rows >= 0)
+		cJSON_AddNumberToObject(o, key, (double)rows);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+char *evp_counts_write(const cmp_rec *r)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddBoolToObject(root, "match", r->match);
+	cJSON_AddBoolToObject(root, "exact", r->exact);
+	cJSON *arr = cJSON_AddArrayToObject(root, "tables");
+	for (size_t i = 0; i < r->n_tables; i++) {
+		const cmp_rec_table *t = &r->tables[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "table", t->table);
+		add_rows(o, "source", t->source);
+		add_rows(o, "target", t->target);
+		cJSON_AddBoolToObject(o, "exact", t->exact);
+		cJSON_AddBoolToObject(o, "match", t->match);
+		cJSON_AddStringToObject(o, "state", t->state ? t->state : "");
+		cJSON_AddItemToArray(arr, o);
+	}
+	return text_of(root);
+}
+
+static int64_t cmp_rec_count(const cJSON *v)
+{
+	if (cJSON_IsObject(v)) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "count");
+		v = c ? c : cJSON_GetObjectItemCaseSensitive(v, "rows");
+	}
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+static void cmp_rec_add(cmp_rec *r, const char *name, const cJSON *t)
+{
+	r->tables = xrealloc(r->tables, (r->n_tables + 1) * sizeof *r->tables);
+	cmp_rec_table *rt = &r->tables[r->n_tables++];
+	memset(rt, 0, sizeof *rt);
+	rt->table = xstrdup(name);
+	rt->source = cmp_rec_count(cJSON_GetObjectItemCaseSensitive(t, "source"));
+	rt->target = cmp_rec_count(cJSON_GetObjectItemCaseSensitive(t, "target"));
+	rt->exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exact"));
+	rt->match = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "match"));
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "state");
+	rt->state = cJSON_IsString(st) ? xstrdup(st->valuestring) : NULL;
+}
+
+int cmp_rec_read(const char *payload_json, cmp_rec *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *root = payload_json ? cJSON_Parse(payload_json) : NULL;
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	out->match = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "match"));
+	out->exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "exact"));
+	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(root, "summary");
+	out->summary = cJSON_IsString(sum) ? xstrdup(sum->valuestring) : NULL;
+	const cJSON *tables = cJSON_GetObjectItemCaseSensitive(root, "tables"), *t;
+	if (cJSON_IsArray(tables)) {
+		out->has_tables = true;
+		cJSON_ArrayForEach(t, tables) {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "table");
+			if (!cJSON_IsString(name))
+				name = cJSON_GetObjectItemCaseSensitive(t, "name");
+			if (cJSON_IsString(name))
+				cmp_rec_add(out, name->valuestring, t);
+		}
+	} else if (!tables) {
+		/* the oldest shape: {"clients": {"source": .., "target": ..}, ..} */
+		cJSON_ArrayForEach(t, root) {
+			if (cJSON_IsObject(t) && t->string) {
+				out->has_tables = true;
+				cmp_rec_add(out, t->string, t);
+			}
+		}
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+void cmp_rec_free(cmp_rec *r)
+{
+	for (size_t i = 0; i < r->n_tables; i++) {
+		free(r->tables[i].table);
+		free(r->tables[i].state);
+	}
+	free(r->tables);
+	free(r->summary);
+	memset(r, 0, sizeof *r);
+}
+
+const cmp_rec_table *cmp_rec_find(const cmp_rec *r, const char *table)
+{
+	const cmp_rec_table *found = NULL;
+	for (size_t i = 0; i < r->n_tables; i++)
+		if (strcmp(r->tables[i].table, table) == 0)
+			found = &r->tables[i];   /* the last one, as a JSON object would say */
+	return found;
+}
+
+/* ---- health ---- */
+
+char *evp_health_write(const hc_check *c, const hc_result *r, size_t n)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "all_ok", hc_all_ok(r, n));
+	cJSON *arr = cJSON_AddArrayToObject(o, "checks");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *x = cJSON_CreateObject();
+		char *name = pgc_sanitize(c[i].name);
+		char *masked = act_masker_apply(NULL, c[i].url);   /* user:password@ in a URL */
+		char *url = pgc_sanitize(masked);
+		free(masked);
+		cJSON_AddStringToObject(x, "name", name);
+		cJSON_AddStringToObject(x, "url", url);
+		free(name);
+		free(url);
+		if (c[i].item[0])
+			cJSON_AddStringToObject(x, "item", c[i].item);
+		else
+			cJSON_AddNullToObject(x, "item");
+		cJSON_AddBoolToObject(x, "ok", r[i].ok);
+		cJSON_AddNumberToObject(x, "status", (double)r[i].status);
+		cJSON_AddNumberToObject(x, "latency_ms",
+		                        (double)(long)(r[i].latency_ms * EVPAY_LATENCY_TENTHS) / EVPAY_LATENCY_TENTHS);
+		cJSON_AddNumberToObject(x, "expect_status", c[i].expect_status);
+		if (c[i].expect_body) {
+			char *eb = pgc_sanitize(c[i].expect_body);
+			cJSON_AddStringToObject(x, "expect_body", eb);
+			free(eb);
+		} else {
+			cJSON_AddNullToObject(x, "expect_body");
+		}
+		cJSON_AddBoolToObject(x, "body_matched", r[i].body_matched);
+		if (r[i].ok)
+			cJSON_AddNullToObject(x, "error");
+		else {
+			char *er = pgc_sanitize(r[i].error);
+			cJSON_AddStringToObject(x, "error", er);
+			free(er);
+		}
+		cJSON_AddItemToArray(arr, x);
+	}
+	return text_of(o);
+}
+
+void evr_health_read(const char *payload, evr_health *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(o, "checks"), *c;
+	strbuf failing;
+	sb_init(&failing);
+	if (cJSON_IsArray(checks)) {
+		cJSON_ArrayForEach(c, checks) {
+			out->n_checks++;
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ok"))) {
+				out->n_ok++;
+			} else {
+				const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
+				sb_printf(&failing, "%s%s", failing.len ? ", " : "",
+				          cJSON_IsString(name) ? name->valuestring : "?");
+			}
+		}
+	}
+	out->failing = sb_steal(&failing);
+	cJSON_Delete(o);
+}
+
+void evr_health_free(evr_health *h)
+{
+	free(h->failing);
+	memset(h, 0, sizeof *h);
+}
+
+/* ---- lease ---- */
+
+char *evp_lease_write(const char *command, double held_s)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "command", command);
+	if (held_s >= 0)
+		cJSON_AddNumberToObject(root, "held_s", (double)(long)held_s);
+	return text_of(root);
+}
+
+char *evp_lease_takeover_write(const lease_info *li, const char *reason, bool automatic)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "reason", reason);
+	cJSON_AddBoolToObject(root, "automatic", automatic);
+	cJSON *from = cJSON_AddObjectToObject(root, "from");
+	cJSON_AddStringToObject(from, "operator", li->operator_name);
+	cJSON_AddStringToObject(from, "host", li->host);
+	cJSON_AddNumberToObject(from, "pid", li->pid);
+	cJSON_AddStringToObject(from, "command", li->command);
+	cJSON_AddNumberToObject(from, "acquired_at", li->acquired_at);
+	cJSON_AddNumberToObject(from, "heartbeat_at", li->heartbeat_at);
+	if (li->started > 0)
+		cJSON_AddNumberToObject(from, "started", (double)li->started);
+	return text_of(root);
+}
+
+void evr_lease_read(const char *payload, evr_lease *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(o, "from");
+	out->held_s = num_field(o, "held_s", -1);
+	out->reason = str_field(o, "reason");
+	out->automatic = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "automatic"));
+	out->command = str_field(cJSON_IsObject(from) ? from : o, "command");
+	out->from_operator = str_field(from, "operator");
+	out->from_host = str_field(from, "host");
+	out->from_pid = (int)num_field(from, "pid", 0);
+	cJSON_Delete(o);
+}
+
+void evr_lease_free(evr_lease *l)
+{
+	free(l->command);
+	free(l->reason);
+	free(l->from_operator);
+	free(l->from_host);
+	memset(l, 0, sizeof *l);
+}
+
+/* ---- rehearsal ---- */
+
+char *evp_rehearsal_write(const config *cfg, const char *note)
+{
+	cJSON *pl = cJSON_CreateObject();
+	cJSON_AddStringToObject(pl, "note", note ? note : "");
+	char *raw = text_of(pl);
+	char *s = act_mask_payload(cfg, raw);   /* the note may quote a secret */
+	free(raw);
+	return s;
+}
+
+char *evr_rehearsal_note(const char *payload)
+{
+	cJSON *o = parse(payload);
+	char *v = str_field(o, "note");
+	cJSON_Delete(o);
+	return v;
+}
+
+/* ---- any kind ---- */
+
+char *evr_why(const char *payload)
+{
+	static const char *const keys[] = {"reason", "text", "note", "mode", "message"};
+	strbuf sb;
+	sb_init(&sb);
+	cJSON *o = parse(payload);
+	for (size_t i = 0; o && i < sizeof keys / sizeof keys[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+		if (cJSON_IsString(v) && v->valuestring[0])
+			sb_printf(&sb, "  %s: %s", keys[i], v->valuestring);
+	}
+	cJSON_Delete(o);
+	return sb_steal(&sb);
+}
+
+cJSON *evp_embed(const char *payload)
+{
+	return parse(payload);
+}

@@ -1,0 +1,658 @@
+/*
+ * test_evpay.c -- the payload writers of evpay.h (and ops.h's auto tick):
+ * each writer's text is the same, byte for byte, as the text the code it
+ * replaced built for the same record (the log is hash-chained and
+ * exported, so a moved key or a changed number format breaks every log
+ * written before), and each reads back through its reader.
+ *
+ * The operator's kinds (ops_payload_*, moved here unchanged from ops.c and
+ * pinned by test_ops) are read back through evr_op_read().
+ *
+ * The expected text is not pasted: each ref_* function below is the JSON
+ * building as it stood in action.c, rollback.c, compare.c, health.c,
+ * lease.c and cmd_rehearsal.c before the writers moved to evpay.c, run here
+ * on the same inputs as the writer.  Inputs carry what the writers must
+ * mask or clean (a URL password, a known secret, a secret-named flag, a
+ * control character).
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "pgcutover/evpay.h"
+#include "pgcutover/ops.h"
+#include "tap.h"
+
+#define SECRET "hunter2-s3cret"
+
+static char *print_free(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *ret = xstrdup(s);
+	cJSON_free(s);
+	return ret;
+}
+
+/* ---- the builders as they were (action.c) ---- */
+
+static char *ref_clean(const act_masker *m, const char *text)
+{
+	char *masked = act_masker_apply(m, text ? text : "");
+	char *out = act_sanitize(masked, strlen(masked));
+	free(masked);
+	return out;
+}
+
+static void ref_add_str(cJSON *o, const char *k, const act_masker *m, const char *v)
+{
+	if (!v) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	char *c = ref_clean(m, v);
+	cJSON_AddStringToObject(o, k, c);
+	free(c);
+}
+
+static void ref_add_flag_value(cJSON *o, const char *k, const act_masker *m, const char *name, const char *v)
+{
+	if (v && envfile_name_is_secret(name))
+		cJSON_AddStringToObject(o, k, ACT_MASK);
+	else
+		ref_add_str(o, k, m, v);
+}
+
+static char *ref_command_start(const act_plan *plan, const act_masker *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	ref_add_str(o, "command", m, plan->command);
+	cJSON_AddStringToObject(o, "shell", plan->shell);
+	ref_add_str(o, "workdir", m, plan->workdir);
+	cJSON_AddNumberToObject(o, "timeout_s", plan->timeout_s);
+	cJSON_AddNumberToObject(o, "segments", (double)plan->n_segs);
+	cJSON *flags = cJSON_AddArrayToObject(o, "flags");
+	for (size_t i = 0; i < plan->n_segs; i++)
+		if (plan->segs[i].kind == ACT_SEG_FLAG)
+			cJSON_AddItemToArray(flags, cJSON_CreateString(plan->segs[i].name));
+	cJSON *vars = cJSON_AddObjectToObject(o, "vars");
+	for (size_t i = 0; i < plan->n_vars; i++) {
+		if (envfile_name_is_secret(plan->vars[i].name))
+			cJSON_AddStringToObject(vars, plan->vars[i].name, ACT_MASK);
+		else
+			ref_add_str(vars, plan->vars[i].name, m, plan->vars[i].value);
+	}
+	if (plan->item_hash[0])
+		cJSON_AddStringToObject(o, "item_hash", plan->item_hash);
+	cJSON_AddBoolToObject(o, "rollback", plan->rollback);
+	return print_free(o);
+}
+
+static char *ref_command_end(const act_result *res, const char *head, const char *tail, const act_masker *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "start_id", (double)res->start_event_id);
+	cJSON_AddStringToObject(o, "status", act_status_name(res->status));
+	if (res->status == ACT_ERROR)
+		cJSON_AddNullToObject(o, "exit");
+	else
+		cJSON_AddNumberToObject(o, "exit", res->exit_code);
+	cJSON_AddNumberToObject(o, "signal", res->signal);
+	if (res->signal)
+		cJSON_AddStringToObject(o, "signal_name", sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?");
+	cJSON_AddNumberToObject(o, "duration_s", res->duration_s);
+	ref_add_str(o, "output_head", m, head);
+	ref_add_str(o, "output_tail", m, tail);
+	cJSON_AddNumberToObject(o, "output_bytes", (double)res->output_bytes);
+	cJSON_AddBoolToObject(o, "truncated", res->truncated);
+	cJSON_AddNumberToObject(o, "segment", res->failed_segment);
+	if (res->error[0])
+		ref_add_str(o, "error", m, res->error);
+	return print_free(o);
+}
+
+static char *ref_auto_tick(const char *hash, int64_t start_id)
+{
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "hash", hash);
+	cJSON_AddStringToObject(t, "note", "auto: command exited 0");
+	cJSON_AddNumberToObject(t, "start_id", (double)start_id);
+	return print_free(t);
+}
+
+static char *ref_command_unknown(int64_t id, int pid, const char *host, const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "start_id", (double)id);
+	cJSON_AddNumberToObject(o, "pid", pid);
+	cJSON_AddStringToObject(o, "host", host);
+	cJSON_AddStringToObject(o, "message", message);
+	return print_free(o);
+}
+
+static char *ref_flag_set(const act_masker *m, const char *file, const char *name, const envfile_set_result *sr,
+                          int64_t start_id, bool rollback, bool manual, const char *hmac)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", name);
+	ref_add_flag_value(o, "old", m, name, sr->old_value);
+	ref_add_flag_value(o, "new", m, name, sr->new_value);
+	ref_add_str(o, "file", m, file);
+	ref_add_str(o, "backup", m, sr->backup_path);
+	cJSON_AddBoolToObject(o, "changed", sr->changed);
+	cJSON_AddStringToObject(o, "sha256", sr->after.sha256);
+	if (hmac)
+		cJSON_AddStringToObject(o, "new_hmac", hmac);
+	cJSON_AddNumberToObject(o, "start_id", (double)start_id);
+	cJSON_AddBoolToObject(o, "rollback", rollback);
+	if (manual)
+		cJSON_AddBoolToObject(o, "manual", true);
+	return print_free(o);
+}
+
+/* ---- rollback.c ---- */
+
+static void ref_add_flag_str(cJSON *o, const char *k, const char *name, const char *v)
+{
+	if (!v) {
+		cJSON_AddNullToObject(o, k);
+		return;
+	}
+	char *s = act_flag_shown(NULL, name, v, "");
+	cJSON_AddStringToObject(o, k, s);
+	free(s);
+}
+
+static char *ref_rolled_back(const act_rollback *rb, const act_result *step_results)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; rb->restore && i < rb->restore->n_segs; i++) {
+		const act_segment *s = &rb->restore->segs[i];
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", s->name);
+		ref_add_flag_str(x, "from", s->name, s->old_value);
+		ref_add_flag_str(x, "to", s->name, s->value);
+		cJSON_AddItemToArray(arr, x);
+	}
+	cJSON_AddItemToObject(o, "restored", arr);
+	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+	for (size_t i = 0; i < rb->n_steps; i++) {
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "item", rb->steps[i]->item_id);
+		if (step_results) {
+			cJSON_AddNumberToObject(x, "start_id", (double)step_results[i].start_event_id);
+			cJSON_AddStringToObject(x, "status", act_status_name(step_results[i].status));
+			cJSON_AddNumberToObject(x, "exit", act_result_exit(&step_results[i]));
+		}
+		cJSON_AddItemToArray(steps, x);
+	}
+	cJSON_AddBoolToObject(o, "past_point_of_no_return", rb->past_point_of_no_return);
+	if (rb->past_point_of_no_return && rb->rows_gained >= 0) {
+		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
+		cJSON_AddBoolToObject(o, "rows_gained_exact", rb->rows_gained_exact);
+	}
+	return print_free(o);
+}
+
+/* ---- compare.c: cmp_snapshot_json(cs, false) ---- */
+
+static void ref_rows(cJSON *o, const char *key, int64_t rows)
+{
+	if (rows >= 0)
+		cJSON_AddNumberToObject(o, key, (double)rows);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static char *ref_counts(const cmp_rec *r)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddBoolToObject(root, "match", r->match);
+	cJSON_AddBoolToObject(root, "exact", r->exact);
+	cJSON *arr = cJSON_AddArrayToObject(root, "tables");
+	for (size_t i = 0; i < r->n_tables; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "table", r->tables[i].table);
+		ref_rows(o, "source", r->tables[i].source);
+		ref_rows(o, "target", r->tables[i].target);
+		cJSON_AddBoolToObject(o, "exact", r->tables[i].exact);
+		cJSON_AddBoolToObject(o, "match", r->tables[i].match);
+		cJSON_AddStringToObject(o, "state", r->tables[i].state);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return print_free(root);
+}
+
+/* ---- health.c ---- */
+
+static char *ref_health(const hc_check *c, const hc_result *r, size_t n)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "all_ok", hc_all_ok(r, n));
+	cJSON *arr = cJSON_AddArrayToObject(o, "checks");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *x = cJSON_CreateObject();
+		char *name = pgc_sanitize(c[i].name);
+		char *masked = act_masker_apply(NULL, c[i].url);
+		char *url = pgc_sanitize(masked);
+		free(masked);
+		cJSON_AddStringToObject(x, "name", name);
+		cJSON_AddStringToObject(x, "url", url);
+		free(name);
+		free(url);
+		if (c[i].item[0])
+			cJSON_AddStringToObject(x, "item", c[i].item);
+		else
+			cJSON_AddNullToObject(x, "item");
+		cJSON_AddBoolToObject(x, "ok", r[i].ok);
+		cJSON_AddNumberToObject(x, "status", (double)r[i].status);
+		cJSON_AddNumberToObject(x, "latency_ms", (double)(long)(r[i].latency_ms * 10) / 10.0);
+		cJSON_AddNumberToObject(x, "expect_status", c[i].expect_status);
+		if (c[i].expect_body) {
+			char *eb = pgc_sanitize(c[i].expect_body);
+			cJSON_AddStringToObject(x, "expect_body", eb);
+			free(eb);
+		} else {
+			cJSON_AddNullToObject(x, "expect_body");
+		}
+		cJSON_AddBoolToObject(x, "body_matched", r[i].body_matched);
+		if (r[i].ok)
+			cJSON_AddNullToObject(x, "error");
+		else {
+			char *er = pgc_sanitize(r[i].error);
+			cJSON_AddStringToObject(x, "error", er);
+			free(er);
+		}
+		cJSON_AddItemToArray(arr, x);
+	}
+	return print_free(o);
+}
+
+/* ---- lease.c ---- */
+
+static char *ref_lease_takeover(const lease_info *li, const char *reason, bool automatic)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "reason", reason);
+	cJSON_AddBoolToObject(root, "automatic", automatic);
+	cJSON *from = cJSON_AddObjectToObject(root, "from");
+	cJSON_AddStringToObject(from, "operator", li->operator_name);
+	cJSON_AddStringToObject(from, "host", li->host);
+	cJSON_AddNumberToObject(from, "pid", li->pid);
+	cJSON_AddStringToObject(from, "command", li->command);
+	cJSON_AddNumberToObject(from, "acquired_at", li->acquired_at);
+	cJSON_AddNumberToObject(from, "heartbeat_at", li->heartbeat_at);
+	if (li->started > 0)
+		cJSON_AddNumberToObject(from, "started", (double)li->started);
+	return print_free(root);
+}
+
+static char *ref_lease(const char *command, double held_s)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "command", command);
+	if (held_s >= 0)
+		cJSON_AddNumberToObject(root, "held_s", (double)(long)held_s);
+	return print_free(root);
+}
+
+/* ---- cmd_rehearsal.c ---- */
+
+static char *ref_rehearsal(const config *cfg, const char *note)
+{
+	cJSON *pl = cJSON_CreateObject();
+	cJSON_AddStringToObject(pl, "note", note ? note : "");
+	char *raw = cJSON_PrintUnformatted(pl);
+	char *s = act_mask_payload(cfg, raw);
+	cJSON_free(raw);
+	cJSON_Delete(pl);
+	return s;
+}
+
+/* ---- the tests ---- */
+
+static act_masker *masker(void)
+{
+	act_masker *m = act_masker_new(NULL);
+	act_masker_add(m, SECRET);
+	return m;
+}
+
+static void same(char *got, char *want, const char *what)
+{
+	char name[TAP_TMPL_MAX];
+	snprintf(name, sizeof name, "%s: the same text as before", what);
+	is_str(got, want, name);
+	free(want);
+}
+
+static void command_start(void)
+{
+	act_masker *m = masker();
+	act_segment segs[3] = {{.kind = ACT_SEG_SHELL, .text = "pg_dump"},
+	                       {.kind = ACT_SEG_FLAG, .name = "USE_NEW_DB", .value = "true"},
+	                       {.kind = ACT_SEG_FLAG, .name = "DB_PASSWORD", .value = SECRET}};
+	act_var vars[3] = {{.name = "TARGET_URL", .value = "postgres://app:pw1@db/x"},
+	                   {.name = "API_TOKEN", .value = "tok"}, {.name = "REGION", .value = "eu\x01west"}};
+	act_plan p = {.item_id = "5.3", .phase_id = "5", .item_hash = "0123456789abcdef",
+	              .shell = "/bin/bash", .command = "pg_dump \"postgres://app:pw1@db/x\" --pw " SECRET "\n",
+	              .workdir = "/srv/" SECRET, .timeout_s = 90, .segs = segs, .n_segs = 3,
+	              .vars = vars, .n_vars = 3, .rollback = true};
+	char *got = evp_command_start_write(&p, m);
+	same(got, ref_command_start(&p, m), "command_start");
+	ok(!strstr(got, SECRET) && !strstr(got, "pw1"), "command_start: secrets masked");
+	evr_command_start cs;
+	evr_command_start_read(got, &cs);
+	char *want_cmd = ref_clean(m, p.command);
+	is_str(cs.command, want_cmd, "command_start: the command reads back (masked)");
+	is_str(cs.item_hash, p.item_hash, "command_start: the item hash reads back");
+	ok(cs.rollback, "command_start: rollback reads back");
+	free(want_cmd);
+	evr_command_start_free(&cs);
+	free(got);
+
+	p.item_hash[0] = '\0';
+	p.rollback = false;
+	p.n_vars = 0;
+	got = evp_command_start_write(&p, m);
+	same(got, ref_command_start(&p, m), "command_start without a hash or vars");
+	evr_command_start_read(got, &cs);
+	ok(!cs.item_hash && !cs.rollback, "command_start: no hash, not a rollback");
+	evr_command_start_free(&cs);
+	free(got);
+	act_masker_free(m);
+}
+
+static void command_end(void)
+{
+	act_masker *m = masker();
+	act_result r = {.status = ACT_FAILED, .exit_code = 3, .duration_s = 1.234, .output_bytes = 70000,
+	                .truncated = true, .failed_segment = 0, .start_event_id = 41};
+	char *got = evp_command_end_write(&r, "connecting as " SECRET "\n", "tail\x07 end", m);
+	same(got, ref_command_end(&r, "connecting as " SECRET "\n", "tail\x07 end", m), "command_end (failed)");
+	evr_command_end ce;
+	evr_command_end_read(got, &ce);
+	ok(ce.start_id == 41 && ce.has_exit && ce.exit_code == 3 && ce.has_duration && ce.duration_s == 1.234,
+	   "command_end: start_id, exit and duration read back");
+	is_str(ce.status, "failed", "command_end: status reads back");
+	is_str(ce.output_head, "connecting as ***\n", "command_end: the head reads back masked");
+	ok(ce.output_tail && !strchr(ce.output_tail, '\x07'), "command_end: the tail reads back sanitised");
+	ok(!ce.error, "command_end: no error");
+	evr_command_end_free(&ce);
+	ok(evp_command_closes(got) == 41, "command_end: closes its start");
+	free(got);
+
+	act_result e = {.status = ACT_ERROR, .exit_code = 137, .signal = 9, .duration_s = 0.5, .failed_segment = 2,
+	                .start_event_id = 42};
+	snprintf(e.error, sizeof e.error, "flag DB_URL: cannot write postgres://u:%s@h", SECRET);
+	got = evp_command_end_write(&e, "", NULL, m);
+	same(got, ref_command_end(&e, "", NULL, m), "command_end (error, signal)");
+	evr_command_end_read(got, &ce);
+	ok(!ce.has_exit && ce.error && !strstr(ce.error, SECRET) && !ce.output_tail,
+	   "command_end: an error has no exit, its message masked, a NULL tail as absent");
+	evr_command_end_free(&ce);
+	free(got);
+
+	got = ops_payload_tick_auto("0123456789abcdef", "auto: command exited 0", 41);
+	same(got, ref_auto_tick("0123456789abcdef", 41), "the auto tick");
+	free(got);
+	act_masker_free(m);
+}
+
+static void command_unknown(void)
+{
+	char *got = evp_command_unknown_write(77, 4242, "bastion-1", "pgcutover exited while it ran");
+	same(got, ref_command_unknown(77, 4242, "bastion-1", "pgcutover exited while it ran"), "command_unknown");
+	ok(evp_command_closes(got) == 77, "command_unknown: closes its start");
+	evr_command_end ce;
+	evr_command_end_read(got, &ce);
+	ok(ce.start_id == 77 && !ce.status, "command_unknown: read as an end it has no status");
+	evr_command_end_free(&ce);
+	free(got);
+	ok(evp_command_closes("nope") == 0, "closes: nothing for a malformed payload");
+}
+
+static void flag_set(void)
+{
+	act_masker *m = masker();
+	envfile_set_result sr = {.old_value = "postgres://app:old@db/x", .new_value = "postgres://app:new@db2/x",
+	                         .backup_path = "/etc/app/.env.1", .changed = true,
+	                         .after = {.exists = true, .sha256 = "ab12"}};
+	evp_flag_set f = {.name = "DATABASE_URL", .file = "/etc/app/.env", .sr = &sr, .new_hmac = "cafe",
+	                  .start_id = 12, .rollback = false, .manual = false};
+	char *got = evp_flag_set_write(&f, m);
+	same(got, ref_flag_set(m, f.file, f.name, &sr, 12, false, false, "cafe"), "flag_set (a URL)");
+	ok(!strstr(got, ":old@") && !strstr(got, ":new@"), "flag_set: URL passwords masked");
+	evr_flag_set r;
+	evr_flag_set_read(got, &r);
+	is_str(r.name, "DATABASE_URL", "flag_set: the name reads back");
+	is_str(r.file, "/etc/app/.env", "flag_set: the file reads back");
+	is_str(r.sha256, "ab12", "flag_set: the file's hash reads back");
+	is_str(r.new_hmac, "cafe", "flag_set: the hmac reads back");
+	ok(r.old_value && strstr(r.old_value, ACT_MASK) && !r.rollback, "flag_set: old masked, not a rollback");
+	evr_flag_set_free(&r);
+	char *nv = evr_flag_set_new(got);
+	ok(nv && strstr(nv, "db2"), "flag_set: the new value reads back");
+	free(nv);
+	free(got);
+
+	envfile_set_result sec = {.old_value = NULL, .new_value = SECRET, .changed = true};
+	evp_flag_set g = {.name = "DB_PASSWORD", .sr = &sec, .start_id = 0, .rollback = true, .manual = true};
+	got = evp_flag_set_write(&g, m);
+	same(got, ref_flag_set(m, NULL, "DB_PASSWORD", &sec, 0, true, true, NULL), "flag_set (secret, manual)");
+	evr_flag_set_read(got, &r);
+	ok(!r.old_value && r.new_value && strcmp(r.new_value, ACT_MASK) == 0 && r.rollback && !r.file &&
+	   !r.new_hmac, "flag_set: was unset, secret as ***, a rollback, no file or hmac");
+	evr_flag_set_free(&r);
+	free(got);
+	act_masker_free(m);
+}
+
+static void rolled_back(void)
+{
+	act_segment segs[2] = {{.kind = ACT_SEG_FLAG, .name = "DATABASE_URL", .value = "postgres://a:pw@old/x",
+	                        .old_value = "postgres://a:pw@new/x"},
+	                       {.kind = ACT_SEG_FLAG, .name = "API_SECRET", .value = "v1", .old_value = NULL}};
+	act_plan restore = {.segs = segs, .n_segs = 2};
+	act_plan s1 = {.item_id = "R.1"}, s2 = {.item_id = "R.2"};
+	act_plan *steps[2] = {&s1, &s2};
+	act_rollback rb = {.phase_id = "4", .restore = &restore, .steps = steps, .n_steps = 2,
+	                   .past_point_of_no_return = true, .rows_gained = 1234, .rows_gained_exact = true};
+	act_result res[2] = {{.status = ACT_OK, .start_event_id = 90},
+	                     {.status = ACT_FAILED, .exit_code = 2, .start_event_id = 93}};
+	char *got = evp_rolled_back_write(&rb, res);
+	same(got, ref_rolled_back(&rb, res), "phase_rolled_back (past the point of no return)");
+	evr_rolled_back r;
+	evr_rolled_back_read(got, &r);
+	ok(r.past_point_of_no_return && r.rows_gained == 1234 && r.rows_gained_exact && r.n_restored == 2 &&
+	   r.n_steps == 2, "phase_rolled_back: reads back");
+	free(got);
+
+	rb.past_point_of_no_return = false;
+	rb.restore = NULL;
+	got = evp_rolled_back_write(&rb, NULL);
+	same(got, ref_rolled_back(&rb, NULL), "phase_rolled_back (no restores, no results)");
+	evr_rolled_back_read(got, &r);
+	ok(!r.past_point_of_no_return && r.rows_gained == -1 && r.n_restored == 0 && r.n_steps == 2,
+	   "phase_rolled_back: no rows gained recorded reads as -1");
+	free(got);
+}
+
+static void counts_snapshot(void)
+{
+	cmp_rec_table t[3] = {
+		{.table = "public.clients", .source = 1000, .target = 1000, .exact = true, .match = true,
+		 .state = "matched"},
+		{.table = "events", .source = 123456789012, .target = -1, .exact = false, .match = false,
+		 .state = "error"},
+		{.table = "t\"q", .source = 0, .target = 3, .exact = false, .match = false, .state = "estimated"}};
+	cmp_rec rec = {.match = false, .exact = false, .has_tables = true, .tables = t, .n_tables = 3};
+	char *got = evp_counts_write(&rec);
+	same(got, ref_counts(&rec), "counts");
+	cmp_rec back;
+	ok(cmp_rec_read(got, &back) == 0 && back.has_tables && back.n_tables == 3 && !back.match && !back.exact,
+	   "counts: reads back");
+	bool all = back.n_tables == 3;
+	for (size_t i = 0; all && i < 3; i++)
+		all = strcmp(back.tables[i].table, t[i].table) == 0 && back.tables[i].source == t[i].source &&
+		      back.tables[i].target == t[i].target && back.tables[i].exact == t[i].exact &&
+		      back.tables[i].match == t[i].match && strcmp(back.tables[i].state, t[i].state) == 0;
+	ok(all, "counts: every table's figures, flags and state read back (a missing figure as -1)");
+	cmp_rec_free(&back);
+	free(got);
+
+	rec = (cmp_rec){.match = true, .exact = true, .has_tables = true, .tables = t, .n_tables = 1};
+	got = evp_counts_write(&rec);
+	same(got, ref_counts(&rec), "counts (all matched)");
+	ok(cmp_rec_read(got, &back) == 0 && back.match && back.exact, "counts: match and exact read back");
+	cmp_rec_free(&back);
+	free(got);
+}
+
+static void health_checks(void)
+{
+	hc_check c[2] = {{.name = "api\x1b[2J", .url = "https://ops:" SECRET "@api/health", .expect_status = 200,
+	                  .expect_body = "\"ok\"", .item = "3.1"},
+	                 {.name = "web", .url = "http://w/", .expect_status = 0}};
+	hc_result r[2] = {{.done = true, .ok = true, .status = 200, .latency_ms = 12.3456, .body_matched = true},
+	                  {.done = true, .ok = false, .status = 503, .latency_ms = 0.04}};
+	snprintf(r[1].error, sizeof r[1].error, "HTTP 503 \x07");
+	char *got = evp_health_write(c, r, 2);
+	same(got, ref_health(c, r, 2), "health");
+	ok(!strstr(got, SECRET), "health: the URL's password masked");
+	evr_health h;
+	evr_health_read(got, &h);
+	is_int(h.n_checks, 2, "health: checks read back");
+	is_int(h.n_ok, 1, "health: passing read back");
+	is_str(h.failing, "web", "health: the failing check reads back");
+	evr_health_free(&h);
+	free(got);
+	char *viahc = hc_results_json(c, r, 2);
+	got = evp_health_write(c, r, 2);
+	is_str(viahc, got, "health: hc_results_json is the payload writer");
+	free(viahc);
+	free(got);
+}
+
+static void lease_events(void)
+{
+	char *got = evp_lease_write("console", -1);
+	same(got, ref_lease("console", -1), "lease_acquired");
+	evr_lease l;
+	evr_lease_read(got, &l);
+	ok(l.command && strcmp(l.command, "console") == 0 && l.held_s < 0 && !l.reason,
+	   "lease_acquired: command reads back, nothing held");
+	evr_lease_free(&l);
+	free(got);
+
+	got = evp_lease_write("tick", 3725.9);
+	same(got, ref_lease("tick", 3725.9), "lease_released");
+	evr_lease_read(got, &l);
+	ok(l.held_s == 3725, "lease_released: whole seconds held read back");
+	evr_lease_free(&l);
+	free(got);
+
+	lease_info li = {.operator_name = "alice", .host = "bastion-1", .command = "console", .pid = 4242,
+	                 .acquired_at = 1767225600.25, .heartbeat_at = 1767225660.5, .started = 987654};
+	got = evp_lease_takeover_write(&li, "holder silent", false);
+	same(got, ref_lease_takeover(&li, "holder silent", false), "lease_takeover");
+	evr_lease_read(got, &l);
+	ok(l.reason && strcmp(l.reason, "holder silent") == 0 && !l.automatic && l.from_operator &&
+	   strcmp(l.from_operator, "alice") == 0 && l.from_host && strcmp(l.from_host, "bastion-1") == 0 &&
+	   l.from_pid == 4242 && l.command && strcmp(l.command, "console") == 0, "lease_takeover: reads back");
+	evr_lease_free(&l);
+	free(got);
+	li.started = 0;
+	got = evp_lease_takeover_write(&li, "one-shot holder not running", true);
+	same(got, ref_lease_takeover(&li, "one-shot holder not running", true), "lease_takeover (automatic)");
+	free(got);
+}
+
+static void rehearsal_note(void)
+{
+	const char *note = "dry run; target postgres://app:pw9@db/x";
+	char *got = evp_rehearsal_write(NULL, note);
+	same(got, ref_rehearsal(NULL, note), "rehearsal");
+	char *n = evr_rehearsal_note(got);
+	ok(n && !strstr(n, "pw9") && strstr(n, "dry run"), "rehearsal: the note reads back masked");
+	free(n);
+	free(got);
+	got = evp_rehearsal_write(NULL, NULL);
+	same(got, ref_rehearsal(NULL, NULL), "rehearsal without a note");
+	n = evr_rehearsal_note(got);
+	is_str(n, "", "rehearsal: no note reads back empty");
+	free(n);
+	free(got);
+}
+
+/* The operator's kinds (written by ops.c's ops, unchanged here) read back
+ * through their one reader. */
+static void operator_kinds(void)
+{
+	evr_op o;
+	char *p = ops_payload_tick("0123456789abcdef", "rows look right");
+	evr_op_read(p, &o);
+	ok(o.hash && strcmp(o.hash, "0123456789abcdef") == 0 && o.note && strcmp(o.note, "rows look right") == 0 &&
+	   !o.reason && !o.text, "tick: hash and note read back");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_untick("0123456789abcdef", "wrong box");
+	evr_op_read(p, &o);
+	ok(o.hash && o.reason && strcmp(o.reason, "wrong box") == 0 && !o.note, "untick: the reason reads back");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_note("a \"quoted\" word", NULL);
+	evr_op_read(p, &o);
+	ok(o.text && strcmp(o.text, "a \"quoted\" word") == 0 && !o.hash, "note: the text reads back, no hash");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_phase_complete(3, 4, "2/3 tables match", true);
+	evr_op_read(p, &o);
+	ok(o.gate_overridden && strcmp(o.gate_overridden, "2/3 tables match") == 0,
+	   "phase_complete: the gate completed past reads back");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_downtime_end(5432.9, 90, true);
+	evr_op_read(p, &o);
+	ok(o.elapsed_s == 5432 && o.planned_s == 5400, "downtime_end: elapsed and planned seconds read back");
+	evr_op_free(&o);
+	free(p);
+	p = ops_payload_downtime_start(NULL, -1);
+	evr_op_read(p, &o);
+	ok(o.reason && strcmp(o.reason, "explicit") == 0 && o.planned_s == -1 && o.elapsed_s == -1,
+	   "downtime_start: the reason reads back, no plan as -1");
+	evr_op_free(&o);
+	free(p);
+	evr_op_read("{\"status\":\"done\",\"reason\":7}", &o);
+	ok(o.status && strcmp(o.status, "done") == 0 && !o.reason, "an override's status; a non-string as absent");
+	evr_op_free(&o);
+	evr_op_read(NULL, &o);
+	ok(!o.hash && o.elapsed_s == -1, "no payload reads as nothing");
+	evr_op_free(&o);
+}
+
+static void embed(void)
+{
+	cJSON *j = evp_embed("{\"a\":[1,2]}");
+	ok(cJSON_IsObject(j), "embed: a payload as JSON");
+	cJSON_Delete(j);
+	ok(evp_embed("not json") == NULL && evp_embed(NULL) == NULL, "embed: none for text that is not JSON");
+}
+
+int main(void)
+{
+	command_start();
+	command_end();
+	command_unknown();
+	flag_set();
+	rolled_back();
+	counts_snapshot();
+	health_checks();
+	lease_events();
+	rehearsal_note();
+	operator_kinds();
+	embed();
+	return done_testing();
+}
