@@ -13,6 +13,7 @@
 
 #include "pgcutover/ledger.h"
 #include "pgcutover/export.h"
+#include "pgcutover/evpay.h"
 
 /* Events between checkpoint snapshots written by replay_index(). */
 #define REPLAY_SNAPSHOT_EVERY 10000
@@ -90,5 +91,29 @@ int replay_times_from(replay_src *r, int64_t first, double **times, size_t *n, p
  * every gap longer than max_gap counts as max_gap (max_gap <= 0: none),
  * out[0] = 0.  Returns the compressed length in seconds. */
 double replay_compress(const double *times, size_t n, double max_gap, double *out);
+
+
+/* The command running at event upto, or the last one run by then: the
+ * newest command_start at or before it, and its command_end when that is
+ * at or before upto too (else it was still running).  `replay --at --json`
+ * and the console's replay line both present this. */
+typedef struct replay_command {
+	st_event *start;            /* NULL: no command had started by then */
+	evr_command_start cmd;      /* start's payload */
+	st_event *end;              /* its end by then; NULL: still running */
+	evr_command_end result;     /* end's payload, when end */
+} replay_command;
+/* 0 (out->start may be NULL), -1 error. */
+int replay_command_at(replay_src *r, int64_t upto, replay_command *out, pgc_err *e);
+void replay_command_free(replay_command *c);
+
+/* A time an operator gives `replay --at` or the console's t: HH:MM[:SS]
+ * (local time: the first such clock time that has not ended before ref, the
+ * log's first event, so a night that crosses midnight reads as a person
+ * means it) or what pgc_parse_time reads (a date and time, Unix seconds).
+ * *t is the time meant; *upto the end of the unit written (the minute, the
+ * second, the millisecond, the day), less a hair, so the event a time was
+ * copied from `log` is included.  -1 when text is not a time. */
+int replay_parse_at(const char *text, double ref, double *t, double *upto);
 
 #endif

@@ -26,21 +26,6 @@
 #define REPLAY_TIME_MAX 40
 #define SECONDS_PER_MINUTE 60
 #define SECONDS_PER_HOUR 3600
-/* Below the microsecond resolution events are stored with. */
-#define REPLAY_TIME_EPSILON 1e-7
-
-/* A time given to the second (or to the millisecond) means the end of that
- * second (millisecond): `--at` with a time copied from `log` includes the
- * event it was copied from.  Returns the width of the last unit written. */
-static double time_precision(const char *s)
-{
-	const char *dot = strrchr(s, '.');
-	double unit = 1;
-	if (dot)
-		for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++)
-			unit /= 10;
-	return unit;
-}
 
 typedef struct replay_args {
 	const char *source;
@@ -214,25 +199,19 @@ static int print_timeline(replay_src *src, const replay_args *a, bool json, pgc_
  * had ended by then: {"start_id", "item", "at", "command", "end": {...}|null}. */
 static cJSON *command_at(replay_src *src, int64_t id)
 {
-	st_event *start = NULL, *end = NULL;
-	if (replay_last_of_kind_at(src, "command_start", id, &start, NULL) != 1)
+	replay_command c;
+	pgc_err e = {0};
+	if (replay_command_at(src, id, &c, &e) < 0 || !c.start)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "start_id", (double)start->id);
-	if (start->item)
-		cJSON_AddStringToObject(o, "item", start->item);
-	cJSON_AddItemToObject(o, "at", json_time(start->ts));
-	evr_command_start cs;
-	evr_command_start_read(start->payload, &cs);
-	cJSON_AddStringToObject(o, "command", cs.command ? cs.command : "");
-	evr_command_start_free(&cs);
-	cJSON *endj = NULL;
-	if (replay_last_of_kind_at(src, "command_end", id, &end, NULL) == 1 &&
-	    evp_command_closes(end->payload) == start->id)
-		endj = evp_embed(end->payload);
+	cJSON_AddNumberToObject(o, "start_id", (double)c.start->id);
+	if (c.start->item)
+		cJSON_AddStringToObject(o, "item", c.start->item);
+	cJSON_AddItemToObject(o, "at", json_time(c.start->ts));
+	cJSON_AddStringToObject(o, "command", c.cmd.command ? c.cmd.command : "");
+	cJSON *endj = c.end ? evp_embed(c.end->payload) : NULL;
 	cJSON_AddItemToObject(o, "end", endj ? endj : cJSON_CreateNull());
-	st_event_free(start);
-	st_event_free(end);
+	replay_command_free(&c);
 	return o;
 }
 
@@ -255,6 +234,16 @@ static void print_text(const ledger *lg, const char *source, int64_t id, int64_t
 	printf("total: %d/%d items done\n", lg->items_done, lg->items_total);
 }
 
+/* What an HH:MM alone is read against: the log's first event. */
+static double first_event_time(replay_src *src)
+{
+	double t0 = 0;
+	pgc_err e = {0};
+	if (replay_event_time(src, 1, &t0, &e) < 0)
+		t0 = 0;
+	return t0;
+}
+
 int cmd_replay(const cli_args *args, cli_opts *o)
 {
 	replay_args a = {.event = -1, .at = cli_opt(args, OPT_AT), .timeline = cli_flag(args, OPT_TIMELINE),
@@ -274,9 +263,10 @@ int cmd_replay(const cli_args *args, cli_opts *o)
 	}
 	if (a.at && a.event >= 0)
 		return cli_usage_error("replay", "--at or --event, not both");
-	double at_time = 0;
-	if (a.at && pgc_parse_time(a.at, &at_time) < 0)
-		return cli_usage_error("replay", "--at: cannot read '%s' as a time", a.at);
+	double at_time = 0, at_upto = 0;
+	if (a.at && replay_parse_at(a.at, 0, &at_time, &at_upto) < 0)
+		return cli_usage_error("replay", "--at: cannot read '%s' as a time (HH:MM[:SS] or YYYY-MM-DD HH:MM[:SS])",
+		                       a.at);
 
 	cli_ctx ctx;
 	int rc = cli_load(&ctx, o, cli_need(args, true));
@@ -324,7 +314,8 @@ int cmd_replay(const cli_args *args, cli_opts *o)
 	cli_safe_output(true, false, o->json);   /* headless from here: see output.c */
 	if (a.event >= 0)
 		id = a.event < total ? a.event : total;
-	else if (a.at && replay_id_at_time(src, at_time + time_precision(a.at) - REPLAY_TIME_EPSILON, &id, &e) < 0)
+	else if (a.at && (replay_parse_at(a.at, first_event_time(src), &at_time, &at_upto) < 0 ||
+	                  replay_id_at_time(src, at_upto, &id, &e) < 0))
 		goto fail;
 	if (load_runbook(src, &ctx, id, &rb, &e) < 0)
 		goto fail;

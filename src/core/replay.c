@@ -20,10 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/ops.h"
+#include "pgcutover/action.h"
 #include "pgcutover/replay.h"
 #include "pgcutover/evpay.h"
 
@@ -645,4 +647,107 @@ double replay_compress(const double *times, size_t n, double max_gap, double *ou
 		out[i] = out[i - 1] + gap;
 	}
 	return out[n - 1];
+}
+
+/* ---- what an operator asks of a replay ---- */
+
+int replay_command_at(replay_src *r, int64_t upto, replay_command *out, pgc_err *e)
+{
+	memset(out, 0, sizeof *out);
+	int rc = replay_last_of_kind_at(r, EV_COMMAND_START, upto, &out->start, e);
+	if (rc <= 0)
+		return rc;
+	evr_command_start_read(out->start->payload, &out->cmd);
+	st_event *end = NULL;
+	rc = replay_last_of_kind_at(r, EV_COMMAND_END, upto, &end, e);
+	if (rc < 0) {
+		replay_command_free(out);
+		return -1;
+	}
+	if (rc == 1 && evp_command_closes(end->payload) == out->start->id) {
+		out->end = end;
+		evr_command_end_read(end->payload, &out->result);
+	} else {
+		st_event_free(end);
+	}
+	return 0;
+}
+
+void replay_command_free(replay_command *c)
+{
+	if (!c)
+		return;
+	st_event_free(c->start);
+	st_event_free(c->end);
+	evr_command_start_free(&c->cmd);
+	evr_command_end_free(&c->result);
+	memset(c, 0, sizeof *c);
+}
+
+/* Half the microsecond events are stored with: above a double's step at
+ * today's times (2.4e-7 s), so t + unit - it is still below t + unit. */
+#define REPLAY_AT_EPSILON 5e-7
+#define SECS_PER_MIN 60
+#define SECS_PER_DAY 86400
+
+/* HH:MM[:SS] alone: 0 with the fields and the unit, else -1. */
+static int clock_only(const char *s, int *h, int *m, int *sec, double *unit)
+{
+	int len = 0;
+	*sec = 0;
+	if (sscanf(s, "%2d:%2d%n", h, m, &len) != 2 || len < 3)
+		return -1;
+	*unit = SECS_PER_MIN;
+	if (s[len] == ':') {
+		int l2 = 0;
+		if (sscanf(s + len, ":%2d%n", sec, &l2) != 1)
+			return -1;
+		len += l2;
+		*unit = 1;
+	}
+	if (s[len] != '\0' || *h < 0 || *h > 23 || *m < 0 || *m > 59 || *sec < 0 || *sec > 60)
+		return -1;
+	return 0;
+}
+
+int replay_parse_at(const char *text, double ref, double *t, double *upto)
+{
+	int h, m, sec;
+	double unit = 1;
+	if (!text)
+		return -1;
+	if (clock_only(text, &h, &m, &sec, &unit) == 0) {
+		time_t base = (time_t)ref;
+		struct tm tm;
+		localtime_r(&base, &tm);
+		for (int day = 0; day < 2; day++) {
+			struct tm c = tm;
+			c.tm_mday += day;
+			c.tm_hour = h;
+			c.tm_min = m;
+			c.tm_sec = sec;
+			c.tm_isdst = -1;
+			*t = (double)mktime(&c);
+			if (*t + unit > ref)
+				break;   /* not over before the log began: this day's */
+		}
+	} else {
+		if (pgc_parse_time(text, t) < 0)
+			return -1;
+		/* to the unit written: "...T03:12" the minute, ":05" the second,
+		 * ".123" the millisecond, a date alone the day */
+		const char *colon = strchr(text, ':'), *dot = strrchr(text, '.');
+		int colons = 0;
+		for (const char *p = text; *p; p++)
+			colons += *p == ':';
+		if (dot && (!colon || dot > strrchr(text, ':')))
+			for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++)
+				unit /= 10;
+		else if (colons == 1)
+			unit = SECS_PER_MIN;
+		else if (!colon && strchr(text, '-') && strlen(text) <= 10)
+			unit = SECS_PER_DAY;
+	}
+	*upto = *t + unit - REPLAY_AT_EPSILON;
+	return 0;
 }

@@ -187,39 +187,32 @@ static void command_at_cursor(ui_ctx *u)
 {
 	struct ui_replay *rp = u->replay;
 	rp->command[0] = '\0';
-	st_event *start = NULL, *end = NULL;
-	if (rp->cursor == 0 || replay_last_of_kind_at(rp->src, EV_COMMAND_START, rp->cursor, &start, NULL) != 1)
+	replay_command c;
+	pgc_err e = {0};
+	if (rp->cursor == 0 || replay_command_at(rp->src, rp->cursor, &c, &e) < 0 || !c.start)
 		return;
-	evr_command_start sp;
-	evr_command_start_read(start->payload, &sp);
 	char first_line[160] = "";
-	if (sp.command)
-		snprintf(first_line, sizeof first_line, "%.*s", (int)strcspn(sp.command, "\n"), sp.command);
-	evr_command_start_free(&sp);
+	if (c.cmd.command)
+		snprintf(first_line, sizeof first_line, "%.*s", (int)strcspn(c.cmd.command, "\n"), c.cmd.command);
 	char when[16];
-	ui_fmt_clock(start->ts, when, sizeof when, true);
-	evr_command_end ep = {0};
-	bool ended = false;
-	if (replay_last_of_kind_at(rp->src, EV_COMMAND_END, rp->cursor, &end, NULL) == 1) {
-		evr_command_end_read(end->payload, &ep);
-		ended = ep.start_id == start->id;
-	}
-	const char *item = start->item ? start->item : "";
-	if (!ended) {
+	ui_fmt_clock(c.start->ts, when, sizeof when, true);
+	const evr_command_end *ep = &c.result;
+	const char *item = c.start->item ? c.start->item : "";
+	if (!c.end) {
 		snprintf(rp->command, sizeof rp->command, "%s running since %s  `%s`", item, when, first_line);
 	} else {
 		char d[24] = "?";
-		if (ep.has_duration)
-			ui_fmt_duration(ep.duration_s, d, sizeof d);
+		if (ep->has_duration)
+			ui_fmt_duration(ep->duration_s, d, sizeof d);
 		char how[64];
-		if (ep.has_exit)
-			snprintf(how, sizeof how, "exit %d", ep.exit_code);
+		if (ep->has_exit)
+			snprintf(how, sizeof how, "exit %d", ep->exit_code);
 		else
-			snprintf(how, sizeof how, "%s", ep.status ? ep.status : "ended");
+			snprintf(how, sizeof how, "%s", ep->status ? ep->status : "ended");
 		/* the last line the command printed says most about how it ended:
 		 * it comes before the command text, which a narrow screen cuts */
-		const char *out = ep.output_tail && *ep.output_tail ? ep.output_tail
-		                : ep.output_head ? ep.output_head : "";
+		const char *out = ep->output_tail && *ep->output_tail ? ep->output_tail
+		                : ep->output_head ? ep->output_head : "";
 		size_t len = strlen(out);
 		while (len && (out[len - 1] == '\n' || out[len - 1] == '\r'))
 			len--;
@@ -229,9 +222,7 @@ static void command_at_cursor(ui_ctx *u)
 		snprintf(rp->command, sizeof rp->command, "%s %s after %s (%s)%s%.*s  `%s`", item, how, d, when,
 		         len ? ": " : "", (int)(len - from), out + from, first_line);
 	}
-	evr_command_end_free(&ep);
-	st_event_free(start);
-	st_event_free(end);
+	replay_command_free(&c);
 }
 
 /* "USE_NEW_DB=true (bob 01:05)  ..." from the last flag_set of each
@@ -561,53 +552,19 @@ void ui_timeline_key(ui_ctx *u, ui_action a)
 	}
 }
 
-/* HH:MM[:SS] on the cursor's day (local time); -1 when s is not that. */
-static int clock_on_cursor_day(const ui_ctx *u, const char *s, double *out, double *unit)
-{
-	int h, m, sec = 0, len = 0;
-	if (sscanf(s, "%d:%d%n", &h, &m, &len) != 2)
-		return -1;
-	*unit = RP_SECS_PER_MIN;
-	if (s[len] == ':') {
-		int l2 = 0;
-		if (sscanf(s + len, ":%d%n", &sec, &l2) != 1)
-			return -1;
-		len += l2;
-		*unit = 1;
-	}
-	if (s[len] != '\0' || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60)
-		return -1;
-	time_t base = (time_t)ui_timeline_now(u);
-	struct tm tm;
-	localtime_r(&base, &tm);
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = sec;
-	tm.tm_isdst = -1;
-	*out = (double)mktime(&tm);
-	return 0;
-}
-
 static void seek_answer(ui_ctx *u, const char *text, void *ctx)
 {
 	(void)ctx;
 	struct ui_replay *rp = u->replay;
-	double t = 0, unit = 1;
-	if (clock_on_cursor_day(u, text, &t, &unit) < 0) {
-		if (pgc_parse_time(text, &t) < 0) {
-			ui_status(u, "cannot read '%.100s' as a time: HH:MM[:SS] or YYYY-MM-DD HH:MM[:SS]", text);
-			return;
-		}
-		/* to the second (or millisecond) written, as `replay --at` */
-		const char *dot = strrchr(text, '.');
-		unit = 1;
-		if (dot && strchr(text, ':') && dot > strrchr(text, ':'))
-			for (const char *p = dot + 1; *p >= '0' && *p <= '9'; p++)
-				unit /= 10;
+	double t = 0, upto = 0;
+	/* read as `replay --at` reads it (replay.h) */
+	if (replay_parse_at(text, rp->t0, &t, &upto) < 0) {
+		ui_status(u, "cannot read '%.100s' as a time: HH:MM[:SS] or YYYY-MM-DD HH:MM[:SS]", text);
+		return;
 	}
 	int64_t id = 0;
 	pgc_err e = {0};
-	if (replay_id_at_time(rp->src, t + unit - RP_TIME_EPSILON, &id, &e) < 0) {
+	if (replay_id_at_time(rp->src, upto, &id, &e) < 0) {
 		ui_status(u, "replay: %.200s", e.msg);
 		return;
 	}

@@ -59,6 +59,18 @@ is "$($P -r rb.md replay "$S" --at "$before" --json | jq -c '[.items_done, .repl
 secs=$(printf '%s' "$log" | jq -r '[.[] | select(.kind=="tick")][1].ts | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601')
 is "$($P -r rb.md replay "$S" --at "$secs" --json | jq .replay.event_id)" "$(printf '%s' "$log" | jq --arg s "$secs" '[.[] | select((.ts | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) <= ($s | tonumber))] | last | .id')" "--at unix seconds"
 
+# A clock time alone (HH:MM:SS, local, as the console shows times and its t
+# takes them) is the same instant as the full time: the event at or before
+# the end of that second.
+secs_local=$(TZ=Asia/Tokyo date -d "@$secs" +%H:%M:%S)
+is "$(TZ=Asia/Tokyo $P -r rb.md replay "$S" --at "$secs_local" --json | jq .replay.event_id)" \
+	"$($P -r rb.md replay "$S" --at "$secs" --json | jq .replay.event_id)" "--at HH:MM:SS (local time) is that second"
+is "$(TZ=Asia/Tokyo $P -r rb.md replay "$S" --at "$(TZ=Asia/Tokyo date -d "@$secs" +%H:%M)" --json | jq .replay.event_id)" \
+	"$($P -r rb.md replay "$S" --at "$(TZ=UTC date -d "@$secs" +%Y-%m-%dT%H:%M)Z" --json | jq .replay.event_id)" \
+	"--at HH:MM is that whole minute, as a date with HH:MM is"
+$P -r rb.md replay "$S" --at 25:61 --json >/dev/null 2>&1
+is "$?" "64" "--at 25:61: a usage error"
+
 n=$(printf '%s' "$log" | jq length)
 i=1
 bad=0

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "pgcutover/export.h"
 #include "pgcutover/replay.h"
+#include "pgcutover/action.h"
 #include "tap.h"
 
 static char tmpdir[TAP_TMPL_MAX];
@@ -56,10 +58,91 @@ static char *built_json(replay_src *r, const runbook *rb, int64_t id)
 	return json;
 }
 
+/* replay_parse_at(): what `replay --at` and the console's t read. */
+static double local_time(int y, int mo, int d, int h, int mi, int sec)
+{
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi,
+	                .tm_sec = sec, .tm_isdst = -1};
+	return (double)mktime(&tm);
+}
+
+static void test_parse_at(void)
+{
+	setenv("TZ", "Europe/Berlin", 1);   /* not UTC: local time must be local */
+	tzset();
+	double ref = local_time(2026, 12, 7, 23, 0, 30);   /* a night that crosses midnight */
+	double t = 0, upto = 0;
+	ok(replay_parse_at("23:30", ref, &t, &upto) == 0, "at: HH:MM reads");
+	is_int((long long)t, (long long)local_time(2026, 12, 7, 23, 30, 0), "at: 23:30 is on the log's first day");
+	ok(upto > t + 59.9 && upto < t + 60, "at: ... to the end of that minute");
+	ok(replay_parse_at("03:12", ref, &t, &upto) == 0, "at: 03:12 reads");
+	is_int((long long)t, (long long)local_time(2026, 12, 8, 3, 12, 0), "at: 03:12 after a 23:00 start is the next day");
+	ok(replay_parse_at("23:00", ref, &t, &upto) == 0 && (long long)t == (long long)local_time(2026, 12, 7, 23, 0, 0),
+	   "at: the minute the log began in is that day's (the first event is in it)");
+	ok(replay_parse_at("03:12:05", ref, &t, &upto) == 0 && upto > t + 0.9 && upto < t + 1,
+	   "at: HH:MM:SS to the end of the second");
+	ok(replay_parse_at("2026-12-07T03:12:05.123Z", ref, &t, &upto) == 0 && upto > t + 0.0009 && upto < t + 0.001,
+	   "at: a time from log to the end of its millisecond");
+	ok(replay_parse_at("2026-12-07 03:12", ref, &t, &upto) == 0 && upto > t + 59.9 && upto < t + 60,
+	   "at: a date and HH:MM to the end of the minute");
+	ok(replay_parse_at("2026-12-07", ref, &t, &upto) == 0 && upto > t + 86399 && upto < t + 86400,
+	   "at: a date alone to the end of the day");
+	ok(replay_parse_at("1796000000", ref, &t, &upto) == 0 && t == 1796000000.0 && upto < t + 1,
+	   "at: Unix seconds");
+	const char *bad[] = {"25:00", "03:61", "3:1x", "", "yesterday", "12:00:00:00"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ok(replay_parse_at(bad[i], ref, &t, &upto) < 0, "at: '%s' is not a time", bad[i]);
+	unsetenv("TZ");
+	tzset();
+}
+
+/* replay_command_at(): the command running at an event, or the last one. */
+static void test_command_at(void)
+{
+	pgc_err e = {0};
+	char *path = xasprintf("%s/cmd.db", tmpdir);
+	state *st = NULL;
+	ok(state_open(path, STATE_OPEN_CREATE, &st, &e) == 0, "cmd: state opens (%s)", e.msg);
+	state_set_actor(st, "tester", "h");
+	int64_t before = 0, s1 = 0, mid = 0, e1 = 0, s2 = 0, e2 = 0;
+	state_append(st, EV_NOTE, NULL, NULL, "{\"text\":\"before\"}", &before, &e);
+	state_append(st, EV_COMMAND_START, "1", "1.1", "{\"command\":\"echo one\\nsecond line\"}", &s1, &e);
+	state_append(st, EV_NOTE, NULL, NULL, "{\"text\":\"during\"}", &mid, &e);
+	char *end1 = xasprintf("{\"start_id\":%lld,\"status\":\"failed\",\"exit\":127,\"duration_s\":0.5,"
+	                       "\"output_tail\":\"sh: pm2: not found\\n\"}", (long long)s1);
+	state_append(st, EV_COMMAND_END, "1", "1.1", end1, &e1, &e);
+	state_append(st, EV_COMMAND_START, "1", "1.2", "{\"command\":\"sleep 9\"}", &s2, &e);
+	/* an end that closes another run (one that was never started here) */
+	state_append(st, EV_COMMAND_END, "1", "1.2", "{\"start_id\":999,\"status\":\"ok\",\"exit\":0}", &e2, &e);
+	free(end1);
+	state_close(st);
+
+	replay_src *r = NULL;
+	ok(replay_open(path, &r, &e) == 0, "cmd: replay opens (%s)", e.msg);
+	replay_command c;
+	ok(replay_command_at(r, before, &c, &e) == 0 && c.start == NULL, "cmd: none before the first start");
+	replay_command_free(&c);
+	ok(replay_command_at(r, mid, &c, &e) == 0 && c.start && c.start->id == s1 && !c.end,
+	   "cmd: running at an event between its start and end");
+	is_str(c.cmd.command ? c.cmd.command : "", "echo one\nsecond line", "cmd: its command");
+	replay_command_free(&c);
+	ok(replay_command_at(r, e1, &c, &e) == 0 && c.start && c.start->id == s1 && c.end && c.end->id == e1,
+	   "cmd: ended at its command_end");
+	ok(c.result.has_exit && c.result.exit_code == 127, "cmd: with its exit code");
+	replay_command_free(&c);
+	ok(replay_command_at(r, e2, &c, &e) == 0 && c.start && c.start->id == s2 && !c.end,
+	   "cmd: an end of another run does not end the newest start");
+	replay_command_free(&c);
+	replay_close(r);
+	free(path);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tap_tmpl(tmpdir, sizeof tmpdir, "pgc-test-replay")))
 		return 1;
+	test_parse_at();
+	test_command_at();
 	pgc_err e = {0};
 	char *rb_path = xasprintf("%s/rb.md", tmpdir);
 	FILE *f = fopen(rb_path, "w");
