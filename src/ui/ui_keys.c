@@ -252,10 +252,6 @@ const ui_key ui_keys[] = {
 
 const size_t ui_n_keys = sizeof ui_keys / sizeof ui_keys[0];
 
-/* ui_parity.c's descriptor, here while that file moves to the core's
- * parity API (its owner is rewriting it). */
-const ui_screen ui_scr_parity = {"parity", UI_KC_PARITY, ui_parity_draw, ui_parity_key};
-
 unsigned ui_key_context(const ui_ctx *u)
 {
 	if (u->too_small)

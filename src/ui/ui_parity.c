@@ -119,7 +119,7 @@ void ui_parity_open(ui_ctx *u)
 		ui_status(u, "%s", msg);
 		return;
 	}
-	u->overlay = UI_OV_PARITY;
+	u->overlay = &ui_scr_parity;
 	u->parity_top = 0;
 	u->parity_gen = 0;
 	ui_mark(u, UI_DIRTY_ALL);
@@ -128,14 +128,14 @@ void ui_parity_open(ui_ctx *u)
 /* Called every second: redraw when the check made progress. */
 void ui_parity_poll(ui_ctx *u)
 {
-	if (u->overlay != UI_OV_PARITY || !u->s.parity_result)
+	if (u->overlay != &ui_scr_parity || !u->s.parity_result)
 		return;
 	const svc_parity_result *r = u->s.parity_result(u->s.hook_ud);
 	if (r && r->gen != u->parity_gen)
 		ui_mark(u, UI_DIRTY_OVERLAY);
 }
 
-void ui_parity_draw(ui_ctx *u)
+static void ui_parity_draw(ui_ctx *u)
 {
 	int W = u->cols - 4 < PARITY_MAX_COLS ? u->cols - 4 : PARITY_MAX_COLS;
 	int H = u->rows - 2 * PARITY_MARGIN_ROWS;
@@ -159,7 +159,7 @@ void ui_parity_draw(ui_ctx *u)
 	free(pl.v);
 }
 
-int ui_parity_key(ui_ctx *u, ui_action a)
+static int ui_parity_key(ui_ctx *u, ui_action a)
 {
 	if (a == UI_ACT_PARITY) {
 		ui_parity_open(u);
@@ -168,3 +168,5 @@ int ui_parity_key(ui_ctx *u, ui_action a)
 	int page = u->rows - 2 * PARITY_MARGIN_ROWS - PARITY_CHROME_ROWS;
 	return ui_overlay_scroll(u, a, &u->parity_top, u->parity_lines, page);
 }
+
+const ui_screen ui_scr_parity = {"parity", UI_KC_PARITY, ui_parity_draw, ui_parity_key};

@@ -154,9 +154,6 @@ typedef struct ui_screen {
 } ui_screen;
 extern const ui_screen ui_scr_help, ui_scr_log, ui_scr_detail, ui_scr_parity, ui_scr_output,
                        ui_scr_flags, ui_scr_health;
-/* ui_parity.c's spelling until its move to the core's parity API lands */
-#define UI_OV_NONE NULL
-#define UI_OV_PARITY (&ui_scr_parity)
 
 extern const ui_key ui_keys[];
 extern const size_t ui_n_keys;
@@ -465,8 +462,6 @@ int ui_help_key(ui_ctx *u, ui_action a);
 /* ui_parity.c */
 void ui_parity_open(ui_ctx *u);
 void ui_parity_poll(ui_ctx *u);
-void ui_parity_draw(ui_ctx *u);
-int ui_parity_key(ui_ctx *u, ui_action a);
 
 /* ui_run.c */
 void ui_run_item(ui_ctx *u, bool dry);
