@@ -79,6 +79,12 @@ int pgc_parse_time(const char *s, double *out);
 const char *pgc_login_name(void);
 const char *pgc_host_name(void);
 
+/* mkdir -p: dir and the directories above it that are missing, each new
+ * one with mode (0700 for those that hold the state and its audit; the
+ * umask may narrow it); 0 when dir then is a directory, else -1 with e
+ * set (PGC_EXIT_CANTCREAT). */
+int pgc_mkdir_p(const char *dir, mode_t mode, pgc_err *e);
+
 /* Writes data to path all or nothing: a new temporary file beside it
  * (O_EXCL, never through a planted link), fsync, then renamed over path --
  * or with PGC_WRITE_NO_CLOBBER linked to it, failing with errno EEXIST

@@ -476,34 +476,17 @@ st_chain_fault state_chain_check(const st_event *ev, int64_t expect_id, const ch
 
 /* ---- opening, schema ---- */
 
-/* mkdir -p for the directory part of path; new directories get 0700
- * (0750 for a group-readable state). */
+/* The directory part of path and those above it (pgc_mkdir_p); new
+ * directories get 0700 (0750 for a group-readable state). */
 static int make_parent_dirs(const char *path, mode_t mode, pgc_err *e)
 {
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir) {
-		free(dir);
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
 		return 0;
-	}
-	*slash = '\0';
-	for (char *p = dir + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char saved = *p;
-			*p = '\0';
-			if (mkdir(dir, mode) != 0 && errno != EEXIST) {
-				int err = errno;
-				pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create directory: %s", dir, strerror(err));
-				free(dir);
-				return -1;
-			}
-			*p = saved;
-			if (saved == '\0')
-				break;
-		}
-	}
+	char *dir = xstrndup(path, (size_t)(slash - path));
+	int rc = pgc_mkdir_p(dir, mode, e);
 	free(dir);
-	return 0;
+	return rc;
 }
 
 static int migrate(state *st, pgc_err *e)

@@ -203,6 +203,37 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
+int pgc_mkdir_p(const char *dir, mode_t mode, pgc_err *e)
+{
+	if (!dir || !*dir)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "no directory named");
+	char *p = xstrdup(dir);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			int err = errno;
+			pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create directory: %s", p, strerror(err));
+			free(p);
+			errno = err;
+			return -1;
+		}
+		*s = saved;
+		if (saved == '\0')
+			break;
+	}
+	free(p);
+	struct stat sb;
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: not a directory", dir);
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
 int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags, pgc_err *e)
 {

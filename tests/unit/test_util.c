@@ -61,9 +61,48 @@ static void test_write_atomic(void)
 	free(other);
 }
 
+/* mkdir -p: every missing level made with the mode asked for, an existing
+ * directory is fine, a file in the way is not. */
+static void test_mkdir_p(void)
+{
+	char dir[] = "/tmp/pgc-util-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "a scratch directory");
+	mode_t old_umask = umask(022);
+	char *deep = xasprintf("%s/a/b/c", dir), *mid = xasprintf("%s/a", dir);
+	pgc_err e = {0};
+	is_int(pgc_mkdir_p(deep, 0700, &e), 0, "mkdir -p of three new levels");
+	struct stat sb;
+	ok(stat(deep, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700, "the last one is 0700");
+	ok(stat(mid, &sb) == 0 && (sb.st_mode & 0777) == 0700, "and so is the first one made");
+	is_int(pgc_mkdir_p(deep, 0700, &e), 0, "again: an existing directory is fine");
+	char *slashed = xasprintf("%s/", deep);
+	is_int(pgc_mkdir_p(slashed, 0700, &e), 0, "a trailing slash is fine");
+	chmod(mid, 0755);
+	char *other = xasprintf("%s/a/d", dir);
+	is_int(pgc_mkdir_p(other, 0750, &e), 0, "a sibling with another mode");
+	ok(stat(mid, &sb) == 0 && (sb.st_mode & 0777) == 0755, "an existing level keeps its mode");
+	ok(stat(other, &sb) == 0 && (sb.st_mode & 0777) == 0750, "the new one has the mode asked for");
+	char *file = xasprintf("%s/f", dir), *under = xasprintf("%s/f/g", dir);
+	pgc_write_file_atomic(file, "x", 1, 0600, 0, &e);
+	is_int(pgc_mkdir_p(file, 0700, &e), -1, "a file where the directory should be fails");
+	ok(strstr(e.msg, "not a directory") != NULL, "saying so");
+	is_int(pgc_mkdir_p(under, 0700, &e), -1, "and so does a directory under a file");
+	ok(e.code == PGC_EXIT_CANTCREAT && strstr(e.msg, under) != NULL, "naming it");
+	umask(old_umask);
+	unlink(file);
+	rmdir(other);
+	rmdir(deep);
+	char *b = xasprintf("%s/a/b", dir);
+	rmdir(b);
+	rmdir(mid);
+	rmdir(dir);
+	free(b); free(deep); free(mid); free(slashed); free(other); free(file); free(under);
+}
+
 int main(void)
 {
 	test_write_atomic();
+	test_mkdir_p();
 
 	strbuf sb;
 	sb_init(&sb);
