@@ -85,15 +85,32 @@ const char *pgc_host_name(void);
  * set (PGC_EXIT_CANTCREAT). */
 int pgc_mkdir_p(const char *dir, mode_t mode, pgc_err *e);
 
-/* Writes data to path all or nothing: a new temporary file beside it
- * (O_EXCL, never through a planted link), fsync, then renamed over path --
- * or with PGC_WRITE_NO_CLOBBER linked to it, failing with errno EEXIST
- * (and PGC_EXIT_CANTCREAT) when path exists, so a file that appeared
- * meanwhile is not lost -- then the directory fsynced.  A reader sees the
- * old file or the new one, never a part. */
-enum { PGC_WRITE_NO_CLOBBER = 1 << 0 };
+/* Writes data to path all or nothing, the one way pgcutover replaces a
+ * file: a new temporary file beside it (DIR/.NAME.pgcutover-XXXXXX, made
+ * O_EXCL, never through a planted link), written, fsynced, then renamed
+ * over path -- or with PGC_WRITE_NO_CLOBBER linked to it, failing with
+ * errno EEXIST (and PGC_EXIT_CANTCREAT) when path exists, so a file that
+ * appeared meanwhile is not lost (renamed to a free name where the file
+ * system has no hard links) -- then the directory fsynced.  A reader sees
+ * the old file or the new one, never a part; on failure path is as it
+ * was and the temporary file is gone (a process killed mid-way leaves it:
+ * pgc_write_temp_prefix names what to look for).
+ * mode is narrowed by the umask unless PGC_WRITE_EXACT_MODE;
+ * PGC_WRITE_KEEP_MODE keeps the mode and (where allowed) the owner of the
+ * file replaced, and gives a new file exactly mode. */
+enum {
+	PGC_WRITE_NO_CLOBBER = 1 << 0,
+	PGC_WRITE_EXACT_MODE = 1 << 1,
+	PGC_WRITE_KEEP_MODE = 1 << 2,
+};
+#define PGC_WRITE_TEMP_INFIX ".pgcutover-"
+#define PGC_WRITE_TEMP_RANDOM 6     /* characters after the infix */
+#define PGC_WRITE_TEMP_TRIES 100
 int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags, pgc_err *e);
+/* "DIR/.NAME" PGC_WRITE_TEMP_INFIX: what the temporary files of a write of
+ * path start with (PGC_WRITE_TEMP_RANDOM characters follow). */
+char *pgc_write_temp_prefix(const char *path);
 
 /* Lower-case hex SHA-256 of data (out has 65 bytes). */
 void pgc_sha256_hex(const void *data, size_t n, char out[65]);

@@ -234,37 +234,101 @@ int pgc_mkdir_p(const char *dir, mode_t mode, pgc_err *e)
 	return 0;
 }
 
+char *pgc_write_temp_prefix(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xasprintf("." "%s" PGC_WRITE_TEMP_INFIX, path);
+	return xasprintf("%.*s/.%s" PGC_WRITE_TEMP_INFIX, (int)(slash - path), path, slash + 1);
+}
+
+/* A new file named PREFIX plus six characters, created O_EXCL (never
+ * through a planted link) with mode; -1 with errno when none could be. */
+static int open_temp(const char *prefix, mode_t mode, char **name)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static unsigned counter;
+	*name = NULL;
+	for (int tries = 0; tries < PGC_WRITE_TEMP_TRIES; tries++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)++counter * 0x9E3779B97F4A7C15ull);
+		char sfx[PGC_WRITE_TEMP_RANDOM + 1];
+		for (int k = 0; k < PGC_WRITE_TEMP_RANDOM; k++, x /= (sizeof alphabet - 1))
+			sfx[k] = alphabet[x % (sizeof alphabet - 1)];
+		sfx[PGC_WRITE_TEMP_RANDOM] = '\0';
+		free(*name);
+		*name = xasprintf("%s%s", prefix, sfx);
+		int fd = open(*name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Links tmp to path, which must not exist; on a file system without hard
+ * links, renames it there when the name is free (a rename would replace). */
+static int link_no_clobber(const char *tmp, const char *path)
+{
+	if (link(tmp, path) == 0)
+		return 0;
+	int err = errno;
+	if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOSYS) {
+		if (access(path, F_OK) == 0) {
+			errno = EEXIST;
+			return -1;
+		}
+		if (errno == ENOENT)
+			return rename(tmp, path);
+	}
+	errno = err;
+	return -1;
+}
+
 int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags, pgc_err *e)
 {
-	char *tmp = NULL;
-	int fd = -1;
-	for (int n = 0; fd < 0 && n < 100; n++) {
-		free(tmp);
-		tmp = xasprintf("%s.tmp.%ld.%d", path, (long)getpid(), n);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
+	struct stat old;
+	bool keep = (flags & PGC_WRITE_KEEP_MODE) && stat(path, &old) == 0 && S_ISREG(old.st_mode);
+	if (keep)
+		mode = old.st_mode & 07777;
+	char *prefix = pgc_write_temp_prefix(path), *tmp = NULL;
+	int fd = open_temp(prefix, mode, &tmp);
+	free(prefix);
 	if (fd < 0) {
 		int err = errno;
-		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create: %s", tmp, strerror(err));
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create a temporary file beside it: %s", path, strerror(err));
 		free(tmp);
 		errno = err;
 		return -1;
 	}
-	const char *p = data;
-	size_t off = 0;
 	int err = 0;
-	while (off < len && !err) {
-		ssize_t w = write(fd, p + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			err = w < 0 ? errno : EIO;
-		else
-			off += (size_t)w;
+	if (keep && fchown(fd, old.st_uid, old.st_gid) < 0) {
+		/* Only root may give a file away; as the owner it is already right. */
 	}
+	if ((flags & (PGC_WRITE_EXACT_MODE | PGC_WRITE_KEEP_MODE)) && fchmod(fd, mode) < 0)
+		err = errno;
+	if (!err && write_all(fd, data, len) < 0)
+		err = errno;
 	if (!err && fsync(fd) < 0)
 		err = errno;
 	if (close(fd) < 0 && !err)
@@ -276,7 +340,7 @@ int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 		errno = err;
 		return -1;
 	}
-	int rc = (flags & PGC_WRITE_NO_CLOBBER) ? link(tmp, path) : rename(tmp, path);
+	int rc = (flags & PGC_WRITE_NO_CLOBBER) ? link_no_clobber(tmp, path) : rename(tmp, path);
 	err = errno;
 	if (rc < 0 || (flags & PGC_WRITE_NO_CLOBBER))
 		unlink(tmp);

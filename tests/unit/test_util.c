@@ -61,6 +61,80 @@ static void test_write_atomic(void)
 	free(other);
 }
 
+/* The modes: narrowed by the umask, exactly as asked, or kept from the
+ * file replaced (with its owner); failures leave no temporary file. */
+static void test_write_atomic_modes(void)
+{
+	char dir[] = "/tmp/pgc-util-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "a scratch directory");
+	char *path = xasprintf("%s/.env", dir), *sub = xasprintf("%s/sub", dir);
+	pgc_err e = {0};
+	struct stat sb;
+	mode_t old_umask = umask(077);
+	is_int(pgc_write_file_atomic(path, "A=1\n", 4, 0644, 0, &e), 0, "write with umask 077");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600, "the umask narrows the mode");
+	is_int(pgc_write_file_atomic(path, "A=2\n", 4, 0644, PGC_WRITE_EXACT_MODE, &e), 0, "exact mode");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0644, "the mode asked for, whatever the umask");
+	chmod(path, 0640);
+	bool root = geteuid() == 0;
+	uid_t other_uid = root ? 1 : geteuid();
+	gid_t other_gid = root ? 1 : getegid();
+	if (root)
+		ok(chown(path, other_uid, other_gid) == 0, "given to another user");
+	is_int(pgc_write_file_atomic(path, "A=3\n", 4, 0600, PGC_WRITE_KEEP_MODE, &e), 0, "keep the mode");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0640, "the replaced file's mode is kept");
+	ok(sb.st_uid == other_uid && sb.st_gid == other_gid, "and its owner");
+	char *text = NULL;
+	size_t len = 0;
+	pgc_read_file(path, 0, &text, &len, &e);
+	is_str(text, "A=3\n", "with the new data");
+	free(text);
+	char *fresh = xasprintf("%s/new", dir);
+	is_int(pgc_write_file_atomic(fresh, "x", 1, 0604, PGC_WRITE_KEEP_MODE, &e), 0, "keep-mode of a new file");
+	ok(stat(fresh, &sb) == 0 && (sb.st_mode & 07777) == 0604, "gets exactly the mode given");
+	umask(old_umask);
+
+	char *prefix = pgc_write_temp_prefix(path);
+	char *want = xasprintf("%s/..env" PGC_WRITE_TEMP_INFIX, dir);
+	is_str(prefix, want, "temporary files are hidden, named after the file");
+	free(want);
+	free(prefix);
+	prefix = pgc_write_temp_prefix("plain");
+	is_str(prefix, ".plain" PGC_WRITE_TEMP_INFIX, "in the current directory too");
+	free(prefix);
+
+	/* the temporary file is written, the rename fails: it is removed */
+	ok(mkdir(sub, 0700) == 0, "a directory where the file should go");
+	errno = 0;
+	is_int(pgc_write_file_atomic(sub, "x", 1, 0600, 0, &e), -1, "replacing a directory fails");
+	ok(errno == EISDIR && e.code == PGC_EXIT_CANTCREAT && strstr(e.msg, sub) != NULL, "saying why, naming it");
+	is_int(pgc_write_file_atomic(path, "B\n", 2, 0600, PGC_WRITE_NO_CLOBBER, &e), -1, "no-clobber fails");
+	is_int(count_entries(dir), 3, "neither left a temporary file");
+	pgc_read_file(path, 0, &text, &len, &e);
+	is_str(text, "A=3\n", "the file is as it was");
+	free(text);
+	/* a read-only directory: no temporary file can be made (root may) */
+	chmod(sub, 0500);
+	char *in_ro = xasprintf("%s/f", sub);
+	if (!root) {
+		is_int(pgc_write_file_atomic(in_ro, "x", 1, 0600, 0, &e), -1, "a read-only directory fails");
+		ok(e.code == PGC_EXIT_CANTCREAT && strstr(e.msg, in_ro) != NULL, "naming the file");
+		is_int(count_entries(sub), 0, "and leaves nothing there");
+	} else {
+		ok(1, "# SKIP root writes into a read-only directory");
+	}
+	unlink(in_ro);
+	chmod(sub, 0700);
+	rmdir(sub);
+	unlink(path);
+	unlink(fresh);
+	rmdir(dir);
+	free(in_ro);
+	free(fresh);
+	free(path);
+	free(sub);
+}
+
 /* mkdir -p: every missing level made with the mode asked for, an existing
  * directory is fine, a file in the way is not. */
 static void test_mkdir_p(void)
@@ -102,6 +176,7 @@ static void test_mkdir_p(void)
 int main(void)
 {
 	test_write_atomic();
+	test_write_atomic_modes();
 	test_mkdir_p();
 
 	strbuf sb;
@@ -155,7 +230,6 @@ int main(void)
 	clean = pgc_sanitize("Supabase \xe2\x86\x92 PostgreSQL \xe2\x9c\x85");
 	is_str(clean, "Supabase \xe2\x86\x92 PostgreSQL \xe2\x9c\x85", "UTF-8 text kept as is");
 	free(clean);
-
 	ok(pgc_login_name()[0] != '\0', "login name is never empty");
 	return done_testing();
 }
