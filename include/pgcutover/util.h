@@ -115,8 +115,15 @@ char *pgc_write_temp_prefix(const char *path);
 /* Lower-case hex SHA-256 of data (out has 65 bytes). */
 void pgc_sha256_hex(const void *data, size_t n, char out[65]);
 
-/* Replaces control characters and escape sequences with '?' so text from a
- * runbook or a database can be drawn or printed safely.  Returns new string. */
+/* A copy of n bytes of s fit for a terminal or a JSON string, so text from
+ * a runbook, a database or a command can be drawn or printed safely:
+ * control characters (C0, DEL, C1 such as CSI as U+009B, so escape
+ * sequences too) and invalid UTF-8 become '?'.  A tab becomes a space and
+ * a newline '?' (one line), or with PGC_SANITIZE_LINES both are kept.
+ * Returns a new string. */
+enum { PGC_SANITIZE_LINES = 1 << 0 };
+char *pgc_sanitize_n(const char *s, size_t n, unsigned flags);
+/* pgc_sanitize_n of the string s as one line. */
 char *pgc_sanitize(const char *s);
 /* One UTF-8 sequence at s (n bytes there): its length and code point, or 0
  * when invalid (overlong, surrogate, beyond U+10FFFF, cut short). */

@@ -43,7 +43,7 @@ char *act_flag_shown(const act_masker *m, const char *name, const char *value, c
 	if (envfile_name_is_secret(name))
 		return xstrdup(ACT_MASK);
 	char *masked = act_masker_apply(m, value);
-	char *out = act_sanitize(masked, strlen(masked));
+	char *out = pgc_sanitize_n(masked, strlen(masked), PGC_SANITIZE_LINES);
 	free(masked);
 	return out;
 }
@@ -219,7 +219,7 @@ int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **
 		/* else a secret recorded as ***, or a keyed hash without its key:
 		 * it cannot be compared */
 		if (fs->last_set) {
-			char *s = act_sanitize(fs->last_set, strlen(fs->last_set));
+			char *s = pgc_sanitize_n(fs->last_set, strlen(fs->last_set), PGC_SANITIZE_LINES);
 			free(fs->last_set);
 			fs->last_set = s;
 		}

@@ -505,21 +505,49 @@ void pgc_sha256_hex(const void *data, size_t n, char out[65])
 	out[64] = '\0';
 }
 
-char *pgc_sanitize(const char *s)
+char *pgc_sanitize_n(const char *s, size_t n, unsigned flags)
 {
 	strbuf b;
 	sb_init(&b);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == 0x1b || (*p < 0x20 && *p != '\t') || *p == 0x7f) {
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	if (!s)
+		n = 0;
+	bool lines = (flags & PGC_SANITIZE_LINES) != 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		if (c == '\t') {
+			sb_putc(&b, lines ? '\t' : ' ');
+			i++;
+		} else if (c == '\n' && lines) {
+			sb_putc(&b, '\n');
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
 			sb_putc(&b, '?');
-		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			sb_putc(&b, '?');   /* C1 controls (CSI as U+009B) */
-			p++;
-		} else if (*p == '\t') {
-			sb_putc(&b, ' ');
+			i++;
+		} else if (c < 0x80) {
+			sb_putc(&b, (char)c);
+			i++;
 		} else {
-			sb_putc(&b, (char)*p);
+			/* C1 controls (U+0080-U+009F, CSI as U+009B) count as
+			 * invalid: a terminal may obey them */
+			unsigned cp;
+			size_t l = pgc_utf8_decode(p + i, n - i, &cp);
+			if (l == 0) {
+				sb_putc(&b, '?');
+				i++;
+			} else if (cp <= 0x9f) {
+				sb_putc(&b, '?');   /* one character, one '?' */
+				i += l;
+			} else {
+				sb_add(&b, (const char *)p + i, l);
+				i += l;
+			}
 		}
 	}
 	return sb_steal(&b);
+}
+
+char *pgc_sanitize(const char *s)
+{
+	return pgc_sanitize_n(s, s ? strlen(s) : 0, 0);
 }

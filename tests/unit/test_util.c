@@ -230,6 +230,14 @@ int main(void)
 	clean = pgc_sanitize("Supabase \xe2\x86\x92 PostgreSQL \xe2\x9c\x85");
 	is_str(clean, "Supabase \xe2\x86\x92 PostgreSQL \xe2\x9c\x85", "UTF-8 text kept as is");
 	free(clean);
+	clean = pgc_sanitize("two\nlines\r\xff\xc0\xaf end");
+	is_str(clean, "two?lines???? end", "one line: newline, CR, invalid and overlong UTF-8 become '?'");
+	free(clean);
+	static const char multi[] = "a\tb\nc\x1b]0;x\x07\0d\xc2\x9b\xed\xa0\x80";
+	clean = pgc_sanitize_n(multi, sizeof multi - 1, PGC_SANITIZE_LINES);
+	is_str(clean, "a\tb\nc?]0;x??d????", "lines kept: tab and newline stay, OSC, NUL, C1 and a surrogate do not");
+	free(clean);
+
 	ok(pgc_login_name()[0] != '\0', "login name is never empty");
 	return done_testing();
 }
