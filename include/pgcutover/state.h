@@ -111,6 +111,9 @@ char *state_event_canonical(const st_event *ev);
  * st_event_free); missing strings become "" and a missing payload "{}". */
 st_event *st_event_dup(const st_event *src);
 void st_event_free(st_event *ev);
+/* Frees the strings of an event that owns them (a copy, or one parsed from
+ * an export) and zeroes it; the event itself is the caller's. */
+void st_event_clear(st_event *ev);
 
 /* Schema version stored in PRAGMA user_version; older files are migrated
  * forward on a read-write open, newer ones are refused. */

@@ -248,7 +248,7 @@ st_event *st_event_dup(const st_event *src)
 	return ev;
 }
 
-void st_event_free(st_event *ev)
+void st_event_clear(st_event *ev)
 {
 	if (!ev)
 		return;
@@ -258,6 +258,12 @@ void st_event_free(st_event *ev)
 	free(ev->phase);
 	free(ev->item);
 	free(ev->payload);
+	memset(ev, 0, sizeof *ev);
+}
+
+void st_event_free(st_event *ev)
+{
+	st_event_clear(ev);
 	free(ev);
 }
 

@@ -392,7 +392,13 @@ static void test_event_dup(void)
 	ok(strcmp(d->operator_name, "alice") == 0 && d->operator_name != src.operator_name, "a copy of the operator");
 	ok(strcmp(d->host, "") == 0 && strcmp(d->payload, "{}") == 0, "a missing host is \"\", a missing payload {}");
 	ok(d->item == NULL && strcmp(d->phase, "1") == 0, "phase copied, no item stays none");
-	st_event_free(d);
+	/* an event held by value (as an export's are) is emptied in place */
+	st_event held = *d;
+	free(d);
+	st_event_clear(&held);
+	ok(held.id == 0 && !held.operator_name && !held.kind && !held.phase && !held.payload,
+	   "st_event_clear frees the strings and zeroes the event");
+	st_event_clear(NULL);
 }
 
 int main(void)
