@@ -90,8 +90,9 @@ int pgc_mkdir_p(const char *dir, mode_t mode, pgc_err *e);
  * O_EXCL, never through a planted link), written, fsynced, then renamed
  * over path -- or with PGC_WRITE_NO_CLOBBER linked to it, failing with
  * errno EEXIST (and PGC_EXIT_CANTCREAT) when path exists, so a file that
- * appeared meanwhile is not lost (renamed to a free name where the file
- * system has no hard links) -- then the directory fsynced.  A reader sees
+ * appeared meanwhile is not lost (where the file system has no hard links,
+ * renamed to a name found free: no guard against a writer racing for the
+ * same name, so such callers hold the lease) -- then the directory fsynced.  A reader sees
  * the old file or the new one, never a part; on failure path is as it
  * was and the temporary file is gone (a process killed mid-way leaves it:
  * pgc_write_temp_prefix names what to look for).
