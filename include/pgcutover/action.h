@@ -20,7 +20,7 @@
  *       plan->needs_typed_confirm)
  *     act_start(lp, plan, cfg, &(act_opts){.st = st}, &hooks, ud, &run, &e);
  *     hooks.output: mask with act_masker_apply(act_get_masker(run), ..) and
- *       act_sanitize() before drawing; hooks.done: show the result, then
+ *       pgc_sanitize_n() before drawing; hooks.done: show the result, then
  *       act_free(run) and act_plan_free(plan) outside the hook
  *     Ctrl-C in the output pane: act_cancel(run)
  * Every run is audited through state_append(): command_start, flag_set,
@@ -162,7 +162,7 @@ int act_result_exit(const act_result *r);
  * lines, or a piece of a line longer than ACT_OUTPUT_LINE_MAX, or the
  * last line without a newline when the segment ends.  So a secret split
  * across two reads is never passed on in halves.  It is not sanitised:
- * do that before drawing (act_sanitize). */
+ * do that before drawing (pgc_sanitize_n). */
 typedef struct act_hooks {
 	void (*output)(void *ud, int stream /* 1 stdout, 2 stderr */, const char *data, size_t n);
 	void (*flag)(void *ud, const char *name, const char *old_value, const char *new_value,
@@ -324,7 +324,7 @@ char *act_mask_payload(const config *cfg, const char *payload_json);
 /* Adds the inline secrets of text (URL passwords, secret-named assignments). */
 void act_masker_learn(act_masker *m, const char *text);
 char *act_masker_apply(const act_masker *m, const char *text);
-/* act_masker_apply() and act_sanitize(): a value as the audit records it. */
+/* act_masker_apply() and pgc_sanitize_n(.., PGC_SANITIZE_LINES): a value as the audit records it. */
 char *act_masker_clean(const act_masker *m, const char *text);
 void act_masker_free(act_masker *m);
 
@@ -342,9 +342,5 @@ char *act_outbuf_feed(act_outbuf *b, const act_masker *m, const char *data, size
                       size_t *out_len);
 void act_outbuf_free(act_outbuf *b);
 
-/* Copy of n bytes fit for a terminal or a JSON string: newlines and tabs
- * kept, escape sequences and other control characters and invalid UTF-8
- * replaced by '?'. */
-char *act_sanitize(const char *data, size_t n);
 
 #endif

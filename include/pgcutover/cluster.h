@@ -44,7 +44,8 @@ int cluster_setup(cluster *c, const char *datadir, const char *sockdir,
                   const char *logfile, int port, pgc_err *e);
 void cluster_free(cluster *c);
 
-/* mkdir (mode 0700, fine if it exists) owned by the user the server runs as. */
+/* pgc_mkdir_p (new directories 0700, fine if it exists); path itself then
+ * owned by the user the server runs as. */
 int cluster_make_dir(const cluster *c, const char *path, pgc_err *e);
 /* Fails with a clear message when the server user cannot reach path (a
  * parent directory closed to it, e.g. /root or /run/user/0). */

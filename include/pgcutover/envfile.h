@@ -28,8 +28,9 @@
 /* How many backups a set keeps by default (config "env_backups"). */
 #define ENVFILE_DEFAULT_KEEP_BACKUPS 10
 #define ENVFILE_MAX_KEEP_BACKUPS 1000
-/* Temporary files beside NAME are .NAME.pgcutover-XXXXXX (mkstemp). */
-#define ENVFILE_TEMP_INFIX ".pgcutover-"
+/* Temporary files beside NAME are .NAME.pgcutover-XXXXXX, and those of
+ * its backups .NAME.bak-STAMP.pgcutover-XXXXXX (pgc_write_file_atomic). */
+#define ENVFILE_TEMP_INFIX PGC_WRITE_TEMP_INFIX
 
 /* What we last saw of a file. */
 typedef struct envfile_stamp {

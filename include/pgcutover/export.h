@@ -21,10 +21,9 @@
 
 /* The JSONL line of one event (no newline).  New string. */
 char *export_event_line(const st_event *ev);
-/* Parses one line into ev (strings owned; free with export_event_clear).
+/* Parses one line into ev (strings owned; free with st_event_clear).
  * -1 with e (PGC_EXIT_DATAERR) when the line is not an event. */
 int export_parse_line(const char *line, st_event *ev, pgc_err *e);
-void export_event_clear(st_event *ev);
 
 /* Writes every event of st (after after_id) to out, one line each. */
 int export_jsonl(state *st, int64_t after_id, FILE *out, int64_t *n_out, pgc_err *e);

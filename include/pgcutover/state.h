@@ -111,19 +111,31 @@ char *state_event_canonical(const st_event *ev);
  * st_event_free); missing strings become "" and a missing payload "{}". */
 st_event *st_event_dup(const st_event *src);
 void st_event_free(st_event *ev);
+/* Frees the strings of an event that owns them (a copy, or one parsed from
+ * an export) and zeroes it; the event itself is the caller's. */
+void st_event_clear(st_event *ev);
 
 /* Schema version stored in PRAGMA user_version; older files are migrated
  * forward on a read-write open, newer ones are refused. */
 #define STATE_SCHEMA_VERSION 1
 int state_schema_version(state *st);
 bool state_is_readonly(const state *st);
-/* The SQLite handle, for modules that keep their own tables in the state
- * file (lease.c).  Never use it to write events: state_append() does. */
-struct sqlite3 *state_db(state *st);
-/* Fails e with SQLite's last error on st in an operator's words ("the disk
- * is full", "read-only") and the exit status it deserves (74, 77, 75 when
- * busy, 65 when not a state).  Returns -1. */
-int state_db_fail(state *st, pgc_err *e, const char *what);
+
+/* The lease row (one, id 1) that lease.c keeps in the state file; its
+ * policy is lease.c's, only the storage is here, so no module outside
+ * state.c sees SQLite.  state_lease_table creates the table or adds the
+ * start-time column an older pgcutover's lacks, inside the caller's
+ * state_begin().  state_lease_read: 1 and *out (lease_info_free), 0 when
+ * nobody holds it (no row, or no table yet), -1.  state_lease_beat moves
+ * the heartbeat of the row li holds to now: 1, or 0 when the row is no
+ * longer li's (taken over).  All -1 with e in an operator's words ("the
+ * disk is full", "read-only") and the exit status it deserves. */
+struct lease_info;
+int state_lease_table(state *st, pgc_err *e);
+int state_lease_read(state *st, struct lease_info *out, pgc_err *e);
+int state_lease_write(state *st, const struct lease_info *li, pgc_err *e);
+int state_lease_beat(state *st, const struct lease_info *li, double now, pgc_err *e);
+int state_lease_delete(state *st, pgc_err *e);
 
 /* Explicit transaction for appending many events at once (import, bench):
  * state_append() inside state_begin()..state_commit() does not commit (or
@@ -162,6 +174,13 @@ void state_rollback(state *st);
 /* The newest event of a kind.  Returns 1 and *out (free with st_event_free),
  * 0 when there is none, -1 on error. */
 int state_last_of_kind(state *st, const char *kind, st_event **out, pgc_err *e);
+/* The same at or before event upto, and (name not NULL) whose payload's
+ * "name" is name: one indexed query (replay). */
+int state_last_of_kind_at(state *st, const char *kind, const char *name, int64_t upto, st_event **out,
+                          pgc_err *e);
+/* fn with the time of each event from id first on, in order, and nothing
+ * else: a timeline of a million events builds none of them (replay). */
+int state_foreach_time(state *st, int64_t first, void (*fn)(double ts, void *ud), void *ud, pgc_err *e);
 
 /* Fetches one event by id: 1 found, 0 missing, -1 error. */
 int state_get_event(state *st, int64_t id, st_event **out, pgc_err *e);

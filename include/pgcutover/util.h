@@ -79,21 +79,52 @@ int pgc_parse_time(const char *s, double *out);
 const char *pgc_login_name(void);
 const char *pgc_host_name(void);
 
-/* Writes data to path all or nothing: a new temporary file beside it
- * (O_EXCL, never through a planted link), fsync, then renamed over path --
- * or with PGC_WRITE_NO_CLOBBER linked to it, failing with errno EEXIST
- * (and PGC_EXIT_CANTCREAT) when path exists, so a file that appeared
- * meanwhile is not lost -- then the directory fsynced.  A reader sees the
- * old file or the new one, never a part. */
-enum { PGC_WRITE_NO_CLOBBER = 1 << 0 };
+/* mkdir -p: dir and the directories above it that are missing, each new
+ * one with mode (0700 for those that hold the state and its audit; the
+ * umask may narrow it); 0 when dir then is a directory, else -1 with e
+ * set (PGC_EXIT_CANTCREAT). */
+int pgc_mkdir_p(const char *dir, mode_t mode, pgc_err *e);
+
+/* Writes data to path all or nothing, the one way pgcutover replaces a
+ * file: a new temporary file beside it (DIR/.NAME.pgcutover-XXXXXX, made
+ * O_EXCL, never through a planted link), written, fsynced, then renamed
+ * over path -- or with PGC_WRITE_NO_CLOBBER linked to it, failing with
+ * errno EEXIST (and PGC_EXIT_CANTCREAT) when path exists, so a file that
+ * appeared meanwhile is not lost (where the file system has no hard links,
+ * renamed to a name found free: no guard against a writer racing for the
+ * same name, so such callers hold the lease) -- then the directory fsynced.  A reader sees
+ * the old file or the new one, never a part; on failure path is as it
+ * was and the temporary file is gone (a process killed mid-way leaves it:
+ * pgc_write_temp_prefix names what to look for).
+ * mode is narrowed by the umask unless PGC_WRITE_EXACT_MODE;
+ * PGC_WRITE_KEEP_MODE keeps the mode and (where allowed) the owner of the
+ * file replaced, and gives a new file exactly mode. */
+enum {
+	PGC_WRITE_NO_CLOBBER = 1 << 0,
+	PGC_WRITE_EXACT_MODE = 1 << 1,
+	PGC_WRITE_KEEP_MODE = 1 << 2,
+};
+#define PGC_WRITE_TEMP_INFIX ".pgcutover-"
+#define PGC_WRITE_TEMP_RANDOM 6     /* characters after the infix */
+#define PGC_WRITE_TEMP_TRIES 100
 int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags, pgc_err *e);
+/* "DIR/.NAME" PGC_WRITE_TEMP_INFIX: what the temporary files of a write of
+ * path start with (PGC_WRITE_TEMP_RANDOM characters follow). */
+char *pgc_write_temp_prefix(const char *path);
 
 /* Lower-case hex SHA-256 of data (out has 65 bytes). */
 void pgc_sha256_hex(const void *data, size_t n, char out[65]);
 
-/* Replaces control characters and escape sequences with '?' so text from a
- * runbook or a database can be drawn or printed safely.  Returns new string. */
+/* A copy of n bytes of s fit for a terminal or a JSON string, so text from
+ * a runbook, a database or a command can be drawn or printed safely:
+ * control characters (C0, DEL, C1 such as CSI as U+009B, so escape
+ * sequences too) and invalid UTF-8 become '?'.  A tab becomes a space and
+ * a newline '?' (one line), or with PGC_SANITIZE_LINES both are kept.
+ * Returns a new string. */
+enum { PGC_SANITIZE_LINES = 1 << 0 };
+char *pgc_sanitize_n(const char *s, size_t n, unsigned flags);
+/* pgc_sanitize_n of the string s as one line. */
 char *pgc_sanitize(const char *s);
 /* One UTF-8 sequence at s (n bytes there): its length and code point, or 0
  * when invalid (overlong, surrogate, beyond U+10FFFF, cut short). */

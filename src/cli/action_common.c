@@ -150,7 +150,7 @@ static void on_output(void *ud, int stream, const char *d, size_t n)
 	run_io *io = ud;
 	int fd = io->json_mode ? 2 : stream;
 	if (io->tty[fd]) {
-		char *s = act_sanitize(d, n);
+		char *s = pgc_sanitize_n(d, n, PGC_SANITIZE_LINES);
 		write_fd(fd, s, strlen(s));
 		free(s);
 	} else {
@@ -256,7 +256,7 @@ char *cli_result_json(const act_plan *p, const act_result *r)
 	cJSON_AddBoolToObject(o, "ticked", r->ticked);
 	cJSON_AddNumberToObject(o, "start_id", (double)r->start_event_id);
 	if (r->error[0]) {
-		char *s = act_sanitize(r->error, strlen(r->error));
+		char *s = pgc_sanitize_n(r->error, strlen(r->error), PGC_SANITIZE_LINES);
 		cJSON_AddStringToObject(o, "error", s);
 		free(s);
 	} else {

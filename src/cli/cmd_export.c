@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/export.h"
@@ -95,9 +96,18 @@ int cmd_export(const cli_args *a, cli_opts *o)
 		cli_unload(&ctx);
 		return PGC_EXIT_NOINPUT;
 	}
+	/* A file is written whole or not at all (pgc_write_file_atomic): the
+	 * export is built in memory first.  A device or a pipe named with -o is
+	 * written to as it is. */
 	FILE *out = stdout;
-	if (out_path) {
-		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, EXPORT_FILE_MODE);
+	char *mem = NULL;
+	size_t mem_len = 0;
+	struct stat osb;
+	bool whole = out_path && (stat(out_path, &osb) != 0 || S_ISREG(osb.st_mode));
+	if (whole) {
+		out = open_memstream(&mem, &mem_len);
+	} else if (out_path) {
+		int fd = open(out_path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || !(out = fdopen(fd, "w"))) {
 			fprintf(stderr, "pgcutover: %s: %s\n", out_path, strerror(errno));
 			if (fd >= 0)
@@ -105,6 +115,11 @@ int cmd_export(const cli_args *a, cli_opts *o)
 			cli_unload(&ctx);
 			return PGC_EXIT_CANTCREAT;
 		}
+	}
+	if (!out) {
+		fprintf(stderr, "pgcutover: %s\n", strerror(errno));
+		cli_unload(&ctx);
+		return PGC_EXIT_SOFTWARE;
 	}
 	pgc_err e = {0};
 	int64_t n = 0;
@@ -131,6 +146,10 @@ int cmd_export(const cli_args *a, cli_opts *o)
 		fprintf(stderr, "pgcutover: %s: %s\n", out_path, strerror(errno));
 		rc = PGC_EXIT_IOERR;
 	}
+	if (whole && rc == 0 &&
+	    pgc_write_file_atomic(out_path, mem, mem_len, EXPORT_FILE_MODE, 0, &e) < 0)
+		rc = cli_report(&e);
+	free(mem);
 	if (rc == 0 && out_path && !o->quiet && !md)
 		fprintf(stderr, "exported %lld events to %s\n", (long long)n, out_path);
 	cli_unload(&ctx);

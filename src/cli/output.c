@@ -5,7 +5,7 @@
  * a note); rather than trust every printf to sanitise them, main() puts
  * these filters between the headless commands and the file descriptors:
  *   text:  escape sequences, other control characters, C1 controls and
- *          invalid UTF-8 become '?' (act_sanitize); newlines and tabs stay;
+ *          invalid UTF-8 become '?' (pgc_sanitize_n); newlines and tabs stay;
  *   json:  C1 controls (U+0080-U+009F, valid UTF-8 a terminal may still
  *          obey) become \u00XX, the rest as in text (cJSON already escapes
  *          C0 controls inside strings).
@@ -69,14 +69,14 @@ static char *json_safe(const char *d, size_t n)
 		unsigned char c = (unsigned char)d[i], c2 = (unsigned char)d[i + 1];
 		if (c != 0xc2 || c2 < 0x80 || c2 > 0x9f)
 			continue;
-		char *s = act_sanitize(d + from, i - from);
+		char *s = pgc_sanitize_n(d + from, i - from, PGC_SANITIZE_LINES);
 		sb_puts(&b, s);
 		free(s);
 		sb_printf(&b, "\\u%04x", c2);
 		from = i + 2;
 		i++;
 	}
-	char *s = act_sanitize(d + from, n - from);
+	char *s = pgc_sanitize_n(d + from, n - from, PGC_SANITIZE_LINES);
 	sb_puts(&b, s);
 	free(s);
 	return sb_steal(&b);
@@ -91,7 +91,7 @@ static ssize_t safe_write(void *cookie, const char *buf, size_t size)
 	sb_add(&in, buf, size);
 	size_t keep = incomplete_tail((const unsigned char *)in.buf, in.len);
 	size_t n = in.len - keep;
-	char *text = so->json ? json_safe(in.buf, n) : act_sanitize(in.buf, n);
+	char *text = so->json ? json_safe(in.buf, n) : pgc_sanitize_n(in.buf, n, PGC_SANITIZE_LINES);
 	memcpy(so->carry, in.buf + n, keep);
 	so->n_carry = keep;
 	bool ok = write_all(so->fd, text, strlen(text));

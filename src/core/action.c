@@ -113,42 +113,6 @@ static bool strv_has(char **v, size_t n, const char *s)
 /* ------------------------------------------------------------------ */
 /* sanitising and masking */
 
-/* A valid UTF-8 sequence's length, or 0; C1 controls (U+0080-U+009F, CSI
- * as U+009B) count as invalid, as a terminal may obey them. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned cp;
-	size_t l = pgc_utf8_decode(p, n, &cp);
-	return l == 2 && cp <= 0x9f ? 0 : l;
-}
-
-char *act_sanitize(const char *data, size_t n)
-{
-	strbuf b;
-	sb_init(&b);
-	const unsigned char *p = (const unsigned char *)data;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		if (c == '\n' || c == '\t') {
-			sb_putc(&b, (char)c);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			sb_putc(&b, '?');
-			i++;
-		} else {
-			size_t l = utf8_len(p + i, n - i);
-			if (l == 0) {
-				sb_putc(&b, '?');
-				i++;
-			} else {
-				sb_add(&b, (const char *)p + i, l);
-				i += l;
-			}
-		}
-	}
-	return sb_steal(&b);
-}
-
 struct act_masker {
 	char **secrets;
 	size_t n;
@@ -442,7 +406,7 @@ static char *clean(const act_masker *m, const char *text, size_t n)
 {
 	char *raw = xstrndup(text ? text : "", text ? n : 0);
 	char *masked = act_masker_apply(m, raw);
-	char *out = act_sanitize(masked, strlen(masked));
+	char *out = pgc_sanitize_n(masked, strlen(masked), PGC_SANITIZE_LINES);
 	free(raw);
 	free(masked);
 	return out;

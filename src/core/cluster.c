@@ -174,8 +174,8 @@ void cluster_free(cluster *c)
 
 int cluster_make_dir(const cluster *c, const char *path, pgc_err *e)
 {
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: %s", path, strerror(errno));
+	if (pgc_mkdir_p(path, 0700, e) < 0)
+		return -1;
 	if (c->drop_priv && chown(path, c->run_uid, c->run_gid) < 0)
 		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: chown to %s: %s", path, c->run_user,
 		                strerror(errno));

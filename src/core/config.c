@@ -926,32 +926,6 @@ void config_free(config *c)
 
 /* ---- default state path ---- */
 
-/* mkdir -p; directories created here are 0700 (the state holds the audit). */
-static int make_dirs(const char *dir, pgc_err *e)
-{
-	char *p = xstrdup(dir);
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char saved = *s;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			int err = errno;
-			pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create directory: %s", p, strerror(err));
-			free(p);
-			return -1;
-		}
-		*s = saved;
-		if (saved == '\0')
-			break;
-	}
-	free(p);
-	struct stat st;
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		return pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: not a directory", dir);
-	return 0;
-}
-
 char *config_default_state_path(const char *runbook_path, pgc_err *e)
 {
 	if (!runbook_path || !*runbook_path) {
@@ -978,7 +952,8 @@ char *config_default_state_path(const char *runbook_path, pgc_err *e)
 	const char *xdg = getenv("XDG_STATE_HOME");
 	char *dir = xdg && xdg[0] == '/' ? xasprintf("%s/pgcutover", xdg)
 	                                 : xasprintf("%s/.local/state/pgcutover", home_dir());
-	if (make_dirs(dir, e) < 0) {
+	/* 0700: the state holds the audit */
+	if (pgc_mkdir_p(dir, 0700, e) < 0) {
 		free(dir);
 		return NULL;
 	}

@@ -712,32 +712,6 @@ int envfile_render_set(const envfile *ef, const char *key, const char *value,
 	return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir_of(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* ---- backups ----------------------------------------------------------- */
 
 /* One NAME.bak-STAMP[-N] beside the file. */
@@ -822,41 +796,18 @@ static void free_backups(env_backup *v, size_t n)
 	free(v);
 }
 
-/* The temporary name beside PATH that every write goes through first. */
-static char *temp_template(const char *path)
+/* Whether name is a temporary file of a write of the file NAME (hidden
+ * is ".NAME") or of one of its backups: .NAME.pgcutover-XXXXXX or
+ * .NAME.bak-STAMP.pgcutover-XXXXXX (pgc_write_file_atomic's names). */
+static bool is_own_temp(const char *name, const char *hidden)
 {
-	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
-	char *tmpl = xasprintf("%s/.%s" ENVFILE_TEMP_INFIX "XXXXXX", dirname(dcopy), basename(bcopy));
-	free(dcopy);
-	free(bcopy);
-	return tmpl;
-}
-
-/* Writes DATA to a new temporary file beside PATH (mode MODE, owner of
- * ORIG when we may), fsynced; returns its name, or NULL. */
-static char *write_temp(const char *path, const char *data, size_t len, mode_t mode,
-                        const struct stat *orig, pgc_err *e)
-{
-	char *tmpl = temp_template(path);
-	int fd = mkstemp(tmpl);
-	if (fd < 0) {
-		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create a temporary file beside it: %s",
-		         path, strerror(errno));
-		free(tmpl);
-		return NULL;
-	}
-	if (orig && fchown(fd, orig->st_uid, orig->st_gid) < 0) {
-		/* Only root may give a file away; as the owner it is already right. */
-	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", tmpl, strerror(errno));
-		close(fd);
-		unlink(tmpl);
-		free(tmpl);
-		return NULL;
-	}
-	close(fd);
-	return tmpl;
+	size_t hl = strlen(hidden), il = strlen(PGC_WRITE_TEMP_INFIX), nl = strlen(name);
+	if (strncmp(name, hidden, hl) != 0 || nl < hl + il + PGC_WRITE_TEMP_RANDOM)
+		return false;
+	const char *rest = name + hl, *tail = name + nl - PGC_WRITE_TEMP_RANDOM - il;
+	if (strncmp(tail, PGC_WRITE_TEMP_INFIX, il) != 0)
+		return false;
+	return tail == rest || strncmp(rest, ENVFILE_BACKUP_INFIX, strlen(ENVFILE_BACKUP_INFIX)) == 0;
 }
 
 /* A write killed with -9 leaves its temporary file behind (nothing can
@@ -864,20 +815,19 @@ static char *write_temp(const char *path, const char *data, size_t len, mode_t m
  * its lease, so no other write of this file is under way. */
 static void remove_stale_temps(const char *path)
 {
-	char *tmpl = temp_template(path);
-	char *slash = strrchr(tmpl, '/');
-	*slash = '\0';
-	const char *prefix = slash + 1;
-	size_t plen = strlen(prefix) - strlen("XXXXXX");
-	DIR *d = opendir(tmpl);
+	char *dcopy = xstrdup(path), *bcopy = xstrdup(path);
+	char *hidden = xasprintf(".%s", basename(bcopy));
+	DIR *d = opendir(dirname(dcopy));
 	if (d) {
 		struct dirent *de;
 		while ((de = readdir(d)) != NULL)
-			if (strncmp(de->d_name, prefix, plen) == 0 && strlen(de->d_name) == plen + 6)
+			if (is_own_temp(de->d_name, hidden))
 				unlinkat(dirfd(d), de->d_name, 0);
 		closedir(d);
 	}
-	free(tmpl);
+	free(hidden);
+	free(dcopy);
+	free(bcopy);
 }
 
 /* Writes the old bytes to NAME.bak-YYYYmmddTHHMMSS[-N], never overwriting:
@@ -897,40 +847,20 @@ static char *write_backup(const char *path, const char *data, size_t len, pgc_er
 		if (strcmp(all[i].stamp, stampbuf) == 0 && all[i].n + 1 > n)
 			n = all[i].n + 1;
 	free_backups(all, nb);
-	char *tmp = write_temp(path, data, len, ENVFILE_BACKUP_MODE, NULL, e);
-	if (!tmp)
-		return NULL;
 	for (int tries = 0; tries < ENVFILE_MAX_BACKUP_TRIES; tries++, n++) {
 		char *bak = n == 0 ? xasprintf("%s%s%s", path, ENVFILE_BACKUP_INFIX, stampbuf)
 		                   : xasprintf("%s%s%s-%ld", path, ENVFILE_BACKUP_INFIX, stampbuf, n);
-		if (link(tmp, bak) == 0) {
-			unlink(tmp);
-			free(tmp);
+		pgc_err be = {0};
+		if (pgc_write_file_atomic(bak, data, len, ENVFILE_BACKUP_MODE,
+		                          PGC_WRITE_NO_CLOBBER | PGC_WRITE_EXACT_MODE, &be) == 0)
 			return bak;
-		}
 		int err = errno;
-		if (err == EEXIST) {
-			free(bak);
-			continue;
-		}
-		/* a file system without hard links: rename, which replaces, so
-		 * only onto a name that is free (writers hold the state's lease) */
-		if ((err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOSYS) &&
-		    access(bak, F_OK) != 0 && errno == ENOENT) {
-			if (rename(tmp, bak) == 0) {
-				free(tmp);
-				return bak;
-			}
-			err = errno;
-		}
-		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot write a backup: %s", bak, strerror(err));
 		free(bak);
-		unlink(tmp);
-		free(tmp);
+		if (err == EEXIST && be.code == PGC_EXIT_CANTCREAT)
+			continue;
+		pgc_fail(e, be.code, "cannot write a backup: %s", be.msg);
 		return NULL;
 	}
-	unlink(tmp);
-	free(tmp);
 	pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: too many backups this second", path);
 	return NULL;
 }
@@ -957,25 +887,6 @@ static void prune_backups(const char *path, const char *just_written, unsigned k
 	free_backups(all, nb);
 }
 
-
-/* temp file, same mode (and owner when we may), fsync, rename, fsync dir. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
-                        const struct stat *orig, pgc_err *e)
-{
-	char *tmpl = write_temp(path, data, len, mode, orig, e);
-	if (!tmpl)
-		return -1;
-	if (rename(tmpl, path) < 0) {
-		pgc_fail(e, PGC_EXIT_IOERR, "rename %s to %s: %s", tmpl, path, strerror(errno));
-		unlink(tmpl);
-		free(tmpl);
-		return -1;
-	}
-	free(tmpl);
-	if (fsync_dir_of(path) < 0)
-		return pgc_fail(e, PGC_EXIT_IOERR, "%s: fsync of its directory: %s", path, strerror(errno));
-	return 0;
-}
 
 int envfile_set(const char *path, const char *key, const char *value,
                 const envfile_stamp *expect, unsigned keep_backups,
@@ -1033,8 +944,8 @@ int envfile_set(const char *path, const char *key, const char *value,
 			return -1;
 		}
 	}
-	mode_t mode = data ? (sb.st_mode & 07777) : ENVFILE_NEW_MODE;
-	rc = write_atomic(path, next, next_len, mode, data ? &sb : NULL, e);
+	/* the file's own mode and owner, or ENVFILE_NEW_MODE whatever the umask */
+	rc = pgc_write_file_atomic(path, next, next_len, ENVFILE_NEW_MODE, PGC_WRITE_KEEP_MODE, e);
 	free(next);
 	free(data);
 	if (rc < 0) {

@@ -93,17 +93,6 @@ char *export_event_line(const st_event *ev)
 	return sb_steal(&sb);
 }
 
-void export_event_clear(st_event *ev)
-{
-	free(ev->operator_name);
-	free(ev->host);
-	free(ev->kind);
-	free(ev->phase);
-	free(ev->item);
-	free(ev->payload);
-	memset(ev, 0, sizeof *ev);
-}
-
 /* Where the value of the top-level "payload" member starts: the first
  * "payload": outside a string (keys before it cannot hide one, since
  * their quotes would be escaped). */
@@ -206,13 +195,13 @@ int export_parse_line(const char *line, st_event *ev, pgc_err *e)
 	}
 	cJSON_Delete(o);
 	if (ts_problem || num_problem) {
-		export_event_clear(ev);
+		st_event_clear(ev);
 		if (ts_problem)
 			return pgc_fail(e, PGC_EXIT_DATAERR, "ts %s", ts_problem);
 		return pgc_fail(e, PGC_EXIT_DATAERR, "%s is not a whole number in range", num_problem);
 	}
 	if (bad) {
-		export_event_clear(ev);
+		st_event_clear(ev);
 		return pgc_fail(e, PGC_EXIT_DATAERR, "not a pgcutover event (id, ts, operator, host, pid, "
 		                "kind, prev_hash, hash and payload are needed)");
 	}
@@ -340,7 +329,7 @@ static int import_one(const char *line, int64_t lineno, void *ud)
 		rc = pgc_fail(c->e, pe.code ? pe.code : PGC_EXIT_IOERR, "%s: %s", state_path(c->st), pe.msg);
 	else if (state_import_event(c->st, &ev, &pe) < 0)
 		rc = pgc_fail(c->e, pe.code ? pe.code : PGC_EXIT_DATAERR, "%s:%lld: %s", c->path, (long long)lineno, pe.msg);
-	export_event_clear(&ev);
+	st_event_clear(&ev);
 	if (rc)
 		return 1;
 	c->n++;
@@ -371,7 +360,7 @@ int export_import_jsonl(const char *path, state *st, int64_t *n_out, pgc_err *e)
 void export_log_free(export_log *log)
 {
 	for (size_t i = 0; i < log->n; i++)
-		export_event_clear(&log->events[i]);
+		st_event_clear(&log->events[i]);
 	free(log->events);
 	memset(log, 0, sizeof *log);
 }
@@ -422,7 +411,7 @@ static int verify_line(const char *line, int64_t lineno, void *ud)
 		memcpy(v->prev, ev.hash, sizeof v->prev);
 		v->expect_id++;
 	}
-	export_event_clear(&ev);
+	st_event_clear(&ev);
 	return rc;
 }
 

@@ -28,6 +28,7 @@
 
 #define FLAG_KEY_BYTES 32
 #define FLAG_KEY_HEX (2 * FLAG_KEY_BYTES)
+#define FLAG_KEY_MODE 0600   /* the key beside the state is its owner's alone */
 
 typedef struct flag_scan {
 	const char *file;
@@ -43,7 +44,7 @@ char *act_flag_shown(const act_masker *m, const char *name, const char *value, c
 	if (envfile_name_is_secret(name))
 		return xstrdup(ACT_MASK);
 	char *masked = act_masker_apply(m, value);
-	char *out = act_sanitize(masked, strlen(masked));
+	char *out = pgc_sanitize_n(masked, strlen(masked), PGC_SANITIZE_LINES);
 	free(masked);
 	return out;
 }
@@ -73,8 +74,9 @@ static int read_key(const char *path, unsigned char key[FLAG_KEY_BYTES])
 	return 0;
 }
 
-/* Written whole under a temporary name and linked into place, so a reader
- * never sees half a key and two writers end up with the same one. */
+/* Written whole under a temporary name and linked into place
+ * (pgc_write_file_atomic), so a reader never sees half a key and two
+ * writers end up with the same one. */
 static int make_key(const char *path)
 {
 	unsigned char key[FLAG_KEY_BYTES];
@@ -85,18 +87,12 @@ static int make_key(const char *path)
 		snprintf(hex + 2 * i, 3, "%02x", key[i]);
 	hex[FLAG_KEY_HEX] = '\n';
 	hex[FLAG_KEY_HEX + 1] = '\0';
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int rc = -1;
-	if (fd >= 0) {
-		bool ok = write(fd, hex, FLAG_KEY_HEX + 1) == FLAG_KEY_HEX + 1 && fsync(fd) == 0;
-		close(fd);
-		if (ok && (link(tmp, path) == 0 || errno == EEXIST))
-			rc = 0;
-		unlink(tmp);
-	}
-	free(tmp);
-	return rc;
+	/* EEXIST: another writer's key came first; both then read that one */
+	pgc_err e = {0};
+	if (pgc_write_file_atomic(path, hex, FLAG_KEY_HEX + 1, FLAG_KEY_MODE,
+	                          PGC_WRITE_NO_CLOBBER | PGC_WRITE_EXACT_MODE, &e) == 0 || errno == EEXIST)
+		return 0;
+	return -1;
 }
 
 int act_flag_hmac(const state *st, bool create, const char *value, char out[65])
@@ -223,7 +219,7 @@ int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **
 		/* else a secret recorded as ***, or a keyed hash without its key:
 		 * it cannot be compared */
 		if (fs->last_set) {
-			char *s = act_sanitize(fs->last_set, strlen(fs->last_set));
+			char *s = pgc_sanitize_n(fs->last_set, strlen(fs->last_set), PGC_SANITIZE_LINES);
 			free(fs->last_set);
 			fs->last_set = s;
 		}

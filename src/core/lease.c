@@ -1,6 +1,7 @@
 /*
  * lease.c -- one driver at a time (see lease.h).  The lease is a single row
- * in a `lease` table kept in the state file, next to the events but not one
+ * in a `lease` table kept in the state file (read and written through
+ * state_lease_*), next to the events but not one
  * of them (heartbeats would flood the audit log); acquiring, taking over
  * and releasing are events when they matter.  The advisory lock lives on a
  * separate "<state>.lock" file: SQLite uses POSIX locks on the database file
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sqlite3.h>
 #include "pgcutover/lease.h"
 #include "pgcutover/evpay.h"
 
@@ -32,21 +32,6 @@
 #else
 #define LEASE_SETLK F_SETLK
 #endif
-
-static const char *const lease_schema =
-	"CREATE TABLE IF NOT EXISTS lease ("
-	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
-	"  operator TEXT NOT NULL,"
-	"  host TEXT NOT NULL,"
-	"  pid INTEGER NOT NULL,"
-	"  command TEXT NOT NULL,"
-	"  acquired_at REAL NOT NULL,"
-	"  heartbeat_at REAL NOT NULL,"
-	"  heartbeats INTEGER NOT NULL,"
-	"  started INTEGER)";
-/* Files leased by an older pgcutover lack the column; adding it is harmless
- * to them (they name their columns). */
-static const char *const lease_add_started = "ALTER TABLE lease ADD COLUMN started INTEGER";
 
 struct lease {
 	state *st;
@@ -73,52 +58,9 @@ void lease_info_free(lease_info *li)
 	memset(li, 0, sizeof *li);
 }
 
-static int db_error(state *st, pgc_err *e, const char *what)
-{
-	return state_db_fail(st, e, what);
-}
-
-static char *col_dup(sqlite3_stmt *q, int i)
-{
-	const unsigned char *s = sqlite3_column_text(q, i);
-	return xstrdup(s ? (const char *)s : "");
-}
-
 int lease_read(state *st, lease_info *out, pgc_err *e)
 {
-	memset(out, 0, sizeof *out);
-	sqlite3_stmt *q;
-	const char *sql = "SELECT operator, host, pid, command, acquired_at, heartbeat_at, heartbeats, "
-	                  "started FROM lease WHERE id = 1";
-	int prc = sqlite3_prepare_v2(state_db(st), sql, -1, &q, NULL);
-	if (prc != SQLITE_OK && strstr(sqlite3_errmsg(state_db(st)), "no such column")) {
-		/* leased by an older pgcutover: no start time recorded */
-		sql = "SELECT operator, host, pid, command, acquired_at, heartbeat_at, heartbeats, "
-		      "NULL FROM lease WHERE id = 1";
-		prc = sqlite3_prepare_v2(state_db(st), sql, -1, &q, NULL);
-	}
-	if (prc != SQLITE_OK) {
-		/* A file no driver has leased yet has no table: nobody holds it. */
-		if (strstr(sqlite3_errmsg(state_db(st)), "no such table"))
-			return 0;
-		return db_error(st, e, "cannot read the lease");
-	}
-	int rc = sqlite3_step(q), ret = 0;
-	if (rc == SQLITE_ROW) {
-		out->operator_name = col_dup(q, 0);
-		out->host = col_dup(q, 1);
-		out->pid = sqlite3_column_int(q, 2);
-		out->command = col_dup(q, 3);
-		out->acquired_at = sqlite3_column_double(q, 4);
-		out->heartbeat_at = sqlite3_column_double(q, 5);
-		out->heartbeats = sqlite3_column_int(q, 6) != 0;
-		out->started = sqlite3_column_int64(q, 7);
-		ret = 1;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_error(st, e, "cannot read the lease");
-	}
-	sqlite3_finalize(q);
-	return ret;
+	return state_lease_read(st, out, e);
 }
 
 static bool pid_gone(int pid)
@@ -252,28 +194,6 @@ static int lock_try(const char *state_file, int *fd_out, pgc_err *e)
 	return pgc_fail(e, PGC_EXIT_IOERR, "%s.lock: cannot lock: %s", state_file, strerror(err));
 }
 
-static int write_row(state *st, const lease_info *li, pgc_err *e)
-{
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(state_db(st), "INSERT OR REPLACE INTO lease (id, operator, host, pid, "
-	                       "command, acquired_at, heartbeat_at, heartbeats, started) "
-	                       "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
-	                       -1, &q, NULL) != SQLITE_OK)
-		return db_error(st, e, "cannot write the lease");
-	sqlite3_bind_text(q, 1, li->operator_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, li->host, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 3, li->pid);
-	sqlite3_bind_text(q, 4, li->command, -1, SQLITE_STATIC);
-	sqlite3_bind_double(q, 5, li->acquired_at);
-	sqlite3_bind_double(q, 6, li->heartbeat_at);
-	sqlite3_bind_int(q, 7, li->heartbeats);
-	if (li->started > 0)
-		sqlite3_bind_int64(q, 8, li->started);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : db_error(st, e, "cannot write the lease");
-}
-
 static bool same_holder(const lease_info *a, const lease_info *b)
 {
 	return a->pid == b->pid && strcmp(a->host, b->host) == 0 && a->acquired_at == b->acquired_at;
@@ -326,17 +246,8 @@ int lease_acquire(state *st, const char *operator_name, const char *host, int pi
 	/* One write transaction: two would-be drivers racing see each other. */
 	if (state_begin(st, e) < 0)
 		goto fail_fd;
-	if (sqlite3_exec(state_db(st), lease_schema, NULL, NULL, NULL) != SQLITE_OK) {
-		db_error(st, e, "cannot create the lease table");
+	if (state_lease_table(st, e) < 0)
 		goto fail_txn;
-	}
-	sqlite3_stmt *probe;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT started FROM lease", -1, &probe, NULL) == SQLITE_OK)
-		sqlite3_finalize(probe);
-	else if (sqlite3_exec(state_db(st), lease_add_started, NULL, NULL, NULL) != SQLITE_OK) {
-		db_error(st, e, "cannot add the start time to the lease table");
-		goto fail_txn;
-	}
 	lease_info cur;
 	int have = lease_read(st, &cur, e);
 	if (have < 0)
@@ -404,7 +315,7 @@ int lease_acquire(state *st, const char *operator_name, const char *host, int pi
 		kind = EV_LEASE_ACQUIRED;
 		payload = evp_lease_write(l->info.command, -1);
 	}
-	int rc = write_row(st, &l->info, e);
+	int rc = state_lease_write(st, &l->info, e);
 	if (rc == 0 && kind)
 		rc = state_append(st, kind, NULL, NULL, payload, NULL, e);
 	free(payload);
@@ -436,19 +347,10 @@ int lease_heartbeat(lease *l, double now, pgc_err *e)
 	 * process has gone. */
 	if (l->lock_fd < 0 && lock_try(state_path(l->st), &l->lock_fd, NULL) <= 0)
 		l->lock_fd = -1;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(state_db(l->st), "UPDATE lease SET heartbeat_at = ? WHERE id = 1 "
-	                       "AND host = ? AND pid = ? AND acquired_at = ?", -1, &q, NULL) != SQLITE_OK)
-		return db_error(l->st, e, "cannot update the lease");
-	sqlite3_bind_double(q, 1, now);
-	sqlite3_bind_text(q, 2, l->info.host, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 3, l->info.pid);
-	sqlite3_bind_double(q, 4, l->info.acquired_at);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return db_error(l->st, e, "cannot update the lease");
-	if (sqlite3_changes(state_db(l->st)) == 0) {
+	int beat = state_lease_beat(l->st, &l->info, now, e);
+	if (beat < 0)
+		return -1;
+	if (beat == 0) {
 		lease_info cur;
 		char *who = NULL;
 		if (lease_read(l->st, &cur, NULL) == 1)
@@ -480,8 +382,7 @@ void lease_release(lease *l)
 		lease_info_free(&cur);
 		int rc = 0;
 		if (mine) {
-			rc = sqlite3_exec(state_db(l->st), "DELETE FROM lease WHERE id = 1", NULL, NULL, NULL) ==
-			     SQLITE_OK ? 0 : -1;
+			rc = state_lease_delete(l->st, NULL);
 			if (rc == 0 && l->audit) {
 				char *payload = evp_lease_write(l->info.command, pgc_now() - l->info.acquired_at);
 				rc = state_append(l->st, EV_LEASE_RELEASED, NULL, NULL, payload, NULL, NULL);

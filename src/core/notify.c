@@ -216,7 +216,7 @@ char *notify_text(const config *cfg, const runbook *rb, const st_event *ev)
 	char *masked = act_masker_apply(m, msg);
 	act_masker_free(m);
 	free(msg);
-	char *safe = act_sanitize(masked, strlen(masked));
+	char *safe = pgc_sanitize_n(masked, strlen(masked), PGC_SANITIZE_LINES);
 	free(masked);
 	return safe;
 }

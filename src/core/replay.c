@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/ops.h"
 #include "pgcutover/action.h"
@@ -450,23 +449,7 @@ static int last_at(replay_src *r, const char *kind, const char *name, int64_t up
 			}
 		return 0;
 	}
-	sqlite3_stmt *q;
-	const char *sql = name ? "SELECT max(id) FROM events WHERE kind = ? AND id <= ? "
-	                         "AND json_extract(payload, '$.name') = ?"
-	                       : "SELECT max(id) FROM events WHERE kind = ? AND id <= ?";
-	if (sqlite3_prepare_v2(state_db(r->st), sql, -1, &q, NULL) != SQLITE_OK)
-		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(r->st), sqlite3_errmsg(state_db(r->st)));
-	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, upto);
-	if (name)
-		sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
-	int64_t id = 0;
-	if (sqlite3_step(q) == SQLITE_ROW)
-		id = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	if (id <= 0)
-		return 0;
-	return state_get_event(r->st, id, out, e);
+	return state_last_of_kind_at(r->st, kind, name, upto, out, e);
 }
 
 int replay_last_of_kind_at(replay_src *r, const char *kind, int64_t upto, st_event **out, pgc_err *e)
@@ -596,24 +579,10 @@ static int times_one(const st_event *ev, void *ud)
 	return 0;
 }
 
-/* A state's times straight from the ts column: the console opens a replay
- * of a million events with this, so no event is built. */
-static int state_times(state *st, int64_t first, times_ctx *c, pgc_err *e)
+static void time_one(double ts, void *ud)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT ts FROM events WHERE id >= ? ORDER BY id", -1, &q,
-	                       NULL) != SQLITE_OK)
-		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(st), sqlite3_errmsg(state_db(st)));
-	sqlite3_bind_int64(q, 1, first);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		st_event ev = {.ts = sqlite3_column_double(q, 0)};
-		times_one(&ev, c);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return pgc_fail(e, PGC_EXIT_IOERR, "%s: %s", state_path(st), sqlite3_errmsg(state_db(st)));
-	return 0;
+	st_event ev = {.ts = ts};
+	times_one(&ev, ud);
 }
 
 int replay_times(replay_src *r, double **times, size_t *n, pgc_err *e)
@@ -624,7 +593,7 @@ int replay_times(replay_src *r, double **times, size_t *n, pgc_err *e)
 int replay_times_from(replay_src *r, int64_t first, double **times, size_t *n, pgc_err *e)
 {
 	times_ctx c = {0};
-	if (!r->jsonl ? state_times(r->st, first, &c, e) < 0 : replay_foreach(r, first, INT64_MAX, times_one, &c, e) < 0) {
+	if (!r->jsonl ? state_foreach_time(r->st, first, time_one, &c, e) < 0 : replay_foreach(r, first, INT64_MAX, times_one, &c, e) < 0) {
 		free(c.t);
 		return -1;
 	}

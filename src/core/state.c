@@ -12,6 +12,9 @@
  * same transaction as each append, which is what reveals a truncated tail.
  * None of this stops someone who rewrites the whole file and recomputes every
  * hash: anchor the head elsewhere (`log --verify` prints it) for that.
+ * The only module that sees SQLite: lease.c's row and replay's queries go
+ * through typed functions here (state_lease_*, state_last_of_kind_at,
+ * state_foreach_time).
  */
 #include "config.h"
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include "pgcutover/state.h"
+#include "pgcutover/lease.h"   /* lease_info: the row kept here */
 
 /* "PGCU": PRAGMA application_id marks the file as ours. */
 #define STATE_APPLICATION_ID 0x50474355
@@ -156,11 +160,9 @@ static int sqlite_fail(sqlite3 *db, const char *path, pgc_err *e, const char *wh
 	return pgc_fail(e, code, "%s: %s%s%s", path, what, sep, sqlite3_errmsg(db));
 }
 
-int state_db_fail(state *st, pgc_err *e, const char *what)
-{
-	return sqlite_fail(st->db, st->path, e, what);
-}
-
+/* SQLite's last error on st in an operator's words ("the disk is full",
+ * "read-only") and the exit status it deserves (74, 77, 75 when busy, 65
+ * when not a state).  Returns -1. */
 static int db_fail(state *st, pgc_err *e, const char *what)
 {
 	return sqlite_fail(st->db, st->path, e, what);
@@ -248,7 +250,7 @@ st_event *st_event_dup(const st_event *src)
 	return ev;
 }
 
-void st_event_free(st_event *ev)
+void st_event_clear(st_event *ev)
 {
 	if (!ev)
 		return;
@@ -258,6 +260,12 @@ void st_event_free(st_event *ev)
 	free(ev->phase);
 	free(ev->item);
 	free(ev->payload);
+	memset(ev, 0, sizeof *ev);
+}
+
+void st_event_free(st_event *ev)
+{
+	st_event_clear(ev);
 	free(ev);
 }
 
@@ -476,34 +484,17 @@ st_chain_fault state_chain_check(const st_event *ev, int64_t expect_id, const ch
 
 /* ---- opening, schema ---- */
 
-/* mkdir -p for the directory part of path; new directories get 0700
- * (0750 for a group-readable state). */
+/* The directory part of path and those above it (pgc_mkdir_p); new
+ * directories get 0700 (0750 for a group-readable state). */
 static int make_parent_dirs(const char *path, mode_t mode, pgc_err *e)
 {
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir) {
-		free(dir);
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
 		return 0;
-	}
-	*slash = '\0';
-	for (char *p = dir + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			char saved = *p;
-			*p = '\0';
-			if (mkdir(dir, mode) != 0 && errno != EEXIST) {
-				int err = errno;
-				pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create directory: %s", dir, strerror(err));
-				free(dir);
-				return -1;
-			}
-			*p = saved;
-			if (saved == '\0')
-				break;
-		}
-	}
+	char *dir = xstrndup(path, (size_t)(slash - path));
+	int rc = pgc_mkdir_p(dir, mode, e);
 	free(dir);
-	return 0;
+	return rc;
 }
 
 static int migrate(state *st, pgc_err *e)
@@ -852,9 +843,131 @@ bool state_is_readonly(const state *st)
 	return st->readonly;
 }
 
-sqlite3 *state_db(state *st)
+/* For the unit tests only (tests/unit/state_test.h): they age a lease or
+ * count rows behind the modules' backs.  No module sees SQLite. */
+sqlite3 *state_db_for_tests(state *st);
+sqlite3 *state_db_for_tests(state *st)
 {
 	return st->db;
+}
+
+/* ---- the lease row (lease.c's policy, its storage here) ---- */
+
+static const char *const lease_schema =
+	"CREATE TABLE IF NOT EXISTS lease ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  operator TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  acquired_at REAL NOT NULL,"
+	"  heartbeat_at REAL NOT NULL,"
+	"  heartbeats INTEGER NOT NULL,"
+	"  started INTEGER)";
+/* Files leased by an older pgcutover lack the column; adding it is harmless
+ * to them (they name their columns). */
+static const char *const lease_add_started = "ALTER TABLE lease ADD COLUMN started INTEGER";
+
+
+int state_lease_table(state *st, pgc_err *e)
+{
+	if (sqlite3_exec(st->db, lease_schema, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot create the lease table");
+	sqlite3_stmt *probe;
+	if (sqlite3_prepare_v2(st->db, "SELECT started FROM lease", -1, &probe, NULL) == SQLITE_OK)
+		sqlite3_finalize(probe);
+	else if (sqlite3_exec(st->db, lease_add_started, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot add the start time to the lease table");
+	return 0;
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+	const char *s = col_text(q, i);
+	return xstrdup(s ? s : "");
+}
+
+int state_lease_read(state *st, lease_info *out, pgc_err *e)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *q;
+	const char *sql = "SELECT operator, host, pid, command, acquired_at, heartbeat_at, heartbeats, "
+	                  "started FROM lease WHERE id = 1";
+	int prc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+	if (prc != SQLITE_OK && strstr(sqlite3_errmsg(st->db), "no such column")) {
+		/* leased by an older pgcutover: no start time recorded */
+		sql = "SELECT operator, host, pid, command, acquired_at, heartbeat_at, heartbeats, "
+		      "NULL FROM lease WHERE id = 1";
+		prc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
+	}
+	if (prc != SQLITE_OK) {
+		/* A file no driver has leased yet has no table: nobody holds it. */
+		if (strstr(sqlite3_errmsg(st->db), "no such table"))
+			return 0;
+		return db_fail(st, e, "cannot read the lease");
+	}
+	int rc = sqlite3_step(q), ret = 0;
+	if (rc == SQLITE_ROW) {
+		out->operator_name = col_dup(q, 0);
+		out->host = col_dup(q, 1);
+		out->pid = sqlite3_column_int(q, 2);
+		out->command = col_dup(q, 3);
+		out->acquired_at = sqlite3_column_double(q, 4);
+		out->heartbeat_at = sqlite3_column_double(q, 5);
+		out->heartbeats = sqlite3_column_int(q, 6) != 0;
+		out->started = sqlite3_column_int64(q, 7);
+		ret = 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(st, e, "cannot read the lease");
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int state_lease_write(state *st, const lease_info *li, pgc_err *e)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO lease (id, operator, host, pid, "
+	                       "command, acquired_at, heartbeat_at, heartbeats, started) "
+	                       "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot write the lease");
+	sqlite3_bind_text(q, 1, li->operator_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, li->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, li->pid);
+	sqlite3_bind_text(q, 4, li->command, -1, SQLITE_STATIC);
+	sqlite3_bind_double(q, 5, li->acquired_at);
+	sqlite3_bind_double(q, 6, li->heartbeat_at);
+	sqlite3_bind_int(q, 7, li->heartbeats);
+	if (li->started > 0)
+		sqlite3_bind_int64(q, 8, li->started);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : db_fail(st, e, "cannot write the lease");
+}
+
+int state_lease_beat(state *st, const lease_info *li, double now, pgc_err *e)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "UPDATE lease SET heartbeat_at = ? WHERE id = 1 "
+	                       "AND host = ? AND pid = ? AND acquired_at = ?", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot update the lease");
+	sqlite3_bind_double(q, 1, now);
+	sqlite3_bind_text(q, 2, li->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, li->pid);
+	sqlite3_bind_double(q, 4, li->acquired_at);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, e, "cannot update the lease");
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int state_lease_delete(state *st, pgc_err *e)
+{
+	if (sqlite3_exec(st->db, "DELETE FROM lease WHERE id = 1", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot release the lease");
+	return 0;
 }
 
 int state_schema_version(state *st)
@@ -1239,6 +1352,45 @@ int state_last_of_kind(state *st, const char *kind, st_event **out, pgc_err *e)
 		return -1;
 	sqlite3_bind_text(st->q_last_of_kind, 1, kind, -1, SQLITE_TRANSIENT);
 	return get_one(st, st->q_last_of_kind, out, e);
+}
+
+int state_last_of_kind_at(state *st, const char *kind, const char *name, int64_t upto, st_event **out,
+                          pgc_err *e)
+{
+	*out = NULL;
+	sqlite3_stmt *q;
+	const char *sql = name ? "SELECT max(id) FROM events WHERE kind = ? AND id <= ? "
+	                         "AND json_extract(payload, '$.name') = ?"
+	                       : "SELECT max(id) FROM events WHERE kind = ? AND id <= ?";
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, e, "cannot read the events");
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, upto);
+	if (name)
+		sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
+	int64_t id = 0;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (id <= 0)
+		return 0;
+	return state_get_event(st, id, out, e);
+}
+
+int state_foreach_time(state *st, int64_t first, void (*fn)(double ts, void *ud), void *ud, pgc_err *e)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT ts FROM events WHERE id >= ? ORDER BY id", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return db_fail(st, e, "cannot read the event times");
+	sqlite3_bind_int64(q, 1, first);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		fn(sqlite3_column_double(q, 0), ud);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, e, "cannot read the event times");
+	return 0;
 }
 
 int state_get_event(state *st, int64_t id, st_event **out, pgc_err *e)

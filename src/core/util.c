@@ -203,37 +203,132 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
+int pgc_mkdir_p(const char *dir, mode_t mode, pgc_err *e)
+{
+	if (!dir || !*dir)
+		return pgc_fail(e, PGC_EXIT_CANTCREAT, "no directory named");
+	char *p = xstrdup(dir);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			int err = errno;
+			pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create directory: %s", p, strerror(err));
+			free(p);
+			errno = err;
+			return -1;
+		}
+		*s = saved;
+		if (saved == '\0')
+			break;
+	}
+	free(p);
+	struct stat sb;
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: not a directory", dir);
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+char *pgc_write_temp_prefix(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xasprintf("." "%s" PGC_WRITE_TEMP_INFIX, path);
+	return xasprintf("%.*s/.%s" PGC_WRITE_TEMP_INFIX, (int)(slash - path), path, slash + 1);
+}
+
+/* A new file named PREFIX plus six characters, created O_EXCL (never
+ * through a planted link) with mode; -1 with errno when none could be. */
+static int open_temp(const char *prefix, mode_t mode, char **name)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static unsigned counter;
+	*name = NULL;
+	for (int tries = 0; tries < PGC_WRITE_TEMP_TRIES; tries++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)++counter * 0x9E3779B97F4A7C15ull);
+		char sfx[PGC_WRITE_TEMP_RANDOM + 1];
+		for (int k = 0; k < PGC_WRITE_TEMP_RANDOM; k++, x /= (sizeof alphabet - 1))
+			sfx[k] = alphabet[x % (sizeof alphabet - 1)];
+		sfx[PGC_WRITE_TEMP_RANDOM] = '\0';
+		free(*name);
+		*name = xasprintf("%s%s", prefix, sfx);
+		int fd = open(*name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Links tmp to path, which must not exist; on a file system without hard
+ * links, renames it there when the name is free (a rename would replace). */
+static int link_no_clobber(const char *tmp, const char *path)
+{
+	if (link(tmp, path) == 0)
+		return 0;
+	int err = errno;
+	if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOSYS) {
+		if (access(path, F_OK) == 0) {
+			errno = EEXIST;
+			return -1;
+		}
+		if (errno == ENOENT)
+			return rename(tmp, path);
+	}
+	errno = err;
+	return -1;
+}
+
 int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           unsigned flags, pgc_err *e)
 {
-	char *tmp = NULL;
-	int fd = -1;
-	for (int n = 0; fd < 0 && n < 100; n++) {
-		free(tmp);
-		tmp = xasprintf("%s.tmp.%ld.%d", path, (long)getpid(), n);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
+	struct stat old;
+	bool keep = (flags & PGC_WRITE_KEEP_MODE) && stat(path, &old) == 0 && S_ISREG(old.st_mode);
+	if (keep)
+		mode = old.st_mode & 07777;
+	char *prefix = pgc_write_temp_prefix(path), *tmp = NULL;
+	int fd = open_temp(prefix, mode, &tmp);
+	free(prefix);
 	if (fd < 0) {
 		int err = errno;
-		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create: %s", tmp, strerror(err));
+		pgc_fail(e, PGC_EXIT_CANTCREAT, "%s: cannot create a temporary file beside it: %s", path, strerror(err));
 		free(tmp);
 		errno = err;
 		return -1;
 	}
-	const char *p = data;
-	size_t off = 0;
 	int err = 0;
-	while (off < len && !err) {
-		ssize_t w = write(fd, p + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			err = w < 0 ? errno : EIO;
-		else
-			off += (size_t)w;
+	if (keep && fchown(fd, old.st_uid, old.st_gid) < 0) {
+		/* Only root may give a file away; as the owner it is already right. */
 	}
+	if ((flags & (PGC_WRITE_EXACT_MODE | PGC_WRITE_KEEP_MODE)) && fchmod(fd, mode) < 0)
+		err = errno;
+	if (!err && write_all(fd, data, len) < 0)
+		err = errno;
 	if (!err && fsync(fd) < 0)
 		err = errno;
 	if (close(fd) < 0 && !err)
@@ -245,7 +340,7 @@ int pgc_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 		errno = err;
 		return -1;
 	}
-	int rc = (flags & PGC_WRITE_NO_CLOBBER) ? link(tmp, path) : rename(tmp, path);
+	int rc = (flags & PGC_WRITE_NO_CLOBBER) ? link_no_clobber(tmp, path) : rename(tmp, path);
 	err = errno;
 	if (rc < 0 || (flags & PGC_WRITE_NO_CLOBBER))
 		unlink(tmp);
@@ -410,21 +505,49 @@ void pgc_sha256_hex(const void *data, size_t n, char out[65])
 	out[64] = '\0';
 }
 
-char *pgc_sanitize(const char *s)
+char *pgc_sanitize_n(const char *s, size_t n, unsigned flags)
 {
 	strbuf b;
 	sb_init(&b);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == 0x1b || (*p < 0x20 && *p != '\t') || *p == 0x7f) {
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	if (!s)
+		n = 0;
+	bool lines = (flags & PGC_SANITIZE_LINES) != 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		if (c == '\t') {
+			sb_putc(&b, lines ? '\t' : ' ');
+			i++;
+		} else if (c == '\n' && lines) {
+			sb_putc(&b, '\n');
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
 			sb_putc(&b, '?');
-		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			sb_putc(&b, '?');   /* C1 controls (CSI as U+009B) */
-			p++;
-		} else if (*p == '\t') {
-			sb_putc(&b, ' ');
+			i++;
+		} else if (c < 0x80) {
+			sb_putc(&b, (char)c);
+			i++;
 		} else {
-			sb_putc(&b, (char)*p);
+			/* C1 controls (U+0080-U+009F, CSI as U+009B) count as
+			 * invalid: a terminal may obey them */
+			unsigned cp;
+			size_t l = pgc_utf8_decode(p + i, n - i, &cp);
+			if (l == 0) {
+				sb_putc(&b, '?');
+				i++;
+			} else if (cp <= 0x9f) {
+				sb_putc(&b, '?');   /* one character, one '?' */
+				i += l;
+			} else {
+				sb_add(&b, (const char *)p + i, l);
+				i += l;
+			}
 		}
 	}
 	return sb_steal(&b);
+}
+
+char *pgc_sanitize(const char *s)
+{
+	return pgc_sanitize_n(s, s ? strlen(s) : 0, 0);
 }

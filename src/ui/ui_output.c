@@ -3,7 +3,7 @@
  * what the command prints, live.  ui_run.c decides what runs; this file
  * keeps the pane's text and draws it.
  *
- * Everything that reaches the buffer has been through act_sanitize()
+ * Everything that reaches the buffer has been through pgc_sanitize_n()
  * (escape sequences replaced, so a command can never drive the terminal)
  * and the command's output through the run's masker first (act_run does
  * that a whole line at a time, so a secret split across two reads is never
@@ -63,7 +63,7 @@ void ui_out_line(ui_runner *r, const char *s)
 
 void ui_out_text(ui_runner *r, const char *text)
 {
-	char *safe = act_sanitize(text, strlen(text));
+	char *safe = pgc_sanitize_n(text, strlen(text), PGC_SANITIZE_LINES);
 	out_append(r, safe, strlen(safe));
 	if (r->out_len && r->out[r->out_len - 1] != '\n')
 		out_append(r, "\n", 1);
@@ -74,7 +74,7 @@ void ui_out_text(ui_runner *r, const char *text)
  * a secret split across two reads never reaches the pane in halves. */
 void ui_out_feed(ui_runner *r, const char *data, size_t n)
 {
-	char *safe = act_sanitize(data, n);
+	char *safe = pgc_sanitize_n(data, n, PGC_SANITIZE_LINES);
 	out_append(r, safe, strlen(safe));
 	free(safe);
 }

@@ -9,7 +9,7 @@
  * rollback steps, a second typed `rollback` past the point of no return),
  * then act_start() runs it inside the console's loop.  Output streams into
  * the output pane (ui_output.c) through the action's masker and
- * act_sanitize(), so secrets and escape sequences never reach the screen;
+ * pgc_sanitize_n(), so secrets and escape sequences never reach the screen;
  * Ctrl-C in the pane cancels (SIGTERM to the process group, SIGKILL after
  * the grace period).
  * Everything is audited by the action module itself (command_start,
@@ -67,7 +67,7 @@ static void on_flag(void *ud, const char *name, const char *old_value, const cha
 	snprintf(line, sizeof line, "[flag] %s: %s -> %s", name, o, n);
 	free(o);
 	free(n);
-	char *safe = act_sanitize(line, strlen(line));
+	char *safe = pgc_sanitize_n(line, strlen(line), PGC_SANITIZE_LINES);
 	ui_out_line(&u->runner, safe);
 	free(safe);
 	ui_mark(u, UI_DIRTY_OVERLAY);
@@ -110,7 +110,7 @@ static bool start_plan(ui_ctx *u, const act_plan *p)
 	r->started_at = pgc_now();
 	if (act_start(u->lp, p, cfg, &opt, &run_hooks, u, &r->run, &e) < 0) {
 		snprintf(line, sizeof line, "could not start: %.900s", e.msg);
-		char *safe = act_sanitize(line, strlen(line));
+		char *safe = pgc_sanitize_n(line, strlen(line), PGC_SANITIZE_LINES);
 		ui_out_line(r, safe);
 		free(safe);
 		ui_status(u, "%s NOT run: %.200s", p->item_id[0] ? p->item_id : "restore", e.msg);
@@ -142,7 +142,7 @@ void ui_run_finish(loop *lp, void *ud)
 	snprintf(line, sizeof line, "── %s: %s, %s, %.1fs%s%.*s ──", p->item_id[0] ? p->item_id : "restore",
 	         act_status_name(res.status), how, res.duration_s,
 	         res.error[0] ? ": " : "", (int)(sizeof line / 2), res.error);
-	char *safe = act_sanitize(line, strlen(line));
+	char *safe = pgc_sanitize_n(line, strlen(line), PGC_SANITIZE_LINES);
 	ui_out_line(r, safe);
 	free(safe);
 	ui_follow_state(u);

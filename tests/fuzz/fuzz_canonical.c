@@ -276,11 +276,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(again);
 	free(text);
 	decoded_free(&d);
-	free(ev.operator_name);
-	free(ev.host);
-	free(ev.kind);
-	free(ev.phase);
-	free(ev.item);
-	free(ev.payload);
+	st_event_clear(&ev);
 	return 0;
 }

@@ -61,8 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(c1);
 	free(c2);
 	free(l2);
-	export_event_clear(&ev1);
-	export_event_clear(&ev2);
+	st_event_clear(&ev1);
+	st_event_clear(&ev2);
 	free(line);
 	return 0;
 }

@@ -5,7 +5,7 @@
 # `log --verify`) and names the line and event of a payload edited with
 # sed, of a deleted line and of a swapped operator (exit 1); replaying the
 # JSONL gives the same state as replaying the state file; the file is
-# private (0600).  The Markdown report holds the phase table with the
+# private (0600) and written whole (a failed export leaves no part).  The Markdown report holds the phase table with the
 # planned duration from the runbook, who did what, the untick with its
 # reason, and a timeline row per tick.
 . "$top_srcdir/tests/lib/tap.sh"
@@ -41,6 +41,19 @@ $P -r rb.md -s "$S" --operator alice tick 1.3 >/dev/null
 
 $P -r rb.md -s "$S" export --format jsonl -o out.jsonl 2>/dev/null; ok $? "export --format jsonl -o"
 is "$(stat -c %a out.jsonl)" "600" "the export is private (0600)"
+# written whole or not at all: a failed export leaves the old file as it
+# was and no temporary file beside it
+cp out.jsonl before.jsonl
+mkdir ro && cp out.jsonl ro/out.jsonl && mkdir ro/out.dir
+$P -r rb.md -s "$S" export --format jsonl -o ro/out.dir 2>err; rc=$?
+is "$rc" "73" "an export over a directory fails (73)"
+like "$(cat err)" "ro/out.dir" "naming it"
+is "$(ls -A ro | tr '\n' ' ')" "out.dir out.jsonl " "no temporary file left beside it"
+$P -r rb.md -s "$S" note "after the first export" >/dev/null
+$P -r rb.md -s "$S" export --format jsonl -o out.jsonl 2>/dev/null; ok $? "export again over the same file"
+is "$(( $(wc -l < out.jsonl) - $(wc -l < before.jsonl) ))" "1" "which now holds the new event too"
+is "$(ls -A . | grep -c pgcutover-)" "0" "and no temporary file is left"
+rm -rf ro before.jsonl err
 log=$($P -s "$S" log --json)
 n=$(printf '%s' "$log" | jq length)
 is "$(wc -l < out.jsonl | tr -d ' ')" "$n" "one line per event ($n)"

@@ -104,7 +104,7 @@ kill_check() {  # kill_check WRITER ROUND
 		.env|pgcutover.json|rb.md|svc.sh|state.db|state.db.lock|sleeper.pid|app.pid) ;;
 		state.db.key) ;;   # the flag-hash key (pgcutover.1, FILES): made once, 0600
 		.env.bak-*) _baks=$((_baks + 1)) ;;
-		..env.pgcutover-??????) _temps=$((_temps + 1)) ;;
+		..env.pgcutover-??????|..env.bak-*.pgcutover-??????) _temps=$((_temps + 1)) ;;
 		# reported, never removed: a -wal may be a live process's
 		*) kill_fail "$_w" "$_r" "stray file ${_f##*/} ($(wc -c <"$_f") bytes)" ;;
 		esac
@@ -222,7 +222,7 @@ kill_final() {
 	kp flag set USE_NEW_DB true >/dev/null && kp flag set USE_NEW_DB false >/dev/null ||
 		kill_fail final 0 "flag set after the kills failed"
 	KILL_FLAG_WRITES=$((KILL_FLAG_WRITES + 2))
-	for _f in "$KD"/..env.pgcutover-*; do
+	for _f in "$KD"/..env.pgcutover-* "$KD"/..env.bak-*.pgcutover-*; do
 		[ -e "$_f" ] && kill_fail final 0 "temporary file ${_f##*/} still there after a whole write"
 	done
 	kill_check final 0

@@ -212,7 +212,7 @@ int main(void)
 	act_outbuf_free(&ob);
 	act_masker_free(m);
 	static const char raw[] = "\x1b[31mred\x1b[0m\tok\n\xff";
-	char *san = act_sanitize(raw, sizeof raw - 1);
+	char *san = pgc_sanitize_n(raw, sizeof raw - 1, PGC_SANITIZE_LINES);
 	is_str(san, "?[31mred?[0m\tok\n?", "escape sequences and invalid UTF-8 replaced");
 	free(san);
 

@@ -40,7 +40,7 @@ static char *print_free(cJSON *o)
 static char *ref_clean(const act_masker *m, const char *text)
 {
 	char *masked = act_masker_apply(m, text ? text : "");
-	char *out = act_sanitize(masked, strlen(masked));
+	char *out = pgc_sanitize_n(masked, strlen(masked), PGC_SANITIZE_LINES);
 	free(masked);
 	return out;
 }

@@ -38,7 +38,7 @@ static bool parses(char *line)
 	pgc_err e;
 	bool r = export_parse_line(line, &ev, &e) == 0;
 	if (r)
-		export_event_clear(&ev);
+		st_event_clear(&ev);
 	free(line);
 	return r;
 }
@@ -59,10 +59,10 @@ static char *round_trip(char *line, bool *same_canon)
 			payload = xstrdup(b.payload);
 			free(ca);
 			free(cb);
-			export_event_clear(&b);
+			st_event_clear(&b);
 		}
 		free(again);
-		export_event_clear(&a);
+		st_event_clear(&a);
 	}
 	free(line);
 	return payload;
@@ -136,7 +136,7 @@ int main(void)
 		free(c2);
 		if (id == 3)
 			ok(strstr(line, "\"payload_text\":") != NULL, "the multi-line payload travels as payload_text");
-		export_event_clear(&back);
+		st_event_clear(&back);
 		free(line);
 		st_event_free(ev);
 	}

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sqlite3.h>
 #include "pgcutover/lease.h"
+#include "state_test.h"
 #include "tap.h"
 
 /* A pid that cannot be running: above Linux's pid_max limit. */
@@ -27,7 +27,7 @@ static int count_kind(state *st, const char *kind)
 {
 	sqlite3_stmt *q;
 	int n = -1;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT count(*) FROM events WHERE kind = ?", -1, &q, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(state_db_for_tests(st), "SELECT count(*) FROM events WHERE kind = ?", -1, &q, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) == SQLITE_ROW)
 			n = sqlite3_column_int(q, 0);
@@ -67,7 +67,7 @@ int main(void)
 	/* Alice hangs: her heartbeat goes stale while she still holds the lock. */
 	char sql[128];
 	snprintf(sql, sizeof sql, "UPDATE lease SET heartbeat_at = heartbeat_at - %d", 2 * LEASE_STALE_SECONDS);
-	ok(sqlite3_exec(state_db(b), sql, NULL, NULL, NULL) == SQLITE_OK, "age alice's heartbeat");
+	ok(sqlite3_exec(state_db_for_tests(b), sql, NULL, NULL, NULL) == SQLITE_OK, "age alice's heartbeat");
 	pgc_err e3 = {0};
 	ok(lease_acquire(b, "bob", host, other, "tick", 0, &lb, &e3) < 0 && strstr(e3.msg, "silent")
 	   && strstr(e3.msg, "--take-over"), "a silent holder is not replaced without take-over: %s", e3.msg);
@@ -149,14 +149,14 @@ int main(void)
 	char *row_sql = xasprintf("INSERT OR REPLACE INTO lease (id, operator, host, pid, command, "
 	                          "acquired_at, heartbeat_at, heartbeats, started) VALUES "
 	                          "(1, 'carol', '%s', %d, 'note', 1, 1, 0, %lld)", host, other, parent_started);
-	ok(sqlite3_exec(state_db(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "carol's note holds it (live pid)");
+	ok(sqlite3_exec(state_db_for_tests(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "carol's note holds it (live pid)");
 	free(row_sql);
 	pgc_err e5 = {0};
 	ok(lease_acquire(b, "bob", host, other + 1, "note", 0, &lb, &e5) < 0 && e5.code == PGC_EXIT_TEMPFAIL,
 	   "a one-shot holder whose pid runs with its start time is not taken without asking");
 	int takeovers = count_kind(a, EV_LEASE_TAKEOVER);
 	row_sql = xasprintf("UPDATE lease SET started = %lld", parent_started + 1);
-	ok(sqlite3_exec(state_db(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "carol's start time differs: pid reused");
+	ok(sqlite3_exec(state_db_for_tests(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "carol's start time differs: pid reused");
 	free(row_sql);
 	ok(lease_acquire(b, "bob", host, other + 1, "note", 0, &lb, &e) == 0,
 	   "a one-shot holder whose pid was reused is taken over without asking");
@@ -165,7 +165,7 @@ int main(void)
 	row_sql = xasprintf("INSERT OR REPLACE INTO lease (id, operator, host, pid, command, acquired_at, "
 	                    "heartbeat_at, heartbeats, started) VALUES (1, 'carol', '%s', %d, 'note', 1, 1, 0, %lld)",
 	                    host, me, lease_process_started(me) + 1);
-	ok(sqlite3_exec(state_db(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "a dead note's pid is now mine");
+	ok(sqlite3_exec(state_db_for_tests(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "a dead note's pid is now mine");
 	free(row_sql);
 	ok(lease_acquire(a, "alice", host, me, "note", 0, &la, &e) == 0 &&
 	   lease_read(b, &li, &e) == 1 && strcmp(li.operator_name, "alice") == 0,
@@ -176,7 +176,7 @@ int main(void)
 	row_sql = xasprintf("INSERT OR REPLACE INTO lease (id, operator, host, pid, command, acquired_at, "
 	                    "heartbeat_at, heartbeats, started) VALUES (1, 'carol', '%s', %d, 'console', 1, 1, 1, NULL)",
 	                    host, NO_SUCH_PID);
-	ok(sqlite3_exec(state_db(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "a dead console holds it");
+	ok(sqlite3_exec(state_db_for_tests(a), row_sql, NULL, NULL, NULL) == SQLITE_OK, "a dead console holds it");
 	free(row_sql);
 	pgc_err e6 = {0};
 	ok(lease_acquire(b, "bob", host, other, "note", 0, &lb, &e6) < 0 && strstr(e6.msg, "--take-over"),

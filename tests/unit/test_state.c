@@ -392,7 +392,53 @@ static void test_event_dup(void)
 	ok(strcmp(d->operator_name, "alice") == 0 && d->operator_name != src.operator_name, "a copy of the operator");
 	ok(strcmp(d->host, "") == 0 && strcmp(d->payload, "{}") == 0, "a missing host is \"\", a missing payload {}");
 	ok(d->item == NULL && strcmp(d->phase, "1") == 0, "phase copied, no item stays none");
-	st_event_free(d);
+	/* an event held by value (as an export's are) is emptied in place */
+	st_event held = *d;
+	free(d);
+	st_event_clear(&held);
+	ok(held.id == 0 && !held.operator_name && !held.kind && !held.phase && !held.payload,
+	   "st_event_clear frees the strings and zeroes the event");
+	st_event_clear(NULL);
+}
+
+static void add_time(double ts, void *ud)
+{
+	double *sum = ud;
+	sum[0] += 1;
+	sum[1] = ts;
+}
+
+/* What replay asks of a state file: the newest event of a kind up to an
+ * event, by the name in its payload, and the times alone. */
+static void test_replay_queries(void)
+{
+	char *path = xasprintf("%s/replay.db", tmpdir);
+	state *st = NULL;
+	pgc_err e = {0};
+	ok(state_open(path, STATE_OPEN_CREATE, &st, &e) == 0, "state opens (%s)", e.msg);
+	int64_t a = 0, b = 0, c = 0;
+	state_append(st, "flag_set", NULL, NULL, "{\"name\":\"A\",\"new\":\"1\"}", &a, &e);
+	state_append(st, "flag_set", NULL, NULL, "{\"name\":\"B\",\"new\":\"2\"}", &b, &e);
+	state_append(st, "flag_set", NULL, NULL, "{\"name\":\"A\",\"new\":\"3\"}", &c, &e);
+	st_event *ev = NULL;
+	is_int(state_last_of_kind_at(st, "flag_set", "A", c - 1, &ev, &e), 1, "A's flag_set before the last");
+	ok(ev && ev->id == a, "is the first one");
+	st_event_free(ev);
+	is_int(state_last_of_kind_at(st, "flag_set", NULL, c, &ev, &e), 1, "any flag_set up to the last");
+	ok(ev && ev->id == c, "is the last one");
+	st_event_free(ev);
+	is_int(state_last_of_kind_at(st, "flag_set", "C", c, &ev, &e), 0, "none names C");
+	ok(ev == NULL, "and nothing is returned");
+	is_int(state_last_of_kind_at(st, "note", NULL, c, &ev, &e), 0, "no note at all");
+	int64_t last = state_last_id(st);
+	st_event *lastev = NULL;
+	state_get_event(st, last, &lastev, &e);
+	double sum[2] = {0, 0};
+	is_int(state_foreach_time(st, b, add_time, sum, &e), 0, "the times from B's event on");
+	ok(sum[0] == (double)(last - b + 1) && lastev && sum[1] == lastev->ts, "one time an event, the last one last");
+	st_event_free(lastev);
+	state_close(st);
+	free(path);
 }
 
 int main(void)
@@ -412,5 +458,6 @@ int main(void)
 		printf("# could not remove %s\n", tmpdir);
 	free(cmd);
 	test_event_dup();
+	test_replay_queries();
 	return done_testing();
 }

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <sqlite3.h>
 #include "pgcutover/notify.h"
 #include "pgcutover/svc.h"
+#include "state_test.h"
 #include "tap.h"
 
 /* ---- a scripted comparison side: answers only when the test says ---- */
@@ -41,7 +41,7 @@ static int count_kind(state *st, const char *kind)
 {
 	sqlite3_stmt *q;
 	int n = -1;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT count(*) FROM events WHERE kind = ?", -1, &q, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(state_db_for_tests(st), "SELECT count(*) FROM events WHERE kind = ?", -1, &q, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) == SQLITE_ROW)
 			n = sqlite3_column_int(q, 0);
@@ -117,7 +117,7 @@ static void test_counts(const char *dir)
 	/* bob takes the silent console's lease over */
 	char sql[128];
 	snprintf(sql, sizeof sql, "UPDATE lease SET heartbeat_at = heartbeat_at - %d", 2 * LEASE_STALE_SECONDS);
-	sqlite3_exec(state_db(b), sql, NULL, NULL, NULL);
+	sqlite3_exec(state_db_for_tests(b), sql, NULL, NULL, NULL);
 	ok(lease_acquire(b, "bob", "vm", (int)getppid(), "tick", LEASE_TAKE_OVER, &lb, &e) == 0,
 	   "counts: bob takes over (%s)", e.msg);
 	answer_all(sc, 41);

@@ -61,9 +61,123 @@ static void test_write_atomic(void)
 	free(other);
 }
 
+/* The modes: narrowed by the umask, exactly as asked, or kept from the
+ * file replaced (with its owner); failures leave no temporary file. */
+static void test_write_atomic_modes(void)
+{
+	char dir[] = "/tmp/pgc-util-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "a scratch directory");
+	char *path = xasprintf("%s/.env", dir), *sub = xasprintf("%s/sub", dir);
+	pgc_err e = {0};
+	struct stat sb;
+	mode_t old_umask = umask(077);
+	is_int(pgc_write_file_atomic(path, "A=1\n", 4, 0644, 0, &e), 0, "write with umask 077");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600, "the umask narrows the mode");
+	is_int(pgc_write_file_atomic(path, "A=2\n", 4, 0644, PGC_WRITE_EXACT_MODE, &e), 0, "exact mode");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0644, "the mode asked for, whatever the umask");
+	chmod(path, 0640);
+	bool root = geteuid() == 0;
+	uid_t other_uid = root ? 1 : geteuid();
+	gid_t other_gid = root ? 1 : getegid();
+	if (root)
+		ok(chown(path, other_uid, other_gid) == 0, "given to another user");
+	is_int(pgc_write_file_atomic(path, "A=3\n", 4, 0600, PGC_WRITE_KEEP_MODE, &e), 0, "keep the mode");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0640, "the replaced file's mode is kept");
+	ok(sb.st_uid == other_uid && sb.st_gid == other_gid, "and its owner");
+	char *text = NULL;
+	size_t len = 0;
+	pgc_read_file(path, 0, &text, &len, &e);
+	is_str(text, "A=3\n", "with the new data");
+	free(text);
+	char *fresh = xasprintf("%s/new", dir);
+	is_int(pgc_write_file_atomic(fresh, "x", 1, 0604, PGC_WRITE_KEEP_MODE, &e), 0, "keep-mode of a new file");
+	ok(stat(fresh, &sb) == 0 && (sb.st_mode & 07777) == 0604, "gets exactly the mode given");
+	umask(old_umask);
+
+	char *prefix = pgc_write_temp_prefix(path);
+	char *want = xasprintf("%s/..env" PGC_WRITE_TEMP_INFIX, dir);
+	is_str(prefix, want, "temporary files are hidden, named after the file");
+	free(want);
+	free(prefix);
+	prefix = pgc_write_temp_prefix("plain");
+	is_str(prefix, ".plain" PGC_WRITE_TEMP_INFIX, "in the current directory too");
+	free(prefix);
+
+	/* the temporary file is written, the rename fails: it is removed */
+	ok(mkdir(sub, 0700) == 0, "a directory where the file should go");
+	errno = 0;
+	is_int(pgc_write_file_atomic(sub, "x", 1, 0600, 0, &e), -1, "replacing a directory fails");
+	ok(errno == EISDIR && e.code == PGC_EXIT_CANTCREAT && strstr(e.msg, sub) != NULL, "saying why, naming it");
+	is_int(pgc_write_file_atomic(path, "B\n", 2, 0600, PGC_WRITE_NO_CLOBBER, &e), -1, "no-clobber fails");
+	is_int(count_entries(dir), 3, "neither left a temporary file");
+	pgc_read_file(path, 0, &text, &len, &e);
+	is_str(text, "A=3\n", "the file is as it was");
+	free(text);
+	/* a read-only directory: no temporary file can be made (root may) */
+	chmod(sub, 0500);
+	char *in_ro = xasprintf("%s/f", sub);
+	if (!root) {
+		is_int(pgc_write_file_atomic(in_ro, "x", 1, 0600, 0, &e), -1, "a read-only directory fails");
+		ok(e.code == PGC_EXIT_CANTCREAT && strstr(e.msg, in_ro) != NULL, "naming the file");
+		is_int(count_entries(sub), 0, "and leaves nothing there");
+	} else {
+		ok(1, "# SKIP root writes into a read-only directory");
+	}
+	unlink(in_ro);
+	chmod(sub, 0700);
+	rmdir(sub);
+	unlink(path);
+	unlink(fresh);
+	rmdir(dir);
+	free(in_ro);
+	free(fresh);
+	free(path);
+	free(sub);
+}
+
+/* mkdir -p: every missing level made with the mode asked for, an existing
+ * directory is fine, a file in the way is not. */
+static void test_mkdir_p(void)
+{
+	char dir[] = "/tmp/pgc-util-XXXXXX";
+	ok(mkdtemp(dir) != NULL, "a scratch directory");
+	mode_t old_umask = umask(022);
+	char *deep = xasprintf("%s/a/b/c", dir), *mid = xasprintf("%s/a", dir);
+	pgc_err e = {0};
+	is_int(pgc_mkdir_p(deep, 0700, &e), 0, "mkdir -p of three new levels");
+	struct stat sb;
+	ok(stat(deep, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700, "the last one is 0700");
+	ok(stat(mid, &sb) == 0 && (sb.st_mode & 0777) == 0700, "and so is the first one made");
+	is_int(pgc_mkdir_p(deep, 0700, &e), 0, "again: an existing directory is fine");
+	char *slashed = xasprintf("%s/", deep);
+	is_int(pgc_mkdir_p(slashed, 0700, &e), 0, "a trailing slash is fine");
+	chmod(mid, 0755);
+	char *other = xasprintf("%s/a/d", dir);
+	is_int(pgc_mkdir_p(other, 0750, &e), 0, "a sibling with another mode");
+	ok(stat(mid, &sb) == 0 && (sb.st_mode & 0777) == 0755, "an existing level keeps its mode");
+	ok(stat(other, &sb) == 0 && (sb.st_mode & 0777) == 0750, "the new one has the mode asked for");
+	char *file = xasprintf("%s/f", dir), *under = xasprintf("%s/f/g", dir);
+	pgc_write_file_atomic(file, "x", 1, 0600, 0, &e);
+	is_int(pgc_mkdir_p(file, 0700, &e), -1, "a file where the directory should be fails");
+	ok(strstr(e.msg, "not a directory") != NULL, "saying so");
+	is_int(pgc_mkdir_p(under, 0700, &e), -1, "and so does a directory under a file");
+	ok(e.code == PGC_EXIT_CANTCREAT && strstr(e.msg, under) != NULL, "naming it");
+	umask(old_umask);
+	unlink(file);
+	rmdir(other);
+	rmdir(deep);
+	char *b = xasprintf("%s/a/b", dir);
+	rmdir(b);
+	rmdir(mid);
+	rmdir(dir);
+	free(b); free(deep); free(mid); free(slashed); free(other); free(file); free(under);
+}
+
 int main(void)
 {
 	test_write_atomic();
+	test_write_atomic_modes();
+	test_mkdir_p();
 
 	strbuf sb;
 	sb_init(&sb);
@@ -115,6 +229,13 @@ int main(void)
 	free(clean);
 	clean = pgc_sanitize("Supabase \xe2\x86\x92 PostgreSQL \xe2\x9c\x85");
 	is_str(clean, "Supabase \xe2\x86\x92 PostgreSQL \xe2\x9c\x85", "UTF-8 text kept as is");
+	free(clean);
+	clean = pgc_sanitize("two\nlines\r\xff\xc0\xaf end");
+	is_str(clean, "two?lines???? end", "one line: newline, CR, invalid and overlong UTF-8 become '?'");
+	free(clean);
+	static const char multi[] = "a\tb\nc\x1b]0;x\x07\0d\xc2\x9b\xed\xa0\x80";
+	clean = pgc_sanitize_n(multi, sizeof multi - 1, PGC_SANITIZE_LINES);
+	is_str(clean, "a\tb\nc?]0;x??d????", "lines kept: tab and newline stay, OSC, NUL, C1 and a surrogate do not");
 	free(clean);
 
 	ok(pgc_login_name()[0] != '\0', "login name is never empty");
