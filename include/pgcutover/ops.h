@@ -35,6 +35,8 @@ typedef enum ops_result {
 
 #define OPS_MSG_MAX (PGC_ERR_MAX + 64)
 #define OPS_GATE_MAX 256
+/* The width ops_outcome.gate_words is cut to ("+N more"). */
+#define OPS_GATE_WORDS_COLS 150
 
 typedef struct ops_outcome {
 	ops_result result;
@@ -46,6 +48,8 @@ typedef struct ops_outcome {
 	size_t open_phase_idx;     /* NEEDS_ORDER_OVERRIDE: the first earlier open phase */
 	char gate[OPS_GATE_MAX];   /* the gate's word: what blocks it, or what it met */
 	bool gate_blocked;         /* the phase is gated and its counts do not match */
+	char gate_words[OPS_GATE_MAX]; /* gate_blocked: every table that shuts it, for a
+	                            * prompt (ops_gate_words, OPS_GATE_WORDS_COLS) */
 } ops_outcome;
 
 /* The reasons an operator gave to go past a check; NULL or "" = not given. */
@@ -92,6 +96,41 @@ int ops_session(const ops_ctx *c, bool start, const char *what, ops_outcome *out
  * appeared or vanished, in one transaction (only the report when !record).
  * *report: a person's account of the change, or NULL (free()). */
 int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, pgc_err *e);
+
+/* ---- a phase's counts gate, as the rail, the gate prompt and `status` show it ---- */
+
+/* One table that keeps a gate shut. */
+typedef struct ops_gate_table {
+	char *name;
+	bool counted;              /* exact counts of both sides recorded: diff holds */
+	int64_t diff;              /* target - source */
+	char *why;                 /* "bookings: behind", "x: only estimated (...)" */
+} ops_gate_table;
+
+typedef struct ops_gate {
+	bool gated;                /* the config's "gates" lists the phase */
+	bool met;                  /* not gated, or the last recorded counts meet it */
+	bool blocked;              /* gated, not met, the phase not recorded complete,
+	                            * and worked on (in progress, or all its items done):
+	                            * only an override reason completes it */
+	char summary[OPS_GATE_MAX]; /* cmp_gate_met()'s word: the first table or "no row counts" */
+	ops_gate_table *tables;    /* every table keeping it shut, the largest difference
+	                            * first, tables without exact counts last; none when
+	                            * no counts are recorded */
+	size_t n_tables;
+} ops_gate;
+
+/* Phase p's gate from the last recorded counts (lg->last_counts); cfg may
+ * be NULL (nothing is gated).  The one reading of "is p blocked, and by
+ * which tables" for the console's rail and gate prompt and `status`.  Free
+ * with ops_gate_free(). */
+void ops_phase_gate(const config *cfg, const ledger *lg, size_t p, ops_gate *g);
+void ops_gate_free(ops_gate *g);
+/* What shuts it, for people, in at most width bytes (when it fits):
+ * "reminders -1550, bookings -525 +1 more" (target - source; "name ?" for a
+ * table without exact counts), at least the first table; "no exact counts
+ * recorded" when there are none; "" when met. */
+void ops_gate_words(const ops_gate *g, size_t width, char *buf, size_t n);
 
 /* All return 0 when out says what happened (any result but OPS_ERROR), -1
  * with out->err set on OPS_ERROR. */

@@ -558,8 +558,8 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 	}
 	case OPS_BLOCKED_BY_GATE: {
 		char title[sizeof u->prompt.title];
-		snprintf(title, sizeof title, "Phase %.16s is gated on row counts: %.150s. Reason to complete it anyway:",
-		         ph->id, oc->gate);
+		snprintf(title, sizeof title, "Phase %.16s is gated on row counts: %.160s. Reason to complete it anyway:",
+		         ph->id, oc->gate_words);
 		ui_target *t = ui_target_new(p, i);
 		snprintf(t->order_reason, sizeof t->order_reason, "%s", ov && ov->order_reason ? ov->order_reason : "");
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
