@@ -35,8 +35,6 @@ typedef enum ops_result {
 
 #define OPS_MSG_MAX (PGC_ERR_MAX + 64)
 #define OPS_GATE_MAX 256
-/* The width ops_outcome.gate_words is cut to ("+N more"). */
-#define OPS_GATE_WORDS_COLS 150
 
 typedef struct ops_outcome {
 	ops_result result;
@@ -48,8 +46,6 @@ typedef struct ops_outcome {
 	size_t open_phase_idx;     /* NEEDS_ORDER_OVERRIDE: the first earlier open phase */
 	char gate[OPS_GATE_MAX];   /* the gate's word: what blocks it, or what it met */
 	bool gate_blocked;         /* the phase is gated and its counts do not match */
-	char gate_words[OPS_GATE_MAX]; /* gate_blocked: every table that shuts it, for a
-	                            * prompt (ops_gate_words, OPS_GATE_WORDS_COLS) */
 } ops_outcome;
 
 /* The reasons an operator gave to go past a check; NULL or "" = not given. */

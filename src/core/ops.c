@@ -230,13 +230,11 @@ void ops_gate_words(const ops_gate *g, size_t width, char *buf, size_t n)
 
 /* Whether phase p's counts gate is met, like cmp_gate_met(), but naming
  * every table that keeps it shut ("reminders: behind, bookings: behind"),
- * not just the first: the operator decides on the whole list.  words: the
- * same for a prompt (ops_gate_words). */
-static bool gate_met(const ops_ctx *c, size_t p, char *why, size_t n, char *words, size_t wn)
+ * not just the first: the operator decides on the whole list. */
+static bool gate_met(const ops_ctx *c, size_t p, char *why, size_t n)
 {
 	ops_gate g;
 	ops_phase_gate(c->cfg, c->lg, p, &g);
-	ops_gate_words(&g, OPS_GATE_WORDS_COLS, words, wn);
 	strbuf all;
 	sb_init(&all);
 	for (size_t t = 0; t < g.n_tables; t++) {
@@ -262,7 +260,7 @@ static int phase_checks(const ops_ctx *c, size_t p, const char *item, const ops_
 	const rb_phase *ph = &lg->rb->phases[p];
 	const char *order_reason = ov ? ov->order_reason : NULL, *gate_reason = ov ? ov->gate_reason : NULL;
 	size_t q = open_before(lg, p);
-	out->gate_blocked = !gate_met(c, p, out->gate, sizeof out->gate, out->gate_words, sizeof out->gate_words);
+	out->gate_blocked = !gate_met(c, p, out->gate, sizeof out->gate);
 	if (q != SIZE_MAX && !given(order_reason)) {
 		out->open_phase_idx = q;
 		say(out, OPS_NEEDS_ORDER_OVERRIDE, "%s phase %s, but phase %s is open (%d/%d)", what, ph->id,

@@ -104,7 +104,7 @@ text "Check the counts"
 keys Enter
 wait_screen 'found in 2\.2'
 keys Space
-wait_screen "gated on row counts: rm -$RM, bk -$BK, dc -$DC\\." 10
+wait_screen "gated on row counts: rm -$RM, bk -$BK, dc -$DC\\. Reason:" 10
 ok $? "the gate prompt names every differing table, largest difference first"
 screen > "$E2E_DIR/prompt.txt"
 keys Escape

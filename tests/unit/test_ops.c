@@ -441,7 +441,7 @@ static void test_phase_gate(void)
 	int64_t before = state_last_id(f.st);
 	ok(ops_tick(&f.c, 1, 1, NULL, NULL, &o) == 0 && o.result == OPS_BLOCKED_BY_GATE, "the last tick is refused");
 	is_int(state_last_id(f.st), before, "nothing recorded (Esc at the prompt)");
-	is_str(o.gate_words, "bookings -5, reminders -2", "the outcome names every table, largest difference first");
+	ok(strstr(o.gate, "bookings: behind") && strstr(o.gate, "reminders: behind"), "the outcome names every table (%s)", o.gate);
 	ops_phase_gate(f.cfg, f.lg, 1, &g);
 	ok(g.gated && !g.met && g.blocked, "phase 1 at its gate: blocked");
 	is_int((long long)g.n_tables, 2, "by both tables");
