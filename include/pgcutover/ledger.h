@@ -100,6 +100,17 @@ int lg_phase_status_parse(const char *name);
 /* Whether an item counts towards done/total (see the counting rule). */
 bool ledger_item_counts(const rb_item *it);
 
+/* Where the migration is, for the console's header and `status`: every
+ * phase in progress, in runbook order (idx[] up to max; returns how many
+ * there are). */
+size_t ledger_phases_in_progress(const ledger *lg, size_t *idx, size_t max);
+/* The same in words: "phase 3 in progress", "phases 3, 5 in progress";
+ * with none in progress the latest phase worked on when it is not done
+ * ("phase 5 rolled back"), else the next one to do after it ("phase 4 not
+ * started"); "all phases done".  Returns the phase named (the latest in
+ * progress when several), SIZE_MAX when none. */
+size_t ledger_current_words(const ledger *lg, char *buf, size_t n);
+
 /* Finds an item by id ("3.7", "post-migration.2").  Returns 0 and the
  * indexes, -1 when there is no such item. */
 int ledger_find_item(const ledger *lg, const char *id, size_t *phase_idx, size_t *item_idx);

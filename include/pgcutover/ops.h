@@ -93,6 +93,41 @@ int ops_session(const ops_ctx *c, bool start, const char *what, ops_outcome *out
  * *report: a person's account of the change, or NULL (free()). */
 int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, pgc_err *e);
 
+/* ---- a phase's counts gate, as the rail, the gate prompt and `status` show it ---- */
+
+/* One table that keeps a gate shut. */
+typedef struct ops_gate_table {
+	char *name;
+	bool counted;              /* exact counts of both sides recorded: diff holds */
+	int64_t diff;              /* target - source */
+	char *why;                 /* "bookings: behind", "x: only estimated (...)" */
+} ops_gate_table;
+
+typedef struct ops_gate {
+	bool gated;                /* the config's "gates" lists the phase */
+	bool met;                  /* not gated, or the last recorded counts meet it */
+	bool blocked;              /* gated, not met, the phase not recorded complete,
+	                            * and worked on (in progress, or all its items done):
+	                            * only an override reason completes it */
+	char summary[OPS_GATE_MAX]; /* cmp_gate_met()'s word: the first table or "no row counts" */
+	ops_gate_table *tables;    /* every table keeping it shut, the largest difference
+	                            * first, tables without exact counts last; none when
+	                            * no counts are recorded */
+	size_t n_tables;
+} ops_gate;
+
+/* Phase p's gate from the last recorded counts (lg->last_counts); cfg may
+ * be NULL (nothing is gated).  The one reading of "is p blocked, and by
+ * which tables" for the console's rail and gate prompt and `status`.  Free
+ * with ops_gate_free(). */
+void ops_phase_gate(const config *cfg, const ledger *lg, size_t p, ops_gate *g);
+void ops_gate_free(ops_gate *g);
+/* What shuts it, for people, in at most width bytes (when it fits):
+ * "reminders -1550, bookings -525 +1 more" (target - source; "name ?" for a
+ * table without exact counts), at least the first table; "no exact counts
+ * recorded" when there are none; "" when met. */
+void ops_gate_words(const ops_gate *g, size_t width, char *buf, size_t n);
+
 /* All return 0 when out says what happened (any result but OPS_ERROR), -1
  * with out->err set on OPS_ERROR. */
 

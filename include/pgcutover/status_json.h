@@ -2,21 +2,24 @@
  * status_json.h -- the `status --json` object built from a ledger, shared by
  * `status`, `replay --json` (the state as of a point in the log) and anything
  * else that reports progress per phase.  The shape is an interface (see
- * pgcutover(1)): title, runbook, runbook_sha256, state, phases[{id, title,
- * status, done, total, started_at, completed_at, duration_s,
- * changed_in_runbook}], items_done, items_total, last_event_id,
- * last_event_at, unmatched_events, downtime, duties.
+ * pgcutover(1)): title, runbook, runbook_sha256, state, current,
+ * in_progress, phases[{id, title, status, done, total, started_at,
+ * completed_at, duration_s, changed_in_runbook, blocked, blocked_by}],
+ * items_done, items_total, last_event_id, last_event_at, unmatched_events,
+ * downtime, duties.
  */
 #ifndef PGCUTOVER_STATUS_JSON_H
 #define PGCUTOVER_STATUS_JSON_H
 
 #include <cjson/cJSON.h>
+#include "pgcutover/config.h"
 #include "pgcutover/ledger.h"
 
 /* now: the time a running phase's duration runs up to (the wall clock for
- * status, the cursor for replay).  state_path may be NULL.  Caller frees
- * with cJSON_Delete. */
-cJSON *status_json_build(const ledger *lg, const char *state_path, double now);
+ * status, the cursor for replay).  cfg (its counts gates; may be NULL:
+ * nothing is blocked) and state_path may be NULL.  Caller frees with
+ * cJSON_Delete. */
+cJSON *status_json_build(const ledger *lg, const config *cfg, const char *state_path, double now);
 /* Seconds a phase took (completed) or has taken up to now (running); -1
  * when it has no start. */
 double status_phase_duration(const lg_phase *lp, double now);

@@ -325,7 +325,7 @@ int cmd_replay(const cli_args *args, cli_opts *o)
 	/* A running phase's duration runs up to the cursor, not to today. */
 	double cursor = a.at ? at_time : lg->last_event_ts;
 	if (o->json) {
-		cJSON *root = status_json_build(lg, source, cursor);
+		cJSON *root = status_json_build(lg, ctx.cfg, source, cursor);
 		cJSON *r = cJSON_AddObjectToObject(root, "replay");
 		cJSON_AddStringToObject(r, "source", source);
 		cJSON_AddStringToObject(r, "format", replay_is_jsonl(src) ? "jsonl" : "state");

@@ -1,7 +1,9 @@
 /*
- * cmd_status.c -- `pgcutover status [--json]`: progress per phase (status,
- * done/total, started and completed times, duration) from the ledger, the
- * same derived state the console draws.  Read-only: it opens the state file
+ * cmd_status.c -- `pgcutover status [--json]`: where the migration is
+ * (the phases in progress) and progress per phase (status, done/total,
+ * started and completed times, duration; "blocked" and by which tables when
+ * its counts gate keeps it shut) from the ledger, the same derived state
+ * the console draws.  Read-only: it opens the state file
  * SQLITE_OPEN_READONLY, so it can run beside a driving console or on a
  * monitor host.  The --json shape is an interface (see pgcutover(1)).
  */
@@ -12,11 +14,13 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/ops.h"
 #include "pgcutover/status_json.h"
 
 #define SECONDS_PER_MINUTE 60
 #define SECONDS_PER_HOUR 3600
 #define STATUS_TIME_MAX 32
+#define STATUS_CURRENT_MAX 1024
 
 /* "02:05" today, "11-23 02:05" on another day; local time. */
 static void local_time(double t, char *buf, size_t n)
@@ -50,7 +54,7 @@ static void duration_text(double secs, char *buf, size_t n)
 
 static int status_json(const cli_ctx *ctx, double now)
 {
-	cJSON *root = status_json_build(ctx->lg, ctx->state_path, now);
+	cJSON *root = status_json_build(ctx->lg, ctx->cfg, ctx->state_path, now);
 	char *text = cJSON_Print(root);
 	puts(text);
 	cJSON_free(text);
@@ -69,6 +73,9 @@ static int status_text(const cli_ctx *ctx, double now)
 		printf("state: %s (%lld events)\n", ctx->state_path, (long long)lg->last_event_id);
 	else
 		printf("state: %s (not created yet)\n", ctx->state_path);
+	char cur[STATUS_CURRENT_MAX];
+	ledger_current_words(lg, cur, sizeof cur);
+	printf("now: %s\n", cur);
 	size_t id_w = strlen("PHASE");
 	for (size_t p = 0; p < rb->n_phases; p++)
 		if (strlen(rb->phases[p].id) > id_w)
@@ -83,9 +90,19 @@ static int status_text(const cli_ctx *ctx, double now)
 		duration_text(status_phase_duration(lp, now), dur, sizeof dur);
 		snprintf(done, sizeof done, "%d/%d", lp->done, lp->total);
 		char *t = pgc_sanitize(rb->phases[p].title ? rb->phases[p].title : "");
+		ops_gate g;
+		ops_phase_gate(ctx->cfg, lg, p, &g);
 		printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id,
-		       lg_phase_status_words(lp->status), done, started, completed, dur, t);
+		       g.blocked ? "blocked" : lg_phase_status_words(lp->status), done, started, completed, dur, t);
 		free(t);
+		if (g.blocked) {
+			char words[STATUS_CURRENT_MAX];
+			ops_gate_words(&g, SIZE_MAX, words, sizeof words);
+			char *sw = pgc_sanitize(words);
+			printf("%-*s  blocked by its counts gate: %s\n", (int)id_w, "", sw);
+			free(sw);
+		}
+		ops_gate_free(&g);
 		for (size_t i = 0; i < rb->phases[p].n_items; i++)
 			if (lg->items[lg->phase_offset[p] + i].changed_in_runbook)
 				printf("%-*s  ! item %s was ticked with other text: the runbook changed since\n",

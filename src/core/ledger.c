@@ -10,6 +10,7 @@
  * a tick silently onto a different item (see the counting rule in ledger.h).
  */
 #include "config.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,64 @@ void ledger_free(ledger *lg)
 lg_item *ledger_item(ledger *lg, size_t phase_idx, size_t item_idx)
 {
 	return &lg->items[lg->phase_offset[phase_idx] + item_idx];
+}
+
+size_t ledger_phases_in_progress(const ledger *lg, size_t *idx, size_t max)
+{
+	size_t k = 0;
+	for (size_t p = 0; p < lg->rb->n_phases; p++)
+		if (lg->phases[p].status == LG_PHASE_IN_PROGRESS) {
+			if (k < max)
+				idx[k] = p;
+			k++;
+		}
+	return k;
+}
+
+/* The first phase from `from` on with work to do that is not done, or
+ * SIZE_MAX. */
+static size_t next_open(const ledger *lg, size_t from)
+{
+	for (size_t p = from; p < lg->rb->n_phases; p++)
+		if (lg->phases[p].total > 0 && lg->phases[p].status != LG_PHASE_DONE)
+			return p;
+	return SIZE_MAX;
+}
+
+size_t ledger_current_words(const ledger *lg, char *buf, size_t n)
+{
+	const runbook *rb = lg->rb;
+	size_t np = ledger_phases_in_progress(lg, NULL, 0);
+	if (np > 0) {
+		size_t *idx = xcalloc(np, sizeof *idx);
+		ledger_phases_in_progress(lg, idx, np);
+		strbuf sb;
+		sb_init(&sb);
+		sb_puts(&sb, np > 1 ? "phases " : "phase ");
+		for (size_t k = 0; k < np; k++)
+			sb_printf(&sb, "%s%s", k ? ", " : "", rb->phases[idx[k]].id);
+		sb_puts(&sb, " in progress");
+		snprintf(buf, n, "%s", sb.buf);
+		sb_free(&sb);
+		size_t latest = idx[np - 1];
+		free(idx);
+		return latest;
+	}
+	/* the latest phase worked on, and what comes after it */
+	size_t last = SIZE_MAX;
+	for (size_t p = 0; p < rb->n_phases; p++)
+		if (lg->phases[p].status != LG_PHASE_NOT_STARTED)
+			last = p;
+	size_t q = last != SIZE_MAX && lg->phases[last].status != LG_PHASE_DONE ? last : SIZE_MAX;
+	if (q == SIZE_MAX)
+		q = next_open(lg, last == SIZE_MAX ? 0 : last + 1);
+	if (q == SIZE_MAX)
+		q = next_open(lg, 0);
+	if (q == SIZE_MAX)
+		snprintf(buf, n, "all phases done");
+	else
+		snprintf(buf, n, "phase %s %s", rb->phases[q].id, lg_phase_status_words(lg->phases[q].status));
+	return q;
 }
 
 int ledger_find_phase(const ledger *lg, const char *id, size_t *phase_idx)

@@ -132,34 +132,121 @@ static size_t open_before(const ledger *lg, size_t p)
 	return SIZE_MAX;
 }
 
-/* Whether phase p's counts gate is met, like cmp_gate_met(), but naming
- * every table that keeps it shut ("bookings: behind, reminders: behind"),
- * not just the first: the operator decides on the whole list.  Each table
- * is put to the one reader of the counts payload (cmp_payload_all_matched)
- * on its own, through a copy of the config that lists only that table. */
-static bool gate_met(const ops_ctx *c, size_t p, char *why, size_t n)
+/* ---- a phase's counts gate ---- */
+
+static int gate_table_cmp(const void *a, const void *b)
 {
-	if (cmp_gate_met(c->cfg, c->lg->rb->phases[p].id, c->lg->last_counts, why, n))
-		return true;
-	if (!c->lg->last_counts || c->cfg->n_tables < 2)
-		return false;   /* nothing recorded yet, or one table: why says it */
-	strbuf all;
-	sb_init(&all);
-	for (size_t t = 0; t < c->cfg->n_tables; t++) {
-		config one = *c->cfg;
-		one.tables = &c->cfg->tables[t];
+	const ops_gate_table *x = a, *y = b;
+	if (x->counted != y->counted)
+		return x->counted ? -1 : 1;
+	int64_t dx = x->diff < 0 ? -x->diff : x->diff, dy = y->diff < 0 ? -y->diff : y->diff;
+	return dx > dy ? -1 : dx < dy ? 1 : 0;
+}
+
+/* Each table is put to the one reader of the counts payload
+ * (cmp_payload_all_matched) on its own, through a copy of the config that
+ * lists only that table, so the gate is decided exactly as cmp_gate_met()
+ * decides it; the recorded figures give the difference. */
+void ops_phase_gate(const config *cfg, const ledger *lg, size_t p, ops_gate *g)
+{
+	memset(g, 0, sizeof *g);
+	const char *id = lg->rb->phases[p].id;
+	g->met = cmp_gate_met(cfg, id, lg->last_counts, g->summary, sizeof g->summary);
+	for (size_t k = 0; cfg && k < cfg->n_gates; k++)
+		if (strcmp(cfg->gates[k], id) == 0)
+			g->gated = true;
+	if (g->met || !cfg)
+		return;
+	const lg_phase *lp = &lg->phases[p];
+	g->blocked = lp->completed_at == 0 &&
+	             (lp->status == LG_PHASE_IN_PROGRESS || lp->status == LG_PHASE_DONE);
+	cmp_rec rec;
+	if (cmp_rec_read(lg->last_counts, &rec) < 0 || !rec.has_tables) {
+		cmp_rec_free(&rec);
+		return;   /* no counts at all: the summary says so */
+	}
+	g->tables = xcalloc(cfg->n_tables ? cfg->n_tables : 1, sizeof *g->tables);
+	for (size_t t = 0; t < cfg->n_tables; t++) {
+		config one = *cfg;
+		one.tables = &cfg->tables[t];
 		one.n_tables = 1;
 		char w[OPS_GATE_MAX];
-		if (!cmp_payload_all_matched(&one, c->lg->last_counts, w, sizeof w)) {
-			if (all.len)
-				sb_puts(&all, ", ");
-			sb_puts(&all, w);
+		if (cmp_payload_all_matched(&one, lg->last_counts, w, sizeof w))
+			continue;
+		ops_gate_table *gt = &g->tables[g->n_tables++];
+		gt->name = xstrdup(cfg->tables[t].name);
+		gt->why = xstrdup(w);
+		const cmp_rec_table *rt = cmp_rec_find(&rec, cfg->tables[t].name);
+		if (rt && rt->exact && rt->source >= 0 && rt->target >= 0) {
+			gt->counted = true;
+			gt->diff = rt->target - rt->source;
 		}
 	}
-	if (all.len)
-		snprintf(why, n, "%s", all.buf);
+	cmp_rec_free(&rec);
+	qsort(g->tables, g->n_tables, sizeof *g->tables, gate_table_cmp);
+}
+
+void ops_gate_free(ops_gate *g)
+{
+	for (size_t t = 0; t < g->n_tables; t++) {
+		free(g->tables[t].name);
+		free(g->tables[t].why);
+	}
+	free(g->tables);
+	g->tables = NULL;
+	g->n_tables = 0;
+}
+
+void ops_gate_words(const ops_gate *g, size_t width, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (g->met)
+		return;
+	if (g->n_tables == 0) {
+		snprintf(buf, n, "%s", g->tables ? g->summary : "no exact counts recorded");
+		return;
+	}
+	strbuf sb;
+	sb_init(&sb);
+	size_t k;
+	for (k = 0; k < g->n_tables; k++) {
+		const ops_gate_table *gt = &g->tables[k];
+		char one[OPS_GATE_MAX], more[32] = "";
+		if (gt->counted && gt->diff != 0)
+			snprintf(one, sizeof one, "%s%s %+lld", k ? ", " : "", gt->name, (long long)gt->diff);
+		else
+			snprintf(one, sizeof one, "%s%s ?", k ? ", " : "", gt->name);
+		if (k + 1 < g->n_tables)
+			snprintf(more, sizeof more, " +%zu more", g->n_tables - k - 1);
+		if (k > 0 && sb.len + strlen(one) + strlen(more) > width)
+			break;
+		sb_puts(&sb, one);
+	}
+	if (k < g->n_tables)
+		sb_printf(&sb, " +%zu more", g->n_tables - k);
+	snprintf(buf, n, "%s", sb.buf ? sb.buf : "");
+	sb_free(&sb);
+}
+
+/* Whether phase p's counts gate is met, like cmp_gate_met(), but naming
+ * every table that keeps it shut ("reminders: behind, bookings: behind"),
+ * not just the first: the operator decides on the whole list. */
+static bool gate_met(const ops_ctx *c, size_t p, char *why, size_t n)
+{
+	ops_gate g;
+	ops_phase_gate(c->cfg, c->lg, p, &g);
+	strbuf all;
+	sb_init(&all);
+	for (size_t t = 0; t < g.n_tables; t++) {
+		if (all.len)
+			sb_puts(&all, ", ");
+		sb_puts(&all, g.tables[t].why);
+	}
+	snprintf(why, n, "%s", all.len ? all.buf : g.summary);
 	sb_free(&all);
-	return false;
+	bool met = g.met;
+	ops_gate_free(&g);
+	return met;
 }
 
 /* Decides whether phase p may be completed with ov, and when it may,

@@ -6,9 +6,11 @@
 #include "config.h"
 #include <stdlib.h>
 #include "pgcutover/status_json.h"
+#include "pgcutover/ops.h"
 #include "pgcutover/schedule.h"
 
 #define STATUS_JSON_TIME_MAX 40
+#define STATUS_JSON_CURRENT_MAX 512
 
 static cJSON *json_time(double t)
 {
@@ -102,7 +104,33 @@ cJSON *status_duties_json(const runbook *rb, ledger *lg, double now)
 	return arr;
 }
 
-cJSON *status_json_build(const ledger *lg, const char *state_path, double now)
+/* "blocked" and "blocked_by": [{"table", "difference" (target - source,
+ * null without exact counts), "why"}] from ops_phase_gate(). */
+static void add_gate(cJSON *o, const config *cfg, const ledger *lg, size_t p)
+{
+	ops_gate g;
+	ops_phase_gate(cfg, lg, p, &g);
+	cJSON_AddBoolToObject(o, "blocked", g.blocked);
+	cJSON *by = cJSON_AddArrayToObject(o, "blocked_by");
+	for (size_t t = 0; g.blocked && t < g.n_tables; t++) {
+		cJSON *b = cJSON_CreateObject();
+		cJSON_AddStringToObject(b, "table", g.tables[t].name);
+		cJSON_AddItemToObject(b, "difference", g.tables[t].counted ? cJSON_CreateNumber((double)g.tables[t].diff)
+		                                                            : cJSON_CreateNull());
+		cJSON_AddStringToObject(b, "why", g.tables[t].why);
+		cJSON_AddItemToArray(by, b);
+	}
+	if (g.blocked && g.n_tables == 0) {
+		cJSON *b = cJSON_CreateObject();
+		cJSON_AddNullToObject(b, "table");
+		cJSON_AddNullToObject(b, "difference");
+		cJSON_AddStringToObject(b, "why", g.summary);
+		cJSON_AddItemToArray(by, b);
+	}
+	ops_gate_free(&g);
+}
+
+cJSON *status_json_build(const ledger *lg, const config *cfg, const char *state_path, double now)
 {
 	const runbook *rb = lg->rb;
 	cJSON *root = cJSON_CreateObject();
@@ -110,6 +138,16 @@ cJSON *status_json_build(const ledger *lg, const char *state_path, double now)
 	cJSON_AddStringToObject(root, "runbook", rb->path ? rb->path : "");
 	cJSON_AddStringToObject(root, "runbook_sha256", rb->sha256);
 	cJSON_AddStringToObject(root, "state", state_path ? state_path : "");
+	char cur[STATUS_JSON_CURRENT_MAX];
+	ledger_current_words(lg, cur, sizeof cur);
+	cJSON_AddStringToObject(root, "current", cur);
+	cJSON *inp = cJSON_AddArrayToObject(root, "in_progress");
+	size_t np = ledger_phases_in_progress(lg, NULL, 0);
+	size_t *idx = xcalloc(np ? np : 1, sizeof *idx);
+	ledger_phases_in_progress(lg, idx, np);
+	for (size_t k = 0; k < np; k++)
+		cJSON_AddItemToArray(inp, cJSON_CreateString(rb->phases[idx[k]].id));
+	free(idx);
 	cJSON *phases = cJSON_AddArrayToObject(root, "phases");
 	for (size_t p = 0; p < rb->n_phases; p++) {
 		const lg_phase *lp = &lg->phases[p];
@@ -127,6 +165,7 @@ cJSON *status_json_build(const ledger *lg, const char *state_path, double now)
 		for (size_t i = 0; i < rb->phases[p].n_items; i++)
 			if (lg->items[lg->phase_offset[p] + i].changed_in_runbook)
 				cJSON_AddItemToArray(changed, cJSON_CreateString(rb->phases[p].items[i].id));
+		add_gate(o, cfg, lg, p);
 		cJSON_AddItemToArray(phases, o);
 	}
 	cJSON_AddItemToObject(root, "downtime", status_downtime_json(rb, (ledger *)lg, now));

@@ -500,6 +500,8 @@ static int page_rows(ui_ctx *u)
 
 /* ---- ticks and phase completion through ops.c ---- */
 
+#define GATE_TITLE_FMT "Phase %.16s is gated on row counts: %.160s. Reason:"
+
 /* The override or gate prompt's answer goes back to the op that asked; the
  * gate prompt's context carries the order reason given before it. */
 static void override_answer(ui_ctx *u, const char *text, void *ctx)
@@ -557,9 +559,14 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 		return;
 	}
 	case OPS_BLOCKED_BY_GATE: {
-		char title[sizeof u->prompt.title];
-		snprintf(title, sizeof title, "Phase %.16s is gated on row counts: %.150s. Reason to complete it anyway:",
-		         ph->id, oc->gate);
+		/* every table that shuts it, cut to the title with "+N more" */
+		char title[sizeof u->prompt.title], words[OPS_GATE_MAX];
+		int room = ui_prompt_title_cols(u) - snprintf(NULL, 0, GATE_TITLE_FMT, ph->id, "");
+		ops_gate g;
+		ops_phase_gate(u->s.cfg, u->lg, p, &g);
+		ops_gate_words(&g, room > 0 ? (size_t)room : 0, words, sizeof words);
+		ops_gate_free(&g);
+		snprintf(title, sizeof title, GATE_TITLE_FMT, ph->id, words);
 		ui_target *t = ui_target_new(p, i);
 		snprintf(t->order_reason, sizeof t->order_reason, "%s", ov && ov->order_reason ? ov->order_reason : "");
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,

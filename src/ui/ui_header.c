@@ -1,7 +1,8 @@
 /*
  * ui_header.c -- the two header lines: the migration's title, source and
  * target, the mode (DRIVER / MONITOR / REPLAY, in colour and in words),
- * operator@host, the wall clock, time in the current phase and the downtime
+ * operator@host, the wall clock, the phase in progress (or the phases, when
+ * several are; ledger_current_words) with its time, and the downtime
  * clock (schedule.h): planned from the runbook's cutover window, running
  * from the downtime_start event (D) or the first tick inside the window,
  * red and "OVER" past the plan.
@@ -71,15 +72,6 @@ static void endpoint_words(const cfg_endpoint *ep, char *buf, size_t n)
 	}
 }
 
-/* The phase being worked on: the first in progress, else the selected one. */
-static size_t current_phase(const ui_ctx *u)
-{
-	for (size_t p = 0; p < u->rb->n_phases; p++)
-		if (u->lg->phases[p].status == LG_PHASE_IN_PROGRESS)
-			return p;
-	return u->phase;
-}
-
 /* "4m12s behind rehearsal, downtime end ~03:12" (--plan-from); short:
  * "rehearsal: 4m12s behind, end ~03:12", for a narrow terminal. */
 static void rehearsal_words(ui_ctx *u, const sched_downtime *dtm, bool short_form, char *buf, size_t n)
@@ -124,16 +116,15 @@ void ui_header_draw(ui_ctx *u)
 	ui_put(u, w, 0, 1, title, mx - 3, A_BOLD, ui_pair(u, UI_C_TITLE));
 
 	/* line 2 right: phase time, downtime */
-	size_t cp = current_phase(u);
-	const lg_phase *lp = &u->lg->phases[cp];
+	/* where the migration is (ledger.h), with the time in the phase when
+	 * one is in progress */
 	char phase_t[96], dt[96], right[200];
-	if (lp->status == LG_PHASE_IN_PROGRESS && lp->started_at > 0) {
+	size_t cp = ledger_current_words(u->lg, phase_t, sizeof phase_t);
+	if (cp != SIZE_MAX && ledger_phases_in_progress(u->lg, NULL, 0) == 1 && u->lg->phases[cp].started_at > 0) {
 		char d[24];
-		ui_fmt_duration(now - lp->started_at, d, sizeof d);
-		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id, d);
-	} else {
-		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id,
-		         lg_phase_status_words(lp->status));
+		ui_fmt_duration(now - u->lg->phases[cp].started_at, d, sizeof d);
+		size_t l = strlen(phase_t);
+		snprintf(phase_t + l, sizeof phase_t - l, " %s", d);
 	}
 	sched_downtime dtm;
 	sched_downtime_get(u->rb, u->lg, now, &dtm);

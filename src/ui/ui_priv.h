@@ -516,5 +516,7 @@ void ui_prompt_open(ui_ctx *u, const ui_prompt_spec *spec);
 bool ui_prompt_active(const ui_ctx *u);
 void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code);
 void ui_prompt_draw(ui_ctx *u);
+/* Columns the prompt's title has before it is cut (for text cut to fit). */
+int ui_prompt_title_cols(const ui_ctx *u);
 
 #endif

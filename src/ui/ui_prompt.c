@@ -231,10 +231,20 @@ enter: {
 	}
 }
 
+static int prompt_cols(const ui_ctx *u)
+{
+	return u->cols - 4 < PROMPT_MAX_COLS ? u->cols - 4 : PROMPT_MAX_COLS;
+}
+
+int ui_prompt_title_cols(const ui_ctx *u)
+{
+	return prompt_cols(u) - 4;
+}
+
 void ui_prompt_draw(ui_ctx *u)
 {
 	ui_prompt *p = &u->prompt;
-	int w = u->cols - 4 < PROMPT_MAX_COLS ? u->cols - 4 : PROMPT_MAX_COLS;
+	int w = prompt_cols(u);
 	int h = PROMPT_ROWS;
 	int y = (u->rows - h) / 2, x = (u->cols - w) / 2;
 	if (u->w_prompt)

@@ -3,7 +3,8 @@
  * extra such as post-migration) with a progress bar, done/total, risk
  * level, status in words (not started, in progress, done, rolled back) and
  * the actual duration once done, the actual downtime on the window's phase,
- * and "R" on phases with a rollback step to run.  j/k select the phase the checklist shows;
+ * and "R" on phases with a rollback step to run; a phase its counts gate
+ * blocks (ops_phase_gate) says "blocked:" and by which tables instead.  j/k select the phase the checklist shows;
  * Space on a finished phase records it complete (with an override reason
  * when an earlier phase is open).
  */
@@ -17,6 +18,7 @@
 #define RAIL_ROWS_PER_PHASE 2
 #define RAIL_BAR_COLS 10
 #define RAIL_RISK_COLS 6
+#define RAIL_BLOCKED "blocked: "
 
 /* "HIGH", "MEDIUM - data loss" -> first word, upper case, short. */
 static void risk_word(const char *risk, char *buf, size_t n)
@@ -89,6 +91,20 @@ void ui_rail_draw(ui_ctx *u)
 		if (risk[0])
 			ui_put_right(u, w, y, width, risk, base | (risk_high(risk) ? A_BOLD : 0),
 			             ui_pair(u, risk_high(risk) ? UI_C_RISK : UI_C_DIM));
+		/* line 2 of a phase its counts gate blocks: the tables that do
+		 * (ops.h), in place of the bar that would read "done" */
+		ops_gate g;
+		ops_phase_gate(u->s.cfg, u->lg, p, &g);
+		if (g.blocked) {
+			char words[OPS_GATE_MAX], line[OPS_GATE_MAX + 16];
+			int room = width - 2 - (int)strlen(RAIL_BLOCKED);
+			ops_gate_words(&g, room > 0 ? (size_t)room : 0, words, sizeof words);
+			snprintf(line, sizeof line, RAIL_BLOCKED "%s", words);
+			ui_put(u, w, y + 1, 2, line, width - 2, base | A_BOLD, ui_pair(u, UI_C_WARN));
+			ops_gate_free(&g);
+			continue;
+		}
+		ops_gate_free(&g);
 		/* line 2: bar, figures, status words, actual duration */
 		ui_bar(u, w, y + 1, 2, RAIL_BAR_COLS, lp->done, lp->total);
 		char facts[96];

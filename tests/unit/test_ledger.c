@@ -7,6 +7,7 @@
  * inline texts with runbook_parse().
  */
 #include "config.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,6 +404,51 @@ static void test_rolled_back(void)
 	runbook_free(rb);
 }
 
+/* Where the migration is, for the header and `status`: the phases in
+ * progress, not the first phase nobody started. */
+static const char RB_FIVE[] =
+	"# Five\n\n## Phase 1: A\n\n- [ ] a1\n\n## Phase 2: B\n\n- [ ] b1\n\n"
+	"## Phase 3: C\n\n- [ ] c1\n- [ ] c2\n\n## Phase 4: D\n\n- [ ] d1\n\n"
+	"## Phase 5: E\n\n- [ ] e1\n- [ ] e2\n";
+
+static void test_current(void)
+{
+	runbook *rb = parse(RB_FIVE);
+	if (!rb)
+		return;
+	ledger *lg = ledger_new(rb);
+	char w[128];
+	size_t idx[4];
+	is_int((long long)ledger_current_words(lg, w, sizeof w), 0, "nothing done: the first phase");
+	is_str(w, "phase 1 not started", "in words");
+	tick(lg, rb, "ana", 100, "3", "3.1", NULL);
+	is_int((long long)ledger_current_words(lg, w, sizeof w), 2, "phase 3 ticked, 1 never started: phase 3");
+	is_str(w, "phase 3 in progress", "in words: the phase in progress, not phase 1");
+	tick(lg, rb, "ben", 110, "5", "5.1", NULL);
+	is_int((long long)ledger_phases_in_progress(lg, idx, 4), 2, "two phases in progress");
+	ok(idx[0] == 2 && idx[1] == 4, "3 and 5, in runbook order");
+	is_int((long long)ledger_current_words(lg, w, sizeof w), 4, "several: the latest is returned");
+	is_str(w, "phases 3, 5 in progress", "several in progress: all named");
+	tick(lg, rb, "ben", 120, "5", "5.2", NULL);
+	tick(lg, rb, "ana", 130, "3", "3.2", NULL);
+	ledger_current_words(lg, w, sizeof w);
+	is_str(w, "phase 1 not started", "3 and 5 done, none in progress, none after 5: the first open phase");
+	apply(lg, EV_PHASE_ROLLED_BACK, "ben", 200, "5", NULL, "{}");
+	ledger_current_words(lg, w, sizeof w);
+	is_str(w, "phase 5 rolled back", "the latest phase worked on, rolled back");
+	tick(lg, rb, "ana", 300, "5", "5.1", NULL);
+	tick(lg, rb, "ana", 300, "5", "5.2", NULL);
+	tick(lg, rb, "ana", 310, "1", "1.1", NULL);
+	tick(lg, rb, "ana", 320, "2", "2.1", NULL);
+	ledger_current_words(lg, w, sizeof w);
+	is_str(w, "phase 4 not started", "1, 2, 3 and 5 done: phase 4 is next");
+	tick(lg, rb, "ana", 330, "4", "4.1", NULL);
+	ok(ledger_current_words(lg, w, sizeof w) == SIZE_MAX, "all done: none");
+	is_str(w, "all phases done", "in words");
+	ledger_free(lg);
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	is_str(lg_phase_status_name(LG_PHASE_ROLLED_BACK), "rolled_back", "status names");
@@ -412,5 +458,6 @@ int main(void)
 	test_diff_synthetic();
 	test_catch_up();
 	test_rolled_back();
+	test_current();
 	return done_testing();
 }

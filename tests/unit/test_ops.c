@@ -402,10 +402,84 @@ static void test_payloads(void)
 	free(s);
 }
 
+/* "Is phase p blocked by its gate, and by which tables": the one answer
+ * the rail, the gate prompt and `status` show. */
+static void test_phase_gate(void)
+{
+	fixture f;
+	if (setup(&f) < 0) {
+		ok(0, "set up");
+		return;
+	}
+	ops_outcome o;
+	pgc_err e = {0};
+	ops_gate g;
+	char w[OPS_GATE_MAX];
+	ops_phase_gate(f.cfg, f.lg, 2, &g);
+	ok(!g.gated && g.met && !g.blocked && g.n_tables == 0, "phase 2 is not gated: never blocked");
+	ops_gate_words(&g, 80, w, sizeof w);
+	is_str(w, "", "no words for a met gate");
+	ops_gate_free(&g);
+	ops_phase_gate(NULL, f.lg, 1, &g);
+	ok(g.met && !g.blocked, "no config: nothing is gated");
+	ops_gate_free(&g);
+
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(g.gated && !g.met && !g.blocked, "phase 1 gated, no counts, not started: not met, not (yet) blocked");
+	ops_gate_free(&g);
+	ops_tick(&f.c, 0, 0, NULL, NULL, &o);
+	ops_tick(&f.c, 0, 1, NULL, NULL, &o);
+	ops_tick(&f.c, 1, 0, NULL, NULL, &o);
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(g.blocked && g.n_tables == 0, "in progress with no counts recorded: blocked, by no table");
+	ops_gate_words(&g, 80, w, sizeof w);
+	is_str(w, "no exact counts recorded", "words: no exact counts");
+	ops_gate_free(&g);
+
+	state_append(f.st, EV_COUNTS, NULL, NULL, COUNTS_BOTH_DIFFER, NULL, &e);
+	ledger_catch_up(f.lg, f.st, &e);
+	int64_t before = state_last_id(f.st);
+	ok(ops_tick(&f.c, 1, 1, NULL, NULL, &o) == 0 && o.result == OPS_BLOCKED_BY_GATE, "the last tick is refused");
+	is_int(state_last_id(f.st), before, "nothing recorded (Esc at the prompt)");
+	ok(strstr(o.gate, "bookings: behind") && strstr(o.gate, "reminders: behind"), "the outcome names every table (%s)", o.gate);
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(g.gated && !g.met && g.blocked, "phase 1 at its gate: blocked");
+	is_int((long long)g.n_tables, 2, "by both tables");
+	ok(g.n_tables == 2 && strcmp(g.tables[0].name, "bookings") == 0 && g.tables[0].counted && g.tables[0].diff == -5 &&
+	   strcmp(g.tables[1].name, "reminders") == 0 && g.tables[1].diff == -2,
+	   "bookings -5 first, reminders -2 (target - source)");
+	ops_gate_words(&g, 80, w, sizeof w);
+	is_str(w, "bookings -5, reminders -2", "words: every table");
+	ops_gate_words(&g, 20, w, sizeof w);
+	is_str(w, "bookings -5 +1 more", "cut to the width: +N more");
+	ops_gate_words(&g, 3, w, sizeof w);
+	is_str(w, "bookings -5 +1 more", "the first table is always named");
+	ops_gate_free(&g);
+
+	state_append(f.st, EV_COUNTS, NULL, NULL, COUNTS_DIFFER, NULL, &e);
+	ledger_catch_up(f.lg, f.st, &e);
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(g.blocked && g.n_tables == 1 && g.tables[0].diff == -5, "only bookings differs now");
+	ops_gate_free(&g);
+
+	ops_override ov = {.gate_reason = "replication catches up"};
+	ops_tick(&f.c, 1, 1, NULL, &ov, &o);
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(!g.met && !g.blocked, "completed with a gate reason: not blocked, though not met");
+	ops_gate_free(&g);
+	state_append(f.st, EV_COUNTS, NULL, NULL, COUNTS_MATCH, NULL, &e);
+	ledger_catch_up(f.lg, f.st, &e);
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(g.met && !g.blocked && g.n_tables == 0, "counts match: met");
+	ops_gate_free(&g);
+	teardown(&f);
+}
+
 int main(void)
 {
 	test_tick_untick_note();
 	test_order_and_gate();
+	test_phase_gate();
 	test_complete_phase();
 	test_downtime_duty();
 	test_runbook_sync();
