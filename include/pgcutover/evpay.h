@@ -227,6 +227,17 @@ char *evr_rehearsal_note(const char *payload);
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and
  * message the payload has (non-empty strings, in that order); "" none. */
 char *evr_why(const char *payload);
+/* An event in one line for a person: "alice      command_end     5.5
+ * exit 127 (0.4s)" -- operator, kind, item or phase, then what the payload
+ * says in brief (a command_end's status, exit code and duration; else
+ * evr_why()).  The console's event strip and log show it.  Sanitised; new
+ * string. */
+char *evp_event_line(const st_event *ev);
+/* Every field of an event, one per line ("key: value", nested objects
+ * indented, a multi-line string's lines below its key), for the console's
+ * event detail and its search: the payload as stored (masked by its
+ * writer), each line sanitised.  New string, lines joined by '\n'. */
+char *evp_event_detail(const st_event *ev);
 /* For JSON written beside the payloads (a plan's dry run): o[key] = v as
  * the audit records it, masked with m and sanitised (null for NULL); a
  * flag's value as *** when its name looks secret. */

@@ -18,6 +18,7 @@
 /* Latency is recorded in tenths of a millisecond. */
 #define EVPAY_LATENCY_TENTHS 10
 #define EVPAY_SECONDS_PER_MINUTE 60.0
+#define EVP_TIME_MAX 40   /* an ISO-8601 time */
 
 static cJSON *parse(const char *payload)
 {
@@ -805,6 +806,124 @@ char *evr_why(const char *payload)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
 		if (cJSON_IsString(v) && v->valuestring[0])
 			sb_printf(&sb, "  %s: %s", keys[i], v->valuestring);
+	}
+	cJSON_Delete(o);
+	return sb_steal(&sb);
+}
+
+/* "1.5s", "2m05s": a command's duration in brief. */
+static void brief_duration(strbuf *sb, double s)
+{
+	if (s < EVPAY_SECONDS_PER_MINUTE)
+		sb_printf(sb, "%.1fs", s);
+	else
+		sb_printf(sb, "%ldm%02lds", (long)(s / EVPAY_SECONDS_PER_MINUTE), (long)s % 60);
+}
+
+/* " exit 127 (0.4s)", " timed_out exit 137 (30.0s)": a command_end. */
+static void command_end_brief(strbuf *sb, const char *payload)
+{
+	evr_command_end ce;
+	evr_command_end_read(payload, &ce);
+	if (ce.status && strcmp(ce.status, "ok") != 0 && strcmp(ce.status, "failed") != 0)
+		sb_printf(sb, " %s", ce.status);
+	if (ce.has_exit)
+		sb_printf(sb, " exit %d", ce.exit_code);
+	if (ce.has_duration) {
+		sb_puts(sb, " (");
+		brief_duration(sb, ce.duration_s);
+		sb_putc(sb, ')');
+	}
+	if (ce.error && ce.error[0])
+		sb_printf(sb, "  error: %s", ce.error);
+	evr_command_end_free(&ce);
+}
+
+char *evp_event_line(const st_event *ev)
+{
+	strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "%-10s %-15s", ev->operator_name ? ev->operator_name : "?", ev->kind ? ev->kind : "?");
+	if (ev->item)
+		sb_printf(&sb, " %s", ev->item);
+	else if (ev->phase)
+		sb_printf(&sb, " phase %s", ev->phase);
+	if (ev->kind && strcmp(ev->kind, EV_COMMAND_END) == 0)
+		command_end_brief(&sb, ev->payload);
+	char *why = evr_why(ev->payload);
+	sb_puts(&sb, why);
+	free(why);
+	char *raw = sb_steal(&sb);
+	char *clean = pgc_sanitize(raw);
+	free(raw);
+	return clean;
+}
+
+static void detail_line(strbuf *sb, int indent, const char *key, const char *value)
+{
+	char *clean = pgc_sanitize(value);
+	sb_printf(sb, "%*s%s%s%s\n", indent, "", key ? key : "", !key ? "" : clean[0] ? ": " : ":", clean);
+	free(clean);
+}
+
+static void detail_value(strbuf *sb, int indent, const char *key, const cJSON *v)
+{
+	if (cJSON_IsString(v) && strchr(v->valuestring, '\n')) {
+		detail_line(sb, indent, key, "");
+		for (const char *p = v->valuestring; *p;) {
+			size_t l = strcspn(p, "\n");
+			char *line = xasprintf("%.*s", (int)l, p);
+			detail_line(sb, indent + 2, NULL, line);
+			free(line);
+			p += l + (p[l] == '\n');
+		}
+	} else if (cJSON_IsString(v)) {
+		detail_line(sb, indent, key, v->valuestring);
+	} else if (cJSON_IsObject(v) || (cJSON_IsArray(v) && v->child &&
+	                                 (cJSON_IsObject(v->child) || cJSON_IsArray(v->child)))) {
+		detail_line(sb, indent, key, "");
+		const cJSON *c;
+		int k = 0;
+		cJSON_ArrayForEach(c, v) {
+			char idx[24];
+			snprintf(idx, sizeof idx, "[%d]", k++);
+			detail_value(sb, indent + 2, cJSON_IsObject(v) ? c->string : idx, c);
+		}
+	} else {
+		char *t = cJSON_PrintUnformatted(v);
+		detail_line(sb, indent, key, t ? t : "");
+		cJSON_free(t);
+	}
+}
+
+char *evp_event_detail(const st_event *ev)
+{
+	strbuf sb;
+	sb_init(&sb);
+	char when[EVP_TIME_MAX];
+	pgc_iso8601(ev->ts, when, sizeof when);
+	char *head = xasprintf("%lld  %s", (long long)ev->id, when);
+	detail_line(&sb, 0, "event", head);
+	free(head);
+	char *who = xasprintf("%s@%s (pid %d)", ev->operator_name ? ev->operator_name : "?",
+	                      ev->host ? ev->host : "?", ev->pid);
+	detail_line(&sb, 0, "operator", who);
+	free(who);
+	detail_line(&sb, 0, "kind", ev->kind ? ev->kind : "?");
+	if (ev->phase)
+		detail_line(&sb, 0, "phase", ev->phase);
+	if (ev->item)
+		detail_line(&sb, 0, "item", ev->item);
+	cJSON *o = parse(ev->payload);
+	if (cJSON_IsObject(o)) {
+		detail_line(&sb, 0, "payload", "");
+		const cJSON *c;
+		cJSON_ArrayForEach(c, o)
+			detail_value(&sb, 2, c->string, c);
+	} else if (ev->payload && ev->payload[0]) {
+		cJSON *text = cJSON_CreateString(ev->payload);
+		detail_value(&sb, 0, "payload", text);
+		cJSON_Delete(text);
 	}
 	cJSON_Delete(o);
 	return sb_steal(&sb);
