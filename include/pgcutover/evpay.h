@@ -233,6 +233,10 @@ char *evr_why(const char *payload);
  * evr_why()).  The console's event strip and log show it.  Sanitised; new
  * string. */
 char *evp_event_line(const st_event *ev);
+/* A command's duration in brief: "0.009s", "0.4s", "2m05s" ("?" below 0),
+ * as the event line and the console's item rows show it. */
+#define EVP_DURATION_MAX 32
+void evp_brief_duration(double s, char *buf, size_t n);
 /* Every field of an event, one per line ("key: value", nested objects
  * indented, a multi-line string's lines below its key), for the console's
  * event detail and its search: the payload as stored (masked by its

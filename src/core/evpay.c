@@ -19,6 +19,7 @@
 #define EVPAY_LATENCY_TENTHS 10
 #define EVPAY_SECONDS_PER_MINUTE 60.0
 #define EVP_TIME_MAX 40   /* an ISO-8601 time */
+#define EVP_SUBSECOND 0.1  /* below it a duration gets milliseconds */
 
 static cJSON *parse(const char *payload)
 {
@@ -811,13 +812,16 @@ char *evr_why(const char *payload)
 	return sb_steal(&sb);
 }
 
-/* "1.5s", "2m05s": a command's duration in brief. */
-static void brief_duration(strbuf *sb, double s)
+void evp_brief_duration(double s, char *buf, size_t n)
 {
-	if (s < EVPAY_SECONDS_PER_MINUTE)
-		sb_printf(sb, "%.1fs", s);
+	if (s < 0)
+		snprintf(buf, n, "?");
+	else if (s < EVP_SUBSECOND)   /* a command that fails at once: 0.009s, not 0.0s */
+		snprintf(buf, n, "%.3fs", s);
+	else if (s < EVPAY_SECONDS_PER_MINUTE)
+		snprintf(buf, n, "%.1fs", s);
 	else
-		sb_printf(sb, "%ldm%02lds", (long)(s / EVPAY_SECONDS_PER_MINUTE), (long)s % 60);
+		snprintf(buf, n, "%ldm%02lds", (long)(s / EVPAY_SECONDS_PER_MINUTE), (long)s % 60);
 }
 
 /* " exit 127 (0.4s)", " timed_out exit 137 (30.0s)": a command_end. */
@@ -830,9 +834,9 @@ static void command_end_brief(strbuf *sb, const char *payload)
 	if (ce.has_exit)
 		sb_printf(sb, " exit %d", ce.exit_code);
 	if (ce.has_duration) {
-		sb_puts(sb, " (");
-		brief_duration(sb, ce.duration_s);
-		sb_putc(sb, ')');
+		char d[EVP_DURATION_MAX];
+		evp_brief_duration(ce.duration_s, d, sizeof d);
+		sb_printf(sb, " (%s)", d);
 	}
 	if (ce.error && ce.error[0])
 		sb_printf(sb, "  error: %s", ce.error);
@@ -918,8 +922,9 @@ char *evp_event_detail(const st_event *ev)
 	if (cJSON_IsObject(o)) {
 		detail_line(&sb, 0, "payload", "");
 		const cJSON *c;
-		cJSON_ArrayForEach(c, o)
+		cJSON_ArrayForEach(c, o) {
 			detail_value(&sb, 2, c->string, c);
+		}
 	} else if (ev->payload && ev->payload[0]) {
 		cJSON *text = cJSON_CreateString(ev->payload);
 		detail_value(&sb, 0, "payload", text);

@@ -290,7 +290,7 @@ void ui_fmt_clock(double t, char *buf, size_t n, bool with_seconds)
 const char *ui_fmt_run(ui_ctx *u, const lg_run *r, char *buf, size_t n)
 {
 	const char *state = lg_run_state(r);
-	char d[24], clock[16];
+	char d[EVP_DURATION_MAX], clock[16];
 	buf[0] = '\0';
 	if (!state)
 		return NULL;
@@ -298,10 +298,7 @@ const char *ui_fmt_run(ui_ctx *u, const lg_run *r, char *buf, size_t n)
 		ui_fmt_duration(ui_now(u) - r->started_at, d, sizeof d);
 		snprintf(buf, n, "%s %s", ui_glyph_str(u, UI_G_RUNNING), d);
 	} else if (strcmp(state, "ok") == 0) {
-		if (r->duration_s >= 0 && r->duration_s < 60)
-			snprintf(d, sizeof d, "%.1fs", r->duration_s);
-		else
-			ui_fmt_duration(r->duration_s, d, sizeof d);
+		evp_brief_duration(r->duration_s, d, sizeof d);
 		snprintf(buf, n, "%s %s", ui_glyph_str(u, UI_G_RUN_OK), d);
 	} else {
 		ui_fmt_clock(r->ended_at, clock, sizeof clock, false);

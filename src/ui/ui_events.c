@@ -1,9 +1,11 @@
 /*
  * ui_events.c -- the event strip (the last audit events, newest first) and
- * the full log overlay (`L`) with search (`/`, then n for the next match).
- * Events are read with state_foreach() after the last one seen, so events
- * appended by another process (a headless `tick`) show up on the next
- * timer tick.  Every line is built once from the event and sanitised.
+ * the full log overlay (`L`) with search (`/`, then n for the next match,
+ * in the lines and the events' fields) and, on Enter, the selected event's
+ * every field.  Events are read with state_foreach() after the last one
+ * seen, so events appended by another process (a headless `tick`) show up
+ * on the next timer tick.  Every line and detail is built once from the
+ * event by evpay.c (evp_event_line, evp_event_detail), sanitised.
  * In REPLAY mode both show the log up to the cursor (ui_timeline.c).
  */
 #include "config.h"

@@ -675,6 +675,10 @@ static void event_line_and_detail(void)
 	free(line);
 	free(pl);
 
+	char d9[EVP_DURATION_MAX];
+	evp_brief_duration(0.009, d9, sizeof d9);
+	is_str(d9, "0.009s", "a command failing at once: milliseconds, not 0.0s");
+
 	ev.kind = EV_UNTICK;
 	ev.payload = "{\"hash\":\"abc\",\"reason\":\"wrong box\"}";
 	line = evp_event_line(&ev);
