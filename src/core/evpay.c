@@ -843,6 +843,18 @@ static void command_end_brief(strbuf *sb, const char *payload)
 	evr_command_end_free(&ce);
 }
 
+char *evp_event_brief(const st_event *ev)
+{
+	strbuf sb;
+	sb_init(&sb);
+	if (ev->kind && strcmp(ev->kind, EV_COMMAND_END) == 0)
+		command_end_brief(&sb, ev->payload);
+	char *raw = sb_steal(&sb);
+	char *clean = pgc_sanitize(raw[0] == ' ' ? raw + 1 : raw);
+	free(raw);
+	return clean;
+}
+
 char *evp_event_line(const st_event *ev)
 {
 	strbuf sb;
@@ -852,8 +864,10 @@ char *evp_event_line(const st_event *ev)
 		sb_printf(&sb, " %s", ev->item);
 	else if (ev->phase)
 		sb_printf(&sb, " phase %s", ev->phase);
-	if (ev->kind && strcmp(ev->kind, EV_COMMAND_END) == 0)
-		command_end_brief(&sb, ev->payload);
+	char *brief = evp_event_brief(ev);
+	if (brief[0])
+		sb_printf(&sb, " %s", brief);
+	free(brief);
 	char *why = evr_why(ev->payload);
 	sb_puts(&sb, why);
 	free(why);

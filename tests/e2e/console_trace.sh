@@ -58,6 +58,8 @@ ok $? "the events pane shows the command_end's exit code and duration"
 is "$(pgc status --json | jq -c '.last_run["1.1"] | [.state, .status, .exit, (.duration_s >= 0)]')" \
 	'["failed","failed",127,true]' "status --json has the same last run"
 is "$(pgc status --json | jq -c '.last_run["1.2"]')" null "an item never run has none"
+pgc log | grep -Eq 'command_end +1\.1 +exit 127 \([0-9.]+s\)  \{'
+ok $? "pgcutover log: the same exit 127 (duration) before the payload"
 
 # the log: search in the line and in the payload, Enter for the detail
 keys L
