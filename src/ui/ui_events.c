@@ -312,12 +312,14 @@ static void log_search_answer(ui_ctx *u, const char *text, void *ctx)
 int ui_log_key(ui_ctx *u, ui_action a)
 {
 	if (u->log_detail) {
-		if (a == UI_ACT_BACK)
-			u->log_detail = false;
+		bool search = a == UI_ACT_SEARCH || a == UI_ACT_SEARCH_NEXT;
+		if (a == UI_ACT_BACK || search)
+			u->log_detail = false;   /* a search goes on in the list */
 		else if (!ui_list_key(&u->log_detail_list, a))
 			return 0;
 		ui_mark(u, UI_DIRTY_OVERLAY);
-		return 1;
+		if (!search)
+			return 1;
 	}
 	if (a == UI_ACT_OPEN && u->n_log) {
 		ui_list_init(&u->log_detail_list, false);

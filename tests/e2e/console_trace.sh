@@ -78,6 +78,11 @@ keys Escape
 wait_screen 'Audit log' 5; ok $? "Esc goes back to the log"
 keys G g /; text 'pm2'; keys Enter
 wait_screen 'match: event #[0-9]+' 5; ok $? "/pm2 finds a word of the payload only"
+keys Enter
+wait_screen 'Event #[0-9]+' 5
+keys /; text 'exit 127'; keys Enter
+wait_screen "Audit log.*search: \"exit 127\"" 5; ok $? "/ in the detail searches on in the list"
+like "$(screen)" "match: event #$end_id " "... and finds the command_end again"
 keys Escape
 wait_screen_not 'Audit log' 5
 
