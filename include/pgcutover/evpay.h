@@ -227,6 +227,25 @@ char *evr_rehearsal_note(const char *payload);
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and
  * message the payload has (non-empty strings, in that order); "" none. */
 char *evr_why(const char *payload);
+/* What an event's payload says at a glance, "" when its kind has nothing
+ * to say: a command_end's status (unless ok/failed), exit code and duration,
+ * "exit 127 (0.4s)".  `pgcutover log` puts it before the payload, and
+ * evp_event_line() after the item.  Sanitised; new string. */
+char *evp_event_brief(const st_event *ev);
+/* An event in one line for a person: "alice      command_end     5.5
+ * exit 127 (0.4s)" -- operator, kind, item or phase, then evp_event_brief()
+ * and evr_why().  The console's event strip and log show it.  Sanitised;
+ * new string. */
+char *evp_event_line(const st_event *ev);
+/* A command's duration in brief: "0.009s", "0.4s", "2m05s" ("?" below 0),
+ * as the event line and the console's item rows show it. */
+#define EVP_DURATION_MAX 32
+void evp_brief_duration(double s, char *buf, size_t n);
+/* Every field of an event, one per line ("key: value", nested objects
+ * indented, a multi-line string's lines below its key), for the console's
+ * event detail and its search: the payload as stored (masked by its
+ * writer), each line sanitised.  New string, lines joined by '\n'. */
+char *evp_event_detail(const st_event *ev);
 /* For JSON written beside the payloads (a plan's dry run): o[key] = v as
  * the audit records it, masked with m and sanitised (null for NULL); a
  * flag's value as *** when its name looks secret. */

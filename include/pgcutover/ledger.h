@@ -17,6 +17,19 @@ typedef struct lg_note {
 	char *text;
 } lg_note;
 
+/* An item's last command run (command_start, then command_end or
+ * command_unknown closing it): running while ended_at is 0. */
+#define LG_RUN_STATUS_MAX 16
+typedef struct lg_run {
+	int64_t start_id;         /* its command_start; 0 = never run */
+	double started_at;
+	double ended_at;          /* 0 while it runs */
+	char status[LG_RUN_STATUS_MAX];   /* "ok", "failed", "timed_out", "unknown"...; "" while it runs */
+	bool has_exit;
+	int exit_code;
+	double duration_s;        /* as command_end recorded it; -1 when absent */
+} lg_run;
+
 typedef struct lg_item {
 	bool done;
 	double done_at;           /* 0 when not done or done in the file */
@@ -29,6 +42,7 @@ typedef struct lg_item {
 	double first_run_at;      /* first command_start of the item's command
 	                           * (rollback steps aside) since its phase was
 	                           * last rolled back; 0 = never run */
+	lg_run last_run;          /* its last command run, rollback steps included */
 } lg_item;
 
 typedef enum lg_phase_status {
@@ -92,6 +106,12 @@ int ledger_catch_up(ledger *lg, state *st, pgc_err *e);
 int ledger_build_at(const runbook *rb, state *st, int64_t event_id, ledger **out, pgc_err *e);
 
 lg_item *ledger_item(ledger *lg, size_t phase_idx, size_t item_idx);
+/* An item's last run as a word: "running", "ok", or "failed" for any other
+ * end (failed, timed_out, error, unknown...); NULL when it never ran. */
+const char *lg_run_state(const lg_run *r);
+/* The item whose command runs now (the latest started when several do):
+ * 0 with its indexes, -1 when none runs. */
+int ledger_running(const ledger *lg, size_t *phase_idx, size_t *item_idx);
 const char *lg_phase_status_name(lg_phase_status s);
 /* "not started", "in progress", "done", "rolled back": for people. */
 const char *lg_phase_status_words(lg_phase_status s);

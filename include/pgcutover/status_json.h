@@ -6,7 +6,7 @@
  * in_progress, phases[{id, title, status, done, total, started_at,
  * completed_at, duration_s, changed_in_runbook, blocked, blocked_by}],
  * items_done, items_total, last_event_id, last_event_at, unmatched_events,
- * downtime, duties.
+ * downtime, duties, last_run.
  */
 #ifndef PGCUTOVER_STATUS_JSON_H
 #define PGCUTOVER_STATUS_JSON_H
@@ -30,5 +30,10 @@ cJSON *status_downtime_json(const runbook *rb, ledger *lg, double now);
 /* [{"item","text","every","every_s","active","last_done_at","last_done_by",
  *   "count","next_due_at","overdue"}] */
 cJSON *status_duties_json(const runbook *rb, ledger *lg, double now);
+/* An item's last command run (the "last_run" object, keyed by the id of
+ * every item that ran): {"state":"running"|"ok"|"failed","start_id",
+ * "started_at","ended_at","status","exit","duration_s"} (null where it does
+ * not apply; duration_s so far while it runs); null when it never ran. */
+cJSON *status_run_json(const lg_run *r, double now);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * cmd_log.c -- `pgcutover log [--json] [--since T] [--limit N] [--verify]`:
- * the audit log as stored, oldest first, or a check of its hash chain.
+ * the audit log as stored, oldest first (a command_end's exit code and
+ * duration at a glance before its payload), or a check of its hash chain.
  * Read-only (SQLITE_OPEN_READONLY), so it works beside a driving console.
  * --json prints an array of events; with --verify, {"intact":..}.  Both are
  * interfaces (see pgcutover(1)).  Exit 1 when --verify finds a bad event.
@@ -81,8 +82,10 @@ static int print_event(const st_event *ev, void *ud)
 	/* Payloads are JSON (control characters escaped), but a file edited by
 	 * hand may hold anything: never send raw escapes to the terminal. */
 	char *shown = ops_runbook_loaded_brief(ev);
-	char *line = xasprintf("%6lld  %s  %-16s %-16s %-8s %s", (long long)ev->id, ts, who, ev->kind,
-	                       what, shown ? shown : ev->payload);
+	char *brief = evp_event_brief(ev);   /* "exit 127 (0.4s)", as the console's events show */
+	char *line = xasprintf("%6lld  %s  %-16s %-16s %-8s %s%s%s", (long long)ev->id, ts, who, ev->kind,
+	                       what, brief, brief[0] ? "  " : "", shown ? shown : ev->payload);
+	free(brief);
 	free(shown);
 	char *safe = pgc_sanitize(line);
 	puts(safe);

@@ -18,6 +18,8 @@
 /* Latency is recorded in tenths of a millisecond. */
 #define EVPAY_LATENCY_TENTHS 10
 #define EVPAY_SECONDS_PER_MINUTE 60.0
+#define EVP_TIME_MAX 40   /* an ISO-8601 time */
+#define EVP_SUBSECOND 0.1  /* below it a duration gets milliseconds */
 
 static cJSON *parse(const char *payload)
 {
@@ -805,6 +807,142 @@ char *evr_why(const char *payload)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
 		if (cJSON_IsString(v) && v->valuestring[0])
 			sb_printf(&sb, "  %s: %s", keys[i], v->valuestring);
+	}
+	cJSON_Delete(o);
+	return sb_steal(&sb);
+}
+
+void evp_brief_duration(double s, char *buf, size_t n)
+{
+	if (s < 0)
+		snprintf(buf, n, "?");
+	else if (s < EVP_SUBSECOND)   /* a command that fails at once: 0.009s, not 0.0s */
+		snprintf(buf, n, "%.3fs", s);
+	else if (s < EVPAY_SECONDS_PER_MINUTE)
+		snprintf(buf, n, "%.1fs", s);
+	else
+		snprintf(buf, n, "%ldm%02lds", (long)(s / EVPAY_SECONDS_PER_MINUTE), (long)s % 60);
+}
+
+/* " exit 127 (0.4s)", " timed_out exit 137 (30.0s)": a command_end. */
+static void command_end_brief(strbuf *sb, const char *payload)
+{
+	evr_command_end ce;
+	evr_command_end_read(payload, &ce);
+	if (ce.status && strcmp(ce.status, "ok") != 0 && strcmp(ce.status, "failed") != 0)
+		sb_printf(sb, " %s", ce.status);
+	if (ce.has_exit)
+		sb_printf(sb, " exit %d", ce.exit_code);
+	if (ce.has_duration) {
+		char d[EVP_DURATION_MAX];
+		evp_brief_duration(ce.duration_s, d, sizeof d);
+		sb_printf(sb, " (%s)", d);
+	}
+	if (ce.error && ce.error[0])
+		sb_printf(sb, "  error: %s", ce.error);
+	evr_command_end_free(&ce);
+}
+
+char *evp_event_brief(const st_event *ev)
+{
+	strbuf sb;
+	sb_init(&sb);
+	if (ev->kind && strcmp(ev->kind, EV_COMMAND_END) == 0)
+		command_end_brief(&sb, ev->payload);
+	char *raw = sb_steal(&sb);
+	char *clean = pgc_sanitize(raw[0] == ' ' ? raw + 1 : raw);
+	free(raw);
+	return clean;
+}
+
+char *evp_event_line(const st_event *ev)
+{
+	strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "%-10s %-15s", ev->operator_name ? ev->operator_name : "?", ev->kind ? ev->kind : "?");
+	if (ev->item)
+		sb_printf(&sb, " %s", ev->item);
+	else if (ev->phase)
+		sb_printf(&sb, " phase %s", ev->phase);
+	char *brief = evp_event_brief(ev);
+	if (brief[0])
+		sb_printf(&sb, " %s", brief);
+	free(brief);
+	char *why = evr_why(ev->payload);
+	sb_puts(&sb, why);
+	free(why);
+	char *raw = sb_steal(&sb);
+	char *clean = pgc_sanitize(raw);
+	free(raw);
+	return clean;
+}
+
+static void detail_line(strbuf *sb, int indent, const char *key, const char *value)
+{
+	char *clean = pgc_sanitize(value);
+	sb_printf(sb, "%*s%s%s%s\n", indent, "", key ? key : "", !key ? "" : clean[0] ? ": " : ":", clean);
+	free(clean);
+}
+
+static void detail_value(strbuf *sb, int indent, const char *key, const cJSON *v)
+{
+	if (cJSON_IsString(v) && strchr(v->valuestring, '\n')) {
+		detail_line(sb, indent, key, "");
+		for (const char *p = v->valuestring; *p;) {
+			size_t l = strcspn(p, "\n");
+			char *line = xasprintf("%.*s", (int)l, p);
+			detail_line(sb, indent + 2, NULL, line);
+			free(line);
+			p += l + (p[l] == '\n');
+		}
+	} else if (cJSON_IsString(v)) {
+		detail_line(sb, indent, key, v->valuestring);
+	} else if (cJSON_IsObject(v) || (cJSON_IsArray(v) && v->child &&
+	                                 (cJSON_IsObject(v->child) || cJSON_IsArray(v->child)))) {
+		detail_line(sb, indent, key, "");
+		const cJSON *c;
+		int k = 0;
+		cJSON_ArrayForEach(c, v) {
+			char idx[24];
+			snprintf(idx, sizeof idx, "[%d]", k++);
+			detail_value(sb, indent + 2, cJSON_IsObject(v) ? c->string : idx, c);
+		}
+	} else {
+		char *t = cJSON_PrintUnformatted(v);
+		detail_line(sb, indent, key, t ? t : "");
+		cJSON_free(t);
+	}
+}
+
+char *evp_event_detail(const st_event *ev)
+{
+	strbuf sb;
+	sb_init(&sb);
+	char when[EVP_TIME_MAX];
+	pgc_iso8601(ev->ts, when, sizeof when);
+	char *head = xasprintf("%lld  %s", (long long)ev->id, when);
+	detail_line(&sb, 0, "event", head);
+	free(head);
+	char *who = xasprintf("%s@%s (pid %d)", ev->operator_name ? ev->operator_name : "?",
+	                      ev->host ? ev->host : "?", ev->pid);
+	detail_line(&sb, 0, "operator", who);
+	free(who);
+	detail_line(&sb, 0, "kind", ev->kind ? ev->kind : "?");
+	if (ev->phase)
+		detail_line(&sb, 0, "phase", ev->phase);
+	if (ev->item)
+		detail_line(&sb, 0, "item", ev->item);
+	cJSON *o = parse(ev->payload);
+	if (cJSON_IsObject(o)) {
+		detail_line(&sb, 0, "payload", "");
+		const cJSON *c;
+		cJSON_ArrayForEach(c, o) {
+			detail_value(&sb, 2, c->string, c);
+		}
+	} else if (ev->payload && ev->payload[0]) {
+		cJSON *text = cJSON_CreateString(ev->payload);
+		detail_value(&sb, 0, "payload", text);
+		cJSON_Delete(text);
 	}
 	cJSON_Delete(o);
 	return sb_steal(&sb);

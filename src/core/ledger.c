@@ -18,7 +18,7 @@
 #include "pgcutover/evpay.h"
 #include "pgcutover/ledger.h"
 
-#define LG_SNAPSHOT_FORMAT 3   /* 2: phases carry rolled_back_at; 3: items first_run_at */
+#define LG_SNAPSHOT_FORMAT 4   /* 2: phases carry rolled_back_at; 3: items first_run_at; 4: last_run */
 /* Items listed per category in the human diff summary before "+N more". */
 #define LG_SUMMARY_MAX_IDS 8
 
@@ -393,12 +393,65 @@ static void apply_command_start(ledger *lg, const st_event *ev)
 		return;
 	evr_command_start cs;
 	evr_command_start_read(ev->payload, &cs);
+	if (!cs.item_hash || strcmp(lg->rb->phases[p].items[i].hash, cs.item_hash) == 0) {
+		lg_run *r = &ledger_item(lg, p, i)->last_run;
+		*r = (lg_run){.start_id = ev->id, .started_at = ev->ts, .duration_s = -1};
+	}
 	if (!cs.rollback && (!cs.item_hash || strcmp(lg->rb->phases[p].items[i].hash, cs.item_hash) == 0)) {
 		lg_item *it = ledger_item(lg, p, i);
 		if (it->first_run_at == 0)
 			it->first_run_at = ev->ts;
 	}
 	evr_command_start_free(&cs);
+}
+
+/* The end of a run (command_end) or its loss (command_unknown, pgcutover
+ * died while it ran): closes the item's last run when it is the run that
+ * started; an end of an older run changes nothing. */
+static void apply_command_end(ledger *lg, const st_event *ev, bool unknown)
+{
+	size_t p, i;
+	if (!ev->item || ledger_find_item(lg, ev->item, &p, &i) < 0)
+		return;
+	lg_run *r = &ledger_item(lg, p, i)->last_run;
+	if (r->start_id == 0 || r->start_id != evp_command_closes(ev->payload))
+		return;
+	r->ended_at = ev->ts;
+	if (unknown) {
+		snprintf(r->status, sizeof r->status, "unknown");
+		return;
+	}
+	evr_command_end ce;
+	evr_command_end_read(ev->payload, &ce);
+	snprintf(r->status, sizeof r->status, "%s", ce.status ? ce.status : "unknown");
+	r->has_exit = ce.has_exit;
+	r->exit_code = ce.exit_code;
+	r->duration_s = ce.has_duration ? ce.duration_s : -1;
+	evr_command_end_free(&ce);
+}
+
+const char *lg_run_state(const lg_run *r)
+{
+	if (!r || r->start_id == 0)
+		return NULL;
+	if (r->ended_at == 0)
+		return "running";
+	return strcmp(r->status, "ok") == 0 ? "ok" : "failed";
+}
+
+int ledger_running(const ledger *lg, size_t *phase_idx, size_t *item_idx)
+{
+	const lg_run *best = NULL;
+	for (size_t p = 0; p < lg->rb->n_phases; p++)
+		for (size_t i = 0; i < lg->rb->phases[p].n_items; i++) {
+			const lg_run *r = &lg->items[lg->phase_offset[p] + i].last_run;
+			if (r->start_id && r->ended_at == 0 && (!best || r->start_id > best->start_id)) {
+				best = r;
+				*phase_idx = p;
+				*item_idx = i;
+			}
+		}
+	return best ? 0 : -1;
 }
 
 /* A rolled-back phase is reopened: its ticks stay in the log (and in each
@@ -439,6 +492,10 @@ void ledger_apply(ledger *lg, const st_event *ev)
 	bool duty = strcmp(k, EV_DUTY_DONE) == 0;
 	if (strcmp(k, "command_start") == 0) {   /* EV_COMMAND_START, action.h */
 		apply_command_start(lg, ev);
+		return;
+	}
+	if (strcmp(k, "command_end") == 0 || strcmp(k, "command_unknown") == 0) {
+		apply_command_end(lg, ev, strcmp(k, "command_unknown") == 0);
 		return;
 	}
 	if (!(tick || untick || note || complete || override || counts || rolled_back || dt_start || dt_end || duty))
@@ -623,6 +680,17 @@ char *ledger_snapshot_json(const ledger *lg)
 			cJSON_AddItemToObject(o, "n", notes_json(it->notes, it->n_notes));
 		if (it->first_run_at)
 			cJSON_AddNumberToObject(o, "r", it->first_run_at);
+		if (it->last_run.start_id) {
+			const lg_run *r = &it->last_run;
+			cJSON *lr = cJSON_AddObjectToObject(o, "lr");
+			cJSON_AddNumberToObject(lr, "id", (double)r->start_id);
+			cJSON_AddNumberToObject(lr, "s", r->started_at);
+			cJSON_AddNumberToObject(lr, "e", r->ended_at);
+			cJSON_AddStringToObject(lr, "st", r->status);
+			if (r->has_exit)
+				cJSON_AddNumberToObject(lr, "x", r->exit_code);
+			cJSON_AddNumberToObject(lr, "d", r->duration_s);
+		}
 		if (it->duty_count) {
 			cJSON_AddNumberToObject(o, "dt", it->duty_done_at);
 			cJSON_AddStringToObject(o, "db", it->duty_done_by ? it->duty_done_by : "?");
@@ -661,6 +729,29 @@ char *ledger_snapshot_json(const ledger *lg)
 	return out;
 }
 
+static double num_or(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static void restore_run(const cJSON *lr, lg_run *r)
+{
+	memset(r, 0, sizeof *r);
+	r->duration_s = -1;
+	if (!cJSON_IsObject(lr))
+		return;
+	r->start_id = (int64_t)num_or(lr, "id", 0);
+	r->started_at = num_or(lr, "s", 0);
+	r->ended_at = num_or(lr, "e", 0);
+	const char *st = json_str(lr, "st");
+	snprintf(r->status, sizeof r->status, "%s", st ? st : "");
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(lr, "x");
+	r->has_exit = cJSON_IsNumber(x);
+	r->exit_code = r->has_exit ? x->valueint : 0;
+	r->duration_s = num_or(lr, "d", -1);
+}
+
 int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_err *e)
 {
 	cJSON *root = cJSON_Parse(json);
@@ -693,6 +784,7 @@ int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_
 			it->duty_count = cJSON_IsNumber(dn) ? dn->valueint : 0;
 			const cJSON *r = cJSON_GetObjectItemCaseSensitive(io, "r");
 			it->first_run_at = cJSON_IsNumber(r) ? r->valuedouble : 0;
+			restore_run(cJSON_GetObjectItemCaseSensitive(io, "lr"), &it->last_run);
 			const char *db = json_str(io, "db");
 			free(it->duty_done_by);
 			it->duty_done_by = db ? xstrdup(db) : NULL;

@@ -130,6 +130,23 @@ static void add_gate(cJSON *o, const config *cfg, const ledger *lg, size_t p)
 	ops_gate_free(&g);
 }
 
+cJSON *status_run_json(const lg_run *r, double now)
+{
+	const char *state = lg_run_state(r);
+	if (!state)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddNumberToObject(o, "start_id", (double)r->start_id);
+	cJSON_AddItemToObject(o, "started_at", json_time(r->started_at));
+	cJSON_AddItemToObject(o, "ended_at", json_time(r->ended_at));
+	cJSON_AddItemToObject(o, "status", r->ended_at > 0 ? cJSON_CreateString(r->status) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "exit", r->has_exit ? cJSON_CreateNumber(r->exit_code) : cJSON_CreateNull());
+	double d = r->ended_at > 0 ? r->duration_s : now - r->started_at;
+	cJSON_AddItemToObject(o, "duration_s", d >= 0 ? cJSON_CreateNumber(d) : cJSON_CreateNull());
+	return o;
+}
+
 cJSON *status_json_build(const ledger *lg, const config *cfg, const char *state_path, double now)
 {
 	const runbook *rb = lg->rb;
@@ -170,6 +187,13 @@ cJSON *status_json_build(const ledger *lg, const config *cfg, const char *state_
 	}
 	cJSON_AddItemToObject(root, "downtime", status_downtime_json(rb, (ledger *)lg, now));
 	cJSON_AddItemToObject(root, "duties", status_duties_json(rb, (ledger *)lg, now));
+	cJSON *runs = cJSON_AddObjectToObject(root, "last_run");   /* item id: its last run */
+	for (size_t p = 0; p < rb->n_phases; p++)
+		for (size_t i = 0; i < rb->phases[p].n_items; i++) {
+			const lg_run *r = &lg->items[lg->phase_offset[p] + i].last_run;
+			if (r->start_id)
+				cJSON_AddItemToObject(runs, rb->phases[p].items[i].id, status_run_json(r, now));
+		}
 	cJSON_AddNumberToObject(root, "items_done", lg->items_done);
 	cJSON_AddNumberToObject(root, "items_total", lg->items_total);
 	cJSON_AddNumberToObject(root, "last_event_id", (double)lg->last_event_id);

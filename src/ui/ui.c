@@ -474,8 +474,11 @@ static void on_timer(loop *lp, void *ud)
 	long sec = (long)now;
 	bool new_second = sec != u->clock_sec;
 	if (new_second) {
+		size_t rp, ri;
 		if (sec / 60 != u->clock_sec / 60)
 			ui_mark(u, UI_DIRTY_LIST | UI_DIRTY_RAIL);   /* schedules, durations */
+		else if (ledger_running(u->lg, &rp, &ri) == 0)
+			ui_mark(u, UI_DIRTY_LIST);   /* a running command's "⟳ 0m21s" */
 		u->clock_sec = sec;
 		ui_mark(u, UI_DIRTY_HEADER);
 	}

@@ -344,16 +344,24 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 	} else if (done) {
 		rl += (size_t)snprintf(right + rl, sizeof right - rl, "(in the file)");
 	}
+	/* its last command run, at the very right: failed in the warning colour */
+	char run[64];
+	const char *run_state = li ? ui_fmt_run(u, &li->last_run, run, sizeof run) : NULL;
+	bool run_failed = run_state && strcmp(run_state, "failed") == 0;
+	int runw = run_state ? ui_text_width(u, run) + 1 : 0;
 	int rw = ui_text_width(u, right);
 	int text_x = x + 2 + mw + 1;
-	int text_w = width - (2 + mw + 1) - (rw ? rw + 2 : 0);
+	int text_w = width - (2 + mw + 1) - (rw ? rw + 2 : 0) - runw;
 	if (text_w < width / 3) {
-		text_w = width - (2 + mw + 1);
-		rw = 0;   /* a narrow pane keeps the text, drops the facts */
+		text_w = width - (2 + mw + 1) - runw;
+		rw = 0;   /* a narrow pane keeps the text and the run, drops the facts */
 	}
 	ui_put(u, w, y, text_x, it->text, text_w, base | (done ? ui_attr(u, UI_C_DIM, 0) : 0), 0);
+	if (runw)
+		ui_put_right(u, w, y, x + width, run, base | (run_failed ? A_BOLD : 0),
+		             run_failed ? ui_pair(u, UI_C_WARN) : ui_pair(u, UI_C_ACCENT));
 	if (rw)
-		ui_put_right(u, w, y, x + width, right, base | (overdue ? A_BOLD : 0),
+		ui_put_right(u, w, y, x + width - runw, right, base | (overdue ? A_BOLD : 0),
 		             overdue ? ui_pair(u, UI_C_WARN) : done ? ui_pair(u, UI_C_DONE) : ui_pair(u, UI_C_DIM));
 }
 

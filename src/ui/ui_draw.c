@@ -30,6 +30,9 @@ static const char *const glyph_utf8[UI_G_N] = {
 	[UI_G_CMD] = "$",
 	[UI_G_NOTE] = "\xe2\x9c\x8e",           /* ✎ */
 	[UI_G_TIMES] = "\xc3\x97",              /* × */
+	[UI_G_RUN_OK] = "\xe2\x9c\x93",         /* ✓ */
+	[UI_G_RUN_FAILED] = "\xe2\x9c\x97",     /* ✗ */
+	[UI_G_RUNNING] = "\xe2\x9f\xb3",        /* ⟳ */
 };
 
 static const char *const glyph_ascii[UI_G_N] = {
@@ -38,6 +41,7 @@ static const char *const glyph_ascii[UI_G_N] = {
 	[UI_G_CURSOR] = ">", [UI_G_CHECKPOINT] = "<>", [UI_G_HLINE] = "-",
 	[UI_G_VLINE] = "|", [UI_G_ELLIPSIS] = "~", [UI_G_BULLET] = "-",
 	[UI_G_CMD] = "$", [UI_G_NOTE] = "n", [UI_G_TIMES] = "x",
+	[UI_G_RUN_OK] = "v", [UI_G_RUN_FAILED] = "x", [UI_G_RUNNING] = "~",
 };
 
 const char *ui_glyph_str(const ui_ctx *u, ui_glyph g)
@@ -281,6 +285,29 @@ void ui_fmt_clock(double t, char *buf, size_t n, bool with_seconds)
 	struct tm tm;
 	localtime_r(&tt, &tm);
 	strftime(buf, n, with_seconds ? "%H:%M:%S" : "%H:%M", &tm);
+}
+
+const char *ui_fmt_run(ui_ctx *u, const lg_run *r, char *buf, size_t n)
+{
+	const char *state = lg_run_state(r);
+	char d[EVP_DURATION_MAX], clock[16];
+	buf[0] = '\0';
+	if (!state)
+		return NULL;
+	if (strcmp(state, "running") == 0) {
+		ui_fmt_duration(ui_now(u) - r->started_at, d, sizeof d);
+		snprintf(buf, n, "%s %s", ui_glyph_str(u, UI_G_RUNNING), d);
+	} else if (strcmp(state, "ok") == 0) {
+		evp_brief_duration(r->duration_s, d, sizeof d);
+		snprintf(buf, n, "%s %s", ui_glyph_str(u, UI_G_RUN_OK), d);
+	} else {
+		ui_fmt_clock(r->ended_at, clock, sizeof clock, false);
+		if (r->has_exit && strcmp(r->status, "failed") == 0)
+			snprintf(buf, n, "%s exit %d %s", ui_glyph_str(u, UI_G_RUN_FAILED), r->exit_code, clock);
+		else
+			snprintf(buf, n, "%s %s %s", ui_glyph_str(u, UI_G_RUN_FAILED), r->status, clock);
+	}
+	return state;
 }
 
 /* Splits s into lines of at most width columns (breaking at spaces when it

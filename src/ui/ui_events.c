@@ -1,9 +1,11 @@
 /*
  * ui_events.c -- the event strip (the last audit events, newest first) and
- * the full log overlay (`L`) with search (`/`, then n for the next match).
- * Events are read with state_foreach() after the last one seen, so events
- * appended by another process (a headless `tick`) show up on the next
- * timer tick.  Every line is built once from the event and sanitised.
+ * the full log overlay (`L`) with search (`/`, then n for the next match,
+ * in the lines and the events' fields) and, on Enter, the selected event's
+ * every field.  Events are read with state_foreach() after the last one
+ * seen, so events appended by another process (a headless `tick`) show up
+ * on the next timer tick.  Every line and detail is built once from the
+ * event by evpay.c (evp_event_line, evp_event_detail), sanitised.
  * In REPLAY mode both show the log up to the cursor (ui_timeline.c).
  */
 #include "config.h"
@@ -15,38 +17,21 @@
 
 #define EVENT_TIME_COLS 9
 
-/* "alice  tick  3.2  reason: ..." from an event; payload fields that say
- * why (reason, text, note) are shown, hashes are not. */
-char *ui_event_line(const st_event *ev)
-{
-	strbuf sb;
-	sb_init(&sb);
-	sb_printf(&sb, "%-10s %-15s", ev->operator_name ? ev->operator_name : "?", ev->kind ? ev->kind : "?");
-	if (ev->item)
-		sb_printf(&sb, " %s", ev->item);
-	else if (ev->phase)
-		sb_printf(&sb, " phase %s", ev->phase);
-	char *why = evr_why(ev->payload);
-	sb_printf(&sb, "%s", why);
-	free(why);
-	char *raw = sb_steal(&sb);
-	char *clean = pgc_sanitize(raw);
-	free(raw);
-	return clean;
-}
-
-static void ev_fill(ui_ev *dst, const st_event *ev)
+/* detail: the log's entries keep every field, for Enter and `/`. */
+static void ev_fill(ui_ev *dst, const st_event *ev, bool detail)
 {
 	dst->id = ev->id;
 	dst->ts = ev->ts;
 	dst->kind = xstrdup(ev->kind ? ev->kind : "");
-	dst->line = ui_event_line(ev);
+	dst->line = evp_event_line(ev);
+	dst->detail = detail ? evp_event_detail(ev) : NULL;
 }
 
 static void ev_clear(ui_ev *e)
 {
 	free(e->kind);
 	free(e->line);
+	free(e->detail);
 }
 
 static int on_event(const st_event *ev, void *ud)
@@ -57,10 +42,10 @@ static int on_event(const st_event *ev, void *ud)
 		memmove(u->events, u->events + 1, (UI_EVENT_RING - 1) * sizeof *u->events);
 		u->n_events--;
 	}
-	ev_fill(&u->events[u->n_events++], ev);
+	ev_fill(&u->events[u->n_events++], ev, false);
 	if (u->log && (u->n_log == 0 || ev->id > u->log[u->n_log - 1].id)) {
 		u->log = xrealloc(u->log, (u->n_log + 1) * sizeof *u->log);
-		ev_fill(&u->log[u->n_log++], ev);
+		ev_fill(&u->log[u->n_log++], ev, true);
 		u->log_list.n = u->n_log;
 		if (u->log_list.cursor)
 			u->log_list.cursor++;   /* stay on the same event as new ones arrive */
@@ -167,7 +152,7 @@ static int on_log_event(const st_event *ev, void *ud)
 {
 	ui_ctx *u = ud;
 	u->log = xrealloc(u->log, (u->n_log + 1) * sizeof *u->log);
-	ev_fill(&u->log[u->n_log++], ev);
+	ev_fill(&u->log[u->n_log++], ev, true);
 	return 0;
 }
 
@@ -177,6 +162,7 @@ void ui_log_open(ui_ctx *u)
 	u->log = xcalloc(1, sizeof *u->log);
 	u->n_log = 0;
 	ui_list_init(&u->log_list, true);
+	u->log_detail = false;
 	pgc_err e = {0};
 	if (u->replay) {
 		if (replay_foreach(ui_timeline_src(u), 1, ui_timeline_cursor(u), on_log_event, u, &e) < 0)
@@ -213,6 +199,53 @@ static const ui_ev *log_at(const ui_ctx *u, size_t k)
 
 static void log_row(ui_ctx *u, WINDOW *w, int y, size_t k, bool sel, void *ud);
 
+/* The start of line i of text ("\n"-separated) and its length. */
+static const char *nth_line(const char *text, size_t i, int *len)
+{
+	const char *p = text;
+	for (; i > 0 && p; i--) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p || !*p)
+		return NULL;
+	*len = (int)strcspn(p, "\n");
+	return p;
+}
+
+static size_t count_lines(const char *text)
+{
+	size_t n = 0;
+	for (const char *p = text; p && *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+static void detail_row(ui_ctx *u, WINDOW *w, int y, size_t i, bool sel, void *ud)
+{
+	(void)sel;
+	int len = 0;
+	const char *p = nth_line(ud, i, &len);
+	if (!p)
+		return;
+	char buf[UI_LINE_MAX];
+	snprintf(buf, sizeof buf, "%.*s", len, p);
+	ui_put(u, w, y, 2, buf, getmaxx(w) - 3, 0, 0);
+}
+
+/* Enter in the log: the selected event's every field, scrolled with the
+ * list keys, Esc back to the list. */
+static void log_detail_draw(ui_ctx *u, WINDOW *w, int H, int W)
+{
+	const ui_ev *ev = log_at(u, u->log_list.cursor);
+	char title[64];
+	snprintf(title, sizeof title, "Event #%lld", (long long)ev->id);
+	ui_pane_title(u, w, 0, title, "Esc: back to the log", true);
+	size_t n = count_lines(ev->detail);
+	ui_list_draw(u, &u->log_detail_list, w, 1, 0, W, n, H - 1, detail_row, ev->detail);
+}
+
 void ui_log_draw(ui_ctx *u)
 {
 	int W = u->cols, H = u->rows - UI_KEYBAR_ROWS;
@@ -221,6 +254,10 @@ void ui_log_draw(ui_ctx *u)
 	u->w_ov = newwin(H, W, 0, 0);
 	WINDOW *w = u->w_ov;
 	werase(w);
+	if (u->log_detail && u->n_log) {
+		log_detail_draw(u, w, H, W);
+		return;
+	}
 	char right[UI_SEARCH_MAX + 128];
 	snprintf(right, sizeof right, "%zu events%s%s%s  /: search  n: next  Esc: back", u->n_log,
 	         u->log_search[0] ? "  search: \"" : "", u->log_search, u->log_search[0] ? "\"" : "");
@@ -255,7 +292,7 @@ void ui_log_search(ui_ctx *u, const char *needle, bool from_next)
 	for (size_t n = 0; n < u->n_log; n++) {
 		size_t k = (start + n) % u->n_log;
 		const ui_ev *ev = log_at(u, k);
-		if (strcasestr(ev->line, needle)) {
+		if (strcasestr(ev->line, needle) || (ev->detail && strcasestr(ev->detail, needle))) {
 			u->log_list.cursor = k;
 			ui_status(u, "match: event #%lld (n: next)", (long long)ev->id);
 			ui_mark(u, UI_DIRTY_OVERLAY);
@@ -274,6 +311,22 @@ static void log_search_answer(ui_ctx *u, const char *text, void *ctx)
 
 int ui_log_key(ui_ctx *u, ui_action a)
 {
+	if (u->log_detail) {
+		bool search = a == UI_ACT_SEARCH || a == UI_ACT_SEARCH_NEXT;
+		if (a == UI_ACT_BACK || search)
+			u->log_detail = false;   /* a search goes on in the list */
+		else if (!ui_list_key(&u->log_detail_list, a))
+			return 0;
+		ui_mark(u, UI_DIRTY_OVERLAY);
+		if (!search)
+			return 1;
+	}
+	if (a == UI_ACT_OPEN && u->n_log) {
+		ui_list_init(&u->log_detail_list, false);
+		u->log_detail = true;
+		ui_mark(u, UI_DIRTY_OVERLAY);
+		return 1;
+	}
 	if (ui_list_key(&u->log_list, a)) {
 		ui_mark(u, UI_DIRTY_OVERLAY);
 		return 1;

@@ -109,6 +109,13 @@ void ui_header_draw(ui_ctx *u)
 	int pair = u->s.mode == UI_MODE_DRIVER ? UI_C_DRIVER : u->s.mode == UI_MODE_MONITOR ? UI_C_MONITOR : UI_C_REPLAY;
 	int wx = ui_put_right(u, w, 0, width - 1, who, 0, 0);
 	int mx = ui_put_right(u, w, 0, wx - 2, mode, A_BOLD | (u->color ? 0 : A_REVERSE), ui_pair(u, pair));
+	size_t rp, ri;   /* a command running: "⟳ 5.5 0m21s" */
+	if (ledger_running(u->lg, &rp, &ri) == 0) {
+		char d[24], run[96];
+		ui_fmt_duration(now - ledger_item(u->lg, rp, ri)->last_run.started_at, d, sizeof d);
+		snprintf(run, sizeof run, "%s %s %s", ui_glyph_str(u, UI_G_RUNNING), u->rb->phases[rp].items[ri].id, d);
+		mx = ui_put_right(u, w, 0, mx - 2, run, A_BOLD, ui_pair(u, UI_C_ACCENT));
+	}
 
 	char title[400];
 	snprintf(title, sizeof title, "pgcutover %s %s", ui_glyph_str(u, UI_G_VLINE),

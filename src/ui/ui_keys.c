@@ -210,7 +210,7 @@ const ui_key ui_keys[] = {
 	{{'l', KEY_RIGHT}, "l", NULL, NULL, UI_ACT_PANE_RIGHT, UI_KC_PANES, false, 0, key_pane_next, NULL},
 	{{KEY_TAB}, "Tab", "Pane", "next pane (Shift-Tab: previous)", UI_ACT_PANE_NEXT, UI_KC_PANES, false, 6, key_pane_next, NULL},
 	{{KEY_BTAB}, "S-Tab", NULL, NULL, UI_ACT_PANE_PREV, UI_KC_PANES, false, 0, key_pane_prev, NULL},
-	{{'\n', '\r', KEY_ENTER}, "Enter", "Open", "fold/unfold a step or item; an item's details; events: the log; flags: set one", UI_ACT_OPEN, UI_KC_PANES | UI_KC_FLAGS, false, 5, NULL, NULL},
+	{{'\n', '\r', KEY_ENTER}, "Enter", "Open", "fold/unfold a step or item; an item's details; events: the log; log: an event's every field; flags: set one", UI_ACT_OPEN, UI_KC_PANES | UI_KC_LOG | UI_KC_FLAGS, false, 5, NULL, NULL},
 	{{' '}, "Space", "Tick", "tick/untick the item (untick asks why); phases: record complete", UI_ACT_TICK, UI_KC_LIST | UI_KC_RAIL, true, 2, NULL, NULL},
 	{{'n'}, "n", "Note", "add a note (to the item under the cursor, else to the phase)", UI_ACT_NOTE, UI_KC_PANES, true, 4, key_note, NULL},
 	{{'c'}, "c", "Cmd", "show the item's command and details", UI_ACT_COMMAND, UI_KC_LIST, false, 9, NULL, NULL},

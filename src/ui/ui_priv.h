@@ -179,6 +179,7 @@ typedef struct ui_ev {
 	double ts;
 	char *kind;
 	char *line;         /* "operator  kind  target  detail", sanitised */
+	char *detail;       /* the log's: every field, one a line (evp_event_detail); else NULL */
 } ui_ev;
 
 struct ui_ctx;
@@ -246,6 +247,7 @@ typedef enum ui_glyph {
 	UI_G_FOLD_OPEN, UI_G_FOLD_CLOSED, UI_G_BAR_FULL, UI_G_BAR_EMPTY,
 	UI_G_ARROW, UI_G_CHECK, UI_G_CURSOR, UI_G_CHECKPOINT, UI_G_HLINE,
 	UI_G_VLINE, UI_G_ELLIPSIS, UI_G_BULLET, UI_G_CMD, UI_G_NOTE, UI_G_TIMES,
+	UI_G_RUN_OK, UI_G_RUN_FAILED, UI_G_RUNNING,   /* a command's last run */
 	UI_G_N,
 } ui_glyph;
 
@@ -339,6 +341,8 @@ typedef struct ui_ctx {
 	ui_ev *log; size_t n_log;         /* full log, oldest first */
 	ui_list log_list;                 /* cursor: index from the newest (0 = newest) */
 	char log_search[UI_SEARCH_MAX];
+	bool log_detail;                  /* Enter: the selected event's fields */
+	ui_list log_detail_list;
 	size_t detail_item;
 	ui_list detail_list;              /* wrapped lines of the item's details */
 	ui_list help_list;
@@ -397,6 +401,9 @@ void ui_vline(ui_ctx *u, WINDOW *w, int x, attr_t attr, short pair);
 void ui_bar(ui_ctx *u, WINDOW *w, int y, int x, int width, int done, int total);
 void ui_fmt_duration(double secs, char *buf, size_t n);
 void ui_fmt_clock(double t, char *buf, size_t n, bool with_seconds);
+/* An item's last run in brief: "✗ exit 127 02:05", "✓ 0.4s", "⟳ 0m21s"
+ * (ASCII x, v, ~); "" when it never ran.  Returns lg_run_state(). */
+const char *ui_fmt_run(ui_ctx *u, const lg_run *r, char *buf, size_t n);
 attr_t ui_attr(const ui_ctx *u, int pair, attr_t fallback);
 /* attr and pair arguments of ui_put for a colour pair with its no-colour
  * attribute fallback. */
@@ -453,7 +460,6 @@ void ui_log_draw(ui_ctx *u);
 int ui_log_key(ui_ctx *u, ui_action a);
 void ui_log_search(ui_ctx *u, const char *needle, bool from_next);
 void ui_log_close(ui_ctx *u);
-char *ui_event_line(const st_event *ev);
 void ui_keybar_draw(ui_ctx *u);
 void ui_help_open(ui_ctx *u);
 void ui_help_draw(ui_ctx *u);

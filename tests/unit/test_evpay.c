@@ -641,6 +641,57 @@ static void embed(void)
 	ok(evp_embed("not json") == NULL && evp_embed(NULL) == NULL, "embed: none for text that is not JSON");
 }
 
+/* The one line and the detail an event shows as in the console's strip,
+ * log and detail: a command_end's exit code and duration in the line, every
+ * payload field in the detail, a multi-line output line by line, masked as
+ * stored and without control characters. */
+static void event_line_and_detail(void)
+{
+	act_masker *m = masker();
+	act_result r = {.status = ACT_FAILED, .exit_code = 127, .duration_s = 0.4, .failed_segment = 0,
+	                .start_event_id = 41};
+	char *pl = evp_command_end_write(&r, "", "restarting\nsh: pm2: not found " SECRET "\x1b[2J\n", m);
+	st_event ev = {.id = 42, .ts = 1700000000, .operator_name = "ana", .host = "bastion", .pid = 7,
+	               .kind = EV_COMMAND_END, .phase = "5", .item = "5.5", .payload = pl};
+	char *line = evp_event_line(&ev);
+	ok(strstr(line, "command_end") && strstr(line, "5.5 exit 127 (0.4s)"), "line: exit code and duration (%s)", line);
+	free(line);
+	char *d = evp_event_detail(&ev);
+	ok(strstr(d, "kind: command_end\n") && strstr(d, "item: 5.5\n"), "detail: the event's fields");
+	ok(strstr(d, "  exit: 127\n") && strstr(d, "  status: failed\n") && strstr(d, "  start_id: 41\n"),
+	   "detail: the payload's fields, one a line");
+	ok(strstr(d, "  output_tail:\n    restarting\n    sh: pm2: not found ***"),
+	   "detail: the output tail line by line, masked");
+	ok(!strstr(d, SECRET) && !strchr(d, '\x1b'), "detail: no secret, no escape");
+	free(d);
+	free(pl);
+
+	act_result t = {.status = ACT_TIMED_OUT, .exit_code = 137, .duration_s = 95, .failed_segment = 0,
+	                .start_event_id = 43};
+	pl = evp_command_end_write(&t, "", "", m);
+	ev.payload = pl;
+	line = evp_event_line(&ev);
+	ok(strstr(line, "5.5 timed_out exit 137 (1m35s)") != NULL, "line: a timeout says so (%s)", line);
+	free(line);
+	free(pl);
+
+	char d9[EVP_DURATION_MAX];
+	evp_brief_duration(0.009, d9, sizeof d9);
+	is_str(d9, "0.009s", "a command failing at once: milliseconds, not 0.0s");
+
+	ev.kind = EV_UNTICK;
+	ev.payload = "{\"hash\":\"abc\",\"reason\":\"wrong box\"}";
+	line = evp_event_line(&ev);
+	ok(strstr(line, "untick") && strstr(line, "reason: wrong box") && !strstr(line, "abc"),
+	   "line: the reason, not the hash (%s)", line);
+	free(line);
+	ev.payload = "not json";
+	d = evp_event_detail(&ev);
+	ok(strstr(d, "payload: not json\n") != NULL, "detail: a payload that is not JSON as text");
+	free(d);
+	act_masker_free(m);
+}
+
 int main(void)
 {
 	command_start();
@@ -654,5 +705,6 @@ int main(void)
 	rehearsal_note();
 	operator_kinds();
 	embed();
+	event_line_and_detail();
 	return done_testing();
 }

@@ -449,6 +449,90 @@ static void test_current(void)
 	runbook_free(rb);
 }
 
+/* A command run through its events, payloads from evpay.c's writers. */
+static int64_t run_start(ledger *lg, const runbook *rb, double ts, const char *id, bool rollback)
+{
+	const rb_item *it = item_of(rb, id);
+	act_plan plan = {.shell = "/bin/sh", .command = "pm2 restart app", .rollback = rollback};
+	snprintf(plan.item_id, sizeof plan.item_id, "%s", id);
+	snprintf(plan.item_hash, sizeof plan.item_hash, "%s", it ? it->hash : "");
+	char *pl = evp_command_start_write(&plan, NULL);
+	int64_t sid = next_id;
+	apply(lg, EV_COMMAND_START, "ana", ts, "1", id, pl);
+	free(pl);
+	return sid;
+}
+
+static void run_end(ledger *lg, double ts, const char *id, int64_t sid, act_status st, int code, double dur)
+{
+	act_result r = {.status = st, .exit_code = code, .duration_s = dur, .failed_segment = -1,
+	                .start_event_id = sid};
+	char *pl = evp_command_end_write(&r, "", "sh: pm2: not found\n", NULL);
+	apply(lg, EV_COMMAND_END, "ana", ts, "1", id, pl);
+	free(pl);
+}
+
+/* An item's last run: running from its command_start, then ended with the
+ * command_end that closes that start (status, exit, duration, time), lost
+ * with command_unknown; an end of another run changes nothing; the header's
+ * running command is the latest started; a snapshot keeps it. */
+static void test_last_run(void)
+{
+	runbook *rb = parse(RB_V1);
+	if (!rb)
+		return;
+	ledger *lg = ledger_new(rb);
+	size_t p = 9, i = 9;
+	const lg_run *r = &ledger_item(lg, 1, 1)->last_run;
+	ok(lg_run_state(r) == NULL && ledger_running(lg, &p, &i) < 0, "never run: no state, nothing running");
+
+	int64_t s1 = run_start(lg, rb, 100, "1.2", false);
+	is_str(lg_run_state(r), "running", "command_start: running");
+	ok(r->start_id == s1 && r->started_at == 100 && r->ended_at == 0, "running since its start");
+	ok(ledger_running(lg, &p, &i) == 0 && p == 1 && i == 1, "ledger_running finds 1.2");
+
+	int64_t s2 = run_start(lg, rb, 110, "1.3", false);
+	ok(ledger_running(lg, &p, &i) == 0 && p == 1 && i == 2, "two running: the latest started (1.3)");
+	run_end(lg, 111, "1.3", s2, ACT_OK, 0, 0.4);
+	is_str(lg_run_state(&ledger_item(lg, 1, 2)->last_run), "ok", "1.3 ended with exit 0: ok");
+	ok(ledger_item(lg, 1, 2)->last_run.duration_s == 0.4, "its duration as recorded");
+
+	run_end(lg, 120, "1.2", s1 + 1000, ACT_OK, 0, 1);
+	is_str(lg_run_state(r), "running", "an end closing another start changes nothing");
+	run_end(lg, 125, "1.2", s1, ACT_FAILED, 127, 25.0);
+	is_str(lg_run_state(r), "failed", "exit 127: failed");
+	ok(r->has_exit && r->exit_code == 127 && r->ended_at == 125 && r->duration_s == 25.0,
+	   "exit code, end time and duration kept");
+	is_str(r->status, "failed", "status word kept");
+	ok(ledger_running(lg, &p, &i) < 0, "nothing runs any more");
+	ok(!ledger_item(lg, 1, 1)->done, "a failed run ticks nothing");
+
+	char *snap = ledger_snapshot_json(lg);
+	ledger *lg2 = ledger_new(rb);
+	ok(ledger_restore_snapshot(lg2, snap, lg->last_event_id, NULL) == 0, "snapshot restores");
+	const lg_run *r2 = &ledger_item(lg2, 1, 1)->last_run;
+	ok(r2->start_id == s1 && r2->has_exit && r2->exit_code == 127 && r2->ended_at == 125 &&
+	   strcmp(r2->status, "failed") == 0 && r2->duration_s == 25.0, "the last run survives a snapshot");
+	ok(!ledger_item(lg2, 0, 0)->last_run.start_id, "an item that never ran stays so");
+	free(snap);
+	ledger_free(lg2);
+
+	int64_t s3 = run_start(lg, rb, 200, "1.2", false);
+	is_str(lg_run_state(r), "running", "a new run replaces the last one");
+	ok(!r->has_exit && r->status[0] == '\0', "its old exit code is gone");
+	char *pl = evp_command_unknown_write(s3, 4242, "h", "pgcutover exited while it ran");
+	apply(lg, EV_COMMAND_UNKNOWN, "ana", 300, "1", "1.2", pl);
+	free(pl);
+	is_str(lg_run_state(r), "failed", "command_unknown: no longer running");
+	is_str(r->status, "unknown", "... with status unknown");
+
+	run_start(lg, rb, 400, "1.5", true);   /* the rollback step's own command */
+	is_str(lg_run_state(&ledger_item(lg, 1, 4)->last_run), "running", "a rollback step's run shows too");
+	ok(ledger_item(lg, 1, 4)->first_run_at == 0, "... but is not a first run (downtime clock)");
+	ledger_free(lg);
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	is_str(lg_phase_status_name(LG_PHASE_ROLLED_BACK), "rolled_back", "status names");
@@ -459,5 +543,6 @@ int main(void)
 	test_catch_up();
 	test_rolled_back();
 	test_current();
+	test_last_run();
 	return done_testing();
 }
