@@ -453,11 +453,11 @@ int main(void)
 	test_schema();
 	test_canonical();
 	test_write_failure();
+	test_event_dup();
+	test_replay_queries();
 	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tmpdir);
 	free(cmd);
-	test_event_dup();
-	test_replay_queries();
 	return done_testing();
 }
