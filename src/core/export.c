@@ -5,7 +5,8 @@
  * state_event_canonical() -- the same canonical text state.c hashes -- from
  * the file alone.  The report folds a ledger over the runbook (when there is
  * one) for phase times and reads the action events (command_end,
- * phase_rolled_back, flag_set) for failures and rollbacks.
+ * phase_rolled_back, flag_set, flag_drift) for failures, rollbacks and
+ * hand edits of the .env.
  * Callers: cmd_export.c, replay.c (reading a JSONL log).
  */
 #include "config.h"
@@ -494,7 +495,7 @@ struct export_md {
 	double first_ts, last_ts;
 	md_row *rows; size_t n_rows, cap_rows;
 	md_op *ops; size_t n_ops;
-	strbuf rollbacks, failures, takeovers;
+	strbuf rollbacks, failures, takeovers, drifts;
 	int n_counts, n_health;
 	char *last_counts; double last_counts_ts;
 };
@@ -508,6 +509,7 @@ export_md *export_md_new(const runbook *rb, const char *source_name)
 	sb_init(&md->rollbacks);
 	sb_init(&md->failures);
 	sb_init(&md->takeovers);
+	sb_init(&md->drifts);
 	return md;
 }
 
@@ -722,6 +724,18 @@ void export_md_add(export_md *md, const st_event *ev)
 		detail = xasprintf("%s: %s → %s", fl.name ? fl.name : "?", fl.old_value ? fl.old_value : "-",
 		                   fl.new_value ? fl.new_value : "-");
 		evr_flag_set_free(&fl);
+	} else if (strcmp(k, EV_FLAG_DRIFT) == 0) {
+		op->other++;
+		evr_flag_drift fd;
+		evr_flag_drift_read(ev->payload, &fd);
+		detail = xasprintf("%s: %s → %s by hand (seen by %s)", fd.name ? fd.name : "?",
+		                   fd.last_set ? fd.last_set : "-", fd.absent ? "(removed)" : fd.value ? fd.value : "-",
+		                   fd.noticed_by ? fd.noticed_by : "?");
+		char *c = cell(detail), *w = cell(ev->operator_name);
+		sb_printf(&md->drifts, "- %s %s (recorded by %s)\n", when, c, w);
+		free(c);
+		free(w);
+		evr_flag_drift_free(&fd);
 	} else if (strcmp(k, "phase_override") == 0 || strcmp(k, EV_PHASE_COMPLETE) == 0) {
 		op->other++;
 		detail = xstrdup(pl.reason ? pl.reason : "");
@@ -953,6 +967,8 @@ char *export_md_finish(export_md *md)
 	sb_printf(&sb, "\n## Failed commands\n\n%s", md->failures.len ? md->failures.buf : "None.\n");
 	if (md->takeovers.len)
 		sb_printf(&sb, "\n## Lease takeovers\n\n%s", md->takeovers.buf);
+	if (md->drifts.len)
+		sb_printf(&sb, "\n## .env changed behind pgcutover's back\n\n%s", md->drifts.buf);
 
 	sb_printf(&sb, "\n## Timeline\n\n%d counts and %d health snapshots are left out; "
 	          "`pgcutover export --format jsonl` has every event.\n\n"
@@ -978,6 +994,7 @@ char *export_md_finish(export_md *md)
 	sb_free(&md->rollbacks);
 	sb_free(&md->failures);
 	sb_free(&md->takeovers);
+	sb_free(&md->drifts);
 	free(md->last_counts);
 	free(md->source);
 	ledger_free(md->lg);
