@@ -4,7 +4,7 @@
 # recorded as one flag_drift event (name, the masked value, its keyed
 # HMAC, who saw it); the panel's next refreshes record nothing more; a
 # secret flag's planted value is recorded as *** and is nowhere in the
-# state; the post-mortem lists the hand edits.
+# state; replay's flags line and the post-mortem show the hand edits.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/actions.sh"
 . "$top_srcdir/tests/e2e/console.inc"
@@ -49,6 +49,14 @@ is "$(wait_exit 15)" 0 "quit"
 is "$(grep -l -a -F "$secret" "$D"/state.db* 2>/dev/null | tr '\n' ' ')" "" "the planted secret is nowhere in the state"
 sleep 1
 is "$(drifts '| length')" 2 "still two after the console closed"
+# Replay: at the end of the log the flags line has the hand edit.
+pane_run "cd '$D' && env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol replay state.db -i 0.5"
+wait_screen 'REPLAY' 10; ok $? "replay opens"
+keys '>' '>' '>' Space
+wait_screen 'end of the log' 30; ok $? "played to the end"
+wait_screen 'flags: USE_NEW_DB=maybe \(alice [0-9:]+, by hand\)' 5; ok $? "replay: the flag as the hand edit left it, marked by hand"
+keys q
+is "$(wait_exit 10)" 0 "replay quits"
 md=$(pgc export --format md)
 like "$md" "## \.env changed behind pgcutover's back" "the post-mortem lists the hand edits"
 like "$md" "USE_NEW_DB: true → maybe by hand \(seen by console\)" "with the flag, its values and who saw it"
