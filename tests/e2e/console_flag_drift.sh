@@ -4,7 +4,7 @@
 # recorded as one flag_drift event (name, the masked value, its keyed
 # HMAC, who saw it); the panel's next refreshes record nothing more; a
 # secret flag's planted value is recorded as *** and is nowhere in the
-# state; replay's flags line and the post-mortem show the hand edits.
+# state; a monitor shows a hand edit and records nothing; replay's flags line and the post-mortem show the hand edits.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/actions.sh"
 . "$top_srcdir/tests/e2e/console.inc"
@@ -49,6 +49,19 @@ is "$(wait_exit 15)" 0 "quit"
 is "$(grep -l -a -F "$secret" "$D"/state.db* 2>/dev/null | tr '\n' ' ')" "" "the planted secret is nowhere in the state"
 sleep 1
 is "$(drifts '| length')" 2 "still two after the console closed"
+# A monitor shows a hand edit and records nothing (it never writes).
+pgc flag set USE_LEGACY_SUPABASE true >/dev/null
+pane_run "cd '$D' && env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol monitor"
+wait_screen 'MONITOR' 10; ok $? "a monitor opens"
+keys F
+wait_screen 'USE_LEGACY_SUPABASE +true +true by ' 5; ok $? "its flags panel"
+sed -i 's/^USE_LEGACY_SUPABASE=true/USE_LEGACY_SUPABASE=maybe/' "$D/.env"
+wait_screen 'USE_LEGACY_SUPABASE +maybe .*CHANGED BEHIND' 5; ok $? "the monitor shows the hand edit"
+sleep 3   # a reread or two
+is "$(drifts '| length')" 2 "and records nothing"
+keys Escape q
+is "$(wait_exit 10)" 0 "the monitor quits"
+
 # Replay: at the end of the log the flags line has the hand edit.
 pane_run "cd '$D' && env TERM=$E2E_TERM LANG=$E2E_LANG LC_ALL= '$PGCUTOVER' -c '$CFG' --operator carol replay state.db -i 0.5"
 wait_screen 'REPLAY' 10; ok $? "replay opens"
