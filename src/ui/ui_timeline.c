@@ -244,7 +244,7 @@ static void flags_at_cursor(ui_ctx *u)
 		if (rp->cursor > 0 && replay_flag_at(rp->src, name, rp->cursor, &ev, &nv, &by_hand, NULL) == 1) {
 			char when[16];
 			ui_fmt_clock(ev->ts, when, sizeof when, false);
-			snprintf(value, sizeof value, "%s (%s %s%s)", nv ? nv : "?",
+			snprintf(value, sizeof value, "%s (%s %s%s)", nv ? nv : by_hand ? "(removed)" : "?",
 			         ev->operator_name ? ev->operator_name : "?", when, by_hand ? ", by hand" : "");
 			free(nv);
 			st_event_free(ev);
