@@ -100,6 +100,9 @@ static const struct option rehearsal_opts[] = {
 	{"note", required_argument, NULL, OPT_NOTE},
 	{"plan-from", required_argument, NULL, OPT_PLAN_FROM},
 	{NULL, 0, NULL, 0}};
+static const struct option flags_opts[] = {
+	{"record", no_argument, NULL, OPT_RECORD},
+	{NULL, 0, NULL, 0}};
 static const struct option demo_opts[] = {
 	{"rows", required_argument, NULL, OPT_ROWS},
 	{"dir", required_argument, NULL, OPT_DIR},
@@ -141,8 +144,11 @@ static const cli_command commands[] = {
 	 NULL, "", no_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_schema},
 	{"run", "run ITEM [--yes] [--dry-run] [--json]", "run an item's command block",
 	 NULL, "yn", run_opts, 1, LOAD_WRITE(CR), CR, cmd_run},
-	{"flags", "flags [--json]", ".env flags: value, last set, changed behind back",
-	 NULL, "", no_opts, 0, LOAD_READ(CLI_NEED_CONFIG), LOAD_READ(CLI_NEED_CONFIG), cmd_flags},
+	{"flags", "flags [--json] [--record]", ".env flags: value, last set, changed behind back",
+	 "--record records each flag changed behind pgcutover's back as a flag_drift\n"
+	 "event (once per value), taking the driver's lease as any writer does; while\n"
+	 "the console drives, its flags panel records them.",
+	 "", flags_opts, 0, LOAD_WRITE(CLI_NEED_CONFIG), LOAD_READ(CLI_NEED_CONFIG), cmd_flags},
 	{"flag", "flag set NAME VALUE", "set a declared .env flag (audited)",
 	 NULL, "+", no_opts, 3, LOAD_WRITE(CLI_NEED_CONFIG), LOAD_WRITE(CLI_NEED_CONFIG), cmd_flag},
 	{"health", "health [--json]", "run the HTTP health checks",

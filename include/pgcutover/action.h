@@ -48,6 +48,7 @@
 #define EV_COMMAND_END       "command_end"
 #define EV_COMMAND_UNKNOWN   "command_unknown"
 #define EV_FLAG_SET          "flag_set"
+#define EV_FLAG_DRIFT        "flag_drift"   /* a hand edit of a declared flag (flags.c) */
 #define EV_PHASE_ROLLED_BACK "phase_rolled_back"
 
 /* The audit keeps the first and the last bytes of the output. */
@@ -236,6 +237,9 @@ typedef struct act_flag_status {
 	double last_set_at;   /* 0 when never */
 	char *last_set_by;
 	bool changed_behind_back; /* file value differs from last_set */
+	bool drift_recorded;  /* changed_behind_back and a flag_drift event already says so */
+	char *drift_hmac;     /* act_flag_hmac of the value in the file; NULL without a key or value */
+	int64_t last_set_id;  /* the flag_set event of last_set; 0 when never */
 } act_flag_status;
 
 typedef struct act_flags {
@@ -261,8 +265,17 @@ int act_flag_hmac(const state *st, bool create, const char *value, char out[65])
 /* st may be NULL (no history).  Fails when the config names no env_file. */
 int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **out, pgc_err *e);
 void act_flags_free(act_flags *f);
+/* Records a flag_drift event (evpay.h) for each flag changed behind
+ * pgcutover's back whose drift the audit does not hold yet -- the value
+ * now differs from the last drift recorded since the flag's last flag_set
+ * -- so a hand edit is recorded once, however often it is seen.  A writer
+ * only: the console when it drives (its flags panel), `flags --record`
+ * (the driver's lease; a state without the lease refuses by its guard).
+ * noticed_by: "console", "flags --record".  *n_recorded: how many. */
+int act_flags_record_drift(state *st, const config *cfg, act_flags *f, const char *noticed_by,
+                           int *n_recorded, pgc_err *e);
 /* {"file","exists","sha256","file_changed_behind_back","flags":[{name,value,
- *  last_set,last_set_at,last_set_by,changed_behind_back}]} */
+ *  last_set,last_set_at,last_set_by,changed_behind_back,drift_recorded}]} */
 char *act_flags_json(const act_flags *f);
 /* True when name is declared (config "flags" or a runbook flag edit). */
 bool act_flag_declared(const config *cfg, const runbook *rb, const char *name);

@@ -154,6 +154,34 @@ void evr_flag_set_free(evr_flag_set *f);
 /* flag_set: the new value as recorded (masked when secret); NULL when absent. */
 char *evr_flag_set_new(const char *payload);
 
+/* ---- flag_drift (flags.c) ---- */
+/* A declared flag found in the env_file with another value than
+ * pgcutover last wrote there (a hand edit), recorded once per value. */
+typedef struct evp_flag_drift {
+	const char *name;
+	const char *file;          /* the env_file */
+	const char *value;         /* in the file now as shown (act_flag_shown), NULL when the flag is gone */
+	const char *last_set;      /* pgcutover's last write as recorded (masked) */
+	const char *hmac;          /* act_flag_hmac of the value now, or NULL (no key, or gone) */
+	const char *sha256;        /* of the file as read */
+	const char *noticed_by;    /* "console", "flags --record" */
+} evp_flag_drift;
+
+/* {"name","file","value","absent","last_set",["hmac",]"sha256","noticed_by"}:
+ * the value as *** for a secret-named flag, values masked with m. */
+char *evp_flag_drift_write(const evp_flag_drift *d, const act_masker *m);
+
+typedef struct evr_flag_drift {
+	char *name, *file, *value, *last_set, *hmac, *noticed_by;   /* NULL when absent */
+	bool absent;               /* the flag was gone from the file */
+} evr_flag_drift;
+
+void evr_flag_drift_read(const char *payload, evr_flag_drift *out);
+void evr_flag_drift_free(evr_flag_drift *d);
+/* What tells one drift from another: "h:HMAC", else "absent", else
+ * "v:" and the value as recorded.  New string. */
+char *evr_flag_drift_key(const char *hmac, bool absent, const char *value);
+
 /* ---- phase_rolled_back (rollback.c) ---- */
 /* [{"name",from_key,to_key}] of rb's flag restores, values shown as
  * act_flag_shown() does: the payload's "restored" and the dry run's

@@ -69,6 +69,13 @@ int replay_last_of_kind_at(replay_src *r, const char *kind, int64_t upto, st_eve
 int replay_last_named_at(replay_src *r, const char *kind, const char *name, int64_t upto, st_event **out,
                          pgc_err *e);
 
+/* A flag's value in the .env as the log knew it at upto: its newest
+ * flag_set (pgcutover's write) or flag_drift (a hand edit it saw),
+ * whichever came last.  1 with *out (st_event_free), *value (as recorded,
+ * masked; NULL when removed; free()) and *by_hand; 0 none; -1 error. */
+int replay_flag_at(replay_src *r, const char *name, int64_t upto, st_event **out, char **value,
+                   bool *by_hand, pgc_err *e);
+
 /* The ledger over rb as of event_id (0 = before anything happened). */
 int replay_build(replay_src *r, const runbook *rb, int64_t event_id, ledger **out, pgc_err *e);
 

@@ -2,7 +2,11 @@
  * cmd_flags.c -- `pgcutover flags [--json]` lists every declared .env flag:
  * its value in the config's env_file now, the last value pgcutover set
  * (from the audit's flag_set events) and whether the file was changed
- * behind pgcutover's back since.  `pgcutover flag set NAME VALUE` sets one
+ * behind pgcutover's back since; with --record it records each such hand
+ * edit not yet in the audit as a flag_drift event (a writer: the driver's
+ * lease, so while the console drives it refuses and the console's flags
+ * panel records it; a plain `flags` stays a read anyone may run next to
+ * the console).  `pgcutover flag set NAME VALUE` sets one
  * declared flag atomically (envfile.c), with a backup, audited as flag_set.
  */
 #include "config.h"
@@ -14,13 +18,20 @@
 
 static int flags_list(const cli_args *a, cli_opts *o)
 {
+	bool record = cli_flag(a, OPT_RECORD);
 	cli_ctx ctx;
-	int rc = cli_load(&ctx, o, cli_need(a, true));
+	int rc = cli_load(&ctx, o, cli_need(a, !record));
 	if (rc)
 		return rc;
 	pgc_err e = {0};
 	act_flags *f;
 	if (act_flags_read(ctx.cfg, ctx.rb, ctx.st, &f, &e) < 0) {
+		cli_unload(&ctx);
+		return cli_report(&e);
+	}
+	int n_recorded = 0;
+	if (record && act_flags_record_drift(ctx.st, ctx.cfg, f, "flags --record", &n_recorded, &e) < 0) {
+		act_flags_free(f);
 		cli_unload(&ctx);
 		return cli_report(&e);
 	}
@@ -38,6 +49,13 @@ static int flags_list(const cli_args *a, cli_opts *o)
 		}
 		if (f->file_changed_behind_back)
 			printf("warning: %s was changed by something else since pgcutover last wrote it\n", f->file);
+		bool unrecorded = false;
+		for (size_t i = 0; i < f->n_flags; i++)
+			unrecorded |= f->flags[i].changed_behind_back && !f->flags[i].drift_recorded;
+		if (record && n_recorded)
+			printf("recorded %d flag_drift event%s\n", n_recorded, n_recorded == 1 ? "" : "s");
+		else if (unrecorded)
+			printf("not yet in the audit: `pgcutover flags --record` (or the console's flags panel) records it\n");
 	}
 	act_flags_free(f);
 	cli_unload(&ctx);

@@ -476,6 +476,58 @@ char *evr_flag_set_new(const char *payload)
 	return v;
 }
 
+/* ---- flag_drift ---- */
+
+char *evp_flag_drift_write(const evp_flag_drift *d, const act_masker *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", d->name);
+	evp_json_add_clean(o, "file", m, d->file);
+	evp_json_add_flag_value(o, "value", m, d->name, d->value);
+	cJSON_AddBoolToObject(o, "absent", d->value == NULL);
+	evp_json_add_flag_value(o, "last_set", m, d->name, d->last_set);
+	if (d->hmac)
+		cJSON_AddStringToObject(o, "hmac", d->hmac);
+	if (d->sha256)
+		cJSON_AddStringToObject(o, "sha256", d->sha256);
+	evp_json_add_clean(o, "noticed_by", m, d->noticed_by);
+	return text_of(o);
+}
+
+void evr_flag_drift_read(const char *payload, evr_flag_drift *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->name = str_field(o, "name");
+	out->file = str_field(o, "file");
+	out->value = str_field(o, "value");
+	out->last_set = str_field(o, "last_set");
+	out->hmac = str_field(o, "hmac");
+	out->noticed_by = str_field(o, "noticed_by");
+	out->absent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "absent"));
+	cJSON_Delete(o);
+}
+
+void evr_flag_drift_free(evr_flag_drift *d)
+{
+	free(d->name);
+	free(d->file);
+	free(d->value);
+	free(d->last_set);
+	free(d->hmac);
+	free(d->noticed_by);
+	memset(d, 0, sizeof *d);
+}
+
+char *evr_flag_drift_key(const char *hmac, bool absent, const char *value)
+{
+	if (hmac && *hmac)
+		return xasprintf("h:%s", hmac);
+	if (absent || !value)
+		return xstrdup("absent");
+	return xasprintf("v:%s", value);
+}
+
 /* ---- phase_rolled_back ---- */
 
 static void add_flag_str(cJSON *o, const char *k, const char *name, const char *v)

@@ -5,7 +5,8 @@
  * state_event_canonical() -- the same canonical text state.c hashes -- from
  * the file alone.  The report folds a ledger over the runbook (when there is
  * one) for phase times and reads the action events (command_end,
- * phase_rolled_back, flag_set) for failures and rollbacks.
+ * phase_rolled_back, flag_set, flag_drift) for failures, rollbacks and
+ * hand edits of the .env.
  * Callers: cmd_export.c, replay.c (reading a JSONL log).
  */
 #include "config.h"
@@ -19,6 +20,7 @@
 #include "pgcutover/evpay.h"
 #include "pgcutover/export.h"
 #include "pgcutover/ledger.h"
+#include "pgcutover/schedule.h"
 
 #define EXPORT_GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 #define EXPORT_HASH_LEN 64
@@ -34,6 +36,10 @@
 #define MINUTES_PER_HOUR 60
 #define HOURS_PER_DAY 24
 #define DAYS_PER_WEEK 7
+/* In pgc_iso8601's "2026-11-24T02:05:07.123Z": where the 'T' is, and the
+ * length up to the seconds. */
+#define EXPORT_ISO_DATE 10
+#define EXPORT_ISO_SECONDS 19
 
 /* ---- JSONL ---- */
 
@@ -478,7 +484,7 @@ struct export_md {
 	double first_ts, last_ts;
 	md_row *rows; size_t n_rows, cap_rows;
 	md_op *ops; size_t n_ops;
-	strbuf rollbacks, failures, takeovers;
+	strbuf rollbacks, failures, takeovers, drifts;
 	int n_counts, n_health;
 	char *last_counts; double last_counts_ts;
 };
@@ -492,27 +498,53 @@ export_md *export_md_new(const runbook *rb, const char *source_name)
 	sb_init(&md->rollbacks);
 	sb_init(&md->failures);
 	sb_init(&md->takeovers);
+	sb_init(&md->drifts);
 	return md;
 }
 
-/* Text fit for one Markdown table cell: sanitised, one line, pipes escaped. */
+/* Text fit for one Markdown table cell: sanitised, pipes escaped, a line
+ * break as <br> (a cell is one line of the table; sanitising first made
+ * every newline a '?').  Markdown in it (a runbook's **bold**) is kept,
+ * and a cut never leaves a ** open to run into the next cell. */
 static char *cell(const char *s)
 {
-	char *clean = pgc_sanitize(s ? s : "");
 	strbuf sb;
 	sb_init(&sb);
 	size_t n = 0;
-	for (const char *p = clean; *p && n < EXPORT_CELL_MAX; p++, n++) {
-		if (*p == '|')
-			sb_puts(&sb, "\\|");
-		else if (*p == '\n' || *p == '\r')
-			sb_putc(&sb, ' ');
-		else
-			sb_putc(&sb, *p);
+	int stars = 0;
+	const char *p = s ? s : "";
+	while (*p && n < EXPORT_CELL_MAX) {
+		size_t len = strcspn(p, "\r\n");
+		char *seg = xstrndup(p, len);
+		char *clean = pgc_sanitize(seg);
+		free(seg);
+		for (const char *c = clean; *c && n < EXPORT_CELL_MAX; c++, n++) {
+			if (*c == '|')
+				sb_puts(&sb, "\\|");
+			else
+				sb_putc(&sb, *c);
+			if (c[0] == '*' && c[1] == '*' && n + 1 < EXPORT_CELL_MAX) {
+				sb_putc(&sb, '*');
+				c++;
+				n++;
+				stars++;
+			}
+		}
+		free(clean);
+		p += len;
+		if (*p == '\r' && p[1] == '\n')
+			p++;
+		if (*p) {
+			p++;
+			if (*p && n < EXPORT_CELL_MAX)
+				sb_puts(&sb, "<br>");
+		}
 	}
-	if (strlen(clean) > EXPORT_CELL_MAX)
+	if (*p) {
+		if (stars % 2)
+			sb_puts(&sb, "**");
 		sb_puts(&sb, "…");
-	free(clean);
+	}
 	return sb_steal(&sb);
 }
 
@@ -534,15 +566,24 @@ static const char *item_text(const export_md *md, const char *id)
 	return it ? it->text : NULL;
 }
 
+/* "2026-11-24 02:05:07", UTC (the report's header says so): a reader
+ * wants the second, not the millisecond the log keeps. */
 static void fmt_time(double t, char *buf, size_t n)
 {
 	if (t <= 0) {
 		snprintf(buf, n, "-");
 		return;
 	}
-	pgc_iso8601(t, buf, n);
+	char iso[EXPORT_TIME_MAX];
+	pgc_iso8601(t, iso, sizeof iso);   /* "2026-11-24T02:05:07.123Z" or "invalid time" */
+	if (strlen(iso) >= EXPORT_ISO_SECONDS && iso[EXPORT_ISO_DATE] == 'T')
+		snprintf(buf, n, "%.*s %.*s", EXPORT_ISO_DATE, iso, EXPORT_ISO_SECONDS - EXPORT_ISO_DATE - 1,
+		         iso + EXPORT_ISO_DATE + 1);
+	else
+		snprintf(buf, n, "%s", iso);
 }
 
+/* 45s, 4m51s, 2h05m, and past a day 3d04h (not 76h00m). */
 static void fmt_duration(double secs, char *buf, size_t n)
 {
 	if (secs < 0) {
@@ -551,7 +592,11 @@ static void fmt_duration(double secs, char *buf, size_t n)
 	}
 	long s = (long)(secs + 0.5);
 	long h = s / (SECONDS_PER_MINUTE * MINUTES_PER_HOUR), m = (s / SECONDS_PER_MINUTE) % MINUTES_PER_HOUR;
-	if (h)
+	if (h >= HOURS_PER_DAY && h % HOURS_PER_DAY == 0)
+		snprintf(buf, n, "%ldd", h / HOURS_PER_DAY);
+	else if (h >= HOURS_PER_DAY)
+		snprintf(buf, n, "%ldd%02ldh", h / HOURS_PER_DAY, h % HOURS_PER_DAY);
+	else if (h)
 		snprintf(buf, n, "%ldh%02ldm", h, m);
 	else if (m)
 		snprintf(buf, n, "%ldm%02lds", m, s % SECONDS_PER_MINUTE);
@@ -574,7 +619,7 @@ void export_md_add(export_md *md, const st_event *ev)
 		op->first = ev->ts;
 	op->last = ev->ts;
 	char when[EXPORT_TIME_MAX];
-	pgc_iso8601(ev->ts, when, sizeof when);
+	fmt_time(ev->ts, when, sizeof when);
 	const char *k = ev->kind;
 	char *detail = NULL;
 	bool in_timeline = true;
@@ -668,6 +713,18 @@ void export_md_add(export_md *md, const st_event *ev)
 		detail = xasprintf("%s: %s → %s", fl.name ? fl.name : "?", fl.old_value ? fl.old_value : "-",
 		                   fl.new_value ? fl.new_value : "-");
 		evr_flag_set_free(&fl);
+	} else if (strcmp(k, EV_FLAG_DRIFT) == 0) {
+		op->other++;
+		evr_flag_drift fd;
+		evr_flag_drift_read(ev->payload, &fd);
+		detail = xasprintf("%s: %s → %s by hand (seen by %s)", fd.name ? fd.name : "?",
+		                   fd.last_set ? fd.last_set : "-", fd.absent ? "(removed)" : fd.value ? fd.value : "-",
+		                   fd.noticed_by ? fd.noticed_by : "?");
+		char *c = cell(detail), *w = cell(ev->operator_name);
+		sb_printf(&md->drifts, "- %s %s (recorded by %s)\n", when, c, w);
+		free(c);
+		free(w);
+		evr_flag_drift_free(&fd);
 	} else if (strcmp(k, "phase_override") == 0 || strcmp(k, EV_PHASE_COMPLETE) == 0) {
 		op->other++;
 		detail = xstrdup(pl.reason ? pl.reason : "");
@@ -746,8 +803,10 @@ static double phase_planned(const rb_phase *ph)
 	return mins > 0 ? (double)mins * SECONDS_PER_MINUTE : -1;
 }
 
-/* The cutover window: the first step with a time window; its items'
- * first and last tick are the downtime actually taken. */
+/* The downtime as `pgcutover downtime` and the console's header have it:
+ * sched_downtime_get() over the ledger of these events, so an explicit
+ * start and end (D) count across a rollback that unticked the window's
+ * items in between; a clock still running is measured to the last event. */
 static void md_downtime(export_md *md, strbuf *sb)
 {
 	sb_puts(sb, "\n## Downtime\n\n");
@@ -755,46 +814,54 @@ static void md_downtime(export_md *md, strbuf *sb)
 		sb_puts(sb, "No runbook: downtime not known.\n");
 		return;
 	}
-	for (size_t p = 0; p < md->rb->n_phases; p++) {
-		const rb_phase *ph = &md->rb->phases[p];
-		for (size_t s = 0; s < ph->n_steps; s++) {
-			const rb_step *st = &ph->steps[s];
-			int h1, m1, h2, m2;
-			if (!st->window_from[0] || sscanf(st->window_from, "%d:%d", &h1, &m1) != 2 ||
-			    sscanf(st->window_to, "%d:%d", &h2, &m2) != 2)
-				continue;
-			int plan = ((h2 * MINUTES_PER_HOUR + m2) - (h1 * MINUTES_PER_HOUR + m1) +
-			            MINUTES_PER_HOUR * HOURS_PER_DAY) % (MINUTES_PER_HOUR * HOURS_PER_DAY);
-			double first = 0, last = 0;
-			for (size_t i = 0; i < ph->n_items; i++) {
-				const lg_item *it = &md->lg->items[md->lg->phase_offset[p] + i];
-				if ((size_t)ph->items[i].step != s || !it->done || it->done_at <= 0)
-					continue;
-				if (first == 0 || it->done_at < first)
-					first = it->done_at;
-				if (it->done_at > last)
-					last = it->done_at;
-			}
-			char *t = cell(st->title);
-			char planned[EXPORT_TIME_MAX], actual[EXPORT_TIME_MAX], a[EXPORT_TIME_MAX], b[EXPORT_TIME_MAX];
-			fmt_duration((double)plan * SECONDS_PER_MINUTE, planned, sizeof planned);
-			sb_printf(sb, "Cutover window \"%s\" (phase %s): planned %s (%s-%s).\n", t, ph->id, planned,
-			          st->window_from, st->window_to);
-			if (first > 0) {
-				fmt_duration(last - first, actual, sizeof actual);
-				fmt_time(first, a, sizeof a);
-				fmt_time(last, b, sizeof b);
-				sb_printf(sb, "Actual: %s, from the first tick in the window (%s) to the last (%s).\n",
-				          actual, a, b);
-			} else {
-				sb_puts(sb, "Actual: not recorded (no item of the window was ticked).\n");
-			}
-			free(t);
-			return;
-		}
+	sched_downtime d;
+	sched_downtime_get(md->rb, md->lg, md->last_ts, &d);
+	if (d.has_window) {
+		const rb_phase *ph = &md->rb->phases[d.phase];
+		const rb_step *st = &ph->steps[d.step];
+		char planned[EXPORT_TIME_MAX];
+		fmt_duration(d.plan_min >= 0 ? (double)d.plan_min * SECONDS_PER_MINUTE : -1, planned, sizeof planned);
+		char *t = cell(st->title), *id = cell(ph->id);
+		sb_printf(sb, "Cutover window \"%s\" (phase %s): planned %s (%s-%s).\n", t, id, planned,
+		          st->window_from, st->window_to);
+		free(t);
+		free(id);
+	} else {
+		sb_puts(sb, "The runbook has no step with a time window (e.g. \"Cutover Window (01:00-03:00)\"): "
+		            "no planned downtime.\n");
 	}
-	sb_puts(sb, "The runbook has no step with a time window (e.g. \"Cutover Window (01:00-03:00)\"): "
-	            "downtime not known.\n");
+	if (d.start <= 0) {
+		sb_printf(sb, "Actual: not recorded (no `downtime start`%s).\n",
+		          d.has_window ? " and no item of the window ticked or run" : "");
+		return;
+	}
+	char actual[EXPORT_TIME_MAX], a[EXPORT_TIME_MAX], b[EXPORT_TIME_MAX];
+	fmt_duration(d.elapsed_s, actual, sizeof actual);
+	fmt_time(d.start, a, sizeof a);
+	fmt_time(d.running ? md->last_ts : d.end, b, sizeof b);
+	const char *from = d.explicit_start ? "downtime start" : "first tick in the window";
+	if (d.running)
+		sb_printf(sb, "Actual: not ended; %s (%ld s) from %s (%s) to the last event (%s).%s\n", actual,
+		          (long)d.elapsed_s, a, from, b, d.over ? " Over plan." : "");
+	else
+		sb_printf(sb, "Actual: %s (%ld s), from %s (%s) to %s (%s).%s\n", actual, (long)d.elapsed_s, a, from,
+		          b, d.explicit_end ? "downtime end" : "last tick in the window", d.over ? " Over plan." : "");
+}
+
+/* "3-5 days" as the runbook wrote it (a range is no one figure), else the
+ * planned seconds as a duration. */
+static void phase_planned_text(const rb_phase *ph, char *buf, size_t n)
+{
+	const char *t = ph->duration;
+	const char *dash = t ? strchr(t, '-') : NULL;
+	if (dash && dash > t && dash[-1] >= '0' && dash[-1] <= '9' && dash[1] >= '0' && dash[1] <= '9' &&
+	    planned_seconds(t) >= 0) {
+		char *c = cell(t);
+		snprintf(buf, n, "%s", c);
+		free(c);
+		return;
+	}
+	fmt_duration(phase_planned(ph), buf, n);
 }
 
 static void md_phases(export_md *md, strbuf *sb)
@@ -810,7 +877,7 @@ static void md_phases(export_md *md, strbuf *sb)
 		const rb_phase *ph = &md->rb->phases[p];
 		const lg_phase *lp = &md->lg->phases[p];
 		char planned[EXPORT_TIME_MAX], st[EXPORT_TIME_MAX], done[EXPORT_TIME_MAX], actual[EXPORT_TIME_MAX];
-		fmt_duration(phase_planned(ph), planned, sizeof planned);
+		phase_planned_text(ph, planned, sizeof planned);
 		fmt_time(lp->started_at, st, sizeof st);
 		fmt_time(lp->completed_at, done, sizeof done);
 		fmt_duration(lp->started_at > 0 && lp->completed_at > 0 ? lp->completed_at - lp->started_at : -1,
@@ -831,7 +898,7 @@ static void md_counts(export_md *md, strbuf *sb)
 		return;
 	}
 	char when[EXPORT_TIME_MAX];
-	pgc_iso8601(md->last_counts_ts, when, sizeof when);
+	fmt_time(md->last_counts_ts, when, sizeof when);
 	cmp_rec rec;
 	cmp_rec_read(md->last_counts, &rec);
 	sb_printf(sb, "Recorded %s (%d snapshots in all); %s, %s.\n\n", when, md->n_counts,
@@ -864,7 +931,8 @@ char *export_md_finish(export_md *md)
 	fmt_time(md->last_ts, b, sizeof b);
 	fmt_duration(md->n_events ? md->last_ts - md->first_ts : -1, d, sizeof d);
 	char *src = cell(md->source);
-	sb_printf(&sb, "- Source: `%s`\n- Events: %lld, from %s to %s (%s)\n", src, (long long)md->n_events, a, b, d);
+	sb_printf(&sb, "- Source: `%s`\n- Events: %lld, from %s to %s (%s)\n- Times: UTC\n", src,
+	          (long long)md->n_events, a, b, d);
 	free(src);
 	if (md->lg)
 		sb_printf(&sb, "- Items done: %d/%d\n", md->lg->items_done, md->lg->items_total);
@@ -888,6 +956,8 @@ char *export_md_finish(export_md *md)
 	sb_printf(&sb, "\n## Failed commands\n\n%s", md->failures.len ? md->failures.buf : "None.\n");
 	if (md->takeovers.len)
 		sb_printf(&sb, "\n## Lease takeovers\n\n%s", md->takeovers.buf);
+	if (md->drifts.len)
+		sb_printf(&sb, "\n## .env changed behind pgcutover's back\n\n%s", md->drifts.buf);
 
 	sb_printf(&sb, "\n## Timeline\n\n%d counts and %d health snapshots are left out; "
 	          "`pgcutover export --format jsonl` has every event.\n\n"
@@ -913,6 +983,7 @@ char *export_md_finish(export_md *md)
 	sb_free(&md->rollbacks);
 	sb_free(&md->failures);
 	sb_free(&md->takeovers);
+	sb_free(&md->drifts);
 	free(md->last_counts);
 	free(md->source);
 	ledger_free(md->lg);

@@ -10,6 +10,10 @@
  * secret or a URL's password only masked; a record without one (older
  * versions, no key) is compared by its masked text, and a secret-looking
  * flag's then not at all.
+ *
+ * A flag changed behind pgcutover's back is recorded as a flag_drift event
+ * (act_flags_record_drift) once per value: the last flag_drift after the
+ * flag's last flag_set tells whether this value was recorded already.
  */
 #include "config.h"
 #include <stdio.h>
@@ -35,6 +39,7 @@ typedef struct flag_scan {
 	act_flags *f;
 	char *last_sha;     /* file sha256 after pgcutover's newest write */
 	char **last_hmac;   /* per flag (f's order): new_hmac of its newest write */
+	char **drift_key;   /* per flag: evr_flag_drift_key of its last flag_drift since that write */
 } flag_scan;
 
 char *act_flag_shown(const act_masker *m, const char *name, const char *value, const char *absent)
@@ -145,6 +150,7 @@ static int scan_flag_set(const st_event *ev, void *ud)
 		f.new_value = NULL;
 		fs->last_set_by = xstrdup(ev->operator_name ? ev->operator_name : "");
 		fs->last_set_at = ev->ts;
+		fs->last_set_id = ev->id;
 		if (f.sha256 && f.sha256[0]) {
 			free(s->last_sha);
 			s->last_sha = f.sha256;
@@ -153,6 +159,34 @@ static int scan_flag_set(const st_event *ev, void *ud)
 	}
 	evr_flag_set_free(&f);
 	return 0;
+}
+
+static int scan_flag_drift(const st_event *ev, void *ud)
+{
+	flag_scan *s = ud;
+	if (strcmp(ev->kind, EV_FLAG_DRIFT) != 0)
+		return 0;
+	evr_flag_drift d;
+	evr_flag_drift_read(ev->payload, &d);
+	act_flag_status *fs = d.name ? find(s->f, d.name) : NULL;
+	if (fs && ev->id > fs->last_set_id && (!d.file || strcmp(d.file, s->file) == 0)) {
+		char **k = &s->drift_key[fs - s->f->flags];
+		free(*k);
+		*k = evr_flag_drift_key(d.hmac, d.absent, d.value);
+	}
+	evr_flag_drift_free(&d);
+	return 0;
+}
+
+static void scan_free(flag_scan *s, size_t n)
+{
+	free(s->last_sha);
+	for (size_t i = 0; i < n; i++) {
+		free(s->last_hmac[i]);
+		free(s->drift_key[i]);
+	}
+	free(s->last_hmac);
+	free(s->drift_key);
 }
 
 bool act_flag_declared(const config *cfg, const runbook *rb, const char *name)
@@ -185,19 +219,17 @@ int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **
 	for (size_t p = 0; rb && p < rb->n_phases; p++)
 		for (size_t i = 0; i < rb->phases[p].n_flag_edits; i++)
 			add_flag(f, rb->phases[p].flag_edits[i].name);
-	flag_scan scan = {.file = cfg->env_file, .f = f, .last_hmac = xcalloc(f->n_flags + 1, sizeof(char *))};
-	if (st && state_foreach_kind(st, EV_FLAG_SET, 0, scan_flag_set, &scan, e) < 0) {
+	flag_scan scan = {.file = cfg->env_file, .f = f, .last_hmac = xcalloc(f->n_flags + 1, sizeof(char *)),
+	                  .drift_key = xcalloc(f->n_flags + 1, sizeof(char *))};
+	if (st && (state_foreach_kind(st, EV_FLAG_SET, 0, scan_flag_set, &scan, e) < 0 ||
+	           state_foreach_kind(st, EV_FLAG_DRIFT, 0, scan_flag_drift, &scan, e) < 0)) {
 		envfile_free(ef);
-		free(scan.last_sha);
-		for (size_t i = 0; i < f->n_flags; i++)
-			free(scan.last_hmac[i]);
-		free(scan.last_hmac);
+		scan_free(&scan, f->n_flags);
 		act_flags_free(f);
 		return -1;
 	}
 	f->file_changed_behind_back = scan.last_sha && ef->stamp.exists &&
 	                              strcmp(scan.last_sha, ef->stamp.sha256) != 0;
-	free(scan.last_sha);
 	act_masker *m = act_masker_new(cfg);
 	for (size_t i = 0; i < f->n_flags; i++) {
 		act_flag_status *fs = &f->flags[i];
@@ -205,7 +237,10 @@ int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **
 		bool secret = envfile_name_is_secret(fs->name);
 		fs->value = v ? act_flag_shown(m, fs->name, v, NULL) : NULL;
 		char hm[65];
-		if (fs->last_set && scan.last_hmac[i] && v && act_flag_hmac(st, false, v, hm) == 0) {
+		bool have_hm = v && act_flag_hmac(st, false, v, hm) == 0;
+		if (have_hm)
+			fs->drift_hmac = xstrdup(hm);
+		if (fs->last_set && scan.last_hmac[i] && have_hm) {
 			fs->changed_behind_back = strcmp(hm, scan.last_hmac[i]) != 0;
 		} else if (fs->last_set && !v) {
 			fs->changed_behind_back = true;
@@ -223,9 +258,13 @@ int act_flags_read(const config *cfg, const runbook *rb, state *st, act_flags **
 			free(fs->last_set);
 			fs->last_set = s;
 		}
-		free(scan.last_hmac[i]);
+		if (fs->changed_behind_back && scan.drift_key[i]) {
+			char *k = evr_flag_drift_key(fs->drift_hmac, v == NULL, fs->value);
+			fs->drift_recorded = strcmp(k, scan.drift_key[i]) == 0;
+			free(k);
+		}
 	}
-	free(scan.last_hmac);
+	scan_free(&scan, f->n_flags);
 	act_masker_free(m);
 	envfile_free(ef);
 	*out = f;
@@ -241,10 +280,36 @@ void act_flags_free(act_flags *f)
 		free(f->flags[i].value);
 		free(f->flags[i].last_set);
 		free(f->flags[i].last_set_by);
+		free(f->flags[i].drift_hmac);
 	}
 	free(f->flags);
 	free(f->file);
 	free(f);
+}
+
+int act_flags_record_drift(state *st, const config *cfg, act_flags *f, const char *noticed_by,
+                           int *n_recorded, pgc_err *e)
+{
+	*n_recorded = 0;
+	act_masker *m = act_masker_new(cfg);
+	int rc = 0;
+	for (size_t i = 0; i < f->n_flags && rc == 0; i++) {
+		act_flag_status *fs = &f->flags[i];
+		if (!fs->changed_behind_back || fs->drift_recorded)
+			continue;
+		evp_flag_drift d = {.name = fs->name, .file = f->file, .value = fs->value, .last_set = fs->last_set,
+		                    .hmac = fs->drift_hmac, .sha256 = f->stamp.exists ? f->stamp.sha256 : NULL,
+		                    .noticed_by = noticed_by};
+		char *js = evp_flag_drift_write(&d, m);
+		rc = state_append(st, EV_FLAG_DRIFT, NULL, NULL, js, NULL, e);
+		free(js);
+		if (rc == 0) {
+			fs->drift_recorded = true;
+			(*n_recorded)++;
+		}
+	}
+	act_masker_free(m);
+	return rc < 0 ? -1 : 0;
 }
 
 static void add_opt_str(cJSON *o, const char *k, const char *v)
@@ -275,6 +340,7 @@ char *act_flags_json(const act_flags *f)
 		add_opt_str(x, "last_set_at", fs->last_set_at > 0 ? ts : NULL);
 		add_opt_str(x, "last_set_by", fs->last_set_by);
 		cJSON_AddBoolToObject(x, "changed_behind_back", fs->changed_behind_back);
+		cJSON_AddBoolToObject(x, "drift_recorded", fs->drift_recorded);
 		cJSON_AddItemToArray(arr, x);
 	}
 	char *s = cJSON_PrintUnformatted(root);

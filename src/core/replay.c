@@ -427,7 +427,7 @@ int replay_recorded_runbook(replay_src *r, int64_t upto, char **path, char sha25
 /* Whether an event's payload has "name": name. */
 static bool payload_names(const char *payload, const char *name)
 {
-	evr_flag_set f;   /* the kinds looked up by name are flag_set */
+	evr_flag_set f;   /* the kinds looked up by name, flag_set and flag_drift, both have "name" */
 	evr_flag_set_read(payload, &f);
 	bool yes = f.name && strcmp(f.name, name) == 0;
 	evr_flag_set_free(&f);
@@ -461,6 +461,35 @@ int replay_last_named_at(replay_src *r, const char *kind, const char *name, int6
                          pgc_err *e)
 {
 	return last_at(r, kind, name, upto, out, e);
+}
+
+int replay_flag_at(replay_src *r, const char *name, int64_t upto, st_event **out, char **value,
+                   bool *by_hand, pgc_err *e)
+{
+	st_event *set = NULL, *drift = NULL;
+	*out = NULL;
+	*value = NULL;
+	*by_hand = false;
+	if (last_at(r, EV_FLAG_SET, name, upto, &set, e) < 0 || last_at(r, EV_FLAG_DRIFT, name, upto, &drift, e) < 0) {
+		st_event_free(set);
+		st_event_free(drift);
+		return -1;
+	}
+	if (drift && (!set || drift->id > set->id)) {
+		evr_flag_drift d;
+		evr_flag_drift_read(drift->payload, &d);
+		*value = d.absent ? NULL : d.value;
+		d.value = NULL;
+		evr_flag_drift_free(&d);
+		*by_hand = true;
+		*out = drift;
+		st_event_free(set);
+	} else if (set) {
+		*value = evr_flag_set_new(set->payload);
+		*out = set;
+		st_event_free(drift);
+	}
+	return *out ? 1 : 0;
 }
 
 /* ---- checkpoint snapshots ---- */

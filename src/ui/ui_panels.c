@@ -7,7 +7,10 @@
  * whom and when, and whether somebody changed the file behind pgcutover's
  * back), re-read every few seconds while open.  Enter on a flag asks for a
  * value and sets it with act_set_flag(), passing the stamp of the file as
- * shown, so a file changed since is refused rather than overwritten.
+ * shown, so a file changed since is refused rather than overwritten.  A
+ * flag changed behind pgcutover's back is recorded as it is first shown
+ * (act_flags_record_drift: once per value) when this console drives; a
+ * monitor only shows it.
  *
  * Health: the config's checks and the runbook's `curl URL` items run at once
  * on curl multi in the console's loop (health.c); the results are recorded
@@ -42,8 +45,14 @@ static void flags_reload(ui_ctx *u)
 	u->panels.flags = NULL;
 	u->panels.flags_error[0] = '\0';
 	pgc_err e = {0};
+	int n = 0;
 	if (act_flags_read(u->s.cfg, u->rb, u->s.st, &u->panels.flags, &e) < 0)
 		snprintf(u->panels.flags_error, sizeof u->panels.flags_error, "%s", e.msg);
+	else if (!ui_read_only(u) &&
+	         act_flags_record_drift(u->s.st, u->s.cfg, u->panels.flags, "console", &n, &e) < 0)
+		ui_status(u, "hand edit of the .env not recorded: %s", e.msg);
+	else if (n > 0)
+		ui_status(u, "recorded %d flag%s changed behind pgcutover's back (flag_drift)", n, n == 1 ? "" : "s");
 	u->panels.flags_read_at = pgc_now();
 	/* the file may have lost flags since: the selection stays on one */
 	ui_list_fit(&u->panels.flags_list, u->panels.flags ? u->panels.flags->n_flags : 0, u->panels.flags_list.page);

@@ -225,9 +225,9 @@ static void command_at_cursor(ui_ctx *u)
 	replay_command_free(&c);
 }
 
-/* "USE_NEW_DB=true (bob 01:05)  ..." from the last flag_set of each
- * declared flag at or before the cursor: the .env as pgcutover left it
- * then (the file itself is today's). */
+/* "USE_NEW_DB=true (bob 01:05)  ..." from the last flag_set or flag_drift
+ * (", by hand") of each declared flag at or before the cursor: the .env as
+ * the log knew it then (the file itself is today's). */
 static void flags_at_cursor(ui_ctx *u)
 {
 	struct ui_replay *rp = u->replay;
@@ -239,12 +239,13 @@ static void flags_at_cursor(ui_ctx *u)
 		const char *name = u->s.cfg->flags[i];
 		st_event *ev = NULL;
 		char value[128] = "not set yet";
-		if (rp->cursor > 0 && replay_last_named_at(rp->src, EV_FLAG_SET, name, rp->cursor, &ev, NULL) == 1) {
-			char *nv = evr_flag_set_new(ev->payload);
+		char *nv = NULL;
+		bool by_hand = false;
+		if (rp->cursor > 0 && replay_flag_at(rp->src, name, rp->cursor, &ev, &nv, &by_hand, NULL) == 1) {
 			char when[16];
 			ui_fmt_clock(ev->ts, when, sizeof when, false);
-			snprintf(value, sizeof value, "%s (%s %s)", nv ? nv : "?",
-			         ev->operator_name ? ev->operator_name : "?", when);
+			snprintf(value, sizeof value, "%s (%s %s%s)", nv ? nv : by_hand ? "(removed)" : "?",
+			         ev->operator_name ? ev->operator_name : "?", when, by_hand ? ", by hand" : "");
 			free(nv);
 			st_event_free(ev);
 		}

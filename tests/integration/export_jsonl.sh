@@ -133,7 +133,7 @@ is "$(ls "$PGCUTOVER_CACHE_DIR" | grep -c '^jsonl-.*\.db$')" 2 "its old cache re
 # Markdown report.
 md=$($P -r rb.md -s "$S" export --format md); ok $? "export --format md"
 like "$md" "^# Post-mortem: Export test" "report title"
-like "$md" "\| 1 \| Copy \| done \| 3/3 \| 2h00m \| [0-9T:.-]+Z \| [0-9T:.-]+Z \|" "phase row: done, planned 2h from the runbook, start and end"
+like "$md" "\| 1 \| Copy \| done \| 3/3 \| 2h00m \| [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} \| [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} \|" "phase row: done, planned 2h from the runbook, start and end"
 like "$md" "\| 2 \| Cutover \| not_started \| 0/1 \|" "phase not started"
 like "$md" "\| bob \| 1 \| 1 \| 0 \|" "who did what: bob ticked once and unticked once"
 like "$md" "item 1\.2 unticked by bob: counts differ" "unticks with the reason"

@@ -450,6 +450,53 @@ static void flag_set(void)
 	act_masker_free(m);
 }
 
+static void flag_drift(void)
+{
+	act_masker *m = masker();
+	evp_flag_drift d = {.name = "DATABASE_URL", .file = "/etc/app/.env", .value = "postgres://app:hand@db3/x",
+	                    .last_set = "postgres://app:***@db2/x", .hmac = "beef", .sha256 = "cd34",
+	                    .noticed_by = "console"};
+	char *got = evp_flag_drift_write(&d, m);
+	ok(!strstr(got, ":hand@"), "flag_drift: a URL's password masked");
+	evr_flag_drift r;
+	evr_flag_drift_read(got, &r);
+	is_str(r.name, "DATABASE_URL", "flag_drift: the name reads back");
+	is_str(r.file, "/etc/app/.env", "flag_drift: the file reads back");
+	ok(r.value && strstr(r.value, "db3") && !r.absent, "flag_drift: the value now reads back, present");
+	is_str(r.hmac, "beef", "flag_drift: the hmac reads back");
+	is_str(r.noticed_by, "console", "flag_drift: who saw it reads back");
+	char *k = evr_flag_drift_key(r.hmac, r.absent, r.value);
+	is_str(k, "h:beef", "flag_drift: told apart by its hmac");
+	free(k);
+	evr_flag_drift_free(&r);
+	free(got);
+
+	evp_flag_drift g = {.name = "DB_PASSWORD", .value = SECRET, .last_set = ACT_MASK, .noticed_by = "flags --record"};
+	got = evp_flag_drift_write(&g, m);
+	ok(!strstr(got, SECRET), "flag_drift: a secret flag's value is not written");
+	evr_flag_drift_read(got, &r);
+	ok(r.value && strcmp(r.value, ACT_MASK) == 0 && !r.hmac && !r.file, "flag_drift: secret as ***, no hmac, no file");
+	k = evr_flag_drift_key(r.hmac, r.absent, r.value);
+	is_str(k, "v:" ACT_MASK, "flag_drift: without an hmac, told apart by the value recorded");
+	free(k);
+	evr_flag_drift_free(&r);
+	free(got);
+
+	evp_flag_drift h = {.name = "USE_NEW_DB", .value = NULL, .last_set = "true"};
+	got = evp_flag_drift_write(&h, m);
+	evr_flag_drift_read(got, &r);
+	ok(r.absent && !r.value && !r.noticed_by, "flag_drift: a flag gone from the file reads as absent");
+	k = evr_flag_drift_key(r.hmac, r.absent, r.value);
+	is_str(k, "absent", "flag_drift: a removal is its own drift");
+	free(k);
+	evr_flag_drift_free(&r);
+	free(got);
+	evr_flag_drift_read("not json", &r);
+	ok(!r.name && !r.absent, "flag_drift: a malformed payload reads as empty");
+	evr_flag_drift_free(&r);
+	act_masker_free(m);
+}
+
 static void rolled_back(void)
 {
 	act_segment segs[2] = {{.kind = ACT_SEG_FLAG, .name = "DATABASE_URL", .value = "postgres://a:pw@old/x",
@@ -698,6 +745,7 @@ int main(void)
 	command_end();
 	command_unknown();
 	flag_set();
+	flag_drift();
 	rolled_back();
 	counts_snapshot();
 	health_checks();

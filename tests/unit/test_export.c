@@ -9,7 +9,10 @@
  * are refused on import, and even a state holding such a time gives each
  * its own canonical text; hostile lines (ids of 1e300, hashes that are not
  * hex, payload_text that only looks like JSON) are refused or survive a
- * round trip with their canonical text.
+ * round trip with their canonical text.  The Markdown post-mortem's
+ * downtime is sched_downtime_get()'s (an explicit start and end, nothing
+ * ticked in the window), its times to the second, a day-long plan in days,
+ * a range as written, a note's newline a <br>.
  */
 #include "config.h"
 #include <math.h>
@@ -18,6 +21,8 @@
 #include <string.h>
 #include "pgcutover/export.h"
 #include "pgcutover/replay.h"
+#include "pgcutover/evpay.h"
+#include "pgcutover/schedule.h"
 #include "tap.h"
 
 static char tmpdir[TAP_TMPL_MAX];
@@ -98,11 +103,59 @@ static void test_hostile_lines(void)
 }
 
 
+#define MD_T0 1795000000.0    /* 2026-11-18 */
+#define MD_DOWN_S 291.0
+
+static void md_event(export_md *md, ledger *lg, int64_t id, double ts, const char *kind, const char *item,
+                     char *payload)
+{
+	st_event ev = {.id = id, .ts = ts, .operator_name = (char *)"dora", .host = (char *)"h", .pid = 1,
+	               .kind = (char *)kind, .item = (char *)item, .payload = payload};
+	export_md_add(md, &ev);
+	ledger_apply(lg, &ev);
+	free(payload);
+}
+
+static void test_md_report(void)
+{
+	const char *text = "# R\n\n## Phase 1: Soak\n\n**Duration:** 3-5 days\n\n- [ ] Watch\n\n"
+	                   "## Phase 2: Long\n\n**Duration:** 3 days\n\n- [ ] Wait\n\n"
+	                   "## Phase 5: Cutover\n\n### 5.2 Cutover Window (02:00-04:00)\n\n- [ ] Stop the app\n";
+	runbook *rb = NULL;
+	pgc_err e = {0};
+	if (runbook_parse(text, strlen(text), "r.md", NULL, &rb, &e) < 0) {
+		ok(false, "parse the report's runbook: %s", e.msg);
+		return;
+	}
+	export_md *md = export_md_new(rb, "s.db");
+	ledger *lg = ledger_new(rb);
+	md_event(md, lg, 1, MD_T0, EV_DOWNTIME_START, NULL, ops_payload_downtime_start("explicit", 120));
+	md_event(md, lg, 2, MD_T0 + 5.25, EV_NOTE, NULL, ops_payload_note("first line\nsecond line", NULL));
+	md_event(md, lg, 3, MD_T0 + MD_DOWN_S, EV_DOWNTIME_END, NULL, ops_payload_downtime_end(MD_DOWN_S, 120, false));
+	sched_downtime d;
+	sched_downtime_get(rb, lg, MD_T0 + MD_DOWN_S, &d);
+	char *out = export_md_finish(md);
+	char *want = xasprintf("Actual: 4m51s (%ld s), from ", (long)d.elapsed_s);
+	ok(d.elapsed_s > 0 && strstr(out, want) != NULL, "md: the actual downtime is sched_downtime_get()'s");
+	ok(strstr(out, "(downtime start) to ") && strstr(out, "(downtime end)."), "md: from the start to the end event");
+	ok(!strstr(out, "not recorded"), "md: nothing ticked in the window, yet the downtime is known");
+	ok(strstr(out, "- Times: UTC") && !strstr(out, ".000Z") && strstr(out, "2026-11-18 11:06:40 (downtime start)"),
+	   "md: times to the second, the zone stated");
+	ok(strstr(out, "| 3-5 days |") != NULL, "md: a range as the runbook wrote it");
+	ok(strstr(out, "| 3d |") != NULL, "md: 3 days as 3d");
+	ok(strstr(out, "first line<br>second line") != NULL, "md: a newline in a cell is a <br>");
+	free(want);
+	free(out);
+	ledger_free(lg);
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tap_tmpl(tmpdir, sizeof tmpdir, "pgc-test-export")))
 		return 1;
 	test_hostile_lines();
+	test_md_report();
 	char *path = xasprintf("%s/s.db", tmpdir);
 	pgc_err e = {0};
 	state *st = NULL;
