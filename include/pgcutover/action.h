@@ -11,7 +11,9 @@
  *      segment under /bin/sh -c (bash for `bash` blocks) in its own process
  *      group, in the config's workdir, with non-blocking pipes (proc.h:
  *      started by proc_spawn(), its end reported on SIGCHLD by the loop's
- *      child registry); each flag edit through envfile_set().  Nothing
+ *      child registry); each run of flag edits with no command between
+ *      them (comments aside) through one envfile_set_many(): one atomic
+ *      write, one backup, so the file never holds half of them.  Nothing
  *      blocks; hooks report output, flag changes and the end.  act_cancel() (Ctrl-C in the console) and
  *      the timeout send SIGTERM to the group, SIGKILL after a grace period.
  * From the console (one run at a time, all in its loop):
@@ -114,6 +116,11 @@ act_plan *act_plan_flags(const config *cfg, const char *phase_id,
 void act_plan_free(act_plan *p);
 /* Gives a missing variable a value for this run (removes it from missing). */
 void act_plan_set_var(act_plan *p, const char *name, const char *value);
+/* The end of the run of flag segments that starts at segs[from]: the
+ * index after its last flag segment, comment-only shell segments between
+ * them included (a run is applied as one write).  from when segs[from] is
+ * not a flag. */
+size_t act_plan_flag_run(const act_plan *p, size_t from);
 /* Flag segments whose value differs from the file's now. */
 size_t act_plan_flag_changes(const act_plan *p);
 /* Dry-run description (JSON object text, secrets masked); malloc'd. */
