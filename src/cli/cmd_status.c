@@ -84,7 +84,7 @@ static int status_text(const cli_ctx *ctx, double now)
 		snprintf(done, sizeof done, "%d/%d", lp->done, lp->total);
 		char *t = pgc_sanitize(rb->phases[p].title ? rb->phases[p].title : "");
 		printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id,
-		       lg_phase_status_words(lp->status), done, started, completed, dur, t);
+		       ledger_phase_state(lp), done, started, completed, dur, t);
 		free(t);
 		for (size_t i = 0; i < rb->phases[p].n_items; i++)
 			if (lg->items[lg->phase_offset[p] + i].changed_in_runbook)

@@ -807,6 +807,27 @@ act_plan *act_plan_flags(const config *cfg, const char *phase_id,
 	return p;
 }
 
+void act_plan_insert_flags(act_plan *p, size_t at, const act_plan *flags)
+{
+	size_t n = flags->n_segs;
+	if (at > p->n_segs)
+		at = p->n_segs;
+	p->segs = xrealloc(p->segs, (p->n_segs + n + 1) * sizeof *p->segs);
+	memmove(&p->segs[at + n], &p->segs[at], (p->n_segs - at) * sizeof *p->segs);
+	for (size_t k = 0; k < n; k++) {
+		const act_segment *f = &flags->segs[k];
+		act_segment *s = &p->segs[at + k];
+		memset(s, 0, sizeof *s);
+		s->kind = f->kind;
+		s->text = f->text ? xstrdup(f->text) : NULL;
+		s->name = f->name ? xstrdup(f->name) : NULL;
+		s->value = f->value ? xstrdup(f->value) : NULL;
+		s->old_value = f->old_value ? xstrdup(f->old_value) : NULL;
+		s->line = f->line;
+	}
+	p->n_segs += n;
+}
+
 void act_plan_free(act_plan *p)
 {
 	if (!p)

@@ -96,9 +96,10 @@ void ui_rail_draw(ui_ctx *u)
 		 * phase, once the downtime ended, its length replaces the words
 		 * the bar already says (not started, done) */
 		bool down = dtm.start > 0 && !dtm.running && dtm.phase == p;
-		bool words = !down || (lp->status != LG_PHASE_NOT_STARTED && lp->status != LG_PHASE_DONE);
+		bool words = !down || lp->rollback_failed ||
+		             (lp->status != LG_PHASE_NOT_STARTED && lp->status != LG_PHASE_DONE);
 		int n = snprintf(facts, sizeof facts, "%d/%d%s%s%s", lp->done, lp->total, has_rollback(ph) ? " R" : "",
-		                 words ? " " : "", words ? lg_phase_status_words(lp->status) : "");
+		                 words ? " " : "", words ? ledger_phase_state(lp) : "");
 		if (!down && lp->status == LG_PHASE_DONE && lp->started_at > 0 && lp->completed_at >= lp->started_at) {
 			char dur[24];
 			ui_fmt_duration(lp->completed_at - lp->started_at, dur, sizeof dur);
