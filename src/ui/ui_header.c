@@ -127,13 +127,12 @@ void ui_header_draw(ui_ctx *u)
 	size_t cp = current_phase(u);
 	const lg_phase *lp = &u->lg->phases[cp];
 	char phase_t[96], dt[96], right[200];
-	if (lp->status == LG_PHASE_IN_PROGRESS && lp->started_at > 0) {
+	if (lp->status == LG_PHASE_IN_PROGRESS && lp->started_at > 0 && !lp->rollback_failed) {
 		char d[24];
 		ui_fmt_duration(now - lp->started_at, d, sizeof d);
 		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id, d);
 	} else {
-		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id,
-		         lg_phase_status_words(lp->status));
+		snprintf(phase_t, sizeof phase_t, "phase %s %s", u->rb->phases[cp].id, ledger_phase_state(lp));
 	}
 	sched_downtime dtm;
 	sched_downtime_get(u->rb, u->lg, now, &dtm);

@@ -1,7 +1,8 @@
 /*
  * ui_rail.c -- the phase rail: every phase of the runbook (0 ... 5 and any
  * extra such as post-migration) with a progress bar, done/total, risk
- * level, status in words (not started, in progress, done, rolled back) and
+ * level, status in words (not started, in progress, done, rolled back, or
+ * the ledger's "rollback failed at ITEM, ..." in place of the bar) and
  * the actual duration once done, the actual downtime on the window's phase,
  * and "R" on phases with a rollback step to run.  j/k select the phase the checklist shows;
  * Space on a finished phase records it complete (with an override reason
@@ -89,8 +90,11 @@ void ui_rail_draw(ui_ctx *u)
 		if (risk[0])
 			ui_put_right(u, w, y, width, risk, base | (risk_high(risk) ? A_BOLD : 0),
 			             ui_pair(u, risk_high(risk) ? UI_C_RISK : UI_C_DIM));
-		/* line 2: bar, figures, status words, actual duration */
-		ui_bar(u, w, y + 1, 2, RAIL_BAR_COLS, lp->done, lp->total);
+		/* line 2: bar, figures, status words, actual duration; a rollback
+		 * that failed halfway takes the bar's place (it is what matters) */
+		int fx = lp->rollback_failed ? 2 : 3 + RAIL_BAR_COLS;
+		if (!lp->rollback_failed)
+			ui_bar(u, w, y + 1, 2, RAIL_BAR_COLS, lp->done, lp->total);
 		char facts[96];
 		/* R first: a narrow rail cuts the end of the line; on the window's
 		 * phase, once the downtime ended, its length replaces the words
@@ -112,10 +116,11 @@ void ui_rail_draw(ui_ctx *u)
 			n += snprintf(facts + n, sizeof facts - (size_t)n, " down %s", dur);
 		}
 
-		short pair = lp->status == LG_PHASE_DONE ? UI_C_DONE :
+		short pair = lp->rollback_failed ? UI_C_WARN :
+		             lp->status == LG_PHASE_DONE ? UI_C_DONE :
 		             lp->status == LG_PHASE_ROLLED_BACK ? UI_C_WARN :
 		             lp->status == LG_PHASE_IN_PROGRESS ? UI_C_PROGRESS : UI_C_DIM;
-		ui_put(u, w, y + 1, 3 + RAIL_BAR_COLS, facts, width - 3 - RAIL_BAR_COLS, base, ui_pair(u, pair));
+		ui_put(u, w, y + 1, fx, facts, width - fx, base | (lp->rollback_failed ? A_BOLD : 0), ui_pair(u, pair));
 	}
 }
 
