@@ -201,7 +201,7 @@ static void place_restores(const config *cfg, act_rollback *r, const char **name
 {
 	r->restore_step = -1;
 	size_t first_flag = 0;
-	for (size_t i = 0; r->restore_step < 0 && i < r->n_steps; i++)
+	for (size_t i = 0; n > 0 && r->restore_step < 0 && i < r->n_steps; i++)
 		for (size_t k = 0; r->restore_step < 0 && k < r->steps[i]->n_segs; k++)
 			if (r->steps[i]->segs[k].kind == ACT_SEG_FLAG) {
 				r->restore_step = (int)i;
