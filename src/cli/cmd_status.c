@@ -69,11 +69,14 @@ static int status_text(const cli_ctx *ctx, double now)
 		printf("state: %s (%lld events)\n", ctx->state_path, (long long)lg->last_event_id);
 	else
 		printf("state: %s (not created yet)\n", ctx->state_path);
-	size_t id_w = strlen("PHASE");
-	for (size_t p = 0; p < rb->n_phases; p++)
+	size_t id_w = strlen("PHASE"), st_w = 11;   /* "not started"; a failed rollback's text is longer */
+	for (size_t p = 0; p < rb->n_phases; p++) {
 		if (strlen(rb->phases[p].id) > id_w)
 			id_w = strlen(rb->phases[p].id);
-	printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, "PHASE", "STATUS", "DONE",
+		if (strlen(ledger_phase_state(&lg->phases[p])) > st_w)
+			st_w = strlen(ledger_phase_state(&lg->phases[p]));
+	}
+	printf("%-*s  %-*s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, "PHASE", (int)st_w, "STATUS", "DONE",
 	       "STARTED", "COMPLETED", "DURATION", "TITLE");
 	for (size_t p = 0; p < rb->n_phases; p++) {
 		const lg_phase *lp = &lg->phases[p];
@@ -83,8 +86,8 @@ static int status_text(const cli_ctx *ctx, double now)
 		duration_text(status_phase_duration(lp, now), dur, sizeof dur);
 		snprintf(done, sizeof done, "%d/%d", lp->done, lp->total);
 		char *t = pgc_sanitize(rb->phases[p].title ? rb->phases[p].title : "");
-		printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id,
-		       ledger_phase_state(lp), done, started, completed, dur, t);
+		printf("%-*s  %-*s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id,
+		       (int)st_w, ledger_phase_state(lp), done, started, completed, dur, t);
 		free(t);
 		for (size_t i = 0; i < rb->phases[p].n_items; i++)
 			if (lg->items[lg->phase_offset[p] + i].changed_in_runbook)

@@ -349,8 +349,7 @@ char *act_rollback_describe(const act_rollback *rb)
 		sb_printf(&b, "restore flags (values before the phase's first change):\n%s", d);
 		free(d);
 	} else if (rb->restore) {
-		sb_printf(&b, "restore flags (values before the phase's first change) where step %s's "
-		          "flag lines stand, in one write with them:", rb->steps[rb->restore_step]->item_id);
+		sb_printf(&b, "restore flags with step %s's flag lines, in one write:", rb->steps[rb->restore_step]->item_id);
 		for (size_t k = 0; k < rb->restore->n_segs; k++)
 			sb_printf(&b, " %s", rb->restore->segs[k].name);
 		sb_putc(&b, '\n');

@@ -60,7 +60,7 @@ keys 5
 wait_screen 'Phase 5'
 keys Tab Tab R
 wait_screen 'pgcutover will roll back:' 5; ok $? "R shows the rollback"
-like "$(screen)" "restore flags .* where step $step's flag lines stand" "the restores are placed with the step's flag lines"
+like "$(screen)" "restore flags with step $step's flag lines, in one write" "the restores are placed with the step's flag lines"
 like "$(screen)" 'these 3 flags in one write' "the three flags are one write"
 s=$(screen)
 stop_at=$(printf '%s\n' "$s" | grep -n 'svc.sh stop' | head -1 | cut -d: -f1)

@@ -99,7 +99,9 @@ rm -f fail_rollback
 P run 5.1 --yes >/dev/null 2>&1; is "$?" 0 "cutover step ran again"
 is "$(flags .env)" "$new" "flags set again"
 : >seen
-( while [ ! -f stop_watch ]; do flags .env >>seen; echo >>seen; done ) &
+# one read of the file per look (one open: a rename swaps it whole), then
+# its three values
+( while [ ! -f stop_watch ]; do cat .env >watch.tmp; flags watch.tmp >>seen; echo >>seen; done ) &
 W=$!
 b1=$(backups)
 P rollback 5 --yes >/dev/null 2>&1; is "$?" 0 "rollback succeeds"
