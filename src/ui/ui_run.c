@@ -13,7 +13,8 @@
  * Ctrl-C in the pane cancels (SIGTERM to the process group, SIGKILL after
  * the grace period).
  * Everything is audited by the action module itself (command_start,
- * flag_set, command_end, phase_rolled_back), as `pgcutover run` does.
+ * flag_set, command_end, phase_rolled_back or phase_rollback_failed), as
+ * `pgcutover run` and `pgcutover rollback` do.
  */
 #include "config.h"
 #include <stdio.h>
