@@ -11,7 +11,9 @@
  *      segment under /bin/sh -c (bash for `bash` blocks) in its own process
  *      group, in the config's workdir, with non-blocking pipes (proc.h:
  *      started by proc_spawn(), its end reported on SIGCHLD by the loop's
- *      child registry); each flag edit through envfile_set().  Nothing
+ *      child registry); each run of flag edits with no command between
+ *      them (comments aside) through one envfile_set_many(): one atomic
+ *      write, one backup, so the file never holds half of them.  Nothing
  *      blocks; hooks report output, flag changes and the end.  act_cancel() (Ctrl-C in the console) and
  *      the timeout send SIGTERM to the group, SIGKILL after a grace period.
  * From the console (one run at a time, all in its loop):
@@ -113,8 +115,16 @@ int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
 act_plan *act_plan_flags(const config *cfg, const char *phase_id,
                          const char *const *names, const char *const *values, size_t n);
 void act_plan_free(act_plan *p);
+/* Copies the segments of flags (a plan of act_plan_flags) into p before
+ * segs[at] (a rollback's restores, written with a step's flag lines). */
+void act_plan_insert_flags(act_plan *p, size_t at, const act_plan *flags);
 /* Gives a missing variable a value for this run (removes it from missing). */
 void act_plan_set_var(act_plan *p, const char *name, const char *value);
+/* The end of the run of flag segments that starts at segs[from]: the
+ * index after its last flag segment, comment-only shell segments between
+ * them included (a run is applied as one write).  from when segs[from] is
+ * not a flag. */
+size_t act_plan_flag_run(const act_plan *p, size_t from);
 /* Flag segments whose value differs from the file's now. */
 size_t act_plan_flag_changes(const act_plan *p);
 /* Dry-run description (JSON object text, secrets masked); malloc'd. */
@@ -281,15 +291,23 @@ char *act_flags_json(const act_flags *f);
 bool act_flag_declared(const config *cfg, const runbook *rb, const char *name);
 
 /* ---- rollback (rollback.c) ----
- * What the rollback button / `pgcutover rollback PHASE` will do: restore
- * the flags pgcutover changed in the phase (to their values before the
- * phase's first flag_set since its last rollback, from the audit), then
- * run the phase's rollback steps.  Run `restore` (when non-NULL) and then
- * each step with act_start(), in order, stopping at the first that is not
- * ACT_OK; then act_rollback_record().  Nothing here runs anything. */
+ * What the rollback button / `pgcutover rollback PHASE` will do: run the
+ * phase's rollback steps in their written order and restore the flags
+ * pgcutover changed in the phase (to their values before the phase's
+ * first flag_set since its last rollback, from the audit).  A flag a step
+ * sets itself is restored by that line where it stands; the others in the
+ * same write as the first step's first flag lines, or, when no step has
+ * a flag line, first and on their own.  Run act_rollback_stage(rb, -1)
+ * (when non-NULL) and then each step with act_start(), in order,
+ * stopping at the first that is not ACT_OK; then act_rollback_record(),
+ * or act_rollback_record_failed().  Nothing here runs anything. */
 typedef struct act_rollback {
 	char phase_id[RB_ID_MAX];
-	act_plan *restore;            /* flag restores only, or NULL */
+	act_plan *restore;            /* every flag restored (a step's own line with
+	                               * its value), or NULL: for the text and the
+	                               * record; run only through act_rollback_stage */
+	int restore_step;             /* step whose first flag lines the restores join;
+	                               * -1: restore runs first, on its own */
 	act_plan **steps; size_t n_steps;   /* rollback items with a command */
 	char **notes; size_t n_notes; /* flags not restored, and why */
 	bool past_point_of_no_return; /* the config's item is ticked */
@@ -308,10 +326,14 @@ typedef struct act_rollback {
 int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *lg,
                       const char *phase_id, act_rollback **out, pgc_err *e);
 void act_rollback_free(act_rollback *rb);
+/* The plan to run at stage -1 (the restores on their own; NULL when they
+ * go with a step or there are none) and 0..n_steps-1 (the steps). */
+const act_plan *act_rollback_stage(const act_rollback *rb, int stage);
 /* Human text of everything that will happen; malloc'd. */
 char *act_rollback_describe(const act_rollback *rb);
 /* {"phase","dry_run":true,"past_point_of_no_return","point_of_no_return",
- *  "restore":[{name,current,restore}],"steps":[plan...],"notes":[...]} */
+ *  "restore":[{name,current,restore}],"restore_with_step":item id or null,
+ *  "steps":[plan...],"notes":[...]} */
 char *act_rollback_json(const act_rollback *rb);
 /* Appends phase_rolled_back (phase = the phase) with payload
  * {"restored":[{name,from,to}],"steps":[{item,start_id,status,exit}],
@@ -319,6 +341,15 @@ char *act_rollback_json(const act_rollback *rb);
  * order.  *id_out gets the event id. */
 int act_rollback_record(state *st, const act_rollback *rb, const act_result *step_results,
                         int64_t *id_out, pgc_err *e);
+/* A rollback that stopped: stage (-1: the restores on their own, else the
+ * step's index) ended with failed (not ACT_OK, or could not start: then
+ * failed_segment -1).  Appends phase_rollback_failed (phase = the phase,
+ * item = the failed step) naming the stage and the flags written before
+ * it (evpay.h); the ledger marks the phase "rollback failed at ..." until
+ * a rollback succeeds or the operator ticks, unticks or overrides in it.
+ * step_results: the results of the steps before stage. */
+int act_rollback_record_failed(state *st, const act_rollback *rb, int stage, const act_result *failed,
+                               const act_result *step_results, int64_t *id_out, pgc_err *e);
 
 /* Secret masking: values of environment variables with secret-looking names
  * (envfile_name_is_secret), the config's Supabase key variable, secret

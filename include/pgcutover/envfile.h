@@ -115,6 +115,16 @@ typedef struct envfile_set_result {
 int envfile_set(const char *path, const char *key, const char *value,
                 const envfile_stamp *expect, unsigned keep_backups,
                 envfile_set_result *res, pgc_err *e);
+/* envfile_set() of n keys in one write: the file goes from all the old
+ * values to all the new ones at once (one temporary file, one rename, one
+ * backup), never holding some of them.  res is n long: res[k] for keys[k]
+ * (old and new value, the one backup's path, the file's stamps before and
+ * after the write; changed when keys[k]'s value differs from before).  A
+ * key named twice ends with its last value.  Fails as envfile_set() does,
+ * writing nothing; res is then empty. */
+int envfile_set_many(const char *path, const char *const *keys, const char *const *values, size_t n,
+                     const envfile_stamp *expect, unsigned keep_backups,
+                     envfile_set_result *res, pgc_err *e);
 void envfile_set_result_free(envfile_set_result *r);
 
 /* The text of ef with key set to value (no I/O; exposed for tests and

@@ -201,6 +201,23 @@ typedef struct evr_rolled_back {
 
 void evr_rolled_back_read(const char *payload, evr_rolled_back *out);
 
+/* ---- phase_rollback_failed (rollback.c) ----
+ * {"failed_at": item id or "restore","status","exit"[,"error"],
+ *  "restored":[names written before the failure],"flags": how many the
+ *  rollback restores,"steps":[{"item","start_id","status","exit"}] of
+ *  the steps that ran}; failed: the result of the stage that failed. */
+char *evp_rollback_failed_write(const act_rollback *rb, const char *failed_at, const act_result *failed,
+                                const act_result *step_results, size_t n_steps_ran,
+                                const char *const *restored, size_t n_restored);
+
+typedef struct evr_rollback_failed {
+	char *failed_at;           /* item id, or "restore" */
+	size_t n_restored, n_flags;
+} evr_rollback_failed;
+
+void evr_rollback_failed_read(const char *payload, evr_rollback_failed *out);
+void evr_rollback_failed_free(evr_rollback_failed *f);
+
 /* ---- counts (compare.c) ---- */
 /* The compact snapshot: {"match","exact","tables":[{"table","source",
  * "target" (null when -1),"exact","match","state"}]}; r->summary is not

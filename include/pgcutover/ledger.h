@@ -61,6 +61,9 @@ typedef struct lg_phase {
 	lg_phase_status forced;   /* phase_override {"status":..}; NOT_STARTED = none */
 	bool has_forced;
 	double rolled_back_at;    /* last phase_rolled_back; 0 = never */
+	char *rollback_failed;    /* "rollback failed at 5.26, flags restored" after a
+	                           * phase_rollback_failed, until a rollback succeeds or
+	                           * a tick, untick or override in the phase; else NULL */
 	int file_done;            /* counted items marked [x] in the file */
 } lg_phase;
 
@@ -115,6 +118,9 @@ int ledger_running(const ledger *lg, size_t *phase_idx, size_t *item_idx);
 const char *lg_phase_status_name(lg_phase_status s);
 /* "not started", "in progress", "done", "rolled back": for people. */
 const char *lg_phase_status_words(lg_phase_status s);
+/* What a phase shows for its state (rail, header, `status`): its
+ * rollback_failed text while it stands, else lg_phase_status_words(). */
+const char *ledger_phase_state(const lg_phase *lp);
 /* "not_started" ... back to the enum; -1 when unknown. */
 int lg_phase_status_parse(const char *name);
 /* Whether an item counts towards done/total (see the counting rule). */

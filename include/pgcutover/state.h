@@ -44,6 +44,7 @@ typedef struct st_event {
 #define EV_PHASE_COMPLETE  "phase_complete"
 #define EV_PHASE_OVERRIDE  "phase_override"   /* payload: reason */
 #define EV_PHASE_ROLLED_BACK "phase_rolled_back" /* payload: restored flags, steps */
+#define EV_PHASE_ROLLBACK_FAILED "phase_rollback_failed" /* payload: failed_at, restored flags */
 #define EV_COUNTS          "counts"           /* payload: snapshot of all tables */
 #define EV_DOWNTIME_START  "downtime_start"   /* payload: reason */
 #define EV_DOWNTIME_END    "downtime_end"

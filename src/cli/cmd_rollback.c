@@ -4,8 +4,9 @@
  * same core as the console (act_rollback_plan in rollback.c).  Shows
  * exactly what will happen -- the flag values to restore and the rollback
  * steps' commands -- asks (typed phase id, on the terminal) unless --yes,
- * restores the flags, runs the steps in order (stopping at the first
- * failure) and records phase_rolled_back.  Past the config's point of no
+ * runs the steps in their written order with the flag restores where the
+ * plan puts them (stopping at the first failure) and records
+ * phase_rolled_back, or phase_rollback_failed when a stage fails.  Past the config's point of no
  * return it says so and needs a second confirmation.
  */
 #include "config.h"
@@ -82,29 +83,51 @@ int cmd_rollback(const cli_args *a, cli_opts *o)
 	if (rc)
 		goto out;
 
-	/* Flags first (a step's own flag lines, if any, then win), then the steps. */
+	/* The steps in their written order, the restores with the first step's
+	 * flag lines (or first, on their own, when no step has one). */
 	loop *lp = loop_new();
-	act_result res;
+	act_result res = {0};
 	act_result *step_res = xcalloc(rbk->n_steps + 1, sizeof *step_res);
-	if (rbk->restore) {
-		rc = cli_run_plan(&ctx, lp, rbk->restore, o->json, &res);
-		if (!rc && res.status != ACT_OK) {
-			fprintf(stderr, "pgcutover: restoring flags failed: %s; phase %s NOT marked rolled back\n",
-			        res.error, rbk->phase_id);
-			rc = act_result_exit(&res);
+	int failed_stage = -2;   /* none */
+	if (act_rollback_stage(rbk, -1)) {
+		rc = cli_run_plan(&ctx, lp, act_rollback_stage(rbk, -1), o->json, &res);
+		if (rc || res.status != ACT_OK) {
+			failed_stage = -1;
+			if (!rc) {
+				fprintf(stderr, "pgcutover: restoring flags failed: %s; phase %s NOT marked rolled back\n",
+				        res.error, rbk->phase_id);
+				rc = act_result_exit(&res);
+			}
 		}
 	}
 	for (size_t i = 0; !rc && i < rbk->n_steps; i++) {
 		rc = cli_run_plan(&ctx, lp, rbk->steps[i], o->json, &step_res[i]);
-		if (!rc && step_res[i].status != ACT_OK) {
-			fprintf(stderr, "pgcutover: rollback step %s: %s (exit %d)%s%s; phase %s NOT marked rolled back\n",
-			        rbk->steps[i]->item_id, act_status_name(step_res[i].status),
-			        act_result_exit(&step_res[i]), step_res[i].error[0] ? ": " : "", step_res[i].error,
-			        rbk->phase_id);
-			rc = act_result_exit(&step_res[i]);
+		if (rc || step_res[i].status != ACT_OK) {
+			failed_stage = (int)i;
+			res = step_res[i];
+			if (!rc) {
+				fprintf(stderr, "pgcutover: rollback step %s: %s (exit %d)%s%s; phase %s NOT marked rolled back\n",
+				        rbk->steps[i]->item_id, act_status_name(step_res[i].status),
+				        act_result_exit(&step_res[i]), step_res[i].error[0] ? ": " : "", step_res[i].error,
+				        rbk->phase_id);
+				rc = act_result_exit(&step_res[i]);
+			}
 		}
 	}
 	loop_free(lp);
+	if (failed_stage > -2) {
+		/* Recorded, so `status` and the console mark the phase until it
+		 * is resolved (what was restored is in the record). */
+		if (res.status == ACT_RUNNING || res.status == ACT_OK) {   /* could not start */
+			memset(&res, 0, sizeof res);
+			res.status = ACT_ERROR;
+			res.failed_segment = -1;
+			res.error_code = rc;
+		}
+		pgc_err fe = {0};
+		if (act_rollback_record_failed(ctx.st, rbk, failed_stage, &res, step_res, NULL, &fe) < 0)
+			fprintf(stderr, "pgcutover: the failed rollback was NOT recorded: %s\n", fe.msg);
+	}
 	int64_t id = 0;
 	if (!rc && act_rollback_record(ctx.st, rbk, step_res, &id, &e) < 0)
 		rc = cli_report(&e);

@@ -76,11 +76,14 @@ static int status_text(const cli_ctx *ctx, double now)
 	char cur[STATUS_CURRENT_MAX];
 	ledger_current_words(lg, cur, sizeof cur);
 	printf("now: %s\n", cur);
-	size_t id_w = strlen("PHASE");
-	for (size_t p = 0; p < rb->n_phases; p++)
+	size_t id_w = strlen("PHASE"), st_w = 11;   /* "not started"; a failed rollback's text is longer */
+	for (size_t p = 0; p < rb->n_phases; p++) {
 		if (strlen(rb->phases[p].id) > id_w)
 			id_w = strlen(rb->phases[p].id);
-	printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, "PHASE", "STATUS", "DONE",
+		if (strlen(ledger_phase_state(&lg->phases[p])) > st_w)
+			st_w = strlen(ledger_phase_state(&lg->phases[p]));
+	}
+	printf("%-*s  %-*s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, "PHASE", (int)st_w, "STATUS", "DONE",
 	       "STARTED", "COMPLETED", "DURATION", "TITLE");
 	for (size_t p = 0; p < rb->n_phases; p++) {
 		const lg_phase *lp = &lg->phases[p];
@@ -92,8 +95,9 @@ static int status_text(const cli_ctx *ctx, double now)
 		char *t = pgc_sanitize(rb->phases[p].title ? rb->phases[p].title : "");
 		ops_gate g;
 		ops_phase_gate(ctx->cfg, lg, p, &g);
-		printf("%-*s  %-11s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id,
-		       g.blocked ? "blocked" : lg_phase_status_words(lp->status), done, started, completed, dur, t);
+		printf("%-*s  %-*s  %7s  %-11s  %-11s  %8s  %s\n", (int)id_w, rb->phases[p].id, (int)st_w,
+		       g.blocked && !lp->rollback_failed ? "blocked" : ledger_phase_state(lp), done, started, completed,
+		       dur, t);
 		free(t);
 		if (g.blocked) {
 			char words[STATUS_CURRENT_MAX];

@@ -3,7 +3,8 @@
  *
  * A block is split into segments at the lines that edit a declared .env
  * flag, and the segments run in order: shell text as one `sh -c` (or
- * `bash -c`) in its own process group, flag edits through envfile_set().
+ * `bash -c`) in its own process group, flag edits through envfile_set_many()
+ * (the flag lines of a block with no command between them in one write).
  * A non-zero exit stops the block, so flags below a failed command are
  * never flipped.  Shell state does not carry across a flag line (each
  * segment is its own shell), which the plan shows.
@@ -770,6 +771,27 @@ act_plan *act_plan_flags(const config *cfg, const char *phase_id,
 	return p;
 }
 
+void act_plan_insert_flags(act_plan *p, size_t at, const act_plan *flags)
+{
+	size_t n = flags->n_segs;
+	if (at > p->n_segs)
+		at = p->n_segs;
+	p->segs = xrealloc(p->segs, (p->n_segs + n + 1) * sizeof *p->segs);
+	memmove(&p->segs[at + n], &p->segs[at], (p->n_segs - at) * sizeof *p->segs);
+	for (size_t k = 0; k < n; k++) {
+		const act_segment *f = &flags->segs[k];
+		act_segment *s = &p->segs[at + k];
+		memset(s, 0, sizeof *s);
+		s->kind = f->kind;
+		s->text = f->text ? xstrdup(f->text) : NULL;
+		s->name = f->name ? xstrdup(f->name) : NULL;
+		s->value = f->value ? xstrdup(f->value) : NULL;
+		s->old_value = f->old_value ? xstrdup(f->old_value) : NULL;
+		s->line = f->line;
+	}
+	p->n_segs += n;
+}
+
 void act_plan_free(act_plan *p)
 {
 	if (!p)
@@ -810,6 +832,19 @@ void act_plan_set_var(act_plan *p, const char *name, const char *value)
 			break;
 		}
 	}
+}
+
+size_t act_plan_flag_run(const act_plan *p, size_t from)
+{
+	size_t end = from, k = from;
+	for (; k < p->n_segs; k++) {
+		const act_segment *s = &p->segs[k];
+		if (s->kind == ACT_SEG_FLAG)
+			end = k + 1;
+		else if (!blank_or_comment(s->text))
+			break;
+	}
+	return end;
 }
 
 static bool seg_changes(const act_segment *s)
@@ -893,6 +928,7 @@ char *act_plan_describe(const act_plan *p)
 		free(t);
 	}
 	sb_printf(&b, "in %s, under %s -c, timeout %ds\n", p->workdir, p->shell, p->timeout_s);
+	size_t run_end = 0;
 	for (size_t i = 0; i < p->n_segs; i++) {
 		const act_segment *s = &p->segs[i];
 		if (s->kind == ACT_SEG_SHELL) {
@@ -907,6 +943,14 @@ char *act_plan_describe(const act_plan *p)
 			}
 			free(t);
 		} else {
+			if (i >= run_end) {   /* the first flag of a run: one write */
+				size_t nf = 0;
+				run_end = act_plan_flag_run(p, i);
+				for (size_t k = i; k < run_end; k++)
+					nf += p->segs[k].kind == ACT_SEG_FLAG;
+				if (nf > 1)
+					sb_printf(&b, "  these %zu flags in one write of the file (one backup):\n", nf);
+			}
 			bool secret = envfile_name_is_secret(s->name);
 			char *o = clean_str(m, s->old_value ? s->old_value : "(unset)");
 			char *v = clean_str(m, s->value);
@@ -1163,24 +1207,44 @@ int act_set_flag(state *st, const config *cfg, const char *phase, const char *it
 	return rc;
 }
 
-static void apply_flag(act_run *r, const act_segment *s)
+/* The run of flag segments starting at r->seg (no shell segment between
+ * them) in one write of the env_file and one backup, so the file never
+ * holds some of them; then one flag_set each.  Returns the segments it
+ * took (comments between the flag lines included). */
+static size_t apply_flags(act_run *r)
 {
-	envfile_set_result sr;
+	size_t end = act_plan_flag_run(r->plan, r->seg), n = 0;
+	const char **names = xcalloc(end - r->seg, sizeof *names), **values = xcalloc(end - r->seg, sizeof *values);
+	for (size_t k = r->seg; k < end; k++) {
+		if (r->plan->segs[k].kind != ACT_SEG_FLAG)
+			continue;
+		names[n] = r->plan->segs[k].name;
+		values[n++] = r->plan->segs[k].value;
+	}
+	envfile_set_result *sr = xcalloc(n, sizeof *sr);
 	pgc_err e = {0};
-	if (envfile_set(r->plan->env_file, s->name, s->value, NULL, (unsigned)r->plan->env_backups,
-	                &sr, &e) < 0) {
-		snprintf(r->res.error, sizeof r->res.error, "flag %.60s: %.900s", s->name, e.msg);
+	if (envfile_set_many(r->plan->env_file, names, values, n, NULL, (unsigned)r->plan->env_backups,
+	                     sr, &e) < 0) {
+		snprintf(r->res.error, sizeof r->res.error, "flag%s %.60s%s: %.900s", n > 1 ? "s" : "", names[0],
+		         n > 1 ? "..." : "", e.msg);
 		r->res.error_code = e.code ? e.code : PGC_EXIT_IOERR;
 		r->res.failed_segment = (int)r->seg;
 		finish(r, ACT_ERROR);
-		return;
+	} else {
+		for (size_t k = 0; k < n; k++) {
+			append_event(r, EV_FLAG_SET, flag_set_payload(r->mask, r->plan->env_file, names[k], &sr[k],
+			                                              r->res.start_event_id, r->plan->rollback, false,
+			                                              r->opt.st),
+			             NULL);
+			if (r->hooks.flag)
+				r->hooks.flag(r->ud, names[k], sr[k].old_value, sr[k].new_value, sr[k].backup_path);
+			envfile_set_result_free(&sr[k]);
+		}
 	}
-	append_event(r, EV_FLAG_SET, flag_set_payload(r->mask, r->plan->env_file, s->name, &sr,
-	                                              r->res.start_event_id, r->plan->rollback, false, r->opt.st),
-	             NULL);
-	if (r->hooks.flag)
-		r->hooks.flag(r->ud, s->name, sr.old_value, sr.new_value, sr.backup_path);
-	envfile_set_result_free(&sr);
+	free(sr);
+	free(names);
+	free(values);
+	return end - r->seg;
 }
 
 static void on_kill_timer(loop *lp, void *ud)
@@ -1348,8 +1412,9 @@ static void step(act_run *r)
 		}
 		const act_segment *s = &r->plan->segs[r->seg];
 		if (s->kind == ACT_SEG_FLAG) {
-			apply_flag(r, s);
-			r->seg++;
+			size_t n = apply_flags(r);
+			if (!r->finished)
+				r->seg += n;
 			continue;
 		}
 		if (blank_or_comment(s->text)) {

@@ -892,11 +892,59 @@ int envfile_set(const char *path, const char *key, const char *value,
                 const envfile_stamp *expect, unsigned keep_backups,
                 envfile_set_result *res, pgc_err *e)
 {
-	memset(res, 0, sizeof *res);
-	if (!envfile_valid_name(key))
-		return pgc_fail(e, PGC_EXIT_USAGE, "'%s' is not a valid variable name", key);
-	if (strchr(value, '\n') || strchr(value, '\r'))
-		return pgc_fail(e, PGC_EXIT_USAGE, "%s: a flag value cannot span lines", key);
+	return envfile_set_many(path, &key, &value, 1, expect, keep_backups, res, e);
+}
+
+/* The text of data with keys[0..n) set in turn (a key named twice ends with
+ * its last value); res[k] gets each one's old and new value. */
+static int render_many(const char *path, const char *data, size_t len, const char *const *keys,
+                       const char *const *values, size_t n, char **out, size_t *out_len,
+                       envfile_set_result *res, pgc_err *e)
+{
+	char *cur = xmalloc(len + 1);
+	memcpy(cur, data ? data : "", len);
+	cur[len] = 0;
+	size_t cur_len = len;
+	for (size_t k = 0; k < n; k++) {
+		envfile *ef;
+		char *next, *old = NULL;
+		size_t next_len;
+		if (envfile_parse(path, cur, cur_len, &ef, e) < 0) {
+			free(cur);
+			return -1;
+		}
+		int rc = envfile_render_set(ef, keys[k], values[k], &next, &next_len, &old, e);
+		envfile_free(ef);
+		free(cur);
+		if (rc < 0)
+			return -1;
+		res[k].old_value = old;
+		res[k].new_value = xstrdup(values[k]);
+		cur = next;
+		cur_len = next_len;
+	}
+	*out = cur;
+	*out_len = cur_len;
+	return 0;
+}
+
+static void results_free(envfile_set_result *res, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		envfile_set_result_free(&res[k]);
+}
+
+int envfile_set_many(const char *path, const char *const *keys, const char *const *values, size_t n,
+                     const envfile_stamp *expect, unsigned keep_backups,
+                     envfile_set_result *res, pgc_err *e)
+{
+	memset(res, 0, n * sizeof *res);
+	for (size_t k = 0; k < n; k++) {
+		if (!envfile_valid_name(keys[k]))
+			return pgc_fail(e, PGC_EXIT_USAGE, "'%s' is not a valid variable name", keys[k]);
+		if (strchr(values[k], '\n') || strchr(values[k], '\r'))
+			return pgc_fail(e, PGC_EXIT_USAGE, "%s: a flag value cannot span lines", keys[k]);
+	}
 	if (keep_backups == 0)
 		keep_backups = ENVFILE_DEFAULT_KEEP_BACKUPS;
 	char *data;
@@ -905,63 +953,70 @@ int envfile_set(const char *path, const char *key, const char *value,
 	memset(&sb, 0, sizeof sb);
 	if (read_with_stat(path, &data, &len, &sb, e) < 0)
 		return -1;
+	envfile_stamp before = {0};
 	if (data)
-		stamp_of(&sb, data, len, &res->before);
-	if (expect && !envfile_stamp_equal(expect, &res->before)) {
+		stamp_of(&sb, data, len, &before);
+	if (expect && !envfile_stamp_equal(expect, &before)) {
 		free(data);
 		return pgc_fail(e, PGC_EXIT_TEMPFAIL,
 		                "%s was changed behind pgcutover's back since it was last read; "
-		                "re-read it before setting %s", path, key);
+		                "re-read it before setting %s", path, keys[0]);
 	}
-	envfile *ef;
-	if (envfile_parse(path, data ? data : "", len, &ef, e) < 0) {
-		free(data);
-		return -1;
-	}
-	char *next, *old = NULL;
+	char *next;
 	size_t next_len;
-	int rc = envfile_render_set(ef, key, value, &next, &next_len, &old, e);
-	envfile_free(ef);
-	if (rc < 0) {
+	if (render_many(path, data, len, keys, values, n, &next, &next_len, res, e) < 0) {
 		free(data);
+		results_free(res, n);
 		return -1;
 	}
-	res->old_value = old;
-	res->new_value = xstrdup(value);
+	for (size_t k = 0; k < n; k++)
+		res[k].before = before;
 	if (data && next_len == len && memcmp(next, data, len) == 0) {
-		res->after = res->before;
+		for (size_t k = 0; k < n; k++)
+			res[k].after = before;
 		free(next);
 		free(data);
 		return 0;
 	}
 	remove_stale_temps(path);
+	char *backup = NULL;
 	if (data) {
-		res->backup_path = write_backup(path, data, len, e);
-		if (!res->backup_path) {
+		backup = write_backup(path, data, len, e);
+		if (!backup) {
 			free(next);
 			free(data);
-			envfile_set_result_free(res);
+			results_free(res, n);
 			return -1;
 		}
 	}
 	/* the file's own mode and owner, or ENVFILE_NEW_MODE whatever the umask */
-	rc = pgc_write_file_atomic(path, next, next_len, ENVFILE_NEW_MODE, PGC_WRITE_KEEP_MODE, e);
+	int rc = pgc_write_file_atomic(path, next, next_len, ENVFILE_NEW_MODE, PGC_WRITE_KEEP_MODE, e);
 	free(next);
 	free(data);
 	if (rc < 0) {
 		/* The file is unchanged: its backup would only crowd out an older one. */
-		if (res->backup_path)
-			unlink(res->backup_path);
-		envfile_set_result_free(res);
+		if (backup)
+			unlink(backup);
+		free(backup);
+		results_free(res, n);
 		return -1;
 	}
-	res->changed = true;
-	if (res->backup_path)
-		prune_backups(path, res->backup_path, keep_backups);
-	if (envfile_stat(path, &res->after, e) < 0) {
-		envfile_set_result_free(res);
+	if (backup)
+		prune_backups(path, backup, keep_backups);
+	envfile_stamp after;
+	if (envfile_stat(path, &after, e) < 0) {
+		free(backup);
+		results_free(res, n);
 		return -1;
 	}
+	/* A key's own change: its value differs from before the write (one
+	 * key alone: the file was rewritten for it). */
+	for (size_t k = 0; k < n; k++) {
+		res[k].changed = n == 1 || !res[k].old_value || strcmp(res[k].old_value, res[k].new_value) != 0;
+		res[k].backup_path = backup ? xstrdup(backup) : NULL;
+		res[k].after = after;
+	}
+	free(backup);
 	return 0;
 }
 

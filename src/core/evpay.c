@@ -555,12 +555,10 @@ cJSON *evp_rollback_restores(const act_rollback *rb, const char *from_key, const
 	return arr;
 }
 
-char *evp_rolled_back_write(const act_rollback *rb, const act_result *step_results)
+static cJSON *step_results_json(const act_rollback *rb, const act_result *step_results, size_t n)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "restored", evp_rollback_restores(rb, "from", "to"));
-	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
-	for (size_t i = 0; i < rb->n_steps; i++) {
+	cJSON *steps = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "item", rb->steps[i]->item_id);
 		if (step_results) {
@@ -570,6 +568,14 @@ char *evp_rolled_back_write(const act_rollback *rb, const act_result *step_resul
 		}
 		cJSON_AddItemToArray(steps, x);
 	}
+	return steps;
+}
+
+char *evp_rolled_back_write(const act_rollback *rb, const act_result *step_results)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "restored", evp_rollback_restores(rb, "from", "to"));
+	cJSON_AddItemToObject(o, "steps", step_results_json(rb, step_results, rb->n_steps));
 	cJSON_AddBoolToObject(o, "past_point_of_no_return", rb->past_point_of_no_return);
 	if (rb->past_point_of_no_return && rb->rows_gained >= 0) {
 		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
@@ -590,6 +596,42 @@ void evr_rolled_back_read(const char *payload, evr_rolled_back *out)
 	out->n_restored = cJSON_IsArray(r) ? (size_t)cJSON_GetArraySize(r) : 0;
 	out->n_steps = cJSON_IsArray(s) ? (size_t)cJSON_GetArraySize(s) : 0;
 	cJSON_Delete(o);
+}
+
+char *evp_rollback_failed_write(const act_rollback *rb, const char *failed_at, const act_result *failed,
+                                const act_result *step_results, size_t n_steps_ran,
+                                const char *const *restored, size_t n_restored)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "failed_at", failed_at);
+	cJSON_AddStringToObject(o, "status", act_status_name(failed->status));
+	cJSON_AddNumberToObject(o, "exit", act_result_exit(failed));
+	if (failed->error[0])
+		cJSON_AddStringToObject(o, "error", failed->error);
+	cJSON *r = cJSON_AddArrayToObject(o, "restored");
+	for (size_t i = 0; i < n_restored; i++)
+		cJSON_AddItemToArray(r, cJSON_CreateString(restored[i]));
+	cJSON_AddNumberToObject(o, "flags", rb->restore ? (double)rb->restore->n_segs : 0);
+	cJSON_AddItemToObject(o, "steps", step_results_json(rb, step_results, n_steps_ran));
+	return text_of(o);
+}
+
+void evr_rollback_failed_read(const char *payload, evr_rollback_failed *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->failed_at = str_field(o, "failed_at");
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "restored");
+	out->n_restored = cJSON_IsArray(r) ? (size_t)cJSON_GetArraySize(r) : 0;
+	double nf = num_field(o, "flags", 0);
+	out->n_flags = nf > 0 ? (size_t)nf : 0;
+	cJSON_Delete(o);
+}
+
+void evr_rollback_failed_free(evr_rollback_failed *f)
+{
+	free(f->failed_at);
+	f->failed_at = NULL;
 }
 
 /* ---- counts ---- */

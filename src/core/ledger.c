@@ -49,6 +49,11 @@ const char *lg_phase_status_words(lg_phase_status s)
 	return (size_t)s < N_PHASE_STATUS ? phase_status_words[s] : "?";
 }
 
+const char *ledger_phase_state(const lg_phase *lp)
+{
+	return lp->rollback_failed ? lp->rollback_failed : lg_phase_status_words(lp->status);
+}
+
 int lg_phase_status_parse(const char *name)
 {
 	for (size_t i = 0; name && i < N_PHASE_STATUS; i++)
@@ -147,8 +152,10 @@ void ledger_free(ledger *lg)
 		free(lg->items[i].duty_done_by);
 		notes_free(lg->items[i].notes, lg->items[i].n_notes);
 	}
-	for (size_t p = 0; p < lg->rb->n_phases; p++)
+	for (size_t p = 0; p < lg->rb->n_phases; p++) {
 		notes_free(lg->phases[p].notes, lg->phases[p].n_notes);
+		free(lg->phases[p].rollback_failed);
+	}
 	notes_free(lg->general_notes, lg->n_general_notes);
 	free(lg->items);
 	free(lg->phases);
@@ -188,6 +195,13 @@ static size_t next_open(const ledger *lg, size_t from)
 size_t ledger_current_words(const ledger *lg, char *buf, size_t n)
 {
 	const runbook *rb = lg->rb;
+	/* a rollback that failed halfway matters more than anything in
+	 * progress: the .env and the app may not agree (the latest such) */
+	for (size_t p = rb->n_phases; p-- > 0;)
+		if (lg->phases[p].rollback_failed) {
+			snprintf(buf, n, "phase %s %s", rb->phases[p].id, lg->phases[p].rollback_failed);
+			return p;
+		}
 	size_t np = ledger_phases_in_progress(lg, NULL, 0);
 	if (np > 0) {
 		size_t *idx = xcalloc(np, sizeof *idx);
@@ -217,7 +231,7 @@ size_t ledger_current_words(const ledger *lg, char *buf, size_t n)
 	if (q == SIZE_MAX)
 		snprintf(buf, n, "all phases done");
 	else
-		snprintf(buf, n, "phase %s %s", rb->phases[q].id, lg_phase_status_words(lg->phases[q].status));
+		snprintf(buf, n, "phase %s %s", rb->phases[q].id, ledger_phase_state(&lg->phases[q]));
 	return q;
 }
 
@@ -332,6 +346,34 @@ static const char *json_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+static void set_rollback_failed(lg_phase *lp, char *text)
+{
+	free(lp->rollback_failed);
+	lp->rollback_failed = text;
+}
+
+/* phase_rollback_failed: which step stopped the rollback and how many of
+ * its flags it had restored by then. */
+static void apply_rollback_failed(ledger *lg, const st_event *ev)
+{
+	size_t p;
+	if (ledger_find_phase(lg, ev->phase, &p) < 0)
+		return;
+	evr_rollback_failed f;
+	evr_rollback_failed_read(ev->payload, &f);
+	const char *at = f.failed_at ? f.failed_at : "?";
+	char flags[64] = "";
+	if (f.n_flags > 0 && f.n_restored >= f.n_flags)
+		snprintf(flags, sizeof flags, ", flags restored");
+	else if (f.n_restored > 0)
+		snprintf(flags, sizeof flags, ", %zu of %zu flags restored", f.n_restored, f.n_flags);
+	else if (f.n_flags > 0)
+		snprintf(flags, sizeof flags, ", flags not restored");
+	set_rollback_failed(&lg->phases[p], strcmp(at, "restore") == 0 ? xasprintf("rollback failed restoring flags%s", flags)
+	                                                               : xasprintf("rollback failed at %s%s", at, flags));
+	evr_rollback_failed_free(&f);
+}
+
 static void apply_tick(ledger *lg, const st_event *ev, const evr_op *pl, bool tick)
 {
 	size_t p, i;
@@ -339,6 +381,7 @@ static void apply_tick(ledger *lg, const st_event *ev, const evr_op *pl, bool ti
 		return;
 	lg_item *it = ledger_item(lg, p, i);
 	lg_phase *lp = &lg->phases[p];
+	set_rollback_failed(lp, NULL);   /* the operator has taken it over */
 	set_done(lg, p, i, tick);
 	free(it->done_by);
 	it->done_by = NULL;
@@ -477,6 +520,7 @@ static void reopen_phase(ledger *lg, size_t p, const st_event *ev)
 	lp->completed_at = 0;
 	lp->has_forced = false;
 	lp->rolled_back_at = ev->ts;
+	set_rollback_failed(lp, NULL);
 }
 
 void ledger_apply(ledger *lg, const st_event *ev)
@@ -496,6 +540,10 @@ void ledger_apply(ledger *lg, const st_event *ev)
 	}
 	if (strcmp(k, "command_end") == 0 || strcmp(k, "command_unknown") == 0) {
 		apply_command_end(lg, ev, strcmp(k, "command_unknown") == 0);
+		return;
+	}
+	if (strcmp(k, EV_PHASE_ROLLBACK_FAILED) == 0) {
+		apply_rollback_failed(lg, ev);
 		return;
 	}
 	if (!(tick || untick || note || complete || override || counts || rolled_back || dt_start || dt_end || duty))
@@ -559,6 +607,7 @@ void ledger_apply(ledger *lg, const st_event *ev)
 		 * while an earlier one is open): the reason is kept, nothing forced. */
 		const char *status = pl.status;
 		int s = lg_phase_status_parse(status);
+		set_rollback_failed(&lg->phases[p], NULL);
 		if (status) {
 			lg->phases[p].has_forced = s >= 0;
 			lg->phases[p].forced = s >= 0 ? (lg_phase_status)s : LG_PHASE_NOT_STARTED;
@@ -707,6 +756,8 @@ char *ledger_snapshot_json(const ledger *lg)
 		cJSON_AddNumberToObject(o, "rb", lp->rolled_back_at);
 		if (lp->has_forced)
 			cJSON_AddStringToObject(o, "f", lg_phase_status_name(lp->forced));
+		if (lp->rollback_failed)
+			cJSON_AddStringToObject(o, "rf", lp->rollback_failed);
 		if (lp->n_notes)
 			cJSON_AddItemToObject(o, "n", notes_json(lp->notes, lp->n_notes));
 		cJSON_AddItemToArray(phases, o);
@@ -798,6 +849,8 @@ int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_
 		int f = lg_phase_status_parse(json_str(o, "f"));
 		lp->has_forced = f >= 0;
 		lp->forced = f >= 0 ? (lg_phase_status)f : LG_PHASE_NOT_STARTED;
+		const char *rf = json_str(o, "rf");
+		set_rollback_failed(lp, rf ? xstrdup(rf) : NULL);
 		notes_restore(cJSON_GetObjectItemCaseSensitive(o, "n"), &lp->notes, &lp->n_notes);
 	}
 	notes_restore(cJSON_GetObjectItemCaseSensitive(root, "notes"), &lg->general_notes, &lg->n_general_notes);

@@ -192,6 +192,13 @@ char *notify_text(const config *cfg, const runbook *rb, const st_event *ev)
 		evr_rolled_back_read(ev->payload, &rbk);
 		msg = xasprintf("%s %s: phase %s ROLLED BACK by %s%s", NOTIFY_PREFIX, title, ev->phase ? ev->phase : "?",
 		                who, rbk.past_point_of_no_return ? " (past the point of no return)" : "");
+	} else if (strcmp(k, EV_PHASE_ROLLBACK_FAILED) == 0) {
+		evr_rollback_failed rf;
+		evr_rollback_failed_read(ev->payload, &rf);
+		msg = xasprintf("%s %s: ROLLBACK of phase %s FAILED at %s (%zu of %zu flags restored), run by %s",
+		                NOTIFY_PREFIX, title, ev->phase ? ev->phase : "?", rf.failed_at ? rf.failed_at : "?",
+		                rf.n_restored, rf.n_flags, who);
+		evr_rollback_failed_free(&rf);
 	} else if (strcmp(k, EV_COMMAND_END) == 0) {
 		evr_command_end ce;
 		evr_command_end_read(ev->payload, &ce);

@@ -180,6 +180,66 @@ static int64_t rows_gained_since(const config *cfg, const runbook *rb, state *st
 	return (int64_t)(g.any.now - g.any.before);
 }
 
+/* A step's flag segment that sets name, or NULL. */
+static const act_segment *step_flag(const act_plan *p, const char *name)
+{
+	for (size_t k = 0; k < p->n_segs; k++)
+		if (p->segs[k].kind == ACT_SEG_FLAG && strcmp(p->segs[k].name, name) == 0)
+			return &p->segs[k];
+	return NULL;
+}
+
+/* Where the restores go (issue 13 item 6: the rollback block runs in its
+ * written order).  A flag a rollback step sets itself is restored by that
+ * line, where it stands (after the step's `pm2 stop`, say), to the value
+ * the block writes.  The others are written with the first step's first
+ * run of flag lines, in the same write; only when no step has a flag line
+ * are they written first, on their own.  r->restore lists them all (the
+ * step's own lines with their values) for the text and the record. */
+static void place_restores(const config *cfg, act_rollback *r, const char **names, const char **values,
+                           size_t n)
+{
+	r->restore_step = -1;
+	size_t first_flag = 0;
+	for (size_t i = 0; n > 0 && r->restore_step < 0 && i < r->n_steps; i++)
+		for (size_t k = 0; r->restore_step < 0 && k < r->steps[i]->n_segs; k++)
+			if (r->steps[i]->segs[k].kind == ACT_SEG_FLAG) {
+				r->restore_step = (int)i;
+				first_flag = k;
+			}
+	const char **lv = xcalloc(n + 1, sizeof *lv), **ln = xcalloc(n + 1, sizeof *ln);
+	const char **av = xcalloc(n + 1, sizeof *av);
+	size_t nl = 0;
+	for (size_t k = 0; k < n; k++) {
+		const act_segment *own = NULL;
+		for (size_t i = 0; !own && i < r->n_steps; i++)
+			own = step_flag(r->steps[i], names[k]);
+		av[k] = own ? own->value : values[k];
+		if (!own) {
+			ln[nl] = names[k];
+			lv[nl++] = values[k];
+		}
+	}
+	if (r->restore_step >= 0 && nl > 0) {
+		act_plan *left = act_plan_flags(cfg, r->phase_id, ln, lv, nl);
+		act_plan *st = r->steps[r->restore_step];
+		act_plan_insert_flags(st, act_plan_flag_run(st, first_flag), left);
+		act_plan_free(left);
+	}
+	if (n > 0)
+		r->restore = act_plan_flags(cfg, r->phase_id, names, av, n);
+	free(lv);
+	free(ln);
+	free(av);
+}
+
+const act_plan *act_rollback_stage(const act_rollback *rb, int stage)
+{
+	if (stage < 0)
+		return rb->restore_step < 0 ? rb->restore : NULL;
+	return (size_t)stage < rb->n_steps ? rb->steps[stage] : NULL;
+}
+
 int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *lg,
                       const char *phase_id, act_rollback **out, pgc_err *e)
 {
@@ -191,6 +251,7 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 	           state_foreach_kind(st, EV_FLAG_SET, 0, scan_flag_sets, &scan, e) < 0))
 		return -1;
 	act_rollback *r = xcalloc(1, sizeof *r);
+	r->restore_step = -1;
 	snprintf(r->phase_id, sizeof r->phase_id, "%s", ph->id);
 	int rc = 0;
 
@@ -216,15 +277,6 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 		}
 	}
 	envfile_free(ef);
-	if (rc == 0 && n > 0)
-		r->restore = act_plan_flags(cfg, ph->id, names, values, n);
-	free(names);
-	free(values);
-	for (size_t i = 0; i < scan.n; i++) {
-		free(scan.v[i].name);
-		free(scan.v[i].value);
-	}
-	free(scan.v);
 
 	r->steps = xcalloc(ph->n_items + 1, sizeof *r->steps);
 	for (size_t i = 0; rc == 0 && i < ph->n_items; i++) {
@@ -236,6 +288,16 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 		else
 			r->n_steps++;
 	}
+	if (rc == 0)
+		place_restores(cfg, r, names, values, n);
+	free(names);
+	free(values);
+	for (size_t i = 0; i < scan.n; i++) {
+		free(scan.v[i].name);
+		free(scan.v[i].value);
+	}
+	free(scan.v);
+
 	if (rc == 0 && !r->restore && r->n_steps == 0) {
 		pgc_fail(e, PGC_EXIT_DATAERR, "phase %s has no rollback step with a command and pgcutover "
 		         "changed no flag in it: nothing to roll back", ph->id);
@@ -282,14 +344,20 @@ char *act_rollback_describe(const act_rollback *rb)
 		else
 			sb_printf(&b, "Rows the target gained since: unknown (no recorded counts before and after it).\n");
 	}
-	if (rb->restore) {
+	if (rb->restore && rb->restore_step < 0) {
 		char *d = act_plan_describe(rb->restore);
 		sb_printf(&b, "restore flags (values before the phase's first change):\n%s", d);
 		free(d);
+	} else if (rb->restore) {
+		sb_printf(&b, "restore flags with step %s's flag lines, in one write:", rb->steps[rb->restore_step]->item_id);
+		for (size_t k = 0; k < rb->restore->n_segs; k++)
+			sb_printf(&b, " %s", rb->restore->segs[k].name);
+		sb_putc(&b, '\n');
 	}
 	for (size_t i = 0; i < rb->n_steps; i++) {
 		char *d = act_plan_describe(rb->steps[i]);
-		sb_printf(&b, "then step %s:\n%s", rb->steps[i]->item_id, d);
+		sb_printf(&b, "%s step %s, in its written order:\n%s", i == 0 && !act_rollback_stage(rb, -1) ? "run" : "then",
+		          rb->steps[i]->item_id, d);
 		free(d);
 	}
 	for (size_t i = 0; i < rb->n_notes; i++)
@@ -322,6 +390,10 @@ char *act_rollback_json(const act_rollback *rb)
 		cJSON_AddNullToObject(o, "rows_gained");
 	cJSON_AddBoolToObject(o, "rows_gained_exact", rb->rows_gained >= 0 && rb->rows_gained_exact);
 	cJSON_AddItemToObject(o, "restore", evp_rollback_restores(rb, "current", "restore"));
+	if (rb->restore_step >= 0)
+		cJSON_AddStringToObject(o, "restore_with_step", rb->steps[rb->restore_step]->item_id);
+	else
+		cJSON_AddNullToObject(o, "restore_with_step");
 	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
 	for (size_t i = 0; i < rb->n_steps; i++) {
 		char *pj = act_plan_json(rb->steps[i]);
@@ -340,5 +412,43 @@ int act_rollback_record(state *st, const act_rollback *rb, const act_result *ste
 	char *js = evp_rolled_back_write(rb, step_results);
 	int rc = state_append(st, EV_PHASE_ROLLED_BACK, rb->phase_id, NULL, js, id_out, e);
 	free(js);
+	return rc;
+}
+
+/* Whether the rollback wrote flag name before it stopped at stage (-1:
+ * the restores on their own) with failed (see act_rollback_record_failed). */
+static bool plan_wrote(const act_plan *p, const char *name, size_t upto)
+{
+	for (size_t k = 0; p && k < upto && k < p->n_segs; k++)
+		if (p->segs[k].kind == ACT_SEG_FLAG && strcmp(p->segs[k].name, name) == 0)
+			return true;
+	return false;
+}
+
+static bool wrote_before(const act_rollback *rb, int stage, const act_result *failed, const char *name)
+{
+	size_t at = failed->failed_segment > 0 ? (size_t)failed->failed_segment : 0;
+	for (int s = -1; s <= stage; s++) {
+		const act_plan *p = act_rollback_stage(rb, s);
+		if (plan_wrote(p, name, s < stage ? (p ? p->n_segs : 0) : at))
+			return true;
+	}
+	return false;
+}
+
+int act_rollback_record_failed(state *st, const act_rollback *rb, int stage, const act_result *failed,
+                               const act_result *step_results, int64_t *id_out, pgc_err *e)
+{
+	size_t nf = rb->restore ? rb->restore->n_segs : 0, n = 0;
+	const char **restored = xcalloc(nf + 1, sizeof *restored);
+	for (size_t k = 0; k < nf; k++)
+		if (wrote_before(rb, stage, failed, rb->restore->segs[k].name))
+			restored[n++] = rb->restore->segs[k].name;
+	const char *at = stage < 0 ? "restore" : rb->steps[stage]->item_id;
+	char *js = evp_rollback_failed_write(rb, at, failed, step_results, stage < 0 ? 0 : (size_t)stage,
+	                                     restored, n);
+	int rc = state_append(st, EV_PHASE_ROLLBACK_FAILED, rb->phase_id, stage < 0 ? NULL : at, js, id_out, e);
+	free(js);
+	free(restored);
 	return rc;
 }

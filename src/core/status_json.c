@@ -172,6 +172,10 @@ cJSON *status_json_build(const ledger *lg, const config *cfg, const char *state_
 		cJSON_AddStringToObject(o, "id", rb->phases[p].id);
 		cJSON_AddStringToObject(o, "title", rb->phases[p].title ? rb->phases[p].title : "");
 		cJSON_AddStringToObject(o, "status", lg_phase_status_name(lp->status));
+		if (lp->rollback_failed)
+			cJSON_AddStringToObject(o, "rollback_failed", lp->rollback_failed);
+		else
+			cJSON_AddNullToObject(o, "rollback_failed");
 		cJSON_AddNumberToObject(o, "done", lp->done);
 		cJSON_AddNumberToObject(o, "total", lp->total);
 		cJSON_AddItemToObject(o, "started_at", json_time(lp->started_at));

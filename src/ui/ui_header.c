@@ -127,7 +127,8 @@ void ui_header_draw(ui_ctx *u)
 	 * one is in progress */
 	char phase_t[96], dt[96], right[200];
 	size_t cp = ledger_current_words(u->lg, phase_t, sizeof phase_t);
-	if (cp != SIZE_MAX && ledger_phases_in_progress(u->lg, NULL, 0) == 1 && u->lg->phases[cp].started_at > 0) {
+	if (cp != SIZE_MAX && !u->lg->phases[cp].rollback_failed && ledger_phases_in_progress(u->lg, NULL, 0) == 1 &&
+	    u->lg->phases[cp].started_at > 0) {
 		char d[24];
 		ui_fmt_duration(now - u->lg->phases[cp].started_at, d, sizeof d);
 		size_t l = strlen(phase_t);

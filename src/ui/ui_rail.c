@@ -1,7 +1,8 @@
 /*
  * ui_rail.c -- the phase rail: every phase of the runbook (0 ... 5 and any
  * extra such as post-migration) with a progress bar, done/total, risk
- * level, status in words (not started, in progress, done, rolled back) and
+ * level, status in words (not started, in progress, done, rolled back, or
+ * the ledger's "rollback failed at ITEM, ..." in place of the bar) and
  * the actual duration once done, the actual downtime on the window's phase,
  * and "R" on phases with a rollback step to run; a phase its counts gate
  * blocks (ops_phase_gate) says "blocked:" and by which tables instead.  j/k select the phase the checklist shows;
@@ -95,7 +96,7 @@ void ui_rail_draw(ui_ctx *u)
 		 * (ops.h), in place of the bar that would read "done" */
 		ops_gate g;
 		ops_phase_gate(u->s.cfg, u->lg, p, &g);
-		if (g.blocked) {
+		if (g.blocked && !lp->rollback_failed) {
 			char words[OPS_GATE_MAX], line[OPS_GATE_MAX + 16];
 			int room = width - 2 - (int)strlen(RAIL_BLOCKED);
 			ops_gate_words(&g, room > 0 ? (size_t)room : 0, words, sizeof words);
@@ -105,16 +106,20 @@ void ui_rail_draw(ui_ctx *u)
 			continue;
 		}
 		ops_gate_free(&g);
-		/* line 2: bar, figures, status words, actual duration */
-		ui_bar(u, w, y + 1, 2, RAIL_BAR_COLS, lp->done, lp->total);
+		/* line 2: bar, figures, status words, actual duration; a rollback
+		 * that failed halfway takes the bar's place (it is what matters) */
+		int fx = lp->rollback_failed ? 2 : 3 + RAIL_BAR_COLS;
+		if (!lp->rollback_failed)
+			ui_bar(u, w, y + 1, 2, RAIL_BAR_COLS, lp->done, lp->total);
 		char facts[96];
 		/* R first: a narrow rail cuts the end of the line; on the window's
 		 * phase, once the downtime ended, its length replaces the words
 		 * the bar already says (not started, done) */
 		bool down = dtm.start > 0 && !dtm.running && dtm.phase == p;
-		bool words = !down || (lp->status != LG_PHASE_NOT_STARTED && lp->status != LG_PHASE_DONE);
+		bool words = !down || lp->rollback_failed ||
+		             (lp->status != LG_PHASE_NOT_STARTED && lp->status != LG_PHASE_DONE);
 		int n = snprintf(facts, sizeof facts, "%d/%d%s%s%s", lp->done, lp->total, has_rollback(ph) ? " R" : "",
-		                 words ? " " : "", words ? lg_phase_status_words(lp->status) : "");
+		                 words ? " " : "", words ? ledger_phase_state(lp) : "");
 		if (!down && lp->status == LG_PHASE_DONE && lp->started_at > 0 && lp->completed_at >= lp->started_at) {
 			char dur[24];
 			ui_fmt_duration(lp->completed_at - lp->started_at, dur, sizeof dur);
@@ -127,10 +132,11 @@ void ui_rail_draw(ui_ctx *u)
 			n += snprintf(facts + n, sizeof facts - (size_t)n, " down %s", dur);
 		}
 
-		short pair = lp->status == LG_PHASE_DONE ? UI_C_DONE :
+		short pair = lp->rollback_failed ? UI_C_WARN :
+		             lp->status == LG_PHASE_DONE ? UI_C_DONE :
 		             lp->status == LG_PHASE_ROLLED_BACK ? UI_C_WARN :
 		             lp->status == LG_PHASE_IN_PROGRESS ? UI_C_PROGRESS : UI_C_DIM;
-		ui_put(u, w, y + 1, 3 + RAIL_BAR_COLS, facts, width - 3 - RAIL_BAR_COLS, base, ui_pair(u, pair));
+		ui_put(u, w, y + 1, fx, facts, width - fx, base | (lp->rollback_failed ? A_BOLD : 0), ui_pair(u, pair));
 	}
 }
 

@@ -13,7 +13,8 @@
  * Ctrl-C in the pane cancels (SIGTERM to the process group, SIGKILL after
  * the grace period).
  * Everything is audited by the action module itself (command_start,
- * flag_set, command_end, phase_rolled_back), as `pgcutover run` does.
+ * flag_set, command_end, phase_rolled_back or phase_rollback_failed), as
+ * `pgcutover run` and `pgcutover rollback` do.
  */
 #include "config.h"
 #include <stdio.h>
@@ -26,6 +27,24 @@
 #define RUN_TYPED_WORD "rollback"    /* second confirmation past the point of no return */
 
 static void run_next(ui_ctx *u);
+
+/* A rollback stage failed (or could not start): recorded by the core, so
+ * the rail marks the phase until it is resolved. */
+static void rollback_failed(ui_ctx *u, const act_result *res)
+{
+	ui_runner *r = &u->runner;
+	act_result fr = *res;
+	if (fr.status == ACT_RUNNING || fr.status == ACT_OK) {   /* could not start */
+		memset(&fr, 0, sizeof fr);
+		fr.status = ACT_ERROR;
+		fr.failed_segment = -1;
+	}
+	pgc_err e = {0};
+	if (act_rollback_record_failed(u->s.st, r->rbk, r->stage, &fr, r->step_res, NULL, &e) < 0)
+		ui_out_line(r, "the failed rollback was NOT recorded");
+	ui_follow_state(u);
+	ui_mark(u, UI_DIRTY_ALL);
+}
 
 static void runner_clear(ui_ctx *u)
 {
@@ -151,6 +170,7 @@ void ui_run_finish(loop *lp, void *ud)
 			snprintf(line, sizeof line, "phase %s NOT marked rolled back: %s failed", r->rbk->phase_id,
 			         p->item_id[0] ? p->item_id : "restoring flags");
 			ui_out_line(r, line);
+			rollback_failed(u, &res);
 			ui_status(u, "%s", line);
 			return;
 		}
@@ -171,13 +191,14 @@ static void run_next(ui_ctx *u)
 	ui_runner *r = &u->runner;
 	act_rollback *rb = r->rbk;
 	while (r->stage < (int)rb->n_steps) {
-		const act_plan *p = r->stage < 0 ? rb->restore : rb->steps[r->stage];
+		const act_plan *p = act_rollback_stage(rb, r->stage);
 		if (!p) {
 			r->stage++;
 			continue;
 		}
 		if (!start_plan(u, p)) {
 			ui_out_line(r, "rollback stopped: NOT marked rolled back");
+			rollback_failed(u, &(act_result){.status = ACT_RUNNING});
 			return;
 		}
 		return;

@@ -140,6 +140,24 @@ int main(void)
 	is_str(envfile_get(ef, "USE_NEW"), "false", "planning changed nothing");
 	envfile_free(ef);
 
+	/* A run of flag segments (issue 13 item 7) and restores joining it. */
+	act_plan *p2 = NULL;
+	ok(act_plan_item(cfg, rb, "1.2", &p2, &e) == 0, "plan 1.2 again");
+	is_int(act_plan_flag_run(p2, 0), 0, "a shell segment starts no run of flags");
+	is_int(act_plan_flag_run(p2, 1), 2, "the run of one flag ends after it");
+	const char *rn[] = {"OTHER_FLAG", "THIRD_FLAG"}, *rv[] = {"x", "y"};
+	act_plan *rp = act_plan_flags(cfg, "1", rn, rv, 2);
+	act_plan_insert_flags(p2, act_plan_flag_run(p2, 1), rp);
+	act_plan_free(rp);
+	ok(p2->n_segs == 5 && p2->segs[2].kind == ACT_SEG_FLAG && strcmp(p2->segs[2].name, "OTHER_FLAG") == 0 &&
+	   strcmp(p2->segs[3].name, "THIRD_FLAG") == 0 && p2->segs[4].kind == ACT_SEG_SHELL,
+	   "inserted flags join the run, before the next command");
+	is_int(act_plan_flag_run(p2, 1), 4, "the run now holds three flags");
+	char *pd = act_plan_describe(p2);
+	ok(strstr(pd, "these 3 flags in one write") != NULL, "the plan's text says they are one write");
+	free(pd);
+	act_plan_free(p2);
+
 	act_plan *p1 = NULL;
 	ok(act_plan_item(cfg, rb, "1.1", &p1, &e) == 0 && strcmp(p1->shell, "/bin/bash") == 0, "bash block runs under bash");
 	ok(act_plan_item(cfg, rb, "1.4", &p1 /* unchanged on error */, &e) < 0, "item without a block refused");

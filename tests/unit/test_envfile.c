@@ -550,6 +550,46 @@ static void test_nul_on_disk(const char *dir)
 	free(path);
 }
 
+/* Issue 13 item 7: several flags in one write and one backup; a failing
+ * key writes nothing. */
+static void test_set_many(const char *dir)
+{
+	char *path = xasprintf("%s/many.env", dir);
+	FILE *f = fopen(path, "w");
+	fputs(sample, f);
+	fclose(f);
+	int nb = count_backups(dir);
+	const char *keys[] = {"USE_LEGACY_SUPABASE", "NEW_FLAG", "DUP"};
+	const char *values[] = {"false", "on", "3"};
+	envfile_set_result r[3];
+	pgc_err e = {0};
+	ok(envfile_set_many(path, keys, values, 3, NULL, 0, r, &e) == 0, "set_many: three keys");
+	is_int(count_backups(dir), nb + 1, "set_many: one backup for three keys");
+	is_str(r[0].old_value, "true", "set_many: first key's old value");
+	ok(r[1].old_value == NULL && r[1].changed, "set_many: an absent key is added");
+	is_str(r[2].old_value, "2", "set_many: a repeated key's old value is its last");
+	ok(r[0].backup_path && r[2].backup_path && strcmp(r[0].backup_path, r[2].backup_path) == 0,
+	   "set_many: every key names the one backup");
+	envfile *ef = NULL;
+	ok(envfile_load(path, &ef, &e) == 0 && strcmp(envfile_get(ef, "USE_LEGACY_SUPABASE"), "false") == 0 &&
+	   strcmp(envfile_get(ef, "NEW_FLAG"), "on") == 0 && strcmp(envfile_get(ef, "DUP"), "3") == 0,
+	   "set_many: all three read back");
+	ok(ef && strstr(ef->text, "# flipped on cutover night") != NULL, "set_many: comment kept");
+	envfile_free(ef);
+	for (int k = 0; k < 3; k++)
+		envfile_set_result_free(&r[k]);
+
+	const char *bad_keys[] = {"USE_LEGACY_SUPABASE", "BAD-NAME"};
+	const char *bad_values[] = {"true", "x"};
+	pgc_err_clear(&e);
+	ok(envfile_set_many(path, bad_keys, bad_values, 2, NULL, 0, r, &e) < 0, "set_many: a bad key fails all");
+	ok(envfile_load(path, &ef, &e) == 0 && strcmp(envfile_get(ef, "USE_LEGACY_SUPABASE"), "false") == 0,
+	   "set_many: nothing written when one key fails");
+	envfile_free(ef);
+	is_int(count_backups(dir), nb + 1, "set_many: no backup when nothing is written");
+	free(path);
+}
+
 static void test_on_disk_extra(void)
 {
 	char dir[] = "/tmp/pgc-envfile2-XXXXXX";
@@ -559,6 +599,7 @@ static void test_on_disk_extra(void)
 	}
 	test_nul_on_disk(dir);
 	test_backups(dir);
+	test_set_many(dir);
 	test_readers_agree(dir);
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)

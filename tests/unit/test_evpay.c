@@ -527,6 +527,38 @@ static void rolled_back(void)
 	free(got);
 }
 
+static void rollback_failed(void)
+{
+	act_segment segs[2] = {{.kind = ACT_SEG_FLAG, .name = "USE_NEW_DB", .value = "false"},
+	                       {.kind = ACT_SEG_FLAG, .name = "USE_LEGACY", .value = "true"}};
+	act_plan restore = {.segs = segs, .n_segs = 2};
+	act_plan s1 = {.item_id = "R.1"}, s2 = {.item_id = "R.2"};
+	act_plan *steps[2] = {&s1, &s2};
+	act_rollback rb = {.phase_id = "4", .restore = &restore, .steps = steps, .n_steps = 2};
+	act_result res[2] = {{.status = ACT_OK, .start_event_id = 90},
+	                     {.status = ACT_FAILED, .exit_code = 5, .start_event_id = 93}};
+	const char *restored[] = {"USE_NEW_DB"};
+	char *got = evp_rollback_failed_write(&rb, "R.2", &res[1], res, 1, restored, 1);
+	cJSON *o = cJSON_Parse(got);
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "steps");
+	ok(cJSON_IsArray(st) && cJSON_GetArraySize(st) == 1 &&
+	   strcmp(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(st, 0), "item")->valuestring, "R.1") == 0,
+	   "phase_rollback_failed: the steps that ran before it");
+	ok(cJSON_GetObjectItemCaseSensitive(o, "exit")->valueint == 5 &&
+	   strcmp(cJSON_GetObjectItemCaseSensitive(o, "status")->valuestring, "failed") == 0,
+	   "phase_rollback_failed: how the step ended");
+	cJSON_Delete(o);
+	evr_rollback_failed f;
+	evr_rollback_failed_read(got, &f);
+	ok(f.failed_at && strcmp(f.failed_at, "R.2") == 0 && f.n_restored == 1 && f.n_flags == 2,
+	   "phase_rollback_failed: reads back (step, 1 of 2 flags restored)");
+	evr_rollback_failed_free(&f);
+	free(got);
+	evr_rollback_failed_read("not json", &f);
+	ok(f.failed_at == NULL && f.n_restored == 0 && f.n_flags == 0, "phase_rollback_failed: a damaged payload reads as empty");
+	evr_rollback_failed_free(&f);
+}
+
 static void counts_snapshot(void)
 {
 	cmp_rec_table t[3] = {
@@ -747,6 +779,7 @@ int main(void)
 	flag_set();
 	flag_drift();
 	rolled_back();
+	rollback_failed();
 	counts_snapshot();
 	health_checks();
 	lease_events();

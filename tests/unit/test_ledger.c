@@ -533,6 +533,56 @@ static void test_last_run(void)
 	runbook_free(rb);
 }
 
+/* Issue 13 item 2: a rollback that stopped part-way marks its phase until
+ * a rollback succeeds or the operator ticks, unticks or overrides in it. */
+static void test_rollback_failed(void)
+{
+	runbook *rb = parse(RB_V1);
+	if (!rb)
+		return;
+	ledger *lg = ledger_new(rb);
+	tick(lg, rb, "ana", 100, "1", "1.1", NULL);
+	ok(lg->phases[1].rollback_failed == NULL, "no mark before any rollback");
+	is_str(ledger_phase_state(&lg->phases[1]), "in progress", "the state in words");
+	apply(lg, EV_PHASE_ROLLBACK_FAILED, "ben", 200, "1", "1.2.1",
+	      "{\"failed_at\":\"1.2.1\",\"status\":\"failed\",\"exit\":5,"
+	      "\"restored\":[\"A\",\"B\"],\"flags\":2,\"steps\":[]}");
+	is_str(ledger_phase_state(&lg->phases[1]), "rollback failed at 1.2.1, flags restored",
+	       "a failed rollback with every flag written: rollback failed at ITEM, flags restored");
+	is_str(ledger_phase_state(&lg->phases[2]), "not started", "other phases untouched");
+
+	char *snap = ledger_snapshot_json(lg);
+	ledger *lg2 = ledger_new(rb);
+	ok(ledger_restore_snapshot(lg2, snap, lg->last_event_id, NULL) == 0 &&
+	   lg2->phases[1].rollback_failed && strcmp(lg2->phases[1].rollback_failed,
+	                                            "rollback failed at 1.2.1, flags restored") == 0,
+	   "the mark survives a snapshot");
+	free(snap);
+	ledger_free(lg2);
+
+	apply(lg, EV_PHASE_ROLLBACK_FAILED, "ben", 210, "1", "1.2.1",
+	      "{\"failed_at\":\"1.2.1\",\"restored\":[\"A\"],\"flags\":2}");
+	is_str(ledger_phase_state(&lg->phases[1]), "rollback failed at 1.2.1, 1 of 2 flags restored", "part of the flags");
+	apply(lg, EV_PHASE_ROLLBACK_FAILED, "ben", 220, "1", NULL,
+	      "{\"failed_at\":\"restore\",\"restored\":[],\"flags\":2}");
+	is_str(ledger_phase_state(&lg->phases[1]), "rollback failed restoring flags, flags not restored",
+	       "the restores on their own failed");
+	apply(lg, EV_PHASE_ROLLED_BACK, "ben", 230, "1", NULL, "{}");
+	ok(lg->phases[1].rollback_failed == NULL, "a rollback that succeeds clears the mark");
+	is_str(ledger_phase_state(&lg->phases[1]), "rolled back", "and the phase reads rolled back");
+
+	apply(lg, EV_PHASE_ROLLBACK_FAILED, "ben", 240, "1", "1.2.1",
+	      "{\"failed_at\":\"1.2.1\",\"restored\":[],\"flags\":0}");
+	is_str(ledger_phase_state(&lg->phases[1]), "rollback failed at 1.2.1", "no flag to restore: the step alone");
+	tick(lg, rb, "ana", 250, "1", "1.2", NULL);
+	ok(lg->phases[1].rollback_failed == NULL, "an operator's tick in the phase resolves it");
+	apply(lg, EV_PHASE_ROLLBACK_FAILED, "ben", 260, "1", "1.2.1", "{\"failed_at\":\"1.2.1\"}");
+	apply(lg, EV_PHASE_OVERRIDE, "ben", 270, "1", NULL, "{\"status\":\"auto\",\"reason\":\"fixed by hand\"}");
+	ok(lg->phases[1].rollback_failed == NULL, "an override resolves it");
+	ledger_free(lg);
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	is_str(lg_phase_status_name(LG_PHASE_ROLLED_BACK), "rolled_back", "status names");
@@ -544,5 +594,6 @@ int main(void)
 	test_rolled_back();
 	test_current();
 	test_last_run();
+	test_rollback_failed();
 	return done_testing();
 }
