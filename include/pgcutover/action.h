@@ -331,6 +331,10 @@ void act_rollback_free(act_rollback *rb);
 const act_plan *act_rollback_stage(const act_rollback *rb, int stage);
 /* Human text of everything that will happen; malloc'd. */
 char *act_rollback_describe(const act_rollback *rb);
+/* The point-of-no-return warning alone (two sentences, no trailing
+ * newline; part of act_rollback_describe's text); malloc'd, NULL when the
+ * point of no return has not passed. */
+char *act_rollback_warning(const act_rollback *rb);
 /* {"phase","dry_run":true,"past_point_of_no_return","point_of_no_return",
  *  "restore":[{name,current,restore}],"restore_with_step":item id or null,
  *  "steps":[plan...],"notes":[...]} */

@@ -78,19 +78,15 @@ char *cli_tty_ask(const char *prompt, bool secret)
 	return xstrdup(buf);
 }
 
-int cli_tty_confirm(const char *question, const char *typed)
+int cli_tty_confirm(const char *question, const char *typed, bool word_only)
 {
-	char *prompt = typed ? xasprintf("%s Type %s or yes to go on: ", question, typed)
-	                     : xasprintf("%s [y/N] ", question);
+	char *prompt = word_only ? xasprintf("%s Type %s, then Enter: ", question, typed)
+	                         : xasprintf("%s Type %s or yes, then Enter: ", question, typed);
 	char *a = cli_tty_ask(prompt, false);
 	free(prompt);
 	if (!a)
 		return -1;
-	int yes;
-	if (typed)
-		yes = strcmp(a, typed) == 0 || strcasecmp(a, "yes") == 0;
-	else
-		yes = strcasecmp(a, "y") == 0 || strcasecmp(a, "yes") == 0;
+	int yes = strcmp(a, typed) == 0 || (!word_only && strcmp(a, "yes") == 0);
 	free(a);
 	return yes;
 }

@@ -17,9 +17,11 @@
  * --yes, the command line lacks what it needs (--override REASON). */
 #define CLI_NEEDS_OVERRIDE_EXIT PGC_EXIT_USAGE
 
-/* Asks on /dev/tty.  With `typed` non-NULL the answer must be that word or
- * "yes"; otherwise y/yes.  Returns 1 confirmed, 0 declined, -1 no terminal. */
-int cli_tty_confirm(const char *question, const char *typed);
+/* Asks on /dev/tty, in the console's words: the answer typed, then Enter,
+ * must be `typed` (the item or phase id) or "yes"; with word_only, that
+ * word alone (`rollback` past the point of no return).  Returns 1
+ * confirmed, 0 declined, -1 no terminal. */
+int cli_tty_confirm(const char *question, const char *typed, bool word_only);
 /* Reads one line from /dev/tty (echo off when secret).  NULL without one. */
 char *cli_tty_ask(const char *prompt, bool secret);
 /* Writes text to /dev/tty; false without one. */

@@ -29,10 +29,10 @@ static int confirm(const act_rollback *rbk, const char *shown, bool yes, bool pa
 			        "--past-point-of-no-return as well to roll back anyway\n");
 		return CLI_NO_TERMINAL_EXIT;
 	}
-	int c = yes ? 1 : cli_tty_confirm("Roll back?", rbk->phase_id);
+	int c = yes ? 1 : cli_tty_confirm("Roll back?", rbk->phase_id, false);
 	if (c > 0 && rbk->past_point_of_no_return && !past_ok)
 		c = cli_tty_confirm("The point of no return has passed: rows written to the target "
-		                    "since will not be on the source.", "rollback");
+		                    "since will not be on the source.", "rollback", true);
 	if (c < 0)
 		return CLI_NO_TERMINAL_EXIT;
 	if (c == 0) {

@@ -65,7 +65,7 @@ int cmd_run(const cli_args *a, cli_opts *o)
 		} else {
 			int c = cli_tty_confirm(p->needs_typed_confirm
 			                        ? (p->rollback ? "This is a rollback step." : "This is a cutover step.")
-			                        : "Run it?", p->needs_typed_confirm ? p->item_id : NULL);
+			                        : "Run it?", p->item_id, false);
 			if (c < 0)
 				rc = CLI_NO_TERMINAL_EXIT;
 			else if (c == 0) {

@@ -329,20 +329,31 @@ void act_rollback_free(act_rollback *rb)
 	free(rb);
 }
 
+char *act_rollback_warning(const act_rollback *rb)
+{
+	if (!rb->past_point_of_no_return)
+		return NULL;
+	strbuf b;
+	sb_init(&b);
+	sb_printf(&b, "POINT OF NO RETURN PASSED: %s; the target has taken writes the source has not seen.\n",
+	          rb->point_of_no_return);
+	if (rb->rows_gained >= 0)
+		sb_printf(&b, "The target has gained %lld rows since (recorded %s); rolling back leaves them behind.",
+		          (long long)rb->rows_gained, rb->rows_gained_exact ? "exact counts" : "estimates");
+	else
+		sb_printf(&b, "Rows the target gained since: unknown (no recorded counts before and after it).");
+	return sb_steal(&b);
+}
+
 char *act_rollback_describe(const act_rollback *rb)
 {
 	strbuf b;
 	sb_init(&b);
 	sb_printf(&b, "rollback of phase %s:\n", rb->phase_id);
-	if (rb->past_point_of_no_return)
-	{
-		sb_printf(&b, "POINT OF NO RETURN PASSED: %s; the target has taken writes the source has not seen.\n",
-		          rb->point_of_no_return);
-		if (rb->rows_gained >= 0)
-			sb_printf(&b, "The target has gained %lld rows since (recorded %s); rolling back leaves them behind.\n",
-			          (long long)rb->rows_gained, rb->rows_gained_exact ? "exact counts" : "estimates");
-		else
-			sb_printf(&b, "Rows the target gained since: unknown (no recorded counts before and after it).\n");
+	char *warn = act_rollback_warning(rb);
+	if (warn) {
+		sb_printf(&b, "%s\n", warn);
+		free(warn);
 	}
 	if (rb->restore && rb->restore_step < 0) {
 		char *d = act_plan_describe(rb->restore);

@@ -673,33 +673,52 @@ void ui_checklist_reveal(ui_ctx *u, size_t i)
 	ui_checklist_rebuild(u);
 }
 
-void ui_checklist_search(ui_ctx *u, const char *needle, bool from_next)
+/* Every item of every phase in one sequence (phase by phase, wrapping
+ * round); from the cursor's item, `first` steps away, then one `step` at a
+ * time, the first whose text holds the needle. */
+static void search_items(ui_ctx *u, const char *needle, long first, long step)
 {
-	size_t np = u->rb->n_phases;
-	size_t start_item = 0;
+	size_t np = u->rb->n_phases, total = 0, here = 0;
+	for (size_t p = 0; p < np; p++) {
+		if (p == u->phase)
+			here = total;
+		total += u->rb->phases[p].n_items;
+	}
+	if (!total) {
+		ui_status(u, "not found: %s", needle);
+		return;
+	}
 	if (u->n_rows_v && u->rows_v[u->cursor].kind == UI_ROW_ITEM)
-		start_item = (size_t)u->rows_v[u->cursor].idx + (from_next ? 1 : 0);
-	for (size_t k = 0; k <= np; k++) {
-		size_t p = (u->phase + k) % np;
+		here += (size_t)u->rows_v[u->cursor].idx;
+	long at = (long)here + first;
+	for (size_t k = 0; k < total; k++, at += step) {
+		size_t pos = (size_t)(((at % (long)total) + (long)total) % (long)total), p = 0;
+		while (pos >= u->rb->phases[p].n_items)
+			pos -= u->rb->phases[p++].n_items;
 		const rb_phase *ph = &u->rb->phases[p];
-		size_t from = k == 0 ? start_item : 0;
-		size_t to = (k == np) ? start_item : ph->n_items;   /* wrapped back */
-		if (k == np)
-			from = 0;
-		for (size_t i = from; i < to && i < ph->n_items; i++) {
-			if (strcasestr(ph->items[i].text, needle)) {
-				if (p != u->phase) {
-					ui_select_phase(u, p);
-					ui_checklist_rebuild(u);
-				}
-				ui_checklist_reveal(u, i);
-				ui_status(u, "found in %s (N: next)", ph->items[i].id);
-				ui_mark(u, UI_DIRTY_LIST | UI_DIRTY_RAIL);
-				return;
+		if (strcasestr(ph->items[pos].text, needle)) {
+			if (p != u->phase) {
+				ui_select_phase(u, p);
+				ui_checklist_rebuild(u);
 			}
+			ui_checklist_reveal(u, pos);
+			u->searching = true;
+			ui_status(u, "found in %s (n: next, N: previous, Esc: end the search)", ph->items[pos].id);
+			ui_mark(u, UI_DIRTY_LIST | UI_DIRTY_RAIL | UI_DIRTY_KEYBAR);
+			return;
 		}
 	}
 	ui_status(u, "not found: %s", needle);
+}
+
+void ui_checklist_search(ui_ctx *u, const char *needle, bool from_next)
+{
+	search_items(u, needle, from_next ? 1 : 0, 1);
+}
+
+void ui_checklist_search_prev(ui_ctx *u, const char *needle)
+{
+	search_items(u, needle, -1, -1);
 }
 
 static void set_all_steps(ui_ctx *u, uint8_t folded)
@@ -892,19 +911,20 @@ void ui_downtime_key(ui_ctx *u)
 	if (d.running) {
 		char el[24];
 		ui_fmt_duration(d.elapsed_s, el, sizeof el);
-		snprintf(title, sizeof title, "Downtime ends now? (%s so far, planned %d min) (y/n)", el, d.plan_min);
+		snprintf(title, sizeof title, "Downtime ends now? type yes, then Enter (%s so far, planned %d min)", el,
+		         d.plan_min);
 	} else {
-		snprintf(title, sizeof title, "Downtime starts now? (the clock runs until D again) (y/n)");
+		snprintf(title, sizeof title, "Downtime starts now? type yes, then Enter (the clock runs until D again)");
 	}
-	ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "y records it, n or Esc does not",
-	                                    .required = true, .yes_no = true, .done = downtime_answer});
+	ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "yes records it; Esc: nothing is recorded",
+	                                    .required = true, .done = downtime_answer});
 }
 
 static void downtime_answer(ui_ctx *u, const char *text, void *ctx)
 {
 	(void)ctx;
-	if (text[0] != 'y' && text[0] != 'Y') {
-		ui_status(u, "downtime clock unchanged");
+	if (!ui_confirmed(text, NULL)) {
+		ui_status(u, "downtime clock unchanged: the answer was not yes");
 		return;
 	}
 	if (!ui_may_write(u))

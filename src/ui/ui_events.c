@@ -1,6 +1,6 @@
 /*
  * ui_events.c -- the event strip (the last audit events, newest first) and
- * the full log overlay (`L`) with search (`/`, then n for the next match,
+ * the full log overlay (`L`) with search (`/`, then n for the next match and N for the previous, as in less,
  * in the lines and the events' fields) and, on Enter, the selected event's
  * every field.  Events are read with state_foreach() after the last one
  * seen, so events appended by another process (a headless `tick`) show up
@@ -284,22 +284,28 @@ static void log_row(ui_ctx *u, WINDOW *w, int y, size_t k, bool sel, void *ud)
 	ui_put(u, w, y, 2, buf, W - 3, sel ? A_REVERSE : 0, 0);
 }
 
-void ui_log_search(ui_ctx *u, const char *needle, bool from_next)
+/* From the cursor, `first` events away, then a `step` at a time. */
+static void log_find(ui_ctx *u, const char *needle, long first, long step)
 {
 	if (!needle[0] || !u->n_log)
 		return;
-	size_t start = u->log_list.cursor + (from_next ? 1 : 0);
-	for (size_t n = 0; n < u->n_log; n++) {
-		size_t k = (start + n) % u->n_log;
+	long at = (long)u->log_list.cursor + first, n_log = (long)u->n_log;
+	for (size_t n = 0; n < u->n_log; n++, at += step) {
+		size_t k = (size_t)(((at % n_log) + n_log) % n_log);
 		const ui_ev *ev = log_at(u, k);
 		if (strcasestr(ev->line, needle) || (ev->detail && strcasestr(ev->detail, needle))) {
 			u->log_list.cursor = k;
-			ui_status(u, "match: event #%lld (n: next)", (long long)ev->id);
+			ui_status(u, "match: event #%lld (n: next, N: previous)", (long long)ev->id);
 			ui_mark(u, UI_DIRTY_OVERLAY);
 			return;
 		}
 	}
 	ui_status(u, "not found in the log: %s", needle);
+}
+
+void ui_log_search(ui_ctx *u, const char *needle, bool from_next)
+{
+	log_find(u, needle, from_next ? 1 : 0, 1);
 }
 
 static void log_search_answer(ui_ctx *u, const char *text, void *ctx)
@@ -312,7 +318,7 @@ static void log_search_answer(ui_ctx *u, const char *text, void *ctx)
 int ui_log_key(ui_ctx *u, ui_action a)
 {
 	if (u->log_detail) {
-		bool search = a == UI_ACT_SEARCH || a == UI_ACT_SEARCH_NEXT;
+		bool search = a == UI_ACT_SEARCH || a == UI_ACT_SEARCH_NEXT || a == UI_ACT_SEARCH_PREV;
 		if (a == UI_ACT_BACK || search)
 			u->log_detail = false;   /* a search goes on in the list */
 		else if (!ui_list_key(&u->log_detail_list, a))
@@ -334,13 +340,17 @@ int ui_log_key(ui_ctx *u, ui_action a)
 	switch (a) {
 	case UI_ACT_SEARCH:
 		ui_prompt_open(u, &(ui_prompt_spec){.title = "Search the log",
-		                                    .hint = "Enter finds, n: next match, Esc cancels",
+		                                    .hint = "Enter finds, then n: next match, N: previous; Esc cancels",
 		                                    .initial = u->log_search, .required = true,
 		                                    .done = log_search_answer});
 		return 1;
 	case UI_ACT_SEARCH_NEXT:
 		if (u->log_search[0])
 			ui_log_search(u, u->log_search, true);
+		return 1;
+	case UI_ACT_SEARCH_PREV:
+		if (u->log_search[0])
+			log_find(u, u->log_search, -1, -1);
 		return 1;
 	case UI_ACT_BACK:
 		ui_log_close(u);

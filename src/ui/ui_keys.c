@@ -8,7 +8,9 @@
  * (ui_keybar.c) are generated from the same rows and leave out what this
  * console refuses, so the screen never offers a key that only says no.
  * Keys follow htop/less/k9s habits: arrows and j/k, h/l/Tab between panes,
- * Enter to open, Space to tick, / to search, q to quit.
+ * Enter to open, Space to tick, / to search, q to quit.  Where two rows
+ * share a key (n: Note, or Next while a search is on, as in less), their
+ * avail() callbacks say which one holds, for the dispatch and the bar alike.
  */
 #include "config.h"
 #include <stdint.h>
@@ -120,7 +122,7 @@ static void key_redraw(ui_ctx *u, const ui_key *k, int code)
 static void quit_answer(ui_ctx *u, const char *text, void *ctx)
 {
 	(void)ctx;
-	if (text[0] == 'y' || text[0] == 'Y')
+	if (ui_said_yes(text))
 		u->quit = true;
 }
 
@@ -132,7 +134,7 @@ static void key_quit(ui_ctx *u, const ui_key *k, int code)
 	if (ui_run_busy(u, what, sizeof what) ||
 	    (u->s.busy && u->s.busy(u->s.hook_ud, what, sizeof what))) {
 		char title[256];
-		snprintf(title, sizeof title, "%s is running. Quit anyway? (y/n)", what[0] ? what : "Something");
+		snprintf(title, sizeof title, "%s is running. Quit anyway? (y/n, then Enter)", what[0] ? what : "Something");
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "y quits, n or Esc stays",
 		                                    .required = true, .yes_no = true, .done = quit_answer});
 		return;
@@ -151,18 +153,35 @@ static void key_search(ui_ctx *u, const ui_key *k, int code)
 {
 	(void)k; (void)code;
 	ui_prompt_open(u, &(ui_prompt_spec){.title = "Search items (every phase)",
-	                                    .hint = "Enter finds the next match, N repeats, Esc cancels",
+	                                    .hint = "Enter finds, then n: next match, N: previous; Esc cancels",
 	                                    .initial = u->search, .required = true, .done = search_answer});
 }
 
+/* n / N right after a search (as in less: next / previous match); Esc or
+ * any other key ends it and n adds notes again. */
 static void key_search_next(ui_ctx *u, const ui_key *k, int code)
 {
-	(void)k; (void)code;
-	if (u->search[0])
-		ui_checklist_search(u, u->search, true);
-	else
+	(void)code;
+	if (!u->search[0])
 		ui_status(u, "no search yet: press /");
+	else if (k->act == UI_ACT_SEARCH_PREV)
+		ui_checklist_search_prev(u, u->search);
+	else
+		ui_checklist_search(u, u->search, true);
 }
+
+static void key_search_end(ui_ctx *u, const ui_key *k, int code)
+{
+	(void)k; (void)code;
+	if (!u->searching)
+		return;   /* Esc with nothing to end: no message */
+	u->searching = false;
+	ui_status(u, "search ended: n adds a note again");
+	ui_mark(u, UI_DIRTY_KEYBAR);
+}
+
+static bool searching(const ui_ctx *u) { return u->searching && u->search[0]; }
+static bool not_searching(const ui_ctx *u) { return !searching(u); }
 
 /* The same op as `pgcutover note [ITEM] TEXT`. */
 static void note_answer(ui_ctx *u, const char *text, void *ctx)
@@ -212,12 +231,15 @@ const ui_key ui_keys[] = {
 	{{KEY_BTAB}, "S-Tab", NULL, NULL, UI_ACT_PANE_PREV, UI_KC_PANES, false, 0, key_pane_prev, NULL},
 	{{'\n', '\r', KEY_ENTER}, "Enter", "Open", "fold/unfold a step or item; an item's details; events: the log; log: an event's every field; flags: set one", UI_ACT_OPEN, UI_KC_PANES | UI_KC_LOG | UI_KC_FLAGS, false, 5, NULL, NULL},
 	{{' '}, "Space", "Tick", "tick/untick the item (untick asks why); phases: record complete", UI_ACT_TICK, UI_KC_LIST | UI_KC_RAIL, true, 2, NULL, NULL},
-	{{'n'}, "n", "Note", "add a note (to the item under the cursor, else to the phase)", UI_ACT_NOTE, UI_KC_PANES, true, 4, key_note, NULL},
+	{{'n'}, "n", "Note", "add a note (to the item under the cursor, else to the phase)", UI_ACT_NOTE, UI_KC_PANES, true, 4, key_note, not_searching},
 	{{'c'}, "c", "Cmd", "show the item's command and details", UI_ACT_COMMAND, UI_KC_LIST, false, 9, NULL, NULL},
 	{{'/'}, "/", "Search", "search items in every phase", UI_ACT_SEARCH, UI_KC_PANES, false, 7, key_search, NULL},
 	{{'/'}, "/", "Search", "search the log's events", UI_ACT_SEARCH, UI_KC_LOG, false, 7, NULL, NULL},
-	{{'n', 'N'}, "n", "Next", "next search match", UI_ACT_SEARCH_NEXT, UI_KC_LOG, false, 7, NULL, NULL},
-	{{'N'}, "N", NULL, "next search match", UI_ACT_SEARCH_NEXT, UI_KC_PANES, false, 0, key_search_next, NULL},
+	{{'n'}, "n/N", "Next/Prev", "next / previous search match (as in less)", UI_ACT_SEARCH_NEXT, UI_KC_LOG, false, 7, NULL, NULL},
+	{{'N'}, "N", NULL, NULL, UI_ACT_SEARCH_PREV, UI_KC_LOG, false, 0, NULL, NULL},
+	{{'n'}, "n/N", "Next/Prev", "while a search is on: next / previous match (as in less)", UI_ACT_SEARCH_NEXT, UI_KC_PANES, false, 4, key_search_next, searching},
+	{{'N'}, "N", NULL, NULL, UI_ACT_SEARCH_PREV, UI_KC_PANES, false, 0, key_search_next, searching},
+	{{KEY_ESC}, "Esc", "End search", "end the search (n adds notes again)", UI_ACT_SEARCH_END, UI_KC_PANES, false, 5, key_search_end, searching},
 	{{'0', '1', '2', '3', '4', '5'}, "0-5", "Phase", "jump to phase 0 ... 5", UI_ACT_PHASE, UI_KC_PANES, false, 8, key_phase, NULL},
 	{{'z'}, "z/Z", NULL, "fold every step of the phase (Z unfolds all)", UI_ACT_FOLD_ALL, UI_KC_LIST, false, 0, NULL, NULL},
 	{{'Z'}, "Z", NULL, NULL, UI_ACT_UNFOLD_ALL, UI_KC_LIST, false, 0, NULL, NULL},
@@ -225,9 +247,9 @@ const ui_key ui_keys[] = {
 	{{'e'}, "e", NULL, "row counts: exact count(*) of every table now", UI_ACT_COUNTS_EXACT, UI_KC_PANES, false, 0, key_counts, counts_live},
 	{{'+', '='}, "+/-", NULL, "row counts: refresh less often / more often (to off)", UI_ACT_COUNTS_SLOWER, UI_KC_PANES, false, 0, key_counts, counts_live},
 	{{'-'}, "-", NULL, NULL, UI_ACT_COUNTS_FASTER, UI_KC_PANES, false, 0, key_counts, counts_live},
-	{{'x'}, "x", "Run", "run the item's command: shows it, asks, then runs it (phase 5 and rollback steps: type the id)", UI_ACT_RUN, UI_KC_LIST, true, 6, key_run, NULL},
+	{{'x'}, "x", "Run", "run the item's command: shows it, asks (the item id or yes, then Enter), then runs it", UI_ACT_RUN, UI_KC_LIST, true, 6, key_run, NULL},
 	{{'X'}, "X", NULL, "dry run: what the item's command would run and which flags it would change", UI_ACT_DRY_RUN, UI_KC_LIST, false, 0, key_dry_run, NULL},
-	{{'R'}, "R", "Rollback", "roll the selected phase back: shows the steps and flags, asks for the phase id", UI_ACT_ROLLBACK, UI_KC_RAIL, true, 6, key_rollback, NULL},
+	{{'R'}, "R", "Rollback", "roll the selected phase back: shows the steps and flags, asks (the phase id or yes, then Enter)", UI_ACT_ROLLBACK, UI_KC_RAIL, true, 6, key_rollback, NULL},
 	{{'o'}, "o", NULL, "the last command's output (Ctrl-C there cancels a running one)", UI_ACT_OUTPUT, UI_KC_PANES, false, 0, key_output, NULL},
 	{{'F'}, "F", NULL, ".env flags: values, who set them, changes behind pgcutover's back; Enter sets one", UI_ACT_FLAGS, UI_KC_PANES, false, 0, key_flags, not_replay},
 	{{'H'}, "H", NULL, "health checks: run them all now (H again re-runs), with history", UI_ACT_HEALTH, UI_KC_PANES | UI_KC_HEALTH, false, 0, key_health, not_replay},
@@ -267,14 +289,28 @@ unsigned ui_key_context(const ui_ctx *u)
 
 const ui_key *ui_key_find(unsigned context, int code)
 {
+	return ui_key_find_for(NULL, context, code);
+}
+
+/* With u: a row this console takes wins over an earlier one it refuses
+ * (n is Note, or Next while a search is on); with none usable, the first,
+ * which then says why it is refused. */
+const ui_key *ui_key_find_for(const ui_ctx *u, unsigned context, int code)
+{
+	const ui_key *first = NULL;
 	for (size_t i = 0; i < ui_n_keys; i++) {
 		if (!(ui_keys[i].contexts & context))
 			continue;
 		for (int j = 0; j < UI_KEY_CODES && ui_keys[i].codes[j]; j++)
-			if (ui_keys[i].codes[j] == code)
-				return &ui_keys[i];
+			if (ui_keys[i].codes[j] == code) {
+				if (!u || ui_key_usable(u, &ui_keys[i]))
+					return &ui_keys[i];
+				if (!first)
+					first = &ui_keys[i];
+				break;
+			}
 	}
-	return NULL;
+	return first;
 }
 
 bool ui_key_usable(const ui_ctx *u, const ui_key *k)
@@ -311,9 +347,9 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	/* REPLAY's own keys win over the pane keys they share (Space) */
 	const ui_key *k = NULL;
 	if (u->replay && (ctx & UI_KC_PANES))
-		k = ui_key_find(UI_KC_REPLAY, code);
+		k = ui_key_find_for(u, UI_KC_REPLAY, code);
 	if (!k)
-		k = ui_key_find(ctx, code);
+		k = ui_key_find_for(u, ctx, code);
 	if (!k) {
 		/* Esc where there is nothing to close is not worth a message */
 		if (ctx != UI_KC_SMALL && code != KEY_ESC)
@@ -325,6 +361,13 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 		return;
 	}
 	clear_status(u);
+	/* a search stays on for n / N (and ?) only: any other key ends it, so
+	 * n after a tick is a note again */
+	if (u->searching && (ctx & UI_KC_PANES) && k->act != UI_ACT_SEARCH_NEXT && k->act != UI_ACT_SEARCH_PREV &&
+	    k->act != UI_ACT_SEARCH_END && k->act != UI_ACT_HELP) {
+		u->searching = false;
+		ui_mark(u, UI_DIRTY_KEYBAR);
+	}
 	if (k->run)
 		k->run(u, k, code);
 	else if (ctx == UI_KC_SMALL)

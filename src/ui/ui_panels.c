@@ -127,6 +127,7 @@ static void flag_row(ui_ctx *u, WINDOW *w, int y, size_t i, bool cur, void *ud)
 }
 
 static void flags_answer(ui_ctx *u, const char *value, void *ctx);
+static void flags_value(ui_ctx *u, const char *value, void *ctx);
 
 int ui_flags_key(ui_ctx *u, ui_action a)
 {
@@ -151,13 +152,36 @@ int ui_flags_key(ui_ctx *u, ui_action a)
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "New value of %.60s (now %.60s)", s->name, s->value ? s->value : "absent");
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
-		                                    .hint = "written atomically with a backup, audited; Esc: unchanged",
-		                                    .secret = envfile_name_is_secret(s->name), .done = flags_answer});
+		                                    .hint = "Enter, then confirm; Esc: unchanged",
+		                                    .secret = envfile_name_is_secret(s->name), .done = flags_value});
 		return 1;
 	}
 	case UI_ACT_BACK: ui_overlay_close(u); return 1;
 	default: return 0;
 	}
+}
+
+/* The value typed, then the one confirmation: the flag's name or yes. */
+static void flags_confirm(ui_ctx *u, const char *text, void *ctx)
+{
+	if (!ui_confirmed(text, u->panels.flag_name)) {
+		ui_status(u, "%s unchanged: the answer was neither %s nor yes", u->panels.flag_name, u->panels.flag_name);
+		return;
+	}
+	flags_answer(u, ctx, NULL);
+}
+
+static void flags_value(ui_ctx *u, const char *value, void *ctx)
+{
+	(void)ctx;
+	char title[sizeof u->prompt.title];
+	bool secret = envfile_name_is_secret(u->panels.flag_name);
+	snprintf(title, sizeof title, "Set %.60s to %.60s? type the flag's name or yes, then Enter",
+	         u->panels.flag_name, secret ? "the value typed" : *value ? value : "(empty)");
+	ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+	                                    .hint = "written atomically with a backup, audited; Esc: unchanged",
+	                                    .required = true, .done = flags_confirm,
+	                                    .ctx = xstrdup(value), .own_ctx = true});
 }
 
 static void flags_answer(ui_ctx *u, const char *value, void *ctx)

@@ -100,7 +100,7 @@ typedef enum ui_action {
 	UI_ACT_NONE,
 	UI_ACT_UP, UI_ACT_DOWN, UI_ACT_PGUP, UI_ACT_PGDN, UI_ACT_TOP, UI_ACT_BOTTOM,
 	UI_ACT_PANE_LEFT, UI_ACT_PANE_RIGHT, UI_ACT_PANE_NEXT, UI_ACT_PANE_PREV,
-	UI_ACT_OPEN, UI_ACT_TICK, UI_ACT_NOTE, UI_ACT_SEARCH, UI_ACT_SEARCH_NEXT,
+	UI_ACT_OPEN, UI_ACT_TICK, UI_ACT_NOTE, UI_ACT_SEARCH, UI_ACT_SEARCH_NEXT, UI_ACT_SEARCH_PREV, UI_ACT_SEARCH_END,
 	UI_ACT_COMMAND, UI_ACT_PHASE, UI_ACT_LOG, UI_ACT_HELP, UI_ACT_BACK,
 	UI_ACT_FOLD_ALL, UI_ACT_UNFOLD_ALL, UI_ACT_REDRAW, UI_ACT_QUIT,
 	UI_ACT_COUNTS_REFRESH, UI_ACT_COUNTS_EXACT, UI_ACT_COUNTS_SLOWER, UI_ACT_COUNTS_FASTER,
@@ -194,7 +194,8 @@ typedef struct ui_prompt_spec {
 	const char *initial;     /* prefilled text, replaced by the first key */
 	bool required;           /* empty input is not accepted */
 	bool reason;             /* ... and the error says a reason is required */
-	bool yes_no;             /* one key answers (y/n), no Enter */
+	bool yes_no;             /* a question that changes nothing: y or yes, then Enter */
+	const char *warning;     /* drawn wrapped in the warning colour above the input */
 	bool secret;             /* drawn as stars */
 	ui_prompt_fn done;       /* Enter */
 	ui_prompt_fn cancel;     /* Esc; NULL: "cancelled; nothing recorded" */
@@ -207,6 +208,7 @@ typedef struct ui_prompt {
 	ui_prompt_spec spec;     /* title/hint/initial point at the copies below */
 	char title[256];
 	char hint[256];
+	char warning[768];
 	wchar_t buf[UI_PROMPT_MAX + 1];
 	int len, cur;
 	bool fresh;          /* prefilled: the first character typed replaces it */
@@ -329,6 +331,7 @@ typedef struct ui_ctx {
 	size_t cursor, top;
 	bool rows_stale;
 	char search[UI_SEARCH_MAX];
+	bool searching;          /* from a `/` answer to Esc or another key: n/N move between matches */
 
 	/* events */
 	ui_ev *events; size_t n_events;   /* oldest first, at most UI_EVENT_RING */
@@ -443,6 +446,8 @@ void ui_checklist_tick(ui_ctx *u);
  * (NULL at first).  An outcome needing a reason opens the prompt for it. */
 void ui_tick_item(ui_ctx *u, size_t phase_idx, size_t item_idx, const ops_override *ov);
 void ui_checklist_search(ui_ctx *u, const char *needle, bool from_next);
+/* The previous match before the cursor (N while searching, as in less). */
+void ui_checklist_search_prev(ui_ctx *u, const char *needle);
 void ui_checklist_free(ui_ctx *u);
 void ui_checklist_reveal(ui_ctx *u, size_t item);
 void ui_complete_phase(ui_ctx *u, size_t phase_idx, const ops_override *ov);
@@ -513,6 +518,7 @@ void ui_panels_free(ui_ctx *u);
 /* ui_keys.c */
 unsigned ui_key_context(const ui_ctx *u);
 const ui_key *ui_key_find(unsigned context, int code);
+const ui_key *ui_key_find_for(const ui_ctx *u, unsigned context, int code);
 /* Whether this console takes the key now (mode, what it was set up with). */
 bool ui_key_usable(const ui_ctx *u, const ui_key *k);
 void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code);
@@ -524,5 +530,12 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code);
 void ui_prompt_draw(ui_ctx *u);
 /* Columns the prompt's title has before it is cut (for text cut to fit). */
 int ui_prompt_title_cols(const ui_ctx *u);
+/* The one confirmation of whatever changes the world: a line typed and
+ * Enter, the answer being `word` (the item or phase id) or `yes`; word
+ * NULL: `yes` only.  Every key typed goes into the line until Enter or
+ * Esc, never to the console's keys. */
+bool ui_confirmed(const char *text, const char *word);
+/* The y/n answer of a question that changes nothing (y or yes, then Enter). */
+bool ui_said_yes(const char *text);
 
 #endif

@@ -8,11 +8,20 @@
  * case here.  The writes are ops.c's (the same the headless commands
  * call); Esc calls only the optional cancel callback, and the ones that
  * write are all on .done, so a cancelled prompt records nothing.
+ *
+ * Every prompt, a y/n question included, takes a typed line and Enter:
+ * a key typed into it stays in it until Enter or Esc, so typing `yes` at
+ * a question never leaves `e` and `s` for the console's key table.  What
+ * changes the world asks for the item or phase id or `yes` (ui_confirmed);
+ * y/n is only for what changes nothing (quitting while a command runs).
+ * A warning (the point of no return) is wrapped to the box and drawn in
+ * the warning colour, bold where there is no colour.
  */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "ui_priv.h"
 
 #define PROMPT_ROWS 6
@@ -53,8 +62,10 @@ void ui_prompt_open(ui_ctx *u, const ui_prompt_spec *spec)
 	p->spec = *spec;
 	snprintf(p->title, sizeof p->title, "%s", spec->title ? spec->title : "");
 	snprintf(p->hint, sizeof p->hint, "%s", spec->hint ? spec->hint : "Enter confirms, Esc cancels");
+	snprintf(p->warning, sizeof p->warning, "%s", spec->warning ? spec->warning : "");
 	p->spec.title = p->title;
 	p->spec.hint = p->hint;
+	p->spec.warning = p->warning;
 	p->spec.initial = NULL;
 	const char *initial = spec->initial;
 	if (initial && *initial) {
@@ -198,12 +209,6 @@ void ui_prompt_key(ui_ctx *u, wint_t wch, bool is_key_code)
 	if (wch < 0x20 || wch == DEL_CODE || (wch >= 0x80 && wch < 0xa0) || p->len >= UI_PROMPT_MAX)
 		return;
 	p->fresh = was_fresh;
-	if (p->spec.yes_no) {
-		p->buf[0] = (wchar_t)wch;
-		p->len = p->cur = 1;
-		p->buf[1] = L'\0';
-		goto enter;
-	}
 	if (p->fresh) {
 		p->len = p->cur = 0;
 		p->buf[0] = L'\0';
@@ -231,6 +236,16 @@ enter: {
 	}
 }
 
+bool ui_confirmed(const char *text, const char *word)
+{
+	return strcmp(text, "yes") == 0 || (word && *word && strcmp(text, word) == 0);
+}
+
+bool ui_said_yes(const char *text)
+{
+	return strcasecmp(text, "y") == 0 || strcasecmp(text, "yes") == 0;
+}
+
 static int prompt_cols(const ui_ctx *u)
 {
 	return u->cols - 4 < PROMPT_MAX_COLS ? u->cols - 4 : PROMPT_MAX_COLS;
@@ -241,12 +256,37 @@ int ui_prompt_title_cols(const ui_ctx *u)
 	return prompt_cols(u) - 4;
 }
 
+/* The warning's lines, wrapped to the box: counted, then drawn. */
+typedef struct {
+	ui_ctx *u;
+	WINDOW *win;
+	int y, max, n, width;
+} warn_lines;
+
+static void warn_line(const char *s, size_t n, void *ud)
+{
+	warn_lines *wl = ud;
+	if (wl->win && wl->n < wl->max) {
+		char line[sizeof ((ui_prompt *)0)->warning];
+		snprintf(line, sizeof line, "%.*s", (int)n, s);
+		ui_put(wl->u, wl->win, wl->y + wl->n, 2, line, wl->width, UI_STYLE(wl->u, UI_C_WARN, A_BOLD));
+	}
+	wl->n++;
+}
+
 void ui_prompt_draw(ui_ctx *u)
 {
 	ui_prompt *p = &u->prompt;
 	int w = prompt_cols(u);
-	int h = PROMPT_ROWS;
+	warn_lines wl = {.u = u, .width = w - 4};
+	if (p->warning[0])
+		ui_wrap_lines(u, p->warning, wl.width, warn_line, &wl);
+	int room = u->rows - 2 - PROMPT_ROWS;
+	wl.max = wl.n < room ? wl.n : room > 0 ? room : 0;
+	int h = PROMPT_ROWS + wl.max;
 	int y = (u->rows - h) / 2, x = (u->cols - w) / 2;
+	if (y < 0)
+		y = 0;
 	if (u->w_prompt)
 		delwin(u->w_prompt);
 	u->w_prompt = newwin(h, w, y, x);
@@ -257,6 +297,13 @@ void ui_prompt_draw(ui_ctx *u)
 	else
 		wborder(win, '|', '|', '-', '-', '+', '+', '+', '+');
 	ui_put(u, win, 0, 2, p->title, w - 4, A_BOLD, 0);
+	if (wl.max) {
+		wl.win = win;
+		wl.y = 1;
+		wl.n = 0;
+		ui_wrap_lines(u, p->warning, wl.width, warn_line, &wl);
+	}
+	int top = wl.max;   /* the rows below move down past the warning */
 	/* the input line scrolls so the cursor stays visible */
 	int field = w - 6;
 	int start = p->cur > field - 1 ? p->cur - (field - 1) : 0;
@@ -273,15 +320,15 @@ void ui_prompt_draw(ui_ctx *u)
 		cols += cw;
 	}
 	vis[nv] = L'\0';
-	mvwaddstr(win, 2, 2, "> ");
+	mvwaddstr(win, top + 2, 2, "> ");
 	if (u->utf8)
-		mvwaddnwstr(win, 2, 4, vis, nv);
+		mvwaddnwstr(win, top + 2, 4, vis, nv);
 	else {
 		char a[UI_PROMPT_MAX + 1];
 		for (int i = 0; i < nv; i++)
 			a[i] = (char)vis[i];
 		a[nv] = '\0';
-		mvwaddstr(win, 2, 4, a);
+		mvwaddstr(win, top + 2, 4, a);
 	}
 	/* a visible block cursor without relying on the terminal cursor */
 	int cx = 4;
@@ -290,8 +337,8 @@ void ui_prompt_draw(ui_ctx *u)
 		cx += cw < 0 ? 1 : cw;
 	}
 	if (cx < w - 1)
-		mvwchgat(win, 2, cx, 1, A_REVERSE, 0, NULL);
+		mvwchgat(win, top + 2, cx, 1, A_REVERSE, 0, NULL);
 	if (p->error[0])
-		ui_put(u, win, 3, 2, p->error, w - 4, UI_STYLE(u, UI_C_WARN, A_BOLD));
-	ui_put(u, win, 4, 2, p->hint, w - 4, UI_STYLE(u, UI_C_DIM, A_DIM));
+		ui_put(u, win, top + 3, 2, p->error, w - 4, UI_STYLE(u, UI_C_WARN, A_BOLD));
+	ui_put(u, win, top + 4, 2, p->hint, w - 4, UI_STYLE(u, UI_C_DIM, A_DIM));
 }

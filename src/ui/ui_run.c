@@ -5,8 +5,9 @@
  *
  * The UI never runs anything itself: it asks the action module (action.h)
  * for a plan, shows exactly what will happen, asks for the variables nobody
- * defined and for a confirmation (typed item id or `yes` for phase 5 and
- * rollback steps, a second typed `rollback` past the point of no return),
+ * defined and for the one confirmation (ui_confirmed: the item id, or the
+ * phase id for a rollback, or `yes`, typed and Enter; past the point of no
+ * return first the word `rollback`, under the warning in red),
  * then act_start() runs it inside the console's loop.  Output streams into
  * the output pane (ui_output.c) through the action's masker and
  * pgc_sanitize_n(), so secrets and escape sequences never reach the screen;
@@ -235,7 +236,6 @@ static act_plan *plan_missing(ui_runner *r)
 }
 
 static void var_answer(ui_ctx *u, const char *text, void *ctx);
-static void yn_answer(ui_ctx *u, const char *text, void *ctx);
 static void typed_answer(ui_ctx *u, const char *text, void *ctx);
 static void ponr_answer(ui_ctx *u, const char *text, void *ctx);
 static void run_declined(ui_ctx *u, const char *text, void *ctx);
@@ -261,29 +261,30 @@ static void ask_next(ui_ctx *u)
 	}
 	if (r->rbk) {
 		if (r->rbk->past_point_of_no_return && !r->ponr_confirmed) {
+			/* the same typed style; past this point the word is stronger */
 			snprintf(title, sizeof title, "PAST THE POINT OF NO RETURN: type %s to roll back anyway", RUN_TYPED_WORD);
+			char *warn = act_rollback_warning(r->rbk);
 			char hint[sizeof u->prompt.hint];
 			snprintf(hint, sizeof hint, "%s%sEsc: nothing is run", r->rows_gained, r->rows_gained[0] ? "; " : "");
-			ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = hint, .required = true,
+			ui_prompt_open(u, &(ui_prompt_spec){.title = title, .warning = warn,
+			                                    .hint = hint, .required = true,
 			                                    .done = ponr_answer, .cancel = run_declined});
+			free(warn);
 			return;
 		}
-		snprintf(title, sizeof title, "Roll back phase %.16s: type the phase id or yes", r->rbk->phase_id);
+		snprintf(title, sizeof title, "Roll back phase %.16s: type the phase id or yes, then Enter", r->rbk->phase_id);
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
 		                                    .hint = "the output pane shows what will run; Esc: nothing is run",
 		                                    .required = true, .done = typed_answer, .cancel = run_declined});
 		return;
 	}
-	if (r->plan->needs_typed_confirm) {
-		snprintf(title, sizeof title, "%s step %.16s: type the item id or yes to run it",
-		         r->plan->rollback ? "Rollback" : "Cutover", r->plan->item_id);
-		ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "Esc: nothing is run", .required = true,
-		                                    .done = typed_answer, .cancel = run_declined});
-		return;
-	}
-	snprintf(title, sizeof title, "Run %.16s? (y/n)", r->plan->item_id);
-	ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "y runs it, n or Esc does not", .required = true,
-	                                    .yes_no = true, .done = yn_answer, .cancel = run_declined});
+	/* every run: the item id or yes, typed (phase 5 and rollback steps
+	 * say so in the title) */
+	snprintf(title, sizeof title, "%s %.16s%s type the item id or yes, then Enter",
+	         !r->plan->needs_typed_confirm ? "Run" : r->plan->rollback ? "Rollback step" : "Cutover step",
+	         r->plan->item_id, r->plan->needs_typed_confirm ? ":" : "?");
+	ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "Esc: nothing is run", .required = true,
+	                                    .done = typed_answer, .cancel = run_declined});
 }
 
 static void go(ui_ctx *u)
@@ -321,17 +322,6 @@ static void var_answer(ui_ctx *u, const char *text, void *ctx)
 	ask_next(u);
 }
 
-static void yn_answer(ui_ctx *u, const char *text, void *ctx)
-{
-	(void)ctx;
-	if (!run_pending(u))
-		return;
-	if (text[0] == 'y' || text[0] == 'Y')
-		go(u);
-	else
-		ui_status(u, "%s not run", u->runner.plan->item_id);
-}
-
 static void typed_answer(ui_ctx *u, const char *text, void *ctx)
 {
 	(void)ctx;
@@ -339,10 +329,10 @@ static void typed_answer(ui_ctx *u, const char *text, void *ctx)
 	if (!run_pending(u))
 		return;
 	const char *want = r->rbk ? r->rbk->phase_id : r->plan->item_id;
-	if (strcmp(text, want) == 0 || strcmp(text, "yes") == 0)
+	if (ui_confirmed(text, want))
 		go(u);
 	else
-		ui_status(u, "not run: the answer was neither %s nor yes", want);
+		ui_status(u, "%s not run: the answer was neither %s nor yes", r->rbk ? "phase" : want, want);
 }
 
 static void ponr_answer(ui_ctx *u, const char *text, void *ctx)

@@ -19,7 +19,7 @@ E2E_COLS=120 E2E_ROWS=36 console_start
 wait_screen 'DRIVER' 20; ok $? "console opens"
 keys D
 wait_screen 'Downtime starts now\?' 5; ok $? "D asks"
-keys y
+text yes; keys Enter
 wait_screen 'downtime [0-9]+m[0-9]+s of 1h00m' 5; ok $? "the downtime clock runs"
 
 keys 5
@@ -40,7 +40,7 @@ keys Escape
 sleep 1
 keys D
 wait_screen 'Downtime ends now\?' 5; ok $? "D offers to end the downtime"
-keys y
+text yes; keys Enter
 wait_screen 'downtime ended' 5; ok $? "ended"
 keys q
 is "$(wait_exit 15)" 0 "quit"

@@ -180,7 +180,7 @@ keys Enter
 wait_screen 'found in 1\.5' 5
 keys x
 wait_screen 'Run 1\.5\?' 5
-keys y
+text yes; keys Enter
 wait_screen 'running for' 10; ok $? "a command runs"
 end=$(( $(date +%s) + 10 )); while [ ! -s "$D/sleeper.pid" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
 sleeper=$(cat "$D/sleeper.pid" 2>/dev/null)

@@ -40,9 +40,9 @@ find_item Greet '1\.1'
 keys x
 wait_screen 'pgcutover will run:' 5; ok $? "x shows what will run"
 like "$(screen)" 'echo "hello from \$PGCUTOVER_ITEM"' "the exact command is shown"
-wait_screen 'Run 1\.1\? \(y/n\)' 5; ok $? "and asks y/n"
+wait_screen 'Run 1\.1\? type the item id or yes, then Enter' 5; ok $? "and asks for the item id or yes, then Enter"
 is "$(end_status 1.1)" none "nothing ran before the answer"
-keys y
+text yes; keys Enter
 wait_screen 'hello from 1\.1' 10; ok $? "output streams into the pane"
 wait_screen '1\.1: ok, exit 0' 10; ok $? "the pane says how it ended"
 is "$(end_status 1.1)" ok "log --json: command_end ok"
@@ -56,7 +56,7 @@ keys Escape
 find_item 'Fail with seven' '1\.2'
 keys x
 wait_screen 'Run 1\.2\?' 5
-keys n
+text n; keys Enter
 wait_screen '1\.2 not run' 5; ok $? "n: not run"
 is "$(end_status 1.2)" none "declined: no command events"
 keys Escape
@@ -77,7 +77,7 @@ wait_screen 'RELEASE_TAG_NOT_SET, defined nowhere' 5; ok $? "a variable defined 
 text "v1.2.3"
 keys Enter
 wait_screen 'Run 1\.7\?' 5
-keys y
+text yes; keys Enter
 wait_screen 'deploying v1\.2\.3' 10; ok $? "the answer is used for the run"
 keys Escape
 
@@ -85,7 +85,7 @@ keys Escape
 find_item Escapes '1\.4'
 keys x
 wait_screen 'Run 1\.4\?' 5
-keys y
+text yes; keys Enter
 wait_screen '1\.4: ok' 10; ok $? "the escapes command ran"
 like "$(screen)" '\?\[31mRED\?\[0m' "the escape sequences are shown replaced, not interpreted"
 ESC=$(printf '\033')
@@ -97,7 +97,7 @@ keys Escape
 find_item 'Big output' '1\.3'
 keys x
 wait_screen 'Run 1\.3\?' 5
-keys y
+text yes; keys Enter
 wait_screen '── 1\.3: ok, exit 0' 30; ok $? "10 MB of output: the run ends and says so"
 is "$(pgc log --json | jq -r '[.[] | select(.kind == "command_end" and .item == "1.3")][-1].payload | "\(.output_bytes) \(.truncated)"')" \
 	"10000000 true" "log --json: all 10 MB counted, head and tail kept"
@@ -107,7 +107,7 @@ keys Escape
 find_item 'Sleep a long time' '1\.5'
 keys x
 wait_screen 'Run 1\.5\?' 5
-keys y
+text yes; keys Enter
 wait_screen 'running for' 10; ok $? "the long command runs"
 end=$(( $(date +%s) + 10 )); while [ ! -s "$D/sleeper.pid" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
 sleeper=$(cat "$D/sleeper.pid" 2>/dev/null)
@@ -178,6 +178,9 @@ keys g Enter
 wait_screen 'New value of USE_NEW_DB' 5; ok $? "Enter asks for a value"
 text "true"
 keys Enter
+wait_screen "Set USE_NEW_DB to true\? type the flag's name or yes, then Enter" 5; ok $? "then the one confirmation"
+grep -q '^export USE_NEW_DB=false' "$D/.env"; ok $? ".env: not written before it"
+text yes; keys Enter
 wait_screen 'USE_NEW_DB: false -> true' 5; ok $? "set, old and new value in the status line"
 grep -q '^export USE_NEW_DB=true' "$D/.env"; ok $? ".env: written in place"
 is "$(pgc log --json | jq -r '[.[] | select(.kind == "flag_set")][-1].payload | "\(.name) \(.manual)"')" "USE_NEW_DB true" \

@@ -63,14 +63,14 @@ wait_screen 'Phase 1 · Preparation'
 find_item Greet '1\.1'
 keys x
 wait_screen 'Run 1\.1\?' 5
-keys y
+text yes; keys Enter
 wait_screen '1\.1: ok \(exit 0\) in [0-9.]+s; ticked' 10; ok $? "auto_tick: a zero exit ticks the item"
 is "$(ticked 1.1)" 1 "log --json: tick of 1.1"
 keys Escape
 find_item 'Fail with seven' '1\.2'
 keys x
 wait_screen 'Run 1\.2\?' 5
-keys y
+text yes; keys Enter
 wait_screen '1\.2: failed, exit 7' 10; ok $? "a non-zero exit: failed, its exit code shown"
 like "$(screen)" 'about to fail' "stderr is shown in the pane"
 is "$(end_of 1.2)" "failed 7" "log --json: command_end failed, exit_code 7"
@@ -87,7 +87,7 @@ text "$SECRET"
 unlike "$(screen)" "$SECRET" "the secret is typed blind"
 keys Enter
 wait_screen 'Run 1\.8\?' 5
-keys y
+text yes; keys Enter
 wait_screen '1\.8: ok' 10; ok $? "the run with the secret ends"
 like "$(screen)" 'using \*+' "the secret is masked in the output"
 unlike "$(screen)" "$SECRET" "the secret never reaches the screen"
@@ -98,7 +98,7 @@ keys Escape
 find_item 'Count lines' '1\.9'
 keys x
 wait_screen 'Run 1\.9\?' 5
-keys y
+text yes; keys Enter
 wait_screen '1\.9: ok' 10
 like "$(screen)" "│ $N_LINES +│" "the pane follows the end of the output"
 keys g
@@ -111,7 +111,7 @@ keys Escape
 find_item 'Sleep a long time' '1\.5'
 keys x
 wait_screen 'Run 1\.5\?' 5
-keys y
+text yes; keys Enter
 wait_screen 'running for' 10; ok $? "the long command runs"
 end=$(( $(date +%s) + 10 )); while [ ! -s "$D/sleeper.pid" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
 sleeper=$(cat "$D/sleeper.pid" 2>/dev/null)
@@ -124,8 +124,8 @@ find_item Greet '1\.1'
 keys x
 wait_screen 'item 1\.5 is still running' 5; ok $? "x while a command runs: refused, one at a time"
 keys q
-wait_screen 'item 1\.5 is running\. Quit anyway\? \(y/n\)' 5; ok $? "q asks before quitting"
-keys n
+wait_screen 'item 1\.5 is running\. Quit anyway\? \(y/n, then Enter\)' 5; ok $? "q asks before quitting"
+text n; keys Enter
 wait_screen_not 'Quit anyway' 5
 like "$(screen)" 'DRIVER' "n: the console stays"
 keys o
@@ -147,6 +147,8 @@ wait_screen 'New value of USE_NEW_DB' 5
 sed -i 's/^APP_NAME=.*/APP_NAME="renamed behind the back"/' "$D/.env"
 text "true"
 keys Enter
+wait_screen "Set USE_NEW_DB to true\?" 5
+text USE_NEW_DB; keys Enter
 wait_screen 'USE_NEW_DB NOT set' 5; ok $? "a flag whose file changed since shown is refused"
 grep -q '^export USE_NEW_DB=false' "$D/.env"; ok $? ".env: the flag unchanged"
 grep -q '^APP_NAME="renamed behind the back"' "$D/.env"; ok $? ".env: the other change kept"
@@ -196,7 +198,7 @@ keys 1
 find_item 'Sleep a long time' '1\.5'
 keys x
 wait_screen 'Run 1\.5\?' 5
-keys y
+text yes; keys Enter
 wait_screen 'running for' 10
 end=$(( $(date +%s) + 10 )); while [ ! -s "$D/sleeper.pid" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
 kill -KILL "$(console_pid)"

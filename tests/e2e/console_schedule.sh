@@ -36,18 +36,18 @@ wait_screen 'DRIVER' 10; ok $? "console opens"
 like "$(screen)" 'downtime plan 4h00m' "header: the planned downtime"
 keys D
 wait_screen 'Downtime starts now\?' 5; ok $? "D asks first"
-keys n
+text n; keys Enter
 wait_screen 'downtime clock unchanged' 5; ok $? "n: nothing recorded"
 keys D
 wait_screen 'Downtime starts now\?' 5
-keys y
+text yes; keys Enter
 wait_screen 'downtime [0-9]+m[0-9]+s of 4h00m' 5; ok $? "y: the header shows the clock running against the plan"
 is "$(pgc log --json | jq -r '[.[] | select(.kind == "downtime_start")] | length')" 1 "log --json: downtime_start"
 end=$(( $(date +%s) + 5 )); while ! grep -q 'downtime started' "$E2E_DIR/hooks" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
 grep -q 'downtime started (alice)' "$E2E_DIR/hooks"; ok $? "the console announced it to the webhook"
 keys D
 wait_screen 'Downtime ends now\?' 5; ok $? "D again offers to end it"
-keys y
+text yes; keys Enter
 wait_screen 'downtime ended' 5; ok $? "ended"
 wait_screen 'of 4h00m \(ended\)' 5; ok $? "the header says it ended"
 wait_screen '0/1 down [0-9]+m[0-9]+s' 5; ok $? "the rail shows the actual downtime on the window's phase"

@@ -40,8 +40,8 @@ keys x
 wait_screen 'pgcutover will run:' 5; ok $? "x shows what will run"
 shot
 like "$(screen)" 'DB_PASSWORD=\*\*\* API_TOKEN=\*\*\*' "the command shown with its secrets masked"
-wait_screen 'Run 1\.9\? \(y/n\)' 5
-keys y
+wait_screen 'Run 1\.9\? type the item id or yes, then Enter' 5
+text yes; keys Enter
 wait_screen '1\.9: ok, exit 0' 10; ok $? "the command ran"
 shot
 like "$(screen)" 'pw=\*\*\* tok=\*\*\*' "its output shows *** for what it exported"

@@ -45,8 +45,8 @@ wait_screen 'Phase 1 · Preparation'
 
 find_item 'Restart the app' '1\.1'
 keys x
-wait_screen 'Run 1\.1\? \(y/n\)' 5; ok $? "x asks before running"
-keys y
+wait_screen 'Run 1\.1\? type the item id or yes, then Enter' 5; ok $? "x asks before running"
+text yes; keys Enter
 wait_screen '1\.1: failed, exit 127' 10; ok $? "the pane says exit 127"
 keys Escape
 wait_screen_not 'Output: item' 5; ok $? "Esc closes the pane"
@@ -90,7 +90,7 @@ wait_screen_not 'Audit log' 5
 find_item 'Wait for the queue' '1\.2'
 keys x
 wait_screen 'Run 1\.2\?' 5
-keys y
+text yes; keys Enter
 wait_screen 'running for' 10; ok $? "the long command runs"
 keys Escape
 wait_screen_not 'Output: item' 5

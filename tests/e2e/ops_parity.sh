@@ -119,6 +119,7 @@ text "announce again"
 keys Enter
 wait_screen 'unticked 0\.1' 5; ok $? "console: untick"
 find_item "Freeze deploys" 0.2
+keys Escape   # ends the search: n is the next match while one is on, as in less
 keys n
 wait_screen 'Enter records the note' 5
 text "deploys frozen by chatops"
@@ -126,11 +127,11 @@ keys Enter
 wait_screen 'note recorded on 0\.2' 5; ok $? "console: note"
 keys D
 wait_screen 'Downtime starts now' 5
-keys y
+text yes; keys Enter
 wait_screen 'downtime started' 5; ok $? "console: downtime start"
 keys D
 wait_screen 'Downtime ends now' 5
-keys y
+text yes; keys Enter
 wait_screen 'downtime ended' 5; ok $? "console: downtime end"
 find_item "Error logs" 3.1
 keys u

@@ -88,17 +88,36 @@ static void key_table(void)
 	k = ui_key_find(UI_KC_LIST, 'r');
 	ok(k && k->avail, "r says when this console takes it (no counts: not offered)");
 	ok(ui_key_find(UI_KC_SMALL, 'j') == NULL, "the enlarge notice takes no moving keys");
-	/* one row per key and context: a second would never be reached */
+	/* one row per key and context (a second would never be reached),
+	 * unless each says when it holds (avail): n is Note, or the next
+	 * match right after a search, as in less */
 	int dup = 0;
 	for (size_t i = 0; i < ui_n_keys; i++)
 		for (size_t j = i + 1; j < ui_n_keys; j++)
 			for (int a = 0; a < UI_KEY_CODES && ui_keys[i].codes[a]; a++)
 				for (int b = 0; b < UI_KEY_CODES && ui_keys[j].codes[b]; b++)
 					if (ui_keys[i].codes[a] == ui_keys[j].codes[b] &&
-					    (ui_keys[i].contexts & ui_keys[j].contexts) && !dup++)
+					    (ui_keys[i].contexts & ui_keys[j].contexts) &&
+					    !(ui_keys[i].avail && ui_keys[j].avail) && !dup++)
 						printf("# %s and %s share a code and a context\n", ui_keys[i].label,
 						       ui_keys[j].label);
 	is_int(dup, 0, "no two rows claim the same key in the same context");
+
+	static ui_ctx u;   /* big: not on the stack */
+	memset(&u, 0, sizeof u);
+	u.s.mode = UI_MODE_DRIVER;
+	k = ui_key_find_for(&u, UI_KC_LIST, 'n');
+	ok(k && k->act == UI_ACT_NOTE, "n: a note when no search is on");
+	snprintf(u.search, sizeof u.search, "%s", "copy");
+	u.searching = true;
+	k = ui_key_find_for(&u, UI_KC_LIST, 'n');
+	ok(k && k->act == UI_ACT_SEARCH_NEXT, "n: the next match right after a search");
+	k = ui_key_find_for(&u, UI_KC_LIST, 'N');
+	ok(k && k->act == UI_ACT_SEARCH_PREV, "N: the previous match");
+	u.searching = false;
+	u.s.mode = UI_MODE_MONITOR;
+	k = ui_key_find_for(&u, UI_KC_LIST, 'n');
+	ok(k && k->act == UI_ACT_NOTE, "n in a monitor: the note row, which says it is refused");
 }
 
 int main(void)
