@@ -293,7 +293,8 @@ kill_console_run() {  # kill_console_run ROUND
 	wait_screen 'Run 1\.10\?' 5 || kill_fail console-run "$1" "x did not ask to run 1.10"
 	_pid=$(console_pid) || { kill_fail console-run "$1" "no console pid to kill"; return 0; }
 	_d=$(kill_delay "$1" 700)
-	keys y
+	text yes
+	keys Enter
 	sleep "$_d"
 	screen >"$KW/screen"
 	kill -9 "$_pid" 2>/dev/null
