@@ -693,13 +693,24 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		loop_signal(u->lp, sigs[i], on_signal, u);
 
-	/* start on the first phase that is not done */
-	for (size_t i = 0; i < u->rb->n_phases; i++)
-		if (u->lg->phases[i].status != LG_PHASE_DONE) {
-			u->phase = i;
-			break;
-		}
+	/* start on the phase the header names (the one in progress, the
+	 * latest worked on, else the next to do: ledger_current_words), with
+	 * the cursor on its first open item once work on it has begun; a
+	 * restart opens where the cutover is */
+	char where[128];
+	size_t cur = ledger_current_words(u->lg, where, sizeof where);
+	for (size_t i = 0; cur == SIZE_MAX && i < u->rb->n_phases; i++)
+		if (u->lg->phases[i].status != LG_PHASE_DONE)
+			cur = i;
+	if (cur != SIZE_MAX)
+		u->phase = cur;
 	u->rows_stale = true;
+	if (cur != SIZE_MAX && u->lg->phases[cur].status != LG_PHASE_NOT_STARTED && !u->replay)
+		for (size_t i = 0; i < u->rb->phases[cur].n_items; i++)
+			if (!ledger_item(u->lg, cur, i)->done) {
+				ui_checklist_reveal(u, i);
+				break;
+			}
 	u->focus = UI_PANE_LIST;
 	u->driver_liveness = -1;
 	if (u->s.st)

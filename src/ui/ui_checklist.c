@@ -279,6 +279,20 @@ static const char *mark_str(const rb_item *it, bool done, char *buf, size_t n)
 	return buf;
 }
 
+/* The item ids' column: as wide as the phase's widest id and a space; 0
+ * (hidden) when the pane is too narrow to keep room for the text too. */
+#define UI_ID_MIN_TEXT 50
+static int id_column(const rb_phase *ph, int width)
+{
+	int idw = 0;
+	for (size_t i = 0; i < ph->n_items; i++) {
+		int l = (int)strlen(ph->items[i].id);
+		if (l > idw)
+			idw = l;
+	}
+	return idw && width - (idw + 1) >= UI_ID_MIN_TEXT ? idw + 1 : 0;
+}
+
 static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const rb_phase *ph,
                           const ui_row *row, attr_t base)
 {
@@ -286,6 +300,13 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 	const rb_item *it = &ph->items[i];
 	lg_item *li = ledger_item(u->lg, u->phase, i);
 	bool done = li && li->done;
+	/* its id (what tick, run and rollback take), dim, left of the row */
+	int idw = id_column(ph, width);
+	if (idw) {
+		ui_put(u, w, y, x, it->id, idw - 1, base | ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
+		x += idw;
+		width -= idw;
+	}
 	int ind = (row->indent + it->depth) * 2;
 	if (ind > width / 2)
 		ind = width / 2;
@@ -515,7 +536,7 @@ static int page_rows(ui_ctx *u)
 static void override_answer(ui_ctx *u, const char *text, void *ctx)
 {
 	const ui_target *t = ctx;
-	ops_override ov = {.order_reason = text};
+	ops_override ov = {.order_reason = text, .children_reason = t->children_reason};
 	if (t->item != SIZE_MAX)
 		ui_tick_item(u, t->phase, t->item, &ov);
 	else
@@ -525,11 +546,30 @@ static void override_answer(ui_ctx *u, const char *text, void *ctx)
 static void gate_answer(ui_ctx *u, const char *text, void *ctx)
 {
 	const ui_target *t = ctx;
-	ops_override ov = {.order_reason = t->order_reason, .gate_reason = text};
+	ops_override ov = {.order_reason = t->order_reason, .gate_reason = text,
+	                   .children_reason = t->children_reason};
 	if (t->item != SIZE_MAX)
 		ui_tick_item(u, t->phase, t->item, &ov);
 	else
 		ui_complete_phase(u, t->phase, &ov);
+}
+
+static void children_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	const ui_target *t = ctx;
+	ops_override ov = {.children_reason = text};
+	ui_tick_item(u, t->phase, t->item, &ov);
+}
+
+/* A prompt's target, with the reasons already given riding along to the
+ * next prompt, so one call then records them all. */
+static ui_target *target_with(size_t p, size_t i, const ops_override *ov)
+{
+	ui_target *t = ui_target_new(p, i);
+	snprintf(t->order_reason, sizeof t->order_reason, "%s", ov && ov->order_reason ? ov->order_reason : "");
+	snprintf(t->children_reason, sizeof t->children_reason, "%s",
+	         ov && ov->children_reason ? ov->children_reason : "");
+	return t;
 }
 
 static void untick_answer(ui_ctx *u, const char *text, void *ctx)
@@ -557,13 +597,22 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 	const rb_phase *ph = &u->rb->phases[p];
 	ui_after_write(u);
 	switch (oc->result) {
+	case OPS_OPEN_CHILDREN: {
+		char title[sizeof u->prompt.title];
+		snprintf(title, sizeof title, "%.200s. Tick anyway? Reason:", oc->message);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+		                                    .hint = "recorded with the tick; Esc: nothing is recorded",
+		                                    .required = true, .reason = true, .done = children_answer,
+		                                    .ctx = target_with(p, i, ov), .own_ctx = true});
+		return;
+	}
 	case OPS_NEEDS_ORDER_OVERRIDE: {
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "%.200s. Reason:", oc->message);
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
 		                                    .hint = "recorded as a phase override; Esc: nothing is recorded",
 		                                    .required = true, .reason = true, .done = override_answer,
-		                                    .ctx = ui_target_new(p, i), .own_ctx = true});
+		                                    .ctx = target_with(p, i, ov), .own_ctx = true});
 		return;
 	}
 	case OPS_BLOCKED_BY_GATE: {
@@ -575,8 +624,7 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 		ops_gate_words(&g, room > 0 ? (size_t)room : 0, words, sizeof words);
 		ops_gate_free(&g);
 		snprintf(title, sizeof title, GATE_TITLE_FMT, ph->id, words);
-		ui_target *t = ui_target_new(p, i);
-		snprintf(t->order_reason, sizeof t->order_reason, "%s", ov && ov->order_reason ? ov->order_reason : "");
+		ui_target *t = target_with(p, i, ov);
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
 		                                    .hint = "recorded as a gate override; Esc: nothing is recorded (e: exact counts)",
 		                                    .required = true, .reason = true, .done = gate_answer,

@@ -218,6 +218,7 @@ typedef struct ui_prompt {
 typedef struct ui_target {
 	size_t phase, item;
 	char order_reason[UI_PROMPT_MAX * 4 + 1];
+	char children_reason[UI_PROMPT_MAX * 4 + 1];
 } ui_target;
 ui_target *ui_target_new(size_t phase, size_t item);
 
