@@ -113,6 +113,20 @@ static void close_step(ui_ctx *u, const rb_phase *ph, size_t s, flat_walk *fw)
 		push_row(u, UI_ROW_CHECKPOINT, ph->steps[s].level - fw->min_level + 1, s);
 }
 
+static const char *const filter_names[UI_FILTER_N] = {"all", "open", "last run failed"};
+
+/* Whether the checklist's filter keeps item i of the selected phase. */
+static bool filter_keeps(ui_ctx *u, size_t i)
+{
+	lg_item *li = ledger_item(u->lg, u->phase, i);
+	const char *run = lg_run_state(&li->last_run);
+	switch (u->filter) {
+	case UI_FILTER_OPEN: return !li->done && ledger_item_counts(&ui_cur_phase(u)->items[i]);
+	case UI_FILTER_FAILED: return run && strcmp(run, "ok") != 0 && strcmp(run, "running") != 0;
+	default: return true;
+	}
+}
+
 void ui_checklist_rebuild(ui_ctx *u)
 {
 	const rb_phase *ph = ui_cur_phase(u);
@@ -163,6 +177,12 @@ void ui_checklist_rebuild(ui_ctx *u)
 		}
 		if (it->step >= 0 && fw.step_hidden)
 			continue;
+		if (u->filter != UI_FILTER_ALL) {
+			/* a filter shows every item it keeps, folded or not */
+			if (filter_keeps(u, i))
+				push_row(u, UI_ROW_ITEM, it->step >= 0 ? ph->steps[it->step].level - fw.min_level + 1 : 0, i);
+			continue;
+		}
 		if (skip_depth >= 0 && it->depth > skip_depth)
 			continue;
 		skip_depth = -1;
@@ -493,11 +513,15 @@ void ui_checklist_draw(ui_ctx *u)
 	snprintf(title, sizeof title, "Phase %s %s %s", ph->id, ui_glyph_str(u, UI_G_BULLET), ph->title);
 	const lg_phase *lp = &u->lg->phases[u->phase];
 	size_t last = u->top + (size_t)vis < u->n_rows_v ? u->top + (size_t)vis : u->n_rows_v;
-	snprintf(right, sizeof right, "%d/%d done  rows %zu-%zu of %zu", lp->done, lp->total,
+	char shown[48] = "";
+	if (u->filter)
+		snprintf(shown, sizeof shown, "v: %s  ", filter_names[u->filter]);
+	snprintf(right, sizeof right, "%s%d/%d done  rows %zu-%zu of %zu", shown, lp->done, lp->total,
 	         u->n_rows_v ? u->top + 1 : 0, last, u->n_rows_v);
 	ui_pane_title(u, w, 0, title, right, u->focus == UI_PANE_LIST);
 	if (!u->n_rows_v) {
-		ui_put(u, w, 2, 2, "This phase has no items.", getmaxx(w) - 4, A_DIM, 0);
+		ui_put(u, w, 2, 2, u->filter ? "No items of this phase pass the filter (v: the next filter)."
+		                             : "This phase has no items.", getmaxx(w) - 4, A_DIM, 0);
 		return;
 	}
 	for (int y = 0; y < vis && u->top + (size_t)y < u->n_rows_v; y++) {
@@ -768,9 +792,67 @@ static void open_detail(ui_ctx *u, size_t item)
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
+/* O: the next open item after the cursor, in this phase, then the phases
+ * after it, then from the first phase round. */
+static void next_open(ui_ctx *u)
+{
+	size_t np = u->rb->n_phases, start = 0;
+	for (size_t r = u->cursor; r < u->n_rows_v; r++)
+		if (u->rows_v[r].kind == UI_ROW_ITEM) {
+			start = (size_t)u->rows_v[r].idx + (r == u->cursor ? 1 : 0);
+			break;
+		} else if (r + 1 == u->n_rows_v) {
+			start = ui_cur_phase(u)->n_items;
+		}
+	for (size_t k = 0; k <= np; k++) {
+		size_t p = (u->phase + k) % np;
+		const rb_phase *ph = &u->rb->phases[p];
+		for (size_t i = k == 0 ? start : 0; i < ph->n_items; i++)
+			if (!item_done(u, p, i) && ledger_item_counts(&ph->items[i])) {
+				ui_select_phase(u, p);
+				ui_checklist_rebuild(u);
+				ui_checklist_reveal(u, i);
+				ui_status(u, "next open item: %s", ph->items[i].id);
+				return;
+			}
+	}
+	ui_status(u, "no open items: every item is done");
+}
+
+/* v: all rows, open items only, items whose last run failed. */
+static void cycle_filter(ui_ctx *u)
+{
+	u->filter = (u->filter + 1) % UI_FILTER_N;
+	u->rows_stale = true;
+	ui_status(u, u->filter ? "showing only items: %s (v: next filter)" : "showing %s items (v: filter)",
+	          filter_names[u->filter]);
+}
+
+/* U: unticks the item this operator ticked last, after asking why. */
+static void undo_last_tick(ui_ctx *u)
+{
+	size_t p, i;
+	if (ledger_last_tick_by(u->lg, u->s.operator_name, &p, &i) < 0) {
+		ui_status(u, "nothing to undo: no item ticked by %s is done", u->s.operator_name ? u->s.operator_name : "you");
+		return;
+	}
+	ui_select_phase(u, p);
+	ui_checklist_rebuild(u);
+	ui_checklist_reveal(u, i);
+	const rb_item *it = &u->rb->phases[p].items[i];
+	char title[200];
+	snprintf(title, sizeof title, "Undo your last tick: untick %s? Reason (audited):", it->id);
+	ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "Enter records the untick, Esc cancels",
+	                                    .required = true, .reason = true, .done = untick_answer,
+	                                    .ctx = ui_target_new(p, i), .own_ctx = true});
+}
+
 int ui_checklist_key(ui_ctx *u, ui_action a)
 {
 	switch (a) {
+	case UI_ACT_NEXT_OPEN: next_open(u); return 1;
+	case UI_ACT_FILTER: cycle_filter(u); return 1;
+	case UI_ACT_UNDO_TICK: if (ui_may_write(u)) undo_last_tick(u); return 1;
 	case UI_ACT_UP: move_cursor(u, -1); return 1;
 	case UI_ACT_DOWN: move_cursor(u, 1); return 1;
 	case UI_ACT_PGUP: move_cursor(u, -page_rows(u)); return 1;

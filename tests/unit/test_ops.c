@@ -518,9 +518,40 @@ static void test_open_children(void)
 	teardown(&f);
 }
 
+/* Where the operators last worked (the monitor follows its driver there)
+ * and each one's last tick still done (the console's undo). */
+static void test_last_tick_and_work(void)
+{
+	fixture f;
+	if (setup(&f) < 0) {
+		ok(0, "set up");
+		return;
+	}
+	size_t p = 9, i = 9;
+	ok(ledger_last_tick_by(f.lg, "alice", &p, &i) < 0 && f.lg->work_phase == SIZE_MAX, "nothing ticked, no work");
+	ops_outcome o;
+	ops_tick(&f.c, 0, 1, NULL, NULL, &o);
+	ops_tick(&f.c, 0, 0, NULL, NULL, &o);
+	state_set_actor(f.st, "bob", "host2");
+	ops_tick(&f.c, 1, 0, NULL, NULL, &o);
+	ok(ledger_last_tick_by(f.lg, "alice", &p, &i) == 0 && p == 0 && i == 0, "alice's last tick: 0.1");
+	ok(ledger_last_tick_by(f.lg, "bob", &p, &i) == 0 && p == 1 && i == 0, "bob's: 1.1");
+	ok(f.lg->work_phase == 1 && f.lg->work_item == 0 && f.lg->work_by && strcmp(f.lg->work_by, "bob") == 0 &&
+	   f.lg->work_event_id == o.event_id, "the latest work: bob on 1.1");
+	ops_untick(&f.c, 0, 0, "wrong item", &o);
+	ok(ledger_last_tick_by(f.lg, "alice", &p, &i) == 0 && p == 0 && i == 1, "0.1 unticked: alice's last still done is 0.2");
+	ok(f.lg->work_phase == 0 && f.lg->work_item == 0, "an untick is work too: 0.1");
+	ops_note(&f.c, 1, 1, "a note is not work", &o);
+	ok(f.lg->work_phase == 0 && f.lg->work_item == 0, "a note moves nothing");
+	ok(ledger_last_tick_by(f.lg, "carol", &p, &i) < 0 && ledger_last_tick_by(f.lg, NULL, &p, &i) < 0,
+	   "nobody else's");
+	teardown(&f);
+}
+
 int main(void)
 {
 	test_open_children();
+	test_last_tick_and_work();
 	test_tick_untick_note();
 	test_order_and_gate();
 	test_phase_gate();
