@@ -797,6 +797,8 @@ static void open_detail(ui_ctx *u, size_t item)
 static void next_open(ui_ctx *u)
 {
 	size_t np = u->rb->n_phases, start = 0;
+	if (!np)
+		return;
 	for (size_t r = u->cursor; r < u->n_rows_v; r++)
 		if (u->rows_v[r].kind == UI_ROW_ITEM) {
 			start = (size_t)u->rows_v[r].idx + (r == u->cursor ? 1 : 0);
