@@ -7,8 +7,11 @@
  * The visible tree is flattened into u->rows_v once per change (fold, tick,
  * phase switch, new events) so moving the cursor costs only the rows on
  * screen, even with 10,000 items.  Space ticks through ops_tick(); unticks,
- * and what ops.c says needs a reason (a phase completed out of order or
- * past its counts gate), ask first; Esc at such a prompt records nothing.
+ * and what ops.c says needs a reason (an item whose sub-items are open, a
+ * phase completed out of order or past its counts gate), ask first; Esc at
+ * such a prompt records nothing.  Each item row shows its id when the pane
+ * has room.  O moves to the next open item, v filters the rows (all, open,
+ * last run failed), U unticks the operator's own last tick (ops_untick).
  */
 #include "config.h"
 #include <limits.h>
