@@ -85,6 +85,12 @@ typedef struct ledger {
 	/* tick/untick/note events naming an item that is not in this runbook
 	 * (or whose text changed and cannot be found again) */
 	int n_unmatched;
+	/* where someone last worked: the item of the latest tick, untick,
+	 * duty_done or command_start (a monitor follows its driver there);
+	 * work_phase SIZE_MAX = none since the ledger was built */
+	size_t work_phase, work_item;
+	char *work_by;            /* its operator */
+	int64_t work_event_id;
 } ledger;
 
 /* Counting rule: an item counts towards its phase's done/total unless it is
@@ -136,6 +142,10 @@ size_t ledger_phases_in_progress(const ledger *lg, size_t *idx, size_t max);
  * started"); "all phases done".  Returns the phase named (the latest in
  * progress when several), SIZE_MAX when none. */
 size_t ledger_current_words(const ledger *lg, char *buf, size_t n);
+
+/* The item operator ticked most recently that is still done (the console's
+ * "undo my last tick"): 0 and its indexes, -1 when there is none. */
+int ledger_last_tick_by(ledger *lg, const char *operator_name, size_t *phase_idx, size_t *item_idx);
 
 /* Finds an item by id ("3.7", "post-migration.2").  Returns 0 and the
  * indexes, -1 when there is no such item. */

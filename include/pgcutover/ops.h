@@ -29,6 +29,8 @@ typedef enum ops_result {
 	OPS_ALREADY_DONE,         /* it already is so: nothing recorded (a tick's note still is) */
 	OPS_NEEDS_ORDER_OVERRIDE, /* an earlier phase is open: call again with order_reason */
 	OPS_BLOCKED_BY_GATE,      /* the phase's counts gate is not met: call again with gate_reason */
+	OPS_OPEN_CHILDREN,        /* a tick of an item whose sub-items are not all done:
+	                           * call again with children_reason */
 	OPS_REFUSED,              /* cannot be done as asked (open items, not a duty, empty text) */
 	OPS_ERROR,                /* err says why; nothing recorded */
 } ops_result;
@@ -46,12 +48,16 @@ typedef struct ops_outcome {
 	size_t open_phase_idx;     /* NEEDS_ORDER_OVERRIDE: the first earlier open phase */
 	char gate[OPS_GATE_MAX];   /* the gate's word: what blocks it, or what it met */
 	bool gate_blocked;         /* the phase is gated and its counts do not match */
+	int open_children;         /* OPEN_CHILDREN: how many sub-items are open (the
+	                            * message names them) */
 } ops_outcome;
 
 /* The reasons an operator gave to go past a check; NULL or "" = not given. */
 typedef struct ops_override {
 	const char *order_reason;  /* complete a phase while an earlier one is open */
 	const char *gate_reason;   /* complete a gated phase whose counts do not match */
+	const char *children_reason; /* tick an item whose sub-items are open; recorded
+	                            * in the tick's note with the open sub-items' ids */
 } ops_override;
 
 /* What every op works on.  Events carry the actor set on st
@@ -64,7 +70,10 @@ typedef struct ops_ctx {
 
 const char *ops_result_name(ops_result r);
 
-/* Ticks item i of phase p.  When it is the phase's last open item the phase
+/* Ticks item i of phase p.  An item with open sub-items (nested items under
+ * it, at any depth) is not ticked without ov->children_reason: the outcome
+ * is OPS_OPEN_CHILDREN, "5.2 has 2 open sub-items: 5.3, 5.5".  When it is
+ * the phase's last open item the phase
  * is recorded complete in the same transaction, after the order and gate
  * checks (each needing its reason in ov).  note (may be NULL) goes into the
  * tick's payload; on an item already done it is recorded as a note. */

@@ -3,7 +3,9 @@
  * [--override REASON]`, `untick ITEM --reason TEXT` and `note [ITEM] TEXT`.
  * The ops are ops_tick/ops_untick/ops_note (ops.c), the same the console
  * calls; this file parses arguments and turns the outcome into output and an
- * exit code.  Ticking the last open item of a phase also records
+ * exit code.  An item whose sub-items are not all done is not ticked (exit
+ * 64, naming them) unless --override gives the reason.  Ticking the last
+ * open item of a phase also records
  * phase_complete in the same transaction; when that needs a reason the
  * console would ask for (an earlier phase open, a counts gate not met)
  * nothing is recorded and the command exits 64 unless --override gives it.
@@ -107,7 +109,8 @@ static int outcome_exit(const ops_outcome *oc)
 {
 	switch (oc->result) {
 	case OPS_DONE: case OPS_ALREADY_DONE: return PGC_EXIT_OK;
-	case OPS_NEEDS_ORDER_OVERRIDE: case OPS_BLOCKED_BY_GATE: return CLI_NEEDS_OVERRIDE_EXIT;
+	case OPS_NEEDS_ORDER_OVERRIDE: case OPS_BLOCKED_BY_GATE: case OPS_OPEN_CHILDREN:
+		return CLI_NEEDS_OVERRIDE_EXIT;
 	case OPS_REFUSED: return PGC_EXIT_DATAERR;
 	case OPS_ERROR: return cli_report(&oc->err);
 	}
@@ -119,7 +122,8 @@ static int present(const cli_ctx *ctx, const char *what, const tick_target *t, c
 {
 	if (oc->result == OPS_ERROR)
 		return outcome_exit(oc);
-	bool needs = oc->result == OPS_NEEDS_ORDER_OVERRIDE || oc->result == OPS_BLOCKED_BY_GATE;
+	bool needs = oc->result == OPS_NEEDS_ORDER_OVERRIDE || oc->result == OPS_BLOCKED_BY_GATE ||
+	             oc->result == OPS_OPEN_CHILDREN;
 	if (needs || oc->result == OPS_REFUSED) {
 		char *safe = pgc_sanitize(oc->message);
 		fprintf(stderr, "pgcutover %s: %s%s\n", what, safe,
@@ -155,8 +159,8 @@ int cmd_tick(const cli_args *a, cli_opts *o)
 	if (find_target(&ctx, id, &t) < 0) {
 		rc = unknown_item(&ctx, "tick", id);
 	} else {
-		/* one reason answers both questions the console asks in turn */
-		ops_override ov = {.order_reason = reason, .gate_reason = reason};
+		/* one reason answers every question the console asks in turn */
+		ops_override ov = {.order_reason = reason, .gate_reason = reason, .children_reason = reason};
 		ops_ctx oc = ops_of(&ctx);
 		ops_outcome out;
 		ops_tick(&oc, t.p, t.i, note, &ov, &out);

@@ -104,6 +104,7 @@ ledger *ledger_new(const runbook *rb)
 	lg->phase_offset[rb->n_phases] = n;
 	lg->items = xcalloc(n ? n : 1, sizeof *lg->items);
 	lg->phases = xcalloc(rb->n_phases ? rb->n_phases : 1, sizeof *lg->phases);
+	lg->work_phase = SIZE_MAX;
 	for (size_t p = 0; p < rb->n_phases; p++) {
 		const rb_phase *ph = &rb->phases[p];
 		lg_phase *lp = &lg->phases[p];
@@ -162,6 +163,7 @@ void ledger_free(ledger *lg)
 	free(lg->phase_offset);
 	free(lg->last_counts);
 	free(lg->downtime_start_reason);
+	free(lg->work_by);
 	free(lg);
 }
 
@@ -233,6 +235,21 @@ size_t ledger_current_words(const ledger *lg, char *buf, size_t n)
 	else
 		snprintf(buf, n, "phase %s %s", rb->phases[q].id, ledger_phase_state(&lg->phases[q]));
 	return q;
+}
+
+int ledger_last_tick_by(ledger *lg, const char *operator_name, size_t *phase_idx, size_t *item_idx)
+{
+	double best = 0;
+	for (size_t p = 0; operator_name && p < lg->rb->n_phases; p++)
+		for (size_t i = 0; i < lg->rb->phases[p].n_items; i++) {
+			const lg_item *it = ledger_item(lg, p, i);
+			if (it->done && it->done_by && it->done_at >= best && strcmp(it->done_by, operator_name) == 0) {
+				best = it->done_at;
+				*phase_idx = p;
+				*item_idx = i;
+			}
+		}
+	return best > 0 ? 0 : -1;
 }
 
 int ledger_find_phase(const ledger *lg, const char *id, size_t *phase_idx)
@@ -534,7 +551,16 @@ void ledger_apply(ledger *lg, const st_event *ev)
 	bool rolled_back = strcmp(k, EV_PHASE_ROLLED_BACK) == 0;
 	bool dt_start = strcmp(k, EV_DOWNTIME_START) == 0, dt_end = strcmp(k, EV_DOWNTIME_END) == 0;
 	bool duty = strcmp(k, EV_DUTY_DONE) == 0;
-	if (strcmp(k, "command_start") == 0) {   /* EV_COMMAND_START, action.h */
+	bool started = strcmp(k, "command_start") == 0;   /* EV_COMMAND_START, action.h */
+	size_t wp, wi;
+	if ((tick || untick || duty || started) && ev->item && ledger_find_item(lg, ev->item, &wp, &wi) == 0) {
+		lg->work_phase = wp;
+		lg->work_item = wi;
+		free(lg->work_by);
+		lg->work_by = ev->operator_name ? xstrdup(ev->operator_name) : NULL;
+		lg->work_event_id = ev->id;
+	}
+	if (started) {
 		apply_command_start(lg, ev);
 		return;
 	}

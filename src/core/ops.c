@@ -33,6 +33,7 @@ const char *ops_result_name(ops_result r)
 	case OPS_ALREADY_DONE: return "already_done";
 	case OPS_NEEDS_ORDER_OVERRIDE: return "needs_order_override";
 	case OPS_BLOCKED_BY_GATE: return "blocked_by_gate";
+	case OPS_OPEN_CHILDREN: return "open_children";
 	case OPS_REFUSED: return "refused";
 	case OPS_ERROR: return "error";
 	}
@@ -318,6 +319,30 @@ static void already_ticked(const ops_ctx *c, const rb_item *it, const lg_item *l
 	}
 }
 
+/* How many of item i's sub-items (the items nested under it, at any depth)
+ * are open; their ids, up to OPS_CHILD_IDS_SHOWN then "+N more", into ids. */
+#define OPS_CHILD_IDS_SHOWN 6
+static int open_children(ledger *lg, size_t p, size_t i, strbuf *ids)
+{
+	const rb_phase *ph = &lg->rb->phases[p];
+	int n = 0;
+	for (size_t j = i + 1; j < ph->n_items; j++) {
+		int k = ph->items[j].parent;
+		while (k > (int)i)
+			k = ph->items[k].parent;
+		if (k != (int)i)
+			break;   /* sub-items follow their parent: the first other ends them */
+		if (ledger_item(lg, p, j)->done)
+			continue;
+		if (n < OPS_CHILD_IDS_SHOWN)
+			sb_printf(ids, "%s%s", n ? ", " : "", ph->items[j].id);
+		n++;
+	}
+	if (n > OPS_CHILD_IDS_SHOWN)
+		sb_printf(ids, " +%d more", n - OPS_CHILD_IDS_SHOWN);
+	return n;
+}
+
 int ops_tick(const ops_ctx *c, size_t p, size_t i, const char *note, const ops_override *ov,
              ops_outcome *out)
 {
@@ -342,6 +367,25 @@ int ops_tick(const ops_ctx *c, size_t p, size_t i, const char *note, const ops_o
 		snprintf(out->message + n, sizeof out->message - n, "; the note was recorded");
 		return commit(c, out);
 	}
+	strbuf kids, why;
+	sb_init(&kids);
+	sb_init(&why);
+	int nk = open_children(c->lg, p, i, &kids);
+	if (nk > 0) {
+		out->open_children = nk;
+		if (!given(ov ? ov->children_reason : NULL)) {
+			say(out, OPS_OPEN_CHILDREN, "%s has %d open sub-item%s: %s", it->id, nk, nk == 1 ? "" : "s", kids.buf);
+			sb_free(&kids);
+			return nothing(c);
+		}
+		/* the reason is recorded with the tick, naming what was open */
+		sb_printf(&why, "ticked with %d open sub-item%s (%s): %s", nk, nk == 1 ? "" : "s", kids.buf,
+		          ov->children_reason);
+		if (given(note))
+			sb_printf(&why, "; %s", note);
+		note = why.buf;
+	}
+	sb_free(&kids);
 	const lg_phase *lp = &c->lg->phases[p];
 	int done_after = lp->done + (ledger_item_counts(it) ? 1 : 0);
 	bool last = lp->total > 0 && done_after == lp->total && lp->completed_at == 0;
@@ -349,17 +393,21 @@ int ops_tick(const ops_ctx *c, size_t p, size_t i, const char *note, const ops_o
 		char what[RB_ID_MAX + 32];
 		snprintf(what, sizeof what, "%s completes", it->id);
 		int ok = phase_checks(c, p, it->id, ov, what, out);
-		if (ok <= 0)
+		if (ok <= 0) {
+			sb_free(&why);
 			return ok < 0 ? -1 : nothing(c);
+		}
 	}
 	char *pl = ops_payload_tick(it->hash, note);
+	sb_free(&why);
 	int rc = append(c, EV_TICK, ph->id, it->id, pl, &out->event_id, &e);
 	free(pl);
 	if (rc < 0)
 		return abort_with(c, out, &e);
 	if (last && append_complete(c, p, done_after, out) < 0)
 		return -1;
-	say(out, OPS_DONE, "ticked %s %s", it->id, it->text ? it->text : "");
+	say(out, OPS_DONE, "ticked %s %s%s", it->id, it->text ? it->text : "",
+	    out->open_children ? " (with open sub-items; the reason is recorded)" : "");
 	return commit(c, out);
 }
 

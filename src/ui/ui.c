@@ -142,10 +142,39 @@ int ui_follow_state(ui_ctx *u)
 		changed = 1;
 	}
 	if (changed) {
+		ui_monitor_follow(u);
 		ui_side_refresh_recorded(u);
 		ui_mark(u, UI_DIRTY_ALL);
 	}
 	return changed;
+}
+
+void ui_monitor_follow(ui_ctx *u)
+{
+	const ledger *lg = u->lg;
+	if (!u->follow || !ui_read_only(u) || u->replay || !u->driver[0] || lg->work_phase == SIZE_MAX ||
+	    lg->work_event_id == u->followed_id || !lg->work_by || strcmp(lg->work_by, u->driver) != 0)
+		return;
+	u->followed_id = lg->work_event_id;
+	ui_select_phase(u, lg->work_phase);
+	ui_checklist_rebuild(u);
+	ui_checklist_reveal(u, lg->work_item);
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+void ui_follow_toggle(ui_ctx *u)
+{
+	if (!ui_read_only(u) || u->replay) {
+		ui_status(u, "f follows the driver in a monitor; this console %s", u->replay ? "replays" : "drives");
+		return;
+	}
+	u->follow = !u->follow;
+	u->followed_id = 0;
+	if (u->follow)
+		ui_monitor_follow(u);
+	ui_status(u, u->follow ? "following %s: the driver's phase and item" : "not following %s (f follows again)",
+	          u->driver[0] ? u->driver : "the driver");
+	ui_mark(u, UI_DIRTY_HEADER);
 }
 
 /* ---- layout ---- */
@@ -339,6 +368,13 @@ static void monitor_watch_driver(ui_ctx *u, double now)
 	int held = lease_read(u->s.st, &li, &e);
 	if (held < 0)
 		return;
+	char driver[sizeof u->driver];
+	snprintf(driver, sizeof driver, "%s", held && li.operator_name ? li.operator_name : "");
+	if (strcmp(driver, u->driver) != 0) {
+		snprintf(u->driver, sizeof u->driver, "%s", driver);
+		ui_monitor_follow(u);
+		ui_mark(u, UI_DIRTY_HEADER);
+	}
 	lease_liveness l = held ? lease_judge(&li, now, pgc_host_name()) : LEASE_FREE;
 	/* Said once per change, so it does not drown the other messages.  At
 	 * start, "no driver" (the usual case of a monitor opened after the
@@ -693,15 +729,27 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		loop_signal(u->lp, sigs[i], on_signal, u);
 
-	/* start on the first phase that is not done */
-	for (size_t i = 0; i < u->rb->n_phases; i++)
-		if (u->lg->phases[i].status != LG_PHASE_DONE) {
-			u->phase = i;
-			break;
-		}
+	/* start on the phase the header names (the one in progress, the
+	 * latest worked on, else the next to do: ledger_current_words), with
+	 * the cursor on its first open item once work on it has begun; a
+	 * restart opens where the cutover is */
+	char where[128];
+	size_t cur = ledger_current_words(u->lg, where, sizeof where);
+	for (size_t i = 0; cur == SIZE_MAX && i < u->rb->n_phases; i++)
+		if (u->lg->phases[i].status != LG_PHASE_DONE)
+			cur = i;
+	if (cur != SIZE_MAX)
+		u->phase = cur;
 	u->rows_stale = true;
+	if (cur != SIZE_MAX && u->lg->phases[cur].status != LG_PHASE_NOT_STARTED && !u->replay)
+		for (size_t i = 0; i < u->rb->phases[cur].n_items; i++)
+			if (!ledger_item(u->lg, cur, i)->done) {
+				ui_checklist_reveal(u, i);
+				break;
+			}
 	u->focus = UI_PANE_LIST;
 	u->driver_liveness = -1;
+	u->follow = ui_read_only(u) && !u->replay;
 	if (u->s.st)
 		u->data_version = state_data_version(u->s.st);
 	if (!ui_read_only(u)) {

@@ -7,8 +7,11 @@
  * The visible tree is flattened into u->rows_v once per change (fold, tick,
  * phase switch, new events) so moving the cursor costs only the rows on
  * screen, even with 10,000 items.  Space ticks through ops_tick(); unticks,
- * and what ops.c says needs a reason (a phase completed out of order or
- * past its counts gate), ask first; Esc at such a prompt records nothing.
+ * and what ops.c says needs a reason (an item whose sub-items are open, a
+ * phase completed out of order or past its counts gate), ask first; Esc at
+ * such a prompt records nothing.  Each item row shows its id when the pane
+ * has room.  O moves to the next open item, v filters the rows (all, open,
+ * last run failed), U unticks the operator's own last tick (ops_untick).
  */
 #include "config.h"
 #include <limits.h>
@@ -113,6 +116,20 @@ static void close_step(ui_ctx *u, const rb_phase *ph, size_t s, flat_walk *fw)
 		push_row(u, UI_ROW_CHECKPOINT, ph->steps[s].level - fw->min_level + 1, s);
 }
 
+static const char *const filter_names[UI_FILTER_N] = {"all", "open", "last run failed"};
+
+/* Whether the checklist's filter keeps item i of the selected phase. */
+static bool filter_keeps(ui_ctx *u, size_t i)
+{
+	lg_item *li = ledger_item(u->lg, u->phase, i);
+	const char *run = lg_run_state(&li->last_run);
+	switch (u->filter) {
+	case UI_FILTER_OPEN: return !li->done && ledger_item_counts(&ui_cur_phase(u)->items[i]);
+	case UI_FILTER_FAILED: return run && strcmp(run, "ok") != 0 && strcmp(run, "running") != 0;
+	default: return true;
+	}
+}
+
 void ui_checklist_rebuild(ui_ctx *u)
 {
 	const rb_phase *ph = ui_cur_phase(u);
@@ -163,6 +180,12 @@ void ui_checklist_rebuild(ui_ctx *u)
 		}
 		if (it->step >= 0 && fw.step_hidden)
 			continue;
+		if (u->filter != UI_FILTER_ALL) {
+			/* a filter shows every item it keeps, folded or not */
+			if (filter_keeps(u, i))
+				push_row(u, UI_ROW_ITEM, it->step >= 0 ? ph->steps[it->step].level - fw.min_level + 1 : 0, i);
+			continue;
+		}
 		if (skip_depth >= 0 && it->depth > skip_depth)
 			continue;
 		skip_depth = -1;
@@ -279,6 +302,20 @@ static const char *mark_str(const rb_item *it, bool done, char *buf, size_t n)
 	return buf;
 }
 
+/* The item ids' column: as wide as the phase's widest id and a space; 0
+ * (hidden) when the pane is too narrow to keep room for the text too. */
+#define UI_ID_MIN_TEXT 50
+static int id_column(const rb_phase *ph, int width)
+{
+	int idw = 0;
+	for (size_t i = 0; i < ph->n_items; i++) {
+		int l = (int)strlen(ph->items[i].id);
+		if (l > idw)
+			idw = l;
+	}
+	return idw && width - (idw + 1) >= UI_ID_MIN_TEXT ? idw + 1 : 0;
+}
+
 static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const rb_phase *ph,
                           const ui_row *row, attr_t base)
 {
@@ -286,6 +323,13 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 	const rb_item *it = &ph->items[i];
 	lg_item *li = ledger_item(u->lg, u->phase, i);
 	bool done = li && li->done;
+	/* its id (what tick, run and rollback take), dim, left of the row */
+	int idw = id_column(ph, width);
+	if (idw) {
+		ui_put(u, w, y, x, it->id, idw - 1, base | ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
+		x += idw;
+		width -= idw;
+	}
 	int ind = (row->indent + it->depth) * 2;
 	if (ind > width / 2)
 		ind = width / 2;
@@ -472,11 +516,15 @@ void ui_checklist_draw(ui_ctx *u)
 	snprintf(title, sizeof title, "Phase %s %s %s", ph->id, ui_glyph_str(u, UI_G_BULLET), ph->title);
 	const lg_phase *lp = &u->lg->phases[u->phase];
 	size_t last = u->top + (size_t)vis < u->n_rows_v ? u->top + (size_t)vis : u->n_rows_v;
-	snprintf(right, sizeof right, "%d/%d done  rows %zu-%zu of %zu", lp->done, lp->total,
+	char shown[48] = "";
+	if (u->filter)
+		snprintf(shown, sizeof shown, "v: %s  ", filter_names[u->filter]);
+	snprintf(right, sizeof right, "%s%d/%d done  rows %zu-%zu of %zu", shown, lp->done, lp->total,
 	         u->n_rows_v ? u->top + 1 : 0, last, u->n_rows_v);
 	ui_pane_title(u, w, 0, title, right, u->focus == UI_PANE_LIST);
 	if (!u->n_rows_v) {
-		ui_put(u, w, 2, 2, "This phase has no items.", getmaxx(w) - 4, A_DIM, 0);
+		ui_put(u, w, 2, 2, u->filter ? "No items of this phase pass the filter (v: the next filter)."
+		                             : "This phase has no items.", getmaxx(w) - 4, A_DIM, 0);
 		return;
 	}
 	for (int y = 0; y < vis && u->top + (size_t)y < u->n_rows_v; y++) {
@@ -515,7 +563,7 @@ static int page_rows(ui_ctx *u)
 static void override_answer(ui_ctx *u, const char *text, void *ctx)
 {
 	const ui_target *t = ctx;
-	ops_override ov = {.order_reason = text};
+	ops_override ov = {.order_reason = text, .children_reason = t->children_reason};
 	if (t->item != SIZE_MAX)
 		ui_tick_item(u, t->phase, t->item, &ov);
 	else
@@ -525,11 +573,30 @@ static void override_answer(ui_ctx *u, const char *text, void *ctx)
 static void gate_answer(ui_ctx *u, const char *text, void *ctx)
 {
 	const ui_target *t = ctx;
-	ops_override ov = {.order_reason = t->order_reason, .gate_reason = text};
+	ops_override ov = {.order_reason = t->order_reason, .gate_reason = text,
+	                   .children_reason = t->children_reason};
 	if (t->item != SIZE_MAX)
 		ui_tick_item(u, t->phase, t->item, &ov);
 	else
 		ui_complete_phase(u, t->phase, &ov);
+}
+
+static void children_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	const ui_target *t = ctx;
+	ops_override ov = {.children_reason = text};
+	ui_tick_item(u, t->phase, t->item, &ov);
+}
+
+/* A prompt's target, with the reasons already given riding along to the
+ * next prompt, so one call then records them all. */
+static ui_target *target_with(size_t p, size_t i, const ops_override *ov)
+{
+	ui_target *t = ui_target_new(p, i);
+	snprintf(t->order_reason, sizeof t->order_reason, "%s", ov && ov->order_reason ? ov->order_reason : "");
+	snprintf(t->children_reason, sizeof t->children_reason, "%s",
+	         ov && ov->children_reason ? ov->children_reason : "");
+	return t;
 }
 
 static void untick_answer(ui_ctx *u, const char *text, void *ctx)
@@ -557,13 +624,22 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 	const rb_phase *ph = &u->rb->phases[p];
 	ui_after_write(u);
 	switch (oc->result) {
+	case OPS_OPEN_CHILDREN: {
+		char title[sizeof u->prompt.title];
+		snprintf(title, sizeof title, "%.200s. Tick anyway? Reason:", oc->message);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+		                                    .hint = "recorded with the tick; Esc: nothing is recorded",
+		                                    .required = true, .reason = true, .done = children_answer,
+		                                    .ctx = target_with(p, i, ov), .own_ctx = true});
+		return;
+	}
 	case OPS_NEEDS_ORDER_OVERRIDE: {
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "%.200s. Reason:", oc->message);
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
 		                                    .hint = "recorded as a phase override; Esc: nothing is recorded",
 		                                    .required = true, .reason = true, .done = override_answer,
-		                                    .ctx = ui_target_new(p, i), .own_ctx = true});
+		                                    .ctx = target_with(p, i, ov), .own_ctx = true});
 		return;
 	}
 	case OPS_BLOCKED_BY_GATE: {
@@ -575,8 +651,7 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 		ops_gate_words(&g, room > 0 ? (size_t)room : 0, words, sizeof words);
 		ops_gate_free(&g);
 		snprintf(title, sizeof title, GATE_TITLE_FMT, ph->id, words);
-		ui_target *t = ui_target_new(p, i);
-		snprintf(t->order_reason, sizeof t->order_reason, "%s", ov && ov->order_reason ? ov->order_reason : "");
+		ui_target *t = target_with(p, i, ov);
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
 		                                    .hint = "recorded as a gate override; Esc: nothing is recorded (e: exact counts)",
 		                                    .required = true, .reason = true, .done = gate_answer,
@@ -739,9 +814,69 @@ static void open_detail(ui_ctx *u, size_t item)
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
+/* O: the next open item after the cursor, in this phase, then the phases
+ * after it, then from the first phase round. */
+static void next_open(ui_ctx *u)
+{
+	size_t np = u->rb->n_phases, start = 0;
+	if (!np)
+		return;
+	for (size_t r = u->cursor; r < u->n_rows_v; r++)
+		if (u->rows_v[r].kind == UI_ROW_ITEM) {
+			start = (size_t)u->rows_v[r].idx + (r == u->cursor ? 1 : 0);
+			break;
+		} else if (r + 1 == u->n_rows_v) {
+			start = ui_cur_phase(u)->n_items;
+		}
+	for (size_t k = 0; k <= np; k++) {
+		size_t p = (u->phase + k) % np;
+		const rb_phase *ph = &u->rb->phases[p];
+		for (size_t i = k == 0 ? start : 0; i < ph->n_items; i++)
+			if (!item_done(u, p, i) && ledger_item_counts(&ph->items[i])) {
+				ui_select_phase(u, p);
+				ui_checklist_rebuild(u);
+				ui_checklist_reveal(u, i);
+				ui_status(u, "next open item: %s", ph->items[i].id);
+				return;
+			}
+	}
+	ui_status(u, "no open items: every item is done");
+}
+
+/* v: all rows, open items only, items whose last run failed. */
+static void cycle_filter(ui_ctx *u)
+{
+	u->filter = (u->filter + 1) % UI_FILTER_N;
+	u->rows_stale = true;
+	ui_status(u, u->filter ? "showing only items: %s (v: next filter)" : "showing %s items (v: filter)",
+	          filter_names[u->filter]);
+}
+
+/* U: unticks the item this operator ticked last, after asking why. */
+static void undo_last_tick(ui_ctx *u)
+{
+	size_t p, i;
+	if (ledger_last_tick_by(u->lg, u->s.operator_name, &p, &i) < 0) {
+		ui_status(u, "nothing to undo: no item ticked by %s is done", u->s.operator_name ? u->s.operator_name : "you");
+		return;
+	}
+	ui_select_phase(u, p);
+	ui_checklist_rebuild(u);
+	ui_checklist_reveal(u, i);
+	const rb_item *it = &u->rb->phases[p].items[i];
+	char title[200];
+	snprintf(title, sizeof title, "Undo your last tick: untick %s? Reason (audited):", it->id);
+	ui_prompt_open(u, &(ui_prompt_spec){.title = title, .hint = "Enter records the untick, Esc cancels",
+	                                    .required = true, .reason = true, .done = untick_answer,
+	                                    .ctx = ui_target_new(p, i), .own_ctx = true});
+}
+
 int ui_checklist_key(ui_ctx *u, ui_action a)
 {
 	switch (a) {
+	case UI_ACT_NEXT_OPEN: next_open(u); return 1;
+	case UI_ACT_FILTER: cycle_filter(u); return 1;
+	case UI_ACT_UNDO_TICK: if (ui_may_write(u)) undo_last_tick(u); return 1;
 	case UI_ACT_UP: move_cursor(u, -1); return 1;
 	case UI_ACT_DOWN: move_cursor(u, 1); return 1;
 	case UI_ACT_PGUP: move_cursor(u, -page_rows(u)); return 1;

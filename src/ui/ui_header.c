@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "pgcutover/schedule.h"
 #include "pgcutover/rehearsal.h"
@@ -109,6 +110,14 @@ void ui_header_draw(ui_ctx *u)
 	int pair = u->s.mode == UI_MODE_DRIVER ? UI_C_DRIVER : u->s.mode == UI_MODE_MONITOR ? UI_C_MONITOR : UI_C_REPLAY;
 	int wx = ui_put_right(u, w, 0, width - 1, who, 0, 0);
 	int mx = ui_put_right(u, w, 0, wx - 2, mode, A_BOLD | (u->color ? 0 : A_REVERSE), ui_pair(u, pair));
+	if (u->s.mode == UI_MODE_MONITOR && !u->replay && u->driver[0]) {
+		/* whose work the monitor's cursor follows (f toggles) */
+		char fol[96];
+		snprintf(fol, sizeof fol, u->follow ? "following %s" : "not following %s (f)", u->driver);
+		char *safe = pgc_sanitize(fol);
+		mx = ui_put_right(u, w, 0, mx - 2, safe, 0, ui_pair(u, UI_C_ACCENT));
+		free(safe);
+	}
 	size_t rp, ri;   /* a command running: "⟳ 5.5 0m21s" */
 	if (ledger_running(u->lg, &rp, &ri) == 0) {
 		char d[24], run[96];

@@ -217,6 +217,13 @@ static void key_note(ui_ctx *u, const ui_key *k, int code)
 	                                    .ctx = ui_target_new(u->phase, it), .own_ctx = true});
 }
 
+static void key_follow(ui_ctx *u, const ui_key *k, int code)
+{
+	(void)k;
+	(void)code;
+	ui_follow_toggle(u);
+}
+
 const ui_key ui_keys[] = {
 	{{KEY_UP, 'k'}, "\xe2\x86\x91/k", NULL, "move up", UI_ACT_UP, UI_KC_PANES | UI_KC_OVERLAY, false, 0, NULL, NULL},
 	{{KEY_DOWN, 'j'}, "\xe2\x86\x93/j", "Move", "move down", UI_ACT_DOWN, UI_KC_PANES | UI_KC_OVERLAY, false, 3, NULL, NULL},
@@ -254,6 +261,10 @@ const ui_key ui_keys[] = {
 	{{'F'}, "F", NULL, ".env flags: values, who set them, changes behind pgcutover's back; Enter sets one", UI_ACT_FLAGS, UI_KC_PANES, false, 0, key_flags, not_replay},
 	{{'H'}, "H", NULL, "health checks: run them all now (H again re-runs), with history", UI_ACT_HEALTH, UI_KC_PANES | UI_KC_HEALTH, false, 0, key_health, not_replay},
 	{{'D'}, "D", NULL, "downtime starts now / ends now (asks first; the header shows the clock)", UI_ACT_DOWNTIME, UI_KC_PANES, true, 0, key_downtime, NULL},
+	{{'O'}, "O", NULL, "the next open item (on to the next phases)", UI_ACT_NEXT_OPEN, UI_KC_LIST, false, 0, NULL, NULL},
+	{{'v'}, "v", NULL, "filter the checklist: all, open items, items whose last run failed", UI_ACT_FILTER, UI_KC_LIST, false, 0, NULL, NULL},
+	{{'f'}, "f", NULL, "monitor: follow the driver's phase and item, or stop (moving the cursor stops it)", UI_ACT_FOLLOW, UI_KC_PANES, false, 0, key_follow, NULL},
+	{{'U'}, "U", NULL, "undo your last tick: unticks it after asking why (audited)", UI_ACT_UNDO_TICK, UI_KC_LIST, true, 0, NULL, NULL},
 	{{'u'}, "u", NULL, "a recurring duty (\"Every 2 hours: ...\") done now: restarts its timer", UI_ACT_DUTY, UI_KC_LIST, true, 0, key_duty, NULL},
 	{{'p'}, "p", NULL, "schema and sequence parity, source vs target (p again re-runs)", UI_ACT_PARITY, UI_KC_PANES | UI_KC_PARITY, false, 0, key_parity, NULL},
 	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false, 8, key_log, NULL},
@@ -333,6 +344,18 @@ static int (*const pane_key[UI_PANE_N])(ui_ctx *, ui_action) = {
 	[UI_PANE_RAIL] = ui_rail_key, [UI_PANE_LIST] = ui_checklist_key, [UI_PANE_EVENTS] = ui_events_key,
 };
 
+/* Whether a key moves the monitor's own cursor (which stops following). */
+static bool moves_cursor(ui_action a)
+{
+	switch (a) {
+	case UI_ACT_UP: case UI_ACT_DOWN: case UI_ACT_PGUP: case UI_ACT_PGDN: case UI_ACT_TOP:
+	case UI_ACT_BOTTOM: case UI_ACT_PHASE: case UI_ACT_NEXT_OPEN: case UI_ACT_SEARCH_NEXT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 {
 	unsigned ctx = ui_key_context(u);
@@ -367,6 +390,11 @@ void ui_key_dispatch(ui_ctx *u, int code, bool is_key_code)
 	    k->act != UI_ACT_SEARCH_END && k->act != UI_ACT_HELP) {
 		u->searching = false;
 		ui_mark(u, UI_DIRTY_KEYBAR);
+	}
+	if (u->follow && !u->overlay && ctx != UI_KC_SMALL && moves_cursor(k->act)) {
+		u->follow = false;   /* the monitor's operator looks elsewhere now */
+		ui_status(u, "not following %s (f follows again)", u->driver[0] ? u->driver : "the driver");
+		ui_mark(u, UI_DIRTY_HEADER);
 	}
 	if (k->run)
 		k->run(u, k, code);

@@ -109,7 +109,12 @@ typedef enum ui_action {
 	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
 	UI_ACT_RP_PHASE_PREV, UI_ACT_RP_PHASE_NEXT, UI_ACT_RP_SEEK,
 	UI_ACT_DOWNTIME, UI_ACT_DUTY, UI_ACT_FLAGS, UI_ACT_HEALTH,
+	UI_ACT_NEXT_OPEN, UI_ACT_FILTER, UI_ACT_UNDO_TICK, UI_ACT_FOLLOW,
 } ui_action;
+
+/* The checklist's filter (v cycles it): every row, open items only, items
+ * whose last command run failed. */
+enum { UI_FILTER_ALL, UI_FILTER_OPEN, UI_FILTER_FAILED, UI_FILTER_N };
 
 struct ui_ctx;
 struct ui_key;
@@ -220,6 +225,7 @@ typedef struct ui_prompt {
 typedef struct ui_target {
 	size_t phase, item;
 	char order_reason[UI_PROMPT_MAX * 4 + 1];
+	char children_reason[UI_PROMPT_MAX * 4 + 1];
 } ui_target;
 ui_target *ui_target_new(size_t phase, size_t item);
 
@@ -330,6 +336,12 @@ typedef struct ui_ctx {
 	int *step_done, *step_total; size_t cap_steps;
 	size_t cursor, top;
 	bool rows_stale;
+	int filter;              /* UI_FILTER_* */
+	/* MONITOR: follow the driver's phase and item (f toggles; moving the
+	 * cursor stops it) */
+	bool follow;
+	char driver[64];         /* the lease holder's operator, "" none */
+	int64_t followed_id;     /* the ledger's work event last followed */
 	char search[UI_SEARCH_MAX];
 	bool searching;          /* from a `/` answer to Esc or another key: n/N move between matches */
 
@@ -378,6 +390,10 @@ typedef struct ui_ctx {
 void ui_mark(ui_ctx *u, unsigned dirty);
 void ui_status(ui_ctx *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ui_follow_state(ui_ctx *u);
+/* MONITOR: moves to the phase and item the driver last worked on (the
+ * ledger's work_*), while following; ui_follow_toggle() is the f key. */
+void ui_monitor_follow(ui_ctx *u);
+void ui_follow_toggle(ui_ctx *u);
 void ui_side_poll(ui_ctx *u);
 void ui_select_phase(ui_ctx *u, size_t phase);
 const rb_phase *ui_cur_phase(const ui_ctx *u);

@@ -65,11 +65,11 @@ typedef struct fixture {
 	ops_ctx c;
 } fixture;
 
-static int setup(fixture *f)
+static int setup_rb(fixture *f, const char *rb)
 {
 	memset(f, 0, sizeof *f);
 	pgc_err e = {0};
-	if (runbook_parse(RB, strlen(RB), "rb.md", NULL, &f->rb, &e) < 0 ||
+	if (runbook_parse(rb, strlen(rb), "rb.md", NULL, &f->rb, &e) < 0 ||
 	    config_parse(CFG, strlen(CFG), "/tmp/pgcutover.json", &f->cfg, &e) < 0 ||
 	    !mkdtemp(tap_tmpl(f->dir, sizeof f->dir, "pgc-test-ops"))) {
 		printf("# setup: %s\n", e.msg);
@@ -82,6 +82,11 @@ static int setup(fixture *f)
 	f->lg = ledger_new(f->rb);
 	f->c = (ops_ctx){.st = f->st, .lg = f->lg, .cfg = f->cfg};
 	return 0;
+}
+
+static int setup(fixture *f)
+{
+	return setup_rb(f, RB);
 }
 
 static void teardown(fixture *f)
@@ -475,8 +480,78 @@ static void test_phase_gate(void)
 	teardown(&f);
 }
 
+/* A parent item is not ticked while its sub-items are open: the outcome
+ * names them, nothing is written until a reason is given, and the reason
+ * is recorded with the tick naming what was open. */
+static void test_open_children(void)
+{
+	static const char NESTED[] =
+		"# Ops\n\n## Phase 0: Copy\n\n"
+		"- [ ] Copy in order:\n"
+		"  - [ ] companies\n"
+		"  - [ ] staff\n"
+		"    - [ ] schedules\n"
+		"- [ ] Verify\n";
+	fixture f;
+	if (setup_rb(&f, NESTED) < 0) {
+		ok(0, "set up");
+		return;
+	}
+	ops_outcome o;
+	ok(ops_tick(&f.c, 0, 2, NULL, NULL, &o) == 0 && o.result == OPS_OPEN_CHILDREN && o.open_children == 1 &&
+	   strcmp(o.message, "0.3 has 1 open sub-item: 0.4") == 0, "a nested parent: its own sub-item named");
+	ok(ops_tick(&f.c, 0, 1, NULL, NULL, &o) == 0 && o.result == OPS_DONE, "a leaf ticks");
+	ok(ops_tick(&f.c, 0, 0, NULL, NULL, &o) == 0 && o.result == OPS_OPEN_CHILDREN && o.open_children == 2 &&
+	   strcmp(o.message, "0.1 has 2 open sub-items: 0.3, 0.4") == 0, "the parent: the open ones at any depth, done ones left out: %s", o.message);
+	ok(!ledger_item(f.lg, 0, 0)->done, "nothing recorded");
+	ok(strcmp(ops_result_name(o.result), "open_children") == 0, "its name");
+	ops_override ov = {.children_reason = "checked by hand"};
+	ok(ops_tick(&f.c, 0, 0, NULL, &ov, &o) == 0 && o.result == OPS_DONE && ledger_item(f.lg, 0, 0)->done,
+	   "with a reason: ticked");
+	char *pl = payload_of(&f, EV_TICK);
+	ok(strstr(pl, "ticked with 2 open sub-items (0.3, 0.4): checked by hand") != NULL, "the reason and the open ids recorded: %s", pl);
+	free(pl);
+	ok(ops_tick(&f.c, 0, 3, NULL, NULL, &o) == 0 && o.result == OPS_DONE, "a leaf under a done parent ticks");
+	ok(ops_tick(&f.c, 0, 2, NULL, NULL, &o) == 0 && o.result == OPS_DONE, "a parent whose sub-items are done ticks");
+	ok(ops_tick(&f.c, 0, 4, NULL, NULL, &o) == 0 && o.result == OPS_DONE && o.phase_completed,
+	   "the next top-level item is no sub-item: the phase completes");
+	teardown(&f);
+}
+
+/* Where the operators last worked (the monitor follows its driver there)
+ * and each one's last tick still done (the console's undo). */
+static void test_last_tick_and_work(void)
+{
+	fixture f;
+	if (setup(&f) < 0) {
+		ok(0, "set up");
+		return;
+	}
+	size_t p = 9, i = 9;
+	ok(ledger_last_tick_by(f.lg, "alice", &p, &i) < 0 && f.lg->work_phase == SIZE_MAX, "nothing ticked, no work");
+	ops_outcome o;
+	ops_tick(&f.c, 0, 1, NULL, NULL, &o);
+	ops_tick(&f.c, 0, 0, NULL, NULL, &o);
+	state_set_actor(f.st, "bob", "host2");
+	ops_tick(&f.c, 1, 0, NULL, NULL, &o);
+	ok(ledger_last_tick_by(f.lg, "alice", &p, &i) == 0 && p == 0 && i == 0, "alice's last tick: 0.1");
+	ok(ledger_last_tick_by(f.lg, "bob", &p, &i) == 0 && p == 1 && i == 0, "bob's: 1.1");
+	ok(f.lg->work_phase == 1 && f.lg->work_item == 0 && f.lg->work_by && strcmp(f.lg->work_by, "bob") == 0 &&
+	   f.lg->work_event_id == o.event_id, "the latest work: bob on 1.1");
+	ops_untick(&f.c, 0, 0, "wrong item", &o);
+	ok(ledger_last_tick_by(f.lg, "alice", &p, &i) == 0 && p == 0 && i == 1, "0.1 unticked: alice's last still done is 0.2");
+	ok(f.lg->work_phase == 0 && f.lg->work_item == 0, "an untick is work too: 0.1");
+	ops_note(&f.c, 1, 1, "a note is not work", &o);
+	ok(f.lg->work_phase == 0 && f.lg->work_item == 0, "a note moves nothing");
+	ok(ledger_last_tick_by(f.lg, "carol", &p, &i) < 0 && ledger_last_tick_by(f.lg, NULL, &p, &i) < 0,
+	   "nobody else's");
+	teardown(&f);
+}
+
 int main(void)
 {
+	test_open_children();
+	test_last_tick_and_work();
 	test_tick_untick_note();
 	test_order_and_gate();
 	test_phase_gate();
