@@ -317,7 +317,8 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 	ui_list_fit(&u->side_list, d->n_rows, page > 0 ? (size_t)page : 1);
 	/* second lines only while there is room for every table's first line */
 	int spare = h - y - (int)d->n_rows;
-	for (size_t k = u->side_list.top; k < d->n_rows && y < h && y - (h - avail) < page; k++, y++) {
+	int shown = 0;
+	for (size_t k = u->side_list.top; k < d->n_rows && y < h && shown < page; k++, y++, shown++) {
 		const ui_side_row *r = &d->rows[order[k]];
 		bool good;
 		const char *v = verdict(r, &good);
