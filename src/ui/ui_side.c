@@ -348,7 +348,7 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 		snprintf(more, sizeof more, "+%zu more; C: all", d->n_rows - shown_to);
 		ui_put(u, w, h - 1, 1, more, width - 2, ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
 	} else if (y + 1 < h && spare > 1)
-		ui_put(u, w, h - 1, 1, "= exact  ~ estimate  r e + -  C", width - 2,
+		ui_put(u, w, h - 1, 1, "= exact ~ estimate  r e + - C", width - 2,
 		       ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
 	free(order);
 }
