@@ -212,6 +212,30 @@ double cmp_table_pct(const cmp_table *t);
 size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, size_t max);
 
 /*
+ * The one order in which tables are shown (the console's pane and full
+ * list, `pgcutover counts`): tables whose counts differ first, the largest
+ * absolute difference first; then tables with an error or a figure not
+ * known; then the tables whose counts are equal.  Ties keep the config's
+ * (dependency) order.  A table is described by its two figures (-1 =
+ * unknown) and whether a side failed.
+ */
+typedef enum cmp_rank { CMP_RANK_DIFFER, CMP_RANK_UNKNOWN, CMP_RANK_EQUAL, CMP_N_RANKS } cmp_rank;
+typedef struct cmp_order_key {
+	int64_t source, target;   /* -1: unknown */
+	bool failed;              /* a side's count failed (state error) */
+} cmp_order_key;
+cmp_rank cmp_order_rank(const cmp_order_key *k);
+/* Fills order[0..n) with the indexes of keys in display order. */
+void cmp_order(const cmp_order_key *keys, size_t n, size_t *order);
+/* How many tables fall in each rank, and the words for them that fit a
+ * narrow pane: "3 differ · 297 equal · 2 unknown" (sep between parts; a
+ * rank with no table left out; "no tables" when n is 0). */
+void cmp_order_tally(const cmp_order_key *keys, size_t n, size_t tally[CMP_N_RANKS]);
+const char *cmp_tally_words(const size_t tally[CMP_N_RANKS], const char *sep, char *buf, size_t sz);
+/* The session's tables as order keys (malloc'd, cmp_n_tables() of them). */
+cmp_order_key *cmp_session_order_keys(const cmp_session *cs);
+
+/*
  * The snapshot as JSON (malloc'd):
  *   {"match":bool, "exact":bool, "complete":bool, "summary":"…", "at":"ISO",
  *    "tables":[{"table":"clients","source":N|null,"target":N|null,

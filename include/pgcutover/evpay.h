@@ -274,7 +274,8 @@ char *evr_rehearsal_note(const char *payload);
 char *evr_why(const char *payload);
 /* What an event's payload says at a glance, "" when its kind has nothing
  * to say: a command_end's status (unless ok/failed), exit code and duration,
- * "exit 127 (0.4s)".  `pgcutover log` puts it before the payload, and
+ * "exit 127 (0.4s)"; a counts snapshot's verdict in the words of
+ * cmp_tally_words(), "1 differ, 1 equal" (" (estimates)" unless exact).  `pgcutover log` puts it before the payload, and
  * evp_event_line() after the item.  Sanitised; new string. */
 char *evp_event_brief(const st_event *ev);
 /* An event in one line for a person: "alice      command_end     5.5
@@ -282,6 +283,10 @@ char *evp_event_brief(const st_event *ev);
  * and evr_why().  The console's event strip and log show it.  Sanitised;
  * new string. */
 char *evp_event_line(const st_event *ev);
+/* The same, with a tick's or untick's item text from rb after its id
+ * (cut to 60 bytes): "alice      tick            1.2 \"Copy the data\"".
+ * rb NULL: as evp_event_line(). */
+char *evp_event_line_rb(const st_event *ev, const runbook *rb);
 /* A command's duration in brief: "0.009s", "0.4s", "2m05s" ("?" below 0),
  * as the event line and the console's item rows show it. */
 #define EVP_DURATION_MAX 32

@@ -58,6 +58,8 @@ typedef struct ui_side_data {
 	ui_side_status status;
 	double ts;                  /* when the figures were taken, 0 = unknown */
 	char *message;              /* error or extra words, or NULL */
+	bool message_error;         /* message is an error (else the summary the
+	                             * full screen shows, C) */
 	bool all_match;             /* message is a summary of tables all matching */
 	bool refreshing;            /* a refresh is in flight */
 	bool refreshing_exact;      /* ... and it asked for count(*) */

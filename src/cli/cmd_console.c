@@ -127,6 +127,7 @@ static int hooks_side_fill(void *ud, ui_side_data *d)
 		d->status = UI_SIDE_LIVE;
 		d->all_match = !error[0] && cmp_all_match(cs);
 		d->message = xstrdup(error[0] ? error : cmp_summary(cs, buf, sizeof buf));
+		d->message_error = error[0] != '\0';
 	}
 	return 1;
 }

@@ -72,8 +72,14 @@ static void counts_print_text(counts_run *r)
 	enum { PCTW = 7 };
 	printf("%-*s %*s %*s %*s %*s  %s\n", (int)namew, "TABLE", NUMW, "SOURCE", NUMW, "TARGET",
 	       NUMW, "DELTA", PCTW, "%", "STATE");
-	for (size_t i = 0; i < cmp_n_tables(cs); i++) {
-		const cmp_table *t = cmp_table_at(cs, i);
+	/* differences first, as the console shows them (cmp_order) */
+	size_t n = cmp_n_tables(cs);
+	cmp_order_key *keys = cmp_session_order_keys(cs);
+	size_t *order = xcalloc(n ? n : 1, sizeof *order);
+	cmp_order(keys, n, order);
+	free(keys);
+	for (size_t k = 0; k < n; k++) {
+		const cmp_table *t = cmp_table_at(cs, order[k]);
 		const cmp_figure *s = &t->side[CMP_SOURCE], *g = &t->side[CMP_TARGET];
 		char *name = pgc_sanitize(t->name);
 		printf("%-*s", (int)namew, name);
@@ -91,6 +97,7 @@ static void counts_print_text(counts_run *r)
 			printf(" %*s", PCTW, "-");
 		printf("  %s\n", cmp_state_name(t->state));   /* "estimated" says it */
 	}
+	free(order);
 	for (size_t i = 0; i < cmp_n_tables(cs); i++) {
 		const cmp_table *t = cmp_table_at(cs, i);
 		for (int w = 0; w < CMP_N_SIDES; w++)

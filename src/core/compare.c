@@ -176,6 +176,90 @@ size_t cmp_table_history(const cmp_table *t, cmp_which which, cmp_point *out, si
 	return n;
 }
 
+cmp_rank cmp_order_rank(const cmp_order_key *k)
+{
+	if (k->failed || k->source < 0 || k->target < 0)
+		return CMP_RANK_UNKNOWN;
+	return k->source == k->target ? CMP_RANK_EQUAL : CMP_RANK_DIFFER;
+}
+
+typedef struct cmp_order_ent {
+	cmp_rank rank;
+	uint64_t gap;   /* |target - source| of a differing table */
+	size_t idx;
+} cmp_order_ent;
+
+static int cmp_order_ent_cmp(const void *a, const void *b)
+{
+	const cmp_order_ent *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->gap != y->gap)
+		return x->gap > y->gap ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void cmp_order(const cmp_order_key *keys, size_t n, size_t *order)
+{
+	if (!n)
+		return;
+	cmp_order_ent *ent = xcalloc(n, sizeof *ent);
+	for (size_t i = 0; i < n; i++) {
+		ent[i].rank = cmp_order_rank(&keys[i]);
+		ent[i].idx = i;
+		if (ent[i].rank == CMP_RANK_DIFFER)
+			ent[i].gap = keys[i].target > keys[i].source
+			           ? (uint64_t)(keys[i].target - keys[i].source)
+			           : (uint64_t)(keys[i].source - keys[i].target);
+	}
+	qsort(ent, n, sizeof *ent, cmp_order_ent_cmp);
+	for (size_t i = 0; i < n; i++)
+		order[i] = ent[i].idx;
+	free(ent);
+}
+
+void cmp_order_tally(const cmp_order_key *keys, size_t n, size_t tally[CMP_N_RANKS])
+{
+	for (int r = 0; r < CMP_N_RANKS; r++)
+		tally[r] = 0;
+	for (size_t i = 0; i < n; i++)
+		tally[cmp_order_rank(&keys[i])]++;
+}
+
+const char *cmp_tally_words(const size_t tally[CMP_N_RANKS], const char *sep, char *buf, size_t sz)
+{
+	static const char *const words[CMP_N_RANKS] = {"differ", "unknown", "equal"};
+	/* the order of the words: what needs the operator first, then the rest */
+	static const cmp_rank shown[CMP_N_RANKS] = {CMP_RANK_DIFFER, CMP_RANK_EQUAL, CMP_RANK_UNKNOWN};
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < CMP_N_RANKS; i++) {
+		cmp_rank r = shown[i];
+		if (!tally[r])
+			continue;
+		int k = snprintf(buf + len, sz - len, "%s%zu %s", len ? sep : "", tally[r], words[r]);
+		if (k < 0 || (size_t)k >= sz - len)
+			break;
+		len += (size_t)k;
+	}
+	if (!len)
+		snprintf(buf, sz, "no tables");
+	return buf;
+}
+
+cmp_order_key *cmp_session_order_keys(const cmp_session *cs)
+{
+	size_t n = cmp_n_tables(cs);
+	cmp_order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
+	for (size_t i = 0; i < n; i++) {
+		const cmp_table *t = cmp_table_at(cs, i);
+		keys[i].source = t->side[CMP_SOURCE].rows;
+		keys[i].target = t->side[CMP_TARGET].rows;
+		keys[i].failed = t->state == CMP_ERROR;
+	}
+	return keys;
+}
+
 /* Minimum span of history for a rate: shorter spans are mostly noise. */
 #define CMP_RATE_MIN_SPAN_S 1.0
 

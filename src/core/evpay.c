@@ -937,12 +937,38 @@ static void command_end_brief(strbuf *sb, const char *payload)
 	evr_command_end_free(&ce);
 }
 
+/* A counts snapshot's verdict: "3 differ, 297 equal, 2 unknown" (in the
+ * core's words, cmp_tally_words), "(estimates)" when not all exact. */
+static void counts_brief(strbuf *sb, const char *payload)
+{
+	cmp_rec rec;
+	if (cmp_rec_read(payload, &rec) < 0)
+		return;
+	if (rec.has_tables) {
+		cmp_order_key *keys = xcalloc(rec.n_tables ? rec.n_tables : 1, sizeof *keys);
+		for (size_t i = 0; i < rec.n_tables; i++) {
+			keys[i].source = rec.tables[i].source;
+			keys[i].target = rec.tables[i].target;
+			keys[i].failed = rec.tables[i].state && strcmp(rec.tables[i].state, "error") == 0;
+		}
+		size_t tally[CMP_N_RANKS];
+		char words[128];
+		cmp_order_tally(keys, rec.n_tables, tally);
+		sb_printf(sb, " %s%s", cmp_tally_words(tally, ", ", words, sizeof words),
+		          rec.exact ? "" : " (estimates)");
+		free(keys);
+	}
+	cmp_rec_free(&rec);
+}
+
 char *evp_event_brief(const st_event *ev)
 {
 	strbuf sb;
 	sb_init(&sb);
 	if (ev->kind && strcmp(ev->kind, EV_COMMAND_END) == 0)
 		command_end_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_COUNTS) == 0 && ev->payload)
+		counts_brief(&sb, ev->payload);
 	char *raw = sb_steal(&sb);
 	char *clean = pgc_sanitize(raw[0] == ' ' ? raw + 1 : raw);
 	free(raw);
@@ -951,12 +977,31 @@ char *evp_event_brief(const st_event *ev)
 
 char *evp_event_line(const st_event *ev)
 {
+	return evp_event_line_rb(ev, NULL);
+}
+
+/* Bytes of an item's text an event line keeps (cut on a character). */
+#define EVP_LINE_ITEM_TEXT 60
+
+char *evp_event_line_rb(const st_event *ev, const runbook *rb)
+{
 	strbuf sb;
 	sb_init(&sb);
 	sb_printf(&sb, "%-10s %-15s", ev->operator_name ? ev->operator_name : "?", ev->kind ? ev->kind : "?");
-	if (ev->item)
+	if (ev->item) {
 		sb_printf(&sb, " %s", ev->item);
-	else if (ev->phase)
+		const rb_item *it = rb && ev->kind && (strcmp(ev->kind, EV_TICK) == 0 || strcmp(ev->kind, EV_UNTICK) == 0)
+		                  ? runbook_item(rb, ev->item, NULL) : NULL;
+		if (it && it->text) {
+			size_t len = strlen(it->text), cut = len;
+			if (cut > EVP_LINE_ITEM_TEXT) {
+				cut = EVP_LINE_ITEM_TEXT;
+				while (cut > 0 && ((unsigned char)it->text[cut] & 0xc0) == 0x80)
+					cut--;   /* not inside a UTF-8 character */
+			}
+			sb_printf(&sb, " \"%.*s%s\"", (int)cut, it->text, cut < len ? "..." : "");
+		}
+	} else if (ev->phase)
 		sb_printf(&sb, " phase %s", ev->phase);
 	char *brief = evp_event_brief(ev);
 	if (brief[0])

@@ -235,6 +235,8 @@ static void layout(ui_ctx *u)
 		u->side_rows = side_h;
 	}
 	u->w_list = newwin(body_h, list_w, body_y, list_x);
+	if (!u->w_side && u->focus == UI_PANE_SIDE)
+		u->focus = UI_PANE_LIST;
 }
 
 static void draw_too_small(ui_ctx *u)
@@ -529,9 +531,14 @@ static void on_timer(loop *lp, void *ud)
 				ui_status(u, "%s", text);
 		}
 	}
-	if (u->s.side_fill)
+	if (u->s.side_fill) {
 		ui_side_poll(u);
-	else if (new_second && u->side.ts > 0)
+		/* the live counts record their snapshots on this console's own
+		 * connection, which SQLite's data_version does not count: the
+		 * events pane and the ledger pick them up within a second */
+		if (new_second && !ui_read_only(u))
+			ui_follow_state(u);
+	} else if (new_second && u->side.ts > 0)
 		ui_mark(u, UI_DIRTY_SIDE);   /* the age of the recorded figures */
 	if (u->status_msg[0] && now > u->status_until) {
 		u->status_msg[0] = '\0';

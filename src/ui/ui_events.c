@@ -5,7 +5,10 @@
  * every field.  Events are read with state_foreach() after the last one
  * seen, so events appended by another process (a headless `tick`) show up
  * on the next timer tick.  Every line and detail is built once from the
- * event by evpay.c (evp_event_line, evp_event_detail), sanitised.
+ * event by evpay.c (evp_event_line_rb: a tick with its item's text;
+ * evp_event_detail), sanitised.  The strip folds consecutive counts
+ * snapshots into one line ("counts ×12, last 02:05: 3 differ"): the
+ * console records one every refresh and they pushed everything else out.
  * In REPLAY mode both show the log up to the cursor (ui_timeline.c).
  */
 #include "config.h"
@@ -18,13 +21,16 @@
 #define EVENT_TIME_COLS 9
 
 /* detail: the log's entries keep every field, for Enter and `/`. */
-static void ev_fill(ui_ev *dst, const st_event *ev, bool detail)
+static void ev_fill(ui_ev *dst, const st_event *ev, bool detail, const runbook *u_rb)
 {
 	dst->id = ev->id;
 	dst->ts = ev->ts;
 	dst->kind = xstrdup(ev->kind ? ev->kind : "");
-	dst->line = evp_event_line(ev);
+	dst->line = evp_event_line_rb(ev, u_rb);
 	dst->detail = detail ? evp_event_detail(ev) : NULL;
+	dst->brief = NULL;
+	dst->who = NULL;
+	dst->repeat = 1;
 }
 
 static void ev_clear(ui_ev *e)
@@ -32,6 +38,29 @@ static void ev_clear(ui_ev *e)
 	free(e->kind);
 	free(e->line);
 	free(e->detail);
+	free(e->brief);
+	free(e->who);
+}
+
+/* The strip folds a run of periodic counts snapshots into its newest
+ * entry ("counts ×12, last 02:05: 3 differ"); the full log keeps them all. */
+static bool ev_fold_counts(ui_ctx *u, const st_event *ev)
+{
+	if (!ev->kind || strcmp(ev->kind, EV_COUNTS) != 0)
+		return false;
+	ui_ev *last = u->n_events ? &u->events[u->n_events - 1] : NULL;
+	unsigned repeat = last && strcmp(last->kind, EV_COUNTS) == 0 ? last->repeat + 1 : 0;
+	if (repeat) {
+		ev_clear(last);
+		u->n_events--;
+	}
+	ui_ev *e = &u->events[u->n_events++];
+	ev_fill(e, ev, false, u->rb);
+	e->brief = evp_event_brief(ev);
+	e->who = pgc_sanitize(ev->operator_name ? ev->operator_name : "?");
+	if (repeat)
+		e->repeat = repeat;
+	return true;
 }
 
 static int on_event(const st_event *ev, void *ud)
@@ -42,10 +71,11 @@ static int on_event(const st_event *ev, void *ud)
 		memmove(u->events, u->events + 1, (UI_EVENT_RING - 1) * sizeof *u->events);
 		u->n_events--;
 	}
-	ev_fill(&u->events[u->n_events++], ev, false);
+	if (!ev_fold_counts(u, ev))
+		ev_fill(&u->events[u->n_events++], ev, false, u->rb);
 	if (u->log && (u->n_log == 0 || ev->id > u->log[u->n_log - 1].id)) {
 		u->log = xrealloc(u->log, (u->n_log + 1) * sizeof *u->log);
-		ev_fill(&u->log[u->n_log++], ev, true);
+		ev_fill(&u->log[u->n_log++], ev, true, u->rb);
 		u->log_list.n = u->n_log;
 		if (u->log_list.cursor)
 			u->log_list.cursor++;   /* stay on the same event as new ones arrive */
@@ -107,7 +137,16 @@ static void draw_event(ui_ctx *u, WINDOW *w, int y, const ui_ev *ev, int width, 
 	bool warn = strcmp(ev->kind, EV_UNTICK) == 0 || strcmp(ev->kind, EV_PHASE_OVERRIDE) == 0 ||
 	            strcmp(ev->kind, EV_RUNBOOK_CHANGED) == 0;
 	bool good = strcmp(ev->kind, EV_TICK) == 0 || strcmp(ev->kind, EV_PHASE_COMPLETE) == 0;
-	ui_put(u, w, y, 1 + EVENT_TIME_COLS + 1, ev->line, width - EVENT_TIME_COLS - 3,
+	char folded[UI_LINE_MAX];
+	const char *line = ev->line;
+	if (ev->repeat > 1) {
+		char last[16];
+		ui_fmt_clock(ev->ts, last, sizeof last, false);
+		snprintf(folded, sizeof folded, "%-10s counts %s%u, last %s: %s", ev->who, ui_glyph_str(u, UI_G_TIMES),
+		         ev->repeat, last, ev->brief);
+		line = folded;
+	}
+	ui_put(u, w, y, 1 + EVENT_TIME_COLS + 1, line, width - EVENT_TIME_COLS - 3,
 	       attr | (warn ? A_BOLD : 0), ui_pair(u, warn ? UI_C_WARN : good ? UI_C_DONE : 0));
 }
 
@@ -152,7 +191,7 @@ static int on_log_event(const st_event *ev, void *ud)
 {
 	ui_ctx *u = ud;
 	u->log = xrealloc(u->log, (u->n_log + 1) * sizeof *u->log);
-	ev_fill(&u->log[u->n_log++], ev, true);
+	ev_fill(&u->log[u->n_log++], ev, true, u->rb);
 	return 0;
 }
 

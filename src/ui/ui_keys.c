@@ -25,8 +25,11 @@
 static void focus_pane(ui_ctx *u, int delta)
 {
 	int f = ((int)u->focus + delta + UI_PANE_N) % UI_PANE_N;
+	/* a screen too short for the counts pane has none to focus */
+	if (f == UI_PANE_SIDE && !u->w_side)
+		f = (f + delta + UI_PANE_N) % UI_PANE_N;
 	u->focus = (ui_pane)f;
-	ui_mark(u, UI_DIRTY_RAIL | UI_DIRTY_LIST | UI_DIRTY_EVENTS | UI_DIRTY_KEYBAR);
+	ui_mark(u, UI_DIRTY_RAIL | UI_DIRTY_SIDE | UI_DIRTY_LIST | UI_DIRTY_EVENTS | UI_DIRTY_KEYBAR);
 }
 
 /* 0-5: the phase with that id, else the phase at that position. */
@@ -76,6 +79,7 @@ static void key_downtime(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)
 static void key_duty(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_duty_key(u); }
 static void key_parity(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_parity_open(u); }
 static void key_log(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_log_open(u); }
+static void key_counts_full(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_counts_open(u); }
 static void key_replay(ui_ctx *u, const ui_key *k, int code) { (void)code; ui_timeline_key(u, k->act); }
 
 static bool counts_live(const ui_ctx *u) { return u->s.counts_cmd != NULL; }
@@ -250,8 +254,8 @@ const ui_key ui_keys[] = {
 	{{'0', '1', '2', '3', '4', '5'}, "0-5", "Phase", "jump to phase 0 ... 5", UI_ACT_PHASE, UI_KC_PANES, false, 8, key_phase, NULL},
 	{{'z'}, "z/Z", NULL, "fold every step of the phase (Z unfolds all)", UI_ACT_FOLD_ALL, UI_KC_LIST, false, 0, NULL, NULL},
 	{{'Z'}, "Z", NULL, NULL, UI_ACT_UNFOLD_ALL, UI_KC_LIST, false, 0, NULL, NULL},
-	{{'r'}, "r", "Recount", "row counts: refresh now (estimates, then exact where cheap)", UI_ACT_COUNTS_REFRESH, UI_KC_PANES, false, 9, key_counts, counts_live},
-	{{'e'}, "e", NULL, "row counts: exact count(*) of every table now", UI_ACT_COUNTS_EXACT, UI_KC_PANES, false, 0, key_counts, counts_live},
+	{{'r'}, "r", "Recount", "row counts: refresh now (estimates, then exact where cheap)", UI_ACT_COUNTS_REFRESH, UI_KC_PANES | UI_KC_COUNTS, false, 9, key_counts, counts_live},
+	{{'e'}, "e", NULL, "row counts: exact count(*) of every table now", UI_ACT_COUNTS_EXACT, UI_KC_PANES | UI_KC_COUNTS, false, 0, key_counts, counts_live},
 	{{'+', '='}, "+/-", NULL, "row counts: refresh less often / more often (to off)", UI_ACT_COUNTS_SLOWER, UI_KC_PANES, false, 0, key_counts, counts_live},
 	{{'-'}, "-", NULL, NULL, UI_ACT_COUNTS_FASTER, UI_KC_PANES, false, 0, key_counts, counts_live},
 	{{'x'}, "x", "Run", "run the item's command: shows it, asks (the item id or yes, then Enter), then runs it", UI_ACT_RUN, UI_KC_LIST, true, 6, key_run, NULL},
@@ -267,6 +271,7 @@ const ui_key ui_keys[] = {
 	{{'U'}, "U", NULL, "undo your last tick: unticks it after asking why (audited)", UI_ACT_UNDO_TICK, UI_KC_LIST, true, 0, NULL, NULL},
 	{{'u'}, "u", NULL, "a recurring duty (\"Every 2 hours: ...\") done now: restarts its timer", UI_ACT_DUTY, UI_KC_LIST, true, 0, key_duty, NULL},
 	{{'p'}, "p", NULL, "schema and sequence parity, source vs target (p again re-runs)", UI_ACT_PARITY, UI_KC_PANES | UI_KC_PARITY, false, 0, key_parity, NULL},
+	{{'C'}, "C", NULL, "row counts full screen: every table, differences first, with its difference, exact or estimate, age", UI_ACT_COUNTS_FULL, UI_KC_PANES, false, 0, key_counts_full, NULL},
 	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false, 8, key_log, NULL},
 	{{'?', KEY_F(1)}, "?", "Help", "this help", UI_ACT_HELP, UI_KC_PANES, false, 1, key_help, NULL},
 	{{KEY_ESC, 'q', KEY_BACKSPACE}, "Esc/q", "Back", "close this view", UI_ACT_BACK, UI_KC_OVERLAY, false, 1, NULL, NULL},
@@ -294,6 +299,7 @@ unsigned ui_key_context(const ui_ctx *u)
 	switch (u->focus) {
 	case UI_PANE_RAIL: return UI_KC_RAIL;
 	case UI_PANE_EVENTS: return UI_KC_EVENTS;
+	case UI_PANE_SIDE: return UI_KC_SIDE;
 	default: return UI_KC_LIST;
 	}
 }
@@ -342,6 +348,7 @@ static void clear_status(ui_ctx *u)
 /* The panes' key functions, by focus. */
 static int (*const pane_key[UI_PANE_N])(ui_ctx *, ui_action) = {
 	[UI_PANE_RAIL] = ui_rail_key, [UI_PANE_LIST] = ui_checklist_key, [UI_PANE_EVENTS] = ui_events_key,
+	[UI_PANE_SIDE] = ui_side_key,
 };
 
 /* Whether a key moves the monitor's own cursor (which stops following). */

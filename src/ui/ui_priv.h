@@ -66,8 +66,10 @@
 #define UI_KEYBAR_MAX_RANK 9    /* highest bar_rank in the key table */
 #define UI_TIMELINE_ROWS 5       /* REPLAY: title, bar, phase labels, command, flags */
 
+/* In Tab order (the side pane, row counts, sits under the rail). */
 typedef enum ui_pane {
 	UI_PANE_RAIL,
+	UI_PANE_SIDE,
 	UI_PANE_LIST,
 	UI_PANE_EVENTS,
 	UI_PANE_N,
@@ -82,6 +84,7 @@ enum {
 	UI_KC_RAIL    = 1 << 0,
 	UI_KC_LIST    = 1 << 1,
 	UI_KC_EVENTS  = 1 << 2,
+	UI_KC_SIDE    = 1 << 3,   /* the row counts pane */
 	UI_KC_SMALL   = 1 << 6,   /* the "enlarge" notice */
 	UI_KC_REPLAY  = 1 << 9,   /* the panes in REPLAY mode: wins over the pane keys */
 	UI_KC_SCREEN0 = 1 << 16,
@@ -92,7 +95,8 @@ enum {
 	UI_KC_OUTPUT  = UI_KC_SCREEN0 << 4,   /* a command's output pane */
 	UI_KC_FLAGS   = UI_KC_SCREEN0 << 5,   /* the .env flags panel */
 	UI_KC_HEALTH  = UI_KC_SCREEN0 << 6,   /* the health panel */
-	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS,
+	UI_KC_COUNTS  = UI_KC_SCREEN0 << 7,   /* every table's counts, full screen */
+	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS | UI_KC_SIDE,
 };
 #define UI_KC_OVERLAY 0xffff0000u
 
@@ -108,7 +112,7 @@ typedef enum ui_action {
 	/* REPLAY mode (ui_timeline.c) */
 	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
 	UI_ACT_RP_PHASE_PREV, UI_ACT_RP_PHASE_NEXT, UI_ACT_RP_SEEK,
-	UI_ACT_DOWNTIME, UI_ACT_DUTY, UI_ACT_FLAGS, UI_ACT_HEALTH,
+	UI_ACT_DOWNTIME, UI_ACT_DUTY, UI_ACT_FLAGS, UI_ACT_HEALTH, UI_ACT_COUNTS_FULL,
 	UI_ACT_NEXT_OPEN, UI_ACT_FILTER, UI_ACT_UNDO_TICK, UI_ACT_FOLLOW,
 } ui_action;
 
@@ -158,7 +162,7 @@ typedef struct ui_screen {
 	int (*key)(struct ui_ctx *u, ui_action a);   /* 0: key not used */
 } ui_screen;
 extern const ui_screen ui_scr_help, ui_scr_log, ui_scr_detail, ui_scr_parity, ui_scr_output,
-                       ui_scr_flags, ui_scr_health;
+                       ui_scr_flags, ui_scr_health, ui_scr_counts;
 
 extern const ui_key ui_keys[];
 extern const size_t ui_n_keys;
@@ -185,6 +189,9 @@ typedef struct ui_ev {
 	char *kind;
 	char *line;         /* "operator  kind  target  detail", sanitised */
 	char *detail;       /* the log's: every field, one a line (evp_event_detail); else NULL */
+	char *brief;        /* the strip's counts: the verdict (evp_event_brief); else NULL */
+	char *who;          /* ... and its operator */
+	unsigned repeat;    /* the strip: consecutive counts snapshots folded in (1 = this one) */
 } ui_ev;
 
 struct ui_ctx;
@@ -384,6 +391,8 @@ typedef struct ui_ctx {
 	bool side_live;
 	double side_ts;                   /* ledger snapshot shown */
 	int side_rows;                    /* rows of the side pane, 0 = hidden */
+	ui_list side_list;                /* the pane's window onto its tables */
+	ui_list counts_list;              /* C: every table, full screen */
 } ui_ctx;
 
 /* ui.c */
@@ -471,6 +480,8 @@ void ui_detail_draw(ui_ctx *u);
 int ui_detail_key(ui_ctx *u, ui_action a);
 void ui_side_draw(ui_ctx *u, WINDOW *w, const ui_side_data *d);
 void ui_side_refresh_recorded(ui_ctx *u);
+int ui_side_key(ui_ctx *u, ui_action a);   /* the pane with focus: scrolls, Enter = C */
+void ui_counts_open(ui_ctx *u);            /* C: every table full screen */
 void ui_events_load(ui_ctx *u);
 void ui_events_draw(ui_ctx *u);
 int ui_events_key(ui_ctx *u, ui_action a);

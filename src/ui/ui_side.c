@@ -9,6 +9,11 @@
  * alone; a table that does not match gets a second line with the delta,
  * % of source, rows/s and ETA to parity, and a sparkline of the target's
  * recent figures.  The title says the refresh interval and the age.
+ * Tables are listed in the core's one order (cmp_order: differences
+ * first, the largest first, then errors and unknowns, then equal) under a
+ * summary that fits ("3 differ · 297 equal"); Tab focuses the pane and
+ * j/k scroll it; C (or Enter there) opens every table full screen with
+ * source, target, difference, exact or estimate, and age.
  */
 #include "config.h"
 #include <stdarg.h>
@@ -226,6 +231,29 @@ static void detail_line(const ui_ctx *u, const ui_side_row *r, char *buf, size_t
 		side_add(buf, n, &len, " %s", sp);
 }
 
+/* The rows in the one display order (cmp_order): differences first. */
+static size_t *side_order(const ui_side_data *d, size_t tally[CMP_N_RANKS])
+{
+	size_t n = d->n_rows;
+	cmp_order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
+	for (size_t i = 0; i < n; i++) {
+		keys[i].source = d->rows[i].source;
+		keys[i].target = d->rows[i].target;
+		keys[i].failed = strcmp(d->rows[i].state, "error") == 0;
+	}
+	size_t *order = xcalloc(n ? n : 1, sizeof *order);
+	cmp_order(keys, n, order);
+	cmp_order_tally(keys, n, tally);
+	free(keys);
+	return order;
+}
+
+/* "3 differ · 297 equal · 2 unknown" */
+static const char *side_tally(const ui_ctx *u, const size_t tally[CMP_N_RANKS], char *buf, size_t n)
+{
+	return cmp_tally_words(tally, u->utf8 ? " \xc2\xb7 " : ", ", buf, n);
+}
+
 static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, int width)
 {
 	char right[48] = "";
@@ -244,7 +272,7 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 			snprintf(title, sizeof title, "Counts live/off");
 	} else
 		snprintf(title, sizeof title, "Row counts");
-	ui_pane_title(u, w, 0, title, right, false);
+	ui_pane_title(u, w, 0, title, right, u->focus == UI_PANE_SIDE && !u->overlay);
 	int y = 1;
 	switch (d->status) {
 	case UI_SIDE_NOT_CONFIGURED:
@@ -258,26 +286,40 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 	default:
 		break;
 	}
-	if (d->message && y < h) {
-		if (d->all_match && d->status != UI_SIDE_ERROR)
-			ui_put(u, w, y++, 1, d->message, width - 2, UI_STYLE(u, UI_C_DONE, A_BOLD));
-		else
-			ui_put(u, w, y++, 1, d->message, width - 2, UI_STYLE(u, UI_C_WARN, A_BOLD));
+	size_t tally[CMP_N_RANKS];
+	size_t *order = side_order(d, tally);
+	if (d->message && (d->status == UI_SIDE_ERROR || d->message_error || !d->n_rows) && y < h)
+		ui_put(u, w, y++, 1, d->message, width - 2, UI_STYLE(u, UI_C_WARN, A_BOLD));
+	if (d->n_rows && y < h) {
+		/* the summary in words that fit the pane; the long one is on C */
+		char tb[96];
+		side_tally(u, tally, tb, sizeof tb);
+		bool fine = tally[CMP_RANK_DIFFER] == 0 && tally[CMP_RANK_UNKNOWN] == 0;
+		ui_put(u, w, y++, 1, tb, width - 2, UI_STYLE(u, fine ? UI_C_DONE : UI_C_WARN, A_BOLD));
 	}
 	/* columns: name, source, target, verdict -- one space apart */
 	int name_w = width - 1 - 2 * (SIDE_NUM_COLS + 1) - SIDE_VERDICT_COLS - 1;
 	int src_r = 1 + name_w + 1 + SIDE_NUM_COLS, dst_r = src_r + 1 + SIDE_NUM_COLS;
 	int verdict_x = dst_r + 1;
-	if (y < h) {
+	/* the column heads only when they do not cost a table its line */
+	if (y < h && h - y - 1 >= (int)d->n_rows) {
 		ui_put(u, w, y, 1, "table", name_w, A_UNDERLINE, 0);
 		ui_put_right(u, w, y, src_r, "source", A_UNDERLINE, 0);
 		ui_put_right(u, w, y, dst_r, "target", A_UNDERLINE, 0);
 		y++;
 	}
+	/* a window onto the tables (Tab focuses the pane, j/k scroll it); the
+	 * last line says how many are below when they do not all fit */
+	int avail = h - y;
+	int page = avail;
+	if (avail > 0 && (size_t)avail < d->n_rows)
+		page = avail - 1;
+	ui_list_fit(&u->side_list, d->n_rows, page > 0 ? (size_t)page : 1);
 	/* second lines only while there is room for every table's first line */
 	int spare = h - y - (int)d->n_rows;
-	for (size_t i = 0; i < d->n_rows && y < h; i++, y++) {
-		const ui_side_row *r = &d->rows[i];
+	int shown = 0;
+	for (size_t k = u->side_list.top; k < d->n_rows && y < h && shown < page; k++, y++, shown++) {
+		const ui_side_row *r = &d->rows[order[k]];
 		bool good;
 		const char *v = verdict(r, &good);
 		char s[24], t[24];
@@ -300,7 +342,115 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 			}
 		}
 	}
-	if (y + 1 < h && spare > 1)
-		ui_put(u, w, h - 1, 1, "= exact  ~ estimate  r e + -", width - 2,
+	size_t shown_to = u->side_list.top + (size_t)(page > 0 ? page : 0);
+	if (page < avail && shown_to < d->n_rows) {
+		char more[64];
+		snprintf(more, sizeof more, "+%zu more; C: all", d->n_rows - shown_to);
+		ui_put(u, w, h - 1, 1, more, width - 2, ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
+	} else if (y + 1 < h && spare > 1)
+		ui_put(u, w, h - 1, 1, "= exact ~ estimate  r e + - C", width - 2,
 		       ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
+	free(order);
 }
+
+/* The pane with focus: j/k and pages scroll the tables, Enter opens C. */
+int ui_side_key(ui_ctx *u, ui_action a)
+{
+	if (a == UI_ACT_OPEN) {
+		ui_counts_open(u);
+		return 1;
+	}
+	if (!ui_list_key(&u->side_list, a))
+		return 0;
+	ui_mark(u, UI_DIRTY_SIDE);
+	return 1;
+}
+
+/* ---- C: every table, full screen ---- */
+
+#define COUNTS_NUM_COLS 11
+#define COUNTS_KIND_COLS 8     /* "estimate" */
+#define COUNTS_AGE_COLS 8
+
+void ui_counts_open(ui_ctx *u)
+{
+	const ui_side_data *d = &u->side;
+	if (d->status == UI_SIDE_NOT_CONFIGURED || d->status == UI_SIDE_NONE_YET || !d->n_rows) {
+		ui_status(u, "%s", d->status == UI_SIDE_NOT_CONFIGURED ? "row counts: no \"tables\" in the config"
+		                                                       : "row counts: none recorded yet");
+		return;
+	}
+	u->overlay = &ui_scr_counts;
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
+static void counts_draw(ui_ctx *u)
+{
+	const ui_side_data *d = &u->side;
+	int W = u->cols - 2, H = u->rows - UI_KEYBAR_ROWS - 1;
+	char title[96];
+	snprintf(title, sizeof title, " Row counts: all %zu tables, differences first ", d->n_rows);
+	WINDOW *w = ui_overlay_window(u, 1, H, W, title, " j/k scroll  r e refresh  Esc close ");
+	size_t tally[CMP_N_RANKS];
+	size_t *order = side_order(d, tally);
+	int y = 1, inner = W - 4;
+	char buf[UI_LINE_MAX];
+	side_tally(u, tally, buf, sizeof buf);
+	bool fine = tally[CMP_RANK_DIFFER] == 0 && tally[CMP_RANK_UNKNOWN] == 0;
+	ui_put(u, w, y++, 2, buf, inner, UI_STYLE(u, fine ? UI_C_DONE : UI_C_WARN, A_BOLD));
+	if (d->message)
+		ui_put(u, w, y++, 2, d->message, inner, d->message_error || d->status == UI_SIDE_ERROR ? A_BOLD : 0,
+		       ui_pair(u, d->message_error || d->status == UI_SIDE_ERROR ? UI_C_WARN : UI_C_NORMAL));
+	/* table, source, target, difference, exact/estimate, age, state */
+	int fixed = 3 * (COUNTS_NUM_COLS + 1) + 2 + COUNTS_KIND_COLS + 1 + COUNTS_AGE_COLS + 2 + SIDE_VERDICT_COLS;
+	int name_w = inner - fixed;
+	if (name_w < 8)
+		name_w = 8;
+	int src_r = 2 + name_w + 1 + COUNTS_NUM_COLS, dst_r = src_r + 1 + COUNTS_NUM_COLS;
+	int dif_r = dst_r + 1 + COUNTS_NUM_COLS, kind_x = dif_r + 2;
+	int age_r = kind_x + COUNTS_KIND_COLS + 1 + COUNTS_AGE_COLS, st_x = age_r + 2;
+	ui_put(u, w, y, 2, "table", name_w, A_UNDERLINE, 0);
+	ui_put_right(u, w, y, src_r, "source", A_UNDERLINE, 0);
+	ui_put_right(u, w, y, dst_r, "target", A_UNDERLINE, 0);
+	ui_put_right(u, w, y, dif_r, "difference", A_UNDERLINE, 0);
+	ui_put(u, w, y, kind_x, "counted", COUNTS_KIND_COLS, A_UNDERLINE, 0);
+	ui_put_right(u, w, y, age_r, "age", A_UNDERLINE, 0);
+	ui_put(u, w, y, st_x, "state", SIDE_VERDICT_COLS + 1, A_UNDERLINE, 0);
+	y++;
+	int rows = H - 1 - y;
+	ui_list_fit(&u->counts_list, d->n_rows, rows > 0 ? (size_t)rows : 1);
+	for (size_t k = u->counts_list.top; k < d->n_rows && y < H - 1; k++, y++) {
+		const ui_side_row *r = &d->rows[order[k]];
+		bool good;
+		const char *v = verdict(r, &good);
+		char s[24], t[24], df[24] = "-", age[24] = "-";
+		snprintf(s, sizeof s, r->source >= 0 ? "%lld" : "?", r->source);
+		snprintf(t, sizeof t, r->target >= 0 ? "%lld" : "?", r->target);
+		if (r->source >= 0 && r->target >= 0)
+			snprintf(df, sizeof df, "%+lld", r->target - r->source);
+		double a = r->age_s >= 0 ? r->age_s : d->ts > 0 ? ui_now(u) - d->ts : -1;
+		if (a >= 0)
+			ui_fmt_duration(a, age, sizeof age);
+		bool bad = !good && strcmp(v, "?") != 0 && strcmp(v, "...") != 0;
+		ui_put(u, w, y, 2, r->table, name_w, bad ? A_BOLD : 0, 0);
+		ui_put_right(u, w, y, src_r, s, 0, 0);
+		ui_put_right(u, w, y, dst_r, t, 0, 0);
+		ui_put_right(u, w, y, dif_r, df, bad ? A_BOLD : 0, ui_pair(u, bad ? UI_C_WARN : UI_C_NORMAL));
+		ui_put(u, w, y, kind_x, r->exact ? "exact" : "estimate", COUNTS_KIND_COLS, 0, 0);
+		ui_put_right(u, w, y, age_r, age, 0, 0);
+		ui_put(u, w, y, st_x, v, SIDE_VERDICT_COLS + 1, bad ? A_BOLD : 0,
+		       ui_pair(u, good ? UI_C_DONE : bad ? UI_C_WARN : UI_C_DIM));
+	}
+	free(order);
+}
+
+static int counts_key(ui_ctx *u, ui_action a)
+{
+	if (ui_list_key(&u->counts_list, a)) {
+		ui_mark(u, UI_DIRTY_OVERLAY);
+		return 1;
+	}
+	return 0;
+}
+
+const ui_screen ui_scr_counts = {"row counts", UI_KC_COUNTS, counts_draw, counts_key};

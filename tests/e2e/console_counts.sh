@@ -61,7 +61,7 @@ wait_screen 'Counts live/15s' 20; ok $? "pane title says the live counts and the
 wait_screen 'orders +'"$N_ORDERS"' +'"$((N_ORDERS - MISSING))"' DIFF' 20
 ok $? "orders: both figures and DIFF"
 wait_screen 'clients +'"$N_CLIENTS"' +'"$N_CLIENTS"' =' 5; ok $? "clients: both figures and ="
-like "$(screen)" '1/2 tables match' "summary line counts the tables that match"
+like "$(screen)" '1 differ · 1 equal' "summary line counts the tables that differ and that match"
 like "$(screen)" "-$MISSING [0-9.]+%" "a differing table has a detail line with its delta and %"
 
 # r: a refresh now picks up rows inserted on the target

@@ -46,12 +46,16 @@ wait_screen "Counts live|Row counts" 10
 end=$(( $(date +%s) + 60 ))
 first=""
 while [ -z "$first" ] && [ "$(date +%s)" -lt "$end" ]; do
-	first=$(pgc log --json | jq -r '[.[] | select(.kind=="counts" and .operator=="alice")][-1].payload.tables[0] // empty | "\(.table[0:5]) \(.source) \(.target)"')
+	# the pane lists the largest difference first (then the equal tables)
+	first=$(pgc log --json | jq -r '[.[] | select(.kind=="counts" and .operator=="alice")][-1].payload.tables // empty
+		| ([.[] | select(.source != null and .target != null and .source != .target)]
+		   | sort_by(-(.target - .source | if . < 0 then -. else . end)) | .[0]) // .[0]
+		| "\(.table[0:5]) \(.source) \(.target)"')
 	[ -n "$first" ] || sleep 0.5
 done
 [ -n "$first" ]; ok $? "the console recorded a counts snapshot of its own (by alice)"
 set -- $first
-wait_screen "$1.* $2 +$3 +(DIFF|=)" 20; ok $? "side pane: first table ($first) live, with both figures and a verdict in words"
+wait_screen "$1.* $2 +$3 +(DIFF|=)" 20; ok $? "side pane: the first table shown ($first) live, with both figures and a verdict in words"
 tm resize-window -t e2e -x 60 -y 20
 wait_screen 'enlarge to 80×24'; ok $? "60x20: enlarge notice"
 tm resize-window -t e2e -x 100 -y 30

@@ -103,8 +103,44 @@ static config *make_config(void)
 #define BIG_EST 5000000
 #define SMALL 42
 
+/* The one display order: differences first (largest first), then errors
+ * and unknowns, then equal tables; ties keep the config's order. */
+static void test_order(void)
+{
+	const cmp_order_key keys[] = {
+		{10, 10, false},   /* 0 equal */
+		{50, 49, false},   /* 1 differs by 1 */
+		{-1, 7, false},    /* 2 unknown source */
+		{50, 10, false},   /* 3 differs by 40 */
+		{20, 20, true},    /* 4 equal figures, but a side failed */
+		{5, 5, false},     /* 5 equal */
+		{10, 50, false},   /* 6 differs by 40 the other way: after 3 */
+		{0, 0, false},     /* 7 equal, empty */
+	};
+	size_t n = sizeof keys / sizeof keys[0];
+	size_t order[sizeof keys / sizeof keys[0]];
+	cmp_order(keys, n, order);
+	const size_t want[] = {3, 6, 1, 2, 4, 0, 5, 7};
+	bool same = true;
+	for (size_t i = 0; i < n; i++)
+		if (order[i] != want[i])
+			same = false;
+	ok(same, "order: differences (largest first, ties in config order), unknowns, equal");
+	is_int(cmp_order_rank(&keys[4]), CMP_RANK_UNKNOWN, "a failed side is unknown, even with equal figures");
+	size_t tally[CMP_N_RANKS];
+	cmp_order_tally(keys, n, tally);
+	char buf[128];
+	is_str(cmp_tally_words(tally, " · ", buf, sizeof buf), "3 differ · 3 equal · 2 unknown", "tally words");
+	cmp_order_tally(keys, 1, tally);
+	is_str(cmp_tally_words(tally, ", ", buf, sizeof buf), "1 equal", "tally leaves empty ranks out");
+	cmp_order_tally(keys, 0, tally);
+	is_str(cmp_tally_words(tally, ", ", buf, sizeof buf), "no tables", "no tables");
+	cmp_order(keys, 0, order);   /* nothing to do, nothing touched */
+}
+
 int main(void)
 {
+	test_order();
 	config *cfg = make_config();
 	loop *lp = loop_new();
 	pgc_err e = {0};

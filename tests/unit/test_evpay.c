@@ -768,6 +768,39 @@ static void event_line_and_detail(void)
 	d = evp_event_detail(&ev);
 	ok(strstr(d, "payload: not json\n") != NULL, "detail: a payload that is not JSON as text");
 	free(d);
+
+	/* a tick names its item's text (from the runbook), cut on a character */
+	static const char rbtext[] = "# T\n\n## Phase 5: Cut\n\n- [ ] Stop the writers\n"
+	                             "- [ ] y\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	                             "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	                             "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x end\n";
+	runbook *rb = NULL;
+	pgc_err e = {0};
+	ok(runbook_parse(rbtext, sizeof rbtext - 1, "rb.md", NULL, &rb, &e) == 0, "runbook parses (%s)", e.msg);
+	st_event tk = {.id = 50, .ts = 1700000000, .operator_name = "ana", .kind = EV_TICK, .phase = "5",
+	               .item = "5.1", .payload = "{\"hash\":\"abc\"}"};
+	line = evp_event_line_rb(&tk, rb);
+	ok(strstr(line, "tick") && strstr(line, "5.1 \"Stop the writers\""), "line: a tick with its item's text (%s)", line);
+	free(line);
+	line = evp_event_line(&tk);
+	ok(!strstr(line, "Stop the writers"), "line: without a runbook, the id only");
+	free(line);
+	tk.item = "5.2";
+	line = evp_event_line_rb(&tk, rb);
+	ok(strstr(line, "...\"") && !strstr(line, "x end"), "line: a long text is cut (%s)", line);
+	ok(strstr(line, "\xc3\xa9...") != NULL, "line: ... on a whole character");
+	free(line);
+	runbook_free(rb);
+
+	/* a counts snapshot's verdict in the core's words */
+	st_event cn = {.id = 51, .ts = 1700000000, .operator_name = "ana", .kind = EV_COUNTS,
+	               .payload = "{\"match\":false,\"exact\":true,\"tables\":["
+	                          "{\"table\":\"a\",\"source\":5,\"target\":4,\"exact\":true,\"match\":false,\"state\":\"mismatched\"},"
+	                          "{\"table\":\"b\",\"source\":5,\"target\":5,\"exact\":true,\"match\":true,\"state\":\"matched\"},"
+	                          "{\"table\":\"c\",\"source\":5,\"target\":5,\"exact\":true,\"match\":false,\"state\":\"error\"}]}"};
+	char *brief = evp_event_brief(&cn);
+	is_str(brief, "1 differ, 1 equal, 1 unknown", "brief: a counts snapshot's verdict");
+	free(brief);
 	act_masker_free(m);
 }
 
