@@ -11,7 +11,7 @@
  * phase completed out of order or past its counts gate), ask first; Esc at
  * such a prompt records nothing.  Each item row shows its id when the pane
  * has room.  O moves to the next open item, v filters the rows (all, open,
- * last run failed), U unticks the operator's own last tick (ops_untick).
+ * last run failed, blocked), U unticks the operator's own last tick (ops_untick).
  */
 #include "config.h"
 #include <limits.h>
@@ -116,7 +116,7 @@ static void close_step(ui_ctx *u, const rb_phase *ph, size_t s, flat_walk *fw)
 		push_row(u, UI_ROW_CHECKPOINT, ph->steps[s].level - fw->min_level + 1, s);
 }
 
-static const char *const filter_names[UI_FILTER_N] = {"all", "open", "last run failed"};
+static const char *const filter_names[UI_FILTER_N] = {"all", "open", "last run failed", "blocked"};
 
 /* Whether the checklist's filter keeps item i of the selected phase. */
 static bool filter_keeps(ui_ctx *u, size_t i)
@@ -126,6 +126,9 @@ static bool filter_keeps(ui_ctx *u, size_t i)
 	switch (u->filter) {
 	case UI_FILTER_OPEN: return !li->done && ledger_item_counts(&ui_cur_phase(u)->items[i]);
 	case UI_FILTER_FAILED: return run && strcmp(run, "ok") != 0 && strcmp(run, "running") != 0;
+	case UI_FILTER_BLOCKED:
+		return ui_cur_phase(u)->items[i].mark == RB_MARK_BLOCKED ||
+		       (u->filter_gate && !li->done && ledger_item_counts(&ui_cur_phase(u)->items[i]));
 	default: return true;
 	}
 }
@@ -138,6 +141,12 @@ void ui_checklist_rebuild(ui_ctx *u)
 	if (!ph)
 		return;
 	ensure_fold_state(u, u->phase);
+	if (u->filter == UI_FILTER_BLOCKED) {   /* once per rebuild, not per item */
+		ops_gate g;
+		ops_phase_gate(u->s.cfg, u->lg, u->phase, &g);
+		u->filter_gate = g.blocked;
+		ops_gate_free(&g);
+	}
 	ui_row keep = {0, 0, -1};
 	if (u->cursor < u->n_rows_v)
 		keep = u->rows_v[u->cursor];

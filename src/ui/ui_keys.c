@@ -266,7 +266,7 @@ const ui_key ui_keys[] = {
 	{{'H'}, "H", NULL, "health checks: run them all now (H again re-runs), with history", UI_ACT_HEALTH, UI_KC_PANES | UI_KC_HEALTH, false, 0, key_health, not_replay},
 	{{'D'}, "D", NULL, "downtime starts now / ends now (asks first; the header shows the clock)", UI_ACT_DOWNTIME, UI_KC_PANES, true, 0, key_downtime, NULL},
 	{{'O'}, "O", NULL, "the next open item (on to the next phases)", UI_ACT_NEXT_OPEN, UI_KC_LIST, false, 0, NULL, NULL},
-	{{'v'}, "v", NULL, "filter the checklist: all, open items, items whose last run failed", UI_ACT_FILTER, UI_KC_LIST, false, 0, NULL, NULL},
+	{{'v'}, "v", NULL, "filter the checklist: all, open items, items whose last run failed, blocked items", UI_ACT_FILTER, UI_KC_LIST, false, 0, NULL, NULL},
 	{{'f'}, "f", NULL, "monitor: follow the driver's phase and item, or stop (moving the cursor stops it)", UI_ACT_FOLLOW, UI_KC_PANES, false, 0, key_follow, NULL},
 	{{'U'}, "U", NULL, "undo your last tick: unticks it after asking why (audited)", UI_ACT_UNDO_TICK, UI_KC_LIST, true, 0, NULL, NULL},
 	{{'u'}, "u", NULL, "a recurring duty (\"Every 2 hours: ...\") done now: restarts its timer", UI_ACT_DUTY, UI_KC_LIST, true, 0, key_duty, NULL},

@@ -117,8 +117,9 @@ typedef enum ui_action {
 } ui_action;
 
 /* The checklist's filter (v cycles it): every row, open items only, items
- * whose last command run failed. */
-enum { UI_FILTER_ALL, UI_FILTER_OPEN, UI_FILTER_FAILED, UI_FILTER_N };
+ * whose last command run failed, blocked items (marked [!] in the runbook,
+ * or open in a phase its counts gate blocks). */
+enum { UI_FILTER_ALL, UI_FILTER_OPEN, UI_FILTER_FAILED, UI_FILTER_BLOCKED, UI_FILTER_N };
 
 struct ui_ctx;
 struct ui_key;
@@ -344,6 +345,7 @@ typedef struct ui_ctx {
 	size_t cursor, top;
 	bool rows_stale;
 	int filter;              /* UI_FILTER_* */
+	bool filter_gate;        /* UI_FILTER_BLOCKED: the phase's gate blocks it (at the rebuild) */
 	/* MONITOR: follow the driver's phase and item (f toggles; moving the
 	 * cursor stops it) */
 	bool follow;

@@ -1,12 +1,16 @@
 #!/bin/sh
 # console_navigate.sh -- what operators expect of the checklist (issue 13,
 # "Missing"): O jumps to the next open item (on into the next phases), v
-# filters the rows (all, open items, items whose last run failed), U undoes
+# filters the rows (all, open items, items whose last run failed, blocked
+# items), U undoes
 # the operator's own last tick after asking why (an audited untick).
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/e2e/console.inc"
 
 e2e_fixture
+# a blocked item ([!] in the runbook) for v's blocked filter
+awk '/^## Phase 5/ { print "- [!] Waiting on the DNS TTL"; print "" } { print }' "$E2E_DIR/runbook.md" >"$E2E_DIR/rb.tmp" &&
+	mv "$E2E_DIR/rb.tmp" "$E2E_DIR/runbook.md"
 pgc --operator alice tick 1.1 >/dev/null; ok $? "alice ticked 1.1 headless"
 pgc --operator bob tick 0.1 >/dev/null 2>&1   # 0.1 is [x] in the file: nothing recorded
 pgc run 3.4 --yes >/dev/null 2>&1
@@ -36,6 +40,10 @@ keys v 3
 wait_screen 'v: last run failed'; ok $? "v again: items whose last run failed"
 wait_screen 'Check row counts'; ok $? "3.4 (its command failed) is shown"
 unlike "$(screen)" 'Copy in dependency order' "3.1 (never run) is hidden"
+keys v
+wait_screen 'v: blocked'; ok $? "v again: blocked items"
+wait_screen 'Waiting on the DNS TTL'; ok $? "a [!] item is shown"
+unlike "$(screen)" 'Check row counts' "3.4 (open, not blocked: no gate) is hidden"
 keys v
 wait_screen 'Copy in dependency order'; ok $? "v again: every row"
 unlike "$(screen)" 'v: (open|last run)' "and the title says no filter"
