@@ -143,6 +143,14 @@ size_t ledger_phases_in_progress(const ledger *lg, size_t *idx, size_t max);
  * progress when several), SIZE_MAX when none. */
 size_t ledger_current_words(const ledger *lg, char *buf, size_t n);
 
+/* A step's time against its plan (the runbook's "(…, 10 min)" or
+ * **Duration:**): from the first tick or command start of its items to the
+ * last tick once all are done, else to now.  0 with *elapsed (seconds),
+ * *done and *planned_min (0: none planned); -1 when the step has not
+ * started (nothing ticked or run in it). */
+int ledger_step_elapsed(const ledger *lg, size_t phase_idx, size_t step_idx, double now, double *elapsed,
+                        bool *done, int *planned_min);
+
 /* The item operator ticked most recently that is still done (the console's
  * "undo my last tick"): 0 and its indexes, -1 when there is none. */
 int ledger_last_tick_by(ledger *lg, const char *operator_name, size_t *phase_idx, size_t *item_idx);

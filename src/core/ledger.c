@@ -252,6 +252,40 @@ int ledger_last_tick_by(ledger *lg, const char *operator_name, size_t *phase_idx
 	return best > 0 ? 0 : -1;
 }
 
+int ledger_step_elapsed(const ledger *lg, size_t phase_idx, size_t step_idx, double now, double *elapsed,
+                        bool *done, int *planned_min)
+{
+	const rb_phase *ph = &lg->rb->phases[phase_idx];
+	if (step_idx >= ph->n_steps)
+		return -1;
+	*planned_min = ph->steps[step_idx].duration_min;
+	double start = 0, end = 0;
+	int n = 0, n_done = 0;
+	for (size_t i = 0; i < ph->n_items; i++) {
+		if (ph->items[i].step != (int)step_idx || !ledger_item_counts(&ph->items[i]))
+			continue;
+		const lg_item *li = &lg->items[lg->phase_offset[phase_idx] + i];
+		n++;
+		double first = li->done_at;
+		if (li->first_run_at > 0 && (first == 0 || li->first_run_at < first))
+			first = li->first_run_at;
+		if (first > 0 && (start == 0 || first < start))
+			start = first;
+		if (li->done) {
+			n_done++;
+			if (li->done_at > end)
+				end = li->done_at;
+		}
+	}
+	if (start == 0)
+		return -1;
+	*done = n > 0 && n_done == n;
+	*elapsed = (*done ? end : now) - start;
+	if (*elapsed < 0)
+		*elapsed = 0;
+	return 0;
+}
+
 int ledger_find_phase(const ledger *lg, const char *id, size_t *phase_idx)
 {
 	for (size_t p = 0; id && p < lg->rb->n_phases; p++)

@@ -456,8 +456,23 @@ static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_r
 		int ind = row->indent * 2;
 		bool done = u->step_total[row->idx] > 0 && u->step_done[row->idx] == u->step_total[row->idx];
 		bool live = u->lg->phases[u->phase].status == LG_PHASE_IN_PROGRESS;
-		char sched[96], right[160];
+		char sched[160], right[224];
 		step_schedule(u, (size_t)row->idx, st, done, live, sched, sizeof sched);
+		/* its time against its plan, once started (ledger.h) */
+		double el = 0;
+		bool sdone = false;
+		int plan = 0;
+		bool over = false;
+		if (ledger_step_elapsed(u->lg, u->phase, (size_t)row->idx, ui_now(u), &el, &sdone, &plan) == 0) {
+			char d[24], p[24] = "";
+			ui_fmt_duration(el, d, sizeof d);
+			if (plan > 0)
+				ui_fmt_duration(plan * 60.0, p, sizeof p);
+			over = plan > 0 && el > plan * 60.0;
+			size_t l = strlen(sched);
+			snprintf(sched + l, sizeof sched - l, "%s%s %s%s%s%s", l ? "  " : "", sdone ? "took" : "elapsed", d,
+			         p[0] ? " of " : "", p, over ? " over" : "");
+		}
 		if (u->step_total[row->idx])
 			snprintf(right, sizeof right, "%s%s%d/%d%s", sched, sched[0] ? "  " : "",
 			         u->step_done[row->idx], u->step_total[row->idx], done ? " done" : "");
@@ -477,7 +492,7 @@ static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_r
 		}
 		ui_put(u, w, y, x + ind + 2, st->title, tw, base | A_BOLD, ui_pair(u, st->rollback ? UI_C_WARN : UI_C_TITLE));
 		if (rw) {
-			bool late = strstr(right, "late") != NULL;
+			bool late = strstr(right, "late") != NULL || over;
 			ui_put_right(u, w, y, width - 1, right, base | (late ? A_BOLD : 0),
 			             ui_pair(u, late ? UI_C_WARN : done ? UI_C_DONE : UI_C_ACCENT));
 		}

@@ -28,6 +28,7 @@ text "copied by the script"
 keys Enter
 wait_screen '\[x\] Copy in dependency order'; ok $? "Space ticks the item under the cursor"
 like "$(screen)" '✔ alice [0-9]{2}:[0-9]{2}' "who ticked it and when"
+like "$(screen)" 'Copy data \(Day 1\).*elapsed [0-9]+m[0-9]{2}s' "its step shows its time since its first tick"
 # the strip may be drawn a frame after the row (slow under valgrind)
 wait_screen 'tick +3\.1'; ok $? "event strip shows the tick"
 like "$(screen)" '1/4 in progress' "rail shows progress in words"

@@ -583,6 +583,31 @@ static void test_rollback_failed(void)
 	runbook_free(rb);
 }
 
+/* A step's time against its plan: from its first tick to its last once
+ * all are done, else to now; a step nothing happened in has not started. */
+static void test_step_elapsed(void)
+{
+	runbook *rb = parse("# S\n\n## Phase 1: A\n\n### Stop the app (02:00, 10 min)\n\n- [ ] s1\n- [ ] s2\n\n"
+	                    "### Copy\n\n- [ ] c1\n");
+	if (!rb)
+		return;
+	ledger *lg = ledger_new(rb);
+	double el = -1;
+	bool done = true;
+	int plan = -1;
+	ok(ledger_step_elapsed(lg, 0, 0, 1000, &el, &done, &plan) < 0, "step: not started before anything happened");
+	tick(lg, rb, "ana", 100, "1", "1.1", NULL);
+	ok(ledger_step_elapsed(lg, 0, 0, 400, &el, &done, &plan) == 0, "step: started by its first tick");
+	ok(el == 300 && !done && plan == 10, "step: 300 s so far of a 10 min plan, not done (%g %d %d)", el, done, plan);
+	tick(lg, rb, "ana", 1000, "1", "1.2", NULL);
+	ok(ledger_step_elapsed(lg, 0, 0, 5000, &el, &done, &plan) == 0 && done && el == 900,
+	   "step: done, it took first to last tick (900 s), whatever now is");
+	ok(ledger_step_elapsed(lg, 0, 1, 5000, &el, &done, &plan) < 0, "step: the next step has not started");
+	ok(ledger_step_elapsed(lg, 0, 9, 5000, &el, &done, &plan) < 0, "step: no such step");
+	ledger_free(lg);
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	is_str(lg_phase_status_name(LG_PHASE_ROLLED_BACK), "rolled_back", "status names");
@@ -595,5 +620,6 @@ int main(void)
 	test_current();
 	test_last_run();
 	test_rollback_failed();
+	test_step_elapsed();
 	return done_testing();
 }
