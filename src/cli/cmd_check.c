@@ -1,7 +1,8 @@
 /*
  * cmd_check.c -- `pgcutover check [--json] RUNBOOK`: parses a runbook and
  * shows how pgcutover understood it, phase by phase (items, done, steps,
- * commands, flag edits, rollback, risk, duration) plus the warnings.  Needs
+ * commands, flag edits, rollback, risk, duration), the runbook's health
+ * checks (health.c's hc_collect) and the warnings.  Needs
  * no config; when one is given (-c) or ./pgcutover.json exists, its declared
  * flags are used to recognise NAME=VALUE flag edits.  The --json shape is an
  * interface documented in pgcutover(1); keep it stable.
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/health.h"
 
 static void add_str_or_null(cJSON *o, const char *key, const char *v)
 {
@@ -66,6 +68,16 @@ static int print_json(const runbook *rb)
 	cJSON *secs = cJSON_AddArrayToObject(root, "sections");
 	for (size_t i = 0; i < rb->n_sections; i++)
 		cJSON_AddItemToArray(secs, cJSON_CreateString(rb->sections[i].title));
+	hc_check *hc;
+	size_t n_hc = hc_collect(NULL, rb, &hc);
+	cJSON *hcs = cJSON_AddArrayToObject(root, "health_checks");
+	for (size_t i = 0; i < n_hc; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "item", hc[i].item);
+		cJSON_AddStringToObject(o, "url", hc[i].url);
+		cJSON_AddItemToArray(hcs, o);
+	}
+	hc_checks_free(hc, n_hc);
 	cJSON *warn = cJSON_AddArrayToObject(root, "warnings");
 	for (size_t i = 0; i < rb->n_warnings; i++)
 		cJSON_AddItemToArray(warn, cJSON_CreateString(rb->warnings[i]));
@@ -121,6 +133,19 @@ static int print_human(const runbook *rb)
 	if (rb->n_sections)
 		printf(", %zu context section%s", rb->n_sections, rb->n_sections == 1 ? "" : "s");
 	printf("\n");
+	hc_check *hc;
+	size_t n_hc = hc_collect(NULL, rb, &hc);
+	if (n_hc) {
+		printf("health checks from the runbook:");
+		for (size_t i = 0; i < n_hc; i++) {
+			printf("%s %s ", i ? "," : "", hc[i].item);
+			put_safe(hc[i].url);
+		}
+		printf("\n");
+	} else {
+		printf("health checks from the runbook: none\n");
+	}
+	hc_checks_free(hc, n_hc);
 	if (rb->n_warnings) {
 		printf("\n%zu warning%s:\n", rb->n_warnings, rb->n_warnings == 1 ? "" : "s");
 		for (size_t i = 0; i < rb->n_warnings; i++) {

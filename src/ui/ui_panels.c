@@ -228,7 +228,7 @@ void ui_health_open(ui_ctx *u)
 			p->hc_hist[i] = xcalloc(UI_HEALTH_HISTORY + 2, 1);
 	}
 	if (!p->n_hc) {
-		ui_status(u, "no health checks: none in the config, no `curl URL` items in the runbook");
+		ui_status(u, "no health checks: none in the config, no `curl URL` or \"Health check:\" items in the runbook");
 		return;
 	}
 	u->overlay = &ui_scr_health;
