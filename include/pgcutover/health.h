@@ -67,6 +67,11 @@ void hc_free(hc_batch *b);
 int hc_run_wait(loop *lp, const hc_check *checks, size_t n, hc_result *out, pgc_err *e);
 
 bool hc_all_ok(const hc_result *r, size_t n);
+/* How many of r[0..n) passed; *first_failed (when non-NULL) is the index of
+ * the first that failed, n when none did.  The console's header mark. */
+size_t hc_count_ok(const hc_result *r, size_t n, size_t *first_failed);
+/* True when a and b (n long each) differ in which checks pass. */
+bool hc_outcome_changed(const hc_result *a, const hc_result *b, size_t n);
 /* {"all_ok":bool,"checks":[{name,url,item,ok,status,latency_ms,
  *   expect_status,expect_body,body_matched,error}]}  malloc'd: the EV_HEALTH
  * payload, written by evp_health_write() (evpay.h). */

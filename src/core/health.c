@@ -448,6 +448,28 @@ bool hc_all_ok(const hc_result *r, size_t n)
 	return true;
 }
 
+size_t hc_count_ok(const hc_result *r, size_t n, size_t *first_failed)
+{
+	size_t ok = 0;
+	if (first_failed)
+		*first_failed = n;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].ok)
+			ok++;
+		else if (first_failed && *first_failed == n)
+			*first_failed = i;
+	}
+	return ok;
+}
+
+bool hc_outcome_changed(const hc_result *a, const hc_result *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].ok != b[i].ok)
+			return true;
+	return false;
+}
+
 char *hc_results_json(const hc_check *c, const hc_result *r, size_t n)
 {
 	return evp_health_write(c, r, n);
