@@ -72,8 +72,57 @@ void ui_flags_open(ui_ctx *u)
 
 static void health_poll(ui_ctx *u);
 
+/* ---- the config file, reloaded on change ---- */
+
+/* What reloads: everything read from u->s.cfg when it is used (commands'
+ * workdir, shell, timeouts and variables, flags and env_file, health
+ * checks, point of no return, phase gates).  What takes a restart: the
+ * runbook path, the state, the source and target, tables and notify (the
+ * counts, parity and notify services keep the config they started with,
+ * and are never handed a freed one: reloaded configs live until exit). */
+static void config_poll(ui_ctx *u)
+{
+	ui_panels *p = &u->panels;
+	const config *cur = u->s.cfg;
+	if (!cur || !cur->path || u->replay)
+		return;
+	double now = pgc_now();
+	if (p->cfg_watched && now - p->cfg_checked_at < UI_CONFIG_CHECK_S)
+		return;
+	p->cfg_checked_at = now;
+	envfile_stamp st;
+	if (envfile_stat(cur->path, &st, NULL) < 0 || !st.exists)
+		return;
+	if (!p->cfg_watched) {
+		p->cfg_stamp = st;
+		p->cfg_watched = true;
+		return;
+	}
+	if (envfile_stamp_equal(&st, &p->cfg_stamp))
+		return;
+	p->cfg_stamp = st;   /* a bad file is reported once, not every check */
+	config *nc = NULL;
+	pgc_err e = {0};
+	if (config_load(cur->path, &nc, &e) < 0) {
+		ui_status(u, "config changed but NOT reloaded, the old one stays: %.300s", e.msg);
+		return;
+	}
+	bool restart = !cur->runbook != !nc->runbook || (cur->runbook && strcmp(cur->runbook, nc->runbook) != 0) ||
+	               !cur->state != !nc->state || (cur->state && strcmp(cur->state, nc->state) != 0);
+	p->cfg_kept = xrealloc(p->cfg_kept, (p->n_cfg_kept + 1) * sizeof *p->cfg_kept);
+	p->cfg_kept[p->n_cfg_kept++] = nc;
+	u->s.cfg = nc;
+	p->hc_stale = true;
+	if (u->overlay == &ui_scr_flags)
+		flags_reload(u);
+	ui_status(u, "config reloaded%s; source, target, tables and notify take a restart",
+	          restart ? " (the runbook or state path changed: that takes a restart)" : "");
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
 void ui_panels_poll(ui_ctx *u)
 {
+	config_poll(u);
 	health_poll(u);
 	if (u->overlay == &ui_scr_flags && pgc_now() - u->panels.flags_read_at >= FLAGS_REREAD_S) {
 		flags_reload(u);
@@ -231,6 +280,25 @@ static void health_done(void *ud, hc_batch *b)
 static void health_collect(ui_ctx *u)
 {
 	ui_panels *p = &u->panels;
+	if (p->hc_stale && !(p->batch && !p->hc_finish)) {
+		/* the config was reloaded: its checks, from a fresh history */
+		hc_free(p->batch);
+		p->batch = NULL;
+		for (size_t i = 0; i < p->n_hc; i++)
+			free(p->hc_hist[i]);
+		free(p->hc_hist);
+		free(p->hc_last);
+		hc_checks_free(p->hc, p->n_hc);
+		p->hc_hist = NULL;
+		p->hc_last = NULL;
+		p->hc = NULL;
+		p->n_hc = 0;
+		p->hc_runs = 0;
+		p->hc_ended = 0;
+		p->hc_collected = false;
+		p->hc_stale = false;
+		ui_list_init(&p->hc_list, false);
+	}
 	if (p->hc_collected)
 		return;
 	p->hc_collected = true;
@@ -376,6 +444,9 @@ void ui_panels_free(ui_ctx *u)
 	free(p->hc_hist);
 	free(p->hc_last);
 	hc_checks_free(p->hc, p->n_hc);
+	for (size_t i = 0; i < p->n_cfg_kept; i++)
+		config_free(p->cfg_kept[i]);
+	free(p->cfg_kept);
 	memset(p, 0, sizeof *p);
 }
 

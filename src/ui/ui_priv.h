@@ -286,6 +286,8 @@ struct hc_batch;
  * panel is open, every UI_HEALTH_BG_S behind it (the header's mark). */
 #define UI_HEALTH_PANEL_S 10
 #define UI_HEALTH_BG_S 60
+/* The config file is checked for a change this often. */
+#define UI_CONFIG_CHECK_S 2
 
 /* The flags and health panels (ui_panels.c). */
 typedef struct ui_panels {
@@ -305,6 +307,14 @@ typedef struct ui_panels {
 	double hc_ended;              /* when the last run ended, 0 before */
 	bool hc_collected;            /* hc/n_hc read from the config and runbook */
 	bool hc_record_next;          /* the run in progress was asked for (H): record it */
+	bool hc_stale;                /* the config changed: collect again once idle */
+	/* the config file, watched for changes (ui_panels.c's config_poll) */
+	envfile_stamp cfg_stamp;
+	bool cfg_watched;             /* cfg_stamp holds the file as loaded */
+	double cfg_checked_at;
+	struct config **cfg_kept;     /* configs reloaded, freed at exit: a run or
+	                               * a service may still point at one */
+	size_t n_cfg_kept;
 	ui_list hc_list;              /* one entry per check */
 } ui_panels;
 
