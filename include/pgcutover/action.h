@@ -102,6 +102,8 @@ typedef struct act_plan {
 	int timeout_s;
 	act_segment *segs; size_t n_segs;
 	char **missing_vars; size_t n_missing_vars;  /* used, defined nowhere */
+	char **preflight; size_t n_preflight;        /* act_preflight() of the shell
+	                                              * segments: "pm2 not on PATH" */
 	act_var *vars; size_t n_vars;                /* answers, given once to the child */
 	bool needs_typed_confirm;  /* phase 5 or a rollback step: type the id or yes */
 	bool rollback;             /* the item is a rollback step */
@@ -127,6 +129,13 @@ void act_plan_set_var(act_plan *p, const char *name, const char *value);
 size_t act_plan_flag_run(const act_plan *p, size_t from);
 /* Flag segments whose value differs from the file's now. */
 size_t act_plan_flag_changes(const act_plan *p);
+/* Pre-flight of a block's shell text: the first word of each command (after
+ * NAME=value, if/then/do/!...; not builtins, keywords, the block's own
+ * functions, words with $ or `; here-documents and comments skipped) that
+ * is not there: "pm2 not on PATH", "./x.sh not found in WORKDIR", "./x.sh
+ * is not executable" (a word with a slash, from workdir).  *out malloc'd,
+ * n long; each string malloc'd.  act_plan_item fills plan->preflight. */
+size_t act_preflight(const char *text, const char *workdir, char ***out);
 /* Dry-run description (JSON object text, secrets masked); malloc'd. */
 char *act_plan_json(const act_plan *p);
 /* Human text of the plan (what would run), secrets masked; malloc'd. */

@@ -1,6 +1,7 @@
 /*
  * health.h -- HTTP health checks on cutover night: the config's "health"
- * URLs and the runbook items that are a single `curl URL`.  All checks of a
+ * URLs, the runbook items that are a single `curl URL` and those that say
+ * "Health check:" then a `curl URL` or a bare URL.  All checks of a
  * batch run at once on libcurl's multi interface inside the one poll() loop
  * (loop.h); nothing blocks except hc_run_wait(), the headless convenience.
  * Each check records status, latency and whether the expected body
@@ -43,7 +44,8 @@ typedef struct hc_result {
 	char error[HC_ERROR_MAX]; /* why not ok, "" when ok */
 } hc_result;
 
-/* Checks from the config, then from runbook items that are a `curl URL`
+/* Checks from the config, then from runbook items that are a `curl URL` or
+ * say "Health check:" with a `curl URL` or a bare URL (rb_health_label)
  * (timeout CFG_DEFAULT_HEALTH_TIMEOUT_MS, any 2xx).  Either may be NULL. */
 size_t hc_collect(const config *cfg, const runbook *rb, hc_check **out);
 void hc_checks_free(hc_check *c, size_t n);
@@ -65,6 +67,11 @@ void hc_free(hc_batch *b);
 int hc_run_wait(loop *lp, const hc_check *checks, size_t n, hc_result *out, pgc_err *e);
 
 bool hc_all_ok(const hc_result *r, size_t n);
+/* How many of r[0..n) passed; *first_failed (when non-NULL) is the index of
+ * the first that failed, n when none did.  The console's header mark. */
+size_t hc_count_ok(const hc_result *r, size_t n, size_t *first_failed);
+/* True when a and b (n long each) differ in which checks pass. */
+bool hc_outcome_changed(const hc_result *a, const hc_result *b, size_t n);
 /* {"all_ok":bool,"checks":[{name,url,item,ok,status,latency_ms,
  *   expect_status,expect_body,body_matched,error}]}  malloc'd: the EV_HEALTH
  * payload, written by evp_health_write() (evpay.h). */

@@ -49,7 +49,8 @@ typedef struct rb_item {
 	int line;
 	rb_block *block;      /* first fenced block attached to this item, or NULL */
 	char *inline_code;    /* first `inline code` in the text, or NULL */
-	bool health_check;    /* the item is only a `curl URL` */
+	bool health_check;    /* the item is only a `curl URL`, or says
+	                       * "Health check:" then a `curl URL` or a URL */
 	char *recurring;      /* "Every 2 hours: Error logs" -> "2 hours", or NULL */
 	bool rollback;        /* inside a rollback step */
 	char *detail;         /* continuation lines under the item ("\n"-joined), or NULL */
@@ -132,6 +133,10 @@ void runbook_free(runbook *rb);
 const rb_phase *runbook_phase(const runbook *rb, const char *id);
 /* Finds an item by id ("3.7"); sets *phase_out when non-NULL. */
 const rb_item *runbook_item(const runbook *rb, const char *id, const rb_phase **phase_out);
+
+/* After an item text's "Health check:" label (any case, bold or not, also
+ * "Healthcheck:"), the rest of the text; NULL when it has none. */
+const char *rb_health_label(const char *text);
 
 /* Line-by-line lenient repair of UTF-8 that was read as Windows-1252 and
  * saved again as UTF-8.  Returns a new string when anything was repaired

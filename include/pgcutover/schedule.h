@@ -47,6 +47,15 @@ void sched_downtime_get(const runbook *rb, ledger *lg, double now, sched_downtim
  * or 0 when the step has no time or the downtime has not started. */
 double sched_step_due(const runbook *rb, size_t p, size_t s, const sched_downtime *d);
 
+/* A schedule's span in words: "4m" up to 90 minutes, then "8h29m", then
+ * past 48 hours "3d02h" (negative taken as 0).  How late, how long until:
+ * the console's step and duty words and `downtime` use it. */
+#define SCHED_SPAN_MAX 24
+void sched_fmt_span(double seconds, char *buf, size_t n);
+/* The clocks a step's words are on, named where they are shown. */
+#define SCHED_CLOCK_DOWNTIME "downtime clock"
+#define SCHED_CLOCK_WALL "wall clock"
+
 /* "2 hours", "30 min", "15 minutes", "hour", "day" -> seconds; -1 unknown. */
 int sched_parse_every(const char *text);
 

@@ -1,10 +1,12 @@
 /*
  * cmd_check.c -- `pgcutover check [--json] RUNBOOK`: parses a runbook and
  * shows how pgcutover understood it, phase by phase (items, done, steps,
- * commands, flag edits, rollback, risk, duration) plus the warnings.  Needs
+ * commands, flag edits, rollback, risk, duration), the runbook's health
+ * checks (health.c's hc_collect) and the warnings.  Needs
  * no config; when one is given (-c) or ./pgcutover.json exists, its declared
  * flags are used to recognise NAME=VALUE flag edits.  The --json shape is an
  * interface documented in pgcutover(1); keep it stable.
+ * The table fits $COLUMNS, the terminal or 80 columns, cutting long cells.
  * Exit: 0 ok, 64 usage, 65 bad runbook, 66 missing file.
  */
 #include "config.h"
@@ -12,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
+#include "pgcutover/health.h"
 
 static void add_str_or_null(cJSON *o, const char *key, const char *v)
 {
@@ -66,6 +70,16 @@ static int print_json(const runbook *rb)
 	cJSON *secs = cJSON_AddArrayToObject(root, "sections");
 	for (size_t i = 0; i < rb->n_sections; i++)
 		cJSON_AddItemToArray(secs, cJSON_CreateString(rb->sections[i].title));
+	hc_check *hc;
+	size_t n_hc = hc_collect(NULL, rb, &hc);
+	cJSON *hcs = cJSON_AddArrayToObject(root, "health_checks");
+	for (size_t i = 0; i < n_hc; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "item", hc[i].item);
+		cJSON_AddStringToObject(o, "url", hc[i].url);
+		cJSON_AddItemToArray(hcs, o);
+	}
+	hc_checks_free(hc, n_hc);
 	cJSON *warn = cJSON_AddArrayToObject(root, "warnings");
 	for (size_t i = 0; i < rb->n_warnings; i++)
 		cJSON_AddItemToArray(warn, cJSON_CreateString(rb->warnings[i]));
@@ -84,6 +98,69 @@ static void put_safe(const char *s)
 	free(t);
 }
 
+/* The table's width: $COLUMNS, else the terminal's, else 80. */
+#define CHECK_DEFAULT_COLS 80
+#define CHECK_RISK_MAX 10     /* a cell wider than this is cut */
+#define CHECK_DUR_MAX 14
+#define CHECK_TITLE_MIN 12
+
+static int table_width(void)
+{
+	const char *c = getenv("COLUMNS");
+	if (c && *c) {
+		char *end;
+		long v = strtol(c, &end, 10);
+		if (!*end && v > 0 && v < 10000)
+			return (int)v;
+	}
+	struct winsize ws;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return CHECK_DEFAULT_COLS;
+}
+
+/* Columns of UTF-8 text (one a character: the runbook's text is mostly
+ * Latin). */
+static int text_cols(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* s (sanitized, malloc'd) cut to cols columns, "..." at the cut; padded to
+ * cols when pad. */
+static char *cell(const char *text, int cols, bool pad)
+{
+	char *t = pgc_sanitize(text ? text : "-");
+	if (cols < 1)
+		cols = 1;
+	if (text_cols(t) > cols) {
+		int keep = cols > 3 ? cols - 3 : cols, n = 0;
+		char *p = t;
+		for (; *p; p++) {
+			if (((unsigned char)*p & 0xC0) != 0x80 && n++ == keep)
+				break;
+		}
+		*p = '\0';
+		if (cols > 3) {
+			char *u = xasprintf("%s...", t);
+			free(t);
+			t = u;
+		}
+	}
+	if (pad) {
+		int w = text_cols(t);
+		if (w < cols) {
+			char *u = xasprintf("%s%*s", t, cols - w, "");
+			free(t);
+			t = u;
+		}
+	}
+	return t;
+}
+
 static int print_human(const runbook *rb)
 {
 	put_safe(*rb->title ? rb->title : "(untitled runbook)");
@@ -97,20 +174,60 @@ static int print_human(const runbook *rb)
 	for (size_t i = 0; i < rb->n_phases; i++)
 		if ((int)strlen(rb->phases[i].id) > idw)
 			idw = (int)strlen(rb->phases[i].id);
-	printf("\n%-*s %5s %5s %5s %5s %5s %8s  %-8s %-12s %s\n", idw,
-	       "PHASE", "ITEMS", "DONE", "STEPS", "CMDS", "FLAGS", "ROLLBACK", "RISK", "DURATION", "TITLE");
+	/* RISK and DURATION as wide as their longest cell, within a cap; the
+	 * title takes what is left of the width, and the risk and duration
+	 * give back room (down to their headings) before it goes under
+	 * CHECK_TITLE_MIN; what does not fit is cut with "..." */
+	int riskw = (int)strlen("RISK"), durw = (int)strlen("DURATION"), longest_title = 0;
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		char *r = pgc_sanitize(rb->phases[i].risk ? rb->phases[i].risk : "-");
+		char *d = pgc_sanitize(rb->phases[i].duration ? rb->phases[i].duration : "-");
+		char *t = pgc_sanitize(rb->phases[i].title);
+		int rw = text_cols(r), dw = text_cols(d), tw = text_cols(t);
+		riskw = rw > riskw ? rw : riskw;
+		durw = dw > durw ? dw : durw;
+		longest_title = tw > longest_title ? tw : longest_title;
+		free(r);
+		free(d);
+		free(t);
+	}
+	int cols = table_width();
+	int fixed = idw + 5 * 6 + 11;   /* id, five numbers, ROLLBACK and their gaps */
+	if (fixed + riskw + 1 + durw + 1 + longest_title > cols) {
+		/* not all whole: risk and duration within their caps first */
+		riskw = riskw < CHECK_RISK_MAX ? riskw : CHECK_RISK_MAX;
+		durw = durw < CHECK_DUR_MAX ? durw : CHECK_DUR_MAX;
+	}
+	int titlew = cols - fixed - riskw - 1 - durw - 1;
+	while (titlew < CHECK_TITLE_MIN && (durw > (int)strlen("DURATION") || riskw > (int)strlen("RISK"))) {
+		if (durw > (int)strlen("DURATION"))
+			durw--;
+		else
+			riskw--;
+		titlew++;
+	}
+	/* too narrow for a title column: each title on a line of its own */
+	bool title_below = titlew < CHECK_TITLE_MIN;
+	if (title_below)
+		titlew = cols - 4 > CHECK_TITLE_MIN ? cols - 4 : CHECK_TITLE_MIN;
+	printf("\n%-*s %5s %5s %5s %5s %5s %8s  %-*s %-*s%s\n", idw,
+	       "PHASE", "ITEMS", "DONE", "STEPS", "CMDS", "FLAGS", "ROLLBACK", riskw, "RISK", durw, "DURATION",
+	       title_below ? "" : " TITLE");
 	size_t done = 0, steps = 0, cmds = 0, flags = 0;
 	for (size_t i = 0; i < rb->n_phases; i++) {
 		const rb_phase *ph = &rb->phases[i];
 		printf("%-*s %5zu %5d %5zu %5d %5zu %8s  ", idw, ph->id, ph->n_items, ph->done, ph->n_steps,
 		       ph->commands, phase_flag_edits(ph), ph->has_rollback ? "yes" : "-");
-		char *risk = pgc_sanitize(ph->risk ? ph->risk : "-");
-		char *dur = pgc_sanitize(ph->duration ? ph->duration : "-");
-		printf("%-8s %-12s ", risk, dur);
+		char *risk = cell(ph->risk, riskw, true);
+		char *dur = cell(ph->duration, durw, true);
+		char *title = cell(ph->title, titlew, false);
+		if (title_below)
+			printf("%s %s\n    %s\n", risk, dur, title);
+		else
+			printf("%s %s %s\n", risk, dur, title);
 		free(risk);
 		free(dur);
-		put_safe(ph->title);
-		printf("\n");
+		free(title);
 		done += (size_t)ph->done;
 		steps += ph->n_steps;
 		cmds += (size_t)ph->commands;
@@ -121,6 +238,19 @@ static int print_human(const runbook *rb)
 	if (rb->n_sections)
 		printf(", %zu context section%s", rb->n_sections, rb->n_sections == 1 ? "" : "s");
 	printf("\n");
+	hc_check *hc;
+	size_t n_hc = hc_collect(NULL, rb, &hc);
+	if (n_hc) {
+		printf("health checks from the runbook:");
+		for (size_t i = 0; i < n_hc; i++) {
+			printf("%s %s ", i ? "," : "", hc[i].item);
+			put_safe(hc[i].url);
+		}
+		printf("\n");
+	} else {
+		printf("health checks from the runbook: none\n");
+	}
+	hc_checks_free(hc, n_hc);
 	if (rb->n_warnings) {
 		printf("\n%zu warning%s:\n", rb->n_warnings, rb->n_warnings == 1 ? "" : "s");
 		for (size_t i = 0; i < rb->n_warnings; i++) {

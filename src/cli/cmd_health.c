@@ -1,9 +1,11 @@
 /*
  * cmd_health.c -- `pgcutover health [--json]`: runs every HTTP health check
  * (the config's "health" list and the runbook items that are a single
- * `curl URL`) at once on curl multi (health.c), prints status and latency,
- * records one "health" event, and exits 0 only when all of them pass
- * (1 when one fails).
+ * `curl URL` or say "Health check:" with one) at once on curl multi
+ * (health.c), prints status and latency, records one "health" event, and
+ * exits 0 only when all of them pass (1 when one fails).  With no check at
+ * all it says so on stderr, records nothing and exits 78 (PGC_EXIT_CONFIG):
+ * nothing checked is not "all ok".
  */
 #include "config.h"
 #include <stdio.h>
@@ -22,10 +24,17 @@ int cmd_health(const cli_args *a, cli_opts *o)
 		return rc;
 	hc_check *checks;
 	size_t n = hc_collect(ctx.cfg, ctx.rb, &checks);
-	hc_result *res = xcalloc(n ? n : 1, sizeof *res);
+	if (n == 0) {
+		fprintf(stderr, "pgcutover: no health checks: add \"health\" to the config, or a runbook item "
+		                "`curl URL` or \"Health check: `curl URL`\"; nothing checked, nothing recorded\n");
+		hc_checks_free(checks, n);
+		cli_unload(&ctx);
+		return PGC_EXIT_CONFIG;
+	}
+	hc_result *res = xcalloc(n, sizeof *res);
 	pgc_err e = {0};
 	loop *lp = loop_new();
-	if (n > 0 && hc_run_wait(lp, checks, n, res, &e) < 0) {
+	if (hc_run_wait(lp, checks, n, res, &e) < 0) {
 		rc = cli_report(&e);
 		goto out;
 	}
@@ -35,8 +44,6 @@ int cmd_health(const cli_args *a, cli_opts *o)
 		char *js = hc_results_json(checks, res, n);
 		printf("%s\n", js);
 		free(js);
-	} else if (n == 0) {
-		printf("no health checks: add \"health\" to the config or a `curl URL` item to the runbook\n");
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			char *name = pgc_sanitize(checks[i].name);

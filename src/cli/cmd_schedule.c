@@ -72,7 +72,9 @@ static int downtime_print(const cli_ctx *ctx, bool json)
 	cJSON_ArrayForEach(l, late) {
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(l, "step"), *ls = cJSON_GetObjectItemCaseSensitive(l, "late_s");
 		char *safe = pgc_sanitize(cJSON_GetStringValue(s));
-		printf("late     %s by %d min\n", safe, (int)(ls->valuedouble / 60));
+		char span[SCHED_SPAN_MAX];
+		sched_fmt_span(ls->valuedouble, span, sizeof span);
+		printf("late     %s by %s on the %s\n", safe, span, SCHED_CLOCK_DOWNTIME);
 		free(safe);
 	}
 	cJSON_Delete(dj);
@@ -164,8 +166,13 @@ int cmd_due(const cli_args *a, cli_opts *o)
 			if (d->next_due > 0)
 				pgc_iso8601(d->next_due, when, sizeof when);
 			char *text = pgc_sanitize(it->text ? it->text : "");
-			printf("%-8s every %-10s %-8s %s  %s\n", it->id, it->recurring,
-			       !d->active ? "inactive" : d->overdue ? "OVERDUE" : "due", d->active ? when : "-", text);
+			char span[SCHED_SPAN_MAX], rel[SCHED_SPAN_MAX + 32] = "";
+			if (d->active && d->next_due > 0) {
+				sched_fmt_span(d->overdue ? now - d->next_due : d->next_due - now, span, sizeof span);
+				snprintf(rel, sizeof rel, " (%s %s)", d->overdue ? "late" : "in", span);
+			}
+			printf("%-8s every %-10s %-8s %s%s  %s\n", it->id, it->recurring,
+			       !d->active ? "inactive" : d->overdue ? "OVERDUE" : "due", d->active ? when : "-", rel, text);
 			free(text);
 		}
 	}

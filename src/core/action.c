@@ -543,6 +543,252 @@ size_t act_used_vars(const char *text, char ***names_out)
 }
 
 /* ------------------------------------------------------------------ */
+/* pre-flight: the commands a block names that are not there */
+
+/* Words that are not programs: the shell's keywords and builtins. */
+static bool shell_word(const char *w)
+{
+	static const char *const words[] = {
+		"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
+		"in", "function", "select", "time", "{", "}", "!", "[[", "]]", "[", "test", ":", ".",
+		"source", "alias", "bg", "bind", "break", "builtin", "cd", "command", "continue", "declare",
+		"dirs", "echo", "enable", "eval", "exec", "exit", "export", "false", "fc", "fg", "getopts",
+		"hash", "help", "history", "jobs", "kill", "let", "local", "logout", "mapfile", "popd",
+		"printf", "pushd", "pwd", "read", "readarray", "readonly", "return", "set", "shift",
+		"shopt", "suspend", "trap", "true", "type", "typeset", "ulimit", "umask", "unalias",
+		"unset", "wait", NULL,
+	};
+	for (const char *const *k = words; *k; k++)
+		if (strcmp(*k, w) == 0)
+			return true;
+	return false;
+}
+
+/* Keywords after which the next word is a command again. */
+static bool leads_command(const char *w)
+{
+	static const char *const words[] = {"if", "then", "else", "elif", "while", "until", "do",
+	                                    "!", "time", "{", NULL};
+	for (const char *const *k = words; *k; k++)
+		if (strcmp(*k, w) == 0)
+			return true;
+	return false;
+}
+
+static bool is_assignment(const char *w)
+{
+	if (!name_start(*w))
+		return false;
+	while (name_char(*w))
+		w++;
+	return *w == '=' || (*w == '+' && w[1] == '=');
+}
+
+typedef struct pf_word {
+	char *text;
+	bool dynamic;      /* holds $ or `: not known before it runs */
+	char before;       /* the separator that ended the word before it, or 0 */
+	char after;        /* '(' or ')' right after the word, else 0 */
+} pf_word;
+
+/* Splits text into words, a separator (';', '|', '&', '(', ')', '\n')
+ * ending a command; here-documents and comments are skipped. */
+static size_t pf_words(const char *text, pf_word **out)
+{
+	pf_word *v = NULL;
+	size_t n = 0;
+	strbuf w;
+	sb_init(&w);
+	bool in_word = false, dynamic = false;
+	char quote = 0, sep = '\n';
+	char heredoc[64] = "";
+	bool want_delim = false;
+	for (const char *p = text;; p++) {
+		char c = *p;
+		if (c && quote) {
+			if (c == quote)
+				quote = 0;
+			else {
+				if (quote == '"' && (c == '$' || c == '`'))
+					dynamic = true;
+				sb_putc(&w, c);
+			}
+			continue;
+		}
+		if (c == '\\' && p[1] == '\n') {
+			p++;
+			continue;
+		}
+		if (c == '\\' && p[1]) {
+			sb_putc(&w, *++p);
+			in_word = true;
+			continue;
+		}
+		if (c == '\'' || c == '"') {
+			quote = c;
+			in_word = true;
+			continue;
+		}
+		if (c == '#' && !in_word) {
+			while (p[1] && p[1] != '\n')
+				p++;
+			continue;
+		}
+		bool ends = !c || c == ' ' || c == '\t' || strchr(";|&()\n<>", c);
+		if (!ends) {
+			if (c == '$' || c == '`')
+				dynamic = true;
+			sb_putc(&w, c);
+			in_word = true;
+			continue;
+		}
+		if (in_word) {
+			char *t = sb_steal(&w);
+			sb_init(&w);
+			if (want_delim) {
+				snprintf(heredoc, sizeof heredoc, "%s", t[0] == '-' ? t + 1 : t);
+				want_delim = false;
+				free(t);
+			} else {
+				v = xrealloc(v, (n + 1) * sizeof *v);
+				v[n++] = (pf_word){t, dynamic, sep, (c == '(' || c == ')') ? c : 0};
+				sep = 0;
+			}
+			in_word = false;
+			dynamic = false;
+		}
+		if (!c)
+			break;
+		if (c == '<' && p[1] == '<' && p[2] != '<') {
+			want_delim = true;
+			p++;
+			if (p[1] == '-')
+				p++;
+			continue;
+		}
+		if (c == '<' || c == '>') {
+			/* a redirection: the word after it is a file, not a command */
+			while (p[1] == '>' || p[1] == '&' || p[1] == '|')
+				p++;
+			while (p[1] == ' ' || p[1] == '\t')
+				p++;
+			while (p[1] && !strchr(" \t\n;|&()<>", p[1]))
+				p++;
+			continue;
+		}
+		if (c != ' ' && c != '\t')
+			sep = c;
+		if (c == '\n' && heredoc[0]) {
+			/* skip the here-document's lines up to its delimiter */
+			const char *line = p + 1;
+			for (;;) {
+				const char *nl = strchr(line, '\n');
+				size_t len = nl ? (size_t)(nl - line) : strlen(line);
+				const char *t = line;
+				while (*t == '\t' && len > 0) {
+					t++;
+					len--;
+				}
+				if ((len == strlen(heredoc) && strncmp(t, heredoc, len) == 0) || !nl) {
+					p = nl ? nl - 1 : line + strlen(line) - 1;
+					break;
+				}
+				line = nl + 1;
+			}
+			heredoc[0] = '\0';
+		}
+	}
+	sb_free(&w);
+	*out = v;
+	return n;
+}
+
+/* Where the shell would find name, or why it would not: NULL when found. */
+static char *pf_missing(const char *name, const char *workdir)
+{
+	if (strchr(name, '/')) {
+		char *path = name[0] == '/' || !workdir ? xstrdup(name) : xasprintf("%s/%s", workdir, name);
+		char *why = NULL;
+		if (access(path, F_OK) != 0)
+			why = xasprintf("%s not found%s%s", name, name[0] == '/' ? "" : " in ", name[0] == '/' ? "" : workdir);
+		else if (access(path, X_OK) != 0)
+			why = xasprintf("%s is not executable", name);
+		free(path);
+		return why;
+	}
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/bin:/bin";
+	for (const char *d = path; d;) {
+		const char *colon = strchr(d, ':');
+		size_t len = colon ? (size_t)(colon - d) : strlen(d);
+		char *full = xasprintf("%.*s/%s", (int)len, len ? d : ".", name);
+		bool there = access(full, X_OK) == 0;
+		free(full);
+		if (there)
+			return NULL;
+		d = colon ? colon + 1 : NULL;
+	}
+	return xasprintf("%s not on PATH", name);
+}
+
+size_t act_preflight(const char *text, const char *workdir, char ***out)
+{
+	char **found = NULL, **funcs = NULL;
+	size_t n_found = 0, n_funcs = 0;
+	pf_word *w;
+	size_t n = pf_words(text ? text : "", &w);
+	/* functions the block defines: "name() {" or "function name" */
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].after == '(')
+			strv_push(&funcs, &n_funcs, w[i].text);
+		if (strcmp(w[i].text, "function") == 0 && i + 1 < n)
+			strv_push(&funcs, &n_funcs, w[i + 1].text);
+	}
+	bool at_start = true, skip_command = false;
+	char **names = NULL;
+	size_t n_names = 0;
+	for (size_t i = 0; i < n; i++) {
+		const pf_word *x = &w[i];
+		if (x->before) {
+			at_start = true;
+			skip_command = false;
+		}
+		if (!at_start || skip_command)
+			continue;
+		if (is_assignment(x->text) && !x->dynamic)
+			continue;   /* NAME=value cmd */
+		if (leads_command(x->text))
+			continue;
+		at_start = false;
+		if (strcmp(x->text, "for") == 0 || strcmp(x->text, "case") == 0 || strcmp(x->text, "select") == 0 ||
+		    strcmp(x->text, "function") == 0) {
+			skip_command = true;
+			continue;
+		}
+		if (x->dynamic || !x->text[0] || x->after || shell_word(x->text) ||
+		    strv_has(funcs, n_funcs, x->text) || strv_has(names, n_names, x->text))
+			continue;   /* a case pattern "a)", a definition "f()" */
+		strv_push(&names, &n_names, x->text);
+		char *why = pf_missing(x->text, workdir);
+		if (why)
+			strv_push(&found, &n_found, why);
+		free(why);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(w[i].text);
+	free(w);
+	for (size_t i = 0; i < n_funcs; i++)
+		free(funcs[i]);
+	free(funcs);
+	for (size_t i = 0; i < n_names; i++)
+		free(names[i]);
+	free(names);
+	*out = found;
+	return n_found;
+}
+
+/* ------------------------------------------------------------------ */
 /* plans */
 
 bool act_is_declared_flag(const config *cfg, const runbook *rb, const char *name)
@@ -735,6 +981,20 @@ int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
 		}
 		free(used);
 	}
+
+	/* Programs the block names that are not there (pm2 not on PATH). */
+	for (size_t i = 0; i < p->n_segs; i++) {
+		if (p->segs[i].kind != ACT_SEG_SHELL)
+			continue;
+		char **miss;
+		size_t n = act_preflight(p->segs[i].text, p->workdir, &miss);
+		for (size_t k = 0; k < n; k++) {
+			if (!strv_has(p->preflight, p->n_preflight, miss[k]))
+				strv_push(&p->preflight, &p->n_preflight, miss[k]);
+			free(miss[k]);
+		}
+		free(miss);
+	}
 	*out = p;
 	return 0;
 }
@@ -806,6 +1066,9 @@ void act_plan_free(act_plan *p)
 	for (size_t i = 0; i < p->n_missing_vars; i++)
 		free(p->missing_vars[i]);
 	free(p->missing_vars);
+	for (size_t i = 0; i < p->n_preflight; i++)
+		free(p->preflight[i]);
+	free(p->preflight);
 	for (size_t i = 0; i < p->n_vars; i++) {
 		free(p->vars[i].name);
 		free(p->vars[i].value);
@@ -909,6 +1172,12 @@ char *act_plan_json(const act_plan *p)
 	cJSON *mv = cJSON_AddArrayToObject(o, "missing_vars");
 	for (size_t i = 0; i < p->n_missing_vars; i++)
 		cJSON_AddItemToArray(mv, cJSON_CreateString(p->missing_vars[i]));
+	cJSON *pf = cJSON_AddArrayToObject(o, "preflight");
+	for (size_t i = 0; i < p->n_preflight; i++) {
+		char *t = clean_str(m, p->preflight[i]);
+		cJSON_AddItemToArray(pf, cJSON_CreateString(t));
+		free(t);
+	}
 	char *out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	act_masker_free(m);
@@ -963,6 +1232,11 @@ char *act_plan_describe(const act_plan *p)
 	}
 	for (size_t i = 0; i < p->n_missing_vars; i++)
 		sb_printf(&b, "  needs a value for $%s (not in the environment)\n", p->missing_vars[i]);
+	for (size_t i = 0; i < p->n_preflight; i++) {
+		char *t = clean_str(m, p->preflight[i]);
+		sb_printf(&b, "  pre-flight: %s\n", t);
+		free(t);
+	}
 	act_masker_free(m);
 	return sb_steal(&b);
 }

@@ -123,6 +123,22 @@ char *hc_curl_url(const char *command)
 	return url;
 }
 
+/* The first http:// or https:// URL in text, up to a space, backtick or
+ * quote (a "Health check: http://host/health" item), or NULL. */
+static char *bare_url(const char *text)
+{
+	if (!text)
+		return NULL;
+	const char *a = strstr(text, "http://"), *b = strstr(text, "https://");
+	const char *u = a && (!b || a < b) ? a : b;
+	if (!u)
+		return NULL;
+	size_t n = strcspn(u, " \t\n`'\"<>)");
+	while (n > 0 && (u[n - 1] == '.' || u[n - 1] == ',' || u[n - 1] == '*'))
+		n--;
+	return xstrndup(u, n);
+}
+
 static hc_check *push_check(hc_check **v, size_t *n)
 {
 	*v = xrealloc(*v, (*n + 1) * sizeof **v);
@@ -155,6 +171,8 @@ size_t hc_collect(const config *cfg, const runbook *rb, hc_check **out)
 				url = hc_curl_url(it->text);
 			if (!url && it->block)
 				url = hc_curl_url(it->block->text);
+			if (!url && rb_health_label(it->text))
+				url = bare_url(rb_health_label(it->text));
 			if (!url)
 				continue;
 			hc_check *c = push_check(&v, &n);
@@ -428,6 +446,28 @@ bool hc_all_ok(const hc_result *r, size_t n)
 		if (!r[i].ok)
 			return false;
 	return true;
+}
+
+size_t hc_count_ok(const hc_result *r, size_t n, size_t *first_failed)
+{
+	size_t ok = 0;
+	if (first_failed)
+		*first_failed = n;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].ok)
+			ok++;
+		else if (first_failed && *first_failed == n)
+			*first_failed = i;
+	}
+	return ok;
+}
+
+bool hc_outcome_changed(const hc_result *a, const hc_result *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].ok != b[i].ok)
+			return true;
+	return false;
 }
 
 char *hc_results_json(const hc_check *c, const hc_result *r, size_t n)

@@ -868,8 +868,26 @@ static rb_mark mark_kind(const char *m)
 	return RB_MARK_OTHER;
 }
 
+const char *rb_health_label(const char *text)
+{
+	static const char *const labels[] = {"health check:", "healthcheck:", "health-check:", NULL};
+	const char *s = text;
+	while (*s == '*' || *s == '_')
+		s++;
+	for (const char *const *l = labels; *l; l++) {
+		size_t n = strlen(*l);
+		if (strncasecmp(s, *l, n) == 0) {
+			s += n;
+			while (*s == '*' || *s == '_' || *s == ' ' || *s == '\t')
+				s++;
+			return s;
+		}
+	}
+	return NULL;
+}
+
 /* Decorations an item's text may carry: "Every 2 hours: X", inline code,
- * a bare `curl URL` health check. */
+ * a bare `curl URL` health check, a "Health check: `curl URL`" one. */
 static void item_extras(rb_item *it)
 {
 	const char *t = it->text;
@@ -887,6 +905,9 @@ static void item_extras(rb_item *it)
 	}
 	if (!it->health_check && strncmp(t, "curl ", 5) == 0 && !strchr(t, '`') &&
 	    (strstr(t, "http://") || strstr(t, "https://")) && !strstr(t, " && ") && !strchr(t, '|'))
+		it->health_check = true;
+	/* "Health check: `curl http://...`" or "Health check: http://..." */
+	if (!it->health_check && rb_health_label(t) && (strstr(t, "http://") || strstr(t, "https://")))
 		it->health_check = true;
 	const char *s = t;
 	while (*s == '*' || *s == '_')

@@ -188,3 +188,14 @@ size_t sched_duties(const runbook *rb, ledger *lg, double now, sched_duty **out)
 	}
 	return n;
 }
+
+void sched_fmt_span(double seconds, char *buf, size_t n)
+{
+	long m = seconds > 0 ? (long)(seconds / 60) : 0;
+	if (m <= 90)
+		snprintf(buf, n, "%ldm", m);
+	else if (m <= 48 * 60)
+		snprintf(buf, n, "%ldh%02ldm", m / 60, m % 60);
+	else
+		snprintf(buf, n, "%ldd%02ldh", m / (24 * 60), (m / 60) % 24);
+}

@@ -276,10 +276,10 @@ static void step_schedule(ui_ctx *u, size_t s_idx, const rb_step *st, bool done,
 			return;
 		double t = dtm.running ? pgc_now() : dtm.end;
 		size_t l = strlen(buf);
-		if (t > due)
-			snprintf(buf + l, n - l, " %s late %dm", ui_glyph_str(u, UI_G_BULLET), (int)((t - due) / 60));
-		else
-			snprintf(buf + l, n - l, " %s due in %dm", ui_glyph_str(u, UI_G_BULLET), (int)((due - t) / 60));
+		char span[SCHED_SPAN_MAX];
+		sched_fmt_span(t > due ? t - due : due - t, span, sizeof span);
+		snprintf(buf + l, n - l, " %s %s %s (%s)", ui_glyph_str(u, UI_G_BULLET), t > due ? "late" : "due in", span,
+		         SCHED_CLOCK_DOWNTIME);
 		return;
 	}
 	int at = parse_hhmm(st->at[0] ? st->at : st->window_from);
@@ -293,12 +293,16 @@ static void step_schedule(ui_ctx *u, size_t s_idx, const rb_step *st, bool done,
 		end = at;
 	int ahead = (at - now + MINUTES_PER_DAY) % MINUTES_PER_DAY;
 	size_t l = strlen(buf);
-	if (now >= at && now < end)
-		snprintf(buf + l, n - l, " %s now", ui_glyph_str(u, UI_G_BULLET));
-	else if (now >= end && now - end < MINUTES_PER_DAY / 2)
-		snprintf(buf + l, n - l, " %s late %dm", ui_glyph_str(u, UI_G_BULLET), now - end);
-	else
-		snprintf(buf + l, n - l, " %s in %dh%02dm", ui_glyph_str(u, UI_G_BULLET), ahead / 60, ahead % 60);
+	char span[SCHED_SPAN_MAX];
+	if (now >= at && now < end) {
+		snprintf(buf + l, n - l, " %s now (%s)", ui_glyph_str(u, UI_G_BULLET), SCHED_CLOCK_WALL);
+	} else if (now >= end && now - end < MINUTES_PER_DAY / 2) {
+		sched_fmt_span((now - end) * 60.0, span, sizeof span);
+		snprintf(buf + l, n - l, " %s late %s (%s)", ui_glyph_str(u, UI_G_BULLET), span, SCHED_CLOCK_WALL);
+	} else {
+		sched_fmt_span(ahead * 60.0, span, sizeof span);
+		snprintf(buf + l, n - l, " %s in %s (%s)", ui_glyph_str(u, UI_G_BULLET), span, SCHED_CLOCK_WALL);
+	}
 }
 
 static const char *mark_str(const rb_item *it, bool done, char *buf, size_t n)
@@ -373,8 +377,10 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 			char clock[16];
 			ui_fmt_clock(due, clock, sizeof clock, false);
 			overdue = now > due;
+			char span[SCHED_SPAN_MAX];
+			sched_fmt_span(now - due, span, sizeof span);
 			if (overdue)
-				rl += (size_t)snprintf(right + rl, sizeof right - rl, "OVERDUE %dm (u) ", (int)((now - due) / 60));
+				rl += (size_t)snprintf(right + rl, sizeof right - rl, "OVERDUE %s (u) ", span);
 			else
 				rl += (size_t)snprintf(right + rl, sizeof right - rl, "next %s ", clock);
 		}

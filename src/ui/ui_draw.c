@@ -33,6 +33,7 @@ static const char *const glyph_utf8[UI_G_N] = {
 	[UI_G_RUN_OK] = "\xe2\x9c\x93",         /* ✓ */
 	[UI_G_RUN_FAILED] = "\xe2\x9c\x97",     /* ✗ */
 	[UI_G_RUNNING] = "\xe2\x9f\xb3",        /* ⟳ */
+	[UI_G_HEALTH_OK] = "\xe2\x99\xa5",      /* ♥ */
 };
 
 static const char *const glyph_ascii[UI_G_N] = {
@@ -42,6 +43,7 @@ static const char *const glyph_ascii[UI_G_N] = {
 	[UI_G_VLINE] = "|", [UI_G_ELLIPSIS] = "~", [UI_G_BULLET] = "-",
 	[UI_G_CMD] = "$", [UI_G_NOTE] = "n", [UI_G_TIMES] = "x",
 	[UI_G_RUN_OK] = "v", [UI_G_RUN_FAILED] = "x", [UI_G_RUNNING] = "~",
+	[UI_G_HEALTH_OK] = "ok",
 };
 
 const char *ui_glyph_str(const ui_ctx *u, ui_glyph g)

@@ -1,7 +1,8 @@
 /*
  * ui_header.c -- the two header lines: the migration's title, source and
  * target, the mode (DRIVER / MONITOR / REPLAY, in colour and in words),
- * operator@host, the wall clock, the phase in progress (or the phases, when
+ * operator@host, the wall clock, the health checks' mark (ui_health_mark),
+ * the phase in progress (or the phases, when
  * several are; ledger_current_words) with its time, and the downtime
  * clock (schedule.h): planned from the runbook's cutover window, running
  * from the downtime_start event (D) or the first tick inside the window,
@@ -125,6 +126,14 @@ void ui_header_draw(ui_ctx *u)
 		snprintf(run, sizeof run, "%s %s %s", ui_glyph_str(u, UI_G_RUNNING), u->rb->phases[rp].items[ri].id, d);
 		mx = ui_put_right(u, w, 0, mx - 2, run, A_BOLD, ui_pair(u, UI_C_ACCENT));
 	}
+
+	/* the health checks' last run (re-run in the background): "♥ 3/3",
+	 * "✗ 2/3 api" */
+	char hm[96];
+	bool hfail;
+	ui_health_mark(u, width / 4, hm, sizeof hm, &hfail);
+	if (hm[0])
+		mx = ui_put_right(u, w, 0, mx - 2, hm, hfail ? A_BOLD : 0, ui_pair(u, hfail ? UI_C_WARN : UI_C_DONE));
 
 	char title[400];
 	snprintf(title, sizeof title, "pgcutover %s %s", ui_glyph_str(u, UI_G_VLINE),

@@ -70,8 +70,60 @@ void ui_flags_open(ui_ctx *u)
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
+static void health_poll(ui_ctx *u);
+
+/* ---- the config file, reloaded on change ---- */
+
+/* What reloads: everything read from u->s.cfg when it is used (commands'
+ * workdir, shell, timeouts and variables, flags and env_file, health
+ * checks, point of no return, phase gates).  What takes a restart: the
+ * runbook path, the state, the source and target, tables and notify (the
+ * counts, parity and notify services keep the config they started with,
+ * and are never handed a freed one: reloaded configs live until exit). */
+static void config_poll(ui_ctx *u)
+{
+	ui_panels *p = &u->panels;
+	const config *cur = u->s.cfg;
+	if (!cur || !cur->path || u->replay)
+		return;
+	double now = pgc_now();
+	if (p->cfg_watched && now - p->cfg_checked_at < UI_CONFIG_CHECK_S)
+		return;
+	p->cfg_checked_at = now;
+	envfile_stamp st;
+	if (envfile_stat(cur->path, &st, NULL) < 0 || !st.exists)
+		return;
+	if (!p->cfg_watched) {
+		p->cfg_stamp = st;
+		p->cfg_watched = true;
+		return;
+	}
+	if (envfile_stamp_equal(&st, &p->cfg_stamp))
+		return;
+	p->cfg_stamp = st;   /* a bad file is reported once, not every check */
+	config *nc = NULL;
+	pgc_err e = {0};
+	if (config_load(cur->path, &nc, &e) < 0) {
+		ui_status(u, "config changed but NOT reloaded, the old one stays: %.300s", e.msg);
+		return;
+	}
+	bool restart = !cur->runbook != !nc->runbook || (cur->runbook && strcmp(cur->runbook, nc->runbook) != 0) ||
+	               !cur->state != !nc->state || (cur->state && strcmp(cur->state, nc->state) != 0);
+	p->cfg_kept = xrealloc(p->cfg_kept, (p->n_cfg_kept + 1) * sizeof *p->cfg_kept);
+	p->cfg_kept[p->n_cfg_kept++] = nc;
+	u->s.cfg = nc;
+	p->hc_stale = true;
+	if (u->overlay == &ui_scr_flags)
+		flags_reload(u);
+	ui_status(u, "config reloaded%s; source, target, tables and notify take a restart",
+	          restart ? " (the runbook or state path changed: that takes a restart)" : "");
+	ui_mark(u, UI_DIRTY_ALL);
+}
+
 void ui_panels_poll(ui_ctx *u)
 {
+	config_poll(u);
+	health_poll(u);
 	if (u->overlay == &ui_scr_flags && pgc_now() - u->panels.flags_read_at >= FLAGS_REREAD_S) {
 		flags_reload(u);
 		ui_mark(u, UI_DIRTY_OVERLAY);
@@ -216,6 +268,10 @@ static void health_done(void *ud, hc_batch *b)
 	ui_ctx *u = ud;
 	ui_panels *p = &u->panels;
 	const hc_result *r = hc_results(b);
+	/* an automatic run is recorded only when which checks pass changed:
+	 * the log says when the app went down, not every minute that it is */
+	bool changed = p->hc_runs > 0 && hc_outcome_changed(p->hc_last, r, p->n_hc);
+	bool record = p->hc_record_next || changed;
 	p->hc_last = xrealloc(p->hc_last, p->n_hc * sizeof *p->hc_last);
 	memcpy(p->hc_last, r, p->n_hc * sizeof *r);
 	/* history: newest last, UI_HEALTH_HISTORY runs */
@@ -230,7 +286,8 @@ static void health_done(void *ud, hc_batch *b)
 		h[len + 1] = '\0';
 	}
 	p->hc_runs++;
-	if (!ui_read_only(u)) {
+	p->hc_ended = pgc_now();
+	if (record && !ui_read_only(u)) {
 		pgc_err e = {0};
 		if (hc_record(u->s.st, p->hc, r, p->n_hc, &e) < 0)
 			ui_status(u, "health NOT recorded: %.200s", e.msg);
@@ -238,38 +295,117 @@ static void health_done(void *ud, hc_batch *b)
 	}
 	p->hc_finish = true;   /* the batch is freed on the next turn */
 	bool all = hc_all_ok(r, p->n_hc);
-	ui_status(u, "health: %s", all ? "all checks pass" : "some checks FAIL");
+	if (record)
+		ui_status(u, "health%s: %s", p->hc_record_next ? "" : " changed", all ? "all checks pass" : "some checks FAIL");
+	p->hc_record_next = false;
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
-void ui_health_open(ui_ctx *u)
+static void health_collect(ui_ctx *u)
 {
 	ui_panels *p = &u->panels;
-	if (!p->hc) {
-		p->n_hc = hc_collect(u->s.cfg, u->rb, &p->hc);
-		p->hc_hist = xcalloc(p->n_hc ? p->n_hc : 1, sizeof *p->hc_hist);
+	if (p->hc_stale && !(p->batch && !p->hc_finish)) {
+		/* the config was reloaded: its checks, from a fresh history */
+		hc_free(p->batch);
+		p->batch = NULL;
 		for (size_t i = 0; i < p->n_hc; i++)
-			p->hc_hist[i] = xcalloc(UI_HEALTH_HISTORY + 2, 1);
+			free(p->hc_hist[i]);
+		free(p->hc_hist);
+		free(p->hc_last);
+		hc_checks_free(p->hc, p->n_hc);
+		p->hc_hist = NULL;
+		p->hc_last = NULL;
+		p->hc = NULL;
+		p->n_hc = 0;
+		p->hc_runs = 0;
+		p->hc_ended = 0;
+		p->hc_collected = false;
+		p->hc_stale = false;
+		ui_list_init(&p->hc_list, false);
 	}
-	if (!p->n_hc) {
-		ui_status(u, "no health checks: none in the config, no `curl URL` items in the runbook");
+	if (p->hc_collected)
 		return;
-	}
-	u->overlay = &ui_scr_health;
-	ui_mark(u, UI_DIRTY_ALL);
+	p->hc_collected = true;
+	p->n_hc = hc_collect(u->s.cfg, u->rb, &p->hc);
+	p->hc_hist = xcalloc(p->n_hc ? p->n_hc : 1, sizeof *p->hc_hist);
+	for (size_t i = 0; i < p->n_hc; i++)
+		p->hc_hist[i] = xcalloc(UI_HEALTH_HISTORY + 2, 1);
+}
+
+/* Starts a run unless one is under way; asked (H) marks the run, or the
+ * one under way, as one to record. */
+static void health_start(ui_ctx *u, bool asked)
+{
+	ui_panels *p = &u->panels;
+	if (asked)
+		p->hc_record_next = true;
 	if (p->batch && !p->hc_finish)
 		return;   /* one run at a time */
-	if (ui_read_only(u) && p->hc_runs) {
-		return;
-	}
 	hc_free(p->batch);
 	p->batch = NULL;
 	p->hc_finish = false;
 	pgc_err e = {0};
 	p->batch = hc_start(u->lp, p->hc, p->n_hc, health_done, u, &e);
-	if (!p->batch)
+	if (!p->batch) {
 		ui_status(u, "health: %.200s", e.msg);
+		p->hc_record_next = false;
+		p->hc_ended = pgc_now();   /* not again on the next tick */
+	}
 	p->hc_started = pgc_now();
+}
+
+/* From ui_panels_poll: the checks re-run on their own, through the loop
+ * (curl multi; nothing blocks), faster while the panel is open.  Not in a
+ * replay: its health is the replayed night's. */
+static void health_poll(ui_ctx *u)
+{
+	ui_panels *p = &u->panels;
+	if (u->replay)
+		return;
+	health_collect(u);
+	if (!p->n_hc || (p->batch && !p->hc_finish))
+		return;
+	double every = u->overlay == &ui_scr_health ? UI_HEALTH_PANEL_S : UI_HEALTH_BG_S;
+	if (p->hc_ended > 0 && pgc_now() - p->hc_ended < every)
+		return;
+	health_start(u, false);
+	if (u->overlay == &ui_scr_health)
+		ui_mark(u, UI_DIRTY_OVERLAY);
+}
+
+void ui_health_mark(ui_ctx *u, int width, char *buf, size_t n, bool *failing)
+{
+	ui_panels *p = &u->panels;
+	buf[0] = '\0';
+	*failing = false;
+	if (!p->n_hc || !p->hc_runs)
+		return;
+	size_t bad, ok = hc_count_ok(p->hc_last, p->n_hc, &bad);
+	*failing = bad < p->n_hc;
+	snprintf(buf, n, "%s %zu/%zu", ui_glyph_str(u, *failing ? UI_G_RUN_FAILED : UI_G_HEALTH_OK), ok, p->n_hc);
+	if (*failing && p->hc[bad].name) {
+		size_t l = strlen(buf);
+		char *name = pgc_sanitize(p->hc[bad].name);
+		snprintf(buf + l, n - l, " %s", name);
+		free(name);
+		if (ui_text_width(u, buf) > width)
+			buf[l] = '\0';
+	}
+}
+
+void ui_health_open(ui_ctx *u)
+{
+	ui_panels *p = &u->panels;
+	health_collect(u);
+	if (!p->n_hc) {
+		ui_status(u, "no health checks: none in the config, no `curl URL` or \"Health check:\" items in the runbook");
+		return;
+	}
+	u->overlay = &ui_scr_health;
+	ui_mark(u, UI_DIRTY_ALL);
+	if (ui_read_only(u) && p->hc_runs && !(p->batch && !p->hc_finish))
+		return;
+	health_start(u, true);
 }
 
 void ui_health_draw(ui_ctx *u)
@@ -283,14 +419,20 @@ void ui_health_draw(ui_ctx *u)
 	if (running)
 		ui_put(u, w, y++, 2, "checking...", W - 4, A_BOLD, ui_pair(u, UI_C_PROGRESS));
 	else
-		ui_put(u, w, y++, 2, "history, oldest first: + pass, X fail", W - 4, 0, ui_pair(u, UI_C_DIM));
+	{
+		snprintf(buf, sizeof buf, "history, oldest first: + pass, X fail; re-run every %d s while open, every %d s behind",
+		         UI_HEALTH_PANEL_S, UI_HEALTH_BG_S);
+		ui_put(u, w, y++, 2, buf, W - 4, 0, ui_pair(u, UI_C_DIM));
+	}
 	/* a check takes up to three lines (a gap, its result, its history):
 	 * the list scrolls by check */
 	int per = 3, fit = (H - 2 - y) / per;
 	ui_list_fit(&p->hc_list, p->n_hc, fit > 0 ? (size_t)fit : 1);
 	for (size_t i = p->hc_list.top; i < p->n_hc && y < H - 2; i++) {
 		const hc_check *c = &p->hc[i];
-		const hc_result *r = p->hc_last && p->hc_runs ? &p->hc_last[i] : NULL;
+		/* a run asked for (H) shows "?" until its own results are in; the
+		 * runs on a timer leave the last results in place meanwhile */
+		const hc_result *r = p->hc_last && p->hc_runs && !(running && p->hc_record_next) ? &p->hc_last[i] : NULL;
 		y++;
 		snprintf(buf, sizeof buf, "%-6s %s  %s", !r ? "?" : r->ok ? "PASS" : "FAIL", c->name ? c->name : "", c->url);
 		ui_put(u, w, y++, 2, buf, W - 4, r && !r->ok ? A_BOLD : 0,
@@ -326,6 +468,9 @@ void ui_panels_free(ui_ctx *u)
 	free(p->hc_hist);
 	free(p->hc_last);
 	hc_checks_free(p->hc, p->n_hc);
+	for (size_t i = 0; i < p->n_cfg_kept; i++)
+		config_free(p->cfg_kept[i]);
+	free(p->cfg_kept);
 	memset(p, 0, sizeof *p);
 }
 

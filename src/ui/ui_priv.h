@@ -264,6 +264,7 @@ typedef enum ui_glyph {
 	UI_G_ARROW, UI_G_CHECK, UI_G_CURSOR, UI_G_CHECKPOINT, UI_G_HLINE,
 	UI_G_VLINE, UI_G_ELLIPSIS, UI_G_BULLET, UI_G_CMD, UI_G_NOTE, UI_G_TIMES,
 	UI_G_RUN_OK, UI_G_RUN_FAILED, UI_G_RUNNING,   /* a command's last run */
+	UI_G_HEALTH_OK,                               /* the header's health mark */
 	UI_G_N,
 } ui_glyph;
 
@@ -297,6 +298,12 @@ struct hc_batch;
 
 /* Runs of each health check kept for the history line. */
 #define UI_HEALTH_HISTORY 20
+/* The checks re-run on their own: every UI_HEALTH_PANEL_S while the health
+ * panel is open, every UI_HEALTH_BG_S behind it (the header's mark). */
+#define UI_HEALTH_PANEL_S 10
+#define UI_HEALTH_BG_S 60
+/* The config file is checked for a change this often. */
+#define UI_CONFIG_CHECK_S 2
 
 /* The flags and health panels (ui_panels.c). */
 typedef struct ui_panels {
@@ -313,6 +320,17 @@ typedef struct ui_panels {
 	char **hc_hist;               /* per check: "+X+..." */
 	int hc_runs;
 	double hc_started;
+	double hc_ended;              /* when the last run ended, 0 before */
+	bool hc_collected;            /* hc/n_hc read from the config and runbook */
+	bool hc_record_next;          /* the run in progress was asked for (H): record it */
+	bool hc_stale;                /* the config changed: collect again once idle */
+	/* the config file, watched for changes (ui_panels.c's config_poll) */
+	envfile_stamp cfg_stamp;
+	bool cfg_watched;             /* cfg_stamp holds the file as loaded */
+	double cfg_checked_at;
+	struct config **cfg_kept;     /* configs reloaded, freed at exit: a run or
+	                               * a service may still point at one */
+	size_t n_cfg_kept;
 	ui_list hc_list;              /* one entry per check */
 } ui_panels;
 
@@ -539,6 +557,10 @@ void ui_flags_open(ui_ctx *u);
 void ui_flags_draw(ui_ctx *u);
 int ui_flags_key(ui_ctx *u, ui_action a);
 void ui_health_open(ui_ctx *u);
+/* The header's health mark: "♥ 3/3", "✗ 2/3 api" ("ok 3/3", "x 2/3 api"
+ * in ASCII), "" before the first run or with no checks; the failing
+ * check's name only when the whole fits in width columns. */
+void ui_health_mark(ui_ctx *u, int width, char *buf, size_t n, bool *failing);
 void ui_health_draw(ui_ctx *u);
 int ui_health_key(ui_ctx *u, ui_action a);
 void ui_panels_poll(ui_ctx *u);

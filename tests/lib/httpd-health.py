@@ -9,6 +9,8 @@ accepts connections.  Paths:
   /hang   accepts and never answers (the client's timeout must fire)
   /slow   200 after 0.3 s
   /garbage  bytes that are not HTTP (NUL, an escape sequence), then close
+  /file/NAME  200 while a file NAME is beside PORTFILE, 503 when not (a
+          check the test turns on and off)
 POST (a webhook, for the notification tests; bodies go to HOOKFILE, one a
 line, with the path in front):
   /hook/...    200
@@ -34,6 +36,13 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/garbage":
             self.wfile.write(b"\x00\x1b]0;pwned\x07SSH-2.0-not-http \xff\xfe\r\n\r\n")
             self.close_connection = True
+        elif self.path.startswith("/file/"):
+            import os
+            name = os.path.basename(self.path[len("/file/"):])
+            if name and os.path.exists(os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), name)):
+                self.reply(200, b"status: healthy\n")
+            else:
+                self.reply(503, b"status: down\n")
         elif self.path == "/slow":
             time.sleep(0.3)
             self.reply(200, b"status: healthy\n")

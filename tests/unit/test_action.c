@@ -97,8 +97,46 @@ static int collect(const st_event *ev, void *ud)
 	return 0;
 }
 
+/* act_preflight: the commands of a block that are not there. */
+static void preflight_is(const char *text, const char *workdir, const char *want, const char *name)
+{
+	char **v;
+	size_t n = act_preflight(text, workdir, &v);
+	strbuf b;
+	sb_init(&b);
+	for (size_t i = 0; i < n; i++) {
+		sb_printf(&b, "%s%s", i ? "|" : "", v[i]);
+		free(v[i]);
+	}
+	free(v);
+	char *got = sb_steal(&b);
+	is_str(got, want, name);
+	free(got);
+}
+
+static void preflight(void)
+{
+	preflight_is("pgc-zz-nothing restart all\n", "/", "pgc-zz-nothing not on PATH", "a command not on PATH");
+	preflight_is("sh -c true | pgc-zz-a && pgc-zz-b; pgc-zz-c & wait", "/",
+	             "pgc-zz-a not on PATH|pgc-zz-b not on PATH|pgc-zz-c not on PATH", "after | && ; &");
+	preflight_is("X=1 Y=\"a b\" pgc-zz-env --go", "/", "pgc-zz-env not on PATH", "after assignments");
+	preflight_is("if pgc-zz-if; then echo; else pgc-zz-else; fi\nwhile false; do pgc-zz-do; done", "/",
+	             "pgc-zz-if not on PATH|pgc-zz-else not on PATH|pgc-zz-do not on PATH", "after keywords");
+	preflight_is("# pgc-zz-comment\ncat <<EOF\npgc-zz-heredoc\nEOF\ncat <<-'X'\n\tpgc-zz-h2\n\tX\n", "/", "",
+	             "comments and here-documents skipped");
+	preflight_is("f() { echo; }\nf\nfunction g { :; }\ng\ncase $a in\n  pgc-zz-pat) true ;;\nesac\n"
+	             "for pgc in a b; do :; done", "/", "", "functions, case patterns, for lists");
+	preflight_is("$HOME/bin/x; \"$TOOL\" run; `which y`", "/", "", "words with $ or ` are not known before");
+	preflight_is("echo ok 2>&1 >/dev/null < /etc/hostname", "/", "", "redirections are files");
+	preflight_is("pgc-zz-twice; pgc-zz-twice", "/", "pgc-zz-twice not on PATH", "each once");
+	preflight_is("./no-such-script.sh", "/nonexistent", "./no-such-script.sh not found in /nonexistent",
+	             "a relative path from the workdir");
+	preflight_is("/bin/sh -c true; ./sh -c true", "/bin", "", "an absolute path; a relative one that is there");
+}
+
 int main(void)
 {
+	preflight();
 	if (!mkdtemp(tap_tmpl(dir, sizeof dir, "pgc-action"))) {
 		ok(0, "mkdtemp");
 		return done_testing();

@@ -55,6 +55,16 @@ int main(void)
 		                  {.done = true, .ok = false, .error = "Timeout was reached"}};
 		ok(!hc_all_ok(r, 3), "not all ok");
 		ok(hc_all_ok(r, 1), "first alone ok");
+		size_t bad;
+		is_int(hc_count_ok(r, 3, &bad), 1, "count: one of three passes");
+		is_int(bad, 1, "count: the first failing is the second");
+		is_int(hc_count_ok(r, 1, &bad), 1, "count: one alone passes");
+		is_int(bad, 1, "count: none failing gives n");
+		hc_result r2[3];
+		memcpy(r2, r, sizeof r2);
+		ok(!hc_outcome_changed(r, r2, 3), "same pass/fail: no change");
+		r2[2].ok = true;
+		ok(hc_outcome_changed(r, r2, 3), "a check passing now: a change");
 		char *js = hc_results_json(c, r, 3);
 		cJSON *o = cJSON_Parse(js);
 		ok(o && cJSON_IsFalse(cJSON_GetObjectItem(o, "all_ok")), "JSON all_ok false");
@@ -68,6 +78,27 @@ int main(void)
 	}
 	hc_checks_free(c, n);
 	config_free(cfg);
+	runbook_free(rb);
+
+	/* "Health check:" items: a curl in backticks, a bare URL, bold label */
+	static const char lbtext[] =
+		"# L\n\n## Phase 1: Verify\n\n- [ ] Health check: `curl -s http://127.0.0.1:9/health`\n"
+		"- [ ] **Health check:** https://x.example/ready.\n- [ ] healthcheck: `http://127.0.0.1:9/b`\n"
+		"- [ ] Read http://127.0.0.1:9/docs first\n- [ ] Health check: the dashboard looks fine\n";
+	rb = NULL;
+	ok(runbook_parse(lbtext, strlen(lbtext), "l.md", NULL, &rb, &e) == 0, "labelled runbook parses");
+	is_str(rb_health_label("**Health check:** x"), "x", "label: bold, rest after it");
+	ok(rb_health_label("Check health: x") == NULL, "label: not at the start, none");
+	c = NULL;
+	n = hc_collect(NULL, rb, &c);
+	is_int(n, 3, "three labelled items are checks, not the mention nor the label without a URL");
+	if (n == 3) {
+		is_str(c[0].url, "http://127.0.0.1:9/health", "label + `curl URL`");
+		is_str(c[0].item, "1.1", "its item");
+		is_str(c[1].url, "https://x.example/ready", "label + bare URL, the full stop left out");
+		is_str(c[2].url, "http://127.0.0.1:9/b", "label + a URL in backticks");
+	}
+	hc_checks_free(c, n);
 	runbook_free(rb);
 	return done_testing();
 }

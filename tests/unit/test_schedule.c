@@ -54,8 +54,23 @@ static char *hash_payload(const runbook *rb, const char *id)
 	return buf;
 }
 
+static void span_is(double secs, const char *want, const char *name)
+{
+	char buf[SCHED_SPAN_MAX];
+	sched_fmt_span(secs, buf, sizeof buf);
+	is_str(buf, want, name);
+}
+
 int main(void)
 {
+	span_is(4 * 60 + 59, "4m", "span: minutes, seconds dropped");
+	span_is(90 * 60, "90m", "span: 90 minutes still in minutes");
+	span_is(91 * 60, "1h31m", "span: past 90 minutes, hours and minutes");
+	span_is(509 * 60, "8h29m", "span: 509 minutes are 8h29m");
+	span_is(48 * 3600, "48h00m", "span: 48 hours still in hours");
+	span_is(50 * 3600 + 59 * 60, "2d02h", "span: past 48 hours, days and hours");
+	span_is(-30, "0m", "span: negative is 0");
+
 	runbook *rb = NULL;
 	pgc_err e = {0};
 	if (runbook_parse(RB, strlen(RB), "s.md", NULL, &rb, &e) < 0) {
