@@ -101,7 +101,9 @@ is "$(cat .env.bak-[0-9]* | sort -t= -k2 -n | tr '\n' ' ')" \
 jq '.env_backups = 3' pgcutover.json >cfg.tmp && mv cfg.tmp pgcutover.json
 P flag set USE_NEW_DB 13 >/dev/null
 is "$(nbak)" 3 "env_backups 3: one more set leaves 3"
-is "$(cat "$(ls .env.bak-[0-9]* | sort | tail -1)")" "USE_NEW_DB=12" "the newest holds the bytes before the last set"
+# newest: the latest stamp, then the highest -N within one second (as
+# envfile.c orders them: -10 after -2, which a plain sort does not know)
+is "$(cat "$(ls .env.bak-[0-9]* | sort -t- -k2,2 -k3,3n | tail -1)")" "USE_NEW_DB=12" "the newest holds the bytes before the last set"
 jq '.env_backups = 0' pgcutover.json >cfg.tmp && mv cfg.tmp pgcutover.json
 err=$(P flag set USE_NEW_DB 14 2>&1 >/dev/null); rc=$?
 is "$rc" 65 "env_backups 0 is a config error"
