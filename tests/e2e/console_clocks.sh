@@ -34,13 +34,14 @@ E2E_COLS=120 E2E_ROWS=30 console_start
 wait_screen 'DRIVER' 10; ok $? "console opens"
 keys 5
 wait_screen "$W1, 5 min" 5; ok $? "the step with its time"
-wait_screen "$W1, 5 min . late 1h5[0-9]m \\(wall clock\\)" 5; ok $? \
+wait_screen "$W1, 5 min [^ ]+ late 1h5[0-9]m \\(wall clock\\)" 5; ok $? \
 	"before the downtime: late on the wall clock, in hours and minutes, the clock named"
 unlike "$(screen)" 'late [0-9]{3,}m' "no span of 100 minutes or more in minutes"
 keys D
 wait_screen 'Downtime starts now\?' 5
-keys y
-wait_screen "$W1, 5 min . due in [0-9]m \\(downtime clock\\)" 5; ok $? \
+text yes
+keys Enter
+wait_screen "$W1, 5 min [^ ]+ due in [0-9]m \\(downtime clock\\)" 5; ok $? \
 	"the downtime started: the step is due on the downtime clock, named"
 unlike "$(screen)" 'wall clock' "one clock per step: the wall clock's words are gone"
 keys q

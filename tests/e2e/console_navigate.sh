@@ -24,7 +24,7 @@ like "$(screen)" '▶ +1\.2 +\[ \] Apply the schema dump' "the cursor on its fir
 # ---- O: the next open item ----
 keys O
 wait_screen 'Phase 3 · Data Migration'; ok $? "O past the phase's last open item goes on to the next phase's"
-like "$(screen)" '▶ +3\.1 +. +\[ \] Copy in dependency order' "on its first open item"
+like "$(screen)" '▶ +3\.1 +[^ ]+ +\[ \] Copy in dependency order' "on its first open item"
 like "$(screen)" 'next open item: 3\.1' "the status line names it"
 keys O
 wait_screen '▶ +3\.2 +\[ \] customers'; ok $? "O again: the next one (a sub-item)"

@@ -17,7 +17,7 @@ wait_screen 'DRIVER'; ok $? "console opens"
 wait_screen 'Phase 3 · Data Migration'; ok $? "it opens at the phase in progress, not phase 1"
 unlike "$(screen)" 'Apply the schema dump' "phase 1's items are not on the checklist"
 like "$(screen)" '▶ +3\.3 +\[ \] +orders' "the cursor is on its first open item, its id left of the mark"
-like "$(screen)" '3\.1 +. +\[x\] Copy in dependency order' "every row shows its item id"
+like "$(screen)" '3\.1 +[^ ]+ +\[x\] Copy in dependency order' "every row shows its item id"
 keys Space
 wait_screen '\[x\] +orders'; ok $? "Space ticks the item the cursor opened on"
 is "$(pgc log --json | jq -r '[.[] | select(.kind == "tick")] | last | .item')" 3.3 "the tick is 3.3's"
