@@ -280,6 +280,10 @@ typedef struct cmp_rec {
  * why (when non-NULL) names the first table that is not, or says there is
  * no exact snapshot. */
 bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *why, size_t n);
+/* The same test for one table of a payload already read (cmp_rec_read):
+ * true when it is there with exact, equal counts; else false with why
+ * ("NAME: only estimated ..."). */
+bool cmp_rec_table_matched(const cmp_rec *rec, const char *name, char *why, size_t n);
 
 /* Whether phase_id may be recorded complete as far as row counts go: true
  * when the config does not gate it (why = "") or cmp_payload_all_matched()

@@ -794,6 +794,25 @@ char *cmp_snapshot_json(const cmp_session *cs, bool full)
 
 /* ---- gates ---- */
 
+bool cmp_rec_table_matched(const cmp_rec *rec, const char *name, char *why, size_t n)
+{
+	const cmp_rec_table *found = cmp_rec_find(rec, name);
+	const char *state = found ? found->state : NULL;
+	if (!found) {
+		snprintf(why, n, "%s: not in the last recorded counts", name);
+		return false;
+	}
+	if (!found->exact) {
+		snprintf(why, n, "%s: only estimated (run pgcutover counts --exact)", name);
+		return false;
+	}
+	if (!found->match || !state || (strcmp(state, "matched") != 0 && strcmp(state, "no_primary_key") != 0)) {
+		snprintf(why, n, "%s: %s", name, state ? state : "not matched");
+		return false;
+	}
+	return true;
+}
+
 bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *why, size_t n)
 {
 	char dummy[8];
@@ -808,22 +827,8 @@ bool cmp_payload_all_matched(const config *cfg, const char *payload_json, char *
 		return false;
 	}
 	bool ok = true;
-	for (size_t i = 0; i < cfg->n_tables && ok; i++) {
-		const char *name = cfg->tables[i].name;
-		const cmp_rec_table *found = cmp_rec_find(&rec, name);
-		const char *state = found ? found->state : NULL;
-		if (!found) {
-			snprintf(why, n, "%s: not in the last recorded counts", name);
-			ok = false;
-		} else if (!found->exact) {
-			snprintf(why, n, "%s: only estimated (run pgcutover counts --exact)", name);
-			ok = false;
-		} else if (!found->match || !state ||
-		           (strcmp(state, "matched") != 0 && strcmp(state, "no_primary_key") != 0)) {
-			snprintf(why, n, "%s: %s", name, state ? state : "not matched");
-			ok = false;
-		}
-	}
+	for (size_t i = 0; i < cfg->n_tables && ok; i++)
+		ok = cmp_rec_table_matched(&rec, cfg->tables[i].name, why, n);
 	if (ok)
 		snprintf(why, n, "%zu/%zu tables match", cfg->n_tables, cfg->n_tables);
 	cmp_rec_free(&rec);

@@ -168,11 +168,10 @@ void ops_phase_gate(const config *cfg, const ledger *lg, size_t p, ops_gate *g)
 	}
 	g->tables = xcalloc(cfg->n_tables ? cfg->n_tables : 1, sizeof *g->tables);
 	for (size_t t = 0; t < cfg->n_tables; t++) {
-		config one = *cfg;
-		one.tables = &cfg->tables[t];
-		one.n_tables = 1;
+		/* on the payload read once above, not parsed again per table
+		 * (the rail asks this of every gated phase on every frame) */
 		char w[OPS_GATE_MAX];
-		if (cmp_payload_all_matched(&one, lg->last_counts, w, sizeof w))
+		if (cmp_rec_table_matched(&rec, cfg->tables[t].name, w, sizeof w))
 			continue;
 		ops_gate_table *gt = &g->tables[g->n_tables++];
 		gt->name = xstrdup(cfg->tables[t].name);
