@@ -300,6 +300,8 @@ char *evp_event_detail(const st_event *ev);
  * the audit records it, masked with m and sanitised (null for NULL); a
  * flag's value as *** when its name looks secret. */
 void evp_json_add_clean(struct cJSON *o, const char *key, const act_masker *m, const char *v);
+/* Compact text of o (malloc'd), which it frees: how every writer ends. */
+char *evp_json_text(struct cJSON *o);
 void evp_json_add_flag_value(struct cJSON *o, const char *key, const act_masker *m, const char *name,
                              const char *v);
 /* The stored payload as a JSON value to embed in a --json document (the

@@ -33,8 +33,7 @@ static char *str_field(const cJSON *o, const char *key)
 }
 
 
-/* Compact text of o, which it frees. */
-static char *text_of(cJSON *o)
+char *evp_json_text(cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -90,7 +89,7 @@ char *ops_payload_tick_auto(const char *hash, const char *note, int64_t start_id
 	add_given(o, "note", note);
 	if (start_id > 0)
 		cJSON_AddNumberToObject(o, "start_id", (double)start_id);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_untick(const char *hash, const char *reason)
@@ -98,7 +97,7 @@ char *ops_payload_untick(const char *hash, const char *reason)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
 	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_note(const char *text, const char *hash)
@@ -106,7 +105,7 @@ char *ops_payload_note(const char *text, const char *hash)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "text", text ? text : "");
 	add_given(o, "hash", hash);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_phase_complete(int done, int total, const char *gate, bool gate_overridden)
@@ -115,7 +114,7 @@ char *ops_payload_phase_complete(int done, int total, const char *gate, bool gat
 	cJSON_AddNumberToObject(o, "done", done);
 	cJSON_AddNumberToObject(o, "total", total);
 	add_given(o, gate_overridden ? "gate_overridden" : "gate", gate);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_phase_override(const char *reason, const char *item, const char *open_phase,
@@ -126,7 +125,7 @@ char *ops_payload_phase_override(const char *reason, const char *item, const cha
 	add_given(o, "item", item);
 	add_given(o, "open_phase", open_phase);
 	add_given(o, "gate", gate);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_downtime_start(const char *reason, int plan_min)
@@ -135,7 +134,7 @@ char *ops_payload_downtime_start(const char *reason, int plan_min)
 	cJSON_AddStringToObject(o, "reason", reason ? reason : "explicit");
 	if (plan_min >= 0)
 		cJSON_AddNumberToObject(o, "planned_s", plan_min * EVPAY_SECONDS_PER_MINUTE);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over)
@@ -145,7 +144,7 @@ char *ops_payload_downtime_end(double elapsed_s, int plan_min, bool over)
 	if (plan_min >= 0)
 		cJSON_AddNumberToObject(o, "planned_s", plan_min * EVPAY_SECONDS_PER_MINUTE);
 	cJSON_AddBoolToObject(o, "over", over);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_duty_done(const char *hash, const char *note)
@@ -153,21 +152,21 @@ char *ops_payload_duty_done(const char *hash, const char *note)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "hash", hash ? hash : "");
 	add_given(o, "note", note);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_session_start(const char *mode)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "mode", mode ? mode : "console");
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 char *ops_payload_session_end(const char *reason)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "reason", reason ? reason : "");
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 /* {"sha256":..,"path":..,"items":[[id,hash],..]} for runbook_loaded. */
@@ -280,7 +279,7 @@ char *ops_runbook_loaded_brief(const st_event *ev)
 		return NULL;
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(pl, "items", cJSON_CreateNumber(cJSON_GetArraySize(items)));
-	return text_of(pl);
+	return evp_json_text(pl);
 }
 
 /* The diff's JSON with from/to sha256 added. */
@@ -322,7 +321,7 @@ char *evp_command_start_write(const act_plan *plan, const act_masker *m)
 	if (plan->item_hash[0])
 		cJSON_AddStringToObject(o, "item_hash", plan->item_hash);
 	cJSON_AddBoolToObject(o, "rollback", plan->rollback);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 void evr_command_start_read(const char *payload, evr_command_start *out)
@@ -365,7 +364,7 @@ char *evp_command_end_write(const act_result *res, const char *output_head, cons
 	cJSON_AddNumberToObject(o, "segment", res->failed_segment);
 	if (res->error[0])
 		evp_json_add_clean(o, "error", m, res->error);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 void evr_command_end_read(const char *payload, evr_command_end *out)
@@ -410,7 +409,7 @@ char *evp_command_unknown_write(int64_t start_id, int pid, const char *host, con
 	cJSON_AddNumberToObject(o, "pid", pid);
 	cJSON_AddStringToObject(o, "host", host);
 	cJSON_AddStringToObject(o, "message", message);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 int64_t evp_command_closes(const char *payload)
@@ -440,7 +439,7 @@ char *evp_flag_set_write(const evp_flag_set *f, const act_masker *m)
 	cJSON_AddBoolToObject(o, "rollback", f->rollback);
 	if (f->manual)
 		cJSON_AddBoolToObject(o, "manual", true);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 void evr_flag_set_read(const char *payload, evr_flag_set *out)
@@ -491,7 +490,7 @@ char *evp_flag_drift_write(const evp_flag_drift *d, const act_masker *m)
 	if (d->sha256)
 		cJSON_AddStringToObject(o, "sha256", d->sha256);
 	evp_json_add_clean(o, "noticed_by", m, d->noticed_by);
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 void evr_flag_drift_read(const char *payload, evr_flag_drift *out)
@@ -581,7 +580,7 @@ char *evp_rolled_back_write(const act_rollback *rb, const act_result *step_resul
 		cJSON_AddNumberToObject(o, "rows_gained", (double)rb->rows_gained);
 		cJSON_AddBoolToObject(o, "rows_gained_exact", rb->rows_gained_exact);
 	}
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 void evr_rolled_back_read(const char *payload, evr_rolled_back *out)
@@ -613,7 +612,7 @@ char *evp_rollback_failed_write(const act_rollback *rb, const char *failed_at, c
 		cJSON_AddItemToArray(r, cJSON_CreateString(restored[i]));
 	cJSON_AddNumberToObject(o, "flags", rb->restore ? (double)rb->restore->n_segs : 0);
 	cJSON_AddItemToObject(o, "steps", step_results_json(rb, step_results, n_steps_ran));
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 void evr_rollback_failed_read(const char *payload, evr_rollback_failed *out)
@@ -661,7 +660,7 @@ char *evp_counts_write(const cmp_rec *r)
 		cJSON_AddStringToObject(o, "state", t->state ? t->state : "");
 		cJSON_AddItemToArray(arr, o);
 	}
-	return text_of(root);
+	return evp_json_text(root);
 }
 
 static int64_t cmp_rec_count(const cJSON *v)
@@ -785,7 +784,7 @@ char *evp_health_write(const hc_check *c, const hc_result *r, size_t n)
 		}
 		cJSON_AddItemToArray(arr, x);
 	}
-	return text_of(o);
+	return evp_json_text(o);
 }
 
 void evr_health_read(const char *payload, evr_health *out)
@@ -825,7 +824,7 @@ char *evp_lease_write(const char *command, double held_s)
 	cJSON_AddStringToObject(root, "command", command);
 	if (held_s >= 0)
 		cJSON_AddNumberToObject(root, "held_s", (double)(long)held_s);
-	return text_of(root);
+	return evp_json_text(root);
 }
 
 char *evp_lease_takeover_write(const lease_info *li, const char *reason, bool automatic)
@@ -842,7 +841,7 @@ char *evp_lease_takeover_write(const lease_info *li, const char *reason, bool au
 	cJSON_AddNumberToObject(from, "heartbeat_at", li->heartbeat_at);
 	if (li->started > 0)
 		cJSON_AddNumberToObject(from, "started", (double)li->started);
-	return text_of(root);
+	return evp_json_text(root);
 }
 
 void evr_lease_read(const char *payload, evr_lease *out)
@@ -875,7 +874,7 @@ char *evp_rehearsal_write(const config *cfg, const char *note)
 {
 	cJSON *pl = cJSON_CreateObject();
 	cJSON_AddStringToObject(pl, "note", note ? note : "");
-	char *raw = text_of(pl);
+	char *raw = evp_json_text(pl);
 	char *s = act_mask_payload(cfg, raw);   /* the note may quote a secret */
 	free(raw);
 	return s;

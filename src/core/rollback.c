@@ -376,15 +376,6 @@ char *act_rollback_describe(const act_rollback *rb)
 	return sb_steal(&b);
 }
 
-static char *print_free(cJSON *o)
-{
-	char *s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	char *ret = xstrdup(s);
-	cJSON_free(s);
-	return ret;
-}
-
 char *act_rollback_json(const act_rollback *rb)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -414,7 +405,7 @@ char *act_rollback_json(const act_rollback *rb)
 	cJSON *notes = cJSON_AddArrayToObject(o, "notes");
 	for (size_t i = 0; i < rb->n_notes; i++)
 		cJSON_AddItemToArray(notes, cJSON_CreateString(rb->notes[i]));
-	return print_free(o);
+	return evp_json_text(o);
 }
 
 int act_rollback_record(state *st, const act_rollback *rb, const act_result *step_results,
