@@ -263,7 +263,7 @@ test)  install_missing
        build _build-asan CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer" \
            LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" >make-check-asan.out 2>&1 &&
        mkdir -p "$san" && chmod 1777 "$san" &&
-       ASAN_OPTIONS=detect_leaks=1:log_path=$san/asan \
+       ASAN_OPTIONS=detect_leaks=1:log_exe_name=1:log_path=$san/asan \
        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$san/ubsan \
            suite_run make -s -C _build-asan check >>make-check-asan.out 2>&1
        rc_asan=$?
@@ -271,10 +271,12 @@ test)  install_missing
        quality_gates
        rc_gates=$?
        reports=$(ls "$san" 2>/dev/null | wc -l)
+       # A report names its program (log_exe_name) and its size; an empty
+       # one means a process opened its report and died before writing it.
        for r in "$san"/*; do
            [ -f "$r" ] || continue
-           echo "FAIL: asan: sanitizer report $(basename "$r"):"
-           head -30 "$r"
+           echo "FAIL: asan: sanitizer report $(basename "$r") ($(wc -c <"$r") bytes):"
+           head -60 "$r" | sed 's/^/#   /'
        done
        sed -i 's/^\(PASS\|FAIL\|SKIP\|ERROR\|XPASS\): /\1: asan: /' make-check-asan.out
        fuzz_check

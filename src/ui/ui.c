@@ -804,6 +804,16 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	ui_panels_free(u);
 	if (s->on_loop_end)
 		s->on_loop_end(u->lp, s->hook_ud);
+	/* The console has ended and recorded why.  A hangup comes twice when
+	 * its terminal goes (tmux's own, then the closing terminal's), and a
+	 * TERM may follow: blocked from here, never delivered, so the second
+	 * one cannot kill the process halfway through the rest of its exit
+	 * (loop_free puts the default handlers back) */
+	sigset_t late;
+	sigemptyset(&late);
+	sigaddset(&late, SIGHUP);
+	sigaddset(&late, SIGTERM);
+	sigprocmask(SIG_BLOCK, &late, NULL);
 	loop_free(u->lp);
 	ui_free(u);
 	return u->exit_code;
