@@ -56,6 +56,15 @@ typedef struct rb_item {
 	char *detail;         /* continuation lines under the item ("\n"-joined), or NULL */
 } rb_item;
 
+/* What a heading that names a rollback (or carries an operator's marker)
+ * was taken as: the steps to run when rolling back, or ordinary work
+ * (readiness, rehearsal, monitoring) that counts like any other. */
+typedef enum rb_rollback_kind {
+	RB_ROLLBACK_NONE,       /* the heading says nothing of a rollback */
+	RB_ROLLBACK_PROCEDURE,  /* "Rollback (if needed)", "Emergency Rollback", "Revert" */
+	RB_ROLLBACK_WORK,       /* "Rollback readiness", "Rollback rehearsal" */
+} rb_rollback_kind;
+
 typedef struct rb_step {
 	char *title;          /* heading text, emoji stripped */
 	int level;            /* 3 for ###, 4 for #### ... */
@@ -64,7 +73,9 @@ typedef struct rb_step {
 	int duration_min;     /* 10 for "10 min", 0 if none */
 	char window_from[6];  /* "02:00" in "(02:00-06:00)" or "" */
 	char window_to[6];
-	bool rollback;        /* heading contains "Rollback" */
+	bool rollback;        /* a rollback procedure: its items do not count as work */
+	rb_rollback_kind rollback_kind;
+	char *rollback_why;   /* why it was read so ("heading says \"readiness\""), or NULL */
 	char *checkpoint;     /* text of **Checkpoint:** closing the step, or NULL */
 	int checkpoint_line;
 } rb_step;
@@ -84,7 +95,10 @@ typedef struct rb_phase {
 	rb_flag_edit *flag_edits; size_t n_flag_edits;
 	int done;             /* items marked [x] in the file */
 	int commands;         /* runnable blocks attached to items */
-	bool has_rollback;
+	bool has_rollback;    /* a rollback procedure in it (its title or a step) */
+	bool rollback;        /* the whole phase is a rollback procedure (its title) */
+	rb_rollback_kind rollback_kind;   /* of its title */
+	char *rollback_why;
 	char *checkpoint;     /* **Checkpoint:** before any step, or NULL */
 	int checkpoint_line;
 } rb_phase;
@@ -111,6 +125,9 @@ typedef struct runbook {
 	/* tables named under a "dependency order" list (used by `init`) */
 	char **dep_tables;  size_t n_dep_tables;
 	size_t n_items_total;
+	/* every item sat in a rollback procedure: the file is a rollback plan,
+	 * and its items are read as the work (not as 0 of 0) */
+	bool rollback_plan;
 } runbook;
 
 typedef struct rb_options {
@@ -137,6 +154,12 @@ const rb_item *runbook_item(const runbook *rb, const char *id, const rb_phase **
 /* After an item text's "Health check:" label (any case, bold or not, also
  * "Healthcheck:"), the rest of the text; NULL when it has none. */
 const char *rb_health_label(const char *text);
+
+/* How a heading's words read: a rollback procedure, rollback work, or
+ * neither.  *why (when non-NULL) gets a malloc'd reason naming the word
+ * that decided ("heading says \"readiness\""), NULL for NONE.
+ * Exposed for tests and for `check`. */
+rb_rollback_kind rb_rollback_classify(const char *title, char **why);
 
 /* Line-by-line lenient repair of UTF-8 that was read as Windows-1252 and
  * saved again as UTF-8.  Returns a new string when anything was repaired

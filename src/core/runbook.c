@@ -4,7 +4,9 @@
  * runbook.h: phases ("Phase 0", "0.8", "1".."5" at ## or ###, or slug ids for
  * unnumbered ## sections holding checkboxes), steps (sub-headings with their
  * schedule), checklist items nested to any depth, fenced blocks attached to
- * their item, flag edits, checkpoints and metadata.  One pass over the lines,
+ * their item, flag edits, checkpoints and metadata; headings that name a
+ * rollback read as a procedure or as work from their words, their place and
+ * the operator's <!-- pgcutover: ... --> marker.  One pass over the lines,
  * no recursion, so a 10,000-item file parses in milliseconds and hostile
  * input (deep nesting, NUL bytes, bad UTF-8) ends in an error with
  * path:line:col.  Called by `pgcutover check`, the state sync, the console
@@ -143,6 +145,8 @@ typedef struct list_entry {
 typedef struct step_frame {
 	int level;
 	bool rollback;
+	bool prep;          /* a go/no-go list or rollback work: a bare "Rollback" under it is work */
+	const char *title;  /* the step's title (owned by the phase's steps) */
 } step_frame;
 
 typedef struct parser {
@@ -180,10 +184,9 @@ typedef struct parser {
 	char *fence_lang;
 	strbuf fence_text;
 
-	int title_rollback_of; /* phase index whose title_rollback is known, -1 */
+	int fresh_heading;     /* 1 after a phase heading, 2 after a step's, 0 once text follows */
 	const rb_item *detail_of;  /* item whose detail length is detail_len */
 	size_t detail_len;
-	bool title_rollback;
 	size_t dropped_warnings;
 	bool warned_outside;
 	strset numbered_ids, assignment_set, table_set;
@@ -382,6 +385,119 @@ static void slugify(const char *title, char out[RB_ID_MAX])
 	out[n] = '\0';
 }
 
+/* ---- rollback procedure or rollback work ------------------------------ */
+
+/* Where word starts a word in s (a letter may follow: "monitor" finds
+ * "Monitoring"); NULL when it does not. */
+static const char *find_word(const char *s, const char *word)
+{
+	size_t n = strlen(s);
+	for (const char *q = s; (q = find_ci(q, n - (size_t)(q - s), word)) != NULL; q++)
+		if (q == s || !isalpha((unsigned char)q[-1]))
+			return q;
+	return NULL;
+}
+
+/* The first of words found in s; *len (when non-NULL) gets the length of
+ * the whole word there ("prepar" finds "Preparedness"). */
+static const char *find_any_len(const char *s, const char *const *words, size_t *len)
+{
+	for (const char *const *w = words; *w; w++) {
+		const char *q = find_word(s, *w);
+		if (!q)
+			continue;
+		size_t k = strlen(*w);
+		while (isalpha((unsigned char)q[k]))
+			k++;
+		if (len)
+			*len = k;
+		return q;
+	}
+	return NULL;
+}
+
+static const char *find_any(const char *s, const char *const *words)
+{
+	return find_any_len(s, words, NULL);
+}
+
+static const char *const rollback_words[] = {
+	"rollback", "roll back", "roll-back", "rolling back", "revert", "back out", "backout", NULL};
+/* preparation done before the night, or watching after it: ordinary work */
+static const char *const rollback_work_words[] = {
+	"readiness", "ready", "prepar", "rehears", "drill", "monitor", "test", "plan to", "planning",
+	"criteria", "trigger", "decision", "capabilit", "document", NULL};
+/* the steps themselves, to run when rolling back */
+static const char *const rollback_procedure_words[] = {
+	"if needed", "if required", "if necessary", "emergency", "procedure", "steps", "execut",
+	"perform", "revert", "abort", "back out", "backout", "instructions", "immediate", NULL};
+/* a heading whose items are confirmed before the cutover */
+static const char *const prep_list_words[] = {
+	"go/no-go", "go / no-go", "go-no-go", "go no-go", "no-go", "checklist", "pre-flight",
+	"preflight", "pre-cutover", "readiness", NULL};
+
+/* The words of a heading; *by_default when it names a rollback and nothing
+ * more (structure then decides). */
+static rb_rollback_kind classify_words(const char *title, char **why, bool *by_default)
+{
+	*by_default = false;
+	if (why)
+		*why = NULL;
+	size_t nl, wl;
+	const char *named = find_any_len(title, rollback_words, &nl);
+	if (!named)
+		return RB_ROLLBACK_NONE;
+	const char *w = find_any_len(title, rollback_work_words, &wl);
+	if (w) {
+		if (why)
+			*why = xasprintf("heading says \"%.*s\": work before or after the night, counted", (int)wl, w);
+		return RB_ROLLBACK_WORK;
+	}
+	w = find_any_len(title, rollback_procedure_words, &wl);
+	if (w) {
+		if (why)
+			*why = xasprintf("heading says \"%.*s\": steps to run when rolling back", (int)wl, w);
+		return RB_ROLLBACK_PROCEDURE;
+	}
+	*by_default = true;
+	if (why)
+		*why = xasprintf("heading names a rollback (\"%.*s\"): steps to run when rolling back", (int)nl, named);
+	return RB_ROLLBACK_PROCEDURE;
+}
+
+rb_rollback_kind rb_rollback_classify(const char *title, char **why)
+{
+	bool by_default;
+	return classify_words(title ? title : "", why, &by_default);
+}
+
+/* "<!-- pgcutover: rollback -->" or "<!-- pgcutover: work -->" (also "not
+ * rollback") at s: the operator's word on the heading above. */
+static rb_rollback_kind rollback_marker(const char *s, size_t n)
+{
+	if (n < 4 || strncmp(s, "<!--", 4) != 0)
+		return RB_ROLLBACK_NONE;
+	const char *t = s + 4, *end = s + n;
+	while (t < end && is_blank_char(*t))
+		t++;
+	if ((size_t)(end - t) < 10 || strncasecmp(t, "pgcutover:", 10) != 0)
+		return RB_ROLLBACK_NONE;
+	t += 10;
+	while (t < end && is_blank_char(*t))
+		t++;
+	const char *close = find_ci(t, (size_t)(end - t), "-->");
+	if (!close)
+		return RB_ROLLBACK_NONE;
+	size_t k = (size_t)(close - t);
+	while (k && is_blank_char(t[k - 1]))
+		k--;
+	if (k == 8 && strncasecmp(t, "rollback", 8) == 0)
+		return RB_ROLLBACK_PROCEDURE;
+	if ((k == 4 && strncasecmp(t, "work", 4) == 0) || (k == 12 && strncasecmp(t, "not rollback", 12) == 0))
+		return RB_ROLLBACK_WORK;
+	return RB_ROLLBACK_NONE;
+}
+
 /* Parses "HH:MM" at s; returns length consumed or 0. */
 static size_t parse_clock(const char *s, char out[6])
 {
@@ -544,9 +660,48 @@ static int new_phase(parser *p, const char *id, char *title, int level, bool num
 	ph->level = level;
 	ph->line = p->line;
 	ph->numbered = numbered;
-	if (find_ci(title, strlen(title), "rollback"))
-		ph->has_rollback = true;
+	bool by_default;
+	ph->rollback_kind = classify_words(title, &ph->rollback_why, &by_default);
+	ph->rollback = ph->has_rollback = ph->rollback_kind == RB_ROLLBACK_PROCEDURE;
+	p->fresh_heading = 1;
 	return (int)(rb->n_phases - 1);
+}
+
+static const char *marker_why(rb_rollback_kind k)
+{
+	return k == RB_ROLLBACK_PROCEDURE ? "marked <!-- pgcutover: rollback --> in the runbook"
+	                                  : "marked <!-- pgcutover: work --> in the runbook: counted";
+}
+
+/* The operator's marker on the heading just read (on its line or the
+ * line under it) overrides what its words said. */
+static void apply_marker(parser *p, rb_rollback_kind k)
+{
+	rb_phase *ph = cur_phase(p);
+	if (!ph || !p->fresh_heading || k == RB_ROLLBACK_NONE)
+		return;
+	bool rollback = k == RB_ROLLBACK_PROCEDURE;
+	if (p->fresh_heading == 2 && p->cur_step >= 0) {
+		rb_step *st = &ph->steps[p->cur_step];
+		st->rollback = rollback;
+		st->rollback_kind = k;
+		free(st->rollback_why);
+		st->rollback_why = xstrdup(marker_why(k));
+		if (p->n_steps > 0) {
+			p->steps[p->n_steps - 1].rollback = rollback;
+			p->steps[p->n_steps - 1].prep = !rollback;
+		}
+		if (rollback)
+			ph->has_rollback = true;
+	} else {
+		ph->rollback = rollback;
+		ph->rollback_kind = k;
+		free(ph->rollback_why);
+		ph->rollback_why = xstrdup(marker_why(k));
+		ph->has_rollback = rollback;
+		for (size_t i = 0; i < ph->n_steps && !rollback; i++)
+			ph->has_rollback |= ph->steps[i].rollback;
+	}
 }
 
 /* A ## section's text is kept while it may still end up context: outside
@@ -605,26 +760,57 @@ static bool phase_id_taken(parser *p, const char *id)
 	return strset_has(&p->numbered_ids, id, strlen(id));
 }
 
+/* A step heading's words, read in its place: under a rollback step it is
+ * part of that procedure; a heading that only names a rollback, inside a
+ * go/no-go list or rollback work, is one more thing to confirm (work). */
+static rb_rollback_kind classify_step(const parser *p, const rb_phase *ph, const char *title, char **why)
+{
+	const step_frame *parent = p->n_steps > 0 ? &p->steps[p->n_steps - 1] : NULL;
+	if (parent && parent->rollback) {
+		*why = xasprintf("inside the rollback step \"%s\"", parent->title);
+		return RB_ROLLBACK_PROCEDURE;
+	}
+	bool by_default;
+	rb_rollback_kind k = classify_words(title, why, &by_default);
+	if (k != RB_ROLLBACK_PROCEDURE || !by_default)
+		return k;
+	const char *ctx = NULL;
+	for (int i = p->n_steps - 1; i >= 0 && !ctx; i--)
+		if (p->steps[i].prep)
+			ctx = p->steps[i].title;
+	if (!ctx && (ph->rollback_kind == RB_ROLLBACK_WORK || find_any(ph->title, prep_list_words)))
+		ctx = ph->title;
+	if (!ctx)
+		return k;
+	free(*why);
+	*why = xasprintf("inside \"%s\": confirmed before the cutover, counted", ctx);
+	return RB_ROLLBACK_WORK;
+}
+
 static void add_step(parser *p, int level, char *title)
 {
 	rb_phase *ph = cur_phase(p);
 	while (p->n_steps > 0 && p->steps[p->n_steps - 1].level >= level)
 		p->n_steps--;
-	bool rollback = find_ci(title, strlen(title), "rollback") != NULL ||
-	                find_ci(title, strlen(title), "roll back") != NULL ||
-	                (p->n_steps > 0 && p->steps[p->n_steps - 1].rollback);
+	char *why = NULL;
+	rb_rollback_kind kind = classify_step(p, ph, title, &why);
+	bool rollback = kind == RB_ROLLBACK_PROCEDURE;
+	bool prep = kind == RB_ROLLBACK_WORK || find_any(title, prep_list_words) != NULL;
 	if (p->n_steps <= RB_MAX_HEADING)
-		p->steps[p->n_steps++] = (step_frame){level, rollback};
+		p->steps[p->n_steps++] = (step_frame){level, rollback, prep, title};
 	rb_step *st = VEC_PUSH(ph->steps, ph->n_steps);
 	memset(st, 0, sizeof *st);
 	st->title = title;
 	st->level = level;
 	st->line = p->line;
 	st->rollback = rollback;
+	st->rollback_kind = kind;
+	st->rollback_why = why;
 	parse_schedule(st, title);
 	if (rollback)
 		ph->has_rollback = true;
 	p->cur_step = (int)ph->n_steps - 1;
+	p->fresh_heading = 2;
 	reset_lists(p);
 }
 
@@ -632,6 +818,7 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 {
 	runbook *rb = p->rb;
 	char *title = clean_title(text, n);
+	p->fresh_heading = 0;
 	reset_lists(p);
 	if (level == 1) {
 		if (!rb->title) {
@@ -936,6 +1123,7 @@ static void push_list(parser *p, list_entry le)
 static int on_list_line(parser *p, int indent, const char *s, size_t n)
 {
 	rb_phase *ph = cur_phase(p);
+	p->fresh_heading = 0;
 	size_t ml = list_marker(s, n);
 	const char *body = s + ml;
 	size_t bl = n - ml;
@@ -981,12 +1169,8 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 	it->depth = top ? top->item_depth + (top->item >= 0 ? 1 : 0) : 0;
 	it->step = p->cur_step;
 	it->line = p->line;
-	int phase_idx = p->num >= 0 ? p->num : p->sec;
-	if (p->title_rollback_of != phase_idx) {   /* once per phase, not per item */
-		p->title_rollback_of = phase_idx;
-		p->title_rollback = find_ci(ph->title, strlen(ph->title), "rollback") != NULL;
-	}
-	it->rollback = (p->cur_step >= 0 && ph->steps[p->cur_step].rollback) || p->title_rollback;
+	const rb_step *in = p->cur_step >= 0 ? &ph->steps[p->cur_step] : NULL;
+	it->rollback = in && in->rollback_kind == RB_ROLLBACK_WORK ? false : (in && in->rollback) || ph->rollback;
 	item_hash(it->text, tl, it->hash);
 	item_extras(it);
 	if (it->mark == RB_MARK_DONE)
@@ -1027,6 +1211,7 @@ static void append_detail(parser *p, rb_item *it, const char *s, size_t n)
 static void on_text_line(parser *p, int indent, const char *s, size_t n)
 {
 	rb_phase *ph = cur_phase(p);
+	p->fresh_heading = 0;
 	if (on_metadata(p, s, n))
 		return;
 	/* a line indented under the last open item continues it */
@@ -1303,8 +1488,10 @@ static int parse_line(parser *p, const char *line, size_t len)
 			p->comment_col = p->col;
 			return 0;
 		}
-		if (close + 3 == s + n)
+		if (close + 3 == s + n) {
+			apply_marker(p, rollback_marker(s, n));
 			return 0;
+		}
 	}
 	if (n == 0) {
 		if (collect_sec_text(p))
@@ -1318,10 +1505,18 @@ static int parse_line(parser *p, const char *line, size_t len)
 		if (level <= RB_MAX_HEADING && ((size_t)level == n || is_blank_char(s[level]))) {
 			const char *t = s + level;
 			size_t tl = n - (size_t)level;
+			/* the operator's marker at the end: "## Rollback readiness <!-- pgcutover: work -->" */
+			const char *cmt = find_ci(t, tl, "<!--");
+			rb_rollback_kind marker = cmt ? rollback_marker(cmt, tl - (size_t)(cmt - t)) : RB_ROLLBACK_NONE;
+			if (marker != RB_ROLLBACK_NONE)
+				tl = (size_t)(cmt - t);
+			while (tl && is_blank_char(t[tl - 1]))
+				tl--;
 			/* closing #s: "## Title ##" */
 			while (tl && t[tl - 1] == '#')
 				tl--;
 			on_heading(p, level, t, tl);
+			apply_marker(p, marker);
 			return 0;
 		}
 	}
@@ -1352,6 +1547,7 @@ static void free_phase(rb_phase *ph)
 	free(ph->risk);
 	free(ph->date);
 	free(ph->checkpoint);
+	free(ph->rollback_why);
 	for (size_t i = 0; i < ph->n_items; i++) {
 		rb_item *it = &ph->items[i];
 		free(it->text);
@@ -1363,6 +1559,7 @@ static void free_phase(rb_phase *ph)
 	for (size_t i = 0; i < ph->n_steps; i++) {
 		free(ph->steps[i].title);
 		free(ph->steps[i].checkpoint);
+		free(ph->steps[i].rollback_why);
 	}
 	free(ph->steps);
 	for (size_t i = 0; i < ph->n_notes; i++)
@@ -1382,6 +1579,45 @@ static void free_phase(rb_phase *ph)
 }
 
 
+/* A file whose every item sits in a rollback procedure is a rollback plan:
+ * read as such, its items are the work of the night, not 0 of 0. */
+static void rollback_plan_only(parser *p)
+{
+	runbook *rb = p->rb;
+	size_t rollback_items = 0;
+	for (size_t i = 0; i < rb->n_phases; i++)
+		for (size_t j = 0; j < rb->phases[i].n_items; j++) {
+			if (!rb->phases[i].items[j].rollback)
+				return;
+			rollback_items++;
+		}
+	if (!rollback_items)
+		return;
+	rb->rollback_plan = true;
+	static const char why[] = "the whole runbook is a rollback plan: its items are the work, counted";
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		rb_phase *ph = &rb->phases[i];
+		for (size_t j = 0; j < ph->n_items; j++)
+			ph->items[j].rollback = false;
+		for (size_t j = 0; j < ph->n_steps; j++)
+			if (ph->steps[j].rollback) {
+				ph->steps[j].rollback = false;
+				ph->steps[j].rollback_kind = RB_ROLLBACK_WORK;
+				free(ph->steps[j].rollback_why);
+				ph->steps[j].rollback_why = xstrdup(why);
+			}
+		if (ph->rollback) {
+			ph->rollback = false;
+			ph->rollback_kind = RB_ROLLBACK_WORK;
+			free(ph->rollback_why);
+			ph->rollback_why = xstrdup(why);
+		}
+		ph->has_rollback = false;
+	}
+	warnf(p, 1, 1, "every item is in a rollback section: read as a rollback plan, its %zu items counted as work",
+	      rollback_items);
+}
+
 /* Drops provisional phases that stayed empty, makes slug ids unique, takes
  * a duration from the heading, numbers the items. */
 static void finish(parser *p)
@@ -1396,6 +1632,7 @@ static void finish(parser *p)
 		rb->phases[w++] = rb->phases[i];
 	}
 	rb->n_phases = w;
+	rollback_plan_only(p);
 	/* numbered ids are unique already; slugs give way to them and to each other */
 	strset ids = {0}, slugs = {0};   /* ids given out; how often each slug came */
 	for (size_t i = 0; i < rb->n_phases; i++)
@@ -1475,7 +1712,7 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 	p.opt = opt;
 	p.path = path;
 	p.e = e;
-	p.num = p.outer_num = p.sec = p.cur_step = p.attach_item = p.title_rollback_of = -1;
+	p.num = p.outer_num = p.sec = p.cur_step = p.attach_item = -1;
 	sb_init(&p.sec_text);
 	sb_init(&p.fence_text);
 	int first_repaired = 0;

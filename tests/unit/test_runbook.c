@@ -707,6 +707,58 @@ static void test_duration_overflow(void)
 	runbook_free(rb);
 }
 
+/* Issue 15 item 1: the words decide, then the structure, then the operator. */
+static void test_rollback_classify(void)
+{
+	static const struct { const char *title; rb_rollback_kind want; } cases[] = {
+		{"Rollback readiness", RB_ROLLBACK_WORK},
+		{"Rollback Preparedness", RB_ROLLBACK_WORK},
+		{"Phase 7.5 \xe2\x80\x94 Rollback rehearsal (staging only)", RB_ROLLBACK_WORK},
+		{"Rollback Monitoring", RB_ROLLBACK_WORK},
+		{"Plan to roll back", RB_ROLLBACK_WORK},
+		{"5.4 Rollback (if needed)", RB_ROLLBACK_PROCEDURE},
+		{"Emergency Rollback", RB_ROLLBACK_PROCEDURE},
+		{"Rollback procedure", RB_ROLLBACK_PROCEDURE},
+		{"Revert", RB_ROLLBACK_PROCEDURE},
+		{"Roll back (if needed)", RB_ROLLBACK_PROCEDURE},
+		{"Rollback", RB_ROLLBACK_PROCEDURE},
+		{"Copy data", RB_ROLLBACK_NONE},
+		{"Unrolled backups", RB_ROLLBACK_NONE},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *why = NULL;
+		rb_rollback_kind k = rb_rollback_classify(cases[i].title, &why);
+		is_int(k, cases[i].want, cases[i].title);
+		ok((k == RB_ROLLBACK_NONE) == (why == NULL), "a reason exactly when it names a rollback");
+		free(why);
+	}
+	runbook *rb = parse("# T\n## Go/No-Go\n- [ ] lag ok\n#### Rollback\n- [ ] owner named\n"
+	                    "## Phase 5: Cutover\n### Rollback readiness\n- [ ] a\n"
+	                    "### Rollback (if needed)\n- [ ] b\n#### Restart\n- [ ] c\n"
+	                    "### Rollback <!-- pgcutover: work -->\n- [ ] d\n"
+	                    "### Readiness\n\n<!-- pgcutover: rollback -->\n- [ ] e\n");
+	ok(rb != NULL, "rollback shapes parse");
+	if (!rb)
+		return;
+	const rb_phase *g = &rb->phases[0], *p5 = &rb->phases[1];
+	ok(!g->items[1].rollback && g->steps[0].rollback_kind == RB_ROLLBACK_WORK,
+	   "a bare Rollback heading in a go/no-go list is work");
+	ok(!p5->items[0].rollback, "Rollback readiness items count");
+	ok(p5->items[1].rollback && p5->items[2].rollback, "a procedure's sub-steps are its procedure");
+	ok(strstr(p5->steps[2].rollback_why, "inside the rollback step") != NULL, "and say so");
+	ok(!p5->items[3].rollback, "marker on the heading line: work");
+	is_str(p5->steps[3].title, "Rollback", "the marker is not part of the title");
+	ok(p5->items[4].rollback && p5->has_rollback, "marker under the heading: rollback");
+	ok(!rb->rollback_plan, "not a rollback plan");
+	runbook_free(rb);
+
+	rb = parse("# Rollback plan\n## Emergency Rollback\n- [ ] a\n- [x] b\n");
+	ok(rb && rb->rollback_plan && !rb->phases[0].items[0].rollback && !rb->phases[0].has_rollback,
+	   "a file of rollback sections only is read as the work");
+	ok(rb && has_warning(rb, "rollback plan"), "with a warning that says so");
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	test_small_example();
@@ -727,5 +779,6 @@ int main(void)
 	test_line_endings();
 	test_last_line_and_len();
 	test_duration_overflow();
+	test_rollback_classify();
 	return done_testing();
 }
