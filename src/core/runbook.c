@@ -185,6 +185,7 @@ typedef struct parser {
 	strbuf fence_text;
 
 	int fresh_heading;     /* 1 after a phase heading, 2 after a step's, 0 once text follows */
+	bool footer;           /* a --- rule after the phase's items: what follows is the document's */
 	const rb_item *detail_of;  /* item whose detail length is detail_len */
 	size_t detail_len;
 	size_t dropped_warnings;
@@ -281,8 +282,64 @@ static bool is_decoration(unsigned cp)
 	       cp == 0x00A9 || cp == 0x00AE;
 }
 
-/* Strips leading and trailing emoji status marks, whitespace and a bold
- * wrapper from a heading.  Returns a new string. */
+/* Words a team writes into a heading to say where the work stands. */
+static const char *const title_status_words[] = {
+	"complete", "completed", "done", "in progress", "in-progress", "wip", "not started", "todo",
+	"to do", "pending", "blocked", "skipped", "finished", "ongoing", NULL};
+
+static bool is_status_word(const char *s, size_t n)
+{
+	for (const char *const *w = title_status_words; *w; w++)
+		if (strlen(*w) == n && strncasecmp(s, *w, n) == 0)
+			return true;
+	return false;
+}
+
+static bool all_upper(const char *s, size_t n)
+{
+	bool letter = false;
+	for (size_t i = 0; i < n; i++) {
+		if (islower((unsigned char)s[i]))
+			return false;
+		letter |= isupper((unsigned char)s[i]) != 0;
+	}
+	return letter;
+}
+
+/* A status at the end of a heading: "(IN PROGRESS)", "[done]", or a status
+ * word after a separator or mark ("- Complete", "✅ COMPLETE") or in
+ * capitals.  Returns the length of the heading without it (n when none). */
+static size_t strip_title_status(const char *s, size_t n)
+{
+	if (n >= 3 && (s[n - 1] == ')' || s[n - 1] == ']')) {
+		char open = s[n - 1] == ')' ? '(' : '[';
+		size_t o = n - 1;
+		while (o > 0 && s[o - 1] != open)
+			o--;
+		if (o > 0 && is_status_word(s + o, n - 1 - o))
+			return o - 1;
+		return n;
+	}
+	for (const char *const *w = title_status_words; *w; w++) {
+		size_t k = strlen(*w);
+		if (k >= n || strncasecmp(s + n - k, *w, k) != 0 || isalnum((unsigned char)s[n - k - 1]))
+			continue;
+		size_t b = n - k;
+		while (b > 0 && is_blank_char(s[b - 1]))
+			b--;
+		if (b == 0)
+			return n;   /* the whole heading: "Done" is a title */
+		unsigned char c = (unsigned char)s[b - 1];
+		bool sep = c == '-' || c == ':' || c == '|' || c >= 0x80;   /* dashes, emoji */
+		if (sep || all_upper(s + n - k, k))
+			return b;
+	}
+	return n;
+}
+
+/* Strips leading and trailing emoji status marks, whitespace, status words
+ * ("✅ COMPLETE", "(IN PROGRESS)") and **bold** from a heading.  Returns a
+ * new string. */
 static char *clean_title(const char *s, size_t n)
 {
 	trim(&s, &n);
@@ -306,14 +363,37 @@ static char *clean_title(const char *s, size_t n)
 		}
 		size_t before = n;
 		trim(&s, &n);
+		if (n >= 4 && strncmp(s, "**", 2) == 0 && strncmp(s + n - 2, "**", 2) == 0) {
+			s += 2; n -= 4;
+			trim(&s, &n);
+		}
+		size_t st = strip_title_status(s, n);
+		if (st < n) {
+			n = st;
+			while (n && (is_blank_char(s[n - 1]) || s[n - 1] == '-' || s[n - 1] == ':' || s[n - 1] == '|'))
+				n--;
+		}
 		if (!progress && before == n)
 			break;
 	}
-	if (n >= 4 && strncmp(s, "**", 2) == 0 && strncmp(s + n - 2, "**", 2) == 0) {
-		s += 2; n -= 4;
-		trim(&s, &n);
+	/* **bold** inside: the markers are not part of the title */
+	size_t pairs = 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == '*' && s[i + 1] == '*')
+			pairs++, i++;
+	if (pairs == 0 || pairs % 2)
+		return xstrndup(s, n);
+	char *out = xmalloc(n + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '*' && i + 1 < n && s[i + 1] == '*') {
+			i++;
+			continue;
+		}
+		out[k++] = s[i];
 	}
-	return xstrndup(s, n);
+	out[k] = '\0';
+	return out;
 }
 
 /* Finds "Phase <id>" in a heading.  With start_only it must open the
@@ -362,25 +442,42 @@ static const char *match_phase(const char *t, bool start_only, char id[RB_ID_MAX
 	return NULL;
 }
 
+/* The slug of a title, at most RB_SLUG_MAX characters, cut between words
+ * (operators type it in `tick`): "post-migration-monitoring-and-cleanup". */
 static void slugify(const char *title, char out[RB_ID_MAX])
 {
 	size_t n = 0;
 	int paren = 0;
 	bool dash = false;
-	for (const unsigned char *s = (const unsigned char *)title; *s && n < RB_SLUG_MAX; s++) {
+	bool cut = false;
+	const unsigned char *s = (const unsigned char *)title;
+	for (; *s; s++) {
 		if (*s == '(') { paren++; continue; }
 		if (*s == ')') { if (paren) paren--; continue; }
 		if (paren)
 			continue;
 		if (isalnum(*s) && *s < 0x80) {
-			if (dash && n > 0)
+			if (dash && n > 0) {
+				if (n >= RB_SLUG_MAX)
+					break;
 				out[n++] = '-';
+			}
 			dash = false;
-			if (n < RB_SLUG_MAX)
-				out[n++] = (char)tolower(*s);
+			if (n >= RB_SLUG_MAX) {
+				cut = true;
+				break;
+			}
+			out[n++] = (char)tolower(*s);
 		} else {
 			dash = true;
 		}
+	}
+	if (cut) {   /* a word ran past the limit: end at the last whole word */
+		size_t k = n;
+		while (k > 0 && out[k - 1] != '-')
+			k--;
+		if (k > 1)
+			n = k - 1;
 	}
 	out[n] = '\0';
 }
@@ -814,11 +911,45 @@ static void add_step(parser *p, int level, char *title)
 	reset_lists(p);
 }
 
+static void add_note(parser *p, const char *s, size_t n)
+{
+	rb_phase *ph = cur_phase(p);
+	if (ph)
+		*VEC_PUSH(ph->notes, ph->n_notes) = xstrndup(s, n);
+}
+
+/* A heading that is only a blank to fill in: "Last Review: [Date before
+ * deployment]", "Sign-off: ______", "Owner: TBD".  Not a step. */
+static bool is_placeholder_heading(const char *t)
+{
+	const char *v = strrchr(t, ':');
+	v = v ? v + 1 : t;
+	size_t n = strlen(v);
+	trim(&v, &n);
+	if (n >= 2 && v[0] == '[' && v[n - 1] == ']' && !memchr(v, '(', n))
+		return memchr(v + 1, '[', n - 2) == NULL;
+	if (n >= 2 && v[0] == '<' && v[n - 1] == '>')
+		return true;
+	static const char *const blanks[] = {"tbd", "tba", "todo", "yyyy-mm-dd", "dd/mm/yyyy", "hh:mm", NULL};
+	for (const char *const *b = blanks; *b; b++)
+		if (strlen(*b) == n && strncasecmp(v, *b, n) == 0)
+			return true;
+	size_t fill = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '_' || v[i] == '.')
+			fill++;
+		else if (!is_blank_char(v[i]) && v[i] != '/' && v[i] != '-')
+			return false;
+	}
+	return fill >= RB_FENCE_MIN;
+}
+
 static void on_heading(parser *p, int level, const char *text, size_t n)
 {
 	runbook *rb = p->rb;
 	char *title = clean_title(text, n);
 	p->fresh_heading = 0;
+	p->footer = false;
 	reset_lists(p);
 	if (level == 1) {
 		if (!rb->title) {
@@ -856,6 +987,13 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 		reset_steps(p);
 		return;
 	}
+	if (level > 2 && is_placeholder_heading(title)) {
+		if (collect_sec_text(p))
+			sb_printf(&p->sec_text, "%.*s %s\n", level, "######", title);
+		add_note(p, title, strlen(title));
+		free(title);
+		return;
+	}
 	if (level == 2) {
 		end_section(p);
 		p->num = p->outer_num = -1;
@@ -883,13 +1021,6 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 }
 
 /* ---- lines inside a phase ---------------------------------------------- */
-
-static void add_note(parser *p, const char *s, size_t n)
-{
-	rb_phase *ph = cur_phase(p);
-	if (ph)
-		*VEC_PUSH(ph->notes, ph->n_notes) = xstrndup(s, n);
-}
 
 /* "**Key:** value" / "**Key**: value" / "- **Key:** value". */
 static bool parse_metadata(const char *s, size_t n, char *key, size_t keysz, const char **val, size_t *vlen)
@@ -950,6 +1081,15 @@ static bool on_metadata(parser *p, const char *s, size_t n)
 	if (!parse_metadata(s, n, key, sizeof key, &v, &vl))
 		return false;
 	rb_phase *ph = cur_phase(p);
+	if (ph && p->footer && strcasecmp(key, "checkpoint") != 0) {
+		/* "---" then "**Status:** Draft" closing the file: the document's */
+		char **slot = meta_slot(NULL, p->rb, key);
+		if (!slot)
+			return false;
+		if (!*slot)
+			*slot = xstrndup(v, vl);
+		return true;
+	}
 	if (strcasecmp(key, "checkpoint") == 0) {
 		if (!ph)
 			return false;
@@ -1124,6 +1264,7 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 {
 	rb_phase *ph = cur_phase(p);
 	p->fresh_heading = 0;
+	p->footer = false;
 	size_t ml = list_marker(s, n);
 	const char *body = s + ml;
 	size_t bl = n - ml;
@@ -1230,8 +1371,10 @@ static void on_text_line(parser *p, int indent, const char *s, size_t n)
 	size_t k = 0;
 	while (k < n && s[k] && strchr("-*_ ", s[k]))
 		k++;
-	if (k == n)
-		return;   /* a --- rule */
+	if (k == n) {   /* a --- rule */
+		p->footer = ph && ph->n_items > 0;
+		return;
+	}
 	add_note(p, s, n);
 }
 

@@ -374,7 +374,7 @@ static void test_large_fixture(void)
 	ok(runbook_phase(rb, "0") && runbook_phase(rb, "0.8") && runbook_phase(rb, "post-migration") &&
 	   runbook_phase(rb, "sign-off"), "phases 0, 0.8, post-migration, sign-off");
 	is_str(runbook_phase(rb, "0") ? runbook_phase(rb, "0")->title : NULL,
-	       "Baileys Session Migration (COMPLETED)", "phase 0 title without emoji");
+	       "Baileys Session Migration", "phase 0 title without emoji and '(COMPLETED)' (issue 15 item 6)");
 	const rb_phase *p5 = runbook_phase(rb, "5");
 	ok(p5 && p5->has_rollback, "phase 5 has a rollback");
 	ok(has_str(rb->assignments, rb->n_assignments, "USE_LEGACY_SUPABASE=true"), "rollback assignment collected");
@@ -759,6 +759,41 @@ static void test_rollback_classify(void)
 	runbook_free(rb);
 }
 
+/* Issue 15 item 6: what a person reads as the title, nothing more. */
+static void test_title_noise(void)
+{
+	runbook *rb = parse("# Payments DB move\n\n**Status:** In progress\n\n"
+	                    "## Phase 1: Preparation \xe2\x9c\x85 COMPLETE\n- [x] a\n"
+	                    "## Phase 2: **Data** copy (IN PROGRESS)\n"
+	                    "### 2.1 Copy the **orders** table - Done\n- [ ] b\n"
+	                    "### Last Review: [Date before deployment]\n"
+	                    "### Sign-off: ________\n"
+	                    "### Owner: TBD\n"
+	                    "### 2.2 Done\n- [ ] d\n"
+	                    "## Post-migration monitoring and cleanup tasks list\n- [ ] c\n"
+	                    "\n---\n\n**Status:** Ready for review\n**Date:** 2026-01-01\n");
+	ok(rb != NULL, "noisy titles parse");
+	if (!rb)
+		return;
+	is_str(rb->phases[0].title, "Preparation", "'\xe2\x9c\x85 COMPLETE' is not part of the title");
+	is_str(rb->phases[1].title, "Data copy", "'(IN PROGRESS)' and **bold** are not");
+	is_str(rb->phases[1].steps[0].title, "2.1 Copy the orders table", "'- Done' and bold in a step");
+	is_int(rb->phases[1].n_steps, 2, "blanks to fill in are not steps");
+	is_str(rb->phases[1].steps[1].title, "2.2 Done", "a heading that is only a status word stays");
+	ok(rb->phases[1].n_notes == 3 && strstr(rb->phases[1].notes[0], "[Date before deployment]"),
+	   "the blanks are kept as notes");
+	is_str(rb->phases[2].id, "post-migration-monitoring-and-cleanup", "slug cut between words");
+	ok(strlen(rb->phases[2].id) <= 40, "and within 40 characters");
+	ok(rb->phases[2].status == NULL, "a footer's **Status:** is not the last phase's");
+	is_str(rb->status, "In progress", "the document's own status stays");
+	is_str(rb->date, "2026-01-01", "the footer's date is the document's");
+	runbook_free(rb);
+	rb = parse("# T\n## Phase 1: A\n- [ ] a\n---\n- [ ] b\n**Risk:** HIGH\n");
+	ok(rb && rb->phases[0].n_items == 2 && rb->phases[0].risk && strcmp(rb->phases[0].risk, "HIGH") == 0,
+	   "items after a rule: the phase goes on, its metadata is its own");
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	test_small_example();
@@ -780,5 +815,6 @@ int main(void)
 	test_last_line_and_len();
 	test_duration_overflow();
 	test_rollback_classify();
+	test_title_noise();
 	return done_testing();
 }
