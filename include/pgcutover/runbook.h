@@ -70,8 +70,12 @@ typedef struct rb_step {
 	int level;            /* 3 for ###, 4 for #### ... */
 	int line;
 	char at[6];           /* "02:05" or "" */
-	int duration_min;     /* 10 for "10 min", 0 if none */
-	char window_from[6];  /* "02:00" in "(02:00-06:00)" or "" */
+	int duration_min;     /* 10 for "10 min", 0 if none; a range's upper end
+	                       * ("15-30 minutes": 30), which the plan uses */
+	int duration_min_low; /* a range's lower end (15), else duration_min */
+	bool has_offset;      /* a countdown: "T-48 Hours", "T+30 min" */
+	int offset_min;       /* minutes from go-time (the cutover start): -2880, +30 */
+	char window_from[6];  /* "02:00" in "(02:00-06:00)" or "(2:00 AM - 6:00 AM)", or "" */
 	char window_to[6];
 	bool rollback;        /* a rollback procedure: its items do not count as work */
 	rb_rollback_kind rollback_kind;

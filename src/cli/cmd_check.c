@@ -113,6 +113,40 @@ static void rollback_json(void *arg, const rb_phase *ph, const char *title, int 
 	cJSON_AddItemToArray((cJSON *)arg, o);
 }
 
+static void add_int_or_null(cJSON *o, const char *key, bool has, int v)
+{
+	if (has)
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* Every step with a time on it, as the schedule reads it: start time,
+ * countdown offset from go-time, duration (a range's ends), window. */
+static void schedule_json(const runbook *rb, cJSON *arr)
+{
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		const rb_phase *ph = &rb->phases[i];
+		for (size_t j = 0; j < ph->n_steps; j++) {
+			const rb_step *st = &ph->steps[j];
+			if (!st->at[0] && !st->has_offset && !st->duration_min && !st->window_from[0])
+				continue;
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "phase", ph->id);
+			cJSON_AddStringToObject(o, "step", st->title);
+			cJSON_AddNumberToObject(o, "line", st->line);
+			add_str_or_null(o, "at", st->at[0] ? st->at : NULL);
+			add_int_or_null(o, "offset_min", st->has_offset, st->offset_min);
+			add_int_or_null(o, "duration_min", st->duration_min > 0, st->duration_min);
+			add_int_or_null(o, "duration_min_low", st->duration_min > 0,
+			                st->duration_min_low ? st->duration_min_low : st->duration_min);
+			add_str_or_null(o, "window_from", st->window_from[0] ? st->window_from : NULL);
+			add_str_or_null(o, "window_to", st->window_to[0] ? st->window_to : NULL);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+}
+
 static int print_json(const runbook *rb)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -158,6 +192,7 @@ static int print_json(const runbook *rb)
 		cJSON_AddItemToArray(phases, o);
 	}
 	each_rollback_heading(rb, rollback_json, cJSON_AddArrayToObject(root, "rollback_sections"));
+	schedule_json(rb, cJSON_AddArrayToObject(root, "schedule"));
 	cJSON *secs = cJSON_AddArrayToObject(root, "sections");
 	for (size_t i = 0; i < rb->n_sections; i++)
 		cJSON_AddItemToArray(secs, cJSON_CreateString(rb->sections[i].title));

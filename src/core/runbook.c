@@ -595,7 +595,31 @@ static rb_rollback_kind rollback_marker(const char *s, size_t n)
 	return RB_ROLLBACK_NONE;
 }
 
-/* Parses "HH:MM" at s; returns length consumed or 0. */
+#define HOURS_PER_HALF_DAY 12
+
+/* " AM", "pm", " a.m." at s: returns its length and sets *pm, or 0. */
+static size_t meridiem(const char *s, bool *pm)
+{
+	size_t i = 0;
+	while (s[i] == ' ')
+		i++;
+	char c = (char)tolower((unsigned char)s[i]);
+	if (c != 'a' && c != 'p')
+		return 0;
+	*pm = c == 'p';
+	size_t k = i + 1;
+	if (s[k] == '.')
+		k++;
+	if (tolower((unsigned char)s[k]) != 'm')
+		return 0;
+	k++;
+	if (s[k] == '.')
+		k++;
+	return isalnum((unsigned char)s[k]) ? 0 : k;
+}
+
+/* Parses "HH:MM" at s, also 12-hour "8:00 AM", "2 PM"; returns length
+ * consumed or 0. */
 static size_t parse_clock(const char *s, char out[6])
 {
 	size_t i = 0;
@@ -604,10 +628,27 @@ static size_t parse_clock(const char *s, char out[6])
 	int h = s[i++] - '0';
 	if (isdigit((unsigned char)s[i]))
 		h = h * 10 + (s[i++] - '0');
-	if (s[i] != ':' || !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
-	    isdigit((unsigned char)s[i + 3]))
-		return 0;
-	int m = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+	bool pm = false;
+	size_t ml;
+	int m = 0;
+	if (s[i] != ':') {   /* "2 PM": an hour alone needs its AM/PM */
+		ml = meridiem(s + i, &pm);
+		if (!ml || h == 0 || h > HOURS_PER_HALF_DAY)
+			return 0;
+	} else {
+		if (!isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
+		    isdigit((unsigned char)s[i + 3]))
+			return 0;
+		m = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+		i += 3;
+		ml = meridiem(s + i, &pm);
+		if (ml && (h == 0 || h > HOURS_PER_HALF_DAY))
+			ml = 0;
+	}
+	if (ml) {
+		h = h % HOURS_PER_HALF_DAY + (pm ? HOURS_PER_HALF_DAY : 0);
+		i += ml;
+	}
 	if (h > HOURS_PER_DAY || m > MINUTES_MAX)
 		return 0;
 	out[0] = (char)('0' + h / 10);
@@ -616,7 +657,7 @@ static size_t parse_clock(const char *s, char out[6])
 	out[3] = (char)('0' + m / 10);
 	out[4] = (char)('0' + m % 10);
 	out[5] = '\0';
-	return i + 3;
+	return i;
 }
 
 /* Reads "<number> <unit>" at s as minutes: min, minutes, h, hr, hours,
@@ -650,30 +691,120 @@ static size_t parse_duration(const char *s, int *minutes)
 	return 0;
 }
 
-/* Schedule in a step heading: "(02:00-06:00)" window, "02:00" start time,
- * "5 min" / "2 hours" duration. */
+/* A dash between two numbers or times: "-", en or em dash, " to ".
+ * Returns its length with the blanks around it, or 0. */
+static size_t range_dash(const char *r)
+{
+	size_t i = 0;
+	while (r[i] == ' ')
+		i++;
+	size_t d = 0;
+	if (r[i] == '-')
+		d = 1;
+	else if (strncmp(r + i, "\xe2\x80\x93", 3) == 0 || strncmp(r + i, "\xe2\x80\x94", 3) == 0)
+		d = 3;
+	else if (strncasecmp(r + i, "to ", 3) == 0)
+		d = 3;
+	if (!d)
+		return 0;
+	i += d;
+	while (r[i] == ' ')
+		i++;
+	return i;
+}
+
+/* "15-30 minutes", "2 to 4 hours" or "30 min": *lo and *hi in minutes
+ * (equal for one value).  Returns length consumed or 0. */
+static size_t parse_duration_range(const char *s, int *lo, int *hi)
+{
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	char *end;
+	double a = strtod(s, &end);
+	size_t dl = range_dash(end);
+	if (dl && a > 0) {
+		const char *b = end + dl;
+		char *bend;
+		double bv = strtod(b, &bend);
+		int mins;
+		size_t l = bend > b ? parse_duration(b, &mins) : 0;
+		if (l && bv >= a) {
+			*hi = mins;
+			*lo = (int)(mins * (a / bv) + 0.5);
+			return (size_t)(b + l - s);
+		}
+	}
+	int mins;
+	size_t l = parse_duration(s, &mins);
+	if (l)
+		*lo = *hi = mins;
+	return l;
+}
+
+/* "T-48 Hours", "T+30 min", "T − 2h" at s (s at the T): the offset from
+ * go-time in minutes.  Returns length consumed or 0. */
+static size_t parse_countdown(const char *s, int *offset)
+{
+	if (*s != 'T' && *s != 't')
+		return 0;
+	size_t i = 1;
+	while (s[i] == ' ')
+		i++;
+	int sign;
+	if (s[i] == '-' || s[i] == '+') {
+		sign = s[i] == '-' ? -1 : 1;
+		i++;
+	} else if (strncmp(s + i, "\xe2\x88\x92", 3) == 0 || strncmp(s + i, "\xe2\x80\x93", 3) == 0) {
+		sign = -1;   /* minus sign, en dash */
+		i += 3;
+	} else {
+		return 0;
+	}
+	while (s[i] == ' ')
+		i++;
+	int mins;
+	size_t l = parse_duration(s + i, &mins);
+	if (!l)
+		return 0;
+	*offset = sign * mins;
+	return i + l;
+}
+
+/* "before", "after", "prior": "(2 Days Before)" restates a countdown, it
+ * is no duration. */
+static bool restates_offset(const char *r)
+{
+	while (*r == ' ')
+		r++;
+	return strncasecmp(r, "before", 6) == 0 || strncasecmp(r, "after", 5) == 0 ||
+	       strncasecmp(r, "prior", 5) == 0 || strncasecmp(r, "ahead", 5) == 0;
+}
+
+/* Schedule in a step heading: "(02:00-06:00)" or "(8:00 AM - 2:00 PM)"
+ * window, "02:00" start time, "5 min" / "2 hours" / "15-30 minutes"
+ * duration, "T-48 Hours" / "T+30 min" countdown offset. */
 static void parse_schedule(rb_step *st, const char *t)
 {
 	for (const char *s = t; *s; s++) {
 		if (s > t && (isalnum((unsigned char)s[-1]) || s[-1] == '.' || s[-1] == ':'))
 			continue;
+		int off;
+		size_t ol = parse_countdown(s, &off);
+		if (ol) {
+			if (!st->has_offset) {
+				st->has_offset = true;
+				st->offset_min = off;
+			}
+			s += ol - 1;
+			continue;
+		}
 		char a[6], b[6];
 		size_t l = parse_clock(s, a);
 		if (l) {
 			const char *r = s + l;
-			while (*r == ' ')
-				r++;
-			size_t dash = 0;
-			if (*r == '-')
-				dash = 1;
-			else if (strncmp(r, "\xe2\x80\x93", 3) == 0 || strncmp(r, "\xe2\x80\x94", 3) == 0)
-				dash = 3;
-			else if (strncasecmp(r, "to ", 3) == 0)
-				dash = 3;
+			size_t dash = range_dash(r);
 			if (dash) {
 				r += dash;
-				while (*r == ' ')
-					r++;
 				size_t l2 = parse_clock(r, b);
 				if (l2 && !st->window_from[0]) {
 					memcpy(st->window_from, a, 6);
@@ -687,11 +818,13 @@ static void parse_schedule(rb_step *st, const char *t)
 			s += l - 1;
 			continue;
 		}
-		int mins;
-		l = parse_duration(s, &mins);
+		int lo, hi;
+		l = parse_duration_range(s, &lo, &hi);
 		if (l) {
-			if (!st->duration_min)
-				st->duration_min = mins;
+			if (!st->duration_min && !restates_offset(s + l)) {
+				st->duration_min = hi;
+				st->duration_min_low = lo;
+			}
 			s += l - 1;
 		}
 	}
@@ -1109,9 +1242,11 @@ static bool on_metadata(parser *p, const char *s, size_t n)
 	if (ph && p->cur_step >= 0) {
 		/* inside a step: a duration feeds the schedule, the rest is text */
 		if (strcasecmp(key, "duration") == 0 && !ph->steps[p->cur_step].duration_min) {
-			int mins;
-			if (parse_duration(v, &mins))
-				ph->steps[p->cur_step].duration_min = mins;
+			int lo, hi;
+			if (parse_duration_range(v, &lo, &hi)) {
+				ph->steps[p->cur_step].duration_min = hi;
+				ph->steps[p->cur_step].duration_min_low = lo;
+			}
 		}
 		return false;
 	}

@@ -252,16 +252,23 @@ static int parse_hhmm(const char *s)
 
 static void step_schedule(ui_ctx *u, size_t s_idx, const rb_step *st, bool done, bool phase_live, char *buf, size_t n)
 {
-	char dur[24] = "";
-	if (st->duration_min >= 60 && st->duration_min % 60 == 0)
-		snprintf(dur, sizeof dur, "%d h", st->duration_min / 60);
+	char dur[32] = "", when[SCHED_SPAN_MAX] = "";
+	bool range = st->duration_min_low && st->duration_min_low < st->duration_min;
+	bool hours = st->duration_min >= 60 && st->duration_min % 60 == 0 && (!range || st->duration_min_low % 60 == 0);
+	int unit = hours ? 60 : 1;
+	if (range)
+		snprintf(dur, sizeof dur, "%d-%d %s", st->duration_min_low / unit, st->duration_min / unit, hours ? "h" : "min");
 	else if (st->duration_min)
-		snprintf(dur, sizeof dur, "%d min", st->duration_min);
+		snprintf(dur, sizeof dur, "%d %s", st->duration_min / unit, hours ? "h" : "min");
+	if (st->has_offset)
+		sched_fmt_offset(st->offset_min, when, sizeof when);   /* from go-time */
+	else
+		snprintf(when, sizeof when, "%s", st->at);
 	buf[0] = '\0';
-	if (st->at[0] && dur[0])
-		snprintf(buf, n, "%s, %s", st->at, dur);
-	else if (st->at[0])
-		snprintf(buf, n, "%s", st->at);
+	if (when[0] && dur[0])
+		snprintf(buf, n, "%s, %s", when, dur);
+	else if (when[0])
+		snprintf(buf, n, "%s", when);
 	else if (st->window_from[0])
 		snprintf(buf, n, "%s-%s", st->window_from, st->window_to);
 	else

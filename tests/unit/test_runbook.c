@@ -794,6 +794,34 @@ static void test_title_noise(void)
 	runbook_free(rb);
 }
 
+/* Issue 15 items 2 and 3: countdowns, 12-hour clocks, duration ranges. */
+static void test_countdown_and_times(void)
+{
+	runbook *rb = parse("# T\n## Prep\n### T-48 Hours (2 Days Before)\n**Duration:** 30 minutes\n- [ ] a\n"
+	                    "### T-2 Hours\n**Duration**: 15-30 minutes\n- [ ] b\n"
+	                    "### T \xe2\x88\x92 24h\n- [ ] b2\n"
+	                    "## Cutover\n### Window (8:00 AM - 2:00 PM)\n#### Stop (12:15 am, 5 min)\n- [ ] c\n"
+	                    "#### Copy (2 to 4 hours)\n- [ ] d\n### T+30 min\n- [ ] e\n"
+	                    "### Team (8 people)\n- [ ] f\n");
+	ok(rb != NULL, "countdown runbook parses");
+	if (!rb)
+		return;
+	const rb_step *s = rb->phases[0].steps;
+	ok(s[0].has_offset && s[0].offset_min == -48 * 60, "T-48 Hours is an offset");
+	is_int(s[0].duration_min, 30, "its duration is **Duration:**, not 48 h or 2 days");
+	ok(s[1].offset_min == -120 && s[1].duration_min == 30 && s[1].duration_min_low == 15,
+	   "15-30 minutes: both ends, the plan uses the upper");
+	ok(s[2].has_offset && s[2].offset_min == -24 * 60, "T, minus sign, 24h");
+	s = rb->phases[1].steps;
+	is_str(s[0].window_from, "08:00", "8:00 AM");
+	is_str(s[0].window_to, "14:00", "2:00 PM");
+	is_str(s[1].at, "00:15", "12:15 am is 00:15");
+	ok(s[2].duration_min == 240 && s[2].duration_min_low == 120, "2 to 4 hours");
+	ok(s[3].has_offset && s[3].offset_min == 30 && s[3].duration_min == 0, "T+30 min: after go-time, no duration");
+	ok(!s[4].has_offset && !s[4].at[0] && s[4].duration_min == 0, "'(8 people)' is no time");
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	test_small_example();
@@ -816,5 +844,6 @@ int main(void)
 	test_duration_overflow();
 	test_rollback_classify();
 	test_title_noise();
+	test_countdown_and_times();
 	return done_testing();
 }
