@@ -21,12 +21,14 @@ typedef enum rb_mark {
 	RB_MARK_OTHER,    /* anything else in brackets, kept as written */
 } rb_mark;
 
-/* A NAME=VALUE line inside a command block whose NAME is a declared flag. */
+/* A NAME=VALUE line (also "export NAME=VALUE") inside a command or .env
+ * block whose NAME is a declared flag. */
 typedef struct rb_flag_edit {
 	char *name;
 	char *value;
 	int line;
 	int item;             /* index in phase->items of the block's item, -1 if none */
+	int step;             /* index in phase->steps when the block is a step's, else -1 */
 } rb_flag_edit;
 
 /* A fenced code block. */
@@ -34,7 +36,10 @@ typedef struct rb_block {
 	char *lang;       /* "" when unlabeled */
 	char *text;       /* contents without fences, common indent removed */
 	int line;         /* line of the opening fence */
-	bool runnable;    /* bash / sh / shell / unlabeled */
+	bool runnable;    /* bash / sh / shell / unlabeled, or a .env block */
+	bool env;         /* a .env block (```env, ```dotenv, ".env" in its info
+	                   * string or in the line before it): only its flag lines
+	                   * are acted on, the rest is never run as shell */
 } rb_block;
 
 typedef struct rb_item {
@@ -66,6 +71,8 @@ typedef enum rb_rollback_kind {
 } rb_rollback_kind;
 
 typedef struct rb_step {
+	char id[RB_ID_MAX];   /* "<phase id>.s<ordinal>": what `run` and x take */
+	char hash[17];        /* of the normalised title, as an item's */
 	char *title;          /* heading text, emoji stripped */
 	int level;            /* 3 for ###, 4 for #### ... */
 	int line;
@@ -82,6 +89,9 @@ typedef struct rb_step {
 	char *rollback_why;   /* why it was read so ("heading says \"readiness\""), or NULL */
 	char *checkpoint;     /* text of **Checkpoint:** closing the step, or NULL */
 	int checkpoint_line;
+	rb_block *block;      /* the step's own command: a block under the heading
+	                       * that follows no item (before its checklist, or a
+	                       * step without checkboxes); NULL if none */
 } rb_step;
 
 typedef struct rb_phase {
@@ -98,7 +108,7 @@ typedef struct rb_phase {
 	rb_block **blocks; size_t n_blocks; /* every fenced block in the phase */
 	rb_flag_edit *flag_edits; size_t n_flag_edits;
 	int done;             /* items marked [x] in the file */
-	int commands;         /* runnable blocks attached to items */
+	int commands;         /* runnable blocks attached to items and to steps */
 	bool has_rollback;    /* a rollback procedure in it (its title or a step) */
 	bool rollback;        /* the whole phase is a rollback procedure (its title) */
 	rb_rollback_kind rollback_kind;   /* of its title */
@@ -154,6 +164,8 @@ void runbook_free(runbook *rb);
 const rb_phase *runbook_phase(const runbook *rb, const char *id);
 /* Finds an item by id ("3.7"); sets *phase_out when non-NULL. */
 const rb_item *runbook_item(const runbook *rb, const char *id, const rb_phase **phase_out);
+/* Finds a step by id ("5.s2"); sets *phase_out when non-NULL. */
+const rb_step *runbook_step(const runbook *rb, const char *id, const rb_phase **phase_out);
 
 /* After an item text's "Health check:" label (any case, bold or not, also
  * "Healthcheck:"), the rest of the text; NULL when it has none. */

@@ -147,6 +147,38 @@ static void schedule_json(const runbook *rb, cJSON *arr)
 	}
 }
 
+/* Every block that runs: an item's, or a step's own (by the step's id,
+ * "5.s2", which `run` and the console's x take). */
+static void commands_json(const runbook *rb, cJSON *arr)
+{
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		const rb_phase *ph = &rb->phases[i];
+		for (size_t j = 0; j < ph->n_blocks; j++) {
+			const rb_block *b = ph->blocks[j];
+			if (!b->runnable)
+				continue;
+			const char *id = NULL, *kind = "item";
+			for (size_t k = 0; k < ph->n_items && !id; k++)
+				if (ph->items[k].block == b)
+					id = ph->items[k].id;
+			for (size_t k = 0; k < ph->n_steps && !id; k++)
+				if (ph->steps[k].block == b) {
+					id = ph->steps[k].id;
+					kind = "step";
+				}
+			if (!id)
+				continue;
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "id", id);
+			cJSON_AddStringToObject(o, "of", kind);
+			cJSON_AddNumberToObject(o, "line", b->line);
+			cJSON_AddStringToObject(o, "lang", b->lang);
+			cJSON_AddBoolToObject(o, "env", b->env);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+}
+
 static int print_json(const runbook *rb)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -193,6 +225,7 @@ static int print_json(const runbook *rb)
 	}
 	each_rollback_heading(rb, rollback_json, cJSON_AddArrayToObject(root, "rollback_sections"));
 	schedule_json(rb, cJSON_AddArrayToObject(root, "schedule"));
+	commands_json(rb, cJSON_AddArrayToObject(root, "commands"));
 	cJSON *secs = cJSON_AddArrayToObject(root, "sections");
 	for (size_t i = 0; i < rb->n_sections; i++)
 		cJSON_AddItemToArray(secs, cJSON_CreateString(rb->sections[i].title));

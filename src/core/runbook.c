@@ -22,6 +22,7 @@
 #define RB_HASH_HEX 16          /* item hash: first 16 hex digits of SHA-256 */
 #define RB_MAX_WARNINGS 100     /* further warnings are counted, not kept */
 #define RB_SLUG_MAX 40          /* phase ids: leaves room in RB_ID_MAX for ".<ordinal>" */
+#define RB_STEP_ID_PHASE_MAX (RB_ID_MAX - 13) /* room for ".s" and a 10-digit ordinal */
 #define RB_MAX_HEADING 6
 #define RB_FENCE_MIN 3
 #define RB_TAB_WIDTH 4
@@ -182,6 +183,8 @@ typedef struct parser {
 	char fence_char;
 	int fence_len, fence_line, fence_col, fence_owner;
 	char *fence_lang;
+	bool fence_env;        /* the open fence is a .env block */
+	bool env_label;        /* the last line with text mentioned ".env" */
 	strbuf fence_text;
 
 	int fresh_heading;     /* 1 after a phase heading, 2 after a step's, 0 once text follows */
@@ -1546,6 +1549,7 @@ static void open_fence(parser *p, int indent, const char *s, size_t n, char ch, 
 	const char *info = s + len;
 	size_t il = n - (size_t)len;
 	trim(&info, &il);
+	p->fence_env = p->env_label || find_ci(info, il, ".env") != NULL;
 	while (il && (*info == '{' || *info == '.'))
 		info++, il--;
 	size_t w = 0;
@@ -1554,6 +1558,8 @@ static void open_fence(parser *p, int indent, const char *s, size_t n, char ch, 
 	p->fence_lang = xstrndup(info, w);
 	for (char *c = p->fence_lang; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
+	if (strcmp(p->fence_lang, "env") == 0 || strcmp(p->fence_lang, "dotenv") == 0)
+		p->fence_env = true;
 	rb_phase *ph = cur_phase(p);
 	p->fence_owner = ph ? p->attach_item : -1;
 	sb_free(&p->fence_text);
@@ -1591,7 +1597,7 @@ static bool parse_assignment(const char *s, size_t n, size_t *name_len, bool *en
 	return true;
 }
 
-static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int item)
+static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int item, int step)
 {
 	runbook *rb = p->rb;
 	const char *t = b->text;
@@ -1602,6 +1608,14 @@ static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int ite
 		const char *s = t;
 		size_t sl = n;
 		trim(&s, &sl);
+		/* "export NAME=VALUE" edits a declared flag; for `init` it stays
+		 * shell (the shell's own environment, not the app's .env) */
+		bool exported = sl > 7 && strncmp(s, "export ", 7) == 0;
+		if (exported) {
+			s += 7;
+			sl -= 7;
+			trim(&s, &sl);
+		}
 		size_t nlen;
 		bool env;
 		if (parse_assignment(s, sl, &nlen, &env)) {
@@ -1619,8 +1633,9 @@ static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int ite
 				fe->value = xstrndup(v, vl);
 				fe->line = ln;
 				fe->item = item;
+				fe->step = step;
 			}
-			if ((env || flag) && strset_add(&p->assignment_set, s, sl))
+			if ((env || flag) && !exported && strset_add(&p->assignment_set, s, sl))
 				*VEC_PUSH(rb->assignments, rb->n_assignments) = xstrndup(s, sl);
 		}
 		if (!nl)
@@ -1675,9 +1690,23 @@ static void close_fence(parser *p)
 	p->fence_lang = NULL;
 	b->text = sb_steal(&out);
 	b->line = p->fence_line;
-	b->runnable = lang_runnable(b->lang);
+	b->env = p->fence_env;
+	b->runnable = lang_runnable(b->lang) || b->env;
 	*VEC_PUSH(ph->blocks, ph->n_blocks) = b;
 	int owner = p->fence_owner;
+	int step = -1;
+	if (owner < 0 && p->cur_step >= 0) {
+		/* under a step heading and after no item (before its checklist,
+		 * or a step with none, a rollback written as prose and code):
+		 * the step's own command */
+		rb_step *st = &ph->steps[p->cur_step];
+		if (!st->block || (b->runnable && !st->block->runnable)) {
+			st->block = b;
+			step = p->cur_step;
+			if (b->runnable)
+				ph->commands++;
+		}
+	}
 	if (owner >= 0) {
 		rb_item *it = &ph->items[owner];
 		if (!it->block) {
@@ -1694,7 +1723,7 @@ static void close_fence(parser *p)
 		}
 	}
 	if (b->runnable)
-		scan_assignments(p, ph, b, owner);
+		scan_assignments(p, ph, b, owner, step);
 }
 
 /* ---- the line loop ----------------------------------------------------- */
@@ -1795,6 +1824,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 				tl--;
 			on_heading(p, level, t, tl);
 			apply_marker(p, marker);
+			p->env_label = find_ci(t, tl, ".env") != NULL;
 			return 0;
 		}
 	}
@@ -1806,8 +1836,10 @@ static int parse_line(parser *p, const char *line, size_t len)
 	int fl;
 	if (is_fence(s, n, &ch, &fl)) {
 		open_fence(p, indent, s, n, ch, fl);
+		p->env_label = false;
 		return 0;
 	}
+	p->env_label = find_ci(s, n, ".env") != NULL;   /* "In `.env`:" labels the block below */
 	if (list_marker(s, n))
 		return on_list_line(p, indent, s, n);
 	on_text_line(p, indent, s, n);
@@ -1954,6 +1986,14 @@ static void finish(parser *p)
 			id[idlen + 1 + sizeof num - k] = '\0';
 		}
 		rb->n_items_total += ph->n_items;
+		for (size_t j = 0; j < ph->n_steps; j++) {
+			rb_step *st = &ph->steps[j];
+			snprintf(st->id, sizeof st->id, "%.*s.s%u", RB_STEP_ID_PHASE_MAX, ph->id, (unsigned)(j + 1));
+			char hex[65];
+			pgc_sha256_hex(st->title, strlen(st->title), hex);
+			memcpy(st->hash, hex, RB_HASH_HEX);
+			st->hash[RB_HASH_HEX] = '\0';
+		}
 	}
 	strset_free(&ids);
 	strset_free(&slugs);
@@ -2140,22 +2180,43 @@ const rb_phase *runbook_phase(const runbook *rb, const char *id)
 	return NULL;
 }
 
+/* "<phase id><sep><ordinal>" with 1 <= ordinal <= max: the ordinal, else 0. */
+static size_t id_ordinal(const rb_phase *ph, const char *id, const char *sep, size_t max)
+{
+	size_t k = strlen(ph->id), sl = strlen(sep);
+	if (strncmp(id, ph->id, k) != 0 || strncmp(id + k, sep, sl) != 0 || !isdigit((unsigned char)id[k + sl]))
+		return 0;
+	char *endp;
+	unsigned long ord = strtoul(id + k + sl, &endp, 10);
+	return *endp || ord == 0 || ord > max ? 0 : (size_t)ord;
+}
+
+const rb_step *runbook_step(const runbook *rb, const char *id, const rb_phase **phase_out)
+{
+	if (phase_out)
+		*phase_out = NULL;
+	for (size_t i = 0; rb && id && i < rb->n_phases; i++) {
+		size_t ord = id_ordinal(&rb->phases[i], id, ".s", rb->phases[i].n_steps);
+		if (!ord)
+			continue;
+		if (phase_out)
+			*phase_out = &rb->phases[i];
+		return &rb->phases[i].steps[ord - 1];
+	}
+	return NULL;
+}
+
 const rb_item *runbook_item(const runbook *rb, const char *id, const rb_phase **phase_out)
 {
 	if (phase_out)
 		*phase_out = NULL;
 	for (size_t i = 0; rb && id && i < rb->n_phases; i++) {
-		const rb_phase *ph = &rb->phases[i];
-		size_t k = strlen(ph->id);
-		if (strncmp(id, ph->id, k) != 0 || id[k] != '.' || !isdigit((unsigned char)id[k + 1]))
-			continue;
-		char *endp;
-		unsigned long ord = strtoul(id + k + 1, &endp, 10);
-		if (*endp || ord == 0 || ord > ph->n_items)
+		size_t ord = id_ordinal(&rb->phases[i], id, ".", rb->phases[i].n_items);
+		if (!ord)
 			continue;
 		if (phase_out)
-			*phase_out = ph;
-		return &ph->items[ord - 1];
+			*phase_out = &rb->phases[i];
+		return &rb->phases[i].items[ord - 1];
 	}
 	return NULL;
 }

@@ -491,6 +491,10 @@ static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_r
 			         u->step_done[row->idx], u->step_total[row->idx], done ? " done" : "");
 		else
 			snprintf(right, sizeof right, "%s", sched);
+		if (st->block && st->block->runnable) {   /* its own command: x runs it */
+			size_t l = strlen(right);
+			snprintf(right + l, sizeof right - l, "%sx: %s", l ? "  " : "", st->id);
+		}
 		if (st->rollback) {
 			size_t l = strlen(right);
 			snprintf(right + l, sizeof right - l, "%sROLLBACK", l ? "  " : "");
@@ -1036,6 +1040,19 @@ void ui_detail_draw(ui_ctx *u)
 		snprintf(buf, sizeof buf, "Inline code: %s", it->inline_code);
 		detail_text(&d, buf, 0, ui_pair(u, UI_C_ACCENT));
 	}
+	const rb_block *sb = it->step >= 0 && !it->block ? ph->steps[it->step].block : NULL;
+	if (sb) {   /* the step's own command, written above its checklist */
+		detail_text(&d, "", 0, 0);
+		snprintf(buf, sizeof buf, sb->runnable ? "The step's command (%s, line %d; x on step %s runs it):"
+		                                       : "The step's code (%s, line %d; shown, never run):",
+		         sb->lang[0] ? sb->lang : "unlabeled", sb->line, ph->steps[it->step].id);
+		detail_text(&d, buf, A_BOLD, 0);
+		d.x += 2;
+		d.width -= 2;
+		detail_text(&d, sb->text, 0, ui_pair(u, UI_C_ACCENT));
+		d.x -= 2;
+		d.width += 2;
+	}
 	if (it->block) {
 		detail_text(&d, "", 0, 0);
 		snprintf(buf, sizeof buf, it->block->runnable ? "Command (%s, line %d):" : "Code (%s, line %d; shown, never run):",
@@ -1046,7 +1063,7 @@ void ui_detail_draw(ui_ctx *u)
 		detail_text(&d, it->block->text, 0, ui_pair(u, UI_C_ACCENT));
 		d.x -= 2;
 		d.width += 2;
-	} else {
+	} else if (!sb) {
 		detail_text(&d, "No command attached.", ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
 	}
 	if (li && li->n_notes) {

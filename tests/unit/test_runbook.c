@@ -822,6 +822,42 @@ static void test_countdown_and_times(void)
 	runbook_free(rb);
 }
 
+/* Issue 15 item 4: blocks that follow no item belong to their step. */
+static void test_step_blocks(void)
+{
+	const char *flags[] = {"USE_NEW_DB", "USE_LEGACY"};
+	rb_options opt = {.flags = flags, .n_flags = 2};
+	pgc_err e;
+	runbook *rb = parse_opt("# T\n## Phase 1: A\n### 1.1 Before the list\n```bash\necho a\n```\n- [ ] a\n"
+	                        "  ```bash\n  echo item\n  ```\n"
+	                        "### 1.2 No checkbox\nprose\n```yaml\nk: v\n```\n```sh\necho b\n```\n"
+	                        "### 1.3 Env\nIn `.env`:\n```\nUSE_NEW_DB=true\n```\n"
+	                        "### 1.4 Env by label\n```ini title=\".env\"\nUSE_LEGACY=false\n```\n"
+	                        "### 1.5 Export\n- [ ] b\n  ```bash\n  export USE_LEGACY=true\n  ```\n",
+	                        &opt, &e);
+	ok(rb != NULL, "step blocks parse");
+	if (!rb)
+		return;
+	const rb_phase *ph = &rb->phases[0];
+	ok(ph->steps[0].block && strcmp(ph->steps[0].block->text, "echo a") == 0, "the block above the checklist is the step's");
+	ok(ph->items[0].block && strcmp(ph->items[0].block->text, "echo item") == 0, "the one under the item stays the item's");
+	ok(ph->steps[1].block && ph->steps[1].block->runnable && strcmp(ph->steps[1].block->text, "echo b") == 0,
+	   "a step without checkboxes: its shell block wins over the yaml shown before it");
+	ok(ph->steps[2].block && ph->steps[2].block->env, "after 'In `.env`:' the block is a .env block");
+	ok(ph->steps[3].block && ph->steps[3].block->env && ph->steps[3].block->runnable,
+	   "'.env' in the info string labels it too");
+	is_str(ph->steps[0].id, "1.s1", "step ids");
+	ok(runbook_step(rb, "1.s2", NULL) == &ph->steps[1] && !runbook_step(rb, "1.s9", NULL) &&
+	   !runbook_step(rb, "1.2", NULL), "runbook_step finds by id");
+	is_int(ph->commands, 6, "every runnable block counted once");
+	is_int(ph->n_flag_edits, 3, "flag edits from .env blocks and export lines");
+	ok(ph->n_flag_edits == 3 && ph->flag_edits[0].step == 2 && ph->flag_edits[2].item == 1 &&
+	   strcmp(ph->flag_edits[2].name, "USE_LEGACY") == 0 && strcmp(ph->flag_edits[2].value, "true") == 0,
+	   "export USE_LEGACY=true is an edit of the item's block");
+	is_int(rb->n_items_total, 2, "no item invented");
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	test_small_example();
@@ -845,5 +881,6 @@ int main(void)
 	test_rollback_classify();
 	test_title_noise();
 	test_countdown_and_times();
+	test_step_blocks();
 	return done_testing();
 }
