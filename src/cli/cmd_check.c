@@ -325,12 +325,15 @@ static void rollback_human(void *arg, const rb_phase *ph, const char *title, int
 {
 	int *cols = arg;
 	char *t = cell(title, *cols / 3 > CHECK_TITLE_MIN ? *cols / 3 : CHECK_TITLE_MIN, false);
-	char *w = pgc_sanitize(why);
-	printf("  %-8s ", rollback ? "rollback" : "work");
-	put_safe(ph->id);
-	printf(" \"%s\" (line %d, %zu item%s): %s\n", t, line, items, items == 1 ? "" : "s", w);
+	/* one line within the width, like the table; --json has it whole */
+	(void)ph;
+	char *full = xasprintf("  %-8s line %d \"%s\" (%zu item%s): %s", rollback ? "rollback" : "work", line, t, items,
+	                       items == 1 ? "" : "s", why);
+	char *shown = cell(full, *cols, false);
+	printf("%s\n", shown);
+	free(shown);
+	free(full);
 	free(t);
-	free(w);
 }
 
 static int print_human(const runbook *rb)
@@ -413,7 +416,7 @@ static int print_human(const runbook *rb)
 	check_counts tc = runbook_counts(rb);
 	printf("status counts %zu items (%zu done)", tc.counted, tc.counted_done);
 	if (tc.rollback)
-		printf("; %zu rollback item%s, run only when rolling back", tc.rollback, tc.rollback == 1 ? "" : "s");
+		printf("; not %zu rollback item%s", tc.rollback, tc.rollback == 1 ? "" : "s");
 	if (tc.not_counted)
 		printf("; %zu skipped or N/A", tc.not_counted);
 	printf("\n");
@@ -424,7 +427,7 @@ static int print_human(const runbook *rb)
 			any = rb->phases[i].steps[j].rollback_kind != RB_ROLLBACK_NONE;
 	}
 	if (any) {
-		printf("rollback sections (override with <!-- pgcutover: rollback --> or <!-- pgcutover: work -->):\n");
+		printf("rollback sections (override: <!-- pgcutover: work --> or rollback):\n");
 		each_rollback_heading(rb, rollback_human, &cols);
 	}
 	hc_check *hc;

@@ -550,18 +550,18 @@ static rb_rollback_kind classify_words(const char *title, char **why, bool *by_d
 	const char *w = find_any_len(title, rollback_work_words, &wl);
 	if (w) {
 		if (why)
-			*why = xasprintf("heading says \"%.*s\": work before or after the night, counted", (int)wl, w);
+			*why = xasprintf("says \"%.*s\"", (int)wl, w);
 		return RB_ROLLBACK_WORK;
 	}
 	w = find_any_len(title, rollback_procedure_words, &wl);
 	if (w) {
 		if (why)
-			*why = xasprintf("heading says \"%.*s\": steps to run when rolling back", (int)wl, w);
+			*why = xasprintf("says \"%.*s\"", (int)wl, w);
 		return RB_ROLLBACK_PROCEDURE;
 	}
 	*by_default = true;
 	if (why)
-		*why = xasprintf("heading names a rollback (\"%.*s\"): steps to run when rolling back", (int)nl, named);
+		*why = xasprintf("names a rollback (\"%.*s\")", (int)nl, named);
 	return RB_ROLLBACK_PROCEDURE;
 }
 
@@ -902,8 +902,7 @@ static int new_phase(parser *p, const char *id, char *title, int level, bool num
 
 static const char *marker_why(rb_rollback_kind k)
 {
-	return k == RB_ROLLBACK_PROCEDURE ? "marked <!-- pgcutover: rollback --> in the runbook"
-	                                  : "marked <!-- pgcutover: work --> in the runbook: counted";
+	return k == RB_ROLLBACK_PROCEDURE ? "marked <!-- pgcutover: rollback -->" : "marked <!-- pgcutover: work -->";
 }
 
 /* The operator's marker on the heading just read (on its line or the
@@ -1000,7 +999,7 @@ static rb_rollback_kind classify_step(const parser *p, const rb_phase *ph, const
 {
 	const step_frame *parent = p->n_steps > 0 ? &p->steps[p->n_steps - 1] : NULL;
 	if (parent && parent->rollback) {
-		*why = xasprintf("inside the rollback step \"%s\"", parent->title);
+		*why = xasprintf("inside rollback step \"%s\"", parent->title);
 		return RB_ROLLBACK_PROCEDURE;
 	}
 	bool by_default;
@@ -1016,7 +1015,7 @@ static rb_rollback_kind classify_step(const parser *p, const rb_phase *ph, const
 	if (!ctx)
 		return k;
 	free(*why);
-	*why = xasprintf("inside \"%s\": confirmed before the cutover, counted", ctx);
+	*why = xasprintf("inside \"%s\"", ctx);
 	return RB_ROLLBACK_WORK;
 }
 
@@ -1904,7 +1903,7 @@ static void rollback_plan_only(parser *p)
 	if (!rollback_items)
 		return;
 	rb->rollback_plan = true;
-	static const char why[] = "the whole runbook is a rollback plan: its items are the work, counted";
+	static const char why[] = "the whole runbook is a rollback plan";
 	for (size_t i = 0; i < rb->n_phases; i++) {
 		rb_phase *ph = &rb->phases[i];
 		for (size_t j = 0; j < ph->n_items; j++)

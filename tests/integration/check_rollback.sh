@@ -52,9 +52,10 @@ is "$($P -r rb.md status --json | jq -r '.phases[] | select(.id == "rollback-rea
    "1/3" "the tick counts: 1/3"
 h=$($P check rb.md)
 like "$h" "status counts $((lines - proc)) items" "human check says what status counts"
-like "$h" "rollback +5 \"Revert\" \\(line [0-9]+, 1 item\\): heading says \"Revert\"" \
+like "$h" "rollback +line [0-9]+ \"Revert\" \\(1 item\\): says \"Revert\"" \
      "human check lists a procedure with its reason"
-like "$h" "work +go-no-go \"Rollback Preparedness\"" "human check lists rollback work too"
+like "$h" "work +line [0-9]+ \"Rollback Preparedness\"" "human check lists rollback work too"
+is "$(printf '%s\n' "$h" | awk 'length($0) > 80' | wc -l)" 0 "within 80 columns (no COLUMNS, no terminal)"
 
 # the marker on its own line under the heading, both ways
 cat > m.md <<'MD'

@@ -745,7 +745,7 @@ static void test_rollback_classify(void)
 	   "a bare Rollback heading in a go/no-go list is work");
 	ok(!p5->items[0].rollback, "Rollback readiness items count");
 	ok(p5->items[1].rollback && p5->items[2].rollback, "a procedure's sub-steps are its procedure");
-	ok(strstr(p5->steps[2].rollback_why, "inside the rollback step") != NULL, "and say so");
+	ok(strstr(p5->steps[2].rollback_why, "inside rollback step") != NULL, "and say so");
 	ok(!p5->items[3].rollback, "marker on the heading line: work");
 	is_str(p5->steps[3].title, "Rollback", "the marker is not part of the title");
 	ok(p5->items[4].rollback && p5->has_rollback, "marker under the heading: rollback");
