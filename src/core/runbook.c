@@ -6,7 +6,14 @@
  * schedule), checklist items nested to any depth, fenced blocks attached to
  * their item, flag edits, checkpoints and metadata; headings that name a
  * rollback read as a procedure or as work from their words, their place and
- * the operator's <!-- pgcutover: ... --> marker.  One pass over the lines,
+ * the operator's <!-- pgcutover: ... --> marker.  Block structure follows
+ * GitHub: setext headings, > block quotes, four-space code.  (cmark-gfm, the
+ * parser GitHub's is built on, was evaluated for that layer and not taken:
+ * Debian's 0.29.0.gfm.6 renders no task item inside a block quote, so it
+ * would not remove that difference, and the one-pass reading of items,
+ * attachments by indentation, mojibake repair and path:line:col errors
+ * would sit over its AST as a second pass, for two local rules.)  One pass
+ * over the lines,
  * no recursion, so a 10,000-item file parses in milliseconds and hostile
  * input (deep nesting, NUL bytes, bad UTF-8) ends in an error with
  * path:line:col.  Called by `pgcutover check`, the state sync, the console
@@ -184,6 +191,14 @@ typedef struct parser {
 	int fence_len, fence_line, fence_col, fence_owner;
 	char *fence_lang;
 	bool fence_env;        /* the open fence is a .env block */
+	bool fence_quote;      /* it was opened inside a > block quote */
+	bool quoted;           /* the current line was inside a > block quote */
+	int quote_depth;       /* how many > the last line with text had */
+	bool after_break;      /* the line before was blank, a heading or the start:
+	                        * this one may open a paragraph (a setext heading) */
+	bool skip_next;        /* the next line is a setext underline already used */
+	const char *next;      /* the next line of the file as read, NULL at the end */
+	size_t next_len;
 	bool env_label;        /* the last line with text mentioned ".env" */
 	strbuf fence_text;
 
@@ -1091,6 +1106,15 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 			rb->title = title;
 			return;
 		}
+		char id1[RB_ID_MAX];
+		bool start1;
+		if (match_phase(title, false, id1, &start1)) {
+			/* "Phase 1" over "=======" (or "# Phase 1") after the title: a
+			 * phase, read as a ## one */
+			free(title);
+			on_heading(p, 2, text, n);
+			return;
+		}
 		end_section(p);
 		p->num = p->outer_num = -1;
 		reset_steps(p);
@@ -1549,6 +1573,7 @@ static void open_fence(parser *p, int indent, const char *s, size_t n, char ch, 
 	size_t il = n - (size_t)len;
 	trim(&info, &il);
 	p->fence_env = p->env_label || find_ci(info, il, ".env") != NULL;
+	p->fence_quote = p->quoted;
 	while (il && (*info == '{' || *info == '.'))
 		info++, il--;
 	size_t w = 0;
@@ -1747,7 +1772,82 @@ static int indent_of(const char *s, size_t n, size_t *skip)
 	return col;
 }
 
+#define RB_CODE_INDENT 4   /* Markdown: four spaces outside a list make code */
+
+/* The "> " markers opening a block-quoted line (nested ones too, each
+ * after up to 3 spaces and taking one space after it): their length. */
+static size_t quote_prefix(const char *s, size_t n)
+{
+	size_t i = 0, end = 0;
+	for (;;) {
+		size_t k = i;
+		while (k < n && k - i < RB_HEADING_MAX_INDENT && s[k] == ' ')
+			k++;
+		if (k >= n || s[k] != '>')
+			return end;
+		k++;
+		if (k < n && s[k] == ' ')
+			k++;
+		i = end = k;
+	}
+}
+
+/* A setext underline ("====" for #, "----" for ##): its level, else 0. */
+static int setext_level(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && i < RB_HEADING_MAX_INDENT && s[i] == ' ')
+		i++;
+	if (i >= n || (s[i] != '=' && s[i] != '-'))
+		return 0;
+	char c = s[i];
+	size_t run = 0;
+	while (i < n && s[i] == c)
+		i++, run++;
+	while (i < n && (is_blank_char(s[i]) || s[i] == '\r'))
+		i++;
+	if (i < n || (c == '-' && run < 2))
+		return 0;
+	return c == '=' ? 1 : 2;
+}
+
+/* A line that may open a paragraph, which a setext underline then makes a
+ * heading ("Phase 1" over "======="). */
+static bool setext_text(const parser *p, bool after_break, int indent, const char *s, size_t n)
+{
+	char ch;
+	int fl;
+	return after_break && p->next && !p->quoted && indent <= RB_HEADING_MAX_INDENT && n && s[0] != '#' &&
+	       s[0] != '|' && s[0] != '<' && !list_marker(s, n) && !is_fence(s, n, &ch, &fl) &&
+	       !setext_level(s, n) && setext_level(p->next, p->next_len);
+}
+
+static int parse_line_body(parser *p, const char *line, size_t len);
+
+/* One line: the block-quote markers come off first (GitHub renders what a
+ * quote holds, a task list too), and a setext underline already used is
+ * passed over. */
 static int parse_line(parser *p, const char *line, size_t len)
+{
+	if (p->skip_next) {
+		p->skip_next = false;
+		p->after_break = true;
+		return 0;
+	}
+	size_t q = !p->in_fence || p->fence_quote ? quote_prefix(line, len) : 0;
+	p->quoted = q > 0;
+	int depth = 0;
+	for (size_t i = 0; i < q; i++)
+		depth += line[i] == '>';
+	if (!p->in_fence && depth != p->quote_depth && len - q > 0) {
+		/* a quote opens or ends: the lists on either side are not one */
+		reset_lists(p);
+		p->quote_depth = depth;
+	}
+	return parse_line_body(p, line + q, len - q);
+}
+
+static int parse_line_body(parser *p, const char *line, size_t len)
 {
 	size_t skip;
 	int indent = indent_of(line, len, &skip);
@@ -1767,6 +1867,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 				sb_putc(&p->sec_text, '\n');
 			}
 			close_fence(p);
+			p->after_break = true;
 			return 0;
 		}
 		size_t keep = len;
@@ -1802,6 +1903,16 @@ static int parse_line(parser *p, const char *line, size_t len)
 	if (n == 0) {
 		if (collect_sec_text(p))
 			sb_putc(&p->sec_text, '\n');
+		p->after_break = true;
+		return 0;
+	}
+	bool after_break = p->after_break;
+	p->after_break = false;
+	if (setext_text(p, after_break, indent, s, n)) {
+		int level = setext_level(p->next, p->next_len);
+		on_heading(p, level, s, n);
+		p->env_label = find_ci(s, n, ".env") != NULL;
+		p->skip_next = true;
 		return 0;
 	}
 	if (indent <= RB_HEADING_MAX_INDENT && s[0] == '#') {
@@ -1824,6 +1935,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 			on_heading(p, level, t, tl);
 			apply_marker(p, marker);
 			p->env_label = find_ci(t, tl, ".env") != NULL;
+			p->after_break = true;
 			return 0;
 		}
 	}
@@ -1839,7 +1951,9 @@ static int parse_line(parser *p, const char *line, size_t len)
 		return 0;
 	}
 	p->env_label = find_ci(s, n, ".env") != NULL;   /* "In `.env`:" labels the block below */
-	if (list_marker(s, n))
+	/* four spaces with no list open: code (or a paragraph's continuation)
+	 * on GitHub, never a checkbox */
+	if (list_marker(s, n) && !(indent >= RB_CODE_INDENT && p->n_list == 0))
 		return on_list_line(p, indent, s, n);
 	on_text_line(p, indent, s, n);
 	return 0;
@@ -2030,6 +2144,7 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 	p.path = path;
 	p.e = e;
 	p.num = p.outer_num = p.sec = p.cur_step = p.attach_item = -1;
+	p.after_break = true;
 	sb_init(&p.sec_text);
 	sb_init(&p.fence_text);
 	int first_repaired = 0;
@@ -2063,6 +2178,12 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 					break;
 				}
 			}
+		}
+		/* the next line, as read: a setext underline is ASCII */
+		p.next = nl && nl + 1 < end ? nl + 1 : NULL;
+		if (p.next) {
+			const char *nn = memchr(p.next, '\n', (size_t)(end - p.next));
+			p.next_len = (size_t)((nn ? nn : end) - p.next);
 		}
 		if (fixed) {
 			const char *f = fixed;

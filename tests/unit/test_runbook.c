@@ -663,11 +663,13 @@ static runbook *parse_exact(const char *text, size_t len, pgc_err *e)
 static void test_last_line_and_len(void)
 {
 	pgc_err e;
-	/* what follows len must not count: here it would make "---" a note */
+	/* what follows len must not count: here it would make "--- trailing"
+	 * a note; within len "---" under "some text" is a setext underline, as
+	 * on GitHub (issue 15 item 7): "some text" is a ## heading */
 	const char *rule = "# T\n## Phase 1: A\n- [ ] a\n\nsome text\n--- trailing";
 	runbook *rb = parse_exact(rule, strlen(rule) - strlen(" trailing"), &e);
-	ok(rb && rb->phases[0].n_notes == 1 && strcmp(rb->phases[0].notes[0], "some text") == 0,
-	   "a --- rule on a last line without a newline is a rule, read within len");
+	ok(rb && rb->phases[0].n_notes == 0 && rb->n_sections == 1 && strcmp(rb->sections[0].title, "some text") == 0,
+	   "a --- underline on a last line without a newline is read within len");
 	runbook_free(rb);
 	rb = parse("# T\n## Phase 1: A\n- [ ] a\n\n---  \n");
 	ok(rb && rb->phases[0].n_notes == 0, "a rule with trailing blanks is a rule");
@@ -858,6 +860,31 @@ static void test_step_blocks(void)
 	runbook_free(rb);
 }
 
+/* Issue 15 item 7: GitHub's block rules. */
+static void test_gfm_blocks(void)
+{
+	runbook *rb = parse("Plan\n====\n\nPhase 1: A\n==========\n- [ ] a\n\nPhase 2: B\n----------\n- [ ] b\n"
+	                    "> - [ ] quoted\n>> - [x] twice quoted\n\n    - [ ] code\n\n- [ ] c\n    - [ ] nested\n"
+	                    "\ntext\n---\n- [ ] d\n");
+	ok(rb != NULL, "setext, quotes, indented code parse");
+	if (!rb)
+		return;
+	is_str(rb->title, "Plan", "setext = title");
+	ok(rb->n_phases >= 2 && strcmp(rb->phases[0].id, "1") == 0 && rb->phases[0].n_items == 1,
+	   "'Phase 1' over ==== is a phase with its item");
+	ok(rb->n_phases >= 2 && strcmp(rb->phases[1].id, "2") == 0 && rb->phases[1].level == 2, "'Phase 2' over ---- is a ## phase");
+	const rb_phase *p2 = rb->n_phases >= 2 ? &rb->phases[1] : NULL;
+	ok(p2 && p2->n_items == 5, "quoted items count, the 4-space one does not");
+	ok(p2 && p2->n_items == 5 && strcmp(p2->items[1].text, "quoted") == 0 &&
+	   strcmp(p2->items[2].text, "twice quoted") == 0 && p2->items[2].mark == RB_MARK_DONE,
+	   "items in (nested) block quotes");
+	ok(p2 && p2->n_items == 5 && strcmp(p2->items[4].text, "nested") == 0 && p2->items[4].parent == 3,
+	   "four spaces under an item: a sub-item");
+	ok(rb->n_phases == 3 && strcmp(rb->phases[2].title, "text") == 0 && rb->phases[2].n_items == 1,
+	   "text over --- is a ## section (a slug phase here)");
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	test_small_example();
@@ -882,5 +909,6 @@ int main(void)
 	test_title_noise();
 	test_countdown_and_times();
 	test_step_blocks();
+	test_gfm_blocks();
 	return done_testing();
 }
