@@ -148,29 +148,26 @@ static void schedule_json(const runbook *rb, cJSON *arr)
 }
 
 /* Every block that runs: an item's, or a step's own (by the step's id,
- * "5.s2", which `run` and the console's x take). */
+ * "5.s2", which `run` and the console's x take), in file order: the items'
+ * and the steps' blocks merged by line (each list is in file order). */
 static void commands_json(const runbook *rb, cJSON *arr)
 {
-	for (size_t i = 0; i < rb->n_phases; i++) {
-		const rb_phase *ph = &rb->phases[i];
-		for (size_t j = 0; j < ph->n_blocks; j++) {
-			const rb_block *b = ph->blocks[j];
-			if (!b->runnable)
-				continue;
-			const char *id = NULL, *kind = "item";
-			for (size_t k = 0; k < ph->n_items && !id; k++)
-				if (ph->items[k].block == b)
-					id = ph->items[k].id;
-			for (size_t k = 0; k < ph->n_steps && !id; k++)
-				if (ph->steps[k].block == b) {
-					id = ph->steps[k].id;
-					kind = "step";
-				}
-			if (!id)
-				continue;
+	for (size_t p = 0; p < rb->n_phases; p++) {
+		const rb_phase *ph = &rb->phases[p];
+		size_t i = 0, j = 0;
+		for (;;) {
+			while (i < ph->n_items && !(ph->items[i].block && ph->items[i].block->runnable))
+				i++;
+			while (j < ph->n_steps && !(ph->steps[j].block && ph->steps[j].block->runnable))
+				j++;
+			if (i >= ph->n_items && j >= ph->n_steps)
+				break;
+			bool step = j < ph->n_steps &&
+			            (i >= ph->n_items || ph->steps[j].block->line < ph->items[i].block->line);
+			const rb_block *b = step ? ph->steps[j].block : ph->items[i].block;
 			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "id", id);
-			cJSON_AddStringToObject(o, "of", kind);
+			cJSON_AddStringToObject(o, "id", step ? ph->steps[j++].id : ph->items[i++].id);
+			cJSON_AddStringToObject(o, "of", step ? "step" : "item");
 			cJSON_AddNumberToObject(o, "line", b->line);
 			cJSON_AddStringToObject(o, "lang", b->lang);
 			cJSON_AddBoolToObject(o, "env", b->env);
