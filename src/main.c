@@ -52,6 +52,7 @@ static const struct option monitor_opts[] = {
 static const struct option init_opts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"force", no_argument, NULL, 'f'},
+	{"source", required_argument, NULL, OPT_SOURCE},
 	{NULL, 0, NULL, 0}};
 static const struct option log_opts[] = {
 	{"since", required_argument, NULL, OPT_SINCE},
@@ -121,11 +122,13 @@ static const cli_command commands[] = {
 	 NULL, "", monitor_opts, 0, LOAD_READ(CR), LOAD_READ(CR), cmd_monitor},
 	{"check", "check [--json] RUNBOOK", "parse a runbook and summarise it",
 	 "RUNBOOK - reads standard input.", "", no_opts, 1, 0, 0, cmd_check},
-	{"init", "init RUNBOOK [-o FILE|DIR] [--force]", "write a starter pgcutover.json",
+	{"init", "init RUNBOOK [-o FILE|DIR] [--force] [--source CONNINFO]", "write a starter pgcutover.json",
 	 "Writes a starter config for RUNBOOK to FILE (default: the -c file, else\n"
-	 "./" CFG_DEFAULT_NAME "): tables from its \"dependency order\" lists, flags from its\n"
-	 "NAME=VALUE lines that look like feature flags, health checks from its\n"
-	 "`curl URL` items.  An existing file is kept unless --force is given.\n"
+	 "./" CFG_DEFAULT_NAME "): tables from its \"dependency order\" lists (with --source,\n"
+	 "from that database's foreign keys, referenced tables first, cycles named),\n"
+	 "flags from its NAME=VALUE lines that look like feature flags or database\n"
+	 "switches, health checks from every item or block that curls a URL.  An\n"
+	 "existing file is kept unless --force is given.\n"
 	 "See pgcutover.json(5).", "o:f", init_opts, 1, 0, 0, cmd_init},
 	{"status", "status [--json]", "progress per phase",
 	 NULL, "", no_opts, 0, LOAD_READ(RB), LOAD_READ(RB), cmd_status},

@@ -1,8 +1,10 @@
 /*
  * init.h -- what `pgcutover init` decides and writes: a starter
  * pgcutover.json for an operator's own runbook (tables from its "in
- * dependency order" lists, flags from NAME=VALUE lines that look like
- * feature flags, health checks from `curl URL` items, the point of no
+ * dependency order" lists, or from a reachable source's foreign keys in
+ * dependency order; flags from NAME=VALUE lines that look like feature
+ * flags or database switches; health checks from any item or block that
+ * curls a URL; the point of no
  * return from a checkpoint that says so; source and target are
  * service-name placeholders, never passwords).  src/cli/cmd_init.c gives
  * the options and prints the outcome; see init.c.
@@ -24,6 +26,10 @@ typedef struct init_options {
 	const char *out;           /* the config to write; a directory means
 	                            * DIR/pgcutover.json; NULL ./pgcutover.json */
 	bool force;                /* overwrite an existing file */
+	const char *source;        /* a reachable source (conninfo): the tables and
+	                            * their order come from its foreign keys; NULL
+	                            * for the runbook's lists.  Only read: the
+	                            * config keeps the placeholder source */
 } init_options;
 
 /* A list of names, in the order the runbook gave them. */
@@ -42,6 +48,8 @@ typedef struct init_outcome {
 	size_t n_phases, n_items;
 	init_names tables;         /* declared in "tables" */
 	init_names skipped_tables; /* in a dependency list but not table names */
+	bool tables_from_source;   /* tables read from the source's foreign keys */
+	init_names cycles;         /* reference cycles found there ("a -> b -> a") */
 	init_names flags;          /* declared in "flags" */
 	init_names not_flags;      /* NAME=VALUE lines that look like shell variables */
 	init_names health;         /* `curl URL` items: declared in "health" */

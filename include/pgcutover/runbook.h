@@ -21,12 +21,14 @@ typedef enum rb_mark {
 	RB_MARK_OTHER,    /* anything else in brackets, kept as written */
 } rb_mark;
 
-/* A NAME=VALUE line inside a command block whose NAME is a declared flag. */
+/* A NAME=VALUE line (also "export NAME=VALUE") inside a command or .env
+ * block whose NAME is a declared flag. */
 typedef struct rb_flag_edit {
 	char *name;
 	char *value;
 	int line;
 	int item;             /* index in phase->items of the block's item, -1 if none */
+	int step;             /* index in phase->steps when the block is a step's, else -1 */
 } rb_flag_edit;
 
 /* A fenced code block. */
@@ -34,7 +36,10 @@ typedef struct rb_block {
 	char *lang;       /* "" when unlabeled */
 	char *text;       /* contents without fences, common indent removed */
 	int line;         /* line of the opening fence */
-	bool runnable;    /* bash / sh / shell / unlabeled */
+	bool runnable;    /* bash / sh / shell / unlabeled, or a .env block */
+	bool env;         /* a .env block (```env, ```dotenv, ".env" in its info
+	                   * string or in the line before it): only its flag lines
+	                   * are acted on, the rest is never run as shell */
 } rb_block;
 
 typedef struct rb_item {
@@ -56,17 +61,37 @@ typedef struct rb_item {
 	char *detail;         /* continuation lines under the item ("\n"-joined), or NULL */
 } rb_item;
 
+/* What a heading that names a rollback (or carries an operator's marker)
+ * was taken as: the steps to run when rolling back, or ordinary work
+ * (readiness, rehearsal, monitoring) that counts like any other. */
+typedef enum rb_rollback_kind {
+	RB_ROLLBACK_NONE,       /* the heading says nothing of a rollback */
+	RB_ROLLBACK_PROCEDURE,  /* "Rollback (if needed)", "Emergency Rollback", "Revert" */
+	RB_ROLLBACK_WORK,       /* "Rollback readiness", "Rollback rehearsal" */
+} rb_rollback_kind;
+
 typedef struct rb_step {
+	char id[RB_ID_MAX];   /* "<phase id>.s<ordinal>": what `run` and x take */
+	char hash[17];        /* of the normalised title, as an item's */
 	char *title;          /* heading text, emoji stripped */
 	int level;            /* 3 for ###, 4 for #### ... */
 	int line;
 	char at[6];           /* "02:05" or "" */
-	int duration_min;     /* 10 for "10 min", 0 if none */
-	char window_from[6];  /* "02:00" in "(02:00-06:00)" or "" */
+	int duration_min;     /* 10 for "10 min", 0 if none; a range's upper end
+	                       * ("15-30 minutes": 30), which the plan uses */
+	int duration_min_low; /* a range's lower end (15), else duration_min */
+	bool has_offset;      /* a countdown: "T-48 Hours", "T+30 min" */
+	int offset_min;       /* minutes from go-time (the cutover start): -2880, +30 */
+	char window_from[6];  /* "02:00" in "(02:00-06:00)" or "(2:00 AM - 6:00 AM)", or "" */
 	char window_to[6];
-	bool rollback;        /* heading contains "Rollback" */
+	bool rollback;        /* a rollback procedure: its items do not count as work */
+	rb_rollback_kind rollback_kind;
+	char *rollback_why;   /* why it was read so ("heading says \"readiness\""), or NULL */
 	char *checkpoint;     /* text of **Checkpoint:** closing the step, or NULL */
 	int checkpoint_line;
+	rb_block *block;      /* the step's own command: a block under the heading
+	                       * that follows no item (before its checklist, or a
+	                       * step without checkboxes); NULL if none */
 } rb_step;
 
 typedef struct rb_phase {
@@ -83,8 +108,11 @@ typedef struct rb_phase {
 	rb_block **blocks; size_t n_blocks; /* every fenced block in the phase */
 	rb_flag_edit *flag_edits; size_t n_flag_edits;
 	int done;             /* items marked [x] in the file */
-	int commands;         /* runnable blocks attached to items */
-	bool has_rollback;
+	int commands;         /* runnable blocks attached to items and to steps */
+	bool has_rollback;    /* a rollback procedure in it (its title or a step) */
+	bool rollback;        /* the whole phase is a rollback procedure (its title) */
+	rb_rollback_kind rollback_kind;   /* of its title */
+	char *rollback_why;
 	char *checkpoint;     /* **Checkpoint:** before any step, or NULL */
 	int checkpoint_line;
 } rb_phase;
@@ -111,6 +139,9 @@ typedef struct runbook {
 	/* tables named under a "dependency order" list (used by `init`) */
 	char **dep_tables;  size_t n_dep_tables;
 	size_t n_items_total;
+	/* every item sat in a rollback procedure: the file is a rollback plan,
+	 * and its items are read as the work (not as 0 of 0) */
+	bool rollback_plan;
 } runbook;
 
 typedef struct rb_options {
@@ -133,10 +164,18 @@ void runbook_free(runbook *rb);
 const rb_phase *runbook_phase(const runbook *rb, const char *id);
 /* Finds an item by id ("3.7"); sets *phase_out when non-NULL. */
 const rb_item *runbook_item(const runbook *rb, const char *id, const rb_phase **phase_out);
+/* Finds a step by id ("5.s2"); sets *phase_out when non-NULL. */
+const rb_step *runbook_step(const runbook *rb, const char *id, const rb_phase **phase_out);
 
 /* After an item text's "Health check:" label (any case, bold or not, also
  * "Healthcheck:"), the rest of the text; NULL when it has none. */
 const char *rb_health_label(const char *text);
+
+/* How a heading's words read: a rollback procedure, rollback work, or
+ * neither.  *why (when non-NULL) gets a malloc'd reason naming the word
+ * that decided ("heading says \"readiness\""), NULL for NONE.
+ * Exposed for tests and for `check`. */
+rb_rollback_kind rb_rollback_classify(const char *title, char **why);
 
 /* Line-by-line lenient repair of UTF-8 that was read as Windows-1252 and
  * saved again as UTF-8.  Returns a new string when anything was repaired

@@ -13,7 +13,9 @@
  *
  * Late steps: a step's planned end is the downtime start plus the step's
  * offset in the window ("02:05" in a 02:00 window: 5 minutes) plus its
- * duration; a step with open items past its planned end is late.
+ * duration; a step with open items past its planned end is late.  A
+ * countdown step ("T-48 Hours", "T+30 min", in any phase) is placed from
+ * go-time, the downtime start, by its offset.
  *
  * Duties: items "Every 2 hours: Error logs" become timers while their phase
  * is in progress: due every interval from the phase's start or the last
@@ -46,6 +48,9 @@ void sched_downtime_get(const runbook *rb, ledger *lg, double now, sched_downtim
 /* Planned end (unix seconds) of step s of phase p on this downtime's clock,
  * or 0 when the step has no time or the downtime has not started. */
 double sched_step_due(const runbook *rb, size_t p, size_t s, const sched_downtime *d);
+/* "T-48h", "T+30m", "T-2d": a countdown offset in words (buf of
+ * SCHED_SPAN_MAX). */
+void sched_fmt_offset(int offset_min, char *buf, size_t n);
 
 /* A schedule's span in words: "4m" up to 90 minutes, then "8h29m", then
  * past 48 hours "3d02h" (negative taken as 0).  How late, how long until:

@@ -2,7 +2,9 @@
  * cmd_check.c -- `pgcutover check [--json] RUNBOOK`: parses a runbook and
  * shows how pgcutover understood it, phase by phase (items, done, steps,
  * commands, flag edits, rollback, risk, duration), the runbook's health
- * checks (health.c's hc_collect) and the warnings.  Needs
+ * checks (health.c's hc_collect) and the warnings; how many items `status`
+ * will count (ledger_item_counts, so the two agree) and every heading that
+ * names a rollback, read as a procedure or as work, and why.  Needs
  * no config; when one is given (-c) or ./pgcutover.json exists, its declared
  * flags are used to recognise NAME=VALUE flag edits.  The --json shape is an
  * interface documented in pgcutover(1); keep it stable.
@@ -18,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/health.h"
+#include "pgcutover/ledger.h"
 
 static void add_str_or_null(cJSON *o, const char *key, const char *v)
 {
@@ -32,6 +35,147 @@ static size_t phase_flag_edits(const rb_phase *ph)
 	return ph->n_flag_edits;
 }
 
+/* What `status` will count: the items that are work (not in a rollback
+ * procedure, not skipped or N/A), and those marked done in the file. */
+typedef struct check_counts {
+	size_t counted, counted_done, rollback, not_counted;
+} check_counts;
+
+static check_counts phase_counts(const rb_phase *ph)
+{
+	check_counts c = {0};
+	for (size_t i = 0; i < ph->n_items; i++) {
+		const rb_item *it = &ph->items[i];
+		if (ledger_item_counts(it)) {
+			c.counted++;
+			c.counted_done += it->mark == RB_MARK_DONE;
+		} else if (it->rollback) {
+			c.rollback++;
+		} else {
+			c.not_counted++;
+		}
+	}
+	return c;
+}
+
+static check_counts runbook_counts(const runbook *rb)
+{
+	check_counts t = {0};
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		check_counts c = phase_counts(&rb->phases[i]);
+		t.counted += c.counted;
+		t.counted_done += c.counted_done;
+		t.rollback += c.rollback;
+		t.not_counted += c.not_counted;
+	}
+	return t;
+}
+
+static size_t step_items(const rb_phase *ph, size_t step)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ph->n_items; i++)
+		n += ph->items[i].step == (int)step;
+	return n;
+}
+
+/* Calls fn for every heading read as a rollback procedure or as rollback
+ * work (the phase's title, then its steps), with its item count. */
+typedef void (*rollback_fn)(void *arg, const rb_phase *ph, const char *title, int line, bool rollback,
+                            const char *why, size_t items);
+
+static void each_rollback_heading(const runbook *rb, rollback_fn fn, void *arg)
+{
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		const rb_phase *ph = &rb->phases[i];
+		if (ph->rollback_kind != RB_ROLLBACK_NONE)
+			fn(arg, ph, ph->title, ph->line, ph->rollback, ph->rollback_why ? ph->rollback_why : "",
+			   ph->n_items);
+		for (size_t j = 0; j < ph->n_steps; j++) {
+			const rb_step *st = &ph->steps[j];
+			if (st->rollback_kind != RB_ROLLBACK_NONE)
+				fn(arg, ph, st->title, st->line, st->rollback, st->rollback_why ? st->rollback_why : "",
+				   step_items(ph, j));
+		}
+	}
+}
+
+static void rollback_json(void *arg, const rb_phase *ph, const char *title, int line, bool rollback,
+                          const char *why, size_t items)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "phase", ph->id);
+	cJSON_AddStringToObject(o, "title", title);
+	cJSON_AddNumberToObject(o, "line", line);
+	cJSON_AddStringToObject(o, "read_as", rollback ? "rollback" : "work");
+	cJSON_AddStringToObject(o, "why", why);
+	cJSON_AddNumberToObject(o, "items", (double)items);
+	cJSON_AddItemToArray((cJSON *)arg, o);
+}
+
+static void add_int_or_null(cJSON *o, const char *key, bool has, int v)
+{
+	if (has)
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* Every step with a time on it, as the schedule reads it: start time,
+ * countdown offset from go-time, duration (a range's ends), window. */
+static void schedule_json(const runbook *rb, cJSON *arr)
+{
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		const rb_phase *ph = &rb->phases[i];
+		for (size_t j = 0; j < ph->n_steps; j++) {
+			const rb_step *st = &ph->steps[j];
+			if (!st->at[0] && !st->has_offset && !st->duration_min && !st->window_from[0])
+				continue;
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "phase", ph->id);
+			cJSON_AddStringToObject(o, "step", st->title);
+			cJSON_AddNumberToObject(o, "line", st->line);
+			add_str_or_null(o, "at", st->at[0] ? st->at : NULL);
+			add_int_or_null(o, "offset_min", st->has_offset, st->offset_min);
+			add_int_or_null(o, "duration_min", st->duration_min > 0, st->duration_min);
+			add_int_or_null(o, "duration_min_low", st->duration_min > 0,
+			                st->duration_min_low ? st->duration_min_low : st->duration_min);
+			add_str_or_null(o, "window_from", st->window_from[0] ? st->window_from : NULL);
+			add_str_or_null(o, "window_to", st->window_to[0] ? st->window_to : NULL);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+}
+
+/* Every block that runs: an item's, or a step's own (by the step's id,
+ * "5.s2", which `run` and the console's x take), in file order: the items'
+ * and the steps' blocks merged by line (each list is in file order). */
+static void commands_json(const runbook *rb, cJSON *arr)
+{
+	for (size_t p = 0; p < rb->n_phases; p++) {
+		const rb_phase *ph = &rb->phases[p];
+		size_t i = 0, j = 0;
+		for (;;) {
+			while (i < ph->n_items && !(ph->items[i].block && ph->items[i].block->runnable))
+				i++;
+			while (j < ph->n_steps && !(ph->steps[j].block && ph->steps[j].block->runnable))
+				j++;
+			if (i >= ph->n_items && j >= ph->n_steps)
+				break;
+			bool step = j < ph->n_steps &&
+			            (i >= ph->n_items || ph->steps[j].block->line < ph->items[i].block->line);
+			const rb_block *b = step ? ph->steps[j].block : ph->items[i].block;
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "id", step ? ph->steps[j++].id : ph->items[i++].id);
+			cJSON_AddStringToObject(o, "of", step ? "step" : "item");
+			cJSON_AddNumberToObject(o, "line", b->line);
+			cJSON_AddStringToObject(o, "lang", b->lang);
+			cJSON_AddBoolToObject(o, "env", b->env);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+}
+
 static int print_json(const runbook *rb)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -41,6 +185,11 @@ static int print_json(const runbook *rb)
 	cJSON_AddBoolToObject(root, "repaired_encoding", rb->repaired_encoding);
 	cJSON_AddNumberToObject(root, "repaired_lines", rb->repaired_lines);
 	cJSON_AddNumberToObject(root, "items", (double)rb->n_items_total);
+	check_counts tc = runbook_counts(rb);
+	cJSON_AddNumberToObject(root, "counted", (double)tc.counted);
+	cJSON_AddNumberToObject(root, "counted_done", (double)tc.counted_done);
+	cJSON_AddNumberToObject(root, "rollback_items", (double)tc.rollback);
+	cJSON_AddBoolToObject(root, "rollback_plan", rb->rollback_plan);
 	add_str_or_null(root, "status", rb->status);
 	add_str_or_null(root, "goal", rb->goal);
 	add_str_or_null(root, "risk", rb->risk);
@@ -61,12 +210,19 @@ static int print_json(const runbook *rb)
 		cJSON_AddNumberToObject(o, "commands", ph->commands);
 		cJSON_AddNumberToObject(o, "flag_edits", (double)phase_flag_edits(ph));
 		cJSON_AddBoolToObject(o, "rollback", ph->has_rollback);
+		check_counts pc = phase_counts(ph);
+		cJSON_AddNumberToObject(o, "counted", (double)pc.counted);
+		cJSON_AddNumberToObject(o, "counted_done", (double)pc.counted_done);
+		cJSON_AddNumberToObject(o, "rollback_items", (double)pc.rollback);
 		add_str_or_null(o, "risk", ph->risk);
 		add_str_or_null(o, "duration", ph->duration);
 		add_str_or_null(o, "status", ph->status);
 		add_str_or_null(o, "goal", ph->goal);
 		cJSON_AddItemToArray(phases, o);
 	}
+	each_rollback_heading(rb, rollback_json, cJSON_AddArrayToObject(root, "rollback_sections"));
+	schedule_json(rb, cJSON_AddArrayToObject(root, "schedule"));
+	commands_json(rb, cJSON_AddArrayToObject(root, "commands"));
 	cJSON *secs = cJSON_AddArrayToObject(root, "sections");
 	for (size_t i = 0; i < rb->n_sections; i++)
 		cJSON_AddItemToArray(secs, cJSON_CreateString(rb->sections[i].title));
@@ -161,6 +317,22 @@ static char *cell(const char *text, int cols, bool pad)
 	return t;
 }
 
+static void rollback_human(void *arg, const rb_phase *ph, const char *title, int line, bool rollback,
+                           const char *why, size_t items)
+{
+	int *cols = arg;
+	char *t = cell(title, *cols / 3 > CHECK_TITLE_MIN ? *cols / 3 : CHECK_TITLE_MIN, false);
+	/* one line within the width, like the table; --json has it whole */
+	(void)ph;
+	char *full = xasprintf("  %-8s line %d \"%s\" (%zu item%s): %s", rollback ? "rollback" : "work", line, t, items,
+	                       items == 1 ? "" : "s", why);
+	char *shown = cell(full, *cols, false);
+	printf("%s\n", shown);
+	free(shown);
+	free(full);
+	free(t);
+}
+
 static int print_human(const runbook *rb)
 {
 	put_safe(*rb->title ? rb->title : "(untitled runbook)");
@@ -238,6 +410,23 @@ static int print_human(const runbook *rb)
 	if (rb->n_sections)
 		printf(", %zu context section%s", rb->n_sections, rb->n_sections == 1 ? "" : "s");
 	printf("\n");
+	check_counts tc = runbook_counts(rb);
+	printf("status counts %zu items (%zu done)", tc.counted, tc.counted_done);
+	if (tc.rollback)
+		printf("; not %zu rollback item%s", tc.rollback, tc.rollback == 1 ? "" : "s");
+	if (tc.not_counted)
+		printf("; %zu skipped or N/A", tc.not_counted);
+	printf("\n");
+	bool any = false;
+	for (size_t i = 0; i < rb->n_phases && !any; i++) {
+		any = rb->phases[i].rollback_kind != RB_ROLLBACK_NONE;
+		for (size_t j = 0; j < rb->phases[i].n_steps && !any; j++)
+			any = rb->phases[i].steps[j].rollback_kind != RB_ROLLBACK_NONE;
+	}
+	if (any) {
+		printf("rollback sections (override: <!-- pgcutover: work --> or rollback):\n");
+		each_rollback_heading(rb, rollback_human, &cols);
+	}
 	hc_check *hc;
 	size_t n_hc = hc_collect(NULL, rb, &hc);
 	if (n_hc) {

@@ -41,7 +41,12 @@ static void report(const cli_opts *o, const init_outcome *r)
 	       r->n_phases == 1 ? "" : "s", r->n_items, r->n_items == 1 ? "" : "s");
 	free(title);
 	printf("  %-10s %s\n", "runbook", r->runbook);
-	print_names("tables", &r->tables, "none found (no \"in dependency order\" list): add them by hand");
+	print_names("tables", &r->tables,
+	            "none found (no \"in dependency order\" list): add them by hand");
+	if (r->tables_from_source)
+		printf("  %-10s the source's foreign keys: referenced tables first\n", "order");
+	if (r->cycles.n)
+		print_names("cycles", &r->cycles, "");
 	if (r->skipped_tables.n)
 		print_names("not tables", &r->skipped_tables, "");
 	print_names("flags", &r->flags, "none found");
@@ -55,6 +60,8 @@ static void report(const cli_opts *o, const init_outcome *r)
 	printf("  %-10s %s (placeholder)\n", "source", INIT_SOURCE_PLACEHOLDER);
 	printf("  %-10s %s (placeholder)\n", "target", INIT_TARGET_PLACEHOLDER);
 	printf("  %-10s %s\n", "env_file", INIT_ENV_FILE);
+	if (r->cycles.n)
+		printf("\"cycles\" are foreign keys in a loop: no order loads them all; those tables come last.\n");
 	if (r->not_flags.n)
 		printf("\"left out\" are NAME=VALUE lines that look like shell variables; add any "
 		       "that are really .env flags to \"flags\".\n");
@@ -68,6 +75,7 @@ int cmd_init(const cli_args *a, cli_opts *o)
 		.runbook_path = a->argc > 0 ? a->argv[0] : o->runbook_path,
 		.out = cli_opt(a, 'o') ? cli_opt(a, 'o') : o->config_path,
 		.force = cli_flag(a, 'f'),
+		.source = cli_opt(a, OPT_SOURCE),
 	};
 	if (!io.runbook_path)
 		return cli_usage_error("init", "which runbook? e.g. pgcutover init runbook.md");

@@ -811,6 +811,12 @@ static bool parse_flag_line(const char *line, size_t n, char **name, char **valu
 	if (n > 0 && (line[0] == ' ' || line[0] == '\t'))
 		return false;
 	char *t = trim_dup(line, n);
+	if (strncmp(t, "export ", 7) == 0) {   /* "export NAME=VALUE": the same edit */
+		size_t skip = 7;
+		while (t[skip] == ' ')
+			skip++;
+		memmove(t, t + skip, strlen(t + skip) + 1);
+	}
 	const char *p = t;
 	if (!name_start(*p)) {
 		free(t);
@@ -870,35 +876,61 @@ static bool is_cutover_phase(const rb_phase *ph)
 	return strcmp(ph->id, ACT_CUTOVER_PHASE) == 0 || (ph->title && strcasestr(ph->title, "cutover"));
 }
 
+/* What a plan runs: an item's block, or a step's own ("5.s2"). */
+typedef struct plan_source {
+	const rb_phase *ph;
+	const char *id, *hash, *text;
+	const rb_block *block;
+	bool rollback;
+} plan_source;
+
+static int plan_source_find(const runbook *rb, const char *id, plan_source *src, pgc_err *e)
+{
+	const rb_phase *ph = NULL;
+	const rb_item *it = runbook_item(rb, id, &ph);
+	if (it) {
+		*src = (plan_source){ph, it->id, it->hash, it->text, it->block, it->rollback};
+		if (!it->block || !it->block->runnable)
+			return pgc_fail(e, PGC_EXIT_DATAERR, "%s:%d: item %s has no sh/bash command block to run",
+			                rb->path, it->line, id);
+		return 0;
+	}
+	const rb_step *st = runbook_step(rb, id, &ph);
+	if (!st)
+		return pgc_fail(e, PGC_EXIT_USAGE, "no item '%s' in %s", id, rb->path);
+	*src = (plan_source){ph, st->id, st->hash, st->title, st->block, st->rollback};
+	if (!st->block || !st->block->runnable)
+		return pgc_fail(e, PGC_EXIT_DATAERR, "%s:%d: step %s has no sh/bash command block to run",
+		                rb->path, st->line, id);
+	return 0;
+}
+
 int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
                   act_plan **out, pgc_err *e)
 {
-	const rb_phase *ph = NULL;
-	const rb_item *it = runbook_item(rb, item_id, &ph);
-	if (!it)
-		return pgc_fail(e, PGC_EXIT_USAGE, "no item '%s' in %s", item_id, rb->path);
-	if (!it->block || !it->block->runnable)
-		return pgc_fail(e, PGC_EXIT_DATAERR, "%s:%d: item %s has no sh/bash command block to run",
-		                rb->path, it->line, item_id);
+	plan_source src = {0};
+	if (plan_source_find(rb, item_id, &src, e) < 0)
+		return -1;
+	const rb_phase *ph = src.ph;
 	act_plan *p = xcalloc(1, sizeof *p);
-	snprintf(p->item_id, sizeof p->item_id, "%s", it->id);
+	snprintf(p->item_id, sizeof p->item_id, "%s", src.id);
 	snprintf(p->phase_id, sizeof p->phase_id, "%s", ph->id);
-	snprintf(p->item_hash, sizeof p->item_hash, "%s", it->hash);
-	p->item_text = xstrdup(it->text ? it->text : "");
-	p->shell = xstrdup(strcmp(it->block->lang, "bash") == 0 ? "/bin/bash" : "/bin/sh");
-	p->command = xstrdup(it->block->text);
+	snprintf(p->item_hash, sizeof p->item_hash, "%s", src.hash);
+	p->item_text = xstrdup(src.text ? src.text : "");
+	p->shell = xstrdup(strcmp(src.block->lang, "bash") == 0 ? "/bin/bash" : "/bin/sh");
+	p->command = xstrdup(src.block->text);
 	p->workdir = xstrdup(cfg && cfg->workdir ? cfg->workdir : cfg && cfg->dir ? cfg->dir : ".");
 	p->env_file = cfg && cfg->env_file ? xstrdup(cfg->env_file) : NULL;
 	p->env_backups = cfg ? cfg->env_backups : 0;
 	p->timeout_s = cfg && cfg->command_timeout_s > 0 ? cfg->command_timeout_s : CFG_DEFAULT_COMMAND_TIMEOUT_S;
-	p->rollback = it->rollback;
-	p->needs_typed_confirm = it->rollback || is_cutover_phase(ph);
+	p->rollback = src.rollback;
+	p->needs_typed_confirm = src.rollback || is_cutover_phase(ph);
 
-	/* Split at flag lines. */
-	const char *text = it->block->text;
+	/* Split at flag lines; a .env block's other lines are not shell. */
+	const char *text = src.block->text;
 	strbuf shell;
 	sb_init(&shell);
-	int shell_line = 0, lineno = it->block->line + 1;
+	int shell_line = 0, lineno = src.block->line + 1;
 	for (const char *l = text; *l; lineno++) {
 		const char *nl = strchr(l, '\n');
 		size_t n = nl ? (size_t)(nl - l) : strlen(l);
@@ -918,10 +950,12 @@ int act_plan_item(const config *cfg, const runbook *rb, const char *item_id,
 		} else {
 			free(name);
 			free(value);
-			if (!shell.len)
-				shell_line = lineno;
-			sb_add(&shell, l, n);
-			sb_putc(&shell, '\n');
+			if (!src.block->env) {   /* a .env block's other lines are settings, not shell */
+				if (!shell.len)
+					shell_line = lineno;
+				sb_add(&shell, l, n);
+				sb_putc(&shell, '\n');
+			}
 		}
 		l += n + (nl ? 1 : 0);
 	}

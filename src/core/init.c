@@ -2,18 +2,21 @@
  * init.c -- what `pgcutover init RUNBOOK [-o FILE] [--force]` decides and
  * writes: a starter pgcutover.json for an operator's own runbook.  Tables
  * come from the runbook's "in dependency order" lists
- * (runbook->dep_tables).  Flags come from the NAME=VALUE lines in runnable
- * blocks, but only those that look like feature flags (see is_flag_like):
+ * (runbook->dep_tables), or with a reachable source from its foreign keys
+ * in dependency order (fkorder.c; cycles named).  Flags come from the
+ * NAME=VALUE lines in runnable blocks, but only those that look like
+ * feature flags or database switches (see is_flag_like; names only):
  * a line such as BACKUP_FILE=dump_$(date).sql is a shell variable, and
  * declaring it a flag would turn it into an .env edit and break the block.
- * The rest are listed so the operator can add them by hand.  Items that
- * are only `curl URL` become health checks, and a checkpoint saying "point
+ * The rest are listed so the operator can add them by hand.  Every URL an
+ * item or a block curls becomes a health check, and a checkpoint saying "point
  * of no return" names the point_of_no_return item.  Source and target are
  * service-name placeholders, never passwords.  The file is checked with
  * config_parse() before it is written, and is not overwritten without
  * force.  Called by src/cli/cmd_init.c, which prints the outcome.
  */
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include <sys/stat.h>
 #include <cJSON.h>
 #include "pgcutover/init.h"
+#include "pgcutover/fkorder.h"
 #include "pgcutover/config.h"
 #include "pgcutover/runbook.h"
 
@@ -30,6 +34,7 @@ typedef struct init_assign {
 	char *name;
 	bool shell_value;   /* some value used $, quotes, spaces, paths ... */
 	bool bool_value;    /* some value was true/false/on/off/1/0 ... */
+	bool computed;      /* some value was computed: $VAR, `cmd`, $(cmd), blanks */
 } init_assign;
 
 /* What find_in_runbook() gathers: the NAME=VALUE names, then the outcome's lists. */
@@ -100,7 +105,7 @@ static void note_assignment(init_found *f, const char *name, size_t nlen,
 	if (!a) {
 		f->assigns = xrealloc(f->assigns, (f->n_assigns + 1) * sizeof *f->assigns);
 		a = &f->assigns[f->n_assigns++];
-		*a = (init_assign){xstrndup(name, nlen), false, false};
+		*a = (init_assign){xstrndup(name, nlen), false, false, false};
 	}
 	if (!value_known)
 		return;
@@ -111,6 +116,9 @@ static void note_assignment(init_found *f, const char *name, size_t nlen,
 	}
 	if (!is_plain_value(value, vlen))
 		a->shell_value = true;
+	for (size_t i = 0; i < vlen; i++)
+		if (value[i] == '$' || value[i] == '`' || value[i] == ' ' || value[i] == '\t')
+			a->computed = true;
 	else if (is_bool_word(value, vlen))
 		a->bool_value = true;
 }
@@ -154,12 +162,33 @@ static void push(init_names *l, const char *s)
 	l->v[l->n++] = xstrdup(s);
 }
 
+/* The switches a database cutover really flips: DB_DRIVER=RDS,
+ * DATABASE_URL=..., ORDERS_DATABASE_URL, PAYMENTS_DSN, REPLICA_DB. */
+static bool is_db_switch(const char *name)
+{
+	size_t n = strlen(name);
+	static const char *const suffixes[] = {"DATABASE_URL", "_DSN", "_DB", "_DRIVER"};
+	if (strncmp(name, "DB_", 3) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n >= k && strcmp(name + n - k, suffixes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* A name becomes a flag when it is upper case, every value it was given is
- * a plain literal, and a value was boolean or the name has a flag shape. */
+ * a plain literal, and a value was boolean or the name has a flag shape;
+ * or when it names a database switch whose values are written out (a URL
+ * too: only the name goes in the config, never the value). */
 static bool is_flag_like(const init_assign *a)
 {
-	return is_upper_name(a->name, strlen(a->name)) && !a->shell_value &&
-	       (a->bool_value || has_flag_shape(a->name));
+	if (!is_upper_name(a->name, strlen(a->name)))
+		return false;
+	if (is_db_switch(a->name))
+		return !a->computed;
+	return !a->shell_value && (a->bool_value || has_flag_shape(a->name));
 }
 
 /* True when url is acceptable as a health URL on its own (no credentials). */
@@ -179,6 +208,15 @@ static bool health_url_ok(const char *url)
 	return good;
 }
 
+static void add_health_url(init_found *f, const char *u)
+{
+	char *url = xstrndup(u, strcspn(u, " \t\r\n\"'`<>)"));
+	/* a URL built from shell variables is not one to poll */
+	if (!strpbrk(url, "${}") && !in_list(&f->out->health, url) && health_url_ok(url))
+		push(&f->out->health, url);
+	free(url);
+}
+
 /* The URL of an item that is only a `curl URL` health check. */
 static void note_health(init_found *f, const rb_item *it)
 {
@@ -186,12 +224,23 @@ static void note_health(init_found *f, const rb_item *it)
 	const char *u = t ? strstr(t, "http://") : NULL;
 	if (t && !u)
 		u = strstr(t, "https://");
-	if (!u)
-		return;
-	char *url = xstrndup(u, strcspn(u, " \t\"'`<>"));
-	if (!in_list(&f->out->health, url) && health_url_ok(url))
-		push(&f->out->health, url);
-	free(url);
+	if (u)
+		add_health_url(f, u);
+}
+
+/* Every URL a `curl` on one line of text fetches ("curl -sf
+ * https://app/health | jq ."), in an item's text or inline code or in a
+ * block. */
+static void note_curls(init_found *f, const char *text)
+{
+	for (const char *c = text; c && (c = strstr(c, "curl ")) != NULL; c += 5) {
+		if (c > text && (isalnum((unsigned char)c[-1]) || c[-1] == '_'))
+			continue;
+		size_t line = strcspn(c, "\n");
+		const char *h = strstr(c, "http");
+		if (h && (size_t)(h - c) < line && (strncmp(h, "http://", 7) == 0 || strncmp(h, "https://", 8) == 0))
+			add_health_url(f, h);
+	}
 }
 
 /* A checkpoint that says "point of no return" closes the step whose last
@@ -215,9 +264,14 @@ static void find_in_runbook(const runbook *rb, init_found *f)
 {
 	for (size_t p = 0; p < rb->n_phases; p++) {
 		const rb_phase *ph = &rb->phases[p];
-		for (size_t i = 0; i < ph->n_items; i++)
+		for (size_t i = 0; i < ph->n_items; i++) {
 			if (ph->items[i].health_check)
 				note_health(f, &ph->items[i]);
+			note_curls(f, ph->items[i].text);
+		}
+		for (size_t b = 0; b < ph->n_blocks; b++)
+			if (ph->blocks[b]->runnable)
+				note_curls(f, ph->blocks[b]->text);
 		note_point_of_no_return(f, ph);
 	}
 	/* The blocks first: they give the values, in file order. */
@@ -379,6 +433,8 @@ char *init_outcome_json(const init_outcome *r)
 	cJSON_AddNumberToObject(j, "items", (double)r->n_items);
 	json_array(j, "tables", &r->tables);
 	json_array(j, "skipped_tables", &r->skipped_tables);
+	cJSON_AddStringToObject(j, "tables_from", r->tables_from_source ? "source" : "runbook");
+	json_array(j, "cycles", &r->cycles);
 	json_array(j, "flags", &r->flags);
 	json_array(j, "not_flags", &r->not_flags);
 	json_array(j, "health", &r->health);
@@ -404,11 +460,30 @@ void init_outcome_free(init_outcome *r)
 	free(r->title);
 	names_free(&r->tables);
 	names_free(&r->skipped_tables);
+	names_free(&r->cycles);
 	names_free(&r->flags);
 	names_free(&r->not_flags);
 	names_free(&r->health);
 	free(r->point_of_no_return);
 	*r = (init_outcome){0};
+}
+
+/* The tables of a reachable source, referenced ones first, in place of
+ * the runbook's lists; its reference cycles named. */
+static int tables_from_source(const char *conninfo, init_outcome *r, pgc_err *e)
+{
+	fk_order fo;
+	if (fk_order_read(conninfo, &fo, e) < 0)
+		return -1;
+	names_free(&r->tables);
+	names_free(&r->skipped_tables);
+	for (size_t i = 0; i < fo.n_tables; i++)
+		push(config_is_table_name(fo.tables[i]) ? &r->tables : &r->skipped_tables, fo.tables[i]);
+	for (size_t i = 0; i < fo.n_cycles; i++)
+		push(&r->cycles, fo.cycles[i]);
+	r->tables_from_source = true;
+	fk_order_free(&fo);
+	return 0;
 }
 
 /* Everything but the write: r->config_path, r->runbook and the lists
@@ -445,7 +520,11 @@ static int init_decide(const init_options *o, init_outcome *r, char **text, pgc_
 		init_found f = {.out = r};
 		find_in_runbook(rb, &f);
 		found_free(&f);
-		*text = render_config(r->runbook, r);
+		if (o->source)
+			rc = tables_from_source(o->source, r, e);
+		*text = rc == 0 ? render_config(r->runbook, r) : xstrdup("");
+	}
+	if (rc == 0 && rb_abs && out_dir) {
 		/* What init writes must load; a failure here is a bug in init. */
 		config *check = NULL;
 		const char *base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;

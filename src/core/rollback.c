@@ -278,12 +278,30 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 	}
 	envfile_free(ef);
 
-	r->steps = xcalloc(ph->n_items + 1, sizeof *r->steps);
-	for (size_t i = 0; rc == 0 && i < ph->n_items; i++) {
-		const rb_item *it = &ph->items[i];
-		if (!it->rollback || !it->block || !it->block->runnable)
+	/* the rollback items' blocks and the rollback steps' own blocks (a
+	 * section written as prose and code), in the order they are written */
+	r->steps = xcalloc(ph->n_items + ph->n_steps + 1, sizeof *r->steps);
+	size_t i = 0, j = 0;
+	while (rc == 0 && (i < ph->n_items || j < ph->n_steps)) {
+		const rb_item *it = i < ph->n_items ? &ph->items[i] : NULL;
+		const rb_step *st = j < ph->n_steps ? &ph->steps[j] : NULL;
+		bool item_runs = it && it->rollback && it->block && it->block->runnable;
+		bool step_runs = st && st->rollback && st->block && st->block->runnable;
+		if (it && !item_runs) {
+			i++;
 			continue;
-		if (act_plan_item(cfg, rb, it->id, &r->steps[r->n_steps], e) < 0)
+		}
+		if (st && !step_runs) {
+			j++;
+			continue;
+		}
+		bool take_step = st && (!it || st->block->line < it->block->line);
+		const char *id = take_step ? st->id : it->id;
+		if (take_step)
+			j++;
+		else
+			i++;
+		if (act_plan_item(cfg, rb, id, &r->steps[r->n_steps], e) < 0)
 			rc = -1;
 		else
 			r->n_steps++;

@@ -4,7 +4,16 @@
  * runbook.h: phases ("Phase 0", "0.8", "1".."5" at ## or ###, or slug ids for
  * unnumbered ## sections holding checkboxes), steps (sub-headings with their
  * schedule), checklist items nested to any depth, fenced blocks attached to
- * their item, flag edits, checkpoints and metadata.  One pass over the lines,
+ * their item, flag edits, checkpoints and metadata; headings that name a
+ * rollback read as a procedure or as work from their words, their place and
+ * the operator's <!-- pgcutover: ... --> marker.  Block structure follows
+ * GitHub: setext headings, > block quotes, four-space code.  (cmark-gfm, the
+ * parser GitHub's is built on, was evaluated for that layer and not taken:
+ * Debian's 0.29.0.gfm.6 renders no task item inside a block quote, so it
+ * would not remove that difference, and the one-pass reading of items,
+ * attachments by indentation, mojibake repair and path:line:col errors
+ * would sit over its AST as a second pass, for two local rules.)  One pass
+ * over the lines,
  * no recursion, so a 10,000-item file parses in milliseconds and hostile
  * input (deep nesting, NUL bytes, bad UTF-8) ends in an error with
  * path:line:col.  Called by `pgcutover check`, the state sync, the console
@@ -20,6 +29,7 @@
 #define RB_HASH_HEX 16          /* item hash: first 16 hex digits of SHA-256 */
 #define RB_MAX_WARNINGS 100     /* further warnings are counted, not kept */
 #define RB_SLUG_MAX 40          /* phase ids: leaves room in RB_ID_MAX for ".<ordinal>" */
+#define RB_STEP_ID_PHASE_MAX (RB_ID_MAX - 13) /* room for ".s" and a 10-digit ordinal */
 #define RB_MAX_HEADING 6
 #define RB_FENCE_MIN 3
 #define RB_TAB_WIDTH 4
@@ -143,6 +153,8 @@ typedef struct list_entry {
 typedef struct step_frame {
 	int level;
 	bool rollback;
+	bool prep;          /* a go/no-go list or rollback work: a bare "Rollback" under it is work */
+	const char *title;  /* the step's title (owned by the phase's steps) */
 } step_frame;
 
 typedef struct parser {
@@ -178,12 +190,22 @@ typedef struct parser {
 	char fence_char;
 	int fence_len, fence_line, fence_col, fence_owner;
 	char *fence_lang;
+	bool fence_env;        /* the open fence is a .env block */
+	bool fence_quote;      /* it was opened inside a > block quote */
+	bool quoted;           /* the current line was inside a > block quote */
+	int quote_depth;       /* how many > the last line with text had */
+	bool after_break;      /* the line before was blank, a heading or the start:
+	                        * this one may open a paragraph (a setext heading) */
+	bool skip_next;        /* the next line is a setext underline already used */
+	const char *next;      /* the next line of the file as read, NULL at the end */
+	size_t next_len;
+	bool env_label;        /* the last line with text mentioned ".env" */
 	strbuf fence_text;
 
-	int title_rollback_of; /* phase index whose title_rollback is known, -1 */
+	int fresh_heading;     /* 1 after a phase heading, 2 after a step's, 0 once text follows */
+	bool footer;           /* a --- rule after the phase's items: what follows is the document's */
 	const rb_item *detail_of;  /* item whose detail length is detail_len */
 	size_t detail_len;
-	bool title_rollback;
 	size_t dropped_warnings;
 	bool warned_outside;
 	strset numbered_ids, assignment_set, table_set;
@@ -278,8 +300,64 @@ static bool is_decoration(unsigned cp)
 	       cp == 0x00A9 || cp == 0x00AE;
 }
 
-/* Strips leading and trailing emoji status marks, whitespace and a bold
- * wrapper from a heading.  Returns a new string. */
+/* Words a team writes into a heading to say where the work stands. */
+static const char *const title_status_words[] = {
+	"complete", "completed", "done", "in progress", "in-progress", "wip", "not started", "todo",
+	"to do", "pending", "blocked", "skipped", "finished", "ongoing", NULL};
+
+static bool is_status_word(const char *s, size_t n)
+{
+	for (const char *const *w = title_status_words; *w; w++)
+		if (strlen(*w) == n && strncasecmp(s, *w, n) == 0)
+			return true;
+	return false;
+}
+
+static bool all_upper(const char *s, size_t n)
+{
+	bool letter = false;
+	for (size_t i = 0; i < n; i++) {
+		if (islower((unsigned char)s[i]))
+			return false;
+		letter |= isupper((unsigned char)s[i]) != 0;
+	}
+	return letter;
+}
+
+/* A status at the end of a heading: "(IN PROGRESS)", "[done]", or a status
+ * word after a separator or mark ("- Complete", "✅ COMPLETE") or in
+ * capitals.  Returns the length of the heading without it (n when none). */
+static size_t strip_title_status(const char *s, size_t n)
+{
+	if (n >= 3 && (s[n - 1] == ')' || s[n - 1] == ']')) {
+		char open = s[n - 1] == ')' ? '(' : '[';
+		size_t o = n - 1;
+		while (o > 0 && s[o - 1] != open)
+			o--;
+		if (o > 0 && is_status_word(s + o, n - 1 - o))
+			return o - 1;
+		return n;
+	}
+	for (const char *const *w = title_status_words; *w; w++) {
+		size_t k = strlen(*w);
+		if (k >= n || strncasecmp(s + n - k, *w, k) != 0 || isalnum((unsigned char)s[n - k - 1]))
+			continue;
+		size_t b = n - k;
+		while (b > 0 && is_blank_char(s[b - 1]))
+			b--;
+		if (b == 0)
+			return n;   /* the whole heading: "Done" is a title */
+		unsigned char c = (unsigned char)s[b - 1];
+		bool sep = c == '-' || c == ':' || c == '|' || c >= 0x80;   /* dashes, emoji */
+		if (sep || all_upper(s + n - k, k))
+			return b;
+	}
+	return n;
+}
+
+/* Strips leading and trailing emoji status marks, whitespace, status words
+ * ("✅ COMPLETE", "(IN PROGRESS)") and **bold** from a heading.  Returns a
+ * new string. */
 static char *clean_title(const char *s, size_t n)
 {
 	trim(&s, &n);
@@ -303,14 +381,37 @@ static char *clean_title(const char *s, size_t n)
 		}
 		size_t before = n;
 		trim(&s, &n);
+		if (n >= 4 && strncmp(s, "**", 2) == 0 && strncmp(s + n - 2, "**", 2) == 0) {
+			s += 2; n -= 4;
+			trim(&s, &n);
+		}
+		size_t st = strip_title_status(s, n);
+		if (st < n) {
+			n = st;
+			while (n && (is_blank_char(s[n - 1]) || s[n - 1] == '-' || s[n - 1] == ':' || s[n - 1] == '|'))
+				n--;
+		}
 		if (!progress && before == n)
 			break;
 	}
-	if (n >= 4 && strncmp(s, "**", 2) == 0 && strncmp(s + n - 2, "**", 2) == 0) {
-		s += 2; n -= 4;
-		trim(&s, &n);
+	/* **bold** inside: the markers are not part of the title */
+	size_t pairs = 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == '*' && s[i + 1] == '*')
+			pairs++, i++;
+	if (pairs == 0 || pairs % 2)
+		return xstrndup(s, n);
+	char *out = xmalloc(n + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '*' && i + 1 < n && s[i + 1] == '*') {
+			i++;
+			continue;
+		}
+		out[k++] = s[i];
 	}
-	return xstrndup(s, n);
+	out[k] = '\0';
+	return out;
 }
 
 /* Finds "Phase <id>" in a heading.  With start_only it must open the
@@ -359,30 +460,184 @@ static const char *match_phase(const char *t, bool start_only, char id[RB_ID_MAX
 	return NULL;
 }
 
+/* The slug of a title, at most RB_SLUG_MAX characters, cut between words
+ * (operators type it in `tick`): "post-migration-monitoring-and-cleanup". */
 static void slugify(const char *title, char out[RB_ID_MAX])
 {
 	size_t n = 0;
 	int paren = 0;
 	bool dash = false;
-	for (const unsigned char *s = (const unsigned char *)title; *s && n < RB_SLUG_MAX; s++) {
+	bool cut = false;
+	const unsigned char *s = (const unsigned char *)title;
+	for (; *s; s++) {
 		if (*s == '(') { paren++; continue; }
 		if (*s == ')') { if (paren) paren--; continue; }
 		if (paren)
 			continue;
 		if (isalnum(*s) && *s < 0x80) {
-			if (dash && n > 0)
+			if (dash && n > 0) {
+				if (n >= RB_SLUG_MAX)
+					break;
 				out[n++] = '-';
+			}
 			dash = false;
-			if (n < RB_SLUG_MAX)
-				out[n++] = (char)tolower(*s);
+			if (n >= RB_SLUG_MAX) {
+				cut = true;
+				break;
+			}
+			out[n++] = (char)tolower(*s);
 		} else {
 			dash = true;
 		}
 	}
+	if (cut) {   /* a word ran past the limit: end at the last whole word */
+		size_t k = n;
+		while (k > 0 && out[k - 1] != '-')
+			k--;
+		if (k > 1)
+			n = k - 1;
+	}
 	out[n] = '\0';
 }
 
-/* Parses "HH:MM" at s; returns length consumed or 0. */
+/* ---- rollback procedure or rollback work ------------------------------ */
+
+/* Where word starts a word in s (a letter may follow: "monitor" finds
+ * "Monitoring"); NULL when it does not. */
+static const char *find_word(const char *s, const char *word)
+{
+	size_t n = strlen(s);
+	for (const char *q = s; (q = find_ci(q, n - (size_t)(q - s), word)) != NULL; q++)
+		if (q == s || !isalpha((unsigned char)q[-1]))
+			return q;
+	return NULL;
+}
+
+/* The first of words found in s; *len (when non-NULL) gets the length of
+ * the whole word there ("prepar" finds "Preparedness"). */
+static const char *find_any_len(const char *s, const char *const *words, size_t *len)
+{
+	for (const char *const *w = words; *w; w++) {
+		const char *q = find_word(s, *w);
+		if (!q)
+			continue;
+		size_t k = strlen(*w);
+		while (isalpha((unsigned char)q[k]))
+			k++;
+		if (len)
+			*len = k;
+		return q;
+	}
+	return NULL;
+}
+
+static const char *find_any(const char *s, const char *const *words)
+{
+	return find_any_len(s, words, NULL);
+}
+
+static const char *const rollback_words[] = {
+	"rollback", "roll back", "roll-back", "rolling back", "revert", "back out", "backout", NULL};
+/* preparation done before the night, or watching after it: ordinary work */
+static const char *const rollback_work_words[] = {
+	"readiness", "ready", "prepar", "rehears", "drill", "monitor", "test", "plan to", "planning",
+	"criteria", "trigger", "decision", "capabilit", "document", NULL};
+/* the steps themselves, to run when rolling back */
+static const char *const rollback_procedure_words[] = {
+	"if needed", "if required", "if necessary", "emergency", "procedure", "steps", "execut",
+	"perform", "revert", "abort", "back out", "backout", "instructions", "immediate", NULL};
+/* a heading whose items are confirmed before the cutover */
+static const char *const prep_list_words[] = {
+	"go/no-go", "go / no-go", "go-no-go", "go no-go", "no-go", "checklist", "pre-flight",
+	"preflight", "pre-cutover", "readiness", NULL};
+
+/* The words of a heading; *by_default when it names a rollback and nothing
+ * more (structure then decides). */
+static rb_rollback_kind classify_words(const char *title, char **why, bool *by_default)
+{
+	*by_default = false;
+	if (why)
+		*why = NULL;
+	size_t nl, wl;
+	const char *named = find_any_len(title, rollback_words, &nl);
+	if (!named)
+		return RB_ROLLBACK_NONE;
+	const char *w = find_any_len(title, rollback_work_words, &wl);
+	if (w) {
+		if (why)
+			*why = xasprintf("says \"%.*s\"", (int)wl, w);
+		return RB_ROLLBACK_WORK;
+	}
+	w = find_any_len(title, rollback_procedure_words, &wl);
+	if (w) {
+		if (why)
+			*why = xasprintf("says \"%.*s\"", (int)wl, w);
+		return RB_ROLLBACK_PROCEDURE;
+	}
+	*by_default = true;
+	if (why)
+		*why = xasprintf("names a rollback (\"%.*s\")", (int)nl, named);
+	return RB_ROLLBACK_PROCEDURE;
+}
+
+rb_rollback_kind rb_rollback_classify(const char *title, char **why)
+{
+	bool by_default;
+	return classify_words(title ? title : "", why, &by_default);
+}
+
+/* "<!-- pgcutover: rollback -->" or "<!-- pgcutover: work -->" (also "not
+ * rollback") at s: the operator's word on the heading above. */
+static rb_rollback_kind rollback_marker(const char *s, size_t n)
+{
+	if (n < 4 || strncmp(s, "<!--", 4) != 0)
+		return RB_ROLLBACK_NONE;
+	const char *t = s + 4, *end = s + n;
+	while (t < end && is_blank_char(*t))
+		t++;
+	if ((size_t)(end - t) < 10 || strncasecmp(t, "pgcutover:", 10) != 0)
+		return RB_ROLLBACK_NONE;
+	t += 10;
+	while (t < end && is_blank_char(*t))
+		t++;
+	const char *close = find_ci(t, (size_t)(end - t), "-->");
+	if (!close)
+		return RB_ROLLBACK_NONE;
+	size_t k = (size_t)(close - t);
+	while (k && is_blank_char(t[k - 1]))
+		k--;
+	if (k == 8 && strncasecmp(t, "rollback", 8) == 0)
+		return RB_ROLLBACK_PROCEDURE;
+	if ((k == 4 && strncasecmp(t, "work", 4) == 0) || (k == 12 && strncasecmp(t, "not rollback", 12) == 0))
+		return RB_ROLLBACK_WORK;
+	return RB_ROLLBACK_NONE;
+}
+
+#define HOURS_PER_HALF_DAY 12
+
+/* " AM", "pm", " a.m." at s: returns its length and sets *pm, or 0. */
+static size_t meridiem(const char *s, bool *pm)
+{
+	size_t i = 0;
+	while (s[i] == ' ')
+		i++;
+	char c = (char)tolower((unsigned char)s[i]);
+	if (c != 'a' && c != 'p')
+		return 0;
+	*pm = c == 'p';
+	size_t k = i + 1;
+	if (s[k] == '.')
+		k++;
+	if (tolower((unsigned char)s[k]) != 'm')
+		return 0;
+	k++;
+	if (s[k] == '.')
+		k++;
+	return isalnum((unsigned char)s[k]) ? 0 : k;
+}
+
+/* Parses "HH:MM" at s, also 12-hour "8:00 AM", "2 PM"; returns length
+ * consumed or 0. */
 static size_t parse_clock(const char *s, char out[6])
 {
 	size_t i = 0;
@@ -391,10 +646,27 @@ static size_t parse_clock(const char *s, char out[6])
 	int h = s[i++] - '0';
 	if (isdigit((unsigned char)s[i]))
 		h = h * 10 + (s[i++] - '0');
-	if (s[i] != ':' || !isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
-	    isdigit((unsigned char)s[i + 3]))
-		return 0;
-	int m = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+	bool pm = false;
+	size_t ml;
+	int m = 0;
+	if (s[i] != ':') {   /* "2 PM": an hour alone needs its AM/PM */
+		ml = meridiem(s + i, &pm);
+		if (!ml || h == 0 || h > HOURS_PER_HALF_DAY)
+			return 0;
+	} else {
+		if (!isdigit((unsigned char)s[i + 1]) || !isdigit((unsigned char)s[i + 2]) ||
+		    isdigit((unsigned char)s[i + 3]))
+			return 0;
+		m = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+		i += 3;
+		ml = meridiem(s + i, &pm);
+		if (ml && (h == 0 || h > HOURS_PER_HALF_DAY))
+			ml = 0;
+	}
+	if (ml) {
+		h = h % HOURS_PER_HALF_DAY + (pm ? HOURS_PER_HALF_DAY : 0);
+		i += ml;
+	}
 	if (h > HOURS_PER_DAY || m > MINUTES_MAX)
 		return 0;
 	out[0] = (char)('0' + h / 10);
@@ -403,7 +675,7 @@ static size_t parse_clock(const char *s, char out[6])
 	out[3] = (char)('0' + m / 10);
 	out[4] = (char)('0' + m % 10);
 	out[5] = '\0';
-	return i + 3;
+	return i;
 }
 
 /* Reads "<number> <unit>" at s as minutes: min, minutes, h, hr, hours,
@@ -437,30 +709,120 @@ static size_t parse_duration(const char *s, int *minutes)
 	return 0;
 }
 
-/* Schedule in a step heading: "(02:00-06:00)" window, "02:00" start time,
- * "5 min" / "2 hours" duration. */
+/* A dash between two numbers or times: "-", en or em dash, " to ".
+ * Returns its length with the blanks around it, or 0. */
+static size_t range_dash(const char *r)
+{
+	size_t i = 0;
+	while (r[i] == ' ')
+		i++;
+	size_t d = 0;
+	if (r[i] == '-')
+		d = 1;
+	else if (strncmp(r + i, "\xe2\x80\x93", 3) == 0 || strncmp(r + i, "\xe2\x80\x94", 3) == 0)
+		d = 3;
+	else if (strncasecmp(r + i, "to ", 3) == 0)
+		d = 3;
+	if (!d)
+		return 0;
+	i += d;
+	while (r[i] == ' ')
+		i++;
+	return i;
+}
+
+/* "15-30 minutes", "2 to 4 hours" or "30 min": *lo and *hi in minutes
+ * (equal for one value).  Returns length consumed or 0. */
+static size_t parse_duration_range(const char *s, int *lo, int *hi)
+{
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	char *end;
+	double a = strtod(s, &end);
+	size_t dl = range_dash(end);
+	if (dl && a > 0) {
+		const char *b = end + dl;
+		char *bend;
+		double bv = strtod(b, &bend);
+		int mins;
+		size_t l = bend > b ? parse_duration(b, &mins) : 0;
+		if (l && bv >= a) {
+			*hi = mins;
+			*lo = (int)(mins * (a / bv) + 0.5);
+			return (size_t)(b + l - s);
+		}
+	}
+	int mins;
+	size_t l = parse_duration(s, &mins);
+	if (l)
+		*lo = *hi = mins;
+	return l;
+}
+
+/* "T-48 Hours", "T+30 min", "T − 2h" at s (s at the T): the offset from
+ * go-time in minutes.  Returns length consumed or 0. */
+static size_t parse_countdown(const char *s, int *offset)
+{
+	if (*s != 'T' && *s != 't')
+		return 0;
+	size_t i = 1;
+	while (s[i] == ' ')
+		i++;
+	int sign;
+	if (s[i] == '-' || s[i] == '+') {
+		sign = s[i] == '-' ? -1 : 1;
+		i++;
+	} else if (strncmp(s + i, "\xe2\x88\x92", 3) == 0 || strncmp(s + i, "\xe2\x80\x93", 3) == 0) {
+		sign = -1;   /* minus sign, en dash */
+		i += 3;
+	} else {
+		return 0;
+	}
+	while (s[i] == ' ')
+		i++;
+	int mins;
+	size_t l = parse_duration(s + i, &mins);
+	if (!l)
+		return 0;
+	*offset = sign * mins;
+	return i + l;
+}
+
+/* "before", "after", "prior": "(2 Days Before)" restates a countdown, it
+ * is no duration. */
+static bool restates_offset(const char *r)
+{
+	while (*r == ' ')
+		r++;
+	return strncasecmp(r, "before", 6) == 0 || strncasecmp(r, "after", 5) == 0 ||
+	       strncasecmp(r, "prior", 5) == 0 || strncasecmp(r, "ahead", 5) == 0;
+}
+
+/* Schedule in a step heading: "(02:00-06:00)" or "(8:00 AM - 2:00 PM)"
+ * window, "02:00" start time, "5 min" / "2 hours" / "15-30 minutes"
+ * duration, "T-48 Hours" / "T+30 min" countdown offset. */
 static void parse_schedule(rb_step *st, const char *t)
 {
 	for (const char *s = t; *s; s++) {
 		if (s > t && (isalnum((unsigned char)s[-1]) || s[-1] == '.' || s[-1] == ':'))
 			continue;
+		int off;
+		size_t ol = parse_countdown(s, &off);
+		if (ol) {
+			if (!st->has_offset) {
+				st->has_offset = true;
+				st->offset_min = off;
+			}
+			s += ol - 1;
+			continue;
+		}
 		char a[6], b[6];
 		size_t l = parse_clock(s, a);
 		if (l) {
 			const char *r = s + l;
-			while (*r == ' ')
-				r++;
-			size_t dash = 0;
-			if (*r == '-')
-				dash = 1;
-			else if (strncmp(r, "\xe2\x80\x93", 3) == 0 || strncmp(r, "\xe2\x80\x94", 3) == 0)
-				dash = 3;
-			else if (strncasecmp(r, "to ", 3) == 0)
-				dash = 3;
+			size_t dash = range_dash(r);
 			if (dash) {
 				r += dash;
-				while (*r == ' ')
-					r++;
 				size_t l2 = parse_clock(r, b);
 				if (l2 && !st->window_from[0]) {
 					memcpy(st->window_from, a, 6);
@@ -474,11 +836,13 @@ static void parse_schedule(rb_step *st, const char *t)
 			s += l - 1;
 			continue;
 		}
-		int mins;
-		l = parse_duration(s, &mins);
+		int lo, hi;
+		l = parse_duration_range(s, &lo, &hi);
 		if (l) {
-			if (!st->duration_min)
-				st->duration_min = mins;
+			if (!st->duration_min && !restates_offset(s + l)) {
+				st->duration_min = hi;
+				st->duration_min_low = lo;
+			}
 			s += l - 1;
 		}
 	}
@@ -544,9 +908,47 @@ static int new_phase(parser *p, const char *id, char *title, int level, bool num
 	ph->level = level;
 	ph->line = p->line;
 	ph->numbered = numbered;
-	if (find_ci(title, strlen(title), "rollback"))
-		ph->has_rollback = true;
+	bool by_default;
+	ph->rollback_kind = classify_words(title, &ph->rollback_why, &by_default);
+	ph->rollback = ph->has_rollback = ph->rollback_kind == RB_ROLLBACK_PROCEDURE;
+	p->fresh_heading = 1;
 	return (int)(rb->n_phases - 1);
+}
+
+static const char *marker_why(rb_rollback_kind k)
+{
+	return k == RB_ROLLBACK_PROCEDURE ? "marked <!-- pgcutover: rollback -->" : "marked <!-- pgcutover: work -->";
+}
+
+/* The operator's marker on the heading just read (on its line or the
+ * line under it) overrides what its words said. */
+static void apply_marker(parser *p, rb_rollback_kind k)
+{
+	rb_phase *ph = cur_phase(p);
+	if (!ph || !p->fresh_heading || k == RB_ROLLBACK_NONE)
+		return;
+	bool rollback = k == RB_ROLLBACK_PROCEDURE;
+	if (p->fresh_heading == 2 && p->cur_step >= 0) {
+		rb_step *st = &ph->steps[p->cur_step];
+		st->rollback = rollback;
+		st->rollback_kind = k;
+		free(st->rollback_why);
+		st->rollback_why = xstrdup(marker_why(k));
+		if (p->n_steps > 0) {
+			p->steps[p->n_steps - 1].rollback = rollback;
+			p->steps[p->n_steps - 1].prep = !rollback;
+		}
+		if (rollback)
+			ph->has_rollback = true;
+	} else {
+		ph->rollback = rollback;
+		ph->rollback_kind = k;
+		free(ph->rollback_why);
+		ph->rollback_why = xstrdup(marker_why(k));
+		ph->has_rollback = rollback;
+		for (size_t i = 0; i < ph->n_steps && !rollback; i++)
+			ph->has_rollback |= ph->steps[i].rollback;
+	}
 }
 
 /* A ## section's text is kept while it may still end up context: outside
@@ -605,37 +1007,112 @@ static bool phase_id_taken(parser *p, const char *id)
 	return strset_has(&p->numbered_ids, id, strlen(id));
 }
 
+/* A step heading's words, read in its place: under a rollback step it is
+ * part of that procedure; a heading that only names a rollback, inside a
+ * go/no-go list or rollback work, is one more thing to confirm (work). */
+static rb_rollback_kind classify_step(const parser *p, const rb_phase *ph, const char *title, char **why)
+{
+	const step_frame *parent = p->n_steps > 0 ? &p->steps[p->n_steps - 1] : NULL;
+	if (parent && parent->rollback) {
+		*why = xasprintf("inside rollback step \"%s\"", parent->title);
+		return RB_ROLLBACK_PROCEDURE;
+	}
+	bool by_default;
+	rb_rollback_kind k = classify_words(title, why, &by_default);
+	if (k != RB_ROLLBACK_PROCEDURE || !by_default)
+		return k;
+	const char *ctx = NULL;
+	for (int i = p->n_steps - 1; i >= 0 && !ctx; i--)
+		if (p->steps[i].prep)
+			ctx = p->steps[i].title;
+	if (!ctx && (ph->rollback_kind == RB_ROLLBACK_WORK || find_any(ph->title, prep_list_words)))
+		ctx = ph->title;
+	if (!ctx)
+		return k;
+	free(*why);
+	*why = xasprintf("inside \"%s\"", ctx);
+	return RB_ROLLBACK_WORK;
+}
+
 static void add_step(parser *p, int level, char *title)
 {
 	rb_phase *ph = cur_phase(p);
 	while (p->n_steps > 0 && p->steps[p->n_steps - 1].level >= level)
 		p->n_steps--;
-	bool rollback = find_ci(title, strlen(title), "rollback") != NULL ||
-	                find_ci(title, strlen(title), "roll back") != NULL ||
-	                (p->n_steps > 0 && p->steps[p->n_steps - 1].rollback);
+	char *why = NULL;
+	rb_rollback_kind kind = classify_step(p, ph, title, &why);
+	bool rollback = kind == RB_ROLLBACK_PROCEDURE;
+	bool prep = kind == RB_ROLLBACK_WORK || find_any(title, prep_list_words) != NULL;
 	if (p->n_steps <= RB_MAX_HEADING)
-		p->steps[p->n_steps++] = (step_frame){level, rollback};
+		p->steps[p->n_steps++] = (step_frame){level, rollback, prep, title};
 	rb_step *st = VEC_PUSH(ph->steps, ph->n_steps);
 	memset(st, 0, sizeof *st);
 	st->title = title;
 	st->level = level;
 	st->line = p->line;
 	st->rollback = rollback;
+	st->rollback_kind = kind;
+	st->rollback_why = why;
 	parse_schedule(st, title);
 	if (rollback)
 		ph->has_rollback = true;
 	p->cur_step = (int)ph->n_steps - 1;
+	p->fresh_heading = 2;
 	reset_lists(p);
+}
+
+static void add_note(parser *p, const char *s, size_t n)
+{
+	rb_phase *ph = cur_phase(p);
+	if (ph)
+		*VEC_PUSH(ph->notes, ph->n_notes) = xstrndup(s, n);
+}
+
+/* A heading that is only a blank to fill in: "Last Review: [Date before
+ * deployment]", "Sign-off: ______", "Owner: TBD".  Not a step. */
+static bool is_placeholder_heading(const char *t)
+{
+	const char *v = strrchr(t, ':');
+	v = v ? v + 1 : t;
+	size_t n = strlen(v);
+	trim(&v, &n);
+	if (n >= 2 && v[0] == '[' && v[n - 1] == ']' && !memchr(v, '(', n))
+		return memchr(v + 1, '[', n - 2) == NULL;
+	if (n >= 2 && v[0] == '<' && v[n - 1] == '>')
+		return true;
+	static const char *const blanks[] = {"tbd", "tba", "todo", "yyyy-mm-dd", "dd/mm/yyyy", "hh:mm", NULL};
+	for (const char *const *b = blanks; *b; b++)
+		if (strlen(*b) == n && strncasecmp(v, *b, n) == 0)
+			return true;
+	size_t fill = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '_' || v[i] == '.')
+			fill++;
+		else if (!is_blank_char(v[i]) && v[i] != '/' && v[i] != '-')
+			return false;
+	}
+	return fill >= RB_FENCE_MIN;
 }
 
 static void on_heading(parser *p, int level, const char *text, size_t n)
 {
 	runbook *rb = p->rb;
 	char *title = clean_title(text, n);
+	p->fresh_heading = 0;
+	p->footer = false;
 	reset_lists(p);
 	if (level == 1) {
 		if (!rb->title) {
 			rb->title = title;
+			return;
+		}
+		char id1[RB_ID_MAX];
+		bool start1;
+		if (match_phase(title, false, id1, &start1)) {
+			/* "Phase 1" over "=======" (or "# Phase 1") after the title: a
+			 * phase, read as a ## one */
+			free(title);
+			on_heading(p, 2, text, n);
 			return;
 		}
 		end_section(p);
@@ -669,6 +1146,13 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 		reset_steps(p);
 		return;
 	}
+	if (level > 2 && is_placeholder_heading(title)) {
+		if (collect_sec_text(p))
+			sb_printf(&p->sec_text, "%.*s %s\n", level, "######", title);
+		add_note(p, title, strlen(title));
+		free(title);
+		return;
+	}
 	if (level == 2) {
 		end_section(p);
 		p->num = p->outer_num = -1;
@@ -696,13 +1180,6 @@ static void on_heading(parser *p, int level, const char *text, size_t n)
 }
 
 /* ---- lines inside a phase ---------------------------------------------- */
-
-static void add_note(parser *p, const char *s, size_t n)
-{
-	rb_phase *ph = cur_phase(p);
-	if (ph)
-		*VEC_PUSH(ph->notes, ph->n_notes) = xstrndup(s, n);
-}
 
 /* "**Key:** value" / "**Key**: value" / "- **Key:** value". */
 static bool parse_metadata(const char *s, size_t n, char *key, size_t keysz, const char **val, size_t *vlen)
@@ -763,6 +1240,15 @@ static bool on_metadata(parser *p, const char *s, size_t n)
 	if (!parse_metadata(s, n, key, sizeof key, &v, &vl))
 		return false;
 	rb_phase *ph = cur_phase(p);
+	if (ph && p->footer && strcasecmp(key, "checkpoint") != 0) {
+		/* "---" then "**Status:** Draft" closing the file: the document's */
+		char **slot = meta_slot(NULL, p->rb, key);
+		if (!slot)
+			return false;
+		if (!*slot)
+			*slot = xstrndup(v, vl);
+		return true;
+	}
 	if (strcasecmp(key, "checkpoint") == 0) {
 		if (!ph)
 			return false;
@@ -782,9 +1268,11 @@ static bool on_metadata(parser *p, const char *s, size_t n)
 	if (ph && p->cur_step >= 0) {
 		/* inside a step: a duration feeds the schedule, the rest is text */
 		if (strcasecmp(key, "duration") == 0 && !ph->steps[p->cur_step].duration_min) {
-			int mins;
-			if (parse_duration(v, &mins))
-				ph->steps[p->cur_step].duration_min = mins;
+			int lo, hi;
+			if (parse_duration_range(v, &lo, &hi)) {
+				ph->steps[p->cur_step].duration_min = hi;
+				ph->steps[p->cur_step].duration_min_low = lo;
+			}
 		}
 		return false;
 	}
@@ -936,6 +1424,8 @@ static void push_list(parser *p, list_entry le)
 static int on_list_line(parser *p, int indent, const char *s, size_t n)
 {
 	rb_phase *ph = cur_phase(p);
+	p->fresh_heading = 0;
+	p->footer = false;
 	size_t ml = list_marker(s, n);
 	const char *body = s + ml;
 	size_t bl = n - ml;
@@ -981,12 +1471,8 @@ static int on_list_line(parser *p, int indent, const char *s, size_t n)
 	it->depth = top ? top->item_depth + (top->item >= 0 ? 1 : 0) : 0;
 	it->step = p->cur_step;
 	it->line = p->line;
-	int phase_idx = p->num >= 0 ? p->num : p->sec;
-	if (p->title_rollback_of != phase_idx) {   /* once per phase, not per item */
-		p->title_rollback_of = phase_idx;
-		p->title_rollback = find_ci(ph->title, strlen(ph->title), "rollback") != NULL;
-	}
-	it->rollback = (p->cur_step >= 0 && ph->steps[p->cur_step].rollback) || p->title_rollback;
+	const rb_step *in = p->cur_step >= 0 ? &ph->steps[p->cur_step] : NULL;
+	it->rollback = in && in->rollback_kind == RB_ROLLBACK_WORK ? false : (in && in->rollback) || ph->rollback;
 	item_hash(it->text, tl, it->hash);
 	item_extras(it);
 	if (it->mark == RB_MARK_DONE)
@@ -1027,6 +1513,7 @@ static void append_detail(parser *p, rb_item *it, const char *s, size_t n)
 static void on_text_line(parser *p, int indent, const char *s, size_t n)
 {
 	rb_phase *ph = cur_phase(p);
+	p->fresh_heading = 0;
 	if (on_metadata(p, s, n))
 		return;
 	/* a line indented under the last open item continues it */
@@ -1045,8 +1532,10 @@ static void on_text_line(parser *p, int indent, const char *s, size_t n)
 	size_t k = 0;
 	while (k < n && s[k] && strchr("-*_ ", s[k]))
 		k++;
-	if (k == n)
-		return;   /* a --- rule */
+	if (k == n) {   /* a --- rule */
+		p->footer = ph && ph->n_items > 0;
+		return;
+	}
 	add_note(p, s, n);
 }
 
@@ -1083,6 +1572,8 @@ static void open_fence(parser *p, int indent, const char *s, size_t n, char ch, 
 	const char *info = s + len;
 	size_t il = n - (size_t)len;
 	trim(&info, &il);
+	p->fence_env = p->env_label || find_ci(info, il, ".env") != NULL;
+	p->fence_quote = p->quoted;
 	while (il && (*info == '{' || *info == '.'))
 		info++, il--;
 	size_t w = 0;
@@ -1091,6 +1582,8 @@ static void open_fence(parser *p, int indent, const char *s, size_t n, char ch, 
 	p->fence_lang = xstrndup(info, w);
 	for (char *c = p->fence_lang; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
+	if (strcmp(p->fence_lang, "env") == 0 || strcmp(p->fence_lang, "dotenv") == 0)
+		p->fence_env = true;
 	rb_phase *ph = cur_phase(p);
 	p->fence_owner = ph ? p->attach_item : -1;
 	sb_free(&p->fence_text);
@@ -1128,7 +1621,7 @@ static bool parse_assignment(const char *s, size_t n, size_t *name_len, bool *en
 	return true;
 }
 
-static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int item)
+static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int item, int step)
 {
 	runbook *rb = p->rb;
 	const char *t = b->text;
@@ -1139,6 +1632,14 @@ static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int ite
 		const char *s = t;
 		size_t sl = n;
 		trim(&s, &sl);
+		/* "export NAME=VALUE" edits a declared flag; for `init` it stays
+		 * shell (the shell's own environment, not the app's .env) */
+		bool exported = sl > 7 && strncmp(s, "export ", 7) == 0;
+		if (exported) {
+			s += 7;
+			sl -= 7;
+			trim(&s, &sl);
+		}
 		size_t nlen;
 		bool env;
 		if (parse_assignment(s, sl, &nlen, &env)) {
@@ -1156,8 +1657,9 @@ static void scan_assignments(parser *p, rb_phase *ph, const rb_block *b, int ite
 				fe->value = xstrndup(v, vl);
 				fe->line = ln;
 				fe->item = item;
+				fe->step = step;
 			}
-			if ((env || flag) && strset_add(&p->assignment_set, s, sl))
+			if ((env || flag) && !exported && strset_add(&p->assignment_set, s, sl))
 				*VEC_PUSH(rb->assignments, rb->n_assignments) = xstrndup(s, sl);
 		}
 		if (!nl)
@@ -1212,9 +1714,23 @@ static void close_fence(parser *p)
 	p->fence_lang = NULL;
 	b->text = sb_steal(&out);
 	b->line = p->fence_line;
-	b->runnable = lang_runnable(b->lang);
+	b->env = p->fence_env;
+	b->runnable = lang_runnable(b->lang) || b->env;
 	*VEC_PUSH(ph->blocks, ph->n_blocks) = b;
 	int owner = p->fence_owner;
+	int step = -1;
+	if (owner < 0 && p->cur_step >= 0) {
+		/* under a step heading and after no item (before its checklist,
+		 * or a step with none, a rollback written as prose and code):
+		 * the step's own command */
+		rb_step *st = &ph->steps[p->cur_step];
+		if (!st->block || (b->runnable && !st->block->runnable)) {
+			st->block = b;
+			step = p->cur_step;
+			if (b->runnable)
+				ph->commands++;
+		}
+	}
 	if (owner >= 0) {
 		rb_item *it = &ph->items[owner];
 		if (!it->block) {
@@ -1231,7 +1747,7 @@ static void close_fence(parser *p)
 		}
 	}
 	if (b->runnable)
-		scan_assignments(p, ph, b, owner);
+		scan_assignments(p, ph, b, owner, step);
 }
 
 /* ---- the line loop ----------------------------------------------------- */
@@ -1256,7 +1772,82 @@ static int indent_of(const char *s, size_t n, size_t *skip)
 	return col;
 }
 
+#define RB_CODE_INDENT 4   /* Markdown: four spaces outside a list make code */
+
+/* The "> " markers opening a block-quoted line (nested ones too, each
+ * after up to 3 spaces and taking one space after it): their length. */
+static size_t quote_prefix(const char *s, size_t n)
+{
+	size_t i = 0, end = 0;
+	for (;;) {
+		size_t k = i;
+		while (k < n && k - i < RB_HEADING_MAX_INDENT && s[k] == ' ')
+			k++;
+		if (k >= n || s[k] != '>')
+			return end;
+		k++;
+		if (k < n && s[k] == ' ')
+			k++;
+		i = end = k;
+	}
+}
+
+/* A setext underline ("====" for #, "----" for ##): its level, else 0. */
+static int setext_level(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && i < RB_HEADING_MAX_INDENT && s[i] == ' ')
+		i++;
+	if (i >= n || (s[i] != '=' && s[i] != '-'))
+		return 0;
+	char c = s[i];
+	size_t run = 0;
+	while (i < n && s[i] == c)
+		i++, run++;
+	while (i < n && (is_blank_char(s[i]) || s[i] == '\r'))
+		i++;
+	if (i < n || (c == '-' && run < 2))
+		return 0;
+	return c == '=' ? 1 : 2;
+}
+
+/* A line that may open a paragraph, which a setext underline then makes a
+ * heading ("Phase 1" over "======="). */
+static bool setext_text(const parser *p, bool after_break, int indent, const char *s, size_t n)
+{
+	char ch;
+	int fl;
+	return after_break && p->next && !p->quoted && indent <= RB_HEADING_MAX_INDENT && n && s[0] != '#' &&
+	       s[0] != '|' && s[0] != '<' && !list_marker(s, n) && !is_fence(s, n, &ch, &fl) &&
+	       !setext_level(s, n) && setext_level(p->next, p->next_len);
+}
+
+static int parse_line_body(parser *p, const char *line, size_t len);
+
+/* One line: the block-quote markers come off first (GitHub renders what a
+ * quote holds, a task list too), and a setext underline already used is
+ * passed over. */
 static int parse_line(parser *p, const char *line, size_t len)
+{
+	if (p->skip_next) {
+		p->skip_next = false;
+		p->after_break = true;
+		return 0;
+	}
+	size_t q = !p->in_fence || p->fence_quote ? quote_prefix(line, len) : 0;
+	p->quoted = q > 0;
+	int depth = 0;
+	for (size_t i = 0; i < q; i++)
+		depth += line[i] == '>';
+	if (!p->in_fence && depth != p->quote_depth && len - q > 0) {
+		/* a quote opens or ends: the lists on either side are not one */
+		reset_lists(p);
+		p->quote_depth = depth;
+	}
+	return parse_line_body(p, line + q, len - q);
+}
+
+static int parse_line_body(parser *p, const char *line, size_t len)
 {
 	size_t skip;
 	int indent = indent_of(line, len, &skip);
@@ -1276,6 +1867,7 @@ static int parse_line(parser *p, const char *line, size_t len)
 				sb_putc(&p->sec_text, '\n');
 			}
 			close_fence(p);
+			p->after_break = true;
 			return 0;
 		}
 		size_t keep = len;
@@ -1303,12 +1895,24 @@ static int parse_line(parser *p, const char *line, size_t len)
 			p->comment_col = p->col;
 			return 0;
 		}
-		if (close + 3 == s + n)
+		if (close + 3 == s + n) {
+			apply_marker(p, rollback_marker(s, n));
 			return 0;
+		}
 	}
 	if (n == 0) {
 		if (collect_sec_text(p))
 			sb_putc(&p->sec_text, '\n');
+		p->after_break = true;
+		return 0;
+	}
+	bool after_break = p->after_break;
+	p->after_break = false;
+	if (setext_text(p, after_break, indent, s, n)) {
+		int level = setext_level(p->next, p->next_len);
+		on_heading(p, level, s, n);
+		p->env_label = find_ci(s, n, ".env") != NULL;
+		p->skip_next = true;
 		return 0;
 	}
 	if (indent <= RB_HEADING_MAX_INDENT && s[0] == '#') {
@@ -1318,10 +1922,20 @@ static int parse_line(parser *p, const char *line, size_t len)
 		if (level <= RB_MAX_HEADING && ((size_t)level == n || is_blank_char(s[level]))) {
 			const char *t = s + level;
 			size_t tl = n - (size_t)level;
+			/* the operator's marker at the end: "## Rollback readiness <!-- pgcutover: work -->" */
+			const char *cmt = find_ci(t, tl, "<!--");
+			rb_rollback_kind marker = cmt ? rollback_marker(cmt, tl - (size_t)(cmt - t)) : RB_ROLLBACK_NONE;
+			if (marker != RB_ROLLBACK_NONE)
+				tl = (size_t)(cmt - t);
+			while (tl && is_blank_char(t[tl - 1]))
+				tl--;
 			/* closing #s: "## Title ##" */
 			while (tl && t[tl - 1] == '#')
 				tl--;
 			on_heading(p, level, t, tl);
+			apply_marker(p, marker);
+			p->env_label = find_ci(t, tl, ".env") != NULL;
+			p->after_break = true;
 			return 0;
 		}
 	}
@@ -1333,9 +1947,13 @@ static int parse_line(parser *p, const char *line, size_t len)
 	int fl;
 	if (is_fence(s, n, &ch, &fl)) {
 		open_fence(p, indent, s, n, ch, fl);
+		p->env_label = false;
 		return 0;
 	}
-	if (list_marker(s, n))
+	p->env_label = find_ci(s, n, ".env") != NULL;   /* "In `.env`:" labels the block below */
+	/* four spaces with no list open: code (or a paragraph's continuation)
+	 * on GitHub, never a checkbox */
+	if (list_marker(s, n) && !(indent >= RB_CODE_INDENT && p->n_list == 0))
 		return on_list_line(p, indent, s, n);
 	on_text_line(p, indent, s, n);
 	return 0;
@@ -1352,6 +1970,7 @@ static void free_phase(rb_phase *ph)
 	free(ph->risk);
 	free(ph->date);
 	free(ph->checkpoint);
+	free(ph->rollback_why);
 	for (size_t i = 0; i < ph->n_items; i++) {
 		rb_item *it = &ph->items[i];
 		free(it->text);
@@ -1363,6 +1982,7 @@ static void free_phase(rb_phase *ph)
 	for (size_t i = 0; i < ph->n_steps; i++) {
 		free(ph->steps[i].title);
 		free(ph->steps[i].checkpoint);
+		free(ph->steps[i].rollback_why);
 	}
 	free(ph->steps);
 	for (size_t i = 0; i < ph->n_notes; i++)
@@ -1382,6 +2002,45 @@ static void free_phase(rb_phase *ph)
 }
 
 
+/* A file whose every item sits in a rollback procedure is a rollback plan:
+ * read as such, its items are the work of the night, not 0 of 0. */
+static void rollback_plan_only(parser *p)
+{
+	runbook *rb = p->rb;
+	size_t rollback_items = 0;
+	for (size_t i = 0; i < rb->n_phases; i++)
+		for (size_t j = 0; j < rb->phases[i].n_items; j++) {
+			if (!rb->phases[i].items[j].rollback)
+				return;
+			rollback_items++;
+		}
+	if (!rollback_items)
+		return;
+	rb->rollback_plan = true;
+	static const char why[] = "the whole runbook is a rollback plan";
+	for (size_t i = 0; i < rb->n_phases; i++) {
+		rb_phase *ph = &rb->phases[i];
+		for (size_t j = 0; j < ph->n_items; j++)
+			ph->items[j].rollback = false;
+		for (size_t j = 0; j < ph->n_steps; j++)
+			if (ph->steps[j].rollback) {
+				ph->steps[j].rollback = false;
+				ph->steps[j].rollback_kind = RB_ROLLBACK_WORK;
+				free(ph->steps[j].rollback_why);
+				ph->steps[j].rollback_why = xstrdup(why);
+			}
+		if (ph->rollback) {
+			ph->rollback = false;
+			ph->rollback_kind = RB_ROLLBACK_WORK;
+			free(ph->rollback_why);
+			ph->rollback_why = xstrdup(why);
+		}
+		ph->has_rollback = false;
+	}
+	warnf(p, 1, 1, "every item is in a rollback section: read as a rollback plan, its %zu items counted as work",
+	      rollback_items);
+}
+
 /* Drops provisional phases that stayed empty, makes slug ids unique, takes
  * a duration from the heading, numbers the items. */
 static void finish(parser *p)
@@ -1396,6 +2055,7 @@ static void finish(parser *p)
 		rb->phases[w++] = rb->phases[i];
 	}
 	rb->n_phases = w;
+	rollback_plan_only(p);
 	/* numbered ids are unique already; slugs give way to them and to each other */
 	strset ids = {0}, slugs = {0};   /* ids given out; how often each slug came */
 	for (size_t i = 0; i < rb->n_phases; i++)
@@ -1439,6 +2099,14 @@ static void finish(parser *p)
 			id[idlen + 1 + sizeof num - k] = '\0';
 		}
 		rb->n_items_total += ph->n_items;
+		for (size_t j = 0; j < ph->n_steps; j++) {
+			rb_step *st = &ph->steps[j];
+			snprintf(st->id, sizeof st->id, "%.*s.s%u", RB_STEP_ID_PHASE_MAX, ph->id, (unsigned)(j + 1));
+			char hex[65];
+			pgc_sha256_hex(st->title, strlen(st->title), hex);
+			memcpy(st->hash, hex, RB_HASH_HEX);
+			st->hash[RB_HASH_HEX] = '\0';
+		}
 	}
 	strset_free(&ids);
 	strset_free(&slugs);
@@ -1475,7 +2143,8 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 	p.opt = opt;
 	p.path = path;
 	p.e = e;
-	p.num = p.outer_num = p.sec = p.cur_step = p.attach_item = p.title_rollback_of = -1;
+	p.num = p.outer_num = p.sec = p.cur_step = p.attach_item = -1;
+	p.after_break = true;
 	sb_init(&p.sec_text);
 	sb_init(&p.fence_text);
 	int first_repaired = 0;
@@ -1509,6 +2178,12 @@ int runbook_parse(const char *buf, size_t len, const char *path,
 					break;
 				}
 			}
+		}
+		/* the next line, as read: a setext underline is ASCII */
+		p.next = nl && nl + 1 < end ? nl + 1 : NULL;
+		if (p.next) {
+			const char *nn = memchr(p.next, '\n', (size_t)(end - p.next));
+			p.next_len = (size_t)((nn ? nn : end) - p.next);
 		}
 		if (fixed) {
 			const char *f = fixed;
@@ -1625,22 +2300,43 @@ const rb_phase *runbook_phase(const runbook *rb, const char *id)
 	return NULL;
 }
 
+/* "<phase id><sep><ordinal>" with 1 <= ordinal <= max: the ordinal, else 0. */
+static size_t id_ordinal(const rb_phase *ph, const char *id, const char *sep, size_t max)
+{
+	size_t k = strlen(ph->id), sl = strlen(sep);
+	if (strncmp(id, ph->id, k) != 0 || strncmp(id + k, sep, sl) != 0 || !isdigit((unsigned char)id[k + sl]))
+		return 0;
+	char *endp;
+	unsigned long ord = strtoul(id + k + sl, &endp, 10);
+	return *endp || ord == 0 || ord > max ? 0 : (size_t)ord;
+}
+
+const rb_step *runbook_step(const runbook *rb, const char *id, const rb_phase **phase_out)
+{
+	if (phase_out)
+		*phase_out = NULL;
+	for (size_t i = 0; rb && id && i < rb->n_phases; i++) {
+		size_t ord = id_ordinal(&rb->phases[i], id, ".s", rb->phases[i].n_steps);
+		if (!ord)
+			continue;
+		if (phase_out)
+			*phase_out = &rb->phases[i];
+		return &rb->phases[i].steps[ord - 1];
+	}
+	return NULL;
+}
+
 const rb_item *runbook_item(const runbook *rb, const char *id, const rb_phase **phase_out)
 {
 	if (phase_out)
 		*phase_out = NULL;
 	for (size_t i = 0; rb && id && i < rb->n_phases; i++) {
-		const rb_phase *ph = &rb->phases[i];
-		size_t k = strlen(ph->id);
-		if (strncmp(id, ph->id, k) != 0 || id[k] != '.' || !isdigit((unsigned char)id[k + 1]))
-			continue;
-		char *endp;
-		unsigned long ord = strtoul(id + k + 1, &endp, 10);
-		if (*endp || ord == 0 || ord > ph->n_items)
+		size_t ord = id_ordinal(&rb->phases[i], id, ".", rb->phases[i].n_items);
+		if (!ord)
 			continue;
 		if (phase_out)
-			*phase_out = ph;
-		return &ph->items[ord - 1];
+			*phase_out = &rb->phases[i];
+		return &rb->phases[i].items[ord - 1];
 	}
 	return NULL;
 }

@@ -111,6 +111,11 @@ void sched_downtime_get(const runbook *rb, ledger *lg, double now, sched_downtim
 
 double sched_step_due(const runbook *rb, size_t p, size_t s, const sched_downtime *d)
 {
+	if (p < rb->n_phases && s < rb->phases[p].n_steps && rb->phases[p].steps[s].has_offset && d->start > 0) {
+		/* a countdown step is placed from go-time, in any phase */
+		const rb_step *st = &rb->phases[p].steps[s];
+		return d->start + (st->offset_min + st->duration_min) * (double)SECONDS_PER_MINUTE;
+	}
 	if (!d->has_window || d->start <= 0 || p != d->phase)
 		return 0;
 	const rb_phase *ph = &rb->phases[p];
@@ -123,6 +128,18 @@ double sched_step_due(const runbook *rb, size_t p, size_t s, const sched_downtim
 	if (off < 0)
 		return 0;
 	return d->start + (off + st->duration_min) * (double)SECONDS_PER_MINUTE;
+}
+
+void sched_fmt_offset(int offset_min, char *buf, size_t n)
+{
+	int a = offset_min < 0 ? -offset_min : offset_min;
+	char sign = offset_min < 0 ? '-' : '+';
+	if (a >= 2 * MINUTES_PER_DAY && a % MINUTES_PER_DAY == 0)
+		snprintf(buf, n, "T%c%dd", sign, a / MINUTES_PER_DAY);
+	else if (a >= 60 && a % 60 == 0)
+		snprintf(buf, n, "T%c%dh", sign, a / 60);
+	else
+		snprintf(buf, n, "T%c%dm", sign, a);
 }
 
 int sched_parse_every(const char *text)

@@ -55,22 +55,24 @@ cJSON *status_downtime_json(const runbook *rb, ledger *lg, double now)
 	cJSON_AddItemToObject(o, "elapsed_s", d.start > 0 ? cJSON_CreateNumber((double)(long)d.elapsed_s) : cJSON_CreateNull());
 	cJSON_AddBoolToObject(o, "over", d.over);
 	cJSON *late = cJSON_AddArrayToObject(o, "late_steps");
-	if (d.has_window && d.start > 0) {
-		const rb_phase *ph = &rb->phases[d.phase];
+	/* the window's steps, and countdown steps ("T+30 min") of any phase */
+	for (size_t p = 0; d.start > 0 && p < rb->n_phases; p++) {
+		const rb_phase *ph = &rb->phases[p];
 		double t = d.running ? now : d.end;
 		for (size_t s = 0; s < ph->n_steps; s++) {
-			double due = sched_step_due(rb, d.phase, s, &d);
+			double due = sched_step_due(rb, p, s, &d);
 			if (due <= 0 || t <= due)
 				continue;
 			bool open = false;
 			for (size_t i = 0; i < ph->n_items; i++)
 				if (ph->items[i].step == (int)s && ledger_item_counts(&ph->items[i]) &&
-				    !ledger_item(lg, d.phase, i)->done)
+				    !ledger_item(lg, p, i)->done)
 					open = true;
 			if (!open)
 				continue;
 			cJSON *l = cJSON_CreateObject();
 			cJSON_AddStringToObject(l, "step", ph->steps[s].title ? ph->steps[s].title : "");
+			cJSON_AddStringToObject(l, "phase", ph->id);
 			cJSON_AddItemToObject(l, "due_at", json_time(due));
 			cJSON_AddNumberToObject(l, "late_s", (double)(long)(t - due));
 			cJSON_AddItemToArray(late, l);

@@ -252,16 +252,23 @@ static int parse_hhmm(const char *s)
 
 static void step_schedule(ui_ctx *u, size_t s_idx, const rb_step *st, bool done, bool phase_live, char *buf, size_t n)
 {
-	char dur[24] = "";
-	if (st->duration_min >= 60 && st->duration_min % 60 == 0)
-		snprintf(dur, sizeof dur, "%d h", st->duration_min / 60);
+	char dur[32] = "", when[SCHED_SPAN_MAX] = "";
+	bool range = st->duration_min_low && st->duration_min_low < st->duration_min;
+	bool hours = st->duration_min >= 60 && st->duration_min % 60 == 0 && (!range || st->duration_min_low % 60 == 0);
+	int unit = hours ? 60 : 1;
+	if (range)
+		snprintf(dur, sizeof dur, "%d-%d %s", st->duration_min_low / unit, st->duration_min / unit, hours ? "h" : "min");
 	else if (st->duration_min)
-		snprintf(dur, sizeof dur, "%d min", st->duration_min);
+		snprintf(dur, sizeof dur, "%d %s", st->duration_min / unit, hours ? "h" : "min");
+	if (st->has_offset)
+		sched_fmt_offset(st->offset_min, when, sizeof when);   /* from go-time */
+	else
+		snprintf(when, sizeof when, "%s", st->at);
 	buf[0] = '\0';
-	if (st->at[0] && dur[0])
-		snprintf(buf, n, "%s, %s", st->at, dur);
-	else if (st->at[0])
-		snprintf(buf, n, "%s", st->at);
+	if (when[0] && dur[0])
+		snprintf(buf, n, "%s, %s", when, dur);
+	else if (when[0])
+		snprintf(buf, n, "%s", when);
 	else if (st->window_from[0])
 		snprintf(buf, n, "%s-%s", st->window_from, st->window_to);
 	else
@@ -484,6 +491,10 @@ static void draw_row(ui_ctx *u, WINDOW *w, int y, const rb_phase *ph, const ui_r
 			         u->step_done[row->idx], u->step_total[row->idx], done ? " done" : "");
 		else
 			snprintf(right, sizeof right, "%s", sched);
+		if (st->block && st->block->runnable) {   /* its own command: x runs it */
+			size_t l = strlen(right);
+			snprintf(right + l, sizeof right - l, "%sx: %s", l ? "  " : "", st->id);
+		}
 		if (st->rollback) {
 			size_t l = strlen(right);
 			snprintf(right + l, sizeof right - l, "%sROLLBACK", l ? "  " : "");
@@ -1029,6 +1040,19 @@ void ui_detail_draw(ui_ctx *u)
 		snprintf(buf, sizeof buf, "Inline code: %s", it->inline_code);
 		detail_text(&d, buf, 0, ui_pair(u, UI_C_ACCENT));
 	}
+	const rb_block *sb = it->step >= 0 && !it->block ? ph->steps[it->step].block : NULL;
+	if (sb) {   /* the step's own command, written above its checklist */
+		detail_text(&d, "", 0, 0);
+		snprintf(buf, sizeof buf, sb->runnable ? "The step's command (%s, line %d; x on step %s runs it):"
+		                                       : "The step's code (%s, line %d; shown, never run):",
+		         sb->lang[0] ? sb->lang : "unlabeled", sb->line, ph->steps[it->step].id);
+		detail_text(&d, buf, A_BOLD, 0);
+		d.x += 2;
+		d.width -= 2;
+		detail_text(&d, sb->text, 0, ui_pair(u, UI_C_ACCENT));
+		d.x -= 2;
+		d.width += 2;
+	}
 	if (it->block) {
 		detail_text(&d, "", 0, 0);
 		snprintf(buf, sizeof buf, it->block->runnable ? "Command (%s, line %d):" : "Code (%s, line %d; shown, never run):",
@@ -1039,7 +1063,7 @@ void ui_detail_draw(ui_ctx *u)
 		detail_text(&d, it->block->text, 0, ui_pair(u, UI_C_ACCENT));
 		d.x -= 2;
 		d.width += 2;
-	} else {
+	} else if (!sb) {
 		detail_text(&d, "No command attached.", ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
 	}
 	if (li && li->n_notes) {

@@ -258,7 +258,7 @@ const ui_key ui_keys[] = {
 	{{'e'}, "e", NULL, "row counts: exact count(*) of every table now", UI_ACT_COUNTS_EXACT, UI_KC_PANES | UI_KC_COUNTS, false, 0, key_counts, counts_live},
 	{{'+', '='}, "+/-", NULL, "row counts: refresh less often / more often (to off)", UI_ACT_COUNTS_SLOWER, UI_KC_PANES, false, 0, key_counts, counts_live},
 	{{'-'}, "-", NULL, NULL, UI_ACT_COUNTS_FASTER, UI_KC_PANES, false, 0, key_counts, counts_live},
-	{{'x'}, "x", "Run", "run the item's command: shows it, asks (the item id or yes, then Enter), then runs it", UI_ACT_RUN, UI_KC_LIST, true, 6, key_run, NULL},
+	{{'x'}, "x", "Run", "run the item's (or the step's own) command: shows it, asks (the id or yes, then Enter), then runs it", UI_ACT_RUN, UI_KC_LIST, true, 6, key_run, NULL},
 	{{'X'}, "X", NULL, "dry run: what the item's command would run and which flags it would change", UI_ACT_DRY_RUN, UI_KC_LIST, false, 0, key_dry_run, NULL},
 	{{'R'}, "R", "Rollback", "roll the selected phase back: shows the steps and flags, asks (the phase id or yes, then Enter)", UI_ACT_ROLLBACK, UI_KC_RAIL, true, 6, key_rollback, NULL},
 	{{'o'}, "o", NULL, "the last command's output (Ctrl-C there cancels a running one)", UI_ACT_OUTPUT, UI_KC_PANES, false, 0, key_output, NULL},

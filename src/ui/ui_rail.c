@@ -47,6 +47,9 @@ static bool has_rollback(const rb_phase *ph)
 	for (size_t i = 0; i < ph->n_items; i++)
 		if (ph->items[i].rollback && ph->items[i].block && ph->items[i].block->runnable)
 			return true;
+	for (size_t i = 0; i < ph->n_steps; i++)   /* a rollback written as prose and code */
+		if (ph->steps[i].rollback && ph->steps[i].block && ph->steps[i].block->runnable)
+			return true;
 	return false;
 }
 

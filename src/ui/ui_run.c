@@ -372,26 +372,29 @@ static bool can_start(ui_ctx *u)
 	return true;
 }
 
-/* x / X on the item under the cursor. */
+/* x / X on the item under the cursor, or on a step with its own command
+ * (a block under its heading): the same core plan, by the step's id. */
 void ui_run_item(ui_ctx *u, bool dry)
 {
-	if (u->focus != UI_PANE_LIST || !u->n_rows_v || u->rows_v[u->cursor].kind != UI_ROW_ITEM) {
-		ui_status(u, "put the cursor on an item with a command (c shows it)");
+	bool on_step = u->focus == UI_PANE_LIST && u->n_rows_v && u->rows_v[u->cursor].kind == UI_ROW_STEP;
+	if (u->focus != UI_PANE_LIST || !u->n_rows_v || (u->rows_v[u->cursor].kind != UI_ROW_ITEM && !on_step)) {
+		ui_status(u, "put the cursor on an item or a step with a command (c shows it)");
 		return;
 	}
 	if (!can_start(u))
 		return;
-	const rb_item *it = &ui_cur_phase(u)->items[u->rows_v[u->cursor].idx];
+	const rb_phase *ph = ui_cur_phase(u);
+	const char *id = on_step ? ph->steps[u->rows_v[u->cursor].idx].id : ph->items[u->rows_v[u->cursor].idx].id;
 	act_plan *p = NULL;
 	pgc_err e = {0};
-	if (act_plan_item(u->s.cfg, u->rb, it->id, &p, &e) < 0) {
+	if (act_plan_item(u->s.cfg, u->rb, id, &p, &e) < 0) {
 		ui_status(u, "%.240s", e.msg);
 		return;
 	}
 	runner_clear(u);
 	ui_runner *r = &u->runner;
 	r->plan = p;
-	snprintf(r->title, sizeof r->title, "%s %s", dry ? "dry run of" : "item", p->item_id);
+	snprintf(r->title, sizeof r->title, "%s %s", dry ? "dry run of" : on_step ? "step" : "item", p->item_id);
 	char *d = act_plan_describe(p);
 	ui_out_text(r, dry ? "dry run, nothing is changed:" : "pgcutover will run:");
 	ui_out_text(r, d);

@@ -16,6 +16,7 @@
 #include <cJSON.h>
 #include "pgcutover/init.h"
 #include "pgcutover/config.h"
+#include "pgcutover/fkorder.h"
 #include "tap.h"
 
 /* The runbook the tests init: two tables in a dependency list, a flag, a
@@ -184,9 +185,33 @@ static void test_no_runbook(const char *dir)
 	free(out);
 }
 
+/* fk_sort without a server: referenced tables first, ties by the order
+ * given, cycles named and placed last (issue 15 item 5). */
+static void test_fk_sort(void)
+{
+	char *names[] = {"a_orders", "b_customers", "c_items", "d_x", "e_y", "f_after_cycle", "g_alone"};
+	/* child -> parent: orders -> customers, items -> orders, x <-> y, after -> x */
+	const size_t edges[][2] = {{0, 1}, {2, 0}, {3, 4}, {4, 3}, {5, 3}};
+	fk_order o;
+	fk_sort(names, 7, edges, 5, &o);
+	strbuf sb;
+	sb_init(&sb);
+	for (size_t i = 0; i < o.n_tables; i++)
+		sb_printf(&sb, "%s%s", i ? "," : "", o.tables[i]);
+	is_str(sb.buf, "b_customers,a_orders,c_items,g_alone,d_x,e_y,f_after_cycle",
+	       "referenced first; the cycle and what hangs on it last");
+	ok(o.n_cycles == 1 && strcmp(o.cycles[0], "d_x -> e_y -> d_x") == 0, "the cycle named once");
+	sb_free(&sb);
+	fk_order_free(&o);
+	fk_sort(names, 0, edges, 0, &o);
+	ok(o.n_tables == 0 && o.n_cycles == 0, "no tables: nothing");
+	fk_order_free(&o);
+}
+
 int main(void)
 {
 	char tmpl[TAP_TMPL_MAX];
+	test_fk_sort();
 	char *dir = mkdtemp(tap_tmpl(tmpl, sizeof tmpl, "pgc-test-init"));
 	if (!dir) {
 		ok(0, "mkdtemp: %s", strerror(errno));

@@ -374,7 +374,7 @@ static void test_large_fixture(void)
 	ok(runbook_phase(rb, "0") && runbook_phase(rb, "0.8") && runbook_phase(rb, "post-migration") &&
 	   runbook_phase(rb, "sign-off"), "phases 0, 0.8, post-migration, sign-off");
 	is_str(runbook_phase(rb, "0") ? runbook_phase(rb, "0")->title : NULL,
-	       "Baileys Session Migration (COMPLETED)", "phase 0 title without emoji");
+	       "Baileys Session Migration", "phase 0 title without emoji and '(COMPLETED)' (issue 15 item 6)");
 	const rb_phase *p5 = runbook_phase(rb, "5");
 	ok(p5 && p5->has_rollback, "phase 5 has a rollback");
 	ok(has_str(rb->assignments, rb->n_assignments, "USE_LEGACY_SUPABASE=true"), "rollback assignment collected");
@@ -663,11 +663,13 @@ static runbook *parse_exact(const char *text, size_t len, pgc_err *e)
 static void test_last_line_and_len(void)
 {
 	pgc_err e;
-	/* what follows len must not count: here it would make "---" a note */
+	/* what follows len must not count: here it would make "--- trailing"
+	 * a note; within len "---" under "some text" is a setext underline, as
+	 * on GitHub (issue 15 item 7): "some text" is a ## heading */
 	const char *rule = "# T\n## Phase 1: A\n- [ ] a\n\nsome text\n--- trailing";
 	runbook *rb = parse_exact(rule, strlen(rule) - strlen(" trailing"), &e);
-	ok(rb && rb->phases[0].n_notes == 1 && strcmp(rb->phases[0].notes[0], "some text") == 0,
-	   "a --- rule on a last line without a newline is a rule, read within len");
+	ok(rb && rb->phases[0].n_notes == 0 && rb->n_sections == 1 && strcmp(rb->sections[0].title, "some text") == 0,
+	   "a --- underline on a last line without a newline is read within len");
 	runbook_free(rb);
 	rb = parse("# T\n## Phase 1: A\n- [ ] a\n\n---  \n");
 	ok(rb && rb->phases[0].n_notes == 0, "a rule with trailing blanks is a rule");
@@ -707,6 +709,182 @@ static void test_duration_overflow(void)
 	runbook_free(rb);
 }
 
+/* Issue 15 item 1: the words decide, then the structure, then the operator. */
+static void test_rollback_classify(void)
+{
+	static const struct { const char *title; rb_rollback_kind want; } cases[] = {
+		{"Rollback readiness", RB_ROLLBACK_WORK},
+		{"Rollback Preparedness", RB_ROLLBACK_WORK},
+		{"Phase 7.5 \xe2\x80\x94 Rollback rehearsal (staging only)", RB_ROLLBACK_WORK},
+		{"Rollback Monitoring", RB_ROLLBACK_WORK},
+		{"Plan to roll back", RB_ROLLBACK_WORK},
+		{"5.4 Rollback (if needed)", RB_ROLLBACK_PROCEDURE},
+		{"Emergency Rollback", RB_ROLLBACK_PROCEDURE},
+		{"Rollback procedure", RB_ROLLBACK_PROCEDURE},
+		{"Revert", RB_ROLLBACK_PROCEDURE},
+		{"Roll back (if needed)", RB_ROLLBACK_PROCEDURE},
+		{"Rollback", RB_ROLLBACK_PROCEDURE},
+		{"Copy data", RB_ROLLBACK_NONE},
+		{"Unrolled backups", RB_ROLLBACK_NONE},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *why = NULL;
+		rb_rollback_kind k = rb_rollback_classify(cases[i].title, &why);
+		is_int(k, cases[i].want, cases[i].title);
+		ok((k == RB_ROLLBACK_NONE) == (why == NULL), "a reason exactly when it names a rollback");
+		free(why);
+	}
+	runbook *rb = parse("# T\n## Go/No-Go\n- [ ] lag ok\n#### Rollback\n- [ ] owner named\n"
+	                    "## Phase 5: Cutover\n### Rollback readiness\n- [ ] a\n"
+	                    "### Rollback (if needed)\n- [ ] b\n#### Restart\n- [ ] c\n"
+	                    "### Rollback <!-- pgcutover: work -->\n- [ ] d\n"
+	                    "### Readiness\n\n<!-- pgcutover: rollback -->\n- [ ] e\n");
+	ok(rb != NULL, "rollback shapes parse");
+	if (!rb)
+		return;
+	const rb_phase *g = &rb->phases[0], *p5 = &rb->phases[1];
+	ok(!g->items[1].rollback && g->steps[0].rollback_kind == RB_ROLLBACK_WORK,
+	   "a bare Rollback heading in a go/no-go list is work");
+	ok(!p5->items[0].rollback, "Rollback readiness items count");
+	ok(p5->items[1].rollback && p5->items[2].rollback, "a procedure's sub-steps are its procedure");
+	ok(strstr(p5->steps[2].rollback_why, "inside rollback step") != NULL, "and say so");
+	ok(!p5->items[3].rollback, "marker on the heading line: work");
+	is_str(p5->steps[3].title, "Rollback", "the marker is not part of the title");
+	ok(p5->items[4].rollback && p5->has_rollback, "marker under the heading: rollback");
+	ok(!rb->rollback_plan, "not a rollback plan");
+	runbook_free(rb);
+
+	rb = parse("# Rollback plan\n## Emergency Rollback\n- [ ] a\n- [x] b\n");
+	ok(rb && rb->rollback_plan && !rb->phases[0].items[0].rollback && !rb->phases[0].has_rollback,
+	   "a file of rollback sections only is read as the work");
+	ok(rb && has_warning(rb, "rollback plan"), "with a warning that says so");
+	runbook_free(rb);
+}
+
+/* Issue 15 item 6: what a person reads as the title, nothing more. */
+static void test_title_noise(void)
+{
+	runbook *rb = parse("# Payments DB move\n\n**Status:** In progress\n\n"
+	                    "## Phase 1: Preparation \xe2\x9c\x85 COMPLETE\n- [x] a\n"
+	                    "## Phase 2: **Data** copy (IN PROGRESS)\n"
+	                    "### 2.1 Copy the **orders** table - Done\n- [ ] b\n"
+	                    "### Last Review: [Date before deployment]\n"
+	                    "### Sign-off: ________\n"
+	                    "### Owner: TBD\n"
+	                    "### 2.2 Done\n- [ ] d\n"
+	                    "## Post-migration monitoring and cleanup tasks list\n- [ ] c\n"
+	                    "\n---\n\n**Status:** Ready for review\n**Date:** 2026-01-01\n");
+	ok(rb != NULL, "noisy titles parse");
+	if (!rb)
+		return;
+	is_str(rb->phases[0].title, "Preparation", "'\xe2\x9c\x85 COMPLETE' is not part of the title");
+	is_str(rb->phases[1].title, "Data copy", "'(IN PROGRESS)' and **bold** are not");
+	is_str(rb->phases[1].steps[0].title, "2.1 Copy the orders table", "'- Done' and bold in a step");
+	is_int(rb->phases[1].n_steps, 2, "blanks to fill in are not steps");
+	is_str(rb->phases[1].steps[1].title, "2.2 Done", "a heading that is only a status word stays");
+	ok(rb->phases[1].n_notes == 3 && strstr(rb->phases[1].notes[0], "[Date before deployment]"),
+	   "the blanks are kept as notes");
+	is_str(rb->phases[2].id, "post-migration-monitoring-and-cleanup", "slug cut between words");
+	ok(strlen(rb->phases[2].id) <= 40, "and within 40 characters");
+	ok(rb->phases[2].status == NULL, "a footer's **Status:** is not the last phase's");
+	is_str(rb->status, "In progress", "the document's own status stays");
+	is_str(rb->date, "2026-01-01", "the footer's date is the document's");
+	runbook_free(rb);
+	rb = parse("# T\n## Phase 1: A\n- [ ] a\n---\n- [ ] b\n**Risk:** HIGH\n");
+	ok(rb && rb->phases[0].n_items == 2 && rb->phases[0].risk && strcmp(rb->phases[0].risk, "HIGH") == 0,
+	   "items after a rule: the phase goes on, its metadata is its own");
+	runbook_free(rb);
+}
+
+/* Issue 15 items 2 and 3: countdowns, 12-hour clocks, duration ranges. */
+static void test_countdown_and_times(void)
+{
+	runbook *rb = parse("# T\n## Prep\n### T-48 Hours (2 Days Before)\n**Duration:** 30 minutes\n- [ ] a\n"
+	                    "### T-2 Hours\n**Duration**: 15-30 minutes\n- [ ] b\n"
+	                    "### T \xe2\x88\x92 24h\n- [ ] b2\n"
+	                    "## Cutover\n### Window (8:00 AM - 2:00 PM)\n#### Stop (12:15 am, 5 min)\n- [ ] c\n"
+	                    "#### Copy (2 to 4 hours)\n- [ ] d\n### T+30 min\n- [ ] e\n"
+	                    "### Team (8 people)\n- [ ] f\n");
+	ok(rb != NULL, "countdown runbook parses");
+	if (!rb)
+		return;
+	const rb_step *s = rb->phases[0].steps;
+	ok(s[0].has_offset && s[0].offset_min == -48 * 60, "T-48 Hours is an offset");
+	is_int(s[0].duration_min, 30, "its duration is **Duration:**, not 48 h or 2 days");
+	ok(s[1].offset_min == -120 && s[1].duration_min == 30 && s[1].duration_min_low == 15,
+	   "15-30 minutes: both ends, the plan uses the upper");
+	ok(s[2].has_offset && s[2].offset_min == -24 * 60, "T, minus sign, 24h");
+	s = rb->phases[1].steps;
+	is_str(s[0].window_from, "08:00", "8:00 AM");
+	is_str(s[0].window_to, "14:00", "2:00 PM");
+	is_str(s[1].at, "00:15", "12:15 am is 00:15");
+	ok(s[2].duration_min == 240 && s[2].duration_min_low == 120, "2 to 4 hours");
+	ok(s[3].has_offset && s[3].offset_min == 30 && s[3].duration_min == 0, "T+30 min: after go-time, no duration");
+	ok(!s[4].has_offset && !s[4].at[0] && s[4].duration_min == 0, "'(8 people)' is no time");
+	runbook_free(rb);
+}
+
+/* Issue 15 item 4: blocks that follow no item belong to their step. */
+static void test_step_blocks(void)
+{
+	const char *flags[] = {"USE_NEW_DB", "USE_LEGACY"};
+	rb_options opt = {.flags = flags, .n_flags = 2};
+	pgc_err e;
+	runbook *rb = parse_opt("# T\n## Phase 1: A\n### 1.1 Before the list\n```bash\necho a\n```\n- [ ] a\n"
+	                        "  ```bash\n  echo item\n  ```\n"
+	                        "### 1.2 No checkbox\nprose\n```yaml\nk: v\n```\n```sh\necho b\n```\n"
+	                        "### 1.3 Env\nIn `.env`:\n```\nUSE_NEW_DB=true\n```\n"
+	                        "### 1.4 Env by label\n```ini title=\".env\"\nUSE_LEGACY=false\n```\n"
+	                        "### 1.5 Export\n- [ ] b\n  ```bash\n  export USE_LEGACY=true\n  ```\n",
+	                        &opt, &e);
+	ok(rb != NULL, "step blocks parse");
+	if (!rb)
+		return;
+	const rb_phase *ph = &rb->phases[0];
+	ok(ph->steps[0].block && strcmp(ph->steps[0].block->text, "echo a") == 0, "the block above the checklist is the step's");
+	ok(ph->items[0].block && strcmp(ph->items[0].block->text, "echo item") == 0, "the one under the item stays the item's");
+	ok(ph->steps[1].block && ph->steps[1].block->runnable && strcmp(ph->steps[1].block->text, "echo b") == 0,
+	   "a step without checkboxes: its shell block wins over the yaml shown before it");
+	ok(ph->steps[2].block && ph->steps[2].block->env, "after 'In `.env`:' the block is a .env block");
+	ok(ph->steps[3].block && ph->steps[3].block->env && ph->steps[3].block->runnable,
+	   "'.env' in the info string labels it too");
+	is_str(ph->steps[0].id, "1.s1", "step ids");
+	ok(runbook_step(rb, "1.s2", NULL) == &ph->steps[1] && !runbook_step(rb, "1.s9", NULL) &&
+	   !runbook_step(rb, "1.2", NULL), "runbook_step finds by id");
+	is_int(ph->commands, 6, "every runnable block counted once");
+	is_int(ph->n_flag_edits, 3, "flag edits from .env blocks and export lines");
+	ok(ph->n_flag_edits == 3 && ph->flag_edits[0].step == 2 && ph->flag_edits[2].item == 1 &&
+	   strcmp(ph->flag_edits[2].name, "USE_LEGACY") == 0 && strcmp(ph->flag_edits[2].value, "true") == 0,
+	   "export USE_LEGACY=true is an edit of the item's block");
+	is_int(rb->n_items_total, 2, "no item invented");
+	runbook_free(rb);
+}
+
+/* Issue 15 item 7: GitHub's block rules. */
+static void test_gfm_blocks(void)
+{
+	runbook *rb = parse("Plan\n====\n\nPhase 1: A\n==========\n- [ ] a\n\nPhase 2: B\n----------\n- [ ] b\n"
+	                    "> - [ ] quoted\n>> - [x] twice quoted\n\n    - [ ] code\n\n- [ ] c\n    - [ ] nested\n"
+	                    "\ntext\n---\n- [ ] d\n");
+	ok(rb != NULL, "setext, quotes, indented code parse");
+	if (!rb)
+		return;
+	is_str(rb->title, "Plan", "setext = title");
+	ok(rb->n_phases >= 2 && strcmp(rb->phases[0].id, "1") == 0 && rb->phases[0].n_items == 1,
+	   "'Phase 1' over ==== is a phase with its item");
+	ok(rb->n_phases >= 2 && strcmp(rb->phases[1].id, "2") == 0 && rb->phases[1].level == 2, "'Phase 2' over ---- is a ## phase");
+	const rb_phase *p2 = rb->n_phases >= 2 ? &rb->phases[1] : NULL;
+	ok(p2 && p2->n_items == 5, "quoted items count, the 4-space one does not");
+	ok(p2 && p2->n_items == 5 && strcmp(p2->items[1].text, "quoted") == 0 &&
+	   strcmp(p2->items[2].text, "twice quoted") == 0 && p2->items[2].mark == RB_MARK_DONE,
+	   "items in (nested) block quotes");
+	ok(p2 && p2->n_items == 5 && strcmp(p2->items[4].text, "nested") == 0 && p2->items[4].parent == 3,
+	   "four spaces under an item: a sub-item");
+	ok(rb->n_phases == 3 && strcmp(rb->phases[2].title, "text") == 0 && rb->phases[2].n_items == 1,
+	   "text over --- is a ## section (a slug phase here)");
+	runbook_free(rb);
+}
+
 int main(void)
 {
 	test_small_example();
@@ -727,5 +905,10 @@ int main(void)
 	test_line_endings();
 	test_last_line_and_len();
 	test_duration_overflow();
+	test_rollback_classify();
+	test_title_noise();
+	test_countdown_and_times();
+	test_step_blocks();
+	test_gfm_blocks();
 	return done_testing();
 }

@@ -192,5 +192,31 @@ int main(void)
 	ledger_free(lg2);
 	ledger_free(lg);
 	runbook_free(rb);
+
+	/* issue 15 item 2: countdown steps are placed from go-time */
+	static const char CD[] = "# C\n## Prep\n### T-48 Hours (2 Days Before)\n**Duration:** 30 minutes\n- [ ] a\n"
+	                         "## Cutover\n### Window (8:00 AM - 2:00 PM)\n- [ ] b\n### T+30 min\n- [ ] c\n";
+	if (runbook_parse(CD, strlen(CD), "c.md", NULL, &rb, &e) < 0) {
+		printf("# %s\n", e.msg);
+		return 1;
+	}
+	lg = ledger_new(rb);
+	sched_downtime_get(rb, lg, T0, &d);
+	is_int(d.plan_min, 360, "a 12-hour window (8:00 AM - 2:00 PM) is 6 hours of downtime");
+	ok(sched_step_due(rb, 0, 0, &d) == 0, "before go-time a countdown step has no due time");
+	apply(lg, EV_DOWNTIME_START, T0, "cutover", NULL, "{}");
+	sched_downtime_get(rb, lg, T0 + MIN, &d);
+	ok(sched_step_due(rb, 0, 0, &d) == T0 - 48 * 60 * MIN + 30 * MIN,
+	   "T-48 Hours, 30 minutes long: due 47h30m before go-time, in another phase");
+	ok(sched_step_due(rb, 1, 1, &d) == T0 + 30 * MIN, "T+30 min: 30 minutes after go-time");
+	char off[SCHED_SPAN_MAX];
+	sched_fmt_offset(-48 * 60, off, sizeof off);
+	is_str(off, "T-2d", "offset words: T-2d");
+	sched_fmt_offset(-120, off, sizeof off);
+	is_str(off, "T-2h", "offset words: T-2h");
+	sched_fmt_offset(30, off, sizeof off);
+	is_str(off, "T+30m", "offset words: T+30m");
+	ledger_free(lg);
+	runbook_free(rb);
 	return done_testing();
 }
