@@ -103,6 +103,11 @@ static const struct option rehearsal_opts[] = {
 static const struct option flags_opts[] = {
 	{"record", no_argument, NULL, OPT_RECORD},
 	{NULL, 0, NULL, 0}};
+static const struct option sequences_opts[] = {
+	{"offset", required_argument, NULL, OPT_OFFSET},
+	{"dry-run", no_argument, NULL, 'n'},
+	{"yes", no_argument, NULL, 'y'},
+	{NULL, 0, NULL, 0}};
 static const struct option demo_opts[] = {
 	{"rows", required_argument, NULL, OPT_ROWS},
 	{"dir", required_argument, NULL, OPT_DIR},
@@ -142,6 +147,15 @@ static const cli_command commands[] = {
 	 NULL, "", counts_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_counts},
 	{"schema", "schema [--json]", "schema and sequence parity, source vs target",
 	 NULL, "", no_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_schema},
+	{"sequences", "sequences [check] [--json]\nsequences sync [--offset N] [--dry-run] [--yes] [--json]",
+	 "sequence headroom both sides; set the target's past the source",
+	 "check: every sequence on both sides, values left before its maximum (warned\n"
+	 "under sequences.headroom_floor), owned ones behind the source flagged.\n"
+	 "sync: sets the target's identity and serial sequences to\n"
+	 "max(source last_value, column max) + offset in one transaction, after showing\n"
+	 "the statements (asked unless --yes); recorded with the old values.",
+	 "ny", sequences_opts, 1, LOAD_WRITE(CLI_NEED_CONFIG), CLI_NEED_CONFIG,
+	 cmd_sequences},
 	{"run", "run ITEM [--yes] [--dry-run] [--json]", "run an item's command block",
 	 NULL, "yn", run_opts, 1, LOAD_WRITE(CR), CR, cmd_run},
 	{"flags", "flags [--json] [--record]", ".env flags: value, last set, changed behind back",

@@ -28,6 +28,7 @@
 #include "pgcutover/lease.h"
 #include "pgcutover/ledger.h"
 #include "pgcutover/runbook.h"
+#include "pgcutover/seqsync.h"
 
 struct cJSON;
 
@@ -267,6 +268,19 @@ void evr_lease_free(evr_lease *l);
 char *evp_rehearsal_write(const config *cfg, const char *note);
 /* The note; NULL when absent. */
 char *evr_rehearsal_note(const char *payload);
+
+/* ---- sequences_synced (seqsync.h, `pgcutover sequences sync`) ---- */
+/* The report as JSON: {"offset","floor","behind","low","unowned",
+ * "sequences":[{"sequence","type","kind","table","column","source":{..}|null,
+ * "target":{..}|null,"want","behind","statement","problem"}]}, a side
+ * {"last_value" (null: not yet called),"max_value","col_max","headroom",
+ * "low","error"}; int64 values written exactly.  `sequences --json`
+ * prints it; the writer below records it. */
+struct cJSON *evp_sequences_json(const seq_report *r);
+/* The report above plus "applied" (setval()s that took effect) and
+ * "error" (null when the transaction committed): the target's old values
+ * are its "target" objects, the new ones "want" where "statement" is set. */
+char *evp_sequences_write(const seq_report *r, size_t applied, const char *error);
 
 /* ---- any kind ---- */
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and

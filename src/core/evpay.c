@@ -936,6 +936,101 @@ static void command_end_brief(strbuf *sb, const char *payload)
 	evr_command_end_free(&ce);
 }
 
+/* ---- sequences_synced ---- */
+
+static void seq_add_int(cJSON *o, const char *key, int64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%lld", (long long)v);
+	cJSON_AddRawToObject(o, key, buf);
+}
+
+static void seq_add_side(cJSON *o, const char *key, const seq_side *s, bool owned)
+{
+	if (!s->present) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	cJSON *so = cJSON_AddObjectToObject(o, key);
+	if (s->called)
+		seq_add_int(so, "last_value", s->last_value);
+	else
+		cJSON_AddNullToObject(so, "last_value");
+	seq_add_int(so, "max_value", s->max_value);
+	if (owned && s->has_col_max)
+		seq_add_int(so, "col_max", s->col_max);
+	else
+		cJSON_AddNullToObject(so, "col_max");
+	seq_add_int(so, "headroom", s->headroom);
+	cJSON_AddBoolToObject(so, "low", s->low);
+	if (s->error)
+		cJSON_AddStringToObject(so, "error", s->error);
+	else
+		cJSON_AddNullToObject(so, "error");
+}
+
+cJSON *evp_sequences_json(const seq_report *r)
+{
+	cJSON *root = cJSON_CreateObject();
+	seq_add_int(root, "offset", r->offset);
+	seq_add_int(root, "floor", r->floor);
+	cJSON_AddNumberToObject(root, "behind", (double)r->n_behind);
+	cJSON_AddNumberToObject(root, "low", (double)r->n_low);
+	cJSON_AddNumberToObject(root, "unowned", (double)r->n_unowned);
+	cJSON *a = cJSON_AddArrayToObject(root, "sequences");
+	for (size_t i = 0; i < r->n; i++) {
+		const seq_entry *s = &r->v[i];
+		bool owned = s->kind != SEQ_UNOWNED;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "sequence", s->sequence);
+		cJSON_AddStringToObject(o, "type", s->data_type);
+		cJSON_AddStringToObject(o, "kind", seq_kind_name(s->kind));
+		evp_json_add_clean(o, "table", NULL, s->table);
+		evp_json_add_clean(o, "column", NULL, s->column);
+		if (r->have_source)
+			seq_add_side(o, "source", &s->src, owned);
+		else
+			cJSON_AddNullToObject(o, "source");
+		seq_add_side(o, "target", &s->dst, owned);
+		if (s->has_want)
+			seq_add_int(o, "want", s->want);
+		else
+			cJSON_AddNullToObject(o, "want");
+		cJSON_AddBoolToObject(o, "behind", s->behind);
+		evp_json_add_clean(o, "statement", NULL, s->statement);
+		evp_json_add_clean(o, "problem", NULL, s->problem);
+		cJSON_AddItemToArray(a, o);
+	}
+	return root;
+}
+
+char *evp_sequences_write(const seq_report *r, size_t applied, const char *error)
+{
+	cJSON *o = evp_sequences_json(r);
+	cJSON_AddNumberToObject(o, "applied", (double)applied);
+	evp_json_add_clean(o, "error", NULL, error);
+	return evp_json_text(o);
+}
+
+/* "3 set, offset 1000" or "FAILED after 1 of 3". */
+static void sequences_brief(strbuf *sb, const char *payload)
+{
+	cJSON *o = parse(payload);
+	const cJSON *ap = cJSON_GetObjectItemCaseSensitive(o, "applied");
+	const cJSON *er = cJSON_GetObjectItemCaseSensitive(o, "error");
+	const cJSON *sq = cJSON_GetObjectItemCaseSensitive(o, "sequences");
+	int planned = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, sq)
+		planned += cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "statement"));
+	int applied = cJSON_IsNumber(ap) ? ap->valueint : 0;
+	if (cJSON_IsString(er))
+		sb_printf(sb, " FAILED after %d of %d set", applied, planned);
+	else
+		sb_printf(sb, " %d set", applied);
+	cJSON_Delete(o);
+}
+
 /* A counts snapshot's verdict: "3 differ, 297 equal, 2 unknown" (in the
  * core's words, cmp_tally_words), "(estimates)" when not all exact. */
 static void counts_brief(strbuf *sb, const char *payload)
@@ -968,6 +1063,8 @@ char *evp_event_brief(const st_event *ev)
 		command_end_brief(&sb, ev->payload);
 	else if (ev->kind && strcmp(ev->kind, EV_COUNTS) == 0 && ev->payload)
 		counts_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_SEQUENCES_SYNCED) == 0 && ev->payload)
+		sequences_brief(&sb, ev->payload);
 	char *raw = sb_steal(&sb);
 	char *clean = pgc_sanitize(raw[0] == ' ' ? raw + 1 : raw);
 	free(raw);

@@ -804,6 +804,55 @@ static void event_line_and_detail(void)
 	act_masker_free(m);
 }
 
+/* sequences_synced: keys, their order, int64 values written exactly (past
+ * 2^53, where a double would round), a side never called as null, the
+ * brief in the log line. */
+static void sequences_synced(void)
+{
+	seq_entry e[2] = {0};
+	e[0].sequence = "public.big_id_seq";
+	e[0].data_type = "bigint";
+	e[0].kind = SEQ_IDENTITY;
+	e[0].table = "public.big";
+	e[0].column = "id";
+	e[0].src = (seq_side){.present = true, .called = true, .last_value = 9007199254740993LL,
+	                      .max_value = INT64_MAX, .has_col_max = true, .col_max = 9007199254740993LL,
+	                      .headroom = 5, .low = true};
+	e[0].dst = (seq_side){.present = true, .max_value = INT64_MAX, .has_col_max = true, .col_max = 7,
+	                      .headroom = 9};
+	e[0].has_want = true;
+	e[0].want = 9007199254741993LL;
+	e[0].behind = true;
+	e[0].statement = "SELECT pg_catalog.setval('public.big_id_seq', 9007199254741993, true);";
+	e[1].sequence = "public.loose";
+	e[1].data_type = "bigint";
+	e[1].kind = SEQ_UNOWNED;
+	e[1].dst = (seq_side){.present = true, .max_value = 10, .headroom = 9};
+	seq_report r = {.v = e, .n = 2, .have_source = false, .offset = 1000, .floor = 10,
+	                .n_behind = 1, .n_low = 1, .n_unowned = 1, .n_statements = 1};
+	char *got = evp_sequences_write(&r, 1, NULL);
+	is_str(got, "{\"offset\":1000,\"floor\":10,\"behind\":1,\"low\":1,\"unowned\":1,\"sequences\":["
+	       "{\"sequence\":\"public.big_id_seq\",\"type\":\"bigint\",\"kind\":\"identity\",\"table\":\"public.big\","
+	       "\"column\":\"id\",\"source\":null,\"target\":{\"last_value\":null,\"max_value\":9223372036854775807,"
+	       "\"col_max\":7,\"headroom\":9,\"low\":false,\"error\":null},\"want\":9007199254741993,\"behind\":true,"
+	       "\"statement\":\"SELECT pg_catalog.setval('public.big_id_seq', 9007199254741993, true);\",\"problem\":null},"
+	       "{\"sequence\":\"public.loose\",\"type\":\"bigint\",\"kind\":\"unowned\",\"table\":null,\"column\":null,"
+	       "\"source\":null,\"target\":{\"last_value\":null,\"max_value\":10,\"col_max\":null,\"headroom\":9,"
+	       "\"low\":false,\"error\":null},\"want\":null,\"behind\":false,\"statement\":null,\"problem\":null}],"
+	       "\"applied\":1,\"error\":null}", "sequences_synced: the payload, int64 exact");
+	st_event ev = {.kind = EV_SEQUENCES_SYNCED, .payload = got};
+	char *brief = evp_event_brief(&ev);
+	is_str(brief, "1 set", "sequences_synced: the brief says how many were set");
+	free(brief);
+	free(got);
+	got = evp_sequences_write(&r, 0, "target: boom");
+	ev.payload = got;
+	brief = evp_event_brief(&ev);
+	is_str(brief, "FAILED after 0 of 1 set", "sequences_synced: a failed sync's brief");
+	free(brief);
+	free(got);
+}
+
 int main(void)
 {
 	command_start();
@@ -820,5 +869,6 @@ int main(void)
 	operator_kinds();
 	embed();
 	event_line_and_detail();
+	sequences_synced();
 	return done_testing();
 }
