@@ -108,6 +108,12 @@ static const struct option sequences_opts[] = {
 	{"dry-run", no_argument, NULL, 'n'},
 	{"yes", no_argument, NULL, 'y'},
 	{NULL, 0, NULL, 0}};
+static const struct option freeze_opts[] = {
+	{"window", required_argument, NULL, OPT_WINDOW},
+	{"roles", required_argument, NULL, OPT_ROLES},
+	{"dry-run", no_argument, NULL, 'n'},
+	{"yes", no_argument, NULL, 'y'},
+	{NULL, 0, NULL, 0}};
 static const struct option demo_opts[] = {
 	{"rows", required_argument, NULL, OPT_ROWS},
 	{"dir", required_argument, NULL, OPT_DIR},
@@ -156,6 +162,17 @@ static const cli_command commands[] = {
 	 "the statements (asked unless --yes); recorded with the old values.",
 	 "ny", sequences_opts, 1, LOAD_WRITE(CLI_NEED_CONFIG), CLI_NEED_CONFIG,
 	 cmd_sequences},
+	{"freeze", "freeze [check|watch] [--window SECONDS] [--json]\n"
+	 "freeze apply --roles ROLE,... [--dry-run] [--yes] [--json]\n"
+	 "freeze release [--roles ROLE,...] [--dry-run] [--yes] [--json]",
+	 "prove nothing writes to the source; optionally make roles read-only",
+	 "check: samples the source every second (table write counters, commits,\n"
+	 "sessions by role, application_name and client) and exits 0 once quiet for\n"
+	 "--window seconds (default freeze.quiet_s, 30), 1 at the first write, naming it.\n"
+	 "watch: keeps going, printing who still writes, until proven.  Both record a\n"
+	 "freeze event.  apply: ALTER ROLE ... SET default_transaction_read_only and\n"
+	 "ends the roles' sessions; release resets it (default: the roles last applied).",
+	 "ny", freeze_opts, 1, LOAD_WRITE(CLI_NEED_CONFIG), LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE, cmd_freeze},
 	{"run", "run ITEM [--yes] [--dry-run] [--json]", "run an item's command block",
 	 NULL, "yn", run_opts, 1, LOAD_WRITE(CR), CR, cmd_run},
 	{"flags", "flags [--json] [--record]", ".env flags: value, last set, changed behind back",

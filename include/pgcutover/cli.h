@@ -82,7 +82,7 @@ enum {
 	OPT_ASCII = CLI_OPT_LONG, OPT_AT, OPT_DIR, OPT_DONE, OPT_EVENT, OPT_EXACT,
 	OPT_FORMAT, OPT_LIMIT, OPT_LIVE, OPT_NO_CONSOLE, OPT_NOTE, OPT_OVERRIDE,
 	OPT_PAST_PONR, OPT_PLAN_FROM, OPT_REASON, OPT_RECORD, OPT_ROWS, OPT_SINCE, OPT_STOP,
-	OPT_TIMELINE, OPT_TIMEOUT, OPT_TIMING, OPT_VERIFY, OPT_WATCH, OPT_OFFSET, OPT_QUIET,
+	OPT_TIMELINE, OPT_TIMEOUT, OPT_TIMING, OPT_VERIFY, OPT_WATCH, OPT_OFFSET, OPT_WINDOW,
 	OPT_ROLES,
 	CLI_OPT_END
 };
@@ -131,5 +131,6 @@ int cmd_rehearsal(const cli_args *a, cli_opts *o);
 int cmd_downtime(const cli_args *a, cli_opts *o);
 int cmd_due(const cli_args *a, cli_opts *o);
 int cmd_sequences(const cli_args *a, cli_opts *o);
+int cmd_freeze(const cli_args *a, cli_opts *o);
 
 #endif

@@ -29,6 +29,7 @@
 #include "pgcutover/ledger.h"
 #include "pgcutover/runbook.h"
 #include "pgcutover/seqsync.h"
+#include "pgcutover/freeze.h"
 
 struct cJSON;
 
@@ -281,6 +282,27 @@ struct cJSON *evp_sequences_json(const seq_report *r);
  * "error" (null when the transaction committed): the target's old values
  * are its "target" objects, the new ones "want" where "statement" is set. */
 char *evp_sequences_write(const seq_report *r, size_t applied, const char *error);
+
+/* ---- freeze, freeze_applied, freeze_released (freeze.h) ---- */
+/* {"mode","verdict","evidence":"stats"|"counts","quiet_s","watched_s",
+ *  "quiet_for_s","samples","writes_seen","last_write","who","commits",
+ *  "written":[{"table","rows"}],"sessions":[{"role","application_name",
+ *  "client","count","writing","ignored"}],"ignore":[..],"error"}.
+ * verdict: "proven", "write_seen", "interrupted", "failed". */
+char *evp_freeze_write(const frz_watch *w, const char *mode, const char *verdict, double now,
+                       const char *error);
+typedef struct evr_freeze {
+	char *verdict;          /* NULL when absent */
+	char *evidence;         /* "stats" or "counts" (weaker) */
+	char *who;
+	double quiet_s, quiet_for_s;
+} evr_freeze;
+void evr_freeze_read(const char *payload, evr_freeze *out);
+void evr_freeze_free(evr_freeze *f);
+/* {"roles":[..],"statements":[..],"ran","error"} */
+char *evp_freeze_apply_write(char *const *roles, char *const *sql, size_t ran, const char *error);
+/* The roles of a freeze_applied payload (NULL-terminated; sch_strv_free), NULL none. */
+char **evr_freeze_roles(const char *payload);
 
 /* ---- any kind ---- */
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and

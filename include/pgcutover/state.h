@@ -52,6 +52,9 @@ typedef struct st_event {
 #define EV_SESSION_START   "session_start"
 #define EV_SESSION_END     "session_end"
 #define EV_SEQUENCES_SYNCED "sequences_synced" /* payload: evp_sequences_write */
+#define EV_FREEZE          "freeze"           /* payload: evp_freeze_write */
+#define EV_FREEZE_APPLIED  "freeze_applied"   /* payload: evp_freeze_apply_write */
+#define EV_FREEZE_RELEASED "freeze_released"  /* payload: evp_freeze_apply_write */
 
 int state_open(const char *path, int flags, state **out, pgc_err *e);
 void state_close(state *st);

@@ -755,19 +755,33 @@ static int want_names(cfg_walk *w, const cJSON *v, char ***out, size_t *n, bool 
 	return 0;
 }
 
+/* ---- freeze, go ---- */
+
+enum { FZ_QUIET, FZ_IGNORE };
+static const char *const freeze_keys[] = {"quiet_s", "ignore", NULL};
+
+static int freeze_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
+{
+	config *c = ctx;
+	if (which == FZ_QUIET)
+		return want_int(w, v, 1, CFG_MAX_FREEZE_QUIET_S, &c->freeze_quiet_s);
+	c->freeze_ignore_set = true;
+	return want_names(w, v, &c->freeze_ignore, &c->n_freeze_ignore, false);
+}
+
 /* ---- the top level ---- */
 
 enum {
 	K_RUNBOOK, K_STATE, K_SOURCE, K_TARGET, K_TABLES, K_ENV_FILE, K_FLAGS, K_HEALTH,
 	K_NOTIFY, K_OPERATOR, K_WORKDIR, K_COMMAND_TIMEOUT, K_POOL_SIZE,
 	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP, K_ENV_BACKUPS,
-	K_SEQUENCES,
+	K_SEQUENCES, K_FREEZE,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
 	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick",
-	"state_group_readable", "env_backups", "sequences", NULL,
+	"state_group_readable", "env_backups", "sequences", "freeze", NULL,
 };
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
@@ -800,6 +814,10 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 			return cfg_fail(w, false, "must be {\"offset\": N, \"headroom_floor\": N}, not %s",
 			                type_name(v));
 		return walk_members(w, v, sequences_keys, sequences_member, c);
+	case K_FREEZE:
+		if (!cJSON_IsObject(v))
+			return cfg_fail(w, false, "must be {\"quiet_s\": N, \"ignore\": [...]}, not %s", type_name(v));
+		return walk_members(w, v, freeze_keys, freeze_member, c);
 	case K_OPERATOR: return want_string(w, v, &c->operator_name);
 	case K_WORKDIR:  return want_path(w, v, &c->workdir);
 	case K_COMMAND_TIMEOUT:
@@ -858,6 +876,7 @@ int config_parse(const char *text, size_t len, const char *path, config **out, p
 	c->command_timeout_s = CFG_DEFAULT_COMMAND_TIMEOUT_S;
 	c->env_backups = ENVFILE_DEFAULT_KEEP_BACKUPS;
 	c->seq_headroom_floor = CFG_DEFAULT_SEQ_HEADROOM_FLOOR;
+	c->freeze_quiet_s = CFG_DEFAULT_FREEZE_QUIET_S;
 
 	cfg_walk w = {.text = copy, .len = len, .file = file, .dir = c->dir, .e = e};
 	int rc;
@@ -927,6 +946,7 @@ void config_free(config *c)
 	free(c->tables);
 	free(c->env_file);
 	strv_free(c->flags, c->n_flags);
+	strv_free(c->freeze_ignore, c->n_freeze_ignore);
 	for (size_t i = 0; i < c->n_health; i++) {
 		free(c->health[i].name);
 		free(c->health[i].url);

@@ -1031,6 +1031,120 @@ static void sequences_brief(strbuf *sb, const char *payload)
 	cJSON_Delete(o);
 }
 
+/* ---- freeze ---- */
+
+static void add_strv(cJSON *o, const char *key, char *const *v)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+	for (size_t i = 0; v && v[i]; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+}
+
+char *evp_freeze_write(const frz_watch *w, const char *mode, const char *verdict, double now,
+                       const char *error)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", mode);
+	cJSON_AddStringToObject(o, "verdict", verdict);
+	cJSON_AddStringToObject(o, "evidence", w->counts_only ? "counts" : "stats");
+	cJSON_AddNumberToObject(o, "quiet_s", w->quiet_s);
+	cJSON_AddNumberToObject(o, "watched_s", now - w->started);
+	cJSON_AddNumberToObject(o, "quiet_for_s", frz_watch_quiet_for(w, now));
+	cJSON_AddNumberToObject(o, "samples", (double)w->samples);
+	cJSON_AddNumberToObject(o, "writes_seen", (double)w->writes_seen);
+	evp_json_add_clean(o, "last_write", NULL, w->last_write_what[0] ? w->last_write_what : NULL);
+	char *who = frz_watch_who(w, now);
+	evp_json_add_clean(o, "who", NULL, who);
+	free(who);
+	cJSON_AddNumberToObject(o, "commits", (double)w->commits);
+	cJSON *a = cJSON_AddArrayToObject(o, "written");
+	for (size_t i = 0; i < w->n_written; i++) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "table", w->written[i].table);
+		cJSON_AddNumberToObject(t, "rows", (double)w->written[i].rows);
+		cJSON_AddItemToArray(a, t);
+	}
+	a = cJSON_AddArrayToObject(o, "sessions");
+	for (size_t i = 0; i < w->n_sessions; i++) {
+		const frz_sessions *x = &w->sessions[i];
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "role", x->role);
+		cJSON_AddStringToObject(t, "application_name", x->app);
+		cJSON_AddStringToObject(t, "client", x->client);
+		cJSON_AddNumberToObject(t, "count", x->count);
+		cJSON_AddNumberToObject(t, "writing", x->writing);
+		cJSON_AddBoolToObject(t, "ignored", x->ignored);
+		cJSON_AddItemToArray(a, t);
+	}
+	add_strv(o, "ignore", w->ignore);
+	evp_json_add_clean(o, "error", NULL, error);
+	return evp_json_text(o);
+}
+
+void evr_freeze_read(const char *payload, evr_freeze *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->verdict = str_field(o, "verdict");
+	out->evidence = str_field(o, "evidence");
+	out->who = str_field(o, "who");
+	out->quiet_s = num_field(o, "quiet_s", 0);
+	out->quiet_for_s = num_field(o, "quiet_for_s", 0);
+	cJSON_Delete(o);
+}
+
+void evr_freeze_free(evr_freeze *f)
+{
+	free(f->verdict);
+	free(f->evidence);
+	free(f->who);
+	memset(f, 0, sizeof *f);
+}
+
+char *evp_freeze_apply_write(char *const *roles, char *const *sql, size_t ran, const char *error)
+{
+	cJSON *o = cJSON_CreateObject();
+	add_strv(o, "roles", roles);
+	add_strv(o, "statements", sql);
+	cJSON_AddNumberToObject(o, "ran", (double)ran);
+	evp_json_add_clean(o, "error", NULL, error);
+	return evp_json_text(o);
+}
+
+char **evr_freeze_roles(const char *payload)
+{
+	cJSON *o = parse(payload);
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "roles");
+	int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : 0;
+	char **v = NULL;
+	if (n > 0) {
+		v = xcalloc((size_t)n + 1, sizeof *v);
+		size_t k = 0;
+		const cJSON *it;
+		cJSON_ArrayForEach(it, a)
+			if (cJSON_IsString(it))
+				v[k++] = xstrdup(it->valuestring);
+	}
+	cJSON_Delete(o);
+	return v;
+}
+
+/* "proven: quiet 30 s" or "write_seen: public.clients +3" */
+static void freeze_brief(strbuf *sb, const char *payload)
+{
+	cJSON *o = parse(payload);
+	char *v = str_field(o, "verdict"), *ev = str_field(o, "evidence"), *lw = str_field(o, "last_write");
+	if (v && strcmp(v, "proven") == 0)
+		sb_printf(sb, " proven: quiet %.0f s%s", num_field(o, "quiet_for_s", 0),
+		          ev && strcmp(ev, "counts") == 0 ? " (counts only, weaker)" : "");
+	else if (v)
+		sb_printf(sb, " %s%s%s", v, lw ? ": " : "", lw ? lw : "");
+	free(v);
+	free(ev);
+	free(lw);
+	cJSON_Delete(o);
+}
+
 /* A counts snapshot's verdict: "3 differ, 297 equal, 2 unknown" (in the
  * core's words, cmp_tally_words), "(estimates)" when not all exact. */
 static void counts_brief(strbuf *sb, const char *payload)
@@ -1065,6 +1179,8 @@ char *evp_event_brief(const st_event *ev)
 		counts_brief(&sb, ev->payload);
 	else if (ev->kind && strcmp(ev->kind, EV_SEQUENCES_SYNCED) == 0 && ev->payload)
 		sequences_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_FREEZE) == 0 && ev->payload)
+		freeze_brief(&sb, ev->payload);
 	char *raw = sb_steal(&sb);
 	char *clean = pgc_sanitize(raw[0] == ' ' ? raw + 1 : raw);
 	free(raw);
