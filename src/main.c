@@ -74,6 +74,7 @@ static const struct option counts_opts[] = {
 static const struct option run_opts[] = {
 	{"yes", no_argument, NULL, 'y'},
 	{"dry-run", no_argument, NULL, 'n'},
+	{"override", required_argument, NULL, OPT_OVERRIDE},
 	{NULL, 0, NULL, 0}};
 static const struct option rollback_opts[] = {
 	{"yes", no_argument, NULL, 'y'},
@@ -153,6 +154,12 @@ static const cli_command commands[] = {
 	 NULL, "", counts_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_counts},
 	{"schema", "schema [--json]", "schema and sequence parity, source vs target",
 	 NULL, "", no_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_schema},
+	{"go", "go [--json]", "the go/no-go board for the switch (fresh evidence, after the freeze)",
+	 "Takes fresh exact counts (recorded), checks sequences and schema now, reads the\n"
+	 "freeze, sync and health checks from the log; evidence from before the freeze\n"
+	 "is stale.  Records the board: ticking or running the switch item (config\n"
+	 "switch.item) needs the last board to be go, or an override reason.",
+	 "", no_opts, 0, LOAD_WRITE(CR) | CLI_NO_LEASE, LOAD_WRITE(CR) | CLI_NO_LEASE, cmd_go},
 	{"sequences", "sequences [check] [--json]\nsequences sync [--offset N] [--dry-run] [--yes] [--json]",
 	 "sequence headroom both sides; set the target's past the source",
 	 "check: every sequence on both sides, values left before its maximum (warned\n"
@@ -173,7 +180,7 @@ static const cli_command commands[] = {
 	 "freeze event.  apply: ALTER ROLE ... SET default_transaction_read_only and\n"
 	 "ends the roles' sessions; release resets it (default: the roles last applied).",
 	 "ny", freeze_opts, 1, LOAD_WRITE(CLI_NEED_CONFIG), LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE, cmd_freeze},
-	{"run", "run ITEM [--yes] [--dry-run] [--json]", "run an item's command block",
+	{"run", "run ITEM [--yes] [--dry-run] [--override REASON] [--json]", "run an item's command block",
 	 NULL, "yn", run_opts, 1, LOAD_WRITE(CR), CR, cmd_run},
 	{"flags", "flags [--json] [--record]", ".env flags: value, last set, changed behind back",
 	 "--record records each flag changed behind pgcutover's back as a flag_drift\n"

@@ -132,5 +132,6 @@ int cmd_downtime(const cli_args *a, cli_opts *o);
 int cmd_due(const cli_args *a, cli_opts *o);
 int cmd_sequences(const cli_args *a, cli_opts *o);
 int cmd_freeze(const cli_args *a, cli_opts *o);
+int cmd_go(const cli_args *a, cli_opts *o);
 
 #endif

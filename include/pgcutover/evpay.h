@@ -30,6 +30,7 @@
 #include "pgcutover/runbook.h"
 #include "pgcutover/seqsync.h"
 #include "pgcutover/freeze.h"
+#include "pgcutover/goboard.h"
 
 struct cJSON;
 
@@ -303,6 +304,26 @@ void evr_freeze_free(evr_freeze *f);
 char *evp_freeze_apply_write(char *const *roles, char *const *sql, size_t ran, const char *error);
 /* The roles of a freeze_applied payload (NULL-terminated; sch_strv_free), NULL none. */
 char **evr_freeze_roles(const char *payload);
+
+/* ---- go_board, go_decision (goboard.h) ---- */
+/* {"go","at","freeze_at","switch_item","red","inputs":{KEY:{"status",
+ *  "value","measured_at","stale"}}} */
+char *evp_go_board_write(const go_board *b);
+/* A verdict and its words: a go_board's "go" and "red" (the red inputs),
+ * a sync's "caught_up" and "words". */
+typedef struct evr_verdict {
+	bool ok;
+	char *words;            /* NULL when absent */
+} evr_verdict;
+void evr_verdict_read(const char *payload, const char *ok_key, const char *words_key, evr_verdict *out);
+void evr_verdict_free(evr_verdict *v);
+/* {"decision":"go"|"override","reason","why","board_event","board":{..}}:
+ * reason NULL for a go; board_payload embedded as recorded (null none). */
+char *evp_go_decision_write(const char *reason, const char *why, int64_t board_event, const char *board_payload);
+/* A go_decision's reason and board as Markdown list lines for the
+ * post-mortem: "  - reason: ...\n  - freeze: green, proven: quiet 30 s\n".
+ * Sanitised; malloc'd. */
+char *evp_go_decision_md(const char *payload);
 
 /* ---- any kind ---- */
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and

@@ -769,19 +769,30 @@ static int freeze_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 	return want_names(w, v, &c->freeze_ignore, &c->n_freeze_ignore, false);
 }
 
+enum { SW_ITEM, SW_POSTPONE };
+static const char *const switch_keys[] = {"item", "postpone_file", NULL};
+
+static int switch_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
+{
+	config *c = ctx;
+	if (which == SW_ITEM)
+		return want_string(w, v, &c->switch_item);
+	return want_path(w, v, &c->switch_postpone_file);
+}
+
 /* ---- the top level ---- */
 
 enum {
 	K_RUNBOOK, K_STATE, K_SOURCE, K_TARGET, K_TABLES, K_ENV_FILE, K_FLAGS, K_HEALTH,
 	K_NOTIFY, K_OPERATOR, K_WORKDIR, K_COMMAND_TIMEOUT, K_POOL_SIZE,
 	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP, K_ENV_BACKUPS,
-	K_SEQUENCES, K_FREEZE,
+	K_SEQUENCES, K_FREEZE, K_SWITCH,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
 	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick",
-	"state_group_readable", "env_backups", "sequences", "freeze", NULL,
+	"state_group_readable", "env_backups", "sequences", "freeze", "switch", NULL,
 };
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
@@ -818,6 +829,12 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 		if (!cJSON_IsObject(v))
 			return cfg_fail(w, false, "must be {\"quiet_s\": N, \"ignore\": [...]}, not %s", type_name(v));
 		return walk_members(w, v, freeze_keys, freeze_member, c);
+	case K_SWITCH:
+		if (!cJSON_IsObject(v))
+			return cfg_fail(w, false, "must be {\"item\": ID, \"postpone_file\": PATH}, not %s",
+			                type_name(v));
+		c->switch_gated = true;
+		return walk_members(w, v, switch_keys, switch_member, c);
 	case K_OPERATOR: return want_string(w, v, &c->operator_name);
 	case K_WORKDIR:  return want_path(w, v, &c->workdir);
 	case K_COMMAND_TIMEOUT:
@@ -947,6 +964,8 @@ void config_free(config *c)
 	free(c->env_file);
 	strv_free(c->flags, c->n_flags);
 	strv_free(c->freeze_ignore, c->n_freeze_ignore);
+	free(c->switch_item);
+	free(c->switch_postpone_file);
 	for (size_t i = 0; i < c->n_health; i++) {
 		free(c->health[i].name);
 		free(c->health[i].url);

@@ -1145,6 +1145,122 @@ static void freeze_brief(strbuf *sb, const char *payload)
 	cJSON_Delete(o);
 }
 
+/* ---- go_board, go_decision ---- */
+
+static void add_time(cJSON *o, const char *key, double ts)
+{
+	if (ts > 0)
+		cJSON_AddNumberToObject(o, key, ts);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+char *evp_go_board_write(const go_board *b)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "go", b->go);
+	add_time(o, "at", b->at);
+	add_time(o, "freeze_at", b->freeze_at);
+	evp_json_add_clean(o, "switch_item", NULL, b->switch_item[0] ? b->switch_item : NULL);
+	char *red = go_board_red_words(b);
+	evp_json_add_clean(o, "red", NULL, red);
+	free(red);
+	cJSON *in = cJSON_AddObjectToObject(o, "inputs");
+	for (int i = 0; i < GO_N_INPUTS; i++) {
+		cJSON *x = cJSON_AddObjectToObject(in, go_input_key((go_input_id)i));
+		cJSON_AddStringToObject(x, "status", go_status_name(b->in[i].status));
+		evp_json_add_clean(x, "value", NULL, b->in[i].value);
+		add_time(x, "measured_at", b->in[i].measured_at);
+		cJSON_AddBoolToObject(x, "stale", b->in[i].stale);
+	}
+	return evp_json_text(o);
+}
+
+void evr_verdict_read(const char *payload, const char *ok_key, const char *words_key, evr_verdict *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, ok_key));
+	out->words = str_field(o, words_key);
+	cJSON_Delete(o);
+}
+
+void evr_verdict_free(evr_verdict *v)
+{
+	free(v->words);
+	memset(v, 0, sizeof *v);
+}
+
+char *evp_go_decision_write(const char *reason, const char *why, int64_t board_event, const char *board_payload)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "decision", reason ? "override" : "go");
+	evp_json_add_clean(o, "reason", NULL, reason);
+	evp_json_add_clean(o, "why", NULL, why && why[0] ? why : NULL);
+	if (board_event > 0)
+		cJSON_AddNumberToObject(o, "board_event", (double)board_event);
+	else
+		cJSON_AddNullToObject(o, "board_event");
+	cJSON *b = board_payload ? cJSON_Parse(board_payload) : NULL;
+	if (b)
+		cJSON_AddItemToObject(o, "board", b);
+	else
+		cJSON_AddNullToObject(o, "board");
+	return evp_json_text(o);
+}
+
+char *evp_go_decision_md(const char *payload)
+{
+	cJSON *o = parse(payload);
+	strbuf sb;
+	sb_init(&sb);
+	char *reason = str_field(o, "reason"), *why = str_field(o, "why");
+	if (reason)
+		sb_printf(&sb, "  - reason: %s\n", reason);
+	if (why)
+		sb_printf(&sb, "  - past: %s\n", why);
+	const cJSON *in = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "board"), "inputs");
+	const cJSON *x;
+	cJSON_ArrayForEach(x, in) {
+		char *st = str_field(x, "status"), *v = str_field(x, "value");
+		sb_printf(&sb, "  - %s: %s%s, %s\n", x->string ? x->string : "?", st ? st : "?",
+		          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "stale")) ? " (stale)" : "", v ? v : "");
+		free(st);
+		free(v);
+	}
+	if (!in)
+		sb_puts(&sb, "  - no board recorded\n");
+	free(reason);
+	free(why);
+	cJSON_Delete(o);
+	char *raw = sb_steal(&sb);
+	char *clean = pgc_sanitize_n(raw, strlen(raw), PGC_SANITIZE_LINES);
+	free(raw);
+	return clean;
+}
+
+
+/* "GO" or "NO-GO: counts: ..." */
+static void go_board_brief(strbuf *sb, const char *payload)
+{
+	evr_verdict g;
+	evr_verdict_read(payload, "go", "red", &g);
+	sb_printf(sb, g.ok ? " GO" : " NO-GO: %s", g.words ? g.words : "");
+	evr_verdict_free(&g);
+}
+
+/* "go" or "override: <why>" */
+static void go_decision_brief(strbuf *sb, const char *payload)
+{
+	cJSON *o = parse(payload);
+	char *d = str_field(o, "decision"), *why = str_field(o, "why");
+	if (d)
+		sb_printf(sb, " %s%s%s", d, why ? " past: " : "", why ? why : "");
+	free(d);
+	free(why);
+	cJSON_Delete(o);
+}
+
 /* A counts snapshot's verdict: "3 differ, 297 equal, 2 unknown" (in the
  * core's words, cmp_tally_words), "(estimates)" when not all exact. */
 static void counts_brief(strbuf *sb, const char *payload)
@@ -1181,6 +1297,10 @@ char *evp_event_brief(const st_event *ev)
 		sequences_brief(&sb, ev->payload);
 	else if (ev->kind && strcmp(ev->kind, EV_FREEZE) == 0 && ev->payload)
 		freeze_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_GO_BOARD) == 0 && ev->payload)
+		go_board_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_GO_DECISION) == 0 && ev->payload)
+		go_decision_brief(&sb, ev->payload);
 	char *raw = sb_steal(&sb);
 	char *clean = pgc_sanitize(raw[0] == ' ' ? raw + 1 : raw);
 	free(raw);
