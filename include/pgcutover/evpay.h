@@ -288,7 +288,8 @@ char *evp_sequences_write(const seq_report *r, size_t applied, const char *error
 /* {"mode","verdict","evidence":"stats"|"counts","quiet_s","watched_s",
  *  "quiet_for_s","samples","writes_seen","last_write","who","commits",
  *  "written":[{"table","rows"}],"sessions":[{"role","application_name",
- *  "client","count","writing","ignored"}],"ignore":[..],"error"}.
+ *  "client","count","writing","ignored"}],"ignore":[..],"queries",
+ *  "query_ms_mean" (the watch's load on the source),"error"}.
  * verdict: "proven", "write_seen", "interrupted", "failed". */
 char *evp_freeze_write(const frz_watch *w, const char *mode, const char *verdict, double now,
                        const char *error);

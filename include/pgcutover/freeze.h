@@ -99,6 +99,8 @@ typedef struct frz_watch {
 	size_t writes_seen;          /* samples that saw a write */
 	size_t samples;
 	char last_write_what[512];   /* the last write, as said */
+	unsigned long queries;       /* samples asked of the source (frz_session) */
+	double query_ms;             /* their total time, sent to answered */
 	frz_verdict verdict;
 } frz_watch;
 
@@ -134,8 +136,6 @@ int frz_session_start(frz_session *fs, pgc_err *e);
 void frz_session_free(frz_session *fs);
 const frz_watch *frz_session_watch(const frz_session *fs);
 const char *frz_session_error(const frz_session *fs);   /* "" none */
-/* Queries sent and their total time (the watch's load on the source). */
-void frz_session_load(const frz_session *fs, unsigned long *queries, double *total_ms);
 
 /* ---- enforcement: freeze apply / release ---- */
 /* The statements that make the roles' new transactions read-only and end

@@ -74,6 +74,11 @@ void go_switch_item(const config *cfg, const runbook *rb, char *out, size_t n);
 int go_board_from_log(go_board *b, const config *cfg, const runbook *rb, state *st, double now, pgc_err *e);
 void go_board_set_sequences(go_board *b, const seq_report *r, double at);
 void go_board_set_schema(go_board *b, bool have_source, size_t n_diffs, double at, const char *error);
+/* The console's sequence check (svc_parity: target sequences against
+ * max(column)): bad of n behind or unchecked. */
+void go_board_set_target_sequences(go_board *b, size_t n, size_t bad, double at);
+/* Records the board (go_board event); *id its event id. */
+int go_board_record(state *st, const go_board *b, int64_t *id, pgc_err *e);
 /* The hook for row-level verification: equal after the freeze or not. */
 void go_board_set_verify(go_board *b, bool equal, const char *words, double at);
 /* Marks stale inputs red and decides go. */

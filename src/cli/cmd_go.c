@@ -43,15 +43,15 @@ int cmd_go(const cli_args *a, cli_opts *o)
 	go_board b;
 	pgc_err e = {0};
 	int mrc = go_board_measure(&b, ctx.cfg, ctx.rb, ctx.st, &e);
-	char *payload = evp_go_board_write(&b);
 	pgc_err se = {0};
-	if (state_append(ctx.st, EV_GO_BOARD, NULL, NULL, payload, NULL, &se) != 0)
+	if (go_board_record(ctx.st, &b, NULL, &se) != 0)
 		cli_report(&se);
-	if (o->json)
+	if (o->json) {
+		char *payload = evp_go_board_write(&b);
 		printf("%s\n", payload);
-	else
+		free(payload);
+	} else
 		go_print_text(&b);
-	free(payload);
 	if (mrc < 0 && e.code != PGC_EXIT_DIFFERENT)
 		rc = cli_report(&e);
 	else

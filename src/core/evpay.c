@@ -1077,6 +1077,8 @@ char *evp_freeze_write(const frz_watch *w, const char *mode, const char *verdict
 		cJSON_AddItemToArray(a, t);
 	}
 	add_strv(o, "ignore", w->ignore);
+	cJSON_AddNumberToObject(o, "queries", (double)w->queries);
+	cJSON_AddNumberToObject(o, "query_ms_mean", w->queries ? w->query_ms / (double)w->queries : 0);
 	evp_json_add_clean(o, "error", NULL, error);
 	return evp_json_text(o);
 }

@@ -306,8 +306,6 @@ struct frz_session {
 	frz_listener_fn fn;
 	void *ud;
 	double sent_ms;
-	unsigned long queries;
-	double total_ms;
 	char error[PGC_ERR_MAX];
 };
 
@@ -324,7 +322,7 @@ static void frz_send(frz_session *fs)
 	}
 	fs->sent_ms = loop_now_ms();
 	if (pqa_send(fs->q, fs->sql) == 0)
-		fs->queries++;
+		fs->w.queries++;
 }
 
 static void frz_tick(loop *lp, void *ud)
@@ -350,7 +348,7 @@ static void frz_on_pq(pqa *q, pqa_event ev, PGresult *res, void *ud)
 		fs->fn(fs, fs->ud);
 		return;
 	}
-	fs->total_ms += loop_now_ms() - fs->sent_ms;
+	fs->w.query_ms += loop_now_ms() - fs->sent_ms;
 	frz_sample s;
 	pgc_err e = {0};
 	int rc = frz_sample_read(res, fs->w.ignore, pgc_now(), &s, &e);
@@ -372,7 +370,7 @@ static void frz_counts_tick(loop *lp, void *ud)
 	frz_session *fs = ud;
 	fs->timer_id = 0;
 	fs->sent_ms = loop_now_ms();
-	fs->queries++;
+	fs->w.queries++;
 	cmp_refresh(fs->cs, true);
 }
 
@@ -381,7 +379,7 @@ static void frz_on_counts(cmp_session *cs, bool snapshot_done, void *ud)
 	frz_session *fs = ud;
 	if (!snapshot_done)
 		return;
-	fs->total_ms += loop_now_ms() - fs->sent_ms;
+	fs->w.query_ms += loop_now_ms() - fs->sent_ms;
 	size_t n = cmp_n_tables(cs);
 	const char **names = xcalloc(n ? n : 1, sizeof *names);
 	int64_t *rows = xcalloc(n ? n : 1, sizeof *rows);
@@ -463,11 +461,6 @@ const char *frz_session_error(const frz_session *fs)
 	return fs->error;
 }
 
-void frz_session_load(const frz_session *fs, unsigned long *queries, double *total_ms)
-{
-	*queries = fs->queries;
-	*total_ms = fs->total_ms;
-}
 
 /* ---- enforcement ---- */
 

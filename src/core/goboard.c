@@ -207,6 +207,23 @@ void go_board_set_schema(go_board *b, bool have_source, size_t n_diffs, double a
 		go_set(b, GO_IN_SCHEMA, GO_GREEN, at, "equal");
 }
 
+void go_board_set_target_sequences(go_board *b, size_t n, size_t bad, double at)
+{
+	if (bad)
+		go_set(b, GO_IN_SEQUENCES, GO_RED, at, "%zu of %zu target sequences behind max(column) or unchecked",
+		       bad, n);
+	else
+		go_set(b, GO_IN_SEQUENCES, GO_GREEN, at, "%zu target sequences ahead of max(column)", n);
+}
+
+int go_board_record(state *st, const go_board *b, int64_t *id, pgc_err *e)
+{
+	char *pl = evp_go_board_write(b);
+	int rc = state_append(st, EV_GO_BOARD, NULL, NULL, pl, id, e);
+	free(pl);
+	return rc;
+}
+
 void go_board_set_verify(go_board *b, bool equal, const char *words, double at)
 {
 	go_set(b, GO_IN_VERIFY, equal ? GO_GREEN : GO_RED, at, "%s", words);

@@ -692,7 +692,7 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 		char title[sizeof u->prompt.title];
 		snprintf(title, sizeof title, "%.200s. Go anyway? Reason:", oc->message);
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
-		                                    .hint = "recorded with the board's values; Esc: nothing is recorded (G: the board)",
+		                                    .hint = "recorded with the board's values; Esc: nothing is recorded (B: the board)",
 		                                    .required = true, .reason = true, .done = gate_answer,
 		                                    .ctx = target_with(p, i, ov), .own_ctx = true});
 		return;
