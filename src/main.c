@@ -115,6 +115,9 @@ static const struct option freeze_opts[] = {
 	{"dry-run", no_argument, NULL, 'n'},
 	{"yes", no_argument, NULL, 'y'},
 	{NULL, 0, NULL, 0}};
+static const struct option sync_opts[] = {
+	{"watch", required_argument, NULL, OPT_WATCH},
+	{NULL, 0, NULL, 0}};
 static const struct option demo_opts[] = {
 	{"rows", required_argument, NULL, OPT_ROWS},
 	{"dir", required_argument, NULL, OPT_DIR},
@@ -160,6 +163,13 @@ static const cli_command commands[] = {
 	 "is stale.  Records the board: ticking or running the switch item (config\n"
 	 "switch.item) needs the last board to be go, or an override reason.",
 	 "", no_opts, 0, LOAD_WRITE(CR) | CLI_NO_LEASE, LOAD_WRITE(CR) | CLI_NO_LEASE, cmd_go},
+	{"sync", "sync [--watch SECONDS] [--json]", "is the target caught up with the source (after the freeze)?",
+	 "With subscriptions on the target: lag per subscription against the source's\n"
+	 "pg_current_wal_lsn() in bytes and seconds, slot state, retained WAL, tables by\n"
+	 "state; caught up only when the target confirmed an LSN taken after the freeze.\n"
+	 "Without: a script sync, caught up when exact counts after the freeze are equal.\n"
+	 "--watch checks every second until caught up (STALLED said loudly).",
+	 "", sync_opts, 0, LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE, LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE, cmd_sync},
 	{"sequences", "sequences [check] [--json]\nsequences sync [--offset N] [--dry-run] [--yes] [--json]",
 	 "sequence headroom both sides; set the target's past the source",
 	 "check: every sequence on both sides, values left before its maximum (warned\n"

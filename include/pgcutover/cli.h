@@ -133,5 +133,6 @@ int cmd_due(const cli_args *a, cli_opts *o);
 int cmd_sequences(const cli_args *a, cli_opts *o);
 int cmd_freeze(const cli_args *a, cli_opts *o);
 int cmd_go(const cli_args *a, cli_opts *o);
+int cmd_sync(const cli_args *a, cli_opts *o);
 
 #endif

@@ -31,6 +31,7 @@
 #include "pgcutover/seqsync.h"
 #include "pgcutover/freeze.h"
 #include "pgcutover/goboard.h"
+#include "pgcutover/syncwatch.h"
 
 struct cJSON;
 
@@ -325,6 +326,16 @@ char *evp_go_decision_write(const char *reason, const char *why, int64_t board_e
  * post-mortem: "  - reason: ...\n  - freeze: green, proven: quiet 30 s\n".
  * Sanitised; malloc'd. */
 char *evp_go_decision_md(const char *payload);
+
+/* ---- sync (syncwatch.h) ---- */
+/* {"mode":"logical"|"script","caught_up","words","stalled","source_lsn",
+ *  "post_freeze_lsn","subscriptions":[{"name","enabled","slot","slot_active",
+ *  "wal_status","retained_bytes","confirmed_lsn","lag_bytes","lag_s",
+ *  "tables":{"copying","synced","ready","other"},"past_freeze"}]}; the go
+ * board reads "caught_up" and "words" (evr_verdict_read). */
+char *evp_sync_write(const sync_report *r, bool stalled);
+/* The post_freeze_lsn a sync payload recorded (malloc'd), NULL none. */
+char *evr_sync_post_lsn(const char *payload);
 
 /* ---- any kind ---- */
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and

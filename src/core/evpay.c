@@ -1242,6 +1242,47 @@ char *evp_go_decision_md(const char *payload)
 }
 
 
+char *evp_sync_write(const sync_report *r, bool stalled)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", r->logical ? "logical" : "script");
+	cJSON_AddBoolToObject(o, "caught_up", r->caught_up);
+	evp_json_add_clean(o, "words", NULL, r->words);
+	cJSON_AddBoolToObject(o, "stalled", stalled);
+	evp_json_add_clean(o, "source_lsn", NULL, r->source_lsn);
+	evp_json_add_clean(o, "post_freeze_lsn", NULL, r->post_freeze_lsn);
+	cJSON *a = cJSON_AddArrayToObject(o, "subscriptions");
+	for (size_t i = 0; i < r->n_subs; i++) {
+		const sync_sub *s = &r->subs[i];
+		cJSON *x = cJSON_CreateObject();
+		evp_json_add_clean(x, "name", NULL, s->name);
+		cJSON_AddBoolToObject(x, "enabled", s->enabled);
+		evp_json_add_clean(x, "slot", NULL, s->slot);
+		cJSON_AddBoolToObject(x, "slot_active", s->slot_active);
+		evp_json_add_clean(x, "wal_status", NULL, s->wal_status);
+		cJSON_AddNumberToObject(x, "retained_bytes", (double)s->retained_bytes);
+		evp_json_add_clean(x, "confirmed_lsn", NULL, s->confirmed_lsn);
+		cJSON_AddNumberToObject(x, "lag_bytes", (double)s->lag_bytes);
+		cJSON_AddNumberToObject(x, "lag_s", s->lag_s);
+		cJSON *t = cJSON_AddObjectToObject(x, "tables");
+		cJSON_AddNumberToObject(t, "copying", s->n_copying);
+		cJSON_AddNumberToObject(t, "synced", s->n_synced);
+		cJSON_AddNumberToObject(t, "ready", s->n_ready);
+		cJSON_AddNumberToObject(t, "other", s->n_other);
+		cJSON_AddBoolToObject(x, "past_freeze", s->past_freeze);
+		cJSON_AddItemToArray(a, x);
+	}
+	return evp_json_text(o);
+}
+
+char *evr_sync_post_lsn(const char *payload)
+{
+	cJSON *o = parse(payload);
+	char *v = str_field(o, "post_freeze_lsn");
+	cJSON_Delete(o);
+	return v;
+}
+
 /* "GO" or "NO-GO: counts: ..." */
 static void go_board_brief(strbuf *sb, const char *payload)
 {
@@ -1249,6 +1290,16 @@ static void go_board_brief(strbuf *sb, const char *payload)
 	evr_verdict_read(payload, "go", "red", &g);
 	sb_printf(sb, g.ok ? " GO" : " NO-GO: %s", g.words ? g.words : "");
 	evr_verdict_free(&g);
+}
+
+/* The sync's words: "caught up: ..." */
+static void sync_brief(strbuf *sb, const char *payload)
+{
+	evr_verdict v;
+	evr_verdict_read(payload, "caught_up", "words", &v);
+	if (v.words)
+		sb_printf(sb, " %s", v.words);
+	evr_verdict_free(&v);
 }
 
 /* "go" or "override: <why>" */
@@ -1299,6 +1350,8 @@ char *evp_event_brief(const st_event *ev)
 		sequences_brief(&sb, ev->payload);
 	else if (ev->kind && strcmp(ev->kind, EV_FREEZE) == 0 && ev->payload)
 		freeze_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_SYNC) == 0 && ev->payload)
+		sync_brief(&sb, ev->payload);
 	else if (ev->kind && strcmp(ev->kind, EV_GO_BOARD) == 0 && ev->payload)
 		go_board_brief(&sb, ev->payload);
 	else if (ev->kind && strcmp(ev->kind, EV_GO_DECISION) == 0 && ev->payload)
