@@ -144,5 +144,16 @@ const char *frz_session_error(const frz_session *fs);   /* "" none */
 char **frz_apply_sql(PGconn *c, char *const *roles, bool release);
 /* Runs them (a read-write session).  *done: how many ran. */
 int frz_apply_run(PGconn *c, char *const *sql, size_t *done, pgc_err *e);
+/* The roles the last freeze_applied set that no freeze_released undid
+ * since (NULL-terminated, sch_strv_free), NULL none. */
+struct state;
+char **frz_applied_roles(struct state *st);
+/* When the last freeze check proved the freeze (its event's time), 0 when
+ * the last one did not or there is none; *event_id its id (may be NULL). */
+double frz_proven_at(struct state *st, int64_t *event_id);
+/* Releases roles on the source and records freeze_released (the phase
+ * rollback's undo: `pgcutover rollback` calls it after the steps ran).
+ * 0, or -1 with e (what ran is recorded either way). */
+int frz_release(const config *cfg, struct state *st, char *const *roles, pgc_err *e);
 
 #endif

@@ -184,24 +184,10 @@ static char **freeze_roles(const char *s)
 	return v;
 }
 
-/* The roles the last freeze_applied set and no freeze_released reset since. */
-static char **freeze_last_applied(cli_ctx *ctx)
-{
-	st_event *ap = NULL, *rel = NULL;
-	pgc_err e = {0};
-	char **roles = NULL;
-	if (state_last_of_kind(ctx->st, EV_FREEZE_APPLIED, &ap, &e) == 1 &&
-	    (state_last_of_kind(ctx->st, EV_FREEZE_RELEASED, &rel, &e) != 1 || rel->id < ap->id))
-		roles = evr_freeze_roles(ap->payload);
-	st_event_free(ap);
-	st_event_free(rel);
-	return roles;
-}
-
 static int freeze_enforce(cli_ctx *ctx, const cli_args *a, bool release, bool json)
 {
 	const char *ro = cli_opt(a, OPT_ROLES);
-	char **roles = ro ? freeze_roles(ro) : release && ctx->st ? freeze_last_applied(ctx) : NULL;
+	char **roles = ro ? freeze_roles(ro) : release && ctx->st ? frz_applied_roles(ctx->st) : NULL;
 	if (!roles || !roles[0]) {
 		sch_strv_free(roles);
 		return cli_usage_error("freeze", release ? "release needs --roles a,b (no freeze apply is recorded)"

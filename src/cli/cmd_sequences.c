@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/evpay.h"
+#include "pgcutover/freeze.h"
 #include "pgcutover/schema.h"
 #include "pgcutover/seqsync.h"
 #include "cli_action.h"
@@ -154,6 +155,9 @@ int cmd_sequences(const cli_args *a, cli_opts *o)
 		}
 		goto done;
 	}
+	if (frz_proven_at(ctx.st, NULL) == 0 && !o->quiet)
+		fprintf(stderr, "pgcutover: WARNING: no write freeze is proven (pgcutover freeze check): the source's "
+		        "sequences may still move after this sync\n");
 	if ((rc = sequences_confirm(&r, cli_flag(a, 'y'))) != 0)
 		goto done;
 	size_t applied = 0;

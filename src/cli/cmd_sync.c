@@ -21,6 +21,7 @@
 #include "pgcutover/cli.h"
 #include "pgcutover/compare.h"
 #include "pgcutover/evpay.h"
+#include "pgcutover/freeze.h"
 #include "pgcutover/schema.h"
 #include "pgcutover/syncwatch.h"
 
@@ -34,19 +35,12 @@ static void sync_on_signal(int signo) { (void)signo; sync_interrupted = 1; }
 static double sync_freeze_at(state *st, char **post_lsn)
 {
 	*post_lsn = NULL;
+	int64_t fid = 0;
+	double at = frz_proven_at(st, &fid);
+	st_event *sev = NULL;
 	pgc_err e = {0};
-	st_event *fev = NULL, *sev = NULL;
-	double at = 0;
-	if (state_last_of_kind(st, EV_FREEZE, &fev, &e) == 1) {
-		evr_freeze f;
-		evr_freeze_read(fev->payload, &f);
-		if (f.verdict && strcmp(f.verdict, "proven") == 0)
-			at = fev->ts;
-		evr_freeze_free(&f);
-	}
-	if (at > 0 && state_last_of_kind(st, EV_SYNC, &sev, &e) == 1 && sev->id > fev->id)
+	if (at > 0 && state_last_of_kind(st, EV_SYNC, &sev, &e) == 1 && sev->id > fid)
 		*post_lsn = evr_sync_post_lsn(sev->payload);
-	st_event_free(fev);
 	st_event_free(sev);
 	return at;
 }

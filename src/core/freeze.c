@@ -13,6 +13,8 @@
 #include <string.h>
 #include "pgcutover/freeze.h"
 #include "pgcutover/compare.h"
+#include "pgcutover/evpay.h"
+#include "pgcutover/state.h"
 #include "pgcutover/pqasync.h"
 #include "pgcutover/pqtext.h"
 #include "pgcutover/schema.h"
@@ -515,4 +517,64 @@ int frz_apply_run(PGconn *c, char *const *sql, size_t *done, pgc_err *e)
 		(*done)++;
 	}
 	return 0;
+}
+
+char **frz_applied_roles(state *st)
+{
+	st_event *ap = NULL, *rel = NULL;
+	pgc_err e = {0};
+	char **roles = NULL;
+	if (st && state_last_of_kind(st, EV_FREEZE_APPLIED, &ap, &e) == 1 &&
+	    (state_last_of_kind(st, EV_FREEZE_RELEASED, &rel, &e) != 1 || rel->id < ap->id))
+		roles = evr_freeze_roles(ap->payload);
+	st_event_free(ap);
+	st_event_free(rel);
+	return roles;
+}
+
+int frz_release(const config *cfg, state *st, char *const *roles, pgc_err *e)
+{
+	PGconn *c = sch_connect(cfg, &cfg->source, "source", e);
+	if (!c)
+		return -1;
+	char **sql = frz_apply_sql(c, roles, true);
+	int rc = -1;
+	if (!sql)
+		pgc_fail(e, PGC_EXIT_SOFTWARE, "cannot quote a role name");
+	else {
+		size_t ran = 0;
+		pgc_err ae = {0};
+		int arc = frz_apply_run(c, sql, &ran, &ae);
+		char *pl = evp_freeze_apply_write(roles, sql, ran, arc < 0 ? ae.msg : NULL);
+		rc = state_append(st, EV_FREEZE_RELEASED, NULL, NULL, pl, NULL, e);
+		free(pl);
+		if (arc < 0) {
+			*e = ae;
+			rc = -1;
+		}
+	}
+	sch_strv_free(sql);
+	PQfinish(c);
+	return rc;
+}
+
+double frz_proven_at(state *st, int64_t *event_id)
+{
+	st_event *ev = NULL;
+	pgc_err e = {0};
+	double at = 0;
+	if (event_id)
+		*event_id = 0;
+	if (st && state_last_of_kind(st, EV_FREEZE, &ev, &e) == 1) {
+		evr_freeze f;
+		evr_freeze_read(ev->payload, &f);
+		if (f.verdict && strcmp(f.verdict, "proven") == 0) {
+			at = ev->ts;
+			if (event_id)
+				*event_id = ev->id;
+		}
+		evr_freeze_free(&f);
+	}
+	st_event_free(ev);
+	return at;
 }

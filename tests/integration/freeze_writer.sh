@@ -120,12 +120,22 @@ is "$rc" 0 "release (the roles last applied): exit 0"
 got=$("$PSQL" "$PG_SRC_CONNINFO user=app_user" -X -q -A -t -c "insert into clients(email) values ('after') returning email" 2>&1)
 is "$got" after "after release the role writes again"
 
+# A phase rollback undoes the freeze too.
+"$PGCUTOVER" -c "$cfg" freeze apply --roles app_user --yes >/dev/null; is "$?" 0 "applied again"
+out=$("$PGCUTOVER" -c "$cfg" rollback 1 --dry-run); rc=$?
+like "$out" "role app_user is read-only on the source \\(freeze apply\\): .pgcutover rollback. releases it" "the rollback plan says it releases the freeze"
+out=$("$PGCUTOVER" -c "$cfg" rollback 1 --yes); rc=$?
+is "$rc" 0 "phase rollback: exit 0"
+like "$out" "write freeze released on the source" "says the freeze was released"
+got=$("$PSQL" "$PG_SRC_CONNINFO user=app_user" -X -q -A -t -c "insert into clients(email) values ('rolled') returning email" 2>&1)
+is "$got" rolled "after the phase rollback the role writes again"
+
 log=$("$PGCUTOVER" -c "$cfg" log --json)
 is "$(printf '%s' "$log" | jq -r '[.[] | select(.kind == "freeze")] | length')" 5 "every check and watch recorded"
 is "$(printf '%s' "$log" | jq -r '[.[] | select(.kind == "freeze") | .payload.verdict] | join(" ")')" \
 	"write_seen write_seen proven proven write_seen" "with their verdicts"
-is "$(printf '%s' "$log" | jq -r '.[] | select(.kind == "freeze_applied") | .payload.statements[1]')" \
+is "$(printf '%s' "$log" | jq -r '[.[] | select(.kind == "freeze_applied")][0] | .payload.statements[1]')" \
 	"ALTER ROLE \"app_user\" SET default_transaction_read_only = on" "apply recorded with its statements"
-is "$(printf '%s' "$log" | jq -r '.[] | select(.kind == "freeze_released") | .payload.roles[0]')" app_user \
-	"release recorded with the role"
+is "$(printf '%s' "$log" | jq -r '[.[] | select(.kind == "freeze_released") | .payload.roles[0]] | join(" ")')" "app_user app_user" \
+	"release and the rollback's release recorded with the role"
 done_testing

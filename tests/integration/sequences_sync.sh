@@ -72,7 +72,8 @@ is "$rc" 64 "sync without --yes and without a terminal: exit 64"
 like "$(cat "$PGC_TMP/err")" "BEGIN READ WRITE;" "the statements are shown before refusing"
 is "$(pg_psql dst "select last_value from clients_id_seq")" "$before" "nothing set when refused"
 
-out=$("$PGCUTOVER" -c "$cfg" sequences sync --offset $OFF --yes --json); rc=$?
+out=$("$PGCUTOVER" -c "$cfg" sequences sync --offset $OFF --yes --json 2>"$PGC_TMP/err"); rc=$?
+like "$(cat "$PGC_TMP/err")" "WARNING: no write freeze is proven" "sync warns when no freeze is proven"
 is "$rc" 0 "sync --yes: exit 0"
 is "$(field "$out" '"\(.applied) \(.error)"')" "2 null" "two owned sequences set, no error"
 is "$(pg_psql dst "select last_value from clients_id_seq")" "$((N + 7 + OFF))" "serial set to source last_value + offset"
