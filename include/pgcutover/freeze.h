@@ -148,6 +148,10 @@ int frz_apply_run(PGconn *c, char *const *sql, size_t *done, pgc_err *e);
  * since (NULL-terminated, sch_strv_free), NULL none. */
 struct state;
 char **frz_applied_roles(struct state *st);
+/* Records what a watch found (a freeze event: evp_freeze_write); mode
+ * "check", "watch" or "console". */
+int frz_record(struct state *st, const frz_watch *w, const char *mode, const char *verdict, double now,
+               const char *error, pgc_err *e);
 /* When the last freeze check proved the freeze (its event's time), 0 when
  * the last one did not or there is none; *event_id its id (may be NULL). */
 double frz_proven_at(struct state *st, int64_t *event_id);

@@ -138,13 +138,14 @@ static int freeze_watch(cli_ctx *ctx, const cli_args *a, bool watch, bool json)
 	double now = pgc_now();
 	const char *err = r.rc == PGC_EXIT_UNAVAILABLE ? (frz_session_error(r.fs)[0] ? frz_session_error(r.fs) : e.msg)
 	                                               : NULL;
-	char *payload = evp_freeze_write(w, watch ? "watch" : "check", r.verdict, now, err);
 	pgc_err se = {0};
-	if (ctx->st && state_append(ctx->st, EV_FREEZE, NULL, NULL, payload, NULL, &se) != 0)
+	if (ctx->st && frz_record(ctx->st, w, watch ? "watch" : "check", r.verdict, now, err, &se) != 0)
 		cli_report(&se);
-	if (json)
+	if (json) {
+		char *payload = evp_freeze_write(w, watch ? "watch" : "check", r.verdict, now, err);
 		printf("%s\n", payload);
-	else {
+		free(payload);
+	} else {
 		char *who = frz_watch_who(w, now);
 		char *ign = frz_watch_ignored(w);
 		if (strcmp(r.verdict, "proven") == 0)
@@ -161,7 +162,6 @@ static int freeze_watch(cli_ctx *ctx, const cli_args *a, bool watch, bool json)
 		free(who);
 		free(ign);
 	}
-	free(payload);
 	frz_session_free(r.fs);
 	loop_free(r.lp);
 	return r.rc;

@@ -578,3 +578,12 @@ double frz_proven_at(state *st, int64_t *event_id)
 	st_event_free(ev);
 	return at;
 }
+
+int frz_record(state *st, const frz_watch *w, const char *mode, const char *verdict, double now,
+               const char *error, pgc_err *e)
+{
+	char *pl = evp_freeze_write(w, mode, verdict, now, error);
+	int rc = state_append(st, EV_FREEZE, NULL, NULL, pl, NULL, e);
+	free(pl);
+	return rc;
+}

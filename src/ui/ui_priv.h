@@ -12,6 +12,7 @@
  *   ui_side.c     row counts
  *   ui_parity.c   schema and sequence parity overlay
  *   ui_goboard.c  the go/no-go board for the switch (B)
+ *   ui_freeze.c   who still writes to the source; the freeze proof (W)
  *   ui_run.c      running an item's command, rollback, the output pane
  *   ui_panels.c   the .env flags panel and the health panel
  *   ui_events.c   event strip and the full log overlay
@@ -98,6 +99,7 @@ enum {
 	UI_KC_HEALTH  = UI_KC_SCREEN0 << 6,   /* the health panel */
 	UI_KC_COUNTS  = UI_KC_SCREEN0 << 7,   /* every table's counts, full screen */
 	UI_KC_GO      = UI_KC_SCREEN0 << 8,   /* the go/no-go board */
+	UI_KC_FREEZE  = UI_KC_SCREEN0 << 9,   /* the write-freeze watch */
 	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS | UI_KC_SIDE,
 };
 #define UI_KC_OVERLAY 0xffff0000u
@@ -115,7 +117,7 @@ typedef enum ui_action {
 	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
 	UI_ACT_RP_PHASE_PREV, UI_ACT_RP_PHASE_NEXT, UI_ACT_RP_SEEK,
 	UI_ACT_DOWNTIME, UI_ACT_DUTY, UI_ACT_FLAGS, UI_ACT_HEALTH, UI_ACT_COUNTS_FULL,
-	UI_ACT_NEXT_OPEN, UI_ACT_FILTER, UI_ACT_UNDO_TICK, UI_ACT_FOLLOW, UI_ACT_GO,
+	UI_ACT_NEXT_OPEN, UI_ACT_FILTER, UI_ACT_UNDO_TICK, UI_ACT_FOLLOW, UI_ACT_GO, UI_ACT_FREEZE,
 } ui_action;
 
 /* The checklist's filter (v cycles it): every row, open items only, items
@@ -165,7 +167,7 @@ typedef struct ui_screen {
 	int (*key)(struct ui_ctx *u, ui_action a);   /* 0: key not used */
 } ui_screen;
 extern const ui_screen ui_scr_help, ui_scr_log, ui_scr_detail, ui_scr_parity, ui_scr_output,
-                       ui_scr_flags, ui_scr_health, ui_scr_counts, ui_scr_go;
+                       ui_scr_flags, ui_scr_health, ui_scr_counts, ui_scr_go, ui_scr_freeze;
 
 extern const ui_key ui_keys[];
 extern const size_t ui_n_keys;
@@ -527,6 +529,9 @@ void ui_parity_poll(ui_ctx *u);
 /* ui_goboard.c */
 void ui_go_open(ui_ctx *u);
 void ui_go_poll(ui_ctx *u);
+/* ui_freeze.c */
+void ui_freeze_open(ui_ctx *u);
+void ui_freeze_poll(ui_ctx *u);
 
 /* ui_run.c */
 void ui_run_item(ui_ctx *u, bool dry);
