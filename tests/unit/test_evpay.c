@@ -853,6 +853,73 @@ static void sequences_synced(void)
 	free(got);
 }
 
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* freeze, go_board, go_decision, sync: keys and their order pinned. */
+static void evidence_payloads(void)
+{
+	char **ign = calloc(2, sizeof *ign);
+	ign[0] = strdup("rdsadmin");
+	frz_watch w;
+	frz_watch_init(&w, 30, ign, 1000);
+	w.samples = 31;
+	w.queries = 4;
+	w.query_ms = 10;
+	char *got = evp_freeze_write(&w, "check", "proven", 1031, NULL);
+	is_str(got, "{\"mode\":\"check\",\"verdict\":\"proven\",\"evidence\":\"stats\",\"quiet_s\":30,"
+	       "\"watched_s\":31,\"quiet_for_s\":31,\"samples\":31,\"writes_seen\":0,\"last_write\":null,"
+	       "\"who\":\"no table written in 31 s; no other sessions\",\"commits\":0,\"written\":[],\"sessions\":[],"
+	       "\"ignore\":[\"rdsadmin\"],\"queries\":4,\"query_ms_mean\":2.5,\"error\":null}", "freeze: the payload");
+	st_event ev = {.kind = EV_FREEZE, .payload = got};
+	char *brief = evp_event_brief(&ev);
+	is_str(brief, "proven: quiet 31 s", "freeze: the brief");
+	free(brief);
+	evr_freeze f;
+	evr_freeze_read(got, &f);
+	is_str(f.verdict, "proven", "freeze: the verdict reads back");
+	evr_freeze_free(&f);
+	free(got);
+	frz_watch_free(&w);
+
+	go_board b = {.at = 2000, .freeze_at = 1500, .go = false};
+	snprintf(b.switch_item, sizeof b.switch_item, "5.3");
+	for (int i = 0; i < GO_N_INPUTS; i++)
+		b.in[i] = (go_input){.status = GO_GREEN, .measured_at = 1900};
+	snprintf(b.in[GO_IN_COUNTS].value, GO_VALUE_MAX, "clients: behind");
+	b.in[GO_IN_COUNTS].status = GO_RED;
+	b.in[GO_IN_VERIFY].status = GO_GREY;
+	b.in[GO_IN_VERIFY].measured_at = 0;
+	snprintf(b.in[GO_IN_VERIFY].value, GO_VALUE_MAX, "verify: not configured");
+	got = evp_go_board_write(&b);
+	ok(starts_with(got, "{\"go\":false,\"at\":2000,\"freeze_at\":1500,\"switch_item\":\"5.3\",\"red\":\"counts: clients: behind\","
+	           "\"inputs\":{\"freeze\":{\"status\":\"green\",\"value\":\"\",\"measured_at\":1900,\"stale\":false},"),
+	   "go_board: the payload's head");
+	ok(strstr(got, "\"verify\":{\"status\":\"grey\",\"value\":\"verify: not configured\",\"measured_at\":null,\"stale\":false}") != NULL,
+	   "go_board: verify not configured, grey");
+	char *dec = evp_go_decision_write("owner accepts", "the board is red", 7, got);
+	ok(starts_with(dec, "{\"decision\":\"override\",\"reason\":\"owner accepts\",\"why\":\"the board is red\",\"board_event\":7,"
+	           "\"board\":{\"go\":false,"), "go_decision: the payload embeds the board");
+	char *md = evp_go_decision_md(dec);
+	ok(strstr(md, "  - reason: owner accepts\n") && strstr(md, "  - counts: red, clients: behind\n"), "go_decision: the post-mortem lines");
+	free(md);
+	free(dec);
+	free(got);
+
+	sync_report r = {.logical = false, .caught_up = true};
+	snprintf(r.words, sizeof r.words, "script sync (no subscription): counts after the freeze equal");
+	got = evp_sync_write(&r, false);
+	is_str(got, "{\"mode\":\"script\",\"caught_up\":true,\"words\":\"script sync (no subscription): counts after the freeze equal\","
+	       "\"stalled\":false,\"source_lsn\":null,\"post_freeze_lsn\":null,\"subscriptions\":[]}", "sync: the payload");
+	evr_verdict v;
+	evr_verdict_read(got, "caught_up", "words", &v);
+	ok(v.ok && v.words && strncmp(v.words, "script sync", 11) == 0, "sync: the verdict reads back");
+	evr_verdict_free(&v);
+	free(got);
+}
+
 int main(void)
 {
 	command_start();
@@ -870,5 +937,6 @@ int main(void)
 	embed();
 	event_line_and_detail();
 	sequences_synced();
+	evidence_payloads();
 	return done_testing();
 }
