@@ -46,8 +46,11 @@ i=0
 while [ "$(nboards)" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 is "$(nboards)" 1 "the board is recorded once its checks are done"
 keys Escape
-keys Down Down Space
-wait_screen '1.2 is the switch, gated on the go/no-go board' 10; ok $? "Space on the switch: refused, asks for a reason"
+keys Down Down x
+wait_screen '1.2 is the switch, gated on the go/no-go board: the board is red' 10; ok $? "x on the switch: refused while the board is red"
+grep -q '^USE_NEW_DB=false' "$E2E_DIR/.env"; ok $? "nothing run, the flag not flipped"
+keys Space
+wait_screen 'recorded with the board.s values; Esc: nothing is recorded' 10; ok $? "Space on the switch: refused, asks for a reason"
 text "owner accepts the risk"
 keys Enter
 wait_screen 'ticked 1.2' 10; ok $? "ticked with the typed reason"
