@@ -1,5 +1,6 @@
 /*
- * test_freeze.c -- the freeze watch's folding of samples (freeze.h): the
+ * test_freeze.c -- the go/no-go board's default switch item and its
+ * staleness rule (goboard.h), and the freeze watch's folding of samples (freeze.h): the
  * first sample is the baseline; a moved counter or a non-ignored session
  * holding a written transaction is a write, named; an ignored one is shown
  * but does not count; proven only after quiet_s without a write; a counter
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pgcutover/freeze.h"
+#include "pgcutover/goboard.h"
+#include "pgcutover/runbook.h"
 #include "tap.h"
 
 static char **ignore_of(const char *a)
@@ -35,8 +38,55 @@ static frz_sample sample(double ts, int64_t ins, const char *role, const char *a
 	return s;
 }
 
+/* The switch: the first item of a "cutover" phase that sets a declared
+ * flag (not one in an earlier phase, not a rollback step); the config's
+ * switch.item wins.  Evidence from before the freeze is stale and red;
+ * grey inputs do not count; the freeze and postpone are never stale. */
+static void go_board_rules(void)
+{
+	static const char md[] =
+		"# R\n\n## Phase 1: Prepare\n\n- [ ] Test flag\n  ```bash\n  USE_NEW_DB=true\n  ```\n"
+		"\n## Phase 2: Cutover\n\n- [ ] Stop\n- [ ] Flip\n  ```bash\n  USE_NEW_DB=true\n  ```\n";
+	const char *flags[] = {"USE_NEW_DB"};
+	rb_options opt = {.flags = flags, .n_flags = 1};
+	runbook *rb = NULL;
+	pgc_err e = {0};
+	ok(runbook_parse(md, strlen(md), "r.md", &opt, &rb, &e) == 0, "runbook parses");
+	char sw[RB_ID_MAX];
+	go_switch_item(NULL, rb, sw, sizeof sw);
+	is_str(sw, "2.2", "the switch: the cutover phase's flag item, not phase 1's");
+	config cfg = {.switch_item = "2.1"};
+	go_switch_item(&cfg, rb, sw, sizeof sw);
+	is_str(sw, "2.1", "switch.item wins");
+	runbook_free(rb);
+
+	go_board b = {.freeze_at = 100};
+	for (int i = 0; i < GO_N_INPUTS; i++)
+		b.in[i] = (go_input){.status = GO_GREEN, .measured_at = 150};
+	b.in[GO_IN_VERIFY].status = GO_GREY;
+	go_board_finish(&b);
+	ok(b.go, "every input green after the freeze: go");
+	b.in[GO_IN_COUNTS].measured_at = 90;
+	b.in[GO_IN_FREEZE].measured_at = 100;
+	b.in[GO_IN_POSTPONE].measured_at = 10;
+	go_board_finish(&b);
+	ok(!b.go && b.in[GO_IN_COUNTS].stale && b.in[GO_IN_COUNTS].status == GO_RED, "counts from before the freeze: stale, red, no-go");
+	ok(!b.in[GO_IN_POSTPONE].stale && b.in[GO_IN_POSTPONE].status == GO_GREEN, "postpone is judged now, never stale");
+	char *red = go_board_red_words(&b);
+	is_str(red, "counts: stale (measured before the freeze) ", "the red words say stale");
+	free(red);
+	b.freeze_at = 0;
+	b.in[GO_IN_COUNTS].measured_at = 150;
+	b.in[GO_IN_COUNTS].stale = false;
+	b.in[GO_IN_COUNTS].status = GO_GREEN;
+	go_board_finish(&b);
+	ok(!b.go && b.in[GO_IN_SCHEMA].status == GO_RED, "no freeze proven: nothing counts");
+	ok(b.in[GO_IN_VERIFY].status == GO_GREY, "verify not configured stays grey");
+}
+
 int main(void)
 {
+	go_board_rules();
 	frz_watch w;
 	frz_watch_init(&w, 10, ignore_of("supabase_admin"), 100);
 	frz_sample s = sample(100, 7, "app_user", "node-pg", 0, false);
