@@ -3,7 +3,8 @@
  * console's go screen) and the gate on the switch item.
  *
  * Each input has a measured value, when it was measured, and a colour:
- *   freeze     the last freeze event: proven (quiet N s), or a write seen
+ *   freeze     the last freeze event: proven (quiet N s), or a write seen;
+ *              a proof from before the downtime started (D) is stale
  *   sync       the last sync event (`pgcutover sync`); without one, a
  *              script sync is judged by the counts (equal after the freeze)
  *   counts     the last recorded exact counts (`go` takes fresh ones first)

@@ -90,7 +90,15 @@ static void go_freeze_input(go_board *b, state *st, pgc_err *e)
 	evr_freeze f;
 	evr_freeze_read(ev->payload, &f);
 	bool weak = f.evidence && strcmp(f.evidence, "counts") == 0;
-	if (f.verdict && strcmp(f.verdict, "proven") == 0) {
+	st_event *dt = NULL;
+	pgc_err de = {0};
+	/* A proof from before the downtime began (the app not yet stopped)
+	 * says nothing about the night. */
+	double stop_at = state_last_of_kind(st, EV_DOWNTIME_START, &dt, &de) == 1 ? dt->ts : 0;
+	st_event_free(dt);
+	if (f.verdict && strcmp(f.verdict, "proven") == 0 && ev->ts < stop_at)
+		go_set(b, GO_IN_FREEZE, GO_RED, ev->ts, "proven before the downtime started: stale, check again");
+	else if (f.verdict && strcmp(f.verdict, "proven") == 0) {
 		b->freeze_at = ev->ts;
 		go_set(b, GO_IN_FREEZE, GO_GREEN, ev->ts, "proven: quiet %.0f s%s", f.quiet_for_s,
 		       weak ? " (exact counts only: weaker evidence)" : "");

@@ -104,6 +104,13 @@ is "$rc" 64 "a postpone file holds the switch"
 like "$(cat "$PGC_TMP/err")" "postponed: .*postpone exists" "says so"
 rm -f "$PGC_TMP/postpone"
 
+# The downtime starting after the proof makes the proof stale.
+P downtime start >/dev/null 2>&1
+out=$(P go --json); rc=$?
+is "$rc" 1 "downtime started after the proof: no-go"
+is "$(field "$out" '.inputs.freeze.value')" "proven before the downtime started: stale, check again" "the freeze input says why"
+P freeze check >/dev/null; is "$?" 0 "proven again, inside the downtime"
+P go >/dev/null; is "$?" 0 "go again"
 out=$(P tick 1.3); rc=$?
 is "$rc" 0 "the switch ticks on a go board"
 dec=$(P log --json | jq -c '[.[] | select(.kind == "go_decision")] | last')
