@@ -75,6 +75,7 @@ static const struct option counts_opts[] = {
 static const struct option run_opts[] = {
 	{"yes", no_argument, NULL, 'y'},
 	{"dry-run", no_argument, NULL, 'n'},
+	{"override", required_argument, NULL, OPT_OVERRIDE},
 	{NULL, 0, NULL, 0}};
 static const struct option rollback_opts[] = {
 	{"yes", no_argument, NULL, 'y'},
@@ -103,6 +104,20 @@ static const struct option rehearsal_opts[] = {
 	{NULL, 0, NULL, 0}};
 static const struct option flags_opts[] = {
 	{"record", no_argument, NULL, OPT_RECORD},
+	{NULL, 0, NULL, 0}};
+static const struct option sequences_opts[] = {
+	{"offset", required_argument, NULL, OPT_OFFSET},
+	{"dry-run", no_argument, NULL, 'n'},
+	{"yes", no_argument, NULL, 'y'},
+	{NULL, 0, NULL, 0}};
+static const struct option freeze_opts[] = {
+	{"window", required_argument, NULL, OPT_WINDOW},
+	{"roles", required_argument, NULL, OPT_ROLES},
+	{"dry-run", no_argument, NULL, 'n'},
+	{"yes", no_argument, NULL, 'y'},
+	{NULL, 0, NULL, 0}};
+static const struct option sync_opts[] = {
+	{"watch", required_argument, NULL, OPT_WATCH},
 	{NULL, 0, NULL, 0}};
 static const struct option demo_opts[] = {
 	{"rows", required_argument, NULL, OPT_ROWS},
@@ -145,7 +160,40 @@ static const cli_command commands[] = {
 	 NULL, "", counts_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_counts},
 	{"schema", "schema [--json]", "schema and sequence parity, source vs target",
 	 NULL, "", no_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_schema},
-	{"run", "run ITEM [--yes] [--dry-run] [--json]", "run an item's command block",
+	{"go", "go [--json]", "the go/no-go board for the switch (fresh evidence, after the freeze)",
+	 "Takes fresh exact counts (recorded), checks sequences and schema now, reads the\n"
+	 "freeze, sync and health checks from the log; evidence from before the freeze\n"
+	 "is stale.  Records the board: ticking or running the switch item (config\n"
+	 "switch.item) needs the last board to be go, or an override reason.",
+	 "", no_opts, 0, LOAD_WRITE(CR) | CLI_NO_LEASE, LOAD_WRITE(CR) | CLI_NO_LEASE, cmd_go},
+	{"sync", "sync [--watch SECONDS] [--json]", "is the target caught up with the source (after the freeze)?",
+	 "With subscriptions on the target: lag per subscription against the source's\n"
+	 "pg_current_wal_lsn() in bytes and seconds, slot state, retained WAL, tables by\n"
+	 "state; caught up only when the target confirmed an LSN taken after the freeze.\n"
+	 "Without: a script sync, caught up when exact counts after the freeze are equal.\n"
+	 "--watch checks every second until caught up (STALLED said loudly).",
+	 "", sync_opts, 0, LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE, LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE, cmd_sync},
+	{"sequences", "sequences [check] [--json]\nsequences sync [--offset N] [--dry-run] [--yes] [--json]",
+	 "sequence headroom both sides; set the target's past the source",
+	 "check: every sequence on both sides, values left before its maximum (warned\n"
+	 "under sequences.headroom_floor), owned ones behind the source flagged.\n"
+	 "sync: sets the target's identity and serial sequences to\n"
+	 "max(source last_value, column max) + offset in one transaction, after showing\n"
+	 "the statements (asked unless --yes); recorded with the old values.",
+	 "ny", sequences_opts, 1, LOAD_WRITE(CLI_NEED_CONFIG), CLI_NEED_CONFIG,
+	 cmd_sequences},
+	{"freeze", "freeze [check|watch] [--window SECONDS] [--json]\n"
+	 "freeze apply --roles ROLE,... [--dry-run] [--yes] [--json]\n"
+	 "freeze release [--roles ROLE,...] [--dry-run] [--yes] [--json]",
+	 "prove nothing writes to the source; optionally make roles read-only",
+	 "check: samples the source every second (table write counters, commits,\n"
+	 "sessions by role, application_name and client) and exits 0 once quiet for\n"
+	 "--window seconds (default freeze.quiet_s, 30), 1 at the first write, naming it.\n"
+	 "watch: keeps going, printing who still writes, until proven.  Both record a\n"
+	 "freeze event.  apply: ALTER ROLE ... SET default_transaction_read_only and\n"
+	 "ends the roles' sessions; release resets it (default: the roles last applied).",
+	 "ny", freeze_opts, 1, LOAD_WRITE(CLI_NEED_CONFIG), LOAD_WRITE(CLI_NEED_CONFIG) | CLI_NO_LEASE, cmd_freeze},
+	{"run", "run ITEM [--yes] [--dry-run] [--override REASON] [--json]", "run an item's command block",
 	 NULL, "yn", run_opts, 1, LOAD_WRITE(CR), CR, cmd_run},
 	{"flags", "flags [--json] [--record]", ".env flags: value, last set, changed behind back",
 	 "--record records each flag changed behind pgcutover's back as a flag_drift\n"

@@ -318,7 +318,10 @@ typedef struct act_rollback {
 	int restore_step;             /* step whose first flag lines the restores join;
 	                               * -1: restore runs first, on its own */
 	act_plan **steps; size_t n_steps;   /* rollback items with a command */
-	char **notes; size_t n_notes; /* flags not restored, and why */
+	char **notes; size_t n_notes; /* flags not restored, and why; a freeze released */
+	bool release_freeze;          /* roles are read-only on the source (freeze apply):
+	                               * `pgcutover rollback` releases them after the steps
+	                               * (frz_release) */
 	bool past_point_of_no_return; /* the config's item is ticked */
 	char *point_of_no_return;     /* "item 5.3 "..." was ticked at T by U", or NULL */
 	int64_t rows_gained;          /* past it: target rows (all tables) in the newest

@@ -70,6 +70,9 @@ void cli_unload(cli_ctx *ctx);
 void cli_safe_output(bool out, bool err, bool json);
 int cli_report(const pgc_err *e);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An option's whole-number value from min to max into *out; else a usage
+ * error naming cmd and opt (printed) and -1. */
+int cli_parse_int(const char *cmd, const char *opt, const char *v, int min, int max, int *out);
 
 /* Option ids: a short option is its own letter; options with only a long
  * name are numbered from CLI_OPT_LONG.  main.c's command table maps the
@@ -79,7 +82,8 @@ enum {
 	OPT_ASCII = CLI_OPT_LONG, OPT_AT, OPT_DIR, OPT_DONE, OPT_EVENT, OPT_EXACT,
 	OPT_FORMAT, OPT_LIMIT, OPT_LIVE, OPT_NO_CONSOLE, OPT_NOTE, OPT_OVERRIDE,
 	OPT_PAST_PONR, OPT_PLAN_FROM, OPT_REASON, OPT_RECORD, OPT_ROWS, OPT_SINCE, OPT_SOURCE, OPT_STOP,
-	OPT_TIMELINE, OPT_TIMEOUT, OPT_TIMING, OPT_VERIFY, OPT_WATCH,
+	OPT_TIMELINE, OPT_TIMEOUT, OPT_TIMING, OPT_VERIFY, OPT_WATCH, OPT_OFFSET, OPT_WINDOW,
+	OPT_ROLES,
 	CLI_OPT_END
 };
 
@@ -126,5 +130,9 @@ int cmd_replay(const cli_args *a, cli_opts *o);
 int cmd_rehearsal(const cli_args *a, cli_opts *o);
 int cmd_downtime(const cli_args *a, cli_opts *o);
 int cmd_due(const cli_args *a, cli_opts *o);
+int cmd_sequences(const cli_args *a, cli_opts *o);
+int cmd_freeze(const cli_args *a, cli_opts *o);
+int cmd_go(const cli_args *a, cli_opts *o);
+int cmd_sync(const cli_args *a, cli_opts *o);
 
 #endif

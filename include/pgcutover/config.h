@@ -58,6 +58,14 @@ typedef struct config {
 	bool auto_tick;      /* a command that exits 0 ticks its item */
 	bool state_group_readable; /* state file 0640, its directory g+rx: monitors in the group */
 	char **gates;        size_t n_gates; /* phase ids requiring tables matched */
+	int seq_offset;      /* "sequences": {"offset"}: added by `sequences sync` (default 0) */
+	int seq_headroom_floor; /* {"headroom_floor"}: fewer values left warns */
+	int freeze_quiet_s;  /* "freeze": {"quiet_s"}: quiet seconds that prove the freeze */
+	char **freeze_ignore; size_t n_freeze_ignore; /* {"ignore"}: roles / application names */
+	bool freeze_ignore_set; /* "ignore" given (even []): replaces the hosted defaults */
+	bool switch_gated;   /* "switch" given (even {}): the switch item waits for the go board */
+	char *switch_item;   /* "switch": {"item"}: the runbook item the go board gates */
+	char *switch_postpone_file; /* {"postpone_file"}: while it exists the switch waits */
 	char *text;          size_t text_len; /* the JSON as read, for config_where() */
 } config;
 
@@ -66,6 +74,9 @@ typedef struct config {
 #define CFG_DEFAULT_STATEMENT_TIMEOUT_MS 60000
 #define CFG_DEFAULT_COMMAND_TIMEOUT_S 600
 #define CFG_DEFAULT_HEALTH_TIMEOUT_MS 5000
+#define CFG_DEFAULT_SEQ_HEADROOM_FLOOR 10000000
+#define CFG_DEFAULT_FREEZE_QUIET_S 30
+#define CFG_MAX_FREEZE_QUIET_S 3600
 
 /* Parses text; path is used for messages and for resolving relative paths. */
 int config_parse(const char *text, size_t len, const char *path, config **out, pgc_err *e);

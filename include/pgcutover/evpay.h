@@ -28,6 +28,10 @@
 #include "pgcutover/lease.h"
 #include "pgcutover/ledger.h"
 #include "pgcutover/runbook.h"
+#include "pgcutover/seqsync.h"
+#include "pgcutover/freeze.h"
+#include "pgcutover/goboard.h"
+#include "pgcutover/syncwatch.h"
 
 struct cJSON;
 
@@ -267,6 +271,71 @@ void evr_lease_free(evr_lease *l);
 char *evp_rehearsal_write(const config *cfg, const char *note);
 /* The note; NULL when absent. */
 char *evr_rehearsal_note(const char *payload);
+
+/* ---- sequences_synced (seqsync.h, `pgcutover sequences sync`) ---- */
+/* The report as JSON: {"offset","floor","behind","low","unowned",
+ * "sequences":[{"sequence","type","kind","table","column","source":{..}|null,
+ * "target":{..}|null,"want","behind","statement","problem"}]}, a side
+ * {"last_value" (null: not yet called),"max_value","col_max","headroom",
+ * "low","error"}; int64 values written exactly.  `sequences --json`
+ * prints it; the writer below records it. */
+struct cJSON *evp_sequences_json(const seq_report *r);
+/* The report above plus "applied" (setval()s that took effect) and
+ * "error" (null when the transaction committed): the target's old values
+ * are its "target" objects, the new ones "want" where "statement" is set. */
+char *evp_sequences_write(const seq_report *r, size_t applied, const char *error);
+
+/* ---- freeze, freeze_applied, freeze_released (freeze.h) ---- */
+/* {"mode","verdict","evidence":"stats"|"counts","quiet_s","watched_s",
+ *  "quiet_for_s","samples","writes_seen","last_write","who","commits",
+ *  "written":[{"table","rows"}],"sessions":[{"role","application_name",
+ *  "client","count","writing","ignored"}],"ignore":[..],"queries",
+ *  "query_ms_mean" (the watch's load on the source),"error"}.
+ * verdict: "proven", "write_seen", "interrupted", "failed". */
+char *evp_freeze_write(const frz_watch *w, const char *mode, const char *verdict, double now,
+                       const char *error);
+typedef struct evr_freeze {
+	char *verdict;          /* NULL when absent */
+	char *evidence;         /* "stats" or "counts" (weaker) */
+	char *who;
+	double quiet_s, quiet_for_s;
+} evr_freeze;
+void evr_freeze_read(const char *payload, evr_freeze *out);
+void evr_freeze_free(evr_freeze *f);
+/* {"roles":[..],"statements":[..],"ran","error"} */
+char *evp_freeze_apply_write(char *const *roles, char *const *sql, size_t ran, const char *error);
+/* The roles of a freeze_applied payload (NULL-terminated; sch_strv_free), NULL none. */
+char **evr_freeze_roles(const char *payload);
+
+/* ---- go_board, go_decision (goboard.h) ---- */
+/* {"go","at","freeze_at","switch_item","red","inputs":{KEY:{"status",
+ *  "value","measured_at","stale"}}} */
+char *evp_go_board_write(const go_board *b);
+/* A verdict and its words: a go_board's "go" and "red" (the red inputs),
+ * a sync's "caught_up" and "words". */
+typedef struct evr_verdict {
+	bool ok;
+	char *words;            /* NULL when absent */
+} evr_verdict;
+void evr_verdict_read(const char *payload, const char *ok_key, const char *words_key, evr_verdict *out);
+void evr_verdict_free(evr_verdict *v);
+/* {"decision":"go"|"override","reason","why","board_event","board":{..}}:
+ * reason NULL for a go; board_payload embedded as recorded (null none). */
+char *evp_go_decision_write(const char *reason, const char *why, int64_t board_event, const char *board_payload);
+/* A go_decision's reason and board as Markdown list lines for the
+ * post-mortem: "  - reason: ...\n  - freeze: green, proven: quiet 30 s\n".
+ * Sanitised; malloc'd. */
+char *evp_go_decision_md(const char *payload);
+
+/* ---- sync (syncwatch.h) ---- */
+/* {"mode":"logical"|"script","caught_up","words","stalled","source_lsn",
+ *  "post_freeze_lsn","subscriptions":[{"name","enabled","slot","slot_active",
+ *  "wal_status","retained_bytes","confirmed_lsn","lag_bytes","lag_s",
+ *  "tables":{"copying","synced","ready","other"},"past_freeze"}]}; the go
+ * board reads "caught_up" and "words" (evr_verdict_read). */
+char *evp_sync_write(const sync_report *r, bool stalled);
+/* The post_freeze_lsn a sync payload recorded (malloc'd), NULL none. */
+char *evr_sync_post_lsn(const char *payload);
 
 /* ---- any kind ---- */
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and

@@ -31,6 +31,8 @@ typedef enum ops_result {
 	OPS_BLOCKED_BY_GATE,      /* the phase's counts gate is not met: call again with gate_reason */
 	OPS_OPEN_CHILDREN,        /* a tick of an item whose sub-items are not all done:
 	                           * call again with children_reason */
+	OPS_NEEDS_GO,             /* the switch item while the go/no-go board does not
+	                           * let it go (goboard.h): call again with gate_reason */
 	OPS_REFUSED,              /* cannot be done as asked (open items, not a duty, empty text) */
 	OPS_ERROR,                /* err says why; nothing recorded */
 } ops_result;
@@ -55,7 +57,8 @@ typedef struct ops_outcome {
 /* The reasons an operator gave to go past a check; NULL or "" = not given. */
 typedef struct ops_override {
 	const char *order_reason;  /* complete a phase while an earlier one is open */
-	const char *gate_reason;   /* complete a gated phase whose counts do not match */
+	const char *gate_reason;   /* complete a gated phase whose counts do not match;
+	                            * tick the switch item past a red go/no-go board */
 	const char *children_reason; /* tick an item whose sub-items are open; recorded
 	                            * in the tick's note with the open sub-items' ids */
 } ops_override;
@@ -75,7 +78,10 @@ const char *ops_result_name(ops_result r);
  * is OPS_OPEN_CHILDREN, "5.2 has 2 open sub-items: 5.3, 5.5".  When it is
  * the phase's last open item the phase
  * is recorded complete in the same transaction, after the order and gate
- * checks (each needing its reason in ov).  note (may be NULL) goes into the
+ * checks (each needing its reason in ov).  The switch item (goboard.h)
+ * needs the last go/no-go board to be go, else ov->gate_reason
+ * (OPS_NEEDS_GO); its tick records a go_decision with the board's values.
+ * note (may be NULL) goes into the
  * tick's payload; on an item already done it is recorded as a note. */
 int ops_tick(const ops_ctx *c, size_t p, size_t i, const char *note, const ops_override *ov,
              ops_outcome *out);

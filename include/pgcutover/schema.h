@@ -66,6 +66,9 @@ const char *sch_kind_name(sch_kind k);   /* "tables", "columns", ... (JSON keys)
  * Returns a NULL-terminated malloc'd array of malloc'd names. */
 char **sch_schemas_of(const config *cfg);
 void sch_strv_free(char **v);
+/* The WHERE fragment restricting the namespace alias `n` to schemas (every
+ * non-system schema when none).  malloc'd; NULL on an escaping error. */
+char *sch_schema_filter(PGconn *c, char *const *schemas);
 
 /* The catalog query for kind, restricted to schemas: the result has two
  * text columns, name and detail.  malloc'd; NULL on an escaping error. */

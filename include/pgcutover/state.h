@@ -51,6 +51,13 @@ typedef struct st_event {
 #define EV_DUTY_DONE       "duty_done"        /* item: a recurring duty; payload: hash, note? */
 #define EV_SESSION_START   "session_start"
 #define EV_SESSION_END     "session_end"
+#define EV_SEQUENCES_SYNCED "sequences_synced" /* payload: evp_sequences_write */
+#define EV_FREEZE          "freeze"           /* payload: evp_freeze_write */
+#define EV_FREEZE_APPLIED  "freeze_applied"   /* payload: evp_freeze_apply_write */
+#define EV_FREEZE_RELEASED "freeze_released"  /* payload: evp_freeze_apply_write */
+#define EV_SYNC            "sync"             /* payload: evp_sync_write */
+#define EV_GO_BOARD        "go_board"         /* payload: evp_go_board_write */
+#define EV_GO_DECISION     "go_decision"      /* item: the switch; payload: evp_go_decision_write */
 
 int state_open(const char *path, int flags, state **out, pgc_err *e);
 void state_close(state *st);

@@ -121,6 +121,12 @@ typedef struct ui_setup {
 	 * NULL: no parity check in this console. */
 	int (*parity_start)(void *hook_ud, char *msg, size_t n);
 	const struct svc_parity_result *(*parity_result)(void *hook_ud);
+	/* W: the write-freeze watch (freeze.h) on the console's loop.
+	 * freeze_start begins a new watch (0, or -1 with msg); freeze_watch:
+	 * what it found so far, *error "" or why it stopped.  The backend
+	 * records the freeze when proven (driver).  NULL: no watch here. */
+	int (*freeze_start)(void *hook_ud, char *msg, size_t n);
+	const struct frz_watch *(*freeze_watch)(void *hook_ud, const char **error);
 	/* A word for the status line from a background module (a webhook that
 	 * failed), shown when gen changes and the text is not empty. */
 	const char *(*notice)(void *hook_ud, unsigned *gen);

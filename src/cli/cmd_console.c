@@ -26,6 +26,7 @@
 #include "pgcutover/loop.h"
 #include "pgcutover/rehearsal.h"
 #include "pgcutover/svc.h"
+#include "pgcutover/freeze.h"
 #include "pgcutover/ui.h"
 
 /* ---- the console's backend: services on its loop (svc.h) ---- */
@@ -34,8 +35,47 @@ typedef struct console_hooks {
 	svc_counts *counts;     /* NULL: no live counts here */
 	svc_parity *parity;     /* NULL: no parity check here */
 	svc_notify *notify;     /* NULL: no webhook, or a monitor */
+	frz_session *freeze;    /* W: the write-freeze watch, while one runs */
+	bool freeze_recorded;   /* this watch's proof is recorded */
+	const config *cfg;
+	state *st;              /* the driver's state: the proof is recorded; NULL a monitor */
 	loop *lp;
 } console_hooks;
+
+/* The watch's news: the driver records the freeze once proven. */
+static void hooks_freeze_sample(frz_session *fs, void *ud)
+{
+	console_hooks *h = ud;
+	const frz_watch *w = frz_session_watch(fs);
+	if (h->freeze_recorded || !h->st || w->verdict != FRZ_PROVEN)
+		return;
+	pgc_err e = {0};
+	h->freeze_recorded = true;
+	frz_record(h->st, w, "console", "proven", pgc_now(), NULL, &e);
+}
+
+static int hooks_freeze_start(void *ud, char *msg, size_t n)
+{
+	console_hooks *h = ud;
+	frz_session_free(h->freeze);
+	h->freeze_recorded = false;
+	h->freeze = frz_session_new(h->cfg, h->cfg->freeze_quiet_s, h->lp, hooks_freeze_sample, h);
+	pgc_err e = {0};
+	if (frz_session_start(h->freeze, &e) != 0) {
+		snprintf(msg, n, "freeze watch: %.200s", e.msg);
+		frz_session_free(h->freeze);
+		h->freeze = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static const frz_watch *hooks_freeze_watch(void *ud, const char **error)
+{
+	console_hooks *h = ud;
+	*error = h->freeze ? frz_session_error(h->freeze) : "";
+	return h->freeze ? frz_session_watch(h->freeze) : NULL;
+}
 
 static void hooks_on_loop(loop *lp, void *ud)
 {
@@ -51,6 +91,8 @@ static void hooks_on_loop_end(loop *lp, void *ud)
 	(void)lp;
 	console_hooks *h = ud;
 	svc_parity_stop(h->parity);   /* abandons a check in flight */
+	frz_session_free(h->freeze);
+	h->freeze = NULL;
 	svc_notify_finish(h->notify);
 	h->notify = NULL;
 	svc_counts_stop(h->counts);
@@ -238,6 +280,12 @@ static int console_open(const cli_args *a, cli_opts *o, ui_mode mode)
 	if (h.parity) {
 		s.parity_start = hooks_parity_start;
 		s.parity_result = hooks_parity_result;
+	}
+	if (counts_here && ctx.cfg && ctx.cfg->source.kind != CFG_EP_NONE) {
+		h.cfg = ctx.cfg;
+		h.st = mode == UI_MODE_DRIVER ? ctx.st : NULL;
+		s.freeze_start = hooks_freeze_start;
+		s.freeze_watch = hooks_freeze_watch;
 	}
 	pgc_err e = {0};
 	rc = ui_console_run(&s, &e);

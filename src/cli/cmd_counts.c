@@ -184,18 +184,6 @@ static void counts_on_signal(loop *lp, int signo, void *ud)
 	loop_stop(lp);
 }
 
-static int counts_parse_int(const char *opt, const char *v, int min, int max, int *out)
-{
-	char *end;
-	long n = v ? strtol(v, &end, 10) : 0;
-	if (!v || *v == '\0' || *end != '\0' || n < min || n > max) {
-		cli_usage_error("counts", "%s needs a number from %d to %d", opt, min, max);
-		return -1;
-	}
-	*out = (int)n;
-	return 0;
-}
-
 /* Opens the state to record snapshots in, only when it already exists:
  * counting must not create a state file for a runbook nobody started. */
 static state *counts_open_state(cli_ctx *ctx)
@@ -226,10 +214,10 @@ int cmd_counts(const cli_args *a, cli_opts *o)
 	r.exact = cli_flag(a, OPT_EXACT);
 	r.timing = cli_flag(a, OPT_TIMING);
 	if (cli_opt(a, OPT_WATCH) &&
-	    counts_parse_int("--watch", cli_opt(a, OPT_WATCH), 1, COUNTS_MAX_WATCH_S, &r.watch_s) < 0)
+	    cli_parse_int("counts", "--watch", cli_opt(a, OPT_WATCH), 1, COUNTS_MAX_WATCH_S, &r.watch_s) < 0)
 		return PGC_EXIT_USAGE;
 	if (cli_opt(a, OPT_TIMEOUT) &&
-	    counts_parse_int("--timeout", cli_opt(a, OPT_TIMEOUT), 1, COUNTS_MAX_TIMEOUT_MS, &timeout_ms) < 0)
+	    cli_parse_int("counts", "--timeout", cli_opt(a, OPT_TIMEOUT), 1, COUNTS_MAX_TIMEOUT_MS, &timeout_ms) < 0)
 		return PGC_EXIT_USAGE;
 	cli_ctx ctx = {0};
 	int rc = cli_load(&ctx, o, cli_need(a, false));

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli_action.h"
+#include "pgcutover/freeze.h"
+#include "pgcutover/schema.h"
 
 /* Asks what has to be asked; returns 0 to go on, or an exit status. */
 static int confirm(const act_rollback *rbk, const char *shown, bool yes, bool past_ok)
@@ -127,6 +129,16 @@ int cmd_rollback(const cli_args *a, cli_opts *o)
 		pgc_err fe = {0};
 		if (act_rollback_record_failed(ctx.st, rbk, failed_stage, &res, step_res, NULL, &fe) < 0)
 			fprintf(stderr, "pgcutover: the failed rollback was NOT recorded: %s\n", fe.msg);
+	}
+	if (!rc && rbk->release_freeze) {
+		/* The write freeze of freeze apply is undone with the phase. */
+		char **roles = frz_applied_roles(ctx.st);
+		pgc_err fe = {0};
+		if (roles && frz_release(ctx.cfg, ctx.st, roles, &fe) < 0)
+			fprintf(stderr, "pgcutover: the write freeze was NOT released: %s (pgcutover freeze release)\n", fe.msg);
+		else if (roles && !o->quiet && !o->json)
+			printf("write freeze released on the source\n");
+		sch_strv_free(roles);
 	}
 	int64_t id = 0;
 	if (!rc && act_rollback_record(ctx.st, rbk, step_res, &id, &e) < 0)

@@ -4,7 +4,9 @@
  * console's `x`.  Shows the exact command first; without --yes asks on the
  * terminal (items of the cutover phase and rollback steps need the item id
  * or "yes" typed) and refuses when there is none.  --dry-run shows what
- * would run and which flags would change, and changes nothing.  The exit
+ * would run and which flags would change, and changes nothing.  The switch
+ * item runs only when the go/no-go board lets it, or with --override (the
+ * decision recorded with the board's values, goboard.h).  The exit
  * status is the command's (124 timeout, 130 cancelled).
  */
 #include "config.h"
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli_action.h"
+#include "pgcutover/goboard.h"
 
 int cmd_run(const cli_args *a, cli_opts *o)
 {
@@ -34,6 +37,19 @@ int cmd_run(const cli_args *a, cli_opts *o)
 	if (act_plan_item(ctx.cfg, ctx.rb, item, &p, &e) < 0) {
 		cli_unload(&ctx);
 		return cli_report(&e);
+	}
+	if (!dry) {
+		/* The switch waits for the go/no-go board (goboard.h). */
+		char why[GO_VALUE_MAX * 2];
+		int g = go_decide_run(ctx.cfg, ctx.rb, ctx.st, p->item_id, cli_opt(a, OPT_OVERRIDE), why, sizeof why, &e);
+		if (g != 0) {
+			if (g > 0)
+				fprintf(stderr, "pgcutover run: %s is the switch, gated on the go/no-go board: %s; nothing run "
+				        "(give --override REASON to run it anyway)\n", p->item_id, why);
+			act_plan_free(p);
+			cli_unload(&ctx);
+			return g > 0 ? CLI_NEEDS_OVERRIDE_EXIT : cli_report(&e);
+		}
 	}
 	if (dry) {
 		if (o->json) {

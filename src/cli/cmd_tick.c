@@ -109,7 +109,7 @@ static int outcome_exit(const ops_outcome *oc)
 {
 	switch (oc->result) {
 	case OPS_DONE: case OPS_ALREADY_DONE: return PGC_EXIT_OK;
-	case OPS_NEEDS_ORDER_OVERRIDE: case OPS_BLOCKED_BY_GATE: case OPS_OPEN_CHILDREN:
+	case OPS_NEEDS_ORDER_OVERRIDE: case OPS_BLOCKED_BY_GATE: case OPS_OPEN_CHILDREN: case OPS_NEEDS_GO:
 		return CLI_NEEDS_OVERRIDE_EXIT;
 	case OPS_REFUSED: return PGC_EXIT_DATAERR;
 	case OPS_ERROR: return cli_report(&oc->err);
@@ -123,7 +123,7 @@ static int present(const cli_ctx *ctx, const char *what, const tick_target *t, c
 	if (oc->result == OPS_ERROR)
 		return outcome_exit(oc);
 	bool needs = oc->result == OPS_NEEDS_ORDER_OVERRIDE || oc->result == OPS_BLOCKED_BY_GATE ||
-	             oc->result == OPS_OPEN_CHILDREN;
+	             oc->result == OPS_OPEN_CHILDREN || oc->result == OPS_NEEDS_GO;
 	if (needs || oc->result == OPS_REFUSED) {
 		char *safe = pgc_sanitize(oc->message);
 		fprintf(stderr, "pgcutover %s: %s%s\n", what, safe,

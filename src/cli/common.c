@@ -240,3 +240,15 @@ void cli_unload(cli_ctx *ctx)
 	ctx->opts = o;
 	ctx->notify_after = -1;
 }
+
+int cli_parse_int(const char *cmd, const char *opt, const char *v, int min, int max, int *out)
+{
+	char *end;
+	long n = v ? strtol(v, &end, 10) : 0;
+	if (!v || *v == '\0' || *end != '\0' || n < min || n > max) {
+		cli_usage_error(cmd, "%s needs a number from %d to %d", opt, min, max);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}

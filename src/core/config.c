@@ -13,6 +13,7 @@
  * config_check_runbook() cross-checks ids and flags against the runbook.
  */
 #include "config.h"
+#include <limits.h>
 #include <errno.h>
 #include <math.h>
 #include <pwd.h>
@@ -699,6 +700,17 @@ static int want_health(cfg_walk *w, const cJSON *v, config *c)
 /* A chat webhook URL is itself a secret (Slack's carry the token in the
  * path), so it may come from the environment instead. */
 enum { NT_WEBHOOK, NT_WEBHOOK_ENV };
+enum { SQ_OFFSET, SQ_FLOOR };
+static const char *const sequences_keys[] = {"offset", "headroom_floor", NULL};
+
+static int sequences_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
+{
+	config *c = ctx;
+	if (which == SQ_OFFSET)
+		return want_int(w, v, 0, INT_MAX, &c->seq_offset);
+	return want_int(w, v, 0, INT_MAX, &c->seq_headroom_floor);
+}
+
 static const char *const notify_keys[] = {"webhook", "webhook_env", NULL};
 
 static int notify_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
@@ -743,18 +755,44 @@ static int want_names(cfg_walk *w, const cJSON *v, char ***out, size_t *n, bool 
 	return 0;
 }
 
+/* ---- freeze, go ---- */
+
+enum { FZ_QUIET, FZ_IGNORE };
+static const char *const freeze_keys[] = {"quiet_s", "ignore", NULL};
+
+static int freeze_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
+{
+	config *c = ctx;
+	if (which == FZ_QUIET)
+		return want_int(w, v, 1, CFG_MAX_FREEZE_QUIET_S, &c->freeze_quiet_s);
+	c->freeze_ignore_set = true;
+	return want_names(w, v, &c->freeze_ignore, &c->n_freeze_ignore, false);
+}
+
+enum { SW_ITEM, SW_POSTPONE };
+static const char *const switch_keys[] = {"item", "postpone_file", NULL};
+
+static int switch_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
+{
+	config *c = ctx;
+	if (which == SW_ITEM)
+		return want_string(w, v, &c->switch_item);
+	return want_path(w, v, &c->switch_postpone_file);
+}
+
 /* ---- the top level ---- */
 
 enum {
 	K_RUNBOOK, K_STATE, K_SOURCE, K_TARGET, K_TABLES, K_ENV_FILE, K_FLAGS, K_HEALTH,
 	K_NOTIFY, K_OPERATOR, K_WORKDIR, K_COMMAND_TIMEOUT, K_POOL_SIZE,
 	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP, K_ENV_BACKUPS,
+	K_SEQUENCES, K_FREEZE, K_SWITCH,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
 	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick",
-	"state_group_readable", "env_backups", NULL,
+	"state_group_readable", "env_backups", "sequences", "freeze", "switch", NULL,
 };
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
@@ -782,6 +820,21 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 		if (c->notify_url && c->notify_url_env)
 			return cfg_fail(w, false, "give \"webhook\" or \"webhook_env\", not both");
 		return 0;
+	case K_SEQUENCES:
+		if (!cJSON_IsObject(v))
+			return cfg_fail(w, false, "must be {\"offset\": N, \"headroom_floor\": N}, not %s",
+			                type_name(v));
+		return walk_members(w, v, sequences_keys, sequences_member, c);
+	case K_FREEZE:
+		if (!cJSON_IsObject(v))
+			return cfg_fail(w, false, "must be {\"quiet_s\": N, \"ignore\": [...]}, not %s", type_name(v));
+		return walk_members(w, v, freeze_keys, freeze_member, c);
+	case K_SWITCH:
+		if (!cJSON_IsObject(v))
+			return cfg_fail(w, false, "must be {\"item\": ID, \"postpone_file\": PATH}, not %s",
+			                type_name(v));
+		c->switch_gated = true;
+		return walk_members(w, v, switch_keys, switch_member, c);
 	case K_OPERATOR: return want_string(w, v, &c->operator_name);
 	case K_WORKDIR:  return want_path(w, v, &c->workdir);
 	case K_COMMAND_TIMEOUT:
@@ -839,6 +892,8 @@ int config_parse(const char *text, size_t len, const char *path, config **out, p
 	c->statement_timeout_ms = CFG_DEFAULT_STATEMENT_TIMEOUT_MS;
 	c->command_timeout_s = CFG_DEFAULT_COMMAND_TIMEOUT_S;
 	c->env_backups = ENVFILE_DEFAULT_KEEP_BACKUPS;
+	c->seq_headroom_floor = CFG_DEFAULT_SEQ_HEADROOM_FLOOR;
+	c->freeze_quiet_s = CFG_DEFAULT_FREEZE_QUIET_S;
 
 	cfg_walk w = {.text = copy, .len = len, .file = file, .dir = c->dir, .e = e};
 	int rc;
@@ -908,6 +963,9 @@ void config_free(config *c)
 	free(c->tables);
 	free(c->env_file);
 	strv_free(c->flags, c->n_flags);
+	strv_free(c->freeze_ignore, c->n_freeze_ignore);
+	free(c->switch_item);
+	free(c->switch_postpone_file);
 	for (size_t i = 0; i < c->n_health; i++) {
 		free(c->health[i].name);
 		free(c->health[i].url);

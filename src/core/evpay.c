@@ -936,6 +936,384 @@ static void command_end_brief(strbuf *sb, const char *payload)
 	evr_command_end_free(&ce);
 }
 
+/* ---- sequences_synced ---- */
+
+static void seq_add_int(cJSON *o, const char *key, int64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%lld", (long long)v);
+	cJSON_AddRawToObject(o, key, buf);
+}
+
+static void seq_add_side(cJSON *o, const char *key, const seq_side *s, bool owned)
+{
+	if (!s->present) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	cJSON *so = cJSON_AddObjectToObject(o, key);
+	if (s->called)
+		seq_add_int(so, "last_value", s->last_value);
+	else
+		cJSON_AddNullToObject(so, "last_value");
+	seq_add_int(so, "max_value", s->max_value);
+	if (owned && s->has_col_max)
+		seq_add_int(so, "col_max", s->col_max);
+	else
+		cJSON_AddNullToObject(so, "col_max");
+	seq_add_int(so, "headroom", s->headroom);
+	cJSON_AddBoolToObject(so, "low", s->low);
+	if (s->error)
+		cJSON_AddStringToObject(so, "error", s->error);
+	else
+		cJSON_AddNullToObject(so, "error");
+}
+
+cJSON *evp_sequences_json(const seq_report *r)
+{
+	cJSON *root = cJSON_CreateObject();
+	seq_add_int(root, "offset", r->offset);
+	seq_add_int(root, "floor", r->floor);
+	cJSON_AddNumberToObject(root, "behind", (double)r->n_behind);
+	cJSON_AddNumberToObject(root, "low", (double)r->n_low);
+	cJSON_AddNumberToObject(root, "unowned", (double)r->n_unowned);
+	cJSON *a = cJSON_AddArrayToObject(root, "sequences");
+	for (size_t i = 0; i < r->n; i++) {
+		const seq_entry *s = &r->v[i];
+		bool owned = s->kind != SEQ_UNOWNED;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "sequence", s->sequence);
+		cJSON_AddStringToObject(o, "type", s->data_type);
+		cJSON_AddStringToObject(o, "kind", seq_kind_name(s->kind));
+		evp_json_add_clean(o, "table", NULL, s->table);
+		evp_json_add_clean(o, "column", NULL, s->column);
+		if (r->have_source)
+			seq_add_side(o, "source", &s->src, owned);
+		else
+			cJSON_AddNullToObject(o, "source");
+		seq_add_side(o, "target", &s->dst, owned);
+		if (s->has_want)
+			seq_add_int(o, "want", s->want);
+		else
+			cJSON_AddNullToObject(o, "want");
+		cJSON_AddBoolToObject(o, "behind", s->behind);
+		evp_json_add_clean(o, "statement", NULL, s->statement);
+		evp_json_add_clean(o, "problem", NULL, s->problem);
+		cJSON_AddItemToArray(a, o);
+	}
+	return root;
+}
+
+char *evp_sequences_write(const seq_report *r, size_t applied, const char *error)
+{
+	cJSON *o = evp_sequences_json(r);
+	cJSON_AddNumberToObject(o, "applied", (double)applied);
+	evp_json_add_clean(o, "error", NULL, error);
+	return evp_json_text(o);
+}
+
+/* "3 set, offset 1000" or "FAILED after 1 of 3". */
+static void sequences_brief(strbuf *sb, const char *payload)
+{
+	cJSON *o = parse(payload);
+	const cJSON *ap = cJSON_GetObjectItemCaseSensitive(o, "applied");
+	const cJSON *er = cJSON_GetObjectItemCaseSensitive(o, "error");
+	const cJSON *sq = cJSON_GetObjectItemCaseSensitive(o, "sequences");
+	int planned = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, sq)
+		planned += cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "statement"));
+	int applied = cJSON_IsNumber(ap) ? ap->valueint : 0;
+	if (cJSON_IsString(er))
+		sb_printf(sb, " FAILED after %d of %d set", applied, planned);
+	else
+		sb_printf(sb, " %d set", applied);
+	cJSON_Delete(o);
+}
+
+/* ---- freeze ---- */
+
+static void add_strv(cJSON *o, const char *key, char *const *v)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+	for (size_t i = 0; v && v[i]; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+}
+
+char *evp_freeze_write(const frz_watch *w, const char *mode, const char *verdict, double now,
+                       const char *error)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", mode);
+	cJSON_AddStringToObject(o, "verdict", verdict);
+	cJSON_AddStringToObject(o, "evidence", w->counts_only ? "counts" : "stats");
+	cJSON_AddNumberToObject(o, "quiet_s", w->quiet_s);
+	cJSON_AddNumberToObject(o, "watched_s", now - w->started);
+	cJSON_AddNumberToObject(o, "quiet_for_s", frz_watch_quiet_for(w, now));
+	cJSON_AddNumberToObject(o, "samples", (double)w->samples);
+	cJSON_AddNumberToObject(o, "writes_seen", (double)w->writes_seen);
+	evp_json_add_clean(o, "last_write", NULL, w->last_write_what[0] ? w->last_write_what : NULL);
+	char *who = frz_watch_who(w, now);
+	evp_json_add_clean(o, "who", NULL, who);
+	free(who);
+	cJSON_AddNumberToObject(o, "commits", (double)w->commits);
+	cJSON *a = cJSON_AddArrayToObject(o, "written");
+	for (size_t i = 0; i < w->n_written; i++) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "table", w->written[i].table);
+		cJSON_AddNumberToObject(t, "rows", (double)w->written[i].rows);
+		cJSON_AddItemToArray(a, t);
+	}
+	a = cJSON_AddArrayToObject(o, "sessions");
+	for (size_t i = 0; i < w->n_sessions; i++) {
+		const frz_sessions *x = &w->sessions[i];
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "role", x->role);
+		cJSON_AddStringToObject(t, "application_name", x->app);
+		cJSON_AddStringToObject(t, "client", x->client);
+		cJSON_AddNumberToObject(t, "count", x->count);
+		cJSON_AddNumberToObject(t, "writing", x->writing);
+		cJSON_AddBoolToObject(t, "ignored", x->ignored);
+		cJSON_AddItemToArray(a, t);
+	}
+	add_strv(o, "ignore", w->ignore);
+	cJSON_AddNumberToObject(o, "queries", (double)w->queries);
+	cJSON_AddNumberToObject(o, "query_ms_mean", w->queries ? w->query_ms / (double)w->queries : 0);
+	evp_json_add_clean(o, "error", NULL, error);
+	return evp_json_text(o);
+}
+
+void evr_freeze_read(const char *payload, evr_freeze *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->verdict = str_field(o, "verdict");
+	out->evidence = str_field(o, "evidence");
+	out->who = str_field(o, "who");
+	out->quiet_s = num_field(o, "quiet_s", 0);
+	out->quiet_for_s = num_field(o, "quiet_for_s", 0);
+	cJSON_Delete(o);
+}
+
+void evr_freeze_free(evr_freeze *f)
+{
+	free(f->verdict);
+	free(f->evidence);
+	free(f->who);
+	memset(f, 0, sizeof *f);
+}
+
+char *evp_freeze_apply_write(char *const *roles, char *const *sql, size_t ran, const char *error)
+{
+	cJSON *o = cJSON_CreateObject();
+	add_strv(o, "roles", roles);
+	add_strv(o, "statements", sql);
+	cJSON_AddNumberToObject(o, "ran", (double)ran);
+	evp_json_add_clean(o, "error", NULL, error);
+	return evp_json_text(o);
+}
+
+char **evr_freeze_roles(const char *payload)
+{
+	cJSON *o = parse(payload);
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "roles");
+	int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : 0;
+	char **v = NULL;
+	if (n > 0) {
+		v = xcalloc((size_t)n + 1, sizeof *v);
+		size_t k = 0;
+		const cJSON *it;
+		cJSON_ArrayForEach(it, a)
+			if (cJSON_IsString(it))
+				v[k++] = xstrdup(it->valuestring);
+	}
+	cJSON_Delete(o);
+	return v;
+}
+
+/* "proven: quiet 30 s" or "write_seen: public.clients +3" */
+static void freeze_brief(strbuf *sb, const char *payload)
+{
+	cJSON *o = parse(payload);
+	char *v = str_field(o, "verdict"), *ev = str_field(o, "evidence"), *lw = str_field(o, "last_write");
+	if (v && strcmp(v, "proven") == 0)
+		sb_printf(sb, " proven: quiet %.0f s%s", num_field(o, "quiet_for_s", 0),
+		          ev && strcmp(ev, "counts") == 0 ? " (counts only, weaker)" : "");
+	else if (v)
+		sb_printf(sb, " %s%s%s", v, lw ? ": " : "", lw ? lw : "");
+	free(v);
+	free(ev);
+	free(lw);
+	cJSON_Delete(o);
+}
+
+/* ---- go_board, go_decision ---- */
+
+static void add_time(cJSON *o, const char *key, double ts)
+{
+	if (ts > 0)
+		cJSON_AddNumberToObject(o, key, ts);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+char *evp_go_board_write(const go_board *b)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "go", b->go);
+	add_time(o, "at", b->at);
+	add_time(o, "freeze_at", b->freeze_at);
+	evp_json_add_clean(o, "switch_item", NULL, b->switch_item[0] ? b->switch_item : NULL);
+	char *red = go_board_red_words(b);
+	evp_json_add_clean(o, "red", NULL, red);
+	free(red);
+	cJSON *in = cJSON_AddObjectToObject(o, "inputs");
+	for (int i = 0; i < GO_N_INPUTS; i++) {
+		cJSON *x = cJSON_AddObjectToObject(in, go_input_key((go_input_id)i));
+		cJSON_AddStringToObject(x, "status", go_status_name(b->in[i].status));
+		evp_json_add_clean(x, "value", NULL, b->in[i].value);
+		add_time(x, "measured_at", b->in[i].measured_at);
+		cJSON_AddBoolToObject(x, "stale", b->in[i].stale);
+	}
+	return evp_json_text(o);
+}
+
+void evr_verdict_read(const char *payload, const char *ok_key, const char *words_key, evr_verdict *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, ok_key));
+	out->words = str_field(o, words_key);
+	cJSON_Delete(o);
+}
+
+void evr_verdict_free(evr_verdict *v)
+{
+	free(v->words);
+	memset(v, 0, sizeof *v);
+}
+
+char *evp_go_decision_write(const char *reason, const char *why, int64_t board_event, const char *board_payload)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "decision", reason ? "override" : "go");
+	evp_json_add_clean(o, "reason", NULL, reason);
+	evp_json_add_clean(o, "why", NULL, why && why[0] ? why : NULL);
+	if (board_event > 0)
+		cJSON_AddNumberToObject(o, "board_event", (double)board_event);
+	else
+		cJSON_AddNullToObject(o, "board_event");
+	cJSON *b = board_payload ? cJSON_Parse(board_payload) : NULL;
+	if (b)
+		cJSON_AddItemToObject(o, "board", b);
+	else
+		cJSON_AddNullToObject(o, "board");
+	return evp_json_text(o);
+}
+
+char *evp_go_decision_md(const char *payload)
+{
+	cJSON *o = parse(payload);
+	strbuf sb;
+	sb_init(&sb);
+	char *reason = str_field(o, "reason"), *why = str_field(o, "why");
+	if (reason)
+		sb_printf(&sb, "  - reason: %s\n", reason);
+	if (why)
+		sb_printf(&sb, "  - past: %s\n", why);
+	const cJSON *in = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "board"), "inputs");
+	const cJSON *x;
+	cJSON_ArrayForEach(x, in) {
+		char *st = str_field(x, "status"), *v = str_field(x, "value");
+		sb_printf(&sb, "  - %s: %s%s, %s\n", x->string ? x->string : "?", st ? st : "?",
+		          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "stale")) ? " (stale)" : "", v ? v : "");
+		free(st);
+		free(v);
+	}
+	if (!in)
+		sb_puts(&sb, "  - no board recorded\n");
+	free(reason);
+	free(why);
+	cJSON_Delete(o);
+	char *raw = sb_steal(&sb);
+	char *clean = pgc_sanitize_n(raw, strlen(raw), PGC_SANITIZE_LINES);
+	free(raw);
+	return clean;
+}
+
+
+char *evp_sync_write(const sync_report *r, bool stalled)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", r->logical ? "logical" : "script");
+	cJSON_AddBoolToObject(o, "caught_up", r->caught_up);
+	evp_json_add_clean(o, "words", NULL, r->words);
+	cJSON_AddBoolToObject(o, "stalled", stalled);
+	evp_json_add_clean(o, "source_lsn", NULL, r->source_lsn);
+	evp_json_add_clean(o, "post_freeze_lsn", NULL, r->post_freeze_lsn);
+	cJSON *a = cJSON_AddArrayToObject(o, "subscriptions");
+	for (size_t i = 0; i < r->n_subs; i++) {
+		const sync_sub *s = &r->subs[i];
+		cJSON *x = cJSON_CreateObject();
+		evp_json_add_clean(x, "name", NULL, s->name);
+		cJSON_AddBoolToObject(x, "enabled", s->enabled);
+		evp_json_add_clean(x, "slot", NULL, s->slot);
+		cJSON_AddBoolToObject(x, "slot_active", s->slot_active);
+		evp_json_add_clean(x, "wal_status", NULL, s->wal_status);
+		cJSON_AddNumberToObject(x, "retained_bytes", (double)s->retained_bytes);
+		evp_json_add_clean(x, "confirmed_lsn", NULL, s->confirmed_lsn);
+		cJSON_AddNumberToObject(x, "lag_bytes", (double)s->lag_bytes);
+		cJSON_AddNumberToObject(x, "lag_s", s->lag_s);
+		cJSON *t = cJSON_AddObjectToObject(x, "tables");
+		cJSON_AddNumberToObject(t, "copying", s->n_copying);
+		cJSON_AddNumberToObject(t, "synced", s->n_synced);
+		cJSON_AddNumberToObject(t, "ready", s->n_ready);
+		cJSON_AddNumberToObject(t, "other", s->n_other);
+		cJSON_AddBoolToObject(x, "past_freeze", s->past_freeze);
+		cJSON_AddItemToArray(a, x);
+	}
+	return evp_json_text(o);
+}
+
+char *evr_sync_post_lsn(const char *payload)
+{
+	cJSON *o = parse(payload);
+	char *v = str_field(o, "post_freeze_lsn");
+	cJSON_Delete(o);
+	return v;
+}
+
+/* "GO" or "NO-GO: counts: ..." */
+static void go_board_brief(strbuf *sb, const char *payload)
+{
+	evr_verdict g;
+	evr_verdict_read(payload, "go", "red", &g);
+	sb_printf(sb, g.ok ? " GO" : " NO-GO: %s", g.words ? g.words : "");
+	evr_verdict_free(&g);
+}
+
+/* The sync's words: "caught up: ..." */
+static void sync_brief(strbuf *sb, const char *payload)
+{
+	evr_verdict v;
+	evr_verdict_read(payload, "caught_up", "words", &v);
+	if (v.words)
+		sb_printf(sb, " %s", v.words);
+	evr_verdict_free(&v);
+}
+
+/* "go" or "override: <why>" */
+static void go_decision_brief(strbuf *sb, const char *payload)
+{
+	cJSON *o = parse(payload);
+	char *d = str_field(o, "decision"), *why = str_field(o, "why");
+	if (d)
+		sb_printf(sb, " %s%s%s", d, why ? " past: " : "", why ? why : "");
+	free(d);
+	free(why);
+	cJSON_Delete(o);
+}
+
 /* A counts snapshot's verdict: "3 differ, 297 equal, 2 unknown" (in the
  * core's words, cmp_tally_words), "(estimates)" when not all exact. */
 static void counts_brief(strbuf *sb, const char *payload)
@@ -968,6 +1346,16 @@ char *evp_event_brief(const st_event *ev)
 		command_end_brief(&sb, ev->payload);
 	else if (ev->kind && strcmp(ev->kind, EV_COUNTS) == 0 && ev->payload)
 		counts_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_SEQUENCES_SYNCED) == 0 && ev->payload)
+		sequences_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_FREEZE) == 0 && ev->payload)
+		freeze_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_SYNC) == 0 && ev->payload)
+		sync_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_GO_BOARD) == 0 && ev->payload)
+		go_board_brief(&sb, ev->payload);
+	else if (ev->kind && strcmp(ev->kind, EV_GO_DECISION) == 0 && ev->payload)
+		go_decision_brief(&sb, ev->payload);
 	char *raw = sb_steal(&sb);
 	char *clean = pgc_sanitize(raw[0] == ' ' ? raw + 1 : raw);
 	free(raw);

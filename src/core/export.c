@@ -484,7 +484,7 @@ struct export_md {
 	double first_ts, last_ts;
 	md_row *rows; size_t n_rows, cap_rows;
 	md_op *ops; size_t n_ops;
-	strbuf rollbacks, failures, takeovers, drifts;
+	strbuf rollbacks, failures, takeovers, drifts, decisions;
 	int n_counts, n_health;
 	char *last_counts; double last_counts_ts;
 };
@@ -499,6 +499,7 @@ export_md *export_md_new(const runbook *rb, const char *source_name)
 	sb_init(&md->failures);
 	sb_init(&md->takeovers);
 	sb_init(&md->drifts);
+	sb_init(&md->decisions);
 	return md;
 }
 
@@ -725,6 +726,15 @@ void export_md_add(export_md *md, const st_event *ev)
 		free(c);
 		free(w);
 		evr_flag_drift_free(&fd);
+	} else if (strcmp(k, EV_GO_DECISION) == 0) {
+		op->other++;
+		detail = evp_event_brief(ev);
+		char *c = cell(ev->item ? ev->item : "-"), *w = cell(ev->operator_name);
+		char *lines = evp_go_decision_md(ev->payload);
+		sb_printf(&md->decisions, "- %s switch %s by %s: %s\n%s", when, c, w, detail, lines);
+		free(lines);
+		free(c);
+		free(w);
 	} else if (strcmp(k, "phase_override") == 0 || strcmp(k, EV_PHASE_COMPLETE) == 0) {
 		op->other++;
 		detail = xstrdup(pl.reason ? pl.reason : "");
@@ -735,6 +745,7 @@ void export_md_add(export_md *md, const st_event *ev)
 		op->other++;
 	} else {
 		op->other++;
+		detail = evp_event_brief(ev);   /* freeze, sequences, go_board: their verdict */
 	}
 	if (strcmp(k, EV_UNTICK) == 0) {
 		char *c = cell(ev->item ? ev->item : "-"), *w = cell(ev->operator_name),
@@ -958,6 +969,8 @@ char *export_md_finish(export_md *md)
 		sb_printf(&sb, "\n## Lease takeovers\n\n%s", md->takeovers.buf);
 	if (md->drifts.len)
 		sb_printf(&sb, "\n## .env changed behind pgcutover's back\n\n%s", md->drifts.buf);
+	if (md->decisions.len)
+		sb_printf(&sb, "\n## The switch: go/no-go decisions\n\n%s", md->decisions.buf);
 
 	sb_printf(&sb, "\n## Timeline\n\n%d counts and %d health snapshots are left out; "
 	          "`pgcutover export --format jsonl` has every event.\n\n"
@@ -984,6 +997,7 @@ char *export_md_finish(export_md *md)
 	sb_free(&md->failures);
 	sb_free(&md->takeovers);
 	sb_free(&md->drifts);
+	sb_free(&md->decisions);
 	free(md->last_counts);
 	free(md->source);
 	ledger_free(md->lg);

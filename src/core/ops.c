@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pgcutover/ops.h"
+#include "pgcutover/goboard.h"
 #include "pgcutover/action.h"
 #include "pgcutover/compare.h"
 #include "pgcutover/schedule.h"
@@ -33,6 +34,7 @@ const char *ops_result_name(ops_result r)
 	case OPS_ALREADY_DONE: return "already_done";
 	case OPS_NEEDS_ORDER_OVERRIDE: return "needs_order_override";
 	case OPS_BLOCKED_BY_GATE: return "blocked_by_gate";
+	case OPS_NEEDS_GO: return "needs_go";
 	case OPS_OPEN_CHILDREN: return "open_children";
 	case OPS_REFUSED: return "refused";
 	case OPS_ERROR: return "error";
@@ -385,6 +387,28 @@ int ops_tick(const ops_ctx *c, size_t p, size_t i, const char *note, const ops_o
 		note = why.buf;
 	}
 	sb_free(&kids);
+	/* The switch: the go/no-go board decides, or the operator's reason. */
+	int64_t board_ev = 0;
+	char *board_pl = NULL, go_why[OPS_GATE_MAX];
+	int go = go_gate(c->cfg, c->lg->rb, c->st, it->id, pgc_now(), &board_ev, &board_pl, go_why, sizeof go_why);
+	if (go == 1 && !given(ov ? ov->gate_reason : NULL)) {
+		snprintf(out->gate, sizeof out->gate, "%s", go_why);
+		say(out, OPS_NEEDS_GO, "%s is the switch, gated on the go/no-go board: %s", it->id, go_why);
+		free(board_pl);
+		sb_free(&why);
+		return nothing(c);
+	}
+	if (go >= 0) {
+		char *pl = evp_go_decision_write(go == 1 ? ov->gate_reason : NULL, go == 1 ? go_why : NULL, board_ev,
+		                                 board_pl);
+		free(board_pl);
+		int rc = append(c, EV_GO_DECISION, ph->id, it->id, pl, NULL, &e);
+		free(pl);
+		if (rc < 0) {
+			sb_free(&why);
+			return abort_with(c, out, &e);
+		}
+	}
 	const lg_phase *lp = &c->lg->phases[p];
 	int done_after = lp->done + (ledger_item_counts(it) ? 1 : 0);
 	bool last = lp->total > 0 && done_after == lp->total && lp->completed_at == 0;

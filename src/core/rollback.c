@@ -16,6 +16,8 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/action.h"
 #include "pgcutover/evpay.h"
+#include "pgcutover/freeze.h"
+#include "pgcutover/schema.h"
 
 /* Characters of an item's text quoted in the point-of-no-return line. */
 #define RBK_ITEM_TEXT_MAX 80
@@ -316,7 +318,13 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 	}
 	free(scan.v);
 
-	if (rc == 0 && !r->restore && r->n_steps == 0) {
+	char **frozen = rc == 0 ? frz_applied_roles(st) : NULL;
+	for (size_t i = 0; frozen && frozen[i]; i++)
+		add_note(r, "role %s is read-only on the source (freeze apply): `pgcutover rollback` releases it "
+		         "(from the console: pgcutover freeze release)", frozen[i]);
+	r->release_freeze = frozen != NULL;
+	sch_strv_free(frozen);
+	if (rc == 0 && !r->restore && r->n_steps == 0 && !r->release_freeze) {
 		pgc_fail(e, PGC_EXIT_DATAERR, "phase %s has no rollback step with a command and pgcutover "
 		         "changed no flag in it: nothing to roll back", ph->id);
 		rc = -1;

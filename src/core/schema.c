@@ -79,7 +79,7 @@ char **sch_schemas_of(const config *cfg)
 }
 
 /* WHERE fragment restricting namespace alias `n`. */
-static char *sch_filter(PGconn *c, char *const *schemas)
+char *sch_schema_filter(PGconn *c, char *const *schemas)
 {
 	strbuf sb;
 	sb_init(&sb);
@@ -109,7 +109,7 @@ static char *sch_filter(PGconn *c, char *const *schemas)
 
 char *sch_query(PGconn *c, sch_kind kind, char *const *schemas)
 {
-	char *f = sch_filter(c, schemas);
+	char *f = sch_schema_filter(c, schemas);
 	if (!f)
 		return NULL;
 	char *q = NULL;
@@ -317,7 +317,7 @@ int sch_query_exit_code(PGconn *c, const PGresult *res)
 
 char *sch_seq_list_query(PGconn *c, char *const *schemas)
 {
-	char *f = sch_filter(c, schemas);
+	char *f = sch_schema_filter(c, schemas);
 	if (!f)
 		return NULL;
 	/* deptype 'a': a serial's OWNED BY; 'i': an identity column. */

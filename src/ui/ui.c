@@ -521,6 +521,10 @@ static void on_timer(loop *lp, void *ud)
 		ui_mark(u, UI_DIRTY_HEADER);
 	}
 	ui_parity_poll(u);
+	if (new_second) {
+		ui_go_poll(u);
+		ui_freeze_poll(u);
+	}
 	ui_panels_poll(u);
 	if (u->s.notice) {
 		unsigned gen = u->notice_gen;

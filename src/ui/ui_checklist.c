@@ -699,6 +699,15 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 		                                    .ctx = t, .own_ctx = true});
 		return;
 	}
+	case OPS_NEEDS_GO: {
+		char title[sizeof u->prompt.title];
+		snprintf(title, sizeof title, "%.200s. Go anyway? Reason:", oc->message);
+		ui_prompt_open(u, &(ui_prompt_spec){.title = title,
+		                                    .hint = "recorded with the board's values; Esc: nothing is recorded (B: the board)",
+		                                    .required = true, .reason = true, .done = gate_answer,
+		                                    .ctx = target_with(p, i, ov), .own_ctx = true});
+		return;
+	}
 	case OPS_DONE:
 		if (i != SIZE_MAX)
 			ui_status(u, "ticked %s%s%s", ph->items[i].id, oc->phase_completed ? "; phase complete: " : "",

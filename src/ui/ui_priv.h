@@ -11,6 +11,8 @@
  *   ui_checklist.c the selected phase as a foldable tree
  *   ui_side.c     row counts
  *   ui_parity.c   schema and sequence parity overlay
+ *   ui_goboard.c  the go/no-go board for the switch (B)
+ *   ui_freeze.c   who still writes to the source; the freeze proof (W)
  *   ui_run.c      running an item's command, rollback, the output pane
  *   ui_panels.c   the .env flags panel and the health panel
  *   ui_events.c   event strip and the full log overlay
@@ -96,6 +98,8 @@ enum {
 	UI_KC_FLAGS   = UI_KC_SCREEN0 << 5,   /* the .env flags panel */
 	UI_KC_HEALTH  = UI_KC_SCREEN0 << 6,   /* the health panel */
 	UI_KC_COUNTS  = UI_KC_SCREEN0 << 7,   /* every table's counts, full screen */
+	UI_KC_GO      = UI_KC_SCREEN0 << 8,   /* the go/no-go board */
+	UI_KC_FREEZE  = UI_KC_SCREEN0 << 9,   /* the write-freeze watch */
 	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS | UI_KC_SIDE,
 };
 #define UI_KC_OVERLAY 0xffff0000u
@@ -113,7 +117,7 @@ typedef enum ui_action {
 	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
 	UI_ACT_RP_PHASE_PREV, UI_ACT_RP_PHASE_NEXT, UI_ACT_RP_SEEK,
 	UI_ACT_DOWNTIME, UI_ACT_DUTY, UI_ACT_FLAGS, UI_ACT_HEALTH, UI_ACT_COUNTS_FULL,
-	UI_ACT_NEXT_OPEN, UI_ACT_FILTER, UI_ACT_UNDO_TICK, UI_ACT_FOLLOW,
+	UI_ACT_NEXT_OPEN, UI_ACT_FILTER, UI_ACT_UNDO_TICK, UI_ACT_FOLLOW, UI_ACT_GO, UI_ACT_FREEZE,
 } ui_action;
 
 /* The checklist's filter (v cycles it): every row, open items only, items
@@ -163,7 +167,7 @@ typedef struct ui_screen {
 	int (*key)(struct ui_ctx *u, ui_action a);   /* 0: key not used */
 } ui_screen;
 extern const ui_screen ui_scr_help, ui_scr_log, ui_scr_detail, ui_scr_parity, ui_scr_output,
-                       ui_scr_flags, ui_scr_health, ui_scr_counts;
+                       ui_scr_flags, ui_scr_health, ui_scr_counts, ui_scr_go, ui_scr_freeze;
 
 extern const ui_key ui_keys[];
 extern const size_t ui_n_keys;
@@ -388,6 +392,8 @@ typedef struct ui_ctx {
 	size_t detail_item;
 	ui_list detail_list;              /* wrapped lines of the item's details */
 	ui_list help_list;
+	double go_parity_at;              /* go board: when its parity check was seen done */
+	bool go_recorded;                 /* go board: recorded since opened */
 	size_t parity_top;                /* parity overlay scroll */
 	int parity_lines;
 	unsigned parity_gen;              /* text generation drawn */
@@ -520,6 +526,12 @@ int ui_help_key(ui_ctx *u, ui_action a);
 /* ui_parity.c */
 void ui_parity_open(ui_ctx *u);
 void ui_parity_poll(ui_ctx *u);
+/* ui_goboard.c */
+void ui_go_open(ui_ctx *u);
+void ui_go_poll(ui_ctx *u);
+/* ui_freeze.c */
+void ui_freeze_open(ui_ctx *u);
+void ui_freeze_poll(ui_ctx *u);
 
 /* ui_run.c */
 void ui_run_item(ui_ctx *u, bool dry);

@@ -15,7 +15,10 @@
  * the grace period).
  * Everything is audited by the action module itself (command_start,
  * flag_set, command_end, phase_rolled_back or phase_rollback_failed), as
- * `pgcutover run` and `pgcutover rollback` do.
+ * `pgcutover run` and `pgcutover rollback` do.  The switch item (goboard.h)
+ * is refused while the last go/no-go board is not go (Space ticks it with a
+ * reason; `pgcutover run --override` runs it), and its go_decision is
+ * recorded as the run starts.
  */
 #include "config.h"
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include <string.h>
 #include "pgcutover/action.h"
 #include "pgcutover/envfile.h"
+#include "pgcutover/goboard.h"
 #include "ui_priv.h"
 
 #define RUN_TYPED_WORD "rollback"    /* second confirmation past the point of no return */
@@ -287,9 +291,36 @@ static void ask_next(ui_ctx *u)
 	                                    .done = typed_answer, .cancel = run_declined});
 }
 
+/* The switch item runs only on a go board (goboard.h); the decision is
+ * recorded as the run starts.  False (said on the status line) when not. */
+static bool switch_may_run(ui_ctx *u, const char *item_id, bool record)
+{
+	if (!u->s.st)
+		return true;
+	char why[2 * GO_VALUE_MAX];
+	pgc_err e = {0};
+	int64_t bev = 0;
+	char *bpl = NULL;
+	int g = record ? go_decide_run(u->s.cfg, u->rb, u->s.st, item_id, NULL, why, sizeof why, &e)
+	               : go_gate(u->s.cfg, u->rb, u->s.st, item_id, pgc_now(), &bev, &bpl, why, sizeof why);
+	free(bpl);
+	if (g == 1) {
+		ui_status(u, "%s is the switch, gated on the go/no-go board: %.200s (B shows it; Space ticks it with a "
+		          "reason; `pgcutover run --override` runs it)", item_id, why);
+		return false;
+	}
+	if (g < 0 && record)
+		ui_status(u, "the go decision was not recorded: %.200s", e.msg);
+	if (record && g == 0)
+		ui_after_write(u);
+	return !(g < 0 && record);
+}
+
 static void go(ui_ctx *u)
 {
 	ui_runner *r = &u->runner;
+	if (!r->rbk && !switch_may_run(u, r->plan->item_id, true))
+		return;
 	if (r->rbk) {
 		r->stage = -1;
 		run_next(u);
@@ -389,6 +420,10 @@ void ui_run_item(ui_ctx *u, bool dry)
 	pgc_err e = {0};
 	if (act_plan_item(u->s.cfg, u->rb, id, &p, &e) < 0) {
 		ui_status(u, "%.240s", e.msg);
+		return;
+	}
+	if (!dry && !switch_may_run(u, p->item_id, false)) {
+		act_plan_free(p);
 		return;
 	}
 	runner_clear(u);

@@ -17,7 +17,8 @@
 # (register more clean-up commands with `pg_atexit 'cmd'`; do not install
 # your own EXIT trap).  Clusters listen
 # on a Unix socket in $PGC_TMP/pg only (listen_addresses=''), trust auth, user
-# `pgcutover`, fsync off; set PG_<NAME>_PORT before pg_start to pick a port.
+# `pgcutover`, fsync off; set PG_<NAME>_PORT before pg_start to pick a port,
+# PG_<NAME>_CONF to add postgresql.conf lines (wal_level = logical ...).
 # Binaries: $PGCUTOVER_PG_BINDIR (as for `pgcutover demo`), else initdb on
 # PATH, else /usr/lib/postgresql/15/bin, else the newest
 # /usr/lib/postgresql/*/bin.  New clusters are copies of a cached initdb
@@ -178,6 +179,9 @@ full_page_writes = off
 max_connections = 40
 shared_buffers = 16MB
 EOF
+		# Extra settings for this cluster, e.g. PG_SRC_CONF='wal_level = logical'.
+		eval "_pg_extra=\${PG_${_pg_v}_CONF:-}"
+		[ -n "$_pg_extra" ] && printf '%s\n' "$_pg_extra" | pg_as_user sh -c 'cat >>"$1"' sh "$_pg_data/postgresql.conf"
 	fi
 	(cd "$_pg_sock" && pg_as_user "$PG_BINDIR/pg_ctl" -D "$_pg_data" -l "$_pg_log" -w -t 60 start) >/dev/null 2>&1 || {
 		echo "pg.sh: pg_ctl start for '$_pg_name' failed:" >&2

@@ -619,8 +619,38 @@ static void many_tables(void)
 	free(dup);
 }
 
+/* "freeze" and "sequences": values, defaults, an empty ignore list
+ * replacing the hosted defaults, and out-of-range refusals. */
+static void test_evidence_keys(void)
+{
+	pgc_err e;
+	config *c = parse("{\"runbook\": \"r.md\"}", &e);
+	is_int(c->freeze_quiet_s, CFG_DEFAULT_FREEZE_QUIET_S, "freeze.quiet_s defaults to 30");
+	ok(!c->freeze_ignore_set, "no freeze.ignore: the hosted defaults apply");
+	is_int(c->seq_headroom_floor, CFG_DEFAULT_SEQ_HEADROOM_FLOOR, "sequences.headroom_floor default");
+	is_int(c->seq_offset, 0, "sequences.offset default 0");
+	config_free(c);
+	c = parse("{\"runbook\": \"r.md\", \"freeze\": {\"quiet_s\": 45, \"ignore\": []},"
+	          " \"sequences\": {\"offset\": 1000, \"headroom_floor\": 5}}", &e);
+	is_int(c->freeze_quiet_s, 45, "freeze.quiet_s read");
+	ok(c->freeze_ignore_set && c->n_freeze_ignore == 0, "an empty freeze.ignore is given, and empty");
+	is_int(c->seq_offset, 1000, "sequences.offset read");
+	is_int(c->seq_headroom_floor, 5, "sequences.headroom_floor read");
+	config_free(c);
+	c = parse("{\"runbook\": \"r.md\", \"freeze\": {\"ignore\": [\"app_admin\", \"cron\"]}}", &e);
+	ok(c->n_freeze_ignore == 2 && strcmp(c->freeze_ignore[1], "cron") == 0, "freeze.ignore read");
+	config_free(c);
+	fails_with("{\"runbook\": \"r.md\", \"freeze\": {\"quiet_s\": 0}}",
+	           CFG_PATH ":1:43: freeze.quiet_s: must be between 1 and 3600", "freeze.quiet_s 0 refused");
+	fails_with("{\"runbook\": \"r.md\", \"sequences\": {\"offset\": -1}}",
+	           CFG_PATH ":1:45: sequences.offset: must be between 0 and 2147483647", "a negative sequences.offset refused");
+	fails_with("{\"runbook\": \"r.md\", \"freeze\": 3}",
+	           CFG_PATH ":1:31: freeze: must be {\"quiet_s\": N, \"ignore\": [...]}, not a number", "freeze must be an object");
+}
+
 int main(void)
 {
+	test_evidence_keys();
 	test_full();
 	test_defaults();
 	test_syntax();

@@ -804,6 +804,122 @@ static void event_line_and_detail(void)
 	act_masker_free(m);
 }
 
+/* sequences_synced: keys, their order, int64 values written exactly (past
+ * 2^53, where a double would round), a side never called as null, the
+ * brief in the log line. */
+static void sequences_synced(void)
+{
+	seq_entry e[2] = {0};
+	e[0].sequence = "public.big_id_seq";
+	e[0].data_type = "bigint";
+	e[0].kind = SEQ_IDENTITY;
+	e[0].table = "public.big";
+	e[0].column = "id";
+	e[0].src = (seq_side){.present = true, .called = true, .last_value = 9007199254740993LL,
+	                      .max_value = INT64_MAX, .has_col_max = true, .col_max = 9007199254740993LL,
+	                      .headroom = 5, .low = true};
+	e[0].dst = (seq_side){.present = true, .max_value = INT64_MAX, .has_col_max = true, .col_max = 7,
+	                      .headroom = 9};
+	e[0].has_want = true;
+	e[0].want = 9007199254741993LL;
+	e[0].behind = true;
+	e[0].statement = "SELECT pg_catalog.setval('public.big_id_seq', 9007199254741993, true);";
+	e[1].sequence = "public.loose";
+	e[1].data_type = "bigint";
+	e[1].kind = SEQ_UNOWNED;
+	e[1].dst = (seq_side){.present = true, .max_value = 10, .headroom = 9};
+	seq_report r = {.v = e, .n = 2, .have_source = false, .offset = 1000, .floor = 10,
+	                .n_behind = 1, .n_low = 1, .n_unowned = 1, .n_statements = 1};
+	char *got = evp_sequences_write(&r, 1, NULL);
+	is_str(got, "{\"offset\":1000,\"floor\":10,\"behind\":1,\"low\":1,\"unowned\":1,\"sequences\":["
+	       "{\"sequence\":\"public.big_id_seq\",\"type\":\"bigint\",\"kind\":\"identity\",\"table\":\"public.big\","
+	       "\"column\":\"id\",\"source\":null,\"target\":{\"last_value\":null,\"max_value\":9223372036854775807,"
+	       "\"col_max\":7,\"headroom\":9,\"low\":false,\"error\":null},\"want\":9007199254741993,\"behind\":true,"
+	       "\"statement\":\"SELECT pg_catalog.setval('public.big_id_seq', 9007199254741993, true);\",\"problem\":null},"
+	       "{\"sequence\":\"public.loose\",\"type\":\"bigint\",\"kind\":\"unowned\",\"table\":null,\"column\":null,"
+	       "\"source\":null,\"target\":{\"last_value\":null,\"max_value\":10,\"col_max\":null,\"headroom\":9,"
+	       "\"low\":false,\"error\":null},\"want\":null,\"behind\":false,\"statement\":null,\"problem\":null}],"
+	       "\"applied\":1,\"error\":null}", "sequences_synced: the payload, int64 exact");
+	st_event ev = {.kind = EV_SEQUENCES_SYNCED, .payload = got};
+	char *brief = evp_event_brief(&ev);
+	is_str(brief, "1 set", "sequences_synced: the brief says how many were set");
+	free(brief);
+	free(got);
+	got = evp_sequences_write(&r, 0, "target: boom");
+	ev.payload = got;
+	brief = evp_event_brief(&ev);
+	is_str(brief, "FAILED after 0 of 1 set", "sequences_synced: a failed sync's brief");
+	free(brief);
+	free(got);
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* freeze, go_board, go_decision, sync: keys and their order pinned. */
+static void evidence_payloads(void)
+{
+	char **ign = calloc(2, sizeof *ign);
+	ign[0] = strdup("rdsadmin");
+	frz_watch w;
+	frz_watch_init(&w, 30, ign, 1000);
+	w.samples = 31;
+	w.queries = 4;
+	w.query_ms = 10;
+	char *got = evp_freeze_write(&w, "check", "proven", 1031, NULL);
+	is_str(got, "{\"mode\":\"check\",\"verdict\":\"proven\",\"evidence\":\"stats\",\"quiet_s\":30,"
+	       "\"watched_s\":31,\"quiet_for_s\":31,\"samples\":31,\"writes_seen\":0,\"last_write\":null,"
+	       "\"who\":\"no table written in 31 s; no other sessions\",\"commits\":0,\"written\":[],\"sessions\":[],"
+	       "\"ignore\":[\"rdsadmin\"],\"queries\":4,\"query_ms_mean\":2.5,\"error\":null}", "freeze: the payload");
+	st_event ev = {.kind = EV_FREEZE, .payload = got};
+	char *brief = evp_event_brief(&ev);
+	is_str(brief, "proven: quiet 31 s", "freeze: the brief");
+	free(brief);
+	evr_freeze f;
+	evr_freeze_read(got, &f);
+	is_str(f.verdict, "proven", "freeze: the verdict reads back");
+	evr_freeze_free(&f);
+	free(got);
+	frz_watch_free(&w);
+
+	go_board b = {.at = 2000, .freeze_at = 1500, .go = false};
+	snprintf(b.switch_item, sizeof b.switch_item, "5.3");
+	for (int i = 0; i < GO_N_INPUTS; i++)
+		b.in[i] = (go_input){.status = GO_GREEN, .measured_at = 1900};
+	snprintf(b.in[GO_IN_COUNTS].value, GO_VALUE_MAX, "clients: behind");
+	b.in[GO_IN_COUNTS].status = GO_RED;
+	b.in[GO_IN_VERIFY].status = GO_GREY;
+	b.in[GO_IN_VERIFY].measured_at = 0;
+	snprintf(b.in[GO_IN_VERIFY].value, GO_VALUE_MAX, "verify: not configured");
+	got = evp_go_board_write(&b);
+	ok(starts_with(got, "{\"go\":false,\"at\":2000,\"freeze_at\":1500,\"switch_item\":\"5.3\",\"red\":\"counts: clients: behind\","
+	           "\"inputs\":{\"freeze\":{\"status\":\"green\",\"value\":\"\",\"measured_at\":1900,\"stale\":false},"),
+	   "go_board: the payload's head");
+	ok(strstr(got, "\"verify\":{\"status\":\"grey\",\"value\":\"verify: not configured\",\"measured_at\":null,\"stale\":false}") != NULL,
+	   "go_board: verify not configured, grey");
+	char *dec = evp_go_decision_write("owner accepts", "the board is red", 7, got);
+	ok(starts_with(dec, "{\"decision\":\"override\",\"reason\":\"owner accepts\",\"why\":\"the board is red\",\"board_event\":7,"
+	           "\"board\":{\"go\":false,"), "go_decision: the payload embeds the board");
+	char *md = evp_go_decision_md(dec);
+	ok(strstr(md, "  - reason: owner accepts\n") && strstr(md, "  - counts: red, clients: behind\n"), "go_decision: the post-mortem lines");
+	free(md);
+	free(dec);
+	free(got);
+
+	sync_report r = {.logical = false, .caught_up = true};
+	snprintf(r.words, sizeof r.words, "script sync (no subscription): counts after the freeze equal");
+	got = evp_sync_write(&r, false);
+	is_str(got, "{\"mode\":\"script\",\"caught_up\":true,\"words\":\"script sync (no subscription): counts after the freeze equal\","
+	       "\"stalled\":false,\"source_lsn\":null,\"post_freeze_lsn\":null,\"subscriptions\":[]}", "sync: the payload");
+	evr_verdict v;
+	evr_verdict_read(got, "caught_up", "words", &v);
+	ok(v.ok && v.words && strncmp(v.words, "script sync", 11) == 0, "sync: the verdict reads back");
+	evr_verdict_free(&v);
+	free(got);
+}
+
 int main(void)
 {
 	command_start();
@@ -820,5 +936,7 @@ int main(void)
 	operator_kinds();
 	embed();
 	event_line_and_detail();
+	sequences_synced();
+	evidence_payloads();
 	return done_testing();
 }
