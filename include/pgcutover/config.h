@@ -63,7 +63,7 @@ typedef struct config {
 	int freeze_quiet_s;  /* "freeze": {"quiet_s"}: quiet seconds that prove the freeze */
 	char **freeze_ignore; size_t n_freeze_ignore; /* {"ignore"}: roles / application names */
 	bool freeze_ignore_set; /* "ignore" given (even []): replaces the hosted defaults */
-	bool switch_gated;   /* "switch" given (even {}): the switch item waits for the go board */
+	bool switch_gated;   /* the switch item waits for the go board (default; "switch": false turns it off) */
 	char *switch_item;   /* "switch": {"item"}: the runbook item the go board gates */
 	char *switch_postpone_file; /* {"postpone_file"}: while it exists the switch waits */
 	char *text;          size_t text_len; /* the JSON as read, for config_where() */

@@ -830,8 +830,13 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 			return cfg_fail(w, false, "must be {\"quiet_s\": N, \"ignore\": [...]}, not %s", type_name(v));
 		return walk_members(w, v, freeze_keys, freeze_member, c);
 	case K_SWITCH:
+		/* the gate is on unless the config says "switch": false */
+		if (cJSON_IsFalse(v)) {
+			c->switch_gated = false;
+			return 0;
+		}
 		if (!cJSON_IsObject(v))
-			return cfg_fail(w, false, "must be {\"item\": ID, \"postpone_file\": PATH}, not %s",
+			return cfg_fail(w, false, "must be {\"item\": ID, \"postpone_file\": PATH} or false, not %s",
 			                type_name(v));
 		c->switch_gated = true;
 		return walk_members(w, v, switch_keys, switch_member, c);
@@ -894,6 +899,7 @@ int config_parse(const char *text, size_t len, const char *path, config **out, p
 	c->env_backups = ENVFILE_DEFAULT_KEEP_BACKUPS;
 	c->seq_headroom_floor = CFG_DEFAULT_SEQ_HEADROOM_FLOOR;
 	c->freeze_quiet_s = CFG_DEFAULT_FREEZE_QUIET_S;
+	c->switch_gated = true;
 
 	cfg_walk w = {.text = copy, .len = len, .file = file, .dir = c->dir, .e = e};
 	int rc;

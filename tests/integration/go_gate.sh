@@ -52,10 +52,13 @@ copy_data() {
 	pg_psql src "copy clients to stdout" | pg_psql dst "copy clients from stdin" >/dev/null
 }
 
-# Without a "switch" object the board is shown but gates nothing.
-sed 's/, "switch": {[^}]*}//; s/state\.db/nogate.db/' "$cfg" >"$PGC_TMP/nogate.json"
-"$PGCUTOVER" -c "$PGC_TMP/nogate.json" go >/dev/null; is "$?" 1 "no switch configured: the board still says no-go"
+# With "switch": false the board is shown but gates nothing.
+sed 's/"switch": {[^}]*}/"switch": false/; s/state\.db/nogate.db/' "$cfg" >"$PGC_TMP/nogate.json"
+"$PGCUTOVER" -c "$PGC_TMP/nogate.json" go >/dev/null; is "$?" 1 "switch false: the board still says no-go"
 "$PGCUTOVER" -c "$PGC_TMP/nogate.json" tick 1.3 >/dev/null; is "$?" 0 "and the item is not gated"
+# Without a "switch" key the gate is on: the default
+sed 's/, "switch": {[^}]*}//; s/state\.db/defgate.db/' "$cfg" >"$PGC_TMP/defgate.json"
+"$PGCUTOVER" -c "$PGC_TMP/defgate.json" tick 1.3 >/dev/null 2>&1; is "$?" 64 "no switch key: the gate is on by default (refused, 64)"
 
 P tick 1.1 >/dev/null
 P tick 1.2 >/dev/null

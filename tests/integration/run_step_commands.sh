@@ -17,7 +17,7 @@ cp "$top_srcdir/tests/fixtures/runbooks/step-commands.md" rb.md
 printf 'USE_NEW_DB=false\nUSE_LEGACY=true\nDATABASE_URL=postgres://old-host:5432/orders\n' > .env
 cat > pgcutover.json <<'JSON'
 {"runbook": "rb.md", "source": "service=old", "target": "service=new",
- "flags": ["USE_NEW_DB", "USE_LEGACY"], "env_file": ".env"}
+ "flags": ["USE_NEW_DB", "USE_LEGACY"], "env_file": ".env", "switch": false}
 JSON
 P() { "$PGCUTOVER" -c "$T/pgcutover.json" "$@"; }
 

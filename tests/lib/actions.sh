@@ -88,13 +88,17 @@ SVC
   ./svc.sh start
   ```
 RB
+	# "switch": false: these tests run the cutover's flag flip for what
+	# they test (run, flags, rollback); the go/no-go gate on it has its own
+	# (go_gate.sh, console_goboard.sh)
 	cat >"$_d/pgcutover.json" <<CFG
 {
   "runbook": "rb.md",
   "state": "state.db",
   "env_file": ".env",
   "flags": ["USE_NEW_DB", "USE_LEGACY_SUPABASE"],
-  "command_timeout": $_timeout
+  "command_timeout": $_timeout,
+  "switch": false
 }
 CFG
 	cat >"$_d/.env" <<'ENV'
