@@ -16,6 +16,9 @@
 # they are an upper bound of what the operator sees; the console also
 # writes its own input-to-frame time per key (PGCUTOVER_UI_TRACE), reported
 # as "in-process".  On a loaded machine the difference is scheduling.
+# The control-mode client is checked in the same run against an independent
+# method (XCHECK=N j presses timed by polling capture-pane with one tmux
+# process per poll until the selected row changes).
 set -eu
 : "${PGCUTOVER:=pgcutover}"
 ITEMS=${1:-10000}
@@ -101,25 +104,44 @@ def lines(timeout):
             return
         buf += chunk
 outputs = 0
+# tmux -C answers every command with a %begin/%end (or %error) block whose
+# third field is 1 for a command this client sent; the attach given on the
+# command line gets a block of its own first, with flags 0.  Taking that
+# block as the first command's reply would shift every reply by one (each
+# screen read would be the one before), so only flags-1 blocks count, and
+# the n-th of them answers the n-th command sent.
+sent = 0
+answered = 0
 def command(cmd):
-    global outputs
+    global outputs, sent, answered
     p.stdin.write((cmd + "\n").encode())
-    out, inblock, seen_output = [], False, False
+    sent += 1
+    out, inblock, mine, seen_output = [], False, False, False
     for l, t in lines(10):
         if l.startswith(b"%begin"):
-            inblock = True
+            f = l.split()
+            inblock, mine = True, len(f) >= 4 and f[3] == b"1"
+            out = []
             continue
-        if l.startswith(b"%end") or l.startswith(b"%error"):
-            return out, seen_output
+        if inblock and (l.startswith(b"%end") or l.startswith(b"%error")):
+            inblock = False
+            if not mine:
+                continue
+            answered += 1
+            if answered == sent:
+                return out, seen_output
+            continue   # an older command's late reply
         if inblock:
             out.append(l)
         elif l.startswith(b"%output"):
             seen_output = True
             outputs += 1
-    return out, seen_output
+    sys.exit("measure.py: no reply to %r within 10 s" % cmd)
 command("refresh-client -C 120x40")
 def screen():
-    return command("capture-pane -p -t " + target)[0]
+    # -e: a change of attributes only (Tab moves the focus highlight) is a
+    # new frame too
+    return command("capture-pane -p -e -t " + target)[0]
 def settle():
     for _ in lines(0.05):
         pass
@@ -159,6 +181,41 @@ for entry in plan:
 p.stdin.close()
 PY
 
+# The independent check of the client above: no control mode at all; after
+# each j, a new `tmux capture-pane -e` process per poll until the selected
+# (reverse-video) row shows another item.  Each poll costs a process start,
+# so this reads a few ms high; it must agree with the control-mode figures
+# within that, or the measuring client is wrong.
+cat > "$DIR/xcheck.py" <<'PY'
+import subprocess, sys, time
+sock, target, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+tm = ["tmux", "-L", sock, "-f", "/dev/null"]
+def selected():
+    s = subprocess.run(tm + ["capture-pane", "-p", "-e", "-t", target], capture_output=True).stdout
+    return [l for l in s.split(b"\n") if b"\x1b[7m" in l]
+res = []
+for i in range(n):
+    time.sleep(0.05)
+    before = selected()
+    t0 = time.perf_counter()
+    subprocess.run(tm + ["send-keys", "-t", target, "j"])
+    while time.perf_counter() - t0 < 5:
+        if selected() != before:
+            res.append((time.perf_counter() - t0) * 1000.0)
+            break
+with open(out, "w") as f:
+    f.write("".join("%.3f\n" % v for v in res))
+costs = []
+for i in range(20):
+    t0 = time.perf_counter()
+    selected()
+    costs.append((time.perf_counter() - t0) * 1000.0)
+costs.sort()
+with open(out + ".poll", "w") as f:
+    f.write("%.2f\n" % costs[len(costs) // 2])
+PY
+XCHECK=${XCHECK:-40}
+
 report() {
 	sort -n "$2" | awk -v name="$1" -v target="$TARGET_MS" '
 		{ v[NR] = $1 }
@@ -173,6 +230,10 @@ report() {
 tm set-option -g window-size manual
 python3 "$DIR/measure.py" "$SOCK" b "$DIR" "j:$KEYS$AFTER_J" "k:$((KEYS / 2))" "Space:$TICKS:j" "G:1" "g:1" "Tab:9"
 report "cursor down (j)" "$DIR/j.txt"
+python3 "$DIR/xcheck.py" "$SOCK" b "$DIR/xcheck.txt" "$XCHECK"
+report "j, cross-check" "$DIR/xcheck.txt"
+echo "  (cross-check: capture-pane polled by a new tmux process each time until the selected row changes;"
+echo "   one poll costs $(cat "$DIR/xcheck.txt.poll") ms, so it reads between one and two polls high)"
 report "cursor up (k)" "$DIR/k.txt"
 report "tick (Space, fsync)" "$DIR/Space.txt"
 cat "$DIR/G.txt" "$DIR/g.txt" > "$DIR/Gg.txt"
