@@ -124,6 +124,8 @@ struct cmp_side {
 	char *server;           /* "host=H port=P dbname=D" or a URL, never a secret;
 	                         * set by the driver (the label until it knows) */
 	void *impl;             /* driver state */
+	const struct cmp_pace *pace;  /* the PostgreSQL driver's choices of
+	                         * concurrency and plans (pace.h), NULL for others */
 	/* connectivity, kept by cmp_side_report_status() */
 	bool up;                /* connected at least once and not lost since */
 	bool ever_tried;
