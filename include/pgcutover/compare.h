@@ -124,6 +124,9 @@ struct cmp_side {
 	char *server;           /* "host=H port=P dbname=D" or a URL, never a secret;
 	                         * set by the driver (the label until it knows) */
 	void *impl;             /* driver state */
+	bool estimates_final;   /* the driver's estimates are what the config asks
+	                         * for (REST count planned/estimated): an estimates
+	                         * refresh asks neither side for cheap exact counts */
 	const struct cmp_pace *pace;  /* the PostgreSQL driver's choices of
 	                         * concurrency and plans (pace.h), NULL for others */
 	/* connectivity, kept by cmp_side_report_status() */
@@ -180,7 +183,9 @@ void cmp_session_set_listener(cmp_session *cs, cmp_listener_fn fn, void *ud);
 int cmp_start(cmp_session *cs, pgc_err *e);
 /* Starts a new refresh: cancels what is in flight, asks for estimates of all
  * tables, then exact counts of all tables (exact) or only of those with no
- * estimate or one below CMP_CHEAP_EXACT_ROWS.  Cancelling a PostgreSQL
+ * estimate or one below CMP_CHEAP_EXACT_ROWS (not when a side's
+ * estimates_final), and of those whose other side answered exactly
+ * (like with like).  Cancelling a PostgreSQL
  * query costs a short blocking round trip (PQcancel), so on an interval
  * refresh when the last snapshot is complete rather than on a fixed beat. */
 void cmp_refresh(cmp_session *cs, bool exact);

@@ -385,6 +385,23 @@ void cmp_side_report_fail(cmp_session *cs, cmp_which which, size_t table_idx,
 	side_report(cs, which, table_idx, -1, false, kind, err);
 }
 
+/* In an estimates refresh, small tables are counted exactly anyway --
+ * unless a side's estimates are what its config asked for (a REST side
+ * with count planned or estimated: one request per table), when both
+ * sides stay estimates, compared like with like. */
+static bool cmp_cheap_exact(const cmp_session *cs, int64_t rows)
+{
+	return rows < CMP_CHEAP_EXACT_ROWS && !cs->sides[CMP_SOURCE].estimates_final &&
+	       !cs->sides[CMP_TARGET].estimates_final;
+}
+
+/* The other side's figure of this refresh is exact: an estimate here
+ * would be compared with it as if both were exact. */
+static bool cmp_exact_this_refresh(const cmp_session *cs, const cmp_figure *other)
+{
+	return other->exact && other->rows >= 0 && !other->error && other->gen == cs->gen;
+}
+
 static void side_report(cmp_session *cs, cmp_which which, size_t table_idx,
                         int64_t rows, bool exact, cmp_fail kind, const char *err)
 {
@@ -417,16 +434,31 @@ static void side_report(cmp_session *cs, cmp_which which, size_t table_idx,
 		if (exact || !cs->refreshing) {
 			f->pending = false;
 			f->done = true;
-		} else if (cs->exact || rows < CMP_CHEAP_EXACT_ROWS) {
+		} else if (cs->exact || cmp_cheap_exact(cs, rows) || cmp_exact_this_refresh(cs, &t->side[!which])) {
 			ask_exact = true;   /* pending stays set */
 		} else {
 			f->pending = false;
 			f->done = true;
 		}
 	}
+	/* Like with like: an exact figure (a REST side with count=exact
+	 * answers so at once) is compared with an exact one, never with an
+	 * estimate as if both were exact. */
+	cmp_figure *o = &t->side[!which];
+	bool ask_other = !err && exact && cs->refreshing && o->done && !o->error &&
+	                 o->rows >= 0 && !o->exact && o->gen == cs->gen &&
+	                 !cs->sides[!which].estimates_final;
+	if (ask_other) {
+		o->pending = true;
+		o->done = false;
+	}
 	cmp_update_state(cs, t);
 	if (ask_exact) {
 		cmp_side *sd = &cs->sides[which];
+		sd->ops->request_count(sd, table_idx, true);
+	}
+	if (ask_other) {
+		cmp_side *sd = &cs->sides[!which];
 		sd->ops->request_count(sd, table_idx, true);
 	}
 	cmp_notify(cs, false);
