@@ -280,6 +280,8 @@ static void pgs_in_flight_add(pgs_side *ps, int delta)
 	double now = loop_now_ms();
 	if (ps->in_flight_at > 0)
 		ps->in_flight_area += (now - ps->in_flight_at) * ps->in_flight;
+	if (ps->in_flight > 0 && ps->in_flight_at > 0)
+		ps->sd->exact_busy_ms += now - ps->in_flight_at;   /* the load on the server */
 	ps->in_flight_at = now;
 	ps->in_flight += delta;
 	if (ps->in_flight > ps->pace.max_seen)
@@ -295,8 +297,10 @@ static void pgs_count_ended(pgs_conn *pc, bool measured)
 		return;
 	pgs_in_flight_add(ps, 0);
 	double ms = loop_now_ms() - pc->started_ms;
-	if (measured && pc->rows >= 0 && ms > 0)
+	if (measured && pc->rows >= 0 && ms > 0) {
 		(void)pace_observe(&ps->pace, pc->rows, ms, (ps->in_flight_area - pc->area_at_start) / ms);
+		ps->sd->exact_rows_total += pc->rows;
+	}
 	pc->in_flight = false;
 	pgs_in_flight_add(ps, -1);
 }
@@ -480,7 +484,9 @@ static char *pgs_estimates_sql(pgs_conn *pc, char **err)
 	        "THEN pg_catalog.pg_stat_get_live_tuples(c.oid) "
 	        "WHEN c.reltuples >= 0 THEN c.reltuples::bigint END, "
 	        "EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indrelid = c.oid AND x.indisprimary), "
-	        "c.relpages "
+	        "c.relpages, "
+	        "pg_catalog.pg_stat_get_tuples_inserted(c.oid) + pg_catalog.pg_stat_get_tuples_updated(c.oid) "
+	        "+ pg_catalog.pg_stat_get_tuples_deleted(c.oid) "
 	        "FROM (VALUES ");
 	for (size_t k = 0; k < pc->n_tables; k++) {
 		size_t i = pc->tables[k];
@@ -707,6 +713,8 @@ static void pgs_handle_result(pgs_conn *pc, PGresult *res)
 		}
 		cmp_side_report_pk(sd->cs, sd->which, i, strcmp(PQgetvalue(res, r, 3), "t") == 0);
 		ps->pages[i] = PQgetisnull(res, r, 4) ? 0 : strtoll(PQgetvalue(res, r, 4), NULL, 10);
+		if (!PQgetisnull(res, r, 5))
+			cmp_side_report_writes(sd->cs, sd->which, i, strtoll(PQgetvalue(res, r, 5), NULL, 10));
 		if (PQgetisnull(res, r, 2)) {
 			/* No estimate (never analyzed, partitioned parent): count. */
 			ps->estimate[i] = INT64_MAX;
