@@ -360,6 +360,7 @@ typedef struct ui_ctx {
 	uint8_t **step_folded;   /* [phase][step] */
 	uint8_t *notes_open;     /* [phase] */
 	ui_row *rows_v; size_t n_rows_v, cap_rows_v;
+	int item_id_w;          /* the widest item id of the phase in rows_v */
 	int *step_done, *step_total; size_t cap_steps;
 	size_t cursor, top;
 	bool rows_stale;
