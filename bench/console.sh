@@ -16,6 +16,8 @@
 # they are an upper bound of what the operator sees; the console also
 # writes its own input-to-frame time per key (PGCUTOVER_UI_TRACE), reported
 # as "in-process".  On a loaded machine the difference is scheduling.
+# LESS_TOO=1 (default) also times `less` scrolling as many lines in the same
+# tmux and prints the console/less ratio of the j p99.
 # The control-mode client is checked in the same run against an independent
 # method (XCHECK=N j presses timed by polling capture-pane with one tmux
 # process per poll until the selected row changes).
@@ -70,6 +72,13 @@ echo "runbook: $got items in $(echo $PHASES | wc -w) phases"
 
 tm new-session -d -s b -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 PGCUTOVER_UI_TRACE='$DIR/trace.txt' '$PGCUTOVER' -c '$DIR/pgcutover.json' --operator bench console; sleep 600"
 until tm capture-pane -p -t b | grep -q 'DRIVER'; do sleep 0.05; done
+if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
+	# made now, beside the console: a new session after the measurements
+	# made tmux 3.3a's server exit here
+	awk -v n="$ITEMS" 'BEGIN { for (i = 1; i <= n; i++) printf "line %d of the runbook: copy table_%d\n", i, i }' > "$DIR/less.txt"
+	tm new-session -d -s l -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 less '$DIR/less.txt'; sleep 600"
+	until tm capture-pane -p -t l | grep -q 'line 1 of'; do sleep 0.05; done
+fi
 pid=$(pgrep -n -f -- "-c $DIR/pgcutover.json --operator bench console")
 tm send-keys -t b 3
 until tm capture-pane -p -t b | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
@@ -248,3 +257,25 @@ hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 awk -v r="$rss" -v h="$hwm" -v t="$TARGET_RSS_KB" 'BEGIN {
 	printf "RSS %.1f MB (ratio %.2f vs 20 MB), peak %.1f MB (ratio %.2f)\n", r / 1024, r / t, h / 1024, h / t }'
 tm send-keys -t b q
+
+# The best alternative in the same tmux: `less` scrolling a file of as many
+# lines, one line per j, measured by the same client; with COUNTS_FROM,
+# while `pgcutover counts --exact` runs over and over on those servers (the
+# same load as the console's counts).
+if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
+	mkdir -p "$DIR/less"
+	loader=""
+	if [ -n "${COUNTS_FROM:-}" ]; then
+		( while :; do "$PGCUTOVER" -c "$COUNTS_FROM" counts --exact >/dev/null 2>&1 || :; done ) &
+		loader=$!
+	fi
+	python3 "$DIR/measure.py" "$SOCK" l "$DIR/less" "j:$KEYS"
+	if [ -n "$loader" ]; then kill "$loader" 2>/dev/null || :; wait "$loader" 2>/dev/null || :; fi
+	report "less, j (same tmux)" "$DIR/less/j.txt"
+	sort -n "$DIR/j.txt" > "$DIR/j.s"; sort -n "$DIR/less/j.txt" > "$DIR/lj.s"
+	awk 'NR == FNR { a[FNR] = $1; na = FNR; next } { b[FNR] = $1; nb = FNR }
+		END { if (!na || !nb) exit; pa = a[int((na - 1) * 0.99) + 1]; pb = b[int((nb - 1) * 0.99) + 1];
+		      printf "console j p99 / less j p99: %.2f / %.2f ms, ratio %.2f%s\n", pa, pb, pa / pb,
+		             ENVIRON["COUNTS_FROM"] != "" ? " (both with exact counts running)" : "" }' "$DIR/j.s" "$DIR/lj.s"
+	tm send-keys -t l q
+fi
