@@ -71,17 +71,17 @@ got=$("$PGCUTOVER" check --json "$DIR/runbook.md" | jq '[.phases[].items] | add'
 echo "runbook: $got items in $(echo $PHASES | wc -w) phases"
 
 tm new-session -d -s b -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 PGCUTOVER_UI_TRACE='$DIR/trace.txt' '$PGCUTOVER' -c '$DIR/pgcutover.json' --operator bench console; sleep 600"
-until tm capture-pane -p -t b | grep -q 'DRIVER'; do sleep 0.05; done
+until tm capture-pane -p -t =b: | grep -q 'DRIVER'; do sleep 0.05; done
 if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
 	# made now, beside the console: a new session after the measurements
 	# made tmux 3.3a's server exit here
 	awk -v n="$ITEMS" 'BEGIN { for (i = 1; i <= n; i++) printf "line %d of the runbook: copy table_%d\n", i, i }' > "$DIR/less.txt"
 	tm new-session -d -s l -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 less '$DIR/less.txt'; sleep 600"
-	until tm capture-pane -p -t l | grep -q 'line 1 of'; do sleep 0.05; done
+	until tm capture-pane -p -t =l: | grep -q 'line 1 of'; do sleep 0.05; done
 fi
 pid=$(pgrep -n -f -- "-c $DIR/pgcutover.json --operator bench console")
-tm send-keys -t b 3
-until tm capture-pane -p -t b | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
+tm send-keys -t =b: 3
+until tm capture-pane -p -t =b: | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
 
 # The measuring client is one persistent tmux control-mode client (python3):
 # spawning a tmux process per poll would measure process start-up instead.
@@ -91,8 +91,10 @@ until tm capture-pane -p -t b | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
 cat > "$DIR/measure.py" <<'PY'
 import os, subprocess, sys, time, select
 sock, target, outdir = sys.argv[1], sys.argv[2], sys.argv[3]
+session, target = target, target + ":"   # "=b": exactly session b ("b" alone
+                                         # also matches a window named bash)
 plan = [a.split(":") for a in sys.argv[4:]]
-p = subprocess.Popen(["tmux", "-L", sock, "-f", "/dev/null", "-C", "attach", "-t", target],
+p = subprocess.Popen(["tmux", "-L", sock, "-f", "/dev/null", "-C", "attach", "-t", session],
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
 buf = b""
 def lines(timeout):
@@ -197,7 +199,7 @@ PY
 # within that, or the measuring client is wrong.
 cat > "$DIR/xcheck.py" <<'PY'
 import subprocess, sys, time
-sock, target, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+sock, target, out, n = sys.argv[1], sys.argv[2] + ":", sys.argv[3], int(sys.argv[4])
 tm = ["tmux", "-L", sock, "-f", "/dev/null"]
 def selected():
     s = subprocess.run(tm + ["capture-pane", "-p", "-e", "-t", target], capture_output=True).stdout
@@ -237,9 +239,9 @@ report() {
 }
 
 tm set-option -g window-size manual
-python3 "$DIR/measure.py" "$SOCK" b "$DIR" "j:$KEYS$AFTER_J" "k:$((KEYS / 2))" "Space:$TICKS:j" "G:1" "g:1" "Tab:9"
+python3 "$DIR/measure.py" "$SOCK" =b "$DIR" "j:$KEYS$AFTER_J" "k:$((KEYS / 2))" "Space:$TICKS:j" "G:1" "g:1" "Tab:9"
 report "cursor down (j)" "$DIR/j.txt"
-python3 "$DIR/xcheck.py" "$SOCK" b "$DIR/xcheck.txt" "$XCHECK"
+python3 "$DIR/xcheck.py" "$SOCK" =b "$DIR/xcheck.txt" "$XCHECK"
 report "j, cross-check" "$DIR/xcheck.txt"
 echo "  (cross-check: capture-pane polled by a new tmux process each time until the selected row changes;"
 echo "   one poll costs $(cat "$DIR/xcheck.txt.poll") ms, so it reads between one and two polls high)"
@@ -256,7 +258,7 @@ rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 awk -v r="$rss" -v h="$hwm" -v t="$TARGET_RSS_KB" 'BEGIN {
 	printf "RSS %.1f MB (ratio %.2f vs 20 MB), peak %.1f MB (ratio %.2f)\n", r / 1024, r / t, h / 1024, h / t }'
-tm send-keys -t b q
+tm send-keys -t =b: q
 
 # The best alternative in the same tmux: `less` scrolling a file of as many
 # lines, one line per j, measured by the same client; with COUNTS_FROM,
@@ -269,7 +271,7 @@ if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
 		( while :; do "$PGCUTOVER" -c "$COUNTS_FROM" counts --exact >/dev/null 2>&1 || :; done ) &
 		loader=$!
 	fi
-	python3 "$DIR/measure.py" "$SOCK" l "$DIR/less" "j:$KEYS"
+	python3 "$DIR/measure.py" "$SOCK" =l "$DIR/less" "j:$KEYS"
 	if [ -n "$loader" ]; then kill "$loader" 2>/dev/null || :; wait "$loader" 2>/dev/null || :; fi
 	report "less, j (same tmux)" "$DIR/less/j.txt"
 	sort -n "$DIR/j.txt" > "$DIR/j.s"; sort -n "$DIR/less/j.txt" > "$DIR/lj.s"
@@ -277,5 +279,5 @@ if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
 		END { if (!na || !nb) exit; pa = a[int((na - 1) * 0.99) + 1]; pb = b[int((nb - 1) * 0.99) + 1];
 		      printf "console j p99 / less j p99: %.2f / %.2f ms, ratio %.2f%s\n", pa, pb, pa / pb,
 		             ENVIRON["COUNTS_FROM"] != "" ? " (both with exact counts running)" : "" }' "$DIR/j.s" "$DIR/lj.s"
-	tm send-keys -t l q
+	tm send-keys -t =l: q
 fi
