@@ -62,6 +62,7 @@ printf '{"runbook": "runbook.md", "state": "state.db", "source": "host=/nonexist
 EVERY=${EVERY:-25}
 AFTER_J=""
 if [ -n "${COUNTS_FROM:-}" ]; then
+	[ -r "$COUNTS_FROM" ] || { echo "bench/console.sh: COUNTS_FROM: cannot read $COUNTS_FROM" >&2; exit 2; }
 	jq --slurpfile c "$COUNTS_FROM" '.source = $c[0].source | .target = $c[0].target | .tables = $c[0].tables' \
 		"$DIR/pgcutover.json" > "$DIR/cfg.tmp" && mv "$DIR/cfg.tmp" "$DIR/pgcutover.json"
 	AFTER_J=":e:$EVERY"
