@@ -86,6 +86,10 @@ write_config "$cfg" '{"name": "slow1"}, {"name": "slow2"}, {"name": "slow3"}, {"
 sleep 1   # the timed-out request above is still answered (and logged) by the server
 : >"$log"
 out=$("$PGCUTOVER" -c "$cfg" counts --json 2>"$PGC_TMP/err")
+# The server logs a request after its answer is sent: wait for the lines.
+i=0
+while [ "$(grep -c '^HEAD ' "$log")" -lt 4 ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5   # and for any request beyond them
 is "$(grep -c '^HEAD ' "$log")" 4 "count planned: 4 tables, 4 requests"
 is "$(grep -c 'prefer=count=planned' "$log")" 4 "each of them count=planned"
 is "$(echo "$out" | jq '[.tables[] | select(.exact)] | length')" 0 \
