@@ -16,6 +16,11 @@
 # they are an upper bound of what the operator sees; the console also
 # writes its own input-to-frame time per key (PGCUTOVER_UI_TRACE), reported
 # as "in-process".  On a loaded machine the difference is scheduling.
+# LESS_TOO=1 (default) also times `less` scrolling as many lines in the same
+# tmux and prints the console/less ratio of the j p99.
+# The control-mode client is checked in the same run against an independent
+# method (XCHECK=N j presses timed by polling capture-pane with one tmux
+# process per poll until the selected row changes).
 set -eu
 : "${PGCUTOVER:=pgcutover}"
 ITEMS=${1:-10000}
@@ -57,6 +62,7 @@ printf '{"runbook": "runbook.md", "state": "state.db", "source": "host=/nonexist
 EVERY=${EVERY:-25}
 AFTER_J=""
 if [ -n "${COUNTS_FROM:-}" ]; then
+	[ -r "$COUNTS_FROM" ] || { echo "bench/console.sh: COUNTS_FROM: cannot read $COUNTS_FROM" >&2; exit 2; }
 	jq --slurpfile c "$COUNTS_FROM" '.source = $c[0].source | .target = $c[0].target | .tables = $c[0].tables' \
 		"$DIR/pgcutover.json" > "$DIR/cfg.tmp" && mv "$DIR/cfg.tmp" "$DIR/pgcutover.json"
 	AFTER_J=":e:$EVERY"
@@ -66,10 +72,17 @@ got=$("$PGCUTOVER" check --json "$DIR/runbook.md" | jq '[.phases[].items] | add'
 echo "runbook: $got items in $(echo $PHASES | wc -w) phases"
 
 tm new-session -d -s b -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 PGCUTOVER_UI_TRACE='$DIR/trace.txt' '$PGCUTOVER' -c '$DIR/pgcutover.json' --operator bench console; sleep 600"
-until tm capture-pane -p -t b | grep -q 'DRIVER'; do sleep 0.05; done
+until tm capture-pane -p -t =b: | grep -q 'DRIVER'; do sleep 0.05; done
+if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
+	# made now, beside the console: a new session after the measurements
+	# made tmux 3.3a's server exit here
+	awk -v n="$ITEMS" 'BEGIN { for (i = 1; i <= n; i++) printf "line %d of the runbook: copy table_%d\n", i, i }' > "$DIR/less.txt"
+	tm new-session -d -s l -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 less '$DIR/less.txt'; sleep 600"
+	until tm capture-pane -p -t =l: | grep -q 'line 1 of'; do sleep 0.05; done
+fi
 pid=$(pgrep -n -f -- "-c $DIR/pgcutover.json --operator bench console")
-tm send-keys -t b 3
-until tm capture-pane -p -t b | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
+tm send-keys -t =b: 3
+until tm capture-pane -p -t =b: | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
 
 # The measuring client is one persistent tmux control-mode client (python3):
 # spawning a tmux process per poll would measure process start-up instead.
@@ -79,8 +92,10 @@ until tm capture-pane -p -t b | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
 cat > "$DIR/measure.py" <<'PY'
 import os, subprocess, sys, time, select
 sock, target, outdir = sys.argv[1], sys.argv[2], sys.argv[3]
+session, target = target, target + ":"   # "=b": exactly session b ("b" alone
+                                         # also matches a window named bash)
 plan = [a.split(":") for a in sys.argv[4:]]
-p = subprocess.Popen(["tmux", "-L", sock, "-f", "/dev/null", "-C", "attach", "-t", target],
+p = subprocess.Popen(["tmux", "-L", sock, "-f", "/dev/null", "-C", "attach", "-t", session],
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
 buf = b""
 def lines(timeout):
@@ -101,25 +116,44 @@ def lines(timeout):
             return
         buf += chunk
 outputs = 0
+# tmux -C answers every command with a %begin/%end (or %error) block whose
+# third field is 1 for a command this client sent; the attach given on the
+# command line gets a block of its own first, with flags 0.  Taking that
+# block as the first command's reply would shift every reply by one (each
+# screen read would be the one before), so only flags-1 blocks count, and
+# the n-th of them answers the n-th command sent.
+sent = 0
+answered = 0
 def command(cmd):
-    global outputs
+    global outputs, sent, answered
     p.stdin.write((cmd + "\n").encode())
-    out, inblock, seen_output = [], False, False
+    sent += 1
+    out, inblock, mine, seen_output = [], False, False, False
     for l, t in lines(10):
         if l.startswith(b"%begin"):
-            inblock = True
+            f = l.split()
+            inblock, mine = True, len(f) >= 4 and f[3] == b"1"
+            out = []
             continue
-        if l.startswith(b"%end") or l.startswith(b"%error"):
-            return out, seen_output
+        if inblock and (l.startswith(b"%end") or l.startswith(b"%error")):
+            inblock = False
+            if not mine:
+                continue
+            answered += 1
+            if answered == sent:
+                return out, seen_output
+            continue   # an older command's late reply
         if inblock:
             out.append(l)
         elif l.startswith(b"%output"):
             seen_output = True
             outputs += 1
-    return out, seen_output
+    sys.exit("measure.py: no reply to %r within 10 s" % cmd)
 command("refresh-client -C 120x40")
 def screen():
-    return command("capture-pane -p -t " + target)[0]
+    # -e: a change of attributes only (Tab moves the focus highlight) is a
+    # new frame too
+    return command("capture-pane -p -e -t " + target)[0]
 def settle():
     for _ in lines(0.05):
         pass
@@ -159,6 +193,41 @@ for entry in plan:
 p.stdin.close()
 PY
 
+# The independent check of the client above: no control mode at all; after
+# each j, a new `tmux capture-pane -e` process per poll until the selected
+# (reverse-video) row shows another item.  Each poll costs a process start,
+# so this reads a few ms high; it must agree with the control-mode figures
+# within that, or the measuring client is wrong.
+cat > "$DIR/xcheck.py" <<'PY'
+import subprocess, sys, time
+sock, target, out, n = sys.argv[1], sys.argv[2] + ":", sys.argv[3], int(sys.argv[4])
+tm = ["tmux", "-L", sock, "-f", "/dev/null"]
+def selected():
+    s = subprocess.run(tm + ["capture-pane", "-p", "-e", "-t", target], capture_output=True).stdout
+    return [l for l in s.split(b"\n") if b"\x1b[7m" in l]
+res = []
+for i in range(n):
+    time.sleep(0.05)
+    before = selected()
+    t0 = time.perf_counter()
+    subprocess.run(tm + ["send-keys", "-t", target, "j"])
+    while time.perf_counter() - t0 < 5:
+        if selected() != before:
+            res.append((time.perf_counter() - t0) * 1000.0)
+            break
+with open(out, "w") as f:
+    f.write("".join("%.3f\n" % v for v in res))
+costs = []
+for i in range(20):
+    t0 = time.perf_counter()
+    selected()
+    costs.append((time.perf_counter() - t0) * 1000.0)
+costs.sort()
+with open(out + ".poll", "w") as f:
+    f.write("%.2f\n" % costs[len(costs) // 2])
+PY
+XCHECK=${XCHECK:-40}
+
 report() {
 	sort -n "$2" | awk -v name="$1" -v target="$TARGET_MS" '
 		{ v[NR] = $1 }
@@ -171,8 +240,12 @@ report() {
 }
 
 tm set-option -g window-size manual
-python3 "$DIR/measure.py" "$SOCK" b "$DIR" "j:$KEYS$AFTER_J" "k:$((KEYS / 2))" "Space:$TICKS:j" "G:1" "g:1" "Tab:9"
+python3 "$DIR/measure.py" "$SOCK" =b "$DIR" "j:$KEYS$AFTER_J" "k:$((KEYS / 2))" "Space:$TICKS:j" "G:1" "g:1" "Tab:9"
 report "cursor down (j)" "$DIR/j.txt"
+python3 "$DIR/xcheck.py" "$SOCK" =b "$DIR/xcheck.txt" "$XCHECK"
+report "j, cross-check" "$DIR/xcheck.txt"
+echo "  (cross-check: capture-pane polled by a new tmux process each time until the selected row changes;"
+echo "   one poll costs $(cat "$DIR/xcheck.txt.poll") ms, so it reads between one and two polls high)"
 report "cursor up (k)" "$DIR/k.txt"
 report "tick (Space, fsync)" "$DIR/Space.txt"
 cat "$DIR/G.txt" "$DIR/g.txt" > "$DIR/Gg.txt"
@@ -186,4 +259,26 @@ rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 awk -v r="$rss" -v h="$hwm" -v t="$TARGET_RSS_KB" 'BEGIN {
 	printf "RSS %.1f MB (ratio %.2f vs 20 MB), peak %.1f MB (ratio %.2f)\n", r / 1024, r / t, h / 1024, h / t }'
-tm send-keys -t b q
+tm send-keys -t =b: q
+
+# The best alternative in the same tmux: `less` scrolling a file of as many
+# lines, one line per j, measured by the same client; with COUNTS_FROM,
+# while `pgcutover counts --exact` runs over and over on those servers (the
+# same load as the console's counts).
+if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
+	mkdir -p "$DIR/less"
+	loader=""
+	if [ -n "${COUNTS_FROM:-}" ]; then
+		( while :; do "$PGCUTOVER" -c "$COUNTS_FROM" counts --exact >/dev/null 2>&1 || :; done ) &
+		loader=$!
+	fi
+	python3 "$DIR/measure.py" "$SOCK" =l "$DIR/less" "j:$KEYS"
+	if [ -n "$loader" ]; then kill "$loader" 2>/dev/null || :; wait "$loader" 2>/dev/null || :; fi
+	report "less, j (same tmux)" "$DIR/less/j.txt"
+	sort -n "$DIR/j.txt" > "$DIR/j.s"; sort -n "$DIR/less/j.txt" > "$DIR/lj.s"
+	awk 'NR == FNR { a[FNR] = $1; na = FNR; next } { b[FNR] = $1; nb = FNR }
+		END { if (!na || !nb) exit; pa = a[int((na - 1) * 0.99) + 1]; pb = b[int((nb - 1) * 0.99) + 1];
+		      printf "console j p99 / less j p99: %.2f / %.2f ms, ratio %.2f%s\n", pa, pb, pa / pb,
+		             ENVIRON["COUNTS_FROM"] != "" ? " (both with exact counts running)" : "" }' "$DIR/j.s" "$DIR/lj.s"
+	tm send-keys -t =l: q
+fi

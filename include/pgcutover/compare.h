@@ -76,6 +76,16 @@ typedef struct cmp_figure {
 	cmp_fail fail;        /* what kind of error (CMP_FAIL_NONE without one) */
 	double error_at;
 	int has_pk;           /* -1 unknown, 0 no, 1 yes (drivers that know) */
+	/* Write counters (PostgreSQL: inserts + updates + deletes of
+	 * pg_stat_user_tables) and the last exact count they vouch for. */
+	int64_t writes;       /* -1 unknown */
+	double writes_moved_at; /* unix seconds the counter was last seen moving; 0 never */
+	int64_t exact_rows;   /* the last exact count, -1 none */
+	double exact_at;      /* its time; 0 = none, or writes moved since */
+	int64_t exact_writes; /* the counter read before that count, -1 unknown */
+	double unchanged_since; /* > 0: rows is the exact count of then, the
+	                       * counters unmoved for longer than stats_delay_s
+	                       * (exact stays false: not a fresh count) */
 	cmp_point hist[CMP_HISTORY];  /* ring, oldest at hist_start */
 	size_t hist_start, hist_len;
 } cmp_figure;
@@ -124,6 +134,13 @@ struct cmp_side {
 	char *server;           /* "host=H port=P dbname=D" or a URL, never a secret;
 	                         * set by the driver (the label until it knows) */
 	void *impl;             /* driver state */
+	bool estimates_final;   /* the driver's estimates are what the config asks
+	                         * for (REST count planned/estimated): an estimates
+	                         * refresh asks neither side for cheap exact counts */
+	const struct cmp_pace *pace;
+	double exact_busy_ms;   /* wall time with an exact count running (the load) */
+	int64_t exact_rows_total; /* rows those counts counted */  /* the PostgreSQL driver's choices of
+	                         * concurrency and plans (pace.h), NULL for others */
 	/* connectivity, kept by cmp_side_report_status() */
 	bool up;                /* connected at least once and not lost since */
 	bool ever_tried;
@@ -145,6 +162,9 @@ void cmp_side_report(cmp_session *cs, cmp_which which, size_t table_idx,
  * CMP_FAIL_SERVER). */
 void cmp_side_report_fail(cmp_session *cs, cmp_which which, size_t table_idx,
                           cmp_fail kind, const char *err);
+/* Driver -> session: the table's write counter (inserts + updates +
+ * deletes), read before its figure of the same refresh is reported. */
+void cmp_side_report_writes(cmp_session *cs, cmp_which which, size_t table_idx, int64_t writes);
 /* Driver -> session: whether the table has a primary key (when known). */
 void cmp_side_report_pk(cmp_session *cs, cmp_which which, size_t table_idx, bool has_pk);
 /* Driver -> session: the side's connection came up (err NULL) or was lost
@@ -178,10 +198,16 @@ void cmp_session_set_listener(cmp_session *cs, cmp_listener_fn fn, void *ud);
 int cmp_start(cmp_session *cs, pgc_err *e);
 /* Starts a new refresh: cancels what is in flight, asks for estimates of all
  * tables, then exact counts of all tables (exact) or only of those with no
- * estimate or one below CMP_CHEAP_EXACT_ROWS.  Cancelling a PostgreSQL
+ * estimate or one below CMP_CHEAP_EXACT_ROWS (not when a side's
+ * estimates_final), and of those whose other side answered exactly
+ * (like with like).  Cancelling a PostgreSQL
  * query costs a short blocking round trip (PQcancel), so on an interval
  * refresh when the last snapshot is complete rather than on a fixed beat. */
 void cmp_refresh(cmp_session *cs, bool exact);
+/* A refresh of estimates, with exact counts of only the tables flagged in
+ * exact_tables (n_tables of them; the console's budget picks them), no
+ * others counted because they are small. */
+void cmp_refresh_some(cmp_session *cs, const bool *exact_tables);
 /* Cancels the refresh in flight (figures kept). */
 void cmp_cancel(cmp_session *cs);
 

@@ -54,6 +54,8 @@ typedef struct config {
 	int command_timeout_s;
 	int pool_size;       /* connections per side for counts (default 4) */
 	int statement_timeout_ms;
+	int counts_budget_pct; /* console: share of wall time exact re-counts may take per side */
+	int stats_delay_s;   /* how long PostgreSQL may hold back write counters */
 	char *point_of_no_return; /* item id */
 	bool auto_tick;      /* a command that exits 0 ticks its item */
 	bool state_group_readable; /* state file 0640, its directory g+rx: monitors in the group */
@@ -72,6 +74,11 @@ typedef struct config {
 #define CFG_DEFAULT_NAME "pgcutover.json"
 #define CFG_DEFAULT_POOL 4
 #define CFG_DEFAULT_STATEMENT_TIMEOUT_MS 60000
+#define CFG_DEFAULT_COUNTS_BUDGET_PCT 10
+/* PostgreSQL 15 flushes a backend's table counters at most once a second
+ * and may put a flush off for up to 60 s (PGSTAT_MAX_INTERVAL) */
+#define CFG_DEFAULT_STATS_DELAY_S 60
+#define CFG_MAX_STATS_DELAY_S 3600
 #define CFG_DEFAULT_COMMAND_TIMEOUT_S 600
 #define CFG_DEFAULT_HEALTH_TIMEOUT_MS 5000
 #define CFG_DEFAULT_SEQ_HEADROOM_FLOOR 10000000

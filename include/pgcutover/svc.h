@@ -27,15 +27,26 @@
 
 /* ---- counts: a comparison session refreshed on an interval ---- */
 
-/* The intervals + and - step through, in seconds; 0 = off. */
+/* The intervals > and < step through, in seconds; 0 = off. */
 #define SVC_COUNTS_INTERVALS {5, 15, 30, 60, 300, 0}
 #define SVC_COUNTS_DEFAULT_INTERVAL 1   /* index: 15 s */
+/* The load budgets + and - step through: the share of wall time (%) exact
+ * re-counts may keep each server busy; the config's counts_budget_pct is
+ * the start. */
+#define SVC_COUNTS_BUDGETS {0, 5, 10, 20, 50, 100}
+/* Unspent budget is saved up for at most this long. */
+#define SVC_COUNTS_BUDGET_WINDOW_MS 60000.0
+/* Before a side has counted anything: 1M rows/s, and a round trip each. */
+#define SVC_COUNTS_ASSUMED_ROWS_PER_MS 1000.0
+#define SVC_COUNTS_COUNT_OVERHEAD_MS 1.0
 
 typedef enum svc_counts_op {
 	SVC_COUNTS_REFRESH,   /* estimates, then exact where cheap */
 	SVC_COUNTS_EXACT,     /* count(*) of every table */
 	SVC_COUNTS_FASTER,
 	SVC_COUNTS_SLOWER,
+	SVC_COUNTS_BUDGET_UP,     /* exact re-counts may take more of each server */
+	SVC_COUNTS_BUDGET_DOWN,
 } svc_counts_op;
 
 typedef struct svc_counts svc_counts;
@@ -59,6 +70,14 @@ int svc_counts_do(svc_counts *sc, svc_counts_op op, char *msg, size_t n);
 const cmp_session *svc_counts_session(const svc_counts *sc);
 /* The current interval in seconds, 0 = off. */
 int svc_counts_interval(const svc_counts *sc);
+/* The load budget: % of wall time exact re-counts may take per side. */
+int svc_counts_budget(const svc_counts *sc);
+/* Which tables a periodic refresh counts exactly (the rest are estimates,
+ * or exact counts kept while their write counters have not moved):
+ * smallest first, then the most recently written, while the predicted time
+ * of their counts fits what each side has left of its budget
+ * (avail_ms[side]).  out: n_tables flags; returns how many. */
+size_t svc_counts_pick(const cmp_session *cs, const double avail_ms[CMP_N_SIDES], bool *out);
 /* What went wrong last ("" none): not started, or a snapshot not recorded. */
 const char *svc_counts_error(const svc_counts *sc);
 

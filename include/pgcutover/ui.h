@@ -47,6 +47,9 @@ typedef struct ui_side_row {
 	char state[24];             /* validation state key ("matched", "estimated",
 	                             * "no_primary_key" ...), "" when not known */
 	bool exact;                 /* both figures are count(*) */
+	double unchanged_since;     /* > 0: a figure is the exact count of then,
+	                             * kept because its table has not been written
+	                             * since (unix s of the older count) */
 	double age_s;               /* of the older figure; -1 unknown */
 	double rate;                /* target rows/s while it grows; 0 unknown */
 	double eta_s;               /* to parity at that rate; -1 unknown */
@@ -64,6 +67,8 @@ typedef struct ui_side_data {
 	bool refreshing;            /* a refresh is in flight */
 	bool refreshing_exact;      /* ... and it asked for count(*) */
 	int interval_s;             /* automatic refresh, 0 = off, -1 = none here */
+	int budget_pct;             /* exact re-counts' share of each server's
+	                             * time, -1 = none here */
 	ui_side_row *rows; size_t n_rows;
 } ui_side_data;
 
@@ -71,8 +76,10 @@ typedef struct ui_side_data {
 typedef enum ui_counts_cmd {
 	UI_COUNTS_REFRESH,     /* r: refresh now (estimates, then cheap exact) */
 	UI_COUNTS_EXACT,       /* e: refresh now with count(*) of every table */
-	UI_COUNTS_FASTER,      /* -: shorter automatic interval */
-	UI_COUNTS_SLOWER,      /* +: longer automatic interval (up to off) */
+	UI_COUNTS_FASTER,      /* <: shorter automatic interval */
+	UI_COUNTS_SLOWER,      /* >: longer automatic interval (up to off) */
+	UI_COUNTS_BUDGET_UP,   /* +: exact re-counts may take more of each server */
+	UI_COUNTS_BUDGET_DOWN, /* -: less (to estimates only) */
 } ui_counts_cmd;
 
 typedef struct ui_setup {

@@ -124,6 +124,17 @@ static int hooks_side_fill(void *ud, ui_side_data *d)
 		r->target = t->side[CMP_TARGET].rows;
 		snprintf(r->state, sizeof r->state, "%s", cmp_state_key(t->state));
 		r->exact = t->side[CMP_SOURCE].exact && t->side[CMP_TARGET].exact;
+		/* An exact count kept while its table is unwritten is an exact
+		 * figure to look at (not fresh enough for a gate: the core
+		 * records it as an estimate). */
+		const cmp_figure *fs = &t->side[CMP_SOURCE], *fg = &t->side[CMP_TARGET];
+		if ((fs->exact || fs->unchanged_since > 0) && (fg->exact || fg->unchanged_since > 0) &&
+		    (fs->unchanged_since > 0 || fg->unchanged_since > 0)) {
+			r->exact = true;
+			r->unchanged_since = fs->unchanged_since > 0 && (fg->unchanged_since <= 0 ||
+			                     fs->unchanged_since < fg->unchanged_since)
+			                     ? fs->unchanged_since : fg->unchanged_since;
+		}
 		r->rate = t->rate;
 		r->eta_s = t->eta_s;
 		r->age_s = -1;
@@ -144,6 +155,7 @@ static int hooks_side_fill(void *ud, ui_side_data *d)
 	d->refreshing = !cmp_snapshot_complete(cs);
 	d->refreshing_exact = d->refreshing && cmp_refresh_exact(cs);
 	d->interval_s = svc_counts_interval(h->counts);
+	d->budget_pct = svc_counts_budget(h->counts);
 	char buf[256];
 	if (cmp_any_unreachable(cs)) {
 		d->status = UI_SIDE_ERROR;
@@ -179,6 +191,7 @@ static int hooks_counts_cmd(void *ud, ui_counts_cmd cmd, char *msg, size_t n)
 	static const svc_counts_op ops[] = {
 		[UI_COUNTS_REFRESH] = SVC_COUNTS_REFRESH, [UI_COUNTS_EXACT] = SVC_COUNTS_EXACT,
 		[UI_COUNTS_FASTER] = SVC_COUNTS_FASTER, [UI_COUNTS_SLOWER] = SVC_COUNTS_SLOWER,
+		[UI_COUNTS_BUDGET_UP] = SVC_COUNTS_BUDGET_UP, [UI_COUNTS_BUDGET_DOWN] = SVC_COUNTS_BUDGET_DOWN,
 	};
 	return svc_counts_do(((console_hooks *)ud)->counts, ops[cmd], msg, n);
 }

@@ -9,7 +9,9 @@
  * completed snapshot is recorded as one EV_COUNTS event when the state file
  * exists.  --watch repeats every SECONDS until interrupted, printing one
  * JSON object per line (--json) or a refreshed table.  --timing reports on
- * stderr how long connecting, the first figure and the last one took.
+ * stderr how long connecting, the first figure and the last one took, and
+ * per PostgreSQL side how many counts ran at once and how many could use
+ * parallel workers (pace.h).
  */
 #include "config.h"
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 #include "pgcutover/cli.h"
 #include "pgcutover/compare.h"
+#include "pgcutover/pace.h"
 
 #define COUNTS_MS_PER_S 1000
 #define COUNTS_MAX_WATCH_S 86400
@@ -150,6 +153,10 @@ static void counts_print_timing(counts_run *r)
 		        sd->first_figure_ms ? sd->first_figure_ms - t0 : -1.0,
 		        sd->first_figure_ms && sd->connected_ms ? sd->first_figure_ms - sd->connected_ms : -1.0,
 		        sd->last_figure_ms ? sd->last_figure_ms - t0 : -1.0);
+		if (sd->pace)
+			fprintf(stderr, "timing: %s counts at once: at most %d (now %d, ceiling %d), "
+			        "%u with parallel workers\n", sd->label, sd->pace->max_seen,
+			        sd->pace->limit, sd->pace->ceiling, sd->pace->n_parallel);
 	}
 }
 

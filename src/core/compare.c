@@ -30,6 +30,8 @@ struct cmp_session {
 	cmp_side sides[CMP_N_SIDES];
 	unsigned gen;          /* refresh generation; 0 = never refreshed */
 	bool exact;            /* current refresh wants exact counts */
+	bool *exact_some;      /* cmp_refresh_some: the tables it counts exactly, else NULL */
+	bool budgeted;         /* the current refresh is cmp_refresh_some's */
 	bool refreshing;       /* requests of the current refresh outstanding */
 	bool complete;         /* current refresh complete */
 	double snapshot_at;    /* unix s of the last complete snapshot */
@@ -44,6 +46,16 @@ static void cmp_figure_reset(cmp_figure *f)
 	memset(f, 0, sizeof *f);
 	f->rows = -1;
 	f->has_pk = -1;
+	f->writes = -1;
+	f->exact_rows = -1;
+	f->exact_writes = -1;
+}
+
+/* The stats delay: config's stats_delay_s (a config of 0 given by a test
+ * setup is taken as is). */
+static double cmp_stats_delay_s(const cmp_session *cs)
+{
+	return cs->cfg->stats_delay_s;
 }
 
 cmp_session *cmp_session_new(const config *cfg, loop *lp, pgc_err *e)
@@ -120,6 +132,7 @@ void cmp_session_free(cmp_session *cs)
 			free(cs->tables[i].side[w].error);
 	}
 	free(cs->tables);
+	free(cs->exact_some);
 	free(cs->record_error);
 	free(cs);
 }
@@ -385,6 +398,23 @@ void cmp_side_report_fail(cmp_session *cs, cmp_which which, size_t table_idx,
 	side_report(cs, which, table_idx, -1, false, kind, err);
 }
 
+/* In an estimates refresh, small tables are counted exactly anyway --
+ * unless a side's estimates are what its config asked for (a REST side
+ * with count planned or estimated: one request per table), when both
+ * sides stay estimates, compared like with like. */
+static bool cmp_cheap_exact(const cmp_session *cs, int64_t rows)
+{
+	return rows < CMP_CHEAP_EXACT_ROWS && !cs->budgeted && !cs->sides[CMP_SOURCE].estimates_final &&
+	       !cs->sides[CMP_TARGET].estimates_final;
+}
+
+/* The other side's figure of this refresh is exact: an estimate here
+ * would be compared with it as if both were exact. */
+static bool cmp_exact_this_refresh(const cmp_session *cs, const cmp_figure *other)
+{
+	return other->exact && other->rows >= 0 && !other->error && other->gen == cs->gen;
+}
+
 static void side_report(cmp_session *cs, cmp_which which, size_t table_idx,
                         int64_t rows, bool exact, cmp_fail kind, const char *err)
 {
@@ -409,6 +439,20 @@ static void side_report(cmp_session *cs, cmp_which which, size_t table_idx,
 		sd->last_figure_ms = loop_now_ms();
 		if (sd->first_figure_ms == 0)
 			sd->first_figure_ms = sd->last_figure_ms;
+		if (exact) {
+			f->exact_rows = rows;
+			f->exact_at = now;
+			f->exact_writes = f->writes;   /* read before this count */
+			f->unchanged_since = 0;
+		} else if (f->exact_at > 0 && f->exact_writes >= 0 && f->writes == f->exact_writes &&
+		           now >= f->exact_at + cmp_stats_delay_s(cs)) {
+			/* No write since the count, long enough ago for the
+			 * counters to show one: the count still holds. */
+			rows = f->exact_rows;
+			f->unchanged_since = f->exact_at;
+		} else {
+			f->unchanged_since = 0;
+		}
 		f->rows = rows;
 		f->exact = exact;
 		f->measured_at = now;
@@ -417,20 +461,50 @@ static void side_report(cmp_session *cs, cmp_which which, size_t table_idx,
 		if (exact || !cs->refreshing) {
 			f->pending = false;
 			f->done = true;
-		} else if (cs->exact || rows < CMP_CHEAP_EXACT_ROWS) {
+		} else if (cs->exact || cmp_cheap_exact(cs, rows) || cmp_exact_this_refresh(cs, &t->side[!which]) ||
+		           (cs->exact_some && cs->exact_some[table_idx])) {
 			ask_exact = true;   /* pending stays set */
 		} else {
 			f->pending = false;
 			f->done = true;
 		}
 	}
+	/* Like with like: an exact figure (a REST side with count=exact
+	 * answers so at once) is compared with an exact one, never with an
+	 * estimate as if both were exact. */
+	cmp_figure *o = &t->side[!which];
+	bool ask_other = !err && exact && cs->refreshing && o->done && !o->error &&
+	                 o->rows >= 0 && !o->exact && o->gen == cs->gen &&
+	                 !cs->sides[!which].estimates_final;
+	if (ask_other) {
+		o->pending = true;
+		o->done = false;
+	}
 	cmp_update_state(cs, t);
 	if (ask_exact) {
 		cmp_side *sd = &cs->sides[which];
 		sd->ops->request_count(sd, table_idx, true);
 	}
+	if (ask_other) {
+		cmp_side *sd = &cs->sides[!which];
+		sd->ops->request_count(sd, table_idx, true);
+	}
 	cmp_notify(cs, false);
 	cmp_check_complete(cs);
+}
+
+void cmp_side_report_writes(cmp_session *cs, cmp_which which, size_t table_idx, int64_t writes)
+{
+	if (table_idx >= cs->n_tables || which >= CMP_N_SIDES || writes < 0)
+		return;
+	cmp_figure *f = &cs->tables[table_idx].side[which];
+	if (f->writes >= 0 && writes != f->writes)
+		f->writes_moved_at = pgc_now();
+	if (f->exact_writes >= 0 && writes != f->exact_writes) {
+		f->exact_at = 0;   /* written since its last exact count */
+		f->exact_writes = -1;
+	}
+	f->writes = writes;
 }
 
 void cmp_side_report_pk(cmp_session *cs, cmp_which which, size_t table_idx, bool has_pk)
@@ -478,12 +552,31 @@ void cmp_cancel(cmp_session *cs)
 		cmp_update_state(cs, &cs->tables[i]);
 }
 
+static void cmp_refresh_start(cmp_session *cs, bool exact, const bool *exact_tables);
+
 void cmp_refresh(cmp_session *cs, bool exact)
+{
+	cmp_refresh_start(cs, exact, NULL);
+}
+
+void cmp_refresh_some(cmp_session *cs, const bool *exact_tables)
+{
+	cmp_refresh_start(cs, false, exact_tables);
+}
+
+static void cmp_refresh_start(cmp_session *cs, bool exact, const bool *exact_tables)
 {
 	if (cs->refreshing)
 		cmp_cancel(cs);
 	cs->gen++;
 	cs->exact = exact;
+	cs->budgeted = exact_tables != NULL;
+	free(cs->exact_some);
+	cs->exact_some = NULL;
+	if (exact_tables) {
+		cs->exact_some = xcalloc(cs->n_tables ? cs->n_tables : 1, sizeof *cs->exact_some);
+		memcpy(cs->exact_some, exact_tables, cs->n_tables * sizeof *cs->exact_some);
+	}
 	cs->refreshing = true;
 	cs->complete = false;
 	for (size_t i = 0; i < cs->n_tables; i++) {

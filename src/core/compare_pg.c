@@ -4,10 +4,13 @@
  *
  * A side owns a pool of up to pool_size connections (PQconnectStartParams +
  * PQconnectPoll, then non-blocking PQsendQuery/PQconsumeInput/PQgetResult),
- * so different tables are counted in parallel.  Estimates of every table
- * come from one catalog query; exact count(*) requests are dispatched
- * biggest-estimate first, which keeps the wall time close to the slowest
- * single count.  Every session is read-only (default_transaction_read_only),
+ * so different tables can be counted at once.  Estimates of every table
+ * (and their size in pages) come from one catalog query; exact count(*)
+ * requests are dispatched biggest-estimate first.  How many counts run at
+ * once and whether one may use parallel workers is the pace's (pace.h):
+ * from one, raised while the side's rows/s grows; a SET of
+ * max_parallel_workers_per_gather goes in front of a count only when the
+ * session's plan setting must change.  Every session is read-only (default_transaction_read_only),
  * says application_name=pgcutover and carries the configured
  * statement_timeout.  Passwords only ever come from libpq itself
  * (PGPASSWORD, ~/.pgpass, the service file): the conninfo is used as is and
@@ -25,6 +28,7 @@
 #include <string.h>
 #include <libpq-fe.h>
 #include "pgcutover/compare.h"
+#include "pgcutover/pace.h"
 #include "pgcutover/pqtext.h"
 #include "pgcutover/proc.h"
 #include "pgcutover/schema.h"
@@ -60,6 +64,12 @@ typedef struct pgs_conn {
 	unsigned epoch;        /* of the job; stale results are dropped */
 	bool got_result;       /* the job's result was handled */
 	bool flushing;
+	bool serial;           /* the session has max_parallel_workers_per_gather = 0 */
+	bool plan_stale;       /* a count failed: its SET may not have run */
+	bool in_flight;        /* a count of this connection is counted in ps->in_flight */
+	double started_ms;     /* of the count */
+	double area_at_start;  /* ps->in_flight_area then */
+	int64_t rows;          /* the count's answer, -1 none */
 } pgs_conn;
 
 struct pgs_side {
@@ -79,6 +89,11 @@ struct pgs_side {
 	int dispatch_depth;    /* > 0 while handling results: dispatch later */
 	int kick_timer;        /* pending deferred dispatch */
 	pid_t *cancellers; size_t n_cancellers;  /* children running PQcancel() */
+	int64_t *pages;        /* relpages from the estimates, 0 unknown */
+	cmp_pace pace;         /* how many counts at once, parallel or not */
+	int in_flight;         /* counts running */
+	double in_flight_area; /* integral of in_flight over time (count-ms) */
+	double in_flight_at;   /* loop_now_ms() of its last change */
 };
 
 static void pgs_dispatch(pgs_side *ps);
@@ -178,9 +193,12 @@ static void pgs_watch(pgs_conn *pc, short events)
 		loop_watch(sd->lp, fd, events, pgs_conn_event, pc);
 }
 
+static void pgs_count_ended(pgs_conn *pc, bool measured);
+
 static void pgs_conn_close(pgs_conn *pc)
 {
 	cmp_side *sd = pc->ps->sd;
+	pgs_count_ended(pc, false);
 	if (pc->fd >= 0)
 		loop_unwatch(sd->lp, pc->fd);
 	if (pc->timer_id > 0)
@@ -253,6 +271,38 @@ static size_t pgs_count_state(pgs_side *ps, pgs_conn_state st)
 		if (ps->conns[i].st == st)
 			n++;
 	return n;
+}
+
+/* Counts in flight over time, so a finished count knows how many ran
+ * beside it on average. */
+static void pgs_in_flight_add(pgs_side *ps, int delta)
+{
+	double now = loop_now_ms();
+	if (ps->in_flight_at > 0)
+		ps->in_flight_area += (now - ps->in_flight_at) * ps->in_flight;
+	if (ps->in_flight > 0 && ps->in_flight_at > 0)
+		ps->sd->exact_busy_ms += now - ps->in_flight_at;   /* the load on the server */
+	ps->in_flight_at = now;
+	ps->in_flight += delta;
+	if (ps->in_flight > ps->pace.max_seen)
+		ps->pace.max_seen = ps->in_flight;
+}
+
+/* A count of pc ended: no longer in flight; a full answer also tells the
+ * pace what the side's throughput was at that concurrency. */
+static void pgs_count_ended(pgs_conn *pc, bool measured)
+{
+	pgs_side *ps = pc->ps;
+	if (!pc->in_flight)
+		return;
+	pgs_in_flight_add(ps, 0);
+	double ms = loop_now_ms() - pc->started_ms;
+	if (measured && pc->rows >= 0 && ms > 0) {
+		(void)pace_observe(&ps->pace, pc->rows, ms, (ps->in_flight_area - pc->area_at_start) / ms);
+		ps->sd->exact_rows_total += pc->rows;
+	}
+	pc->in_flight = false;
+	pgs_in_flight_add(ps, -1);
 }
 
 static bool pgs_has_work(pgs_side *ps)
@@ -433,7 +483,10 @@ static char *pgs_estimates_sql(pgs_conn *pc, char **err)
 	        "CASE WHEN pg_catalog.pg_stat_get_live_tuples(c.oid) > 0 OR c.reltuples < 0 "
 	        "THEN pg_catalog.pg_stat_get_live_tuples(c.oid) "
 	        "WHEN c.reltuples >= 0 THEN c.reltuples::bigint END, "
-	        "EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indrelid = c.oid AND x.indisprimary) "
+	        "EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indrelid = c.oid AND x.indisprimary), "
+	        "c.relpages, "
+	        "pg_catalog.pg_stat_get_tuples_inserted(c.oid) + pg_catalog.pg_stat_get_tuples_updated(c.oid) "
+	        "+ pg_catalog.pg_stat_get_tuples_deleted(c.oid) "
 	        "FROM (VALUES ");
 	for (size_t k = 0; k < pc->n_tables; k++) {
 		size_t i = pc->tables[k];
@@ -473,26 +526,50 @@ static bool pgs_start_job(pgs_side *ps, pgs_conn *pc)
 			}
 		sql = pgs_estimates_sql(pc, &err);
 	} else {
+		if (ps->in_flight >= ps->pace.limit)
+			return false;   /* as many at once as pay on this side */
 		/* Biggest first: the longest count starts earliest. */
 		size_t best = ps->n_tables;
-		for (size_t i = 0; i < ps->n_tables; i++)
+		int queued = 0;
+		for (size_t i = 0; i < ps->n_tables; i++) {
+			queued += ps->want_exact[i];
 			if (ps->want_exact[i] && (best == ps->n_tables || ps->estimate[i] > ps->estimate[best]))
 				best = i;
+		}
 		if (best == ps->n_tables)
 			return false;
 		ps->want_exact[best] = false;
 		pc->job = PGS_JOB_COUNT;
 		pc->table = best;
+		pc->rows = -1;
+		bool parallel = pace_parallel(&ps->pace, ps->pages[best], ps->estimate[best],
+		                              ps->in_flight, queued - 1);
+		/* Only a change of plan costs a SET; TO DEFAULT is the server's
+		 * (or the conninfo's) own setting. */
+		const char *set = parallel == !pc->serial && !pc->plan_stale ? ""
+		                  : parallel ? "SET max_parallel_workers_per_gather TO DEFAULT; "
+		                  : "SET max_parallel_workers_per_gather = 0; ";
 		char *q = cmp_pg_quote_table(pc->conn, ps->sd->cfg->tables[best].name);
-		if (q)
-			sql = xasprintf("SELECT pg_catalog.count(*) FROM %s", q);
-		else
+		if (q) {
+			sql = xasprintf("%sSELECT pg_catalog.count(*) FROM %s", set, q);
+			pc->serial = !parallel;
+			pc->plan_stale = false;
+			ps->pace.n_parallel += parallel;
+		} else {
 			err = xasprintf("cannot quote table name %s", ps->sd->cfg->tables[best].name);
+		}
 		free(q);
 	}
 	pc->epoch = ps->epoch;
 	if (sql && pgs_send(pc, sql) == 0) {
 		free(sql);
+		if (pc->job == PGS_JOB_COUNT) {
+			pgs_in_flight_add(ps, 0);
+			pc->started_ms = loop_now_ms();
+			pc->area_at_start = ps->in_flight_area;
+			pc->in_flight = true;
+			pgs_in_flight_add(ps, 1);
+		}
 		return true;
 	}
 	free(sql);
@@ -526,12 +603,15 @@ static size_t pgs_expected_work(pgs_side *ps)
 		n += ps->want_exact[i];
 		estimates |= ps->want_estimate[i];
 	}
-	n += estimates;
 	for (size_t i = 0; i < ps->n_conns; i++)
 		if (ps->conns[i].st == PGS_BUSY && ps->conns[i].job == PGS_JOB_ESTIMATES &&
 		    ps->conns[i].epoch == ps->epoch && cmp_refresh_exact(ps->sd->cs))
 			n += ps->conns[i].n_tables;
-	return n;
+	/* No more counts than the pace lets run at once. */
+	size_t room = ps->pace.limit > ps->in_flight ? (size_t)(ps->pace.limit - ps->in_flight) : 0;
+	if (n > room)
+		n = room;
+	return n + estimates;
 }
 
 static void pgs_dispatch(pgs_side *ps)
@@ -591,11 +671,14 @@ static void pgs_handle_result(pgs_conn *pc, PGresult *res)
 	cmp_side *sd = ps->sd;
 	if (pc->got_result || pc->epoch != ps->epoch)
 		return;   /* extra results, or a cancelled job */
-	pc->got_result = true;
 	ExecStatusType rs = PQresultStatus(res);
+	if (rs == PGRES_COMMAND_OK && pc->job == PGS_JOB_COUNT)
+		return;   /* the SET before the count */
+	pc->got_result = true;
 	if (rs != PGRES_TUPLES_OK) {
 		char *msg = pgs_error(ps, "", PQresultErrorMessage(res));
 		cmp_fail kind = pgs_fail_kind(res);
+		pc->plan_stale = true;
 		if (pc->job == PGS_JOB_ESTIMATES)
 			for (size_t k = 0; k < pc->n_tables; k++)
 				cmp_side_report_fail(sd->cs, sd->which, pc->tables[k], kind, msg);
@@ -611,6 +694,7 @@ static void pgs_handle_result(pgs_conn *pc, PGresult *res)
 			cmp_side_report(sd->cs, sd->which, pc->table, -1, false, msg);
 			free(msg);
 		} else {
+			pc->rows = n;
 			cmp_side_report(sd->cs, sd->which, pc->table, n, true, NULL);
 		}
 		return;
@@ -628,6 +712,9 @@ static void pgs_handle_result(pgs_conn *pc, PGresult *res)
 			continue;
 		}
 		cmp_side_report_pk(sd->cs, sd->which, i, strcmp(PQgetvalue(res, r, 3), "t") == 0);
+		ps->pages[i] = PQgetisnull(res, r, 4) ? 0 : strtoll(PQgetvalue(res, r, 4), NULL, 10);
+		if (!PQgetisnull(res, r, 5))
+			cmp_side_report_writes(sd->cs, sd->which, i, strtoll(PQgetvalue(res, r, 5), NULL, 10));
 		if (PQgetisnull(res, r, 2)) {
 			/* No estimate (never analyzed, partitioned parent): count. */
 			ps->estimate[i] = INT64_MAX;
@@ -653,6 +740,7 @@ static void pgs_job_done(pgs_conn *pc)
 				cmp_side_report(ps->sd->cs, ps->sd->which, pc->tables[k], -1, false, msg);
 		free(msg);
 	}
+	pgs_count_ended(pc, pc->epoch == ps->epoch);
 	pc->job = PGS_JOB_NONE;
 	pc->st = PGS_READY;
 	pgs_watch(pc, POLLIN);
@@ -802,6 +890,8 @@ static void pgs_free(cmp_side *sd)
 	free(ps->want_estimate);
 	free(ps->want_exact);
 	free(ps->estimate);
+	free(ps->pages);
+	sd->pace = NULL;
 	free(ps->options);
 	free(ps->conninfo);
 	free(ps->down_err);
@@ -842,6 +932,9 @@ int cmp_pg_side_init(cmp_side *sd, pgc_err *e)
 	ps->want_estimate = xcalloc(ps->n_tables ? ps->n_tables : 1, sizeof *ps->want_estimate);
 	ps->want_exact = xcalloc(ps->n_tables ? ps->n_tables : 1, sizeof *ps->want_exact);
 	ps->estimate = xcalloc(ps->n_tables ? ps->n_tables : 1, sizeof *ps->estimate);
+	ps->pages = xcalloc(ps->n_tables ? ps->n_tables : 1, sizeof *ps->pages);
+	pace_init(&ps->pace, (int)ps->n_conns);
+	sd->pace = &ps->pace;
 	sd->impl = ps;
 	sd->ops = &pgs_ops;
 	return 0;

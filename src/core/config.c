@@ -787,12 +787,14 @@ enum {
 	K_NOTIFY, K_OPERATOR, K_WORKDIR, K_COMMAND_TIMEOUT, K_POOL_SIZE,
 	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP, K_ENV_BACKUPS,
 	K_SEQUENCES, K_FREEZE, K_SWITCH,
+	K_COUNTS_BUDGET, K_STATS_DELAY,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
 	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick",
-	"state_group_readable", "env_backups", "sequences", "freeze", "switch", NULL,
+	"state_group_readable", "env_backups", "sequences", "freeze", "switch",
+	"counts_budget_pct", "stats_delay_s", NULL,
 };
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
@@ -848,6 +850,10 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 		return want_int(w, v, 1, CFG_MAX_POOL, &c->pool_size);
 	case K_STATEMENT_TIMEOUT:
 		return want_int(w, v, 0, CFG_MAX_TIMEOUT_MS, &c->statement_timeout_ms);
+	case K_COUNTS_BUDGET:
+		return want_int(w, v, 0, 100, &c->counts_budget_pct);
+	case K_STATS_DELAY:
+		return want_int(w, v, 0, CFG_MAX_STATS_DELAY_S, &c->stats_delay_s);
 	case K_PONR:     return want_string(w, v, &c->point_of_no_return);
 	case K_GATES:    return want_names(w, v, &c->gates, &c->n_gates, false);
 	case K_AUTO_TICK:
@@ -895,6 +901,8 @@ int config_parse(const char *text, size_t len, const char *path, config **out, p
 	c->text_len = len;
 	c->pool_size = CFG_DEFAULT_POOL;
 	c->statement_timeout_ms = CFG_DEFAULT_STATEMENT_TIMEOUT_MS;
+	c->counts_budget_pct = CFG_DEFAULT_COUNTS_BUDGET_PCT;
+	c->stats_delay_s = CFG_DEFAULT_STATS_DELAY_S;
 	c->command_timeout_s = CFG_DEFAULT_COMMAND_TIMEOUT_S;
 	c->env_backups = ENVFILE_DEFAULT_KEEP_BACKUPS;
 	c->seq_headroom_floor = CFG_DEFAULT_SEQ_HEADROOM_FLOOR;

@@ -261,8 +261,19 @@ int ledger_step_elapsed(const ledger *lg, size_t phase_idx, size_t step_idx, dou
 	*planned_min = ph->steps[step_idx].duration_min;
 	double start = 0, end = 0;
 	int n = 0, n_done = 0;
-	for (size_t i = 0; i < ph->n_items; i++) {
-		if (ph->items[i].step != (int)step_idx || !ledger_item_counts(&ph->items[i]))
+	/* Items come in document order, so a step's items are one run: find
+	 * its start by bisection (the console asks this for every step row it
+	 * draws; a scan of the phase made each frame cost O(items)). */
+	size_t lo = 0, hi = ph->n_items;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ph->items[mid].step < (int)step_idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < ph->n_items && ph->items[i].step == (int)step_idx; i++) {
+		if (!ledger_item_counts(&ph->items[i]))
 			continue;
 		const lg_item *li = &lg->items[lg->phase_offset[phase_idx] + i];
 		n++;

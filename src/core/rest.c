@@ -9,7 +9,10 @@
  * is sent again as a GET with limit=0 to fetch PostgREST's JSON error
  * (code, message, hint, details), which is passed on as it is.
  * Connect failures and 502/503/504 are retried per request with a doubling
- * backoff.  The key lives only in this client's memory and request headers.
+ * backoff.  At most max_parallel requests are in the multi at once; the rest
+ * wait in this client (not in curl, whose timeout would run while they
+ * wait), so a request's timeout starts when it is sent.  The key lives only
+ * in this client's memory and request headers.
  * Callers: the compare module through the REST side driver at the end of
  * this file (cmp_rest_side_init), and rest_count_tables() (headless).
  */
@@ -64,6 +67,7 @@ typedef struct rest_req {
 	struct curl_slist *headers;
 	req_phase phase;
 	bool in_multi;
+	bool waiting;           /* ready, held until fewer than max_parallel are sent */
 	int attempts;
 	int retry_timer;        /* loop timer id while waiting to retry */
 	long head_status;       /* status of the failed HEAD */
@@ -82,6 +86,8 @@ struct rest_client {
 	int next_id;
 	rest_req *reqs;
 	int in_dispatch;        /* > 0 while finished requests are being handed out */
+	int n_sent;             /* requests in the multi */
+	bool sending;           /* rest_send_waiting is running */
 };
 
 static void req_finish(rest_req *rq, rest_result *res);
@@ -520,6 +526,47 @@ rest_client *rest_client_new(loop *lp, const cfg_endpoint *ep, const rest_opts *
 	return rc;
 }
 
+static void req_leave_multi(rest_req *rq)
+{
+	if (!rq->in_multi)
+		return;
+	curl_multi_remove_handle(rq->rc->multi, rq->easy);
+	rq->in_multi = false;
+	rq->rc->n_sent--;
+}
+
+/* Sends waiting requests, oldest first, while fewer than max_parallel are
+ * out.  The queue is ours, not curl's: curl's CURLOPT_TIMEOUT_MS runs from
+ * curl_multi_add_handle, so a request queued inside curl behind
+ * max_parallel others could time out before it was ever sent. */
+static void rest_send_waiting(rest_client *rc)
+{
+	if (rc->sending)
+		return;   /* the outer call goes on with what was added */
+	rc->sending = true;
+	while (rc->opts.max_parallel <= 0 || rc->n_sent < rc->opts.max_parallel) {
+		rest_req *oldest = NULL;
+		for (rest_req *rq = rc->reqs; rq; rq = rq->next)   /* newest first */
+			if (rq->waiting)
+				oldest = rq;
+		if (!oldest)
+			break;
+		oldest->waiting = false;
+		if (curl_multi_add_handle(rc->multi, oldest->easy) != CURLM_OK) {
+			rest_result res;
+			memset(&res, 0, sizeof res);
+			res.total = -1;
+			res.outcome = REST_ERR_CONNECT;
+			res.message = xstrdup("supabase: cannot queue the request");
+			req_finish(oldest, &res);
+			continue;
+		}
+		oldest->in_multi = true;
+		rc->n_sent++;
+	}
+	rc->sending = false;
+}
+
 static void req_free(rest_req *rq)
 {
 	rest_client *rc = rq->rc;
@@ -527,8 +574,7 @@ static void req_free(rest_req *rq)
 	if (rq->retry_timer)
 		loop_timer_cancel(rc->lp, rq->retry_timer);
 	if (rq->easy) {
-		if (rq->in_multi)
-			curl_multi_remove_handle(rc->multi, rq->easy);
+		req_leave_multi(rq);
 		curl_easy_cleanup(rq->easy);
 	}
 	curl_slist_free_all(rq->headers);
@@ -628,11 +674,10 @@ static int req_submit(rest_req *rq, pgc_err *e)
 		curl_easy_setopt(rq->easy, CURLOPT_NOBODY, 1L);
 	else
 		curl_easy_setopt(rq->easy, CURLOPT_HTTPGET, 1L);
-	if (curl_multi_add_handle(rc->multi, rq->easy) != CURLM_OK)
-		return pgc_fail(e, PGC_EXIT_SOFTWARE, "supabase: cannot queue the request");
-	rq->in_multi = true;
+	rq->waiting = true;
 	if (head)
 		rq->attempts++;
+	rest_send_waiting(rc);
 	return 0;
 }
 
@@ -701,6 +746,7 @@ void rest_cancel(rest_client *rc, int id)
 		if (rq->id == id) {
 			req_unlink(rq);
 			req_free(rq);
+			rest_send_waiting(rc);
 			return;
 		}
 }
@@ -828,15 +874,13 @@ static void req_finish(rest_req *rq, rest_result *res)
 
 static void req_done(rest_req *rq, CURLcode cc)
 {
-	rest_client *rc = rq->rc;
 	rest_result res;
 	long status = 0;
 	pgc_err e;
 
 	memset(&res, 0, sizeof res);
 	res.total = -1;
-	curl_multi_remove_handle(rc->multi, rq->easy);
-	rq->in_multi = false;
+	req_leave_multi(rq);
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &status);
 
@@ -904,6 +948,7 @@ static void process_done(rest_client *rc)
 		if (rq)
 			req_done(rq, msg->data.result);
 	}
+	rest_send_waiting(rc);
 }
 
 /* ------------------------------------------------------------ headless */
@@ -1143,6 +1188,8 @@ int cmp_rest_side_init(cmp_side *sd, pgc_err *e)
 	}
 	sd->impl = rs;
 	sd->ops = &rest_side_ops;
+	sd->estimates_final = sd->ep->count && rest_parse_mode(sd->ep->count, &mode) == 0 &&
+	                      mode != REST_COUNT_EXACT;
 	free(sd->server);
 	sd->server = xstrdup(sd->ep->url);
 	return 0;

@@ -173,8 +173,12 @@ void ui_checklist_rebuild(ui_ctx *u)
 			fw.min_level = ph->steps[s].level;
 	int cur_step = -1;
 	int skip_depth = -1;
+	u->item_id_w = 0;
 	for (size_t i = 0; i < ph->n_items; i++) {
 		const rb_item *it = &ph->items[i];
+		int idl = (int)strlen(it->id);
+		if (idl > u->item_id_w)
+			u->item_id_w = idl;
 		while (cur_step < it->step) {
 			if (cur_step >= 0)
 				close_step(u, ph, (size_t)cur_step, &fw);
@@ -325,14 +329,9 @@ static const char *mark_str(const rb_item *it, bool done, char *buf, size_t n)
 /* The item ids' column: as wide as the phase's widest id and a space; 0
  * (hidden) when the pane is too narrow to keep room for the text too. */
 #define UI_ID_MIN_TEXT 50
-static int id_column(const rb_phase *ph, int width)
+static int id_column(const ui_ctx *u, int width)
 {
-	int idw = 0;
-	for (size_t i = 0; i < ph->n_items; i++) {
-		int l = (int)strlen(ph->items[i].id);
-		if (l > idw)
-			idw = l;
-	}
+	int idw = u->item_id_w;   /* measured when the rows were built, not per row drawn */
 	return idw && width - (idw + 1) >= UI_ID_MIN_TEXT ? idw + 1 : 0;
 }
 
@@ -344,7 +343,7 @@ static void draw_item_row(ui_ctx *u, WINDOW *w, int y, int x, int width, const r
 	lg_item *li = ledger_item(u->lg, u->phase, i);
 	bool done = li && li->done;
 	/* its id (what tick, run and rollback take), dim, left of the row */
-	int idw = id_column(ph, width);
+	int idw = id_column(u, width);
 	if (idw) {
 		ui_put(u, w, y, x, it->id, idw - 1, base | ui_attr(u, UI_C_DIM, A_DIM), ui_pair(u, UI_C_DIM));
 		x += idw;

@@ -45,7 +45,7 @@ static void jump_phase(ui_ctx *u, int digit)
 	ui_status(u, "no phase %s in this runbook", id);
 }
 
-/* r, e, + and -: asked of the module running the comparison; a console
+/* r, e, +, -, < and >: asked of the module running the comparison; a console
  * without one (MONITOR has no database credentials) says so. */
 static void counts_key(ui_ctx *u, ui_action a)
 {
@@ -59,7 +59,9 @@ static void counts_key(ui_ctx *u, ui_action a)
 	}
 	ui_counts_cmd cmd = a == UI_ACT_COUNTS_EXACT ? UI_COUNTS_EXACT
 	                  : a == UI_ACT_COUNTS_SLOWER ? UI_COUNTS_SLOWER
-	                  : a == UI_ACT_COUNTS_FASTER ? UI_COUNTS_FASTER : UI_COUNTS_REFRESH;
+	                  : a == UI_ACT_COUNTS_FASTER ? UI_COUNTS_FASTER
+	                  : a == UI_ACT_COUNTS_BUDGET_UP ? UI_COUNTS_BUDGET_UP
+	                  : a == UI_ACT_COUNTS_BUDGET_DOWN ? UI_COUNTS_BUDGET_DOWN : UI_COUNTS_REFRESH;
 	char msg[256] = "";
 	u->s.counts_cmd(u->s.hook_ud, cmd, msg, sizeof msg);
 	ui_status(u, "%s", msg);
@@ -258,8 +260,10 @@ const ui_key ui_keys[] = {
 	{{'Z'}, "Z", NULL, NULL, UI_ACT_UNFOLD_ALL, UI_KC_LIST, false, 0, NULL, NULL},
 	{{'r'}, "r", "Recount", "row counts: refresh now (estimates, then exact where cheap)", UI_ACT_COUNTS_REFRESH, UI_KC_PANES | UI_KC_COUNTS, false, 9, key_counts, counts_live},
 	{{'e'}, "e", NULL, "row counts: exact count(*) of every table now", UI_ACT_COUNTS_EXACT, UI_KC_PANES | UI_KC_COUNTS, false, 0, key_counts, counts_live},
-	{{'+', '='}, "+/-", NULL, "row counts: refresh less often / more often (to off)", UI_ACT_COUNTS_SLOWER, UI_KC_PANES, false, 0, key_counts, counts_live},
-	{{'-'}, "-", NULL, NULL, UI_ACT_COUNTS_FASTER, UI_KC_PANES, false, 0, key_counts, counts_live},
+	{{'+', '='}, "+/-", NULL, "row counts: exact re-counts may take more / less of each server's time (0 to 100%, default 10%)", UI_ACT_COUNTS_BUDGET_UP, UI_KC_PANES | UI_KC_COUNTS, false, 0, key_counts, counts_live},
+	{{'-'}, "-", NULL, NULL, UI_ACT_COUNTS_BUDGET_DOWN, UI_KC_PANES | UI_KC_COUNTS, false, 0, key_counts, counts_live},
+	{{'>'}, ">/<", NULL, "row counts: refresh less often / more often (to off)", UI_ACT_COUNTS_SLOWER, UI_KC_PANES, false, 0, key_counts, counts_live},
+	{{'<'}, "<", NULL, NULL, UI_ACT_COUNTS_FASTER, UI_KC_PANES, false, 0, key_counts, counts_live},
 	{{'x'}, "x", "Run", "run the item's (or the step's own) command: shows it, asks (the id or yes, then Enter), then runs it", UI_ACT_RUN, UI_KC_LIST, true, 6, key_run, NULL},
 	{{'X'}, "X", NULL, "dry run: what the item's command would run and which flags it would change", UI_ACT_DRY_RUN, UI_KC_LIST, false, 0, key_dry_run, NULL},
 	{{'R'}, "R", "Rollback", "roll the selected phase back: shows the steps and flags, asks (the phase id or yes, then Enter)", UI_ACT_ROLLBACK, UI_KC_RAIL, true, 6, key_rollback, NULL},

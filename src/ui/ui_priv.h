@@ -112,6 +112,7 @@ typedef enum ui_action {
 	UI_ACT_COMMAND, UI_ACT_PHASE, UI_ACT_LOG, UI_ACT_HELP, UI_ACT_BACK,
 	UI_ACT_FOLD_ALL, UI_ACT_UNFOLD_ALL, UI_ACT_REDRAW, UI_ACT_QUIT,
 	UI_ACT_COUNTS_REFRESH, UI_ACT_COUNTS_EXACT, UI_ACT_COUNTS_SLOWER, UI_ACT_COUNTS_FASTER,
+	UI_ACT_COUNTS_BUDGET_UP, UI_ACT_COUNTS_BUDGET_DOWN,
 	UI_ACT_PARITY, UI_ACT_RUN, UI_ACT_DRY_RUN, UI_ACT_ROLLBACK, UI_ACT_OUTPUT,
 	/* REPLAY mode (ui_timeline.c) */
 	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
@@ -363,6 +364,7 @@ typedef struct ui_ctx {
 	uint8_t **step_folded;   /* [phase][step] */
 	uint8_t *notes_open;     /* [phase] */
 	ui_row *rows_v; size_t n_rows_v, cap_rows_v;
+	int item_id_w;          /* the widest item id of the phase in rows_v */
 	int *step_done, *step_total; size_t cap_steps;
 	size_t cursor, top;
 	bool rows_stale;

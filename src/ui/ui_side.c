@@ -66,6 +66,7 @@ int ui_side_from_counts_json(const char *json, double ts, ui_side_data *d)
 		d->message = pgc_sanitize(rec.summary);
 	d->all_match = all;
 	d->interval_s = -1;
+	d->budget_pct = -1;
 	cmp_rec_free(&rec);
 	d->status = UI_SIDE_RECORDED;
 	d->ts = ts;
@@ -132,7 +133,7 @@ static const char *verdict(const ui_side_row *r, bool *good)
 	if (strcmp(r->state, "no_primary_key") == 0)
 		return "noPK";
 	if (strcmp(r->state, "estimated") == 0)
-		return same ? "~" : "DIFF";
+		return same ? (r->exact ? "=" : "~") : "DIFF";   /* exact: a kept count */
 	if (strcmp(r->state, "mismatched") == 0)
 		return "DIFF";
 	if (strcmp(r->state, "error") == 0) {
@@ -266,10 +267,13 @@ static void ui_side_draw_in(ui_ctx *u, WINDOW *w, const ui_side_data *d, int h, 
 	}
 	char title[64];
 	if (d->status == UI_SIDE_LIVE || (d->status == UI_SIDE_ERROR && d->interval_s >= 0)) {
+		char budget[16] = "";
+		if (d->budget_pct >= 0)   /* exact re-counts' share of each server */
+			snprintf(budget, sizeof budget, " %d%%", d->budget_pct);
 		if (d->interval_s > 0)
-			snprintf(title, sizeof title, "Counts live/%ds", d->interval_s);
+			snprintf(title, sizeof title, "Counts live/%ds%s", d->interval_s, budget);
 		else
-			snprintf(title, sizeof title, "Counts live/off");
+			snprintf(title, sizeof title, "Counts live/off%s", budget);
 	} else
 		snprintf(title, sizeof title, "Row counts");
 	ui_pane_title(u, w, 0, title, right, u->focus == UI_PANE_SIDE && !u->overlay);
@@ -370,6 +374,7 @@ int ui_side_key(ui_ctx *u, ui_action a)
 
 #define COUNTS_NUM_COLS 11
 #define COUNTS_KIND_COLS 8     /* "estimate" */
+#define COUNTS_KEPT_COLS 28    /* "exact, unchanged since 02:14" */
 #define COUNTS_AGE_COLS 8
 
 void ui_counts_open(ui_ctx *u)
@@ -389,7 +394,11 @@ static void counts_draw(ui_ctx *u)
 	const ui_side_data *d = &u->side;
 	int W = u->cols - 2, H = u->rows - UI_KEYBAR_ROWS - 1;
 	char title[96];
-	snprintf(title, sizeof title, " Row counts: all %zu tables, differences first ", d->n_rows);
+	if (d->budget_pct >= 0)
+		snprintf(title, sizeof title, " Row counts: all %zu tables, differences first; exact re-counts %d%% of each server (+/-) ",
+		         d->n_rows, d->budget_pct);
+	else
+		snprintf(title, sizeof title, " Row counts: all %zu tables, differences first ", d->n_rows);
 	WINDOW *w = ui_overlay_window(u, 1, H, W, title, " j/k scroll  r e refresh  Esc close ");
 	size_t tally[CMP_N_RANKS];
 	size_t *order = side_order(d, tally);
@@ -402,18 +411,22 @@ static void counts_draw(ui_ctx *u)
 		ui_put(u, w, y++, 2, d->message, inner, d->message_error || d->status == UI_SIDE_ERROR ? A_BOLD : 0,
 		       ui_pair(u, d->message_error || d->status == UI_SIDE_ERROR ? UI_C_WARN : UI_C_NORMAL));
 	/* table, source, target, difference, exact/estimate, age, state */
-	int fixed = 3 * (COUNTS_NUM_COLS + 1) + 2 + COUNTS_KIND_COLS + 1 + COUNTS_AGE_COLS + 2 + SIDE_VERDICT_COLS;
+	int kind_cols = COUNTS_KIND_COLS;
+	for (size_t k = 0; k < d->n_rows; k++)
+		if (d->rows[k].unchanged_since > 0)
+			kind_cols = COUNTS_KEPT_COLS;
+	int fixed = 3 * (COUNTS_NUM_COLS + 1) + 2 + kind_cols + 1 + COUNTS_AGE_COLS + 2 + SIDE_VERDICT_COLS;
 	int name_w = inner - fixed;
 	if (name_w < 8)
 		name_w = 8;
 	int src_r = 2 + name_w + 1 + COUNTS_NUM_COLS, dst_r = src_r + 1 + COUNTS_NUM_COLS;
 	int dif_r = dst_r + 1 + COUNTS_NUM_COLS, kind_x = dif_r + 2;
-	int age_r = kind_x + COUNTS_KIND_COLS + 1 + COUNTS_AGE_COLS, st_x = age_r + 2;
+	int age_r = kind_x + kind_cols + 1 + COUNTS_AGE_COLS, st_x = age_r + 2;
 	ui_put(u, w, y, 2, "table", name_w, A_UNDERLINE, 0);
 	ui_put_right(u, w, y, src_r, "source", A_UNDERLINE, 0);
 	ui_put_right(u, w, y, dst_r, "target", A_UNDERLINE, 0);
 	ui_put_right(u, w, y, dif_r, "difference", A_UNDERLINE, 0);
-	ui_put(u, w, y, kind_x, "counted", COUNTS_KIND_COLS, A_UNDERLINE, 0);
+	ui_put(u, w, y, kind_x, "counted", kind_cols, A_UNDERLINE, 0);
 	ui_put_right(u, w, y, age_r, "age", A_UNDERLINE, 0);
 	ui_put(u, w, y, st_x, "state", SIDE_VERDICT_COLS + 1, A_UNDERLINE, 0);
 	y++;
@@ -436,7 +449,15 @@ static void counts_draw(ui_ctx *u)
 		ui_put_right(u, w, y, src_r, s, 0, 0);
 		ui_put_right(u, w, y, dst_r, t, 0, 0);
 		ui_put_right(u, w, y, dif_r, df, bad ? A_BOLD : 0, ui_pair(u, bad ? UI_C_WARN : UI_C_NORMAL));
-		ui_put(u, w, y, kind_x, r->exact ? "exact" : "estimate", COUNTS_KIND_COLS, 0, 0);
+		char kind[48];
+		if (r->unchanged_since > 0) {
+			char hm[16];
+			ui_fmt_clock(r->unchanged_since, hm, sizeof hm, false);
+			snprintf(kind, sizeof kind, "exact, unchanged since %s", hm);
+		} else {
+			snprintf(kind, sizeof kind, "%s", r->exact ? "exact" : "estimate");
+		}
+		ui_put(u, w, y, kind_x, kind, kind_cols, 0, 0);
 		ui_put_right(u, w, y, age_r, age, 0, 0);
 		ui_put(u, w, y, st_x, v, SIDE_VERDICT_COLS + 1, bad ? A_BOLD : 0,
 		       ui_pair(u, good ? UI_C_DONE : bad ? UI_C_WARN : UI_C_DIM));

@@ -81,14 +81,14 @@ end=$(( $(date +%s) + 15 ))
 while [ "$(exact_after)" -eq 0 ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
 [ "$(exact_after)" -gt 0 ]; ok $? "e: an exact snapshot is recorded"
 
-# + and -: the interval
-keys +
-wait_screen 'Counts live/30s' 5; ok $? "+: 30 s"
-keys + + + +
-wait_screen 'Counts live/off' 5; ok $? "+ to the end: automatic refresh off"
+# > and <: the interval (+ and - step the load budget since issue 20)
+keys '>'
+wait_screen 'Counts live/30s' 5; ok $? ">: 30 s"
+keys '>' '>' '>' '>'
+wait_screen 'Counts live/off' 5; ok $? "> to the end: automatic refresh off"
 wait_screen 'automatic counts refresh off' 5; ok $? "status line says refresh is off"
-keys - - - - -
-wait_screen 'Counts live/5s' 5; ok $? "-: back down to 5 s"
+keys '<' '<' '<' '<' '<'
+wait_screen 'Counts live/5s' 5; ok $? "<: back down to 5 s"
 
 # p: schema and sequence parity, run in the background; a sequence left
 # behind max(id) on the target is flagged

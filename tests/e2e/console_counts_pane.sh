@@ -69,7 +69,7 @@ like "$(screen)" '\+[0-9]+ more; C: all' "80x24: the pane says how many tables a
 
 # Tab focuses the pane (after the events and the phases), j/k scroll it
 keys Tab Tab Tab
-wait_screen '\[Counts live/15s\]' 5; ok $? "Tab focuses the counts pane"
+wait_screen '\[Counts live/15s 10%\]' 5; ok $? "Tab focuses the counts pane"
 keys j
 wait_screen 'more; C: all' 5
 end=$(( $(date +%s) + 5 ))

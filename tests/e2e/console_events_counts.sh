@@ -43,8 +43,8 @@ strip_counts() { screen | tail -n 7 | grep -Ec '^ *[0-9:]+ +alice +counts'; }
 
 E2E_COLS=100 E2E_ROWS=30 console_start
 wait_screen 'Counts live/15s' 20; ok $? "console opens with live counts"
-keys -
-wait_screen 'Counts live/5s' 5; ok $? "-: the counts refresh every 5 s"
+keys "<"
+wait_screen 'Counts live/5s' 5; ok $? "<: the counts refresh every 5 s"
 WANT=4
 end=$(( $(date +%s) + 40 ))
 while [ "$(n_counts)" -lt "$WANT" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.5; done

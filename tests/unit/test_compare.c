@@ -5,7 +5,9 @@
  * validation states, the summary line, completion and the one EV_COUNTS
  * event per snapshot in a real state file, errors kept beside the last good
  * figure, unreachable sides, rows/s and ETA from history, the history ring,
- * and history loaded back from the state.  The PostgreSQL and PostgREST
+ * and history loaded back from the state; the pace of a side's counts
+ * (pace.h: concurrency raised while rows/s grows, never over pool_size,
+ * parallel workers only for a big table alone).  The PostgreSQL and PostgREST
  * drivers are tested against real servers in tests/integration.
  */
 #include "config.h"
@@ -16,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include "pgcutover/compare.h"
 #include "pgcutover/evpay.h"
+#include "pgcutover/pace.h"
 #include "tap.h"
 
 #define MAX_REQ 64
@@ -138,9 +141,68 @@ static void test_order(void)
 	cmp_order(keys, 0, order);   /* nothing to do, nothing touched */
 }
 
+/* A side whose server gives `per_count` rows/s to each count up to `cores`
+ * counts at once and shares them beyond: what pace_observe settles on. */
+static int pace_settle(int ceiling, int cores, int rounds)
+{
+	cmp_pace p;
+	pace_init(&p, ceiling);
+	const double per_count = 4e6;
+	for (int r = 0; r < rounds; r++) {
+		int lv = p.limit;
+		double share = lv <= cores ? 1.0 : (double)cores / lv;
+		double ms = 500000 / (per_count * share) * 1000;   /* 500k rows */
+		int got = pace_observe(&p, 500000, ms, lv);
+		if (got > ceiling || got < 1)
+			return -1;
+	}
+	return p.limit;
+}
+
+static void test_pace(void)
+{
+	cmp_pace p;
+	pace_init(&p, 4);
+	is_int(p.limit, 1, "pace starts with one count at once");
+	is_int(pace_observe(&p, 500000, 100, 1), 2, "a measured count at the limit raises it");
+	is_int(pace_observe(&p, 500000, 200, 2), 1,
+	       "two at once giving no more rows/s: back to one");
+	ok(p.settled, "and it stays there");
+	is_int(pace_observe(&p, 500000, 100, 1), 1, "settled: no probing again");
+
+	pace_init(&p, 4);
+	is_int(pace_observe(&p, 1000, 100, 1), 1, "a small count says nothing about throughput");
+	is_int(pace_observe(&p, 500000, 5, 1), 1, "nor a count quicker than the clock's grain");
+	is_int(pace_observe(&p, 500000, 100, 1), 2, "a big one does");
+	is_int(pace_observe(&p, 500000, 100, 1), 2, "one measured below the limit only notes its rate");
+
+	is_int(pace_settle(4, 2, 20), 2, "2 cores, pool 4: settles at 2 at once");
+	is_int(pace_settle(8, 4, 20), 4, "4 cores, pool 8: settles at 4");
+	is_int(pace_settle(3, 16, 20), 3, "16 cores, pool 3: the pool is the ceiling");
+	is_int(pace_settle(1, 16, 20), 1, "pool_size 1: one at a time");
+	for (int ceiling = 1; ceiling <= 8; ceiling++)
+		for (int cores = 1; cores <= 12; cores++) {
+			int lim = pace_settle(ceiling, cores, 30);
+			if (lim < 1 || lim > ceiling) {
+				ok(0, "limit %d out of 1..%d (cores %d)", lim, ceiling, cores);
+				return;
+			}
+		}
+	ok(1, "the limit stays within 1..pool_size for every pool and core count");
+
+	pace_init(&p, 4);
+	ok(pace_parallel(&p, 100000, 5000000, 0, 0), "a big table alone may use parallel workers");
+	ok(!pace_parallel(&p, 100000, 5000000, 1, 0), "not beside another count");
+	ok(!pace_parallel(&p, 100000, 5000000, 0, 3), "not with counts queued behind it");
+	ok(!pace_parallel(&p, 10, 1000, 0, 0), "not for a small table");
+	ok(!pace_parallel(&p, 0, 1000, 0, 0), "not for a small estimate when the size is unknown");
+	ok(pace_parallel(&p, 0, 5000000, 0, 0), "a big estimate when the size is unknown");
+}
+
 int main(void)
 {
 	test_order();
+	test_pace();
 	config *cfg = make_config();
 	loop *lp = loop_new();
 	pgc_err e = {0};

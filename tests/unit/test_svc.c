@@ -1,8 +1,10 @@
 /*
  * test_svc.c -- the console's backend services (svc.h) without a screen:
  * the counts service driven through scripted comparison sides in a real
- * state file (snapshots recorded by the session, + and - stepping through
- * the intervals, and after a takeover of the lease the write refused by the
+ * state file (snapshots recorded by the session, < and > stepping through
+ * the intervals, + and - the load budget, which tables a periodic refresh
+ * counts exactly within it (smallest first, none whose write counters vouch
+ * for its last count, none over the budget), and after a takeover of the lease the write refused by the
  * state's guard and recording stopped without an error on the pane), and
  * the one webhook scanner, notify_scan() (only this process's events for a
  * headless writer, everything for the console, and where it got to).
@@ -110,6 +112,39 @@ static void test_counts(const char *dir)
 	for (int i = 0; i < 5; i++)
 		svc_counts_do(sc, SVC_COUNTS_SLOWER, msg, sizeof msg);
 	ok(svc_counts_interval(sc) == 0 && strstr(msg, "off"), "counts: + to the end turns it off: %s", msg);
+	is_int(svc_counts_budget(sc), 10, "counts: exact re-counts may take 10%% of each server to start with");
+	ok(svc_counts_do(sc, SVC_COUNTS_BUDGET_UP, msg, sizeof msg) == 0 && svc_counts_budget(sc) == 20 &&
+	   strstr(msg, "20%"), "counts: + raises it to 20%%: %s", msg);
+	for (int i = 0; i < 8; i++)
+		svc_counts_do(sc, SVC_COUNTS_BUDGET_DOWN, msg, sizeof msg);
+	ok(svc_counts_budget(sc) == 0 && strstr(msg, "estimates only"), "counts: - to 0%%: %s", msg);
+	for (int i = 0; i < 8; i++)
+		svc_counts_do(sc, SVC_COUNTS_BUDGET_UP, msg, sizeof msg);
+	is_int(svc_counts_budget(sc), 100, "counts: + stops at 100%%");
+
+	cmp_session *cs = (cmp_session *)svc_counts_session(sc);
+	bool pick[2];
+	double plenty[CMP_N_SIDES] = {1000, 1000}, none[CMP_N_SIDES] = {0.5, 1000};
+	/* orders (table 1) smaller than clients (table 0) */
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		cmp_side_report(cs, (cmp_which)w, 0, 900000, false, NULL);
+		cmp_side_report(cs, (cmp_which)w, 1, 10, false, NULL);
+	}
+	is_int(svc_counts_pick(cs, plenty, pick), 2, "pick: both tables fit a large budget");
+	double some[CMP_N_SIDES] = {5, 5};
+	ok(svc_counts_pick(cs, some, pick) == 1 && pick[1] && !pick[0],
+	   "pick: 5 ms of budget: the small table only (smallest first)");
+	is_int(svc_counts_pick(cs, none, pick), 0, "pick: a side without budget: none");
+	/* write counters known before an exact count: they vouch for it */
+	for (int w = 0; w < CMP_N_SIDES; w++) {
+		cmp_side_report_writes(cs, (cmp_which)w, 1, 7);
+		cmp_side_report(cs, (cmp_which)w, 1, 10, true, NULL);
+	}
+	ok(svc_counts_pick(cs, plenty, pick) == 1 && pick[0] && !pick[1],
+	   "pick: a table counted with its write counters unmoved is not scanned again");
+	cmp_side_report_writes(cs, CMP_TARGET, 1, 8);
+	ok(svc_counts_pick(cs, plenty, pick) == 2 && pick[1], "pick: a write on one side: counted again");
+
 	ok(svc_counts_do(sc, SVC_COUNTS_EXACT, msg, sizeof msg) == 0 && strstr(msg, "exact counts"),
 	   "counts: e asks exact counts: %s", msg);
 	ok(cmp_refresh_exact(svc_counts_session(sc)), "counts: ... and the refresh is exact");
