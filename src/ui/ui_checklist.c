@@ -689,7 +689,23 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 		ops_gate g;
 		ops_phase_gate(u->s.cfg, u->lg, p, &g);
 		ops_gate_words(&g, room > 0 ? (size_t)room : 0, words, sizeof words);
+		/* A gate is decided on fresh exact counts: when a table has none
+		 * in the last recorded counts (the periodic refresh records
+		 * estimates), the console takes them now instead of asking for
+		 * an override on figures that are not evidence; Space again once
+		 * they are in decides the gate on them. */
+		bool inexact = g.tables == NULL;
+		for (size_t k = 0; k < g.n_tables; k++)
+			inexact = inexact || !g.tables[k].counted;
 		ops_gate_free(&g);
+		if (inexact && u->s.counts_cmd && !ui_read_only(u)) {
+			char msg[256] = "";
+			u->s.counts_cmd(u->s.hook_ud, UI_COUNTS_EXACT, msg, sizeof msg);
+			ui_side_poll(u);
+			ui_status(u, "phase %s is gated on exact row counts (%.80s): exact counts started; "
+			          "Space again once they are in", ph->id, words);
+			return;
+		}
 		snprintf(title, sizeof title, GATE_TITLE_FMT, ph->id, words);
 		ui_target *t = target_with(p, i, ov);
 		ui_prompt_open(u, &(ui_prompt_spec){.title = title,

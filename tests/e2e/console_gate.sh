@@ -135,6 +135,38 @@ done
 keys q
 is "$(wait_exit 15)" 0 "quit"
 
+# ---- a gate is decided on fresh exact counts, never on estimates ----
+# The console's periodic refresh records estimates (issue 20): Space on the
+# gated last item then takes exact counts instead of asking for an override
+# on figures that are not evidence; Space again decides on them.
+console_start
+wait_screen 'DRIVER' 20
+keys 2
+wait_screen 'Phase 2 · Copy'
+keys '<' '<'    # refresh every 5 s
+last_exact() { pgc log --json | jq -r '[.[] | select(.kind == "counts")] | last | .payload.exact'; }
+i=0
+while [ "$(last_exact)" != false ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+is "$(last_exact)" false "the periodic refresh recorded estimates"
+keys /
+text "Check the counts"
+keys Enter
+wait_screen 'found in 2\.2'
+keys Space
+wait_screen 'exact counts started' 10; ok $? "Space on estimates: exact counts started, no override asked"
+unlike "$(screen)" 'Reason:' "no reason prompt on estimates"
+i=0
+while [ "$(last_exact)" != true ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+is "$(last_exact)" true "the exact counts are recorded"
+keys '>' '>' '>' '>'    # refresh every 5 min: the exact counts stay the last
+keys Space
+wait_screen "gated on row counts: rm -$RM, bk -$BK, dc -$DC\\. Reason:" 10
+ok $? "Space again: the gate, decided on them, names every differing table"
+keys Escape
+wait_screen 'cancelled; nothing recorded' 5
+keys q
+is "$(wait_exit 15)" 0 "quit"
+
 # once the target catches up, the phase is no longer blocked
 pg_psql dst "insert into bk select from generate_series(1, $BK); insert into dc select from generate_series(1, $DC);
 	insert into rm select from generate_series(1, $RM);"
