@@ -11,8 +11,9 @@
  * measured by the driver (cmp_side.exact_busy_ms) -- smallest and most
  * recently written tables first.  A table whose write counters have not
  * moved since its last exact count keeps that count (compare.c) and is
- * not scanned again.  Gates read recorded exact counts only, which the
- * operator takes with e or `pgcutover counts --exact`.  Snapshots
+ * not scanned again.  Gates read recorded exact counts only: the console
+ * takes them when a gated phase is completed on estimates (as e does),
+ * headless `pgcutover counts --exact` does.  Snapshots
  * are recorded by the session itself (cmp_session_set_state), the same
  * path as `pgcutover counts`; the lease's write guard refuses them once
  * another process drives, and then this service stops recording.
