@@ -71,6 +71,9 @@ static const struct option counts_opts[] = {
 	{"watch", required_argument, NULL, OPT_WATCH},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{NULL, 0, NULL, 0}};
+static const struct option verify_opts[] = {
+	{"table", required_argument, NULL, OPT_TABLE},
+	{NULL, 0, NULL, 0}};
 static const struct option run_opts[] = {
 	{"yes", no_argument, NULL, 'y'},
 	{"dry-run", no_argument, NULL, 'n'},
@@ -140,6 +143,12 @@ static const cli_command commands[] = {
 	{"counts", "counts [--json] [--exact] [--watch SECONDS] [--timeout MS] [--timing]",
 	 "row counts, source vs target",
 	 NULL, "", counts_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_counts},
+	{"verify", "verify [--table TABLE] [--json]", "row-level verification, source vs target",
+	 "Compares every configured table (or TABLE) row by row: per key range a count\n"
+	 "and a hash of canonical row text inside each server, differing ranges split\n"
+	 "down to the rows missing, extra or changed.  See config \"verify\" in\n"
+	 "pgcutover.json(5) for the load it puts on the servers.",
+	 "", verify_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_verify},
 	{"schema", "schema [--json]", "schema and sequence parity, source vs target",
 	 NULL, "", no_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_schema},
 	{"run", "run ITEM [--yes] [--dry-run] [--json]", "run an item's command block",

@@ -58,6 +58,8 @@ typedef struct config {
 	bool auto_tick;      /* a command that exits 0 ticks its item */
 	bool state_group_readable; /* state file 0640, its directory g+rx: monitors in the group */
 	char **gates;        size_t n_gates; /* phase ids requiring tables matched */
+	int64_t verify_rows_per_range; /* "verify": {"rows_per_range"}: 0 = default */
+	int verify_pause_ms;  /* "verify": {"pause_ms"}: rest after each range */
 	char *text;          size_t text_len; /* the JSON as read, for config_where() */
 } config;
 

@@ -28,6 +28,7 @@
 #include "pgcutover/lease.h"
 #include "pgcutover/ledger.h"
 #include "pgcutover/runbook.h"
+#include "pgcutover/verify.h"
 
 struct cJSON;
 
@@ -267,6 +268,29 @@ void evr_lease_free(evr_lease *l);
 char *evp_rehearsal_write(const config *cfg, const char *note);
 /* The note; NULL when absent. */
 char *evr_rehearsal_note(const char *payload);
+
+/* ---- verify (verify.c) ---- */
+/* vfy_result_json(vs, VFY_KEYS_RECORDED): {"equal","complete","summary",
+ * "tables":[{"table","equal","state","rows","missing","extra","changed",
+ * "changed_columns","missing_n","extra_n","changed_n","schema","error"}]},
+ * the first VFY_KEYS_RECORDED differing keys of each kind per table. */
+char *evp_verify_write(const vfy_session *vs);
+
+typedef struct evr_verify_table {
+	char *table;
+	bool equal;
+	char *state;            /* vfy_state_key() word, or NULL */
+} evr_verify_table;
+
+typedef struct evr_verify {
+	bool equal, complete;
+	char *summary;          /* NULL when absent */
+	evr_verify_table *tables;
+	size_t n_tables;
+} evr_verify;
+
+void evr_verify_read(const char *payload, evr_verify *out);
+void evr_verify_free(evr_verify *v);
 
 /* ---- any kind ---- */
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and

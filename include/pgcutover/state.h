@@ -51,6 +51,7 @@ typedef struct st_event {
 #define EV_DUTY_DONE       "duty_done"        /* item: a recurring duty; payload: hash, note? */
 #define EV_SESSION_START   "session_start"
 #define EV_SESSION_END     "session_end"
+#define EV_VERIFY          "verify"           /* payload: row-level verify run (evp_verify_write) */
 
 int state_open(const char *path, int flags, state **out, pgc_err *e);
 void state_close(state *st);

@@ -240,3 +240,24 @@ void cli_unload(cli_ctx *ctx)
 	ctx->opts = o;
 	ctx->notify_after = -1;
 }
+
+state *cli_open_state_existing(cli_ctx *ctx, const char *what)
+{
+	const char *path = ctx->opts->state_path ? ctx->opts->state_path : ctx->cfg->state;
+	char *owned = NULL;
+	if (!path && ctx->cfg->runbook) {
+		pgc_err e = {0};
+		owned = config_default_state_path(ctx->cfg->runbook, &e);
+		path = owned;
+	}
+	state *st = NULL;
+	if (path && access(path, F_OK) == 0) {
+		pgc_err e = {0};
+		if (state_open(path, 0, &st, &e) == 0)
+			state_set_actor(st, ctx->opts->operator_name, pgc_host_name());
+		else if (!ctx->opts->quiet)
+			fprintf(stderr, "pgcutover: %s not recorded: %s\n", what, e.msg);
+	}
+	free(owned);
+	return st;
+}

@@ -38,6 +38,9 @@
 #define CFG_HTTP_STATUS_MAX 599
 #define CFG_MAX_TIMEOUT_MS (24 * 3600 * 1000)
 #define CFG_MAX_COMMAND_TIMEOUT_S (7 * 24 * 3600)
+#define CFG_MIN_VERIFY_ROWS 16
+#define CFG_MAX_VERIFY_ROWS 100000000
+#define CFG_MAX_VERIFY_PAUSE_MS 60000
 /* Suggest a known key when the unknown one is at most this many edits away. */
 #define CFG_SUGGEST_DISTANCE 2
 #define CFG_SUGGEST_PREFIX_MIN 4
@@ -749,13 +752,31 @@ enum {
 	K_RUNBOOK, K_STATE, K_SOURCE, K_TARGET, K_TABLES, K_ENV_FILE, K_FLAGS, K_HEALTH,
 	K_NOTIFY, K_OPERATOR, K_WORKDIR, K_COMMAND_TIMEOUT, K_POOL_SIZE,
 	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP, K_ENV_BACKUPS,
+	K_VERIFY,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
 	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick",
-	"state_group_readable", "env_backups", NULL,
+	"state_group_readable", "env_backups", "verify", NULL,
 };
+
+/* "verify": {"rows_per_range": N, "pause_ms": N}: the load verify puts on
+ * the servers (verify.h). */
+enum { VF_ROWS_PER_RANGE, VF_PAUSE_MS };
+static const char *const verify_keys[] = {"rows_per_range", "pause_ms", NULL};
+
+static int verify_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
+{
+	config *c = ctx;
+	if (which == VF_PAUSE_MS)
+		return want_int(w, v, 0, CFG_MAX_VERIFY_PAUSE_MS, &c->verify_pause_ms);
+	int rows = 0;
+	if (want_int(w, v, CFG_MIN_VERIFY_ROWS, CFG_MAX_VERIFY_ROWS, &rows) < 0)
+		return -1;
+	c->verify_rows_per_range = rows;
+	return 0;
+}
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 {
@@ -792,6 +813,11 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 		return want_int(w, v, 0, CFG_MAX_TIMEOUT_MS, &c->statement_timeout_ms);
 	case K_PONR:     return want_string(w, v, &c->point_of_no_return);
 	case K_GATES:    return want_names(w, v, &c->gates, &c->n_gates, false);
+	case K_VERIFY:
+		if (!cJSON_IsObject(v))
+			return cfg_fail(w, false, "must be {\"rows_per_range\": N, \"pause_ms\": N}, not %s",
+			                type_name(v));
+		return walk_members(w, v, verify_keys, verify_member, c);
 	case K_AUTO_TICK:
 		if (!cJSON_IsBool(v))
 			return cfg_fail(w, false, "must be true or false, not %s", type_name(v));
