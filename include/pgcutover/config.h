@@ -60,6 +60,8 @@ typedef struct config {
 	char **gates;        size_t n_gates; /* phase ids requiring tables matched */
 	int64_t verify_rows_per_range; /* "verify": {"rows_per_range"}: 0 = default */
 	int verify_pause_ms;  /* "verify": {"pause_ms"}: rest after each range */
+	char **verify_gates; size_t n_verify_gates; /* "verify": {"gates"}: phase ids
+	                       * requiring the last verify run all equal */
 	char *text;          size_t text_len; /* the JSON as read, for config_where() */
 } config;
 

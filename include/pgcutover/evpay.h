@@ -272,14 +272,24 @@ char *evr_rehearsal_note(const char *payload);
 /* ---- verify (verify.c) ---- */
 /* vfy_result_json(vs, VFY_KEYS_RECORDED): {"equal","complete","summary",
  * "tables":[{"table","equal","state","rows","missing","extra","changed",
- * "changed_columns","missing_n","extra_n","changed_n","schema","error"}]},
- * the first VFY_KEYS_RECORDED differing keys of each kind per table. */
+ * "changed_columns","missing_n","extra_n","changed_n","schema","error",
+ * "rechecked","ranges":[{"lo":[text…]|null,"hi":[text…]|null}]}]}, the
+ * first VFY_KEYS_RECORDED differing keys of each kind and differing key
+ * ranges per table (the ranges are what the next run re-checks first). */
 char *evp_verify_write(const vfy_session *vs);
+
+/* A key range that differed: its bounds' key texts (NULL = open). */
+typedef struct evr_verify_range {
+	char **lo, **hi;
+	size_t n_lo, n_hi;
+} evr_verify_range;
 
 typedef struct evr_verify_table {
 	char *table;
 	bool equal;
 	char *state;            /* vfy_state_key() word, or NULL */
+	evr_verify_range *ranges;   /* "ranges": where it differed, for the next run */
+	size_t n_ranges;
 } evr_verify_table;
 
 typedef struct evr_verify {

@@ -86,6 +86,9 @@ typedef struct vfy_table {
 	size_t n_changed;
 	int64_t changed_total;
 	int64_t ranges, ranges_differed;
+	/* a re-run: the ranges that differed last time (recorded), re-checked
+	 * before the whole table is confirmed */
+	int64_t rechecked, rechecked_differ;
 	/* no primary key: whole-table figures of each side */
 	int64_t whole_rows[2];
 	char *whole_hash[2];
@@ -111,7 +114,8 @@ typedef void (*vfy_listener_fn)(vfy_session *vs, bool done, void *ud);
 vfy_session *vfy_session_new(const config *cfg, loop *lp, const char *only, pgc_err *e);
 void vfy_session_free(vfy_session *vs);
 void vfy_set_listener(vfy_session *vs, vfy_listener_fn fn, void *ud);
-/* When set, the finished run is appended as one EV_VERIFY event. */
+/* When set, the finished run is appended as one EV_VERIFY event, and the
+ * ranges the last recorded run found differing are re-checked first. */
 void vfy_set_state(vfy_session *vs, state *st);
 const char *vfy_record_error(const vfy_session *vs);
 /* Starts connecting and verifying.  -1 on a configuration error. */

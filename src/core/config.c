@@ -763,12 +763,14 @@ static const char *const top_keys[] = {
 
 /* "verify": {"rows_per_range": N, "pause_ms": N}: the load verify puts on
  * the servers (verify.h). */
-enum { VF_ROWS_PER_RANGE, VF_PAUSE_MS };
-static const char *const verify_keys[] = {"rows_per_range", "pause_ms", NULL};
+enum { VF_ROWS_PER_RANGE, VF_PAUSE_MS, VF_GATES };
+static const char *const verify_keys[] = {"rows_per_range", "pause_ms", "gates", NULL};
 
 static int verify_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 {
 	config *c = ctx;
+	if (which == VF_GATES)
+		return want_names(w, v, &c->verify_gates, &c->n_verify_gates, false);
 	if (which == VF_PAUSE_MS)
 		return want_int(w, v, 0, CFG_MAX_VERIFY_PAUSE_MS, &c->verify_pause_ms);
 	int rows = 0;
@@ -815,7 +817,7 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 	case K_GATES:    return want_names(w, v, &c->gates, &c->n_gates, false);
 	case K_VERIFY:
 		if (!cJSON_IsObject(v))
-			return cfg_fail(w, false, "must be {\"rows_per_range\": N, \"pause_ms\": N}, not %s",
+			return cfg_fail(w, false, "must be {\"rows_per_range\": N, \"pause_ms\": N, \"gates\": [...]}, not %s",
 			                type_name(v));
 		return walk_members(w, v, verify_keys, verify_member, c);
 	case K_AUTO_TICK:
@@ -946,6 +948,7 @@ void config_free(config *c)
 	free(c->workdir);
 	free(c->point_of_no_return);
 	strv_free(c->gates, c->n_gates);
+	strv_free(c->verify_gates, c->n_verify_gates);
 	free(c->text);
 	free(c);
 }
@@ -1057,15 +1060,19 @@ size_t config_check_runbook(const config *c, const runbook *rb,
 		                      c->point_of_no_return));
 		free(where);
 	}
-	for (size_t i = 0; i < c->n_gates; i++) {
-		if (runbook_phase(rb, c->gates[i]))
-			continue;
-		char key[32];
-		snprintf(key, sizeof key, "gates[%zu]", i);
-		char *where = config_where(c, key);
-		add_warning(warnings, n_warnings,
-		            xasprintf("%s: %s: the runbook has no phase \"%s\"", where, key, c->gates[i]));
-		free(where);
+	for (int verify = 0; verify < 2; verify++) {
+		char *const *gates = verify ? c->verify_gates : c->gates;
+		size_t n = verify ? c->n_verify_gates : c->n_gates;
+		for (size_t i = 0; i < n; i++) {
+			if (runbook_phase(rb, gates[i]))
+				continue;
+			char key[48];
+			snprintf(key, sizeof key, "%sgates[%zu]", verify ? "verify." : "", i);
+			char *where = config_where(c, key);
+			add_warning(warnings, n_warnings,
+			            xasprintf("%s: %s: the runbook has no phase \"%s\"", where, key, gates[i]));
+			free(where);
+		}
 	}
 	for (size_t i = 0; i < c->n_flags; i++) {
 		bool used = false;

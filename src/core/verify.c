@@ -44,7 +44,7 @@
 #define VFY_KEY_SEP '\x1f'
 
 typedef enum vtask_kind {
-	VT_META, VT_PLAN, VT_SAMPLE, VT_RANGE, VT_SPLIT, VT_LEAF, VT_COLS, VT_WHOLE
+	VT_META, VT_RECHECK, VT_PLAN, VT_SAMPLE, VT_RANGE, VT_SPLIT, VT_LEAF, VT_COLS, VT_WHOLE
 } vtask_kind;
 
 typedef enum vconn_state { VC_UNUSED, VC_CONNECTING, VC_READY, VC_BUSY, VC_RESTING } vconn_state;
@@ -121,6 +121,11 @@ typedef struct vtab {
 	bool int_key;         /* one integer key column: cut by arithmetic */
 	char *key_list;       /* "k1, k2" */
 	char *key_text;       /* "k1::text, k2::text" */
+	vrange *differed;     /* leaf ranges that differed (recorded for the next run) */
+	size_t n_differed;
+	evr_verify_range *prior;  /* those the last recorded run found */
+	size_t n_prior;
+	size_t recheck_pending;
 	int outstanding;      /* tasks not handled yet */
 	bool finished;
 } vtab;
@@ -689,6 +694,8 @@ static void tab_submit_range(vfy_session *vs, size_t ti, char **lo, char **hi)
 
 /* Builds the canonical expressions once both sides' columns are known;
  * false when the table cannot be checked row by row (no key). */
+static void tab_submit_plan(vfy_session *vs, size_t ti);
+
 static void tab_build(vfy_session *vs, size_t ti)
 {
 	vtab *tb = &vs->tabs[ti];
@@ -783,6 +790,35 @@ static void tab_build(vfy_session *vs, size_t ti)
 	tb->key_list = sb_steal(&kl);
 	tb->key_text = sb_steal(&kt);
 	tb->int_key = tb->n_key == 1 && tb->key_int[0];
+	/* a re-run: where it differed last time first (ranges of this key) */
+	for (size_t k = 0; k < tb->n_prior; k++) {
+		const evr_verify_range *pr = &tb->prior[k];
+		if ((pr->lo && pr->n_lo != tb->n_key) || (pr->hi && pr->n_hi != tb->n_key))
+			continue;
+		tb->recheck_pending++;
+	}
+	if (tb->recheck_pending > 0) {
+		for (size_t k = 0; k < tb->n_prior; k++) {
+			const evr_verify_range *pr = &tb->prior[k];
+			if ((pr->lo && pr->n_lo != tb->n_key) || (pr->hi && pr->n_hi != tb->n_key))
+				continue;
+			vtask *t = vt_new(vs, ti, VT_RECHECK);
+			t->r.lo = strv_dup(pr->lo, tb->n_key);
+			t->r.hi = strv_dup(pr->hi, tb->n_key);
+			for (int w = 0; w < 2; w++)
+				t->sql[w] = sql_range(tb, w, &t->r);
+			vt_submit(t);
+		}
+		return;
+	}
+	tab_submit_plan(vs, ti);
+}
+
+/* Where to cut the table: the integer key's min and max, or (any other
+ * key) the estimate that decides whether to sample boundaries. */
+static void tab_submit_plan(vfy_session *vs, size_t ti)
+{
+	vtab *tb = &vs->tabs[ti];
 	vtask *t = vt_new(vs, ti, VT_PLAN);
 	char *lit;
 	{
@@ -1002,6 +1038,16 @@ static void submit_cut(vfy_session *vs, size_t ti, const vrange *r, const PGresu
 	tab_submit_range(vs, ti, lo, strv_dup(r->hi, tb->n_key));
 }
 
+static void tab_note_differed(vtab *tb, const vrange *r)
+{
+	tb->pub.ranges_differed++;
+	if (tb->n_differed >= VFY_KEYS_RECORDED)
+		return;
+	tb->differed = xrealloc(tb->differed, (tb->n_differed + 1) * sizeof *tb->differed);
+	tb->differed[tb->n_differed].lo = strv_dup(r->lo, tb->n_key);
+	tb->differed[tb->n_differed++].hi = strv_dup(r->hi, tb->n_key);
+}
+
 static void handle_range(vfy_session *vs, vtask *t)
 {
 	vtab *tb = &vs->tabs[t->ti];
@@ -1022,7 +1068,7 @@ static void handle_range(vfy_session *vs, vtask *t)
 	n->r.hi = strv_dup(t->r.hi, tb->n_key);
 	char *where = sql_where(tb, &n->r);
 	if (n->kind == VT_LEAF) {
-		tb->pub.ranges_differed++;
+		tab_note_differed(tb, &n->r);
 		for (int w = 0; w < 2; w++)
 			n->sql[w] = xasprintf("SELECT %s, %s::text FROM %s%s", tb->key_text,
 			                      tb->hash_expr[w], tb->qname, where);
@@ -1126,6 +1172,14 @@ static void vt_handle(vtask *t)
 			return;   /* mismatched: a side lacks the table */
 		tab_build(vs, t->ti);
 		break;
+	case VT_RECHECK:
+		tb->pub.rechecked++;
+		if (strcmp(PQgetvalue(t->res[0], 0, 0), PQgetvalue(t->res[1], 0, 0)) != 0 ||
+		    strcmp(PQgetvalue(t->res[0], 0, 1), PQgetvalue(t->res[1], 0, 1)) != 0)
+			tb->pub.rechecked_differ++;
+		if (--tb->recheck_pending == 0)
+			tab_submit_plan(vs, t->ti);
+		break;
 	case VT_PLAN:
 		handle_plan(vs, t);
 		break;
@@ -1150,7 +1204,7 @@ static void vt_handle(vtask *t)
 				n->sql[w] = xasprintf("SELECT %s, %s::text FROM %s%s", tb->key_text,
 				                      tb->hash_expr[w], tb->qname, where);
 			free(where);
-			tb->pub.ranges_differed++;
+			tab_note_differed(tb, &n->r);
 			vt_submit(n);
 		} else {
 			submit_cut(vs, t->ti, &t->r, t->res[t->split_side], 1);
@@ -1174,9 +1228,32 @@ static void vt_handle(vtask *t)
 }
 
 /* The source is up: quote the names and ask both sides for the columns. */
+/* The differing ranges of the last recorded run, per table, for a re-run
+ * to re-check first. */
+static void vs_load_prior(vfy_session *vs)
+{
+	st_event *ev = NULL;
+	pgc_err e = {0};
+	if (!vs->st || state_last_of_kind(vs->st, EV_VERIFY, &ev, &e) < 0 || !ev)
+		return;
+	evr_verify r;
+	evr_verify_read(ev->payload, &r);
+	for (size_t i = 0; i < vs->n_tabs; i++)
+		for (size_t k = 0; k < r.n_tables; k++)
+			if (strcmp(r.tables[k].table, vs->tabs[i].pub.name) == 0 && r.tables[k].n_ranges) {
+				vs->tabs[i].prior = r.tables[k].ranges;
+				vs->tabs[i].n_prior = r.tables[k].n_ranges;
+				r.tables[k].ranges = NULL;   /* moved */
+				r.tables[k].n_ranges = 0;
+			}
+	evr_verify_free(&r);
+	st_event_free(ev);
+}
+
 static void vs_begin(vfy_session *vs, PGconn *qc)
 {
 	vs->begun = true;
+	vs_load_prior(vs);
 	for (size_t i = 0; i < vs->n_tabs; i++) {
 		vtab *tb = &vs->tabs[i];
 		tb->pub.state = VFY_RUNNING;
@@ -1354,6 +1431,16 @@ void vfy_session_free(vfy_session *vs)
 		free(tb->key_int);
 		free(tb->key_list);
 		free(tb->key_text);
+		for (size_t k = 0; k < tb->n_differed; k++) {
+			strv_free_n(tb->differed[k].lo, tb->n_key);
+			strv_free_n(tb->differed[k].hi, tb->n_key);
+		}
+		free(tb->differed);
+		for (size_t k = 0; k < tb->n_prior; k++) {
+			strv_free_n(tb->prior[k].lo, tb->prior[k].n_lo);
+			strv_free_n(tb->prior[k].hi, tb->prior[k].n_hi);
+		}
+		free(tb->prior);
 	}
 	free(vs->tabs);
 	free(vs->record_error);
@@ -1607,6 +1694,25 @@ cJSON *vfy_result_json(const vfy_session *vs, size_t max_keys)
 			cJSON_AddStringToObject(t, "error", p->error);
 		else
 			cJSON_AddNullToObject(t, "error");
+		cJSON *rc = cJSON_AddObjectToObject(t, "rechecked");
+		cJSON_AddNumberToObject(rc, "ranges", (double)p->rechecked);
+		cJSON_AddNumberToObject(rc, "differ", (double)p->rechecked_differ);
+		const vtab *tb = &vs->tabs[i];
+		cJSON *rs = cJSON_AddArrayToObject(t, "ranges");
+		for (size_t k = 0; k < tb->n_differed && k < max_keys; k++) {
+			cJSON *one = cJSON_CreateObject();
+			char **b[2] = {tb->differed[k].lo, tb->differed[k].hi};
+			for (int h = 0; h < 2; h++) {
+				if (!b[h]) {
+					cJSON_AddNullToObject(one, h ? "hi" : "lo");
+					continue;
+				}
+				cJSON *a = cJSON_AddArrayToObject(one, h ? "hi" : "lo");
+				for (size_t m = 0; m < tb->n_key; m++)
+					cJSON_AddItemToArray(a, cJSON_CreateString(b[h][m]));
+			}
+			cJSON_AddItemToArray(rs, one);
+		}
 		cJSON_AddItemToArray(tabs, t);
 	}
 	return o;

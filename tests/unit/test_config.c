@@ -213,7 +213,7 @@ static void test_keys_and_types(void)
 	           CFG_PATH ":1:50: verify.rows_per_range: must be between 16 and 100000000",
 	           "verify: rows_per_range below the floor");
 	fails_with("{\"runbook\": \"a.md\", \"verify\": 5}",
-	           CFG_PATH ":1:31: verify: must be {\"rows_per_range\": N, \"pause_ms\": N}, not a number",
+	           CFG_PATH ":1:31: verify: must be {\"rows_per_range\": N, \"pause_ms\": N, \"gates\": [...]}, not a number",
 	           "verify: must be an object");
 	{
 		pgc_err ve = {0};
