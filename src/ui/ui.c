@@ -521,6 +521,7 @@ static void on_timer(loop *lp, void *ud)
 		ui_mark(u, UI_DIRTY_HEADER);
 	}
 	ui_parity_poll(u);
+	ui_verify_poll(u);
 	ui_panels_poll(u);
 	if (u->s.notice) {
 		unsigned gen = u->notice_gen;
