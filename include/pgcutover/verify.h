@@ -70,6 +70,22 @@ typedef struct vfy_keys {
 	int64_t total;    /* found */
 } vfy_keys;
 
+/* Integrity on the target (tables loaded with triggers off or constraints
+ * NOT VALID): rows whose foreign key finds no parent among the configured
+ * tables, and rows holding NULL in a column the source declares NOT NULL
+ * and the target does not. */
+#define VFY_INTEGRITY_KEYS 10    /* first keys listed per finding */
+typedef enum vfy_issue_kind { VFY_ISSUE_ORPHANS, VFY_ISSUE_NULLS } vfy_issue_kind;
+typedef struct vfy_issue {
+	vfy_issue_kind kind;
+	char *what;               /* the constraint, or the column */
+	char *refs;               /* ORPHANS: the referenced table */
+	bool not_valid;           /* ORPHANS: the constraint is NOT VALID (listed even
+	                           * with no orphan) */
+	int64_t rows;             /* rows breaking it */
+	vfy_keys keys;            /* their first keys (the row's ctid without a key) */
+} vfy_issue;
+
 typedef struct vfy_table {
 	char *name;
 	vfy_state state;
@@ -89,6 +105,8 @@ typedef struct vfy_table {
 	/* a re-run: the ranges that differed last time (recorded), re-checked
 	 * before the whole table is confirmed */
 	int64_t rechecked, rechecked_differ;
+	vfy_issue *integrity;     /* findings on the target */
+	size_t n_integrity;
 	/* no primary key: whole-table figures of each side */
 	int64_t whole_rows[2];
 	char *whole_hash[2];
@@ -132,6 +150,8 @@ bool vfy_all_equal(const vfy_session *vs);
  * a table failed, PGC_EXIT_TEMPFAIL cancelled.  An error is never a difference. */
 int vfy_exit_code(const vfy_session *vs);
 const char *vfy_state_key(vfy_state s);     /* "matched", "no_primary_key", ... */
+/* A finding with rows breaking it (a NOT VALID constraint alone is not). */
+bool vfy_integrity_broken(const vfy_table *t);
 /* Progress of a table: rows/s since it started (0 unknown) and seconds
  * left (-1 unknown). */
 void vfy_table_progress(const vfy_table *t, double now_ms, double *rate, double *eta_s);

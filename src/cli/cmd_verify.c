@@ -95,6 +95,24 @@ static void verify_print_text(const vfy_session *vs)
 			printf("  error: %s\n", s);
 			free(s);
 		}
+		for (size_t k = 0; k < t->n_integrity; k++) {
+			const vfy_issue *is = &t->integrity[k];
+			char *what = pgc_sanitize(is->what), *refs = pgc_sanitize(is->refs ? is->refs : "");
+			if (is->kind == VFY_ISSUE_ORPHANS)
+				printf("  foreign key %s -> %s%s: %lld orphan row%s on the target", what, refs,
+				       is->not_valid ? " (NOT VALID)" : "", (long long)is->rows, is->rows == 1 ? "" : "s");
+			else
+				printf("  column %s: NOT NULL on the source, not on the target: %lld row%s hold NULL",
+				       what, (long long)is->rows, is->rows == 1 ? "" : "s");
+			for (size_t j = 0; j < is->keys.n && j < VERIFY_TEXT_KEYS; j++) {
+				char *key = pgc_sanitize(is->keys.v[j]);
+				printf("%s%s", j ? " " : ": ", key);
+				free(key);
+			}
+			printf("\n");
+			free(what);
+			free(refs);
+		}
 		verify_print_keys("missing on the target", t->missing.v, t->missing.n, t->missing.total);
 		verify_print_keys("extra on the target", t->extra.v, t->extra.n, t->extra.total);
 		if (t->changed_total > 0) {

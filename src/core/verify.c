@@ -44,7 +44,8 @@
 #define VFY_KEY_SEP '\x1f'
 
 typedef enum vtask_kind {
-	VT_META, VT_RECHECK, VT_PLAN, VT_SAMPLE, VT_RANGE, VT_SPLIT, VT_LEAF, VT_COLS, VT_WHOLE
+	VT_META, VT_RECHECK, VT_PLAN, VT_SAMPLE, VT_RANGE, VT_SPLIT, VT_LEAF, VT_COLS, VT_WHOLE,
+	VT_FKS, VT_ORPHANS, VT_NULLS   /* integrity on the target */
 } vtask_kind;
 
 typedef enum vconn_state { VC_UNUSED, VC_CONNECTING, VC_READY, VC_BUSY, VC_RESTING } vconn_state;
@@ -94,6 +95,9 @@ struct vtask {
 	int waiting;          /* halves queued or in flight */
 	vrange r;
 	int split_side;       /* VT_SPLIT: the side with more rows */
+	char *what;           /* VT_ORPHANS: constraint; VT_NULLS: column */
+	char *refs;           /* VT_ORPHANS: the referenced table */
+	bool not_valid;       /* VT_ORPHANS: the constraint is NOT VALID */
 	int64_t count[2];     /* VT_SPLIT: the range's rows per side */
 };
 
@@ -102,6 +106,7 @@ typedef struct vcol {
 	char *typname;        /* pg_type.typname */
 	char *type;           /* format_type() */
 	int pkpos;            /* 1-based position in the primary key, 0 none */
+	bool notnull;
 } vcol;
 
 typedef struct vtab {
@@ -119,6 +124,7 @@ typedef struct vtab {
 	bool *key_int;        /* an integer key column: a JSON number */
 	size_t n_key;
 	bool int_key;         /* one integer key column: cut by arithmetic */
+	bool ctid_keys;       /* integrity findings name rows by ctid (no usable key) */
 	char *key_list;       /* "k1, k2" */
 	char *key_text;       /* "k1::text, k2::text" */
 	vrange *differed;     /* leaf ranges that differed (recorded for the next run) */
@@ -218,6 +224,8 @@ static vtask *vt_new(vfy_session *vs, size_t ti, vtask_kind kind)
 static void vt_free(vtask *t)
 {
 	vtab *tb = &t->vs->tabs[t->ti];
+	free(t->what);
+	free(t->refs);
 	for (int w = 0; w < 2; w++) {
 		free(t->sql[w]);
 		free(t->err[w]);
@@ -269,6 +277,14 @@ static void vt_half_done(vtask *t)
 
 /* ---- the table's end ---- */
 
+bool vfy_integrity_broken(const vfy_table *t)
+{
+	for (size_t i = 0; i < t->n_integrity; i++)
+		if (t->integrity[i].rows > 0)
+			return true;
+	return false;
+}
+
 static void tab_finish(vfy_session *vs, vtab *tb)
 {
 	if (tb->finished)
@@ -279,12 +295,12 @@ static void tab_finish(vfy_session *vs, vtab *tb)
 	if (p->state == VFY_ERROR || p->state == VFY_CANCELLED) {
 		p->equal = false;
 	} else if (p->state == VFY_NO_PK) {
-		p->equal = p->n_schema == 0 && p->whole_rows[0] == p->whole_rows[1] &&
+		p->equal = p->n_schema == 0 && !vfy_integrity_broken(p) && p->whole_rows[0] == p->whole_rows[1] &&
 		           p->whole_hash[0] && p->whole_hash[1] &&
 		           strcmp(p->whole_hash[0], p->whole_hash[1]) == 0;
 	} else {
 		p->equal = p->n_schema == 0 && p->missing.total == 0 && p->extra.total == 0 &&
-		           p->changed_total == 0;
+		           p->changed_total == 0 && !vfy_integrity_broken(p);
 		p->state = p->equal ? VFY_MATCHED : VFY_MISMATCHED;
 	}
 	vs_changed(vs);
@@ -695,6 +711,158 @@ static void tab_submit_range(vfy_session *vs, size_t ti, char **lo, char **hi)
 /* Builds the canonical expressions once both sides' columns are known;
  * false when the table cannot be checked row by row (no key). */
 static void tab_submit_plan(vfy_session *vs, size_t ti);
+static void keys_add(vfy_keys *k, const char *json);
+
+/* "(k1, k2)" of the keys of rows on the target, or the row's ctid. */
+static char *keys_sel(const char *key_text, const char *alias)
+{
+	if (strcmp(key_text, "ctid::text") == 0)
+		return xasprintf("%s.ctid::text", alias);
+	/* key_text is "\"a\"::text, \"b\"::text": qualify each part */
+	strbuf sb;
+	sb_init(&sb);
+	const char *s = key_text;
+	while (*s) {
+		sb_printf(&sb, "%s.", alias);
+		const char *e = strstr(s, "::text");
+		size_t l = e ? (size_t)(e - s) + strlen("::text") : strlen(s);
+		sb_add(&sb, s, l);
+		s += l;
+		if (*s == ',') {
+			sb_puts(&sb, ", ");
+			s += 2;
+		}
+	}
+	return sb_steal(&sb);
+}
+
+/* Integrity on the target: the foreign keys among the configured tables
+ * (orphans, NOT VALID ones named) and the columns NOT NULL on the source
+ * but not on the target (rows holding NULL there). */
+static void tab_submit_integrity(vfy_session *vs, size_t ti, const char *key_text)
+{
+	vtab *tb = &vs->tabs[ti];
+	tb->ctid_keys = strcmp(key_text, "ctid::text") == 0;
+	strbuf sb, lit;
+	sb_init(&sb);
+	sb_init(&lit);
+	sql_lit(&lit, tb->qname);
+	sb_puts(&sb, "SELECT c.conname, NOT c.convalidated, c.confrelid::regclass::text, "
+	        "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ',' ORDER BY k.n) "
+	        "FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY AS k(att, n) JOIN pg_catalog.pg_attribute a "
+	        "ON a.attrelid = c.conrelid AND a.attnum = k.att), "
+	        "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ',' ORDER BY k.n) "
+	        "FROM pg_catalog.unnest(c.confkey) WITH ORDINALITY AS k(att, n) JOIN pg_catalog.pg_attribute a "
+	        "ON a.attrelid = c.confrelid AND a.attnum = k.att) "
+	        "FROM pg_catalog.pg_constraint c WHERE c.contype = 'f' AND c.conrelid = pg_catalog.to_regclass(");
+	sb_puts(&sb, lit.buf);
+	sb_puts(&sb, ") AND c.confrelid IN (");
+	for (size_t i = 0; i < vs->n_tabs; i++) {
+		char *q = vs->tabs[i].qname;
+		if (!q)
+			continue;
+		strbuf l2;
+		sb_init(&l2);
+		sql_lit(&l2, q);
+		sb_printf(&sb, "%spg_catalog.to_regclass(%s)", i ? ", " : "", l2.buf);
+		sb_free(&l2);
+	}
+	sb_puts(&sb, ") ORDER BY c.conname");
+	sb_free(&lit);
+	vtask *t = vt_new(vs, ti, VT_FKS);
+	t->sql[1] = sb_steal(&sb);
+	t->what = xstrdup(key_text);
+	vt_submit(t);
+	/* NOT NULL on the source, nullable on the target */
+	for (size_t i = 0; i < tb->n_cols[0]; i++) {
+		if (!tb->cols[0][i].notnull)
+			continue;
+		for (size_t j = 0; j < tb->n_cols[1]; j++) {
+			if (strcmp(tb->cols[1][j].name, tb->cols[0][i].name) != 0 || tb->cols[1][j].notnull)
+				continue;
+			char *q = sql_ident(tb->cols[0][i].name), *ks = keys_sel(key_text, "t");
+			vtask *n = vt_new(vs, ti, VT_NULLS);
+			n->what = xstrdup(tb->cols[0][i].name);
+			n->sql[1] = xasprintf("SELECT pg_catalog.count(*) OVER (), %s FROM %s t WHERE t.%s IS NULL LIMIT %d",
+			                      ks, tb->qname, q, VFY_INTEGRITY_KEYS);
+			free(q);
+			free(ks);
+			vt_submit(n);
+		}
+	}
+}
+
+/* One orphan query per foreign key the FKS task found. */
+static void handle_fks(vfy_session *vs, vtask *t)
+{
+	vtab *tb = &vs->tabs[t->ti];
+	const PGresult *r = t->res[1];
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *ck = PQgetvalue(r, i, 3), *pk = PQgetvalue(r, i, 4);
+		strbuf cond, notnull;
+		sb_init(&cond);
+		sb_init(&notnull);
+		/* the column lists are quote_ident()ed and comma-separated */
+		const char *a = ck, *b = pk;
+		while (*a && *b) {
+			size_t la = strcspn(a, ","), lb = strcspn(b, ",");
+			sb_printf(&cond, "%sp.%.*s = c.%.*s", cond.len ? " AND " : "", (int)lb, b, (int)la, a);
+			sb_printf(&notnull, " AND c.%.*s IS NOT NULL", (int)la, a);
+			a += la + (a[la] == ',');
+			b += lb + (b[lb] == ',');
+		}
+		char *ks = keys_sel(t->what, "c");
+		vtask *n = vt_new(vs, t->ti, VT_ORPHANS);
+		n->what = xstrdup(PQgetvalue(r, i, 0));
+		n->refs = xstrdup(PQgetvalue(r, i, 2));
+		n->not_valid = strcmp(PQgetvalue(r, i, 1), "t") == 0;
+		n->sql[1] = xasprintf("SELECT pg_catalog.count(*) OVER (), %s FROM %s c WHERE true%s AND NOT EXISTS "
+		                      "(SELECT 1 FROM %s p WHERE %s) LIMIT %d", ks, tb->qname, notnull.buf ? notnull.buf : "",
+		                      PQgetvalue(r, i, 2), cond.buf ? cond.buf : "true", VFY_INTEGRITY_KEYS);
+		free(ks);
+		sb_free(&cond);
+		sb_free(&notnull);
+		vt_submit(n);
+	}
+}
+
+/* The rows an integrity query found: how many, and the first keys. */
+static void handle_integrity(vfy_session *vs, vtask *t)
+{
+	vtab *tb = &vs->tabs[t->ti];
+	const PGresult *r = t->res[1];
+	int64_t rows = PQntuples(r) > 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	if (rows == 0 && !(t->kind == VT_ORPHANS && t->not_valid))
+		return;
+	vfy_table *p = &tb->pub;
+	p->integrity = xrealloc(p->integrity, (p->n_integrity + 1) * sizeof *p->integrity);
+	vfy_issue *is = &p->integrity[p->n_integrity++];
+	memset(is, 0, sizeof *is);
+	is->kind = t->kind == VT_ORPHANS ? VFY_ISSUE_ORPHANS : VFY_ISSUE_NULLS;
+	is->what = xstrdup(t->what);
+	is->refs = t->refs ? xstrdup(t->refs) : NULL;
+	is->not_valid = t->not_valid;
+	is->rows = rows;
+	int nk = PQnfields(r) - 1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		cJSON *k = nk > 1 ? cJSON_CreateArray() : NULL;
+		cJSON *one = NULL;
+		for (int f = 1; f <= nk; f++) {
+			const char *v = PQgetvalue(r, i, f);
+			bool num = !tb->ctid_keys && f - 1 < (int)tb->n_key && tb->key_int[f - 1];
+			cJSON *x = num ? cJSON_CreateRaw(v) : cJSON_CreateString(v);
+			if (k)
+				cJSON_AddItemToArray(k, x);
+			else
+				one = x;
+		}
+		char *s = cJSON_PrintUnformatted(k ? k : one);
+		keys_add(&is->keys, s);
+		cJSON_free(s);
+		cJSON_Delete(k ? k : one);
+	}
+	is->keys.total = rows;
+}
 
 static void tab_build(vfy_session *vs, size_t ti)
 {
@@ -772,6 +940,7 @@ static void tab_build(vfy_session *vs, size_t ti)
 		if (!tb->key_names[k])
 			tb->n_key = 0;   /* expression index or gap: treat as no key */
 	if (tb->n_key == 0 || !key_common) {
+		tab_submit_integrity(vs, ti, "ctid::text");
 		p->state = VFY_NO_PK;
 		vtask *t = vt_new(vs, ti, VT_WHOLE);
 		for (int w = 0; w < 2; w++)
@@ -790,6 +959,7 @@ static void tab_build(vfy_session *vs, size_t ti)
 	tb->key_list = sb_steal(&kl);
 	tb->key_text = sb_steal(&kt);
 	tb->int_key = tb->n_key == 1 && tb->key_int[0];
+	tab_submit_integrity(vs, ti, tb->key_text);
 	/* a re-run: where it differed last time first (ranges of this key) */
 	for (size_t k = 0; k < tb->n_prior; k++) {
 		const evr_verify_range *pr = &tb->prior[k];
@@ -1165,6 +1335,7 @@ static void vt_handle(vtask *t)
 				c->typname = xstrdup(PQgetvalue(t->res[w], r, 1));
 				c->type = xstrdup(PQgetvalue(t->res[w], r, 2));
 				c->pkpos = atoi(PQgetvalue(t->res[w], r, 3));
+				c->notnull = strcmp(PQgetvalue(t->res[w], r, 4), "t") == 0;
 			}
 			tb->n_cols[w] = (size_t)n;
 		}
@@ -1215,6 +1386,13 @@ static void vt_handle(vtask *t)
 		break;
 	case VT_COLS:
 		handle_cols(vs, t);
+		break;
+	case VT_FKS:
+		handle_fks(vs, t);
+		break;
+	case VT_ORPHANS:
+	case VT_NULLS:
+		handle_integrity(vs, t);
 		break;
 	case VT_WHOLE:
 		for (int w = 0; w < 2; w++) {
@@ -1271,7 +1449,7 @@ static void vs_begin(vfy_session *vs, PGconn *qc)
 			t->sql[w] = xasprintf(
 				"SELECT a.attname, t.typname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
 				"COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(att, n) "
-				"WHERE k.att = a.attnum), 0) "
+				"WHERE k.att = a.attnum), 0), a.attnotnull "
 				"FROM pg_catalog.pg_attribute a "
 				"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
 				"LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
@@ -1419,6 +1597,12 @@ void vfy_session_free(vfy_session *vs)
 		free(p->changed);
 		free(p->whole_hash[0]);
 		free(p->whole_hash[1]);
+		for (size_t k = 0; k < p->n_integrity; k++) {
+			free(p->integrity[k].what);
+			free(p->integrity[k].refs);
+			strv_free_n(p->integrity[k].keys.v, p->integrity[k].keys.n);
+		}
+		free(p->integrity);
 		free(tb->qname);
 		for (int w = 0; w < 2; w++) {
 			vcol_free(tb->cols[w], tb->n_cols[w]);
@@ -1611,7 +1795,16 @@ const char *vfy_summary(const vfy_session *vs, char *buf, size_t n)
 	}
 	switch (first->state) {
 	case VFY_MISMATCHED:
-		if (first->n_schema && !first->missing.total && !first->extra.total && !first->changed_total)
+		if (vfy_integrity_broken(first) && !first->missing.total && !first->extra.total &&
+		    !first->changed_total && !first->n_schema) {
+			const vfy_issue *is = first->integrity;
+			while (is->rows == 0)
+				is++;
+			snprintf(buf, n, "%zu/%zu tables equal; %s: %lld row%s %s %s", eq, vs->n_tabs, first->name,
+			         (long long)is->rows, is->rows == 1 ? "" : "s",
+			         is->kind == VFY_ISSUE_ORPHANS ? "orphaned, foreign key" : "NULL in required column",
+			         is->what);
+		} else if (first->n_schema && !first->missing.total && !first->extra.total && !first->changed_total)
 			snprintf(buf, n, "%zu/%zu tables equal; %s: %s", eq, vs->n_tabs, first->name, first->schema[0]);
 		else
 			snprintf(buf, n, "%zu/%zu tables equal; %s: %lld missing, %lld extra, %lld changed",
@@ -1694,6 +1887,20 @@ cJSON *vfy_result_json(const vfy_session *vs, size_t max_keys)
 			cJSON_AddStringToObject(t, "error", p->error);
 		else
 			cJSON_AddNullToObject(t, "error");
+		cJSON *ig = cJSON_AddArrayToObject(t, "integrity");
+		for (size_t k = 0; k < p->n_integrity; k++) {
+			const vfy_issue *is = &p->integrity[k];
+			cJSON *one = cJSON_CreateObject();
+			cJSON_AddStringToObject(one, "kind", is->kind == VFY_ISSUE_ORPHANS ? "orphans" : "null_in_required");
+			cJSON_AddStringToObject(one, is->kind == VFY_ISSUE_ORPHANS ? "constraint" : "column", is->what);
+			if (is->kind == VFY_ISSUE_ORPHANS) {
+				cJSON_AddStringToObject(one, "references", is->refs ? is->refs : "");
+				cJSON_AddBoolToObject(one, "not_valid", is->not_valid);
+			}
+			cJSON_AddNumberToObject(one, "rows", (double)is->rows);
+			cJSON_AddItemToObject(one, "keys", keys_json(is->keys.v, is->keys.n, max_keys));
+			cJSON_AddItemToArray(ig, one);
+		}
 		cJSON *rc = cJSON_AddObjectToObject(t, "rechecked");
 		cJSON_AddNumberToObject(rc, "ranges", (double)p->rechecked);
 		cJSON_AddNumberToObject(rc, "differ", (double)p->rechecked_differ);
