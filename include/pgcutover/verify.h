@@ -145,6 +145,8 @@ void vfy_cancel(vfy_session *vs);
 size_t vfy_n_tables(const vfy_session *vs);
 const vfy_table *vfy_table_at(const vfy_session *vs, size_t i);
 bool vfy_done(const vfy_session *vs);
+/* The longest table name's length, at least at_least (a column's width). */
+size_t vfy_name_width(const vfy_session *vs, size_t at_least);
 bool vfy_all_equal(const vfy_session *vs);
 /* PGC_EXIT_OK all equal, PGC_EXIT_DIFFERENT a difference, PGC_EXIT_UNAVAILABLE
  * a table failed, PGC_EXIT_TEMPFAIL cancelled.  An error is never a difference. */

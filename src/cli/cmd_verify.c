@@ -56,12 +56,7 @@ static void verify_print_keys(const char *what, char *const *v, size_t n, int64_
 
 static void verify_print_text(const vfy_session *vs)
 {
-	size_t namew = strlen("TABLE");
-	for (size_t i = 0; i < vfy_n_tables(vs); i++) {
-		size_t l = strlen(vfy_table_at(vs, i)->name);
-		if (l > namew)
-			namew = l;
-	}
+	size_t namew = vfy_name_width(vs, strlen("TABLE"));
 	enum { NUMW = 10 };
 	printf("%-*s %*s %*s %*s %*s  %s\n", (int)namew, "TABLE", NUMW, "ROWS", NUMW, "MISSING",
 	       NUMW, "EXTRA", NUMW, "CHANGED", "STATE");

@@ -1721,6 +1721,14 @@ const vfy_table *vfy_table_at(const vfy_session *vs, size_t i)
 	return i < vs->n_tabs ? &vs->tabs[i].pub : NULL;
 }
 
+size_t vfy_name_width(const vfy_session *vs, size_t at_least)
+{
+	size_t w = at_least;
+	for (size_t i = 0; i < vs->n_tabs; i++)
+		w = strlen(vs->tabs[i].pub.name) > w ? strlen(vs->tabs[i].pub.name) : w;
+	return w;
+}
+
 bool vfy_done(const vfy_session *vs)
 {
 	return vs->done;
