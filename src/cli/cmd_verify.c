@@ -20,6 +20,10 @@
 
 /* Differing keys printed per table and kind in the text report. */
 #define VERIFY_TEXT_KEYS 10
+/* --max-load bounds, as config "verify" takes them (pgcutover.json(5)). */
+#define VERIFY_MIN_ROWS 16
+#define VERIFY_MAX_ROWS 100000000
+#define VERIFY_MAX_PAUSE_MS 60000
 
 typedef struct verify_run {
 	cli_opts *o;
@@ -125,6 +129,30 @@ static void verify_print_text(const vfy_session *vs)
 	printf("%s\n", vfy_summary(vs, buf, sizeof buf));
 }
 
+/* --max-load ROWS/MS (or ROWS alone): the config's "verify" load bounds. */
+static int verify_max_load(const char *v, config *cfg)
+{
+	char *end;
+	long long rows = strtoll(v, &end, 10);
+	long ms = 0;
+	if (*end == '/') {
+		char *e2;
+		ms = strtol(end + 1, &e2, 10);
+		if (e2 == end + 1 || *e2 != '\0')
+			end = e2 = NULL;
+		else
+			end = e2;
+	}
+	if (!end || end == v || *end != '\0' || rows < VERIFY_MIN_ROWS || rows > VERIFY_MAX_ROWS ||
+	    ms < 0 || ms > VERIFY_MAX_PAUSE_MS)
+		return cli_usage_error("verify", "--max-load needs ROWS/MS: rows per range (%d to %d) and "
+		                       "the pause after each range in ms (0 to %d), e.g. 20000/200",
+		                       VERIFY_MIN_ROWS, VERIFY_MAX_ROWS, VERIFY_MAX_PAUSE_MS);
+	cfg->verify_rows_per_range = rows;
+	cfg->verify_pause_ms = (int)ms;
+	return 0;
+}
+
 int cmd_verify(const cli_args *a, cli_opts *o)
 {
 	verify_run r = {.o = o};
@@ -132,6 +160,10 @@ int cmd_verify(const cli_args *a, cli_opts *o)
 	int rc = cli_load(&ctx, o, cli_need(a, false));
 	if (rc != 0)
 		return rc;
+	if (cli_opt(a, OPT_MAX_LOAD) && verify_max_load(cli_opt(a, OPT_MAX_LOAD), ctx.cfg) != 0) {
+		cli_unload(&ctx);
+		return PGC_EXIT_USAGE;
+	}
 	pgc_err e = {0};
 	r.lp = loop_new();
 	vfy_session *vs = vfy_session_new(ctx.cfg, r.lp, cli_opt(a, OPT_TABLE), &e);

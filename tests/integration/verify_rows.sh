@@ -113,6 +113,11 @@ is "$(tab items '"\(.state) \(.equal) \(.rows)"')" "\"mismatched false $N_ITEMS\
 txt=$("$PGCUTOVER" -c "$cfg" verify --table items)
 like "$txt" "changed 4: [0-9]+ \\((label|qty)\\)" "text output lists changed rows with their columns"
 
+out=$(v --table items --max-load 50/5); rc=$?
+is "$(tab items '"\(.missing_n) \(.extra_n) \(.changed_n)"')" '"3 3 4"' "--max-load 50/5: small ranges, pauses, same findings"
+"$PGCUTOVER" -c "$cfg" verify --max-load 5/x >/dev/null 2>&1
+is "$?" 64 "--max-load that does not parse: usage error"
+
 # First and last rows.
 pg_psql dst "update edges set v = 'first' where id = 1; update edges set v = 'last' where id = 1000"
 out=$(v --table edges)
