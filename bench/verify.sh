@@ -12,10 +12,15 @@
 #          (psql, each alone on its server; wall time of the pair)
 #   ident  `pgcutover verify --table t` on identical data (process start
 #          to exit), and its client max RSS (/usr/bin/time -v)
+#   ref    the same pair with the cheapest whole-table hash there is,
+#          sum(hashtext(t::text)) (no canonical text: for scale only)
 #   diff   the same after 10 scattered differences on the target (4 rows
 #          changed, 3 deleted, 3 inserted): all 10 must be found
 # and prints ident/base (goal <= 1.5), diff/ident (goal <= 2) and the max
-# RSS (goal < 50 MB).  Needs psql, jq, GNU date and /usr/bin/time.
+# RSS (goal < 50 MB).  Then, with tmux and python3 there, the console's
+# key-to-frame time while it verifies the same table in the background
+# (bench/console.sh with COUNTS_FROM and VERIFY=1; goal p99 < 30 ms).
+# Needs psql, jq, GNU date and /usr/bin/time.
 set -u
 ROWS=${ROWS:-3000000}
 RUNS=${RUNS:-3}
@@ -53,12 +58,14 @@ HASH="('x' || left(md5(ROW(a::text, b::text,
        to_char(c AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
        trim_scale(d)::text, id::text)::text), 16))::bit(64)::bigint"
 BASE_SQL="set timezone = 'UTC'; select count(*), sum($HASH) from t"
+REF_SQL="select count(*), sum(hashtext(t::text)) from t"
 
 base_once() {
+	_sql=${1:-$BASE_SQL}
 	b0=$(now_ms)
-	"$PSQL" "$PG_SRC_CONNINFO" -X -q -A -t -v ON_ERROR_STOP=1 -c "$BASE_SQL" >"$PGC_TMP/b1" &
+	"$PSQL" "$PG_SRC_CONNINFO" -X -q -A -t -v ON_ERROR_STOP=1 -c "$_sql" >"$PGC_TMP/b1" &
 	p1=$!
-	"$PSQL" "$PG_DST_CONNINFO" -X -q -A -t -v ON_ERROR_STOP=1 -c "$BASE_SQL" >"$PGC_TMP/b2" &
+	"$PSQL" "$PG_DST_CONNINFO" -X -q -A -t -v ON_ERROR_STOP=1 -c "$_sql" >"$PGC_TMP/b2" &
 	p2=$!
 	wait $p1 && wait $p2 || { echo "verify.sh: the base query failed" >&2; exit 1; }
 	b1=$(now_ms)
@@ -83,6 +90,7 @@ verify_once() {
 base_once >/dev/null   # warm both caches
 verify_once >/dev/null
 base=$(for i in $(seq "$RUNS"); do base_once; done | median)
+ref=$(for i in $(seq "$RUNS"); do base_once "$REF_SQL"; done | median)
 : >"$PGC_TMP/ident"
 for i in $(seq "$RUNS"); do verify_once >>"$PGC_TMP/ident"; done
 ident=$(cut -d' ' -f1 "$PGC_TMP/ident" | median)
@@ -103,8 +111,14 @@ found=$(jq '.tables[0] | .missing_n + .extra_n + .changed_n' "$PGC_TMP/out.json"
 
 echo "rows:                  $ROWS (5 columns), $RUNS runs each, median; $(nproc) cores"
 echo "base (whole-table hash, both servers at once): ${base} ms"
+echo "ref (sum(hashtext(t::text)), both at once): ${ref} ms"
 echo "verify, identical:     ${ident} ms (equal: $eq)"
 echo "verify, 10 differences: ${diff} ms (found: $found of 10)"
 awk -v a="$ident" -v b="$base" 'BEGIN { printf "ident/base:            %.2f (goal <= 1.5)\n", a / b }'
 awk -v a="$diff" -v b="$ident" 'BEGIN { printf "diff/ident:            %.2f (goal <= 2)\n", a / b }'
 awk -v a="$rss1" -v b="$rss2" 'BEGIN { printf "client max RSS:        %.1f MB identical, %.1f MB with differences (goal < 50)\n", a / 1024, b / 1024 }'
+if command -v tmux >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+	echo "console while verify runs in it:"
+	COUNTS_FROM="$cfg" VERIFY=1 PGCUTOVER="$PGCUTOVER" sh "$top_srcdir/bench/console.sh" 2000 200 2>&1 |
+		grep -E 'verify|cursor|tick|in-process|load average|RSS'
+fi

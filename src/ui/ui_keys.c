@@ -272,7 +272,7 @@ const ui_key ui_keys[] = {
 	{{'U'}, "U", NULL, "undo your last tick: unticks it after asking why (audited)", UI_ACT_UNDO_TICK, UI_KC_LIST, true, 0, NULL, NULL},
 	{{'u'}, "u", NULL, "a recurring duty (\"Every 2 hours: ...\") done now: restarts its timer", UI_ACT_DUTY, UI_KC_LIST, true, 0, key_duty, NULL},
 	{{'p'}, "p", NULL, "schema and sequence parity, source vs target (p again re-runs)", UI_ACT_PARITY, UI_KC_PANES | UI_KC_PARITY, false, 0, key_parity, NULL},
-	{{'V'}, "V", NULL, "row-level verify, source vs target: progress per table, what differs (Esc cancels)", UI_ACT_VERIFY, UI_KC_PANES | UI_KC_VERIFY, false, 0, key_verify, NULL},
+	{{'V'}, "V", NULL, "row-level verify, source vs target: progress per table, what differs (V hides it while it runs, Esc cancels)", UI_ACT_VERIFY, UI_KC_PANES | UI_KC_VERIFY, false, 0, key_verify, NULL},
 	{{'C'}, "C", NULL, "row counts full screen: every table, differences first, with its difference, exact or estimate, age", UI_ACT_COUNTS_FULL, UI_KC_PANES, false, 0, key_counts_full, NULL},
 	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false, 8, key_log, NULL},
 	{{'?', KEY_F(1)}, "?", "Help", "this help", UI_ACT_HELP, UI_KC_PANES, false, 1, key_help, NULL},

@@ -5,8 +5,9 @@
  * this file shows its model -- per table the state, a progress bar, rows
  * checked, rows/s and the time left, then what differs -- and redraws
  * when the run's generation changes.  V starts a run (or shows the one
- * running); Esc cancels a run in flight (the cancel does not wait for the
- * servers), and closes the screen once nothing runs.
+ * running); on the screen, V hides it while the run goes on; Esc cancels
+ * a run in flight (the cancel does not wait for the servers), and closes
+ * the screen once nothing runs.
  */
 #include "config.h"
 #include <stdio.h>
@@ -23,8 +24,21 @@
 #define VERIFY_KEYS_SHOWN 5      /* differing keys shown per kind */
 #define VERIFY_PCT 100.0
 
+static bool running_now(ui_ctx *u)
+{
+	unsigned gen = 0;
+	const vfy_session *vs = u->s.verify_session ? u->s.verify_session(u->s.hook_ud, &gen) : NULL;
+	return vs && !vfy_done(vs);
+}
+
 void ui_verify_open(ui_ctx *u)
 {
+	if (u->overlay == &ui_scr_verify && running_now(u)) {
+		/* V on the screen hides it: the run goes on in the background */
+		ui_overlay_close(u);
+		ui_status(u, "verify goes on in the background (V shows it)");
+		return;
+	}
 	if (!u->s.verify_start) {
 		ui_status(u, "%s", u->s.mode == UI_MODE_DRIVER
 		          ? "no verify: the config needs a PostgreSQL source and target"
@@ -87,7 +101,8 @@ static void ui_verify_draw(ui_ctx *u)
 	int W = u->cols - 4 < VERIFY_MAX_COLS ? u->cols - 4 : VERIFY_MAX_COLS;
 	int H = u->rows - 2 * VERIFY_MARGIN_ROWS;
 	WINDOW *w = ui_overlay_window(u, VERIFY_MARGIN_ROWS, H, W, " Row-level verify: source vs target ",
-	                              " j/k scroll  V re-run  Esc cancel/close ");
+	                              running_now(u) ? " j/k scroll  V hide  Esc cancel "
+	                                             : " j/k scroll  V re-run  Esc close ");
 	unsigned gen = 0;
 	const vfy_session *vs = u->s.verify_session ? u->s.verify_session(u->s.hook_ud, &gen) : NULL;
 	u->verify_gen = gen;

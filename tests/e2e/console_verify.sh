@@ -46,6 +46,12 @@ is "$(pgc log --json | jq '[.[] | select(.kind == "verify")] | length')" 1 "the 
 
 keys V
 wait_screen 'verifying\.\.\.' 5; ok $? "V again starts a new run"
+wait_screen 'V hide +Esc cancel' 2; ok $? "while it runs the screen offers V hide and Esc cancel"
+keys V
+wait_screen_not 'Row-level verify' 5; ok $? "V hides the screen"
+wait_screen 'verify goes on in the background' 2; ok $? "...and says the run goes on"
+keys V
+wait_screen 'verifying\.\.\.' 5; ok $? "V shows the run again, still going"
 end=$(( $(date +%s) + 10 ))
 while [ "$(running)" = 0 ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
 is "$(running)" 1 "the slow table's query runs on the source"
