@@ -12,6 +12,10 @@
 #     with `pgcutover demo --rows 10000000`); `e` (exact count(*) of every
 #     table) is sent, unmeasured, every EVERY samples so counts stay in
 #     flight, and the report says how many samples had counts running.
+#   VERIFY=1 (with COUNTS_FROM): a row-level verify of those tables runs in
+#     the background while the keys are measured (V starts it, V again
+#     hides its screen); the report says whether it was still running at
+#     the end.
 # The tmux figures include tmux's own work and the capture round trips, so
 # they are an upper bound of what the operator sees; the console also
 # writes its own input-to-frame time per key (PGCUTOVER_UI_TRACE), reported
@@ -83,6 +87,13 @@ fi
 pid=$(pgrep -n -f -- "-c $DIR/pgcutover.json --operator bench console")
 tm send-keys -t =b: 3
 until tm capture-pane -p -t =b: | grep -q 'Phase 3 · Stress'; do sleep 0.05; done
+if [ "${VERIFY:-0}" = 1 ] && [ -n "${COUNTS_FROM:-}" ]; then
+	tm send-keys -t =b: V
+	until tm capture-pane -p -t =b: | grep -q 'verifying\.\.\.'; do sleep 0.05; done
+	tm send-keys -t =b: V   # hides its screen; the run goes on
+	until tm capture-pane -p -t =b: | grep -q 'verify goes on in the background'; do sleep 0.05; done
+	echo "verify running in the background while keys are measured"
+fi
 
 # The measuring client is one persistent tmux control-mode client (python3):
 # spawning a tmux process per poll would measure process start-up instead.
@@ -254,6 +265,11 @@ report "pane focus (Tab)" "$DIR/Tab.txt"
 report "in-process (all keys)" "$DIR/trace.txt"
 echo "  (in-process: terminal input read to frame written, no tmux, no scheduler queue)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+if [ "${VERIFY:-0}" = 1 ] && [ -n "${COUNTS_FROM:-}" ]; then
+	n_active=$(jq -r .source "$DIR/pgcutover.json" | xargs -I{} psql "{}" -XAtc \
+		"select count(*) from pg_stat_activity where application_name = 'pgcutover' and state = 'active'" 2>/dev/null)
+	echo "verify queries active on the source at the end: ${n_active:-?}"
+fi
 
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")

@@ -72,6 +72,10 @@ static const struct option counts_opts[] = {
 	{"watch", required_argument, NULL, OPT_WATCH},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{NULL, 0, NULL, 0}};
+static const struct option verify_opts[] = {
+	{"table", required_argument, NULL, OPT_TABLE},
+	{"max-load", required_argument, NULL, OPT_MAX_LOAD},
+	{NULL, 0, NULL, 0}};
 static const struct option run_opts[] = {
 	{"yes", no_argument, NULL, 'y'},
 	{"dry-run", no_argument, NULL, 'n'},
@@ -158,6 +162,13 @@ static const cli_command commands[] = {
 	{"counts", "counts [--json] [--exact] [--watch SECONDS] [--timeout MS] [--timing]",
 	 "row counts, source vs target",
 	 NULL, "", counts_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_counts},
+	{"verify", "verify [--table TABLE] [--max-load ROWS/MS] [--json]", "row-level verification, source vs target",
+	 "Compares every configured table (or TABLE) row by row: per key range a count\n"
+	 "and a hash of canonical row text inside each server, differing ranges split\n"
+	 "down to the rows missing, extra or changed.  --max-load ROWS/MS: ranges of\n"
+	 "ROWS rows, each connection resting MS ms after each (config \"verify\" in\n"
+	 "pgcutover.json(5) sets the same).",
+	 "", verify_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_verify},
 	{"schema", "schema [--json]", "schema and sequence parity, source vs target",
 	 NULL, "", no_opts, 0, CLI_NEED_CONFIG, CLI_NEED_CONFIG, cmd_schema},
 	{"go", "go [--json]", "the go/no-go board for the switch (fresh evidence, after the freeze)",

@@ -63,6 +63,12 @@ void cli_print_runbook_change(const cli_ctx *ctx);
 int cli_load(cli_ctx *ctx, cli_opts *o, int need);
 void cli_unload(cli_ctx *ctx);
 
+/* Opens the state to record a measurement in (counts, verify), only when
+ * it already exists: measuring must not create a state file for a runbook
+ * nobody started.  NULL when there is none (a failure to open is said on
+ * stderr: "pgcutover: WHAT not recorded: ..."). */
+state *cli_open_state_existing(cli_ctx *ctx, const char *what);
+
 /* Prints "pgcutover: <msg>" on stderr, returns e->code. */
 /* Puts a filter between stdout (out) and/or stderr (err) and the terminal:
  * escape sequences and other controls become '?', or with json C1 controls
@@ -80,9 +86,9 @@ int cli_parse_int(const char *cmd, const char *opt, const char *v, int min, int 
 enum {
 	CLI_OPT_LONG = 0x100,
 	OPT_ASCII = CLI_OPT_LONG, OPT_AT, OPT_DIR, OPT_DONE, OPT_EVENT, OPT_EXACT,
-	OPT_FORMAT, OPT_LIMIT, OPT_LIVE, OPT_NO_CONSOLE, OPT_NOTE, OPT_OVERRIDE,
+	OPT_FORMAT, OPT_LIMIT, OPT_LIVE, OPT_MAX_LOAD, OPT_NO_CONSOLE, OPT_NOTE, OPT_OVERRIDE,
 	OPT_PAST_PONR, OPT_PLAN_FROM, OPT_REASON, OPT_RECORD, OPT_ROWS, OPT_SINCE, OPT_SOURCE, OPT_STOP,
-	OPT_TIMELINE, OPT_TIMEOUT, OPT_TIMING, OPT_VERIFY, OPT_WATCH, OPT_OFFSET, OPT_WINDOW,
+	OPT_TABLE, OPT_TIMELINE, OPT_TIMEOUT, OPT_TIMING, OPT_VERIFY, OPT_WATCH, OPT_OFFSET, OPT_WINDOW,
 	OPT_ROLES,
 	CLI_OPT_END
 };
@@ -118,6 +124,7 @@ int cmd_demo(const cli_args *a, cli_opts *o);
 int cmd_console(const cli_args *a, cli_opts *o);
 int cmd_monitor(const cli_args *a, cli_opts *o);
 int cmd_counts(const cli_args *a, cli_opts *o);
+int cmd_verify(const cli_args *a, cli_opts *o);
 int cmd_run(const cli_args *a, cli_opts *o);
 int cmd_flags(const cli_args *a, cli_opts *o);
 int cmd_flag(const cli_args *a, cli_opts *o);

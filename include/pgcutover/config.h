@@ -68,6 +68,10 @@ typedef struct config {
 	bool switch_gated;   /* the switch item waits for the go board (default; "switch": false turns it off) */
 	char *switch_item;   /* "switch": {"item"}: the runbook item the go board gates */
 	char *switch_postpone_file; /* {"postpone_file"}: while it exists the switch waits */
+	int64_t verify_rows_per_range; /* "verify": {"rows_per_range"}: 0 = default */
+	int verify_pause_ms;  /* "verify": {"pause_ms"}: rest after each range */
+	char **verify_gates; size_t n_verify_gates; /* "verify": {"gates"}: phase ids
+	                       * requiring the last verify run all equal */
 	char *text;          size_t text_len; /* the JSON as read, for config_where() */
 } config;
 

@@ -32,6 +32,7 @@
 #include "pgcutover/freeze.h"
 #include "pgcutover/goboard.h"
 #include "pgcutover/syncwatch.h"
+#include "pgcutover/verify.h"
 
 struct cJSON;
 
@@ -336,6 +337,38 @@ char *evp_go_decision_md(const char *payload);
 char *evp_sync_write(const sync_report *r, bool stalled);
 /* The post_freeze_lsn a sync payload recorded (malloc'd), NULL none. */
 char *evr_sync_post_lsn(const char *payload);
+/* ---- verify (verify.c) ---- */
+/* vfy_result_json(vs, VFY_KEYS_RECORDED): {"equal","complete","summary",
+ * "tables":[{"table","equal","state","rows","missing","extra","changed",
+ * "changed_columns","missing_n","extra_n","changed_n","schema","error",
+ * "rechecked","ranges":[{"lo":[text…]|null,"hi":[text…]|null}]}]}, the
+ * first VFY_KEYS_RECORDED differing keys of each kind and differing key
+ * ranges per table (the ranges are what the next run re-checks first). */
+char *evp_verify_write(const vfy_session *vs);
+
+/* A key range that differed: its bounds' key texts (NULL = open). */
+typedef struct evr_verify_range {
+	char **lo, **hi;
+	size_t n_lo, n_hi;
+} evr_verify_range;
+
+typedef struct evr_verify_table {
+	char *table;
+	bool equal;
+	char *state;            /* vfy_state_key() word, or NULL */
+	evr_verify_range *ranges;   /* "ranges": where it differed, for the next run */
+	size_t n_ranges;
+} evr_verify_table;
+
+typedef struct evr_verify {
+	bool equal, complete;
+	char *summary;          /* NULL when absent */
+	evr_verify_table *tables;
+	size_t n_tables;
+} evr_verify;
+
+void evr_verify_read(const char *payload, evr_verify *out);
+void evr_verify_free(evr_verify *v);
 
 /* ---- any kind ---- */
 /* "  reason: x  text: y" from whichever of reason, text, note, mode and

@@ -11,8 +11,9 @@
  *   sequences  a check taken now: no owned target sequence behind the source
  *   schema     schema parity taken now
  *   health     the last health checks (grey when none are configured)
- *   verify     row-level verification: "not configured" (grey) until the
- *              verify command lands; the hook is go_board_set_verify()
+ *   verify     the last recorded row-level verify run (vfy_recorded_equal):
+ *              equal and complete after the freeze; grey when none ran and
+ *              no phase is gated on verify
  *   postpone   the config's switch.postpone_file exists: the switch waits
  * Evidence measured before the freeze was proven is stale and red.  The
  * board is go when no input is red (grey ones do not count).
@@ -69,9 +70,8 @@ const char *go_status_name(go_status s);     /* "green", "red", "grey" */
  * phase titled "cutover" (any case) that sets a declared flag; "" none. */
 void go_switch_item(const config *cfg, const runbook *rb, char *out, size_t n);
 
-/* Freeze, sync, counts, health and postpone from the log (and the
- * postpone file); sequences and schema start "not measured" (red), verify
- * "not configured" (grey). */
+/* Freeze, sync, counts, health, verify and postpone from the log (and the
+ * postpone file); sequences and schema start "not measured" (red). */
 int go_board_from_log(go_board *b, const config *cfg, const runbook *rb, state *st, double now, pgc_err *e);
 void go_board_set_sequences(go_board *b, const seq_report *r, double at);
 void go_board_set_schema(go_board *b, bool have_source, size_t n_diffs, double at, const char *error);

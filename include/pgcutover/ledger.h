@@ -77,6 +77,8 @@ typedef struct ledger {
 	lg_note *general_notes; size_t n_general_notes;
 	/* last counts snapshot payload (JSON text) and its time, or NULL */
 	char *last_counts; double last_counts_ts;
+	/* last row-level verify run (EV_VERIFY payload) and its time, or NULL */
+	char *last_verify; double last_verify_ts;
 	/* downtime clock: downtime_start / downtime_end events (the latest
 	 * downtime: a start after an end begins a new one); 0 = none */
 	double downtime_start, downtime_end;

@@ -119,7 +119,9 @@ typedef struct ops_gate_table {
 } ops_gate_table;
 
 typedef struct ops_gate {
-	bool gated;                /* the config's "gates" lists the phase */
+	bool gated;                /* the config's "gates" (or "verify": {"gates"}) lists the phase */
+	bool by_verify;            /* shut by the verify gate: the last recorded verify
+	                            * run is missing, incomplete or found a difference */
 	bool met;                  /* not gated, or the last recorded counts meet it */
 	bool blocked;              /* gated, not met, the phase not recorded complete,
 	                            * and worked on (in progress, or all its items done):
@@ -131,7 +133,9 @@ typedef struct ops_gate {
 	size_t n_tables;
 } ops_gate;
 
-/* Phase p's gate from the last recorded counts (lg->last_counts); cfg may
+/* Phase p's gate from the last recorded counts (lg->last_counts) and, for
+ * a phase in "verify": {"gates"}, the last recorded verify run
+ * (lg->last_verify: every table equal, vfy_payload_all_equal); cfg may
  * be NULL (nothing is gated).  The one reading of "is p blocked, and by
  * which tables" for the console's rail and gate prompt and `status`.  Free
  * with ops_gate_free(). */

@@ -2,7 +2,10 @@
  * schema.h -- schema parity and sequence parity between source and target.
  *
  * sch_fetch() reads one side's catalog (tables, columns with type and
- * nullability, indexes, constraints, functions, triggers, sequences) into a
+ * nullability, indexes, constraints, functions, triggers, sequences, and
+ * what a Supabase exit breaks: views, enums, row-level security and its
+ * policies, grants, extensions, the roles policies and grants name, the
+ * schemas foreign keys reference) into a
  * sch_snapshot of named objects; sch_compare() lists what differs.  The
  * sequence check finds every serial/identity column on the target and says
  * whether its sequence is ahead of max(column) -- after a data import the
@@ -22,7 +25,17 @@
 
 typedef enum sch_kind {
 	SCH_TABLE, SCH_COLUMN, SCH_INDEX, SCH_CONSTRAINT, SCH_FUNCTION, SCH_TRIGGER,
-	SCH_SEQUENCE, SCH_N_KINDS
+	SCH_SEQUENCE,
+	/* what a Supabase exit trips on */
+	SCH_VIEW,        /* a view's definition (its hash) */
+	SCH_ENUM,        /* an enum type's labels, in order */
+	SCH_RLS,         /* row-level security enabled (forced) on a table */
+	SCH_POLICY,      /* a policy: command, permissive, roles, USING, WITH CHECK */
+	SCH_GRANT,       /* table and sequence privileges per grantee */
+	SCH_EXTENSION,   /* installed extensions and their versions */
+	SCH_ROLE,        /* roles the policies and grants name (anon, authenticated, ...) */
+	SCH_REF_SCHEMA,  /* schemas foreign keys reference (auth for REFERENCES auth.users) */
+	SCH_N_KINDS
 } sch_kind;
 
 /* One object: name identifies it across sides ("public.clients.email");

@@ -58,6 +58,7 @@ typedef struct st_event {
 #define EV_SYNC            "sync"             /* payload: evp_sync_write */
 #define EV_GO_BOARD        "go_board"         /* payload: evp_go_board_write */
 #define EV_GO_DECISION     "go_decision"      /* item: the switch; payload: evp_go_decision_write */
+#define EV_VERIFY          "verify"           /* payload: row-level verify run (evp_verify_write) */
 
 int state_open(const char *path, int flags, state **out, pgc_err *e);
 void state_close(state *st);

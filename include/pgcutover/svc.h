@@ -24,6 +24,7 @@
 #include "pgcutover/runbook.h"
 #include "pgcutover/schema.h"
 #include "pgcutover/state.h"
+#include "pgcutover/verify.h"
 
 /* ---- counts: a comparison session refreshed on an interval ---- */
 
@@ -133,5 +134,23 @@ void svc_parity_free(svc_parity *sp);  /* svc_parity_stop, then frees */
  * for what the caller should show instead of the result (none yet). */
 int svc_parity_start(svc_parity *sp, loop *lp, char *msg, size_t n);
 const svc_parity_result *svc_parity_get(const svc_parity *sp);
+
+/* ---- verify: row-level verification on the console's loop ---- */
+
+typedef struct svc_verify svc_verify;
+
+/* st: where a finished run is recorded (EV_VERIFY) and whose last run's
+ * differing ranges are re-checked first; NULL records nothing. */
+svc_verify *svc_verify_new(const config *cfg, state *st);
+/* Starts a run (a finished one is replaced; one running is left alone)
+ * and says so in msg.  -1 with msg when it cannot start. */
+int svc_verify_start(svc_verify *sv, loop *lp, char *msg, size_t n);
+/* Cancels a run in flight without waiting for the servers; false when
+ * none runs. */
+bool svc_verify_cancel(svc_verify *sv);
+/* The run (NULL: none yet) and a number that changes with every step. */
+const vfy_session *svc_verify_session(const svc_verify *sv, unsigned *gen);
+void svc_verify_stop(svc_verify *sv);   /* before the loop goes */
+void svc_verify_free(svc_verify *sv);
 
 #endif

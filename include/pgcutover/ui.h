@@ -22,6 +22,7 @@ struct loop;
 struct lease;
 struct replay_src;
 struct rh_plan;
+struct vfy_session;
 
 typedef enum ui_mode {
 	UI_MODE_DRIVER,   /* may write events */
@@ -134,6 +135,13 @@ typedef struct ui_setup {
 	 * records the freeze when proven (driver).  NULL: no watch here. */
 	int (*freeze_start)(void *hook_ud, char *msg, size_t n);
 	const struct frz_watch *(*freeze_watch)(void *hook_ud, const char **error);
+	/* V: row-level verify.  verify_start begins a run in the background
+	 * (0, or -1 with msg); verify_cancel stops the one running (false:
+	 * none); verify_session: the run's model (verify.h) and a number that
+	 * changes with every step.  NULL: no verify in this console. */
+	int (*verify_start)(void *hook_ud, char *msg, size_t n);
+	bool (*verify_cancel)(void *hook_ud);
+	const struct vfy_session *(*verify_session)(void *hook_ud, unsigned *gen);
 	/* A word for the status line from a background module (a webhook that
 	 * failed), shown when gen changes and the text is not empty. */
 	const char *(*notice)(void *hook_ud, unsigned *gen);

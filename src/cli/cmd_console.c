@@ -34,6 +34,7 @@
 typedef struct console_hooks {
 	svc_counts *counts;     /* NULL: no live counts here */
 	svc_parity *parity;     /* NULL: no parity check here */
+	svc_verify *verify;     /* NULL: no verify here */
 	svc_notify *notify;     /* NULL: no webhook, or a monitor */
 	frz_session *freeze;    /* W: the write-freeze watch, while one runs */
 	bool freeze_recorded;   /* this watch's proof is recorded */
@@ -93,6 +94,7 @@ static void hooks_on_loop_end(loop *lp, void *ud)
 	svc_parity_stop(h->parity);   /* abandons a check in flight */
 	frz_session_free(h->freeze);
 	h->freeze = NULL;
+	svc_verify_stop(h->verify);
 	svc_notify_finish(h->notify);
 	h->notify = NULL;
 	svc_counts_stop(h->counts);
@@ -202,6 +204,22 @@ static int hooks_parity_start(void *ud, char *msg, size_t n)
 	return svc_parity_start(h->parity, h->lp, msg, n);
 }
 
+static int hooks_verify_start(void *ud, char *msg, size_t n)
+{
+	console_hooks *h = ud;
+	return svc_verify_start(h->verify, h->lp, msg, n);
+}
+
+static bool hooks_verify_cancel(void *ud)
+{
+	return svc_verify_cancel(((console_hooks *)ud)->verify);
+}
+
+static const vfy_session *hooks_verify_session(void *ud, unsigned *gen)
+{
+	return svc_verify_session(((console_hooks *)ud)->verify, gen);
+}
+
 static const svc_parity_result *hooks_parity_result(void *ud)
 {
 	return svc_parity_get(((console_hooks *)ud)->parity);
@@ -279,8 +297,11 @@ static int console_open(const cli_args *a, cli_opts *o, ui_mode mode)
 	              ctx.cfg->target.kind == CFG_EP_POSTGRES;
 	if (live_counts)
 		h.counts = svc_counts_new(ctx.cfg, ctx.st, mode == UI_MODE_DRIVER, ctx.lease);
-	if (parity)
+	if (parity) {
 		h.parity = svc_parity_new(ctx.cfg);
+		/* a monitor verifies with its own credentials and records nothing */
+		h.verify = svc_verify_new(ctx.cfg, mode == UI_MODE_DRIVER ? ctx.st : NULL);
+	}
 	if (mode == UI_MODE_DRIVER)
 		h.notify = svc_notify_new(ctx.cfg, ctx.rb, ctx.st, ctx.lease);
 	s.hook_ud = &h;
@@ -293,6 +314,9 @@ static int console_open(const cli_args *a, cli_opts *o, ui_mode mode)
 	if (h.parity) {
 		s.parity_start = hooks_parity_start;
 		s.parity_result = hooks_parity_result;
+		s.verify_start = hooks_verify_start;
+		s.verify_cancel = hooks_verify_cancel;
+		s.verify_session = hooks_verify_session;
 	}
 	if (counts_here && ctx.cfg && ctx.cfg->source.kind != CFG_EP_NONE) {
 		h.cfg = ctx.cfg;
@@ -308,6 +332,7 @@ static int console_open(const cli_args *a, cli_opts *o, ui_mode mode)
 		fprintf(stderr, "%s\n", ctx.runbook_change_report);
 	svc_counts_free(h.counts);
 	svc_parity_free(h.parity);
+	svc_verify_free(h.verify);
 	rehearsal_plan_free(plan);
 	free(startup);
 	cli_unload(&ctx);

@@ -191,29 +191,6 @@ static void counts_on_signal(loop *lp, int signo, void *ud)
 	loop_stop(lp);
 }
 
-/* Opens the state to record snapshots in, only when it already exists:
- * counting must not create a state file for a runbook nobody started. */
-static state *counts_open_state(cli_ctx *ctx)
-{
-	const char *path = ctx->opts->state_path ? ctx->opts->state_path : ctx->cfg->state;
-	char *owned = NULL;
-	if (!path && ctx->cfg->runbook) {
-		pgc_err e = {0};
-		owned = config_default_state_path(ctx->cfg->runbook, &e);
-		path = owned;
-	}
-	state *st = NULL;
-	if (path && access(path, F_OK) == 0) {
-		pgc_err e = {0};
-		if (state_open(path, 0, &st, &e) == 0)
-			state_set_actor(st, ctx->opts->operator_name, pgc_host_name());
-		else if (!ctx->opts->quiet)
-			fprintf(stderr, "pgcutover: counts not recorded: %s\n", e.msg);
-	}
-	free(owned);
-	return st;
-}
-
 int cmd_counts(const cli_args *a, cli_opts *o)
 {
 	counts_run r = {.o = o, .rc = PGC_EXIT_SOFTWARE};
@@ -240,7 +217,7 @@ int cmd_counts(const cli_args *a, cli_opts *o)
 		goto done;
 	}
 	r.tty = isatty(STDOUT_FILENO);
-	state *st = counts_open_state(&ctx);
+	state *st = cli_open_state_existing(&ctx, "counts");
 	cmp_session_set_state(r.cs, st);
 	cmp_session_set_listener(r.cs, counts_on_change, &r);
 	loop_signal(r.lp, SIGINT, counts_on_signal, &r);

@@ -252,3 +252,24 @@ int cli_parse_int(const char *cmd, const char *opt, const char *v, int min, int 
 	*out = (int)n;
 	return 0;
 }
+
+state *cli_open_state_existing(cli_ctx *ctx, const char *what)
+{
+	const char *path = ctx->opts->state_path ? ctx->opts->state_path : ctx->cfg->state;
+	char *owned = NULL;
+	if (!path && ctx->cfg->runbook) {
+		pgc_err e = {0};
+		owned = config_default_state_path(ctx->cfg->runbook, &e);
+		path = owned;
+	}
+	state *st = NULL;
+	if (path && access(path, F_OK) == 0) {
+		pgc_err e = {0};
+		if (state_open(path, 0, &st, &e) == 0)
+			state_set_actor(st, ctx->opts->operator_name, pgc_host_name());
+		else if (!ctx->opts->quiet)
+			fprintf(stderr, "pgcutover: %s not recorded: %s\n", what, e.msg);
+	}
+	free(owned);
+	return st;
+}

@@ -39,6 +39,9 @@
 #define CFG_HTTP_STATUS_MAX 599
 #define CFG_MAX_TIMEOUT_MS (24 * 3600 * 1000)
 #define CFG_MAX_COMMAND_TIMEOUT_S (7 * 24 * 3600)
+#define CFG_MIN_VERIFY_ROWS 16
+#define CFG_MAX_VERIFY_ROWS 100000000
+#define CFG_MAX_VERIFY_PAUSE_MS 60000
 /* Suggest a known key when the unknown one is at most this many edits away. */
 #define CFG_SUGGEST_DISTANCE 2
 #define CFG_SUGGEST_PREFIX_MIN 4
@@ -788,14 +791,34 @@ enum {
 	K_STATEMENT_TIMEOUT, K_PONR, K_GATES, K_AUTO_TICK, K_STATE_GROUP, K_ENV_BACKUPS,
 	K_SEQUENCES, K_FREEZE, K_SWITCH,
 	K_COUNTS_BUDGET, K_STATS_DELAY,
+	K_VERIFY,
 };
 static const char *const top_keys[] = {
 	"runbook", "state", "source", "target", "tables", "env_file", "flags", "health",
 	"notify", "operator", "workdir", "command_timeout", "pool_size",
 	"statement_timeout_ms", "point_of_no_return", "gates", "auto_tick",
 	"state_group_readable", "env_backups", "sequences", "freeze", "switch",
-	"counts_budget_pct", "stats_delay_s", NULL,
+	"counts_budget_pct", "stats_delay_s", "verify", NULL,
 };
+
+/* "verify": {"rows_per_range": N, "pause_ms": N}: the load verify puts on
+ * the servers (verify.h). */
+enum { VF_ROWS_PER_RANGE, VF_PAUSE_MS, VF_GATES };
+static const char *const verify_keys[] = {"rows_per_range", "pause_ms", "gates", NULL};
+
+static int verify_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
+{
+	config *c = ctx;
+	if (which == VF_GATES)
+		return want_names(w, v, &c->verify_gates, &c->n_verify_gates, false);
+	if (which == VF_PAUSE_MS)
+		return want_int(w, v, 0, CFG_MAX_VERIFY_PAUSE_MS, &c->verify_pause_ms);
+	int rows = 0;
+	if (want_int(w, v, CFG_MIN_VERIFY_ROWS, CFG_MAX_VERIFY_ROWS, &rows) < 0)
+		return -1;
+	c->verify_rows_per_range = rows;
+	return 0;
+}
 
 static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 {
@@ -856,6 +879,11 @@ static int top_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 		return want_int(w, v, 0, CFG_MAX_STATS_DELAY_S, &c->stats_delay_s);
 	case K_PONR:     return want_string(w, v, &c->point_of_no_return);
 	case K_GATES:    return want_names(w, v, &c->gates, &c->n_gates, false);
+	case K_VERIFY:
+		if (!cJSON_IsObject(v))
+			return cfg_fail(w, false, "must be {\"rows_per_range\": N, \"pause_ms\": N, \"gates\": [...]}, not %s",
+			                type_name(v));
+		return walk_members(w, v, verify_keys, verify_member, c);
 	case K_AUTO_TICK:
 		if (!cJSON_IsBool(v))
 			return cfg_fail(w, false, "must be true or false, not %s", type_name(v));
@@ -992,6 +1020,7 @@ void config_free(config *c)
 	free(c->workdir);
 	free(c->point_of_no_return);
 	strv_free(c->gates, c->n_gates);
+	strv_free(c->verify_gates, c->n_verify_gates);
 	free(c->text);
 	free(c);
 }
@@ -1103,15 +1132,19 @@ size_t config_check_runbook(const config *c, const runbook *rb,
 		                      c->point_of_no_return));
 		free(where);
 	}
-	for (size_t i = 0; i < c->n_gates; i++) {
-		if (runbook_phase(rb, c->gates[i]))
-			continue;
-		char key[32];
-		snprintf(key, sizeof key, "gates[%zu]", i);
-		char *where = config_where(c, key);
-		add_warning(warnings, n_warnings,
-		            xasprintf("%s: %s: the runbook has no phase \"%s\"", where, key, c->gates[i]));
-		free(where);
+	for (int verify = 0; verify < 2; verify++) {
+		char *const *gates = verify ? c->verify_gates : c->gates;
+		size_t n = verify ? c->n_verify_gates : c->n_gates;
+		for (size_t i = 0; i < n; i++) {
+			if (runbook_phase(rb, gates[i]))
+				continue;
+			char key[48];
+			snprintf(key, sizeof key, "%sgates[%zu]", verify ? "verify." : "", i);
+			char *where = config_where(c, key);
+			add_warning(warnings, n_warnings,
+			            xasprintf("%s: %s: the runbook has no phase \"%s\"", where, key, gates[i]));
+			free(where);
+		}
 	}
 	for (size_t i = 0; i < c->n_flags; i++) {
 		bool used = false;

@@ -816,6 +816,84 @@ void evr_health_free(evr_health *h)
 	memset(h, 0, sizeof *h);
 }
 
+/* ---- verify ---- */
+
+char *evp_verify_write(const vfy_session *vs)
+{
+	return evp_json_text(vfy_result_json(vs, VFY_KEYS_RECORDED));
+}
+
+/* A range bound: an array of key texts, NULL (open) for anything else. */
+static char **verify_bound(const cJSON *a, size_t *n)
+{
+	*n = 0;
+	if (!cJSON_IsArray(a))
+		return NULL;
+	char **v = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof *v);
+	const cJSON *x;
+	cJSON_ArrayForEach(x, a)
+		v[(*n)++] = xstrdup(cJSON_IsString(x) ? x->valuestring : "");
+	return v;
+}
+
+static void verify_bound_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void evr_verify_read(const char *payload, evr_verify *out)
+{
+	memset(out, 0, sizeof *out);
+	cJSON *o = parse(payload);
+	out->equal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "equal"));
+	out->complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "complete"));
+	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(o, "summary");
+	if (cJSON_IsString(sum))
+		out->summary = xstrdup(sum->valuestring);
+	const cJSON *tabs = cJSON_GetObjectItemCaseSensitive(o, "tables"), *t;
+	if (cJSON_IsArray(tabs)) {
+		out->tables = xcalloc((size_t)cJSON_GetArraySize(tabs) + 1, sizeof *out->tables);
+		cJSON_ArrayForEach(t, tabs) {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "table");
+			const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "state");
+			if (!cJSON_IsString(name))
+				continue;
+			evr_verify_table *vt = &out->tables[out->n_tables++];
+			vt->table = xstrdup(name->valuestring);
+			vt->equal = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "equal"));
+			vt->state = cJSON_IsString(st) ? xstrdup(st->valuestring) : NULL;
+			const cJSON *rs = cJSON_GetObjectItemCaseSensitive(t, "ranges"), *r;
+			if (!cJSON_IsArray(rs))
+				continue;
+			vt->ranges = xcalloc((size_t)cJSON_GetArraySize(rs) + 1, sizeof *vt->ranges);
+			cJSON_ArrayForEach(r, rs) {
+				evr_verify_range *vr = &vt->ranges[vt->n_ranges++];
+				vr->lo = verify_bound(cJSON_GetObjectItemCaseSensitive(r, "lo"), &vr->n_lo);
+				vr->hi = verify_bound(cJSON_GetObjectItemCaseSensitive(r, "hi"), &vr->n_hi);
+			}
+		}
+	}
+	cJSON_Delete(o);
+}
+
+void evr_verify_free(evr_verify *v)
+{
+	for (size_t i = 0; i < v->n_tables; i++) {
+		free(v->tables[i].table);
+		free(v->tables[i].state);
+		for (size_t r = 0; r < v->tables[i].n_ranges; r++) {
+			verify_bound_free(v->tables[i].ranges[r].lo, v->tables[i].ranges[r].n_lo);
+			verify_bound_free(v->tables[i].ranges[r].hi, v->tables[i].ranges[r].n_hi);
+		}
+		free(v->tables[i].ranges);
+	}
+	free(v->tables);
+	free(v->summary);
+	memset(v, 0, sizeof *v);
+}
+
 /* ---- lease ---- */
 
 char *evp_lease_write(const char *command, double held_s)

@@ -19,6 +19,7 @@
 #include "pgcutover/health.h"
 #include "pgcutover/loop.h"
 #include "pgcutover/schema.h"
+#include "pgcutover/verify.h"
 
 static const char *const go_keys[GO_N_INPUTS] = {
 	"freeze", "sync", "counts", "sequences", "schema", "health", "verify", "postpone",
@@ -171,6 +172,26 @@ static void go_health_input(go_board *b, const config *cfg, const runbook *rb, s
 	st_event_free(ev);
 }
 
+/* The last recorded verify run (vfy_recorded_equal): green when every
+ * table was equal and the run complete, red otherwise; stale like any
+ * input when it ran before the freeze.  No run: red when a phase is gated
+ * on verify, else grey (verify is optional evidence). */
+static void go_verify_input(go_board *b, const config *cfg, state *st, pgc_err *e)
+{
+	bool equal;
+	double at;
+	char why[GO_VALUE_MAX - 16];
+	int rc = vfy_recorded_equal(st, &equal, &at, why, sizeof why, e);
+	if (rc == 1)
+		go_board_set_verify(b, equal, why, at);
+	else if (rc == 0 && cfg && cfg->n_verify_gates)
+		go_set(b, GO_IN_VERIFY, GO_RED, 0, "not run (pgcutover verify; a phase is gated on it)");
+	else if (rc == 0)
+		go_set(b, GO_IN_VERIFY, GO_GREY, 0, "not run (optional: pgcutover verify, V)");
+	else
+		go_set(b, GO_IN_VERIFY, GO_RED, 0, "not read: %s", e->msg);
+}
+
 int go_board_from_log(go_board *b, const config *cfg, const runbook *rb, state *st, double now, pgc_err *e)
 {
 	memset(b, 0, sizeof *b);
@@ -182,7 +203,7 @@ int go_board_from_log(go_board *b, const config *cfg, const runbook *rb, state *
 	go_set(b, GO_IN_SEQUENCES, GO_RED, 0, "not checked");
 	go_set(b, GO_IN_SCHEMA, GO_RED, 0, "not checked");
 	go_health_input(b, cfg, rb, st, e);
-	go_set(b, GO_IN_VERIFY, GO_GREY, 0, "verify: not configured");
+	go_verify_input(b, cfg, st, e);
 	struct stat sb;
 	if (cfg && cfg->switch_postpone_file && stat(cfg->switch_postpone_file, &sb) == 0)
 		go_set(b, GO_IN_POSTPONE, GO_RED, now, "postponed: %s exists", cfg->switch_postpone_file);

@@ -162,6 +162,7 @@ void ledger_free(ledger *lg)
 	free(lg->phases);
 	free(lg->phase_offset);
 	free(lg->last_counts);
+	free(lg->last_verify);
 	free(lg->downtime_start_reason);
 	free(lg->work_by);
 	free(lg);
@@ -617,6 +618,12 @@ void ledger_apply(ledger *lg, const st_event *ev)
 		apply_rollback_failed(lg, ev);
 		return;
 	}
+	if (strcmp(k, EV_VERIFY) == 0) {
+		free(lg->last_verify);
+		lg->last_verify = xstrdup(ev->payload ? ev->payload : "{}");
+		lg->last_verify_ts = ev->ts;
+		return;
+	}
 	if (!(tick || untick || note || complete || override || counts || rolled_back || dt_start || dt_end || duty))
 		return;
 	if (dt_start) {
@@ -660,6 +667,7 @@ void ledger_apply(ledger *lg, const st_event *ev)
 		lg->last_counts_ts = ev->ts;
 		return;
 	}
+
 	evr_op pl;
 	evr_op_read(ev->payload, &pl);
 	size_t p;
@@ -844,6 +852,10 @@ char *ledger_snapshot_json(const ledger *lg)
 		cJSON_AddStringToObject(root, "counts", lg->last_counts);
 		cJSON_AddNumberToObject(root, "counts_ts", lg->last_counts_ts);
 	}
+	if (lg->last_verify) {
+		cJSON_AddStringToObject(root, "verify", lg->last_verify);
+		cJSON_AddNumberToObject(root, "verify_ts", lg->last_verify_ts);
+	}
 	char *s = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	char *out = xstrdup(s);
@@ -937,6 +949,13 @@ int ledger_restore_snapshot(ledger *lg, const char *json, int64_t event_id, pgc_
 		lg->last_counts = xstrdup(counts);
 		const cJSON *cts = cJSON_GetObjectItemCaseSensitive(root, "counts_ts");
 		lg->last_counts_ts = cJSON_IsNumber(cts) ? cts->valuedouble : 0;
+	}
+	const char *verify = json_str(root, "verify");
+	if (verify) {
+		free(lg->last_verify);
+		lg->last_verify = xstrdup(verify);
+		const cJSON *vts = cJSON_GetObjectItemCaseSensitive(root, "verify_ts");
+		lg->last_verify_ts = cJSON_IsNumber(vts) ? vts->valuedouble : 0;
 	}
 	const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "unmatched");
 	lg->n_unmatched = cJSON_IsNumber(u) ? u->valueint : 0;

@@ -22,6 +22,7 @@
 #include "pgcutover/action.h"
 #include "pgcutover/compare.h"
 #include "pgcutover/schedule.h"
+#include "pgcutover/verify.h"
 
 #define OPS_TIME_MAX 40
 /* Characters of a sha256 shown in messages. */
@@ -150,6 +151,58 @@ static int gate_table_cmp(const void *a, const void *b)
  * (cmp_payload_all_matched) on its own, through a copy of the config that
  * lists only that table, so the gate is decided exactly as cmp_gate_met()
  * decides it; the recorded figures give the difference. */
+static void counts_gate_tables(const config *cfg, const ledger *lg, ops_gate *g);
+
+/* The verify half of a gate: phase id listed in "verify": {"gates"} and
+ * the last recorded verify run not all equal.  Adds the tables that are
+ * not equal to g (why: "orders: verify mismatched") and says so in its
+ * summary when the counts did not already shut it. */
+static void verify_gate(const config *cfg, const ledger *lg, const char *id, ops_gate *g)
+{
+	bool gated = false;
+	for (size_t k = 0; cfg && k < cfg->n_verify_gates; k++)
+		gated |= strcmp(cfg->verify_gates[k], id) == 0;
+	if (!gated)
+		return;
+	g->gated = true;
+	char why[OPS_GATE_MAX - sizeof "verify: "];
+	bool met = lg->last_verify && vfy_payload_all_equal(cfg, lg->last_verify, why, sizeof why);
+	if (!lg->last_verify)
+		snprintf(why, sizeof why, "no verify run recorded");
+	if (met) {
+		if (g->met && !g->summary[0])
+			snprintf(g->summary, sizeof g->summary, "verify: %s", why);
+		return;
+	}
+	if (g->met)
+		snprintf(g->summary, sizeof g->summary, "verify: %s", why);
+	g->met = false;
+	g->by_verify = true;
+	evr_verify r;
+	evr_verify_read(lg->last_verify, &r);
+	for (size_t t = 0; t < cfg->n_tables; t++) {
+		const char *name = cfg->tables[t].name;
+		const char *state = "not verified";
+		bool equal = false;
+		for (size_t k = 0; k < r.n_tables; k++)
+			if (strcmp(r.tables[k].table, name) == 0) {
+				equal = r.tables[k].equal && r.complete;
+				state = r.tables[k].state ? r.tables[k].state : "differs";
+			}
+		bool listed = false;
+		for (size_t k = 0; k < g->n_tables; k++)
+			listed |= strcmp(g->tables[k].name, name) == 0;
+		if (equal || listed)
+			continue;
+		g->tables = xrealloc(g->tables, (g->n_tables + 1) * sizeof *g->tables);
+		ops_gate_table *gt = &g->tables[g->n_tables++];
+		memset(gt, 0, sizeof *gt);
+		gt->name = xstrdup(name);
+		gt->why = xasprintf("%s: verify %s", name, state);
+	}
+	evr_verify_free(&r);
+}
+
 void ops_phase_gate(const config *cfg, const ledger *lg, size_t p, ops_gate *g)
 {
 	memset(g, 0, sizeof *g);
@@ -158,11 +211,19 @@ void ops_phase_gate(const config *cfg, const ledger *lg, size_t p, ops_gate *g)
 	for (size_t k = 0; cfg && k < cfg->n_gates; k++)
 		if (strcmp(cfg->gates[k], id) == 0)
 			g->gated = true;
+	if (!g->met && cfg)
+		counts_gate_tables(cfg, lg, g);
+	verify_gate(cfg, lg, id, g);
 	if (g->met || !cfg)
 		return;
 	const lg_phase *lp = &lg->phases[p];
 	g->blocked = lp->completed_at == 0 &&
 	             (lp->status == LG_PHASE_IN_PROGRESS || lp->status == LG_PHASE_DONE);
+}
+
+/* The tables that keep the counts half of a gate shut. */
+static void counts_gate_tables(const config *cfg, const ledger *lg, ops_gate *g)
+{
 	cmp_rec rec;
 	if (cmp_rec_read(lg->last_counts, &rec) < 0 || !rec.has_tables) {
 		cmp_rec_free(&rec);
@@ -233,10 +294,11 @@ void ops_gate_words(const ops_gate *g, size_t width, char *buf, size_t n)
 /* Whether phase p's counts gate is met, like cmp_gate_met(), but naming
  * every table that keeps it shut ("reminders: behind, bookings: behind"),
  * not just the first: the operator decides on the whole list. */
-static bool gate_met(const ops_ctx *c, size_t p, char *why, size_t n)
+static bool gate_met(const ops_ctx *c, size_t p, char *why, size_t n, bool *by_verify)
 {
 	ops_gate g;
 	ops_phase_gate(c->cfg, c->lg, p, &g);
+	*by_verify = g.by_verify;
 	strbuf all;
 	sb_init(&all);
 	for (size_t t = 0; t < g.n_tables; t++) {
@@ -262,7 +324,8 @@ static int phase_checks(const ops_ctx *c, size_t p, const char *item, const ops_
 	const rb_phase *ph = &lg->rb->phases[p];
 	const char *order_reason = ov ? ov->order_reason : NULL, *gate_reason = ov ? ov->gate_reason : NULL;
 	size_t q = open_before(lg, p);
-	out->gate_blocked = !gate_met(c, p, out->gate, sizeof out->gate);
+	bool by_verify = false;
+	out->gate_blocked = !gate_met(c, p, out->gate, sizeof out->gate, &by_verify);
 	if (q != SIZE_MAX && !given(order_reason)) {
 		out->open_phase_idx = q;
 		say(out, OPS_NEEDS_ORDER_OVERRIDE, "%s phase %s, but phase %s is open (%d/%d)", what, ph->id,
@@ -270,7 +333,9 @@ static int phase_checks(const ops_ctx *c, size_t p, const char *item, const ops_
 		return 0;
 	}
 	if (out->gate_blocked && !given(gate_reason)) {
-		say(out, OPS_BLOCKED_BY_GATE, "%s phase %s, which is gated on row counts: %s", what, ph->id, out->gate);
+		say(out, OPS_BLOCKED_BY_GATE, "%s phase %s, which is gated on %s: %s", what, ph->id,
+		    by_verify && !cmp_gate_met(c->cfg, ph->id, c->lg->last_counts, (char[OPS_GATE_MAX]){0}, OPS_GATE_MAX)
+		    ? "row counts and verify" : by_verify ? "verify" : "row counts", out->gate);
 		return 0;
 	}
 	pgc_err e = {0};

@@ -20,6 +20,8 @@
 
 static const char *const sch_kind_names[SCH_N_KINDS] = {
 	"tables", "columns", "indexes", "constraints", "functions", "triggers", "sequences",
+	"views", "enums", "row_security", "policies", "grants", "extensions", "roles",
+	"referenced_schemas",
 };
 
 const char *sch_kind_name(sch_kind k) { return k < SCH_N_KINDS ? sch_kind_names[k] : "?"; }
@@ -175,6 +177,72 @@ char *sch_query(PGconn *c, sch_kind kind, char *const *schemas)
 			"FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid "
 			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE %s AND "
 			SCH_NOT_EXTENSION("pg_class", "c.oid"), f);
+		break;
+	case SCH_VIEW:
+		q = xasprintf(
+			"SELECT format('%%I.%%I', n.nspname, c.relname), "
+			"'definition ' || left(md5(pg_catalog.pg_get_viewdef(c.oid)), 12) "
+			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"WHERE c.relkind IN ('v', 'm') AND %s AND " SCH_NOT_EXTENSION("pg_class", "c.oid"), f);
+		break;
+	case SCH_ENUM:
+		q = xasprintf(
+			"SELECT format('%%I.%%I', n.nspname, t.typname), "
+			"(SELECT string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e "
+			"WHERE e.enumtypid = t.oid) "
+			"FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+			"WHERE t.typtype = 'e' AND %s AND " SCH_NOT_EXTENSION("pg_type", "t.oid"), f);
+		break;
+	case SCH_RLS:
+		q = xasprintf(
+			"SELECT format('%%I.%%I', n.nspname, c.relname), "
+			"'enabled' || CASE WHEN c.relforcerowsecurity THEN ', forced' ELSE '' END "
+			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"WHERE c.relrowsecurity AND %s", f);
+		break;
+	case SCH_POLICY:
+		q = xasprintf(
+			"SELECT format('%%I.%%I.%%I', p.schemaname, p.tablename, p.policyname), "
+			"p.cmd || ' ' || p.permissive || ' to ' || array_to_string(p.roles, ',') "
+			"|| coalesce(' using ' || p.qual, '') || coalesce(' with check ' || p.with_check, '') "
+			"FROM pg_catalog.pg_policies p JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
+			"WHERE %s", f);
+		break;
+	case SCH_GRANT:
+		/* the owner's own privileges are the owner's business */
+		q = xasprintf(
+			"SELECT format('%%I.%%I to %%s', n.nspname, c.relname, "
+			"CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname) END), "
+			"string_agg(a.privilege_type, ',' ORDER BY a.privilege_type) "
+			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a "
+			"LEFT JOIN pg_catalog.pg_roles r ON r.oid = a.grantee "
+			"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND a.grantee <> c.relowner AND %s "
+			"GROUP BY 1", f);
+		break;
+	case SCH_EXTENSION:
+		q = xstrdup("SELECT x.extname, x.extversion FROM pg_catalog.pg_extension x");
+		break;
+	case SCH_ROLE:
+		q = xasprintf(
+			"SELECT r.rolname, CASE WHEN r.rolcanlogin THEN 'login' ELSE 'nologin' END "
+			"FROM pg_catalog.pg_roles r WHERE r.oid IN ("
+			"SELECT unnest(p.polroles) FROM pg_catalog.pg_policy p "
+			"JOIN pg_catalog.pg_class c ON c.oid = p.polrelid "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE %s "
+			"UNION SELECT a.grantee FROM pg_catalog.pg_class c "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a WHERE a.grantee <> c.relowner AND %s)",
+			f, f);
+		break;
+	case SCH_REF_SCHEMA:
+		q = xasprintf(
+			"SELECT DISTINCT rn.nspname, 'referenced by foreign keys' "
+			"FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
+			"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+			"JOIN pg_catalog.pg_class rc ON rc.oid = k.confrelid "
+			"JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace "
+			"WHERE k.contype = 'f' AND rn.nspname <> n.nspname AND %s", f);
 		break;
 	default:
 		break;

@@ -525,6 +525,7 @@ static void on_timer(loop *lp, void *ud)
 		ui_go_poll(u);
 		ui_freeze_poll(u);
 	}
+	ui_verify_poll(u);
 	ui_panels_poll(u);
 	if (u->s.notice) {
 		unsigned gen = u->notice_gen;

@@ -82,6 +82,7 @@ static void key_duty(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code
 static void key_parity(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_parity_open(u); }
 static void key_go(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_go_open(u); }
 static void key_freeze(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_freeze_open(u); }
+static void key_verify(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_verify_open(u); }
 static void key_log(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_log_open(u); }
 static void key_counts_full(ui_ctx *u, const ui_key *k, int code) { (void)k; (void)code; ui_counts_open(u); }
 static void key_replay(ui_ctx *u, const ui_key *k, int code) { (void)code; ui_timeline_key(u, k->act); }
@@ -279,6 +280,7 @@ const ui_key ui_keys[] = {
 	{{'p'}, "p", NULL, "schema and sequence parity, source vs target (p again re-runs)", UI_ACT_PARITY, UI_KC_PANES | UI_KC_PARITY, false, 0, key_parity, NULL},
 	{{'B'}, "B", NULL, "go/no-go board for the switch: freeze, sync, counts, sequences, schema, health, verify (B again re-checks)", UI_ACT_GO, UI_KC_PANES | UI_KC_GO, false, 0, key_go, not_replay},
 	{{'W'}, "W", NULL, "write freeze: who still writes to the source, proven after the quiet window (W again restarts)", UI_ACT_FREEZE, UI_KC_PANES | UI_KC_FREEZE, false, 0, key_freeze, not_replay},
+	{{'V'}, "V", NULL, "row-level verify, source vs target: progress per table, what differs (V hides it while it runs, Esc cancels)", UI_ACT_VERIFY, UI_KC_PANES | UI_KC_VERIFY, false, 0, key_verify, NULL},
 	{{'C'}, "C", NULL, "row counts full screen: every table, differences first, with its difference, exact or estimate, age", UI_ACT_COUNTS_FULL, UI_KC_PANES, false, 0, key_counts_full, NULL},
 	{{'L'}, "L", "Log", "full audit log with search", UI_ACT_LOG, UI_KC_PANES, false, 8, key_log, NULL},
 	{{'?', KEY_F(1)}, "?", "Help", "this help", UI_ACT_HELP, UI_KC_PANES, false, 1, key_help, NULL},

@@ -19,6 +19,7 @@
  *   ui_keybar.c   bottom key bar and the `?` help, both from ui_keys.c
  *   ui_keys.c     the one key table and the actions it dispatches
  *   ui_prompt.c   text input and confirmation dialogs
+ *   ui_verify.c   the row-level verify screen (V)
  *   ui_draw.c     sanitised, width-aware UTF-8 drawing, ASCII fallbacks
  *   ui_list.c     the overlays' one scrolling list widget
  *   ui_timeline.c REPLAY mode: the timeline bar, the cursor and playback
@@ -100,6 +101,7 @@ enum {
 	UI_KC_COUNTS  = UI_KC_SCREEN0 << 7,   /* every table's counts, full screen */
 	UI_KC_GO      = UI_KC_SCREEN0 << 8,   /* the go/no-go board */
 	UI_KC_FREEZE  = UI_KC_SCREEN0 << 9,   /* the write-freeze watch */
+	UI_KC_VERIFY  = UI_KC_SCREEN0 << 10,  /* row-level verify */
 	UI_KC_PANES   = UI_KC_RAIL | UI_KC_LIST | UI_KC_EVENTS | UI_KC_SIDE,
 };
 #define UI_KC_OVERLAY 0xffff0000u
@@ -118,7 +120,7 @@ typedef enum ui_action {
 	UI_ACT_RP_PLAY, UI_ACT_RP_SLOWER, UI_ACT_RP_FASTER, UI_ACT_RP_EV_NEXT, UI_ACT_RP_EV_PREV,
 	UI_ACT_RP_PHASE_PREV, UI_ACT_RP_PHASE_NEXT, UI_ACT_RP_SEEK,
 	UI_ACT_DOWNTIME, UI_ACT_DUTY, UI_ACT_FLAGS, UI_ACT_HEALTH, UI_ACT_COUNTS_FULL,
-	UI_ACT_NEXT_OPEN, UI_ACT_FILTER, UI_ACT_UNDO_TICK, UI_ACT_FOLLOW, UI_ACT_GO, UI_ACT_FREEZE,
+	UI_ACT_NEXT_OPEN, UI_ACT_FILTER, UI_ACT_UNDO_TICK, UI_ACT_FOLLOW, UI_ACT_GO, UI_ACT_FREEZE, UI_ACT_VERIFY,
 } ui_action;
 
 /* The checklist's filter (v cycles it): every row, open items only, items
@@ -168,7 +170,7 @@ typedef struct ui_screen {
 	int (*key)(struct ui_ctx *u, ui_action a);   /* 0: key not used */
 } ui_screen;
 extern const ui_screen ui_scr_help, ui_scr_log, ui_scr_detail, ui_scr_parity, ui_scr_output,
-                       ui_scr_flags, ui_scr_health, ui_scr_counts, ui_scr_go, ui_scr_freeze;
+                       ui_scr_flags, ui_scr_health, ui_scr_counts, ui_scr_go, ui_scr_freeze, ui_scr_verify;
 
 extern const ui_key ui_keys[];
 extern const size_t ui_n_keys;
@@ -399,6 +401,9 @@ typedef struct ui_ctx {
 	size_t parity_top;                /* parity overlay scroll */
 	int parity_lines;
 	unsigned parity_gen;              /* text generation drawn */
+	size_t verify_top;                /* verify screen scroll */
+	int verify_lines;
+	unsigned verify_gen;              /* run generation drawn */
 	ui_runner runner;
 	unsigned notice_gen;              /* last notice shown */
 	ui_panels panels;
@@ -534,6 +539,10 @@ void ui_go_poll(ui_ctx *u);
 /* ui_freeze.c */
 void ui_freeze_open(ui_ctx *u);
 void ui_freeze_poll(ui_ctx *u);
+
+/* ui_verify.c */
+void ui_verify_open(ui_ctx *u);
+void ui_verify_poll(ui_ctx *u);
 
 /* ui_run.c */
 void ui_run_item(ui_ctx *u, bool dry);

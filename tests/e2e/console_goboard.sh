@@ -40,7 +40,7 @@ wait_screen 'DRIVER' 15; ok $? "console opens"
 keys B
 wait_screen 'Go/no-go for the switch 1.2' 10; ok $? "B opens the board, naming the switch item"
 wait_screen 'NO +freeze +- +no freeze check recorded' 10; ok $? "freeze: none recorded, red"
-wait_screen '- +verify +- +verify: not configured' 5; ok $? "verify: not configured"
+wait_screen '- +verify +- +not run \(optional' 5; ok $? "verify: none run, optional (grey)"
 wait_screen 'NO-GO' 10; ok $? "no-go"
 i=0
 while [ "$(nboards)" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -56,7 +56,7 @@ keys Enter
 wait_screen 'ticked 1.2' 10; ok $? "ticked with the typed reason"
 dec=$(pgc log --json | jq -c '[.[] | select(.kind == "go_decision")] | last')
 is "$(printf '%s' "$dec" | jq -r '"\(.payload.decision)|\(.payload.reason)|\(.payload.board.inputs.verify.value)"')" \
-	"override|owner accepts the risk|verify: not configured" "the decision, its reason and the board's values are recorded"
+	"override|owner accepts the risk|not run (optional: pgcutover verify, V)" "the decision, its reason and the board's values are recorded"
 
 pgc freeze check >/dev/null; is "$?" 0 "freeze proven (nothing writes)"
 pgc counts --exact >/dev/null; is "$?" 0 "exact counts after the freeze"

@@ -19,6 +19,8 @@ for side in src dst; do
 done
 pg_psql dst "set password_encryption = 'scram-sha-256';
              create role counter login password '$RIGHT'; grant select on t to counter"
+# the same grant on the source: `schema` compares grants and the roles they name
+pg_psql src "create role counter login; grant select on t to counter"
 # Password authentication for that role, first line wins.
 pg_as_user sh -c 'f="$1/pg_hba.conf"; { echo "local all counter scram-sha-256"; cat "$f"; } >"$f.new" && mv "$f.new" "$f"' \
 	sh "$PG_DST_DATA"

@@ -4,7 +4,8 @@
 # ticking the switch item (the cutover item that flips the .env flag) is
 # refused; while a writer runs the freeze is not proven and the gate
 # refuses; after the writer stops: freeze proven, sequences synced, `go`
-# takes fresh exact counts and is go, verify shows "not configured"; the
+# takes fresh exact counts and is go, verify grey until run, then its
+# last recorded run (green when equal after the freeze, red on a difference); the
 # tick is accepted and recorded with the board's values (go_decision); a
 # no-go board with an override reason is accepted and the reason and the
 # board are in the log and in `export --format md`; a postpone file holds
@@ -20,9 +21,12 @@ PSQL=$(pg_psql_bin)
 for side in src dst; do
 	pg_psql "$side" "create table clients(id serial primary key, email text)" >/dev/null
 done
-pg_psql src "create role app_user login; grant insert, select on clients to app_user;
-             grant usage on sequence clients_id_seq to app_user;
-             insert into clients(email) select 'c' || g from generate_series(1, 100) g" >/dev/null
+# the app's role and grants on both sides (schema parity compares grants)
+for side in src dst; do
+	pg_psql "$side" "create role app_user login; grant insert, select on clients to app_user;
+	             grant usage on sequence clients_id_seq to app_user" >/dev/null
+done
+pg_psql src "insert into clients(email) select 'c' || g from generate_series(1, 100) g" >/dev/null
 
 cd "$PGC_TMP" || exit 1
 printf 'USE_NEW_DB=false\n' >"$PGC_TMP/.env"
@@ -66,7 +70,7 @@ out=$(P go --json); rc=$?
 is "$rc" 1 "no freeze yet: no-go (exit 1)"
 is "$(field "$out" '.switch_item')" 1.3 "the switch is the cutover item that flips the .env flag"
 is "$(field "$out" '.inputs.freeze.status')" red "freeze red: none recorded"
-is "$(field "$out" '.inputs.verify | "\(.status) \(.value)"')" "grey verify: not configured" "verify: not configured (grey)"
+is "$(field "$out" '.inputs.verify | "\(.status) \(.value)"')" "grey not run (optional: pgcutover verify, V)" "verify: none run, optional (grey)"
 is "$(field "$out" '.inputs.counts | "\(.status) \(.stale)"')" "red true" "counts taken before any freeze: stale"
 P tick 1.3 2>"$PGC_TMP/err"; rc=$?
 is "$rc" 64 "tick of the switch refused while the board is red"
@@ -114,6 +118,20 @@ is "$rc" 1 "downtime started after the proof: no-go"
 is "$(field "$out" '.inputs.freeze.value')" "proven before the downtime started: stale, check again" "the freeze input says why"
 P freeze check >/dev/null; is "$?" 0 "proven again, inside the downtime"
 P go >/dev/null; is "$?" 0 "go again"
+# verify: its last recorded run is an input, equal after the freeze green
+P verify >/dev/null; is "$?" 0 "verify after the freeze: every row equal"
+out=$(P go --json); rc=$?
+is "$rc" 0 "go with verify equal"
+is "$(field "$out" '.inputs.verify.status')" green "verify: green"
+ok "$(field "$out" '.inputs.verify.measured_at > .freeze_at' | grep -q true; echo $?)" "verify measured after the freeze"
+pg_psql dst "update clients set email = 'changed' where id = 7" >/dev/null
+P verify >/dev/null; is "$?" 1 "verify finds the changed row"
+out=$(P go --json); rc=$?
+is "$rc" 1 "a verify difference: no-go"
+is "$(field "$out" '.inputs.verify.status')" red "verify: red"
+pg_psql dst "update clients set email = 'c7' where id = 7" >/dev/null
+P verify >/dev/null; is "$?" 0 "the row put back: verify equal again"
+P go >/dev/null; is "$?" 0 "and go"
 out=$(P tick 1.3); rc=$?
 is "$rc" 0 "the switch ticks on a go board"
 dec=$(P log --json | jq -c '[.[] | select(.kind == "go_decision")] | last')

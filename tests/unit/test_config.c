@@ -209,6 +209,19 @@ static void test_keys_and_types(void)
 	           CFG_PATH ":1:34: pool_size: must be a whole number", "fraction");
 	fails_with("{\"runbook\": \"a.md\", \"pool_size\": 0}",
 	           CFG_PATH ":1:34: pool_size: must be between 1 and 64", "out of range");
+	fails_with("{\"runbook\": \"a.md\", \"verify\": {\"rows_per_range\": 1}}",
+	           CFG_PATH ":1:50: verify.rows_per_range: must be between 16 and 100000000",
+	           "verify: rows_per_range below the floor");
+	fails_with("{\"runbook\": \"a.md\", \"verify\": 5}",
+	           CFG_PATH ":1:31: verify: must be {\"rows_per_range\": N, \"pause_ms\": N, \"gates\": [...]}, not a number",
+	           "verify: must be an object");
+	{
+		pgc_err ve = {0};
+		config *vc = parse("{\"runbook\": \"a.md\", \"verify\": {\"rows_per_range\": 5000, \"pause_ms\": 250}}", &ve);
+		ok(vc && vc->verify_rows_per_range == 5000 && vc->verify_pause_ms == 250,
+		   "verify: rows_per_range and pause_ms read");
+		config_free(vc);
+	}
 	fails_with("{\"runbook\": \"a.md\", \"env_backups\": 0}",
 	           CFG_PATH ":1:36: env_backups: must be between 1 and 1000", "env_backups 0");
 	fails_with("{\"runbook\": \"a.md\", \"env_backups\": 1001}",

@@ -920,8 +920,27 @@ static void evidence_payloads(void)
 	free(got);
 }
 
+/* The verify payload's reader: what the gate and the go/no-go board read. */
+static void verify_reader(void)
+{
+	evr_verify v;
+	evr_verify_read("{\"equal\":false,\"complete\":true,\"summary\":\"1/2 tables equal; b: 1 missing\","
+	                "\"tables\":[{\"table\":\"a\",\"equal\":true,\"state\":\"matched\"},"
+	                "{\"table\":\"b\",\"equal\":false,\"state\":\"mismatched\",\"missing\":[3]}]}", &v);
+	ok(!v.equal && v.complete, "verify: equal and complete read back");
+	is_str(v.summary, "1/2 tables equal; b: 1 missing", "verify: summary");
+	is_int((int)v.n_tables, 2, "verify: tables");
+	ok(v.tables[0].equal && !v.tables[1].equal, "verify: each table's verdict");
+	is_str(v.tables[1].state, "mismatched", "verify: a table's state");
+	evr_verify_free(&v);
+	evr_verify_read("not json", &v);
+	ok(!v.equal && !v.complete && v.n_tables == 0 && !v.summary, "verify: a bad payload reads as nothing");
+	evr_verify_free(&v);
+}
+
 int main(void)
 {
+	verify_reader();
 	command_start();
 	command_end();
 	command_unknown();

@@ -480,6 +480,73 @@ static void test_phase_gate(void)
 	teardown(&f);
 }
 
+/* A phase in "verify": {"gates"} waits for a recorded verify run that
+ * found every table equal; the same override reason goes past it. */
+static void test_verify_gate(void)
+{
+	static const char VCFG[] =
+		"{\"runbook\": \"rb.md\", \"source\": \"host=/nowhere\", \"target\": \"host=/nowhere\",\n"
+		" \"tables\": [{\"name\": \"bookings\"}, {\"name\": \"reminders\"}], \"verify\": {\"gates\": [\"1\"]}}\n";
+	static const char VERIFY_DIFFER[] =
+		"{\"equal\":false,\"complete\":true,\"summary\":\"1/2 tables equal\",\"tables\":["
+		"{\"table\":\"bookings\",\"equal\":false,\"state\":\"mismatched\"},"
+		"{\"table\":\"reminders\",\"equal\":true,\"state\":\"matched\"}]}";
+	static const char VERIFY_EQUAL[] =
+		"{\"equal\":true,\"complete\":true,\"summary\":\"2/2 tables equal\",\"tables\":["
+		"{\"table\":\"bookings\",\"equal\":true,\"state\":\"matched\"},"
+		"{\"table\":\"reminders\",\"equal\":true,\"state\":\"matched\"}]}";
+	fixture f;
+	pgc_err e = {0};
+	if (setup(&f) < 0) {
+		ok(0, "set up");
+		return;
+	}
+	config_free(f.cfg);
+	if (config_parse(VCFG, strlen(VCFG), "/tmp/pgcutover.json", &f.cfg, &e) < 0) {
+		ok(0, "config: %s", e.msg);
+		f.cfg = NULL;
+		teardown(&f);
+		return;
+	}
+	f.c.cfg = f.cfg;
+	ops_gate g;
+	ops_outcome o;
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(g.gated && !g.met && g.by_verify && g.n_tables == 2, "no verify recorded: both tables keep it shut");
+	ok(g.n_tables == 2 && strcmp(g.tables[0].why, "bookings: verify not verified") == 0, "why: not verified (%s)",
+	   g.n_tables ? g.tables[0].why : "");
+	ops_gate_free(&g);
+	ops_phase_gate(f.cfg, f.lg, 0, &g);
+	ok(!g.gated && g.met, "phase 0 is not verify-gated");
+	ops_gate_free(&g);
+	ops_tick(&f.c, 0, 0, NULL, NULL, &o);
+	ops_tick(&f.c, 0, 1, NULL, NULL, &o);
+	ops_tick(&f.c, 1, 0, NULL, NULL, &o);
+
+	state_append(f.st, EV_VERIFY, NULL, NULL, VERIFY_DIFFER, NULL, &e);
+	ledger_catch_up(f.lg, f.st, &e);
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(!g.met && g.n_tables == 1 && strcmp(g.tables[0].why, "bookings: verify mismatched") == 0,
+	   "a run with a difference: the table that differs");
+	ops_gate_free(&g);
+	ok(ops_tick(&f.c, 1, 1, NULL, NULL, &o) == 0 && o.result == OPS_BLOCKED_BY_GATE &&
+	   strstr(o.message, "gated on verify: bookings: verify mismatched"), "the tick is refused: %s", o.message);
+	ops_override ov = {.gate_reason = "checked by hand"};
+	ok(ops_tick(&f.c, 1, 1, NULL, &ov, &o) == 0 && o.result == OPS_DONE && o.phase_completed,
+	   "an override reason completes it");
+	ops_untick(&f.c, 1, 1, "again", &o);
+
+	state_append(f.st, EV_VERIFY, NULL, NULL, VERIFY_EQUAL, NULL, &e);
+	ledger_catch_up(f.lg, f.st, &e);
+	ops_phase_gate(f.cfg, f.lg, 1, &g);
+	ok(g.met && g.n_tables == 0, "every table equal: met");
+	is_str(g.summary, "verify: 2/2 tables equal", "the summary is the run's");
+	ops_gate_free(&g);
+	ok(ops_tick(&f.c, 1, 1, NULL, NULL, &o) == 0 && o.result == OPS_DONE && o.phase_completed,
+	   "the tick goes through");
+	teardown(&f);
+}
+
 /* A parent item is not ticked while its sub-items are open: the outcome
  * names them, nothing is written until a reason is given, and the reason
  * is recorded with the tick naming what was open. */
@@ -555,6 +622,7 @@ int main(void)
 	test_tick_untick_note();
 	test_order_and_gate();
 	test_phase_gate();
+	test_verify_gate();
 	test_complete_phase();
 	test_downtime_duty();
 	test_runbook_sync();
