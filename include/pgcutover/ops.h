@@ -114,6 +114,7 @@ int ops_runbook_sync(state *st, const runbook *rb, bool record, char **report, p
 typedef struct ops_gate_table {
 	char *name;
 	bool counted;              /* exact counts of both sides recorded: diff holds */
+	bool estimated;            /* both sides have figures, an estimate among them */
 	int64_t diff;              /* target - source */
 	char *why;                 /* "bookings: behind", "x: only estimated (...)" */
 } ops_gate_table;

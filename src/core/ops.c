@@ -243,6 +243,8 @@ static void counts_gate_tables(const config *cfg, const ledger *lg, ops_gate *g)
 		if (rt && rt->exact && rt->source >= 0 && rt->target >= 0) {
 			gt->counted = true;
 			gt->diff = rt->target - rt->source;
+		} else if (rt && rt->source >= 0 && rt->target >= 0) {
+			gt->estimated = true;
 		}
 	}
 	cmp_rec_free(&rec);

@@ -596,6 +596,8 @@ static int page_rows(ui_ctx *u)
 
 /* ---- ticks and phase completion through ops.c ---- */
 
+/* how long after a gate took exact counts itself Space asks for the reason */
+#define UI_GATE_EXACT_AGAIN_S 600
 #define GATE_TITLE_FMT "Phase %.16s is gated on row counts: %.160s. Reason:"
 
 /* The override or gate prompt's answer goes back to the op that asked; the
@@ -689,16 +691,22 @@ static void present_outcome(ui_ctx *u, size_t p, size_t i, const ops_override *o
 		ops_gate g;
 		ops_phase_gate(u->s.cfg, u->lg, p, &g);
 		ops_gate_words(&g, room > 0 ? (size_t)room : 0, words, sizeof words);
-		/* A gate is decided on fresh exact counts: when a table has none
-		 * in the last recorded counts (the periodic refresh records
+		/* A gate is decided on fresh exact counts: when the last recorded
+		 * counts have a table without one (the periodic refresh records
 		 * estimates), the console takes them now instead of asking for
 		 * an override on figures that are not evidence; Space again once
-		 * they are in decides the gate on them. */
-		bool inexact = g.tables == NULL;
+		 * they are in decides the gate on them.  Once only: when they
+		 * could not be taken (a server gone), the next Space asks for the
+		 * reason as before; a table with no figure at all (no counts, a
+		 * failed count) asks at once. */
+		bool inexact = false;
 		for (size_t k = 0; k < g.n_tables; k++)
-			inexact = inexact || !g.tables[k].counted;
+			inexact = inexact || g.tables[k].estimated;
 		ops_gate_free(&g);
-		if (inexact && u->s.counts_cmd && !ui_read_only(u)) {
+		double now = ui_now(u);
+		if (inexact && u->s.counts_cmd && !ui_read_only(u) &&
+		    (u->gate_exact_at == 0 || now - u->gate_exact_at > UI_GATE_EXACT_AGAIN_S)) {
+			u->gate_exact_at = now;
 			char msg[256] = "";
 			u->s.counts_cmd(u->s.hook_ud, UI_COUNTS_EXACT, msg, sizeof msg);
 			ui_side_poll(u);

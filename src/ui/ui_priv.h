@@ -418,6 +418,7 @@ typedef struct ui_ctx {
 	const char *end_reason;   /* "SIGHUP"/"SIGTERM": recorded after the command's end */
 	int timer_id;
 	long clock_sec;                   /* last second drawn in the header */
+	double gate_exact_at;             /* when a gate last started exact counts itself */
 
 	FILE *trace;                      /* PGCUTOVER_UI_TRACE: ms per key batch */
 	ui_side_data side;
