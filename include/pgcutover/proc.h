@@ -98,9 +98,12 @@ typedef void (*proc_exit_fn)(loop *lp, pid_t pid, int status, void *ud);
  * noticed here (a zero timer delivers it).  Installs the loop's SIGCHLD
  * handler the first time.  Returns 0, or -1 with e set. */
 int proc_watch(loop *lp, pid_t pid, proc_exit_fn fn, void *ud, pgc_err *e);
-/* Forgets pid: fn will not run.  The child is not killed or collected
- * (proc_wait it, or let it go). */
-void proc_unwatch(loop *lp, pid_t pid);
+/* Forgets pid: fn will not run.  Returns 1 when the registry had already
+ * collected the child (it ended; *status, when given, is its wait status,
+ * and proc_wait must not be called: the pid may be another process's by
+ * now); 0 when it had not: the child is not killed or collected (proc_wait
+ * it, or let it go). */
+int proc_unwatch(loop *lp, pid_t pid, int *status);
 /* How many children lp watches. */
 size_t proc_watched(loop *lp);
 

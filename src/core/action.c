@@ -1824,9 +1824,12 @@ void act_free(act_run *r)
 	if (!r)
 		return;
 	if (r->pid > 0) {
-		proc_unwatch(r->lp, r->pid);
+		/* the group too when its leader has already been collected: a
+		 * command's own children may outlive the shell */
+		int collected = proc_unwatch(r->lp, r->pid, NULL);
 		kill(-r->pid, SIGKILL);
-		proc_wait(r->pid, NULL);
+		if (!collected)
+			proc_wait(r->pid, NULL);
 		r->pid = 0;
 	}
 	if (!r->finished) {

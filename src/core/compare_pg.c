@@ -882,8 +882,8 @@ static void pgs_free(cmp_side *sd)
 	if (ps->kick_timer > 0)
 		loop_timer_cancel(sd->lp, ps->kick_timer);
 	for (size_t i = 0; i < ps->n_cancellers; i++) {   /* a round trip each, at most */
-		proc_unwatch(sd->lp, ps->cancellers[i]);
-		proc_wait(ps->cancellers[i], NULL);
+		if (!proc_unwatch(sd->lp, ps->cancellers[i], NULL))
+			proc_wait(ps->cancellers[i], NULL);
 	}
 	free(ps->cancellers);
 	free(ps->conns);

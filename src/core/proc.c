@@ -338,17 +338,21 @@ int proc_watch(loop *lp, pid_t pid, proc_exit_fn fn, void *ud, pgc_err *e)
 	return 0;
 }
 
-void proc_unwatch(loop *lp, pid_t pid)
+int proc_unwatch(loop *lp, pid_t pid, int *status)
 {
 	proc_registry *reg = loop_procs(lp);
 	for (proc_entry **pp = reg ? &reg->head : NULL; pp && *pp; pp = &(*pp)->next) {
 		if ((*pp)->pid == pid) {
 			proc_entry *en = *pp;
 			*pp = en->next;
+			int collected = en->ended && en->err == 0;
+			if (collected && status)
+				*status = en->status;
 			free(en);
-			return;
+			return collected;
 		}
 	}
+	return 0;
 }
 
 size_t proc_watched(loop *lp)

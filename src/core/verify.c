@@ -1574,8 +1574,8 @@ void vfy_session_free(vfy_session *vs)
 				vt_half_done(t);
 		}
 		for (size_t i = 0; i < sd->n_cancellers; i++) {
-			proc_unwatch(vs->lp, sd->cancellers[i]);
-			proc_wait(sd->cancellers[i], NULL);
+			if (!proc_unwatch(vs->lp, sd->cancellers[i], NULL))
+				proc_wait(sd->cancellers[i], NULL);
 		}
 		free(sd->cancellers);
 		free(sd->conns);

@@ -250,13 +250,22 @@ static void test_loop_watch(void)
 	   "with its pid and the signal that killed it");
 	is_int((long long)proc_watched(lp), 0, "the watch is gone after the end");
 
-	/* unwatch: the callback never runs; the child is ours to collect */
+	/* unwatch: the callback never runs; a child still running is ours to
+	 * collect, one the registry already collected comes with its status
+	 * (proc_wait would find no child, or another one with its pid) */
 	memset(&en, 0, sizeof en);
-	proc_spawn(&(proc_spec){.path = "/bin/sh", .argv = sh("exit 0")}, &ch, &e);
+	proc_spawn(&(proc_spec){.path = "/bin/sh", .argv = sh("sleep 0.3; exit 4")}, &ch, &e);
 	proc_watch(lp, ch.pid, on_end, &en, &e);
-	proc_unwatch(lp, ch.pid);
 	int status = -1;
-	ok(proc_wait(ch.pid, &status) == 0 && WIFEXITED(status), "an unwatched child collected by proc_wait");
+	is_int(proc_unwatch(lp, ch.pid, &status), 0, "unwatch of a running child: not collected");
+	ok(proc_wait(ch.pid, &status) == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 4,
+	   "an unwatched child collected by proc_wait");
+	proc_spawn(&(proc_spec){.path = "/bin/sh", .argv = sh("exit 3")}, &ch, &e);
+	ok(wait_zombie(ch.pid), "a child that has ended");
+	proc_watch(lp, ch.pid, on_end, &en, &e);   /* collects it at once */
+	status = -1;
+	is_int(proc_unwatch(lp, ch.pid, &status), 1, "unwatch of a child the registry collected: says so");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 3, "with its wait status");
 	for (int i = 0; i < 5; i++)
 		loop_once(lp, 10);
 	is_int(en.calls, 0, "the callback of an unwatched child never runs");
