@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 PKGS="build-essential autoconf automake pkg-config libncurses-dev libpq-dev
 libcurl4-openssl-dev libcjson-dev libsqlite3-dev libssl-dev postgresql
 postgresql-client sqlite3 tmux jq mandoc locales ncurses-term procps python3 curl
-valgrind cppcheck"
+valgrind cppcheck libxxhash-dev"
 
 install_missing() {
 	missing=""
