@@ -70,6 +70,7 @@ typedef struct config {
 	char *switch_postpone_file; /* {"postpone_file"}: while it exists the switch waits */
 	int64_t verify_rows_per_range; /* "verify": {"rows_per_range"}: 0 = default */
 	int verify_pause_ms;  /* "verify": {"pause_ms"}: rest after each range */
+	int verify_page_rows; /* "verify": {"page_rows"}: rows per REST page, 0 = default */
 	char **verify_gates; size_t n_verify_gates; /* "verify": {"gates"}: phase ids
 	                       * requiring the last verify run all equal */
 	char *text;          size_t text_len; /* the JSON as read, for config_where() */

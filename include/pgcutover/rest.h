@@ -47,6 +47,8 @@ typedef struct rest_result {
 	char *details;        /* PostgREST "details", NULL when absent/null */
 	double elapsed_ms;    /* first attempt to answer */
 	int attempts;         /* HEAD attempts made (retries + 1) */
+	char *body;           /* rest_page_start: the answer's body (NUL-terminated) */
+	size_t body_len;
 } rest_result;
 
 typedef struct rest_opts {
@@ -83,6 +85,13 @@ void rest_client_free(rest_client *rc);
 /* Starts one count; returns a request id > 0, or -1 with e set. */
 int rest_count_start(rest_client *rc, const char *table, rest_count_mode mode,
 		     rest_done_fn fn, void *ud, pgc_err *e);
+/* Starts one page of rows: GET {base}/rest/v1/{table}?{query} with
+ * `Range-Unit: items`, `Range: first-(first+n-1)` and, when count >= 0,
+ * `Prefer: count=<rest_count_mode>`.  The callback's result holds the body
+ * (a JSON array on REST_OK) and the Content-Range total (-1 unknown); an
+ * error answer is described as a count's is.  Retried like a count. */
+int rest_page_start(rest_client *rc, const char *table, const char *query, int64_t first, int64_t n,
+		    int count, rest_done_fn fn, void *ud, pgc_err *e);
 void rest_cancel(rest_client *rc, int id);   /* no callback for it */
 void rest_cancel_all(rest_client *rc);
 int rest_pending(const rest_client *rc);
@@ -122,6 +131,8 @@ int rest_split_table(const char *name, char **schema, char **table);
 /* {base}/rest/v1/{url-encoded table}?select=*&limit={limit}; base may end in
  * '/' or already in /rest/v1.  NULL on a bad name. */
 char *rest_count_url(const char *base, const char *table, int limit);
+/* {base}/rest/v1/{url-encoded table}?{query}; NULL on a bad name. */
+char *rest_table_url(const char *base, const char *table, const char *query);
 /* Fills res->code/message/hint/details from the body of an error reply
  * (len bytes, no NUL needed): a PostgREST or gateway JSON object, else the
  * text itself as the message.  Called on the GET after a failed HEAD. */

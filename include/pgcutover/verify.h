@@ -168,6 +168,18 @@ const char *vfy_summary(const vfy_session *vs, char *buf, size_t n);
  * with at most max_keys keys per list (the _n figures are the totals). */
 struct cJSON *vfy_result_json(const vfy_session *vs, size_t max_keys);
 
+/* ---- a Supabase/PostgREST source (verify_rest.c) ---- */
+
+/* A timestamptz's ISO text ("2024-03-10 14:05:06.5+05:30", " BC" allowed)
+ * as the same instant in UTC ("2024-03-10 08:35:06.5Z") into out; false
+ * when it is not such a text (infinity, another DateStyle). */
+bool vfy_canon_timestamptz(const char *in, char *out, size_t n);
+/* The query string of a page: select=<col>::text,… in cols' order,
+ * order=<key>.asc,… and, after a page, the keyset filter past `after`
+ * (<key>=gt.<v>, or an or=(…) tree for a composite key); URL-encoded. */
+char *vfy_rest_page_query(char *const *cols, size_t n_cols, char *const *key, size_t n_key,
+                          char *const *after);
+
 /* ---- what the log says (go/no-go board, gates) ---- */
 
 /* The last recorded verify run of st: 1 found (*equal, *at = its time,

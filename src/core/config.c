@@ -42,6 +42,8 @@
 #define CFG_MIN_VERIFY_ROWS 16
 #define CFG_MAX_VERIFY_ROWS 100000000
 #define CFG_MAX_VERIFY_PAUSE_MS 60000
+#define CFG_MIN_VERIFY_PAGE_ROWS 10
+#define CFG_MAX_VERIFY_PAGE_ROWS 100000
 /* Suggest a known key when the unknown one is at most this many edits away. */
 #define CFG_SUGGEST_DISTANCE 2
 #define CFG_SUGGEST_PREFIX_MIN 4
@@ -801,10 +803,11 @@ static const char *const top_keys[] = {
 	"counts_budget_pct", "stats_delay_s", "verify", NULL,
 };
 
-/* "verify": {"rows_per_range": N, "pause_ms": N}: the load verify puts on
- * the servers (verify.h). */
-enum { VF_ROWS_PER_RANGE, VF_PAUSE_MS, VF_GATES };
-static const char *const verify_keys[] = {"rows_per_range", "pause_ms", "gates", NULL};
+/* "verify": {"rows_per_range": N, "pause_ms": N, "page_rows": N}: the load
+ * verify puts on the servers (verify.h); page_rows: rows per page from a
+ * Supabase/PostgREST source. */
+enum { VF_ROWS_PER_RANGE, VF_PAUSE_MS, VF_GATES, VF_PAGE_ROWS };
+static const char *const verify_keys[] = {"rows_per_range", "pause_ms", "gates", "page_rows", NULL};
 
 static int verify_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 {
@@ -813,6 +816,8 @@ static int verify_member(cfg_walk *w, const cJSON *v, int which, void *ctx)
 		return want_names(w, v, &c->verify_gates, &c->n_verify_gates, false);
 	if (which == VF_PAUSE_MS)
 		return want_int(w, v, 0, CFG_MAX_VERIFY_PAUSE_MS, &c->verify_pause_ms);
+	if (which == VF_PAGE_ROWS)
+		return want_int(w, v, CFG_MIN_VERIFY_PAGE_ROWS, CFG_MAX_VERIFY_PAGE_ROWS, &c->verify_page_rows);
 	int rows = 0;
 	if (want_int(w, v, CFG_MIN_VERIFY_ROWS, CFG_MAX_VERIFY_ROWS, &rows) < 0)
 		return -1;

@@ -52,7 +52,12 @@
 typedef enum req_phase {
 	PHASE_HEAD,        /* the count itself */
 	PHASE_ERROR_GET,   /* fetching the body of a failed HEAD */
+	PHASE_PAGE,        /* a page of rows (rest_page_start) */
 } req_phase;
+
+/* A page of rows may be this big; a bigger answer fails the request (pages
+ * are a few thousand rows: this only bounds a server gone wrong). */
+#define REST_PAGE_BODY_MAX (256 * 1024 * 1024)
 
 typedef struct rest_req {
 	struct rest_req *next;
@@ -60,6 +65,7 @@ typedef struct rest_req {
 	int id;
 	char *table;            /* as asked */
 	char *schema;           /* Accept-Profile, or NULL */
+	char *query;            /* PHASE_PAGE: the query string */
 	rest_count_mode mode;
 	rest_done_fn fn;
 	void *ud;
@@ -286,6 +292,13 @@ int rest_split_table(const char *name, char **schema, char **table)
 
 char *rest_count_url(const char *base, const char *table, int limit)
 {
+	char q[64];
+	snprintf(q, sizeof q, "select=*&limit=%d", limit);
+	return rest_table_url(base, table, q);
+}
+
+char *rest_table_url(const char *base, const char *table, const char *query)
+{
 	char *schema, *name, *enc;
 	size_t blen;
 	const char *api = "/rest/v1";
@@ -294,7 +307,6 @@ char *rest_count_url(const char *base, const char *table, int limit)
 	if (!base || rest_split_table(table, &schema, &name) < 0)
 		return NULL;
 	free(schema);
-	/* Since curl 7.82 the handle argument may be NULL. */
 	enc = curl_easy_escape(NULL, name, 0);
 	free(name);
 	if (!enc)
@@ -304,7 +316,7 @@ char *rest_count_url(const char *base, const char *table, int limit)
 		blen--;
 	if (blen >= strlen(api) && !strncmp(base + blen - strlen(api), api, strlen(api)))
 		api = "";
-	url = xasprintf("%.*s%s/%s?select=*&limit=%d", (int)blen, base, api, enc, limit);
+	url = xasprintf("%.*s%s/%s?%s", (int)blen, base, api, enc, query);
 	curl_free(enc);
 	return url;
 }
@@ -344,6 +356,12 @@ void rest_result_copy(rest_result *dst, const rest_result *src)
 	dst->message = dup_or_null(src->message);
 	dst->hint = dup_or_null(src->hint);
 	dst->details = dup_or_null(src->details);
+	dst->body = NULL;
+	if (src->body) {
+		dst->body = xmalloc(src->body_len + 1);
+		memcpy(dst->body, src->body, src->body_len);
+		dst->body[src->body_len] = '\0';
+	}
 }
 
 void rest_result_clear(rest_result *r)
@@ -355,6 +373,7 @@ void rest_result_clear(rest_result *r)
 	free(r->message);
 	free(r->hint);
 	free(r->details);
+	free(r->body);
 	memset(r, 0, sizeof *r);
 	r->total = -1;
 }
@@ -581,6 +600,7 @@ static void req_free(rest_req *rq)
 	sb_free(&rq->body);
 	free(rq->table);
 	free(rq->schema);
+	free(rq->query);
 	free(rq);
 }
 
@@ -628,9 +648,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
 	rest_req *rq = ud;
 	size_t n = size * nmemb;
+	size_t max = rq->phase == PHASE_PAGE ? REST_PAGE_BODY_MAX : REST_ERROR_BODY_MAX;
 
-	if (rq->body.len < REST_ERROR_BODY_MAX) {
-		size_t room = REST_ERROR_BODY_MAX - rq->body.len;
+	if (rq->phase == PHASE_PAGE && rq->body.len + n > max)
+		return 0;   /* curl fails the transfer (CURLE_WRITE_ERROR) */
+	if (rq->body.len < max) {
+		size_t room = max - rq->body.len;
 		sb_add(&rq->body, data, n < room ? n : room);
 	}
 	return n;
@@ -641,8 +664,9 @@ static int req_submit(rest_req *rq, pgc_err *e)
 {
 	rest_client *rc = rq->rc;
 	bool head = rq->phase == PHASE_HEAD;
-	char *url = rest_count_url(rc->base_url, rq->table,
-				   head ? REST_COUNT_LIMIT : REST_ERROR_LIMIT);
+	char *url = rq->phase == PHASE_PAGE ? rest_table_url(rc->base_url, rq->table, rq->query)
+					    : rest_count_url(rc->base_url, rq->table,
+							     head ? REST_COUNT_LIMIT : REST_ERROR_LIMIT);
 
 	if (!url)
 		return pgc_fail(e, PGC_EXIT_DATAERR, "supabase: bad table name \"%s\"", rq->table);
@@ -675,7 +699,7 @@ static int req_submit(rest_req *rq, pgc_err *e)
 	else
 		curl_easy_setopt(rq->easy, CURLOPT_HTTPGET, 1L);
 	rq->waiting = true;
-	if (head)
+	if (head || rq->phase == PHASE_PAGE)
 		rq->attempts++;
 	rest_send_waiting(rc);
 	return 0;
@@ -688,25 +712,25 @@ static void headers_add(struct curl_slist **list, const char *line)
 		*list = n;
 }
 
-int rest_count_start(rest_client *rc, const char *table, rest_count_mode mode,
-		     rest_done_fn fn, void *ud, pgc_err *e)
+/* A request for table with the key's headers (and Accept-Profile for a
+ * schema-qualified name); NULL with e on a bad name. */
+static rest_req *req_new(rest_client *rc, const char *table, rest_done_fn fn, void *ud, pgc_err *e)
 {
 	rest_req *rq;
 	char *schema, *name, *line;
 
-	if (rest_split_table(table, &schema, &name) < 0)
-		return pgc_fail(e, PGC_EXIT_DATAERR, "supabase: bad table name \"%s\"",
-				table ? table : "");
+	if (rest_split_table(table, &schema, &name) < 0) {
+		pgc_fail(e, PGC_EXIT_DATAERR, "supabase: bad table name \"%s\"", table ? table : "");
+		return NULL;
+	}
 	free(name);
 	rq = xcalloc(1, sizeof *rq);
 	rq->rc = rc;
 	rq->id = ++rc->next_id;
 	rq->table = xstrdup(table);
 	rq->schema = schema;
-	rq->mode = mode;
 	rq->fn = fn;
 	rq->ud = ud;
-	rq->phase = PHASE_HEAD;
 	rq->started_ms = loop_now_ms();
 	sb_init(&rq->body);
 
@@ -720,16 +744,18 @@ int rest_count_start(rest_client *rc, const char *table, rest_count_mode mode,
 		headers_add(&rq->headers, line);
 		free(line);
 	}
-	line = xasprintf("Prefer: count=%s", rest_mode_name(mode));
-	headers_add(&rq->headers, line);
-	free(line);
 	if (rq->schema) {
 		line = xasprintf("Accept-Profile: %s", rq->schema);
 		headers_add(&rq->headers, line);
 		free(line);
 	}
 	headers_add(&rq->headers, "Accept: application/json");
+	return rq;
+}
 
+static int req_start(rest_req *rq, pgc_err *e)
+{
+	rest_client *rc = rq->rc;
 	rq->next = rc->reqs;
 	rc->reqs = rq;
 	if (req_submit(rq, e) < 0) {
@@ -738,6 +764,41 @@ int rest_count_start(rest_client *rc, const char *table, rest_count_mode mode,
 		return -1;
 	}
 	return rq->id;
+}
+
+int rest_count_start(rest_client *rc, const char *table, rest_count_mode mode,
+		     rest_done_fn fn, void *ud, pgc_err *e)
+{
+	rest_req *rq = req_new(rc, table, fn, ud, e);
+	if (!rq)
+		return -1;
+	rq->mode = mode;
+	rq->phase = PHASE_HEAD;
+	char *line = xasprintf("Prefer: count=%s", rest_mode_name(mode));
+	headers_add(&rq->headers, line);
+	free(line);
+	return req_start(rq, e);
+}
+
+int rest_page_start(rest_client *rc, const char *table, const char *query, int64_t first, int64_t n,
+		    int count, rest_done_fn fn, void *ud, pgc_err *e)
+{
+	rest_req *rq = req_new(rc, table, fn, ud, e);
+	if (!rq)
+		return -1;
+	rq->phase = PHASE_PAGE;
+	rq->query = xstrdup(query ? query : "select=*");
+	rq->mode = count >= 0 ? (rest_count_mode)count : REST_COUNT_EXACT;
+	headers_add(&rq->headers, "Range-Unit: items");
+	char *line = xasprintf("Range: %lld-%lld", (long long)first, (long long)(first + (n > 0 ? n : 1) - 1));
+	headers_add(&rq->headers, line);
+	free(line);
+	if (count >= 0) {
+		line = xasprintf("Prefer: count=%s", rest_mode_name((rest_count_mode)count));
+		headers_add(&rq->headers, line);
+		free(line);
+	}
+	return req_start(rq, e);
 }
 
 void rest_cancel(rest_client *rc, int id)
@@ -872,6 +933,50 @@ static void req_finish(rest_req *rq, rest_result *res)
 	req_free(rq);
 }
 
+/* A page came back: its rows (the body), or the error as a count's. */
+static void req_page_done(rest_req *rq, CURLcode cc, long status)
+{
+	rest_result res;
+
+	memset(&res, 0, sizeof res);
+	res.total = -1;
+	if (cc != CURLE_OK) {
+		if (cc != CURLE_OPERATION_TIMEDOUT && cc != CURLE_WRITE_ERROR && req_retry(rq))
+			return;
+		res.outcome = cc == CURLE_OPERATION_TIMEDOUT ? REST_ERR_TIMEOUT
+			    : cc == CURLE_WRITE_ERROR ? REST_ERR_PROTOCOL : REST_ERR_CONNECT;
+		res.message = cc == CURLE_WRITE_ERROR
+			? xasprintf("supabase: %s: a page larger than %d MB", rq->table,
+				    REST_PAGE_BODY_MAX / (1024 * 1024))
+			: transport_message(rq, cc);
+		req_finish(rq, &res);
+		return;
+	}
+	res.http_status = status;
+	if (status == REST_HTTP_OK || status == REST_HTTP_PARTIAL) {
+		struct curl_header *h = NULL;
+		res.outcome = REST_OK;
+		if (curl_easy_header(rq->easy, "Content-Range", 0, CURLH_HEADER, -1, &h) == CURLHE_OK &&
+		    rest_parse_content_range(h->value, &res.total) != 0)
+			res.total = -1;
+		res.exact = rq->mode == REST_COUNT_EXACT && res.total >= 0;
+		res.body_len = rq->body.len;
+		res.body = sb_steal(&rq->body);
+		if (!res.body)
+			res.body = xstrdup("");
+		sb_init(&rq->body);
+		req_finish(rq, &res);
+		return;
+	}
+	if (REST_RETRYABLE(status) && req_retry(rq))
+		return;
+	res.outcome = outcome_for_status(status);
+	rest_parse_error_body(rq->body.buf, rq->body.len, &res);
+	if (!res.message)
+		res.message = xstrdup("no error details from the server");
+	req_finish(rq, &res);
+}
+
 static void req_done(rest_req *rq, CURLcode cc)
 {
 	rest_result res;
@@ -884,6 +989,10 @@ static void req_done(rest_req *rq, CURLcode cc)
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &status);
 
+	if (rq->phase == PHASE_PAGE) {
+		req_page_done(rq, cc, status);
+		return;
+	}
 	if (rq->phase == PHASE_HEAD) {
 		if (cc != CURLE_OK) {
 			if (cc != CURLE_OPERATION_TIMEDOUT && req_retry(rq))

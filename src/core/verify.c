@@ -42,115 +42,8 @@
 #define VFY_PCT 100.0
 /* What a cancelling child execs when done (coreutils, always there). */
 #define VFY_TRUE_PATH "/bin/true"
-/* Key parts inside one joined key text (never in text PostgreSQL returns). */
-#define VFY_KEY_SEP '\x1f'
 
-typedef enum vtask_kind {
-	VT_META, VT_RECHECK, VT_PLAN, VT_SAMPLE, VT_RANGE, VT_SPLIT, VT_LEAF, VT_COLS, VT_WHOLE,
-	VT_FKS, VT_ORPHANS, VT_NULLS   /* integrity on the target */
-} vtask_kind;
-
-typedef enum vconn_state { VC_UNUSED, VC_CONNECTING, VC_READY, VC_BUSY, VC_RESTING } vconn_state;
-
-typedef struct vside vside;
-typedef struct vtask vtask;
-
-typedef struct vconn {
-	vside *sd;
-	PGconn *conn;
-	int fd;
-	vconn_state st;
-	int timer_id;
-	vtask *task;          /* the half in flight */
-	bool got_result;
-	bool flushing;
-} vconn;
-
-struct vside {
-	vfy_session *vs;
-	int which;            /* 0 source, 1 target */
-	const char *label;
-	char *server;         /* host=… port=… dbname=… (never a secret) */
-	char *conninfo, *options;
-	vconn *conns;
-	size_t n_conns;
-	vtask *head, *tail;   /* queued halves */
-	bool ever_up;
-	char *down_err;       /* why the last connection failed, with none left */
-	pid_t *cancellers;
-	size_t n_cancellers;
-};
-
-/* A range of key values: lo inclusive, hi exclusive; NULL = open. */
-typedef struct vrange {
-	char **lo, **hi;      /* n_key texts each */
-} vrange;
-
-struct vtask {
-	vtask *next[2];
-	vfy_session *vs;
-	size_t ti;
-	vtask_kind kind;
-	char *sql[2];         /* NULL: no statement on that side */
-	PGresult *res[2];
-	char *err[2];
-	int waiting;          /* halves queued or in flight */
-	vrange r;
-	int split_side;       /* VT_SPLIT: the side with more rows */
-	char *what;           /* VT_ORPHANS: constraint; VT_NULLS: column */
-	char *refs;           /* VT_ORPHANS: the referenced table */
-	bool not_valid;       /* VT_ORPHANS: the constraint is NOT VALID */
-	int64_t count[2];     /* VT_SPLIT: the range's rows per side */
-};
-
-typedef struct vcol {
-	char *name;
-	char *typname;        /* pg_type.typname */
-	char *type;           /* format_type() */
-	int pkpos;            /* 1-based position in the primary key, 0 none */
-	bool notnull;
-} vcol;
-
-typedef struct vtab {
-	vfy_table pub;
-	char *qname;          /* quoted SQL name */
-	vcol *cols[2];
-	size_t n_cols[2];
-	bool have_meta[2];
-	char *hash_expr[2];   /* 64-bit hash of the canonical row text */
-	char **col_expr[2];   /* canonical text of each common column */
-	char **col_names;     /* common columns, by name */
-	size_t n_common;
-	char **key_names;     /* quoted key columns, in key order */
-	char **key_types;     /* their source types, for literals */
-	bool *key_int;        /* an integer key column: a JSON number */
-	size_t n_key;
-	bool int_key;         /* one integer key column: cut by arithmetic */
-	bool ctid_keys;       /* integrity findings name rows by ctid (no usable key) */
-	char *key_list;       /* "k1, k2" */
-	char *key_text;       /* "k1::text, k2::text" */
-	vrange *differed;     /* leaf ranges that differed (recorded for the next run) */
-	size_t n_differed;
-	evr_verify_range *prior;  /* those the last recorded run found */
-	size_t n_prior;
-	size_t recheck_pending;
-	int outstanding;      /* tasks not handled yet */
-	bool finished;
-} vtab;
-
-struct vfy_session {
-	const config *cfg;
-	loop *lp;
-	vfy_limits lim;
-	vside side[2];
-	vtab *tabs;
-	size_t n_tabs;
-	bool begun, done, cancelled;
-	state *st;
-	char *record_error;
-	vfy_listener_fn fn;
-	void *ud;
-};
+#include "verify_priv.h"
 
 static void vs_dispatch(vside *sd);
 static void vc_event(loop *lp, int fd, short revents, void *ud);
@@ -160,7 +53,7 @@ static const char *const side_label[2] = {"source", "target"};
 
 /* ---- small helpers ---- */
 
-static void strv_free_n(char **v, size_t n)
+void vfy_strv_free(char **v, size_t n)
 {
 	if (!v)
 		return;
@@ -171,7 +64,7 @@ static void strv_free_n(char **v, size_t n)
 
 /* 'text' with quotes doubled: standard_conforming_strings is on in every
  * session (VFY_SESSION_SETTINGS). */
-static void sql_lit(strbuf *sb, const char *s)
+void vfy_lit(strbuf *sb, const char *s)
 {
 	sb_putc(sb, '\'');
 	for (; *s; s++) {
@@ -182,7 +75,7 @@ static void sql_lit(strbuf *sb, const char *s)
 	sb_putc(sb, '\'');
 }
 
-static char *sql_ident(const char *s)
+char *vfy_ident(const char *s)
 {
 	strbuf sb;
 	sb_init(&sb);
@@ -196,7 +89,7 @@ static char *sql_ident(const char *s)
 	return sb_steal(&sb);
 }
 
-static char **strv_dup(char *const *v, size_t n)
+char **vfy_strv_dup(char *const *v, size_t n)
 {
 	if (!v)
 		return NULL;
@@ -206,7 +99,7 @@ static char **strv_dup(char *const *v, size_t n)
 	return c;
 }
 
-static void vs_changed(vfy_session *vs)
+void vfy_notify(vfy_session *vs)
 {
 	if (vs->fn)
 		vs->fn(vs, false, vs->ud);
@@ -214,7 +107,7 @@ static void vs_changed(vfy_session *vs)
 
 /* ---- tasks ---- */
 
-static vtask *vt_new(vfy_session *vs, size_t ti, vtask_kind kind)
+vtask *vfy_task_new(vfy_session *vs, size_t ti, vtask_kind kind)
 {
 	vtask *t = xcalloc(1, sizeof *t);
 	t->vs = vs;
@@ -234,18 +127,21 @@ static void vt_free(vtask *t)
 		if (t->res[w])
 			PQclear(t->res[w]);
 	}
-	strv_free_n(t->r.lo, tb->n_key);
-	strv_free_n(t->r.hi, tb->n_key);
+	vfy_rest_task_free(t);
+	vfy_strv_free(t->r.lo, tb->n_key);
+	vfy_strv_free(t->r.hi, tb->n_key);
 	free(t);
 }
 
 /* Queues the task's statements (sql[w] owned by the task). */
-static void vt_submit(vtask *t)
+void vfy_task_submit(vtask *t)
 {
 	vfy_session *vs = t->vs;
+	bool has[2] = {t->sql[0] != NULL, t->sql[1] != NULL};
+	bool rest = t->rest_query != NULL;
 	vs->tabs[t->ti].outstanding++;
 	for (int w = 0; w < 2; w++) {
-		if (!t->sql[w])
+		if (!has[w])
 			continue;
 		t->waiting++;
 		vside *sd = &vs->side[w];
@@ -256,15 +152,21 @@ static void vt_submit(vtask *t)
 			sd->head = t;
 		sd->tail = t;
 	}
+	if (rest)
+		t->waiting++;
+	/* every half is counted before any is sent: one that fails at once
+	 * cannot finish the task while another is still to go */
 	for (int w = 0; w < 2; w++)
-		if (t->sql[w])
+		if (has[w])
 			vs_dispatch(&vs->side[w]);
+	if (rest)
+		vfy_rest_submit(t);   /* the source's half: a page over HTTP */
 }
 
-static void vs_check_done(vfy_session *vs);
+void vfy_check_done(vfy_session *vs);
 
 /* One half came back (result, error or dropped). */
-static void vt_half_done(vtask *t)
+void vfy_half_done(vtask *t)
 {
 	if (--t->waiting > 0)
 		return;
@@ -274,7 +176,7 @@ static void vt_half_done(vtask *t)
 	if (!tb->finished && !vs->cancelled)
 		vt_handle(t);
 	vt_free(t);
-	vs_check_done(vs);
+	vfy_check_done(vs);
 }
 
 /* ---- the table's end ---- */
@@ -305,10 +207,10 @@ static void tab_finish(vfy_session *vs, vtab *tb)
 		           p->changed_total == 0 && !vfy_integrity_broken(p);
 		p->state = p->equal ? VFY_MATCHED : VFY_MISMATCHED;
 	}
-	vs_changed(vs);
+	vfy_notify(vs);
 }
 
-static void tab_fail(vfy_session *vs, vtab *tb, const char *err)
+void vfy_tab_fail(vfy_session *vs, vtab *tb, const char *err)
 {
 	if (tb->finished)
 		return;
@@ -334,7 +236,7 @@ static void vs_record(vfy_session *vs)
 	free(payload);
 }
 
-static void vs_check_done(vfy_session *vs)
+void vfy_check_done(vfy_session *vs)
 {
 	if (vs->done)
 		return;
@@ -405,7 +307,7 @@ static void vs_fail_queued(vside *sd, const char *err)
 			sd->tail = NULL;
 		free(t->err[sd->which]);
 		t->err[sd->which] = xstrdup(err);
-		vt_half_done(t);
+		vfy_half_done(t);
 	}
 }
 
@@ -424,19 +326,20 @@ static void vc_lost(vconn *c, const char *msg)
 	if (t) {
 		free(t->err[sd->which]);
 		t->err[sd->which] = xstrdup(err);
-		vt_half_done(t);
+		vfy_half_done(t);
 	}
 	if (vs_live(sd) == 0) {
 		free(sd->down_err);
 		sd->down_err = xstrdup(err);
 		vs_fail_queued(sd, err);
 		vfy_session *vs = sd->vs;
-		if (sd->which == 0 && !vs->begun) {
-			/* the source never came up: nothing can be verified */
+		if (sd->which == (vs->rest ? 1 : 0) && !vs->begun) {
+			/* the side that names the tables never came up: nothing
+			 * can be verified */
 			vs->begun = true;
 			for (size_t i = 0; i < vs->n_tabs; i++)
-				tab_fail(vs, &vs->tabs[i], err);
-			vs_check_done(vs);
+				vfy_tab_fail(vs, &vs->tabs[i], err);
+			vfy_check_done(vs);
 		}
 	}
 	free(err);
@@ -510,7 +413,7 @@ static void vc_connect_step(vconn *c)
 		sd->server = pq_server(c->conn);
 		sd->ever_up = true;
 	}
-	if (sd->which == 0 && !sd->vs->begun)
+	if (sd->which == (sd->vs->rest ? 1 : 0) && !sd->vs->begun)
 		vs_begin(sd->vs, c->conn);
 	vs_dispatch(sd);
 }
@@ -590,7 +493,7 @@ static void vc_half_finished(vconn *c)
 	if (t) {
 		if (!c->got_result && !t->err[sd->which])
 			t->err[sd->which] = vs_error(sd, "query returned no result");
-		vt_half_done(t);
+		vfy_half_done(t);
 	}
 	vs_dispatch(sd);   /* the connection is free for what waits */
 }
@@ -681,7 +584,7 @@ static char *sql_where(vtab *tb, const vrange *r)
 		for (size_t i = 0; i < tb->n_key; i++) {
 			if (i)
 				sb_puts(&sb, ", ");
-			sql_lit(&sb, b[k][i]);
+			vfy_lit(&sb, b[k][i]);
 			sb_printf(&sb, "::%s", tb->key_types[i]);
 		}
 		sb_putc(&sb, ')');
@@ -701,19 +604,19 @@ static char *sql_range(vtab *tb, int w, const vrange *r)
 static void tab_submit_range(vfy_session *vs, size_t ti, char **lo, char **hi)
 {
 	vtab *tb = &vs->tabs[ti];
-	vtask *t = vt_new(vs, ti, VT_RANGE);
+	vtask *t = vfy_task_new(vs, ti, VT_RANGE);
 	t->r.lo = lo;
 	t->r.hi = hi;
 	for (int w = 0; w < 2; w++)
 		t->sql[w] = sql_range(tb, w, &t->r);
 	tb->pub.ranges++;
-	vt_submit(t);
+	vfy_task_submit(t);
 }
 
 /* Builds the canonical expressions once both sides' columns are known;
  * false when the table cannot be checked row by row (no key). */
 static void tab_submit_plan(vfy_session *vs, size_t ti);
-static void keys_add(vfy_keys *k, const char *json);
+void vfy_keys_add(vfy_keys *k, const char *json);
 
 /* "(k1, k2)" of the keys of rows on the target, or the row's ctid. */
 static char *keys_sel(const char *key_text, const char *alias)
@@ -741,14 +644,14 @@ static char *keys_sel(const char *key_text, const char *alias)
 /* Integrity on the target: the foreign keys among the configured tables
  * (orphans, NOT VALID ones named) and the columns NOT NULL on the source
  * but not on the target (rows holding NULL there). */
-static void tab_submit_integrity(vfy_session *vs, size_t ti, const char *key_text)
+void vfy_submit_integrity(vfy_session *vs, size_t ti, const char *key_text)
 {
 	vtab *tb = &vs->tabs[ti];
 	tb->ctid_keys = strcmp(key_text, "ctid::text") == 0;
 	strbuf sb, lit;
 	sb_init(&sb);
 	sb_init(&lit);
-	sql_lit(&lit, tb->qname);
+	vfy_lit(&lit, tb->qname);
 	sb_puts(&sb, "SELECT c.conname, NOT c.convalidated, c.confrelid::regclass::text, "
 	        "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ',' ORDER BY k.n) "
 	        "FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY AS k(att, n) JOIN pg_catalog.pg_attribute a "
@@ -765,16 +668,16 @@ static void tab_submit_integrity(vfy_session *vs, size_t ti, const char *key_tex
 			continue;
 		strbuf l2;
 		sb_init(&l2);
-		sql_lit(&l2, q);
+		vfy_lit(&l2, q);
 		sb_printf(&sb, "%spg_catalog.to_regclass(%s)", i ? ", " : "", l2.buf);
 		sb_free(&l2);
 	}
 	sb_puts(&sb, ") ORDER BY c.conname");
 	sb_free(&lit);
-	vtask *t = vt_new(vs, ti, VT_FKS);
+	vtask *t = vfy_task_new(vs, ti, VT_FKS);
 	t->sql[1] = sb_steal(&sb);
 	t->what = xstrdup(key_text);
-	vt_submit(t);
+	vfy_task_submit(t);
 	/* NOT NULL on the source, nullable on the target */
 	for (size_t i = 0; i < tb->n_cols[0]; i++) {
 		if (!tb->cols[0][i].notnull)
@@ -782,14 +685,14 @@ static void tab_submit_integrity(vfy_session *vs, size_t ti, const char *key_tex
 		for (size_t j = 0; j < tb->n_cols[1]; j++) {
 			if (strcmp(tb->cols[1][j].name, tb->cols[0][i].name) != 0 || tb->cols[1][j].notnull)
 				continue;
-			char *q = sql_ident(tb->cols[0][i].name), *ks = keys_sel(key_text, "t");
-			vtask *n = vt_new(vs, ti, VT_NULLS);
+			char *q = vfy_ident(tb->cols[0][i].name), *ks = keys_sel(key_text, "t");
+			vtask *n = vfy_task_new(vs, ti, VT_NULLS);
 			n->what = xstrdup(tb->cols[0][i].name);
 			n->sql[1] = xasprintf("SELECT pg_catalog.count(*) OVER (), %s FROM %s t WHERE t.%s IS NULL LIMIT %d",
 			                      ks, tb->qname, q, VFY_INTEGRITY_KEYS);
 			free(q);
 			free(ks);
-			vt_submit(n);
+			vfy_task_submit(n);
 		}
 	}
 }
@@ -814,7 +717,7 @@ static void handle_fks(vfy_session *vs, vtask *t)
 			b += lb + (b[lb] == ',');
 		}
 		char *ks = keys_sel(t->what, "c");
-		vtask *n = vt_new(vs, t->ti, VT_ORPHANS);
+		vtask *n = vfy_task_new(vs, t->ti, VT_ORPHANS);
 		n->what = xstrdup(PQgetvalue(r, i, 0));
 		n->refs = xstrdup(PQgetvalue(r, i, 2));
 		n->not_valid = strcmp(PQgetvalue(r, i, 1), "t") == 0;
@@ -824,7 +727,7 @@ static void handle_fks(vfy_session *vs, vtask *t)
 		free(ks);
 		sb_free(&cond);
 		sb_free(&notnull);
-		vt_submit(n);
+		vfy_task_submit(n);
 	}
 }
 
@@ -859,7 +762,7 @@ static void handle_integrity(vfy_session *vs, vtask *t)
 				one = x;
 		}
 		char *s = cJSON_PrintUnformatted(k ? k : one);
-		keys_add(&is->keys, s);
+		vfy_keys_add(&is->keys, s);
 		cJSON_free(s);
 		cJSON_Delete(k ? k : one);
 	}
@@ -895,7 +798,7 @@ static void tab_build(vfy_session *vs, size_t ti)
 			p->schema[p->n_schema++] = xasprintf("column %s: %s on the source, %s on the target",
 			                                     a[i].name, a[i].type, b[j].type);
 		}
-		char *q = sql_ident(a[i].name);
+		char *q = vfy_ident(a[i].name);
 		tb->col_names[tb->n_common] = xstrdup(a[i].name);
 		tb->col_expr[0][tb->n_common] = col_canon(q, a[i].typname);
 		tb->col_expr[1][tb->n_common] = col_canon(q, b[j].typname);
@@ -928,7 +831,7 @@ static void tab_build(vfy_session *vs, size_t ti)
 		int pos = a[k].pkpos;
 		if (pos <= 0 || (size_t)pos > nk)
 			continue;
-		tb->key_names[pos - 1] = sql_ident(a[k].name);
+		tb->key_names[pos - 1] = vfy_ident(a[k].name);
 		tb->key_types[pos - 1] = xstrdup(a[k].type);
 		tb->key_int[pos - 1] = strcmp(a[k].typname, "int2") == 0 || strcmp(a[k].typname, "int4") == 0 ||
 		                       strcmp(a[k].typname, "int8") == 0;
@@ -942,13 +845,13 @@ static void tab_build(vfy_session *vs, size_t ti)
 		if (!tb->key_names[k])
 			tb->n_key = 0;   /* expression index or gap: treat as no key */
 	if (tb->n_key == 0 || !key_common) {
-		tab_submit_integrity(vs, ti, "ctid::text");
+		vfy_submit_integrity(vs, ti, "ctid::text");
 		p->state = VFY_NO_PK;
-		vtask *t = vt_new(vs, ti, VT_WHOLE);
+		vtask *t = vfy_task_new(vs, ti, VT_WHOLE);
 		for (int w = 0; w < 2; w++)
 			t->sql[w] = xasprintf("SELECT pg_catalog.count(*), COALESCE(pg_catalog.sum(%s), 0)::text "
 			                      "FROM %s", tb->hash_expr[w], tb->qname);
-		vt_submit(t);
+		vfy_task_submit(t);
 		return;
 	}
 	strbuf kl, kt;
@@ -961,7 +864,7 @@ static void tab_build(vfy_session *vs, size_t ti)
 	tb->key_list = sb_steal(&kl);
 	tb->key_text = sb_steal(&kt);
 	tb->int_key = tb->n_key == 1 && tb->key_int[0];
-	tab_submit_integrity(vs, ti, tb->key_text);
+	vfy_submit_integrity(vs, ti, tb->key_text);
 	/* a re-run: where it differed last time first (ranges of this key) */
 	for (size_t k = 0; k < tb->n_prior; k++) {
 		const evr_verify_range *pr = &tb->prior[k];
@@ -974,12 +877,12 @@ static void tab_build(vfy_session *vs, size_t ti)
 			const evr_verify_range *pr = &tb->prior[k];
 			if ((pr->lo && pr->n_lo != tb->n_key) || (pr->hi && pr->n_hi != tb->n_key))
 				continue;
-			vtask *t = vt_new(vs, ti, VT_RECHECK);
-			t->r.lo = strv_dup(pr->lo, tb->n_key);
-			t->r.hi = strv_dup(pr->hi, tb->n_key);
+			vtask *t = vfy_task_new(vs, ti, VT_RECHECK);
+			t->r.lo = vfy_strv_dup(pr->lo, tb->n_key);
+			t->r.hi = vfy_strv_dup(pr->hi, tb->n_key);
 			for (int w = 0; w < 2; w++)
 				t->sql[w] = sql_range(tb, w, &t->r);
-			vt_submit(t);
+			vfy_task_submit(t);
 		}
 		return;
 	}
@@ -991,12 +894,12 @@ static void tab_build(vfy_session *vs, size_t ti)
 static void tab_submit_plan(vfy_session *vs, size_t ti)
 {
 	vtab *tb = &vs->tabs[ti];
-	vtask *t = vt_new(vs, ti, VT_PLAN);
+	vtask *t = vfy_task_new(vs, ti, VT_PLAN);
 	char *lit;
 	{
 		strbuf sb;
 		sb_init(&sb);
-		sql_lit(&sb, tb->qname);
+		vfy_lit(&sb, tb->qname);
 		lit = sb_steal(&sb);
 	}
 	if (tb->int_key)
@@ -1008,7 +911,7 @@ static void tab_submit_plan(vfy_session *vs, size_t ti)
 		t->sql[0] = xasprintf("SELECT NULL, NULL, c.reltuples::bigint FROM pg_catalog.pg_class c "
 		                      "WHERE c.oid = pg_catalog.to_regclass(%s)", lit);
 	free(lit);
-	vt_submit(t);
+	vfy_task_submit(t);
 }
 
 /* ---- handling results ---- */
@@ -1034,7 +937,7 @@ static void tab_key_json(vtab *tb, const PGresult *res, int row, strbuf *out)
 	cJSON_Delete(arr);
 }
 
-static void keys_add(vfy_keys *k, const char *json)
+void vfy_keys_add(vfy_keys *k, const char *json)
 {
 	k->total++;
 	if (k->n >= VFY_KEYS_KEPT)
@@ -1080,7 +983,7 @@ static vrow *leaf_rows(vtab *tb, const PGresult *res, int *n)
 static void tab_submit_cols(vfy_session *vs, size_t ti, const strbuf *keys)
 {
 	vtab *tb = &vs->tabs[ti];
-	vtask *t = vt_new(vs, ti, VT_COLS);
+	vtask *t = vfy_task_new(vs, ti, VT_COLS);
 	for (int w = 0; w < 2; w++) {
 		strbuf sb;
 		sb_init(&sb);
@@ -1090,7 +993,7 @@ static void tab_submit_cols(vfy_session *vs, size_t ti, const strbuf *keys)
 		sb_printf(&sb, " FROM %s WHERE (%s) IN (%s)", tb->qname, tb->key_list, keys->buf);
 		t->sql[w] = sb_steal(&sb);
 	}
-	vt_submit(t);
+	vfy_task_submit(t);
 }
 
 static void key_literal(vtab *tb, const PGresult *res, int row, strbuf *sb)
@@ -1099,7 +1002,7 @@ static void key_literal(vtab *tb, const PGresult *res, int row, strbuf *sb)
 	for (size_t k = 0; k < tb->n_key; k++) {
 		if (k)
 			sb_puts(sb, ", ");
-		sql_lit(sb, PQgetvalue(res, row, (int)k));
+		vfy_lit(sb, PQgetvalue(res, row, (int)k));
 		sb_printf(sb, "::%s", tb->key_types[k]);
 	}
 	sb_puts(sb, tb->n_key > 1 ? ")" : "");
@@ -1123,11 +1026,11 @@ static void handle_leaf(vfy_session *vs, vtask *t)
 		sb_init(&kj);
 		if (c < 0) {
 			tab_key_json(tb, t->res[0], v[0][i].row, &kj);
-			keys_add(&tb->pub.missing, kj.buf);
+			vfy_keys_add(&tb->pub.missing, kj.buf);
 			i++;
 		} else if (c > 0) {
 			tab_key_json(tb, t->res[1], v[1][j].row, &kj);
-			keys_add(&tb->pub.extra, kj.buf);
+			vfy_keys_add(&tb->pub.extra, kj.buf);
 			j++;
 		} else {
 			if (strcmp(v[0][i].hash, v[1][j].hash) != 0) {
@@ -1200,24 +1103,24 @@ static char **row_values(const PGresult *res, int row, size_t n)
 static void submit_cut(vfy_session *vs, size_t ti, const vrange *r, const PGresult *res, int step)
 {
 	vtab *tb = &vs->tabs[ti];
-	char **lo = strv_dup(r->lo, tb->n_key);
+	char **lo = vfy_strv_dup(r->lo, tb->n_key);
 	int n = PQntuples(res);
 	for (int b = step - 1; b < n; b += step) {
 		char **cut = row_values(res, b, tb->n_key);
-		tab_submit_range(vs, ti, lo, strv_dup(cut, tb->n_key));
+		tab_submit_range(vs, ti, lo, vfy_strv_dup(cut, tb->n_key));
 		lo = cut;
 	}
-	tab_submit_range(vs, ti, lo, strv_dup(r->hi, tb->n_key));
+	tab_submit_range(vs, ti, lo, vfy_strv_dup(r->hi, tb->n_key));
 }
 
-static void tab_note_differed(vtab *tb, const vrange *r)
+void vfy_note_differed(vtab *tb, const vrange *r)
 {
 	tb->pub.ranges_differed++;
 	if (tb->n_differed >= VFY_KEYS_RECORDED)
 		return;
 	tb->differed = xrealloc(tb->differed, (tb->n_differed + 1) * sizeof *tb->differed);
-	tb->differed[tb->n_differed].lo = strv_dup(r->lo, tb->n_key);
-	tb->differed[tb->n_differed++].hi = strv_dup(r->hi, tb->n_key);
+	tb->differed[tb->n_differed].lo = vfy_strv_dup(r->lo, tb->n_key);
+	tb->differed[tb->n_differed++].hi = vfy_strv_dup(r->hi, tb->n_key);
 }
 
 static void handle_range(vfy_session *vs, vtask *t)
@@ -1235,12 +1138,12 @@ static void handle_range(vfy_session *vs, vtask *t)
 		return;
 	}
 	int big = cnt[1] > cnt[0];
-	vtask *n = vt_new(vs, t->ti, cnt[big] <= VFY_LEAF_ROWS ? VT_LEAF : VT_SPLIT);
-	n->r.lo = strv_dup(t->r.lo, tb->n_key);
-	n->r.hi = strv_dup(t->r.hi, tb->n_key);
+	vtask *n = vfy_task_new(vs, t->ti, cnt[big] <= VFY_LEAF_ROWS ? VT_LEAF : VT_SPLIT);
+	n->r.lo = vfy_strv_dup(t->r.lo, tb->n_key);
+	n->r.hi = vfy_strv_dup(t->r.hi, tb->n_key);
 	char *where = sql_where(tb, &n->r);
 	if (n->kind == VT_LEAF) {
-		tab_note_differed(tb, &n->r);
+		vfy_note_differed(tb, &n->r);
 		for (int w = 0; w < 2; w++)
 			n->sql[w] = xasprintf("SELECT %s, %s::text FROM %s%s", tb->key_text,
 			                      tb->hash_expr[w], tb->qname, where);
@@ -1255,7 +1158,7 @@ static void handle_range(vfy_session *vs, vtask *t)
 		                        (long long)step);
 	}
 	free(where);
-	vt_submit(n);
+	vfy_task_submit(n);
 }
 
 /* ceil(a / b) for a >= 0, b > 0, without libm */
@@ -1290,7 +1193,7 @@ static void handle_plan(vfy_session *vs, vtask *t)
 		for (double b = lo + width; b <= hi; b += width) {
 			char **cut = xcalloc(1, sizeof *cut);
 			cut[0] = xasprintf("%lld", (long long)b);
-			tab_submit_range(vs, t->ti, prev, strv_dup(cut, 1));
+			tab_submit_range(vs, t->ti, prev, vfy_strv_dup(cut, 1));
 			prev = cut;
 		}
 		tab_submit_range(vs, t->ti, prev, NULL);
@@ -1301,11 +1204,11 @@ static void handle_plan(vfy_session *vs, vtask *t)
 		double pct = VFY_PCT * nr * VFY_SAMPLES_PER_RANGE / (double)est;
 		if (pct > VFY_PCT)
 			pct = VFY_PCT;
-		vtask *s = vt_new(vs, t->ti, VT_SAMPLE);
+		vtask *s = vfy_task_new(vs, t->ti, VT_SAMPLE);
 		s->count[0] = (int64_t)nr;
 		s->sql[0] = xasprintf("SELECT %s FROM %s TABLESAMPLE SYSTEM (%.6f) ORDER BY %s",
 		                      tb->key_text, tb->qname, pct, tb->key_list);
-		vt_submit(s);
+		vfy_task_submit(s);
 		return;
 	}
 	tab_submit_range(vs, t->ti, NULL, NULL);
@@ -1317,9 +1220,13 @@ static void vt_handle(vtask *t)
 	vtab *tb = &vs->tabs[t->ti];
 	for (int w = 0; w < 2; w++)
 		if (t->err[w]) {
-			tab_fail(vs, tb, t->err[w]);
+			vfy_tab_fail(vs, tb, t->err[w]);
 			return;
 		}
+	if (vfy_rest_handle(t)) {
+		vfy_notify(vs);
+		return;
+	}
 	switch (t->kind) {
 	case VT_META:
 		for (int w = 0; w < 2; w++) {
@@ -1369,16 +1276,16 @@ static void vt_handle(vtask *t)
 	case VT_SPLIT:
 		if (PQntuples(t->res[t->split_side]) == 0) {
 			/* changed meanwhile: look at the rows themselves */
-			vtask *n = vt_new(vs, t->ti, VT_LEAF);
-			n->r.lo = strv_dup(t->r.lo, tb->n_key);
-			n->r.hi = strv_dup(t->r.hi, tb->n_key);
+			vtask *n = vfy_task_new(vs, t->ti, VT_LEAF);
+			n->r.lo = vfy_strv_dup(t->r.lo, tb->n_key);
+			n->r.hi = vfy_strv_dup(t->r.hi, tb->n_key);
 			char *where = sql_where(tb, &n->r);
 			for (int w = 0; w < 2; w++)
 				n->sql[w] = xasprintf("SELECT %s, %s::text FROM %s%s", tb->key_text,
 				                      tb->hash_expr[w], tb->qname, where);
 			free(where);
-			tab_note_differed(tb, &n->r);
-			vt_submit(n);
+			vfy_note_differed(tb, &n->r);
+			vfy_task_submit(n);
 		} else {
 			submit_cut(vs, t->ti, &t->r, t->res[t->split_side], 1);
 		}
@@ -1403,8 +1310,12 @@ static void vt_handle(vtask *t)
 		}
 		tb->pub.rows = tb->pub.rows_done = tb->pub.whole_rows[0];
 		break;
+	case VT_RPAGE:
+	case VT_RMATCH:
+	case VT_RWHOLE:
+		break;   /* vfy_rest_handle's */
 	}
-	vs_changed(vs);
+	vfy_notify(vs);
 }
 
 /* The source is up: quote the names and ask both sides for the columns. */
@@ -1430,6 +1341,24 @@ static void vs_load_prior(vfy_session *vs)
 	st_event_free(ev);
 }
 
+char *vfy_meta_sql(const char *qname)
+{
+	strbuf lit;
+	sb_init(&lit);
+	vfy_lit(&lit, qname);
+	char *s = xasprintf(
+		"SELECT a.attname, t.typname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+		"COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(att, n) "
+		"WHERE k.att = a.attnum), 0), a.attnotnull "
+		"FROM pg_catalog.pg_attribute a "
+		"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+		"LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
+		"WHERE a.attrelid = pg_catalog.to_regclass(%s) AND a.attnum > 0 "
+		"AND NOT a.attisdropped ORDER BY a.attname COLLATE \"C\"", lit.buf);
+	sb_free(&lit);
+	return s;
+}
+
 static void vs_begin(vfy_session *vs, PGconn *qc)
 {
 	vs->begun = true;
@@ -1440,28 +1369,20 @@ static void vs_begin(vfy_session *vs, PGconn *qc)
 		tb->pub.started_ms = loop_now_ms();
 		tb->qname = cmp_pg_quote_table(qc, tb->pub.name);
 		if (!tb->qname) {
-			tab_fail(vs, tb, "cannot quote the table name");
+			vfy_tab_fail(vs, tb, "cannot quote the table name");
 			continue;
 		}
-		strbuf lit;
-		sb_init(&lit);
-		sql_lit(&lit, tb->qname);
-		vtask *t = vt_new(vs, i, VT_META);
+		if (vs->rest) {
+			vfy_rest_begin_table(vs, i);
+			continue;
+		}
+		vtask *t = vfy_task_new(vs, i, VT_META);
 		for (int w = 0; w < 2; w++)
-			t->sql[w] = xasprintf(
-				"SELECT a.attname, t.typname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-				"COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(att, n) "
-				"WHERE k.att = a.attnum), 0), a.attnotnull "
-				"FROM pg_catalog.pg_attribute a "
-				"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
-				"LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
-				"WHERE a.attrelid = pg_catalog.to_regclass(%s) AND a.attnum > 0 "
-				"AND NOT a.attisdropped ORDER BY a.attname COLLATE \"C\"", lit.buf);
-		sb_free(&lit);
-		vt_submit(t);
+			t->sql[w] = vfy_meta_sql(tb->qname);
+		vfy_task_submit(t);
 	}
-	vs_changed(vs);
-	vs_check_done(vs);
+	vfy_notify(vs);
+	vfy_check_done(vs);
 }
 
 /* ---- the session ---- */
@@ -1469,11 +1390,14 @@ static void vs_begin(vfy_session *vs, PGconn *qc)
 vfy_session *vfy_session_new(const config *cfg, loop *lp, const char *only, pgc_err *e)
 {
 	const cfg_endpoint *ep[2] = {&cfg->source, &cfg->target};
-	for (int w = 0; w < 2; w++)
+	/* the source may be a Supabase/PostgREST API (pages hashed here,
+	 * verify_rest.c); the target is where SQL runs */
+	bool rest = ep[0]->kind == CFG_EP_SUPABASE;
+	for (int w = rest ? 1 : 0; w < 2; w++)
 		if (ep[w]->kind != CFG_EP_POSTGRES) {
-			pgc_fail(e, PGC_EXIT_CONFIG, "%s: verify needs PostgreSQL on the %s (row-level "
-			         "verification of a Supabase/PostgREST side is not built yet)",
-			         cfg->path ? cfg->path : "config", side_label[w]);
+			pgc_fail(e, PGC_EXIT_CONFIG, "%s: verify needs PostgreSQL on the %s%s",
+			         cfg->path ? cfg->path : "config", side_label[w],
+			         w == 1 ? " (a Supabase/PostgREST side can only be the source)" : "");
 			return NULL;
 		}
 	vfy_session *vs = xcalloc(1, sizeof *vs);
@@ -1501,6 +1425,13 @@ vfy_session *vfy_session_new(const config *cfg, loop *lp, const char *only, pgc_
 		sd->vs = vs;
 		sd->which = w;
 		sd->label = side_label[w];
+		if (rest && w == 0) {
+			if (vfy_rest_open(vs, e) < 0) {
+				vfy_session_free(vs);
+				return NULL;
+			}
+			continue;   /* no connections: the source's half is HTTP */
+		}
 		sd->conninfo = xstrdup(ep[w]->conninfo ? ep[w]->conninfo : "");
 		char *perr = NULL;
 		char *opts = cmp_pg_session_options(sd->conninfo, cfg->statement_timeout_ms, &perr);
@@ -1542,7 +1473,7 @@ static void vs_drop_queues(vfy_session *vs)
 			sd->head = t->next[w];
 			if (!sd->head)
 				sd->tail = NULL;
-			vt_half_done(t);
+			vfy_half_done(t);
 		}
 	}
 }
@@ -1554,6 +1485,7 @@ void vfy_session_free(vfy_session *vs)
 	vs->cancelled = true;
 	vs->done = true;   /* nothing more is recorded or told */
 	vs->fn = NULL;
+	vfy_rest_stop(vs);
 	vs_drop_queues(vs);
 	for (int w = 0; w < 2; w++) {
 		vside *sd = &vs->side[w];
@@ -1571,7 +1503,7 @@ void vfy_session_free(vfy_session *vs)
 			c->task = NULL;
 			vc_close(c);
 			if (t)
-				vt_half_done(t);
+				vfy_half_done(t);
 		}
 		for (size_t i = 0; i < sd->n_cancellers; i++) {
 			if (!proc_unwatch(vs->lp, sd->cancellers[i], NULL))
@@ -1589,9 +1521,9 @@ void vfy_session_free(vfy_session *vs)
 		vfy_table *p = &tb->pub;
 		free(p->name);
 		free(p->error);
-		strv_free_n(p->schema, p->n_schema);
-		strv_free_n(p->missing.v, p->missing.n);
-		strv_free_n(p->extra.v, p->extra.n);
+		vfy_strv_free(p->schema, p->n_schema);
+		vfy_strv_free(p->missing.v, p->missing.n);
+		vfy_strv_free(p->extra.v, p->extra.n);
 		for (size_t k = 0; k < p->n_changed; k++) {
 			free(p->changed[k].key);
 			free(p->changed[k].columns);
@@ -1602,32 +1534,38 @@ void vfy_session_free(vfy_session *vs)
 		for (size_t k = 0; k < p->n_integrity; k++) {
 			free(p->integrity[k].what);
 			free(p->integrity[k].refs);
-			strv_free_n(p->integrity[k].keys.v, p->integrity[k].keys.n);
+			vfy_strv_free(p->integrity[k].keys.v, p->integrity[k].keys.n);
 		}
 		free(p->integrity);
 		free(tb->qname);
 		for (int w = 0; w < 2; w++) {
 			vcol_free(tb->cols[w], tb->n_cols[w]);
 			free(tb->hash_expr[w]);
-			strv_free_n(tb->col_expr[w], tb->n_common);
+			vfy_strv_free(tb->col_expr[w], tb->n_common);
 		}
-		strv_free_n(tb->col_names, tb->n_common);
-		strv_free_n(tb->key_names, tb->n_key);
-		strv_free_n(tb->key_types, tb->n_key);
+		vfy_strv_free(tb->col_names, tb->n_common);
+		vfy_strv_free(tb->key_names, tb->n_key);
+		vfy_strv_free(tb->key_types, tb->n_key);
 		free(tb->key_int);
 		free(tb->key_list);
 		free(tb->key_text);
 		for (size_t k = 0; k < tb->n_differed; k++) {
-			strv_free_n(tb->differed[k].lo, tb->n_key);
-			strv_free_n(tb->differed[k].hi, tb->n_key);
+			vfy_strv_free(tb->differed[k].lo, tb->n_key);
+			vfy_strv_free(tb->differed[k].hi, tb->n_key);
 		}
 		free(tb->differed);
 		for (size_t k = 0; k < tb->n_prior; k++) {
-			strv_free_n(tb->prior[k].lo, tb->prior[k].n_lo);
-			strv_free_n(tb->prior[k].hi, tb->prior[k].n_hi);
+			vfy_strv_free(tb->prior[k].lo, tb->prior[k].n_lo);
+			vfy_strv_free(tb->prior[k].hi, tb->prior[k].n_hi);
 		}
 		free(tb->prior);
+		free(tb->col_ts);
+		free(tb->tselect);
+		vfy_strv_free(tb->rlast, tb->n_key);
+		vfy_strv_free(tb->rkeys, tb->n_key);
 	}
+	rest_client_free(vs->rest);
+	sb_free(&vs->rowbuf);
 	free(vs->tabs);
 	free(vs->record_error);
 	free(vs);
@@ -1651,7 +1589,7 @@ const char *vfy_record_error(const vfy_session *vs)
 
 int vfy_start(vfy_session *vs, pgc_err *e)
 {
-	for (int w = 0; w < 2; w++)
+	for (int w = vs->rest ? 1 : 0; w < 2; w++)
 		vc_open(&vs->side[w]);
 	return 0;
 }
@@ -1679,6 +1617,7 @@ void vfy_cancel(vfy_session *vs)
 			tb->pub.ended_ms = loop_now_ms();
 		}
 	}
+	vfy_rest_stop(vs);
 	vs_drop_queues(vs);
 	/* Queries in flight: PQcancel's round trips run in a child, so the
 	 * loop (the console's key path) does not wait for them. */
@@ -1712,7 +1651,7 @@ void vfy_cancel(vfy_session *vs)
 		free(v);
 	}
 	vs->begun = true;
-	vs_check_done(vs);
+	vfy_check_done(vs);
 }
 
 /* ---- reading the model ---- */
