@@ -697,6 +697,19 @@ void vfy_submit_integrity(vfy_session *vs, size_t ti, const char *key_text)
 	}
 }
 
+/* The length of the first name of a comma-separated list of
+ * quote_ident()ed names: a quoted one may hold commas ("a,b") and doubled
+ * quotes. */
+static size_t ident_len(const char *s)
+{
+	if (*s != '"')
+		return strcspn(s, ",");
+	const char *p = s + 1;
+	while (*p && !(*p == '"' && p[1] != '"'))
+		p += *p == '"' ? 2 : 1;
+	return (size_t)(p - s) + (*p == '"');
+}
+
 /* One orphan query per foreign key the FKS task found. */
 static void handle_fks(vfy_session *vs, vtask *t)
 {
@@ -710,7 +723,7 @@ static void handle_fks(vfy_session *vs, vtask *t)
 		/* the column lists are quote_ident()ed and comma-separated */
 		const char *a = ck, *b = pk;
 		while (*a && *b) {
-			size_t la = strcspn(a, ","), lb = strcspn(b, ",");
+			size_t la = ident_len(a), lb = ident_len(b);
 			sb_printf(&cond, "%sp.%.*s = c.%.*s", cond.len ? " AND " : "", (int)lb, b, (int)la, a);
 			sb_printf(&notnull, " AND c.%.*s IS NOT NULL", (int)la, a);
 			a += la + (a[la] == ',');

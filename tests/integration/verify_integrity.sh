@@ -64,4 +64,26 @@ txt=$("$PGCUTOVER" -c "$cfg" verify)
 like "$txt" "foreign key orders_client_fkey -> clients \\(NOT VALID\\): 2 orphan rows on the target: (5 40|40 5)" \
 	"text: the orphans"
 like "$txt" "column email: NOT NULL on the source, not on the target: 2 rows hold NULL" "text: the NULLs"
+
+# a composite foreign key whose column names hold a comma and a quote:
+# each name is taken whole (a split at the comma built a broken query)
+cat >"$PGC_TMP/fk.sql" <<'SQL'
+create table "re,gion"("co,de" text, "n""o" int, primary key ("co,de", "n""o"));
+insert into "re,gion" values ('a', 1), ('b', 2);
+create table shops(id int primary key, "co,de" text, "n""o" int);
+insert into shops values (1, 'a', 1), (2, 'b', 3);
+alter table shops add constraint shops_fk foreign key ("co,de", "n""o") references "re,gion" not valid;
+SQL
+for side in src dst; do
+	pg_psql "$side" "$(cat "$PGC_TMP/fk.sql")"
+done
+cat >"$cfg" <<JSON
+{"runbook": "runbook.md", "source": "$PG_SRC_CONNINFO", "target": "$PG_DST_CONNINFO",
+ "tables": [{"name": "\"re,gion\""}, {"name": "shops"}]}
+JSON
+out=$("$PGCUTOVER" -c "$cfg" verify --json); rc=$?
+is "$rc" 1 "composite key with a comma in its names: the orphan is a finding (exit 1)"
+is "$(tab shops '.error')" null "...no error from the orphan query"
+is "$(tab shops '.integrity[0] | "\(.constraint) \(.rows) \(.keys)"')" '"shops_fk 1 [2]"' \
+	"...the one orphan found and named"
 done_testing
