@@ -664,11 +664,13 @@ static void sql_bound(const vtab *tb, strbuf *sb, const char *op, char *const *k
 }
 
 /* Reads the texts of a JSON row's common columns; false when one is
- * missing (the server did not send it). */
+ * missing (the server did not send it).  own holds the texts made here
+ * (a value that came uncast), freed by the next call and by own_free. */
 static bool json_vals(const vtab *tb, const cJSON *row, const char **vals, char **own, const char **bad)
 {
 	for (size_t c = 0; c < tb->n_common; c++) {
 		const cJSON *it = cJSON_GetObjectItemCaseSensitive(row, tb->col_names[c]);
+		cJSON_free(own[c]);
 		own[c] = NULL;
 		if (!it) {
 			*bad = tb->col_names[c];
@@ -682,6 +684,23 @@ static bool json_vals(const vtab *tb, const cJSON *row, const char **vals, char 
 			vals[c] = own[c] = cJSON_PrintUnformatted(it);   /* not cast: its JSON */
 	}
 	return true;
+}
+
+static void own_free(const vtab *tb, char **own)
+{
+	for (size_t c = 0; c < tb->n_common; c++)
+		cJSON_free(own[c]);
+	free(own);
+}
+
+/* A page without one of the columns its first row had. */
+static void fail_missing(vfy_session *vs, vtab *tb, const char *col)
+{
+	char *m = xasprintf("a page has no column %s", col);
+	char *err = side_err(vs, m);
+	free(m);
+	vfy_tab_fail(vs, tb, err);
+	free(err);
 }
 
 static size_t col_index(const vtab *tb, const char *name)
@@ -716,13 +735,7 @@ static void handle_page(vfy_session *vs, vtask *t)
 		row_key(tb, keys, &rows[r]);
 		row_hash(vs, tb, vals, &rows[r]);
 		r++;
-		for (size_t c = 0; c < tb->n_common; c++) {
-			cJSON_free(own[c]);
-			own[c] = NULL;
-		}
 	}
-	for (size_t c = 0; c < tb->n_common; c++)
-		cJSON_free(own[c]);
 	/* the page's last key (pages come in key order) */
 	char **last = NULL;
 	if (!bad && r > 0) {
@@ -735,16 +748,12 @@ static void handle_page(vfy_session *vs, vtask *t)
 		}
 	}
 	free(vals);
-	free(own);
+	own_free(tb, own);
 	free(keys);
 	free(kidx);
 	if (bad) {
 		rows_free(rows, (size_t)r);
-		char *m = xasprintf("a page has no column %s", bad);
-		char *err = side_err(vs, m);
-		free(m);
-		vfy_tab_fail(vs, tb, err);
-		free(err);
+		fail_missing(vs, tb, bad);
 		return;
 	}
 	tb->pub.rows += r;
@@ -878,13 +887,7 @@ static void handle_whole(vfy_session *vs, vtask *t)
 			free(one.col);
 			tb->rsum[0] += one.hash;
 			n++;
-			for (size_t c = 0; c < tb->n_common; c++) {
-				cJSON_free(own[c]);
-				own[c] = NULL;
-			}
 		}
-		for (size_t c = 0; c < tb->n_common; c++)
-			cJSON_free(own[c]);
 	} else {
 		const PGresult *res = t->res[1];
 		n = PQntuples(res);
@@ -897,13 +900,9 @@ static void handle_whole(vfy_session *vs, vtask *t)
 		}
 	}
 	free(vals);
-	free(own);
+	own_free(tb, own);
 	if (bad) {
-		char *m = xasprintf("a page has no column %s", bad);
-		char *err = side_err(vs, m);
-		free(m);
-		vfy_tab_fail(vs, tb, err);
-		free(err);
+		fail_missing(vs, tb, bad);
 		return;
 	}
 	tb->roffset[w] += n;
