@@ -295,13 +295,17 @@ static int console_open(const cli_args *a, cli_opts *o, ui_mode mode)
 	/* schema parity needs PostgreSQL catalogs on both sides */
 	bool parity = counts_here && ctx.cfg && ctx.cfg->source.kind == CFG_EP_POSTGRES &&
 	              ctx.cfg->target.kind == CFG_EP_POSTGRES;
+	/* verify runs SQL on the target; the source may be PostgreSQL or a
+	 * Supabase/PostgREST API (read in pages) */
+	bool verify = counts_here && ctx.cfg && ctx.cfg->target.kind == CFG_EP_POSTGRES &&
+	              (ctx.cfg->source.kind == CFG_EP_POSTGRES || ctx.cfg->source.kind == CFG_EP_SUPABASE);
 	if (live_counts)
 		h.counts = svc_counts_new(ctx.cfg, ctx.st, mode == UI_MODE_DRIVER, ctx.lease);
-	if (parity) {
+	if (parity)
 		h.parity = svc_parity_new(ctx.cfg);
-		/* a monitor verifies with its own credentials and records nothing */
+	/* a monitor verifies with its own credentials and records nothing */
+	if (verify)
 		h.verify = svc_verify_new(ctx.cfg, mode == UI_MODE_DRIVER ? ctx.st : NULL);
-	}
 	if (mode == UI_MODE_DRIVER)
 		h.notify = svc_notify_new(ctx.cfg, ctx.rb, ctx.st, ctx.lease);
 	s.hook_ud = &h;
@@ -314,6 +318,8 @@ static int console_open(const cli_args *a, cli_opts *o, ui_mode mode)
 	if (h.parity) {
 		s.parity_start = hooks_parity_start;
 		s.parity_result = hooks_parity_result;
+	}
+	if (h.verify) {
 		s.verify_start = hooks_verify_start;
 		s.verify_cancel = hooks_verify_cancel;
 		s.verify_session = hooks_verify_session;

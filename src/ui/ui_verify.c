@@ -41,7 +41,7 @@ void ui_verify_open(ui_ctx *u)
 	}
 	if (!u->s.verify_start) {
 		ui_status(u, "%s", u->s.mode == UI_MODE_DRIVER
-		          ? "no verify: the config needs a PostgreSQL source and target"
+		          ? "no verify: the config needs a PostgreSQL target (and a PostgreSQL or Supabase source)"
 		          : "no verify here: this console has no database credentials");
 		return;
 	}
