@@ -756,6 +756,22 @@ static void handle_page(vfy_session *vs, vtask *t)
 		fail_missing(vs, tb, bad);
 		return;
 	}
+	if (last && tb->rlast) {
+		/* a page must end past the one before: an API that ignores the
+		 * filter or the order would page for ever */
+		bool moved = false;
+		for (size_t k = 0; k < tb->n_key && !moved; k++)
+			moved = strcmp(last[k], tb->rlast[k]) != 0;
+		if (!moved) {
+			rows_free(rows, (size_t)r);
+			vfy_strv_free(last, tb->n_key);
+			char *err = side_err(vs, "a page did not move past the last key: does the API apply "
+			                         "order= and the key filter?");
+			vfy_tab_fail(vs, tb, err);
+			free(err);
+			return;
+		}
+	}
 	tb->pub.rows += r;
 	tb->pub.rows_done += r;
 	if (r == 0)

@@ -52,7 +52,7 @@ pg_psql dst "alter table wide add column extra int; create table only_target(id 
 
 # The API renders timestamps in another zone than the target's sessions,
 # and cuts every page at 70 rows (as Supabase's max-rows does at 1000).
-rest_start api src --session-timezone Asia/Kolkata --max-rows 70 || exit 1
+rest_start api src --session-timezone Asia/Kolkata --max-rows 70 --no-filter-table nulls_again || exit 1
 
 printf '# Runbook\n\n## Phase 1\n\n- [ ] one\n' >"$PGC_TMP/runbook.md"
 cfg="$PGC_TMP/pgcutover.json"
@@ -155,6 +155,14 @@ sed 's/"name": "items"/"name": "only_target"/' "$cfg" >"$cfg.2" && mv "$cfg.2" "
 out=$(v --table only_target); rc=$?
 is "$rc" 1 "a table missing on the source: exit 1"
 like "$(tab only_target '.schema[0]')" "does not exist on the source" "...named as such"
+# an API that drops the key filter would serve the first page for ever
+pg_psql src "create table nulls_again as select * from nulls; alter table nulls_again add primary key (id);
+             insert into nulls_again select g, 'n' || g from generate_series(10, 200) g"
+pg_psql dst "create table nulls_again as select * from nulls; alter table nulls_again add primary key (id)"
+sed 's/"name": "only_target"/"name": "nulls_again"/' "$cfg" >"$cfg.2" && mv "$cfg.2" "$cfg"
+out=$(timeout 60 "$PGCUTOVER" -c "$cfg" verify --json --table nulls_again); rc=$?
+is "$rc" 69 "an API that ignores the key filter: an error, not an endless run"
+like "$(tab nulls_again .error)" "did not move past the last key" "...that says why"
 out=$(SUPABASE_KEY=wrong v --table nulls); rc=$?
 is "$rc" 69 "a key the API refuses: exit 69 (unavailable), not a difference"
 like "$(tab nulls .error)" "source \\(http://127\\.0\\.0\\.1:[0-9]+\\): HTTP 401" "...the error names the source and the status"

@@ -46,6 +46,8 @@ client relies on (issues 5 and 14):
     sleeps --slow-seconds before answering (to hit client timeouts);
     --echo-key-table T answers 400 quoting the apikey it received;
     --flaky-table T answers 503 once (a retry then succeeds);
+    --no-filter-table T drops every filter of a request for T (select, order,
+    limit and offset kept), as a broken gateway might;
     --garbage-table T answers 200 with a Content-Range and a body that are
     not PostgREST's (control bytes, an escape sequence, not JSON).
 
@@ -594,6 +596,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         table = urllib.parse.unquote(url.path[len(prefix):])
         params = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+        if table in cfg.no_filter_table:
+            # a broken gateway: drops every filter (pages never move on)
+            params = [(k, v) for k, v in params if k in ("select", "order", "limit", "offset")]
         schema = self.headers.get("Accept-Profile", cfg.schemas[0])
         if schema not in cfg.schemas:
             self.pgrst_error(406, "PGRST106", "Invalid schema: %s" % schema,
@@ -705,6 +710,8 @@ def main():
     ap.add_argument("--garbage-table", action="append", default=[],
                     help="answer 200 with a Content-Range and body that are not PostgREST's")
     ap.add_argument("--slow-seconds", type=float, default=10.0)
+    ap.add_argument("--no-filter-table", action="append", default=[],
+                    help="drop every filter of requests for this table (a broken gateway)")
     ap.add_argument("--flaky-table", action="append", default=[],
                     help="answer the first request for this table 503, then normally")
     ap.add_argument("--echo-key-table", action="append", default=[],
