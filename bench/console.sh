@@ -280,12 +280,16 @@ tm send-keys -t =b: q
 # The best alternative in the same tmux: `less` scrolling a file of as many
 # lines, one line per j, measured by the same client; with COUNTS_FROM,
 # while `pgcutover counts --exact` runs over and over on those servers (the
-# same load as the console's counts).
+# same load as the console's counts), or with VERIFY=1 `pgcutover verify`
+# (the same load as the console's verify, which runs through all of less's
+# samples, not only the first ones).
 if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
 	mkdir -p "$DIR/less"
 	loader=""
 	if [ -n "${COUNTS_FROM:-}" ]; then
-		( while :; do "$PGCUTOVER" -c "$COUNTS_FROM" counts --exact >/dev/null 2>&1 || :; done ) &
+		load_cmd="counts --exact"
+		[ "${VERIFY:-0}" = 1 ] && load_cmd=verify
+		( while :; do "$PGCUTOVER" -c "$COUNTS_FROM" $load_cmd >/dev/null 2>&1 || :; done ) &
 		loader=$!
 	fi
 	python3 "$DIR/measure.py" "$SOCK" =l "$DIR/less" "j:$KEYS"
@@ -294,7 +298,7 @@ if [ "${LESS_TOO:-1}" = 1 ] && command -v less >/dev/null; then
 	sort -n "$DIR/j.txt" > "$DIR/j.s"; sort -n "$DIR/less/j.txt" > "$DIR/lj.s"
 	awk 'NR == FNR { a[FNR] = $1; na = FNR; next } { b[FNR] = $1; nb = FNR }
 		END { if (!na || !nb) exit; pa = a[int((na - 1) * 0.99) + 1]; pb = b[int((nb - 1) * 0.99) + 1];
-		      printf "console j p99 / less j p99: %.2f / %.2f ms, ratio %.2f%s\n", pa, pb, pa / pb,
-		             ENVIRON["COUNTS_FROM"] != "" ? " (both with exact counts running)" : "" }' "$DIR/j.s" "$DIR/lj.s"
+		      how = ENVIRON["COUNTS_FROM"] == "" ? "" : ENVIRON["VERIFY"] == "1" ? " (both with a verify running)" : " (both with exact counts running)";
+		      printf "console j p99 / less j p99: %.2f / %.2f ms, ratio %.2f%s\n", pa, pb, pa / pb, how }' "$DIR/j.s" "$DIR/lj.s"
 	tm send-keys -t =l: q
 fi

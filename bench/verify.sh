@@ -120,5 +120,5 @@ awk -v a="$rss1" -v b="$rss2" 'BEGIN { printf "client max RSS:        %.1f MB id
 if command -v tmux >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
 	echo "console while verify runs in it:"
 	COUNTS_FROM="$cfg" VERIFY=1 PGCUTOVER="$PGCUTOVER" sh "$top_srcdir/bench/console.sh" 2000 200 2>&1 |
-		grep -E 'verify|cursor|tick|in-process|load average|RSS'
+		grep -E 'verify|cursor|tick|in-process|less|load average|RSS'
 fi
