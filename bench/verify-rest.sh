@@ -16,7 +16,10 @@
 #          exit): the same pages, hashed, plus the target's ranges over SQL,
 #          and its client max RSS (/usr/bin/time -v)
 #   diff   the same after 10 scattered differences on the target: all found
-# and prints ident/fetch, diff/ident and the RSS.  The test server starts a
+# and prints ident/fetch, diff/ident and the RSS.  The floor starts a curl
+# and two greps per page; verify keeps one connection and overlaps the
+# target's range queries with the next page, so ident/fetch may be below 1.
+# The test server starts a
 # psql per page, so the API's own cost dominates: the ratio says what
 # pgcutover adds on top of reading the pages, not how fast a real
 # PostgREST is.  Needs psql, python3 (the test server), curl, jq and /usr/bin/time.
