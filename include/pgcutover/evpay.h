@@ -350,6 +350,8 @@ char *evp_verify_write(const vfy_session *vs);
 typedef struct evr_verify_range {
 	char **lo, **hi;
 	size_t n_lo, n_hi;
+	bool page;        /* "bounds": "(]": a REST source's page, after lo up
+	                   * to and with hi (else from lo up to before hi) */
 } evr_verify_range;
 
 typedef struct evr_verify_table {

@@ -176,9 +176,11 @@ struct cJSON *vfy_result_json(const vfy_session *vs, size_t max_keys);
 bool vfy_canon_timestamptz(const char *in, char *out, size_t n);
 /* The query string of a page: select=<col>::text,… in cols' order,
  * order=<key>.asc,… and, after a page, the keyset filter past `after`
- * (<key>=gt.<v>, or an or=(…) tree for a composite key); URL-encoded. */
+ * (<key>=gt.<v>, or an or=(…) tree for a composite key), and up to and
+ * with `upto` (<key>=lte.<v>; both bounds of a composite key: one
+ * and=(or(…),or(…)) tree); NULL bounds are open.  URL-encoded. */
 char *vfy_rest_page_query(char *const *cols, size_t n_cols, char *const *key, size_t n_key,
-                          char *const *after);
+                          char *const *after, char *const *upto);
 
 /* ---- what the log says (go/no-go board, gates) ---- */
 

@@ -872,6 +872,8 @@ void evr_verify_read(const char *payload, evr_verify *out)
 				evr_verify_range *vr = &vt->ranges[vt->n_ranges++];
 				vr->lo = verify_bound(cJSON_GetObjectItemCaseSensitive(r, "lo"), &vr->n_lo);
 				vr->hi = verify_bound(cJSON_GetObjectItemCaseSensitive(r, "hi"), &vr->n_hi);
+				const cJSON *b = cJSON_GetObjectItemCaseSensitive(r, "bounds");
+				vr->page = cJSON_IsString(b) && strcmp(b->valuestring, "(]") == 0;
 			}
 		}
 	}

@@ -881,14 +881,14 @@ static void tab_build(vfy_session *vs, size_t ti)
 	/* a re-run: where it differed last time first (ranges of this key) */
 	for (size_t k = 0; k < tb->n_prior; k++) {
 		const evr_verify_range *pr = &tb->prior[k];
-		if ((pr->lo && pr->n_lo != tb->n_key) || (pr->hi && pr->n_hi != tb->n_key))
+		if ((pr->lo && pr->n_lo != tb->n_key) || (pr->hi && pr->n_hi != tb->n_key) || pr->page)
 			continue;
 		tb->recheck_pending++;
 	}
 	if (tb->recheck_pending > 0) {
 		for (size_t k = 0; k < tb->n_prior; k++) {
 			const evr_verify_range *pr = &tb->prior[k];
-			if ((pr->lo && pr->n_lo != tb->n_key) || (pr->hi && pr->n_hi != tb->n_key))
+			if ((pr->lo && pr->n_lo != tb->n_key) || (pr->hi && pr->n_hi != tb->n_key) || pr->page)
 				continue;
 			vtask *t = vfy_task_new(vs, ti, VT_RECHECK);
 			t->r.lo = vfy_strv_dup(pr->lo, tb->n_key);
@@ -1326,6 +1326,7 @@ static void vt_handle(vtask *t)
 	case VT_RPAGE:
 	case VT_RMATCH:
 	case VT_RWHOLE:
+	case VT_RRECHECK:
 		break;   /* vfy_rest_handle's */
 	}
 	vfy_notify(vs);
@@ -1884,6 +1885,8 @@ cJSON *vfy_result_json(const vfy_session *vs, size_t max_keys)
 				for (size_t m = 0; m < tb->n_key; m++)
 					cJSON_AddItemToArray(a, cJSON_CreateString(b[h][m]));
 			}
+			/* a REST source's pages: after lo, up to and with hi */
+			cJSON_AddStringToObject(one, "bounds", vs->rest ? "(]" : "[)");
 			cJSON_AddItemToArray(rs, one);
 		}
 		cJSON_AddItemToArray(tabs, t);

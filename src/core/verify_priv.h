@@ -22,7 +22,8 @@ typedef enum vtask_kind {
 	/* a Supabase/PostgREST source (verify_rest.c) */
 	VT_RPAGE,     /* a page of source rows after the last key */
 	VT_RMATCH,    /* the target's rows of that page's key range */
-	VT_RWHOLE     /* no key: a page of each side by offset, summed */
+	VT_RWHOLE,    /* no key: a page of each side by offset, summed */
+	VT_RRECHECK   /* a range the last run found differing, from the source */
 } vtask_kind;
 
 typedef struct vrrow vrrow;   /* a row hashed on the client (verify_rest.c) */

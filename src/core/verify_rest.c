@@ -269,8 +269,32 @@ static void url_part(strbuf *sb, const char *s)
 	curl_free(e);
 }
 
+/* (k1, k2, …) op (v1, v2, …) as a PostgREST tree: k1 op1 v1, or k1 = v1 and
+ * k2 op v2, …; op1 is the strict form of op ("gt" for "gt", "lt" for "lte"). */
+static void rest_tuple_cmp(strbuf *sb, char *const *key, size_t n_key, const char *strict, const char *last_op,
+                           char *const *v)
+{
+	sb_putc(sb, '(');
+	for (size_t k = 0; k < n_key; k++) {
+		if (k)
+			sb_puts(sb, ",and(");
+		for (size_t e = 0; e < k; e++) {
+			rest_col(sb, key[e]);
+			sb_puts(sb, ".eq.");
+			rest_val(sb, v[e]);
+			sb_putc(sb, ',');
+		}
+		rest_col(sb, key[k]);
+		sb_printf(sb, ".%s.", k + 1 == n_key ? last_op : strict);
+		rest_val(sb, v[k]);
+		if (k)
+			sb_putc(sb, ')');
+	}
+	sb_putc(sb, ')');
+}
+
 char *vfy_rest_page_query(char *const *cols, size_t n_cols, char *const *key, size_t n_key,
-                          char *const *after)
+                          char *const *after, char *const *upto)
 {
 	strbuf q, part;
 	sb_init(&q);
@@ -296,39 +320,45 @@ char *vfy_rest_page_query(char *const *cols, size_t n_cols, char *const *key, si
 		url_part(&q, part.buf);
 	}
 	sb_free(&part);
-	if (after && n_key == 1) {
+	for (int b = 0; b < 2; b++) {
+		char *const *v = b ? upto : after;
+		if (!v || n_key == 0)
+			continue;
 		sb_init(&part);
-		rest_col(&part, key[0]);
-		sb_putc(&q, '&');
-		url_part(&q, part.buf);
-		sb_free(&part);
-		sb_init(&part);
-		sb_puts(&part, "gt.");
-		sb_puts(&part, after[0]);
-		sb_putc(&q, '=');
-		url_part(&q, part.buf);
-		sb_free(&part);
-	} else if (after && n_key > 1) {
-		/* (k1, k2) > (a, b): k1 > a, or k1 = a and k2 > b, … */
-		sb_init(&part);
-		sb_putc(&part, '(');
-		for (size_t k = 0; k < n_key; k++) {
-			if (k)
-				sb_puts(&part, ",and(");
-			for (size_t e = 0; e < k; e++) {
-				rest_col(&part, key[e]);
-				sb_puts(&part, ".eq.");
-				rest_val(&part, after[e]);
-				sb_putc(&part, ',');
+		if (n_key == 1) {
+			/* k=gt.<after>, k=lte.<upto> */
+			rest_col(&part, key[0]);
+			sb_putc(&q, '&');
+			url_part(&q, part.buf);
+			sb_free(&part);
+			sb_init(&part);
+			sb_puts(&part, b ? "lte." : "gt.");
+			sb_puts(&part, v[0]);
+			sb_putc(&q, '=');
+		} else {
+			/* (k1, k2) > (a, b): k1 > a, or k1 = a and k2 > b, …;
+			 * (k1, k2) <= (c, d): k1 < c, or k1 = c and k2 <= d */
+			rest_tuple_cmp(&part, key, n_key, b ? "lt" : "gt", b ? "lte" : "gt", v);
+			if (after && upto) {
+				/* two trees: one and=(or(…),or(…)) */
+				if (b == 0) {
+					sb_free(&part);
+					continue;
+				}
+				strbuf both;
+				sb_init(&both);
+				sb_puts(&both, "(or");
+				rest_tuple_cmp(&both, key, n_key, "gt", "gt", after);
+				sb_puts(&both, ",or");
+				sb_puts(&both, part.buf);
+				sb_putc(&both, ')');
+				sb_free(&part);
+				part = both;
+				sb_puts(&q, "&and=");
+			} else {
+				sb_puts(&q, "&or=");
 			}
-			rest_col(&part, key[k]);
-			sb_puts(&part, ".gt.");
-			rest_val(&part, after[k]);
-			if (k)
-				sb_putc(&part, ')');
 		}
-		sb_putc(&part, ')');
-		sb_puts(&q, "&or=");
 		url_part(&q, part.buf);
 		sb_free(&part);
 	}
@@ -591,7 +621,23 @@ static void handle_meta(vfy_session *vs, vtask *t)
 		tb->key_text = sb_steal(&kt);
 		tb->rkeys = raw_keys;
 		vfy_submit_integrity(vs, t->ti, tb->key_text);
-		submit_page(vs, t->ti);
+		/* a re-run: the pages the last run found differing first */
+		for (size_t k = 0; k < tb->n_prior; k++) {
+			const evr_verify_range *pr = &tb->prior[k];
+			if (!pr->page || (pr->lo && pr->n_lo != nk) || (pr->hi && pr->n_hi != nk))
+				continue;
+			vtask *c = vfy_task_new(vs, t->ti, VT_RRECHECK);
+			c->rlo = vfy_strv_dup(pr->lo, nk);
+			c->rhi = vfy_strv_dup(pr->hi, nk);
+			c->rest_query = vfy_rest_page_query(tb->col_names, tb->n_common, tb->rkeys, nk, c->rlo, c->rhi);
+			c->rest_first = 0;
+			c->rest_n = vs->page_rows;
+			c->rest_count = REST_COUNT_EXACT;   /* of the range: was it cut short? */
+			tb->recheck_pending++;
+			vfy_task_submit(c);
+		}
+		if (tb->recheck_pending == 0)
+			submit_page(vs, t->ti);
 		return;
 	}
 	/* no usable key: whole-table count and hash, each side paged by offset */
@@ -616,7 +662,7 @@ static void submit_page(vfy_session *vs, size_t ti)
 		return;
 	tb->rpaging = true;
 	vtask *t = vfy_task_new(vs, ti, VT_RPAGE);
-	t->rest_query = vfy_rest_page_query(tb->col_names, tb->n_common, tb->rkeys, tb->n_key, tb->rlast);
+	t->rest_query = vfy_rest_page_query(tb->col_names, tb->n_common, tb->rkeys, tb->n_key, tb->rlast, NULL);
 	t->rest_first = 0;
 	t->rest_n = vs->page_rows;
 	t->rest_count = -1;
@@ -711,9 +757,10 @@ static size_t col_index(const vtab *tb, const char *name)
 	return 0;
 }
 
-/* A source page is in: hash its rows, ask the target for the same range,
- * ask the source for the next page. */
-static void handle_page(vfy_session *vs, vtask *t)
+/* The rows of a source page, hashed, with the last key (pages come in key
+ * order; NULL for an empty page).  false when a row lacks a column: the
+ * table has failed. */
+static bool page_rows(vfy_session *vs, vtask *t, vrrow **out, size_t *n_out, char ***last_out)
 {
 	vtab *tb = &vs->tabs[t->ti];
 	int n = cJSON_GetArraySize(t->rj);
@@ -724,7 +771,7 @@ static void handle_page(vfy_session *vs, vtask *t)
 	size_t *kidx = xcalloc(tb->n_key + 1, sizeof *kidx);
 	for (size_t k = 0; k < tb->n_key; k++)
 		kidx[k] = col_index(tb, tb->rkeys[k]);
-	int r = 0;
+	size_t r = 0;
 	const cJSON *row;
 	const char *bad = NULL;
 	cJSON_ArrayForEach(row, t->rj) {
@@ -736,7 +783,6 @@ static void handle_page(vfy_session *vs, vtask *t)
 		row_hash(vs, tb, vals, &rows[r]);
 		r++;
 	}
-	/* the page's last key (pages come in key order) */
 	char **last = NULL;
 	if (!bad && r > 0) {
 		last = xcalloc(tb->n_key + 1, sizeof *last);
@@ -752,37 +798,29 @@ static void handle_page(vfy_session *vs, vtask *t)
 	free(keys);
 	free(kidx);
 	if (bad) {
-		rows_free(rows, (size_t)r);
+		rows_free(rows, r);
 		fail_missing(vs, tb, bad);
-		return;
+		return false;
 	}
-	if (last && tb->rlast) {
-		/* a page must end past the one before: an API that ignores the
-		 * filter or the order would page for ever */
-		bool moved = false;
-		for (size_t k = 0; k < tb->n_key && !moved; k++)
-			moved = strcmp(last[k], tb->rlast[k]) != 0;
-		if (!moved) {
-			rows_free(rows, (size_t)r);
-			vfy_strv_free(last, tb->n_key);
-			char *err = side_err(vs, "a page did not move past the last key: does the API apply "
-			                         "order= and the key filter?");
-			vfy_tab_fail(vs, tb, err);
-			free(err);
-			return;
-		}
-	}
-	tb->pub.rows += r;
-	tb->pub.rows_done += r;
-	if (r == 0)
-		tb->rsource_done = true;
-	/* the target's rows of (the last page's last key, this page's last] */
-	vtask *m = vfy_task_new(vs, t->ti, VT_RMATCH);
+	qsort(rows, r, sizeof *rows, vrrow_cmp);
+	*out = rows;
+	*n_out = r;
+	*last_out = last;
+	return true;
+}
+
+/* Asks the target for its rows after lo up to and with hi (NULL: open),
+ * to be compared with rows (owned by the task from here). */
+static void submit_match(vfy_session *vs, size_t ti, vrrow *rows, size_t n, char *const *lo, char *const *hi,
+                         bool recheck)
+{
+	vtab *tb = &vs->tabs[ti];
+	vtask *m = vfy_task_new(vs, ti, VT_RMATCH);
 	m->rows = rows;
-	m->n_rows = (size_t)r;
-	qsort(m->rows, m->n_rows, sizeof *m->rows, vrrow_cmp);
-	m->rlo = vfy_strv_dup(t->rlo, tb->n_key);
-	m->rhi = vfy_strv_dup(last, tb->n_key);
+	m->n_rows = n;
+	m->rlo = vfy_strv_dup(lo, tb->n_key);
+	m->rhi = vfy_strv_dup(hi, tb->n_key);
+	m->not_valid = recheck;   /* a re-check: counted, not reported */
 	strbuf sb;
 	sb_init(&sb);
 	sb_printf(&sb, "SELECT %s, %s FROM %s WHERE true", tb->key_text, tb->tselect, tb->qname);
@@ -791,13 +829,63 @@ static void handle_page(vfy_session *vs, vtask *t)
 	if (m->rhi)
 		sql_bound(tb, &sb, "<=", m->rhi);
 	m->sql[1] = sb_steal(&sb);
-	tb->rmatch_out++;
+	if (!recheck)
+		tb->rmatch_out++;
 	vfy_task_submit(m);
+}
+
+/* A source page is in: hash its rows, ask the target for the same range,
+ * ask the source for the next page. */
+static void handle_page(vfy_session *vs, vtask *t)
+{
+	vtab *tb = &vs->tabs[t->ti];
+	vrrow *rows;
+	size_t r;
+	char **last;
+	if (!page_rows(vs, t, &rows, &r, &last))
+		return;
+	if (last && tb->rlast) {
+		/* a page must end past the one before: an API that ignores the
+		 * filter or the order would page for ever */
+		bool moved = false;
+		for (size_t k = 0; k < tb->n_key && !moved; k++)
+			moved = strcmp(last[k], tb->rlast[k]) != 0;
+		if (!moved) {
+			rows_free(rows, r);
+			vfy_strv_free(last, tb->n_key);
+			char *err = side_err(vs, "a page did not move past the last key: does the API apply "
+			                         "order= and the key filter?");
+			vfy_tab_fail(vs, tb, err);
+			free(err);
+			return;
+		}
+	}
+	tb->pub.rows += (int64_t)r;
+	tb->pub.rows_done += (int64_t)r;
+	if (r == 0)
+		tb->rsource_done = true;
+	/* the target's rows of (the last page's last key, this page's last] */
+	submit_match(vs, t->ti, rows, r, t->rlo, last, false);
 	if (last) {
 		vfy_strv_free(tb->rlast, tb->n_key);
 		tb->rlast = last;
 	}
 	next_page(vs, t->ti);
+}
+
+/* A re-checked range of the last run is in from the source: compare it
+ * with the target's, up to its last key when the API cut it short. */
+static void handle_recheck(vfy_session *vs, vtask *t)
+{
+	vtab *tb = &vs->tabs[t->ti];
+	vrrow *rows;
+	size_t r;
+	char **last;
+	if (!page_rows(vs, t, &rows, &r, &last))
+		return;
+	bool whole = t->rtotal >= 0 && (size_t)t->rtotal <= r;
+	submit_match(vs, t->ti, rows, r, t->rlo, whole ? t->rhi : last, true);
+	vfy_strv_free(last, tb->n_key);
 }
 
 /* The target's rows of a page's range against the page's. */
@@ -854,8 +942,45 @@ static void handle_match(vfy_session *vs, vtask *t)
 	}
 	rows_free(tr, (size_t)n);
 	tb->pub.ranges++;
-	if (differed)
-		tb->pub.ranges_differed++;
+	if (differed) {
+		vrange pr = {t->rlo, t->rhi};
+		vfy_note_differed(tb, &pr);   /* re-checked first by the next run */
+	}
+}
+
+/* The same comparison for a re-checked range: only whether it differs. */
+static void handle_rematch(vfy_session *vs, vtask *t)
+{
+	vtab *tb = &vs->tabs[t->ti];
+	const PGresult *res = t->res[1];
+	int n = PQntuples(res);
+	bool differ = (size_t)n != t->n_rows;
+	vrrow *tr = xcalloc((size_t)n + 1, sizeof *tr);
+	const char **keys = xcalloc(tb->n_key + 1, sizeof *keys);
+	const char **vals = xcalloc(tb->n_common + 1, sizeof *vals);
+	for (int r = 0; r < n && !differ; r++) {
+		for (size_t k = 0; k < tb->n_key; k++)
+			keys[k] = PQgetisnull(res, r, (int)k) ? NULL : PQgetvalue(res, r, (int)k);
+		for (size_t c = 0; c < tb->n_common; c++) {
+			int f = (int)(tb->n_key + c);
+			vals[c] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
+		}
+		row_key(tb, keys, &tr[r]);
+		row_hash(vs, tb, vals, &tr[r]);
+	}
+	if (!differ) {
+		qsort(tr, (size_t)n, sizeof *tr, vrrow_cmp);
+		for (size_t i = 0; i < t->n_rows && !differ; i++)
+			differ = strcmp(t->rows[i].key, tr[i].key) != 0 || t->rows[i].hash != tr[i].hash;
+	}
+	free(keys);
+	free(vals);
+	rows_free(tr, (size_t)n);
+	tb->pub.rechecked++;
+	if (differ)
+		tb->pub.rechecked_differ++;
+	if (--tb->recheck_pending == 0)
+		submit_page(vs, t->ti);   /* then the whole table */
 }
 
 /* No key: one side's next page by offset, in the order of every column's
@@ -867,7 +992,7 @@ static void submit_whole(vfy_session *vs, size_t ti, int w)
 	t->split_side = w;
 	if (w == 0) {
 		char **names = tb->col_names;
-		t->rest_query = vfy_rest_page_query(names, tb->n_common, names, tb->n_common, NULL);
+		t->rest_query = vfy_rest_page_query(names, tb->n_common, names, tb->n_common, NULL, NULL);
 		t->rest_first = tb->roffset[0];
 		t->rest_n = vs->page_rows;
 		t->rest_count = -1;
@@ -954,9 +1079,16 @@ bool vfy_rest_handle(vtask *t)
 		handle_page(vs, t);
 		return true;
 	case VT_RMATCH:
+		if (t->not_valid) {
+			handle_rematch(vs, t);
+			return true;
+		}
 		vs->tabs[t->ti].rmatch_out--;
 		handle_match(vs, t);
 		next_page(vs, t->ti);
+		return true;
+	case VT_RRECHECK:
+		handle_recheck(vs, t);
 		return true;
 	case VT_RWHOLE:
 		handle_whole(vs, t);

@@ -150,6 +150,29 @@ is "$(printf '%s' "$rec" | jq -c '.tables[] | select(.table == "items") | .missi
 	"the audit record carries the differing keys"
 ! grep -q "$SUPABASE_KEY" "$PGC_TMP/state.db" "$REST_API_LOG"; ok $? "the key is in neither the state file nor the server's log"
 
+is "$(printf '%s' "$rec" | jq -r '.tables[] | select(.table == "items") | .ranges[0].bounds')" "(]" \
+	"the differing pages are recorded (after lo, up to and with hi)"
+
+# A re-run re-checks the recorded pages first, then confirms the whole table;
+# pages cut at 70 rows by the server are re-checked up to their last key.
+pg_psql dst "update items set label = 'item ' || id, price = id * 1.25 where id in (1, 17)"
+out=$(v --table items); rc=$?
+is "$rc" 1 "one fix: still differences"
+n_rec=$(printf '%s' "$rec" | jq '.tables[] | select(.table == "items") | .ranges | length')
+is "$(tab items '"\(.rechecked.ranges) \(.changed | index(17)) \(.changed | index(1))"')" "\"$n_rec null null\"" \
+	"re-run: every recorded page re-checked first ($n_rec), rows 1 and 17 no longer changed"
+[ "$(tab items .rechecked.differ)" -ge 1 ] && [ "$(tab items .rechecked.differ)" -lt "$n_rec" ]
+ok $? "...the fixed page re-checks equal, the others still differ ($(tab items .rechecked.differ) of $n_rec)"
+pg_psql dst "delete from items where id > $N_ITEMS;
+             insert into items select g, 'item ' || g, g % 17, g * 1.25, g % 2 = 0, g / 7.0
+               from generate_series(1, $N_ITEMS) g on conflict (id) do update
+               set label = excluded.label, qty = excluded.qty, price = excluded.price, ok = excluded.ok,
+                   ratio = excluded.ratio"
+out=$(v --table items); rc=$?
+is "$rc" 0 "all fixed: exit 0"
+is "$(tab items '"\(.rechecked.differ) \(.rows)"')" "\"0 $N_ITEMS\"" \
+	"re-run: the recorded pages re-check equal, then every row is confirmed"
+
 # A table the source lacks: a difference; a wrong key: an error (not a difference).
 sed 's/"name": "items"/"name": "only_target"/' "$cfg" >"$cfg.2" && mv "$cfg.2" "$cfg"
 out=$(v --table only_target); rc=$?

@@ -42,23 +42,34 @@ static void page_queries(void)
 {
 	char *cols[] = {"id", "name", "my col"};
 	char *key1[] = {"id"};
-	char *q = vfy_rest_page_query(cols, 3, key1, 1, NULL);
+	char *q = vfy_rest_page_query(cols, 3, key1, 1, NULL, NULL);
 	is_str(q, "select=id%3A%3Atext%2Cname%3A%3Atext%2C%22my%20col%22%3A%3Atext&order=id.asc",
 	       "first page: every column as text, in key order");
 	free(q);
 	char *after1[] = {"42"};
-	q = vfy_rest_page_query(cols, 3, key1, 1, after1);
+	q = vfy_rest_page_query(cols, 3, key1, 1, after1, NULL);
 	ok(strstr(q, "&id=gt.42") != NULL, "next page: past the last key (%s)", q);
 	free(q);
 	char *key2[] = {"a", "b"};
 	char *after2[] = {"x,y", "q\"z"};
-	q = vfy_rest_page_query(cols, 2, key2, 2, after2);
+	q = vfy_rest_page_query(cols, 2, key2, 2, after2, NULL);
 	/* (a, b) > ('x,y', 'q"z'), values double-quoted inside the tree */
 	ok(strstr(q, "&or=%28a.gt.%22x%2Cy%22%2Cand%28a.eq.%22x%2Cy%22%2Cb.gt.%22q%5C%22z%22%29%29") != NULL,
 	   "composite key: an or=(…) tree with quoted values (%s)", q);
 	ok(strstr(q, "order=a.asc%2Cb.asc") != NULL, "composite key: both parts ordered");
 	free(q);
-	q = vfy_rest_page_query(cols, 2, NULL, 0, NULL);
+	char *upto1[] = {"99"};
+	q = vfy_rest_page_query(cols, 3, key1, 1, after1, upto1);
+	ok(strstr(q, "&id=gt.42&id=lte.99") != NULL, "a range: after one key, up to and with another (%s)", q);
+	free(q);
+	char *upto2[] = {"z", "1"};
+	q = vfy_rest_page_query(cols, 2, key2, 2, after2, upto2);
+	/* and=(or(a>x,y…),or(a<z, a=z and b<=1)) */
+	ok(strstr(q, "&and=%28or%28a.gt.%22x%2Cy%22%2Cand%28a.eq.%22x%2Cy%22%2Cb.gt.%22q%5C%22z%22%29%29"
+	             "%2Cor%28a.lt.%22z%22%2Cand%28a.eq.%22z%22%2Cb.lte.%221%22%29%29%29") != NULL,
+	   "a composite range: both trees in one and=(…) (%s)", q);
+	free(q);
+	q = vfy_rest_page_query(cols, 2, NULL, 0, NULL, NULL);
 	ok(strstr(q, "order") == NULL, "no key: no order");
 	free(q);
 }
