@@ -292,6 +292,8 @@ typedef struct ui_runner {
 	act_result last;
 	int finish_timer;
 	bool ponr_confirmed;
+	bool gated;                   /* x on the switch while the board is not go */
+	char *override;               /* ...and the reason typed to run it anyway */
 	char rows_gained[160];        /* past the point of no return */
 	char title[96];
 	double started_at;

@@ -16,9 +16,9 @@
  * Everything is audited by the action module itself (command_start,
  * flag_set, command_end, phase_rolled_back or phase_rollback_failed), as
  * `pgcutover run` and `pgcutover rollback` do.  The switch item (goboard.h)
- * is refused while the last go/no-go board is not go (Space ticks it with a
- * reason; `pgcutover run --override` runs it), and its go_decision is
- * recorded as the run starts.
+ * asks for a reason while the last go/no-go board is not go (as `pgcutover
+ * run --override REASON` takes one), and its go_decision (go, or override
+ * with the reason) is recorded by go_decide_run as the run starts.
  */
 #include "config.h"
 #include <stdio.h>
@@ -62,6 +62,7 @@ static void runner_clear(ui_ctx *u)
 	act_rollback_free(r->rbk);
 	free(r->step_res);
 	free(r->out);
+	free(r->override);
 	memset(r, 0, sizeof *r);
 }
 
@@ -241,6 +242,7 @@ static act_plan *plan_missing(ui_runner *r)
 
 static void var_answer(ui_ctx *u, const char *text, void *ctx);
 static void typed_answer(ui_ctx *u, const char *text, void *ctx);
+static void override_answer(ui_ctx *u, const char *text, void *ctx);
 static void ponr_answer(ui_ctx *u, const char *text, void *ctx);
 static void run_declined(ui_ctx *u, const char *text, void *ctx);
 
@@ -250,6 +252,17 @@ static void ask_next(ui_ctx *u)
 	ui_runner *r = &u->runner;
 	act_plan *mp = plan_missing(r);
 	char title[sizeof u->prompt.title];
+	if (r->plan && r->gated && !r->override) {
+		/* as `pgcutover run --override REASON`: the reason is recorded
+		 * with the board's values when the run starts */
+		snprintf(title, sizeof title, "%.16s is the switch and the board is not go: why run it anyway?",
+		         r->plan->item_id);
+		ui_prompt_open(u, &(ui_prompt_spec){
+			.title = title,
+			.hint = "recorded with the board's values; Esc: nothing is run",
+			.required = true, .done = override_answer, .cancel = run_declined});
+		return;
+	}
 	if (mp) {
 		const char *name = mp->missing_vars[0];
 		bool secret = envfile_name_is_secret(name);
@@ -293,7 +306,7 @@ static void ask_next(ui_ctx *u)
 
 /* The switch item runs only on a go board (goboard.h); the decision is
  * recorded as the run starts.  False (said on the status line) when not. */
-static bool switch_may_run(ui_ctx *u, const char *item_id, bool record)
+static bool switch_may_run(ui_ctx *u, const char *item_id, bool record, const char *reason)
 {
 	if (!u->s.st)
 		return true;
@@ -301,12 +314,11 @@ static bool switch_may_run(ui_ctx *u, const char *item_id, bool record)
 	pgc_err e = {0};
 	int64_t bev = 0;
 	char *bpl = NULL;
-	int g = record ? go_decide_run(u->s.cfg, u->rb, u->s.st, item_id, NULL, why, sizeof why, &e)
+	int g = record ? go_decide_run(u->s.cfg, u->rb, u->s.st, item_id, reason, why, sizeof why, &e)
 	               : go_gate(u->s.cfg, u->rb, u->s.st, item_id, pgc_now(), &bev, &bpl, why, sizeof why);
 	free(bpl);
 	if (g == 1) {
-		ui_status(u, "%s is the switch, gated on the go/no-go board: %.200s (B shows it; Space ticks it with a "
-		          "reason; `pgcutover run --override` runs it)", item_id, why);
+		ui_status(u, "%s is the switch, gated on the go/no-go board: %.200s (B shows it)", item_id, why);
 		return false;
 	}
 	if (g < 0 && record)
@@ -319,7 +331,7 @@ static bool switch_may_run(ui_ctx *u, const char *item_id, bool record)
 static void go(ui_ctx *u)
 {
 	ui_runner *r = &u->runner;
-	if (!r->rbk && !switch_may_run(u, r->plan->item_id, true))
+	if (!r->rbk && !switch_may_run(u, r->plan->item_id, true, r->override))
 		return;
 	if (r->rbk) {
 		r->stage = -1;
@@ -350,6 +362,16 @@ static void var_answer(ui_ctx *u, const char *text, void *ctx)
 	     strcmp(q->missing_vars[0], name) == 0;)
 		act_plan_set_var(q, name, text);
 	free(name);
+	ask_next(u);
+}
+
+static void override_answer(ui_ctx *u, const char *text, void *ctx)
+{
+	(void)ctx;
+	if (!run_pending(u) || !u->runner.plan)
+		return;
+	free(u->runner.override);
+	u->runner.override = xstrdup(text);
 	ask_next(u);
 }
 
@@ -422,15 +444,20 @@ void ui_run_item(ui_ctx *u, bool dry)
 		ui_status(u, "%.240s", e.msg);
 		return;
 	}
-	if (!dry && !switch_may_run(u, p->item_id, false)) {
-		act_plan_free(p);
-		return;
-	}
+	/* the switch while the board is not go: shown, then a reason asked for
+	 * (ask_next), as `pgcutover run --override` takes one */
+	bool gated = !dry && !switch_may_run(u, p->item_id, false, NULL);
 	runner_clear(u);
 	ui_runner *r = &u->runner;
 	r->plan = p;
+	r->gated = gated;
 	snprintf(r->title, sizeof r->title, "%s %s", dry ? "dry run of" : on_step ? "step" : "item", p->item_id);
 	char *d = act_plan_describe(p);
+	if (gated) {
+		char line[PGC_ERR_MAX];
+		snprintf(line, sizeof line, "NO-GO: %s", u->status_msg);
+		ui_out_text(r, line);
+	}
 	ui_out_text(r, dry ? "dry run, nothing is changed:" : "pgcutover will run:");
 	ui_out_text(r, d);
 	free(d);

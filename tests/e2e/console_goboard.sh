@@ -1,9 +1,10 @@
 #!/bin/sh
 # console_goboard.sh -- the console's go/no-go board (B) against two real
 # clusters: before a freeze is proven every input is red or stale, verify
-# says "not configured", and the board is recorded (go_board); Space on
-# the switch item is refused and asks for a reason (one confirmation
-# style: type it, Enter), which is recorded with the board's values; after
+# says "not configured", and the board is recorded (go_board); x and Space
+# on the switch item are refused and ask for a reason (one confirmation
+# style: type it, Enter), which is recorded with the board's values (x
+# then runs it, as `pgcutover run --override` does); after
 # `freeze check` proves the freeze and exact counts are taken, B shows GO.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
@@ -47,8 +48,12 @@ while [ "$(nboards)" -lt 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 is "$(nboards)" 1 "the board is recorded once its checks are done"
 keys Escape
 keys Down Down x
-wait_screen '1.2 is the switch, gated on the go/no-go board: the board is red' 10; ok $? "x on the switch: refused while the board is red"
+wait_screen '1.2 is the switch, gated on the go/no-go board: the board is red' 10; ok $? "x on the switch: the board is red, said"
+wait_screen '1.2 is the switch and the board is not go: why run it anyway' 5; ok $? "...and a reason asked for, as run --override takes one"
+keys Escape
+wait_screen 'not run; nothing changed' 5; ok $? "Esc: nothing run"
 grep -q '^USE_NEW_DB=false' "$E2E_DIR/.env"; ok $? "nothing run, the flag not flipped"
+keys Escape
 keys Space
 wait_screen 'recorded with the board.s values; Esc: nothing is recorded' 10; ok $? "Space on the switch: refused, asks for a reason"
 text "owner accepts the risk"
@@ -57,6 +62,23 @@ wait_screen 'ticked 1.2' 10; ok $? "ticked with the typed reason"
 dec=$(pgc log --json | jq -c '[.[] | select(.kind == "go_decision")] | last')
 is "$(printf '%s' "$dec" | jq -r '"\(.payload.decision)|\(.payload.reason)|\(.payload.board.inputs.verify.value)"')" \
 	"override|owner accepts the risk|not run (optional: pgcutover verify, V)" "the decision, its reason and the board's values are recorded"
+
+# x with a reason: the same decision as `pgcutover run --override REASON`
+keys x
+wait_screen 'why run it anyway' 10; ok $? "x on the switch again: a reason asked for"
+text "rehearsal: flip anyway"
+keys Enter
+wait_screen 'type the item id or yes' 5; ok $? "then the usual typed confirmation"
+text yes
+keys Enter
+i=0
+while ! grep -q '^USE_NEW_DB=true' "$E2E_DIR/.env" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^USE_NEW_DB=true' "$E2E_DIR/.env"; ok $? "the switch ran: the flag flipped"
+dec=$(pgc log --json | jq -c '[.[] | select(.kind == "go_decision")] | last')
+is "$(printf '%s' "$dec" | jq -r '"\(.payload.decision)|\(.payload.reason)"')" "override|rehearsal: flip anyway" \
+	"the console's override recorded as the headless one is"
+keys Escape
+printf 'USE_NEW_DB=false\n' >"$E2E_DIR/.env"
 
 pgc freeze check >/dev/null; is "$?" 0 "freeze proven (nothing writes)"
 pgc counts --exact >/dev/null; is "$?" 0 "exact counts after the freeze"
