@@ -156,7 +156,17 @@ int frz_record(struct state *st, const frz_watch *w, const char *mode, const cha
  * the last one did not or there is none; *event_id its id (may be NULL). */
 double frz_proven_at(struct state *st, int64_t *event_id);
 /* Releases roles on the source and records freeze_released (the phase
- * rollback's undo: `pgcutover rollback` calls it after the steps ran).
+ * rollback's undo, after its steps ran: `pgcutover rollback` and the
+ * console's R), on the loop: connects, runs frz_apply_sql's release
+ * statements one by one, records what ran, and tells fn on a later loop
+ * turn (rc 0, or -1 with err; fn may free the op).  NULL with e when it
+ * cannot start. */
+typedef struct frz_release_op frz_release_op;
+typedef void (*frz_release_fn)(frz_release_op *op, int rc, const char *err, void *ud);
+frz_release_op *frz_release_start(const config *cfg, struct state *st, char *const *roles, loop *lp,
+                                  frz_release_fn fn, void *ud, pgc_err *e);
+void frz_release_free(frz_release_op *op);
+/* The same, waited for on a private loop (`freeze release`, `rollback`).
  * 0, or -1 with e (what ran is recorded either way). */
 int frz_release(const config *cfg, struct state *st, char *const *roles, pgc_err *e);
 

@@ -532,30 +532,160 @@ char **frz_applied_roles(state *st)
 	return roles;
 }
 
+/* ---- the release, on the loop ---- */
+
+struct frz_release_op {
+	const config *cfg;
+	state *st;
+	loop *lp;
+	char **roles;
+	char **sql;
+	size_t ran;
+	pqa *q;
+	frz_release_fn fn;
+	void *ud;
+	int rc;
+	char err[PGC_ERR_MAX];
+	int exit_code;
+	int timer;
+	bool ended;
+};
+
+static void rel_told(loop *lp, void *ud)
+{
+	(void)lp;
+	frz_release_op *op = ud;
+	op->timer = 0;
+	op->fn(op, op->rc, op->rc < 0 ? op->err : NULL, op->ud);   /* may free op */
+}
+
+/* Records what ran (freeze_released) and tells the owner on the next loop
+ * turn, outside libpq's callback. */
+static void rel_end(frz_release_op *op, const char *err)
+{
+	if (op->ended)
+		return;
+	op->ended = true;
+	op->rc = err ? -1 : 0;
+	if (err)
+		snprintf(op->err, sizeof op->err, "%s", err);
+	if (op->sql) {
+		char *pl = evp_freeze_apply_write(op->roles, op->sql, op->ran, err);
+		pgc_err e = {0};
+		if (state_append(op->st, EV_FREEZE_RELEASED, NULL, NULL, pl, NULL, &e) < 0 && !err) {
+			op->rc = -1;
+			snprintf(op->err, sizeof op->err, "released, but not recorded: %.900s", e.msg);
+		}
+		free(pl);
+	}
+	op->timer = loop_timer(op->lp, 0, rel_told, op);
+}
+
+static void rel_on_pq(pqa *q, pqa_event ev, PGresult *res, void *ud)
+{
+	frz_release_op *op = ud;
+	if (ev == PQA_FAILED) {
+		rel_end(op, pqa_error(q));
+		return;
+	}
+	if (ev == PQA_CONNECTED) {
+		op->sql = frz_apply_sql(pqa_conn(q), op->roles, true);
+		if (!op->sql) {
+			rel_end(op, "cannot quote a role name");
+			return;
+		}
+	} else {
+		ExecStatusType st = PQresultStatus(res);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			char *m = pq_oneline(PQresultErrorMessage(res));
+			char err[PGC_ERR_MAX];
+			snprintf(err, sizeof err, "source: %s: %s", op->sql[op->ran], m);
+			free(m);
+			PQclear(res);
+			op->exit_code = PGC_EXIT_UNAVAILABLE;
+			rel_end(op, err);   /* the session ends with the connection: nothing half-done stays */
+			return;
+		}
+		PQclear(res);
+		op->ran++;
+	}
+	if (!op->sql[op->ran]) {
+		rel_end(op, NULL);
+		return;
+	}
+	if (pqa_send(q, op->sql[op->ran]) < 0 && !op->ended)
+		rel_end(op, pqa_error(q));
+}
+
+frz_release_op *frz_release_start(const config *cfg, state *st, char *const *roles, loop *lp,
+                                  frz_release_fn fn, void *ud, pgc_err *e)
+{
+	frz_release_op *op = xcalloc(1, sizeof *op);
+	op->cfg = cfg;
+	op->st = st;
+	op->lp = lp;
+	op->fn = fn;
+	op->ud = ud;
+	size_t n = 0;
+	while (roles[n])
+		n++;
+	op->roles = xcalloc(n + 1, sizeof *op->roles);
+	for (size_t i = 0; i < n; i++)
+		op->roles[i] = xstrdup(roles[i]);
+	op->q = pqa_start(cfg, &cfg->source, "source", lp, rel_on_pq, op, e);
+	if (!op->q) {
+		frz_release_free(op);
+		return NULL;
+	}
+	return op;
+}
+
+void frz_release_free(frz_release_op *op)
+{
+	if (!op)
+		return;
+	if (op->timer)
+		loop_timer_cancel(op->lp, op->timer);
+	pqa_free(op->q);
+	sch_strv_free(op->sql);
+	sch_strv_free(op->roles);
+	free(op);
+}
+
+typedef struct rel_wait {
+	bool done;
+	int rc;
+	char err[PGC_ERR_MAX];
+} rel_wait;
+
+static void rel_waited(frz_release_op *op, int rc, const char *err, void *ud)
+{
+	(void)op;
+	rel_wait *w = ud;
+	w->done = true;
+	w->rc = rc;
+	if (err)
+		snprintf(w->err, sizeof w->err, "%s", err);
+}
+
+/* Headless: the same release on a private loop, waited for. */
 int frz_release(const config *cfg, state *st, char *const *roles, pgc_err *e)
 {
-	PGconn *c = sch_connect(cfg, &cfg->source, "source", e);
-	if (!c)
+	loop *lp = loop_new();
+	rel_wait w = {0};
+	frz_release_op *op = frz_release_start(cfg, st, roles, lp, rel_waited, &w, e);
+	if (!op) {
+		loop_free(lp);
 		return -1;
-	char **sql = frz_apply_sql(c, roles, true);
-	int rc = -1;
-	if (!sql)
-		pgc_fail(e, PGC_EXIT_SOFTWARE, "cannot quote a role name");
-	else {
-		size_t ran = 0;
-		pgc_err ae = {0};
-		int arc = frz_apply_run(c, sql, &ran, &ae);
-		char *pl = evp_freeze_apply_write(roles, sql, ran, arc < 0 ? ae.msg : NULL);
-		rc = state_append(st, EV_FREEZE_RELEASED, NULL, NULL, pl, NULL, e);
-		free(pl);
-		if (arc < 0) {
-			*e = ae;
-			rc = -1;
-		}
 	}
-	sch_strv_free(sql);
-	PQfinish(c);
-	return rc;
+	while (!w.done)
+		loop_once(lp, 1000);
+	int code = op->exit_code ? op->exit_code : PGC_EXIT_UNAVAILABLE;
+	frz_release_free(op);
+	loop_free(lp);
+	if (w.rc < 0)
+		return pgc_fail(e, code, "%s", w.err);
+	return 0;
 }
 
 double frz_proven_at(state *st, int64_t *event_id)

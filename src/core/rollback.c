@@ -320,8 +320,8 @@ int act_rollback_plan(const config *cfg, const runbook *rb, state *st, ledger *l
 
 	char **frozen = rc == 0 ? frz_applied_roles(st) : NULL;
 	for (size_t i = 0; frozen && frozen[i]; i++)
-		add_note(r, "role %s is read-only on the source (freeze apply): `pgcutover rollback` releases it "
-		         "(from the console: pgcutover freeze release)", frozen[i]);
+		add_note(r, "role %s is read-only on the source (freeze apply): the rollback releases it "
+		         "after its steps", frozen[i]);
 	r->release_freeze = frozen != NULL;
 	sch_strv_free(frozen);
 	if (rc == 0 && !r->restore && r->n_steps == 0 && !r->release_freeze) {

@@ -292,6 +292,8 @@ typedef struct ui_runner {
 	act_result last;
 	int finish_timer;
 	bool ponr_confirmed;
+	struct frz_release_op *frz;   /* R: the write freeze being released */
+	bool frz_done;                /* R: ...released (or tried) */
 	bool gated;                   /* x on the switch while the board is not go */
 	char *override;               /* ...and the reason typed to run it anyway */
 	char rows_gained[160];        /* past the point of no return */

@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "pgcutover/freeze.h"
+#include "pgcutover/schema.h"
 #include "pgcutover/action.h"
 #include "pgcutover/envfile.h"
 #include "pgcutover/goboard.h"
@@ -63,6 +65,7 @@ static void runner_clear(ui_ctx *u)
 	free(r->step_res);
 	free(r->out);
 	free(r->override);
+	frz_release_free(r->frz);
 	memset(r, 0, sizeof *r);
 }
 
@@ -191,7 +194,27 @@ void ui_run_finish(loop *lp, void *ud)
 	ui_mark(u, UI_DIRTY_ALL);
 }
 
-/* Rollback: restore (stage -1), then steps 0..n-1, then the record. */
+static void run_next(ui_ctx *u);
+
+static void freeze_released(frz_release_op *op, int rc, const char *err, void *ud)
+{
+	ui_ctx *u = ud;
+	ui_runner *r = &u->runner;
+	char line[UI_LINE_MAX];
+	if (rc < 0)
+		snprintf(line, sizeof line, "the write freeze was NOT released: %.900s (pgcutover freeze release)", err);
+	else
+		snprintf(line, sizeof line, "write freeze released on the source");
+	ui_out_line(r, line);
+	frz_release_free(op);
+	r->frz = NULL;
+	r->frz_done = true;
+	ui_follow_state(u);   /* freeze_released */
+	run_next(u);
+}
+
+/* Rollback: restore (stage -1), then steps 0..n-1, the write freeze's
+ * release when one was applied, then the record. */
 static void run_next(ui_ctx *u)
 {
 	ui_runner *r = &u->runner;
@@ -212,6 +235,27 @@ static void run_next(ui_ctx *u)
 	pgc_err e = {0};
 	int64_t id = 0;
 	char line[UI_LINE_MAX];
+	if (rb->release_freeze && !r->frz_done) {
+		/* the write freeze of freeze apply is undone with the phase, as
+		 * `pgcutover rollback` does: on the loop, then the record */
+		if (r->frz)
+			return;   /* under way */
+		char **roles = frz_applied_roles(u->s.st);
+		if (roles) {
+			r->frz = frz_release_start(u->s.cfg, u->s.st, roles, u->lp, freeze_released, u, &e);
+			sch_strv_free(roles);
+			if (r->frz) {
+				ui_out_line(r, "── releasing the write freeze on the source ──");
+				ui_mark(u, UI_DIRTY_ALL);
+				return;
+			}
+			snprintf(line, sizeof line, "the write freeze was NOT released: %.900s (pgcutover freeze release)",
+			         e.msg);
+			ui_out_line(r, line);
+			e.msg[0] = '\0';
+		}
+		r->frz_done = true;
+	}
 	if (act_rollback_record(u->s.st, rb, r->step_res, &id, &e) < 0) {
 		snprintf(line, sizeof line, "rollback ran but was NOT recorded: %.900s", e.msg);
 		ui_status(u, "%.200s", line);

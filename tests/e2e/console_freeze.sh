@@ -3,7 +3,8 @@
 # source: a writer with its own role and application_name keeps inserting;
 # W names the table and the session; once the writer stops, the watch says
 # FREEZE PROVEN after the quiet window and the driver records it (a freeze
-# event, mode console), which turns the go board's freeze input green.
+# event, mode console), which turns the go board's freeze input green; R on
+# the phase after `freeze apply` releases the freeze with the rollback.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pg.sh"
 pg_require
@@ -43,6 +44,29 @@ is "$(pgc log --json | jq -r '[.[] | select(.kind == "freeze")] | last | "\(.pay
 keys Escape
 keys B
 wait_screen 'ok +freeze +[0-9:]+ +proven: quiet' 10; ok $? "the go board's freeze input is green"
+keys Escape
+
+# R on the phase after freeze apply: the console's rollback releases the
+# freeze as `pgcutover rollback` does (the same core, on the loop)
+keys q
+wait_exit 10 >/dev/null
+touch "$E2E_DIR/stop"
+pgc freeze apply --roles app_user --yes >/dev/null; is "$?" 0 "freeze applied to app_user (headless)"
+console_start
+wait_screen 'DRIVER' 15; ok $? "console opens again"
+is "$(pg_psql src "select count(*) from pg_db_role_setting s join pg_roles r on r.oid = s.setrole
+                   where r.rolname = 'app_user' and 'default_transaction_read_only=on' = any(s.setconfig)")" 1 \
+	"the role is read-only on the source"
+keys h h R   # on the phases rail (list -> counts -> phases)
+wait_screen 'Roll back phase 1: type the phase id or yes' 10; ok $? "R asks for the phase id"
+text yes
+keys Enter
+wait_screen 'write freeze released on the source' 15; ok $? "the output says the freeze was released"
+wait_screen 'phase 1 rolled back' 10; ok $? "then the phase is recorded rolled back"
+is "$(pg_psql src "select count(*) from pg_db_role_setting s join pg_roles r on r.oid = s.setrole
+                   where r.rolname = 'app_user' and 'default_transaction_read_only=on' = any(s.setconfig)")" 0 \
+	"the role writes again"
+is "$(pgc log --json | jq '[.[] | select(.kind == "freeze_released")] | length')" 1 "the release is recorded"
 keys Escape
 keys q
 wait_exit 10 >/dev/null

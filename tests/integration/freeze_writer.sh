@@ -123,7 +123,7 @@ is "$got" after "after release the role writes again"
 # A phase rollback undoes the freeze too.
 "$PGCUTOVER" -c "$cfg" freeze apply --roles app_user --yes >/dev/null; is "$?" 0 "applied again"
 out=$("$PGCUTOVER" -c "$cfg" rollback 1 --dry-run); rc=$?
-like "$out" "role app_user is read-only on the source \\(freeze apply\\): .pgcutover rollback. releases it" "the rollback plan says it releases the freeze"
+like "$out" "role app_user is read-only on the source \\(freeze apply\\): the rollback releases it" "the rollback plan says it releases the freeze"
 out=$("$PGCUTOVER" -c "$cfg" rollback 1 --yes); rc=$?
 is "$rc" 0 "phase rollback: exit 0"
 like "$out" "write freeze released on the source" "says the freeze was released"
