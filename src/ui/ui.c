@@ -789,6 +789,14 @@ int ui_console_run(const ui_setup *s, pgc_err *e)
 	arm_timer(u);
 
 	loop_run(u->lp);
+	/* The loop may turn again after this (the notifier's last sends, in
+	 * on_loop_end): none of the screen's handlers may run then, on windows
+	 * and panels already freed. */
+	loop_unwatch(u->lp, STDIN_FILENO);
+	if (u->timer_id) {
+		loop_timer_cancel(u->lp, u->timer_id);
+		u->timer_id = 0;
+	}
 
 	ui_run_free(u);   /* a command still running is stopped and its end recorded */
 	if (u->end_reason)

@@ -60,6 +60,8 @@ static void runner_clear(ui_ctx *u)
 		act_free(r->run);
 		r->run = NULL;
 	}
+	if (r->finish_timer)
+		loop_timer_cancel(u->lp, r->finish_timer);
 	act_plan_free(r->plan);
 	act_rollback_free(r->rbk);
 	free(r->step_res);

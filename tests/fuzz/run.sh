@@ -52,9 +52,9 @@ if [ ! -f "$b/Makefile" ] || [ "$src/configure" -nt "$b/Makefile" ]; then
 		{ cat "$b/configure.log"; exit 1; }
 fi
 make -s -C "$b" -j"${FUZZ_MAKE_JOBS:-2}" libpgccore.a >"$b/make.log" 2>&1 || { cat "$b/make.log"; exit 1; }
-libs=$(grep '^PGC_LIBS\b\|^\(NCURSES\|LIBPQ\|CURL\|CJSON\|SQLITE\|CRYPTO\)_LIBS =' "$b/Makefile" |
+libs=$(grep '^PGC_LIBS\b\|^\(NCURSES\|LIBPQ\|CURL\|CJSON\|SQLITE\|CRYPTO\|XXHASH\)_LIBS =' "$b/Makefile" |
 	sed 's/^[A-Z_]* = //' | grep -v '\$' | tr '\n' ' ')
-cflags=$(grep '^\(NCURSES\|CJSON\|SQLITE\|CURL\|LIBPQ\|CRYPTO\)_CFLAGS =' "$b/Makefile" | sed 's/^[A-Z_]* = //' | tr '\n' ' ')
+cflags=$(grep '^\(NCURSES\|CJSON\|SQLITE\|CURL\|LIBPQ\|CRYPTO\|XXHASH\)_CFLAGS =' "$b/Makefile" | sed 's/^[A-Z_]* = //' | tr '\n' ' ')
 mkdir -p "$b/bin" "$b/crashes"
 for t in $targets; do
 	out="$b/bin/fuzz_$t"

@@ -30,8 +30,12 @@ start_holder() {
 	"$P" -r rb.md -s "$S" --operator alice lease hold 120 >"$T/holder.out" 2>"$T/holder.err" &
 	HOLDER=$!
 	i=0
-	while [ "$i" -lt 100 ] && ! grep -q holding "$T/holder.out"; do sleep 0.05; i=$((i + 1)); done
-	grep -q holding "$T/holder.out"
+	while [ "$i" -lt 400 ] && ! grep -q holding "$T/holder.out"; do sleep 0.05; i=$((i + 1)); done
+	grep -q holding "$T/holder.out" && return 0
+	# say why (a loaded machine, a refusal): stderr and stdout of the holder
+	sed 's/^/# holder: /' "$T/holder.err" "$T/holder.out"
+	kill -0 "$HOLDER" 2>/dev/null && echo "# holder: still running after 20 s"
+	return 1
 }
 
 $P -r rb.md -s "$S" --operator alice tick 1.1 >/dev/null; ok $? "a writer with nobody driving takes and gives back the lease"
