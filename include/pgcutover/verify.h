@@ -181,6 +181,10 @@ bool vfy_canon_timestamptz(const char *in, char *out, size_t n);
  * and=(or(…),or(…)) tree); NULL bounds are open.  URL-encoded. */
 char *vfy_rest_page_query(char *const *cols, size_t n_cols, char *const *key, size_t n_key,
                           char *const *after, char *const *upto);
+/* The rows of n keys (keys[i * n_key + k]): the same select and order,
+ * or=(k.eq."a",k.eq."b",…), a composite key's parts in and(…). */
+char *vfy_rest_keys_query(char *const *cols, size_t n_cols, char *const *key, size_t n_key,
+                          char *const *keys, size_t n);
 
 /* ---- what the log says (go/no-go board, gates) ---- */
 

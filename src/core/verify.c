@@ -1327,6 +1327,7 @@ static void vt_handle(vtask *t)
 	case VT_RMATCH:
 	case VT_RWHOLE:
 	case VT_RRECHECK:
+	case VT_RCONFIRM:
 		break;   /* vfy_rest_handle's */
 	}
 	vfy_notify(vs);
@@ -1576,6 +1577,7 @@ void vfy_session_free(vfy_session *vs)
 		free(tb->col_ts);
 		free(tb->tselect);
 		vfy_strv_free(tb->rlast, tb->n_key);
+		vfy_rest_tab_free(tb);
 		vfy_strv_free(tb->rkeys, tb->n_key);
 	}
 	rest_client_free(vs->rest);

@@ -23,7 +23,8 @@ typedef enum vtask_kind {
 	VT_RPAGE,     /* a page of source rows after the last key */
 	VT_RMATCH,    /* the target's rows of that page's key range */
 	VT_RWHOLE,    /* no key: a page of each side by offset, summed */
-	VT_RRECHECK   /* a range the last run found differing, from the source */
+	VT_RRECHECK,  /* a range the last run found differing, from the source */
+	VT_RCONFIRM   /* rows one side lacked in their page, looked up by key on the other */
 } vtask_kind;
 
 typedef struct vrrow vrrow;   /* a row hashed on the client (verify_rest.c) */
@@ -142,6 +143,12 @@ typedef struct vtab {
 	int64_t roffset[2];   /* no key: each side's next offset */
 	bool rend[2];         /* no key: that side's pages ended */
 	uint64_t rsum[2];     /* no key: sum of row hashes, per side */
+	/* rows found on one side only within their page ([0] the source's,
+	 * [1] the target's): confirmed by key at the end, since a row can sit
+	 * in another page on the other side (another collation's order) */
+	vrrow *stray[2];
+	size_t n_stray[2];
+	bool strays_resolved;
 } vtab;
 
 struct vfy_session {
@@ -185,6 +192,7 @@ void vfy_rest_begin_table(vfy_session *vs, size_t ti);
 void vfy_rest_submit(vtask *t);          /* the source half of t */
 bool vfy_rest_handle(vtask *t);          /* true: a REST kind, handled */
 void vfy_rest_task_free(vtask *t);
+void vfy_rest_tab_free(vtab *tb);
 void vfy_rest_stop(vfy_session *vs);     /* cancel what is in flight */
 
 #endif

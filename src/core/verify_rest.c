@@ -46,6 +46,11 @@
 /* A missing table on the source, told by the probe (a schema difference). */
 #define VR_TOTAL_NO_TABLE (-2)
 #define VR_NULL_SEED 1
+/* Rows one side lacked in their page kept for the confirmation by key at
+ * the end (beyond this they are reported as they are). */
+#define VR_STRAYS_MAX VFY_KEYS_KEPT
+/* Keys per confirmation lookup (a REST one is a URL). */
+#define VR_CONFIRM_BATCH 100
 
 struct vrrow {
 	char *key;            /* key texts joined by VFY_KEY_SEP */
@@ -362,6 +367,38 @@ char *vfy_rest_page_query(char *const *cols, size_t n_cols, char *const *key, si
 		url_part(&q, part.buf);
 		sb_free(&part);
 	}
+	return sb_steal(&q);
+}
+
+char *vfy_rest_keys_query(char *const *cols, size_t n_cols, char *const *key, size_t n_key,
+                          char *const *keys, size_t n)
+{
+	char *base = vfy_rest_page_query(cols, n_cols, key, n_key, NULL, NULL);
+	strbuf q, part;
+	sb_init(&q);
+	sb_init(&part);
+	sb_puts(&q, base);
+	free(base);
+	sb_putc(&part, '(');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_putc(&part, ',');
+		if (n_key > 1)
+			sb_puts(&part, "and(");
+		for (size_t k = 0; k < n_key; k++) {
+			if (k)
+				sb_putc(&part, ',');
+			rest_col(&part, key[k]);
+			sb_puts(&part, ".eq.");
+			rest_val(&part, keys[i * n_key + k]);
+		}
+		if (n_key > 1)
+			sb_putc(&part, ')');
+	}
+	sb_putc(&part, ')');
+	sb_puts(&q, "&or=");
+	url_part(&q, part.buf);
+	sb_free(&part);
 	return sb_steal(&q);
 }
 
@@ -888,6 +925,195 @@ static void handle_recheck(vfy_session *vs, vtask *t)
 	vfy_strv_free(last, tb->n_key);
 }
 
+/* A row on both sides whose hashes differ: changed, with the columns. */
+static void note_changed(vtab *tb, const vrrow *a, const vrrow *b)
+{
+	strbuf cols;
+	sb_init(&cols);
+	for (size_t k = 0; k < tb->n_common; k++)
+		if (a->col[k] != b->col[k])
+			sb_printf(&cols, "%s%s", cols.len ? "," : "", tb->col_names[k]);
+	tb->pub.changed_total++;
+	if (tb->pub.n_changed < VFY_KEYS_KEPT) {
+		tb->pub.changed = xrealloc(tb->pub.changed, (tb->pub.n_changed + 1) * sizeof *tb->pub.changed);
+		tb->pub.changed[tb->pub.n_changed].key = xstrdup(a->key_json);
+		tb->pub.changed[tb->pub.n_changed++].columns = sb_steal(&cols);
+	}
+	sb_free(&cols);
+}
+
+/* A row side w has and the other side's range for its page did not: kept
+ * (moved out of r) for the confirmation at the end, or past
+ * VR_STRAYS_MAX reported as missing (w 0) or extra (w 1) at once. */
+static void stray_keep(vtab *tb, int w, vrrow *r)
+{
+	if (tb->n_stray[w] >= VR_STRAYS_MAX) {
+		vfy_keys_add(w ? &tb->pub.extra : &tb->pub.missing, r->key_json);
+		return;
+	}
+	tb->stray[w] = xrealloc(tb->stray[w], (tb->n_stray[w] + 1) * sizeof *tb->stray[w]);
+	tb->stray[w][tb->n_stray[w]++] = *r;
+	memset(r, 0, sizeof *r);   /* moved: rows_free frees NULLs */
+}
+
+void vfy_rest_tab_free(vtab *tb)
+{
+	for (int w = 0; w < 2; w++) {
+		rows_free(tb->stray[w], tb->n_stray[w]);
+		tb->stray[w] = NULL;
+		tb->n_stray[w] = 0;
+	}
+}
+
+/* Looks up rows[0..n) (kept by side w) on the other side by key: SQL on
+ * the target for the source's, or=(…) over the API for the target's. */
+static void submit_confirm(vfy_session *vs, size_t ti, int w, vrrow *rows, size_t n)
+{
+	vtab *tb = &vs->tabs[ti];
+	vtask *t = vfy_task_new(vs, ti, VT_RCONFIRM);
+	t->split_side = w;
+	t->rows = rows;
+	t->n_rows = n;
+	strbuf sb;
+	sb_init(&sb);
+	if (w == 0) {
+		sb_printf(&sb, "SELECT %s, %s FROM %s WHERE (%s) IN (", tb->key_text, tb->tselect, tb->qname,
+		          tb->key_list);
+		for (size_t i = 0; i < n; i++) {
+			sb_puts(&sb, i ? ", (" : "(");
+			const char *k0 = rows[i].key;
+			for (size_t k = 0; k < tb->n_key; k++) {
+				size_t l = strcspn(k0, "\x1f");
+				char *v = xstrndup(k0, l);
+				if (k)
+					sb_puts(&sb, ", ");
+				vfy_lit(&sb, v);
+				sb_printf(&sb, "::%s", tb->key_types[k]);
+				free(v);
+				k0 += l + (k0[l] != '\0');
+			}
+			sb_putc(&sb, ')');
+		}
+		sb_putc(&sb, ')');
+		t->sql[1] = sb_steal(&sb);
+	} else {
+		char **keys = xcalloc(n * tb->n_key + 1, sizeof *keys);
+		for (size_t i = 0; i < n; i++) {
+			const char *k0 = rows[i].key;
+			for (size_t k = 0; k < tb->n_key; k++) {
+				size_t l = strcspn(k0, "\x1f");
+				keys[i * tb->n_key + k] = xstrndup(k0, l);
+				k0 += l + (k0[l] != '\0');
+			}
+		}
+		t->rest_query = vfy_rest_keys_query(tb->col_names, tb->n_common, tb->rkeys, tb->n_key, keys, n);
+		vfy_strv_free(keys, n * tb->n_key);
+		t->rest_first = 0;
+		t->rest_n = (int64_t)n;
+		t->rest_count = -1;
+	}
+	vfy_task_submit(t);
+}
+
+/* Every page is in and compared: rows kept on both sides under one key
+ * sat in different pages (the two servers order the key differently);
+ * the others are looked up by key before they are called missing or
+ * extra. */
+static void resolve_strays(vfy_session *vs, size_t ti)
+{
+	vtab *tb = &vs->tabs[ti];
+	if (tb->strays_resolved)
+		return;
+	tb->strays_resolved = true;
+	vrrow *v[2] = {tb->stray[0], tb->stray[1]};
+	size_t n[2] = {tb->n_stray[0], tb->n_stray[1]};
+	tb->stray[0] = tb->stray[1] = NULL;
+	tb->n_stray[0] = tb->n_stray[1] = 0;
+	for (int w = 0; w < 2; w++)
+		qsort(v[w], n[w], sizeof *v[w], vrrow_cmp);
+	vrrow *left[2] = {xcalloc(n[0] + 1, sizeof (vrrow)), xcalloc(n[1] + 1, sizeof (vrrow))};
+	size_t nl[2] = {0, 0};
+	size_t i = 0, j = 0;
+	while (i < n[0] || j < n[1]) {
+		int c = i >= n[0] ? 1 : j >= n[1] ? -1 : strcmp(v[0][i].key, v[1][j].key);
+		if (c < 0) {
+			left[0][nl[0]++] = v[0][i];
+			memset(&v[0][i++], 0, sizeof (vrrow));
+		} else if (c > 0) {
+			left[1][nl[1]++] = v[1][j];
+			memset(&v[1][j++], 0, sizeof (vrrow));
+		} else {
+			if (v[0][i].hash != v[1][j].hash)
+				note_changed(tb, &v[0][i], &v[1][j]);
+			i++;
+			j++;
+		}
+	}
+	for (int w = 0; w < 2; w++) {
+		rows_free(v[w], n[w]);
+		for (size_t k = 0; k < nl[w]; k += VR_CONFIRM_BATCH) {
+			size_t m = nl[w] - k < VR_CONFIRM_BATCH ? nl[w] - k : VR_CONFIRM_BATCH;
+			vrrow *batch = xcalloc(m + 1, sizeof *batch);
+			memcpy(batch, left[w] + k, m * sizeof *batch);
+			submit_confirm(vs, ti, w, batch, m);
+		}
+		free(left[w]);
+	}
+}
+
+/* The other side's rows for keys one side kept: found, compared (equal,
+ * or changed); not found, missing (kept by the source) or extra. */
+static void handle_confirm(vfy_session *vs, vtask *t)
+{
+	vtab *tb = &vs->tabs[t->ti];
+	int w = t->split_side;
+	vrrow *found = NULL;
+	size_t nf = 0;
+	if (w == 0) {
+		const PGresult *res = t->res[1];
+		int n = PQntuples(res);
+		found = xcalloc((size_t)n + 1, sizeof *found);
+		const char **keys = xcalloc(tb->n_key + 1, sizeof *keys);
+		const char **vals = xcalloc(tb->n_common + 1, sizeof *vals);
+		for (int r = 0; r < n; r++) {
+			for (size_t k = 0; k < tb->n_key; k++)
+				keys[k] = PQgetisnull(res, r, (int)k) ? NULL : PQgetvalue(res, r, (int)k);
+			for (size_t c = 0; c < tb->n_common; c++) {
+				int f = (int)(tb->n_key + c);
+				vals[c] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
+			}
+			row_key(tb, keys, &found[r]);
+			row_hash(vs, tb, vals, &found[r]);
+		}
+		free(keys);
+		free(vals);
+		nf = (size_t)n;
+		qsort(found, nf, sizeof *found, vrrow_cmp);
+	} else {
+		char **last;
+		if (!page_rows(vs, t, &found, &nf, &last))
+			return;
+		vfy_strv_free(last, tb->n_key);
+	}
+	qsort(t->rows, t->n_rows, sizeof *t->rows, vrrow_cmp);
+	size_t i = 0, j = 0;
+	while (i < t->n_rows) {
+		int c = j >= nf ? -1 : strcmp(t->rows[i].key, found[j].key);
+		if (c < 0) {
+			vfy_keys_add(w ? &tb->pub.extra : &tb->pub.missing, t->rows[i++].key_json);
+		} else if (c > 0) {
+			j++;
+		} else {
+			const vrrow *src = w ? &found[j] : &t->rows[i], *dst = w ? &t->rows[i] : &found[j];
+			if (src->hash != dst->hash)
+				note_changed(tb, src, dst);
+			i++;
+			j++;
+		}
+	}
+	rows_free(found, nf);
+}
+
 /* The target's rows of a page's range against the page's. */
 static void handle_match(vfy_session *vs, vtask *t)
 {
@@ -915,29 +1141,17 @@ static void handle_match(vfy_session *vs, vtask *t)
 	while (i < t->n_rows || j < (size_t)n) {
 		int c = i >= t->n_rows ? 1 : j >= (size_t)n ? -1 : strcmp(t->rows[i].key, tr[j].key);
 		if (c < 0) {
-			vfy_keys_add(&tb->pub.missing, t->rows[i++].key_json);
+			stray_keep(tb, 0, &t->rows[i++]);
 			differed = true;
 		} else if (c > 0) {
-			vfy_keys_add(&tb->pub.extra, tr[j++].key_json);
+			stray_keep(tb, 1, &tr[j++]);
 			differed = true;
 		} else {
 			const vrrow *a = &t->rows[i++], *b = &tr[j++];
 			if (a->hash == b->hash)
 				continue;
 			differed = true;
-			strbuf cols;
-			sb_init(&cols);
-			for (size_t k = 0; k < tb->n_common; k++)
-				if (a->col[k] != b->col[k])
-					sb_printf(&cols, "%s%s", cols.len ? "," : "", tb->col_names[k]);
-			tb->pub.changed_total++;
-			if (tb->pub.n_changed < VFY_KEYS_KEPT) {
-				tb->pub.changed = xrealloc(tb->pub.changed,
-				                           (tb->pub.n_changed + 1) * sizeof *tb->pub.changed);
-				tb->pub.changed[tb->pub.n_changed].key = xstrdup(a->key_json);
-				tb->pub.changed[tb->pub.n_changed++].columns = sb_steal(&cols);
-			}
-			sb_free(&cols);
+			note_changed(tb, a, b);
 		}
 	}
 	rows_free(tr, (size_t)n);
@@ -1086,9 +1300,14 @@ bool vfy_rest_handle(vtask *t)
 		vs->tabs[t->ti].rmatch_out--;
 		handle_match(vs, t);
 		next_page(vs, t->ti);
+		if (vs->tabs[t->ti].rsource_done && vs->tabs[t->ti].rmatch_out == 0)
+			resolve_strays(vs, t->ti);
 		return true;
 	case VT_RRECHECK:
 		handle_recheck(vs, t);
+		return true;
+	case VT_RCONFIRM:
+		handle_confirm(vs, t);
 		return true;
 	case VT_RWHOLE:
 		handle_whole(vs, t);

@@ -69,6 +69,15 @@ static void page_queries(void)
 	             "%2Cor%28a.lt.%22z%22%2Cand%28a.eq.%22z%22%2Cb.lte.%221%22%29%29%29") != NULL,
 	   "a composite range: both trees in one and=(…) (%s)", q);
 	free(q);
+	char *k1[] = {"7", "a\"b"};
+	q = vfy_rest_keys_query(cols, 3, key1, 1, k1, 2);
+	ok(strstr(q, "&or=%28id.eq.%227%22%2Cid.eq.%22a%5C%22b%22%29") != NULL, "rows by key: or=(k.eq.…) (%s)", q);
+	free(q);
+	char *k2[] = {"x", "1", "y", "2"};
+	q = vfy_rest_keys_query(cols, 2, key2, 2, k2, 2);
+	ok(strstr(q, "&or=%28and%28a.eq.%22x%22%2Cb.eq.%221%22%29%2Cand%28a.eq.%22y%22%2Cb.eq.%222%22%29%29") != NULL,
+	   "rows by composite key: or=(and(…),and(…)) (%s)", q);
+	free(q);
 	q = vfy_rest_page_query(cols, 2, NULL, 0, NULL, NULL);
 	ok(strstr(q, "order") == NULL, "no key: no order");
 	free(q);
