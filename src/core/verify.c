@@ -236,14 +236,28 @@ static void vs_record(vfy_session *vs)
 	free(payload);
 }
 
+static void pg_resolve_strays(vfy_session *vs, size_t ti);
+
 void vfy_check_done(vfy_session *vs)
 {
 	if (vs->done)
 		return;
 	for (size_t i = 0; i < vs->n_tabs; i++) {
 		vtab *tb = &vs->tabs[i];
-		if (!tb->finished && tb->outstanding == 0 && vs->begun)
-			tab_finish(vs, tb);
+		if (!tb->finished && tb->outstanding == 0 && vs->begun) {
+			/* rows one side lacked in their range are confirmed by key
+			 * before the table is done (they may sit in another range on
+			 * the other side: another collation orders text keys apart) */
+			if (!vs->cancelled && tb->pub.state != VFY_ERROR && !tb->strays_resolved &&
+			    (tb->n_stray[0] || tb->n_stray[1])) {
+				if (vs->rest)
+					vfy_rest_resolve_strays(vs, i);
+				else
+					pg_resolve_strays(vs, i);
+			}
+			if (tb->outstanding == 0)
+				tab_finish(vs, tb);
+		}
 		if (!tb->finished)
 			return;
 	}
@@ -867,13 +881,35 @@ static void tab_build(vfy_session *vs, size_t ti)
 		vfy_task_submit(t);
 		return;
 	}
+	/* A key column whose collation differs between the sides (a hosted
+	 * source in en_US or ICU, a target in C) orders text keys apart: the
+	 * same range would hold other rows on each side, and splitting might
+	 * not end.  Its ranges are then taken in "C" order on both sides
+	 * (correct, though the key's index serves only a side in "C"). */
+	bool *key_c = xcalloc(tb->n_key + 1, sizeof *key_c);
+	for (size_t k = 0; k < tb->n_cols[0]; k++) {
+		int pos = a[k].pkpos;
+		if (pos <= 0 || (size_t)pos > tb->n_key || !a[k].collation || !*a[k].collation)
+			continue;
+		for (size_t m = 0; m < tb->n_cols[1]; m++)
+			if (strcmp(b[m].name, a[k].name) == 0 && b[m].collation &&
+			    strcmp(b[m].collation, a[k].collation) != 0) {
+				key_c[pos - 1] = true;
+				char *note = xasprintf("key column %s: collation %s on the source, %s on the target "
+				                       "(ranges compared in \"C\" order)", a[k].name, a[k].collation,
+				                       b[m].collation);
+				free(tb->collation_note);
+				tb->collation_note = note;
+			}
+	}
 	strbuf kl, kt;
 	sb_init(&kl);
 	sb_init(&kt);
 	for (size_t k = 0; k < tb->n_key; k++) {
-		sb_printf(&kl, "%s%s", k ? ", " : "", tb->key_names[k]);
+		sb_printf(&kl, "%s%s%s", k ? ", " : "", tb->key_names[k], key_c[k] ? " COLLATE \"C\"" : "");
 		sb_printf(&kt, "%s%s::text", k ? ", " : "", tb->key_names[k]);
 	}
+	free(key_c);
 	tb->key_list = sb_steal(&kl);
 	tb->key_text = sb_steal(&kt);
 	tb->int_key = tb->n_key == 1 && tb->key_int[0];
@@ -1021,6 +1057,153 @@ static void key_literal(vtab *tb, const PGresult *res, int row, strbuf *sb)
 	sb_puts(sb, tb->n_key > 1 ? ")" : "");
 }
 
+/* A row side w has and the other side's range for it did not: kept to be
+ * confirmed by key when the table's ranges are done (pg_resolve_strays),
+ * or past VFY_KEYS_KEPT reported as missing (w 0) or extra (w 1). */
+static void pg_stray(vtab *tb, int w, const char *key, const char *key_json, const char *hash)
+{
+	if (tb->n_stray[w] >= VFY_KEYS_KEPT) {
+		vfy_keys_add(w ? &tb->pub.extra : &tb->pub.missing, key_json);
+		return;
+	}
+	tb->stray[w] = xrealloc(tb->stray[w], (tb->n_stray[w] + 1) * sizeof *tb->stray[w]);
+	vrrow *r = &tb->stray[w][tb->n_stray[w]++];
+	r->key = xstrdup(key);
+	r->key_json = xstrdup(key_json);
+	r->hash = (uint64_t)strtoll(hash, NULL, 10);
+	r->col = NULL;
+}
+
+/* "(lit::type, …)" of a joined key text into sb. */
+static void key_literal_joined(const vtab *tb, const char *key, strbuf *sb)
+{
+	sb_puts(sb, tb->n_key > 1 ? "(" : "");
+	for (size_t k = 0; k < tb->n_key; k++) {
+		size_t l = strcspn(key, "\x1f");
+		char *v = xstrndup(key, l);
+		if (k)
+			sb_puts(sb, ", ");
+		vfy_lit(sb, v);
+		sb_printf(sb, "::%s", tb->key_types[k]);
+		free(v);
+		key += l + (key[l] != '\0');
+	}
+	sb_puts(sb, tb->n_key > 1 ? ")" : "");
+}
+
+/* Looks up rows (kept by side w) on the other side by key. */
+static void pg_submit_confirm(vfy_session *vs, size_t ti, int w, vrrow *rows, size_t n)
+{
+	vtab *tb = &vs->tabs[ti];
+	vtask *t = vfy_task_new(vs, ti, VT_CONFIRM);
+	t->split_side = w;
+	t->rows = rows;
+	t->n_rows = n;
+	strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "SELECT %s, %s::text FROM %s WHERE (%s) IN (", tb->key_text, tb->hash_expr[!w], tb->qname,
+	          tb->key_list);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_puts(&sb, ", ");
+		key_literal_joined(tb, rows[i].key, &sb);
+	}
+	sb_putc(&sb, ')');
+	t->sql[!w] = sb_steal(&sb);
+	vfy_task_submit(t);
+}
+
+#define VFY_CONFIRM_BATCH 500
+
+/* Every range is done: rows kept on both sides under one key sat in
+ * different ranges (changed when their hashes differ: their columns are
+ * asked for); the others are looked up by key. */
+static void pg_resolve_strays(vfy_session *vs, size_t ti)
+{
+	vtab *tb = &vs->tabs[ti];
+	tb->strays_resolved = true;
+	vrrow *v[2] = {tb->stray[0], tb->stray[1]};
+	size_t n[2] = {tb->n_stray[0], tb->n_stray[1]};
+	tb->stray[0] = tb->stray[1] = NULL;
+	tb->n_stray[0] = tb->n_stray[1] = 0;
+	for (int w = 0; w < 2; w++)
+		qsort(v[w], n[w], sizeof *v[w], vfy_vrrow_cmp);
+	vrrow *left[2] = {xcalloc(n[0] + 1, sizeof (vrrow)), xcalloc(n[1] + 1, sizeof (vrrow))};
+	size_t nl[2] = {0, 0};
+	strbuf changed;
+	sb_init(&changed);
+	size_t i = 0, j = 0;
+	while (i < n[0] || j < n[1]) {
+		int c = i >= n[0] ? 1 : j >= n[1] ? -1 : strcmp(v[0][i].key, v[1][j].key);
+		if (c < 0) {
+			left[0][nl[0]++] = v[0][i];
+			memset(&v[0][i++], 0, sizeof (vrrow));
+		} else if (c > 0) {
+			left[1][nl[1]++] = v[1][j];
+			memset(&v[1][j++], 0, sizeof (vrrow));
+		} else {
+			if (v[0][i].hash != v[1][j].hash) {
+				if (changed.len)
+					sb_puts(&changed, ", ");
+				key_literal_joined(tb, v[0][i].key, &changed);
+			}
+			i++;
+			j++;
+		}
+	}
+	if (changed.len)
+		tab_submit_cols(vs, ti, &changed);
+	sb_free(&changed);
+	for (int w = 0; w < 2; w++) {
+		vfy_rows_free(v[w], n[w]);
+		for (size_t k = 0; k < nl[w]; k += VFY_CONFIRM_BATCH) {
+			size_t m = nl[w] - k < VFY_CONFIRM_BATCH ? nl[w] - k : VFY_CONFIRM_BATCH;
+			vrrow *batch = xcalloc(m + 1, sizeof *batch);
+			memcpy(batch, left[w] + k, m * sizeof *batch);
+			pg_submit_confirm(vs, ti, w, batch, m);
+		}
+		free(left[w]);
+	}
+}
+
+/* The other side's rows for keys one side kept: not found, missing (kept
+ * by the source) or extra; found with another hash, changed (columns
+ * asked for); found the same, no difference. */
+static void handle_confirm(vfy_session *vs, vtask *t)
+{
+	vtab *tb = &vs->tabs[t->ti];
+	int w = t->split_side;
+	int n;
+	vrow *found = leaf_rows(tb, t->res[!w], &n);
+	qsort(t->rows, t->n_rows, sizeof *t->rows, vfy_vrrow_cmp);
+	strbuf changed;
+	sb_init(&changed);
+	size_t i = 0;
+	int j = 0;
+	while (i < t->n_rows) {
+		int c = j >= n ? -1 : strcmp(t->rows[i].key, found[j].key);
+		if (c < 0) {
+			vfy_keys_add(w ? &tb->pub.extra : &tb->pub.missing, t->rows[i++].key_json);
+		} else if (c > 0) {
+			j++;
+		} else {
+			if (t->rows[i].hash != (uint64_t)strtoll(found[j].hash, NULL, 10)) {
+				if (changed.len)
+					sb_puts(&changed, ", ");
+				key_literal_joined(tb, t->rows[i].key, &changed);
+			}
+			i++;
+			j++;
+		}
+	}
+	if (changed.len)
+		tab_submit_cols(vs, t->ti, &changed);
+	sb_free(&changed);
+	for (int r = 0; r < n; r++)
+		free(found[r].key);
+	free(found);
+}
+
 static void handle_leaf(vfy_session *vs, vtask *t)
 {
 	vtab *tb = &vs->tabs[t->ti];
@@ -1039,11 +1222,11 @@ static void handle_leaf(vfy_session *vs, vtask *t)
 		sb_init(&kj);
 		if (c < 0) {
 			tab_key_json(tb, t->res[0], v[0][i].row, &kj);
-			vfy_keys_add(&tb->pub.missing, kj.buf);
+			pg_stray(tb, 0, v[0][i].key, kj.buf, v[0][i].hash);
 			i++;
 		} else if (c > 0) {
 			tab_key_json(tb, t->res[1], v[1][j].row, &kj);
-			vfy_keys_add(&tb->pub.extra, kj.buf);
+			pg_stray(tb, 1, v[1][j].key, kj.buf, v[1][j].hash);
 			j++;
 		} else {
 			if (strcmp(v[0][i].hash, v[1][j].hash) != 0) {
@@ -1258,6 +1441,7 @@ static void vt_handle(vtask *t)
 				c->type = xstrdup(PQgetvalue(t->res[w], r, 2));
 				c->pkpos = atoi(PQgetvalue(t->res[w], r, 3));
 				c->notnull = strcmp(PQgetvalue(t->res[w], r, 4), "t") == 0;
+				c->collation = xstrdup(PQgetvalue(t->res[w], r, 5));
 			}
 			tb->n_cols[w] = (size_t)n;
 		}
@@ -1308,6 +1492,9 @@ static void vt_handle(vtask *t)
 		break;
 	case VT_COLS:
 		handle_cols(vs, t);
+		break;
+	case VT_CONFIRM:
+		handle_confirm(vs, t);
 		break;
 	case VT_FKS:
 		handle_fks(vs, t);
@@ -1364,7 +1551,8 @@ char *vfy_meta_sql(const char *qname)
 	char *s = xasprintf(
 		"SELECT a.attname, t.typname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
 		"COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(att, n) "
-		"WHERE k.att = a.attnum), 0), a.attnotnull "
+		"WHERE k.att = a.attnum), 0), a.attnotnull, "
+		"COALESCE((SELECT c.collname FROM pg_catalog.pg_collation c WHERE c.oid = a.attcollation), '') "
 		"FROM pg_catalog.pg_attribute a "
 		"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
 		"LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
@@ -1475,6 +1663,7 @@ static void vcol_free(vcol *c, size_t n)
 		free(c[i].name);
 		free(c[i].typname);
 		free(c[i].type);
+		free(c[i].collation);
 	}
 	free(c);
 }
@@ -1578,6 +1767,7 @@ void vfy_session_free(vfy_session *vs)
 		free(tb->tselect);
 		vfy_strv_free(tb->rlast, tb->n_key);
 		vfy_rest_tab_free(tb);
+		free(tb->collation_note);
 		vfy_strv_free(tb->rkeys, tb->n_key);
 	}
 	rest_client_free(vs->rest);
@@ -1869,6 +2059,10 @@ cJSON *vfy_result_json(const vfy_session *vs, size_t max_keys)
 			cJSON_AddNumberToObject(one, "rows", (double)is->rows);
 			cJSON_AddItemToObject(one, "keys", keys_json(is->keys.v, is->keys.n, max_keys));
 			cJSON_AddItemToArray(ig, one);
+		}
+		if (vs->tabs[i].collation_note) {
+			cJSON *notes = cJSON_AddArrayToObject(t, "notes");
+			cJSON_AddItemToArray(notes, cJSON_CreateString(vs->tabs[i].collation_note));
 		}
 		cJSON *rc = cJSON_AddObjectToObject(t, "rechecked");
 		cJSON_AddNumberToObject(rc, "ranges", (double)p->rechecked);

@@ -18,6 +18,7 @@
 
 typedef enum vtask_kind {
 	VT_META, VT_RECHECK, VT_PLAN, VT_SAMPLE, VT_RANGE, VT_SPLIT, VT_LEAF, VT_COLS, VT_WHOLE,
+	VT_CONFIRM,   /* rows one side lacked in their range, looked up by key on the other */
 	VT_FKS, VT_ORPHANS, VT_NULLS,  /* integrity on the target */
 	/* a Supabase/PostgREST source (verify_rest.c) */
 	VT_RPAGE,     /* a page of source rows after the last key */
@@ -27,7 +28,14 @@ typedef enum vtask_kind {
 	VT_RCONFIRM   /* rows one side lacked in their page, looked up by key on the other */
 } vtask_kind;
 
-typedef struct vrrow vrrow;   /* a row hashed on the client (verify_rest.c) */
+/* A row by key and hash: a REST page's row hashed on the client, or a row
+ * one side lacked in its range, kept to be confirmed by key at the end. */
+typedef struct vrrow {
+	char *key;            /* key texts joined by VFY_KEY_SEP */
+	char *key_json;       /* 42, "abc" or [1,"x"] */
+	uint64_t hash;        /* the canonical row */
+	uint64_t *col;        /* each common column (REST; NULL otherwise) */
+} vrrow;
 
 typedef enum vconn_state { VC_UNUSED, VC_CONNECTING, VC_READY, VC_BUSY, VC_RESTING } vconn_state;
 
@@ -101,6 +109,7 @@ typedef struct vcol {
 	char *type;           /* format_type() */
 	int pkpos;            /* 1-based position in the primary key, 0 none */
 	bool notnull;
+	char *collation;      /* pg_collation.collname, "" none */
 } vcol;
 
 typedef struct vtab {
@@ -149,6 +158,7 @@ typedef struct vtab {
 	vrrow *stray[2];
 	size_t n_stray[2];
 	bool strays_resolved;
+	char *collation_note; /* the key's collations differ between the sides */
 } vtab;
 
 struct vfy_session {
@@ -193,6 +203,9 @@ void vfy_rest_submit(vtask *t);          /* the source half of t */
 bool vfy_rest_handle(vtask *t);          /* true: a REST kind, handled */
 void vfy_rest_task_free(vtask *t);
 void vfy_rest_tab_free(vtab *tb);
+void vfy_rest_resolve_strays(vfy_session *vs, size_t ti);
+void vfy_rows_free(vrrow *v, size_t n);
+int vfy_vrrow_cmp(const void *x, const void *y);   /* by key */
 void vfy_rest_stop(vfy_session *vs);     /* cancel what is in flight */
 
 #endif

@@ -52,13 +52,6 @@
 /* Keys per confirmation lookup (a REST one is a URL). */
 #define VR_CONFIRM_BATCH 100
 
-struct vrrow {
-	char *key;            /* key texts joined by VFY_KEY_SEP */
-	char *key_json;       /* 42, "abc" or [1,"x"] */
-	uint64_t hash;        /* the canonical row */
-	uint64_t *col;        /* each common column */
-};
-
 /* ---- canonical text ---- */
 
 /* days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
@@ -219,7 +212,7 @@ static void row_key(const vtab *tb, const char *const *keys, vrrow *r)
 	cJSON_Delete(arr ? arr : one);
 }
 
-static void rows_free(vrrow *v, size_t n)
+void vfy_rows_free(vrrow *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++) {
 		free(v[i].key);
@@ -229,7 +222,7 @@ static void rows_free(vrrow *v, size_t n)
 	free(v);
 }
 
-static int vrrow_cmp(const void *x, const void *y)
+int vfy_vrrow_cmp(const void *x, const void *y)
 {
 	return strcmp(((const vrrow *)x)->key, ((const vrrow *)y)->key);
 }
@@ -467,7 +460,7 @@ void vfy_rest_task_free(vtask *t)
 {
 	cJSON_Delete(t->rj);
 	free(t->rest_query);
-	rows_free(t->rows, t->n_rows);
+	vfy_rows_free(t->rows, t->n_rows);
 	vfy_strv_free(t->rlo, t->vs->tabs[t->ti].n_key);
 	vfy_strv_free(t->rhi, t->vs->tabs[t->ti].n_key);
 }
@@ -835,11 +828,11 @@ static bool page_rows(vfy_session *vs, vtask *t, vrrow **out, size_t *n_out, cha
 	free(keys);
 	free(kidx);
 	if (bad) {
-		rows_free(rows, r);
+		vfy_rows_free(rows, r);
 		fail_missing(vs, tb, bad);
 		return false;
 	}
-	qsort(rows, r, sizeof *rows, vrrow_cmp);
+	qsort(rows, r, sizeof *rows, vfy_vrrow_cmp);
 	*out = rows;
 	*n_out = r;
 	*last_out = last;
@@ -888,7 +881,7 @@ static void handle_page(vfy_session *vs, vtask *t)
 		for (size_t k = 0; k < tb->n_key && !moved; k++)
 			moved = strcmp(last[k], tb->rlast[k]) != 0;
 		if (!moved) {
-			rows_free(rows, r);
+			vfy_rows_free(rows, r);
 			vfy_strv_free(last, tb->n_key);
 			char *err = side_err(vs, "a page did not move past the last key: does the API apply "
 			                         "order= and the key filter?");
@@ -959,7 +952,7 @@ static void stray_keep(vtab *tb, int w, vrrow *r)
 void vfy_rest_tab_free(vtab *tb)
 {
 	for (int w = 0; w < 2; w++) {
-		rows_free(tb->stray[w], tb->n_stray[w]);
+		vfy_rows_free(tb->stray[w], tb->n_stray[w]);
 		tb->stray[w] = NULL;
 		tb->n_stray[w] = 0;
 	}
@@ -1019,7 +1012,7 @@ static void submit_confirm(vfy_session *vs, size_t ti, int w, vrrow *rows, size_
  * sat in different pages (the two servers order the key differently);
  * the others are looked up by key before they are called missing or
  * extra. */
-static void resolve_strays(vfy_session *vs, size_t ti)
+void vfy_rest_resolve_strays(vfy_session *vs, size_t ti)
 {
 	vtab *tb = &vs->tabs[ti];
 	if (tb->strays_resolved)
@@ -1030,7 +1023,7 @@ static void resolve_strays(vfy_session *vs, size_t ti)
 	tb->stray[0] = tb->stray[1] = NULL;
 	tb->n_stray[0] = tb->n_stray[1] = 0;
 	for (int w = 0; w < 2; w++)
-		qsort(v[w], n[w], sizeof *v[w], vrrow_cmp);
+		qsort(v[w], n[w], sizeof *v[w], vfy_vrrow_cmp);
 	vrrow *left[2] = {xcalloc(n[0] + 1, sizeof (vrrow)), xcalloc(n[1] + 1, sizeof (vrrow))};
 	size_t nl[2] = {0, 0};
 	size_t i = 0, j = 0;
@@ -1050,7 +1043,7 @@ static void resolve_strays(vfy_session *vs, size_t ti)
 		}
 	}
 	for (int w = 0; w < 2; w++) {
-		rows_free(v[w], n[w]);
+		vfy_rows_free(v[w], n[w]);
 		for (size_t k = 0; k < nl[w]; k += VR_CONFIRM_BATCH) {
 			size_t m = nl[w] - k < VR_CONFIRM_BATCH ? nl[w] - k : VR_CONFIRM_BATCH;
 			vrrow *batch = xcalloc(m + 1, sizeof *batch);
@@ -1088,14 +1081,14 @@ static void handle_confirm(vfy_session *vs, vtask *t)
 		free(keys);
 		free(vals);
 		nf = (size_t)n;
-		qsort(found, nf, sizeof *found, vrrow_cmp);
+		qsort(found, nf, sizeof *found, vfy_vrrow_cmp);
 	} else {
 		char **last;
 		if (!page_rows(vs, t, &found, &nf, &last))
 			return;
 		vfy_strv_free(last, tb->n_key);
 	}
-	qsort(t->rows, t->n_rows, sizeof *t->rows, vrrow_cmp);
+	qsort(t->rows, t->n_rows, sizeof *t->rows, vfy_vrrow_cmp);
 	size_t i = 0, j = 0;
 	while (i < t->n_rows) {
 		int c = j >= nf ? -1 : strcmp(t->rows[i].key, found[j].key);
@@ -1111,7 +1104,7 @@ static void handle_confirm(vfy_session *vs, vtask *t)
 			j++;
 		}
 	}
-	rows_free(found, nf);
+	vfy_rows_free(found, nf);
 }
 
 /* The target's rows of a page's range against the page's. */
@@ -1135,7 +1128,7 @@ static void handle_match(vfy_session *vs, vtask *t)
 	}
 	free(keys);
 	free(vals);
-	qsort(tr, (size_t)n, sizeof *tr, vrrow_cmp);
+	qsort(tr, (size_t)n, sizeof *tr, vfy_vrrow_cmp);
 	size_t i = 0, j = 0;
 	bool differed = false;
 	while (i < t->n_rows || j < (size_t)n) {
@@ -1154,7 +1147,7 @@ static void handle_match(vfy_session *vs, vtask *t)
 			note_changed(tb, a, b);
 		}
 	}
-	rows_free(tr, (size_t)n);
+	vfy_rows_free(tr, (size_t)n);
 	tb->pub.ranges++;
 	if (differed) {
 		vrange pr = {t->rlo, t->rhi};
@@ -1183,13 +1176,13 @@ static void handle_rematch(vfy_session *vs, vtask *t)
 		row_hash(vs, tb, vals, &tr[r]);
 	}
 	if (!differ) {
-		qsort(tr, (size_t)n, sizeof *tr, vrrow_cmp);
+		qsort(tr, (size_t)n, sizeof *tr, vfy_vrrow_cmp);
 		for (size_t i = 0; i < t->n_rows && !differ; i++)
 			differ = strcmp(t->rows[i].key, tr[i].key) != 0 || t->rows[i].hash != tr[i].hash;
 	}
 	free(keys);
 	free(vals);
-	rows_free(tr, (size_t)n);
+	vfy_rows_free(tr, (size_t)n);
 	tb->pub.rechecked++;
 	if (differ)
 		tb->pub.rechecked_differ++;
@@ -1301,7 +1294,7 @@ bool vfy_rest_handle(vtask *t)
 		handle_match(vs, t);
 		next_page(vs, t->ti);
 		if (vs->tabs[t->ti].rsource_done && vs->tabs[t->ti].rmatch_out == 0)
-			resolve_strays(vs, t->ti);
+			vfy_rest_resolve_strays(vs, t->ti);
 		return true;
 	case VT_RRECHECK:
 		handle_recheck(vs, t);
