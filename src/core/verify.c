@@ -1127,7 +1127,8 @@ static void pg_resolve_strays(vfy_session *vs, size_t ti)
 	tb->stray[0] = tb->stray[1] = NULL;
 	tb->n_stray[0] = tb->n_stray[1] = 0;
 	for (int w = 0; w < 2; w++)
-		qsort(v[w], n[w], sizeof *v[w], vfy_vrrow_cmp);
+		if (n[w] > 1)   /* v[w] is NULL when none was kept */
+			qsort(v[w], n[w], sizeof *v[w], vfy_vrrow_cmp);
 	vrrow *left[2] = {xcalloc(n[0] + 1, sizeof (vrrow)), xcalloc(n[1] + 1, sizeof (vrrow))};
 	size_t nl[2] = {0, 0};
 	strbuf changed;

@@ -578,7 +578,8 @@ static void handle_meta(vfy_session *vs, vtask *t)
 			src = xrealloc(src, (n_src + 1) * sizeof *src);
 			src[n_src++] = xstrdup(it->string);
 		}
-		qsort(src, n_src, sizeof *src, str_cmp);
+		if (n_src > 1)
+			qsort(src, n_src, sizeof *src, str_cmp);
 		for (size_t i = 0; i < n_src; i++) {
 			bool on_target = false;
 			for (size_t j = 0; j < tb->n_cols[1]; j++)
@@ -1023,7 +1024,8 @@ void vfy_rest_resolve_strays(vfy_session *vs, size_t ti)
 	tb->stray[0] = tb->stray[1] = NULL;
 	tb->n_stray[0] = tb->n_stray[1] = 0;
 	for (int w = 0; w < 2; w++)
-		qsort(v[w], n[w], sizeof *v[w], vfy_vrrow_cmp);
+		if (n[w] > 1)   /* v[w] is NULL when none was kept */
+			qsort(v[w], n[w], sizeof *v[w], vfy_vrrow_cmp);
 	vrrow *left[2] = {xcalloc(n[0] + 1, sizeof (vrrow)), xcalloc(n[1] + 1, sizeof (vrrow))};
 	size_t nl[2] = {0, 0};
 	size_t i = 0, j = 0;
