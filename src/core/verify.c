@@ -1117,8 +1117,9 @@ static void pg_submit_confirm(vfy_session *vs, size_t ti, int w, vrrow *rows, si
 
 /* Every range is done: rows kept on both sides under one key sat in
  * different ranges (changed when their hashes differ: their columns are
- * asked for); the others are looked up by key. */
-static void pg_resolve_strays(vfy_session *vs, size_t ti)
+ * asked for); the others are looked up by key (verify_priv.h). */
+void vfy_strays_resolve(vfy_session *vs, size_t ti, size_t batch, vfy_pair_fn changed, vfy_confirm_fn confirm,
+                        void *ud)
 {
 	vtab *tb = &vs->tabs[ti];
 	tb->strays_resolved = true;
@@ -1131,8 +1132,6 @@ static void pg_resolve_strays(vfy_session *vs, size_t ti)
 			qsort(v[w], n[w], sizeof *v[w], vfy_vrrow_cmp);
 	vrrow *left[2] = {xcalloc(n[0] + 1, sizeof (vrrow)), xcalloc(n[1] + 1, sizeof (vrrow))};
 	size_t nl[2] = {0, 0};
-	strbuf changed;
-	sb_init(&changed);
 	size_t i = 0, j = 0;
 	while (i < n[0] || j < n[1]) {
 		int c = i >= n[0] ? 1 : j >= n[1] ? -1 : strcmp(v[0][i].key, v[1][j].key);
@@ -1143,28 +1142,43 @@ static void pg_resolve_strays(vfy_session *vs, size_t ti)
 			left[1][nl[1]++] = v[1][j];
 			memset(&v[1][j++], 0, sizeof (vrrow));
 		} else {
-			if (v[0][i].hash != v[1][j].hash) {
-				if (changed.len)
-					sb_puts(&changed, ", ");
-				key_literal_joined(tb, v[0][i].key, &changed);
-			}
+			if (v[0][i].hash != v[1][j].hash)
+				changed(vs, ti, &v[0][i], &v[1][j], ud);
 			i++;
 			j++;
 		}
 	}
-	if (changed.len)
-		tab_submit_cols(vs, ti, &changed);
-	sb_free(&changed);
 	for (int w = 0; w < 2; w++) {
 		vfy_rows_free(v[w], n[w]);
-		for (size_t k = 0; k < nl[w]; k += VFY_CONFIRM_BATCH) {
-			size_t m = nl[w] - k < VFY_CONFIRM_BATCH ? nl[w] - k : VFY_CONFIRM_BATCH;
-			vrrow *batch = xcalloc(m + 1, sizeof *batch);
-			memcpy(batch, left[w] + k, m * sizeof *batch);
-			pg_submit_confirm(vs, ti, w, batch, m);
+		for (size_t k = 0; k < nl[w]; k += batch) {
+			size_t m = nl[w] - k < batch ? nl[w] - k : batch;
+			vrrow *b = xcalloc(m + 1, sizeof *b);
+			memcpy(b, left[w] + k, m * sizeof *b);
+			confirm(vs, ti, w, b, m);
 		}
 		free(left[w]);
 	}
+}
+
+/* A pair kept under one key with other hashes: its key literal, for the
+ * one column query of them all. */
+static void pg_pair_changed(vfy_session *vs, size_t ti, const vrrow *src, const vrrow *dst, void *ud)
+{
+	(void)dst;
+	strbuf *changed = ud;
+	if (changed->len)
+		sb_puts(changed, ", ");
+	key_literal_joined(&vs->tabs[ti], src->key, changed);
+}
+
+static void pg_resolve_strays(vfy_session *vs, size_t ti)
+{
+	strbuf changed;
+	sb_init(&changed);
+	vfy_strays_resolve(vs, ti, VFY_CONFIRM_BATCH, pg_pair_changed, pg_submit_confirm, &changed);
+	if (changed.len)
+		tab_submit_cols(vs, ti, &changed);
+	sb_free(&changed);
 }
 
 /* The other side's rows for keys one side kept: not found, missing (kept

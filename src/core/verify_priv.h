@@ -206,6 +206,15 @@ void vfy_rest_tab_free(vtab *tb);
 void vfy_rest_resolve_strays(vfy_session *vs, size_t ti);
 void vfy_rows_free(vrrow *v, size_t n);
 int vfy_vrrow_cmp(const void *x, const void *y);   /* by key */
+/* The table's rows kept on one side only, once its ranges or pages are
+ * done: a pair under one key (the row sat in another range on each side)
+ * goes to changed when the hashes differ; the rest of side w go to
+ * confirm, at most batch at a time (owned by confirm), to be looked up on
+ * the other side.  Marks the table's kept rows resolved. */
+typedef void (*vfy_pair_fn)(vfy_session *vs, size_t ti, const vrrow *src, const vrrow *dst, void *ud);
+typedef void (*vfy_confirm_fn)(vfy_session *vs, size_t ti, int w, vrrow *rows, size_t n);
+void vfy_strays_resolve(vfy_session *vs, size_t ti, size_t batch, vfy_pair_fn changed, vfy_confirm_fn confirm,
+                        void *ud);
 void vfy_rest_stop(vfy_session *vs);     /* cancel what is in flight */
 
 #endif

@@ -919,6 +919,32 @@ static void handle_recheck(vfy_session *vs, vtask *t)
 	vfy_strv_free(last, tb->n_key);
 }
 
+/* The target's rows of a result (key texts, then every common column's
+ * text), hashed as a page's are and sorted by key; *n their number. */
+static vrrow *target_rows(vfy_session *vs, const vtab *tb, const PGresult *res, size_t *n)
+{
+	int nr = PQntuples(res);
+	vrrow *tr = xcalloc((size_t)nr + 1, sizeof *tr);
+	const char **keys = xcalloc(tb->n_key + 1, sizeof *keys);
+	const char **vals = xcalloc(tb->n_common + 1, sizeof *vals);
+	for (int r = 0; r < nr; r++) {
+		for (size_t k = 0; k < tb->n_key; k++)
+			keys[k] = PQgetisnull(res, r, (int)k) ? NULL : PQgetvalue(res, r, (int)k);
+		for (size_t c = 0; c < tb->n_common; c++) {
+			int f = (int)(tb->n_key + c);
+			vals[c] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
+		}
+		row_key(tb, keys, &tr[r]);
+		row_hash(vs, tb, vals, &tr[r]);
+	}
+	free(keys);
+	free(vals);
+	if (nr > 1)
+		qsort(tr, (size_t)nr, sizeof *tr, vfy_vrrow_cmp);
+	*n = (size_t)nr;
+	return tr;
+}
+
 /* A row on both sides whose hashes differ: changed, with the columns. */
 static void note_changed(vtab *tb, const vrrow *a, const vrrow *b)
 {
@@ -1013,47 +1039,16 @@ static void submit_confirm(vfy_session *vs, size_t ti, int w, vrrow *rows, size_
  * sat in different pages (the two servers order the key differently);
  * the others are looked up by key before they are called missing or
  * extra. */
+static void rest_pair_changed(vfy_session *vs, size_t ti, const vrrow *src, const vrrow *dst, void *ud)
+{
+	(void)ud;
+	note_changed(&vs->tabs[ti], src, dst);
+}
+
 void vfy_rest_resolve_strays(vfy_session *vs, size_t ti)
 {
-	vtab *tb = &vs->tabs[ti];
-	if (tb->strays_resolved)
-		return;
-	tb->strays_resolved = true;
-	vrrow *v[2] = {tb->stray[0], tb->stray[1]};
-	size_t n[2] = {tb->n_stray[0], tb->n_stray[1]};
-	tb->stray[0] = tb->stray[1] = NULL;
-	tb->n_stray[0] = tb->n_stray[1] = 0;
-	for (int w = 0; w < 2; w++)
-		if (n[w] > 1)   /* v[w] is NULL when none was kept */
-			qsort(v[w], n[w], sizeof *v[w], vfy_vrrow_cmp);
-	vrrow *left[2] = {xcalloc(n[0] + 1, sizeof (vrrow)), xcalloc(n[1] + 1, sizeof (vrrow))};
-	size_t nl[2] = {0, 0};
-	size_t i = 0, j = 0;
-	while (i < n[0] || j < n[1]) {
-		int c = i >= n[0] ? 1 : j >= n[1] ? -1 : strcmp(v[0][i].key, v[1][j].key);
-		if (c < 0) {
-			left[0][nl[0]++] = v[0][i];
-			memset(&v[0][i++], 0, sizeof (vrrow));
-		} else if (c > 0) {
-			left[1][nl[1]++] = v[1][j];
-			memset(&v[1][j++], 0, sizeof (vrrow));
-		} else {
-			if (v[0][i].hash != v[1][j].hash)
-				note_changed(tb, &v[0][i], &v[1][j]);
-			i++;
-			j++;
-		}
-	}
-	for (int w = 0; w < 2; w++) {
-		vfy_rows_free(v[w], n[w]);
-		for (size_t k = 0; k < nl[w]; k += VR_CONFIRM_BATCH) {
-			size_t m = nl[w] - k < VR_CONFIRM_BATCH ? nl[w] - k : VR_CONFIRM_BATCH;
-			vrrow *batch = xcalloc(m + 1, sizeof *batch);
-			memcpy(batch, left[w] + k, m * sizeof *batch);
-			submit_confirm(vs, ti, w, batch, m);
-		}
-		free(left[w]);
-	}
+	if (!vs->tabs[ti].strays_resolved)
+		vfy_strays_resolve(vs, ti, VR_CONFIRM_BATCH, rest_pair_changed, submit_confirm, NULL);
 }
 
 /* The other side's rows for keys one side kept: found, compared (equal,
@@ -1065,25 +1060,7 @@ static void handle_confirm(vfy_session *vs, vtask *t)
 	vrrow *found = NULL;
 	size_t nf = 0;
 	if (w == 0) {
-		const PGresult *res = t->res[1];
-		int n = PQntuples(res);
-		found = xcalloc((size_t)n + 1, sizeof *found);
-		const char **keys = xcalloc(tb->n_key + 1, sizeof *keys);
-		const char **vals = xcalloc(tb->n_common + 1, sizeof *vals);
-		for (int r = 0; r < n; r++) {
-			for (size_t k = 0; k < tb->n_key; k++)
-				keys[k] = PQgetisnull(res, r, (int)k) ? NULL : PQgetvalue(res, r, (int)k);
-			for (size_t c = 0; c < tb->n_common; c++) {
-				int f = (int)(tb->n_key + c);
-				vals[c] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
-			}
-			row_key(tb, keys, &found[r]);
-			row_hash(vs, tb, vals, &found[r]);
-		}
-		free(keys);
-		free(vals);
-		nf = (size_t)n;
-		qsort(found, nf, sizeof *found, vfy_vrrow_cmp);
+		found = target_rows(vs, tb, t->res[1], &nf);
 	} else {
 		char **last;
 		if (!page_rows(vs, t, &found, &nf, &last))
@@ -1113,28 +1090,12 @@ static void handle_confirm(vfy_session *vs, vtask *t)
 static void handle_match(vfy_session *vs, vtask *t)
 {
 	vtab *tb = &vs->tabs[t->ti];
-	const PGresult *res = t->res[1];
-	int n = PQntuples(res);
-	vrrow *tr = xcalloc((size_t)n + 1, sizeof *tr);
-	const char **keys = xcalloc(tb->n_key + 1, sizeof *keys);
-	const char **vals = xcalloc(tb->n_common + 1, sizeof *vals);
-	for (int r = 0; r < n; r++) {
-		for (size_t k = 0; k < tb->n_key; k++)
-			keys[k] = PQgetisnull(res, r, (int)k) ? NULL : PQgetvalue(res, r, (int)k);
-		for (size_t c = 0; c < tb->n_common; c++) {
-			int f = (int)(tb->n_key + c);
-			vals[c] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
-		}
-		row_key(tb, keys, &tr[r]);
-		row_hash(vs, tb, vals, &tr[r]);
-	}
-	free(keys);
-	free(vals);
-	qsort(tr, (size_t)n, sizeof *tr, vfy_vrrow_cmp);
+	size_t n;
+	vrrow *tr = target_rows(vs, tb, t->res[1], &n);
 	size_t i = 0, j = 0;
 	bool differed = false;
-	while (i < t->n_rows || j < (size_t)n) {
-		int c = i >= t->n_rows ? 1 : j >= (size_t)n ? -1 : strcmp(t->rows[i].key, tr[j].key);
+	while (i < t->n_rows || j < n) {
+		int c = i >= t->n_rows ? 1 : j >= n ? -1 : strcmp(t->rows[i].key, tr[j].key);
 		if (c < 0) {
 			stray_keep(tb, 0, &t->rows[i++]);
 			differed = true;
@@ -1149,7 +1110,7 @@ static void handle_match(vfy_session *vs, vtask *t)
 			note_changed(tb, a, b);
 		}
 	}
-	vfy_rows_free(tr, (size_t)n);
+	vfy_rows_free(tr, n);
 	tb->pub.ranges++;
 	if (differed) {
 		vrange pr = {t->rlo, t->rhi};
@@ -1161,30 +1122,12 @@ static void handle_match(vfy_session *vs, vtask *t)
 static void handle_rematch(vfy_session *vs, vtask *t)
 {
 	vtab *tb = &vs->tabs[t->ti];
-	const PGresult *res = t->res[1];
-	int n = PQntuples(res);
-	bool differ = (size_t)n != t->n_rows;
-	vrrow *tr = xcalloc((size_t)n + 1, sizeof *tr);
-	const char **keys = xcalloc(tb->n_key + 1, sizeof *keys);
-	const char **vals = xcalloc(tb->n_common + 1, sizeof *vals);
-	for (int r = 0; r < n && !differ; r++) {
-		for (size_t k = 0; k < tb->n_key; k++)
-			keys[k] = PQgetisnull(res, r, (int)k) ? NULL : PQgetvalue(res, r, (int)k);
-		for (size_t c = 0; c < tb->n_common; c++) {
-			int f = (int)(tb->n_key + c);
-			vals[c] = PQgetisnull(res, r, f) ? NULL : PQgetvalue(res, r, f);
-		}
-		row_key(tb, keys, &tr[r]);
-		row_hash(vs, tb, vals, &tr[r]);
-	}
-	if (!differ) {
-		qsort(tr, (size_t)n, sizeof *tr, vfy_vrrow_cmp);
-		for (size_t i = 0; i < t->n_rows && !differ; i++)
-			differ = strcmp(t->rows[i].key, tr[i].key) != 0 || t->rows[i].hash != tr[i].hash;
-	}
-	free(keys);
-	free(vals);
-	vfy_rows_free(tr, (size_t)n);
+	size_t n;
+	vrrow *tr = target_rows(vs, tb, t->res[1], &n);
+	bool differ = n != t->n_rows;
+	for (size_t i = 0; i < t->n_rows && !differ; i++)
+		differ = strcmp(t->rows[i].key, tr[i].key) != 0 || t->rows[i].hash != tr[i].hash;
+	vfy_rows_free(tr, n);
 	tb->pub.rechecked++;
 	if (differ)
 		tb->pub.rechecked_differ++;
